@@ -1,0 +1,45 @@
+#include "decide.h"
+
+/* splitmix64's finaliser: every input bit reaches every output bit. */
+uint64_t sf_mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+uint64_t sf_peer_hash(const struct sf_sockaddr *a)
+{
+	uint64_t h = sf_mix64(((uint64_t)a->family << 16) | a->port);
+	if (a->family == SF_ADDR_IP4 || a->family == SF_ADDR_IP6) {
+		for (int i = 0; i < 16; i += 8) {
+			uint64_t w = 0;
+			for (int k = 0; k < 8; k++)
+				w = (w << 8) | a->ip[i + k];
+			h = sf_mix64(h ^ w);
+		}
+	} else if (a->family == SF_ADDR_UNIX && a->path) {
+		for (size_t i = 0; i < a->path_len; i++)
+			h = sf_mix64(h ^ (unsigned char)a->path[i]);
+	}
+	return h;
+}
+
+uint64_t sf_draw(uint64_t seed, uint64_t rule_hash, uint64_t peer_hash, uint64_t conn_ordinal,
+                 uint64_t call_index, enum sf_draw what)
+{
+	uint64_t h = sf_mix64(seed ^ (uint64_t)what);
+	h = sf_mix64(h ^ rule_hash);
+	h = sf_mix64(h ^ peer_hash);
+	h = sf_mix64(h ^ conn_ordinal);
+	return sf_mix64(h ^ call_index);
+}
+
+uint64_t sf_jittered(uint64_t d, uint64_t j, uint64_t bits)
+{
+	if (!j)
+		return d;
+	uint64_t span = 2 * j + 1;
+	return d - j + bits % span;
+}

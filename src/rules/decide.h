@@ -1,0 +1,48 @@
+/* p= decisions and seeded randomness: pure functions of their inputs, so the
+ * same seed and the same calls give the same faults whatever the scheduling. */
+#ifndef SF_DECIDE_H
+#define SF_DECIDE_H
+
+#include <stdint.h>
+
+#include "addr.h"
+#include "rules.h"
+#include "when.h"
+
+/* What a draw is for, so that p=, jitter and corrupt never reuse one draw. */
+enum sf_draw {
+	SF_DRAW_P = 1,
+	SF_DRAW_JITTER = 2,
+	SF_DRAW_CORRUPT = 3,
+};
+
+uint64_t sf_mix64(uint64_t x);
+
+/* Identity of a peer address for draws (family, address, port). */
+uint64_t sf_peer_hash(const struct sf_sockaddr *a);
+
+/* 64 random bits for (seed, rule, peer, nth connection to that peer,
+ * nth matching call on the connection, purpose). */
+uint64_t sf_draw(uint64_t seed, uint64_t rule_hash, uint64_t peer_hash, uint64_t conn_ordinal,
+                 uint64_t call_index, enum sf_draw what);
+
+static inline int sf_p_hit(uint64_t p_scaled, uint64_t bits)
+{
+	return (bits >> 11) < p_scaled;
+}
+
+/* Given that the rule's other conditions hold: does the n-th counted call
+ * fire, with `fired` earlier firings in the limit's scope? */
+static inline int sf_rule_fires(const struct sf_rule *r, uint64_t nth, uint64_t fired, uint64_t pbits)
+{
+	if (!sf_when_hit(&r->when, nth))
+		return 0;
+	if (r->p_scaled < SF_P_ONE && !sf_p_hit(r->p_scaled, pbits))
+		return 0;
+	return !r->limit || fired < r->limit;
+}
+
+/* A delay of D~J: uniform in [D-J, D+J]. */
+uint64_t sf_jittered(uint64_t d, uint64_t j, uint64_t bits);
+
+#endif

@@ -1,0 +1,26 @@
+/* `when=` in strace's syntax: FIRST[..LAST][+[STEP]]. */
+#ifndef SF_WHEN_H
+#define SF_WHEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sf_when {
+	uint64_t first, last, step; /* last is UINT64_MAX when open-ended */
+};
+
+/* Every call (the default when no when= is given). */
+#define SF_WHEN_ALWAYS ((struct sf_when){ 1, UINT64_MAX, 1 })
+
+/* NULL on success, else what is wrong; *at is the offset of the problem. */
+const char *sf_when_parse(const char *s, size_t len, struct sf_when *w, size_t *at);
+
+/* Does the n-th matching call (1 is the first) fall in the expression? */
+static inline int sf_when_hit(const struct sf_when *w, uint64_t n)
+{
+	return n >= w->first && n <= w->last && (n - w->first) % w->step == 0;
+}
+
+size_t sf_when_format(char *buf, size_t cap, const struct sf_when *w);
+
+#endif
