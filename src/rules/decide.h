@@ -31,15 +31,13 @@ static inline int sf_p_hit(uint64_t p_scaled, uint64_t bits)
 	return (bits >> 11) < p_scaled;
 }
 
-/* Given that the rule's other conditions hold: does the n-th counted call
- * fire, with `fired` earlier firings in the limit's scope? */
-static inline int sf_rule_fires(const struct sf_rule *r, uint64_t nth, uint64_t fired, uint64_t pbits)
+/* Given that the rule's other conditions hold, is the n-th counted call due
+ * by when= and p=? (limit= is taken separately: it needs an atomic counter.) */
+static inline int sf_rule_due(const struct sf_rule *r, uint64_t nth, uint64_t pbits)
 {
 	if (!sf_when_hit(&r->when, nth))
 		return 0;
-	if (r->p_scaled < SF_P_ONE && !sf_p_hit(r->p_scaled, pbits))
-		return 0;
-	return !r->limit || fired < r->limit;
+	return r->p_scaled >= SF_P_ONE || sf_p_hit(r->p_scaled, pbits);
 }
 
 /* A delay of D~J: uniform in [D-J, D+J]. */

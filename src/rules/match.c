@@ -23,11 +23,11 @@ static int any_host(const struct sf_rule *r, const char *const *hosts)
 	return 0;
 }
 
-static int statics_hold(const struct sf_rule *r, const struct sf_subject *s, int maybe)
+int sf_rule_statics_hold(const struct sf_rule *r, const struct sf_subject *s, int unknown_holds)
 {
 	if (s->proto && !(r->protos & s->proto))
 		return 0;
-	if (!s->proto && r->protos != SF_PROTO_ALL && !maybe)
+	if (!s->proto && r->protos != SF_PROTO_ALL && !unknown_holds)
 		return 0;
 	if ((r->has & SF_HAS_EXE) && !(s->exe && sf_glob_match(r->exe, s->exe, strlen(s->exe))))
 		return 0;
@@ -35,7 +35,7 @@ static int statics_hold(const struct sf_rule *r, const struct sf_subject *s, int
 		if (s->peer.family != SF_ADDR_ANY) {
 			if (!any_addr(r->peers, r->npeers, &s->peer))
 				return 0;
-		} else if (!maybe) {
+		} else if (!unknown_holds) {
 			return 0;
 		}
 	}
@@ -43,7 +43,7 @@ static int statics_hold(const struct sf_rule *r, const struct sf_subject *s, int
 		if (s->local.family != SF_ADDR_ANY) {
 			if (!any_addr(r->locals, r->nlocals, &s->local))
 				return 0;
-		} else if (!maybe) {
+		} else if (!unknown_holds) {
 			return 0;
 		}
 	}
@@ -51,7 +51,7 @@ static int statics_hold(const struct sf_rule *r, const struct sf_subject *s, int
 		if (s->peer.family != SF_ADDR_ANY) {
 			if (!any_host(r, s->hosts))
 				return 0;
-		} else if (!maybe) {
+		} else if (!unknown_holds) {
 			return 0;
 		}
 	}
@@ -59,18 +59,16 @@ static int statics_hold(const struct sf_rule *r, const struct sf_subject *s, int
 		if (s->side_known || s->side) {
 			if (!(r->sides & s->side))
 				return 0;
-		} else if (!maybe) {
+		} else if (!unknown_holds) {
 			return 0;
 		}
 	}
 	return 1;
 }
 
-int sf_rule_matches(const struct sf_rule *r, const struct sf_subject *s)
+int sf_rule_dynamics_hold(const struct sf_rule *r, const struct sf_subject *s)
 {
 	if (!(r->ops & SF_OPBIT(s->op)))
-		return 0;
-	if (!statics_hold(r, s, 0))
 		return 0;
 	if (!(r->states & (1u << s->state)))
 		return 0;
@@ -85,7 +83,7 @@ int sf_rule_matches(const struct sf_rule *r, const struct sf_subject *s)
 	return 1;
 }
 
-int sf_rule_may_apply(const struct sf_rule *r, const struct sf_subject *s)
+int sf_rule_matches(const struct sf_rule *r, const struct sf_subject *s)
 {
-	return statics_hold(r, s, 1);
+	return sf_rule_dynamics_hold(r, s) && sf_rule_statics_hold(r, s, 0);
 }

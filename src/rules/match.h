@@ -26,9 +26,12 @@ struct sf_subject {
 /* Every condition except when=, p= and limit= holds for this call. */
 int sf_rule_matches(const struct sf_rule *r, const struct sf_subject *s);
 
-/* Could the rule ever match a call on this socket, given what is fixed now
- * (proto, exe, and peer/local/side once set)? Used to build the short list of
- * rules each connection checks. Ops and dynamic conditions are not looked at. */
-int sf_rule_may_apply(const struct sf_rule *r, const struct sf_subject *s);
+/* The conditions fixed for a connection: proto, exe, peer, local, host, side.
+ * With unknown_holds, what the subject does not know yet (no peer before
+ * connect) counts as holding: "could this rule ever apply to this socket?" */
+int sf_rule_statics_hold(const struct sf_rule *r, const struct sf_subject *s, int unknown_holds);
+
+/* The conditions that change from call to call: op, state, and the numbers. */
+int sf_rule_dynamics_hold(const struct sf_rule *r, const struct sf_subject *s);
 
 #endif

@@ -1,0 +1,73 @@
+#include "active.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "glob.h"
+#include "settings.h"
+
+struct sf_active *sf_active_now;
+uint32_t sf_gen;
+/* Until the library has initialised, every call takes the slow path, which
+ * initialises it (another library's constructor may call us before ours ran). */
+sf_opmask sf_hot = SF_OPS_ALL;
+
+/* Calls that keep the socket records right: they are rare next to data
+ * calls, so they always take the slow path while any rule is in force. */
+#define SF_OPS_LIFECYCLE (SF_OPS_ALL & ~SF_OPS_IO)
+
+struct sf_active *sf_active_build(struct sf_ruleset *rs, const char *exe)
+{
+	static uint32_t next_gen = 1;
+	struct sf_active *a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->rs = *rs;
+	memset(rs, 0, sizeof *rs);
+	a->gen = __atomic_fetch_add(&next_gen, 1, __ATOMIC_RELAXED);
+	unsigned n = a->rs.n;
+	a->for_exe = calloc(n ? n : 1, 1);
+	a->stats = calloc(n ? n : 1, sizeof *a->stats);
+	a->nosock = calloc(n ? n : 1, sizeof *a->nosock);
+	if (!a->for_exe || !a->stats || !a->nosock) {
+		free(a->for_exe);
+		free(a->stats);
+		free(a->nosock);
+		sf_ruleset_free(&a->rs);
+		free(a);
+		return NULL;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct sf_rule *r = &a->rs.rules[i];
+		if ((r->has & SF_HAS_EXE) && !(exe && sf_glob_match(r->exe, exe, strlen(exe))))
+			continue;
+		a->for_exe[i] = 1;
+		a->rule_ops |= r->ops;
+		if (r->has & SF_HAS_NUM(SF_NUM_SENT))
+			a->track_ops |= SF_OPS_TX;
+		if (r->has & SF_HAS_NUM(SF_NUM_RECEIVED))
+			a->track_ops |= SF_OPS_RX;
+		if (r->has & SF_HAS_NUM(SF_NUM_IDLE))
+			a->track_ops |= SF_OPS_IO;
+		for (int k = 0; k < SF_NUM__COUNT; k++)
+			if (r->has & SF_HAS_NUM(k))
+				a->num_used |= 1u << k;
+		if (r->ops & (SF_OPBIT(SF_OP_socket) | SF_OPBIT(SF_OP_socketpair)))
+			a->nosock[a->nnosock++] = i;
+	}
+	return a;
+}
+
+void sf_active_install(struct sf_active *a)
+{
+	sf_opmask hot = 0;
+	if (a && (a->rule_ops || sf_config.reload))
+		hot = SF_OPS_LIFECYCLE | a->rule_ops | a->track_ops;
+	if (sf_config.reload)
+		hot |= SF_OPS_LIFECYCLE;
+	if (sf_config.trace)
+		hot = SF_OPS_ALL;
+	SF_RELEASE(&sf_active_now, a);
+	SF_RELEASE(&sf_gen, a ? a->gen : 0);
+	SF_RELEASE(&sf_hot, hot);
+}

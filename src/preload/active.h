@@ -1,0 +1,47 @@
+/* The rules in force in this process: the parsed set, narrowed to this
+ * program (exe=), with the process-wide counters and what the fast path
+ * must send to the slow path. Replaced as a whole on reload. */
+#ifndef SF_ACTIVE_H
+#define SF_ACTIVE_H
+
+#include "sf.h"
+
+#include "rules.h"
+
+struct sf_rule_stats {
+	uint64_t matched;       /* counted calls (all conditions but when/p/limit held) */
+	uint64_t fired;
+	uint64_t proc_calls;    /* per=process counting */
+	uint64_t proc_fired;
+};
+
+struct sf_active {
+	struct sf_ruleset rs;
+	uint32_t gen;
+	uint8_t *for_exe;           /* rule i can apply to this program */
+	struct sf_rule_stats *stats;
+	sf_opmask rule_ops;         /* union of the ops of this program's rules */
+	sf_opmask track_ops;        /* ops whose bookkeeping some rule reads */
+	uint32_t num_used;          /* bit k: some rule reads num[k] */
+	/* Rules for calls with no socket yet (socket, socketpair), in order. */
+	uint32_t *nosock;
+	uint32_t nnosock;
+};
+
+/* The rules now in force (NULL: none), and their generation. */
+extern struct sf_active *sf_active_now;
+extern uint32_t sf_gen;
+/* The operations the fast path must not pass straight to libc. */
+extern sf_opmask sf_hot;
+
+/* Build the active set from parsed rules (taking them over). */
+struct sf_active *sf_active_build(struct sf_ruleset *rs, const char *exe);
+/* Make `a` the rules in force and recompute the fast-path mask. */
+void sf_active_install(struct sf_active *a);
+
+static inline struct sf_active *sf_active_get(void)
+{
+	return SF_ACQUIRE(&sf_active_now);
+}
+
+#endif

@@ -1,0 +1,509 @@
+/* The calls that make, connect, accept, name, shut, duplicate and close
+ * sockets: they keep the records right, and can be faulted like any other. */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "refuse.h"
+#include "slow.h"
+
+static void track_new(int fd, int domain, int type)
+{
+	struct sf_sock *s = sf_sock_new(domain, type);
+	sf_sock_install(fd, s ? (uintptr_t)s : SF_FD_NOTSOCK);
+	if (s)
+		sf_sock_replan(s);
+}
+
+int sf_slow_socket(int domain, int type, int protocol)
+{
+	if (!sf_enter())
+		return sf_real_socket(domain, type, protocol);
+	int e0 = errno;
+	struct sf_call c = { .op = SF_OP_socket, .fd = -1, .proto = sf_sock_kind(domain, type) };
+	if (c.proto)
+		sf_decide(&c);
+	if (c.rule)
+		return (int)sf_fail(&c, sf_verdict_errno(&c));
+	errno = e0;
+	int fd = sf_real_socket(domain, type, protocol);
+	int err = errno;
+	if (fd >= 0)
+		track_new(fd, domain, type);
+	c.fd = fd;
+	sf_trace(&c, fd, err);
+	return (int)sf_done(fd, err);
+}
+
+int sf_slow_socketpair(int domain, int type, int protocol, int sv[2])
+{
+	if (!sf_enter())
+		return sf_real_socketpair(domain, type, protocol, sv);
+	int e0 = errno;
+	struct sf_call c = { .op = SF_OP_socketpair, .fd = -1, .proto = sf_sock_kind(domain, type) };
+	if (c.proto)
+		sf_decide(&c);
+	if (c.rule)
+		return (int)sf_fail(&c, sf_verdict_errno(&c));
+	errno = e0;
+	int r = sf_real_socketpair(domain, type, protocol, sv);
+	int err = errno;
+	if (r == 0) {
+		struct sockaddr unnamed = { .sa_family = (sa_family_t)domain };
+		for (int i = 0; i < 2; i++) {
+			struct sf_sock *s = sf_sock_new(domain, type);
+			if (s) {
+				sf_sock_set_peer(s, &unnamed, sizeof unnamed);
+				sf_sock_set_local(s, &unnamed, sizeof unnamed);
+				sf_sock_connected(s, 0, SF_STATE_CONNECTED);
+			}
+			sf_sock_install(sv[i], s ? (uintptr_t)s : SF_FD_NOTSOCK);
+			if (s)
+				sf_sock_replan(s);
+		}
+		c.fd = sv[0];
+	}
+	sf_trace(&c, r, err);
+	return (int)sf_done(r, err);
+}
+
+/* Deliver an injected connect error the way the kernel delivers a failed
+ * connect: a blocking connect, a unix or UDP socket, or `now`, fail at once;
+ * a nonblocking TCP connect says EINPROGRESS and fails later, through
+ * poll/epoll/select (writable, POLLERR) and SO_ERROR. */
+static int connect_error(struct sf_call *c, int err)
+{
+	struct sf_sock *s = c->s;
+	if (c->rule->action == SF_ACT_ERROR && !c->rule->now && s->proto == SF_PROTO_TCP &&
+	    sf_fd_nonblocking(c->fd) && sf_refuse_connect(c->fd, s->family)) {
+		sf_sock_set_peer(s, c->addr, c->addrlen);
+		SF_STORE(&s->pending_err, (uint16_t)err);
+		SF_STORE(&s->state, SF_STATE_CONNECTING);
+		/* Every call must now see the pending error. */
+		SF_STORE(&s->opmask, SF_OPS_ALL);
+		return (int)sf_fail(c, EINPROGRESS);
+	}
+	return (int)sf_fail(c, err);
+}
+
+int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (!sf_enter())
+		return sf_real_connect(fd, addr, len);
+	int e0 = errno;
+	struct sf_sock *s = sf_lookup(fd);
+	if (!s) {
+		errno = e0;
+		int r = sf_real_connect(fd, addr, len);
+		return (int)sf_done(r, errno);
+	}
+	struct sf_call c = { .op = SF_OP_connect, .fd = fd, .s = s, .addr = addr, .addrlen = len };
+	sf_decide(&c);
+	if (c.rule)
+		return connect_error(&c, sf_verdict_errno(&c));
+	errno = e0;
+	int r = sf_real_connect(fd, addr, len);
+	int err = sf_pending_error(s, r < 0 ? errno : 0);
+	if (addr && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC && r == 0) {
+		/* A datagram socket dissolving its association. */
+		s->flags &= (uint8_t)~SF_SOCK_HAS_PEER;
+		SF_STORE(&s->state, SF_STATE_UNCONNECTED);
+		sf_sock_replan(s);
+	} else if (r == 0 || err == EINPROGRESS) {
+		sf_sock_set_peer(s, addr, len);
+		sf_sock_connected(s, SF_SIDE_CLIENT, r == 0 ? SF_STATE_CONNECTED : SF_STATE_CONNECTING);
+		if (!(s->flags & SF_SOCK_HAS_LOCAL) || s->local.port == 0) {
+			struct sockaddr_storage ss;
+			socklen_t sl = sizeof ss;
+			if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+				sf_sock_set_local(s, (struct sockaddr *)&ss, sl);
+		}
+		sf_sock_replan(s);
+	}
+	sf_trace(&c, r, err);
+	return (int)sf_done(r < 0 ? -1 : r, err);
+}
+
+/* Any rule for accept that needs to know who is being accepted? */
+static int accept_needs_peer(struct sf_sock *s)
+{
+	struct sf_active *a = sf_active_get();
+	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
+	if (!a || !plan)
+		return 0;
+	for (uint32_t i = 0; i < plan->n; i++) {
+		const struct sf_rule *r = &a->rs.rules[plan->e[i].rule];
+		if ((r->ops & (SF_OPBIT(SF_OP_accept) | SF_OPBIT(SF_OP_accept4))) &&
+		    (r->has & (SF_HAS_PEER | SF_HAS_HOST)))
+			return 1;
+	}
+	return 0;
+}
+
+static int do_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	if (op == SF_OP_accept)
+		return sf_real_accept(fd, addr, len);
+#ifdef HAVE_ACCEPT4
+	return sf_real_accept4(fd, addr, len, flags);
+#else
+	return -1;
+#endif
+}
+
+static int slow_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	if (!sf_enter())
+		return do_accept(op, fd, addr, len, flags);
+	int e0 = errno;
+	struct sf_sock *ls = sf_lookup(fd);
+	if (!ls) {
+		errno = e0;
+		int r = do_accept(op, fd, addr, len, flags);
+		return (int)sf_done(r, errno);
+	}
+	if (!sf_sock_current(ls, sf_gen))
+		sf_sock_replan(ls);
+	struct sf_call c = { .op = op, .fd = fd, .s = ls };
+	/* Rules that name the peer are decided once accept has returned: the
+	 * connection is then aborted (the client sees a reset), as when a
+	 * server drops a connection it has just taken. Others are decided
+	 * before, and the connection stays queued, as with EMFILE. */
+	int after = accept_needs_peer(ls);
+	if (!after) {
+		sf_decide(&c);
+		if (c.rule)
+			return (int)sf_fail(&c, sf_verdict_errno(&c));
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	errno = e0;
+	int nfd = do_accept(op, fd, (struct sockaddr *)&ss, &sl, flags);
+	int err = errno;
+	if (nfd < 0) {
+		sf_trace(&c, nfd, err);
+		return (int)sf_done(-1, err);
+	}
+	if (addr && len) {
+		memcpy(addr, &ss, *len < sl ? *len : sl);
+		*len = sl;
+	}
+	struct sf_sock *ns = sf_sock_new(ls->family, (ls->flags & SF_SOCK_STREAM) ? SOCK_STREAM : SOCK_DGRAM);
+	if (ns) {
+		sf_sock_set_peer(ns, (struct sockaddr *)&ss, sl);
+		struct sockaddr_storage ls_addr;
+		socklen_t lsl = sizeof ls_addr;
+		if (getsockname(nfd, (struct sockaddr *)&ls_addr, &lsl) == 0)
+			sf_sock_set_local(ns, (struct sockaddr *)&ls_addr, lsl);
+		sf_sock_connected(ns, SF_SIDE_SERVER, SF_STATE_CONNECTED);
+	}
+	sf_sock_install(nfd, ns ? (uintptr_t)ns : SF_FD_NOTSOCK);
+	if (ns)
+		sf_sock_replan(ns);
+	if (after) {
+		c.addr = (struct sockaddr *)&ss;
+		c.addrlen = sl;
+		sf_decide(&c);
+		if (c.rule) {
+			struct linger abort_now = { 1, 0 };
+			setsockopt(nfd, SOL_SOCKET, SO_LINGER, &abort_now, sizeof abort_now);
+			sf_sock_install(nfd, 0);
+			sf_real_close(nfd);
+			return (int)sf_fail(&c, sf_verdict_errno(&c));
+		}
+	}
+	sf_trace(&c, nfd, err);
+	return (int)sf_done(nfd, err);
+}
+
+int sf_slow_accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return slow_accept(SF_OP_accept, fd, addr, len, 0);
+}
+
+#ifdef HAVE_ACCEPT4
+int sf_slow_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	return slow_accept(SF_OP_accept4, fd, addr, len, flags);
+}
+#endif
+
+/* bind, listen, shutdown: decide, run, and note what changed. */
+int sf_slow_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (!sf_enter())
+		return sf_real_bind(fd, addr, len);
+	int e0 = errno;
+	struct sf_sock *s = sf_lookup(fd);
+	struct sf_call c = { .op = SF_OP_bind, .fd = fd, .s = s, .addr = addr, .addrlen = len };
+	if (s)
+		sf_decide(&c);
+	if (c.rule)
+		return (int)sf_fail(&c, sf_verdict_errno(&c));
+	errno = e0;
+	int r = sf_real_bind(fd, addr, len);
+	int err = errno;
+	if (r == 0 && s) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+			sf_sock_set_local(s, (struct sockaddr *)&ss, sl);
+		sf_sock_replan(s);
+	}
+	sf_trace(&c, r, err);
+	return (int)sf_done(r, err);
+}
+
+int sf_slow_listen(int fd, int backlog)
+{
+	if (!sf_enter())
+		return sf_real_listen(fd, backlog);
+	int e0 = errno;
+	struct sf_sock *s = sf_lookup(fd);
+	struct sf_call c = { .op = SF_OP_listen, .fd = fd, .s = s };
+	if (s)
+		sf_decide(&c);
+	if (c.rule)
+		return (int)sf_fail(&c, sf_verdict_errno(&c));
+	errno = e0;
+	int r = sf_real_listen(fd, backlog);
+	int err = errno;
+	if (r == 0 && s) {
+		SF_STORE(&s->state, SF_STATE_LISTENING);
+		if (!(s->flags & SF_SOCK_HAS_LOCAL) || s->local.port == 0) {
+			struct sockaddr_storage ss;
+			socklen_t sl = sizeof ss;
+			if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+				sf_sock_set_local(s, (struct sockaddr *)&ss, sl);
+		}
+		sf_sock_replan(s);
+	}
+	sf_trace(&c, r, err);
+	return (int)sf_done(r, err);
+}
+
+int sf_slow_shutdown(int fd, int how)
+{
+	if (!sf_enter())
+		return sf_real_shutdown(fd, how);
+	int e0 = errno;
+	struct sf_sock *s = sf_lookup(fd);
+	struct sf_call c = { .op = SF_OP_shutdown, .fd = fd, .s = s };
+	if (s)
+		sf_decide(&c);
+	if (c.rule)
+		return (int)sf_fail(&c, sf_verdict_errno(&c));
+	errno = e0;
+	int r = sf_real_shutdown(fd, how);
+	int err = errno;
+	if (r == 0 && s) {
+		if (how == SHUT_RD || how == SHUT_RDWR)
+			s->flags |= SF_SOCK_SHUT_RD;
+		if (how == SHUT_WR || how == SHUT_RDWR)
+			s->flags |= SF_SOCK_SHUT_WR;
+		SF_STORE(&s->state, SF_STATE_SHUTDOWN);
+	}
+	sf_trace(&c, r, err);
+	return (int)sf_done(r, err);
+}
+
+int sf_slow_close(int fd)
+{
+	if (!sf_enter())
+		return sf_real_close(fd);
+	int e0 = errno;
+	uintptr_t v = sf_fd_get(fd);
+	struct sf_sock *s = v > SF_FD_NOTSOCK ? (struct sf_sock *)v : NULL;
+	struct sf_call c = { .op = SF_OP_close, .fd = fd, .s = s };
+	if (s) {
+		sf_decide(&c);
+		if (c.rule)
+			return (int)sf_fail(&c, sf_verdict_errno(&c));
+		/* The trace line needs the record, which is about to go. */
+		sf_trace(&c, 0, 0);
+	}
+	sf_log_fd_lost(fd);
+	sf_refuse_fd_lost(fd);
+	/* Forget first: a descriptor number reused by another thread right
+	 * after the real close must not inherit this record. */
+	if (v)
+		sf_sock_install(fd, 0);
+	errno = e0;
+	int r = sf_real_close(fd);
+	return (int)sf_done(r, errno);
+}
+
+/* dup, dup2, dup3, fcntl(F_DUPFD*): the new descriptor shares the record. */
+static int after_dup(struct sf_call *c, int nfd, int err)
+{
+	if (nfd >= 0) {
+		uintptr_t v = sf_fd_get(c->fd);
+		sf_sock_install(nfd, v);
+	}
+	sf_trace(c, nfd, err);
+	return (int)sf_done(nfd, err);
+}
+
+static int before_dup(struct sf_call *c)
+{
+	c->s = sf_lookup(c->fd);
+	if (c->s)
+		sf_decide(c);
+	return c->rule != NULL;
+}
+
+int sf_slow_dup(int fd)
+{
+	if (!sf_enter())
+		return sf_real_dup(fd);
+	int e0 = errno;
+	struct sf_call c = { .op = SF_OP_dup, .fd = fd };
+	if (before_dup(&c))
+		return (int)sf_fail(&c, sf_verdict_errno(&c));
+	errno = e0;
+	int nfd = sf_real_dup(fd);
+	return after_dup(&c, nfd, errno);
+}
+
+static int slow_dup23(enum sf_op op, int fd, int fd2, int flags)
+{
+	int e0 = errno;
+	struct sf_call c = { .op = op, .fd = fd };
+	if (fd != fd2 && before_dup(&c))
+		return (int)sf_fail(&c, sf_verdict_errno(&c));
+	if (fd != fd2) {
+		sf_log_fd_lost(fd2);
+		sf_refuse_fd_lost(fd2);
+	}
+	errno = e0;
+#ifdef HAVE_DUP3
+	int nfd = op == SF_OP_dup3 ? sf_real_dup3(fd, fd2, flags) : sf_real_dup2(fd, fd2);
+#else
+	int nfd = sf_real_dup2(fd, fd2);
+#endif
+	int err = errno;
+	if (fd == fd2) {
+		sf_trace(&c, nfd, err);
+		return (int)sf_done(nfd, err);
+	}
+	return after_dup(&c, nfd, err);
+}
+
+int sf_slow_dup2(int fd, int fd2)
+{
+	if (!sf_enter())
+		return sf_real_dup2(fd, fd2);
+	return slow_dup23(SF_OP_dup2, fd, fd2, 0);
+}
+
+#ifdef HAVE_DUP3
+int sf_slow_dup3(int fd, int fd2, int flags)
+{
+	if (!sf_enter())
+		return sf_real_dup3(fd, fd2, flags);
+	return slow_dup23(SF_OP_dup3, fd, fd2, flags);
+}
+#endif
+
+int sf_slow_fcntl_dup(int fd, int cmd, int arg)
+{
+	if (!sf_enter())
+		return (int)syscall(SYS_fcntl, fd, cmd, arg);
+	int e0 = errno;
+	struct sf_call c = { .op = SF_OP_fcntl, .fd = fd };
+	if (before_dup(&c))
+		return (int)sf_fail(&c, sf_verdict_errno(&c));
+	errno = e0;
+	sf_fcntl_fn f = sf_sym_fcntl();
+	int nfd = f ? f(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+	return after_dup(&c, nfd, errno);
+}
+
+void sf_forget_range(unsigned lo, unsigned hi)
+{
+	if (hi >= SF_FD_MAX)
+		hi = SF_FD_MAX - 1;
+	for (unsigned fd = lo; fd <= hi && lo < SF_FD_MAX; fd++) {
+		if (!(fd & (SF_FD_CHUNK - 1)) && !SF_ACQUIRE(&sf_fdtab[fd >> SF_FD_CHUNK_BITS])) {
+			fd |= SF_FD_CHUNK - 1;
+			continue;
+		}
+		sf_log_fd_lost((int)fd);
+		sf_refuse_fd_lost((int)fd);
+		if (sf_fd_get((int)fd))
+			sf_sock_install((int)fd, 0);
+	}
+}
+
+/* getsockopt(SO_ERROR) and getpeername: where a pending connect shows its
+ * outcome, so they must agree with what the library injected. */
+static void connect_settled(struct sf_sock *s, int fd)
+{
+	if (SF_LOAD(&s->state) != SF_STATE_CONNECTING)
+		return;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (sf_real_getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (!s->t_connected)
+			s->t_connected = sf_now();
+		SF_STORE(&s->state, SF_STATE_CONNECTED);
+		sf_sock_replan(s);
+	}
+}
+
+int sf_slow_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+	if (!sf_enter())
+		return sf_real_getsockopt(fd, level, name, val, len);
+	int e0 = errno;
+	struct sf_sock *s = level == SOL_SOCKET && name == SO_ERROR ? sf_lookup(fd) : NULL;
+	if (!s) {
+		errno = e0;
+		int r = sf_real_getsockopt(fd, level, name, val, len);
+		return (int)sf_done(r, errno);
+	}
+	struct sf_call c = { .op = SF_OP_getsockopt, .fd = fd, .s = s };
+	sf_decide(&c);
+	if (c.rule)
+		return (int)sf_fail(&c, sf_verdict_errno(&c));
+	errno = e0;
+	int r = sf_real_getsockopt(fd, level, name, val, len);
+	int err = errno;
+	if (r == 0 && val && len && *len >= (socklen_t)sizeof(int)) {
+		int *so_error = val;
+		uint16_t pending = SF_LOAD(&s->pending_err);
+		if (pending && (*so_error == ECONNREFUSED || *so_error == 0)) {
+			*so_error = sf_pending_error(s, ECONNREFUSED);
+		} else if (*so_error == 0) {
+			connect_settled(s, fd);
+		} else if (SF_LOAD(&s->state) == SF_STATE_CONNECTING) {
+			SF_STORE(&s->state, SF_STATE_UNCONNECTED);
+		}
+	}
+	sf_trace(&c, r, err);
+	return (int)sf_done(r, err);
+}
+
+int sf_slow_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	if (!sf_enter())
+		return sf_real_getpeername(fd, addr, len);
+	int e0 = errno;
+	struct sf_sock *s = sf_lookup(fd);
+	struct sf_call c = { .op = SF_OP_getpeername, .fd = fd, .s = s };
+	if (s)
+		sf_decide(&c);
+	if (c.rule)
+		return (int)sf_fail(&c, sf_verdict_errno(&c));
+	errno = e0;
+	int r = sf_real_getpeername(fd, addr, len);
+	int err = errno;
+	if (r == 0 && s)
+		connect_settled(s, fd);
+	sf_trace(&c, r, err);
+	return (int)sf_done(r, err);
+}

@@ -1,0 +1,32 @@
+/* Deciding a call: the rules in order, against the call and its socket. */
+#ifndef SF_ENGINE_H
+#define SF_ENGINE_H
+
+#include "sf.h"
+
+#include <sys/socket.h>
+
+#include "rules.h"
+#include "sock.h"
+
+struct sf_call {
+	enum sf_op op;
+	int fd;
+	struct sf_sock *s;              /* the socket's record; NULL for socket()/socketpair() */
+	const struct sockaddr *addr;    /* the call's own address: connect, sendto, bind */
+	socklen_t addrlen;
+	uint8_t proto;                  /* for calls without a record: the kind being made */
+
+	/* The verdict. */
+	const struct sf_rule *rule;     /* the rule that decided the call; NULL: it goes on */
+	uint64_t short_len;             /* a `short` rule's limit (0: none) */
+};
+
+/* Evaluate the rules for the call, sleep the delays of the rules that fired
+ * and shape it, and fill in the verdict. Logs every firing. */
+void sf_decide(struct sf_call *c);
+
+/* The errno a deciding rule makes the call fail with (0: it does not fail). */
+int sf_verdict_errno(const struct sf_call *c);
+
+#endif

@@ -1,0 +1,82 @@
+/* Start, fork and exit. Initialisation is lazy and idempotent: the
+ * constructor runs it, but so does the first wrapper call, because another
+ * library's constructor may make socket calls before ours has run. */
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "active.h"
+#include "alloc.h"
+#include "fdtab.h"
+#include "log.h"
+#include "peers.h"
+#include "real.h"
+#include "settings.h"
+#include "slow.h"
+#include "sock.h"
+
+enum { INIT_NOT, INIT_RUNNING, INIT_DONE };
+static int init_state = INIT_NOT;
+
+static void before_fork(void)
+{
+	/* Resolve now so that no child ever calls dlsym after fork. */
+	sf_resolve_all();
+	sf_peers_lock();
+	sf_alloc_lock();
+}
+
+static void after_fork_parent(void)
+{
+	sf_alloc_unlock();
+	sf_peers_unlock();
+}
+
+static void after_fork_child(void)
+{
+	sf_alloc_child_reset();
+	sf_peers_child_reset();
+	sf_config.pid = (int)syscall(SYS_getpid);
+	struct sf_active *a = sf_active_get();
+	if (a)
+		sf_log_start(a->rs.n);
+}
+
+static void init(void)
+{
+	sf_resolve_all();
+	sf_settings_init();
+	if (sf_config.inert)
+		sf_active_install(NULL);
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+int sf_init_ready(void)
+{
+	int st = SF_ACQUIRE(&init_state);
+	if (SF_LIKELY(st == INIT_DONE))
+		return 1;
+	int expected = INIT_NOT;
+	if (!__atomic_compare_exchange_n(&init_state, &expected, INIT_RUNNING, 0, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_ACQUIRE))
+		/* Another thread is initialising, or this one is (a call made
+		 * from inside init): let this call through untouched. */
+		return expected == INIT_DONE;
+	sf_self.depth++;
+	init();
+	sf_self.depth--;
+	SF_RELEASE(&init_state, INIT_DONE);
+	return 1;
+}
+
+__attribute__((constructor(101))) static void sf_constructor(void)
+{
+	sf_init_ready();
+}
+
+__attribute__((destructor)) static void sf_destructor(void)
+{
+	struct sf_active *a = sf_active_get();
+	if (a && sf_config.stats && !sf_config.inert)
+		sf_log_stats(a);
+}

@@ -1,0 +1,377 @@
+/* The data calls (send, sendto, sendmsg, sendmmsg, write, writev and their
+ * receiving twins), through one path: each call is described by its iovec
+ * and a function that runs the real call on an iovec, so `short` and `drop`
+ * are written once for all twelve. */
+#include <limits.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "clock.h"
+#include "log.h"
+#include "slow.h"
+
+#ifndef IOV_MAX
+#define IOV_MAX 1024
+#endif
+
+struct sf_io;
+typedef ssize_t (*sf_run_fn)(struct sf_io *io, const struct iovec *iov, int iovcnt);
+
+struct sf_io {
+	struct sf_call c;
+	int tx;
+	sf_run_fn run;
+	const struct iovec *iov;    /* the data as the program gave it */
+	int iovcnt;
+	struct iovec one;           /* single-buffer calls */
+	int flags;
+	const struct sockaddr *to;
+	socklen_t tolen;
+	struct sockaddr *from;
+	socklen_t *fromlen;
+	const struct msghdr *msg;   /* sendmsg/recvmsg: the program's header */
+	struct msghdr *rmsg;
+	struct mmsghdr *vec;        /* sendmmsg/recvmmsg */
+	unsigned vlen;
+	SF_MMSG_TIMEOUT_T timeout;
+	size_t moved;               /* bytes the real call moved */
+};
+
+static size_t iov_total(const struct iovec *iov, int n)
+{
+	size_t t = 0;
+	for (int i = 0; i < n; i++)
+		t += iov[i].iov_len;
+	return t;
+}
+
+/* Runs of the real calls on (iov, iovcnt). Single-buffer calls are given one iovec. */
+static ssize_t moved(struct sf_io *io, ssize_t r)
+{
+	io->moved = r > 0 ? (size_t)r : 0;
+	return r;
+}
+
+static ssize_t run_send(struct sf_io *io, const struct iovec *v, int n)
+{
+	return moved(io, sf_real_send(io->c.fd, v[0].iov_base, v[0].iov_len, io->flags));
+}
+static ssize_t run_sendto(struct sf_io *io, const struct iovec *v, int n)
+{
+	return moved(io, sf_real_sendto(io->c.fd, v[0].iov_base, v[0].iov_len, io->flags, io->to, io->tolen));
+}
+static ssize_t run_write(struct sf_io *io, const struct iovec *v, int n)
+{
+	return moved(io, sf_real_write(io->c.fd, v[0].iov_base, v[0].iov_len));
+}
+static ssize_t run_writev(struct sf_io *io, const struct iovec *v, int n)
+{
+	return moved(io, sf_real_writev(io->c.fd, v, n));
+}
+static ssize_t run_sendmsg(struct sf_io *io, const struct iovec *v, int n)
+{
+	struct msghdr m = *io->msg;
+	m.msg_iov = (struct iovec *)v;
+	m.msg_iovlen = (size_t)n;
+	return moved(io, sf_real_sendmsg(io->c.fd, &m, io->flags));
+}
+static ssize_t run_recv(struct sf_io *io, const struct iovec *v, int n)
+{
+	return moved(io, sf_real_recv(io->c.fd, v[0].iov_base, v[0].iov_len, io->flags));
+}
+static ssize_t run_recvfrom(struct sf_io *io, const struct iovec *v, int n)
+{
+	return moved(io, sf_real_recvfrom(io->c.fd, v[0].iov_base, v[0].iov_len, io->flags, io->from, io->fromlen));
+}
+static ssize_t run_read(struct sf_io *io, const struct iovec *v, int n)
+{
+	return moved(io, sf_real_read(io->c.fd, v[0].iov_base, v[0].iov_len));
+}
+static ssize_t run_readv(struct sf_io *io, const struct iovec *v, int n)
+{
+	return moved(io, sf_real_readv(io->c.fd, v, n));
+}
+static ssize_t run_recvmsg(struct sf_io *io, const struct iovec *v, int n)
+{
+	struct msghdr m = *io->rmsg;
+	m.msg_iov = (struct iovec *)v;
+	m.msg_iovlen = (size_t)n;
+	ssize_t r = sf_real_recvmsg(io->c.fd, &m, io->flags);
+	/* Give back what the kernel filled in, keeping the program's iovec. */
+	io->rmsg->msg_namelen = m.msg_namelen;
+	io->rmsg->msg_controllen = m.msg_controllen;
+	io->rmsg->msg_flags = m.msg_flags;
+	return moved(io, r);
+}
+
+/* sendmmsg/recvmmsg: untouched, the whole vector; shortened, the first
+ * message alone with its iovec cut. */
+static ssize_t mmsg_done(struct sf_io *io, ssize_t r)
+{
+	io->moved = 0;
+	for (ssize_t i = 0; i < r; i++)
+		io->moved += io->vec[i].msg_len;
+	return r;
+}
+
+#ifdef HAVE_SENDMMSG
+static ssize_t run_sendmmsg(struct sf_io *io, const struct iovec *v, int n)
+{
+	if (v == io->iov)
+		return mmsg_done(io, sf_real_sendmmsg(io->c.fd, io->vec, io->vlen, (SF_MMSG_FLAGS_T)io->flags));
+	struct mmsghdr first = io->vec[0];
+	first.msg_hdr.msg_iov = (struct iovec *)v;
+	first.msg_hdr.msg_iovlen = (size_t)n;
+	ssize_t r = sf_real_sendmmsg(io->c.fd, &first, 1, (SF_MMSG_FLAGS_T)io->flags);
+	if (r > 0)
+		io->vec[0].msg_len = first.msg_len;
+	return mmsg_done(io, r);
+}
+#endif
+
+#ifdef HAVE_RECVMMSG
+static ssize_t run_recvmmsg(struct sf_io *io, const struct iovec *v, int n)
+{
+	if (v == io->iov)
+		return mmsg_done(io, sf_real_recvmmsg(io->c.fd, io->vec, io->vlen, (SF_MMSG_FLAGS_T)io->flags,
+		                                      io->timeout));
+	struct mmsghdr first = io->vec[0];
+	first.msg_hdr.msg_iov = (struct iovec *)v;
+	first.msg_hdr.msg_iovlen = (size_t)n;
+	ssize_t r = sf_real_recvmmsg(io->c.fd, &first, 1, (SF_MMSG_FLAGS_T)io->flags, io->timeout);
+	if (r > 0) {
+		io->vec[0].msg_len = first.msg_len;
+		io->vec[0].msg_hdr.msg_namelen = first.msg_hdr.msg_namelen;
+		io->vec[0].msg_hdr.msg_controllen = first.msg_hdr.msg_controllen;
+		io->vec[0].msg_hdr.msg_flags = first.msg_hdr.msg_flags;
+	}
+	return mmsg_done(io, r);
+}
+#endif
+
+/* `drop` on a send: the datagrams "went out". */
+static ssize_t pretend_sent(struct sf_io *io)
+{
+	if (io->vec) {
+		for (unsigned i = 0; i < io->vlen; i++)
+			io->vec[i].msg_len = (unsigned)iov_total(io->vec[i].msg_hdr.msg_iov, (int)io->vec[i].msg_hdr.msg_iovlen);
+		return (ssize_t)io->vlen;
+	}
+	return (ssize_t)iov_total(io->iov, io->iovcnt);
+}
+
+/* After the real call: what moved, when, and whether a pending connect has
+ * completed (first successful I/O). */
+static void account(struct sf_io *io, ssize_t r)
+{
+	struct sf_sock *s = io->c.s;
+	if (r < 0)
+		return;
+	if (io->tx)
+		SF_ADD(&s->sent, io->moved);
+	else
+		SF_ADD(&s->received, io->moved);
+	struct sf_active *a = sf_active_get();
+	if (a && (a->num_used & (1u << SF_NUM_IDLE)))
+		SF_STORE(&s->t_last_io, sf_now());
+	if (SF_LOAD(&s->state) == SF_STATE_CONNECTING) {
+		if (!s->t_connected)
+			s->t_connected = sf_now();
+		SF_STORE(&s->state, SF_STATE_CONNECTED);
+		sf_sock_replan(s);
+	}
+}
+
+static ssize_t io_slow(struct sf_io *io)
+{
+	if (!sf_enter())
+		return io->run(io, io->iov, io->iovcnt);
+	int e0 = errno;
+	struct sf_sock *s = sf_lookup(io->c.fd);
+	if (!s) {
+		errno = e0;
+		ssize_t r = io->run(io, io->iov, io->iovcnt);
+		return sf_done(r, errno);
+	}
+	io->c.s = s;
+	if (io->to) {
+		io->c.addr = io->to;
+		io->c.addrlen = io->tolen;
+	} else if (io->msg && io->msg->msg_name) {
+		io->c.addr = io->msg->msg_name;
+		io->c.addrlen = io->msg->msg_namelen;
+	}
+	sf_decide(&io->c);
+	const struct sf_rule *rule = io->c.rule;
+	ssize_t r;
+	if (rule && rule->action == SF_ACT_ERROR)
+		return sf_fail(&io->c, rule->err);
+	errno = e0;
+	if (rule && rule->action == SF_ACT_DROP) {
+		if (io->tx) {
+			r = pretend_sent(io);
+			io->moved = 0;
+		} else {
+			/* Lose one datagram, then receive as the program asked
+			 * (blocking for the next one, or EAGAIN). */
+			r = io->run(io, io->iov, io->iovcnt);
+			if (r >= 0) {
+				errno = e0;
+				r = io->run(io, io->iov, io->iovcnt);
+			}
+		}
+	} else if (io->c.short_len && io->c.short_len < iov_total(io->iov, io->iovcnt) && io->iovcnt <= IOV_MAX) {
+		struct iovec cut[io->iovcnt > 0 ? io->iovcnt : 1];
+		size_t left = io->c.short_len;
+		int n = 0;
+		for (; n < io->iovcnt && left; n++) {
+			cut[n] = io->iov[n];
+			if (cut[n].iov_len > left)
+				cut[n].iov_len = left;
+			left -= cut[n].iov_len;
+		}
+		r = io->run(io, cut, n);
+	} else {
+		r = io->run(io, io->iov, io->iovcnt);
+	}
+	int err = r < 0 ? sf_pending_error(s, errno) : e0;
+	account(io, r);
+	sf_trace(&io->c, r, err);
+	return sf_done(r, err);
+}
+
+/* The slow paths of the twelve calls: describe the call, run it. */
+#define IO_BEGIN(opname, is_tx, runner)                                                     \
+	struct sf_io io;                                                                    \
+	memset(&io, 0, sizeof io);                                                          \
+	io.c.op = SF_OP_##opname;                                                           \
+	io.c.fd = fd;                                                                       \
+	io.tx = is_tx;                                                                      \
+	io.run = runner
+#define IO_ONE(buffer, length)                                                              \
+	io.one.iov_base = (void *)(buffer);                                                 \
+	io.one.iov_len = (length);                                                          \
+	io.iov = &io.one;                                                                   \
+	io.iovcnt = 1
+
+ssize_t sf_slow_send(int fd, const void *buf, size_t len, int flags)
+{
+	IO_BEGIN(send, 1, run_send);
+	IO_ONE(buf, len);
+	io.flags = flags;
+	return io_slow(&io);
+}
+
+ssize_t sf_slow_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen)
+{
+	IO_BEGIN(sendto, 1, run_sendto);
+	IO_ONE(buf, len);
+	io.flags = flags;
+	io.to = to;
+	io.tolen = tolen;
+	return io_slow(&io);
+}
+
+ssize_t sf_slow_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	if (!msg)
+		return sf_real_sendmsg(fd, msg, flags);
+	IO_BEGIN(sendmsg, 1, run_sendmsg);
+	io.iov = msg->msg_iov;
+	io.iovcnt = (int)msg->msg_iovlen;
+	io.msg = msg;
+	io.flags = flags;
+	return io_slow(&io);
+}
+
+ssize_t sf_slow_write(int fd, const void *buf, size_t len)
+{
+	IO_BEGIN(write, 1, run_write);
+	IO_ONE(buf, len);
+	return io_slow(&io);
+}
+
+ssize_t sf_slow_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	IO_BEGIN(writev, 1, run_writev);
+	io.iov = iov;
+	io.iovcnt = iovcnt;
+	return io_slow(&io);
+}
+
+ssize_t sf_slow_recv(int fd, void *buf, size_t len, int flags)
+{
+	IO_BEGIN(recv, 0, run_recv);
+	IO_ONE(buf, len);
+	io.flags = flags;
+	return io_slow(&io);
+}
+
+ssize_t sf_slow_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen)
+{
+	IO_BEGIN(recvfrom, 0, run_recvfrom);
+	IO_ONE(buf, len);
+	io.flags = flags;
+	io.from = from;
+	io.fromlen = fromlen;
+	return io_slow(&io);
+}
+
+ssize_t sf_slow_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	if (!msg)
+		return sf_real_recvmsg(fd, msg, flags);
+	IO_BEGIN(recvmsg, 0, run_recvmsg);
+	io.iov = msg->msg_iov;
+	io.iovcnt = (int)msg->msg_iovlen;
+	io.rmsg = msg;
+	io.flags = flags;
+	return io_slow(&io);
+}
+
+ssize_t sf_slow_read(int fd, void *buf, size_t len)
+{
+	IO_BEGIN(read, 0, run_read);
+	IO_ONE(buf, len);
+	return io_slow(&io);
+}
+
+ssize_t sf_slow_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	IO_BEGIN(readv, 0, run_readv);
+	io.iov = iov;
+	io.iovcnt = iovcnt;
+	return io_slow(&io);
+}
+
+#ifdef HAVE_SENDMMSG
+int sf_slow_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, SF_MMSG_FLAGS_T flags)
+{
+	if (!vec || !vlen)
+		return sf_real_sendmmsg(fd, vec, vlen, flags);
+	IO_BEGIN(sendmmsg, 1, run_sendmmsg);
+	io.vec = vec;
+	io.vlen = vlen;
+	io.iov = vec[0].msg_hdr.msg_iov;
+	io.iovcnt = (int)vec[0].msg_hdr.msg_iovlen;
+	io.msg = &vec[0].msg_hdr;
+	io.flags = (int)flags;
+	return (int)io_slow(&io);
+}
+#endif
+
+#ifdef HAVE_RECVMMSG
+int sf_slow_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, SF_MMSG_FLAGS_T flags, SF_MMSG_TIMEOUT_T timeout)
+{
+	if (!vec || !vlen)
+		return sf_real_recvmmsg(fd, vec, vlen, flags, timeout);
+	IO_BEGIN(recvmmsg, 0, run_recvmmsg);
+	io.vec = vec;
+	io.vlen = vlen;
+	io.iov = vec[0].msg_hdr.msg_iov;
+	io.iovcnt = (int)vec[0].msg_hdr.msg_iovlen;
+	io.flags = (int)flags;
+	io.timeout = timeout;
+	return (int)io_slow(&io);
+}
+#endif

@@ -1,0 +1,26 @@
+/* Events of SPEC section 6, as text or JSON lines, on the library's own descriptor. */
+#ifndef SF_LOG_H
+#define SF_LOG_H
+
+#include <stdint.h>
+
+#include "active.h"
+#include "engine.h"
+
+/* Remember what the start line will say; it is written before the first
+ * event of the process (and again in a forked child, with its own pid). */
+void sf_log_start(unsigned nrules);
+/* A rule fired on a call. For delay, `delay_ns` is the delay applied;
+ * `err` the errno the call will return (0: none). */
+void sf_log_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t delay_ns, int err);
+/* SOCKFAULT_TRACE: a call and its result. */
+void sf_log_trace(const struct sf_call *c, long ret, int err);
+void sf_log_stats(const struct sf_active *a);
+/* A message of the library itself (bad input), always as text on stderr
+ * and, when logging to a file, in the log too. */
+void sf_log_message(const char *text);
+
+/* The program closed or is about to reuse our log descriptor. */
+void sf_log_fd_lost(int fd);
+
+#endif

@@ -1,0 +1,110 @@
+/* The plan: which rules can ever apply to a socket, decided when what the
+ * rules look at (peer, local, proto, side, program) is fixed, so that a call
+ * checks only those. With a thousand rules for other peers the plan is empty
+ * and the socket's data calls never leave the fast path. */
+#include <string.h>
+
+#include "active.h"
+#include "alloc.h"
+#include "settings.h"
+#include "sock.h"
+
+#define SF_OPS_LIFECYCLE (SF_OPS_ALL & ~SF_OPS_IO)
+
+void sf_sock_subject(const struct sf_sock *s, struct sf_subject *subj)
+{
+	memset(subj, 0, sizeof *subj);
+	subj->proto = s->proto;
+	subj->side = s->side;
+	subj->side_known = s->side != 0 || (s->flags & SF_SOCK_LEARNED) ||
+	                   s->state == SF_STATE_LISTENING;
+	subj->state = s->state;
+	sf_sock_addr_view(s, 1, &subj->peer);
+	sf_sock_addr_view(s, 0, &subj->local);
+	subj->exe = sf_config.exe;
+}
+
+/* Some actions only make sense for one kind of socket; on the other kind the
+ * rule simply does not apply (and check refused rules that name that kind). */
+static int action_fits(const struct sf_rule *r, const struct sf_sock *s)
+{
+	int stream = (s->flags & SF_SOCK_STREAM) != 0;
+	switch (r->action) {
+	case SF_ACT_DROP:
+		return !stream;
+	case SF_ACT_SHORT:
+	case SF_ACT_RESET:
+	case SF_ACT_EOF:
+	case SF_ACT_HANGUP:
+	case SF_ACT_TIMEOUT:
+		return stream;
+	default:
+		return 1;
+	}
+}
+
+/* The data calls whose bookkeeping a rule reads. */
+static sf_opmask tracked_by(const struct sf_rule *r)
+{
+	sf_opmask m = 0;
+	if (r->has & SF_HAS_NUM(SF_NUM_SENT))
+		m |= SF_OPS_TX;
+	if (r->has & SF_HAS_NUM(SF_NUM_RECEIVED))
+		m |= SF_OPS_RX;
+	if (r->has & SF_HAS_NUM(SF_NUM_IDLE))
+		m |= SF_OPS_IO;
+	return m;
+}
+
+void sf_sock_replan(struct sf_sock *s)
+{
+	struct sf_active *a = sf_active_get();
+	struct sf_plan *old = SF_ACQUIRE(&s->plan);
+	struct sf_plan *plan = NULL;
+	sf_opmask ops = SF_OPS_LIFECYCLE;
+	uint32_t n = 0;
+
+	if (a) {
+		struct sf_subject subj;
+		sf_sock_subject(s, &subj);
+		for (unsigned i = 0; i < a->rs.n; i++) {
+			const struct sf_rule *r = &a->rs.rules[i];
+			if (a->for_exe[i] && action_fits(r, s) && sf_rule_statics_hold(r, &subj, 1))
+				n++;
+		}
+		size_t size = sizeof *plan + n * sizeof plan->e[0];
+		plan = n ? sf_alloc(size) : NULL;
+		if (plan) {
+			plan->size = (uint32_t)size;
+			int dgram = !(s->flags & SF_SOCK_STREAM);
+			for (unsigned i = 0; i < a->rs.n; i++) {
+				const struct sf_rule *r = &a->rs.rules[i];
+				if (!a->for_exe[i] || !action_fits(r, s) || !sf_rule_statics_hold(r, &subj, 1))
+					continue;
+				struct sf_plan_entry *e = &plan->e[plan->n++];
+				e->rule = i;
+				e->ops = r->ops;
+				/* A datagram socket's peer is per call (sendto), so its
+				 * statics are checked on every call. */
+				e->statics_ok = !dgram && sf_rule_statics_hold(r, &subj, 0);
+				/* Counters carry over when the plan is rebuilt for the same
+				 * rules (a connect fixing the peer keeps when= counting). */
+				if (old && SF_LOAD(&s->gen) == a->gen)
+					for (uint32_t k = 0; k < old->n; k++)
+						if (old->e[k].rule == i) {
+							e->calls = SF_LOAD(&old->e[k].calls);
+							e->fired = SF_LOAD(&old->e[k].fired);
+							e->stuck = SF_LOAD(&old->e[k].stuck);
+						}
+				ops |= r->ops | tracked_by(r);
+			}
+		}
+	}
+	if (sf_config.trace)
+		ops = SF_OPS_ALL;
+	SF_RELEASE(&s->plan, plan);
+	SF_STORE(&s->opmask, ops);
+	SF_RELEASE(&s->gen, a ? a->gen : 0);
+	if (old)
+		sf_free(old, old->size);
+}

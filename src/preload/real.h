@@ -1,0 +1,66 @@
+/* The real libc functions, resolved once with dlsym(RTLD_NEXT), from calls.def. */
+#ifndef SF_REAL_H
+#define SF_REAL_H
+
+#include "sf.h"
+
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+int sf_sys_dup2(int fd, int fd2);
+
+#define SF_CALL(ret, name, params, args, fd, op, fallback) typedef ret(*sf_##name##_fn) params;
+#define SF_SYM(ret, name, params) typedef ret(*sf_##name##_fn) params;
+#include "calls.def"
+#undef SF_CALL
+#undef SF_SYM
+
+struct sf_reals {
+#define SF_CALL(ret, name, params, args, fd, op, fallback) sf_##name##_fn name;
+#define SF_SYM(ret, name, params) sf_##name##_fn name;
+#include "calls.def"
+#undef SF_CALL
+#undef SF_SYM
+};
+extern struct sf_reals sf_real;
+
+/* dlsym(RTLD_NEXT, name), or NULL when called from inside dlsym itself. */
+void *sf_resolve(const char *name);
+/* Resolve every symbol now (the constructor, and fork's prepare handler, so
+ * that no child ever has to call dlsym). */
+void sf_resolve_all(void);
+
+/* sf_real_NAME(args): the real function, resolved on first use; while it
+ * cannot be resolved, the raw system call. */
+#define SF_CALL(ret, name, params, args, fd, op, fallback)                         \
+	static inline ret sf_real_##name params                                    \
+	{                                                                          \
+		sf_##name##_fn f = SF_LOAD(&sf_real.name);                         \
+		if (SF_UNLIKELY(!f)) {                                             \
+			f = (sf_##name##_fn)sf_resolve(#name);                     \
+			if (!f)                                                    \
+				return (ret)(fallback);                            \
+			SF_STORE(&sf_real.name, f);                                \
+		}                                                                  \
+		return f args;                                                     \
+	}
+/* sf_sym_NAME(): the real function pointer, or NULL while unresolvable. */
+#define SF_SYM(ret, name, params)                                                  \
+	static inline sf_##name##_fn sf_sym_##name(void)                           \
+	{                                                                          \
+		sf_##name##_fn f = SF_LOAD(&sf_real.name);                         \
+		if (SF_UNLIKELY(!f)) {                                             \
+			f = (sf_##name##_fn)sf_resolve(#name);                     \
+			if (f)                                                     \
+				SF_STORE(&sf_real.name, f);                        \
+		}                                                                  \
+		return f;                                                          \
+	}
+#include "calls.def"
+#undef SF_CALL
+#undef SF_SYM
+
+#endif

@@ -1,0 +1,16 @@
+/* Making a nonblocking connect fail the way the kernel fails one: the socket
+ * really connects to a loopback port that refuses, so poll, epoll and select
+ * see it writable with POLLERR, and SO_ERROR has an error to give. */
+#ifndef SF_REFUSE_H
+#define SF_REFUSE_H
+
+#include <sys/socket.h>
+
+/* Start a connect of fd (family AF_INET or AF_INET6) that the kernel will
+ * refuse. Returns 1 when it is under way (the call returned EINPROGRESS). */
+int sf_refuse_connect(int fd, int family);
+
+/* The program closed fd: if it was one of ours, forget it. */
+void sf_refuse_fd_lost(int fd);
+
+#endif

@@ -1,0 +1,300 @@
+/* Reading SOCKFAULT_* and the rules at start. Everything here runs once, in
+ * the constructor (or the first wrapper call, if that comes first), with
+ * raw system calls for its files, so it never goes through the wrappers. */
+#include "settings.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#ifdef HAVE_GETAUXVAL
+#include <sys/auxv.h>
+#endif
+
+#include "active.h"
+#include "clock.h"
+#include "log.h"
+#include "parse.h"
+#include "suggest.h"
+
+struct sf_settings sf_config = { .log_fd = 2 };
+
+/* Secure execution (setuid, file capabilities): read nothing at all. */
+static int secure_mode(void)
+{
+#ifdef HAVE_GETAUXVAL
+	if (getauxval(AT_SECURE))
+		return 1;
+#endif
+	return 0;
+}
+
+static const char *env(const char *name)
+{
+#ifdef HAVE_SECURE_GETENV
+	const char *v = secure_getenv(name);
+#else
+	const char *v = getenv(name);
+#endif
+	return v && *v ? v : NULL;
+}
+
+struct problems {
+	unsigned n;
+};
+
+static void problem(struct problems *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct problems *p, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	sf_log_message(msg);
+	p->n++;
+}
+
+/* One of a few words; a bad value is reported with the closest word. */
+static int choice(struct problems *p, const char *var, const char *const *words, int dflt)
+{
+	const char *v = env(var);
+	if (!v)
+		return dflt;
+	for (int i = 0; words[i]; i++)
+		if (strcmp(v, words[i]) == 0)
+			return i;
+	struct sf_suggest sg;
+	sf_suggest_init(&sg, v, strlen(v));
+	sf_suggest_list(&sg, words);
+	const char *best = sf_suggest_result(&sg);
+	char expected[128] = "";
+	for (int i = 0; words[i]; i++)
+		snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s", i ? ", " : "", words[i]);
+	if (best)
+		problem(p, "%s: unknown value '%s' (did you mean '%s'?)", var, v, best);
+	else
+		problem(p, "%s: unknown value '%s' (expected %s)", var, v, expected);
+	return dflt;
+}
+
+static int parse_seed(const char *v, uint64_t *out)
+{
+	int base = 10;
+	if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X'))
+		base = 16, v += 2;
+	if (!*v)
+		return 0;
+	uint64_t n = 0;
+	for (; *v; v++) {
+		int d;
+		if (*v >= '0' && *v <= '9')
+			d = *v - '0';
+		else if (base == 16 && *v >= 'a' && *v <= 'f')
+			d = *v - 'a' + 10;
+		else if (base == 16 && *v >= 'A' && *v <= 'F')
+			d = *v - 'A' + 10;
+		else
+			return 0;
+		if (n > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			return 0;
+		n = n * (uint64_t)base + (uint64_t)d;
+	}
+	*out = n;
+	return 1;
+}
+
+static uint64_t random_seed(void)
+{
+	uint64_t s = 0;
+#ifdef SYS_getrandom
+	if (syscall(SYS_getrandom, &s, sizeof s, 0) == (long)sizeof s)
+		return s;
+#endif
+	return sf_now() ^ ((uint64_t)getpid() << 32);
+}
+
+/* The whole file, with raw system calls (the wrappers must not see it). */
+static char *read_file(const char *path, size_t *len, int *err)
+{
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*err = errno;
+		return NULL;
+	}
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (!buf) {
+			*err = ENOMEM;
+			break;
+		}
+		long r = syscall(SYS_read, fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			*err = errno;
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n == cap) {
+			char *nb = realloc(buf, cap * 2);
+			if (!nb)
+				free(buf);
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	syscall(SYS_close, fd);
+	*len = n;
+	return buf;
+}
+
+static void program_name(char *out, size_t cap)
+{
+#if HAVE_DECL_PROGRAM_INVOCATION_SHORT_NAME
+	if (program_invocation_short_name && *program_invocation_short_name) {
+		snprintf(out, cap, "%s", program_invocation_short_name);
+		return;
+	}
+#endif
+	int err;
+	size_t n;
+	char *comm = read_file("/proc/self/comm", &n, &err);
+	if (comm) {
+		while (n && (comm[n - 1] == '\n'))
+			n--;
+		snprintf(out, cap, "%.*s", (int)n, comm);
+		free(comm);
+	}
+}
+
+static void open_log(struct problems *p, const char *dest)
+{
+	if (!dest || strcmp(dest, "stderr") == 0) {
+		sf_config.log_fd = 2;
+		return;
+	}
+	if (strcmp(dest, "off") == 0) {
+		sf_config.log_fd = -1;
+		return;
+	}
+	sf_config.log_path = strdup(dest);
+	sf_config.log_fd = -2; /* opened by the first line logged */
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, dest, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		problem(p, "SOCKFAULT_LOG: cannot open '%s' for appending: %s", dest, strerror(errno));
+		sf_config.log_fd = 2;
+		return;
+	}
+	syscall(SYS_close, fd);
+}
+
+static unsigned load_rules(struct problems *p, struct sf_ruleset *rs)
+{
+	struct sf_diags d = { 0 };
+	unsigned errors = 0;
+	if (sf_config.rules_path) {
+		size_t len;
+		int err = 0;
+		char *text = read_file(sf_config.rules_path, &len, &err);
+		if (!text) {
+			problem(p, "%s: cannot read the rules file: %s (SOCKFAULT_RULES)", sf_config.rules_path,
+			        strerror(err));
+		} else {
+			struct sf_parse_opts o = { sf_config.rules_path, 0, "line" };
+			errors += sf_parse(text, len, &o, rs, &d);
+			free(text);
+		}
+	}
+	if (sf_config.rules_text) {
+		struct sf_parse_opts o = { "SOCKFAULT_RULES_TEXT", 1, "text" };
+		errors += sf_parse(sf_config.rules_text, strlen(sf_config.rules_text), &o, rs, &d);
+	}
+	for (unsigned i = 0; i < d.n; i++)
+		problem(p, "%s", d.v[i].text);
+	sf_diags_free(&d);
+	return errors;
+}
+
+/* Actions the preload cannot perform yet are refused, never ignored. */
+static void refuse_unsupported(struct problems *p, const struct sf_ruleset *rs)
+{
+	for (unsigned i = 0; i < rs->n; i++) {
+		const struct sf_rule *r = &rs->rules[i];
+		switch (r->action) {
+		case SF_ACT_ERROR:
+		case SF_ACT_DELAY:
+		case SF_ACT_SHORT:
+		case SF_ACT_DROP:
+			break;
+		default:
+			problem(p, "%s:%u: rule %s: the action '%s' is not yet supported by this version of the library",
+			        r->line && sf_config.rules_path ? sf_config.rules_path : "SOCKFAULT_RULES_TEXT", r->line,
+			        r->name, sf_action_names[r->action]);
+		}
+	}
+}
+
+void sf_settings_init(void)
+{
+	static const char *const onoff[] = { "0", "1", NULL };
+	static const char *const on_error[] = { "exit", "warn", NULL };
+	static const char *const formats[] = { "text", "json", NULL };
+	struct problems p = { 0 };
+
+	sf_config.pid = (int)syscall(SYS_getpid);
+	sf_config.t_start = sf_now();
+	program_name(sf_config.exe, sizeof sf_config.exe);
+	if (secure_mode()) {
+		sf_config.inert = 1;
+		return;
+	}
+	sf_config.warn_on_error = choice(&p, "SOCKFAULT_ON_ERROR", on_error, 0);
+	sf_config.log_format = (enum sf_log_format)choice(&p, "SOCKFAULT_LOG_FORMAT", formats, SF_LOG_TEXT);
+	sf_config.trace = choice(&p, "SOCKFAULT_TRACE", onoff, 0);
+	sf_config.stats = choice(&p, "SOCKFAULT_STATS", onoff, 0);
+	open_log(&p, env("SOCKFAULT_LOG"));
+	const char *seed = env("SOCKFAULT_SEED");
+	if (seed && !parse_seed(seed, &sf_config.seed))
+		problem(&p, "SOCKFAULT_SEED: '%s' is not a number (a 64-bit seed, decimal or 0x hex)", seed);
+	else if (!seed)
+		sf_config.seed = random_seed();
+	const char *path = env("SOCKFAULT_RULES");
+	const char *text = env("SOCKFAULT_RULES_TEXT");
+	sf_config.rules_path = path ? strdup(path) : NULL;
+	sf_config.rules_text = text ? strdup(text) : NULL;
+
+	struct sf_ruleset rs = { 0 };
+	load_rules(&p, &rs);
+	refuse_unsupported(&p, &rs);
+	if (p.n) {
+		if (!sf_config.warn_on_error)
+			_exit(2);
+		sf_log_message("SOCKFAULT_ON_ERROR=warn: running with no faults");
+		sf_ruleset_free(&rs);
+		sf_config.inert = !sf_config.trace;
+		return;
+	}
+	if (!path && !text && !sf_config.trace) {
+		sf_config.inert = 1;
+		return;
+	}
+	struct sf_active *a = sf_active_build(&rs, sf_config.exe);
+	if (!a) {
+		sf_log_message("out of memory while loading the rules: running with no faults");
+		sf_ruleset_free(&rs);
+		sf_config.inert = 1;
+		return;
+	}
+	sf_active_install(a);
+	sf_log_start(a->rs.n);
+}

@@ -1,0 +1,32 @@
+/* What the environment asked for (SPEC section 5), read once at start. */
+#ifndef SF_SETTINGS_H
+#define SF_SETTINGS_H
+
+#include <stdint.h>
+
+enum sf_log_format { SF_LOG_TEXT, SF_LOG_JSON };
+
+struct sf_settings {
+	int inert;              /* secure execution, or nothing to do: pass everything */
+	uint64_t seed;
+	int log_fd;             /* -1: off; 2: stderr; else our own descriptor */
+	char *log_path;         /* to reopen if the program closes our descriptor */
+	enum sf_log_format log_format;
+	int trace;
+	int reload;
+	int warn_on_error;      /* SOCKFAULT_ON_ERROR=warn */
+	int stats;
+	char *rules_path;
+	char *rules_text;
+	char exe[64];           /* the program's short name, for exe= */
+	uint64_t t_start;       /* monotonic ns at start, for uptime */
+	int pid;
+};
+
+extern struct sf_settings sf_config;
+
+/* Read the environment and the rules; on bad input print the messages and
+ * exit(2), or with SOCKFAULT_ON_ERROR=warn run with no faults. */
+void sf_settings_init(void);
+
+#endif

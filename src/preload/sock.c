@@ -1,0 +1,256 @@
+#include "sock.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "active.h"
+#include "clock.h"
+#include "alloc.h"
+#include "decide.h"
+#include "fdtab.h"
+#include "peers.h"
+#include "real.h"
+#include "settings.h"
+
+/* Only the kinds a rule can speak of are tracked: TCP, UDP and unix sockets.
+ * Netlink, raw and packet sockets are treated as "not a socket": never faulted. */
+uint8_t sf_sock_kind(int family, int type)
+{
+	type &= 0xf; /* strip SOCK_NONBLOCK / SOCK_CLOEXEC */
+	if (family == AF_UNIX && (type == SOCK_STREAM || type == SOCK_DGRAM || type == SOCK_SEQPACKET))
+		return SF_PROTO_UNIX;
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	if (type == SOCK_STREAM)
+		return SF_PROTO_TCP;
+	if (type == SOCK_DGRAM)
+		return SF_PROTO_UDP;
+	return 0;
+}
+
+struct sf_sock *sf_sock_new(int family, int type)
+{
+	uint8_t proto = sf_sock_kind(family, type);
+	if (!proto)
+		return NULL;
+	struct sf_sock *s = sf_alloc(sizeof *s);
+	if (!s)
+		return NULL;
+	s->family = (uint8_t)family;
+	s->proto = proto;
+	s->state = SF_STATE_UNCONNECTED;
+	type &= 0xf;
+	if (type == SOCK_STREAM || type == SOCK_SEQPACKET)
+		s->flags |= SF_SOCK_STREAM;
+	return s;
+}
+
+void sf_sock_ref(struct sf_sock *s)
+{
+	SF_ADD(&s->refs, 1);
+}
+
+static void sock_free(struct sf_sock *s)
+{
+	if (s->plan)
+		sf_free(s->plan, s->plan->size);
+	if (s->paths)
+		sf_free(s->paths, (size_t)s->peer_path_len + s->local_path_len + 2);
+	sf_free(s, sizeof *s);
+}
+
+void sf_sock_unref(struct sf_sock *s)
+{
+	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		sock_free(s);
+}
+
+void sf_sock_install(int fd, uintptr_t v)
+{
+	if (v > SF_FD_NOTSOCK)
+		sf_sock_ref((struct sf_sock *)v);
+	uintptr_t old = sf_fd_swap(fd, v);
+	if (old == v && (unsigned)fd >= SF_FD_MAX && v > SF_FD_NOTSOCK) {
+		/* Not stored (descriptor beyond the table): the record has no owner. */
+		sf_sock_unref((struct sf_sock *)v);
+		return;
+	}
+	if (old > SF_FD_NOTSOCK)
+		sf_sock_unref((struct sf_sock *)old);
+}
+
+void sf_caddr_from(struct sf_caddr *c, const struct sockaddr *a, socklen_t len)
+{
+	memset(c, 0, sizeof *c);
+	if (!a || len < (socklen_t)sizeof(sa_family_t))
+		return;
+	if (a->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const void *)a;
+		c->family = SF_ADDR_IP4;
+		c->port = ntohs(in->sin_port);
+		memcpy(c->ip, &in->sin_addr, 4);
+	} else if (a->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const void *)a;
+		c->port = ntohs(in6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			c->family = SF_ADDR_IP4;
+			memcpy(c->ip, in6->sin6_addr.s6_addr + 12, 4);
+		} else {
+			c->family = SF_ADDR_IP6;
+			memcpy(c->ip, &in6->sin6_addr, 16);
+		}
+	} else if (a->sa_family == AF_UNIX) {
+		c->family = SF_ADDR_UNIX;
+	}
+}
+
+/* A unix path as rules see it: abstract names get a leading '@'. */
+static size_t unix_path(const struct sockaddr *a, socklen_t len, char *out, size_t cap)
+{
+	const struct sockaddr_un *un = (const void *)a;
+	size_t off = offsetof(struct sockaddr_un, sun_path);
+	if (!a || a->sa_family != AF_UNIX || len <= (socklen_t)off)
+		return 0;
+	size_t n = (size_t)len - off;
+	if (n > sizeof un->sun_path)
+		n = sizeof un->sun_path;
+	const char *p = un->sun_path;
+	size_t k = 0;
+	if (p[0] == '\0') {
+		if (n <= 1)
+			return 0;
+		out[k++] = '@';
+		p++, n--;
+	} else {
+		n = strnlen(p, n);
+	}
+	if (n > cap - k)
+		n = cap - k;
+	memcpy(out + k, p, n);
+	return k + n;
+}
+
+static void set_paths(struct sf_sock *s, const char *peer, size_t plen, const char *local, size_t llen)
+{
+	char *old = s->paths;
+	size_t oldsize = (size_t)s->peer_path_len + s->local_path_len + 2;
+	char *p = NULL;
+	if (plen || llen) {
+		p = sf_alloc(plen + llen + 2);
+		if (p) {
+			memcpy(p, peer, plen);
+			memcpy(p + plen + 1, local, llen);
+		}
+	}
+	s->paths = p;
+	s->peer_path_len = p ? (uint16_t)plen : 0;
+	s->local_path_len = p ? (uint16_t)llen : 0;
+	if (old)
+		sf_free(old, oldsize);
+}
+
+static void set_addr(struct sf_sock *s, int peer, const struct sockaddr *a, socklen_t len)
+{
+	struct sf_caddr *c = peer ? &s->peer : &s->local;
+	sf_caddr_from(c, a, len);
+	s->flags |= peer ? SF_SOCK_HAS_PEER : SF_SOCK_HAS_LOCAL;
+	if (c->family == SF_ADDR_UNIX) {
+		char buf[sizeof ((struct sockaddr_un *)0)->sun_path + 1];
+		size_t n = unix_path(a, len, buf, sizeof buf);
+		const char *other = s->paths ? (peer ? s->paths + s->peer_path_len + 1 : s->paths) : "";
+		size_t olen = s->paths ? (peer ? s->local_path_len : s->peer_path_len) : 0;
+		char keep[sizeof buf];
+		memcpy(keep, other, olen);
+		if (peer)
+			set_paths(s, buf, n, keep, olen);
+		else
+			set_paths(s, keep, olen, buf, n);
+	}
+	if (peer) {
+		struct sf_sockaddr view;
+		sf_sock_addr_view(s, 1, &view);
+		s->peer_hash = sf_peer_hash(&view);
+	}
+}
+
+void sf_sock_set_peer(struct sf_sock *s, const struct sockaddr *a, socklen_t len)
+{
+	set_addr(s, 1, a, len);
+}
+
+void sf_sock_set_local(struct sf_sock *s, const struct sockaddr *a, socklen_t len)
+{
+	set_addr(s, 0, a, len);
+}
+
+void sf_sock_addr_view(const struct sf_sock *s, int peer, struct sf_sockaddr *out)
+{
+	const struct sf_caddr *c = peer ? &s->peer : &s->local;
+	memset(out, 0, sizeof *out);
+	if (!(s->flags & (peer ? SF_SOCK_HAS_PEER : SF_SOCK_HAS_LOCAL)))
+		return;
+	out->family = c->family;
+	out->port = c->port;
+	memcpy(out->ip, c->ip, sizeof out->ip);
+	if (c->family == SF_ADDR_UNIX) {
+		out->path = s->paths ? (peer ? s->paths : s->paths + s->peer_path_len + 1) : "";
+		out->path_len = s->paths ? (peer ? s->peer_path_len : s->local_path_len) : 0;
+	}
+}
+
+void sf_sockaddr_view(const struct sockaddr *a, socklen_t len, struct sf_sockaddr *out, char *pathbuf,
+                      size_t pathcap)
+{
+	struct sf_caddr c;
+	sf_caddr_from(&c, a, len);
+	memset(out, 0, sizeof *out);
+	out->family = c.family;
+	out->port = c.port;
+	memcpy(out->ip, c.ip, sizeof out->ip);
+	if (c.family == SF_ADDR_UNIX) {
+		out->path_len = unix_path(a, len, pathbuf, pathcap);
+		out->path = pathbuf;
+	}
+}
+
+void sf_sock_connected(struct sf_sock *s, uint8_t side, uint8_t state)
+{
+	s->side = side;
+	s->conn_ordinal = sf_peer_next_ordinal(s->peer_hash);
+	if (state == SF_STATE_CONNECTED && !s->t_connected)
+		s->t_connected = sf_now();
+	SF_STORE(&s->state, state);
+}
+
+uintptr_t sf_sock_learn(int fd)
+{
+	int type = 0, family = 0, listening = 0;
+	socklen_t len = sizeof type;
+	if (sf_real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return errno == EBADF ? 0 : SF_FD_NOTSOCK;
+	len = sizeof family;
+	if (sf_real_getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &len) < 0)
+		return SF_FD_NOTSOCK;
+	struct sf_sock *s = sf_sock_new(family, type);
+	if (!s)
+		return SF_FD_NOTSOCK;
+	s->flags |= SF_SOCK_LEARNED;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (sf_real_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &(socklen_t){ sizeof listening }) == 0 &&
+	    listening)
+		s->state = SF_STATE_LISTENING;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		sf_sock_set_local(s, (struct sockaddr *)&ss, sl);
+	sl = sizeof ss;
+	if (sf_real_getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		sf_sock_set_peer(s, (struct sockaddr *)&ss, sl);
+		/* Which end made the connection is not known for a socket we did
+		 * not see connect or accept: side= does not match it. */
+		sf_sock_connected(s, 0, SF_STATE_CONNECTED);
+	}
+	return (uintptr_t)s;
+}

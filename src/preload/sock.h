@@ -1,0 +1,109 @@
+/* What the library knows about one socket: a record shared by every
+ * descriptor that refers to it (dup), with the short list ("plan") of the
+ * rules that can apply to it and their per-connection counters. */
+#ifndef SF_SOCK_H
+#define SF_SOCK_H
+
+#include "sf.h"
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "match.h"
+#include "rules.h"
+
+/* An address as the record keeps it: 20 bytes; unix paths live apart. */
+struct sf_caddr {
+	uint8_t family;     /* SF_ADDR_* (SF_ADDR_ANY: unknown) */
+	uint8_t pad;
+	uint16_t port;
+	uint8_t ip[16];
+};
+
+struct sf_plan_entry {
+	uint32_t rule;          /* index in the active rule set */
+	uint8_t statics_ok;     /* peer/local/side are fixed and known to hold */
+	uint8_t stuck;          /* a sticky rule has fired on this socket */
+	uint16_t pad;
+	sf_opmask ops;          /* the rule's operations */
+	uint32_t pad2;
+	uint64_t calls;         /* counted calls on this connection (when=, p=) */
+	uint64_t fired;         /* firings on this connection (limit=) */
+};
+
+struct sf_plan {
+	uint32_t n;
+	uint32_t size;          /* bytes allocated */
+	struct sf_plan_entry e[];
+};
+
+enum {
+	SF_SOCK_HAS_PEER = 1 << 0,
+	SF_SOCK_HAS_LOCAL = 1 << 1,
+	SF_SOCK_STREAM = 1 << 2,      /* SOCK_STREAM or SOCK_SEQPACKET */
+	SF_SOCK_LEARNED = 1 << 3,     /* found in use, not seen created */
+	SF_SOCK_SHUT_RD = 1 << 4,
+	SF_SOCK_SHUT_WR = 1 << 5,
+};
+
+struct sf_sock {
+	uint32_t refs;          /* descriptors pointing here */
+	uint32_t gen;           /* rules generation the plan and opmask belong to */
+	sf_opmask opmask;       /* operations that need the slow path on this socket */
+	uint8_t family;         /* AF_INET, AF_INET6, AF_UNIX, ... */
+	uint8_t proto;          /* SF_PROTO_* bit, 0 for other kinds */
+	uint8_t side;           /* SF_SIDE_* bit, 0 if neither */
+	uint8_t state;          /* enum sf_state */
+	uint8_t flags;          /* SF_SOCK_* */
+	uint8_t pad;
+	uint16_t pending_err;   /* an injected connect error: SO_ERROR gives it once */
+	uint32_t conn_ordinal;  /* nth connection to this peer in this process */
+	uint32_t pad2;
+	uint64_t peer_hash;
+	struct sf_caddr peer, local;
+	uint64_t t_connected;   /* monotonic ns; 0 before a connection */
+	uint64_t t_last_io;
+	uint64_t sent, received;
+	struct sf_plan *plan;
+	char *paths;            /* unix: "PEER\0LOCAL\0", only when either is named */
+	uint16_t peer_path_len, local_path_len;
+};
+
+/* The SF_PROTO_* of a socket of this family and type; 0 for kinds the
+ * library leaves alone (netlink, raw, packet). */
+uint8_t sf_sock_kind(int family, int type);
+/* Create a record for a socket the library saw being made (NULL for other kinds). */
+struct sf_sock *sf_sock_new(int family, int type);
+/* Learn an existing descriptor: a record, or 0 (unknown, e.g. EBADF), or SF_FD_NOTSOCK. */
+uintptr_t sf_sock_learn(int fd);
+/* Point fd at s (s may be 0 or SF_FD_NOTSOCK), releasing what fd pointed at. */
+void sf_sock_install(int fd, uintptr_t v);
+void sf_sock_ref(struct sf_sock *s);
+void sf_sock_unref(struct sf_sock *s);
+
+/* Addresses from the kernel's form. */
+void sf_sock_set_peer(struct sf_sock *s, const struct sockaddr *a, socklen_t len);
+void sf_sock_set_local(struct sf_sock *s, const struct sockaddr *a, socklen_t len);
+void sf_caddr_from(struct sf_caddr *c, const struct sockaddr *a, socklen_t len);
+/* The matcher's view of a kept address (unix paths included). */
+void sf_sock_addr_view(const struct sf_sock *s, int peer, struct sf_sockaddr *out);
+/* For a call's own address; unix paths are copied into pathbuf. */
+void sf_sockaddr_view(const struct sockaddr *a, socklen_t len, struct sf_sockaddr *out, char *pathbuf,
+                      size_t pathcap);
+
+/* The socket has a peer now (connect succeeded or is under way, or accept):
+ * give it its place among the connections to that peer. */
+void sf_sock_connected(struct sf_sock *s, uint8_t side, uint8_t state);
+
+/* The record's plan and opmask are for the current rules (fast-path check). */
+static inline int sf_sock_current(const struct sf_sock *s, uint32_t gen)
+{
+	return SF_LOAD(&s->gen) == gen;
+}
+/* The matcher's view of the socket, without a call (op and numbers unset). */
+void sf_sock_subject(const struct sf_sock *s, struct sf_subject *subj);
+
+/* Rebuild the plan and opmask for the current rules and what is fixed now. */
+void sf_sock_replan(struct sf_sock *s);
+
+#endif

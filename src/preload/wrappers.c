@@ -1,0 +1,144 @@
+/* The exported entry points. Each is generated from calls.def: if the rules
+ * leave the call alone (the common case: a bit test and, for operations a
+ * rule names, one table look-up), it goes straight to libc with nothing
+ * allocated, locked or formatted; otherwise to its slow path. */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "slow.h"
+
+/* Declared by glibc's headers only when the caller is fortified. */
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags, struct sockaddr *from,
+                       socklen_t *fromlen);
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
+
+#define SF_CALL(ret, name, params, args, fd, op, fallback)                         \
+	static inline ret sf_entry_##name params                                   \
+	{                                                                          \
+		if (SF_LIKELY(sf_pass(SF_OP_##op, fd)))                            \
+			return sf_real_##name args;                                \
+		return sf_slow_##name args;                                        \
+	}                                                                          \
+	SF_EXPORT ret name params                                                  \
+	{                                                                          \
+		return sf_entry_##name args;                                       \
+	}
+#define SF_SYM(ret, name, params)
+#include "calls.def"
+#undef SF_CALL
+#undef SF_SYM
+
+/* fcntl is variadic; only F_DUPFD and F_DUPFD_CLOEXEC concern sockets. The
+ * third argument is read as a pointer-sized word, as libc itself does. */
+static int fcntl_common(sf_fcntl_fn f, int fd, int cmd, void *arg)
+{
+	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && !sf_pass(SF_OP_fcntl, fd))
+		return sf_slow_fcntl_dup(fd, cmd, (int)(intptr_t)arg);
+	if (!f)
+		return (int)syscall(SYS_fcntl, fd, cmd, arg);
+	return f(fd, cmd, arg);
+}
+
+SF_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_common(sf_sym_fcntl(), fd, cmd, arg);
+}
+
+#ifdef HAVE_FCNTL64
+/* With _FILE_OFFSET_BITS=64, glibc compiles fcntl calls into fcntl64. */
+SF_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	sf_fcntl64_fn f = sf_sym_fcntl64();
+	return fcntl_common((sf_fcntl_fn)f, fd, cmd, arg);
+}
+#endif
+
+/* close_range and closefrom close descriptors behind the wrappers' back:
+ * forget them all. */
+#ifdef HAVE_CLOSE_RANGE
+SF_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	sf_close_range_fn f = sf_sym_close_range();
+	int r = f ? f(first, last, flags) : (int)syscall(SYS_close_range, first, last, flags);
+	int err = errno;
+#ifdef CLOSE_RANGE_CLOEXEC
+	if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+#else
+	if (r == 0)
+#endif
+		sf_forget_range(first, last);
+	errno = err;
+	return r;
+}
+#endif
+
+#ifdef HAVE_CLOSEFROM
+SF_EXPORT void closefrom(int lowfd)
+{
+	sf_closefrom_fn f = sf_sym_closefrom();
+	if (f)
+		f(lowfd);
+	else
+		syscall(SYS_close_range, (unsigned)lowfd, ~0u, 0);
+	int err = errno;
+	if (lowfd >= 0)
+		sf_forget_range((unsigned)lowfd, ~0u);
+	errno = err;
+}
+#endif
+
+/* _FORTIFY_SOURCE turns recv, recvfrom and read into these. A length larger
+ * than the buffer is the program's bug: the real entry reports it (and
+ * aborts, as it would without us); anything else is the ordinary call. */
+#ifdef HAVE___RECV_CHK
+SF_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+	if (len > buflen) {
+		sf___recv_chk_fn f = sf_sym___recv_chk();
+		if (f)
+			return f(fd, buf, len, buflen, flags);
+		abort();
+	}
+	return sf_entry_recv(fd, buf, len, flags);
+}
+#endif
+
+#ifdef HAVE___RECVFROM_CHK
+SF_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags, struct sockaddr *from,
+                                 socklen_t *fromlen)
+{
+	if (len > buflen) {
+		sf___recvfrom_chk_fn f = sf_sym___recvfrom_chk();
+		if (f)
+			return f(fd, buf, len, buflen, flags, from, fromlen);
+		abort();
+	}
+	return sf_entry_recvfrom(fd, buf, len, flags, from, fromlen);
+}
+#endif
+
+#ifdef HAVE___READ_CHK
+SF_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	if (len > buflen) {
+		sf___read_chk_fn f = sf_sym___read_chk();
+		if (f)
+			return f(fd, buf, len, buflen);
+		abort();
+	}
+	return sf_entry_read(fd, buf, len);
+}
+#endif
