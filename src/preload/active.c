@@ -54,6 +54,12 @@ struct sf_active *sf_active_build(struct sf_ruleset *rs, const char *exe)
 				a->num_used |= 1u << k;
 		if (r->ops & (SF_OPBIT(SF_OP_socket) | SF_OPBIT(SF_OP_socketpair)))
 			a->nosock[a->nnosock++] = i;
+		/* A connection these rules kill, or a connect error delivered
+		 * later, must be answered on every call, whichever the rule named. */
+		if (r->action == SF_ACT_RESET || r->action == SF_ACT_EOF || r->action == SF_ACT_HANGUP ||
+		    r->action == SF_ACT_BLACKHOLE || r->action == SF_ACT_TIMEOUT ||
+		    (r->action == SF_ACT_ERROR && (r->sticky || (r->ops & SF_OPBIT(SF_OP_connect)))))
+			a->track_ops |= SF_OPS_IO;
 	}
 	return a;
 }

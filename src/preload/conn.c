@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "dead.h"
 #include "log.h"
 #include "refuse.h"
 #include "slow.h"
@@ -102,12 +103,30 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return (int)sf_done(r, errno);
 	}
 	struct sf_call c = { .op = SF_OP_connect, .fd = fd, .s = s, .addr = addr, .addrlen = len };
+	long ret;
+	int err;
+	if (sf_dead_answer(&c, 0, &ret, &err)) {
+		sf_trace(&c, ret, err);
+		return (int)sf_done(ret, err);
+	}
 	sf_decide(&c);
-	if (c.rule)
+	if (c.rule && (c.rule->action == SF_ACT_BLACKHOLE || c.rule->action == SF_ACT_TIMEOUT)) {
+		/* Silence from now on; the real connect then never completes. */
+		if (sf_dead_begin(&c, 0, &ret, &err)) {
+			sf_trace(&c, ret, err);
+			return (int)sf_done(ret, err);
+		}
+	} else if (c.rule) {
 		return connect_error(&c, sf_verdict_errno(&c));
+	}
 	errno = e0;
 	int r = sf_real_connect(fd, addr, len);
-	int err = sf_pending_error(s, r < 0 ? errno : 0);
+	err = sf_pending_error(s, r < 0 ? errno : 0);
+	int fixed = sf_dead_fixup(s, SF_OP_connect, r, err);
+	if (fixed != err) {
+		r = -1;
+		err = fixed;
+	}
 	if (addr && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC && r == 0) {
 		/* A datagram socket dissolving its association. */
 		s->flags &= (uint8_t)~SF_SOCK_HAS_PEER;
@@ -476,7 +495,9 @@ int sf_slow_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	if (r == 0 && val && len && *len >= (socklen_t)sizeof(int)) {
 		int *so_error = val;
 		uint16_t pending = SF_LOAD(&s->pending_err);
-		if (pending && (*so_error == ECONNREFUSED || *so_error == 0)) {
+		if (SF_LOAD(&s->dead)) {
+			*so_error = sf_dead_so_error(s, *so_error);
+		} else if (pending && (*so_error == ECONNREFUSED || *so_error == 0)) {
 			*so_error = sf_pending_error(s, ECONNREFUSED);
 		} else if (*so_error == 0) {
 			connect_settled(s, fd);
@@ -495,6 +516,12 @@ int sf_slow_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	int e0 = errno;
 	struct sf_sock *s = sf_lookup(fd);
 	struct sf_call c = { .op = SF_OP_getpeername, .fd = fd, .s = s };
+	long ret;
+	int derr;
+	if (s && sf_dead_answer(&c, 0, &ret, &derr)) {
+		sf_trace(&c, ret, derr);
+		return (int)sf_done(ret, derr);
+	}
 	if (s)
 		sf_decide(&c);
 	if (c.rule)

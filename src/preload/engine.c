@@ -89,6 +89,18 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 		sf_log_fault(c, r, d, 0);
 		return 0;
 	}
+	if (r->action == SF_ACT_THROTTLE) {
+		if (!c->throttle || r->rate < c->throttle)
+			c->throttle = r->rate;
+		sf_log_fault(c, r, 0, 0);
+		return 0;
+	}
+	if (r->action == SF_ACT_CORRUPT) {
+		c->corrupt_draw ^= sf_draw(sf_config.seed, r->name_hash, ev->peer_hash, ev->ordinal, nth, SF_DRAW_CORRUPT);
+		c->corrupt_bits += r->count;
+		sf_log_fault(c, r, 0, 0);
+		return 0;
+	}
 	c->rule = r;
 	if (r->action == SF_ACT_SHORT)
 		c->short_len = r->count;
@@ -140,6 +152,9 @@ void sf_decide(struct sf_call *c)
 	char pathbuf[112];
 	c->rule = NULL;
 	c->short_len = 0;
+	c->throttle = 0;
+	c->corrupt_bits = 0;
+	c->corrupt_draw = 0;
 	ev.a = sf_active_get();
 	if (!ev.a)
 		return;

@@ -20,6 +20,9 @@ struct sf_call {
 	/* The verdict. */
 	const struct sf_rule *rule;     /* the rule that decided the call; NULL: it goes on */
 	uint64_t short_len;             /* a `short` rule's limit (0: none) */
+	uint64_t throttle;              /* bytes per second (0: none); the slowest rule wins */
+	uint64_t corrupt_bits;          /* bits to flip in the data moved (0: none) */
+	uint64_t corrupt_draw;          /* seeds the positions of those bits */
 };
 
 /* Evaluate the rules for the call, sleep the delays of the rules that fired

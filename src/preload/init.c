@@ -14,6 +14,7 @@
 #include "settings.h"
 #include "slow.h"
 #include "sock.h"
+#include "timer.h"
 
 enum { INIT_NOT, INIT_RUNNING, INIT_DONE };
 static int init_state = INIT_NOT;
@@ -22,6 +23,7 @@ static void before_fork(void)
 {
 	/* Resolve now so that no child ever calls dlsym after fork. */
 	sf_resolve_all();
+	sf_timer_lock();
 	sf_peers_lock();
 	sf_alloc_lock();
 }
@@ -30,12 +32,14 @@ static void after_fork_parent(void)
 {
 	sf_alloc_unlock();
 	sf_peers_unlock();
+	sf_timer_unlock();
 }
 
 static void after_fork_child(void)
 {
 	sf_alloc_child_reset();
 	sf_peers_child_reset();
+	sf_timer_child_reset();
 	sf_config.pid = (int)syscall(SYS_getpid);
 	struct sf_active *a = sf_active_get();
 	if (a)

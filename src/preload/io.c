@@ -6,8 +6,11 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "alloc.h"
 #include "clock.h"
+#include "dead.h"
 #include "log.h"
+#include "shape.h"
 #include "slow.h"
 
 #ifndef IOV_MAX
@@ -149,7 +152,7 @@ static ssize_t run_recvmmsg(struct sf_io *io, const struct iovec *v, int n)
 }
 #endif
 
-/* `drop` on a send: the datagrams "went out". */
+/* `drop` on a send, or a send into a blackhole: the data "went out". */
 static ssize_t pretend_sent(struct sf_io *io)
 {
 	if (io->vec) {
@@ -182,6 +185,116 @@ static void account(struct sf_io *io, ssize_t r)
 	}
 }
 
+#define CORRUPT_MAX (64 * 1024)
+
+/* Run the real call on bytes [off, off+len) of the program's data. A send
+ * to be corrupted goes from a copy (the program's buffer is const); a
+ * receive is corrupted where it landed. */
+static ssize_t run_window(struct sf_io *io, size_t off, size_t len)
+{
+	size_t total = iov_total(io->iov, io->iovcnt);
+	int corrupt = io->c.corrupt_bits != 0;
+	if (off == 0 && len >= total && !corrupt)
+		return io->run(io, io->iov, io->iovcnt);
+	if (io->iovcnt > IOV_MAX || io->iovcnt < 0)
+		return io->run(io, io->iov, io->iovcnt);
+	struct iovec cut[io->iovcnt > 0 ? io->iovcnt : 1];
+	int n = 0;
+	size_t skip = off, left = len;
+	for (int i = 0; i < io->iovcnt && left; i++) {
+		size_t l = io->iov[i].iov_len;
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		cut[n].iov_base = (char *)io->iov[i].iov_base + skip;
+		cut[n].iov_len = l - skip < left ? l - skip : left;
+		left -= cut[n].iov_len;
+		skip = 0;
+		n++;
+	}
+	if (n == 0) {
+		cut[0].iov_base = io->iovcnt > 0 ? io->iov[0].iov_base : NULL;
+		cut[0].iov_len = 0;
+		n = 1;
+	}
+	if (!corrupt)
+		return io->run(io, cut, n);
+	if (io->tx) {
+		size_t m = len - left < CORRUPT_MAX ? len - left : CORRUPT_MAX;
+		unsigned char *copy = sf_alloc(m ? m : 1);
+		if (!copy)
+			return io->run(io, cut, n);
+		size_t k = 0;
+		for (int i = 0; i < n && k < m; i++) {
+			size_t c = cut[i].iov_len < m - k ? cut[i].iov_len : m - k;
+			memcpy(copy + k, cut[i].iov_base, c);
+			k += c;
+		}
+		struct iovec one = { copy, m };
+		sf_corrupt_iov(&one, 1, m, io->c.corrupt_bits, io->c.corrupt_draw);
+		ssize_t r = io->run(io, &one, 1);
+		sf_free(copy, m ? m : 1);
+		return r;
+	}
+	ssize_t r = io->run(io, cut, n);
+	if (r > 0)
+		sf_corrupt_iov(cut, n, io->vec ? io->vec[0].msg_len : io->moved, io->c.corrupt_bits, io->c.corrupt_draw);
+	return r;
+}
+
+/* The real call, shaped by short, throttle and corrupt. */
+static ssize_t perform(struct sf_io *io)
+{
+	struct sf_sock *s = io->c.s;
+	size_t total = iov_total(io->iov, io->iovcnt);
+	size_t limit = io->c.short_len && io->c.short_len < total ? io->c.short_len : total;
+	uint64_t rate = io->c.throttle;
+	if (!rate)
+		return run_window(io, 0, limit);
+	/* Datagrams are never split; a stream goes out in slices, and a
+	 * blocking send keeps going until all of it has crossed the slow link. */
+	int split = (s->flags & SF_SOCK_STREAM) && !io->vec;
+	uint64_t *link = &s->link_free[io->tx ? 0 : 1];
+	int keep_going = io->tx && split && !(io->flags & MSG_DONTWAIT) && !sf_fd_nonblocking(io->c.fd);
+	size_t done = 0;
+	ssize_t r;
+	do {
+		size_t n = sf_throttle_wait(link, rate, limit - done, split);
+		r = run_window(io, done, n);
+		if (r < 0)
+			break;
+		sf_throttle_used(link, rate, io->moved);
+		done += io->moved;
+		if ((size_t)r < n)
+			break;
+	} while (keep_going && done < limit);
+	if (done && r < 0)
+		r = 0; /* what went out before the error is what the call reports */
+	if (io->vec || r < 0)
+		return r;
+	io->moved = done;
+	return (ssize_t)done;
+}
+
+static int connection_dies(const struct sf_rule *r, const struct sf_sock *s)
+{
+	switch (r->action) {
+	case SF_ACT_RESET:
+	case SF_ACT_EOF:
+	case SF_ACT_HANGUP:
+	case SF_ACT_BLACKHOLE:
+	case SF_ACT_TIMEOUT:
+		return 1;
+	case SF_ACT_ERROR:
+		/* A sticky error on a connection kills it: poll, SO_ERROR and
+		 * the other direction must agree with it. */
+		return r->sticky && (s->flags & SF_SOCK_STREAM) && SF_LOAD(&s->state) == SF_STATE_CONNECTED;
+	default:
+		return 0;
+	}
+}
+
 static ssize_t io_slow(struct sf_io *io)
 {
 	if (!sf_enter())
@@ -201,40 +314,50 @@ static ssize_t io_slow(struct sf_io *io)
 		io->c.addr = io->msg->msg_name;
 		io->c.addrlen = io->msg->msg_namelen;
 	}
-	sf_decide(&io->c);
-	const struct sf_rule *rule = io->c.rule;
-	ssize_t r;
-	if (rule && rule->action == SF_ACT_ERROR)
-		return sf_fail(&io->c, rule->err);
-	errno = e0;
-	if (rule && rule->action == SF_ACT_DROP) {
-		if (io->tx) {
-			r = pretend_sent(io);
-			io->moved = 0;
-		} else {
-			/* Lose one datagram, then receive as the program asked
-			 * (blocking for the next one, or EAGAIN). */
-			r = io->run(io, io->iov, io->iovcnt);
-			if (r >= 0) {
-				errno = e0;
-				r = io->run(io, io->iov, io->iovcnt);
-			}
+	long ret;
+	int err;
+	int answered = sf_dead_answer(&io->c, io->flags, &ret, &err);
+	if (!answered) {
+		sf_decide(&io->c);
+		const struct sf_rule *rule = io->c.rule;
+		if (rule && connection_dies(rule, s)) {
+			answered = sf_dead_begin(&io->c, io->flags, &ret, &err);
+		} else if (rule && rule->action == SF_ACT_ERROR) {
+			if (rule->err == EPIPE && io->tx && (s->flags & SF_SOCK_STREAM))
+				sf_raise_sigpipe(io->c.op, io->flags);
+			return sf_fail(&io->c, rule->err);
+		} else if (rule && rule->action == SF_ACT_DROP && io->tx) {
+			answered = SF_DEAD_PRETEND_SENT;
 		}
-	} else if (io->c.short_len && io->c.short_len < iov_total(io->iov, io->iovcnt) && io->iovcnt <= IOV_MAX) {
-		struct iovec cut[io->iovcnt > 0 ? io->iovcnt : 1];
-		size_t left = io->c.short_len;
-		int n = 0;
-		for (; n < io->iovcnt && left; n++) {
-			cut[n] = io->iov[n];
-			if (cut[n].iov_len > left)
-				cut[n].iov_len = left;
-			left -= cut[n].iov_len;
-		}
-		r = io->run(io, cut, n);
-	} else {
-		r = io->run(io, io->iov, io->iovcnt);
 	}
-	int err = r < 0 ? sf_pending_error(s, errno) : e0;
+	if (answered == SF_DEAD_PRETEND_SENT) {
+		ret = pretend_sent(io);
+		err = e0;
+		answered = 1;
+	}
+	if (answered) {
+		sf_trace(&io->c, ret, err);
+		return sf_done(ret, err);
+	}
+	errno = e0;
+	ssize_t r;
+	if (io->c.rule && io->c.rule->action == SF_ACT_DROP) {
+		/* Lose one datagram, then receive as the program asked (blocking
+		 * for the next one, or EAGAIN). */
+		r = io->run(io, io->iov, io->iovcnt);
+		if (r >= 0) {
+			errno = e0;
+			r = io->run(io, io->iov, io->iovcnt);
+		}
+	} else {
+		r = perform(io);
+	}
+	err = r < 0 ? sf_pending_error(s, errno) : e0;
+	int fixed = sf_dead_fixup(s, io->c.op, r, err);
+	if (fixed != err) {
+		r = -1;
+		err = fixed;
+	}
 	account(io, r);
 	sf_trace(&io->c, r, err);
 	return sf_done(r, err);

@@ -100,7 +100,8 @@ void sf_sock_replan(struct sf_sock *s)
 			}
 		}
 	}
-	if (sf_config.trace)
+	/* A dead connection and a pending injected error answer every call. */
+	if (sf_config.trace || SF_LOAD(&s->dead) || SF_LOAD(&s->pending_err))
 		ops = SF_OPS_ALL;
 	SF_RELEASE(&s->plan, plan);
 	SF_STORE(&s->opmask, ops);

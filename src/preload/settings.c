@@ -225,25 +225,6 @@ static unsigned load_rules(struct problems *p, struct sf_ruleset *rs)
 	return errors;
 }
 
-/* Actions the preload cannot perform yet are refused, never ignored. */
-static void refuse_unsupported(struct problems *p, const struct sf_ruleset *rs)
-{
-	for (unsigned i = 0; i < rs->n; i++) {
-		const struct sf_rule *r = &rs->rules[i];
-		switch (r->action) {
-		case SF_ACT_ERROR:
-		case SF_ACT_DELAY:
-		case SF_ACT_SHORT:
-		case SF_ACT_DROP:
-			break;
-		default:
-			problem(p, "%s:%u: rule %s: the action '%s' is not yet supported by this version of the library",
-			        r->line && sf_config.rules_path ? sf_config.rules_path : "SOCKFAULT_RULES_TEXT", r->line,
-			        r->name, sf_action_names[r->action]);
-		}
-	}
-}
-
 void sf_settings_init(void)
 {
 	static const char *const onoff[] = { "0", "1", NULL };
@@ -275,7 +256,6 @@ void sf_settings_init(void)
 
 	struct sf_ruleset rs = { 0 };
 	load_rules(&p, &rs);
-	refuse_unsupported(&p, &rs);
 	if (p.n) {
 		if (!sf_config.warn_on_error)
 			_exit(2);

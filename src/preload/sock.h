@@ -44,6 +44,7 @@ enum {
 	SF_SOCK_LEARNED = 1 << 3,     /* found in use, not seen created */
 	SF_SOCK_SHUT_RD = 1 << 4,
 	SF_SOCK_SHUT_WR = 1 << 5,
+	SF_SOCK_ERR_TOLD = 1 << 6,    /* SO_ERROR has reported the dead connection's error */
 };
 
 struct sf_sock {
@@ -55,15 +56,17 @@ struct sf_sock {
 	uint8_t side;           /* SF_SIDE_* bit, 0 if neither */
 	uint8_t state;          /* enum sf_state */
 	uint8_t flags;          /* SF_SOCK_* */
-	uint8_t pad;
+	uint8_t dead;           /* enum sf_dead: what a fault did to the connection */
 	uint16_t pending_err;   /* an injected connect error: SO_ERROR gives it once */
 	uint32_t conn_ordinal;  /* nth connection to this peer in this process */
-	uint32_t pad2;
+	uint16_t dead_err;      /* the errno a dead connection answers with */
+	uint16_t timer_token;   /* matches the timeout scheduled for this socket */
 	uint64_t peer_hash;
 	struct sf_caddr peer, local;
 	uint64_t t_connected;   /* monotonic ns; 0 before a connection */
 	uint64_t t_last_io;
 	uint64_t sent, received;
+	uint64_t link_free[2];  /* throttle: when each direction (0 tx, 1 rx) is free again, ns */
 	struct sf_plan *plan;
 	char *paths;            /* unix: "PEER\0LOCAL\0", only when either is named */
 	uint16_t peer_path_len, local_path_len;

@@ -1,0 +1,49 @@
+/* Connections a fault has changed for good: the kernel socket is made to
+ * agree (a real RST, a real FIN, a filter that drops everything coming in),
+ * and every later call on the socket gets what the kernel would give for
+ * such a connection. A dead connection never comes back to life. */
+#ifndef SF_DEAD_H
+#define SF_DEAD_H
+
+#include "engine.h"
+#include "sock.h"
+
+enum sf_dead {
+	SF_DEAD_NONE,
+	SF_DEAD_EOF,        /* the peer "closed": receives give 0 */
+	SF_DEAD_HANGUP,     /* eof, and sends fail with EPIPE; the peer got a FIN */
+	SF_DEAD_RESET,      /* aborted: the peer got an RST */
+	SF_DEAD_BLACKHOLE,  /* silence both ways, for ever */
+	SF_DEAD_TIMEOUT,    /* silence until the deadline, then TIMEDOUT */
+	SF_DEAD_TIMEDOUT,   /* ETIMEDOUT to everything; the peer got an RST */
+	SF_DEAD_ERROR,      /* a sticky error: dead_err to every data call */
+};
+
+/* A deciding rule with one of reset, eof, hangup, blackhole, timeout, or a
+ * sticky error on a connection, fired on the call. Changes the socket; then
+ * either answers the call (returns 1, *ret and *err set) or lets it run
+ * (returns 0: blackhole and timeout receive for real from a silenced socket). */
+int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err);
+
+/* A call on a dead socket: answered by the library (returns 1), answered
+ * as "sent" (returns SF_DEAD_PRETEND_SENT: the caller knows the call's
+ * shape), or run for real because the kernel already gives the right
+ * answer (returns 0). */
+#define SF_DEAD_PRETEND_SENT 2
+int sf_dead_answer(struct sf_call *c, int flags, long *ret, int *err);
+
+/* A real call that was under way when the socket died (woken by the RST of
+ * another thread or of the timeout): the error it reports. */
+int sf_dead_fixup(struct sf_sock *s, enum sf_op op, long ret, int err);
+
+/* For getsockopt(SO_ERROR) on a dead socket: the error to report (0: none). */
+int sf_dead_so_error(struct sf_sock *s, int kernel_error);
+
+/* The timeout's deadline has come (from the timer thread). */
+void sf_dead_timeout_expired(int fd, struct sf_sock *s);
+
+/* An EPIPE the library produces raises SIGPIPE, as the kernel's does, unless
+ * the call passed MSG_NOSIGNAL. */
+void sf_raise_sigpipe(enum sf_op op, int flags);
+
+#endif

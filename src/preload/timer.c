@@ -1,0 +1,121 @@
+#include "timer.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "clock.h"
+#include "dead.h"
+#include "fdtab.h"
+
+struct entry {
+	struct entry *next;
+	uint64_t deadline;
+	struct sf_sock *s;
+	int fd;
+	uint16_t token;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake;
+static struct entry *pending;     /* sorted by deadline */
+static int running;               /* the thread exists in this process */
+
+static void *timer_main(void *arg)
+{
+	(void)arg;
+	/* Never inside a wrapper's logic: any libc call this thread makes on
+	 * a socket goes straight through. */
+	sf_self.depth = 1;
+	pthread_mutex_lock(&lock);
+	for (;;) {
+		uint64_t now = sf_now();
+		if (pending && pending->deadline <= now) {
+			struct entry *e = pending;
+			pending = e->next;
+			pthread_mutex_unlock(&lock);
+			if (sf_fd_get(e->fd) == (uintptr_t)e->s && SF_LOAD(&e->s->timer_token) == e->token)
+				sf_dead_timeout_expired(e->fd, e->s);
+			sf_free(e, sizeof *e);
+			pthread_mutex_lock(&lock);
+			continue;
+		}
+		if (!pending) {
+			pthread_cond_wait(&wake, &lock);
+		} else {
+			struct timespec ts = { (time_t)(pending->deadline / 1000000000ull),
+			                       (long)(pending->deadline % 1000000000ull) };
+			pthread_cond_timedwait(&wake, &lock, &ts);
+		}
+	}
+	return NULL;
+}
+
+static void start_thread(void)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&wake, &ca);
+	pthread_condattr_destroy(&ca);
+	/* Signals are for the program's threads, not ours. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	pthread_t t;
+	running = pthread_create(&t, &attr, timer_main, NULL) == 0;
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline)
+{
+	struct entry *e = sf_alloc(sizeof *e);
+	if (!e)
+		return;
+	e->deadline = deadline;
+	e->s = s;
+	e->fd = fd;
+	e->token = token;
+	pthread_mutex_lock(&lock);
+	if (!running)
+		start_thread();
+	struct entry **p = &pending;
+	while (*p && (*p)->deadline <= deadline)
+		p = &(*p)->next;
+	e->next = *p;
+	*p = e;
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+}
+
+void sf_timer_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void sf_timer_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+void sf_timer_child_reset(void)
+{
+	/* The thread did not survive fork, but the deadlines did, and the
+	 * child has the same sockets: give the child a thread of its own when
+	 * it has deadlines to keep, so its timeouts expire like the parent's. */
+	pthread_mutex_init(&lock, NULL);
+	if (running && pending) {
+		running = 0;
+		pthread_mutex_lock(&lock);
+		start_thread();
+		pthread_mutex_unlock(&lock);
+	} else {
+		running = 0;
+	}
+}

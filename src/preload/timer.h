@@ -1,0 +1,19 @@
+/* The timeout action's deadlines: one helper thread, started the first time a
+ * timeout fires (never for rule sets without one), restarted lazily in a
+ * forked child. */
+#ifndef SF_TIMER_H
+#define SF_TIMER_H
+
+#include <stdint.h>
+
+#include "sock.h"
+
+/* At monotonic time `deadline`, if fd still refers to s and the timeout has
+ * not been replaced, call sf_dead_timeout_expired(fd, s). */
+void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline);
+
+void sf_timer_lock(void);
+void sf_timer_unlock(void);
+void sf_timer_child_reset(void);
+
+#endif
