@@ -11,6 +11,7 @@ uint32_t sf_gen;
 /* Until the library has initialised, every call takes the slow path, which
  * initialises it (another library's constructor may call us before ours ran). */
 sf_opmask sf_hot = SF_OPS_ALL;
+sf_opmask sf_hot_floor;
 
 /* Calls that keep the socket records right: they are rare next to data
  * calls, so they always take the slow path while any rule is in force. */
@@ -64,6 +65,15 @@ struct sf_active *sf_active_build(struct sf_ruleset *rs, const char *exe)
 	return a;
 }
 
+void sf_active_free(struct sf_active *a)
+{
+	sf_ruleset_free(&a->rs);
+	free(a->for_exe);
+	free(a->stats);
+	free(a->nosock);
+	free(a);
+}
+
 void sf_active_install(struct sf_active *a)
 {
 	sf_opmask hot = 0;
@@ -73,6 +83,7 @@ void sf_active_install(struct sf_active *a)
 		hot |= SF_OPS_LIFECYCLE;
 	if (sf_config.trace)
 		hot = SF_OPS_ALL;
+	hot |= SF_LOAD(&sf_hot_floor);
 	SF_RELEASE(&sf_active_now, a);
 	SF_RELEASE(&sf_gen, a ? a->gen : 0);
 	SF_RELEASE(&sf_hot, hot);

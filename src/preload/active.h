@@ -33,9 +33,14 @@ extern struct sf_active *sf_active_now;
 extern uint32_t sf_gen;
 /* The operations the fast path must not pass straight to libc. */
 extern sf_opmask sf_hot;
+/* Operations that stay hot whatever the rules: once a connection has died,
+ * all of its calls must reach the library, even after a reload. */
+extern sf_opmask sf_hot_floor;
 
 /* Build the active set from parsed rules (taking them over). */
 struct sf_active *sf_active_build(struct sf_ruleset *rs, const char *exe);
+void sf_active_free(struct sf_active *a);
+
 /* Make `a` the rules in force and recompute the fast-path mask. */
 void sf_active_install(struct sf_active *a);
 

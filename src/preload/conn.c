@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "dead.h"
 #include "log.h"
+#include "reclaim.h"
 #include "refuse.h"
 #include "slow.h"
 
@@ -28,7 +29,7 @@ int sf_slow_socket(int domain, int type, int protocol)
 	struct sf_call c = { .op = SF_OP_socket, .fd = -1, .proto = sf_sock_kind(domain, type) };
 	if (c.proto)
 		sf_decide(&c);
-	if (c.rule)
+	if (c.v.decided)
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	errno = e0;
 	int fd = sf_real_socket(domain, type, protocol);
@@ -48,7 +49,7 @@ int sf_slow_socketpair(int domain, int type, int protocol, int sv[2])
 	struct sf_call c = { .op = SF_OP_socketpair, .fd = -1, .proto = sf_sock_kind(domain, type) };
 	if (c.proto)
 		sf_decide(&c);
-	if (c.rule)
+	if (c.v.decided)
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	errno = e0;
 	int r = sf_real_socketpair(domain, type, protocol, sv);
@@ -79,7 +80,7 @@ int sf_slow_socketpair(int domain, int type, int protocol, int sv[2])
 static int connect_error(struct sf_call *c, int err)
 {
 	struct sf_sock *s = c->s;
-	if (c->rule->action == SF_ACT_ERROR && !c->rule->now && s->proto == SF_PROTO_TCP &&
+	if (c->v.action == SF_ACT_ERROR && !c->v.now && s->proto == SF_PROTO_TCP &&
 	    sf_fd_nonblocking(c->fd) && sf_refuse_connect(c->fd, s->family)) {
 		sf_sock_set_peer(s, c->addr, c->addrlen);
 		SF_STORE(&s->pending_err, (uint16_t)err);
@@ -110,13 +111,13 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return (int)sf_done(ret, err);
 	}
 	sf_decide(&c);
-	if (c.rule && (c.rule->action == SF_ACT_BLACKHOLE || c.rule->action == SF_ACT_TIMEOUT)) {
+	if (c.v.decided && (c.v.action == SF_ACT_BLACKHOLE || c.v.action == SF_ACT_TIMEOUT)) {
 		/* Silence from now on; the real connect then never completes. */
 		if (sf_dead_begin(&c, 0, &ret, &err)) {
 			sf_trace(&c, ret, err);
 			return (int)sf_done(ret, err);
 		}
-	} else if (c.rule) {
+	} else if (c.v.decided) {
 		return connect_error(&c, sf_verdict_errno(&c));
 	}
 	errno = e0;
@@ -150,17 +151,18 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 /* Any rule for accept that needs to know who is being accepted? */
 static int accept_needs_peer(struct sf_sock *s)
 {
+	int needs = 0;
+	sf_read_begin();
 	struct sf_active *a = sf_active_get();
 	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
-	if (!a || !plan)
-		return 0;
-	for (uint32_t i = 0; i < plan->n; i++) {
+	for (uint32_t i = 0; a && plan && plan->gen == a->gen && i < plan->n; i++) {
 		const struct sf_rule *r = &a->rs.rules[plan->e[i].rule];
 		if ((r->ops & (SF_OPBIT(SF_OP_accept) | SF_OPBIT(SF_OP_accept4))) &&
 		    (r->has & (SF_HAS_PEER | SF_HAS_HOST)))
-			return 1;
+			needs = 1;
 	}
-	return 0;
+	sf_read_end();
+	return needs;
 }
 
 static int do_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *len, int flags)
@@ -195,7 +197,7 @@ static int slow_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *
 	int after = accept_needs_peer(ls);
 	if (!after) {
 		sf_decide(&c);
-		if (c.rule)
+		if (c.v.decided)
 			return (int)sf_fail(&c, sf_verdict_errno(&c));
 	}
 	struct sockaddr_storage ss;
@@ -227,7 +229,7 @@ static int slow_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *
 		c.addr = (struct sockaddr *)&ss;
 		c.addrlen = sl;
 		sf_decide(&c);
-		if (c.rule) {
+		if (c.v.decided) {
 			struct linger abort_now = { 1, 0 };
 			setsockopt(nfd, SOL_SOCKET, SO_LINGER, &abort_now, sizeof abort_now);
 			sf_sock_install(nfd, 0);
@@ -261,7 +263,7 @@ int sf_slow_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	struct sf_call c = { .op = SF_OP_bind, .fd = fd, .s = s, .addr = addr, .addrlen = len };
 	if (s)
 		sf_decide(&c);
-	if (c.rule)
+	if (c.v.decided)
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	errno = e0;
 	int r = sf_real_bind(fd, addr, len);
@@ -286,7 +288,7 @@ int sf_slow_listen(int fd, int backlog)
 	struct sf_call c = { .op = SF_OP_listen, .fd = fd, .s = s };
 	if (s)
 		sf_decide(&c);
-	if (c.rule)
+	if (c.v.decided)
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	errno = e0;
 	int r = sf_real_listen(fd, backlog);
@@ -314,7 +316,7 @@ int sf_slow_shutdown(int fd, int how)
 	struct sf_call c = { .op = SF_OP_shutdown, .fd = fd, .s = s };
 	if (s)
 		sf_decide(&c);
-	if (c.rule)
+	if (c.v.decided)
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	errno = e0;
 	int r = sf_real_shutdown(fd, how);
@@ -340,7 +342,7 @@ int sf_slow_close(int fd)
 	struct sf_call c = { .op = SF_OP_close, .fd = fd, .s = s };
 	if (s) {
 		sf_decide(&c);
-		if (c.rule)
+		if (c.v.decided)
 			return (int)sf_fail(&c, sf_verdict_errno(&c));
 		/* The trace line needs the record, which is about to go. */
 		sf_trace(&c, 0, 0);
@@ -372,7 +374,7 @@ static int before_dup(struct sf_call *c)
 	c->s = sf_lookup(c->fd);
 	if (c->s)
 		sf_decide(c);
-	return c->rule != NULL;
+	return c->v.decided;
 }
 
 int sf_slow_dup(int fd)
@@ -487,7 +489,7 @@ int sf_slow_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	}
 	struct sf_call c = { .op = SF_OP_getsockopt, .fd = fd, .s = s };
 	sf_decide(&c);
-	if (c.rule)
+	if (c.v.decided)
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	errno = e0;
 	int r = sf_real_getsockopt(fd, level, name, val, len);
@@ -524,7 +526,7 @@ int sf_slow_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	}
 	if (s)
 		sf_decide(&c);
-	if (c.rule)
+	if (c.v.decided)
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	errno = e0;
 	int r = sf_real_getpeername(fd, addr, len);

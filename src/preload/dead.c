@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "active.h"
 #include "clock.h"
 #include "log.h"
 #include "real.h"
@@ -61,6 +62,8 @@ static void die(struct sf_sock *s, enum sf_dead how, int err)
 	SF_STORE(&s->dead, (uint8_t)how);
 	/* From now on every call on the socket must come to the slow path. */
 	SF_STORE(&s->opmask, SF_OPS_ALL);
+	__atomic_fetch_or(&sf_hot_floor, SF_OPS_ALL, __ATOMIC_RELAXED);
+	__atomic_fetch_or(&sf_hot, SF_OPS_ALL, __ATOMIC_RELEASE);
 }
 
 void sf_raise_sigpipe(enum sf_op op, int flags)
@@ -141,7 +144,7 @@ static long hold_unix_rx(struct sf_call *c, int flags, int *err)
 int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 {
 	struct sf_sock *s = c->s;
-	const struct sf_rule *r = c->rule;
+	const struct sf_verdict *r = &c->v;
 	int tx = is_tx(c->op);
 	switch (r->action) {
 	case SF_ACT_RESET:

@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "decide.h"
 #include "log.h"
+#include "reclaim.h"
 #include "settings.h"
 
 struct eval {
@@ -101,7 +102,12 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 		sf_log_fault(c, r, 0, 0);
 		return 0;
 	}
-	c->rule = r;
+	c->v.decided = 1;
+	c->v.action = (uint8_t)r->action;
+	c->v.sticky = r->sticky;
+	c->v.now = r->now;
+	c->v.err = r->err;
+	c->v.dur_ns = r->dur_ns;
 	if (r->action == SF_ACT_SHORT)
 		c->short_len = r->count;
 	sf_log_fault(c, r, 0, sf_verdict_errno(c));
@@ -150,19 +156,27 @@ void sf_decide(struct sf_call *c)
 {
 	struct eval ev = { .c = c };
 	char pathbuf[112];
-	c->rule = NULL;
+	memset(&c->v, 0, sizeof c->v);
 	c->short_len = 0;
 	c->throttle = 0;
 	c->corrupt_bits = 0;
 	c->corrupt_draw = 0;
+	sf_read_begin();
 	ev.a = sf_active_get();
-	if (!ev.a)
+	if (!ev.a) {
+		sf_read_end();
 		return;
+	}
 	if (c->s && !sf_sock_current(c->s, ev.a->gen))
 		sf_sock_replan(c->s);
 	build_subject(&ev, pathbuf, sizeof pathbuf);
 	if (c->s) {
 		struct sf_plan *plan = SF_ACQUIRE(&c->s->plan);
+		/* A reload between the check above and here: this call goes
+		 * through untouched rather than read one rule set's plan
+		 * against another's rules. */
+		if (plan && plan->gen != ev.a->gen)
+			plan = NULL;
 		for (uint32_t i = 0; plan && i < plan->n; i++)
 			if ((plan->e[i].ops & SF_OPBIT(c->op)) && consider(&ev, plan->e[i].rule, &plan->e[i]))
 				break;
@@ -171,17 +185,18 @@ void sf_decide(struct sf_call *c)
 			if (consider(&ev, ev.a->nosock[i], NULL))
 				break;
 	}
+	sf_read_end();
 	if (ev.delay_ns)
 		sf_sleep_ns(ev.delay_ns);
 }
 
 int sf_verdict_errno(const struct sf_call *c)
 {
-	if (!c->rule)
+	if (!c->v.decided)
 		return 0;
-	switch (c->rule->action) {
+	switch (c->v.action) {
 	case SF_ACT_ERROR:
-		return c->rule->err;
+		return c->v.err;
 	case SF_ACT_RESET:
 		return ECONNRESET;
 	case SF_ACT_TIMEOUT:

@@ -9,6 +9,16 @@
 #include "rules.h"
 #include "sock.h"
 
+/* What the deciding rule said, copied: rules may be replaced (reload) as
+ * soon as the decision is made, so nothing outside sf_decide points at one. */
+struct sf_verdict {
+	uint8_t decided;                /* a rule decided the call */
+	uint8_t action;                 /* enum sf_action */
+	uint8_t sticky, now;
+	int err;                        /* error: the errno */
+	uint64_t dur_ns;                /* timeout: the silence before the end */
+};
+
 struct sf_call {
 	enum sf_op op;
 	int fd;
@@ -18,7 +28,7 @@ struct sf_call {
 	uint8_t proto;                  /* for calls without a record: the kind being made */
 
 	/* The verdict. */
-	const struct sf_rule *rule;     /* the rule that decided the call; NULL: it goes on */
+	struct sf_verdict v;            /* v.decided == 0: the call goes on */
 	uint64_t short_len;             /* a `short` rule's limit (0: none) */
 	uint64_t throttle;              /* bytes per second (0: none); the slowest rule wins */
 	uint64_t corrupt_bits;          /* bits to flip in the data moved (0: none) */

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "peers.h"
 #include "real.h"
+#include "reload.h"
 #include "settings.h"
 #include "slow.h"
 #include "sock.h"
@@ -40,6 +41,7 @@ static void after_fork_child(void)
 	sf_alloc_child_reset();
 	sf_peers_child_reset();
 	sf_timer_child_reset();
+	sf_reload_child_restart();
 	sf_config.pid = (int)syscall(SYS_getpid);
 	struct sf_active *a = sf_active_get();
 	if (a)

@@ -277,7 +277,7 @@ static ssize_t perform(struct sf_io *io)
 	return (ssize_t)done;
 }
 
-static int connection_dies(const struct sf_rule *r, const struct sf_sock *s)
+static int connection_dies(const struct sf_verdict *r, const struct sf_sock *s)
 {
 	switch (r->action) {
 	case SF_ACT_RESET:
@@ -319,14 +319,14 @@ static ssize_t io_slow(struct sf_io *io)
 	int answered = sf_dead_answer(&io->c, io->flags, &ret, &err);
 	if (!answered) {
 		sf_decide(&io->c);
-		const struct sf_rule *rule = io->c.rule;
-		if (rule && connection_dies(rule, s)) {
+		const struct sf_verdict *v = &io->c.v;
+		if (v->decided && connection_dies(v, s)) {
 			answered = sf_dead_begin(&io->c, io->flags, &ret, &err);
-		} else if (rule && rule->action == SF_ACT_ERROR) {
-			if (rule->err == EPIPE && io->tx && (s->flags & SF_SOCK_STREAM))
+		} else if (v->decided && v->action == SF_ACT_ERROR) {
+			if (v->err == EPIPE && io->tx && (s->flags & SF_SOCK_STREAM))
 				sf_raise_sigpipe(io->c.op, io->flags);
-			return sf_fail(&io->c, rule->err);
-		} else if (rule && rule->action == SF_ACT_DROP && io->tx) {
+			return sf_fail(&io->c, v->err);
+		} else if (v->decided && v->action == SF_ACT_DROP && io->tx) {
 			answered = SF_DEAD_PRETEND_SENT;
 		}
 	}
@@ -341,7 +341,7 @@ static ssize_t io_slow(struct sf_io *io)
 	}
 	errno = e0;
 	ssize_t r;
-	if (io->c.rule && io->c.rule->action == SF_ACT_DROP) {
+	if (io->c.v.decided && io->c.v.action == SF_ACT_DROP) {
 		/* Lose one datagram, then receive as the program asked (blocking
 		 * for the next one, or EAGAIN). */
 		r = io->run(io, io->iov, io->iovcnt);

@@ -294,6 +294,25 @@ void sf_log_stats(const struct sf_active *a)
 	}
 }
 
+void sf_log_reload(unsigned nrules)
+{
+	char buf[LINE_MAX_BYTES + 1];
+	struct sf_buf b = { buf, LINE_MAX_BYTES, 0 };
+	if (sf_config.log_fd == -1)
+		return;
+	begin(&b, "reload");
+	if (sf_config.log_format == SF_LOG_JSON) {
+		field_num(&b, "rules", nrules);
+		field_str(&b, "file", sf_config.rules_path, strlen(sf_config.rules_path));
+	} else {
+		sf_buf_str(&b, "reloaded ");
+		sf_buf_u64(&b, nrules);
+		sf_buf_str(&b, nrules == 1 ? " rule from " : " rules from ");
+		sf_buf_str(&b, sf_config.rules_path);
+	}
+	end(&b);
+}
+
 void sf_log_message(const char *text)
 {
 	char buf[LINE_MAX_BYTES + 1];

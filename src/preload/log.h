@@ -16,6 +16,8 @@ void sf_log_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t del
 /* SOCKFAULT_TRACE: a call and its result. */
 void sf_log_trace(const struct sf_call *c, long ret, int err);
 void sf_log_stats(const struct sf_active *a);
+/* SOCKFAULT_RELOAD: the rules were replaced. */
+void sf_log_reload(unsigned nrules);
 /* A message of the library itself (bad input), always as text on stderr
  * and, when logging to a file, in the log too. */
 void sf_log_message(const char *text);

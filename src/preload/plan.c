@@ -6,6 +6,7 @@
 
 #include "active.h"
 #include "alloc.h"
+#include "reclaim.h"
 #include "settings.h"
 #include "sock.h"
 
@@ -58,6 +59,7 @@ static sf_opmask tracked_by(const struct sf_rule *r)
 
 void sf_sock_replan(struct sf_sock *s)
 {
+	sf_read_begin();
 	struct sf_active *a = sf_active_get();
 	struct sf_plan *old = SF_ACQUIRE(&s->plan);
 	struct sf_plan *plan = NULL;
@@ -76,6 +78,7 @@ void sf_sock_replan(struct sf_sock *s)
 		plan = n ? sf_alloc(size) : NULL;
 		if (plan) {
 			plan->size = (uint32_t)size;
+			plan->gen = a->gen;
 			int dgram = !(s->flags & SF_SOCK_STREAM);
 			for (unsigned i = 0; i < a->rs.n; i++) {
 				const struct sf_rule *r = &a->rs.rules[i];
@@ -107,5 +110,6 @@ void sf_sock_replan(struct sf_sock *s)
 	SF_STORE(&s->opmask, ops);
 	SF_RELEASE(&s->gen, a ? a->gen : 0);
 	if (old)
-		sf_free(old, old->size);
+		sf_retire(old, old->size, sf_free);
+	sf_read_end();
 }

@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "log.h"
 #include "parse.h"
+#include "reload.h"
 #include "suggest.h"
 
 struct sf_settings sf_config = { .log_fd = 2 };
@@ -198,31 +199,61 @@ static void open_log(struct problems *p, const char *dest)
 	syscall(SYS_close, fd);
 }
 
-static unsigned load_rules(struct problems *p, struct sf_ruleset *rs)
+/* The basename of a path, for naming the unnamed rules of several files. */
+static void base_of(const char *path, size_t len, char *out, size_t cap)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < len; i++)
+		if (path[i] == '/')
+			start = i + 1;
+	size_t n = len - start;
+	if (n > 5 && memcmp(path + len - 6, ".rules", 6) == 0)
+		n -= 6;
+	snprintf(out, cap, "%.*s:line", (int)n, path + start);
+}
+
+unsigned sf_rules_load(struct sf_ruleset *rs, void (*report)(void *ctx, const char *msg), void *ctx)
 {
 	struct sf_diags d = { 0 };
 	unsigned errors = 0;
-	if (sf_config.rules_path) {
-		size_t len;
+	const char *paths = sf_config.rules_path;
+	int several = paths && strchr(paths, ':') != NULL;
+	for (const char *p = paths; p && *p;) {
+		const char *end = strchr(p, ':');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char path[4096], name[300];
+		snprintf(path, sizeof path, "%.*s", (int)len, p);
+		base_of(p, len, name, sizeof name);
+		p = end ? end + 1 : NULL;
+		if (!len)
+			continue;
+		size_t size;
 		int err = 0;
-		char *text = read_file(sf_config.rules_path, &len, &err);
+		char *text = read_file(path, &size, &err);
 		if (!text) {
-			problem(p, "%s: cannot read the rules file: %s (SOCKFAULT_RULES)", sf_config.rules_path,
-			        strerror(err));
-		} else {
-			struct sf_parse_opts o = { sf_config.rules_path, 0, "line" };
-			errors += sf_parse(text, len, &o, rs, &d);
-			free(text);
+			char msg[4200];
+			snprintf(msg, sizeof msg, "%s: cannot read the rules file: %s (SOCKFAULT_RULES)", path, strerror(err));
+			report(ctx, msg);
+			errors++;
+			continue;
 		}
+		struct sf_parse_opts o = { path, 0, several ? name : "line" };
+		errors += sf_parse(text, size, &o, rs, &d);
+		free(text);
 	}
 	if (sf_config.rules_text) {
 		struct sf_parse_opts o = { "SOCKFAULT_RULES_TEXT", 1, "text" };
 		errors += sf_parse(sf_config.rules_text, strlen(sf_config.rules_text), &o, rs, &d);
 	}
 	for (unsigned i = 0; i < d.n; i++)
-		problem(p, "%s", d.v[i].text);
+		report(ctx, d.v[i].text);
 	sf_diags_free(&d);
 	return errors;
+}
+
+static void report_problem(void *ctx, const char *msg)
+{
+	problem(ctx, "%s", msg);
 }
 
 void sf_settings_init(void)
@@ -254,8 +285,9 @@ void sf_settings_init(void)
 	sf_config.rules_path = path ? strdup(path) : NULL;
 	sf_config.rules_text = text ? strdup(text) : NULL;
 
+	sf_config.reload = choice(&p, "SOCKFAULT_RELOAD", onoff, 0);
 	struct sf_ruleset rs = { 0 };
-	load_rules(&p, &rs);
+	sf_rules_load(&rs, report_problem, &p);
 	if (p.n) {
 		if (!sf_config.warn_on_error)
 			_exit(2);
@@ -277,4 +309,6 @@ void sf_settings_init(void)
 	}
 	sf_active_install(a);
 	sf_log_start(a->rs.n);
+	if (sf_config.reload && path)
+		sf_reload_start();
 }

@@ -25,6 +25,12 @@ struct sf_settings {
 
 extern struct sf_settings sf_config;
 
+/* Parse SOCKFAULT_RULES (one or more files, colon-separated) and
+ * SOCKFAULT_RULES_TEXT into rs; each problem goes to report(). Returns the
+ * number of problems. */
+struct sf_ruleset;
+unsigned sf_rules_load(struct sf_ruleset *rs, void (*report)(void *ctx, const char *msg), void *ctx);
+
 /* Read the environment and the rules; on bad input print the messages and
  * exit(2), or with SOCKFAULT_ON_ERROR=warn run with no faults. */
 void sf_settings_init(void);

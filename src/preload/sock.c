@@ -13,6 +13,7 @@
 #include "fdtab.h"
 #include "peers.h"
 #include "real.h"
+#include "reclaim.h"
 #include "settings.h"
 
 /* Only the kinds a rule can speak of are tracked: TCP, UDP and unix sockets.
@@ -56,7 +57,7 @@ void sf_sock_ref(struct sf_sock *s)
 static void sock_free(struct sf_sock *s)
 {
 	if (s->plan)
-		sf_free(s->plan, s->plan->size);
+		sf_retire(s->plan, s->plan->size, sf_free);
 	if (s->paths)
 		sf_free(s->paths, (size_t)s->peer_path_len + s->local_path_len + 2);
 	sf_free(s, sizeof *s);

@@ -34,6 +34,8 @@ struct sf_plan_entry {
 struct sf_plan {
 	uint32_t n;
 	uint32_t size;          /* bytes allocated */
+	uint32_t gen;           /* the rule set its indices refer to */
+	uint32_t pad;
 	struct sf_plan_entry e[];
 };
 
