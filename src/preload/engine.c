@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "active.h"
@@ -8,10 +9,12 @@
 #include "decide.h"
 #include "log.h"
 #include "reclaim.h"
+#include "replay.h"
 #include "settings.h"
 
 struct eval {
 	struct sf_call *c;
+	char peer_text[160];            /* replay only: the peer as the log has it */
 	struct sf_active *a;
 	struct sf_subject subj;
 	uint64_t peer_hash;
@@ -87,19 +90,19 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 		uint64_t bits = sf_draw(sf_config.seed, r->name_hash, ev->peer_hash, ev->ordinal, nth, SF_DRAW_JITTER);
 		uint64_t d = sf_jittered(r->dur_ns, r->jitter_ns, bits);
 		ev->delay_ns += d;
-		sf_log_fault(c, r, d, 0);
+		sf_log_fault(c, r, d, 0, ev->ordinal, nth);
 		return 0;
 	}
 	if (r->action == SF_ACT_THROTTLE) {
 		if (!c->throttle || r->rate < c->throttle)
 			c->throttle = r->rate;
-		sf_log_fault(c, r, 0, 0);
+		sf_log_fault(c, r, 0, 0, ev->ordinal, nth);
 		return 0;
 	}
 	if (r->action == SF_ACT_CORRUPT) {
 		c->corrupt_draw ^= sf_draw(sf_config.seed, r->name_hash, ev->peer_hash, ev->ordinal, nth, SF_DRAW_CORRUPT);
 		c->corrupt_bits += r->count;
-		sf_log_fault(c, r, 0, 0);
+		sf_log_fault(c, r, 0, 0, ev->ordinal, nth);
 		return 0;
 	}
 	c->v.decided = 1;
@@ -110,15 +113,15 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 	c->v.dur_ns = r->dur_ns;
 	if (r->action == SF_ACT_SHORT)
 		c->short_len = r->count;
-	sf_log_fault(c, r, 0, sf_verdict_errno(c));
+	sf_log_fault(c, r, 0, sf_verdict_errno(c), ev->ordinal, nth);
 	return 1;
 }
 
 /* One rule against the call. Returns 1 when it decided the call. */
-static int consider(struct eval *ev, uint32_t idx, struct sf_plan_entry *e)
+static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e)
 {
-	const struct sf_rule *r = &ev->a->rs.rules[idx];
-	struct sf_rule_stats *st = &ev->a->stats[idx];
+	const struct sf_rule *r = &ev->a->rs.rules[ri];
+	struct sf_rule_stats *st = &ev->a->stats[ri];
 
 	if (e && SF_LOAD(&e->stuck)) {
 		SF_ADD(&st->fired, 1);
@@ -142,14 +145,16 @@ static int consider(struct eval *ev, uint32_t idx, struct sf_plan_entry *e)
 	if (r->p_scaled < SF_P_ONE)
 		pbits = sf_draw(sf_config.seed, r->name_hash, ev->peer_hash, ev->ordinal, e ? nth_conn : nth_proc,
 		                SF_DRAW_P);
-	if (!sf_rule_due(r, nth, pbits))
+	uint64_t idx = e ? nth_conn : nth_proc;
+	int due = sf_replaying ? sf_replay_fired(r->name, ev->peer_text, ev->ordinal, idx) : sf_rule_due(r, nth, pbits);
+	if (!due)
 		return 0;
 	if (!take_limit(per_process ? &st->proc_fired : &e->fired, r->limit))
 		return 0;
 	SF_ADD(&st->fired, 1);
 	if (r->sticky && e)
 		SF_STORE(&e->stuck, 1);
-	return fire(ev, r, e ? nth_conn : nth_proc);
+	return fire(ev, r, idx);
 }
 
 void sf_decide(struct sf_call *c)
@@ -170,6 +175,8 @@ void sf_decide(struct sf_call *c)
 	if (c->s && !sf_sock_current(c->s, ev.a->gen))
 		sf_sock_replan(c->s);
 	build_subject(&ev, pathbuf, sizeof pathbuf);
+	if (sf_replaying)
+		sf_call_peer(c, ev.peer_text, sizeof ev.peer_text);
 	if (c->s) {
 		struct sf_plan *plan = SF_ACQUIRE(&c->s->plan);
 		/* A reload between the check above and here: this call goes
@@ -188,6 +195,21 @@ void sf_decide(struct sf_call *c)
 	sf_read_end();
 	if (ev.delay_ns)
 		sf_sleep_ns(ev.delay_ns);
+}
+
+size_t sf_call_peer(const struct sf_call *c, char *buf, size_t cap)
+{
+	struct sf_sockaddr v;
+	char pathbuf[112];
+	if (c->addr && c->op != SF_OP_bind) {
+		sf_sockaddr_view(c->addr, c->addrlen, &v, pathbuf, sizeof pathbuf);
+		return sf_sockaddr_format(buf, cap, &v);
+	}
+	if (c->s && (c->s->flags & SF_SOCK_HAS_PEER)) {
+		sf_sock_addr_view(c->s, 1, &v);
+		return sf_sockaddr_format(buf, cap, &v);
+	}
+	return (size_t)snprintf(buf, cap, "-");
 }
 
 int sf_verdict_errno(const struct sf_call *c)

@@ -39,6 +39,9 @@ struct sf_call {
  * and shape it, and fill in the verdict. Logs every firing. */
 void sf_decide(struct sf_call *c);
 
+/* The peer a call is about, as the log writes it ("-" when unknown). */
+size_t sf_call_peer(const struct sf_call *c, char *buf, size_t cap);
+
 /* The errno a deciding rule makes the call fail with (0: it does not fail). */
 int sf_verdict_errno(const struct sf_call *c);
 

@@ -121,23 +121,16 @@ static const char *errno_text(int err)
 static void call_addrs(const struct sf_call *c, char *peer, size_t pcap, char *local, size_t lcap)
 {
 	struct sf_sockaddr v;
-	char pathbuf[112];
-	strcpy(peer, "-");
+	sf_call_peer(c, peer, pcap);
 	strcpy(local, "-");
-	if (c->addr && c->op != SF_OP_bind) {
-		sf_sockaddr_view(c->addr, c->addrlen, &v, pathbuf, sizeof pathbuf);
-		sf_sockaddr_format(peer, pcap, &v);
-	} else if (c->s && (c->s->flags & SF_SOCK_HAS_PEER)) {
-		sf_sock_addr_view(c->s, 1, &v);
-		sf_sockaddr_format(peer, pcap, &v);
-	}
 	if (c->s && (c->s->flags & SF_SOCK_HAS_LOCAL)) {
 		sf_sock_addr_view(c->s, 0, &v);
 		sf_sockaddr_format(local, lcap, &v);
 	}
 }
 
-void sf_log_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t delay_ns, int err)
+void sf_log_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t delay_ns, int err, uint64_t conn,
+                  uint64_t call)
 {
 	char buf[LINE_MAX_BYTES + 1], action[96], peer[160], local[160];
 	struct sf_buf b = { buf, LINE_MAX_BYTES, 0 };
@@ -165,6 +158,8 @@ void sf_log_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t del
 			field_str(&b, "errno", errno_text(err), strlen(errno_text(err)));
 			field_num(&b, "ret", -1);
 		}
+		field_num(&b, "conn", (int64_t)conn);
+		field_num(&b, "call", (int64_t)call);
 	} else {
 		sf_buf_str(&b, r->name);
 		sf_buf_str(&b, " fired on ");

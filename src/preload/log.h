@@ -11,8 +11,11 @@
  * event of the process (and again in a forked child, with its own pid). */
 void sf_log_start(unsigned nrules);
 /* A rule fired on a call. For delay, `delay_ns` is the delay applied;
- * `err` the errno the call will return (0: none). */
-void sf_log_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t delay_ns, int err);
+ * `err` the errno the call will return (0: none); `conn` and `call` say
+ * which connection to the peer and which of the rule's calls on it this is
+ * (what replay matches on). */
+void sf_log_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t delay_ns, int err, uint64_t conn,
+                  uint64_t call);
 /* SOCKFAULT_TRACE: a call and its result. */
 void sf_log_trace(const struct sf_call *c, long ret, int err);
 void sf_log_stats(const struct sf_active *a);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "parse.h"
 #include "reload.h"
+#include "replay.h"
 #include "suggest.h"
 
 struct sf_settings sf_config = { .log_fd = 2 };
@@ -288,6 +289,13 @@ void sf_settings_init(void)
 	sf_config.reload = choice(&p, "SOCKFAULT_RELOAD", onoff, 0);
 	struct sf_ruleset rs = { 0 };
 	sf_rules_load(&rs, report_problem, &p);
+	const char *replay = env("SOCKFAULT_REPLAY");
+	if (replay) {
+		if (!path && !text)
+			problem(&p, "SOCKFAULT_REPLAY: replaying %s needs the rules of the recorded run "
+			        "(SOCKFAULT_RULES or SOCKFAULT_RULES_TEXT)", replay);
+		sf_replay_load(replay, report_problem, &p);
+	}
 	if (p.n) {
 		if (!sf_config.warn_on_error)
 			_exit(2);

@@ -1,0 +1,308 @@
+/* sockfault run: check the rules, then exec CMD with the library preloaded.
+ * exec, not fork: CMD's exit status and signals are the run's own. */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "libpath.h"
+#include "rulefile.h"
+#include "suggest.h"
+
+static void usage(FILE *to)
+{
+	fputs("usage: sockfault run [-r FILE]... [-e RULE]... [--seed N] [--log DEST] [--json]\n"
+	      "                     [--trace] [--stats] [--reload] [--replay LOG] -- CMD [ARG...]\n"
+	      "Run CMD with the fault injector preloaded.\n"
+	      "  -r, --rules FILE   a rules file (several may be given)\n"
+	      "  -e, --rule RULE    a rule on the command line (several may be given)\n"
+	      "  --seed N           seed for p=, jitter and corrupt (decimal or 0x hex)\n"
+	      "  --log DEST         stderr (default), off, or a file to append to\n"
+	      "  --json             log JSON lines instead of text\n"
+	      "  --trace            log every socket call, not only faults\n"
+	      "  --stats            at exit, one line per rule: calls matched, faults fired\n"
+	      "  --reload           re-read the rules files when they change\n"
+	      "  --replay LOG       inject exactly the faults recorded in a JSON log\n"
+	      "The rules are checked before CMD starts (exit 2 if any is bad). CMD's exit\n"
+	      "status is the run's. SOCKFAULT_* variables not set by an option pass through.\n", to);
+}
+
+static const char *const long_options[] = {
+	"--rules", "--rule", "--seed", "--log", "--json", "--trace", "--stats", "--reload",
+	"--replay", "--help", NULL,
+};
+
+static int parse_seed(const char *v)
+{
+	const char *p = v;
+	int hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+	if (hex)
+		p += 2;
+	if (!*p || strlen(p) > (hex ? 16u : 20u))
+		return 0;
+	for (; *p; p++)
+		if (!(hex ? (p[0] >= '0' && p[0] <= '9') || (p[0] >= 'a' && p[0] <= 'f') || (p[0] >= 'A' && p[0] <= 'F')
+		          : (p[0] >= '0' && p[0] <= '9')))
+			return 0;
+	if (!hex && strlen(v) == 20 && strcmp(v, "18446744073709551615") > 0)
+		return 0;
+	return 1;
+}
+
+/* The program that would run: CMD itself if it has a slash, else the first
+ * match in PATH, as execvp finds it. */
+static int find_program(const char *cmd, char *out, size_t cap)
+{
+	if (strchr(cmd, '/')) {
+		snprintf(out, cap, "%s", cmd);
+		return access(out, X_OK) == 0;
+	}
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path; *p;) {
+		const char *end = strchr(p, ':');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		snprintf(out, cap, "%.*s%s%s", (int)len, p, len ? "/" : "", cmd);
+		if (access(out, X_OK) == 0)
+			return 1;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return 0;
+}
+
+enum binary_kind { BIN_OTHER, BIN_DYNAMIC, BIN_STATIC, BIN_GO };
+
+/* Is the program one LD_PRELOAD can reach? A static binary has no dynamic
+ * loader (no PT_INTERP); a Go binary makes its own system calls. */
+static enum binary_kind inspect(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return BIN_OTHER;
+	Elf64_Ehdr eh;
+	enum binary_kind kind = BIN_OTHER;
+	if (read(fd, &eh, sizeof eh) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64) {
+		kind = BIN_STATIC;
+		for (int i = 0; i < eh.e_phnum; i++) {
+			Elf64_Phdr ph;
+			if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize)) != (ssize_t)sizeof ph)
+				break;
+			if (ph.p_type == PT_INTERP)
+				kind = BIN_DYNAMIC;
+		}
+		/* Go marks its binaries with a .go.buildinfo section. */
+		Elf64_Shdr strtab;
+		if (eh.e_shstrndx && pread(fd, &strtab, sizeof strtab,
+		                           (off_t)(eh.e_shoff + (Elf64_Off)eh.e_shstrndx * eh.e_shentsize)) ==
+		                         (ssize_t)sizeof strtab) {
+			for (int i = 0; i < eh.e_shnum; i++) {
+				Elf64_Shdr sh;
+				char name[16] = "";
+				if (pread(fd, &sh, sizeof sh, (off_t)(eh.e_shoff + (Elf64_Off)i * eh.e_shentsize)) !=
+				    (ssize_t)sizeof sh)
+					break;
+				if (pread(fd, name, sizeof name - 1, (off_t)(strtab.sh_offset + sh.sh_name)) > 0 &&
+				    strcmp(name, ".go.buildinfo") == 0)
+					kind = BIN_GO;
+			}
+		}
+	}
+	close(fd);
+	return kind;
+}
+
+static void warn_unreachable(const char *cmd)
+{
+	char path[PATH_MAX];
+	if (!find_program(cmd, path, sizeof path))
+		return;
+	switch (inspect(path)) {
+	case BIN_STATIC:
+		sf_cli_error("warning: %s is statically linked: LD_PRELOAD cannot reach it, so no fault "
+		             "will be injected into it (its children may still be reached)", cmd);
+		break;
+	case BIN_GO:
+		sf_cli_error("warning: %s is a Go program: Go makes its own system calls, so its socket "
+		             "calls bypass libc and no fault will be injected into them", cmd);
+		break;
+	default:
+		break;
+	}
+}
+
+/* LD_PRELOAD with the library added. A sanitizer runtime must stay first. */
+static char *preload_value(const char *lib)
+{
+	const char *old = getenv("LD_PRELOAD");
+	size_t n = strlen(lib) + (old ? strlen(old) : 0) + 2;
+	char *v = malloc(n);
+	if (!v)
+		return NULL;
+	if (old && *old && (strstr(old, "libasan") || strstr(old, "libtsan") || strstr(old, "libubsan")))
+		snprintf(v, n, "%s:%s", old, lib);
+	else if (old && *old)
+		snprintf(v, n, "%s:%s", lib, old);
+	else
+		snprintf(v, n, "%s", lib);
+	return v;
+}
+
+static int need_arg(int i, int argc, char **argv)
+{
+	if (i + 1 >= argc) {
+		sf_cli_error("run: %s needs a value", argv[i]);
+		return 0;
+	}
+	return 1;
+}
+
+int sf_cmd_run(int argc, char **argv)
+{
+	const char **files = calloc((size_t)argc, sizeof *files);
+	size_t nfiles = 0, text_len = 1;
+	char *text = calloc(1, 1);
+	int i = 1;
+	if (!files || !text)
+		return SF_EXIT_USAGE;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || !a[1])
+			break;
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return SF_EXIT_OK;
+		} else if (strcmp(a, "-r") == 0 || strcmp(a, "--rules") == 0) {
+			if (!need_arg(i, argc, argv))
+				return SF_EXIT_USAGE;
+			files[nfiles++] = argv[++i];
+		} else if (strcmp(a, "-e") == 0 || strcmp(a, "--rule") == 0) {
+			if (!need_arg(i, argc, argv))
+				return SF_EXIT_USAGE;
+			const char *rule = argv[++i];
+			text_len += strlen(rule) + 1;
+			char *t = realloc(text, text_len);
+			if (!t)
+				return SF_EXIT_USAGE;
+			text = t;
+			if (*text)
+				strcat(text, "\n");
+			strcat(text, rule);
+		} else if (strcmp(a, "--seed") == 0) {
+			if (!need_arg(i, argc, argv))
+				return SF_EXIT_USAGE;
+			if (!parse_seed(argv[i + 1])) {
+				sf_cli_error("run: --seed '%s' is not a number (a 64-bit seed, decimal or 0x hex)", argv[i + 1]);
+				return SF_EXIT_USAGE;
+			}
+			setenv("SOCKFAULT_SEED", argv[++i], 1);
+		} else if (strcmp(a, "--log") == 0) {
+			if (!need_arg(i, argc, argv))
+				return SF_EXIT_USAGE;
+			setenv("SOCKFAULT_LOG", argv[++i], 1);
+		} else if (strcmp(a, "--json") == 0) {
+			setenv("SOCKFAULT_LOG_FORMAT", "json", 1);
+		} else if (strcmp(a, "--trace") == 0) {
+			setenv("SOCKFAULT_TRACE", "1", 1);
+		} else if (strcmp(a, "--stats") == 0) {
+			setenv("SOCKFAULT_STATS", "1", 1);
+		} else if (strcmp(a, "--reload") == 0) {
+			setenv("SOCKFAULT_RELOAD", "1", 1);
+		} else if (strcmp(a, "--replay") == 0) {
+			if (!need_arg(i, argc, argv))
+				return SF_EXIT_USAGE;
+			if (access(argv[i + 1], R_OK) != 0) {
+				sf_cli_error("run: --replay %s: %s", argv[i + 1], strerror(errno));
+				return SF_EXIT_USAGE;
+			}
+			char abs[PATH_MAX];
+			setenv("SOCKFAULT_REPLAY", realpath(argv[i + 1], abs) ? abs : argv[i + 1], 1);
+			i++;
+		} else {
+			struct sf_suggest sg;
+			sf_suggest_init(&sg, a, strlen(a));
+			sf_suggest_list(&sg, long_options);
+			const char *best = sf_suggest_result(&sg);
+			if (best)
+				sf_cli_error("run: unknown option '%s' (did you mean '%s'?)", a, best);
+			else
+				sf_cli_error("run: unknown option '%s'", a);
+			usage(stderr);
+			return SF_EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		sf_cli_error("run: no command given (sockfault run -r FILE -- CMD [ARG...])");
+		return SF_EXIT_USAGE;
+	}
+
+	/* Every rule is checked before anything starts. */
+	struct sf_ruleset rs = { 0 };
+	struct sf_diags d = { 0 };
+	int bad = 0;
+	for (size_t k = 0; k < nfiles; k++)
+		bad |= sf_rulefile_load(files[k], &rs, &d) != 0;
+	if (*text)
+		bad |= sf_ruletext_load(text, &rs, &d) != 0;
+	for (unsigned k = 0; k < d.n; k++)
+		fprintf(stderr, "sockfault: %s\n", d.v[k].text);
+	sf_ruleset_free(&rs);
+	sf_diags_free(&d);
+	if (bad) {
+		sf_cli_error("run: %s not started: the rules have problems", argv[i]);
+		return SF_EXIT_USAGE;
+	}
+
+	/* Absolute paths: CMD may change directory before the library reads them. */
+	if (nfiles) {
+		size_t cap = nfiles * PATH_MAX, len = 0;
+		char *joined = malloc(cap);
+		if (!joined)
+			return SF_EXIT_USAGE;
+		joined[0] = '\0';
+		for (size_t k = 0; k < nfiles; k++) {
+			char abs[PATH_MAX];
+			const char *p = realpath(files[k], abs) ? abs : files[k];
+			if (strchr(p, ':')) {
+				sf_cli_error("run: %s: a rules file path may not contain ':'", p);
+				return SF_EXIT_USAGE;
+			}
+			len += (size_t)snprintf(joined + len, cap - len, "%s%s", k ? ":" : "", p);
+		}
+		setenv("SOCKFAULT_RULES", joined, 1);
+		free(joined);
+	}
+	if (*text)
+		setenv("SOCKFAULT_RULES_TEXT", text, 1);
+	free(text);
+	free(files);
+
+	char lib[PATH_MAX];
+	if (!sf_find_library(lib, sizeof lib)) {
+		sf_cli_error("run: cannot find libsockfault.so next to this program or in %s (set SOCKFAULT_LIBRARY "
+		             "to its path)", SF_LIBDIR);
+		return SF_EXIT_USAGE;
+	}
+	char *preload = preload_value(lib);
+	if (!preload)
+		return SF_EXIT_USAGE;
+	setenv("LD_PRELOAD", preload, 1);
+	free(preload);
+	warn_unreachable(argv[i]);
+	execvp(argv[i], argv + i);
+	int err = errno;
+	sf_cli_error("run: cannot run %s: %s", argv[i], strerror(err));
+	return err == ENOENT ? 127 : 126;
+}
