@@ -53,6 +53,8 @@ struct sf_active *sf_active_build(struct sf_ruleset *rs, const char *exe)
 		for (int k = 0; k < SF_NUM__COUNT; k++)
 			if (r->has & SF_HAS_NUM(k))
 				a->num_used |= 1u << k;
+		if (r->has & SF_HAS_HOST)
+			a->has_host = 1;
 		if (r->ops & (SF_OPBIT(SF_OP_socket) | SF_OPBIT(SF_OP_socketpair)))
 			a->nosock[a->nnosock++] = i;
 		/* A connection these rules kill, or a connect error delivered

@@ -23,6 +23,7 @@ struct sf_active {
 	sf_opmask rule_ops;         /* union of the ops of this program's rules */
 	sf_opmask track_ops;        /* ops whose bookkeeping some rule reads */
 	uint32_t num_used;          /* bit k: some rule reads num[k] */
+	int has_host;               /* some rule has host= */
 	/* Rules for calls with no socket yet (socket, socketpair), in order. */
 	uint32_t *nosock;
 	uint32_t nnosock;

@@ -8,12 +8,14 @@
 #include "clock.h"
 #include "decide.h"
 #include "log.h"
+#include "names.h"
 #include "reclaim.h"
 #include "replay.h"
 #include "settings.h"
 
 struct eval {
 	struct sf_call *c;
+	const char *hosts[SF_NAMES_PER_ADDR + 1];
 	char peer_text[160];            /* replay only: the peer as the log has it */
 	struct sf_active *a;
 	struct sf_subject subj;
@@ -49,6 +51,10 @@ static void build_subject(struct eval *ev, char *pathbuf, size_t pathcap)
 		sf_sockaddr_view(c->addr, c->addrlen, v, pathbuf, pathcap);
 		if (c->op != SF_OP_bind && (!s || !(s->flags & SF_SOCK_HAS_PEER) || !(s->flags & SF_SOCK_STREAM)))
 			ev->peer_hash = sf_peer_hash(v);
+	}
+	if (ev->a->has_host) {
+		sf_names_of(&subj->peer, ev->hosts);
+		subj->hosts = ev->hosts;
 	}
 	if (s) {
 		subj->num[SF_NUM_SENT] = SF_LOAD(&s->sent);

@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "fdtab.h"
 #include "log.h"
+#include "names.h"
 #include "peers.h"
 #include "real.h"
 #include "reload.h"
@@ -25,6 +26,7 @@ static void before_fork(void)
 	/* Resolve now so that no child ever calls dlsym after fork. */
 	sf_resolve_all();
 	sf_timer_lock();
+	sf_names_lock();
 	sf_peers_lock();
 	sf_alloc_lock();
 }
@@ -33,6 +35,7 @@ static void after_fork_parent(void)
 {
 	sf_alloc_unlock();
 	sf_peers_unlock();
+	sf_names_unlock();
 	sf_timer_unlock();
 }
 
@@ -40,6 +43,7 @@ static void after_fork_child(void)
 {
 	sf_alloc_child_reset();
 	sf_peers_child_reset();
+	sf_names_child_reset();
 	sf_timer_child_reset();
 	sf_reload_child_restart();
 	sf_config.pid = (int)syscall(SYS_getpid);

@@ -6,6 +6,7 @@
 
 #include "active.h"
 #include "alloc.h"
+#include "names.h"
 #include "reclaim.h"
 #include "settings.h"
 #include "sock.h"
@@ -68,7 +69,10 @@ void sf_sock_replan(struct sf_sock *s)
 
 	if (a) {
 		struct sf_subject subj;
+		const char *hosts[SF_NAMES_PER_ADDR + 1];
 		sf_sock_subject(s, &subj);
+		sf_names_of(&subj.peer, hosts);
+		subj.hosts = hosts;
 		for (unsigned i = 0; i < a->rs.n; i++) {
 			const struct sf_rule *r = &a->rs.rules[i];
 			if (a->for_exe[i] && action_fits(r, s) && sf_rule_statics_hold(r, &subj, 1))

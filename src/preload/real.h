@@ -4,6 +4,7 @@
 
 #include "sf.h"
 
+#include <netdb.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>

@@ -1,0 +1,20 @@
+/* host=: which names this process's own look-ups (getaddrinfo,
+ * gethostbyname) returned each address for. Nothing is resolved here. */
+#ifndef SF_NAMES_H
+#define SF_NAMES_H
+
+#include <stddef.h>
+
+#include "addr.h"
+
+#define SF_NAMES_PER_ADDR 8
+
+/* The names of an address, NULL-terminated in out (room for
+ * SF_NAMES_PER_ADDR + 1). Returns how many. */
+size_t sf_names_of(const struct sf_sockaddr *a, const char **out);
+
+void sf_names_lock(void);
+void sf_names_unlock(void);
+void sf_names_child_reset(void);
+
+#endif
