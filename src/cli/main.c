@@ -27,6 +27,7 @@ struct command {
 static const struct command commands[] = {
 	{ "run", sf_cmd_run, "run [OPTION]... -- CMD     run CMD with faults injected (run --help)" },
 	{ "check", sf_cmd_check, "check FILE...            parse rules files, print them normalised" },
+	{ "report", sf_cmd_report, "report LOG.jsonl         what fired: per rule, per peer, over time" },
 	{ "errno", sf_cmd_errno, "errno [NAME|NUMBER]      the errno table with its Winsock aliases" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

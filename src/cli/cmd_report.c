@@ -1,0 +1,397 @@
+/* sockfault report LOG.jsonl: what fired, per rule, per peer and connection,
+ * and over time; --svg or --html write a timeline a person can open. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "jsonl.h"
+
+struct fault {
+	int64_t t_us;
+	int rule;          /* index into rules[] */
+	char peer[96];
+	int64_t conn, pid;
+	char op[16];
+	char errno_name[24];
+};
+
+struct rule_sum {
+	char name[96];
+	char action[64];
+	long fired;
+	long matched;      /* from stats events, -1 if none */
+	int64_t first_us, last_us;
+};
+
+struct report {
+	struct fault *f;
+	size_t nf, capf;
+	struct rule_sum *r;
+	int nr, capr;
+	long processes, bad_lines;
+	int64_t t0, t1;
+	char seeds[256];
+};
+
+/* 2026-11-22T03:40:33.234120Z -> microseconds since the epoch. */
+static int parse_ts(const char *s, size_t n, int64_t *out)
+{
+	int y, mo, d, h, mi, sec, us = 0;
+	char frac[8] = "";
+	if (n < 20 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
+		return 0;
+	if (n > 20 && s[19] == '.') {
+		size_t k = 0;
+		for (size_t i = 20; i < n && k < 6 && s[i] >= '0' && s[i] <= '9'; i++)
+			frac[k++] = s[i];
+		while (k < 6)
+			frac[k++] = '0';
+		us = atoi(frac);
+	}
+	/* days from civil (Howard Hinnant). */
+	y -= mo <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153u * (unsigned)(mo + (mo > 2 ? -3 : 9)) + 2) / 5 + (unsigned)d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	int64_t days = era * 146097 + (int64_t)doe - 719468;
+	*out = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000) + us;
+	return 1;
+}
+
+static void str_of(const struct sf_json_field *f, char *out, size_t cap)
+{
+	if (f && f->is_string)
+		sf_json_unescape(f->val, f->vlen, out, cap);
+	else if (f)
+		snprintf(out, cap, "%.*s", (int)f->vlen, f->val);
+	else
+		snprintf(out, cap, "-");
+}
+
+static int rule_index(struct report *R, const char *name, const char *action)
+{
+	for (int i = 0; i < R->nr; i++)
+		if (strcmp(R->r[i].name, name) == 0)
+			return i;
+	if (R->nr == R->capr) {
+		R->capr = R->capr ? R->capr * 2 : 16;
+		R->r = realloc(R->r, (size_t)R->capr * sizeof *R->r);
+		if (!R->r)
+			exit(SF_EXIT_USAGE);
+	}
+	struct rule_sum *r = &R->r[R->nr];
+	memset(r, 0, sizeof *r);
+	snprintf(r->name, sizeof r->name, "%s", name);
+	snprintf(r->action, sizeof r->action, "%s", action);
+	r->matched = -1;
+	r->first_us = INT64_MAX;
+	r->last_us = INT64_MIN;
+	return R->nr++;
+}
+
+static void add_line(struct report *R, const char *line, size_t len, long lineno, const char *path)
+{
+	struct sf_json_field f[32];
+	int n;
+	if (len == 0)
+		return;
+	long bad = sf_json_object(line, len, f, 32, &n);
+	if (bad >= 0) {
+		if (R->bad_lines++ < 5)
+			sf_cli_error("report: %s:%ld:%ld: not a JSON line of a sockfault log (skipped)", path, lineno, bad + 1);
+		return;
+	}
+	char ev[16], ts[40];
+	str_of(sf_json_get(f, n, "event"), ev, sizeof ev);
+	str_of(sf_json_get(f, n, "ts"), ts, sizeof ts);
+	int64_t t = 0;
+	int has_t = parse_ts(ts, strlen(ts), &t);
+	if (has_t) {
+		if (!R->t0 || t < R->t0)
+			R->t0 = t;
+		if (t > R->t1)
+			R->t1 = t;
+	}
+	if (strcmp(ev, "start") == 0) {
+		char seed[32];
+		str_of(sf_json_get(f, n, "seed"), seed, sizeof seed);
+		R->processes++;
+		if (strlen(R->seeds) + strlen(seed) + 3 < sizeof R->seeds && !strstr(R->seeds, seed))
+			snprintf(R->seeds + strlen(R->seeds), sizeof R->seeds - strlen(R->seeds), "%s%s",
+			         *R->seeds ? ", " : "", seed);
+	} else if (strcmp(ev, "stats") == 0) {
+		char name[96];
+		int64_t m = 0;
+		str_of(sf_json_get(f, n, "rule"), name, sizeof name);
+		int i = rule_index(R, name, "");
+		if (sf_json_int(sf_json_get(f, n, "matched"), &m))
+			R->r[i].matched = (R->r[i].matched < 0 ? 0 : R->r[i].matched) + (long)m;
+	} else if (strcmp(ev, "fault") == 0 && has_t) {
+		char name[96], action[64];
+		str_of(sf_json_get(f, n, "rule"), name, sizeof name);
+		str_of(sf_json_get(f, n, "action"), action, sizeof action);
+		/* A delay's action text carries its own duration: group by verb. */
+		if (strncmp(action, "delay ", 6) == 0)
+			strcpy(action, "delay");
+		if (R->nf == R->capf) {
+			R->capf = R->capf ? R->capf * 2 : 256;
+			R->f = realloc(R->f, R->capf * sizeof *R->f);
+			if (!R->f)
+				exit(SF_EXIT_USAGE);
+		}
+		struct fault *x = &R->f[R->nf++];
+		memset(x, 0, sizeof *x);
+		x->t_us = t;
+		x->rule = rule_index(R, name, action);
+		if (!R->r[x->rule].action[0])
+			snprintf(R->r[x->rule].action, sizeof R->r[x->rule].action, "%s", action);
+		str_of(sf_json_get(f, n, "peer"), x->peer, sizeof x->peer);
+		str_of(sf_json_get(f, n, "op"), x->op, sizeof x->op);
+		str_of(sf_json_get(f, n, "errno"), x->errno_name, sizeof x->errno_name);
+		if (!sf_json_int(sf_json_get(f, n, "conn"), &x->conn))
+			x->conn = 0;
+		sf_json_int(sf_json_get(f, n, "pid"), &x->pid);
+		struct rule_sum *r = &R->r[x->rule];
+		r->fired++;
+		if (t < r->first_us)
+			r->first_us = t;
+		if (t > r->last_us)
+			r->last_us = t;
+	}
+}
+
+static int read_log(struct report *R, const char *path)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (!fp) {
+		sf_cli_error("report: cannot read %s: %s", path, strerror(errno));
+		return 0;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0;
+	while ((len = getline(&line, &cap, fp)) >= 0) {
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			len--;
+		add_line(R, line, (size_t)len, lineno, path);
+	}
+	free(line);
+	if (fp != stdin)
+		fclose(fp);
+	return 1;
+}
+
+static int distinct_peers(const struct report *R, int rule, int conns)
+{
+	int count = 0;
+	for (size_t i = 0; i < R->nf; i++) {
+		if (R->f[i].rule != rule)
+			continue;
+		int seen = 0;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = R->f[k].rule == rule && strcmp(R->f[k].peer, R->f[i].peer) == 0 &&
+			       (!conns || (R->f[k].conn == R->f[i].conn && R->f[k].pid == R->f[i].pid));
+		count += !seen;
+	}
+	return count;
+}
+
+static double secs(int64_t us)
+{
+	return (double)us / 1e6;
+}
+
+#define COLS 60
+
+static void terminal(const struct report *R, const char *path)
+{
+	static const char *bars[] = { " ", "\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588" };
+	int64_t span = R->t1 > R->t0 ? R->t1 - R->t0 : 1;
+	printf("sockfault report: %s\n", path);
+	printf("  %ld process%s, seed%s %s; %zu fault%s over %.3fs\n\n", R->processes, R->processes == 1 ? "" : "es",
+	       strchr(R->seeds, ',') ? "s" : "", *R->seeds ? R->seeds : "-", R->nf, R->nf == 1 ? "" : "s", secs(span));
+	printf("By rule:\n  %-24s %-22s %7s %6s %6s %10s %10s\n", "RULE", "ACTION", "FIRED", "PEERS", "CONNS", "FIRST",
+	       "LAST");
+	for (int i = 0; i < R->nr; i++) {
+		const struct rule_sum *r = &R->r[i];
+		if (!r->fired) {
+			printf("  %-24s %-22s %7s   never fired%s\n", r->name, r->action[0] ? r->action : "-", "0",
+			       r->matched == 0 ? " (never matched: check its peer, port and proto)" : "");
+			continue;
+		}
+		printf("  %-24s %-22s %7ld %6d %6d %9.3fs %9.3fs\n", r->name, r->action, r->fired, distinct_peers(R, i, 0),
+		       distinct_peers(R, i, 1), secs(r->first_us - R->t0), secs(r->last_us - R->t0));
+	}
+	printf("\nBy peer and connection:\n");
+	for (size_t i = 0; i < R->nf; i++) {
+		int seen = 0;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = strcmp(R->f[k].peer, R->f[i].peer) == 0 && R->f[k].conn == R->f[i].conn &&
+			       R->f[k].pid == R->f[i].pid;
+		if (seen)
+			continue;
+		printf("  %-28s conn %-3lld pid %-7lld", R->f[i].peer, (long long)R->f[i].conn, (long long)R->f[i].pid);
+		for (int r = 0; r < R->nr; r++) {
+			long n = 0;
+			for (size_t k = i; k < R->nf; k++)
+				n += R->f[k].rule == r && strcmp(R->f[k].peer, R->f[i].peer) == 0 &&
+				     R->f[k].conn == R->f[i].conn && R->f[k].pid == R->f[i].pid;
+			if (n)
+				printf(" %s x%ld", R->r[r].name, n);
+		}
+		printf("\n");
+	}
+	printf("\nOver time (%d columns of %.3fs each):\n", COLS, secs(span) / COLS);
+	for (int i = 0; i < R->nr; i++) {
+		long hist[COLS] = { 0 }, max = 0;
+		for (size_t k = 0; k < R->nf; k++) {
+			if (R->f[k].rule != i)
+				continue;
+			int col = (int)((R->f[k].t_us - R->t0) * (COLS - 1) / span);
+			if (++hist[col] > max)
+				max = hist[col];
+		}
+		printf("  %-24s |", R->r[i].name);
+		for (int c = 0; c < COLS; c++)
+			fputs(bars[max ? (hist[c] * 8 + max - 1) / max : 0], stdout);
+		printf("| %ld\n", R->r[i].fired);
+	}
+}
+
+static void xml_text(FILE *o, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '<')
+			fputs("&lt;", o);
+		else if (*s == '>')
+			fputs("&gt;", o);
+		else if (*s == '&')
+			fputs("&amp;", o);
+		else if (*s == '"')
+			fputs("&quot;", o);
+		else
+			fputc(*s, o);
+	}
+}
+
+static void svg(FILE *o, const struct report *R)
+{
+	static const char *colours[] = { "#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf" };
+	int row = 28, left = 220, width = 900, top = 40;
+	int height = top + row * (R->nr ? R->nr : 1) + 40;
+	int64_t span = R->t1 > R->t0 ? R->t1 - R->t0 : 1;
+	fprintf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"monospace\" "
+	           "font-size=\"12\">\n", left + width + 20, height);
+	fprintf(o, "<text x=\"10\" y=\"20\" font-size=\"14\">sockfault: %zu faults over %.3fs</text>\n", R->nf, secs(span));
+	for (int i = 0; i < R->nr; i++) {
+		int y = top + i * row;
+		fprintf(o, "<text x=\"10\" y=\"%d\">", y + row / 2 + 4);
+		xml_text(o, R->r[i].name);
+		fprintf(o, " (%ld)</text>\n<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>\n", R->r[i].fired,
+		        left, y + row / 2, left + width, y + row / 2);
+	}
+	for (size_t k = 0; k < R->nf; k++) {
+		const struct fault *f = &R->f[k];
+		int x = left + (int)((f->t_us - R->t0) * width / span);
+		int y = top + f->rule * row;
+		fprintf(o, "<rect x=\"%d\" y=\"%d\" width=\"2\" height=\"%d\" fill=\"%s\"><title>", x, y + 4, row - 8,
+		        colours[f->rule % 8]);
+		fprintf(o, "+%.6fs ", secs(f->t_us - R->t0));
+		xml_text(o, R->r[f->rule].name);
+		fputs(" on ", o);
+		xml_text(o, f->op);
+		fputs(" ", o);
+		xml_text(o, f->peer);
+		fprintf(o, " conn %lld: ", (long long)f->conn);
+		xml_text(o, R->r[f->rule].action);
+		fputs("</title></rect>\n", o);
+	}
+	int axis = top + row * (R->nr ? R->nr : 1) + 10;
+	fprintf(o, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#000\"/>\n", left, axis, left + width, axis);
+	for (int t = 0; t <= 10; t++)
+		fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%.2fs</text>\n", left + t * width / 10, axis + 16,
+		        secs(span) * t / 10);
+	fputs("</svg>\n", o);
+}
+
+static void html(FILE *o, const struct report *R, const char *path)
+{
+	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>sockfault report</title>\n"
+	      "<style>body{font-family:sans-serif}td,th{padding:2px 10px;text-align:left}</style></head><body>\n"
+	      "<h1>sockfault report</h1>\n<p>", o);
+	xml_text(o, path);
+	fprintf(o, ": %ld processes, %zu faults</p>\n<table><tr><th>rule</th><th>action</th><th>fired</th></tr>\n",
+	        R->processes, R->nf);
+	for (int i = 0; i < R->nr; i++) {
+		fputs("<tr><td>", o);
+		xml_text(o, R->r[i].name);
+		fputs("</td><td>", o);
+		xml_text(o, R->r[i].action);
+		fprintf(o, "</td><td>%ld</td></tr>\n", R->r[i].fired);
+	}
+	fputs("</table>\n<h2>Timeline</h2>\n", o);
+	svg(o, R);
+	fputs("</body></html>\n", o);
+}
+
+int sf_cmd_report(int argc, char **argv)
+{
+	const char *log = NULL, *svg_out = NULL, *html_out = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			puts("usage: sockfault report [--svg FILE] [--html FILE] LOG.jsonl\n"
+			     "Summarise a JSON log (SOCKFAULT_LOG_FORMAT=json, or run --json): what fired per\n"
+			     "rule, per peer and connection, and over time. --svg and --html write a timeline\n"
+			     "to open in a browser; '-' reads the log from standard input.");
+			return SF_EXIT_OK;
+		} else if ((strcmp(argv[i], "--svg") == 0 || strcmp(argv[i], "--html") == 0) && i + 1 < argc) {
+			*(argv[i][2] == 's' ? &svg_out : &html_out) = argv[i + 1];
+			i++;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			sf_cli_error("report: unknown option '%s' (--svg FILE, --html FILE)", argv[i]);
+			return SF_EXIT_USAGE;
+		} else if (!log) {
+			log = argv[i];
+		} else {
+			sf_cli_error("report: one log at a time");
+			return SF_EXIT_USAGE;
+		}
+	}
+	if (!log) {
+		sf_cli_error("report: no log given (sockfault report LOG.jsonl)");
+		return SF_EXIT_USAGE;
+	}
+	struct report R = { 0 };
+	if (!read_log(&R, log))
+		return SF_EXIT_BAD;
+	if (!R.nf && !R.processes && R.bad_lines) {
+		sf_cli_error("report: %s has no sockfault JSON events (was it written with --json?)", log);
+		return SF_EXIT_BAD;
+	}
+	terminal(&R, log);
+	const char *outs[2] = { svg_out, html_out };
+	for (int k = 0; k < 2; k++) {
+		if (!outs[k])
+			continue;
+		FILE *o = fopen(outs[k], "w");
+		if (!o) {
+			sf_cli_error("report: cannot write %s: %s", outs[k], strerror(errno));
+			return SF_EXIT_BAD;
+		}
+		if (k == 0)
+			svg(o, &R);
+		else
+			html(o, &R, log);
+		fclose(o);
+		printf("\nwrote %s\n", outs[k]);
+	}
+	free(R.f);
+	free(R.r);
+	return SF_EXIT_OK;
+}
