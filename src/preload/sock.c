@@ -1,10 +1,14 @@
 #include "sock.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "active.h"
 #include "clock.h"
@@ -226,6 +230,54 @@ void sf_sock_connected(struct sf_sock *s, uint8_t side, uint8_t state)
 	SF_STORE(&s->state, state);
 }
 
+/* The kernel's ephemeral port range, where connect() takes its local ports. */
+static void ephemeral_range(unsigned *lo, unsigned *hi)
+{
+	static unsigned cached_lo, cached_hi;
+	if (!SF_LOAD(&cached_hi)) {
+		unsigned l = 32768, h = 60999;
+		char buf[64];
+		int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/sys/net/ipv4/ip_local_port_range", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			long n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+			syscall(SYS_close, fd);
+			if (n > 0) {
+				buf[n] = '\0';
+				sscanf(buf, "%u %u", &l, &h);
+			}
+		}
+		SF_STORE(&cached_lo, l);
+		SF_STORE(&cached_hi, h);
+	}
+	*lo = SF_LOAD(&cached_lo);
+	*hi = SF_LOAD(&cached_hi);
+}
+
+/* Which end made a connection the library did not see being made (a socket
+ * inherited through exec, as inetd hands one over)? A unix client's peer is
+ * the server's path and its own end is unnamed; a TCP client's local port
+ * comes from the ephemeral range and the server's does not. When the
+ * evidence is not that clear, the side stays unknown and side= does not
+ * match. */
+static uint8_t infer_side(const struct sf_sock *s)
+{
+	if (s->proto == SF_PROTO_UNIX) {
+		int peer_named = s->peer_path_len > 0, local_named = s->local_path_len > 0;
+		if (peer_named != local_named)
+			return peer_named ? SF_SIDE_CLIENT : SF_SIDE_SERVER;
+		return 0;
+	}
+	if (s->proto != SF_PROTO_TCP)
+		return 0;
+	unsigned lo, hi;
+	ephemeral_range(&lo, &hi);
+	int local_eph = s->local.port >= lo && s->local.port <= hi;
+	int peer_eph = s->peer.port >= lo && s->peer.port <= hi;
+	if (local_eph != peer_eph)
+		return local_eph ? SF_SIDE_CLIENT : SF_SIDE_SERVER;
+	return 0;
+}
+
 uintptr_t sf_sock_learn(int fd)
 {
 	int type = 0, family = 0, listening = 0;
@@ -249,9 +301,7 @@ uintptr_t sf_sock_learn(int fd)
 	sl = sizeof ss;
 	if (sf_real_getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
 		sf_sock_set_peer(s, (struct sockaddr *)&ss, sl);
-		/* Which end made the connection is not known for a socket we did
-		 * not see connect or accept: side= does not match it. */
-		sf_sock_connected(s, 0, SF_STATE_CONNECTED);
+		sf_sock_connected(s, infer_side(s), SF_STATE_CONNECTED);
 	}
 	return (uintptr_t)s;
 }
