@@ -35,6 +35,20 @@ void *sf_resolve(const char *name)
 	return p;
 }
 
+#define SF_CALL(ret, name, params, args, fd, op, fallback)                         \
+	ret sf_unresolved_##name params                                            \
+	{                                                                          \
+		sf_##name##_fn f = (sf_##name##_fn)sf_resolve(#name);              \
+		if (!f)                                                            \
+			return (ret)(fallback);                                    \
+		SF_STORE(&sf_real.name, f);                                        \
+		return f args;                                                     \
+	}
+#define SF_SYM(ret, name, params)
+#include "calls.def"
+#undef SF_CALL
+#undef SF_SYM
+
 void sf_resolve_all(void)
 {
 #define SF_CALL(ret, name, params, args, fd, op, fallback)                      \

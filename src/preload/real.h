@@ -34,21 +34,25 @@ void *sf_resolve(const char *name);
  * that no child ever has to call dlsym). */
 void sf_resolve_all(void);
 
-/* sf_real_NAME(args): the real function, resolved on first use; while it
- * cannot be resolved, the raw system call. */
+/* sf_real_NAME(args): the real function. The first call resolves it out of
+ * line (and, while it cannot be resolved, makes the raw system call), so
+ * the inline path is a load, a test and a tail call. */
 #define SF_CALL(ret, name, params, args, fd, op, fallback)                         \
+	__attribute__((noinline, cold)) ret sf_unresolved_##name params;           \
 	static inline ret sf_real_##name params                                    \
 	{                                                                          \
 		sf_##name##_fn f = SF_LOAD(&sf_real.name);                         \
-		if (SF_UNLIKELY(!f)) {                                             \
-			f = (sf_##name##_fn)sf_resolve(#name);                     \
-			if (!f)                                                    \
-				return (ret)(fallback);                            \
-			SF_STORE(&sf_real.name, f);                                \
-		}                                                                  \
+		if (SF_UNLIKELY(!f))                                               \
+			return sf_unresolved_##name args;                          \
 		return f args;                                                     \
 	}
+#define SF_SYM(ret, name, params)
+#include "calls.def"
+#undef SF_CALL
+#undef SF_SYM
+
 /* sf_sym_NAME(): the real function pointer, or NULL while unresolvable. */
+#define SF_CALL(ret, name, params, args, fd, op, fallback)
 #define SF_SYM(ret, name, params)                                                  \
 	static inline sf_##name##_fn sf_sym_##name(void)                           \
 	{                                                                          \
