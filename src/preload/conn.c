@@ -55,12 +55,13 @@ int sf_slow_socketpair(int domain, int type, int protocol, int sv[2])
 	int r = sf_real_socketpair(domain, type, protocol, sv);
 	int err = errno;
 	if (r == 0) {
+		/* Both ends are unnamed: an address that is only its family. */
 		struct sockaddr unnamed = { .sa_family = (sa_family_t)domain };
 		for (int i = 0; i < 2; i++) {
 			struct sf_sock *s = sf_sock_new(domain, type);
 			if (s) {
-				sf_sock_set_peer(s, &unnamed, sizeof unnamed);
-				sf_sock_set_local(s, &unnamed, sizeof unnamed);
+				sf_sock_set_peer(s, &unnamed, sizeof unnamed.sa_family);
+				sf_sock_set_local(s, &unnamed, sizeof unnamed.sa_family);
 				sf_sock_connected(s, 0, SF_STATE_CONNECTED);
 			}
 			sf_sock_install(sv[i], s ? (uintptr_t)s : SF_FD_NOTSOCK);
@@ -344,24 +345,33 @@ int sf_slow_close(int fd)
 		sf_decide(&c);
 		if (c.v.decided)
 			return (int)sf_fail(&c, sf_verdict_errno(&c));
-		/* The trace line needs the record, which is about to go. */
-		sf_trace(&c, 0, 0);
 	}
-	sf_log_fd_lost(fd);
-	sf_refuse_fd_lost(fd);
+	int own = sf_table_is_ours();
+	if (own) {
+		sf_log_fd_lost(fd);
+		sf_refuse_fd_lost(fd);
+	}
 	/* Forget first: a descriptor number reused by another thread right
-	 * after the real close must not inherit this record. */
-	if (v)
+	 * after the real close must not inherit this record. The trace line
+	 * still needs it, so it is held until then. */
+	if (s)
+		sf_sock_ref(s);
+	if (v && own)
 		sf_sock_install(fd, 0);
 	errno = e0;
 	int r = sf_real_close(fd);
-	return (int)sf_done(r, errno);
+	int err = errno;
+	if (s) {
+		sf_trace(&c, r, err);
+		sf_sock_unref(s);
+	}
+	return (int)sf_done(r, err);
 }
 
 /* dup, dup2, dup3, fcntl(F_DUPFD*): the new descriptor shares the record. */
 static int after_dup(struct sf_call *c, int nfd, int err)
 {
-	if (nfd >= 0) {
+	if (nfd >= 0 && sf_table_is_ours()) {
 		uintptr_t v = sf_fd_get(c->fd);
 		sf_sock_install(nfd, v);
 	}
@@ -396,7 +406,7 @@ static int slow_dup23(enum sf_op op, int fd, int fd2, int flags)
 	struct sf_call c = { .op = op, .fd = fd };
 	if (fd != fd2 && before_dup(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
-	if (fd != fd2) {
+	if (fd != fd2 && sf_table_is_ours()) {
 		sf_log_fd_lost(fd2);
 		sf_refuse_fd_lost(fd2);
 	}

@@ -44,6 +44,11 @@ int sf_pending_error(struct sf_sock *s, int err)
 	return pending;
 }
 
+int sf_table_is_ours(void)
+{
+	return syscall(SYS_getpid) == sf_config.pid;
+}
+
 int sf_fd_nonblocking(int fd)
 {
 	long fl = syscall(SYS_fcntl, fd, F_GETFL);

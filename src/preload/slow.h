@@ -69,6 +69,11 @@ void sf_trace(const struct sf_call *c, long ret, int err);
  * as ECONNREFUSED: give the injected errno in its place, once. */
 int sf_pending_error(struct sf_sock *s, int err);
 
+/* 0 in the child of vfork, which shares the parent's memory but not its
+ * descriptors: its close and dup2 (the redirections before exec) must not
+ * change the parent's table. */
+int sf_table_is_ours(void);
+
 /* The fd's file status flags include O_NONBLOCK. */
 int sf_fd_nonblocking(int fd);
 
