@@ -1,0 +1,201 @@
+# scripts/lib/common.sh: what every script of scripts/ needs: the packages,
+# autoreconf, an out-of-tree configure and build. Sourced, not run:
+#
+#   . "$(dirname "$0")/lib/common.sh"
+#   sf_install_packages            # apt-get only when something is missing
+#   sf_build "$SF_BUILD_DIR"       # autoreconf if stale, configure, make -jN
+#
+# Settings (environment):
+#   SF_BUILD_DIR        the build directory (default: build/ at the top of the
+#                       repository; a relative path is taken from there)
+#   SF_CONFIGURE_FLAGS  configure arguments of that build (default: --enable-werror)
+#   SF_JOBS             make -j (default: nproc)
+#   SF_SKIP_PACKAGES=1  do not look at the installed packages at all
+#
+# Functions and variables here start with sf_ / SF_; the scripts that source
+# this file use set -euo pipefail, and so does everything here.
+
+# The top of the repository (this file is scripts/lib/common.sh).
+SF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# The Debian packages that building, testing and the scripts need: the one
+# list. Extend it here (a script that needs something only for itself can pass
+# more names to sf_install_packages instead).
+SF_PACKAGES=(
+	build-essential   # gcc, make, libc6-dev
+	autoconf
+	automake
+	libtool
+	pkg-config
+	libcmocka-dev     # the unit tests (without it they are SKIP)
+	python3           # integration test helpers
+	curl              # integration tests with a real client
+	valgrind
+	clang
+	musl-tools        # musl-gcc: the musl build
+)
+
+SF_JOBS=${SF_JOBS:-$(nproc 2>/dev/null || echo 2)}
+SF_CONFIGURE_FLAGS=${SF_CONFIGURE_FLAGS:---enable-werror}
+SF_BUILD_DIR=${SF_BUILD_DIR:-build}
+case $SF_BUILD_DIR in
+	/*) ;;
+	*) SF_BUILD_DIR=$SF_ROOT/$SF_BUILD_DIR ;;
+esac
+
+if [[ -t 1 ]]; then
+	sf_bold=$'\e[1m' sf_red=$'\e[31m' sf_green=$'\e[32m' sf_off=$'\e[0m'
+else
+	sf_bold='' sf_red='' sf_green='' sf_off=''
+fi
+
+# Messages: sf_say for progress, sf_warn for trouble, sf_die to give up.
+sf_say() { printf '%s==> %s%s\n' "$sf_bold" "$*" "$sf_off"; }
+sf_warn() { printf '%swarning:%s %s\n' "$sf_red" "$sf_off" "$*" >&2; }
+sf_die() {
+	printf '%serror:%s %s\n' "$sf_red" "$sf_off" "$*" >&2
+	exit 1
+}
+
+# Print the packages of the arguments that are not installed.
+sf_missing_packages() {
+	local p status
+	for p in "$@"; do
+		status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+		[[ $status == installed ]] || printf '%s\n' "$p"
+	done
+}
+
+sf_apt_updated=0
+
+# Install SF_PACKAGES and the packages given as arguments, if any is missing.
+# Nothing touches apt when all are there (the common case); apt-get update
+# runs at most once per script.
+sf_install_packages() {
+	[[ ${SF_SKIP_PACKAGES:-0} == 1 ]] && return 0
+	local wanted=("${SF_PACKAGES[@]}" "$@") missing
+	if ! command -v dpkg-query >/dev/null 2>&1; then
+		sf_warn "not a Debian system: make sure these (or their equivalents) are installed: ${wanted[*]}"
+		return 0
+	fi
+	mapfile -t missing < <(sf_missing_packages "${wanted[@]}")
+	((${#missing[@]} == 0)) && return 0
+	if ((EUID != 0)); then
+		sf_die "missing packages: ${missing[*]}
+  install them as root, then run this again:
+    sudo apt-get update && sudo apt-get install -y ${missing[*]}
+  (or set SF_SKIP_PACKAGES=1 to build with what is there)"
+	fi
+	sf_say "installing ${missing[*]}"
+	if ((sf_apt_updated == 0)); then
+		apt-get update
+		sf_apt_updated=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+	mapfile -t missing < <(sf_missing_packages "${missing[@]}")
+	((${#missing[@]} == 0)) || sf_die "still not installed after apt-get: ${missing[*]}"
+}
+
+# Hold an exclusive lock on PATH (a file or directory) for the rest of the
+# calling shell, so that two scripts do not regenerate or build the same
+# thing at once. Without flock(1) there is no lock.
+sf_lock() {
+	command -v flock >/dev/null 2>&1 || return 0
+	local fd
+	exec {fd}<"$1"
+	if ! flock -n "$fd"; then
+		sf_say "waiting for another script working on $1"
+		flock "$fd"
+	fi
+}
+
+# True when configure is missing or older than one of its inputs
+# (configure.ac, Makefile.am, the *.inc files that Makefile.am includes).
+sf_autoreconf_needed() {
+	[[ -x $SF_ROOT/configure && -f $SF_ROOT/Makefile.in && -f $SF_ROOT/build-aux/tap-driver.sh ]] || return 0
+	[[ $SF_ROOT/configure.ac -nt $SF_ROOT/configure || $SF_ROOT/Makefile.am -nt $SF_ROOT/Makefile.in ]] && return 0
+	local newer
+	newer=$(cd "$SF_ROOT" && find . \( -name .git -o -name 'build*' -o -name 'sockfault-*' \) -prune \
+		-o -name '*.inc' -newer Makefile.in -print -quit)
+	[[ -n $newer ]]
+}
+
+# Run autoreconf -fi in the source tree when configure is missing or stale.
+sf_autoreconf() {
+	if ! sf_autoreconf_needed; then
+		return 0
+	fi
+	(
+		sf_lock "$SF_ROOT/configure.ac"
+		sf_autoreconf_needed || exit 0 # another script did it meanwhile
+		sf_say "autoreconf -fi (in $SF_ROOT)"
+		cd "$SF_ROOT" && autoreconf -fi
+	)
+}
+
+# sf_configure DIR [ARG...]: configure the source tree into DIR (out of
+# tree) with the arguments, unless DIR is already configured with exactly
+# those (and the same CC/CFLAGS). A later change of configure itself is
+# picked up by make (config.status --recheck).
+sf_configure() {
+	local dir=$1
+	shift
+	local want stamp=$dir/.sf-configure-args
+	want=$(printf '%q ' "$@" "CC=${CC-}" "CFLAGS=${CFLAGS-}" "LDFLAGS=${LDFLAGS-}")
+	if [[ -f $dir/config.status && -f $dir/Makefile && -f $stamp && $(<"$stamp") == "$want" ]]; then
+		return 0
+	fi
+	[[ $dir != "$SF_ROOT" && -f $SF_ROOT/config.status ]] &&
+		sf_die "$SF_ROOT is configured in the source tree, which breaks out-of-tree builds: run 'make distclean' there"
+	sf_say "configure $* (in $dir)"
+	mkdir -p "$dir"
+	rm -f "$stamp"
+	(cd "$dir" && "$SF_ROOT/configure" "$@") >"$dir/configure.out" 2>&1 || {
+		tail -n 40 "$dir/configure.out" >&2
+		sf_die "configure failed (all of it: $dir/configure.out, $dir/config.log)"
+	}
+	tail -n 8 "$dir/configure.out"
+	printf '%s' "$want" >"$stamp"
+}
+
+# sf_make DIR [TARGET|VAR=VALUE...]: make -jN in DIR.
+sf_make() {
+	local dir=$1
+	shift
+	make -C "$dir" -j"$SF_JOBS" --no-print-directory "$@"
+}
+
+# sf_build [DIR [CONFIGURE_ARG...]]: everything from a bare checkout to
+# built binaries: autoreconf when needed, configure when needed, make.
+# Without arguments: SF_BUILD_DIR with SF_CONFIGURE_FLAGS; with a DIR, exactly
+# the arguments given. Other builds (sanitizers, musl) pass their own
+# directory and arguments, e.g.
+#   CC=musl-gcc sf_build "$SF_ROOT/build-musl" --enable-werror
+sf_build() {
+	local dir=${1:-$SF_BUILD_DIR}
+	local args
+	if (($# > 0)); then
+		args=("${@:2}")
+	else
+		read -r -a args <<<"$SF_CONFIGURE_FLAGS"
+	fi
+	sf_autoreconf
+	mkdir -p "$dir"
+	(
+		sf_lock "$dir"
+		sf_configure "$dir" "${args[@]}"
+		sf_say "make -j$SF_JOBS (in $dir)"
+		sf_make "$dir"
+	)
+}
+
+# sf_elapsed START: the time since START (an $EPOCHREALTIME) as "1m02.3s".
+sf_elapsed() {
+	local us=$((${EPOCHREALTIME/./} - ${1/./}))
+	local ds=$((us / 100000)) # tenths of a second
+	if ((ds >= 600)); then
+		printf '%dm%02d.%ds' $((ds / 600)) $((ds % 600 / 10)) $((ds % 10))
+	else
+		printf '%d.%ds' $((ds / 10)) $((ds % 10))
+	fi
+}
