@@ -21,6 +21,33 @@ static void track_new(int fd, int domain, int type)
 		sf_sock_replan(s);
 }
 
+/* What every call on an existing socket does first: find its record and let
+ * the rules decide. Returns 1 when a rule decided the call. */
+static int begin_call(struct sf_call *c)
+{
+	c->s = sf_lookup(c->fd);
+	if (c->s)
+		sf_decide(c);
+	return c->v.decided;
+}
+
+/* Leave with the real result, traced. */
+static int finish(struct sf_call *c, long r, int err)
+{
+	sf_trace(c, r, err);
+	return (int)sf_done(r, err);
+}
+
+/* The local address the kernel gave the socket (a bind to port 0, an
+ * implicit bind by connect or listen). */
+static void note_local(struct sf_sock *s, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		sf_sock_set_local(s, (struct sockaddr *)&ss, sl);
+}
+
 int sf_slow_socket(int domain, int type, int protocol)
 {
 	if (!sf_enter())
@@ -37,8 +64,7 @@ int sf_slow_socket(int domain, int type, int protocol)
 	if (fd >= 0)
 		track_new(fd, domain, type);
 	c.fd = fd;
-	sf_trace(&c, fd, err);
-	return (int)sf_done(fd, err);
+	return finish(&c, fd, err);
 }
 
 int sf_slow_socketpair(int domain, int type, int protocol, int sv[2])
@@ -70,8 +96,7 @@ int sf_slow_socketpair(int domain, int type, int protocol, int sv[2])
 		}
 		c.fd = sv[0];
 	}
-	sf_trace(&c, r, err);
-	return (int)sf_done(r, err);
+	return finish(&c, r, err);
 }
 
 /* Deliver an injected connect error the way the kernel delivers a failed
@@ -108,15 +133,13 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	long ret;
 	int err;
 	if (sf_dead_answer(&c, 0, &ret, &err)) {
-		sf_trace(&c, ret, err);
-		return (int)sf_done(ret, err);
+		return finish(&c, ret, err);
 	}
 	sf_decide(&c);
 	if (c.v.decided && (c.v.action == SF_ACT_BLACKHOLE || c.v.action == SF_ACT_TIMEOUT)) {
 		/* Silence from now on; the real connect then never completes. */
 		if (sf_dead_begin(&c, 0, &ret, &err)) {
-			sf_trace(&c, ret, err);
-			return (int)sf_done(ret, err);
+			return finish(&c, ret, err);
 		}
 	} else if (c.v.decided) {
 		return connect_error(&c, sf_verdict_errno(&c));
@@ -137,16 +160,11 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	} else if (r == 0 || err == EINPROGRESS) {
 		sf_sock_set_peer(s, addr, len);
 		sf_sock_connected(s, SF_SIDE_CLIENT, r == 0 ? SF_STATE_CONNECTED : SF_STATE_CONNECTING);
-		if (!(s->flags & SF_SOCK_HAS_LOCAL) || s->local.port == 0) {
-			struct sockaddr_storage ss;
-			socklen_t sl = sizeof ss;
-			if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-				sf_sock_set_local(s, (struct sockaddr *)&ss, sl);
-		}
+		if (!(s->flags & SF_SOCK_HAS_LOCAL) || s->local.port == 0)
+			note_local(s, fd);
 		sf_sock_replan(s);
 	}
-	sf_trace(&c, r, err);
-	return (int)sf_done(r < 0 ? -1 : r, err);
+	return finish(&c, r < 0 ? -1 : r, err);
 }
 
 /* Any rule for accept that needs to know who is being accepted? */
@@ -217,10 +235,7 @@ static int slow_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *
 	struct sf_sock *ns = sf_sock_new(ls->family, (ls->flags & SF_SOCK_STREAM) ? SOCK_STREAM : SOCK_DGRAM);
 	if (ns) {
 		sf_sock_set_peer(ns, (struct sockaddr *)&ss, sl);
-		struct sockaddr_storage ls_addr;
-		socklen_t lsl = sizeof ls_addr;
-		if (getsockname(nfd, (struct sockaddr *)&ls_addr, &lsl) == 0)
-			sf_sock_set_local(ns, (struct sockaddr *)&ls_addr, lsl);
+		note_local(ns, nfd);
 		sf_sock_connected(ns, SF_SIDE_SERVER, SF_STATE_CONNECTED);
 	}
 	sf_sock_install(nfd, ns ? (uintptr_t)ns : SF_FD_NOTSOCK);
@@ -238,8 +253,7 @@ static int slow_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *
 			return (int)sf_fail(&c, sf_verdict_errno(&c));
 		}
 	}
-	sf_trace(&c, nfd, err);
-	return (int)sf_done(nfd, err);
+	return finish(&c, nfd, err);
 }
 
 int sf_slow_accept(int fd, struct sockaddr *addr, socklen_t *len)
@@ -260,24 +274,17 @@ int sf_slow_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!sf_enter())
 		return sf_real_bind(fd, addr, len);
 	int e0 = errno;
-	struct sf_sock *s = sf_lookup(fd);
-	struct sf_call c = { .op = SF_OP_bind, .fd = fd, .s = s, .addr = addr, .addrlen = len };
-	if (s)
-		sf_decide(&c);
-	if (c.v.decided)
+	struct sf_call c = { .op = SF_OP_bind, .fd = fd, .addr = addr, .addrlen = len };
+	if (begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	errno = e0;
 	int r = sf_real_bind(fd, addr, len);
 	int err = errno;
-	if (r == 0 && s) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof ss;
-		if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-			sf_sock_set_local(s, (struct sockaddr *)&ss, sl);
-		sf_sock_replan(s);
+	if (r == 0 && c.s) {
+		note_local(c.s, fd);
+		sf_sock_replan(c.s);
 	}
-	sf_trace(&c, r, err);
-	return (int)sf_done(r, err);
+	return finish(&c, r, err);
 }
 
 int sf_slow_listen(int fd, int backlog)
@@ -285,27 +292,19 @@ int sf_slow_listen(int fd, int backlog)
 	if (!sf_enter())
 		return sf_real_listen(fd, backlog);
 	int e0 = errno;
-	struct sf_sock *s = sf_lookup(fd);
-	struct sf_call c = { .op = SF_OP_listen, .fd = fd, .s = s };
-	if (s)
-		sf_decide(&c);
-	if (c.v.decided)
+	struct sf_call c = { .op = SF_OP_listen, .fd = fd };
+	if (begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	errno = e0;
 	int r = sf_real_listen(fd, backlog);
 	int err = errno;
-	if (r == 0 && s) {
-		SF_STORE(&s->state, SF_STATE_LISTENING);
-		if (!(s->flags & SF_SOCK_HAS_LOCAL) || s->local.port == 0) {
-			struct sockaddr_storage ss;
-			socklen_t sl = sizeof ss;
-			if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-				sf_sock_set_local(s, (struct sockaddr *)&ss, sl);
-		}
-		sf_sock_replan(s);
+	if (r == 0 && c.s) {
+		SF_STORE(&c.s->state, SF_STATE_LISTENING);
+		if (!(c.s->flags & SF_SOCK_HAS_LOCAL) || c.s->local.port == 0)
+			note_local(c.s, fd);
+		sf_sock_replan(c.s);
 	}
-	sf_trace(&c, r, err);
-	return (int)sf_done(r, err);
+	return finish(&c, r, err);
 }
 
 int sf_slow_shutdown(int fd, int how)
@@ -313,24 +312,20 @@ int sf_slow_shutdown(int fd, int how)
 	if (!sf_enter())
 		return sf_real_shutdown(fd, how);
 	int e0 = errno;
-	struct sf_sock *s = sf_lookup(fd);
-	struct sf_call c = { .op = SF_OP_shutdown, .fd = fd, .s = s };
-	if (s)
-		sf_decide(&c);
-	if (c.v.decided)
+	struct sf_call c = { .op = SF_OP_shutdown, .fd = fd };
+	if (begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	errno = e0;
 	int r = sf_real_shutdown(fd, how);
 	int err = errno;
-	if (r == 0 && s) {
+	if (r == 0 && c.s) {
 		if (how == SHUT_RD || how == SHUT_RDWR)
-			s->flags |= SF_SOCK_SHUT_RD;
+			c.s->flags |= SF_SOCK_SHUT_RD;
 		if (how == SHUT_WR || how == SHUT_RDWR)
-			s->flags |= SF_SOCK_SHUT_WR;
-		SF_STORE(&s->state, SF_STATE_SHUTDOWN);
+			c.s->flags |= SF_SOCK_SHUT_WR;
+		SF_STORE(&c.s->state, SF_STATE_SHUTDOWN);
 	}
-	sf_trace(&c, r, err);
-	return (int)sf_done(r, err);
+	return finish(&c, r, err);
 }
 
 int sf_slow_close(int fd)
@@ -375,16 +370,7 @@ static int after_dup(struct sf_call *c, int nfd, int err)
 		uintptr_t v = sf_fd_get(c->fd);
 		sf_sock_install(nfd, v);
 	}
-	sf_trace(c, nfd, err);
-	return (int)sf_done(nfd, err);
-}
-
-static int before_dup(struct sf_call *c)
-{
-	c->s = sf_lookup(c->fd);
-	if (c->s)
-		sf_decide(c);
-	return c->v.decided;
+	return finish(c, nfd, err);
 }
 
 int sf_slow_dup(int fd)
@@ -393,7 +379,7 @@ int sf_slow_dup(int fd)
 		return sf_real_dup(fd);
 	int e0 = errno;
 	struct sf_call c = { .op = SF_OP_dup, .fd = fd };
-	if (before_dup(&c))
+	if (begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	errno = e0;
 	int nfd = sf_real_dup(fd);
@@ -404,7 +390,7 @@ static int slow_dup23(enum sf_op op, int fd, int fd2, int flags)
 {
 	int e0 = errno;
 	struct sf_call c = { .op = op, .fd = fd };
-	if (fd != fd2 && before_dup(&c))
+	if (fd != fd2 && begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	if (fd != fd2 && sf_table_is_ours()) {
 		sf_log_fd_lost(fd2);
@@ -418,8 +404,7 @@ static int slow_dup23(enum sf_op op, int fd, int fd2, int flags)
 #endif
 	int err = errno;
 	if (fd == fd2) {
-		sf_trace(&c, nfd, err);
-		return (int)sf_done(nfd, err);
+		return finish(&c, nfd, err);
 	}
 	return after_dup(&c, nfd, err);
 }
@@ -446,7 +431,7 @@ int sf_slow_fcntl_dup(int fd, int cmd, int arg)
 		return (int)syscall(SYS_fcntl, fd, cmd, arg);
 	int e0 = errno;
 	struct sf_call c = { .op = SF_OP_fcntl, .fd = fd };
-	if (before_dup(&c))
+	if (begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	errno = e0;
 	sf_fcntl_fn f = sf_sym_fcntl();
@@ -517,8 +502,7 @@ int sf_slow_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 			SF_STORE(&s->state, SF_STATE_UNCONNECTED);
 		}
 	}
-	sf_trace(&c, r, err);
-	return (int)sf_done(r, err);
+	return finish(&c, r, err);
 }
 
 int sf_slow_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
@@ -531,8 +515,7 @@ int sf_slow_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	long ret;
 	int derr;
 	if (s && sf_dead_answer(&c, 0, &ret, &derr)) {
-		sf_trace(&c, ret, derr);
-		return (int)sf_done(ret, derr);
+		return finish(&c, ret, derr);
 	}
 	if (s)
 		sf_decide(&c);
@@ -543,6 +526,5 @@ int sf_slow_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	int err = errno;
 	if (r == 0 && s)
 		connect_settled(s, fd);
-	sf_trace(&c, r, err);
-	return (int)sf_done(r, err);
+	return finish(&c, r, err);
 }

@@ -126,15 +126,21 @@ SF_EXPORT int getaddrinfo(const char *node, const char *service, const struct ad
 	return r;
 }
 
-SF_EXPORT struct hostent *gethostbyname(const char *name)
+/* What each gethostbyname variant does with its answer. */
+static void answered(const char *name, const struct hostent *h)
 {
-	sf_gethostbyname_fn f = sf_sym_gethostbyname();
-	struct hostent *h = f ? f(name) : NULL;
 	if (h && wanted()) {
 		int saved = errno;
 		remember_hostent(name, h);
 		errno = saved;
 	}
+}
+
+SF_EXPORT struct hostent *gethostbyname(const char *name)
+{
+	sf_gethostbyname_fn f = sf_sym_gethostbyname();
+	struct hostent *h = f ? f(name) : NULL;
+	answered(name, h);
 	return h;
 }
 
@@ -143,11 +149,7 @@ SF_EXPORT struct hostent *gethostbyname2(const char *name, int af)
 {
 	sf_gethostbyname2_fn f = sf_sym_gethostbyname2();
 	struct hostent *h = f ? f(name, af) : NULL;
-	if (h && wanted()) {
-		int saved = errno;
-		remember_hostent(name, h);
-		errno = saved;
-	}
+	answered(name, h);
 	return h;
 }
 #endif
@@ -160,11 +162,8 @@ SF_EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf, 
 	if (!f)
 		return ENOSYS;
 	int r = f(name, ret, buf, buflen, result, h_errnop);
-	if (r == 0 && result && *result && wanted()) {
-		int saved = errno;
-		remember_hostent(name, *result);
-		errno = saved;
-	}
+	if (r == 0 && result)
+		answered(name, *result);
 	return r;
 }
 #endif
@@ -177,11 +176,8 @@ SF_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret, ch
 	if (!f)
 		return ENOSYS;
 	int r = f(name, af, ret, buf, buflen, result, h_errnop);
-	if (r == 0 && result && *result && wanted()) {
-		int saved = errno;
-		remember_hostent(name, *result);
-		errno = saved;
-	}
+	if (r == 0 && result)
+		answered(name, *result);
 	return r;
 }
 #endif

@@ -6,8 +6,6 @@
 #include "reload.h"
 
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +16,7 @@
 #include "log.h"
 #include "reclaim.h"
 #include "settings.h"
+#include "thread.h"
 #include "units.h"
 
 #define CHECK_EVERY_NS (250 * SF_NS_PER_MS)
@@ -110,17 +109,7 @@ static void *watch(void *arg)
 
 static void start(void)
 {
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	pthread_t t;
-	pthread_create(&t, &attr, watch, NULL);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sf_thread_start(watch, 256 * 1024);
 }
 
 void sf_reload_start(void)

@@ -1,13 +1,13 @@
 #include "timer.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <time.h>
 
 #include "alloc.h"
 #include "clock.h"
 #include "dead.h"
 #include "fdtab.h"
+#include "thread.h"
 
 struct entry {
 	struct entry *next;
@@ -59,18 +59,7 @@ static void start_thread(void)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&wake, &ca);
 	pthread_condattr_destroy(&ca);
-	/* Signals are for the program's threads, not ours. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 64 * 1024);
-	pthread_t t;
-	running = pthread_create(&t, &attr, timer_main, NULL) == 0;
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	running = sf_thread_start(timer_main, 64 * 1024);
 }
 
 void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline)
