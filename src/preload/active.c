@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "glob.h"
+#include "sock.h"
 #include "settings.h"
 
 struct sf_active *sf_active_now;
@@ -12,6 +13,15 @@ uint32_t sf_gen;
  * initialises it (another library's constructor may call us before ours ran). */
 sf_opmask sf_hot = SF_OPS_ALL;
 sf_opmask sf_hot_floor;
+
+void sf_hot_everything(void)
+{
+	/* Once a connection is dead, or holds a connect error for later, all of
+	 * its calls must reach the library, whichever operations the rules
+	 * name; until then they cost nothing. */
+	__atomic_fetch_or(&sf_hot_floor, SF_OPS_ALL, __ATOMIC_RELAXED);
+	__atomic_fetch_or(&sf_hot, SF_OPS_ALL, __ATOMIC_RELEASE);
+}
 
 /* Calls that keep the socket records right: they are rare next to data
  * calls, so they always take the slow path while any rule is in force. */
@@ -57,12 +67,6 @@ struct sf_active *sf_active_build(struct sf_ruleset *rs, const char *exe)
 			a->has_host = 1;
 		if (r->ops & (SF_OPBIT(SF_OP_socket) | SF_OPBIT(SF_OP_socketpair)))
 			a->nosock[a->nnosock++] = i;
-		/* A connection these rules kill, or a connect error delivered
-		 * later, must be answered on every call, whichever the rule named. */
-		if (r->action == SF_ACT_RESET || r->action == SF_ACT_EOF || r->action == SF_ACT_HANGUP ||
-		    r->action == SF_ACT_BLACKHOLE || r->action == SF_ACT_TIMEOUT ||
-		    (r->action == SF_ACT_ERROR && (r->sticky || (r->ops & SF_OPBIT(SF_OP_connect)))))
-			a->track_ops |= SF_OPS_IO;
 	}
 	return a;
 }
@@ -87,6 +91,8 @@ void sf_active_install(struct sf_active *a)
 		hot = SF_OPS_ALL;
 	hot |= SF_LOAD(&sf_hot_floor);
 	SF_RELEASE(&sf_active_now, a);
+	/* "Not a socket" is current under every rule set. */
+	SF_STORE(&sf_notsock.gen, a ? a->gen : 0);
 	SF_RELEASE(&sf_gen, a ? a->gen : 0);
 	SF_RELEASE(&sf_hot, hot);
 }

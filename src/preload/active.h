@@ -37,6 +37,7 @@ extern sf_opmask sf_hot;
 /* Operations that stay hot whatever the rules: once a connection has died,
  * all of its calls must reach the library, even after a reload. */
 extern sf_opmask sf_hot_floor;
+void sf_hot_everything(void);
 
 /* Build the active set from parsed rules (taking them over). */
 struct sf_active *sf_active_build(struct sf_ruleset *rs, const char *exe);

@@ -112,7 +112,9 @@ static int connect_error(struct sf_call *c, int err)
 		SF_STORE(&s->pending_err, (uint16_t)err);
 		SF_STORE(&s->state, SF_STATE_CONNECTING);
 		/* Every call must now see the pending error. */
+		SF_STORE(&s->quick_ops, 0);
 		SF_STORE(&s->opmask, SF_OPS_ALL);
+		sf_hot_everything();
 		return (int)sf_fail(c, EINPROGRESS);
 	}
 	return (int)sf_fail(c, err);
@@ -334,7 +336,7 @@ int sf_slow_close(int fd)
 		return sf_real_close(fd);
 	int e0 = errno;
 	uintptr_t v = sf_fd_get(fd);
-	struct sf_sock *s = v > SF_FD_NOTSOCK ? (struct sf_sock *)v : NULL;
+	struct sf_sock *s = sf_fd_is_sock(v) ? (struct sf_sock *)v : NULL;
 	struct sf_call c = { .op = SF_OP_close, .fd = fd, .s = s };
 	if (s) {
 		sf_decide(&c);
@@ -441,13 +443,10 @@ int sf_slow_fcntl_dup(int fd, int cmd, int arg)
 
 void sf_forget_range(unsigned lo, unsigned hi)
 {
-	if (hi >= SF_FD_MAX)
-		hi = SF_FD_MAX - 1;
-	for (unsigned fd = lo; fd <= hi && lo < SF_FD_MAX; fd++) {
-		if (!(fd & (SF_FD_CHUNK - 1)) && !SF_ACQUIRE(&sf_fdtab[fd >> SF_FD_CHUNK_BITS])) {
-			fd |= SF_FD_CHUNK - 1;
-			continue;
-		}
+	unsigned high = SF_LOAD(&sf_fd_high);
+	if (hi >= high)
+		hi = high ? high - 1 : 0;
+	for (unsigned fd = lo; fd <= hi && lo < high; fd++) {
 		sf_log_fd_lost((int)fd);
 		sf_refuse_fd_lost((int)fd);
 		if (sf_fd_get((int)fd))

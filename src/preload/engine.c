@@ -15,51 +15,50 @@
 
 struct eval {
 	struct sf_call *c;
-	const char *hosts[SF_NAMES_PER_ADDR + 1];
-	char peer_text[160];            /* replay only: the peer as the log has it */
 	struct sf_active *a;
 	struct sf_subject subj;
+	int have_subject;               /* subj's state, side and numbers are filled in */
+	int have_addrs;                 /* subj's addresses (and hosts) are filled in */
+	int have_peer_hash;
 	uint64_t peer_hash;
 	uint32_t ordinal;
 	uint64_t delay_ns;
+	const char **hosts;             /* room for the host= names, when rules have host= */
+	char *pathbuf;                  /* room for a call's own unix path */
 };
 
-static void build_subject(struct eval *ev, char *pathbuf, size_t pathcap)
+/* What rules with conditions look at: the state, the side, the numbers.
+ * Filled in on first need: a rule whose conditions the socket's plan has
+ * settled needs none of it. The addresses come separately (need_addrs). */
+static void need_subject(struct eval *ev)
 {
 	struct sf_call *c = ev->c;
 	struct sf_sock *s = c->s;
 	struct sf_subject *subj = &ev->subj;
-	if (s) {
-		sf_sock_subject(s, subj);
-		ev->peer_hash = s->peer_hash;
-		ev->ordinal = s->conn_ordinal;
-	} else {
-		memset(subj, 0, sizeof *subj);
-		subj->proto = c->proto;
-		subj->state = SF_STATE_UNCONNECTED;
-		subj->exe = sf_config.exe;
-	}
+	if (ev->have_subject)
+		return;
+	ev->have_subject = 1;
 	subj->op = c->op;
-	if (c->op == SF_OP_connect && !subj->side) {
-		subj->side = SF_SIDE_CLIENT;
-		subj->side_known = 1;
-	}
-	/* A call's own address is the peer it is about (connect, sendto), or for
-	 * bind the local address it asks for. */
-	if (c->addr) {
-		struct sf_sockaddr *v = c->op == SF_OP_bind ? &subj->local : &subj->peer;
-		sf_sockaddr_view(c->addr, c->addrlen, v, pathbuf, pathcap);
-		if (c->op != SF_OP_bind && (!s || !(s->flags & SF_SOCK_HAS_PEER) || !(s->flags & SF_SOCK_STREAM)))
-			ev->peer_hash = sf_peer_hash(v);
-	}
-	if (ev->a->has_host) {
-		sf_names_of(&subj->peer, ev->hosts);
-		subj->hosts = ev->hosts;
-	}
+	subj->num_known = 0;
+	subj->hosts = NULL;
+	subj->exe = sf_config.exe;
 	if (s) {
+		subj->proto = s->proto;
+		subj->side = s->side;
+		subj->state = SF_LOAD(&s->state);
+		subj->side_known = s->side != 0 || (s->flags & SF_SOCK_LEARNED) || subj->state == SF_STATE_LISTENING;
 		subj->num[SF_NUM_SENT] = SF_LOAD(&s->sent);
 		subj->num[SF_NUM_RECEIVED] = SF_LOAD(&s->received);
 		subj->num_known = (1u << SF_NUM_SENT) | (1u << SF_NUM_RECEIVED);
+	} else {
+		subj->proto = c->proto;
+		subj->side = 0;
+		subj->side_known = 0;
+		subj->state = SF_STATE_UNCONNECTED;
+	}
+	if (c->op == SF_OP_connect && !subj->side) {
+		subj->side = SF_SIDE_CLIENT;
+		subj->side_known = 1;
 	}
 	if (ev->a->num_used & ((1u << SF_NUM_IDLE) | (1u << SF_NUM_AGE) | (1u << SF_NUM_UPTIME))) {
 		uint64_t now = sf_now();
@@ -74,6 +73,51 @@ static void build_subject(struct eval *ev, char *pathbuf, size_t pathcap)
 			subj->num_known |= (1u << SF_NUM_AGE) | (1u << SF_NUM_IDLE);
 		}
 	}
+}
+
+/* The addresses, for the rules that must check them on this call. A call's
+ * own address is the peer it is about (connect, sendto), or for bind the
+ * local address it asks for. */
+static void need_addrs(struct eval *ev)
+{
+	struct sf_call *c = ev->c;
+	struct sf_subject *subj = &ev->subj;
+	if (ev->have_addrs)
+		return;
+	need_subject(ev);
+	ev->have_addrs = 1;
+	memset(&subj->peer, 0, sizeof subj->peer);
+	memset(&subj->local, 0, sizeof subj->local);
+	if (c->s) {
+		sf_sock_addr_view(c->s, 1, &subj->peer);
+		sf_sock_addr_view(c->s, 0, &subj->local);
+	}
+	if (c->addr)
+		sf_sockaddr_view(c->addr, c->addrlen, c->op == SF_OP_bind ? &subj->local : &subj->peer, ev->pathbuf,
+		                 112);
+	if (ev->a->has_host) {
+		sf_names_of(&subj->peer, ev->hosts);
+		subj->hosts = ev->hosts;
+	}
+}
+
+/* Which peer the seeded draws are about: the connection's, or for a call
+ * with its own destination (sendto, connect), that destination. */
+static uint64_t peer_hash(struct eval *ev)
+{
+	struct sf_call *c = ev->c;
+	struct sf_sock *s = c->s;
+	if (!ev->have_peer_hash) {
+		ev->have_peer_hash = 1;
+		if (c->addr && c->op != SF_OP_bind &&
+		    (!s || !(s->flags & SF_SOCK_HAS_PEER) || !(s->flags & SF_SOCK_STREAM))) {
+			need_addrs(ev);
+			ev->peer_hash = sf_peer_hash(&ev->subj.peer);
+		} else {
+			ev->peer_hash = s ? s->peer_hash : 0;
+		}
+	}
+	return ev->peer_hash;
 }
 
 /* limit=: take one firing if any is left (a compare-and-swap, so two threads
@@ -93,7 +137,7 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 {
 	struct sf_call *c = ev->c;
 	if (r->action == SF_ACT_DELAY) {
-		uint64_t bits = sf_draw(sf_config.seed, r->name_hash, ev->peer_hash, ev->ordinal, nth, SF_DRAW_JITTER);
+		uint64_t bits = sf_draw(sf_config.seed, r->name_hash, peer_hash(ev), ev->ordinal, nth, SF_DRAW_JITTER);
 		uint64_t d = sf_jittered(r->dur_ns, r->jitter_ns, bits);
 		ev->delay_ns += d;
 		sf_log_fault(c, r, d, 0, ev->ordinal, nth);
@@ -106,7 +150,7 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 		return 0;
 	}
 	if (r->action == SF_ACT_CORRUPT) {
-		c->corrupt_draw ^= sf_draw(sf_config.seed, r->name_hash, ev->peer_hash, ev->ordinal, nth, SF_DRAW_CORRUPT);
+		c->corrupt_draw ^= sf_draw(sf_config.seed, r->name_hash, peer_hash(ev), ev->ordinal, nth, SF_DRAW_CORRUPT);
 		c->corrupt_bits += r->count;
 		sf_log_fault(c, r, 0, 0, ev->ordinal, nth);
 		return 0;
@@ -123,8 +167,9 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 	return 1;
 }
 
-/* One rule against the call. Returns 1 when it decided the call. */
-static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e)
+/* One rule against the call. Returns 1 when it decided the call. `taken`,
+ * if not 0, is the count the quick walk in sf_decide already took for it. */
+static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint64_t taken)
 {
 	const struct sf_rule *r = &ev->a->rs.rules[ri];
 	struct sf_rule_stats *st = &ev->a->stats[ri];
@@ -133,15 +178,23 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e)
 		SF_ADD(&st->fired, 1);
 		return fire(ev, r, SF_LOAD(&e->calls));
 	}
-	if (e && e->statics_ok) {
-		if (!sf_rule_dynamics_hold(r, &ev->subj))
+	if (taken) {
+		/* Counted already, and its conditions are settled. */
+	} else if (e && e->statics_ok) {
+		if (e->dynamic) {
+			need_subject(ev);
+			if (!sf_rule_dynamics_hold(r, &ev->subj))
+				return 0;
+		}
+	} else {
+		need_addrs(ev);
+		if (!sf_rule_matches(r, &ev->subj))
 			return 0;
-	} else if (!sf_rule_matches(r, &ev->subj)) {
-		return 0;
 	}
-	SF_ADD(&st->matched, 1);
+	if (!taken)
+		SF_ADD(&st->matched, 1);
 	int per_process = r->per == SF_PER_PROCESS || !e;
-	uint64_t nth_conn = e ? SF_ADD(&e->calls, 1) + 1 : 0;
+	uint64_t nth_conn = taken ? taken : e ? SF_ADD(&e->calls, 1) + 1 : 0;
 	uint64_t nth_proc = per_process ? SF_ADD(&st->proc_calls, 1) + 1 : 0;
 	uint64_t nth = per_process ? nth_proc : nth_conn;
 	/* p= draws by the call's place on its connection, so a seed replays the
@@ -149,10 +202,17 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e)
 	 * place in the process. */
 	uint64_t pbits = 0;
 	if (r->p_scaled < SF_P_ONE)
-		pbits = sf_draw(sf_config.seed, r->name_hash, ev->peer_hash, ev->ordinal, e ? nth_conn : nth_proc,
+		pbits = sf_draw(sf_config.seed, r->name_hash, peer_hash(ev), ev->ordinal, e ? nth_conn : nth_proc,
 		                SF_DRAW_P);
 	uint64_t idx = e ? nth_conn : nth_proc;
-	int due = sf_replaying ? sf_replay_fired(r->name, ev->peer_text, ev->ordinal, idx) : sf_rule_due(r, nth, pbits);
+	int due;
+	if (sf_replaying) {
+		char peer[160];
+		sf_call_peer(ev->c, peer, sizeof peer);
+		due = sf_replay_fired(r->name, peer, ev->ordinal, idx);
+	} else {
+		due = sf_rule_due(r, nth, pbits);
+	}
 	if (!due)
 		return 0;
 	if (!take_limit(per_process ? &st->proc_fired : &e->fired, r->limit))
@@ -165,42 +225,103 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e)
 
 void sf_decide(struct sf_call *c)
 {
-	struct eval ev = { .c = c };
-	char pathbuf[112];
-	memset(&c->v, 0, sizeof c->v);
+	c->v.decided = 0;
 	c->short_len = 0;
 	c->throttle = 0;
 	c->corrupt_bits = 0;
-	c->corrupt_draw = 0;
 	sf_read_begin();
-	ev.a = sf_active_get();
-	if (!ev.a) {
-		sf_read_end();
-		return;
-	}
-	if (c->s && !sf_sock_current(c->s, ev.a->gen))
-		sf_sock_replan(c->s);
-	build_subject(&ev, pathbuf, sizeof pathbuf);
-	if (sf_replaying)
-		sf_call_peer(c, ev.peer_text, sizeof ev.peer_text);
+	struct sf_active *a = sf_active_get();
+	struct sf_plan *plan = NULL;
+	uint32_t i = 0;
+	uint64_t taken = 0;
+	if (!a)
+		goto out;
 	if (c->s) {
-		struct sf_plan *plan = SF_ACQUIRE(&c->s->plan);
+		if (!sf_sock_current(c->s, a->gen))
+			sf_sock_replan(c->s);
+		plan = SF_ACQUIRE(&c->s->plan);
 		/* A reload between the check above and here: this call goes
 		 * through untouched rather than read one rule set's plan
 		 * against another's rules. */
-		if (plan && plan->gen != ev.a->gen)
-			plan = NULL;
-		for (uint32_t i = 0; plan && i < plan->n; i++)
-			if ((plan->e[i].ops & SF_OPBIT(c->op)) && consider(&ev, plan->e[i].rule, &plan->e[i]))
+		if (!plan || plan->gen != a->gen)
+			goto out;
+		/* The common case first: rules that only count this call and
+		 * are not due. Each costs one atomic add and a when= test; the
+		 * full evaluation starts at the first rule that needs it. */
+		for (; i < plan->n; i++) {
+			struct sf_plan_entry *e = &plan->e[i];
+			if (!(e->ops & SF_OPBIT(c->op)))
+				continue;
+			if (!e->counts_only || SF_LOAD(&e->stuck))
+				break;
+			uint64_t n = SF_ADD(&e->calls, 1) + 1;
+			SF_ADD(&a->stats[e->rule].matched, 1);
+			if (sf_when_hit(&a->rs.rules[e->rule].when, n)) {
+				taken = n;
+				break;
+			}
+		}
+		if (i >= plan->n)
+			goto out;
+	}
+
+	struct eval ev;
+	const char *hosts[SF_NAMES_PER_ADDR + 1];
+	char pathbuf[112];
+	ev.c = c;
+	ev.a = a;
+	ev.have_subject = 0;
+	ev.have_addrs = 0;
+	ev.have_peer_hash = 0;
+	ev.delay_ns = 0;
+	ev.hosts = hosts;
+	ev.pathbuf = pathbuf;
+	ev.ordinal = c->s ? c->s->conn_ordinal : 0;
+	c->corrupt_draw = 0;
+	if (plan) {
+		for (; i < plan->n; i++, taken = 0)
+			if ((plan->e[i].ops & SF_OPBIT(c->op)) && consider(&ev, plan->e[i].rule, &plan->e[i], taken))
 				break;
 	} else {
-		for (uint32_t i = 0; i < ev.a->nnosock; i++)
-			if (consider(&ev, ev.a->nosock[i], NULL))
+		for (uint32_t k = 0; k < a->nnosock; k++)
+			if (consider(&ev, a->nosock[k], NULL, 0))
 				break;
 	}
 	sf_read_end();
 	if (ev.delay_ns)
 		sf_sleep_ns(ev.delay_ns);
+	return;
+out:
+	sf_read_end();
+}
+
+int sf_count_only(struct sf_sock *s, enum sf_op op)
+{
+	int ok = 0;
+	sf_read_begin();
+	struct sf_active *a = sf_active_get();
+	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
+	/* quick_ops belongs to the plan: both must be of the rules in force. */
+	if (!a || (plan ? plan->gen != a->gen : !sf_sock_current(s, a->gen)))
+		goto out;
+	/* At most one entry names op, and it only counts. */
+	if (plan && plan->quick[op] != 0xff) {
+		struct sf_plan_entry *e = &plan->e[plan->quick[op]];
+		if (SF_LOAD(&e->stuck))
+			goto out;
+		uint64_t n = SF_LOAD(&e->calls);
+		if (sf_when_hit(&e->when, n + 1))
+			goto out;
+		/* A compare-and-swap: if another thread counted meanwhile, the
+		 * full path counts this call instead, exactly once. */
+		if (!__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			goto out;
+		SF_ADD(&a->stats[e->rule].matched, 1);
+	}
+	ok = 1;
+out:
+	sf_read_end();
+	return ok;
 }
 
 size_t sf_call_peer(const struct sf_call *c, char *buf, size_t cap)

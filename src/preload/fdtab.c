@@ -2,48 +2,38 @@
 
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
-uintptr_t *sf_fdtab[SF_FD_MAX / SF_FD_CHUNK];
+uintptr_t *sf_fdtab;
+unsigned sf_fd_limit;
+unsigned sf_fd_high;
 
-static uintptr_t *chunk_for(unsigned fd)
+void sf_fdtab_init(void)
 {
-	uintptr_t **slot = &sf_fdtab[fd >> SF_FD_CHUNK_BITS];
-	uintptr_t *chunk = SF_ACQUIRE(slot);
-	if (chunk)
-		return chunk;
-	/* mmap, not malloc: this runs inside wrappers, maybe in a signal handler. */
-	void *fresh = mmap(NULL, SF_FD_CHUNK * sizeof(uintptr_t), PROT_READ | PROT_WRITE,
-	                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (fresh == MAP_FAILED)
-		return NULL;
-	uintptr_t *expected = NULL;
-	if (__atomic_compare_exchange_n(slot, &expected, (uintptr_t *)fresh, 0, __ATOMIC_ACQ_REL,
-	                                __ATOMIC_ACQUIRE))
-		return fresh;
-	munmap(fresh, SF_FD_CHUNK * sizeof(uintptr_t));
-	return expected;
+	if (SF_LOAD(&sf_fd_limit))
+		return;
+	struct rlimit rl;
+	size_t n = SF_FD_MAX;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < n)
+		n = (size_t)rl.rlim_max;
+	/* Reading an untouched page maps the shared zero page, so a lookup of
+	 * a descriptor never seen costs no memory; NORESERVE keeps the
+	 * reservation out of the commit charge. */
+	void *t = mmap(NULL, n * sizeof(uintptr_t), PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t == MAP_FAILED)
+		return;
+	sf_fdtab = t;
+	SF_RELEASE(&sf_fd_limit, (unsigned)n);
 }
 
 uintptr_t sf_fd_swap(int fd, uintptr_t v)
 {
-	if ((unsigned)fd >= SF_FD_MAX)
+	if ((unsigned)fd >= SF_LOAD(&sf_fd_limit))
 		return v;
-	uintptr_t *chunk = chunk_for((unsigned)fd);
-	if (!chunk)
-		return v;
-	return __atomic_exchange_n(&chunk[(unsigned)fd & (SF_FD_CHUNK - 1)], v, __ATOMIC_ACQ_REL);
-}
-
-void sf_fd_each(void (*fn)(int fd, uintptr_t v, void *arg), void *arg)
-{
-	for (unsigned c = 0; c < SF_FD_MAX / SF_FD_CHUNK; c++) {
-		uintptr_t *chunk = SF_ACQUIRE(&sf_fdtab[c]);
-		if (!chunk)
-			continue;
-		for (unsigned i = 0; i < SF_FD_CHUNK; i++) {
-			uintptr_t v = SF_ACQUIRE(&chunk[i]);
-			if (v > SF_FD_NOTSOCK)
-				fn((int)(c * SF_FD_CHUNK + i), v, arg);
-		}
-	}
+	unsigned high = SF_LOAD(&sf_fd_high);
+	while ((unsigned)fd >= high &&
+	       !__atomic_compare_exchange_n(&sf_fd_high, &high, (unsigned)fd + 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	return __atomic_exchange_n(&sf_fdtab[fd], v, __ATOMIC_ACQ_REL);
 }

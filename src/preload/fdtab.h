@@ -1,5 +1,6 @@
-/* Descriptor -> socket record, looked up without a lock: a two-level array of
- * atomic words. 0: not seen yet; SF_FD_NOTSOCK: not a socket; else a record. */
+/* Descriptor -> socket record, looked up without a lock: one flat array of
+ * atomic words, indexed by descriptor. 0: not seen yet; else a record
+ * (sock.h; SF_FD_NOTSOCK is a record that stands for "not a socket"). */
 #ifndef SF_FDTAB_H
 #define SF_FDTAB_H
 
@@ -7,28 +8,25 @@
 
 #include <stdint.h>
 
-#define SF_FD_CHUNK_BITS 10
-#define SF_FD_CHUNK      (1u << SF_FD_CHUNK_BITS)
-#define SF_FD_MAX        (1u << 22) /* descriptors above this are never tracked */
-#define SF_FD_NOTSOCK    ((uintptr_t)1)
+#define SF_FD_MAX (1u << 22) /* descriptors from here on are never tracked */
 
-extern uintptr_t *sf_fdtab[SF_FD_MAX / SF_FD_CHUNK];
+extern uintptr_t *sf_fdtab;
+extern unsigned sf_fd_limit; /* entries in the table; 0 until it exists */
+extern unsigned sf_fd_high;  /* one more than the highest descriptor ever stored */
+
+/* Reserve the table (at start): as many entries as the process may have
+ * descriptors (at most SF_FD_MAX). Pages are only backed once written. */
+void sf_fdtab_init(void);
 
 static inline uintptr_t sf_fd_get(int fd)
 {
-	if ((unsigned)fd >= SF_FD_MAX)
+	if ((unsigned)fd >= SF_LOAD(&sf_fd_limit))
 		return 0;
-	uintptr_t *chunk = SF_ACQUIRE(&sf_fdtab[(unsigned)fd >> SF_FD_CHUNK_BITS]);
-	if (!chunk)
-		return 0;
-	return SF_ACQUIRE(&chunk[(unsigned)fd & (SF_FD_CHUNK - 1)]);
+	return SF_ACQUIRE(&sf_fdtab[fd]);
 }
 
-/* Store v for fd and return what was there. Fails (returns v unchanged, does
- * nothing) only for descriptors above SF_FD_MAX or when memory runs out. */
+/* Store v for fd and return what was there. A descriptor beyond the table
+ * is not stored: the call returns v itself. */
 uintptr_t sf_fd_swap(int fd, uintptr_t v);
-
-/* Call fn for every record in the table (fork's child handler). */
-void sf_fd_each(void (*fn)(int fd, uintptr_t v, void *arg), void *arg);
 
 #endif

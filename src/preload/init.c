@@ -20,6 +20,7 @@
 
 enum { INIT_NOT, INIT_RUNNING, INIT_DONE };
 static int init_state = INIT_NOT;
+int sf_init_done;
 
 static void before_fork(void)
 {
@@ -55,6 +56,7 @@ static void after_fork_child(void)
 static void init(void)
 {
 	sf_resolve_all();
+	sf_fdtab_init();
 	sf_settings_init();
 	if (sf_config.inert)
 		sf_active_install(NULL);
@@ -76,6 +78,7 @@ int sf_init_ready(void)
 	init();
 	sf_self.depth--;
 	SF_RELEASE(&init_state, INIT_DONE);
+	SF_RELEASE(&sf_init_done, 1);
 	return 1;
 }
 

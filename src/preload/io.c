@@ -163,26 +163,9 @@ static ssize_t pretend_sent(struct sf_io *io)
 	return (ssize_t)iov_total(io->iov, io->iovcnt);
 }
 
-/* After the real call: what moved, when, and whether a pending connect has
- * completed (first successful I/O). */
 static void account(struct sf_io *io, ssize_t r)
 {
-	struct sf_sock *s = io->c.s;
-	if (r < 0)
-		return;
-	if (io->tx)
-		SF_ADD(&s->sent, io->moved);
-	else
-		SF_ADD(&s->received, io->moved);
-	struct sf_active *a = sf_active_get();
-	if (a && (a->num_used & (1u << SF_NUM_IDLE)))
-		SF_STORE(&s->t_last_io, sf_now());
-	if (SF_LOAD(&s->state) == SF_STATE_CONNECTING) {
-		if (!s->t_connected)
-			s->t_connected = sf_now();
-		SF_STORE(&s->state, SF_STATE_CONNECTED);
-		sf_sock_replan(s);
-	}
+	sf_account(io->c.s, io->tx, r, io->moved);
 }
 
 #define CORRUPT_MAX (64 * 1024)
@@ -299,12 +282,13 @@ static ssize_t io_slow(struct sf_io *io)
 {
 	if (!sf_enter())
 		return io->run(io, io->iov, io->iovcnt);
-	int e0 = errno;
+	int *errp = &errno;
+	int e0 = *errp;
 	struct sf_sock *s = sf_lookup(io->c.fd);
 	if (!s) {
-		errno = e0;
+		*errp = e0;
 		ssize_t r = io->run(io, io->iov, io->iovcnt);
-		return sf_done(r, errno);
+		return sf_done_at(errp, r, *errp);
 	}
 	io->c.s = s;
 	if (io->to) {
@@ -316,7 +300,7 @@ static ssize_t io_slow(struct sf_io *io)
 	}
 	long ret;
 	int err;
-	int answered = sf_dead_answer(&io->c, io->flags, &ret, &err);
+	int answered = SF_LOAD(&s->dead) ? sf_dead_answer(&io->c, io->flags, &ret, &err) : 0;
 	if (!answered) {
 		sf_decide(&io->c);
 		const struct sf_verdict *v = &io->c.v;
@@ -337,40 +321,61 @@ static ssize_t io_slow(struct sf_io *io)
 	}
 	if (answered) {
 		sf_trace(&io->c, ret, err);
-		return sf_done(ret, err);
+		return sf_done_at(errp, ret, err);
 	}
-	errno = e0;
+	*errp = e0;
 	ssize_t r;
 	if (io->c.v.decided && io->c.v.action == SF_ACT_DROP) {
 		/* Lose one datagram, then receive as the program asked (blocking
 		 * for the next one, or EAGAIN). */
 		r = io->run(io, io->iov, io->iovcnt);
 		if (r >= 0) {
-			errno = e0;
+			*errp = e0;
 			r = io->run(io, io->iov, io->iovcnt);
 		}
-	} else {
+	} else if (io->c.short_len || io->c.throttle || io->c.corrupt_bits) {
 		r = perform(io);
+	} else {
+		r = io->run(io, io->iov, io->iovcnt);
 	}
-	err = r < 0 ? sf_pending_error(s, errno) : e0;
-	int fixed = sf_dead_fixup(s, io->c.op, r, err);
-	if (fixed != err) {
-		r = -1;
-		err = fixed;
+	err = r < 0 ? *errp : e0;
+	if (SF_UNLIKELY(SF_LOAD(&s->pending_err) || SF_LOAD(&s->dead))) {
+		if (r < 0)
+			err = sf_pending_error(s, err);
+		int fixed = sf_dead_fixup(s, io->c.op, r, err);
+		if (fixed != err) {
+			r = -1;
+			err = fixed;
+		}
 	}
 	account(io, r);
 	sf_trace(&io->c, r, err);
-	return sf_done(r, err);
+	return sf_done_at(errp, r, err);
 }
 
 /* The slow paths of the twelve calls: describe the call, run it. */
+/* Field by field: zeroing the whole structure costs more than the call. */
 #define IO_BEGIN(opname, is_tx, runner)                                                     \
 	struct sf_io io;                                                                    \
-	memset(&io, 0, sizeof io);                                                          \
 	io.c.op = SF_OP_##opname;                                                           \
 	io.c.fd = fd;                                                                       \
+	io.c.s = NULL;                                                                      \
+	io.c.addr = NULL;                                                                   \
+	io.c.addrlen = 0;                                                                   \
+	io.c.proto = 0;                                                                     \
 	io.tx = is_tx;                                                                      \
-	io.run = runner
+	io.run = runner;                                                                    \
+	io.flags = 0;                                                                       \
+	io.to = NULL;                                                                       \
+	io.tolen = 0;                                                                       \
+	io.from = NULL;                                                                     \
+	io.fromlen = NULL;                                                                  \
+	io.msg = NULL;                                                                      \
+	io.rmsg = NULL;                                                                     \
+	io.vec = NULL;                                                                      \
+	io.vlen = 0;                                                                        \
+	io.timeout = NULL;                                                                  \
+	io.moved = 0
 #define IO_ONE(buffer, length)                                                              \
 	io.one.iov_base = (void *)(buffer);                                                 \
 	io.one.iov_len = (length);                                                          \

@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "names.h"
 #include "reclaim.h"
+#include "replay.h"
 #include "settings.h"
 #include "sock.h"
 
@@ -66,6 +67,7 @@ void sf_sock_replan(struct sf_sock *s)
 	struct sf_plan *plan = NULL;
 	sf_opmask ops = SF_OPS_LIFECYCLE;
 	uint32_t n = 0;
+	uint8_t idle = 0;
 
 	if (a) {
 		struct sf_subject subj;
@@ -94,6 +96,12 @@ void sf_sock_replan(struct sf_sock *s)
 				/* A datagram socket's peer is per call (sendto), so its
 				 * statics are checked on every call. */
 				e->statics_ok = !dgram && sf_rule_statics_hold(r, &subj, 0);
+				e->dynamic = r->states != SF_STATE_ALL;
+				for (int k = 0; k < SF_NUM__COUNT; k++)
+					e->dynamic |= (r->has & SF_HAS_NUM(k)) != 0;
+				e->counts_only = e->statics_ok && !e->dynamic && r->per == SF_PER_CONN &&
+				                 r->p_scaled >= SF_P_ONE && !sf_replaying;
+				e->when = r->when;
 				/* Counters carry over when the plan is rebuilt for the same
 				 * rules (a connect fixing the peer keeps when= counting). */
 				if (old && SF_LOAD(&s->gen) == a->gen)
@@ -104,9 +112,33 @@ void sf_sock_replan(struct sf_sock *s)
 							e->stuck = SF_LOAD(&old->e[k].stuck);
 						}
 				ops |= r->ops | tracked_by(r);
+				if (r->has & SF_HAS_NUM(SF_NUM_IDLE))
+					idle = 1;
 			}
 		}
 	}
+	/* The quick lane (sf_count_only): ops named by at most one rule of the
+	 * plan, and that one only counting. */
+	sf_opmask quick = SF_OPS_ALL, seen = 0;
+	for (uint32_t i = 0; plan && i < plan->n; i++) {
+		quick &= ~(plan->e[i].ops & seen);
+		if (!plan->e[i].counts_only || i >= 0xff)
+			quick &= ~plan->e[i].ops;
+		seen |= plan->e[i].ops;
+	}
+	/* A dead connection, a pending error and tracing all need the full
+	 * path on every call. */
+	if (sf_config.trace || SF_LOAD(&s->dead) || SF_LOAD(&s->pending_err))
+		quick = 0;
+	if (plan) {
+		memset(plan->quick, 0xff, sizeof plan->quick);
+		for (uint32_t i = 0; i < plan->n && i < 0xff; i++)
+			for (int op = 0; op < SF_OP__COUNT; op++)
+				if ((quick & plan->e[i].ops) & SF_OPBIT(op))
+					plan->quick[op] = (uint8_t)i;
+	}
+	SF_STORE(&s->quick_ops, quick);
+	SF_STORE(&s->track_idle, idle);
 	/* A dead connection and a pending injected error answer every call. */
 	if (sf_config.trace || SF_LOAD(&s->dead) || SF_LOAD(&s->pending_err))
 		ops = SF_OPS_ALL;

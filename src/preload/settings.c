@@ -276,6 +276,9 @@ void sf_settings_init(void)
 	sf_config.trace = choice(&p, "SOCKFAULT_TRACE", onoff, 0);
 	sf_config.stats = choice(&p, "SOCKFAULT_STATS", onoff, 0);
 	open_log(&p, env("SOCKFAULT_LOG"));
+	/* Tracing into a log that is off would cost every call for nothing. */
+	if (sf_config.log_fd == -1)
+		sf_config.trace = 0;
 	const char *seed = env("SOCKFAULT_SEED");
 	if (seed && !parse_seed(seed, &sf_config.seed))
 		problem(&p, "SOCKFAULT_SEED: '%s' is not a number (a 64-bit seed, decimal or 0x hex)", seed);

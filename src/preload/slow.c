@@ -4,13 +4,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "settings.h"
 
-struct sf_sock *sf_lookup(int fd)
+struct sf_sock *sf_learn(int fd)
 {
-	uintptr_t v = sf_fd_get(fd);
-	if (v == 0 && fd >= 0 && (unsigned)fd < SF_FD_MAX) {
+	uintptr_t v = 0;
+	if (fd >= 0 && (unsigned)fd < SF_LOAD(&sf_fd_limit)) {
 		v = sf_sock_learn(fd);
 		if (v)
 			sf_sock_install(fd, v);
@@ -18,19 +19,13 @@ struct sf_sock *sf_lookup(int fd)
 		 * what the table holds now. */
 		v = sf_fd_get(fd);
 	}
-	return v > SF_FD_NOTSOCK ? (struct sf_sock *)v : NULL;
+	return sf_fd_is_sock(v) ? (struct sf_sock *)v : NULL;
 }
 
 long sf_fail(struct sf_call *c, int err)
 {
 	sf_trace(c, -1, err);
 	return sf_done(-1, err);
-}
-
-void sf_trace(const struct sf_call *c, long ret, int err)
-{
-	if (sf_config.trace)
-		sf_log_trace(c, ret, err);
 }
 
 int sf_pending_error(struct sf_sock *s, int err)
@@ -53,4 +48,44 @@ int sf_fd_nonblocking(int fd)
 {
 	long fl = syscall(SYS_fcntl, fd, F_GETFL);
 	return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+void sf_account(struct sf_sock *s, int tx, long r, size_t moved)
+{
+	if (r < 0)
+		return;
+	if (tx)
+		SF_ADD(&s->sent, moved);
+	else
+		SF_ADD(&s->received, moved);
+	if (SF_LOAD(&s->track_idle))
+		SF_STORE(&s->t_last_io, sf_now());
+	if (SF_UNLIKELY(SF_LOAD(&s->state) == SF_STATE_CONNECTING)) {
+		if (!s->t_connected)
+			s->t_connected = sf_now();
+		SF_STORE(&s->state, SF_STATE_CONNECTED);
+		sf_sock_replan(s);
+	}
+}
+
+int sf_quick_enter(uintptr_t v, enum sf_op op)
+{
+	struct sf_sock *s = (struct sf_sock *)v;
+	/* quick_ops is empty on a dead socket, one with a pending error, and
+	 * when tracing (plan.c). A record in the table means the library is
+	 * initialised: only a nested call must be let through. */
+	if (!sf_fd_is_sock(v) || !(SF_LOAD(&s->quick_ops) & SF_OPBIT(op)) || sf_self.depth)
+		return 0;
+	sf_self.depth++;
+	if (sf_count_only(s, op))
+		return 1;
+	sf_leave();
+	return 0;
+}
+
+long sf_quick_leave(uintptr_t v, int tx, long r)
+{
+	sf_account((struct sf_sock *)v, tx, r, r > 0 ? (size_t)r : 0);
+	sf_leave();
+	return r;
 }

@@ -11,18 +11,18 @@
 #include "engine.h"
 #include "fdtab.h"
 #include "real.h"
+#include "log.h"
+#include "settings.h"
 #include "sock.h"
 
-/* The fast path's question: can this call go straight to libc? */
-#define SF_OPS_HEAL (SF_OPBIT(SF_OP_dup) | SF_OPBIT(SF_OP_dup2) | SF_OPBIT(SF_OP_dup3) | SF_OPBIT(SF_OP_fcntl))
-static inline int sf_pass(enum sf_op op, int fd)
+/* The fast path's question: can this call go straight to libc? When it
+ * cannot, *vp is what the table holds for fd (for the quick lane). */
+static inline int sf_pass(enum sf_op op, int fd, uintptr_t *vp)
 {
 	if (SF_LIKELY(!(SF_LOAD(&sf_hot) & SF_OPBIT(op))))
 		return 1;
 	uintptr_t v = sf_fd_get(fd);
-	if (v == SF_FD_NOTSOCK)
-		/* Not a socket, but a new descriptor from dup may land on a stale entry. */
-		return !(SF_OPBIT(op) & SF_OPS_HEAL);
+	*vp = v;
 	if (v == 0)
 		return 0;
 	const struct sf_sock *s = (const struct sf_sock *)v;
@@ -32,11 +32,12 @@ static inline int sf_pass(enum sf_op op, int fd)
 /* Initialise if needed; 0 means "do not touch anything, call libc": a call
  * nested inside the library (a signal handler, a callback) or one made while
  * another thread is initialising. */
+extern int sf_init_done;
 int sf_init_ready(void);
 
 static inline int sf_enter(void)
 {
-	if (sf_self.depth || !sf_init_ready())
+	if (sf_self.depth || (SF_UNLIKELY(!SF_ACQUIRE(&sf_init_done)) && !sf_init_ready()))
 		return 0;
 	sf_self.depth++;
 	return 1;
@@ -49,7 +50,14 @@ static inline void sf_leave(void)
 
 /* The socket record of fd, learning the descriptor if it was never seen;
  * NULL if it is not a socket the library tracks. */
-struct sf_sock *sf_lookup(int fd);
+struct sf_sock *sf_learn(int fd);
+static inline struct sf_sock *sf_lookup(int fd)
+{
+	uintptr_t v = sf_fd_get(fd);
+	if (SF_LIKELY(sf_fd_is_sock(v)))
+		return (struct sf_sock *)v;
+	return v ? NULL : sf_learn(fd);
+}
 
 /* Leave the library with the result `ret` and errno `err`. */
 static inline long sf_done(long ret, int err)
@@ -59,11 +67,24 @@ static inline long sf_done(long ret, int err)
 	return ret;
 }
 
+/* The same with errno's address in hand (errno is a function call in libc:
+ * a slow path that touches it four times keeps the pointer). */
+static inline long sf_done_at(int *errp, long ret, int err)
+{
+	sf_leave();
+	*errp = err;
+	return ret;
+}
+
 /* Leave after a rule decided the call: -1 with its errno (logged already). */
 long sf_fail(struct sf_call *c, int err);
 
 /* Trace the call's result, if SOCKFAULT_TRACE asked for it. */
-void sf_trace(const struct sf_call *c, long ret, int err);
+static inline void sf_trace(const struct sf_call *c, long ret, int err)
+{
+	if (SF_UNLIKELY(sf_config.trace))
+		sf_log_trace(c, ret, err);
+}
 
 /* A connect error injected on a nonblocking socket is pending in the kernel
  * as ECONNREFUSED: give the injected errno in its place, once. */
@@ -73,6 +94,20 @@ int sf_pending_error(struct sf_sock *s, int err);
  * descriptors: its close and dup2 (the redirections before exec) must not
  * change the parent's table. */
 int sf_table_is_ours(void);
+
+/* After a data call: bytes moved, when, and a pending connect seen to
+ * complete by a successful call. */
+void sf_account(struct sf_sock *s, int tx, long r, size_t moved);
+
+/* The quick lane, taken from the wrappers of the calls whose result is a
+ * byte count: a live socket (v, from the table), no trace, and at most one
+ * rule naming the call, which only counts it and is not due (sf_count_only).
+ * sf_quick_enter counts the call and enters the library (1), or does
+ * neither (0); sf_quick_leave accounts for the real call's result. Neither
+ * touches errno. */
+#define SF_OPS_QUICK (SF_OPS_IO & ~(SF_OPBIT(SF_OP_sendmmsg) | SF_OPBIT(SF_OP_recvmmsg)))
+int sf_quick_enter(uintptr_t v, enum sf_op op);
+long sf_quick_leave(uintptr_t v, int tx, long r);
 
 /* The fd's file status flags include O_NONBLOCK. */
 int sf_fd_nonblocking(int fd);

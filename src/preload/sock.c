@@ -36,6 +36,11 @@ uint8_t sf_sock_kind(int family, int type)
 	return 0;
 }
 
+struct sf_sock sf_notsock = {
+	.refs = 1,
+	.opmask = SF_OPBIT(SF_OP_dup) | SF_OPBIT(SF_OP_dup2) | SF_OPBIT(SF_OP_dup3) | SF_OPBIT(SF_OP_fcntl),
+};
+
 struct sf_sock *sf_sock_new(int family, int type)
 {
 	uint8_t proto = sf_sock_kind(family, type);
@@ -75,15 +80,15 @@ void sf_sock_unref(struct sf_sock *s)
 
 void sf_sock_install(int fd, uintptr_t v)
 {
-	if (v > SF_FD_NOTSOCK)
+	if (sf_fd_is_sock(v))
 		sf_sock_ref((struct sf_sock *)v);
 	uintptr_t old = sf_fd_swap(fd, v);
-	if (old == v && (unsigned)fd >= SF_FD_MAX && v > SF_FD_NOTSOCK) {
+	if (old == v && (unsigned)fd >= SF_LOAD(&sf_fd_limit) && sf_fd_is_sock(v)) {
 		/* Not stored (descriptor beyond the table): the record has no owner. */
 		sf_sock_unref((struct sf_sock *)v);
 		return;
 	}
-	if (old > SF_FD_NOTSOCK)
+	if (sf_fd_is_sock(old))
 		sf_sock_unref((struct sf_sock *)old);
 }
 

@@ -24,11 +24,13 @@ struct sf_plan_entry {
 	uint32_t rule;          /* index in the active rule set */
 	uint8_t statics_ok;     /* peer/local/side are fixed and known to hold */
 	uint8_t stuck;          /* a sticky rule has fired on this socket */
-	uint16_t pad;
+	uint8_t dynamic;        /* the rule has conditions that change from call to call */
+	uint8_t counts_only;    /* until due, the rule only counts calls (when=, limit=) */
 	sf_opmask ops;          /* the rule's operations */
 	uint32_t pad2;
 	uint64_t calls;         /* counted calls on this connection (when=, p=) */
 	uint64_t fired;         /* firings on this connection (limit=) */
+	struct sf_when when;    /* the rule's when=, for the quick lane */
 };
 
 struct sf_plan {
@@ -36,6 +38,9 @@ struct sf_plan {
 	uint32_t size;          /* bytes allocated */
 	uint32_t gen;           /* the rule set its indices refer to */
 	uint32_t pad;
+	/* For each op of the quick lane (sock->quick_ops): its one entry, or
+	 * 0xff when no entry names the op. */
+	uint8_t quick[SF_OP__COUNT];
 	struct sf_plan_entry e[];
 };
 
@@ -53,12 +58,14 @@ struct sf_sock {
 	uint32_t refs;          /* descriptors pointing here */
 	uint32_t gen;           /* rules generation the plan and opmask belong to */
 	sf_opmask opmask;       /* operations that need the slow path on this socket */
+	sf_opmask quick_ops;    /* operations that at most one rule names, a rule that only counts */
 	uint8_t family;         /* AF_INET, AF_INET6, AF_UNIX, ... */
 	uint8_t proto;          /* SF_PROTO_* bit, 0 for other kinds */
 	uint8_t side;           /* SF_SIDE_* bit, 0 if neither */
 	uint8_t state;          /* enum sf_state */
 	uint8_t flags;          /* SF_SOCK_* */
 	uint8_t dead;           /* enum sf_dead: what a fault did to the connection */
+	uint8_t track_idle;     /* a rule reads idle=: note when data moves */
 	uint16_t pending_err;   /* an injected connect error: SO_ERROR gives it once */
 	uint32_t conn_ordinal;  /* nth connection to this peer in this process */
 	uint16_t dead_err;      /* the errno a dead connection answers with */
@@ -73,6 +80,17 @@ struct sf_sock {
 	char *paths;            /* unix: "PEER\0LOCAL\0", only when either is named */
 	uint16_t peer_path_len, local_path_len;
 };
+
+/* The record every descriptor that is not a socket points at (a pipe, a
+ * file, a netlink socket): its op mask sends only the dup calls, which may
+ * land on stale entries, to the slow path, so "not a socket" needs no test
+ * of its own on the fast path. */
+extern struct sf_sock sf_notsock;
+#define SF_FD_NOTSOCK ((uintptr_t)&sf_notsock)
+static inline int sf_fd_is_sock(uintptr_t v)
+{
+	return v && v != SF_FD_NOTSOCK;
+}
 
 /* The SF_PROTO_* of a socket of this family and type; 0 for kinds the
  * library leaves alone (netlink, raw, packet). */

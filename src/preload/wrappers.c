@@ -20,8 +20,12 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 #define SF_CALL(ret, name, params, args, fd, op, fallback)                         \
 	static inline ret sf_entry_##name params                                   \
 	{                                                                          \
-		if (SF_LIKELY(sf_pass(SF_OP_##op, fd)))                            \
+		uintptr_t v = 0;                                                   \
+		if (SF_LIKELY(sf_pass(SF_OP_##op, fd, &v)))                        \
 			return sf_real_##name args;                                \
+		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(v, SF_OP_##op)) \
+			return (ret)sf_quick_leave(v, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0, \
+			                           (long)sf_real_##name args);     \
 		return sf_slow_##name args;                                        \
 	}                                                                          \
 	SF_EXPORT ret name params                                                  \
@@ -37,7 +41,8 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
  * third argument is read as a pointer-sized word, as libc itself does. */
 static int fcntl_common(sf_fcntl_fn f, int fd, int cmd, void *arg)
 {
-	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && !sf_pass(SF_OP_fcntl, fd))
+	uintptr_t v;
+	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && !sf_pass(SF_OP_fcntl, fd, &v))
 		return sf_slow_fcntl_dup(fd, cmd, (int)(intptr_t)arg);
 	if (!f)
 		return (int)syscall(SYS_fcntl, fd, cmd, arg);

@@ -5,8 +5,8 @@
 #include "parse_internal.h"
 
 #define OP(name) SF_OPBIT(SF_OP_##name)
-#define OPS_CREATE (OP(socket) | OP(socketpair))
-#define OPS_ACCEPT (OP(accept) | OP(accept4))
+#define OPS_CREATE sf_ops_of_class(SF_CLASS_CREATE)
+#define OPS_ACCEPT sf_ops_of_class(SF_CLASS_ACCEPT)
 #define OPS_CONNECT OP(connect)
 #define OPS_NO_PEER (OPS_CREATE | OP(bind) | OP(listen))
 

@@ -32,10 +32,23 @@ _Static_assert(SF_OP__COUNT <= 32, "sf_opmask holds one bit per operation");
 extern const char *const sf_op_names[SF_OP__COUNT];
 extern const enum sf_op_class sf_op_classes[SF_OP__COUNT];
 
-/* Masks of the classes and groups. */
+/* The operations of one class. */
 sf_opmask sf_ops_of_class(enum sf_op_class cls);
-#define SF_OPS_TX  sf_ops_of_class(SF_CLASS_TX)
-#define SF_OPS_RX  sf_ops_of_class(SF_CLASS_RX)
+
+/* Masks of the groups, as constants: the wrappers test them on every call. */
+enum {
+	SF_OPS_TX_ = 0
+#define SF_OP(name, cls) | ((cls) == SF_CLASS_TX ? (1 << SF_OP_##name) : 0)
+#include "ops.def"
+#undef SF_OP
+	,
+	SF_OPS_RX_ = 0
+#define SF_OP(name, cls) | ((cls) == SF_CLASS_RX ? (1 << SF_OP_##name) : 0)
+#include "ops.def"
+#undef SF_OP
+};
+#define SF_OPS_TX  ((sf_opmask)SF_OPS_TX_)
+#define SF_OPS_RX  ((sf_opmask)SF_OPS_RX_)
 #define SF_OPS_IO  (SF_OPS_TX | SF_OPS_RX)
 #define SF_OPS_ALL ((sf_opmask)((1ull << SF_OP__COUNT) - 1))
 
