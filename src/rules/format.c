@@ -27,11 +27,13 @@ static void put(struct out *o, const char *fmt, ...)
 static void put_addrs(struct out *o, const char *key, const struct sf_addrpat *a, unsigned n)
 {
 	/* localhost was expanded into two patterns: print it back as one. */
+	static const uint8_t loopback6[16] = { [15] = 1 };
 	put(o, " %s=", key);
 	for (unsigned i = 0; i < n; i++) {
 		char buf[300];
 		if (i + 1 < n && a[i].kind == SF_ADDR_IP4 && a[i].prefix == 8 && a[i].ip[0] == 127 &&
-		    a[i + 1].kind == SF_ADDR_IP6 && a[i + 1].prefix == 128 && a[i + 1].ip[15] == 1 &&
+		    a[i + 1].kind == SF_ADDR_IP6 && a[i + 1].prefix == 128 &&
+		    memcmp(a[i + 1].ip, loopback6, sizeof loopback6) == 0 &&
 		    a[i].has_port == a[i + 1].has_port && a[i].port_lo == a[i + 1].port_lo &&
 		    a[i].port_hi == a[i + 1].port_hi) {
 			char port[24] = "";
@@ -48,9 +50,11 @@ static void put_addrs(struct out *o, const char *key, const struct sf_addrpat *a
 	}
 }
 
-static void put_bits(struct out *o, const char *key, unsigned bits, const char *const *words, unsigned all)
+/* Printed whenever it was written: side=client,server still says "on a
+ * connection", which the rule without it does not. */
+static void put_bits(struct out *o, const char *key, unsigned bits, const char *const *words, int written)
 {
-	if (bits == all)
+	if (!written)
 		return;
 	put(o, " %s=", key);
 	const char *sep = "";
@@ -85,6 +89,11 @@ static void put_range(struct out *o, int k, const struct sf_range *r)
 	if (r->hi < UINT64_MAX) {
 		num_text(b, sizeof b, k, r->hi_strict ? r->hi + 1 : r->hi);
 		put(o, " %s%s%s", key, r->hi_strict ? "<" : "<=", b);
+	}
+	/* >=0 still says "known": age>=0s holds only once the socket is connected. */
+	if (r->lo == 0 && !r->lo_strict && r->hi == UINT64_MAX) {
+		num_text(a, sizeof a, k, 0);
+		put(o, " %s>=%s", key, a);
 	}
 }
 
@@ -142,9 +151,9 @@ size_t sf_rule_format(char *buf, size_t cap, const struct sf_rule *r)
 		put_addrs(&o, "peer", r->peers, r->npeers);
 	if (r->has & SF_HAS_LOCAL)
 		put_addrs(&o, "local", r->locals, r->nlocals);
-	put_bits(&o, "proto", r->protos, protos, SF_PROTO_ALL);
-	put_bits(&o, "side", r->sides, sides, SF_SIDE_ALL);
-	put_bits(&o, "state", r->states, sf_state_names, SF_STATE_ALL);
+	put_bits(&o, "proto", r->protos, protos, !!(r->has & SF_HAS_PROTO));
+	put_bits(&o, "side", r->sides, sides, !!(r->has & SF_HAS_SIDE));
+	put_bits(&o, "state", r->states, sf_state_names, !!(r->has & SF_HAS_STATE));
 	for (int k = 0; k < SF_NUM__COUNT; k++)
 		if (r->has & SF_HAS_NUM(k))
 			put_range(&o, k, &r->num[k]);

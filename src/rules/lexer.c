@@ -103,6 +103,11 @@ const struct sf_logline *sf_lexer_next(struct sf_lexer *lx)
 				}
 				break;
 			}
+			/* The CR of a CRLF line end is no part of the line: a
+			 * message about the end of a line gets the same column
+			 * in a CRLF file as in an LF one. */
+			if (ch == '\r' && lx->pos < lx->len && lx->src[lx->pos] == '\n')
+				continue;
 			if (in_comment)
 				continue;
 			if (ch == '#') {
@@ -113,10 +118,13 @@ const struct sf_logline *sf_lexer_next(struct sf_lexer *lx)
 				break;
 			put(lx, ch, line, col);
 		}
-		/* The end position: just after the last byte kept. */
+		/* The end position: just after the last character kept. A
+		 * UTF-8 continuation byte already has the column after its
+		 * character (take() moved past the lead byte). */
 		if (ll->len > 0) {
+			unsigned char last = (unsigned char)ll->text[ll->len - 1];
 			ll->line[ll->len] = ll->line[ll->len - 1];
-			ll->col[ll->len] = ll->col[ll->len - 1] + 1;
+			ll->col[ll->len] = ll->col[ll->len - 1] + ((last & 0xc0) != 0x80);
 		} else {
 			ll->line[0] = line;
 			ll->col[0] = col;

@@ -76,12 +76,17 @@ static char *dup_tok(const char *s, size_t len)
 }
 
 /* Split a value at commas into sub-tokens (offsets kept); bracketed IPv6
- * addresses keep their commas-free colons, so a plain split is enough. */
-static size_t split_commas(const struct sf_tok *v, struct sf_tok *out, size_t max)
+ * addresses keep their commas-free colons, so a plain split is enough.
+ * A list longer than `max` is refused (returns 0), never cut short. */
+static size_t split_commas(struct parser *P, const struct sf_tok *v, struct sf_tok *out, size_t max)
 {
 	size_t n = 0, start = 0;
-	for (size_t i = 0; i <= v->len && n < max; i++) {
+	for (size_t i = 0; i <= v->len; i++) {
 		if (i == v->len || v->s[i] == ',') {
+			if (n == max) {
+				report(P, v->off + start, "too many values in one list (at most %zu)", max);
+				return 0;
+			}
 			out[n++] = (struct sf_tok){ v->s + start, i - start, v->off + start };
 			start = i + 1;
 		}
@@ -150,8 +155,11 @@ static int parse_probability(const struct sf_tok *v, uint64_t *scaled)
 	unsigned __int128 frac = 0, div = 1;
 	if (v->len == 0 || (v->s[0] != '0' && v->s[0] != '1' && v->s[0] != '.'))
 		return 0;
-	for (; i < v->len && v->s[i] >= '0' && v->s[i] <= '9'; i++)
+	for (; i < v->len && v->s[i] >= '0' && v->s[i] <= '9'; i++) {
 		whole = whole * 10 + (unsigned)(v->s[i] - '0');
+		if (whole > 1)  /* before it can wrap round to 0 or 1 */
+			return 0;
+	}
 	if (i < v->len) {
 		if (v->s[i] != '.' || i + 1 == v->len)
 			return 0;
@@ -174,7 +182,9 @@ static int set_bits(struct parser *P, const struct sf_tok *v, const char *key,
                     const char *const *words, uint8_t *bits)
 {
 	struct sf_tok parts[16];
-	size_t n = split_commas(v, parts, 16);
+	size_t n = split_commas(P, v, parts, 16);
+	if (!n)
+		return 0;
 	*bits = 0;
 	for (size_t i = 0; i < n; i++) {
 		int found = -1;
@@ -209,7 +219,9 @@ static int parse_addrs(struct parser *P, const struct sf_tok *v, struct sf_addrp
                        unsigned *nout)
 {
 	struct sf_tok parts[32];
-	size_t n = split_commas(v, parts, 32);
+	size_t n = split_commas(P, v, parts, 32);
+	if (!n)
+		return 0;
 	struct sf_addrpat *a = calloc(n * 2, sizeof *a);
 	if (!a)
 		return 0;
@@ -234,7 +246,9 @@ static int parse_addrs(struct parser *P, const struct sf_tok *v, struct sf_addrp
 static int parse_globs(struct parser *P, const struct sf_tok *v, char ***out, unsigned *nout)
 {
 	struct sf_tok parts[32];
-	size_t n = split_commas(v, parts, 32);
+	size_t n = split_commas(P, v, parts, 32);
+	if (!n)
+		return 0;
 	char **g = calloc(n, sizeof *g);
 	if (!g)
 		return 0;
@@ -502,13 +516,15 @@ static int parse_condition(struct parser *P, struct sf_rule *r, struct sf_rule_w
 static int parse_ops(struct parser *P, struct sf_rule *r, struct sf_rule_where *w, const struct sf_tok *t)
 {
 	struct sf_tok parts[SF_OP__COUNT + 8];
-	size_t n = split_commas(t, parts, sizeof parts / sizeof parts[0]);
 	w->ops = t->off;
 	if (memchr(t->s, '=', t->len) || memchr(t->s, '>', t->len) || memchr(t->s, '<', t->len)) {
 		report(P, t->off, "a rule starts with the operations it applies to (connect, send, tx, rx, io, "
 		       "*), then the conditions; found '%.*s'", (int)t->len, t->s);
 		return 0;
 	}
+	size_t n = split_commas(P, t, parts, sizeof parts / sizeof parts[0]);
+	if (!n)
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		sf_opmask m = sf_ops_lookup(parts[i].s, parts[i].len);
 		if (!m) {
@@ -660,6 +676,12 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 			return 0;
 		}
 		ur = sf_parse_rate(arg->s, arg->len, &r->rate);
+		/* "64KiB" or "100": the unit is right, the "/s" is missing. */
+		if (ur.err == SF_UNIT_BAD_UNIT && (ur.unit_len == 0 || arg->s[ur.at] == '/')) {
+			report(P, arg->off + ur.at, "throttle's rate is bytes per second: end it with /s "
+			       "(for example 64KiB/s)");
+			return 0;
+		}
 		if (ur.err) {
 			unit_error(P, arg, ur, "throttle's rate", sf_size_units, "64KiB/s");
 			return 0;
@@ -800,6 +822,10 @@ static int parse_line(struct parser *P, struct sf_rule *r, struct sf_rule_where 
 		return 0;
 	}
 	n = sf_tokenize(ll, lhs_end + 2, ll->len, toks, MAX_TOKENS, &more);
+	if (more) {
+		report(P, toks[MAX_TOKENS - 1].off, "too many words after '=>' (at most %d)", MAX_TOKENS);
+		return 0;
+	}
 	if (!parse_action(P, r, w, toks, n))
 		return 0;
 	return sf_check_rule(r, w, report, P) == 0;
@@ -837,7 +863,11 @@ unsigned sf_parse(const char *text, size_t len, const struct sf_parse_opts *opts
 		}
 		unsigned other;
 		if (name_taken(rs, r.name, &other)) {
-			report(&P, 0, "the rule name '%s' is already used by the rule on line %u", r.name, other);
+			/* Point at the name, not at the indentation before it. */
+			size_t at = 0;
+			while (at < ll->len && (ll->text[at] == ' ' || ll->text[at] == '\t'))
+				at++;
+			report(&P, at, "the rule name '%s' is already used by the rule on line %u", r.name, other);
 			sf_rule_free(&r);
 			continue;
 		}

@@ -19,7 +19,9 @@ static const struct unit size_table[] = {
 };
 
 const char *const sf_duration_units[] = { "us", "ms", "s", "m", "h", NULL };
-const char *const sf_size_units[] = { "B", "KiB", "MiB", "GiB", "TiB", NULL };
+/* B last: of two equally close units, the first is suggested, and 64KB/s
+ * means kibibytes far more likely than bytes. */
+const char *const sf_size_units[] = { "KiB", "MiB", "GiB", "TiB", "B", NULL };
 
 static int is_digit(char c)
 {
@@ -58,6 +60,10 @@ static struct sf_unit_result term(const char *s, size_t len, size_t *pos,
 			if (frac_div < 1000000000ull) {
 				frac = frac * 10 + (uint64_t)(s[i] - '0');
 				frac_div *= 10;
+			} else if (s[i] != '0') {
+				/* Digits past the ninth are not kept: refuse them
+				 * rather than drop them silently. */
+				return fail(SF_UNIT_FRACTION, start, 0);
 			}
 		}
 	}
@@ -104,9 +110,14 @@ struct sf_unit_result sf_parse_duration(const char *s, size_t len, uint64_t *ns)
 		return fail(SF_UNIT_EMPTY, 0, 0);
 	while (pos < len) {
 		uint64_t v;
+		size_t at = pos;
 		struct sf_unit_result r = term(s, len, &pos, duration_table, 0, 0, &v);
 		if (r.err)
 			return r;
+		/* The microsecond is the finest unit a rule can write: a finer
+		 * value would print as "ns", which would not parse back. */
+		if (v % SF_NS_PER_US)
+			return fail(SF_UNIT_FRACTION, at, 0);
 		if (total > UINT64_MAX - v)
 			return fail(SF_UNIT_TOO_BIG, 0, 0);
 		total += v;
