@@ -37,23 +37,102 @@ void sf_buf_i64(struct sf_buf *b, int64_t v)
 	}
 }
 
-void sf_buf_json(struct sf_buf *b, const char *s, size_t n)
+/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned min;
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0)
+		len = 2, min = 0x80, c &= 0x1f;
+	else if ((c & 0xf0) == 0xe0)
+		len = 3, min = 0x800, c &= 0x0f;
+	else if ((c & 0xf8) == 0xf0)
+		len = 4, min = 0x10000, c &= 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[k] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* One character of a JSON string: its escaped text in e, and how many bytes
+ * of s it used. */
+static size_t json_char(const char *s, size_t n, char e[6], size_t *elen)
 {
 	static const char hex[] = "0123456789abcdef";
+	unsigned char c = (unsigned char)s[0];
+	size_t ul = utf8_len((const unsigned char *)s, n);
+	if (c == '"' || c == '\\') {
+		e[0] = '\\';
+		e[1] = (char)c;
+		*elen = 2;
+		return 1;
+	}
+	if (c < 0x20 || ul == 0) {
+		/* Control characters, and bytes that are not UTF-8 (as U+00XX). */
+		char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+		memcpy(e, u, 6);
+		*elen = 6;
+		return 1;
+	}
+	memcpy(e, s, ul);
+	*elen = ul;
+	return ul;
+}
+
+void sf_buf_json(struct sf_buf *b, const char *s, size_t n)
+{
 	sf_buf_mem(b, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
-			char e[2] = { '\\', (char)c };
-			sf_buf_mem(b, e, 2);
-		} else if (c < 0x20) {
-			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-			sf_buf_mem(b, e, 6);
-		} else {
-			sf_buf_mem(b, (const char *)&c, 1);
-		}
+	for (size_t i = 0; i < n;) {
+		char e[6];
+		size_t el;
+		i += json_char(s + i, n - i, e, &el);
+		sf_buf_mem(b, e, el);
 	}
 	sf_buf_mem(b, "\"", 1);
+}
+
+size_t sf_json_fit(const char *s, size_t n, size_t room)
+{
+	size_t used = 2, i = 0;
+	if (room < 2)
+		return 0;
+	while (i < n) {
+		char e[6];
+		size_t el, step = json_char(s + i, n - i, e, &el);
+		if (used + el > room)
+			break;
+		used += el;
+		i += step;
+	}
+	return i;
+}
+
+void sf_buf_text(struct sf_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t ul = utf8_len((const unsigned char *)s + i, n - i);
+		if (c < 0x20 || c == 0x7f || c == '\\' || ul == 0) {
+			char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+			sf_buf_mem(b, e, 4);
+			i++;
+		} else {
+			sf_buf_mem(b, s + i, ul);
+			i += ul;
+		}
+	}
 }
 
 static void two(struct sf_buf *b, unsigned v)

@@ -95,16 +95,26 @@ static void end(struct sf_buf *b)
 	emit(b);
 }
 
+/* Room kept at the end of a JSON line for the closing brace. */
+#define JSON_CLOSE 1
+
+/* A JSON field, whole or not at all: a value too long for what is left of
+ * the line is shortened at a character, so the line stays valid JSON. */
 static void field_str(struct sf_buf *b, const char *key, const char *v, size_t n)
 {
+	size_t head = strlen(key) + 4; /* ,"key": */
+	if (b->len + head + 2 + JSON_CLOSE > b->cap)
+		return;
 	sf_buf_str(b, ",\"");
 	sf_buf_str(b, key);
 	sf_buf_str(b, "\":");
-	sf_buf_json(b, v, n);
+	sf_buf_json(b, v, sf_json_fit(v, n, b->cap - JSON_CLOSE - b->len));
 }
 
 static void field_num(struct sf_buf *b, const char *key, int64_t v)
 {
+	if (b->len + strlen(key) + 4 + 20 + JSON_CLOSE > b->cap)
+		return;
 	sf_buf_str(b, ",\"");
 	sf_buf_str(b, key);
 	sf_buf_str(b, "\":");
@@ -167,7 +177,7 @@ void sf_log_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t del
 		sf_buf_str(&b, " fd=");
 		sf_buf_i64(&b, c->fd);
 		sf_buf_str(&b, " peer=");
-		sf_buf_str(&b, peer);
+		sf_buf_text(&b, peer, strlen(peer));
 		sf_buf_str(&b, ": ");
 		sf_buf_str(&b, action);
 		if (err) {
@@ -201,7 +211,7 @@ void sf_log_trace(const struct sf_call *c, long ret, int err)
 		sf_buf_str(&b, " fd=");
 		sf_buf_i64(&b, c->fd);
 		sf_buf_str(&b, " peer=");
-		sf_buf_str(&b, peer);
+		sf_buf_text(&b, peer, strlen(peer));
 		sf_buf_str(&b, " = ");
 		sf_buf_i64(&b, ret);
 		if (ret < 0) {
@@ -237,13 +247,13 @@ static void start_line(void)
 			field_str(&b, "file", sf_config.rules_path, strlen(sf_config.rules_path));
 	} else {
 		sf_buf_str(&b, "started in ");
-		sf_buf_str(&b, sf_config.exe);
+		sf_buf_text(&b, sf_config.exe, strlen(sf_config.exe));
 		sf_buf_str(&b, ": ");
 		sf_buf_u64(&b, nrules);
 		sf_buf_str(&b, nrules == 1 ? " rule" : " rules");
 		if (sf_config.rules_path) {
 			sf_buf_str(&b, " from ");
-			sf_buf_str(&b, sf_config.rules_path);
+			sf_buf_text(&b, sf_config.rules_path, strlen(sf_config.rules_path));
 		}
 		sf_buf_str(&b, ", seed ");
 		sf_buf_mem(&b, seed, sf_buf_used(&sb));
@@ -274,7 +284,7 @@ void sf_log_stats(const struct sf_active *a)
 			sf_buf_str(&b, "): ");
 			if (!a->for_exe[i]) {
 				sf_buf_str(&b, "not for this program (exe=");
-				sf_buf_str(&b, r->exe);
+				sf_buf_text(&b, r->exe, strlen(r->exe));
 				sf_buf_str(&b, ")");
 			} else if (!matched) {
 				sf_buf_str(&b, "never matched: check its operations and conditions (peer=, port, proto=)");
@@ -303,7 +313,7 @@ void sf_log_reload(unsigned nrules)
 		sf_buf_str(&b, "reloaded ");
 		sf_buf_u64(&b, nrules);
 		sf_buf_str(&b, nrules == 1 ? " rule from " : " rules from ");
-		sf_buf_str(&b, sf_config.rules_path);
+		sf_buf_text(&b, sf_config.rules_path, strlen(sf_config.rules_path));
 	}
 	end(&b);
 }
