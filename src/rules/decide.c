@@ -29,7 +29,9 @@ uint64_t sf_peer_hash(const struct sf_sockaddr *a)
 uint64_t sf_draw(uint64_t seed, uint64_t rule_hash, uint64_t peer_hash, uint64_t conn_ordinal,
                  uint64_t call_index, enum sf_draw what)
 {
-	uint64_t h = sf_mix64(seed ^ (uint64_t)what);
+	/* The seed is mixed before the purpose goes in, so that no two seeds
+	 * give one purpose's draws to another. */
+	uint64_t h = sf_mix64(sf_mix64(seed) ^ (uint64_t)what);
 	h = sf_mix64(h ^ rule_hash);
 	h = sf_mix64(h ^ peer_hash);
 	h = sf_mix64(h ^ conn_ordinal);

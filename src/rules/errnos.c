@@ -222,6 +222,9 @@ void sf_errno_suggest(struct sf_suggest *sg)
 {
 	for (size_t i = 0; i < sf_errno_count; i++)
 		sf_suggest_try(sg, sf_errno_table[i].name);
+	/* Only what a rule can use: a Winsock code with no counterpart would be
+	 * refused right after being suggested. */
 	for (size_t i = 0; i < sf_wsa_count; i++)
-		sf_suggest_try(sg, sf_wsa_table[i].name);
+		if (sf_wsa_table[i].posix)
+			sf_suggest_try(sg, sf_wsa_table[i].name);
 }

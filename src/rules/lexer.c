@@ -118,6 +118,14 @@ const struct sf_logline *sf_lexer_next(struct sf_lexer *lx)
 				break;
 			put(lx, ch, line, col);
 		}
+		/* A backslash before the end of the file continues onto nothing. */
+		if (lx->pos >= lx->len) {
+			size_t end = ll->len;
+			while (end > 0 && blank(ll->text[end - 1]))
+				end--;
+			if (end > 0 && ll->text[end - 1] == '\\')
+				ll->len = end - 1;
+		}
 		/* The end position: just after the last character kept. A
 		 * UTF-8 continuation byte already has the column after its
 		 * character (take() moved past the lead byte). */

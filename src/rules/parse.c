@@ -314,7 +314,8 @@ static int parse_condition(struct parser *P, struct sf_rule *r, struct sf_rule_w
                            const struct sf_tok *t)
 {
 	size_t klen = 0;
-	while (klen < t->len && ((t->s[klen] >= 'a' && t->s[klen] <= 'z') || t->s[klen] == '_'))
+	while (klen < t->len && ((t->s[klen] >= 'a' && t->s[klen] <= 'z') || (t->s[klen] >= 'A' && t->s[klen] <= 'Z') ||
+	                         t->s[klen] == '_'))
 		klen++;
 	struct sf_tok key = { t->s, klen, t->off };
 
@@ -345,6 +346,11 @@ static int parse_condition(struct parser *P, struct sf_rule *r, struct sf_rule_w
 			       "(send,recv), before the conditions", (int)t->len, t->s);
 			return 0;
 		}
+		for (int i = 0; i < SF_ACT__COUNT; i++)
+			if (tok_is(t, sf_action_names[i])) {
+				report(P, t->off, "expected '=>' before the action '%s'", sf_action_names[i]);
+				return 0;
+			}
 		unknown(P, &key, klen, "condition", &sg,
 		        "conditions are peer local proto side state when per p sent received idle age "
 		        "uptime host exe limit once");
@@ -379,8 +385,10 @@ static int parse_condition(struct parser *P, struct sf_rule *r, struct sf_rule_w
 		return 0;
 	}
 	if (!numeric && w->key[k] != SF_NOWHERE) {
-		report(P, t->off, "%s is given twice (first at column %u); list several values "
-		       "comma-separated in one condition", sf_key_names[k], P->ll->col[w->key[k]]);
+		int list = k == SF_KEY_PEER || k == SF_KEY_LOCAL || k == SF_KEY_PROTO || k == SF_KEY_SIDE ||
+		           k == SF_KEY_STATE || k == SF_KEY_HOST;
+		report(P, t->off, "%s is given twice (first at column %u)%s", sf_key_names[k], P->ll->col[w->key[k]],
+		       list ? "; list several values comma-separated in one condition" : "");
 		return 0;
 	}
 	if (numeric) {
@@ -705,7 +713,7 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 			w->now = m->off;
 		} else if (tok_is(m, "log=quiet")) {
 			r->quiet = 1;
-		} else if (tok_is(m, "once") || (m->len > 6 && memcmp(m->s, "limit=", 6) == 0)) {
+		} else if (tok_is(m, "once") || (m->len >= 6 && memcmp(m->s, "limit=", 6) == 0)) {
 			if (!parse_condition(P, r, w, m))
 				return 0;
 		} else if (m->len >= 4 && memcmp(m->s, "log=", 4) == 0) {
@@ -867,7 +875,9 @@ unsigned sf_parse(const char *text, size_t len, const struct sf_parse_opts *opts
 			size_t at = 0;
 			while (at < ll->len && (ll->text[at] == ' ' || ll->text[at] == '\t'))
 				at++;
-			report(&P, at, "the rule name '%s' is already used by the rule on line %u", r.name, other);
+			report(&P, at, "the rule name '%s' is already used by the rule on line %u%s", r.name, other,
+			       strncmp(r.name, "line-", 5) == 0 ? " (a rule without a name is named line-N after its "
+			                                          "line: give one of them another name)" : "");
 			sf_rule_free(&r);
 			continue;
 		}

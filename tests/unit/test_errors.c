@@ -55,7 +55,7 @@ static void unknown_condition(void **state)
 	               "t.rules:1:4: unknown condition 'recieved' (did you mean 'received'?)");
 	assert_refused("tx bogus=1 => reset", "t.rules:1:4: unknown condition 'bogus' (" KEYS ")");
 	assert_refused("tx Peer=1.2.3.4 => reset",
-	               "t.rules:1:4: expected a condition KEY=VALUE, found 'Peer=1.2.3.4'");
+	               "t.rules:1:4: unknown condition 'Peer' (did you mean 'peer'?)");
 	assert_refused("connect -> error EIO",
 	               "t.rules:1:9: expected a condition KEY=VALUE, found '->'");
 	assert_refused("tx peer => reset", "t.rules:1:8: expected '=' after 'peer'");
@@ -366,10 +366,15 @@ static void duplicate_keys(void **state)
 	               "(first at column 4); list several values comma-separated in one condition");
 	assert_refused("tx proto=tcp proto=udp => reset", "t.rules:1:14: proto is given twice "
 	               "(first at column 4); list several values comma-separated in one condition");
+	/* Keys of one value get no advice to list several. */
 	assert_refused("connect when=1 when=2 => error EIO", "t.rules:1:16: when is given twice "
-	               "(first at column 9); list several values comma-separated in one condition");
+	               "(first at column 9)");
 	assert_refused("connect exe=a exe=b => error EIO", "t.rules:1:15: exe is given twice "
-	               "(first at column 9); list several values comma-separated in one condition");
+	               "(first at column 9)");
+	/* An action word among the conditions: the arrow is missing. */
+	assert_refused("connect reset", "t.rules:1:9: expected '=>' before the action 'reset'");
+	/* limit= without its value, after the action. */
+	assert_refused("tx => reset limit=", "t.rules:1:19: limit= needs a value");
 }
 
 static void contradictory_ranges(void **state)
@@ -506,7 +511,8 @@ static void duplicate_rule_names(void **state)
 	parse_str(&p, "line-2: tx => reset\nconnect => error EIO\n");
 	assert_int_equal(p.errors, 1);
 	assert_string_equal(p.diags.v[0].text,
-	                    "t.rules:2:1: the rule name 'line-2' is already used by the rule on line 1");
+	                    "t.rules:2:1: the rule name 'line-2' is already used by the rule on line 1 (a rule "
+	                    "without a name is named line-N after its line: give one of them another name)");
 	parsed_free(&p);
 
 	/* The message points at the name, not at the indentation before it. */

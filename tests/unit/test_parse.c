@@ -656,6 +656,9 @@ static void continuation_lines(void **state)
 	assert_int_equal(p.rs.n, 2);
 	parsed_free(&p);
 
+	/* A backslash at the very end of the file continues onto nothing. */
+	assert_canon("tx => reset \\", "line-1: tx => reset");
+
 	/* Errors after a continuation point into the physical line they are on. */
 	assert_refused("tx \\\n  idel>3s => reset",
 	               "t.rules:2:3: unknown condition 'idel' (did you mean 'idle'?)");
