@@ -223,6 +223,107 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint6
 	return fire(ev, r, idx);
 }
 
+/* Which per-destination entries hold for this call's destination: from the
+ * plan's cache when the destination is the last one seen, else checked one
+ * by one (and cached when the answer is short). */
+struct dest_view {
+	int all;                        /* no cache to use: check each entry */
+	uint16_t n;
+	uint16_t idx[16];
+};
+
+/* The cache's key: the destination as the call gives it (compared as
+ * bytes, no conversion), or the socket's own peer (length 0). */
+static int dest_key(const struct sf_sock *s, const struct sockaddr *addr, socklen_t len, const unsigned char **key,
+                    uint8_t *klen)
+{
+	if (addr) {
+		if (len > 28 || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
+			return 0;
+		*key = (const unsigned char *)addr;
+		*klen = (uint8_t)len;
+		return 1;
+	}
+	if (!(s->flags & SF_SOCK_HAS_PEER))
+		return 0;
+	*key = NULL;
+	*klen = 0;
+	return 1;
+}
+
+static int dest_cached(const struct sf_plan *plan, const unsigned char *key, uint8_t klen)
+{
+	return plan->dest_valid && plan->dest_len == klen && (!klen || memcmp(plan->dest, key, klen) == 0);
+}
+
+static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view *dv)
+{
+	struct sf_call *c = ev->c;
+	const unsigned char *key;
+	uint8_t klen;
+	dv->all = 1;
+	dv->n = 0;
+	if (!c->s || (c->s->flags & SF_SOCK_STREAM) ||
+	    !dest_key(c->s, c->op != SF_OP_bind ? c->addr : NULL, c->addrlen, &key, &klen))
+		return;
+	uint32_t seq = __atomic_load_n(&plan->dest_seq, __ATOMIC_ACQUIRE);
+	if (!(seq & 1) && dest_cached(plan, key, klen) && plan->dest_n != SF_DEST_MANY) {
+		uint16_t n = plan->dest_n;
+		memcpy(dv->idx, plan->dest_idx, n * sizeof dv->idx[0]);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&plan->dest_seq, __ATOMIC_RELAXED) == seq) {
+			dv->all = 0;
+			dv->n = n;
+			return;
+		}
+	}
+	/* Check every per-destination entry against this destination. */
+	need_addrs(ev);
+	uint16_t n = 0;
+	for (uint32_t i = 0; i < plan->n; i++) {
+		if (!plan->e[i].per_dest)
+			continue;
+		if (!sf_rule_statics_hold(&ev->a->rs.rules[plan->e[i].rule], &ev->subj, 0))
+			continue;
+		if (n == 16) {
+			n = SF_DEST_MANY;
+			break;
+		}
+		dv->idx[n++] = (uint16_t)i;
+	}
+	/* Keep it, if no other thread is writing the cache right now. */
+	if (!(seq & 1) && __atomic_compare_exchange_n(&plan->dest_seq, &seq, seq + 1, 0, __ATOMIC_ACQUIRE,
+	                                              __ATOMIC_RELAXED)) {
+		memcpy(plan->dest, key ? key : (const unsigned char *)"", klen);
+		plan->dest_len = klen;
+		plan->dest_n = n;
+		if (n != SF_DEST_MANY)
+			memcpy(plan->dest_idx, dv->idx, n * sizeof dv->idx[0]);
+		plan->dest_valid = 1;
+		__atomic_store_n(&plan->dest_seq, seq + 2, __ATOMIC_RELEASE);
+	}
+	if (n != SF_DEST_MANY) {
+		dv->all = 0;
+		dv->n = n;
+	}
+}
+
+/* The next entry at or after i to visit: every entry, or with a valid
+ * cache only the fixed ones and those the cache says hold, in order. */
+static uint32_t next_entry(const struct sf_plan *plan, const struct dest_view *dv, uint32_t i, uint32_t *fk,
+                           uint32_t *dk)
+{
+	if (dv->all)
+		return i;
+	while (*fk < plan->nfixed && plan->fixed[*fk] < i)
+		(*fk)++;
+	while (*dk < dv->n && dv->idx[*dk] < i)
+		(*dk)++;
+	uint32_t a = *fk < plan->nfixed ? plan->fixed[*fk] : plan->n;
+	uint32_t b = *dk < dv->n ? dv->idx[*dk] : plan->n;
+	return a < b ? a : b;
+}
+
 void sf_decide(struct sf_call *c)
 {
 	c->v.decided = 0;
@@ -279,9 +380,18 @@ void sf_decide(struct sf_call *c)
 	ev.ordinal = c->s ? c->s->conn_ordinal : 0;
 	c->corrupt_draw = 0;
 	if (plan) {
-		for (; i < plan->n; i++, taken = 0)
-			if ((plan->e[i].ops & SF_OPBIT(c->op)) && consider(&ev, plan->e[i].rule, &plan->e[i], taken))
+		struct dest_view dv;
+		uint32_t fk = 0, dk = 0;
+		dest_entries(&ev, plan, &dv);
+		/* The entry the walk stopped at keeps its count (taken). */
+		uint32_t first = i;
+		for (i = next_entry(plan, &dv, i, &fk, &dk); i < plan->n; i = next_entry(plan, &dv, i + 1, &fk, &dk)) {
+			struct sf_plan_entry *e = &plan->e[i];
+			if (!(e->ops & SF_OPBIT(c->op)))
+				continue;
+			if (consider(&ev, e->rule, e, i == first ? taken : 0))
 				break;
+		}
 	} else {
 		for (uint32_t k = 0; k < a->nnosock; k++)
 			if (consider(&ev, a->nosock[k], NULL, 0))
@@ -293,6 +403,33 @@ void sf_decide(struct sf_call *c)
 	return;
 out:
 	sf_read_end();
+}
+
+int sf_no_rule_for(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)
+{
+	int none = 0;
+	const unsigned char *key;
+	uint8_t klen;
+	if (!dest_key(s, dest, destlen, &key, &klen))
+		return 0;
+	sf_read_begin();
+	struct sf_active *a = sf_active_get();
+	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
+	if (!a || !plan || plan->gen != a->gen)
+		goto out;
+	uint32_t seq = __atomic_load_n(&plan->dest_seq, __ATOMIC_ACQUIRE);
+	if ((seq & 1) || plan->dest_n == SF_DEST_MANY || !dest_cached(plan, key, klen))
+		goto out;
+	none = 1;
+	for (uint16_t k = 0; k < plan->dest_n && none; k++)
+		if (plan->e[plan->dest_idx[k]].ops & SF_OPBIT(op))
+			none = 0;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&plan->dest_seq, __ATOMIC_RELAXED) != seq)
+		none = 0;
+out:
+	sf_read_end();
+	return none;
 }
 
 int sf_count_only(struct sf_sock *s, enum sf_op op)

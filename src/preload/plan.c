@@ -80,11 +80,12 @@ void sf_sock_replan(struct sf_sock *s)
 			if (a->for_exe[i] && action_fits(r, s) && sf_rule_statics_hold(r, &subj, 1))
 				n++;
 		}
-		size_t size = sizeof *plan + n * sizeof plan->e[0];
+		size_t size = sizeof *plan + n * sizeof plan->e[0] + n * sizeof(uint16_t);
 		plan = n ? sf_alloc(size) : NULL;
 		if (plan) {
 			plan->size = (uint32_t)size;
 			plan->gen = a->gen;
+			plan->fixed = (uint16_t *)&plan->e[n];
 			int dgram = !(s->flags & SF_SOCK_STREAM);
 			for (unsigned i = 0; i < a->rs.n; i++) {
 				const struct sf_rule *r = &a->rs.rules[i];
@@ -95,13 +96,20 @@ void sf_sock_replan(struct sf_sock *s)
 				e->ops = r->ops;
 				/* A datagram socket's peer is per call (sendto), so its
 				 * statics are checked on every call. */
-				e->statics_ok = !dgram && sf_rule_statics_hold(r, &subj, 0);
+				/* A datagram socket's peer is each call's destination: a
+				 * rule about the peer is checked per destination (a
+				 * cache in the plan keeps that cheap); its other fixed
+				 * conditions are settled here like a stream's. */
+				e->per_dest = dgram && (r->has & (SF_HAS_PEER | SF_HAS_HOST));
+				e->statics_ok = !e->per_dest && sf_rule_statics_hold(r, &subj, 0);
 				e->dynamic = r->states != SF_STATE_ALL;
 				for (int k = 0; k < SF_NUM__COUNT; k++)
 					e->dynamic |= (r->has & SF_HAS_NUM(k)) != 0;
 				e->counts_only = e->statics_ok && !e->dynamic && r->per == SF_PER_CONN &&
 				                 r->p_scaled >= SF_P_ONE && !sf_replaying;
 				e->when = r->when;
+				if (!e->per_dest)
+					plan->fixed[plan->nfixed++] = (uint16_t)(plan->n - 1);
 				/* Counters carry over when the plan is rebuilt for the same
 				 * rules (a connect fixing the peer keeps when= counting). */
 				if (old && SF_LOAD(&s->gen) == a->gen)
@@ -126,10 +134,21 @@ void sf_sock_replan(struct sf_sock *s)
 			quick &= ~plan->e[i].ops;
 		seen |= plan->e[i].ops;
 	}
+	/* Datagram sockets: the ops that only per-destination rules name; a
+	 * call to a destination none of them holds for takes the quick lane. */
+	sf_opmask dest_only = 0, other = 0;
+	for (uint32_t i = 0; plan && i < plan->n; i++) {
+		if (plan->e[i].per_dest)
+			dest_only |= plan->e[i].ops;
+		else
+			other |= plan->e[i].ops;
+	}
+	dest_only &= ~other & ~quick;
 	/* A dead connection, a pending error and tracing all need the full
 	 * path on every call. */
 	if (sf_config.trace || SF_LOAD(&s->dead) || SF_LOAD(&s->pending_err))
-		quick = 0;
+		quick = dest_only = 0;
+	SF_STORE(&s->dest_ops, dest_only);
 	if (plan) {
 		memset(plan->quick, 0xff, sizeof plan->quick);
 		for (uint32_t i = 0; i < plan->n && i < 0xff; i++)

@@ -13,14 +13,14 @@
 
 int sf_sys_dup2(int fd, int fd2);
 
-#define SF_CALL(ret, name, params, args, fd, op, fallback) typedef ret(*sf_##name##_fn) params;
+#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback) typedef ret(*sf_##name##_fn) params;
 #define SF_SYM(ret, name, params) typedef ret(*sf_##name##_fn) params;
 #include "calls.def"
 #undef SF_CALL
 #undef SF_SYM
 
 struct sf_reals {
-#define SF_CALL(ret, name, params, args, fd, op, fallback) sf_##name##_fn name;
+#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback) sf_##name##_fn name;
 #define SF_SYM(ret, name, params) sf_##name##_fn name;
 #include "calls.def"
 #undef SF_CALL
@@ -37,7 +37,7 @@ void sf_resolve_all(void);
 /* sf_real_NAME(args): the real function. The first call resolves it out of
  * line (and, while it cannot be resolved, makes the raw system call), so
  * the inline path is a load, a test and a tail call. */
-#define SF_CALL(ret, name, params, args, fd, op, fallback)                         \
+#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                         \
 	__attribute__((noinline, cold)) ret sf_unresolved_##name params;           \
 	static inline ret sf_real_##name params                                    \
 	{                                                                          \
@@ -52,7 +52,7 @@ void sf_resolve_all(void);
 #undef SF_SYM
 
 /* sf_sym_NAME(): the real function pointer, or NULL while unresolvable. */
-#define SF_CALL(ret, name, params, args, fd, op, fallback)
+#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)
 #define SF_SYM(ret, name, params)                                                  \
 	static inline sf_##name##_fn sf_sym_##name(void)                           \
 	{                                                                          \

@@ -101,18 +101,19 @@ void sf_account(struct sf_sock *s, int tx, long r, size_t moved);
 
 /* The quick lane, taken from the wrappers of the calls whose result is a
  * byte count: a live socket (v, from the table), no trace, and at most one
- * rule naming the call, which only counts it and is not due (sf_count_only).
+ * rule naming the call, which only counts it and is not due (sf_count_only),
+ * or on a datagram socket, no rule for the call's destination.
  * sf_quick_enter counts the call and enters the library (1), or does
  * neither (0); sf_quick_leave accounts for the real call's result. Neither
  * touches errno. */
 #define SF_OPS_QUICK (SF_OPS_IO & ~(SF_OPBIT(SF_OP_sendmmsg) | SF_OPBIT(SF_OP_recvmmsg)))
-int sf_quick_enter(uintptr_t v, enum sf_op op);
+int sf_quick_enter(uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen);
 long sf_quick_leave(uintptr_t v, int tx, long r);
 
 /* The fd's file status flags include O_NONBLOCK. */
 int sf_fd_nonblocking(int fd);
 
-#define SF_CALL(ret, name, params, args, fd, op, fallback) ret sf_slow_##name params;
+#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback) ret sf_slow_##name params;
 #define SF_SYM(ret, name, params)
 #include "calls.def"
 #undef SF_CALL

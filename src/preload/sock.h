@@ -26,6 +26,8 @@ struct sf_plan_entry {
 	uint8_t stuck;          /* a sticky rule has fired on this socket */
 	uint8_t dynamic;        /* the rule has conditions that change from call to call */
 	uint8_t counts_only;    /* until due, the rule only counts calls (when=, limit=) */
+	uint8_t per_dest;       /* datagram socket, rule with peer=/host=: depends on each call's destination */
+	uint8_t pad3[3];
 	sf_opmask ops;          /* the rule's operations */
 	uint32_t pad2;
 	uint64_t calls;         /* counted calls on this connection (when=, p=) */
@@ -41,8 +43,22 @@ struct sf_plan {
 	/* For each op of the quick lane (sock->quick_ops): its one entry, or
 	 * 0xff when no entry names the op. */
 	uint8_t quick[SF_OP__COUNT];
+	/* Datagram sockets: which of the per_dest entries hold for the last
+	 * destination seen (a program sends to the same place again and
+	 * again). Written under a sequence count: odd while being written. */
+	uint32_t dest_seq;
+	uint16_t dest_n;          /* entries in dest_idx; SF_DEST_MANY: too many to keep */
+	uint8_t dest_valid;
+	uint8_t dest_len;         /* the destination as the call gave it (0: the socket's peer) */
+	unsigned char dest[28];
+	uint16_t dest_idx[16];
+	/* The entries that are not per_dest, in order (after e[]): with the
+	 * cache, a call visits these and the cached ones, not all n. */
+	uint16_t nfixed;
+	uint16_t *fixed;
 	struct sf_plan_entry e[];
 };
+#define SF_DEST_MANY 0xffff
 
 enum {
 	SF_SOCK_HAS_PEER = 1 << 0,
@@ -59,6 +75,7 @@ struct sf_sock {
 	uint32_t gen;           /* rules generation the plan and opmask belong to */
 	sf_opmask opmask;       /* operations that need the slow path on this socket */
 	sf_opmask quick_ops;    /* operations that at most one rule names, a rule that only counts */
+	sf_opmask dest_ops;     /* datagram: operations only rules about the destination name */
 	uint8_t family;         /* AF_INET, AF_INET6, AF_UNIX, ... */
 	uint8_t proto;          /* SF_PROTO_* bit, 0 for other kinds */
 	uint8_t side;           /* SF_SIDE_* bit, 0 if neither */

@@ -17,13 +17,13 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags, 
                        socklen_t *fromlen);
 ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 
-#define SF_CALL(ret, name, params, args, fd, op, fallback)                         \
+#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                         \
 	static inline ret sf_entry_##name params                                   \
 	{                                                                          \
 		uintptr_t v = 0;                                                   \
 		if (SF_LIKELY(sf_pass(SF_OP_##op, fd, &v)))                        \
 			return sf_real_##name args;                                \
-		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(v, SF_OP_##op)) \
+		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(v, SF_OP_##op, dest, destlen)) \
 			return (ret)sf_quick_leave(v, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0, \
 			                           (long)sf_real_##name args);     \
 		return sf_slow_##name args;                                        \
