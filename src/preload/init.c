@@ -12,6 +12,7 @@
 #include "names.h"
 #include "peers.h"
 #include "real.h"
+#include "reclaim.h"
 #include "reload.h"
 #include "settings.h"
 #include "slow.h"
@@ -43,6 +44,7 @@ static void after_fork_parent(void)
 static void after_fork_child(void)
 {
 	sf_alloc_child_reset();
+	sf_reclaim_child_reset();
 	sf_peers_child_reset();
 	sf_names_child_reset();
 	sf_timer_child_reset();

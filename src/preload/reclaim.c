@@ -51,3 +51,8 @@ void sf_reclaim(void)
 		list = next;
 	}
 }
+
+void sf_reclaim_child_reset(void)
+{
+	__atomic_store_n(&sf_readers, 0, __ATOMIC_RELAXED);
+}

@@ -26,6 +26,10 @@ static inline void sf_read_end(void)
 		sf_reclaim();
 }
 
+/* fork: the child has only the thread that forked, which is not reading:
+ * sections other threads were in do not exist there. */
+void sf_reclaim_child_reset(void);
+
 /* Free `p` with fn(p, size) once no reader can be using it. */
 void sf_retire(void *p, size_t size, void (*fn)(void *p, size_t size));
 
