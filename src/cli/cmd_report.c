@@ -21,6 +21,7 @@ struct fault {
 struct rule_sum {
 	char name[96];
 	char action[64];
+	int64_t line;      /* the rule's line in its file: the order rules are listed in */
 	long fired;
 	long matched;      /* from stats events, -1 if none */
 	int64_t first_us, last_us;
@@ -88,6 +89,7 @@ static int rule_index(struct report *R, const char *name, const char *action)
 	snprintf(r->name, sizeof r->name, "%s", name);
 	snprintf(r->action, sizeof r->action, "%s", action);
 	r->matched = -1;
+	r->line = INT64_MAX;
 	r->first_us = INT64_MAX;
 	r->last_us = INT64_MIN;
 	return R->nr++;
@@ -156,6 +158,9 @@ static void add_line(struct report *R, const char *line, size_t len, long lineno
 			x->conn = 0;
 		sf_json_int(sf_json_get(f, n, "pid"), &x->pid);
 		struct rule_sum *r = &R->r[x->rule];
+		int64_t rule_line;
+		if (sf_json_int(sf_json_get(f, n, "line"), &rule_line) && rule_line < r->line)
+			r->line = rule_line;
 		r->fired++;
 		if (t < r->first_us)
 			r->first_us = t;
@@ -209,6 +214,40 @@ static double secs(int64_t us)
 
 #define COLS 60
 
+/* Rules in the order of their files (by line), not the order they fired. */
+static int by_line(const void *a, const void *b)
+{
+	const struct rule_sum *x = a, *y = b;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Sort the rules; the faults' rule indices follow them. */
+static void order_rules(struct report *R)
+{
+	size_t n = (size_t)(R->nr ? R->nr : 1);
+	int *order = malloc(n * sizeof *order), *new_of = malloc(n * sizeof *new_of);
+	struct rule_sum *sorted = malloc(n * sizeof *sorted);
+	if (order && new_of && sorted) {
+		/* Insertion sort of indices: stable, and rules are few. */
+		for (int i = 0; i < R->nr; i++) {
+			int k = i;
+			for (; k > 0 && by_line(&R->r[order[k - 1]], &R->r[i]) > 0; k--)
+				order[k] = order[k - 1];
+			order[k] = i;
+		}
+		for (int i = 0; i < R->nr; i++) {
+			sorted[i] = R->r[order[i]];
+			new_of[order[i]] = i;
+		}
+		for (size_t k = 0; k < R->nf; k++)
+			R->f[k].rule = new_of[R->f[k].rule];
+		memcpy(R->r, sorted, (size_t)R->nr * sizeof *sorted);
+	}
+	free(order);
+	free(new_of);
+	free(sorted);
+}
+
 static void terminal(const struct report *R, const char *path)
 {
 	static const char *bars[] = { " ", "\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588" };
@@ -253,7 +292,7 @@ static void terminal(const struct report *R, const char *path)
 		for (size_t k = 0; k < R->nf; k++) {
 			if (R->f[k].rule != i)
 				continue;
-			int col = (int)((R->f[k].t_us - R->t0) * (COLS - 1) / span);
+			int col = (int)((R->f[k].t_us - R->t0) * COLS / (span + 1));
 			if (++hist[col] > max)
 				max = hist[col];
 		}
@@ -374,6 +413,9 @@ int sf_cmd_report(int argc, char **argv)
 		sf_cli_error("report: %s has no sockfault JSON events (was it written with --json?)", log);
 		return SF_EXIT_BAD;
 	}
+	if (R.bad_lines > 5)
+		sf_cli_error("report: %ld lines in all were not sockfault JSON events and were skipped", R.bad_lines);
+	order_rules(&R);
 	terminal(&R, log);
 	const char *outs[2] = { svg_out, html_out };
 	for (int k = 0; k < 2; k++) {

@@ -165,14 +165,26 @@ static int need_arg(int i, int argc, char **argv)
 	return 1;
 }
 
+static int run(int argc, char **argv, const char **files, char **textp);
+
 int sf_cmd_run(int argc, char **argv)
 {
-	const char **files = calloc((size_t)argc, sizeof *files);
-	size_t nfiles = 0, text_len = 1;
+	const char *files[argc > 0 ? argc : 1];
 	char *text = calloc(1, 1);
-	int i = 1;
-	if (!files || !text)
+	if (!text)
 		return SF_EXIT_USAGE;
+	int status = run(argc, argv, files, &text);
+	free(text);
+	return status;
+}
+
+/* Everything run does, with the inline rules in *textp (freed by the caller
+ * whichever way this returns). */
+static int run(int argc, char **argv, const char **files, char **textp)
+{
+	size_t nfiles = 0, text_len = 1;
+	char *text = *textp;
+	int i = 1;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0) {
@@ -196,7 +208,7 @@ int sf_cmd_run(int argc, char **argv)
 			char *t = realloc(text, text_len);
 			if (!t)
 				return SF_EXIT_USAGE;
-			text = t;
+			text = *textp = t;
 			if (*text)
 				strcat(text, "\n");
 			strcat(text, rule);
@@ -211,7 +223,16 @@ int sf_cmd_run(int argc, char **argv)
 		} else if (strcmp(a, "--log") == 0) {
 			if (!need_arg(i, argc, argv))
 				return SF_EXIT_USAGE;
-			setenv("SOCKFAULT_LOG", argv[++i], 1);
+			const char *dest = argv[++i];
+			/* A file is named from here: CMD may change directory. */
+			char abs[PATH_MAX];
+			if (strcmp(dest, "stderr") != 0 && strcmp(dest, "off") != 0 && dest[0] != '/' &&
+			    getcwd(abs, sizeof abs) && strlen(abs) + strlen(dest) + 2 <= sizeof abs) {
+				strcat(abs, "/");
+				strcat(abs, dest);
+				dest = abs;
+			}
+			setenv("SOCKFAULT_LOG", dest, 1);
 		} else if (strcmp(a, "--json") == 0) {
 			setenv("SOCKFAULT_LOG_FORMAT", "json", 1);
 		} else if (strcmp(a, "--trace") == 0) {
@@ -277,6 +298,7 @@ int sf_cmd_run(int argc, char **argv)
 			const char *p = realpath(files[k], abs) ? abs : files[k];
 			if (strchr(p, ':')) {
 				sf_cli_error("run: %s: a rules file path may not contain ':'", p);
+				free(joined);
 				return SF_EXIT_USAGE;
 			}
 			len += (size_t)snprintf(joined + len, cap - len, "%s%s", k ? ":" : "", p);
@@ -286,8 +308,6 @@ int sf_cmd_run(int argc, char **argv)
 	}
 	if (*text)
 		setenv("SOCKFAULT_RULES_TEXT", text, 1);
-	free(text);
-	free(files);
 
 	char lib[PATH_MAX];
 	if (!sf_find_library(lib, sizeof lib)) {

@@ -56,6 +56,7 @@ int sf_rulefile_load(const char *path, struct sf_ruleset *rs, struct sf_diags *d
 
 int sf_ruletext_load(const char *text, struct sf_ruleset *rs, struct sf_diags *diags)
 {
-	struct sf_parse_opts o = { "SOCKFAULT_RULES_TEXT", 1, "text" };
+	/* Messages name the rules the way the user gave them: "-e RULE". */
+	struct sf_parse_opts o = { "-e", 1, "text" };
 	return (int)sf_parse(text, strlen(text), &o, rs, diags);
 }

@@ -58,7 +58,7 @@ struct sf_active *sf_active_build(struct sf_ruleset *rs, const char *exe)
 			a->track_ops |= SF_OPS_TX;
 		if (r->has & SF_HAS_NUM(SF_NUM_RECEIVED))
 			a->track_ops |= SF_OPS_RX;
-		if (r->has & SF_HAS_NUM(SF_NUM_IDLE))
+		if ((r->has & SF_HAS_NUM(SF_NUM_IDLE)) || sf_rule_kills(r))
 			a->track_ops |= SF_OPS_IO;
 		for (int k = 0; k < SF_NUM__COUNT; k++)
 			if (r->has & SF_HAS_NUM(k))

@@ -43,6 +43,24 @@ void sf_hot_everything(void);
 struct sf_active *sf_active_build(struct sf_ruleset *rs, const char *exe);
 void sf_active_free(struct sf_active *a);
 
+/* The rule can end a connection: reset, eof, hangup, blackhole, timeout, or
+ * a sticky error. */
+static inline int sf_rule_kills(const struct sf_rule *r)
+{
+	switch (r->action) {
+	case SF_ACT_RESET:
+	case SF_ACT_EOF:
+	case SF_ACT_HANGUP:
+	case SF_ACT_BLACKHOLE:
+	case SF_ACT_TIMEOUT:
+		return 1;
+	case SF_ACT_ERROR:
+		return r->sticky;
+	default:
+		return 0;
+	}
+}
+
 /* Make `a` the rules in force and recompute the fast-path mask. */
 void sf_active_install(struct sf_active *a);
 

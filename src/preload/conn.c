@@ -9,13 +9,28 @@
 #include "clock.h"
 #include "dead.h"
 #include "log.h"
+#include "decide.h"
+#include "peers.h"
 #include "reclaim.h"
 #include "refuse.h"
+#include "timer.h"
+#include "usermem.h"
 #include "slow.h"
+
+/* A new socket numbered 2 means stderr was closed, even if by a close the
+ * library did not see (fclose): the log must not go into the socket. */
+static void new_descriptor(int fd)
+{
+	if (fd == 2)
+		sf_log_fd_lost(2);
+}
 
 static void track_new(int fd, int domain, int type)
 {
+	new_descriptor(fd);
 	struct sf_sock *s = sf_sock_new(domain, type);
+	if (s)
+		sf_sock_identify(s, fd);
 	sf_sock_install(fd, s ? (uintptr_t)s : SF_FD_NOTSOCK);
 	if (s)
 		sf_sock_replan(s);
@@ -84,8 +99,10 @@ int sf_slow_socketpair(int domain, int type, int protocol, int sv[2])
 		/* Both ends are unnamed: an address that is only its family. */
 		struct sockaddr unnamed = { .sa_family = (sa_family_t)domain };
 		for (int i = 0; i < 2; i++) {
+			new_descriptor(sv[i]);
 			struct sf_sock *s = sf_sock_new(domain, type);
 			if (s) {
+				sf_sock_identify(s, sv[i]);
 				sf_sock_set_peer(s, &unnamed, sizeof unnamed.sa_family);
 				sf_sock_set_local(s, &unnamed, sizeof unnamed.sa_family);
 				sf_sock_connected(s, 0, SF_STATE_CONNECTED);
@@ -131,13 +148,32 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		int r = sf_real_connect(fd, addr, len);
 		return (int)sf_done(r, errno);
 	}
-	struct sf_call c = { .op = SF_OP_connect, .fd = fd, .s = s, .addr = addr, .addrlen = len };
+	/* The address, copied before the rules read it (usermem.h); one the
+	 * kernel will refuse goes to it untouched. */
+	struct sockaddr_storage own;
+	if (!addr || len < (socklen_t)sizeof(sa_family_t) || len > (socklen_t)sizeof own ||
+	    !sf_user_copy(&own, addr, len)) {
+		errno = e0;
+		int r = sf_real_connect(fd, addr, len);
+		return (int)sf_done(r, errno);
+	}
+	struct sf_call c = { .op = SF_OP_connect, .fd = fd, .s = s, .addr = (struct sockaddr *)&own, .addrlen = len };
 	long ret;
 	int err;
-	if (sf_dead_answer(&c, 0, &ret, &err)) {
+	int dead = SF_LOAD(&s->dead) != 0;
+	if (dead && sf_dead_answer(&c, 0, &ret, &err))
 		return finish(&c, ret, err);
-	}
-	sf_decide(&c);
+	/* Each attempt is a connection to that peer: p= decides by which one
+	 * (a refused attempt and its retry on a new socket are two). */
+	struct sf_sockaddr target;
+	char pathbuf[112];
+	sf_sockaddr_view(c.addr, len, &target, pathbuf, sizeof pathbuf);
+	uint64_t target_hash = sf_peer_hash(&target);
+	if (!(s->flags & SF_SOCK_HAS_PEER) || s->peer_hash != target_hash || !s->conn_ordinal)
+		s->conn_ordinal = sf_peer_next_ordinal(target_hash);
+	/* A dead connection is past the rules. */
+	if (!dead)
+		sf_decide(&c);
 	if (c.v.decided && (c.v.action == SF_ACT_BLACKHOLE || c.v.action == SF_ACT_TIMEOUT)) {
 		/* Silence from now on; the real connect then never completes. */
 		if (sf_dead_begin(&c, 0, &ret, &err)) {
@@ -154,13 +190,13 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		r = -1;
 		err = fixed;
 	}
-	if (addr && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC && r == 0) {
+	if (own.ss_family == AF_UNSPEC && r == 0) {
 		/* A datagram socket dissolving its association. */
 		s->flags &= (uint8_t)~SF_SOCK_HAS_PEER;
 		SF_STORE(&s->state, SF_STATE_UNCONNECTED);
 		sf_sock_replan(s);
 	} else if (r == 0 || err == EINPROGRESS) {
-		sf_sock_set_peer(s, addr, len);
+		sf_sock_set_peer(s, c.addr, len);
 		sf_sock_connected(s, SF_SIDE_CLIENT, r == 0 ? SF_STATE_CONNECTED : SF_STATE_CONNECTING);
 		if (!(s->flags & SF_SOCK_HAS_LOCAL) || s->local.port == 0)
 			note_local(s, fd);
@@ -208,7 +244,7 @@ static int slow_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *
 		int r = do_accept(op, fd, addr, len, flags);
 		return (int)sf_done(r, errno);
 	}
-	if (!sf_sock_current(ls, sf_gen))
+	if (!sf_sock_current(ls, SF_LOAD(&sf_gen)))
 		sf_sock_replan(ls);
 	struct sf_call c = { .op = op, .fd = fd, .s = ls };
 	/* Rules that name the peer are decided once accept has returned: the
@@ -221,21 +257,23 @@ static int slow_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *
 		if (c.v.decided)
 			return (int)sf_fail(&c, sf_verdict_errno(&c));
 	}
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
+	/* The program's own buffers go to the kernel, which checks them; the
+	 * library learns the peer with a getpeername of its own. */
 	errno = e0;
-	int nfd = do_accept(op, fd, (struct sockaddr *)&ss, &sl, flags);
+	int nfd = do_accept(op, fd, addr, len, flags);
 	int err = errno;
 	if (nfd < 0) {
 		sf_trace(&c, nfd, err);
 		return (int)sf_done(-1, err);
 	}
-	if (addr && len) {
-		memcpy(addr, &ss, *len < sl ? *len : sl);
-		*len = sl;
-	}
+	new_descriptor(nfd);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (sf_real_getpeername(nfd, (struct sockaddr *)&ss, &sl) < 0)
+		sl = 0;
 	struct sf_sock *ns = sf_sock_new(ls->family, (ls->flags & SF_SOCK_STREAM) ? SOCK_STREAM : SOCK_DGRAM);
 	if (ns) {
+		sf_sock_identify(ns, nfd);
 		sf_sock_set_peer(ns, (struct sockaddr *)&ss, sl);
 		note_local(ns, nfd);
 		sf_sock_connected(ns, SF_SIDE_SERVER, SF_STATE_CONNECTED);
@@ -276,7 +314,14 @@ int sf_slow_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!sf_enter())
 		return sf_real_bind(fd, addr, len);
 	int e0 = errno;
-	struct sf_call c = { .op = SF_OP_bind, .fd = fd, .addr = addr, .addrlen = len };
+	struct sockaddr_storage own;
+	if (!addr || len < (socklen_t)sizeof(sa_family_t) || len > (socklen_t)sizeof own ||
+	    !sf_user_copy(&own, addr, len)) {
+		errno = e0;
+		int r = sf_real_bind(fd, addr, len);
+		return (int)sf_done(r, errno);
+	}
+	struct sf_call c = { .op = SF_OP_bind, .fd = fd, .addr = (struct sockaddr *)&own, .addrlen = len };
 	if (begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	errno = e0;
@@ -351,13 +396,17 @@ int sf_slow_close(int fd)
 	/* Forget first: a descriptor number reused by another thread right
 	 * after the real close must not inherit this record. The trace line
 	 * still needs it, so it is held until then. */
-	if (s)
+	if (s) {
 		sf_sock_ref(s);
+		sf_timer_closing(s, 1);
+	}
 	if (v && own)
 		sf_sock_install(fd, 0);
 	errno = e0;
 	int r = sf_real_close(fd);
 	int err = errno;
+	if (s)
+		sf_timer_closing(s, 0);
 	if (s) {
 		sf_trace(&c, r, err);
 		sf_sock_unref(s);
@@ -371,6 +420,8 @@ static int after_dup(struct sf_call *c, int nfd, int err)
 	if (nfd >= 0 && sf_table_is_ours()) {
 		uintptr_t v = sf_fd_get(c->fd);
 		sf_sock_install(nfd, v);
+		/* A copy of anything on 2 is the program's stderr again. */
+		sf_log_stderr_back(nfd);
 	}
 	return finish(c, nfd, err);
 }
@@ -395,7 +446,9 @@ static int slow_dup23(enum sf_op op, int fd, int fd2, int flags)
 	if (fd != fd2 && begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	if (fd != fd2 && sf_table_is_ours()) {
-		sf_log_fd_lost(fd2);
+		/* dup2 onto 2 makes the program's new stderr, not a closed one. */
+		if (fd2 != 2)
+			sf_log_fd_lost(fd2);
 		sf_refuse_fd_lost(fd2);
 	}
 	errno = e0;
@@ -443,6 +496,9 @@ int sf_slow_fcntl_dup(int fd, int cmd, int arg)
 
 void sf_forget_range(unsigned lo, unsigned hi)
 {
+	/* The library's own descriptors are not in the table. */
+	sf_log_fd_range_lost(lo, hi);
+	sf_refuse_fd_range_lost(lo, hi);
 	unsigned high = SF_LOAD(&sf_fd_high);
 	if (hi >= high)
 		hi = high ? high - 1 : 0;

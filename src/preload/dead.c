@@ -92,11 +92,11 @@ static uint64_t sockopt_timeout_ns(int fd, int which)
 	return (uint64_t)tv.tv_sec * 1000000000ull + (uint64_t)tv.tv_usec * 1000ull;
 }
 
-/* A unix stream socket has no filter hook on its receive path: silence is
- * kept by hand. Incoming data is discarded; a blocking receive waits for
+/* A unix stream socket has no filter hook on its receive path, and a TCP
+ * socket may already hold its peer's FIN: silence is kept by hand. Incoming data is discarded; a blocking receive waits for
  * SO_RCVTIMEO (EAGAIN), the timeout's deadline (ETIMEDOUT), a signal
  * (EINTR), or for ever. */
-static long hold_unix_rx(struct sf_call *c, int flags, int *err)
+static long hold_rx(struct sf_call *c, int flags, int *err)
 {
 	int nonblock = (flags & MSG_DONTWAIT) || sf_fd_nonblocking(c->fd);
 	uint64_t rcvtimeo = sockopt_timeout_ns(c->fd, SO_RCVTIMEO);
@@ -178,6 +178,12 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 		if (s->proto != SF_PROTO_UNIX) {
 			attach_drop_filter(c->fd);
 			drain(c->fd);
+			/* A FIN that arrived before the silence cannot be taken back
+			 * from the kernel (it keeps the socket readable): receives
+			 * are then kept silent by the library. */
+			char probe;
+			if (sf_real_recvfrom(c->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT, NULL, NULL) == 0)
+				__atomic_fetch_or(&s->flags, SF_SOCK_FIN_HIDDEN, __ATOMIC_RELAXED);
 		}
 		die(s, timeout ? SF_DEAD_TIMEOUT : SF_DEAD_BLACKHOLE, timeout ? ETIMEDOUT : 0);
 		if (timeout) {
@@ -232,13 +238,20 @@ int sf_dead_answer(struct sf_call *c, int flags, long *ret, int *err)
 			*err = EISCONN;
 			return 1;
 		}
+		if (d == SF_DEAD_RESET && c->op == SF_OP_getpeername) {
+			/* The kernel agrees for TCP; a unix socket after shutdown
+			 * would still name its peer. */
+			*ret = -1;
+			*err = ENOTCONN;
+			return 1;
+		}
 		return 0; /* sends: the kernel gives EPIPE (and SIGPIPE) itself */
 	case SF_DEAD_BLACKHOLE:
 	case SF_DEAD_TIMEOUT:
 		if (tx && SF_LOAD(&s->state) != SF_STATE_CONNECTING)
 			return SF_DEAD_PRETEND_SENT; /* sent into the void */
-		if (rx && s->proto == SF_PROTO_UNIX) {
-			*ret = hold_unix_rx(c, flags, err);
+		if (rx && (s->proto == SF_PROTO_UNIX || (SF_LOAD(&s->flags) & SF_SOCK_FIN_HIDDEN))) {
+			*ret = hold_rx(c, flags, err);
 			return 1;
 		}
 		if (connect && s->proto == SF_PROTO_UNIX) {
@@ -279,13 +292,27 @@ int sf_dead_answer(struct sf_call *c, int flags, long *ret, int *err)
 	return 0;
 }
 
+/* What a call blocked in the kernel gets when the connection is aborted
+ * under it: the kernel's own words for it vary (EPIPE on recent kernels). */
+static int aborted(long ret, int err, enum sf_op op)
+{
+	return (ret < 0 && (err == ECONNRESET || err == EPIPE || err == ENOTCONN)) || (is_rx(op) && ret == 0);
+}
+
 int sf_dead_fixup(struct sf_sock *s, enum sf_op op, long ret, int err)
 {
 	enum sf_dead d = (enum sf_dead)SF_LOAD(&s->dead);
+	int data = is_tx(op) || is_rx(op) || op == SF_OP_connect;
 	int failed = ret < 0 || (is_rx(op) && ret == 0);
-	if (d == SF_DEAD_TIMEDOUT && failed && (is_tx(op) || is_rx(op) || op == SF_OP_connect))
+	if (d == SF_DEAD_TIMEOUT && data && aborted(ret, err, op)) {
+		/* The deadline came, from this process's timer or from another
+		 * process's (a forked child shares the socket): it timed out. */
+		die(s, SF_DEAD_TIMEDOUT, ETIMEDOUT);
 		return ETIMEDOUT;
-	if (d == SF_DEAD_RESET && ret < 0 && is_rx(op) && (err == ENOTCONN || err == ECONNRESET))
+	}
+	if (d == SF_DEAD_TIMEDOUT && failed && data)
+		return ETIMEDOUT;
+	if (d == SF_DEAD_RESET && ret < 0 && is_rx(op) && (err == ENOTCONN || err == ECONNRESET || err == EPIPE))
 		return ECONNRESET;
 	return err;
 }

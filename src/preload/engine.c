@@ -10,10 +10,14 @@
 #include "log.h"
 #include "names.h"
 #include "reclaim.h"
+#include "usermem.h"
 #include "replay.h"
 #include "settings.h"
 
+#define SF_OPS_FILE (SF_OPBIT(SF_OP_read) | SF_OPBIT(SF_OP_write) | SF_OPBIT(SF_OP_readv) | SF_OPBIT(SF_OP_writev))
+
 struct eval {
+	int stale;                      /* the socket's record turned out stale: nothing fires */
 	struct sf_call *c;
 	struct sf_active *a;
 	struct sf_subject subj;
@@ -215,6 +219,14 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint6
 	}
 	if (!due)
 		return 0;
+	/* read, write, readv and writev also work on pipes and files: before
+	 * a fault, make sure the descriptor is still this socket (a socket
+	 * closed inside libc, by fclose, leaves its record behind). */
+	if (ev->c->s && (SF_OPBIT(ev->c->op) & SF_OPS_FILE) && !sf_sock_still(ev->c->s, ev->c->fd)) {
+		sf_sock_install(ev->c->fd, sf_sock_learn(ev->c->fd));
+		ev->stale = 1;
+		return 1;
+	}
 	if (!take_limit(per_process ? &st->proc_fired : &e->fired, r->limit))
 		return 0;
 	SF_ADD(&st->fired, 1);
@@ -370,6 +382,7 @@ void sf_decide(struct sf_call *c)
 	const char *hosts[SF_NAMES_PER_ADDR + 1];
 	char pathbuf[112];
 	ev.c = c;
+	ev.stale = 0;
 	ev.a = a;
 	ev.have_subject = 0;
 	ev.have_addrs = 0;
@@ -397,6 +410,12 @@ void sf_decide(struct sf_call *c)
 			if (consider(&ev, a->nosock[k], NULL, 0))
 				break;
 	}
+	if (ev.stale) {
+		/* Not this socket any more: the call goes through untouched. */
+		c->v.decided = 0;
+		c->short_len = c->throttle = c->corrupt_bits = 0;
+		ev.delay_ns = 0;
+	}
 	sf_read_end();
 	if (ev.delay_ns)
 		sf_sleep_ns(ev.delay_ns);
@@ -410,6 +429,13 @@ int sf_no_rule_for(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest
 	int none = 0;
 	const unsigned char *key;
 	uint8_t klen;
+	/* The program's destination, copied before it is read (usermem.h). */
+	struct sockaddr_storage copy;
+	if (dest) {
+		if (destlen < (socklen_t)sizeof(sa_family_t) || destlen > 28 || !sf_user_copy(&copy, dest, destlen))
+			return 0;
+		dest = (const struct sockaddr *)&copy;
+	}
 	if (!dest_key(s, dest, destlen, &key, &klen))
 		return 0;
 	sf_read_begin();

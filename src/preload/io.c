@@ -12,6 +12,7 @@
 #include "log.h"
 #include "shape.h"
 #include "slow.h"
+#include "usermem.h"
 
 #ifndef IOV_MAX
 #define IOV_MAX 1024
@@ -38,6 +39,14 @@ struct sf_io {
 	unsigned vlen;
 	SF_MMSG_TIMEOUT_T timeout;
 	size_t moved;               /* bytes the real call moved */
+	/* The library's own copies of what it reads of the program's memory
+	 * (usermem.h): the header of a msghdr call, the destination, and the
+	 * iovec array when the call is shaped. */
+	struct msghdr mcopy;
+	struct sockaddr_storage dest;
+	struct iovec *iov_copy;
+	size_t iov_copy_size;
+	size_t total;               /* bytes the program asked to move */
 };
 
 static size_t iov_total(const struct iovec *iov, int n)
@@ -46,6 +55,29 @@ static size_t iov_total(const struct iovec *iov, int n)
 	for (int i = 0; i < n; i++)
 		t += iov[i].iov_len;
 	return t;
+}
+
+/* Before shaping a call, the iovec array is copied (the program's may not
+ * be readable: then the kernel will say so, and the call is not shaped).
+ * Returns 0 if it cannot be read. */
+static int own_iov(struct sf_io *io)
+{
+	if (io->iov == &io->one || io->iov_copy)
+		return 1;
+	if (io->iovcnt < 0 || io->iovcnt > IOV_MAX)
+		return 0;
+	size_t size = (size_t)(io->iovcnt ? io->iovcnt : 1) * sizeof(struct iovec);
+	struct iovec *copy = sf_alloc(size);
+	if (!copy || !sf_user_copy(copy, io->iov, (size_t)io->iovcnt * sizeof(struct iovec))) {
+		if (copy)
+			sf_free(copy, size);
+		return 0;
+	}
+	io->iov_copy = copy;
+	io->iov_copy_size = size;
+	io->iov = copy;
+	io->total = iov_total(copy, io->iovcnt);
+	return 1;
 }
 
 /* Runs of the real calls on (iov, iovcnt). Single-buffer calls are given one iovec. */
@@ -71,9 +103,13 @@ static ssize_t run_writev(struct sf_io *io, const struct iovec *v, int n)
 {
 	return moved(io, sf_real_writev(io->c.fd, v, n));
 }
+/* The msghdr calls give the kernel the program's own header unless the
+ * iovec was cut; then a copy with the cut iovec. */
 static ssize_t run_sendmsg(struct sf_io *io, const struct iovec *v, int n)
 {
-	struct msghdr m = *io->msg;
+	if (v == io->iov && !io->iov_copy)
+		return moved(io, sf_real_sendmsg(io->c.fd, io->msg, io->flags));
+	struct msghdr m = io->mcopy;
 	m.msg_iov = (struct iovec *)v;
 	m.msg_iovlen = (size_t)n;
 	return moved(io, sf_real_sendmsg(io->c.fd, &m, io->flags));
@@ -96,14 +132,18 @@ static ssize_t run_readv(struct sf_io *io, const struct iovec *v, int n)
 }
 static ssize_t run_recvmsg(struct sf_io *io, const struct iovec *v, int n)
 {
-	struct msghdr m = *io->rmsg;
+	if (v == io->iov && !io->iov_copy)
+		return moved(io, sf_real_recvmsg(io->c.fd, io->rmsg, io->flags));
+	struct msghdr m = io->mcopy;
 	m.msg_iov = (struct iovec *)v;
 	m.msg_iovlen = (size_t)n;
 	ssize_t r = sf_real_recvmsg(io->c.fd, &m, io->flags);
 	/* Give back what the kernel filled in, keeping the program's iovec. */
-	io->rmsg->msg_namelen = m.msg_namelen;
-	io->rmsg->msg_controllen = m.msg_controllen;
-	io->rmsg->msg_flags = m.msg_flags;
+	if (r >= 0) {
+		io->rmsg->msg_namelen = m.msg_namelen;
+		io->rmsg->msg_controllen = m.msg_controllen;
+		io->rmsg->msg_flags = m.msg_flags;
+	}
 	return moved(io, r);
 }
 
@@ -120,9 +160,9 @@ static ssize_t mmsg_done(struct sf_io *io, ssize_t r)
 #ifdef HAVE_SENDMMSG
 static ssize_t run_sendmmsg(struct sf_io *io, const struct iovec *v, int n)
 {
-	if (v == io->iov)
+	if (v == io->iov && !io->iov_copy)
 		return mmsg_done(io, sf_real_sendmmsg(io->c.fd, io->vec, io->vlen, (SF_MMSG_FLAGS_T)io->flags));
-	struct mmsghdr first = io->vec[0];
+	struct mmsghdr first = { io->mcopy, 0 };
 	first.msg_hdr.msg_iov = (struct iovec *)v;
 	first.msg_hdr.msg_iovlen = (size_t)n;
 	ssize_t r = sf_real_sendmmsg(io->c.fd, &first, 1, (SF_MMSG_FLAGS_T)io->flags);
@@ -135,10 +175,10 @@ static ssize_t run_sendmmsg(struct sf_io *io, const struct iovec *v, int n)
 #ifdef HAVE_RECVMMSG
 static ssize_t run_recvmmsg(struct sf_io *io, const struct iovec *v, int n)
 {
-	if (v == io->iov)
+	if (v == io->iov && !io->iov_copy)
 		return mmsg_done(io, sf_real_recvmmsg(io->c.fd, io->vec, io->vlen, (SF_MMSG_FLAGS_T)io->flags,
 		                                      io->timeout));
-	struct mmsghdr first = io->vec[0];
+	struct mmsghdr first = { io->mcopy, 0 };
 	first.msg_hdr.msg_iov = (struct iovec *)v;
 	first.msg_hdr.msg_iovlen = (size_t)n;
 	ssize_t r = sf_real_recvmmsg(io->c.fd, &first, 1, (SF_MMSG_FLAGS_T)io->flags, io->timeout);
@@ -156,11 +196,24 @@ static ssize_t run_recvmmsg(struct sf_io *io, const struct iovec *v, int n)
 static ssize_t pretend_sent(struct sf_io *io)
 {
 	if (io->vec) {
-		for (unsigned i = 0; i < io->vlen; i++)
-			io->vec[i].msg_len = (unsigned)iov_total(io->vec[i].msg_hdr.msg_iov, (int)io->vec[i].msg_hdr.msg_iovlen);
-		return (ssize_t)io->vlen;
+		/* Each message "went out" whole: its length is what the kernel
+		 * would have reported. A header that cannot be read ends it. */
+		unsigned i = 0;
+		for (; i < io->vlen; i++) {
+			struct mmsghdr m;
+			struct sf_io one = { .iovcnt = 0 };
+			if (!sf_user_copy(&m, &io->vec[i], sizeof m))
+				break;
+			one.iov = m.msg_hdr.msg_iov;
+			one.iovcnt = (int)m.msg_hdr.msg_iovlen;
+			if (!own_iov(&one))
+				break;
+			sf_free(one.iov_copy, one.iov_copy_size);
+			io->vec[i].msg_len = (unsigned)one.total;
+		}
+		return i ? (ssize_t)i : (errno = EFAULT, -1);
 	}
-	return (ssize_t)iov_total(io->iov, io->iovcnt);
+	return (ssize_t)io->total;
 }
 
 static void account(struct sf_io *io, ssize_t r)
@@ -175,7 +228,7 @@ static void account(struct sf_io *io, ssize_t r)
  * receive is corrupted where it landed. */
 static ssize_t run_window(struct sf_io *io, size_t off, size_t len)
 {
-	size_t total = iov_total(io->iov, io->iovcnt);
+	size_t total = io->total;
 	int corrupt = io->c.corrupt_bits != 0;
 	if (off == 0 && len >= total && !corrupt)
 		return io->run(io, io->iov, io->iovcnt);
@@ -211,7 +264,10 @@ static ssize_t run_window(struct sf_io *io, size_t off, size_t len)
 		size_t k = 0;
 		for (int i = 0; i < n && k < m; i++) {
 			size_t c = cut[i].iov_len < m - k ? cut[i].iov_len : m - k;
-			memcpy(copy + k, cut[i].iov_base, c);
+			if (!sf_user_copy(copy + k, cut[i].iov_base, c)) {
+				sf_free(copy, m ? m : 1);
+				return io->run(io, cut, n); /* the kernel will say what is wrong */
+			}
 			k += c;
 		}
 		struct iovec one = { copy, m };
@@ -230,7 +286,7 @@ static ssize_t run_window(struct sf_io *io, size_t off, size_t len)
 static ssize_t perform(struct sf_io *io)
 {
 	struct sf_sock *s = io->c.s;
-	size_t total = iov_total(io->iov, io->iovcnt);
+	size_t total = io->total;
 	size_t limit = io->c.short_len && io->c.short_len < total ? io->c.short_len : total;
 	uint64_t rate = io->c.throttle;
 	if (!rate)
@@ -291,17 +347,32 @@ static ssize_t io_slow(struct sf_io *io)
 		return sf_done_at(errp, r, *errp);
 	}
 	io->c.s = s;
-	if (io->to) {
-		io->c.addr = io->to;
-		io->c.addrlen = io->tolen;
-	} else if (io->msg && io->msg->msg_name) {
-		io->c.addr = io->msg->msg_name;
-		io->c.addrlen = io->msg->msg_namelen;
+	/* The destination, copied: the rules read it, the kernel has not yet
+	 * said whether it can be read at all. One that cannot goes to the
+	 * kernel untouched by any rule. */
+	const struct sockaddr *to = io->to;
+	socklen_t tolen = io->tolen;
+	if (!to && io->msg) {
+		to = io->mcopy.msg_name;
+		tolen = io->mcopy.msg_namelen;
+	}
+	if (to) {
+		if (tolen < (socklen_t)sizeof(sa_family_t) || tolen > (socklen_t)sizeof io->dest ||
+		    !sf_user_copy(&io->dest, to, tolen)) {
+			*errp = e0;
+			ssize_t r = io->run(io, io->iov, io->iovcnt);
+			return sf_done_at(errp, r, *errp);
+		}
+		io->c.addr = (const struct sockaddr *)&io->dest;
+		io->c.addrlen = tolen;
 	}
 	long ret;
 	int err;
-	int answered = SF_LOAD(&s->dead) ? sf_dead_answer(&io->c, io->flags, &ret, &err) : 0;
-	if (!answered) {
+	int dead = SF_LOAD(&s->dead) != 0;
+	int answered = dead ? sf_dead_answer(&io->c, io->flags, &ret, &err) : 0;
+	/* A dead connection is past the rules: what it does not answer itself,
+	 * the kernel answers, and no rule fires on it again. */
+	if (!answered && !dead) {
 		sf_decide(&io->c);
 		const struct sf_verdict *v = &io->c.v;
 		if (v->decided && connection_dies(v, s)) {
@@ -315,8 +386,8 @@ static ssize_t io_slow(struct sf_io *io)
 		}
 	}
 	if (answered == SF_DEAD_PRETEND_SENT) {
-		ret = pretend_sent(io);
-		err = e0;
+		ret = io->vec || own_iov(io) ? pretend_sent(io) : (errno = EFAULT, -1);
+		err = ret < 0 ? errno : e0;
 		answered = 1;
 	}
 	if (answered) {
@@ -333,7 +404,7 @@ static ssize_t io_slow(struct sf_io *io)
 			*errp = e0;
 			r = io->run(io, io->iov, io->iovcnt);
 		}
-	} else if (io->c.short_len || io->c.throttle || io->c.corrupt_bits) {
+	} else if ((io->c.short_len || io->c.throttle || io->c.corrupt_bits) && own_iov(io)) {
 		r = perform(io);
 	} else {
 		r = io->run(io, io->iov, io->iovcnt);
@@ -350,6 +421,8 @@ static ssize_t io_slow(struct sf_io *io)
 	}
 	account(io, r);
 	sf_trace(&io->c, r, err);
+	if (io->iov_copy)
+		sf_free(io->iov_copy, io->iov_copy_size);
 	return sf_done_at(errp, r, err);
 }
 
@@ -363,6 +436,10 @@ static ssize_t io_slow(struct sf_io *io)
 	io.c.addr = NULL;                                                                   \
 	io.c.addrlen = 0;                                                                   \
 	io.c.proto = 0;                                                                     \
+	io.c.v.decided = 0;                                                                 \
+	io.c.short_len = 0;                                                                 \
+	io.c.throttle = 0;                                                                  \
+	io.c.corrupt_bits = 0;                                                              \
 	io.tx = is_tx;                                                                      \
 	io.run = runner;                                                                    \
 	io.flags = 0;                                                                       \
@@ -375,12 +452,15 @@ static ssize_t io_slow(struct sf_io *io)
 	io.vec = NULL;                                                                      \
 	io.vlen = 0;                                                                        \
 	io.timeout = NULL;                                                                  \
-	io.moved = 0
+	io.moved = 0;                                                                       \
+	io.iov_copy = NULL;                                                                 \
+	io.total = 0
 #define IO_ONE(buffer, length)                                                              \
 	io.one.iov_base = (void *)(buffer);                                                 \
 	io.one.iov_len = (length);                                                          \
 	io.iov = &io.one;                                                                   \
-	io.iovcnt = 1
+	io.iovcnt = 1;                                                                      \
+	io.total = (length)
 
 ssize_t sf_slow_send(int fd, const void *buf, size_t len, int flags)
 {
@@ -405,8 +485,10 @@ ssize_t sf_slow_sendmsg(int fd, const struct msghdr *msg, int flags)
 	if (!msg)
 		return sf_real_sendmsg(fd, msg, flags);
 	IO_BEGIN(sendmsg, 1, run_sendmsg);
-	io.iov = msg->msg_iov;
-	io.iovcnt = (int)msg->msg_iovlen;
+	if (!sf_user_copy(&io.mcopy, msg, sizeof io.mcopy))
+		return sf_real_sendmsg(fd, msg, flags);
+	io.iov = io.mcopy.msg_iov;
+	io.iovcnt = (int)io.mcopy.msg_iovlen;
 	io.msg = msg;
 	io.flags = flags;
 	return io_slow(&io);
@@ -450,8 +532,10 @@ ssize_t sf_slow_recvmsg(int fd, struct msghdr *msg, int flags)
 	if (!msg)
 		return sf_real_recvmsg(fd, msg, flags);
 	IO_BEGIN(recvmsg, 0, run_recvmsg);
-	io.iov = msg->msg_iov;
-	io.iovcnt = (int)msg->msg_iovlen;
+	if (!sf_user_copy(&io.mcopy, msg, sizeof io.mcopy))
+		return sf_real_recvmsg(fd, msg, flags);
+	io.iov = io.mcopy.msg_iov;
+	io.iovcnt = (int)io.mcopy.msg_iovlen;
 	io.rmsg = msg;
 	io.flags = flags;
 	return io_slow(&io);
@@ -478,10 +562,12 @@ int sf_slow_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, SF_MMSG_FLA
 	if (!vec || !vlen)
 		return sf_real_sendmmsg(fd, vec, vlen, flags);
 	IO_BEGIN(sendmmsg, 1, run_sendmmsg);
+	if (!sf_user_copy(&io.mcopy, &vec[0].msg_hdr, sizeof io.mcopy))
+		return sf_real_sendmmsg(fd, vec, vlen, flags);
 	io.vec = vec;
 	io.vlen = vlen;
-	io.iov = vec[0].msg_hdr.msg_iov;
-	io.iovcnt = (int)vec[0].msg_hdr.msg_iovlen;
+	io.iov = io.mcopy.msg_iov;
+	io.iovcnt = (int)io.mcopy.msg_iovlen;
 	io.msg = &vec[0].msg_hdr;
 	io.flags = (int)flags;
 	return (int)io_slow(&io);
@@ -494,10 +580,12 @@ int sf_slow_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, SF_MMSG_FLA
 	if (!vec || !vlen)
 		return sf_real_recvmmsg(fd, vec, vlen, flags, timeout);
 	IO_BEGIN(recvmmsg, 0, run_recvmmsg);
+	if (!sf_user_copy(&io.mcopy, &vec[0].msg_hdr, sizeof io.mcopy))
+		return sf_real_recvmmsg(fd, vec, vlen, flags, timeout);
 	io.vec = vec;
 	io.vlen = vlen;
-	io.iov = vec[0].msg_hdr.msg_iov;
-	io.iovcnt = (int)vec[0].msg_hdr.msg_iovlen;
+	io.iov = io.mcopy.msg_iov;
+	io.iovcnt = (int)io.mcopy.msg_iovlen;
 	io.flags = (int)flags;
 	io.timeout = timeout;
 	return (int)io_slow(&io);

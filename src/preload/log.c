@@ -20,6 +20,8 @@
 static int log_fd(void)
 {
 	int fd = SF_LOAD(&sf_config.log_fd);
+	if (fd == SF_LOG_STDERR_CLOSED)
+		return -1;
 	if (fd != -2 || !sf_config.log_path)
 		return fd;
 	fd = (int)syscall(SYS_openat, AT_FDCWD, sf_config.log_path,
@@ -29,7 +31,14 @@ static int log_fd(void)
 		syscall(SYS_close, fd);
 		fd = high;
 	}
-	SF_STORE(&sf_config.log_fd, fd < 0 ? -1 : fd);
+	/* Two threads may open it at once: one descriptor is kept. */
+	int expected = -2;
+	if (!__atomic_compare_exchange_n(&sf_config.log_fd, &expected, fd < 0 ? -1 : fd, 0, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_ACQUIRE)) {
+		if (fd >= 0)
+			syscall(SYS_close, fd);
+		return expected;
+	}
 	return fd;
 }
 
@@ -75,15 +84,16 @@ static void begin(struct sf_buf *b, const char *event)
 		sf_buf_str(b, "{\"ts\":\"");
 		sf_buf_timestamp(b, ts.tv_sec, ts.tv_nsec / 1000);
 		sf_buf_str(b, "\",\"pid\":");
-		sf_buf_i64(b, sf_config.pid);
+		sf_buf_i64(b, syscall(SYS_getpid));
 		sf_buf_str(b, ",\"tid\":");
 		sf_buf_i64(b, syscall(SYS_gettid));
 		sf_buf_str(b, ",\"event\":\"");
 		sf_buf_str(b, event);
 		sf_buf_str(b, "\"");
 	} else {
+		/* The pid asked each time: a vfork child shares our memory. */
 		sf_buf_str(b, "sockfault[");
-		sf_buf_i64(b, sf_config.pid);
+		sf_buf_i64(b, syscall(SYS_getpid));
 		sf_buf_str(b, "]: ");
 	}
 }
@@ -144,7 +154,7 @@ void sf_log_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t del
 {
 	char buf[LINE_MAX_BYTES + 1], action[96], peer[160], local[160];
 	struct sf_buf b = { buf, LINE_MAX_BYTES, 0 };
-	if (r->quiet || sf_config.log_fd == -1)
+	if (r->quiet || SF_LOAD(&sf_config.log_fd) == -1)
 		return;
 	if (r->action == SF_ACT_DELAY) {
 		char d[32];
@@ -193,7 +203,7 @@ void sf_log_trace(const struct sf_call *c, long ret, int err)
 {
 	char buf[LINE_MAX_BYTES + 1], peer[160], local[160];
 	struct sf_buf b = { buf, LINE_MAX_BYTES, 0 };
-	if (sf_config.log_fd == -1)
+	if (SF_LOAD(&sf_config.log_fd) == -1)
 		return;
 	call_addrs(c, peer, sizeof peer, local, sizeof local);
 	begin(&b, "trace");
@@ -235,7 +245,7 @@ static void start_line(void)
 	struct sf_buf b = { buf, LINE_MAX_BYTES, 0 };
 	char seed[24];
 	struct sf_buf sb = { seed, sizeof seed, 0 };
-	if (sf_config.log_fd == -1)
+	if (SF_LOAD(&sf_config.log_fd) == -1)
 		return;
 	sf_buf_u64(&sb, sf_config.seed);
 	begin(&b, "start");
@@ -303,7 +313,7 @@ void sf_log_reload(unsigned nrules)
 {
 	char buf[LINE_MAX_BYTES + 1];
 	struct sf_buf b = { buf, LINE_MAX_BYTES, 0 };
-	if (sf_config.log_fd == -1)
+	if (SF_LOAD(&sf_config.log_fd) == -1)
 		return;
 	begin(&b, "reload");
 	if (sf_config.log_format == SF_LOG_JSON) {
@@ -331,6 +341,22 @@ void sf_log_message(const char *text)
 
 void sf_log_fd_lost(int fd)
 {
-	if (fd > 2 && SF_LOAD(&sf_config.log_fd) == fd)
+	int lf = SF_LOAD(&sf_config.log_fd);
+	if (lf == fd && fd > 2)
 		SF_STORE(&sf_config.log_fd, -2);
+	else if (lf == 2 && fd == 2)
+		SF_STORE(&sf_config.log_fd, SF_LOG_STDERR_CLOSED);
+}
+
+void sf_log_fd_range_lost(unsigned lo, unsigned hi)
+{
+	int lf = SF_LOAD(&sf_config.log_fd);
+	if (lf >= 0 && (unsigned)lf >= lo && (unsigned)lf <= hi)
+		sf_log_fd_lost(lf);
+}
+
+void sf_log_stderr_back(int fd)
+{
+	if (fd == 2 && SF_LOAD(&sf_config.log_fd) == SF_LOG_STDERR_CLOSED)
+		SF_STORE(&sf_config.log_fd, 2);
 }

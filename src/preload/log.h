@@ -25,7 +25,13 @@ void sf_log_reload(unsigned nrules);
  * and, when logging to a file, in the log too. */
 void sf_log_message(const char *text);
 
-/* The program closed or is about to reuse our log descriptor. */
+/* The program closed or is about to reuse our log descriptor (or, for a
+ * log on stderr, closed descriptor 2: whatever takes number 2 next is not
+ * stderr, unless the program puts it there with dup). */
+#define SF_LOG_STDERR_CLOSED (-3)
 void sf_log_fd_lost(int fd);
+void sf_log_fd_range_lost(unsigned lo, unsigned hi);
+/* The program made descriptor 2 a copy of something: its stderr again. */
+void sf_log_stderr_back(int fd);
 
 #endif

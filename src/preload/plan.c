@@ -46,10 +46,14 @@ static int action_fits(const struct sf_rule *r, const struct sf_sock *s)
 	}
 }
 
-/* The data calls whose bookkeeping a rule reads. */
+/* The data calls that must reach the library on a socket the rule applies
+ * to: those whose bookkeeping it reads, and, for a rule that can kill the
+ * connection, every data call (one under way in the kernel when it dies
+ * must be given the dead connection's answer, not the kernel's words for
+ * the abort). */
 static sf_opmask tracked_by(const struct sf_rule *r)
 {
-	sf_opmask m = 0;
+	sf_opmask m = sf_rule_kills(r) ? SF_OPS_IO : 0;
 	if (r->has & SF_HAS_NUM(SF_NUM_SENT))
 		m |= SF_OPS_TX;
 	if (r->has & SF_HAS_NUM(SF_NUM_RECEIVED))
@@ -148,7 +152,6 @@ void sf_sock_replan(struct sf_sock *s)
 	 * path on every call. */
 	if (sf_config.trace || SF_LOAD(&s->dead) || SF_LOAD(&s->pending_err))
 		quick = dest_only = 0;
-	SF_STORE(&s->dest_ops, dest_only);
 	if (plan) {
 		memset(plan->quick, 0xff, sizeof plan->quick);
 		for (uint32_t i = 0; i < plan->n && i < 0xff; i++)
@@ -156,12 +159,21 @@ void sf_sock_replan(struct sf_sock *s)
 				if ((quick & plan->e[i].ops) & SF_OPBIT(op))
 					plan->quick[op] = (uint8_t)i;
 	}
-	SF_STORE(&s->quick_ops, quick);
-	SF_STORE(&s->track_idle, idle);
 	/* A dead connection and a pending injected error answer every call. */
 	if (sf_config.trace || SF_LOAD(&s->dead) || SF_LOAD(&s->pending_err))
 		ops = SF_OPS_ALL;
-	SF_RELEASE(&s->plan, plan);
+	/* Two threads may replan one socket at once (after a reload, both see
+	 * it stale): one plan wins, the other was never seen by anyone and is
+	 * freed at once, and the old one is retired exactly once. */
+	if (!__atomic_compare_exchange_n(&s->plan, &old, plan, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		if (plan)
+			sf_free(plan, plan->size);
+		sf_read_end();
+		return;
+	}
+	SF_STORE(&s->dest_ops, dest_only);
+	SF_STORE(&s->quick_ops, quick);
+	SF_STORE(&s->track_idle, idle);
 	SF_STORE(&s->opmask, ops);
 	SF_RELEASE(&s->gen, a ? a->gen : 0);
 	if (old)

@@ -100,3 +100,12 @@ void sf_refuse_fd_lost(int fd)
 			__atomic_compare_exchange_n(&refuser[i], &expected, -1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 	}
 }
+
+void sf_refuse_fd_range_lost(unsigned lo, unsigned hi)
+{
+	for (int i = 0; i < 2; i++) {
+		int fd = SF_LOAD(&refuser[i]);
+		if (fd >= 0 && (unsigned)fd >= lo && (unsigned)fd <= hi)
+			sf_refuse_fd_lost(fd);
+	}
+}

@@ -10,7 +10,9 @@
  * refuse. Returns 1 when it is under way (the call returned EINPROGRESS). */
 int sf_refuse_connect(int fd, int family);
 
-/* The program closed fd: if it was one of ours, forget it. */
+/* The program closed fd (or every descriptor of a range): if it was one of
+ * ours, forget it. */
 void sf_refuse_fd_lost(int fd);
+void sf_refuse_fd_range_lost(unsigned lo, unsigned hi);
 
 #endif

@@ -73,7 +73,8 @@ static int choice(struct problems *p, const char *var, const char *const *words,
 	struct sf_suggest sg;
 	sf_suggest_init(&sg, v, strlen(v));
 	sf_suggest_list(&sg, words);
-	const char *best = sf_suggest_result(&sg);
+	/* "2" is not a typo of "0": numbers get the list, not a guess. */
+	const char *best = v[0] >= '0' && v[0] <= '9' ? NULL : sf_suggest_result(&sg);
 	char expected[128] = "";
 	for (int i = 0; words[i]; i++)
 		snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s", i ? ", " : "", words[i]);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "dead.h"
 #include "log.h"
 #include "settings.h"
 
@@ -77,7 +78,7 @@ int sf_quick_enter(uintptr_t v, enum sf_op op, const struct sockaddr *dest, sock
 	if (!sf_fd_is_sock(v) || sf_self.depth)
 		return 0;
 	int quick = (SF_LOAD(&s->quick_ops) & SF_OPBIT(op)) != 0;
-	int by_dest = (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) != 0;
+	int by_dest = (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) != 0 && dest != SF_DEST_UNKNOWN;
 	if (!quick && !by_dest)
 		return 0;
 	sf_self.depth++;
@@ -87,9 +88,20 @@ int sf_quick_enter(uintptr_t v, enum sf_op op, const struct sockaddr *dest, sock
 	return 0;
 }
 
-long sf_quick_leave(uintptr_t v, int tx, long r)
+long sf_quick_leave(uintptr_t v, int tx, long r, enum sf_op op)
 {
-	sf_account((struct sf_sock *)v, tx, r, r > 0 ? (size_t)r : 0);
+	struct sf_sock *s = (struct sf_sock *)v;
+	/* The connection may have died while the call was in the kernel
+	 * (another thread's reset, the timeout's deadline). */
+	if (SF_UNLIKELY(SF_LOAD(&s->dead)) && (r <= 0)) {
+		int err = r < 0 ? errno : 0;
+		int fixed = sf_dead_fixup(s, op, r, err);
+		if (fixed != err) {
+			r = -1;
+			errno = fixed;
+		}
+	}
+	sf_account(s, tx, r, r > 0 ? (size_t)r : 0);
 	sf_leave();
 	return r;
 }

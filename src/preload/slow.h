@@ -107,8 +107,9 @@ void sf_account(struct sf_sock *s, int tx, long r, size_t moved);
  * neither (0); sf_quick_leave accounts for the real call's result. Neither
  * touches errno. */
 #define SF_OPS_QUICK (SF_OPS_IO & ~(SF_OPBIT(SF_OP_sendmmsg) | SF_OPBIT(SF_OP_recvmmsg)))
+#define SF_DEST_UNKNOWN ((const struct sockaddr *)1)
 int sf_quick_enter(uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen);
-long sf_quick_leave(uintptr_t v, int tx, long r);
+long sf_quick_leave(uintptr_t v, int tx, long r, enum sf_op op);
 
 /* The fd's file status flags include O_NONBLOCK. */
 int sf_fd_nonblocking(int fd);

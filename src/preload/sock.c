@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -76,6 +77,19 @@ void sf_sock_unref(struct sf_sock *s)
 {
 	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		sock_free(s);
+}
+
+void sf_sock_identify(struct sf_sock *s, int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0)
+		s->ino = (uint32_t)st.st_ino;
+}
+
+int sf_sock_still(const struct sf_sock *s, int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && (uint32_t)st.st_ino == s->ino;
 }
 
 void sf_sock_install(int fd, uintptr_t v)
@@ -229,7 +243,9 @@ void sf_sockaddr_view(const struct sockaddr *a, socklen_t len, struct sf_sockadd
 void sf_sock_connected(struct sf_sock *s, uint8_t side, uint8_t state)
 {
 	s->side = side;
-	s->conn_ordinal = sf_peer_next_ordinal(s->peer_hash);
+	/* A connect took its ordinal when it was attempted. */
+	if (!s->conn_ordinal)
+		s->conn_ordinal = sf_peer_next_ordinal(s->peer_hash);
 	if (state == SF_STATE_CONNECTED && !s->t_connected)
 		s->t_connected = sf_now();
 	SF_STORE(&s->state, state);
@@ -296,6 +312,7 @@ uintptr_t sf_sock_learn(int fd)
 	if (!s)
 		return SF_FD_NOTSOCK;
 	s->flags |= SF_SOCK_LEARNED;
+	sf_sock_identify(s, fd);
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
 	if (sf_real_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &(socklen_t){ sizeof listening }) == 0 &&

@@ -68,6 +68,7 @@ enum {
 	SF_SOCK_SHUT_RD = 1 << 4,
 	SF_SOCK_SHUT_WR = 1 << 5,
 	SF_SOCK_ERR_TOLD = 1 << 6,    /* SO_ERROR has reported the dead connection's error */
+	SF_SOCK_FIN_HIDDEN = 1 << 7,  /* silenced while the peer's FIN was already queued */
 };
 
 struct sf_sock {
@@ -83,8 +84,11 @@ struct sf_sock {
 	uint8_t flags;          /* SF_SOCK_* */
 	uint8_t dead;           /* enum sf_dead: what a fault did to the connection */
 	uint8_t track_idle;     /* a rule reads idle=: note when data moves */
+	uint8_t timer_busy;     /* the timeout thread is acting on the socket */
+	uint8_t closing;        /* the program is closing one of its descriptors */
 	uint16_t pending_err;   /* an injected connect error: SO_ERROR gives it once */
 	uint32_t conn_ordinal;  /* nth connection to this peer in this process */
+	uint32_t ino;           /* the socket's inode (low bits): is the descriptor still it? */
 	uint16_t dead_err;      /* the errno a dead connection answers with */
 	uint16_t timer_token;   /* matches the timeout scheduled for this socket */
 	uint64_t peer_hash;
@@ -116,6 +120,12 @@ uint8_t sf_sock_kind(int family, int type);
 struct sf_sock *sf_sock_new(int family, int type);
 /* Learn an existing descriptor: a record, or 0 (unknown, e.g. EBADF), or SF_FD_NOTSOCK. */
 uintptr_t sf_sock_learn(int fd);
+/* Note which socket fd is (its inode), so that a record left behind by a
+ * close the library did not see (libc's own) is never taken for a pipe or a
+ * file that got the number. */
+void sf_sock_identify(struct sf_sock *s, int fd);
+/* Is fd still the socket of s? */
+int sf_sock_still(const struct sf_sock *s, int fd);
 /* Point fd at s (s may be 0 or SF_FD_NOTSOCK), releasing what fd pointed at. */
 void sf_sock_install(int fd, uintptr_t v);
 void sf_sock_ref(struct sf_sock *s);

@@ -1,6 +1,7 @@
 #include "timer.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 #include "alloc.h"
@@ -22,6 +23,39 @@ static pthread_cond_t wake;
 static struct entry *pending;     /* sorted by deadline */
 static int running;               /* the thread exists in this process */
 
+/* The deadline acts on a descriptor of the socket. The program may be
+ * closing that descriptor right now, and its number be reused at once: a
+ * handshake with the close path (sf_timer_closing) makes sure the abort
+ * reaches this socket or nothing. */
+static void expire(int fd, struct sf_sock *s)
+{
+	__atomic_store_n(&s->timer_busy, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&s->closing, __ATOMIC_SEQ_CST)) {
+		if (sf_fd_get(fd) != (uintptr_t)s) {
+			/* That descriptor was closed; a dup of it may remain. */
+			fd = -1;
+			unsigned high = SF_LOAD(&sf_fd_high);
+			for (unsigned i = 0; i < high && fd < 0; i++)
+				if (sf_fd_get((int)i) == (uintptr_t)s)
+					fd = (int)i;
+		}
+		if (fd >= 0)
+			sf_dead_timeout_expired(fd, s);
+	}
+	__atomic_store_n(&s->timer_busy, 0, __ATOMIC_RELEASE);
+}
+
+void sf_timer_closing(struct sf_sock *s, int begin)
+{
+	if (!begin) {
+		__atomic_store_n(&s->closing, 0, __ATOMIC_RELEASE);
+		return;
+	}
+	__atomic_store_n(&s->closing, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&s->timer_busy, __ATOMIC_SEQ_CST))
+		sched_yield();
+}
+
 static void *timer_main(void *arg)
 {
 	(void)arg;
@@ -35,8 +69,9 @@ static void *timer_main(void *arg)
 			struct entry *e = pending;
 			pending = e->next;
 			pthread_mutex_unlock(&lock);
-			if (sf_fd_get(e->fd) == (uintptr_t)e->s && SF_LOAD(&e->s->timer_token) == e->token)
-				sf_dead_timeout_expired(e->fd, e->s);
+			if (SF_LOAD(&e->s->timer_token) == e->token)
+				expire(e->fd, e->s);
+			sf_sock_unref(e->s);
 			sf_free(e, sizeof *e);
 			pthread_mutex_lock(&lock);
 			continue;
@@ -68,6 +103,9 @@ void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadl
 	if (!e)
 		return;
 	e->deadline = deadline;
+	/* The entry holds the record: it cannot be freed, and reused by the
+	 * next socket with this number, before the deadline. */
+	sf_sock_ref(s);
 	e->s = s;
 	e->fd = fd;
 	e->token = token;

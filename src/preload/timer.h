@@ -12,6 +12,10 @@
  * not been replaced, call sf_dead_timeout_expired(fd, s). */
 void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline);
 
+/* The close path of a socket brackets its close with these (begin 1, then
+ * 0): while it closes, a deadline does not touch its descriptors. */
+void sf_timer_closing(struct sf_sock *s, int begin);
+
 void sf_timer_lock(void);
 void sf_timer_unlock(void);
 void sf_timer_child_reset(void);

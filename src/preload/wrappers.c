@@ -25,7 +25,7 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 			return sf_real_##name args;                                \
 		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(v, SF_OP_##op, dest, destlen)) \
 			return (ret)sf_quick_leave(v, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0, \
-			                           (long)sf_real_##name args);     \
+			                           (long)sf_real_##name args, SF_OP_##op); \
 		return sf_slow_##name args;                                        \
 	}                                                                          \
 	SF_EXPORT ret name params                                                  \
