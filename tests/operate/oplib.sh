@@ -1,0 +1,126 @@
+# Sourced by the tests of tests/operate after tests/integ/lib.sh (POSIX sh):
+# the sockfault command run like a program under test, and what the scripts
+# read out of JSON logs.
+
+O=$SF_BUILDDIR/tests/operate
+[ -x "$O/topr" ] && [ -x "$O/tstory" ] || hard_error "the test programs are not built in $O"
+[ -x "$SF_CLI" ] || hard_error "the sockfault command is not built: $SF_CLI"
+RULES=$SF_SRCDIR/rules
+
+# The ASan runtime, when the library needs it first in LD_PRELOAD. sockfault
+# run keeps a sanitizer runtime that is already there in front of the
+# library, so giving it to the command is enough.
+sf_asan_preload() {
+	case ",${SF_SANITIZE:-}," in
+	*,address,*) "$SF_CC" -print-file-name=libasan.so ;;
+	esac
+}
+
+# cli_run [VAR=VALUE...] ARG...: the sockfault command, output as sf_run
+# leaves it ($tmp/out, $tmp/err, $rc).
+cli_run() {
+	echo "+ sockfault: $*"
+	_asan=$(sf_asan_preload)
+	set +e
+	if [ -n "$_asan" ]; then
+		$tmo env LD_PRELOAD="$_asan" "$SF_CLI" "$@" >"$tmp/out" 2>"$tmp/err"
+	else
+		$tmo env "$SF_CLI" "$@" >"$tmp/out" 2>"$tmp/err"
+	fi
+	rc=$?
+	set -e
+	show_output
+	sanitizer_check
+}
+
+# In a sanitizer build, a report from a run is a failure whatever else the
+# test looks at.
+sanitizer_check() {
+	if [ -n "${SF_SANITIZE:-}" ] && grep -E -q 'ERROR: [A-Za-z]*Sanitizer|WARNING: ThreadSanitizer|runtime error:' "$tmp/err"; then
+		fail "a sanitizer reported a problem (above)"
+	fi
+}
+
+# cli_env_run: the same, but the arguments start with VAR=VALUE settings
+# for the command (env syntax), then the sockfault arguments.
+cli_env_run() {
+	echo "+ sockfault (env): $*"
+	_asan=$(sf_asan_preload)
+	set +e
+	if [ -n "$_asan" ]; then
+		$tmo env LD_PRELOAD="$_asan" "$@" >"$tmp/out" 2>"$tmp/err"
+	else
+		$tmo env "$@" >"$tmp/out" 2>"$tmp/err"
+	fi
+	rc=$?
+	set -e
+	show_output
+	sanitizer_check
+}
+
+# faults_of FILE: the faults of a JSON log, one "RULE PEER CONN CALL OP"
+# line each, sorted: what replay and determinism compare.
+faults_of() {
+	sed -n 's/.*"event":"fault".*"rule":"\([^"]*\)".*"op":"\([^"]*\)".*"peer":"\([^"]*\)".*"conn":\([0-9]*\),"call":\([0-9]*\).*/\1 \3 \4 \5 \2/p' "$1" |
+		sort
+}
+
+# count_in FILE ERE: how many lines match.
+count_in() {
+	grep -E -c -e "$2" "$1" || :
+}
+
+# expect_count WHAT N FILE ERE
+expect_count() {
+	expect_eq "$1" "$2" "$(count_in "$3" "$4")"
+}
+
+# expect_ge WHAT MIN ACTUAL (integers)
+expect_ge() {
+	if [ "$3" -ge "$2" ] 2>/dev/null; then
+		pass "$1 ($3 >= $2)"
+	else
+		fail "$1: expected at least $2, got '$3'"
+	fi
+}
+
+# expect_le WHAT MAX ACTUAL (integers)
+expect_le() {
+	if [ "$3" -le "$2" ] 2>/dev/null; then
+		pass "$1 ($3 <= $2)"
+	else
+		fail "$1: expected at most $2, got '$3'"
+	fi
+}
+
+# expect_ne WHAT A B: the two differ (a contrast).
+expect_ne() {
+	if [ "$2" != "$3" ]; then
+		pass "$1"
+	else
+		fail "$1: both are '$2'"
+	fi
+}
+
+# The value after "NAME = " in the output.
+out_value() {
+	sed -n "s/^$1 = //p" "$tmp/out" | head -n 1
+}
+
+# expect_no_file FILE WHAT: FILE was not created (a command never ran).
+expect_no_file() {
+	if [ -e "$1" ]; then
+		fail "$2: ${1##*/} exists"
+	else
+		pass "$2"
+	fi
+}
+
+# No sanitizer complained in FILE.
+expect_no_sanitizer_report() {
+	expect_not_in "$1" 'ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|WARNING: ThreadSanitizer|runtime error:|ThreadSanitizer: ' \
+		"${2:-no sanitizer report}"
+}
+
+# A python3 that is the real interpreter, or skip the part that needs it.
+PY=$(sf_python)
