@@ -184,8 +184,8 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint6
 	}
 	if (taken) {
 		/* Counted already, and its conditions are settled. */
-	} else if (e && e->statics_ok) {
-		if (e->dynamic) {
+	} else if (e && (e->flags & SF_PE_STATICS_OK)) {
+		if (e->flags & SF_PE_DYNAMIC) {
 			need_subject(ev);
 			if (!sf_rule_dynamics_hold(r, &ev->subj))
 				return 0;
@@ -265,7 +265,7 @@ static int dest_key(const struct sf_sock *s, const struct sockaddr *addr, sockle
 
 static int dest_cached(const struct sf_plan *plan, const unsigned char *key, uint8_t klen)
 {
-	return plan->dest_valid && plan->dest_len == klen && (!klen || memcmp(plan->dest, key, klen) == 0);
+	return plan->dg->dest_valid && plan->dg->dest_len == klen && (!klen || memcmp(plan->dg->dest, key, klen) == 0);
 }
 
 static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view *dv)
@@ -278,12 +278,12 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 	if (!c->s || (c->s->flags & SF_SOCK_STREAM) ||
 	    !dest_key(c->s, c->op != SF_OP_bind ? c->addr : NULL, c->addrlen, &key, &klen))
 		return;
-	uint32_t seq = __atomic_load_n(&plan->dest_seq, __ATOMIC_ACQUIRE);
-	if (!(seq & 1) && dest_cached(plan, key, klen) && plan->dest_n != SF_DEST_MANY) {
-		uint16_t n = plan->dest_n;
-		memcpy(dv->idx, plan->dest_idx, n * sizeof dv->idx[0]);
+	uint32_t seq = __atomic_load_n(&plan->dg->dest_seq, __ATOMIC_ACQUIRE);
+	if (!(seq & 1) && dest_cached(plan, key, klen) && plan->dg->dest_n != SF_DEST_MANY) {
+		uint16_t n = plan->dg->dest_n;
+		memcpy(dv->idx, plan->dg->dest_idx, n * sizeof dv->idx[0]);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&plan->dest_seq, __ATOMIC_RELAXED) == seq) {
+		if (__atomic_load_n(&plan->dg->dest_seq, __ATOMIC_RELAXED) == seq) {
 			dv->all = 0;
 			dv->n = n;
 			return;
@@ -293,7 +293,7 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 	need_addrs(ev);
 	uint16_t n = 0;
 	for (uint32_t i = 0; i < plan->n; i++) {
-		if (!plan->e[i].per_dest)
+		if (!(plan->e[i].flags & SF_PE_PER_DEST))
 			continue;
 		if (!sf_rule_statics_hold(&ev->a->rs.rules[plan->e[i].rule], &ev->subj, 0))
 			continue;
@@ -304,15 +304,15 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 		dv->idx[n++] = (uint16_t)i;
 	}
 	/* Keep it, if no other thread is writing the cache right now. */
-	if (!(seq & 1) && __atomic_compare_exchange_n(&plan->dest_seq, &seq, seq + 1, 0, __ATOMIC_ACQUIRE,
+	if (!(seq & 1) && __atomic_compare_exchange_n(&plan->dg->dest_seq, &seq, seq + 1, 0, __ATOMIC_ACQUIRE,
 	                                              __ATOMIC_RELAXED)) {
-		memcpy(plan->dest, key ? key : (const unsigned char *)"", klen);
-		plan->dest_len = klen;
-		plan->dest_n = n;
+		memcpy(plan->dg->dest, key ? key : (const unsigned char *)"", klen);
+		plan->dg->dest_len = klen;
+		plan->dg->dest_n = n;
 		if (n != SF_DEST_MANY)
-			memcpy(plan->dest_idx, dv->idx, n * sizeof dv->idx[0]);
-		plan->dest_valid = 1;
-		__atomic_store_n(&plan->dest_seq, seq + 2, __ATOMIC_RELEASE);
+			memcpy(plan->dg->dest_idx, dv->idx, n * sizeof dv->idx[0]);
+		plan->dg->dest_valid = 1;
+		__atomic_store_n(&plan->dg->dest_seq, seq + 2, __ATOMIC_RELEASE);
 	}
 	if (n != SF_DEST_MANY) {
 		dv->all = 0;
@@ -327,11 +327,11 @@ static uint32_t next_entry(const struct sf_plan *plan, const struct dest_view *d
 {
 	if (dv->all)
 		return i;
-	while (*fk < plan->nfixed && plan->fixed[*fk] < i)
+	while (*fk < plan->dg->nfixed && plan->dg->fixed[*fk] < i)
 		(*fk)++;
 	while (*dk < dv->n && dv->idx[*dk] < i)
 		(*dk)++;
-	uint32_t a = *fk < plan->nfixed ? plan->fixed[*fk] : plan->n;
+	uint32_t a = *fk < plan->dg->nfixed ? plan->dg->fixed[*fk] : plan->n;
 	uint32_t b = *dk < dv->n ? dv->idx[*dk] : plan->n;
 	return a < b ? a : b;
 }
@@ -365,11 +365,11 @@ void sf_decide(struct sf_call *c)
 			struct sf_plan_entry *e = &plan->e[i];
 			if (!(e->ops & SF_OPBIT(c->op)))
 				continue;
-			if (!e->counts_only || SF_LOAD(&e->stuck))
+			if (!(e->flags & SF_PE_COUNTS_ONLY) || SF_LOAD(&e->stuck))
 				break;
 			uint64_t n = SF_ADD(&e->calls, 1) + 1;
 			SF_ADD(&a->stats[e->rule].matched, 1);
-			if (sf_when_hit(&a->rs.rules[e->rule].when, n)) {
+			if (sf_entry_due(e, n)) {
 				taken = n;
 				break;
 			}
@@ -441,17 +441,17 @@ int sf_no_rule_for(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest
 	sf_read_begin();
 	struct sf_active *a = sf_active_get();
 	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
-	if (!a || !plan || plan->gen != a->gen)
+	if (!a || !plan || !plan->dg || plan->gen != a->gen)
 		goto out;
-	uint32_t seq = __atomic_load_n(&plan->dest_seq, __ATOMIC_ACQUIRE);
-	if ((seq & 1) || plan->dest_n == SF_DEST_MANY || !dest_cached(plan, key, klen))
+	uint32_t seq = __atomic_load_n(&plan->dg->dest_seq, __ATOMIC_ACQUIRE);
+	if ((seq & 1) || plan->dg->dest_n == SF_DEST_MANY || !dest_cached(plan, key, klen))
 		goto out;
 	none = 1;
-	for (uint16_t k = 0; k < plan->dest_n && none; k++)
-		if (plan->e[plan->dest_idx[k]].ops & SF_OPBIT(op))
+	for (uint16_t k = 0; k < plan->dg->dest_n && none; k++)
+		if (plan->e[plan->dg->dest_idx[k]].ops & SF_OPBIT(op))
 			none = 0;
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&plan->dest_seq, __ATOMIC_RELAXED) != seq)
+	if (__atomic_load_n(&plan->dg->dest_seq, __ATOMIC_RELAXED) != seq)
 		none = 0;
 out:
 	sf_read_end();
@@ -468,12 +468,13 @@ int sf_count_only(struct sf_sock *s, enum sf_op op)
 	if (!a || (plan ? plan->gen != a->gen : !sf_sock_current(s, a->gen)))
 		goto out;
 	/* At most one entry names op, and it only counts. */
-	if (plan && plan->quick[op] != 0xff) {
-		struct sf_plan_entry *e = &plan->e[plan->quick[op]];
+	int slot = sf_quick_slot[op] - 1;
+	if (plan && slot >= 0 && plan->quick[slot] != 0xff) {
+		struct sf_plan_entry *e = &plan->e[plan->quick[slot]];
 		if (SF_LOAD(&e->stuck))
 			goto out;
 		uint64_t n = SF_LOAD(&e->calls);
-		if (sf_when_hit(&e->when, n + 1))
+		if (sf_entry_due(e, n + 1))
 			goto out;
 		/* A compare-and-swap: if another thread counted meanwhile, the
 		 * full path counts this call instead, exactly once. */

@@ -14,6 +14,11 @@
 
 #define SF_OPS_LIFECYCLE (SF_OPS_ALL & ~SF_OPS_IO)
 
+const uint8_t sf_quick_slot[SF_OP__COUNT] = {
+	[SF_OP_send] = 1, [SF_OP_sendto] = 2, [SF_OP_sendmsg] = 3, [SF_OP_write] = 4, [SF_OP_writev] = 5,
+	[SF_OP_recv] = 6, [SF_OP_recvfrom] = 7, [SF_OP_recvmsg] = 8, [SF_OP_read] = 9, [SF_OP_readv] = 10,
+};
+
 void sf_sock_subject(const struct sf_sock *s, struct sf_subject *subj)
 {
 	memset(subj, 0, sizeof *subj);
@@ -84,13 +89,16 @@ void sf_sock_replan(struct sf_sock *s)
 			if (a->for_exe[i] && action_fits(r, s) && sf_rule_statics_hold(r, &subj, 1))
 				n++;
 		}
-		size_t size = sizeof *plan + n * sizeof plan->e[0] + n * sizeof(uint16_t);
+		int dgram = !(s->flags & SF_SOCK_STREAM);
+		size_t size = sizeof *plan + n * sizeof plan->e[0];
+		if (dgram)
+			size += sizeof(struct sf_plan_dgram) + n * sizeof(uint16_t);
 		plan = n ? sf_alloc(size) : NULL;
 		if (plan) {
 			plan->size = (uint32_t)size;
 			plan->gen = a->gen;
-			plan->fixed = (uint16_t *)&plan->e[n];
-			int dgram = !(s->flags & SF_SOCK_STREAM);
+			if (dgram)
+				plan->dg = (struct sf_plan_dgram *)&plan->e[n];
 			for (unsigned i = 0; i < a->rs.n; i++) {
 				const struct sf_rule *r = &a->rs.rules[i];
 				if (!a->for_exe[i] || !action_fits(r, s) || !sf_rule_statics_hold(r, &subj, 1))
@@ -104,16 +112,20 @@ void sf_sock_replan(struct sf_sock *s)
 				 * rule about the peer is checked per destination (a
 				 * cache in the plan keeps that cheap); its other fixed
 				 * conditions are settled here like a stream's. */
-				e->per_dest = dgram && (r->has & (SF_HAS_PEER | SF_HAS_HOST));
-				e->statics_ok = !e->per_dest && sf_rule_statics_hold(r, &subj, 0);
-				e->dynamic = r->states != SF_STATE_ALL;
+				int per_dest = dgram && (r->has & (SF_HAS_PEER | SF_HAS_HOST));
+				int statics_ok = !per_dest && sf_rule_statics_hold(r, &subj, 0);
+				int dynamic = r->states != SF_STATE_ALL;
 				for (int k = 0; k < SF_NUM__COUNT; k++)
-					e->dynamic |= (r->has & SF_HAS_NUM(k)) != 0;
-				e->counts_only = e->statics_ok && !e->dynamic && r->per == SF_PER_CONN &&
-				                 r->p_scaled >= SF_P_ONE && !sf_replaying;
-				e->when = r->when;
-				if (!e->per_dest)
-					plan->fixed[plan->nfixed++] = (uint16_t)(plan->n - 1);
+					dynamic |= (r->has & SF_HAS_NUM(k)) != 0;
+				int counts_only = statics_ok && !dynamic && r->per == SF_PER_CONN &&
+				                  r->p_scaled >= SF_P_ONE && !sf_replaying;
+				e->flags = (uint8_t)((per_dest ? SF_PE_PER_DEST : 0) | (statics_ok ? SF_PE_STATICS_OK : 0) |
+				                     (dynamic ? SF_PE_DYNAMIC : 0) | (counts_only ? SF_PE_COUNTS_ONLY : 0));
+				e->when_first = r->when.first;
+				e->when_last = r->when.last;
+				e->when_step = r->when.step > UINT32_MAX ? UINT32_MAX : (uint32_t)r->when.step;
+				if (dgram && !per_dest)
+					plan->dg->fixed[plan->dg->nfixed++] = (uint16_t)(plan->n - 1);
 				/* Counters carry over when the plan is rebuilt for the same
 				 * rules (a connect fixing the peer keeps when= counting). */
 				if (old && SF_LOAD(&s->gen) == a->gen)
@@ -134,7 +146,7 @@ void sf_sock_replan(struct sf_sock *s)
 	sf_opmask quick = SF_OPS_ALL, seen = 0;
 	for (uint32_t i = 0; plan && i < plan->n; i++) {
 		quick &= ~(plan->e[i].ops & seen);
-		if (!plan->e[i].counts_only || i >= 0xff)
+		if (!(plan->e[i].flags & SF_PE_COUNTS_ONLY) || i >= 0xff)
 			quick &= ~plan->e[i].ops;
 		seen |= plan->e[i].ops;
 	}
@@ -142,7 +154,7 @@ void sf_sock_replan(struct sf_sock *s)
 	 * call to a destination none of them holds for takes the quick lane. */
 	sf_opmask dest_only = 0, other = 0;
 	for (uint32_t i = 0; plan && i < plan->n; i++) {
-		if (plan->e[i].per_dest)
+		if (plan->e[i].flags & SF_PE_PER_DEST)
 			dest_only |= plan->e[i].ops;
 		else
 			other |= plan->e[i].ops;
@@ -156,8 +168,8 @@ void sf_sock_replan(struct sf_sock *s)
 		memset(plan->quick, 0xff, sizeof plan->quick);
 		for (uint32_t i = 0; i < plan->n && i < 0xff; i++)
 			for (int op = 0; op < SF_OP__COUNT; op++)
-				if ((quick & plan->e[i].ops) & SF_OPBIT(op))
-					plan->quick[op] = (uint8_t)i;
+				if (((quick & plan->e[i].ops) & SF_OPBIT(op)) && sf_quick_slot[op])
+					plan->quick[sf_quick_slot[op] - 1] = (uint8_t)i;
 	}
 	/* A dead connection and a pending injected error answer every call. */
 	if (sf_config.trace || SF_LOAD(&s->dead) || SF_LOAD(&s->pending_err))

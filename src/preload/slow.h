@@ -15,14 +15,12 @@
 #include "settings.h"
 #include "sock.h"
 
-/* The fast path's question: can this call go straight to libc? When it
- * cannot, *vp is what the table holds for fd (for the quick lane). */
-static inline int sf_pass(enum sf_op op, int fd, uintptr_t *vp)
+/* The fast path's question: can this call go straight to libc? */
+static inline int sf_pass(enum sf_op op, int fd)
 {
 	if (SF_LIKELY(!(SF_LOAD(&sf_hot) & SF_OPBIT(op))))
 		return 1;
 	uintptr_t v = sf_fd_get(fd);
-	*vp = v;
 	if (v == 0)
 		return 0;
 	const struct sf_sock *s = (const struct sf_sock *)v;

@@ -20,42 +20,62 @@ struct sf_caddr {
 	uint8_t ip[16];
 };
 
+/* One rule of a socket's plan: 48 bytes, so that a socket with a rule
+ * stays under 256 bytes in all. */
+enum {
+	SF_PE_STATICS_OK = 1 << 0,  /* peer/local/side are fixed and known to hold */
+	SF_PE_DYNAMIC = 1 << 1,     /* conditions that change from call to call */
+	SF_PE_COUNTS_ONLY = 1 << 2, /* until due, the rule only counts calls (when=, limit=) */
+	SF_PE_PER_DEST = 1 << 3,    /* datagram socket, peer=/host=: decided per destination */
+};
+
 struct sf_plan_entry {
 	uint32_t rule;          /* index in the active rule set */
-	uint8_t statics_ok;     /* peer/local/side are fixed and known to hold */
-	uint8_t stuck;          /* a sticky rule has fired on this socket */
-	uint8_t dynamic;        /* the rule has conditions that change from call to call */
-	uint8_t counts_only;    /* until due, the rule only counts calls (when=, limit=) */
-	uint8_t per_dest;       /* datagram socket, rule with peer=/host=: depends on each call's destination */
-	uint8_t pad3[3];
 	sf_opmask ops;          /* the rule's operations */
-	uint32_t pad2;
+	uint8_t flags;          /* SF_PE_* */
+	uint8_t stuck;          /* a sticky rule has fired on this socket */
+	uint16_t pad;
+	uint32_t when_step;     /* the rule's when=, for the quick lane (a step past */
+	uint64_t when_first;    /* 2^32-1 calls is never reached anyway) */
+	uint64_t when_last;
 	uint64_t calls;         /* counted calls on this connection (when=, p=) */
 	uint64_t fired;         /* firings on this connection (limit=) */
-	struct sf_when when;    /* the rule's when=, for the quick lane */
 };
+
+static inline int sf_entry_due(const struct sf_plan_entry *e, uint64_t n)
+{
+	return n >= e->when_first && n <= e->when_last && (n - e->when_first) % e->when_step == 0;
+}
+
+/* Datagram sockets only, after the entries: which of the per-destination
+ * entries hold for the last destination seen (a program sends to the same
+ * place again and again), under a sequence count (odd while written), and
+ * the entries that are not per-destination, in order (with the cache a
+ * call visits these and the cached ones, not all n). */
+struct sf_plan_dgram {
+	uint32_t dest_seq;
+	uint16_t dest_n;        /* entries in dest_idx; SF_DEST_MANY: too many to keep */
+	uint8_t dest_valid;
+	uint8_t dest_len;       /* the destination as the call gave it (0: the socket's peer) */
+	unsigned char dest[28];
+	uint16_t dest_idx[16];
+	uint16_t nfixed;
+	uint16_t fixed[];
+};
+
+/* The ops of the quick lane, each with a slot in sf_plan.quick: slot+1,
+ * 0 for the ops that have none. */
+#define SF_QUICK_SLOTS 10
+extern const uint8_t sf_quick_slot[SF_OP__COUNT];
 
 struct sf_plan {
 	uint32_t n;
 	uint32_t size;          /* bytes allocated */
 	uint32_t gen;           /* the rule set its indices refer to */
-	uint32_t pad;
-	/* For each op of the quick lane (sock->quick_ops): its one entry, or
-	 * 0xff when no entry names the op. */
-	uint8_t quick[SF_OP__COUNT];
-	/* Datagram sockets: which of the per_dest entries hold for the last
-	 * destination seen (a program sends to the same place again and
-	 * again). Written under a sequence count: odd while being written. */
-	uint32_t dest_seq;
-	uint16_t dest_n;          /* entries in dest_idx; SF_DEST_MANY: too many to keep */
-	uint8_t dest_valid;
-	uint8_t dest_len;         /* the destination as the call gave it (0: the socket's peer) */
-	unsigned char dest[28];
-	uint16_t dest_idx[16];
-	/* The entries that are not per_dest, in order (after e[]): with the
-	 * cache, a call visits these and the cached ones, not all n. */
-	uint16_t nfixed;
-	uint16_t *fixed;
+	/* For each quick-lane op: its one entry, or 0xff when no entry names it. */
+	uint8_t quick[SF_QUICK_SLOTS];
+	uint16_t pad;
+	struct sf_plan_dgram *dg;
 	struct sf_plan_entry e[];
 };
 #define SF_DEST_MANY 0xffff
@@ -91,6 +111,7 @@ struct sf_sock {
 	uint32_t ino;           /* the socket's inode (low bits): is the descriptor still it? */
 	uint16_t dead_err;      /* the errno a dead connection answers with */
 	uint16_t timer_token;   /* matches the timeout scheduled for this socket */
+	uint16_t peer_path_len, local_path_len;
 	uint64_t peer_hash;
 	struct sf_caddr peer, local;
 	uint64_t t_connected;   /* monotonic ns; 0 before a connection */
@@ -99,7 +120,6 @@ struct sf_sock {
 	uint64_t link_free[2];  /* throttle: when each direction (0 tx, 1 rx) is free again, ns */
 	struct sf_plan *plan;
 	char *paths;            /* unix: "PEER\0LOCAL\0", only when either is named */
-	uint16_t peer_path_len, local_path_len;
 };
 
 /* The record every descriptor that is not a socket points at (a pipe, a

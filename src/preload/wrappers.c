@@ -17,16 +17,22 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags, 
                        socklen_t *fromlen);
 ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 
+/* The entry tests and tail-calls; everything else is out of line, so that
+ * the call that goes straight to libc sets up no stack frame. */
 #define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                         \
-	static inline ret sf_entry_##name params                                   \
+	static __attribute__((noinline)) ret sf_hot_##name params                  \
 	{                                                                          \
-		uintptr_t v = 0;                                                   \
-		if (SF_LIKELY(sf_pass(SF_OP_##op, fd, &v)))                        \
-			return sf_real_##name args;                                \
+		uintptr_t v = sf_fd_get(fd);                                       \
 		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(v, SF_OP_##op, dest, destlen)) \
 			return (ret)sf_quick_leave(v, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0, \
 			                           (long)sf_real_##name args, SF_OP_##op); \
 		return sf_slow_##name args;                                        \
+	}                                                                          \
+	static inline ret sf_entry_##name params                                   \
+	{                                                                          \
+		if (SF_LIKELY(sf_pass(SF_OP_##op, fd)))                            \
+			return sf_real_##name args;                                \
+		return sf_hot_##name args;                                         \
 	}                                                                          \
 	SF_EXPORT ret name params                                                  \
 	{                                                                          \
@@ -41,8 +47,7 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
  * third argument is read as a pointer-sized word, as libc itself does. */
 static int fcntl_common(sf_fcntl_fn f, int fd, int cmd, void *arg)
 {
-	uintptr_t v;
-	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && !sf_pass(SF_OP_fcntl, fd, &v))
+	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && !sf_pass(SF_OP_fcntl, fd))
 		return sf_slow_fcntl_dup(fd, cmd, (int)(intptr_t)arg);
 	if (!f)
 		return (int)syscall(SYS_fcntl, fd, cmd, arg);
