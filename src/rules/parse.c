@@ -774,6 +774,16 @@ static int parse_line(struct parser *P, struct sf_rule *r, struct sf_rule_where 
 		report(P, bad, "this is not UTF-8 text (byte 0x%02x)", (unsigned char)ll->text[bad]);
 		return 0;
 	}
+	/* A NUL would cut a value short where C strings carry it (exe=, a
+	 * path) and the rule would silently mean something else; no other
+	 * control character has a meaning in a rule either. */
+	for (size_t i = 0; i < ll->len; i++) {
+		unsigned char c = (unsigned char)ll->text[i];
+		if ((c < 0x20 && c != '\t' && c != '\r' && c != '\f' && c != '\v') || c == 0x7f) {
+			report(P, i, "a control character (byte 0x%02x) cannot be part of a rule", c);
+			return 0;
+		}
+	}
 	const char *arrow = NULL;
 	for (size_t i = 0; i + 1 < ll->len; i++)
 		if (ll->text[i] == '=' && ll->text[i + 1] == '>') {

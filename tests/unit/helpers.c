@@ -54,10 +54,10 @@ void check_canon(const char *text, const char *canon, const char *file, int line
 	parsed_free(&p);
 }
 
-void check_refused(const char *text, const char *msg, const char *file, int line)
+void check_refused(const char *text, size_t len, const char *msg, const char *file, int line)
 {
 	struct parsed p;
-	parse_str(&p, text);
+	parse_mem(&p, text, len, 0);
 	if (p.errors != 1 || p.diags.n != 1 || strcmp(p.diags.v[0].text, msg) != 0)
 		show_input(&p, text);
 	_assert_int_equal(p.errors, 1, file, line);

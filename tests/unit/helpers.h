@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "diag.h"
@@ -37,8 +38,10 @@ void check_canon(const char *text, const char *canon, const char *file, int line
 
 /* `text` is refused with exactly one message, `msg` (with TEST_FILE:LINE:COL:),
  * and no rule is kept. */
-void check_refused(const char *text, const char *msg, const char *file, int line);
-#define assert_refused(text, msg) check_refused((text), (msg), __FILE__, __LINE__)
+void check_refused(const char *text, size_t len, const char *msg, const char *file, int line);
+#define assert_refused(text, msg) check_refused((text), strlen(text), (msg), __FILE__, __LINE__)
+/* The same for a string literal that holds NUL bytes. */
+#define assert_refused_lit(lit, msg) check_refused((lit), sizeof(lit) - 1, (msg), __FILE__, __LINE__)
 
 /* Parse a text that must hold exactly one good rule; the caller frees p. */
 const struct sf_rule *check_one(struct parsed *p, const char *text, const char *file, int line);

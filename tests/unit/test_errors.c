@@ -407,6 +407,22 @@ static void invalid_utf8(void **state)
 	assert_canon("connect => error EIO # \xff", "line-1: connect => error EIO");
 }
 
+/* A NUL inside a value once cut it short silently (found by the fuzzer:
+ * tests/fuzz/regress/nul-byte-in-*). */
+static void control_characters(void **state)
+{
+	assert_refused_lit("connect exe=a\0b => error EIO",
+	                   "t.rules:1:14: a control character (byte 0x00) cannot be part of a rule");
+	assert_refused_lit("connect host=x,\0 => error EIO",
+	                   "t.rules:1:16: a control character (byte 0x00) cannot be part of a rule");
+	assert_refused("connect exe=a\x1b[1m => error EIO",
+	               "t.rules:1:14: a control character (byte 0x1b) cannot be part of a rule");
+	assert_refused("connect => error EIO\x7f", "t.rules:1:21: a control character (byte 0x7f) cannot be "
+	               "part of a rule");
+	/* Blanks are not refused: tabs, form feeds, a CR of a CRLF line end. */
+	assert_canon("connect\texe=a\f=>\verror EIO\r\n", "line-1: connect exe=a => error EIO");
+}
+
 static void never_fires(void **state)
 {
 	assert_refused("connect => short 1",
@@ -624,6 +640,7 @@ int main(void)
 		cmocka_unit_test(duplicate_keys),
 		cmocka_unit_test(contradictory_ranges),
 		cmocka_unit_test(invalid_utf8),
+		cmocka_unit_test(control_characters),
 		cmocka_unit_test(never_fires),
 		cmocka_unit_test(duplicate_rule_names),
 		cmocka_unit_test(several_errors_in_one_file),
