@@ -13,6 +13,7 @@
 #include "usermem.h"
 #include "replay.h"
 #include "settings.h"
+#include "slow.h"
 
 #define SF_OPS_FILE (SF_OPBIT(SF_OP_read) | SF_OPBIT(SF_OP_write) | SF_OPBIT(SF_OP_readv) | SF_OPBIT(SF_OP_writev))
 
@@ -424,7 +425,10 @@ out:
 	sf_read_end();
 }
 
-int sf_no_rule_for(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)
+/* The quick lane of a datagram socket whose rules for `op` are all about
+ * destinations: 1 if none of them holds for this destination (then nothing
+ * is counted: a rule whose conditions do not hold does not count). */
+static __attribute__((noinline)) int no_rule_for(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)
 {
 	int none = 0;
 	const unsigned char *key;
@@ -458,7 +462,10 @@ out:
 	return none;
 }
 
-int sf_count_only(struct sf_sock *s, enum sf_op op)
+/* The common case, decided without building the call: at most one rule
+ * names `op` on this socket, and it only counts calls and is not due. Then
+ * the call is counted and 1 returned; otherwise 0, and nothing counted. */
+static int count_only(struct sf_sock *s, enum sf_op op)
 {
 	int ok = 0;
 	sf_read_begin();
@@ -517,4 +524,23 @@ int sf_verdict_errno(const struct sf_call *c)
 	default:
 		return 0;
 	}
+}
+
+int sf_quick_enter(uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)
+{
+	struct sf_sock *s = (struct sf_sock *)v;
+	/* quick_ops and dest_ops are empty on a dead socket, one with a
+	 * pending error, and when tracing (plan.c). A record in the table means
+	 * the library is initialised: only a nested call must be let through. */
+	if (!sf_fd_is_sock(v) || sf_self.depth)
+		return 0;
+	int quick = (SF_LOAD(&s->quick_ops) & SF_OPBIT(op)) != 0;
+	int by_dest = (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) != 0 && dest != SF_DEST_UNKNOWN;
+	if (!quick && !by_dest)
+		return 0;
+	sf_self.depth++;
+	if (quick ? count_only(s, op) : no_rule_for(s, op, dest, destlen))
+		return 1;
+	sf_leave();
+	return 0;
 }

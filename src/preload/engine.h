@@ -39,16 +39,6 @@ struct sf_call {
  * and shape it, and fill in the verdict. Logs every firing. */
 void sf_decide(struct sf_call *c);
 
-/* The common case, decided without building the call: at most one rule
- * names `op` on this socket, and it only counts calls and is not due. Then
- * the call is counted and 1 returned; otherwise 0, and nothing counted. */
-int sf_count_only(struct sf_sock *s, enum sf_op op);
-
-/* The quick lane of a datagram socket whose rules for `op` are all about
- * destinations: 1 if none of them holds for this destination (then nothing
- * is counted: a rule whose conditions do not hold does not count). */
-int sf_no_rule_for(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest, socklen_t destlen);
-
 /* The peer a call is about, as the log writes it ("-" when unknown). */
 size_t sf_call_peer(const struct sf_call *c, char *buf, size_t cap);
 

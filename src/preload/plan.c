@@ -141,7 +141,7 @@ void sf_sock_replan(struct sf_sock *s)
 			}
 		}
 	}
-	/* The quick lane (sf_count_only): ops named by at most one rule of the
+	/* The quick lane (sf_quick_enter): ops named by at most one rule of the
 	 * plan, and that one only counting. */
 	sf_opmask quick = SF_OPS_ALL, seen = 0;
 	for (uint32_t i = 0; plan && i < plan->n; i++) {

@@ -69,25 +69,6 @@ void sf_account(struct sf_sock *s, int tx, long r, size_t moved)
 	}
 }
 
-int sf_quick_enter(uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)
-{
-	struct sf_sock *s = (struct sf_sock *)v;
-	/* quick_ops and dest_ops are empty on a dead socket, one with a
-	 * pending error, and when tracing (plan.c). A record in the table means
-	 * the library is initialised: only a nested call must be let through. */
-	if (!sf_fd_is_sock(v) || sf_self.depth)
-		return 0;
-	int quick = (SF_LOAD(&s->quick_ops) & SF_OPBIT(op)) != 0;
-	int by_dest = (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) != 0 && dest != SF_DEST_UNKNOWN;
-	if (!quick && !by_dest)
-		return 0;
-	sf_self.depth++;
-	if (quick ? sf_count_only(s, op) : sf_no_rule_for(s, op, dest, destlen))
-		return 1;
-	sf_leave();
-	return 0;
-}
-
 long sf_quick_leave(uintptr_t v, int tx, long r, enum sf_op op)
 {
 	struct sf_sock *s = (struct sf_sock *)v;

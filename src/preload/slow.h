@@ -99,7 +99,7 @@ void sf_account(struct sf_sock *s, int tx, long r, size_t moved);
 
 /* The quick lane, taken from the wrappers of the calls whose result is a
  * byte count: a live socket (v, from the table), no trace, and at most one
- * rule naming the call, which only counts it and is not due (sf_count_only),
+ * rule naming the call, which only counts it and is not due,
  * or on a datagram socket, no rule for the call's destination.
  * sf_quick_enter counts the call and enters the library (1), or does
  * neither (0); sf_quick_leave accounts for the real call's result. Neither
