@@ -29,7 +29,7 @@ struct parser {
 	unsigned errors;
 };
 
-static void report(void *ctx, size_t off, const char *fmt, ...)
+static __attribute__((format(printf, 3, 4))) void report(void *ctx, size_t off, const char *fmt, ...)
 {
 	struct parser *P = ctx;
 	char msg[400];
