@@ -28,7 +28,29 @@ bind uptime>10h => error EIO
 listen uptime>10h => error EIO
 RULES
 
+# musl's libc itself dies on these, library or not: on 64-bit systems its
+# sendmsg and recvmsg copy the msghdr (and sendmsg the control data) through
+# the pointers in user space, to clear the padding of its int-sized fields,
+# and its sendmmsg and recvmmsg walk the vector the same way, before the
+# kernel could say EFAULT (glibc hands the pointers to the kernel as they
+# are). With the library they die in the same place, in libc: nothing about
+# the library to compare, so in a musl build they are left out of every run,
+# the reference included. Any other case that dies there is still an error.
+libc_crashes=
+if sf_musl; then
+	libc_crashes='sendmsg.1 sendmsg.9 sendmmsg.1 recvmsg.0 recvmsg.1 recvmmsg.0 recvmmsg.1'
+	echo "a musl build: left out (they crash in musl's libc itself): $libc_crashes"
+fi
+# drop_libc_crashes: $tmp/out without the cases of $libc_crashes.
+drop_libc_crashes() {
+	for _c in $libc_crashes; do
+		grep -v "^$(printf '%s' "$_c" | sed 's/\./\\./g'): " "$tmp/out" >"$tmp/out.kept" || :
+		mv "$tmp/out.kept" "$tmp/out"
+	done
+}
+
 plain_run "$D" >/dev/null
+drop_libc_crashes
 cp "$tmp/out" "$tmp/ref"
 expect_rc 0 "the corpus without the library"
 total=$(sed -n 's/^cases: //p' "$tmp/ref")
@@ -42,11 +64,13 @@ if grep -E ': (killed by signal|hung|exit)' "$tmp/ref"; then
 fi
 # The reference must not depend on the run (ports, timing).
 plain_run "$D" >/dev/null
+drop_libc_crashes
 cmp -s "$tmp/ref" "$tmp/out" || { diff "$tmp/ref" "$tmp/out" || :; hard_error "two runs without the library differ"; }
 pass "the corpus: $total cases, the same twice without the library"
 
 # compare WHAT: every line of $tmp/out against the reference.
 compare() {
+	drop_libc_crashes
 	if cmp -s "$tmp/ref" "$tmp/out"; then
 		pass "$1: all $total cases as without the library"
 		return

@@ -450,7 +450,10 @@ static void c_sendmsg(int k)
 	case 10: v.iov_base = NULL; v.iov_len = 10; R(sendmsg(x.c, &m, 0)); break;
 	case 11: R(sendmsg(-1, &m, 0)); break;
 	case 12: R(sendmsg(x.pw, &m, 0)); break;
-	case 13: m.msg_iovlen = (size_t)-1; R(sendmsg(x.c, &m, 0)); break;
+	/* -1: all ones in the field's own type, size_t on glibc, int on musl
+	 * (padded to 64 bits there, so the kernel sees 0xffffffff): too many
+	 * iovecs either way. (size_t)-1 would not fit musl's int. */
+	case 13: m.msg_iovlen = -1; R(sendmsg(x.c, &m, 0)); break;
 	case 14: v.iov_len = SIZE_MAX; R(sendmsg(x.c, &m, MSG_NOSIGNAL)); break;
 	case 15: R(sendmsg(BIG_FD, &m, 0)); break;
 	}
@@ -579,7 +582,8 @@ static void c_recvmsg(int k)
 	case 9: R(recvmsg(-1, &m, 0)); break;
 	case 10: R(recvmsg(x.pr, &m, MSG_DONTWAIT)); break;
 	case 11: m.msg_iov = (struct iovec *)x.bad; R(recvmsg(x.u0, &m, 0)); break;
-	case 12: m.msg_iovlen = (size_t)-1; R(recvmsg(x.u0, &m, 0)); break;
+	/* -1: as in c_sendmsg. */
+	case 12: m.msg_iovlen = -1; R(recvmsg(x.u0, &m, 0)); break;
 	case 13: R(recvmsg(x.l, &m, MSG_DONTWAIT)); break;
 	}
 }

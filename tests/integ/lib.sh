@@ -54,30 +54,52 @@ else
 	tmo_probe=
 fi
 
-# The LD_PRELOAD value for a program under test. In an ASan build the ASan
-# runtime must be the first object loaded, before the library.
-sf_preload() {
+# The sanitizer runtime that an instrumented library needs loaded first in a
+# program that is not instrumented itself (ASan: libasan.so, TSan:
+# libtsan.so, from the compiler of the build); empty in a build without one
+# of them (UBSan alone needs nothing of the sort).
+sf_sanitizer_runtime() {
 	case ",${SF_SANITIZE:-}," in
-	*,address,*)
-		printf '%s %s\n' "$($SF_CC -print-file-name=libasan.so)" "$SF_LIB"
-		;;
-	*)
-		printf '%s\n' "$SF_LIB"
-		;;
+	*,address,*) $SF_CC -print-file-name=libasan.so ;;
+	*,thread,*) $SF_CC -print-file-name=libtsan.so ;;
 	esac
 }
 
+# The LD_PRELOAD value for a program under test. In an ASan or TSan build
+# the sanitizer's runtime must be the first object loaded, before the
+# library.
+sf_preload() {
+	_rt=$(sf_sanitizer_runtime)
+	if [ -n "$_rt" ]; then
+		printf '%s %s\n' "$_rt" "$SF_LIB"
+	else
+		printf '%s\n' "$SF_LIB"
+	fi
+}
+
 # foreign_ok PROGRAM [ARG...]: can a program that was not built with the
-# sanitizers run with the ASan runtime preloaded? (curl, for one, deadlocks
-# at start-up that way, with or without this library.) Always yes in a
-# build without ASan.
+# sanitizers run with the sanitizer runtime preloaded? (curl, for one,
+# deadlocks at start-up that way under ASan, with or without this library.)
+# Always yes in a build without ASan or TSan.
 foreign_ok() {
-	case ",${SF_SANITIZE:-}," in
-	*,address,*) ;;
-	*) return 0 ;;
+	_rt=$(sf_sanitizer_runtime)
+	[ -n "$_rt" ] || return 0
+	$tmo_probe env ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$_rt" "$@" >/dev/null 2>&1
+}
+
+# sf_musl: true when the build is a musl one (SF_CC is musl-gcc or another
+# musl compiler: scripts/test musl). Its library is linked against musl's
+# libc.so, which the system's (glibc) dynamic loader cannot load: a glibc
+# program (sh, touch, bash, curl, valgrind ...) run with it preloaded dies
+# before main ("/lib/x86_64-linux-gnu/libc.so: invalid ELF header", exit
+# 127). Only the programs of the build, linked against musl too, can run
+# under it; and musl's libc itself crashes on some bad arguments where
+# glibc leaves the kernel to say EFAULT.
+sf_musl() {
+	case ${SF_CC:-} in
+	*musl*) return 0 ;;
 	esac
-	$tmo_probe env ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$($SF_CC -print-file-name=libasan.so)" \
-		"$@" >/dev/null 2>&1
+	return 1
 }
 
 show_output() {

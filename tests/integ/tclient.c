@@ -990,7 +990,16 @@ static int cmd_baseline(int argc, char **argv)
 	SAME("connect NULL address", connect(fd, NULL, sizeof(struct sockaddr_in)));
 	SAME("connect short address", connect(fd, (struct sockaddr *)&closed.ss, 2));
 	SAME("sendmsg NULL", sendmsg(fd, NULL, 0));
+#ifdef __GLIBC__
 	SAME("recvmsg NULL", recvmsg(fd, NULL, 0));
+#else
+	/* musl (1.2.3 at least) crashes in recvmsg(fd, NULL, 0) itself,
+	 * library or not: it reads through the msghdr pointer in user space
+	 * before the system call (for its own conversions) instead of letting
+	 * the kernel say EFAULT, as glibc does. Nothing to compare: the case is
+	 * left out, the same with the library as without. */
+	printf("recvmsg NULL: left out (crashes in this libc itself)\n");
+#endif
 	SAME("getsockopt NULL length", getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, NULL));
 	SAME("fcntl F_DUPFD negative", fcntl(fd, F_DUPFD, -1));
 	SAME("dup2 to negative", dup2(fd, -1));

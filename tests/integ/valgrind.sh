@@ -8,6 +8,11 @@ set -eu
 vg=${SF_VALGRIND:-}
 [ -n "$vg" ] || skip "valgrind was not found by configure"
 [ -z "${SF_SANITIZE:-}" ] || skip "a sanitizer build: valgrind cannot run it"
+# valgrind is a glibc program, and with --trace-children it runs again, with
+# the client's LD_PRELOAD, for every program it follows.
+if sf_musl; then
+	skip "a musl build: valgrind (a glibc program) cannot load the musl-linked library"
+fi
 
 peer_start e -n 0 -t 120 echo
 peer_start s -n 0 -t 120 sink

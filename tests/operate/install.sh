@@ -27,6 +27,9 @@ lib=$(find "$stage" -name 'libsockfault.so' | head -n 1)
 pass "staged: ${cli#"$stage"} and ${lib#"$stage"}"
 
 peer_start p -n 0 -t 60 echo
+# What a user would run with sh or touch, under the library: $XSH (oplib.sh,
+# a shell script, or in a musl build a program linked against musl).
+xsh_setup
 # The library the command was given (the last word of LD_PRELOAD: a
 # sanitizer runtime may come first), as a canonical path.
 preloaded() {
@@ -52,7 +55,7 @@ staged_run() {
 	show_output
 }
 
-staged_run "$cli" run -- sh -c 'echo "preload=$LD_PRELOAD"'
+staged_run "$cli" run -- "$XSH" preload
 expect_rc 0
 expect_eq "the staged sockfault preloads the staged library" "$(canon "$lib")" "$(preloaded)"
 expect_no_out "$SF_BUILDDIR/src" "not the build tree's library"
@@ -63,7 +66,7 @@ expect_out '^connect = -1 ECONNREFUSED$' "the staged library injects"
 mv "$stage" "$tmp/moved"
 cli=$tmp/moved${cli#"$stage"}
 lib=$tmp/moved${lib#"$stage"}
-staged_run "$cli" run -e 'connect => error EHOSTUNREACH' -- sh -c "echo \"preload=\$LD_PRELOAD\"; exec '$T/tclient' connect '$P'"
+staged_run "$cli" run -e 'connect => error EHOSTUNREACH' -- "$XSH" preload "$T/tclient" connect "$P"
 expect_eq "the moved tree: its own library" "$(canon "$lib")" "$(preloaded)"
 expect_out '^connect = -1 EHOSTUNREACH$' "the moved tree: the library injects"
 
@@ -84,12 +87,12 @@ cp "$cli" "$tmp/alone/bin/sockfault"
 if [ -e "$libdir/libsockfault.so" ]; then
 	echo "note: $libdir/libsockfault.so exists on this machine: the not-found case is not checked"
 else
-	staged_run "$tmp/alone/bin/sockfault" run -- touch "$tmp/marker"
+	staged_run "$tmp/alone/bin/sockfault" run -- "$XSH" touch "$tmp/marker"
 	expect_rc 2 "no library anywhere: exit 2"
 	expect_err 'cannot find libsockfault\.so' "no library anywhere: said"
 	expect_no_file "$tmp/marker" "no library: nothing started"
 fi
-staged_run env SOCKFAULT_LIBRARY="$lib" "$tmp/alone/bin/sockfault" run -- sh -c 'echo "preload=$LD_PRELOAD"'
+staged_run env SOCKFAULT_LIBRARY="$lib" "$tmp/alone/bin/sockfault" run -- "$XSH" preload
 expect_eq "SOCKFAULT_LIBRARY names the library" "$(canon "$lib")" "$(preloaded)"
 
 finish

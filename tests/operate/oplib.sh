@@ -7,13 +7,12 @@ O=$SF_BUILDDIR/tests/operate
 [ -x "$SF_CLI" ] || hard_error "the sockfault command is not built: $SF_CLI"
 RULES=$SF_SRCDIR/rules
 
-# The ASan runtime, when the library needs it first in LD_PRELOAD. sockfault
-# run keeps a sanitizer runtime that is already there in front of the
-# library, so giving it to the command is enough.
+# The sanitizer runtime (ASan's or TSan's: sf_sanitizer_runtime of lib.sh),
+# when the library needs it first in LD_PRELOAD. sockfault run keeps a
+# sanitizer runtime that is already there in front of the library, so giving
+# it to the command is enough.
 sf_asan_preload() {
-	case ",${SF_SANITIZE:-}," in
-	*,address,*) "$SF_CC" -print-file-name=libasan.so ;;
-	esac
+	sf_sanitizer_runtime
 }
 
 # cli_run [VAR=VALUE...] ARG...: the sockfault command, output as sf_run
@@ -124,3 +123,91 @@ expect_no_sanitizer_report() {
 
 # A python3 that is the real interpreter, or skip the part that needs it.
 PY=$(sf_python)
+
+# xsh_setup: $XSH, the command that run.sh and install.sh run under
+# sockfault run where a user would run sh or touch, doing one of:
+#   $XSH preload [PROG ARG...]  print "preload=$LD_PRELOAD", then exec PROG
+#   $XSH exit N                 exit with status N
+#   $XSH kill TERM|KILL         kill itself with that signal
+#   $XSH cd DIR PROG ARG...     change to DIR, then exec PROG
+#   $XSH touch FILE             create FILE
+# A shell script (so sh itself runs under the library), except in a musl
+# build: there sh and touch are glibc programs, which cannot load the
+# musl-linked library (sf_musl), and $XSH is the same as a small program
+# built here with the build's compiler, linked against musl like the library.
+xsh_setup() {
+	XSH=$tmp/xsh
+	if ! sf_musl; then
+		cat >"$XSH" <<'XSH'
+#!/bin/sh
+case $1 in
+preload)
+	shift
+	echo "preload=$LD_PRELOAD"
+	[ $# -eq 0 ] || exec "$@"
+	;;
+exit) exit "$2" ;;
+kill) kill -"$2" $$ ;;
+cd)
+	cd "$2" || exit 1
+	shift 2
+	exec "$@"
+	;;
+touch) exec touch "$2" ;;
+*) echo "xsh: what is $1?" >&2; exit 2 ;;
+esac
+XSH
+		chmod +x "$XSH"
+		return 0
+	fi
+	cat >"$tmp/xsh.c" <<'XSH'
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int run(char **argv)
+{
+	execv(argv[0], argv);
+	perror(argv[0]);
+	return 127;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "preload") == 0) {
+		const char *p = getenv("LD_PRELOAD");
+		printf("preload=%s\n", p ? p : "");
+		fflush(stdout);
+		return argc > 2 ? run(argv + 2) : 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "exit") == 0)
+		return atoi(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "kill") == 0) {
+		kill(getpid(), strcmp(argv[2], "KILL") == 0 ? SIGKILL : SIGTERM);
+		return 1;
+	}
+	if (argc >= 4 && strcmp(argv[1], "cd") == 0) {
+		if (chdir(argv[2]) < 0) {
+			perror(argv[2]);
+			return 1;
+		}
+		return run(argv + 3);
+	}
+	if (argc == 3 && strcmp(argv[1], "touch") == 0) {
+		int fd = open(argv[2], O_WRONLY | O_CREAT, 0644);
+		if (fd < 0) {
+			perror(argv[2]);
+			return 1;
+		}
+		close(fd);
+		return 0;
+	}
+	fprintf(stderr, "xsh: what is %s?\n", argc > 1 ? argv[1] : "(nothing)");
+	return 2;
+}
+XSH
+	$SF_CC -o "$XSH" "$tmp/xsh.c" || hard_error "cannot build $tmp/xsh.c with $SF_CC"
+}

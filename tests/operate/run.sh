@@ -12,6 +12,9 @@ set -eu
 peer_start p -n 0 -t 90 echo
 P=127.0.0.1:$p_port
 marker=$tmp/started
+# What a user would run with sh or touch, under the library: $XSH (oplib.sh,
+# a shell script, or in a musl build a program linked against musl).
+xsh_setup
 
 # --- bad rules: nothing is started ---
 # The command would create a file: its absence proves it never ran.
@@ -23,38 +26,38 @@ EOF
 cat >"$tmp/good.rules" <<'EOF'
 ok-rule: send when=2 => error ECONNRESET
 EOF
-cli_run run -r "$tmp/bad.rules" -- touch "$marker"
+cli_run run -r "$tmp/bad.rules" -- "$XSH" touch "$marker"
 expect_rc 2 "bad rules file: exit 2"
 expect_err "bad\.rules:2:[0-9]+: unknown errno 'EBOGUS'" "bad rules file: FILE:LINE:COL of the first problem"
 expect_err "bad\.rules:3:[0-9]+: .*port" "bad rules file: FILE:LINE:COL of the second problem"
 expect_err "not started" "bad rules file: says the command was not started"
 expect_no_file "$marker" "bad rules file: the command never ran"
 
-cli_run run -r "$tmp/good.rules" -r "$tmp/bad.rules" -- touch "$marker"
+cli_run run -r "$tmp/good.rules" -r "$tmp/bad.rules" -- "$XSH" touch "$marker"
 expect_rc 2 "a bad file after a good one: exit 2"
 expect_no_file "$marker" "a bad file after a good one: the command never ran"
 
-cli_run run -r "$tmp/no-such.rules" -- touch "$marker"
+cli_run run -r "$tmp/no-such.rules" -- "$XSH" touch "$marker"
 expect_rc 2 "a missing rules file: exit 2"
 expect_err "no-such\.rules.*(No such file|cannot read)" "a missing rules file: named"
 expect_no_file "$marker" "a missing rules file: the command never ran"
 
-cli_run run -e 'send => reset' -e 'send => errror ECONNRESET' -- touch "$marker"
+cli_run run -e 'send => reset' -e 'send => errror ECONNRESET' -- "$XSH" touch "$marker"
 expect_rc 2 "a bad -e rule: exit 2"
 expect_err ":2:9: unknown action 'errror' \(did you mean 'error'\?\)" "a bad -e rule: LINE:COL (the second -e) and a suggestion"
 expect_no_file "$marker" "a bad -e rule: the command never ran"
 
-cli_run run -e 'tx idle>5 => reset' -- touch "$marker"
+cli_run run -e 'tx idle>5 => reset' -- "$XSH" touch "$marker"
 expect_rc 2 "an -e rule without a unit: exit 2"
 expect_err ':1:[0-9]+: .*unit' "an -e rule without a unit: LINE:COL"
 expect_no_file "$marker" "an -e rule without a unit: the command never ran"
 
-cli_run run --seed abc -- touch "$marker"
+cli_run run --seed abc -- "$XSH" touch "$marker"
 expect_rc 2 "a bad --seed: exit 2"
 expect_no_file "$marker" "a bad --seed: the command never ran"
 
 # The contrast: the same command with good rules does run.
-cli_run run -r "$tmp/good.rules" -e 'send when=3 => error EPIPE' -- touch "$marker"
+cli_run run -r "$tmp/good.rules" -e 'send when=3 => error EPIPE' -- "$XSH" touch "$marker"
 expect_rc 0 "good rules: exit 0"
 if [ -e "$marker" ]; then
 	pass "good rules: the command ran"
@@ -63,7 +66,7 @@ else
 fi
 
 # --- the library, from the build tree ---
-cli_run run -- sh -c 'echo "preload=$LD_PRELOAD"'
+cli_run run -- "$XSH" preload
 expect_rc 0
 expect_out "^preload=(.*[: ])?$SF_BUILDDIR/src/\.libs/libsockfault\.so\$" "the library of the build tree is preloaded"
 cli_run run -e 'connect => error ECONNREFUSED' -- "$T/tclient" connect "$P"
@@ -72,13 +75,13 @@ cli_run run -- "$T/tclient" connect "$P"
 expect_out '^connect = 0$' "contrast: without rules the connect succeeds"
 
 # --- exit status and signals pass through ---
-cli_run run -- sh -c 'exit 7'
+cli_run run -- "$XSH" exit 7
 expect_rc 7 "exit status 7 passes through"
-cli_run run -- sh -c 'exit 0'
+cli_run run -- "$XSH" exit 0
 expect_rc 0 "exit status 0 passes through"
 # A shell runs it, as a user's script would, and sees 128+15.
 set +e
-sh -c "LD_PRELOAD='$(sf_asan_preload)' $tmo '$SF_CLI' run -- sh -c 'kill -TERM \$\$'; echo status=\$?" >"$tmp/out" 2>"$tmp/err"
+sh -c "LD_PRELOAD='$(sf_asan_preload)' $tmo '$SF_CLI' run -- '$XSH' kill TERM; echo status=\$?" >"$tmp/out" 2>"$tmp/err"
 set -e
 show_output
 expect_out '^status=143$' "killed by SIGTERM: the shell sees 143"
@@ -91,12 +94,12 @@ env = dict(os.environ)
 if sys.argv[1]:
     env["LD_PRELOAD"] = sys.argv[1]
 for sig in ("TERM", "KILL"):
-    r = subprocess.run([sys.argv[2], "run", "-e", "send => reset", "--", "sh", "-c", "kill -%s $$" % sig], env=env)
+    r = subprocess.run([sys.argv[2], "run", "-e", "send => reset", "--", sys.argv[3], "kill", sig], env=env)
     print("%s returncode = %d" % (sig, r.returncode))
-r = subprocess.run([sys.argv[2], "run", "--", "sh", "-c", "exit 143"], env=env)
+r = subprocess.run([sys.argv[2], "run", "--", sys.argv[3], "exit", "143"], env=env)
 print("exit143 returncode = %d" % r.returncode)
 EOF
-	plain_run "$PY" "$tmp/sig.py" "$(sf_asan_preload)" "$SF_CLI"
+	plain_run "$PY" "$tmp/sig.py" "$(sf_asan_preload)" "$SF_CLI" "$XSH"
 	expect_out '^TERM returncode = -15$' "SIGTERM: the run itself dies by the signal (not an exit status)"
 	expect_out '^KILL returncode = -9$' "SIGKILL: the run itself dies by the signal"
 	expect_out '^exit143 returncode = 143$' "contrast: an exit status 143 is an exit status"
@@ -207,7 +210,7 @@ expect_count "--log FILE: appended, not truncated" 2 "$tmp/run.log" 'fired on se
 # A relative --log names a file where sockfault was run, as -r and --replay
 # do, even if CMD changes directory before it logs (a wrapper script).
 mkdir -p "$tmp/logdir/sub"
-(cd "$tmp/logdir" && cli_run run --log rel.log -e 'send => error EPIPE' -- sh -c "cd sub && exec '$T/tclient' seq -n 1 '$P'")
+(cd "$tmp/logdir" && cli_run run --log rel.log -e 'send => error EPIPE' -- "$XSH" cd sub "$T/tclient" seq -n 1 "$P")
 expect_out '^conn 1: EPIPE$'
 if [ -s "$tmp/logdir/rel.log" ]; then
 	pass "--log rel.log: the log is where sockfault ran"
@@ -269,7 +272,7 @@ expect_eq "--replay: the recorded faults, under another seed" "$recorded" "$(gre
 expect_eq "--replay: the same fault events" "$(faults_of "$tmp/rec.jsonl")" "$(faults_of "$tmp/rep.jsonl")"
 cli_run run --seed 4 -e 'send p=0.3 => error ECONNRESET' -- "$T/tclient" seq -c 3 -n 20 "$P"
 expect_ne "contrast: seed 4 without --replay gives other faults" "$recorded" "$(grep '^conn' "$tmp/out")"
-cli_run run --replay "$tmp/no-such.jsonl" -e 'send => reset' -- touch "$marker.2"
+cli_run run --replay "$tmp/no-such.jsonl" -e 'send => reset' -- "$XSH" touch "$marker.2"
 expect_rc 2 "--replay of a missing log: exit 2"
 expect_no_file "$marker.2" "--replay of a missing log: nothing started"
 

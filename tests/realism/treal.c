@@ -99,9 +99,12 @@ static char self[PATH_MAX];
 static int etfd = -1;
 static int step_limit_ms = 10000;
 
-/* The watchdog: no step may hang the run. */
-static volatile double wd_deadline;
-static const char *volatile wd_step;
+/* The watchdog: no step may hang the run. The main thread sets the
+ * deadline (nanoseconds on tn_now_ms()'s clock, 0: no step running) and the
+ * name of the step, the watchdog thread reads them: both only through the
+ * __atomic builtins, so that they are not a data race (TSan). */
+static long long wd_deadline_ns;
+static const char *wd_step;
 
 /* What a background step says, kept until join. */
 struct bg {
@@ -150,9 +153,10 @@ static void *watchdog_main(void *arg)
 	(void)arg;
 	for (;;) {
 		tn_sleep_ms(50);
-		double d = wd_deadline;
-		if (d > 0 && tn_now_ms() > d) {
-			printf("%sWATCHDOG: %s hung\n", prefix, wd_step ? wd_step : "?");
+		long long d = __atomic_load_n(&wd_deadline_ns, __ATOMIC_ACQUIRE);
+		if (d > 0 && (long long)(tn_now_ms() * 1e6) > d) {
+			const char *step = __atomic_load_n(&wd_step, __ATOMIC_ACQUIRE);
+			printf("%sWATCHDOG: %s hung\n", prefix, step ? step : "?");
 			fflush(stdout);
 			_exit(4);
 		}
@@ -876,12 +880,13 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(step, "exec") == 0)
 			step_exec(argv + i + 1);
-		wd_step = step;
-		wd_deadline = tn_now_ms() + step_limit_ms;
+		__atomic_store_n(&wd_step, step, __ATOMIC_RELEASE);
+		__atomic_store_n(&wd_deadline_ns, (long long)((tn_now_ms() + step_limit_ms) * 1e6),
+				 __ATOMIC_RELEASE);
 		double t0 = tn_now_ms();
 		run_step(step);
 		double took = tn_now_ms() - t0;
-		wd_deadline = 0;
+		__atomic_store_n(&wd_deadline_ns, 0, __ATOMIC_RELEASE);
 		if (strcmp(step, "took") && strcmp(step, "since"))
 			last_took = took;
 	}
