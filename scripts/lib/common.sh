@@ -32,6 +32,7 @@ SF_PACKAGES=(
 	curl              # integration tests with a real client
 	valgrind
 	clang
+	libclang-rt-dev   # clang's libFuzzer and sanitizer runtimes (only recommended by clang)
 	musl-tools        # musl-gcc: the musl build
 )
 
@@ -197,5 +198,89 @@ sf_elapsed() {
 		printf '%dm%02d.%ds' $((ds / 600)) $((ds % 600 / 10)) $((ds % 10))
 	else
 		printf '%d.%ds' $((ds / 10)) $((ds % 10))
+	fi
+}
+
+# --- The build variants of issue 6: sanitizers, valgrind, musl ---
+
+# sf_sanitizer_env DIR: the sanitizers' settings for the tests of the build
+# in DIR, exported. Every report fails: the runtime exits with status 86
+# (TSan: 66) at the first one, so the test that ran the program fails, and
+# every report is also written to a file of its own, DIR/sanitizer-logs/
+# KIND.PID (log_path), so that sf_sanitizer_reports fails the stage even
+# when a test did not look at that program's exit status or stderr (a peer,
+# a child process). TSan's die_after_fork=0: the library starts its helper
+# threads (timers, reload) in a child forked by a threaded program, as it
+# must, and TSan would rather give up there; with 0 it goes on checking.
+# Options the caller already has in ASAN_OPTIONS,
+# UBSAN_OPTIONS or TSAN_OPTIONS come last and win.
+sf_sanitizer_env() {
+	local logs=$1/sanitizer-logs
+	rm -rf "$logs"
+	mkdir -p "$logs"
+	export ASAN_OPTIONS="halt_on_error=1:exitcode=86:detect_leaks=1:log_path=$logs/asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+	export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+	export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:die_after_fork=0:log_path=$logs/tsan${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+}
+
+# sf_sanitizer_expected FILE: true when the report in FILE is the sanitizer
+# runtime's own interceptor (accept, getpeername ...) crashing on a bad
+# pointer that a differential test hands to libc on purpose (hdiff's c_*
+# cases, tclient's baseline): it crashes the same way without the library,
+# which is what those tests compare, so it says nothing about sockfault.
+sf_sanitizer_expected() {
+	grep -q 'ERROR: AddressSanitizer: SEGV' "$1" &&
+		grep -m1 -E '^ +#0 ' "$1" | grep -q ' in __interceptor_' &&
+		grep -m1 -E '^ +#1 ' "$1" |
+		grep -q -E ' in (c_[a-z0-9_]+ .*/tests/harden/hdiff\.c|cmd_baseline .*/tests/integ/tclient\.c):'
+}
+
+# sf_sanitizer_reports DIR: print the reports written under DIR/sanitizer-logs
+# (the start of each) and fail if there is any, but the expected ones
+# (sf_sanitizer_expected), which are only counted.
+sf_sanitizer_reports() {
+	local logs=$1/sanitizer-logs f expected=0
+	local reports=() all=()
+	mapfile -t all < <(find "$logs" -type f 2>/dev/null | sort)
+	for f in "${all[@]}"; do
+		if sf_sanitizer_expected "$f"; then
+			expected=$((expected + 1))
+		else
+			reports+=("$f")
+		fi
+	done
+	((expected == 0)) ||
+		echo "$expected report(s) of a sanitizer interceptor on a differential test's bad pointer, as without the library: not counted"
+	if ((${#reports[@]} == 0)); then
+		echo "no sanitizer report"
+		return 0
+	fi
+	for f in "${reports[@]}"; do
+		printf '%s--- %s%s\n' "$sf_bold" "${f#"$SF_ROOT"/}" "$sf_off"
+		head -n 80 "$f"
+	done >&2
+	sf_warn "${#reports[@]} sanitizer report(s), in ${logs#"$SF_ROOT"/}/"
+	return 1
+}
+
+# sf_musl_headers DIR: musl-gcc (Debian's musl-tools) searches only musl's
+# own headers, without the kernel's (linux/, asm/, asm-generic/), which
+# the library includes; DIR gets links to exactly those, for -isystem DIR
+# (never /usr/include itself: glibc's headers would mix in), and an empty
+# pkgconfig/ for PKG_CONFIG_LIBDIR (glibc's cmocka must not be found).
+sf_musl_headers() {
+	local dir=$1 multiarch d
+	multiarch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+	mkdir -p "$dir/pkgconfig"
+	for d in linux asm-generic; do
+		[[ -d /usr/include/$d ]] || sf_die "/usr/include/$d is missing (install linux-libc-dev)"
+		ln -sfn "/usr/include/$d" "$dir/$d"
+	done
+	if [[ -d /usr/include/$multiarch/asm ]]; then
+		ln -sfn "/usr/include/$multiarch/asm" "$dir/asm"
+	elif [[ -d /usr/include/asm ]]; then
+		ln -sfn /usr/include/asm "$dir/asm"
+	else
+		sf_die "no kernel asm/ headers under /usr/include (install linux-libc-dev)"
 	fi
 }
