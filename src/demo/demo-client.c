@@ -19,13 +19,14 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "demo-util.h"
 
 #define ECHO_TIMEOUT_MS 2000
 #define LINE_MAX_LEN 64
@@ -69,23 +70,7 @@ static int errno_parse(const char *s)
 	return *s && !*end && n > 0 ? (int)n : -1;
 }
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("[client] ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fputc('\n', stdout);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+const char *demo_who = "client";
 
 static void sleep_ms(long ms)
 {

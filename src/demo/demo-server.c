@@ -15,13 +15,14 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "demo-util.h"
 
 #define MAX_CONNS 8
 #define LINE_MAX_LEN 256
@@ -42,23 +43,7 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-	fputs("[server] ", stdout);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fputc('\n', stdout);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+const char *demo_who = "server";
 
 /* Write the port to FILE through a temporary file and rename(), so that a
  * script polling for FILE never reads half a number. */

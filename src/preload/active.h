@@ -43,11 +43,11 @@ void sf_hot_everything(void);
 struct sf_active *sf_active_build(struct sf_ruleset *rs, const char *exe);
 void sf_active_free(struct sf_active *a);
 
-/* The rule can end a connection: reset, eof, hangup, blackhole, timeout, or
- * a sticky error. */
-static inline int sf_rule_kills(const struct sf_rule *r)
+/* The action can end a connection: reset, eof, hangup, blackhole, timeout,
+ * or a sticky error. */
+static inline int sf_action_kills(unsigned action, int sticky)
 {
-	switch (r->action) {
+	switch (action) {
 	case SF_ACT_RESET:
 	case SF_ACT_EOF:
 	case SF_ACT_HANGUP:
@@ -55,10 +55,15 @@ static inline int sf_rule_kills(const struct sf_rule *r)
 	case SF_ACT_TIMEOUT:
 		return 1;
 	case SF_ACT_ERROR:
-		return r->sticky;
+		return sticky;
 	default:
 		return 0;
 	}
+}
+
+static inline int sf_rule_kills(const struct sf_rule *r)
+{
+	return sf_action_kills(r->action, r->sticky);
 }
 
 /* Make `a` the rules in force and recompute the fast-path mask. */

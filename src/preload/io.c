@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "active.h"
 #include "alloc.h"
 #include "clock.h"
 #include "dead.h"
@@ -318,20 +319,11 @@ static ssize_t perform(struct sf_io *io)
 
 static int connection_dies(const struct sf_verdict *r, const struct sf_sock *s)
 {
-	switch (r->action) {
-	case SF_ACT_RESET:
-	case SF_ACT_EOF:
-	case SF_ACT_HANGUP:
-	case SF_ACT_BLACKHOLE:
-	case SF_ACT_TIMEOUT:
-		return 1;
-	case SF_ACT_ERROR:
-		/* A sticky error on a connection kills it: poll, SO_ERROR and
-		 * the other direction must agree with it. */
+	/* A sticky error kills a connection only: poll, SO_ERROR and the
+	 * other direction must agree with it. */
+	if (r->action == SF_ACT_ERROR)
 		return r->sticky && (s->flags & SF_SOCK_STREAM) && SF_LOAD(&s->state) == SF_STATE_CONNECTED;
-	default:
-		return 0;
-	}
+	return sf_action_kills(r->action, 0);
 }
 
 static ssize_t io_slow(struct sf_io *io)

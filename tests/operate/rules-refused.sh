@@ -9,34 +9,5 @@ set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
 . "$SF_SRCDIR/tests/operate/oplib.sh"
 
-peer_start p -n 0 -t 60 sink
-P=127.0.0.1:$p_port
-cli_run run -r "$RULES/refused.rules" -- "$O/tstory" connect "$P"
-cat "$tmp/err" >"$tmp/all.err"
-expect_rc 0
-expect_out '^connect = -1 ECONNREFUSED$' "blocking: ECONNREFUSED (WSAECONNREFUSED)"
-# "At once": no waiting for a timeout, however loaded the machine.
-expect_le "blocking: at once" 2000 "$(out_value connect_ms)"
-expect_out '^getpeername = -1 ENOTCONN$'
-for how in poll select epoll; do
-	cli_run run -r "$RULES/refused.rules" -- "$T/tclient" connect-nb "$how" "$P"
-	cat "$tmp/err" >>"$tmp/all.err"
-	expect_out '^connect = -1 EINPROGRESS$' "nonblocking ($how): EINPROGRESS"
-	case $how in
-	select) expect_out '^select = 1 writable=yes$' "nonblocking (select): writable" ;;
-	*) expect_out "^$how = 1 events=OUT,ERR" "nonblocking ($how): writable, with an error" ;;
-	esac
-	expect_out '^SO_ERROR = ECONNREFUSED$' "nonblocking ($how): SO_ERROR gives ECONNREFUSED"
-	expect_out '^SO_ERROR again = 0$' "nonblocking ($how): once"
-	expect_out '^getpeername = -1 ENOTCONN$' "nonblocking ($how): not connected"
-done
-expect_count "the rule fired on every connect" 4 "$tmp/all.err" 'refused fired on connect .*ECONNREFUSED'
-expect_not_in "$p_out" 'accepted' "the server never saw a connection"
-
-sf_run "$O/tstory" connect "$P"
-expect_out '^connect = 0$' "contrast: without the rules the connect succeeds"
-sf_run "$T/tclient" connect-nb poll "$P"
-expect_out '^SO_ERROR = 0$' "contrast: without the rules the nonblocking connect succeeds"
-expect_in "$p_out" 'accepted' "contrast: the server sees those"
-
+refusal_story refused ECONNREFUSED
 finish
