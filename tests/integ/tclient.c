@@ -290,21 +290,27 @@ static int cmd_seq(int argc, char **argv)
 
 /* --- all of it across, however short each call is --- */
 
+/* The options of sendall and recvall: -o OP -b BYTES (1..max), then a target. */
+static void op_bytes_options(int argc, char **argv, const char **op, size_t *bytes, size_t max)
+{
+	int opt;
+	while ((opt = getopt(argc, argv, "o:b:")) != -1) {
+		if (opt == 'o')
+			*op = optarg;
+		else if (opt == 'b')
+			*bytes = (size_t)atol(optarg);
+		else
+			usage();
+	}
+	if (optind >= argc || *bytes == 0 || *bytes > max)
+		usage();
+}
+
 static int cmd_sendall(int argc, char **argv)
 {
 	const char *op = "send";
 	size_t bytes = 1000;
-	int opt;
-	while ((opt = getopt(argc, argv, "o:b:")) != -1) {
-		if (opt == 'o')
-			op = optarg;
-		else if (opt == 'b')
-			bytes = (size_t)atol(optarg);
-		else
-			usage();
-	}
-	if (optind >= argc || bytes == 0 || bytes > 1 << 20)
-		usage();
+	op_bytes_options(argc, argv, &op, &bytes, 1 << 20);
 	struct tn_addr a;
 	parse_target(argv[optind], &a);
 	int fd = tn_connect(&a, SOCK_STREAM);
@@ -359,17 +365,7 @@ static int cmd_recvall(int argc, char **argv)
 {
 	const char *op = "recv";
 	size_t bytes = 100;
-	int opt;
-	while ((opt = getopt(argc, argv, "o:b:")) != -1) {
-		if (opt == 'o')
-			op = optarg;
-		else if (opt == 'b')
-			bytes = (size_t)atol(optarg);
-		else
-			usage();
-	}
-	if (optind >= argc || bytes == 0 || bytes > 65536)
-		usage();
+	op_bytes_options(argc, argv, &op, &bytes, 65536);
 	struct tn_addr a;
 	parse_target(argv[optind], &a);
 	int fd = tn_connect(&a, SOCK_STREAM);
