@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -67,6 +68,7 @@ static struct {
 	char *bad;              /* an unmapped page */
 	char *edge;             /* the last 16 bytes before an unmapped page */
 	char *edge4;            /* the last 4 bytes before it */
+	char *stack_end;        /* the end of the main thread's stack mapping (NULL: not found) */
 	struct sockaddr_in lo;  /* 127.0.0.1, the port of l */
 	char buf[70000];
 } x;
@@ -124,6 +126,18 @@ static void setup(void)
 	x.edge = m + pg - 16;
 	x.edge4 = m + pg - 4;
 	memset(x.buf, 'b', sizeof x.buf);
+	/* The library reads a destination on the main stack without asking
+	 * the kernel (usermem.c): cases 22 and 23 straddle the stack's ends. */
+	FILE *maps = fopen("/proc/self/maps", "r");
+	char line[512];
+	while (maps && fgets(line, sizeof line, maps))
+		if (strstr(line, "[stack]")) {
+			unsigned long lo, hi;
+			if (sscanf(line, "%lx-%lx", &lo, &hi) == 2)
+				x.stack_end = (char *)hi;
+		}
+	if (maps)
+		fclose(maps);
 	if (x.l < 0 || x.c < 0 || x.s < 0 || pending < 0 || x.l0 < 0 || x.uu < 0 || x.ud < 0 || x.fresh < 0 ||
 	    x.dn < 0)
 		tn_setup_fail("setup");
@@ -422,6 +436,10 @@ static void c_send(int k)
 	case 19: R(sendto(x.uu, "x", 1, 0, (struct sockaddr *)&a, (socklen_t)-1)); break;
 	case 20: R(sendto(x.c, "x", 1, 0, (struct sockaddr *)x.bad, sizeof a)); break;
 	case 21: R(send(x.c, "x", 1, 0x7fff0000)); break;
+	/* The last 4 bytes of the main stack's mapping, then nothing. */
+	case 22: R(sendto(x.uu, "x", 1, 0, x.stack_end ? (struct sockaddr *)(x.stack_end - 4) : NULL, sizeof a)); break;
+	/* Far below the stack, where it has not grown (and may not: 32 MiB). */
+	case 23: R(sendto(x.uu, "x", 1, 0, (struct sockaddr *)((uintptr_t)&a - (32u << 20)), sizeof a)); break;
 	}
 }
 
@@ -744,7 +762,7 @@ static const struct group {
 	{ "shutdown", c_shutdown, 6 },
 	{ "close", c_close, 4 },
 	{ "dup", c_dup, 20 },
-	{ "send", c_send, 22 },
+	{ "send", c_send, 24 },
 	{ "sendmsg", c_sendmsg, 16 },
 	{ "sendmmsg", c_sendmmsg, 11 },
 	{ "write", c_write, 21 },
