@@ -425,12 +425,31 @@ out:
 	sf_read_end();
 }
 
-/* The quick lane of a datagram socket whose rules for `op` are all about
- * destinations: 1 if none of them holds for this destination (then nothing
- * is counted: a rule whose conditions do not hold does not count). */
-static __attribute__((noinline)) int no_rule_for(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)
+/* Count a call for e, a rule that only counts until due: 1 done, 0 if the
+ * full path must decide (the rule is due, stuck, or another thread counted
+ * meanwhile: a compare-and-swap, so that the call is counted exactly once). */
+static inline __attribute__((always_inline)) int count_quietly(struct sf_active *a, struct sf_plan_entry *e)
 {
-	int none = 0;
+	if (SF_LOAD(&e->stuck))
+		return 0;
+	uint64_t n = SF_LOAD(&e->calls);
+	if (sf_entry_due(e, n + 1))
+		return 0;
+	if (!__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return 0;
+	SF_ADD(&a->stats[e->rule].matched, 1);
+	return 1;
+}
+
+/* The quick lane of a datagram socket whose rules for `op` are all about
+ * destinations, for a destination the plan's cache knows: 1 if no rule
+ * holds for it (then nothing is counted: a rule whose conditions do not
+ * hold does not count), or if one does and it only counts until due (then
+ * the call is counted); 0: the full path decides. */
+static __attribute__((noinline)) int dest_quick(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest,
+                                                socklen_t destlen)
+{
+	int ok = 0;
 	const unsigned char *key;
 	uint8_t klen;
 	/* The program's destination, copied before it is read (usermem.h). */
@@ -450,16 +469,22 @@ static __attribute__((noinline)) int no_rule_for(struct sf_sock *s, enum sf_op o
 	uint32_t seq = __atomic_load_n(&plan->dg->dest_seq, __ATOMIC_ACQUIRE);
 	if ((seq & 1) || plan->dg->dest_n == SF_DEST_MANY || !dest_cached(plan, key, klen))
 		goto out;
-	none = 1;
-	for (uint16_t k = 0; k < plan->dg->dest_n && none; k++)
-		if (plan->e[plan->dg->dest_idx[k]].ops & SF_OPBIT(op))
-			none = 0;
+	unsigned named = 0;
+	struct sf_plan_entry *only = NULL;
+	for (uint16_t k = 0; k < plan->dg->dest_n && named < 2; k++) {
+		struct sf_plan_entry *e = &plan->e[plan->dg->dest_idx[k]];
+		if (e->ops & SF_OPBIT(op)) {
+			named++;
+			only = e;
+		}
+	}
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__atomic_load_n(&plan->dg->dest_seq, __ATOMIC_RELAXED) != seq)
-		none = 0;
+		goto out;
+	ok = named == 0 || (named == 1 && (only->flags & SF_PE_QUIET) && count_quietly(a, only));
 out:
 	sf_read_end();
-	return none;
+	return ok;
 }
 
 /* The common case, decided without building the call: at most one rule
@@ -476,19 +501,8 @@ static int count_only(struct sf_sock *s, enum sf_op op)
 		goto out;
 	/* At most one entry names op, and it only counts. */
 	int slot = sf_quick_slot[op] - 1;
-	if (plan && slot >= 0 && plan->quick[slot] != 0xff) {
-		struct sf_plan_entry *e = &plan->e[plan->quick[slot]];
-		if (SF_LOAD(&e->stuck))
-			goto out;
-		uint64_t n = SF_LOAD(&e->calls);
-		if (sf_entry_due(e, n + 1))
-			goto out;
-		/* A compare-and-swap: if another thread counted meanwhile, the
-		 * full path counts this call instead, exactly once. */
-		if (!__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			goto out;
-		SF_ADD(&a->stats[e->rule].matched, 1);
-	}
+	if (plan && slot >= 0 && plan->quick[slot] != 0xff && !count_quietly(a, &plan->e[plan->quick[slot]]))
+		goto out;
 	ok = 1;
 out:
 	sf_read_end();
@@ -539,7 +553,7 @@ int sf_quick_enter(uintptr_t v, enum sf_op op, const struct sockaddr *dest, sock
 	if (!quick && !by_dest)
 		return 0;
 	sf_self.depth++;
-	if (quick ? count_only(s, op) : no_rule_for(s, op, dest, destlen))
+	if (quick ? count_only(s, op) : dest_quick(s, op, dest, destlen))
 		return 1;
 	sf_leave();
 	return 0;

@@ -117,10 +117,10 @@ void sf_sock_replan(struct sf_sock *s)
 				int dynamic = r->states != SF_STATE_ALL;
 				for (int k = 0; k < SF_NUM__COUNT; k++)
 					dynamic |= (r->has & SF_HAS_NUM(k)) != 0;
-				int counts_only = statics_ok && !dynamic && r->per == SF_PER_CONN &&
-				                  r->p_scaled >= SF_P_ONE && !sf_replaying;
+				int quiet = !dynamic && r->per == SF_PER_CONN && r->p_scaled >= SF_P_ONE && !sf_replaying;
 				e->flags = (uint8_t)((per_dest ? SF_PE_PER_DEST : 0) | (statics_ok ? SF_PE_STATICS_OK : 0) |
-				                     (dynamic ? SF_PE_DYNAMIC : 0) | (counts_only ? SF_PE_COUNTS_ONLY : 0));
+				                     (dynamic ? SF_PE_DYNAMIC : 0) | (quiet ? SF_PE_QUIET : 0) |
+				                     (quiet && statics_ok ? SF_PE_COUNTS_ONLY : 0));
 				e->when_first = r->when.first;
 				e->when_last = r->when.last;
 				e->when_step = r->when.step > UINT32_MAX ? UINT32_MAX : (uint32_t)r->when.step;

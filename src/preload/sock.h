@@ -25,8 +25,9 @@ struct sf_caddr {
 enum {
 	SF_PE_STATICS_OK = 1 << 0,  /* peer/local/side are fixed and known to hold */
 	SF_PE_DYNAMIC = 1 << 1,     /* conditions that change from call to call */
-	SF_PE_COUNTS_ONLY = 1 << 2, /* until due, the rule only counts calls (when=, limit=) */
+	SF_PE_COUNTS_ONLY = 1 << 2, /* QUIET, and its conditions hold: until due it only counts (when=, limit=) */
 	SF_PE_PER_DEST = 1 << 3,    /* datagram socket, peer=/host=: decided per destination */
+	SF_PE_QUIET = 1 << 4,       /* where its conditions hold, it only counts calls until due */
 };
 
 struct sf_plan_entry {

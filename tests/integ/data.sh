@@ -55,6 +55,26 @@ sf_run "$T/tclient" udp-send -n 3 "127.0.0.1:$u_port"
 peer_wait u
 expect_in "$u_out" '^peer: END after 3 datagrams$' "without rules all three arrive"
 
+# A rule about one destination of an unconnected socket counts the calls to
+# that destination only, however the destinations alternate, and whether
+# the call is decided in full or in the quick lane (the same destination
+# again: a cached verdict).
+peer_start u -n 1 -t 20 udp
+peer_start v -n 1 -t 20 udp
+sf_run SOCKFAULT_RULES_TEXT="sendto peer=127.0.0.1:$u_port when=3 => drop" "$T/tclient" udp-send -n 4 \
+	"127.0.0.1:$u_port" "127.0.0.1:$v_port"
+peer_wait u
+peer_wait v
+expect_in "$u_out" '^peer: datagram 3: 2 bytes "d4"$' "per destination, alternating: the third to it is lost"
+expect_in "$u_out" '^peer: END after 3 datagrams$'
+expect_in "$v_out" '^peer: END after 4 datagrams$' "per destination, alternating: the other one is not counted"
+peer_start u -n 1 -t 20 udp
+sf_run SOCKFAULT_RULES_TEXT="sendto peer=127.0.0.1:$u_port when=3+2 => drop" "$T/tclient" udp-send -n 8 \
+	"127.0.0.1:$u_port"
+peer_wait u
+expect_eq "per destination, the same one again: the 3rd, 5th and 7th are lost" "d1 d2 d4 d6 d8" \
+	"$(sed -n 's/^peer: datagram [0-9]*: 2 bytes "\(d[0-9]\)"$/\1/p' "$u_out" | tr '\n' ' ' | sed 's/ $//')"
+
 # --- UDP drop, receiving: exactly one datagram is lost ---
 for op in recvfrom recv recvmsg read; do
 	peer_start u -n 1 -t 20 udp
