@@ -29,6 +29,8 @@ SF_PACKAGES=(
 	pkg-config
 	libcmocka-dev     # the unit tests (without it they are SKIP)
 	python3           # integration test helpers
+	python3-yaml      # doc/fleet/check.sh parses the Kubernetes recipe
+	systemd           # systemd-analyze verify: doc/fleet/check.sh checks the drop-in
 	curl              # integration tests with a real client
 	valgrind
 	clang
