@@ -276,7 +276,7 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 	uint8_t klen;
 	dv->all = 1;
 	dv->n = 0;
-	if (!c->s || (c->s->flags & SF_SOCK_STREAM) ||
+	if (!c->s || !plan->dg ||
 	    !dest_key(c->s, c->op != SF_OP_bind ? c->addr : NULL, c->addrlen, &key, &klen))
 		return;
 	uint32_t seq = __atomic_load_n(&plan->dg->dest_seq, __ATOMIC_ACQUIRE);
