@@ -128,10 +128,7 @@ static int connect_error(struct sf_call *c, int err)
 		sf_sock_set_peer(s, c->addr, c->addrlen);
 		SF_STORE(&s->pending_err, (uint16_t)err);
 		SF_STORE(&s->state, SF_STATE_CONNECTING);
-		/* Every call must now see the pending error. */
-		SF_STORE(&s->quick_ops, 0);
-		SF_STORE(&s->opmask, SF_OPS_ALL);
-		sf_hot_everything();
+		sf_sock_all_slow(s);
 		return (int)sf_fail(c, EINPROGRESS);
 	}
 	return (int)sf_fail(c, err);

@@ -60,10 +60,7 @@ static void die(struct sf_sock *s, enum sf_dead how, int err)
 {
 	SF_STORE(&s->dead_err, (uint16_t)err);
 	SF_STORE(&s->dead, (uint8_t)how);
-	/* From now on every call on the socket must come to the slow path. */
-	SF_STORE(&s->quick_ops, 0);
-	SF_STORE(&s->opmask, SF_OPS_ALL);
-	sf_hot_everything();
+	sf_sock_all_slow(s);
 }
 
 void sf_raise_sigpipe(enum sf_op op, int flags)

@@ -247,41 +247,68 @@ struct dest_view {
 
 /* The cache's key: the destination as the call gives it (compared as
  * bytes, no conversion), or the socket's own peer (length 0). */
-static int dest_key(const struct sf_sock *s, const struct sockaddr *addr, socklen_t len, const unsigned char **key,
-                    uint8_t *klen)
+/* The cache's key for a call's destination: what a rule about the peer
+ * can tell apart (family, port, address, IPv6 scope), never the padding a
+ * program may leave unset (sin_zero, the flow label). No destination (the
+ * socket's peer): length 0. */
+static int dest_key(const struct sf_sock *s, const struct sockaddr *addr, socklen_t len,
+                    unsigned char key[SF_DEST_KEY_MAX], uint8_t *klen)
 {
-	if (addr) {
-		if (len > 28 || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
-			return 0;
-		*key = (const unsigned char *)addr;
-		*klen = (uint8_t)len;
+	if (!addr) {
+		*klen = 0;
+		return (s->flags & SF_SOCK_HAS_PEER) != 0;
+	}
+	if (addr->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+		key[0] = 4;
+		memcpy(key + 1, &in->sin_port, 2);
+		memcpy(key + 3, &in->sin_addr, 4);
+		*klen = 7;
 		return 1;
 	}
-	if (!(s->flags & SF_SOCK_HAS_PEER))
-		return 0;
-	*key = NULL;
-	*klen = 0;
-	return 1;
+	if (addr->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
+		key[0] = 6;
+		memcpy(key + 1, &in6->sin6_port, 2);
+		memcpy(key + 3, &in6->sin6_addr, 16);
+		memcpy(key + 19, &in6->sin6_scope_id, 4);
+		*klen = 23;
+		return 1;
+	}
+	return 0;
 }
 
-static int dest_cached(const struct sf_plan *plan, const unsigned char *key, uint8_t klen)
+/* The cache holds this destination's entries, for the names known now;
+ * *n: how many (at most 16). Read under the sequence count. */
+static int dest_cached(const struct sf_plan *plan, const unsigned char *key, uint8_t klen, uint16_t *n)
 {
-	return plan->dg->dest_valid && plan->dg->dest_len == klen && (!klen || memcmp(plan->dg->dest, key, klen) == 0);
+	const struct sf_plan_dgram *dg = plan->dg;
+	/* Loaded once: a writer may change it under the reader, who then
+	 * throws the result away (the sequence count) but must never index
+	 * past dest_idx before that. */
+	uint16_t dn = __atomic_load_n(&dg->dest_n, __ATOMIC_RELAXED);
+	if (!dg->dest_valid || dn > 16 || dg->dest_len != klen || dg->names_gen != SF_LOAD(&sf_names_gen))
+		return 0;
+	if (klen && memcmp(dg->dest, key, klen) != 0)
+		return 0;
+	*n = dn;
+	return 1;
 }
 
 static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view *dv)
 {
 	struct sf_call *c = ev->c;
-	const unsigned char *key;
+	unsigned char key[SF_DEST_KEY_MAX];
 	uint8_t klen;
 	dv->all = 1;
 	dv->n = 0;
 	if (!c->s || !plan->dg ||
-	    !dest_key(c->s, c->op != SF_OP_bind ? c->addr : NULL, c->addrlen, &key, &klen))
+	    !dest_key(c->s, c->op != SF_OP_bind ? c->addr : NULL, c->addrlen, key, &klen))
 		return;
+	uint32_t names = SF_LOAD(&sf_names_gen);
 	uint32_t seq = __atomic_load_n(&plan->dg->dest_seq, __ATOMIC_ACQUIRE);
-	if (!(seq & 1) && dest_cached(plan, key, klen) && plan->dg->dest_n != SF_DEST_MANY) {
-		uint16_t n = plan->dg->dest_n;
+	uint16_t n;
+	if (!(seq & 1) && dest_cached(plan, key, klen, &n)) {
 		memcpy(dv->idx, plan->dg->dest_idx, n * sizeof dv->idx[0]);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&plan->dg->dest_seq, __ATOMIC_RELAXED) == seq) {
@@ -292,7 +319,7 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 	}
 	/* Check every per-destination entry against this destination. */
 	need_addrs(ev);
-	uint16_t n = 0;
+	n = 0;
 	for (uint32_t i = 0; i < plan->n; i++) {
 		if (!(plan->e[i].flags & SF_PE_PER_DEST))
 			continue;
@@ -307,11 +334,17 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 	/* Keep it, if no other thread is writing the cache right now. */
 	if (!(seq & 1) && __atomic_compare_exchange_n(&plan->dg->dest_seq, &seq, seq + 1, 0, __ATOMIC_ACQUIRE,
 	                                              __ATOMIC_RELAXED)) {
-		memcpy(plan->dg->dest, key ? key : (const unsigned char *)"", klen);
+		/* The odd count must be seen before any of what follows (on
+		 * a weakly ordered CPU the stores could overtake it). */
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		memcpy(plan->dg->dest, key, klen);
 		plan->dg->dest_len = klen;
-		plan->dg->dest_n = n;
+		__atomic_store_n(&plan->dg->dest_n, n, __ATOMIC_RELAXED);
 		if (n != SF_DEST_MANY)
 			memcpy(plan->dg->dest_idx, dv->idx, n * sizeof dv->idx[0]);
+		/* The names this verdict was made with (host=): a name learned
+		 * later makes it stale. */
+		plan->dg->names_gen = names;
 		plan->dg->dest_valid = 1;
 		__atomic_store_n(&plan->dg->dest_seq, seq + 2, __ATOMIC_RELEASE);
 	}
@@ -450,7 +483,7 @@ static __attribute__((noinline)) int dest_quick(struct sf_sock *s, enum sf_op op
                                                 socklen_t destlen)
 {
 	int ok = 0;
-	const unsigned char *key;
+	unsigned char key[SF_DEST_KEY_MAX];
 	uint8_t klen;
 	/* The program's destination, copied before it is read (usermem.h). */
 	struct sockaddr_storage copy;
@@ -459,7 +492,7 @@ static __attribute__((noinline)) int dest_quick(struct sf_sock *s, enum sf_op op
 			return 0;
 		dest = (const struct sockaddr *)&copy;
 	}
-	if (!dest_key(s, dest, destlen, &key, &klen))
+	if (!dest_key(s, dest, destlen, key, &klen))
 		return 0;
 	sf_read_begin();
 	struct sf_active *a = sf_active_get();
@@ -467,11 +500,12 @@ static __attribute__((noinline)) int dest_quick(struct sf_sock *s, enum sf_op op
 	if (!a || !plan || !plan->dg || plan->gen != a->gen)
 		goto out;
 	uint32_t seq = __atomic_load_n(&plan->dg->dest_seq, __ATOMIC_ACQUIRE);
-	if ((seq & 1) || plan->dg->dest_n == SF_DEST_MANY || !dest_cached(plan, key, klen))
+	uint16_t n;
+	if ((seq & 1) || !dest_cached(plan, key, klen, &n))
 		goto out;
 	unsigned named = 0;
 	struct sf_plan_entry *only = NULL;
-	for (uint16_t k = 0; k < plan->dg->dest_n && named < 2; k++) {
+	for (uint16_t k = 0; k < n && named < 2; k++) {
 		struct sf_plan_entry *e = &plan->e[plan->dg->dest_idx[k]];
 		if (e->ops & SF_OPBIT(op)) {
 			named++;

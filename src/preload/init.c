@@ -18,6 +18,7 @@
 #include "slow.h"
 #include "sock.h"
 #include "timer.h"
+#include "usermem.h"
 
 enum { INIT_NOT, INIT_RUNNING, INIT_DONE };
 static int init_state = INIT_NOT;
@@ -59,6 +60,7 @@ static void init(void)
 {
 	sf_resolve_all();
 	sf_fdtab_init();
+	sf_usermem_init();
 	sf_settings_init();
 	if (sf_config.inert)
 		sf_active_install(NULL);

@@ -26,6 +26,7 @@ struct entry {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *table[BUCKETS];
+uint32_t sf_names_gen;
 static unsigned count;
 
 static unsigned bucket(uint8_t family, const uint8_t *ip)
@@ -57,6 +58,7 @@ static void remember(const char *name, const struct sockaddr *sa, socklen_t len)
 		/* Published whole: lookups read the table without the lock. */
 		__atomic_store_n(&table[b], e, __ATOMIC_RELEASE);
 		count++;
+		__atomic_add_fetch(&sf_names_gen, 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&lock);
 }

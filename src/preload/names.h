@@ -4,6 +4,7 @@
 #define SF_NAMES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "addr.h"
 
@@ -12,6 +13,10 @@
 /* The names of an address, NULL-terminated in out (room for
  * SF_NAMES_PER_ADDR + 1). Returns how many. */
 size_t sf_names_of(const struct sf_sockaddr *a, const char **out);
+
+/* Counts the names learned: a verdict about an address made before the
+ * count moved may have missed a host= name. */
+extern uint32_t sf_names_gen;
 
 void sf_names_lock(void);
 void sf_names_unlock(void);

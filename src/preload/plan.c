@@ -117,7 +117,10 @@ void sf_sock_replan(struct sf_sock *s)
 				int dynamic = r->states != SF_STATE_ALL;
 				for (int k = 0; k < SF_NUM__COUNT; k++)
 					dynamic |= (r->has & SF_HAS_NUM(k)) != 0;
-				int quiet = !dynamic && r->per == SF_PER_CONN && r->p_scaled >= SF_P_ONE && !sf_replaying;
+				/* A step past 32 bits does not fit the entry: the full
+				 * path decides such a rule on every call. */
+				int quiet = !dynamic && r->per == SF_PER_CONN && r->p_scaled >= SF_P_ONE && !sf_replaying &&
+				            r->when.step <= UINT32_MAX;
 				e->flags = (uint8_t)((per_dest ? SF_PE_PER_DEST : 0) | (statics_ok ? SF_PE_STATICS_OK : 0) |
 				                     (dynamic ? SF_PE_DYNAMIC : 0) | (quiet ? SF_PE_QUIET : 0) |
 				                     (quiet && statics_ok ? SF_PE_COUNTS_ONLY : 0));
@@ -191,4 +194,12 @@ void sf_sock_replan(struct sf_sock *s)
 	if (old)
 		sf_retire(old, old->size, sf_free);
 	sf_read_end();
+}
+
+void sf_sock_all_slow(struct sf_sock *s)
+{
+	SF_STORE(&s->quick_ops, 0);
+	SF_STORE(&s->dest_ops, 0);
+	SF_STORE(&s->opmask, SF_OPS_ALL);
+	sf_hot_everything();
 }

@@ -36,8 +36,8 @@ struct sf_plan_entry {
 	uint8_t flags;          /* SF_PE_* */
 	uint8_t stuck;          /* a sticky rule has fired on this socket */
 	uint16_t pad;
-	uint32_t when_step;     /* the rule's when=, for the quick lane (a step past */
-	uint64_t when_first;    /* 2^32-1 calls is never reached anyway) */
+	uint32_t when_step;     /* the rule's when=, for the quick lane (a rule whose */
+	uint64_t when_first;    /* step does not fit is not QUIET: see plan.c) */
 	uint64_t when_last;
 	uint64_t calls;         /* counted calls on this connection (when=, p=) */
 	uint64_t fired;         /* firings on this connection (limit=) */
@@ -53,12 +53,14 @@ static inline int sf_entry_due(const struct sf_plan_entry *e, uint64_t n)
  * place again and again), under a sequence count (odd while written), and
  * the entries that are not per-destination, in order (with the cache a
  * call visits these and the cached ones, not all n). */
+#define SF_DEST_KEY_MAX 23
 struct sf_plan_dgram {
 	uint32_t dest_seq;
 	uint16_t dest_n;        /* entries in dest_idx; SF_DEST_MANY: too many to keep */
 	uint8_t dest_valid;
-	uint8_t dest_len;       /* the destination as the call gave it (0: the socket's peer) */
-	unsigned char dest[28];
+	uint8_t dest_len;       /* the destination's key (engine.c); 0: the socket's peer */
+	uint32_t names_gen;     /* sf_names_gen when the verdict was made */
+	unsigned char dest[SF_DEST_KEY_MAX + 1];
 	uint16_t dest_idx[16];
 	uint16_t nfixed;
 	uint16_t fixed[];
@@ -176,5 +178,9 @@ void sf_sock_subject(const struct sf_sock *s, struct sf_subject *subj);
 
 /* Rebuild the plan and opmask for the current rules and what is fixed now. */
 void sf_sock_replan(struct sf_sock *s);
+
+/* Every call on the socket comes to the slow path from now on, the quick
+ * lanes included: it is dead, or holds an error every call must see. */
+void sf_sock_all_slow(struct sf_sock *s);
 
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -19,13 +20,28 @@ static int unavailable;
 /* glibc's record of where the main thread's stack began (musl has none). */
 extern void *__libc_stack_end __attribute__((weak));
 
+/* How far below __libc_stack_end a frame is surely on the main stack: the
+ * kernel keeps RLIMIT_STACK (as it was at exec) free below the stack's top
+ * for the stack to grow into, and places no mapping of its own there. At
+ * most 64 MiB; 0 (unknown) until sf_usermem_init. */
+static uintptr_t main_stack_window;
+
+void sf_usermem_init(void)
+{
+	struct rlimit rl;
+	if (!&__libc_stack_end || getrlimit(RLIMIT_STACK, &rl) != 0)
+		return;
+	uintptr_t max = (uintptr_t)64 << 20;
+	main_stack_window = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > max ? max : (uintptr_t)rl.rlim_cur;
+}
+
 /* src..src+len-1 is readable without asking the kernel, because it lies
  * - in the 4 KiB block of `here`, a local of this function (a page is never
  *   smaller, and the page of a live frame is mapped), or
  * - between `here` and the start of the main thread's stack, when `here` is
- *   on that stack: it is one mapping, and all of it in use. A frame within
- *   64 MiB below that start is on it; the kernel puts every other mapping
- *   (thread stacks, signal stacks) at least 128 MiB lower. */
+ *   on that stack: from a live frame up, the stack is one mapping in use.
+ * What this cannot know: a mapping the program itself placed (MAP_FIXED)
+ * just below its own stack and runs a stack on. */
 static int readable_stack(const void *src, size_t len, const void *here)
 {
 	uintptr_t a = (uintptr_t)src, h = (uintptr_t)here, end = a + len - 1;
@@ -33,10 +49,11 @@ static int readable_stack(const void *src, size_t len, const void *here)
 		return 0;
 	if ((a >> 12) == (h >> 12) && (end >> 12) == (h >> 12))
 		return 1;
-	if (!&__libc_stack_end)
+	uintptr_t window = SF_LOAD(&main_stack_window);
+	if (!window)
 		return 0;
 	uintptr_t top = (uintptr_t)__libc_stack_end;
-	return h < top && top - h < (64u << 20) && a >= h && end < top;
+	return h < top && top - h < window && a >= h && end < top;
 }
 
 int sf_user_copy(void *dst, const void *src, size_t len)

@@ -11,4 +11,7 @@
  * read (the kernel would say EFAULT). */
 int sf_user_copy(void *dst, const void *src, size_t len);
 
+/* At start: what the copy needs to know about the main thread's stack. */
+void sf_usermem_init(void);
+
 #endif

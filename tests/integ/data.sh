@@ -74,6 +74,23 @@ sf_run SOCKFAULT_RULES_TEXT="sendto peer=127.0.0.1:$u_port when=3+2 => drop" "$T
 peer_wait u
 expect_eq "per destination, the same one again: the 3rd, 5th and 7th are lost" "d1 d2 d4 d6 d8" \
 	"$(sed -n 's/^peer: datagram [0-9]*: 2 bytes "\(d[0-9]\)"$/\1/p' "$u_out" | tr '\n' ' ' | sed 's/ $//')"
+# Once a rule about the destination has silenced the socket, every later
+# datagram goes nowhere, to that destination (the same one again: the
+# quick lane) as to others.
+peer_start u -n 1 -t 20 udp
+sf_run SOCKFAULT_RULES_TEXT="sendto peer=127.0.0.1:$u_port when=3 => blackhole" "$T/tclient" udp-send -n 5 \
+	"127.0.0.1:$u_port"
+peer_wait u
+expect_eq "blackhole by destination: every sendto reports its datagram sent" 5 "$(grep -c '^sendto = 2$' "$tmp/out")"
+expect_in "$u_out" '^peer: END after 2 datagrams$' "blackhole by destination: nothing arrives after it fired"
+peer_start u -n 1 -t 20 udp
+peer_start v -n 1 -t 20 udp
+sf_run SOCKFAULT_RULES_TEXT="sendto peer=127.0.0.1:$u_port when=3 => blackhole" "$T/tclient" udp-send -n 3 \
+	"127.0.0.1:$u_port" "127.0.0.1:$v_port"
+peer_wait u
+peer_wait v
+expect_in "$u_out" '^peer: END after 2 datagrams$'
+expect_in "$v_out" '^peer: END after 2 datagrams$' "blackhole by destination: the dead socket sends to no one"
 
 # --- UDP drop, receiving: exactly one datagram is lost ---
 for op in recvfrom recv recvmsg read; do

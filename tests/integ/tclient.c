@@ -37,7 +37,7 @@ static void usage(void)
 	      "  seq [-o OP] [-n CALLS] [-c CONNS] [-u] [-b LOCAL] [-S CALL:MS] TARGET\n"
 	      "  sendall [-o send|write|writev|sendmsg] [-b BYTES] TARGET\n"
 	      "  recvall [-o recv|read|readv|recvmsg] [-b BYTES] TARGET\n"
-	      "  udp-send [-n N] TARGET...\n"
+	      "  udp-send [-n N] [-u] TARGET...\n"
 	      "  udp-recv [-o recvfrom|recv|recvmsg|read] TARGET\n"
 	      "  timed connect|send|recv TARGET\n"
 	      "  pair                                client and server in one process\n"
@@ -422,13 +422,17 @@ static int cmd_recvall(int argc, char **argv)
 /* --- datagrams --- */
 
 /* One unconnected socket, n datagrams to each target in turn: a datagram
- * socket's peer is the call's own. */
+ * socket's peer is the call's own. -u: IPv4 addresses as a careless program
+ * builds them, family, port and address set and the padding (sin_zero)
+ * never written (valgrind sees it uninitialised). */
 static int cmd_udp_send(int argc, char **argv)
 {
-	int n = 3, opt;
-	while ((opt = getopt(argc, argv, "n:")) != -1)
+	int n = 3, opt, sloppy = 0;
+	while ((opt = getopt(argc, argv, "n:u")) != -1)
 		if (opt == 'n')
 			n = atoi(optarg);
+		else if (opt == 'u')
+			sloppy = 1;
 		else
 			usage();
 	if (optind >= argc || n < 1 || n > 100 || argc - optind > 8)
@@ -444,7 +448,16 @@ static int cmd_udp_send(int argc, char **argv)
 		for (int k = 0; k < na; k++) {
 			char msg[16];
 			int len = snprintf(msg, sizeof msg, "d%d", i);
-			ssize_t r = sendto(fd, msg, (size_t)len, 0, (struct sockaddr *)&a[k].ss, a[k].len);
+			struct sockaddr_in careless;
+			const struct sockaddr *to = (struct sockaddr *)&a[k].ss;
+			if (sloppy && a[k].family == AF_INET) {
+				const struct sockaddr_in *in = (const struct sockaddr_in *)&a[k].ss;
+				careless.sin_family = AF_INET;
+				careless.sin_port = in->sin_port;
+				careless.sin_addr = in->sin_addr;
+				to = (struct sockaddr *)&careless;
+			}
+			ssize_t r = sendto(fd, msg, (size_t)len, 0, to, a[k].len);
 			TN_REPORT("sendto", r);
 		}
 	}

@@ -47,6 +47,8 @@ vg_run 'r1: send when=2 => error ECONNRESET sticky; recv p=0.5 => delay 1ms~1ms'
 vg_run 'send when=2+2 limit=3 => error EPIPE; recv => short 1' "$T/tclient" seq -o recv -n 5 -c 2 "$E"
 vg_run 'writev => short 3' "$T/tclient" sendall -o writev -b 200 "$S"
 vg_run 'sendto proto=udp when=2 => drop' "$T/tclient" udp-send -n 3 "$U"
+# The address's padding is uninitialised: the library must not decide on it.
+vg_run "sendto peer=$U when=3 => drop" "$T/tclient" udp-send -u -n 4 "$U"
 vg_run "send peer=$E when=2 => error ECONNRESET" "$T/tclient" threads "$E" "$S"
 vg_run 'accept4 once => error EMFILE; dup3 once => error EMFILE' "$T/tcalls" -e EMFILE accept4
 vg_run 'close once => error EIO' "$T/tcalls" -e EIO close "$E"

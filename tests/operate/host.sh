@@ -60,4 +60,14 @@ else
 	echo "note: no working strace (or a sanitizer build): 'resolves nothing itself' is not traced"
 fi
 
+# A name learned after datagrams already went to its address: the rule
+# holds from then on (the verdict cached for the address is not kept).
+peer_start u -n 1 -t 20 udp
+sf_run SOCKFAULT_RULES_TEXT='sendto host=localhost => drop' "$O/topr" late-name "$u_port"
+expect_rc 0
+expect_eq "late name: every sendto reports its datagram sent" 4 "$(grep -c '^sendto = 2$' "$tmp/out")"
+peer_wait u
+expect_in "$u_out" '^peer: datagram 2: 2 bytes "d2"$' "late name: before the name was known, the datagrams go"
+expect_in "$u_out" '^peer: END after 2 datagrams$' "late name: once localhost is resolved, host=localhost drops them"
+
 finish

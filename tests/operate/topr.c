@@ -8,6 +8,7 @@
  *   topr rewrite [-n MAX] [-i MS] [-t SECONDS] [-s STOPFILE] [-b BAD [-e MS]] DST SRC...
  *   topr threads [-j JITTER_SEED] [-c CONNS] [-n CALLS] TARGET...
  *   topr resolve gai|ghbn|ghbn2|ghbn_r|none NAME PORT
+ *   topr late-name PORT
  *
  * Output is one line per observation, in the style of tests/integ
  * ("send = -1 ECONNRESET"); exit status as tnet.h says (0, 1 unexpected,
@@ -41,7 +42,8 @@ static void usage(void)
 	      "  rewrite [-n MAX] [-i MS] [-t SECONDS] [-s STOPFILE] [-b BAD [-e MS]] DST SRC...\n"
 	      "                            rewrite DST with each SRC in turn (and BAD every MS)\n"
 	      "  threads [-j SEED] [-c CONNS] [-n CALLS] TARGET...  a thread per target\n"
-	      "  resolve gai|ghbn|ghbn2|ghbn_r|none NAME PORT      resolve (or not), connect, send\n",
+	      "  resolve gai|ghbn|ghbn2|ghbn_r|none NAME PORT      resolve (or not), connect, send\n"
+	      "  late-name PORT                                    UDP to 127.0.0.1, then resolve localhost\n",
 	      stdout);
 	exit(TN_EXIT_SETUP);
 }
@@ -482,6 +484,40 @@ static int cmd_resolve(int argc, char **argv)
 	return 0;
 }
 
+/* A name learned after datagrams already went to its address: two to
+ * 127.0.0.1:PORT by number, then getaddrinfo("localhost"), then two more;
+ * then END through a connected socket (write, which rules about sendto do
+ * not name). */
+static int cmd_late_name(int argc, char **argv)
+{
+	if (argc < 2)
+		usage();
+	struct tn_addr a;
+	tn_loopback(&a, AF_INET, atoi(argv[1]));
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		tn_setup_fail("socket");
+	for (int i = 1; i <= 4; i++) {
+		if (i == 3) {
+			struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM }, *res;
+			int r = getaddrinfo("localhost", NULL, &hints, &res);
+			if (r != 0)
+				tn_setup_fail("getaddrinfo localhost: %s", gai_strerror(r));
+			freeaddrinfo(res);
+			puts("resolved localhost");
+		}
+		char msg[4];
+		snprintf(msg, sizeof msg, "d%d", i);
+		TN_REPORT("sendto", sendto(fd, msg, 2, 0, (struct sockaddr *)&a.ss, a.len));
+	}
+	int end = tn_connect(&a, SOCK_DGRAM);
+	if (end < 0 || write(end, "END", 3) != 3)
+		tn_setup_fail("END");
+	close(end);
+	close(fd);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -491,6 +527,7 @@ static const struct {
 	{ "rewrite", cmd_rewrite },
 	{ "threads", cmd_threads },
 	{ "resolve", cmd_resolve },
+	{ "late-name", cmd_late_name },
 };
 
 int main(int argc, char **argv)
