@@ -242,11 +242,9 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint6
 struct dest_view {
 	int all;                        /* no cache to use: check each entry */
 	uint16_t n;
-	uint16_t idx[16];
+	uint16_t idx[SF_DEST_IDX_MAX];
 };
 
-/* The cache's key: the destination as the call gives it (compared as
- * bytes, no conversion), or the socket's own peer (length 0). */
 /* The cache's key for a call's destination: what a rule about the peer
  * can tell apart (family, port, address, IPv6 scope), never the padding a
  * program may leave unset (sin_zero, the flow label). No destination (the
@@ -279,7 +277,7 @@ static int dest_key(const struct sf_sock *s, const struct sockaddr *addr, sockle
 }
 
 /* The cache holds this destination's entries, for the names known now;
- * *n: how many (at most 16). Read under the sequence count. */
+ * *n: how many (at most SF_DEST_IDX_MAX). Read under the sequence count. */
 static int dest_cached(const struct sf_plan *plan, const unsigned char *key, uint8_t klen, uint16_t *n)
 {
 	const struct sf_plan_dgram *dg = plan->dg;
@@ -287,7 +285,7 @@ static int dest_cached(const struct sf_plan *plan, const unsigned char *key, uin
 	 * throws the result away (the sequence count) but must never index
 	 * past dest_idx before that. */
 	uint16_t dn = __atomic_load_n(&dg->dest_n, __ATOMIC_RELAXED);
-	if (!dg->dest_valid || dn > 16 || dg->dest_len != klen || dg->names_gen != SF_LOAD(&sf_names_gen))
+	if (!dg->dest_valid || dn > SF_DEST_IDX_MAX || dg->dest_len != klen || dg->names_gen != SF_LOAD(&sf_names_gen))
 		return 0;
 	if (klen && memcmp(dg->dest, key, klen) != 0)
 		return 0;
@@ -325,7 +323,7 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 			continue;
 		if (!sf_rule_statics_hold(&ev->a->rs.rules[plan->e[i].rule], &ev->subj, 0))
 			continue;
-		if (n == 16) {
+		if (n == SF_DEST_IDX_MAX) {
 			n = SF_DEST_MANY;
 			break;
 		}

@@ -126,7 +126,7 @@ void sf_sock_replan(struct sf_sock *s)
 				                     (quiet && statics_ok ? SF_PE_COUNTS_ONLY : 0));
 				e->when_first = r->when.first;
 				e->when_last = r->when.last;
-				e->when_step = r->when.step > UINT32_MAX ? UINT32_MAX : (uint32_t)r->when.step;
+				e->when_step = (uint32_t)r->when.step; /* read only where QUIET: it fits */
 				if (dgram && !per_dest)
 					plan->dg->fixed[plan->dg->nfixed++] = (uint16_t)(plan->n - 1);
 				/* Counters carry over when the plan is rebuilt for the same

@@ -54,6 +54,7 @@ static inline int sf_entry_due(const struct sf_plan_entry *e, uint64_t n)
  * the entries that are not per-destination, in order (with the cache a
  * call visits these and the cached ones, not all n). */
 #define SF_DEST_KEY_MAX 23
+#define SF_DEST_IDX_MAX 16
 struct sf_plan_dgram {
 	uint32_t dest_seq;
 	uint16_t dest_n;        /* entries in dest_idx; SF_DEST_MANY: too many to keep */
@@ -61,7 +62,7 @@ struct sf_plan_dgram {
 	uint8_t dest_len;       /* the destination's key (engine.c); 0: the socket's peer */
 	uint32_t names_gen;     /* sf_names_gen when the verdict was made */
 	unsigned char dest[SF_DEST_KEY_MAX + 1];
-	uint16_t dest_idx[16];
+	uint16_t dest_idx[SF_DEST_IDX_MAX];
 	uint16_t nfixed;
 	uint16_t fixed[];
 };
