@@ -37,6 +37,7 @@ SF_PACKAGES=(
 	clang
 	libclang-rt-dev   # clang's libFuzzer and sanitizer runtimes (only recommended by clang)
 	musl-tools        # musl-gcc: the musl build
+	golang-go         # Go test programs for the seccomp supervisor (tests/reach)
 )
 
 SF_JOBS=${SF_JOBS:-$(nproc 2>/dev/null || echo 2)}

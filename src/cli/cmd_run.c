@@ -13,11 +13,13 @@
 #include "libpath.h"
 #include "rulefile.h"
 #include "suggest.h"
+#include "supervise.h"
 
 static void usage(FILE *to)
 {
 	fputs("usage: sockfault run [-r FILE]... [-e RULE]... [--seed N] [--log DEST] [--json]\n"
-	      "                     [--trace] [--stats] [--reload] [--replay LOG] -- CMD [ARG...]\n"
+	      "                     [--trace] [--stats] [--reload] [--replay LOG] [--seccomp]\n"
+	      "                     -- CMD [ARG...]\n"
 	      "Run CMD with the fault injector preloaded.\n"
 	      "  -r, --rules FILE   a rules file (several may be given)\n"
 	      "  -e, --rule RULE    a rule on the command line (several may be given)\n"
@@ -28,13 +30,16 @@ static void usage(FILE *to)
 	      "  --stats            at exit, one line per rule: calls matched, faults fired\n"
 	      "  --reload           re-read the rules files when they change\n"
 	      "  --replay LOG       inject exactly the faults recorded in a JSON log\n"
+	      "  --seccomp          supervise CMD's socket system calls through seccomp (the\n"
+	      "                     default for static and Go programs, which LD_PRELOAD\n"
+	      "                     cannot reach)\n"
 	      "The rules are checked before CMD starts (exit 2 if any is bad). CMD's exit\n"
 	      "status is the run's. SOCKFAULT_* variables not set by an option pass through.\n", to);
 }
 
 static const char *const long_options[] = {
 	"--rules", "--rule", "--seed", "--log", "--json", "--trace", "--stats", "--reload",
-	"--replay", "--help", NULL,
+	"--replay", "--seccomp", "--help", NULL,
 };
 
 static int parse_seed(const char *v)
@@ -120,23 +125,15 @@ static enum binary_kind inspect(const char *path)
 	return kind;
 }
 
-static void warn_unreachable(const char *cmd)
+/* Static and Go programs make their own system calls: only the seccomp
+ * supervisor reaches them. */
+static int needs_supervisor(const char *cmd)
 {
 	char path[PATH_MAX];
 	if (!find_program(cmd, path, sizeof path))
-		return;
-	switch (inspect(path)) {
-	case BIN_STATIC:
-		sf_cli_error("warning: %s is statically linked: LD_PRELOAD cannot reach it, so no fault "
-		             "will be injected into it (its children may still be reached)", cmd);
-		break;
-	case BIN_GO:
-		sf_cli_error("warning: %s is a Go program: Go makes its own system calls, so its socket "
-		             "calls bypass libc and no fault will be injected into them", cmd);
-		break;
-	default:
-		break;
-	}
+		return 0;
+	enum binary_kind k = inspect(path);
+	return k == BIN_STATIC || k == BIN_GO;
 }
 
 /* LD_PRELOAD with the library added. A sanitizer runtime must stay first. */
@@ -184,7 +181,7 @@ static int run(int argc, char **argv, const char **files, char **textp)
 {
 	size_t nfiles = 0, text_len = 1;
 	char *text = *textp;
-	int i = 1;
+	int i = 1, seccomp = 0;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0) {
@@ -241,6 +238,8 @@ static int run(int argc, char **argv, const char **files, char **textp)
 			setenv("SOCKFAULT_STATS", "1", 1);
 		} else if (strcmp(a, "--reload") == 0) {
 			setenv("SOCKFAULT_RELOAD", "1", 1);
+		} else if (strcmp(a, "--seccomp") == 0) {
+			seccomp = 1;
 		} else if (strcmp(a, "--replay") == 0) {
 			if (!need_arg(i, argc, argv))
 				return SF_EXIT_USAGE;
@@ -315,12 +314,23 @@ static int run(int argc, char **argv, const char **files, char **textp)
 		             "to its path)", SF_LIBDIR);
 		return SF_EXIT_USAGE;
 	}
+	if (seccomp || needs_supervisor(argv[i])) {
+		/* A static or Go program's dynamic children still get the library;
+		 * a command supervised by choice does not (it would be faulted twice). */
+		if (!seccomp) {
+			char *preload = preload_value(lib);
+			if (!preload)
+				return SF_EXIT_USAGE;
+			setenv("LD_PRELOAD", preload, 1);
+			free(preload);
+		}
+		return sf_supervise_run(argv + i, lib);
+	}
 	char *preload = preload_value(lib);
 	if (!preload)
 		return SF_EXIT_USAGE;
 	setenv("LD_PRELOAD", preload, 1);
 	free(preload);
-	warn_unreachable(argv[i]);
 	execvp(argv[i], argv + i);
 	int err = errno;
 	sf_cli_error("run: cannot run %s: %s", argv[i], strerror(err));

@@ -1,0 +1,95 @@
+/* The program's sockets: each is made (or accepted, or duplicated) by the
+ * supervisor and put into the program with SECCOMP_IOCTL_NOTIF_ADDFD at a
+ * number at or above the threshold, where the filter sees its calls; the
+ * supervisor keeps its own copy at the same number. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sv.h"
+
+#ifndef SECCOMP_ADDFD_FLAG_SEND
+#define SECCOMP_ADDFD_FLAG_SEND (1UL << 1)
+#endif
+
+static void set_owned(struct sf_sv *sv, int fd, int on)
+{
+	uint64_t n = (uint64_t)fd - sv->threshold;
+	if (on)
+		sv->owned[n / 64] |= 1ull << (n % 64);
+	else
+		sv->owned[n / 64] &= ~(1ull << (n % 64));
+}
+
+/* The lowest number free here and in the program. A thread of the program
+ * that opens its (threshold+1)th descriptor at this very moment could take
+ * the number between the look and ADDFD: only a program that already holds
+ * that many descriptors can. */
+static int free_number(struct sf_sv *sv)
+{
+	for (unsigned n = 0; n < SF_SV_MAX_FDS; n++) {
+		if ((sv->owned[n / 64] >> (n % 64)) & 1)
+			continue;
+		int fd = (int)(sv->threshold + n);
+		char name[16];
+		snprintf(name, sizeof name, "%d", fd);
+		if (faccessat(sv->procfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		if (syscall(SYS_fcntl, fd, F_GETFD) >= 0)
+			continue;
+		return fd;
+	}
+	return -EMFILE;
+}
+
+int sf_sv_install(struct sf_sv *sv, uint64_t id, int mine, int cloexec, int answer)
+{
+	int fd = free_number(sv);
+	if (fd < 0) {
+		syscall(SYS_close, mine);
+		return fd;
+	}
+	return sf_sv_install_at(sv, id, mine, fd, cloexec, answer);
+}
+
+int sf_sv_install_at(struct sf_sv *sv, uint64_t id, int mine, int fd, int cloexec, int answer)
+{
+	if ((unsigned)fd < sv->threshold || (unsigned)fd >= sv->threshold + SF_SV_MAX_FDS) {
+		syscall(SYS_close, mine);
+		return -EBADF;
+	}
+	/* Moved without the library's dup2 and close: rules about those calls
+	 * are the program's, and it made neither. The library learns the
+	 * socket at its new number on its first call there. */
+	if (syscall(SYS_dup3, mine, fd, O_CLOEXEC) < 0) {
+		int err = errno;
+		syscall(SYS_close, mine);
+		return -err;
+	}
+	syscall(SYS_close, mine);
+	struct seccomp_notif_addfd add = {
+		.id = id,
+		.flags = SECCOMP_ADDFD_FLAG_SETFD | (answer ? SECCOMP_ADDFD_FLAG_SEND : 0),
+		.srcfd = (unsigned)fd,
+		.newfd = (unsigned)fd,
+		.newfd_flags = cloexec ? O_CLOEXEC : 0,
+	};
+	if (ioctl(sv->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0) {
+		int err = errno;
+		sv->lib.close(fd);
+		return -err;
+	}
+	set_owned(sv, fd, 1);
+	return fd;
+}
+
+void sf_sv_forget(struct sf_sv *sv, int fd)
+{
+	if (!sf_sv_owns(sv, (uint64_t)(unsigned)fd))
+		return;
+	set_owned(sv, fd, 0);
+	sv->lib.close(fd);
+}

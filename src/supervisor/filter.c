@@ -1,0 +1,119 @@
+#include "filter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+#define SV_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SV_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "the supervisor knows the system call numbers of x86_64 and aarch64 only"
+#endif
+
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
+/* The low 32 bits of an argument: descriptors are ints, and the kernel
+ * itself ignores the upper half. */
+#define ARG_LO(n) (offsetof(struct seccomp_data, args[n]) + (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? 4 : 0))
+
+/* Calls trapped when their first argument (the descriptor) is at or above
+ * the threshold: the supervisor's sockets live there and nothing else does
+ * (unless the program holds more descriptors than the threshold). */
+static const int on_fd[] = {
+	SYS_connect, SYS_accept, SYS_accept4, SYS_bind, SYS_listen, SYS_shutdown, SYS_getsockopt,
+	SYS_getpeername, SYS_sendto, SYS_recvfrom, SYS_sendmsg, SYS_recvmsg, SYS_read, SYS_write,
+	SYS_readv, SYS_writev, SYS_close, SYS_dup,
+};
+
+enum { L_ALLOW, L_NOTIFY, L_ENOSYS, L_ARG0, L_ARG01, L_FCNTL, L_RANGE, L__COUNT };
+
+struct prog {
+	struct sock_filter ins[96];
+	unsigned n;
+	int target[96];         /* label the true branch jumps to, or -1 */
+	unsigned at[L__COUNT];
+};
+
+static void emit(struct prog *p, struct sock_filter f, int label)
+{
+	p->target[p->n] = label;
+	p->ins[p->n++] = f;
+}
+
+static void jump_if(struct prog *p, unsigned k, int label)
+{
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k, 0, 0), label);
+}
+
+static void place(struct prog *p, int label)
+{
+	p->at[label] = p->n;
+}
+
+int sf_sv_filter_install(unsigned t)
+{
+	struct prog p = { .n = 0 };
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)), -1);
+	/* Another ABI (32-bit calls on x86_64) is not supervised. */
+	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SV_ARCH, 1, 0), -1);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)), -1);
+#ifdef __x86_64__
+	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 0), L_ALLOW);
+#endif
+	jump_if(&p, SYS_io_uring_setup, L_ENOSYS);
+	jump_if(&p, SYS_socket, L_NOTIFY);
+	jump_if(&p, SYS_socketpair, L_NOTIFY);
+	for (unsigned i = 0; i < sizeof on_fd / sizeof on_fd[0]; i++)
+		jump_if(&p, (unsigned)on_fd[i], L_ARG0);
+#ifdef SYS_dup2
+	jump_if(&p, SYS_dup2, L_ARG01);
+#endif
+	jump_if(&p, SYS_dup3, L_ARG01);
+	jump_if(&p, SYS_fcntl, L_FCNTL);
+	jump_if(&p, SYS_close_range, L_RANGE);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
+	/* fcntl: only the duplicating commands, then the descriptor. */
+	place(&p, L_FCNTL);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(1)), -1);
+	jump_if(&p, F_DUPFD, L_ARG0);
+	jump_if(&p, F_DUPFD_CLOEXEC, L_ARG0);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
+	/* dup2, dup3: either descriptor (a copy made below the threshold would
+	 * escape; one made above it replaces a socket the supervisor holds). */
+	place(&p, L_ARG01);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(1)), -1);
+	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, t, 0, 0), L_NOTIFY);
+	place(&p, L_ARG0);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0)), -1);
+	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, t, 0, 0), L_NOTIFY);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
+	/* close_range: its last descriptor reaches the threshold. */
+	place(&p, L_RANGE);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(1)), -1);
+	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, t, 0, 0), L_NOTIFY);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
+	/* The answers last: classic BPF jumps only forward. */
+	place(&p, L_ALLOW);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
+	place(&p, L_NOTIFY);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF), -1);
+	place(&p, L_ENOSYS);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS), -1);
+	for (unsigned i = 0; i < p.n; i++)
+		if (p.target[i] >= 0)
+			p.ins[i].jt = (unsigned char)(p.at[p.target[i]] - (i + 1));
+	struct sock_fprog prog = { .len = (unsigned short)p.n, .filter = p.ins };
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+	                  SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
+	return fd < 0 ? -errno : (int)fd;
+}

@@ -1,0 +1,104 @@
+/* The supervisor's state: one traced program, whose socket calls it makes
+ * on the program's behalf through the preload library loaded into itself
+ * (sockfault(1), THE SUPERVISOR). */
+#ifndef SF_SV_H
+#define SF_SV_H
+
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/* The library's entry points: the same wrappers a dynamic program calls. */
+struct sf_sv_lib {
+	int (*socket)(int, int, int);
+	int (*socketpair)(int, int, int, int *);
+	int (*connect)(int, const struct sockaddr *, socklen_t);
+	int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+	int (*accept)(int, struct sockaddr *, socklen_t *);
+	int (*bind)(int, const struct sockaddr *, socklen_t);
+	int (*listen)(int, int);
+	int (*shutdown)(int, int);
+	int (*close)(int);
+	int (*dup)(int);
+	ssize_t (*send)(int, const void *, size_t, int);
+	ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+	ssize_t (*recv)(int, void *, size_t, int);
+	ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*write)(int, const void *, size_t);
+	ssize_t (*sendmsg)(int, const struct msghdr *, int);
+	ssize_t (*recvmsg)(int, struct msghdr *, int);
+	int (*fcntl)(int, int, ...);
+	ssize_t (*readv)(int, const struct iovec *, int);
+	ssize_t (*writev)(int, const struct iovec *, int);
+	int (*getsockopt)(int, int, int, void *, socklen_t *);
+	int (*getpeername)(int, struct sockaddr *, socklen_t *);
+	int (*passes)(int op, int fd);
+};
+
+/* The program's sockets live at and above the threshold, at the same
+ * number in the supervisor (so fd= in the log is the program's). */
+#define SF_SV_MAX_FDS 65536
+/* The most iovecs a call made on the program's behalf takes (more: the call
+ * runs as it is). */
+#define SF_SV_IOV_MAX 64
+
+struct sf_sv {
+	int listener;
+	pid_t pid;              /* the program (its process id) */
+	int procfd;             /* /proc/PID/fd of the program */
+	unsigned threshold;
+	struct sf_sv_lib lib;
+	uint64_t owned[SF_SV_MAX_FDS / 64];     /* bit n: threshold + n is ours */
+	unsigned char *buf;     /* for the data of calls made on the program's behalf */
+	size_t cap;
+};
+
+static inline int sf_sv_owns(const struct sf_sv *sv, uint64_t fd)
+{
+	if (fd < sv->threshold || fd >= sv->threshold + SF_SV_MAX_FDS)
+		return 0;
+	uint64_t n = fd - sv->threshold;
+	return (sv->owned[n / 64] >> (n % 64)) & 1;
+}
+
+/* lib.c: load the library and find its entry points (0), or say why not. */
+int sf_sv_lib_load(struct sf_sv_lib *lib, const char *path, const char *program);
+
+/* mem.c: the program's memory, read and written through process_vm_*v.
+ * 0 or -EFAULT. */
+int sf_sv_peek(pid_t tid, uint64_t addr, void *out, size_t len);
+int sf_sv_poke(pid_t tid, uint64_t addr, const void *in, size_t len);
+/* Gather from / scatter to the program's iovec array (n entries at addr):
+ * bytes moved, or -EFAULT. */
+ssize_t sf_sv_peekv(pid_t tid, uint64_t iov, int n, void *out, size_t len);
+ssize_t sf_sv_pokev(pid_t tid, uint64_t iov, int n, const void *in, size_t len);
+/* The buffer for a call's data, at least len bytes (NULL: out of memory). */
+void *sf_sv_buffer(struct sf_sv *sv, size_t len);
+
+/* fds.c: the program's sockets. */
+/* Put the supervisor's descriptor `mine` (closed by this call) into the
+ * program at a free number at or above the threshold, and at the same number
+ * here. With `answer`, the number is the call's result. The number, or -errno. */
+int sf_sv_install(struct sf_sv *sv, uint64_t id, int mine, int cloexec, int answer);
+/* The same at the number `at` (at or above the threshold), as dup2 does. */
+int sf_sv_install_at(struct sf_sv *sv, uint64_t id, int mine, int at, int cloexec, int answer);
+/* The program closed (or replaced) fd: drop our copy. */
+void sf_sv_forget(struct sf_sv *sv, int fd);
+
+/* calls.c: answer one notification (from the program's own process). */
+void sf_sv_handle(struct sf_sv *sv, const struct seccomp_notif *n);
+
+/* loop.c: answers. */
+void sf_sv_continue(const struct sf_sv *sv, uint64_t id);
+void sf_sv_answer(const struct sf_sv *sv, uint64_t id, long val, int err);
+/* The request is still waiting (its memory is the program's). */
+int sf_sv_valid(const struct sf_sv *sv, uint64_t id);
+/* Serve until the program and everything it started are gone: 0, or -errno
+ * if the listener failed. */
+int sf_sv_serve(struct sf_sv *sv);
+
+#endif
