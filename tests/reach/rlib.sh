@@ -1,0 +1,87 @@
+# Sourced by the reach scripts, after tests/integ/lib.sh: programs run under
+# `sockfault run`, which supervises a static or Go program through seccomp.
+#
+#   reach_need_supervisor   skip (77) unless this kernel lets a process
+#                           install a seccomp filter with a listener
+#   sf_run [VAR=VALUE...] PROGRAM [ARG...]
+#                           PROGRAM under `sockfault run` (the variables set
+#                           for it: SOCKFAULT_RULES_TEXT and the like)
+#   reach_static_treal      the realism program, linked statically with
+#                           musl-gcc, and its peer next to it, in $R (skip
+#                           without musl-gcc)
+
+[ -x "${SF_CLI:-}" ] || hard_error "the sockfault program is not built: ${SF_CLI:-}"
+
+reach_need_supervisor() {
+	if sf_musl || [ -n "${SF_SANITIZE:-}" ]; then
+		skip "the supervisor loads the library into sockfault itself: not in a musl or sanitizer build"
+	fi
+	echo 'int main(void){return 0;}' >"$tmp/probe.c"
+	if ! musl-gcc -static -o "$tmp/probe" "$tmp/probe.c" 2>/dev/null; then
+		skip "musl-gcc cannot build a static program here"
+	fi
+	set +e
+	SOCKFAULT_LIBRARY=$SF_LIB $tmo_probe "$SF_CLI" run -- "$tmp/probe" >"$tmp/probe.out" 2>&1
+	_prc=$?
+	set -e
+	if grep -q 'cannot supervise' "$tmp/probe.out"; then
+		skip "$(cat "$tmp/probe.out")"
+	fi
+	[ "$_prc" = 0 ] || hard_error "a static program under the supervisor: exit $_prc: $(cat "$tmp/probe.out")"
+}
+
+sf_run() {
+	echo "+ supervised: $*"
+	set +e
+	(
+		while :; do
+			case ${1:-} in
+			*=*) export "${1?}"; shift ;;
+			*) break ;;
+			esac
+		done
+		exec $tmo env SOCKFAULT_LIBRARY="$SF_LIB" "$SF_CLI" run -- "$@"
+	) >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	set -e
+	show_output
+}
+
+reach_static_treal() {
+	R=$tmp/bin
+	mkdir -p "$R"
+	_s=$SF_SRCDIR/tests
+	musl-gcc -static -O1 -D_GNU_SOURCE -I"$_s/integ" -I"$_s/realism" -o "$R/treal" \
+		"$_s/realism/treal.c" "$_s/realism/rcommon.c" "$_s/integ/tnet.c" -pthread ||
+		hard_error "musl-gcc could not build treal"
+	# The peer is the build's own (dynamic, started without the library).
+	ln -s "$SF_BUILDDIR/tests/realism/rpeer" "$R/rpeer"
+}
+
+# reach_gonet: gonet.go built with Debian's Go (no network, the standard
+# library only) into $R/gonet; skip without go.
+reach_gonet() {
+	command -v go >/dev/null 2>&1 || skip "no Go compiler (Debian's golang-go)"
+	R=${R:-$tmp/bin}
+	mkdir -p "$R" "$tmp/gosrc"
+	cp "$SF_SRCDIR/tests/reach/gonet.go" "$tmp/gosrc/"
+	(cd "$tmp/gosrc" && env GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local CGO_ENABLED=0 \
+		GOCACHE="$SF_BUILDDIR/tests/reach/gocache" GOPATH="$tmp/gopath" \
+		go build -o "$R/gonet" gonet.go) || hard_error "go build gonet.go failed"
+}
+
+# gonet_server NAME RULES STEP...: gonet under the supervisor in the
+# background, its port in NAME_port once it listens (listen=FILE is added).
+gonet_server() {
+	_gn=$1
+	_gr=$2
+	shift 2
+	rm -f "$tmp/$_gn.port"
+	(
+		[ -z "$_gr" ] || export SOCKFAULT_RULES_TEXT="$_gr"
+		exec $tmo env SOCKFAULT_LIBRARY="$SF_LIB" "$SF_CLI" run -- "$R/gonet" listen="$tmp/$_gn.port" "$@"
+	) >"$tmp/$_gn.out" 2>&1 &
+	eval "${_gn}_pid=$!"
+	wait_file "$tmp/$_gn.port"
+	eval "${_gn}_port=$(cat "$tmp/$_gn.port")"
+}
