@@ -85,3 +85,11 @@ gonet_server() {
 	wait_file "$tmp/$_gn.port"
 	eval "${_gn}_port=$(cat "$tmp/$_gn.port")"
 }
+
+# reach_tstatic: tstatic.c linked with musl-gcc -static into $R/tstatic.
+reach_tstatic() {
+	R=${R:-$tmp/bin}
+	mkdir -p "$R"
+	musl-gcc -static -O1 -o "$R/tstatic" "$SF_SRCDIR/tests/reach/tstatic.c" ||
+		hard_error "musl-gcc could not build tstatic"
+}

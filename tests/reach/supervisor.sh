@@ -1,0 +1,72 @@
+#!/bin/sh
+# The supervisor itself: its death kills the program (which would otherwise
+# run on with every socket call failing with ENOSYS), a kernel without the
+# features gives a clear error, io_uring is refused, file I/O is not trapped.
+set -eu
+. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/reach/rlib.sh"
+reach_need_supervisor
+R=$tmp/bin
+reach_tstatic
+
+# --- the supervisor dies: the program is killed, and the run says so ---
+(exec $tmo env SOCKFAULT_LIBRARY="$SF_LIB" "$SF_CLI" run -- "$R/tstatic" watch "$tmp/ids") \
+	>"$tmp/out" 2>"$tmp/err" &
+run_pid=$!
+wait_file "$tmp/ids"
+read -r sup prog <"$tmp/ids"
+sleep 0.2
+kill -KILL "$sup"
+set +e
+wait "$run_pid"
+rc=$?
+set -e
+show_output
+expect_rc 137 "supervisor killed: the run's status is SIGKILL's"
+expect_err 'the supervisor of .*tstatic died \(signal 9\): .* was killed with it' \
+	"supervisor killed: the run says what happened"
+expect_no_out 'socket = ' "supervisor killed: the program never ran on with failing socket calls"
+_i=0
+while [ -d "/proc/$prog" ] && ! grep -q '^[^)]*) Z' "/proc/$prog/stat" 2>/dev/null && [ "$_i" -lt 50 ]; do
+	_i=$((_i + 1))
+	sleep 0.1
+done
+if [ -d "/proc/$prog" ] && ! grep -q '^[^)]*) Z' "/proc/$prog/stat" 2>/dev/null; then
+	fail "supervisor killed: the program $prog still runs"
+	kill -KILL "$prog" 2>/dev/null || :
+else
+	pass "supervisor killed: the program is gone"
+fi
+
+# --- a kernel without seccomp user notification: a clear error, nothing run ---
+plain_run "$SF_TESTBIN/../reach/tnofeature" EINVAL env SOCKFAULT_LIBRARY="$SF_LIB" "$SF_CLI" run -- "$R/tstatic" uring
+expect_rc 126 "no WAIT_KILLABLE_RECV: exit 126"
+expect_err 'cannot supervise .*tstatic: this kernel lacks seccomp user notification with SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV \(Linux 5.19 or later\)' \
+	"no WAIT_KILLABLE_RECV: the error says what is missing"
+expect_no_out 'io_uring_setup' "no WAIT_KILLABLE_RECV: the program did not run"
+plain_run "$SF_TESTBIN/../reach/tnofeature" ENOSYS env SOCKFAULT_LIBRARY="$SF_LIB" "$SF_CLI" run -- "$R/tstatic" uring
+expect_rc 126 "no seccomp: exit 126"
+expect_err 'this kernel has no seccomp' "no seccomp: the error says so"
+
+# --- io_uring is refused, so that programs fall back to calls that are seen ---
+sf_run "$R/tstatic" uring
+expect_rc 0 "io_uring: the program runs"
+expect_out '^io_uring_setup = -1 ENOSYS$' "io_uring: io_uring_setup fails with ENOSYS"
+
+# --- file I/O does not reach the supervisor; socket calls above the threshold do ---
+plain_run "$R/tstatic" files 20000
+native=$(sed -n 's/^files = \([0-9]*\) ns.*/\1/p' "$tmp/out")
+sf_run "$R/tstatic" files 20000
+supervised=$(sed -n 's/^files = \([0-9]*\) ns.*/\1/p' "$tmp/out")
+sf_run "$R/tstatic" calls 2000
+trapped=$(sed -n 's/^calls = \([0-9]*\) ns.*/\1/p' "$tmp/out")
+expect_out 'fd 5[0-9][0-9]\)$' "a supervised socket lives at or above the threshold"
+echo "writes to /dev/null: ${native} ns native, ${supervised} ns supervised; a trapped getsockopt: ${trapped} ns"
+# A trapped call costs microseconds: a file write that cost as much would be trapped.
+if [ -n "$native" ] && [ -n "$supervised" ] && [ -n "$trapped" ] &&
+	[ "$supervised" -lt $((native * 3 + 1000)) ] && [ "$trapped" -gt $((supervised + 1000)) ]; then
+	pass "a file write is not trapped (it costs what it costs natively)"
+else
+	fail "a file write costs ${supervised} ns supervised, ${native} ns natively, a trapped call ${trapped} ns"
+fi
+finish

@@ -1,0 +1,72 @@
+/* A small static program for the supervisor's own tests (linked with
+ * musl-gcc -static by the scripts):
+ *
+ *   tstatic watch FILE   write getppid() (the supervisor) and getpid() to FILE,
+ *                        then make a
+ *                        socket every 20 ms for 10 s, saying so if one fails
+ *   tstatic uring        what io_uring_setup says
+ *   tstatic files N      N one-byte writes to /dev/null: ns per write
+ *   tstatic calls N      N getsockopt(SO_TYPE) on a socket: ns per call */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "watch") == 0) {
+		FILE *f = fopen(argv[2], "w");
+		if (!f)
+			return 3;
+		fprintf(f, "%d %d\n", (int)getppid(), (int)getpid());
+		fclose(f);
+		for (int i = 0; i < 500; i++) {
+			int fd = socket(AF_INET, SOCK_STREAM, 0);
+			if (fd < 0) {
+				printf("socket = %s\n", strerror(errno));
+				fflush(stdout);
+			} else {
+				close(fd);
+			}
+			usleep(20000);
+		}
+		printf("watch = done\n");
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "uring") == 0) {
+		char params[120] = { 0 };
+		long r = syscall(SYS_io_uring_setup, 4, params);
+		printf("io_uring_setup = %ld %s\n", r, r < 0 && errno == ENOSYS ? "ENOSYS" : strerror(errno));
+		return 0;
+	}
+	if (argc == 3 && (strcmp(argv[1], "files") == 0 || strcmp(argv[1], "calls") == 0)) {
+		long n = atol(argv[2]);
+		int files = argv[1][0] == 'f';
+		int fd = files ? open("/dev/null", O_WRONLY) : socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0 || n <= 0)
+			return 3;
+		char c = 0;
+		int type;
+		socklen_t len = sizeof type;
+		double t0 = now_ns();
+		for (long i = 0; i < n; i++)
+			if (files ? write(fd, &c, 1) != 1 : getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+				return 4;
+		printf("%s = %.0f ns per call (fd %d)\n", argv[1], (now_ns() - t0) / (double)n, fd);
+		return 0;
+	}
+	fprintf(stderr, "usage: tstatic watch FILE | uring | files N | calls N\n");
+	return 2;
+}
