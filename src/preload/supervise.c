@@ -1,5 +1,5 @@
-/* The one question the seccomp supervisor asks the library it loads (see
- * sockfault(1), THE SUPERVISOR): would this call, on this descriptor, go
+/* The questions the seccomp supervisor asks the library it loads (see
+ * sockfault(1), THE SUPERVISOR). Would this call, on this descriptor, go
  * straight to the kernel? If so the supervisor lets the program make it
  * itself, exactly as the wrappers' fast path would. */
 #include "slow.h"
@@ -12,4 +12,18 @@ SF_EXPORT int sockfault_supervisor_passes(int op, int fd)
 	if (SF_UNLIKELY(!SF_ACQUIRE(&sf_init_done)) && !sf_init_ready())
 		return 0;
 	return sf_pass((enum sf_op)op, fd);
+}
+
+/* The operations the library must see, now that it has read its rules (0:
+ * none; every one when rules may change, or when every call is traced). The
+ * supervisor traps only the system calls behind them. */
+SF_EXPORT unsigned sockfault_supervisor_ops(void);
+SF_EXPORT unsigned sockfault_supervisor_ops(void)
+{
+	if (SF_UNLIKELY(!SF_ACQUIRE(&sf_init_done)) && !sf_init_ready())
+		return SF_OPS_ALL;
+	/* Rules read again later may name any call. */
+	if (sf_config.reload)
+		return SF_OPS_ALL;
+	return SF_LOAD(&sf_hot);
 }

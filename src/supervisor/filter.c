@@ -1,5 +1,7 @@
 #include "filter.h"
 
+#include "ops.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -27,11 +29,32 @@
 
 /* Calls trapped when their first argument (the descriptor) is at or above
  * the threshold: the supervisor's sockets live there and nothing else does
- * (unless the program holds more descriptors than the threshold). */
-static const int on_fd[] = {
-	SYS_connect, SYS_accept, SYS_accept4, SYS_bind, SYS_listen, SYS_shutdown, SYS_getsockopt,
-	SYS_getpeername, SYS_sendto, SYS_recvfrom, SYS_sendmsg, SYS_recvmsg, SYS_read, SYS_write,
-	SYS_readv, SYS_writev, SYS_close, SYS_dup,
+ * (unless the program holds more descriptors than the threshold). Each with
+ * the operations it stands for; 0: trapped whenever anything is (the calls
+ * that keep every socket above the threshold, and close, which must drop the
+ * supervisor's copy). */
+static const struct {
+	int nr;
+	sf_opmask ops;
+} on_fd[] = {
+	{ SYS_accept, 0 },
+	{ SYS_accept4, 0 },
+	{ SYS_close, 0 },
+	{ SYS_dup, 0 },
+	{ SYS_connect, SF_OPBIT(SF_OP_connect) },
+	{ SYS_bind, SF_OPBIT(SF_OP_bind) },
+	{ SYS_listen, SF_OPBIT(SF_OP_listen) },
+	{ SYS_shutdown, SF_OPBIT(SF_OP_shutdown) },
+	{ SYS_getsockopt, SF_OPBIT(SF_OP_getsockopt) },
+	{ SYS_getpeername, SF_OPBIT(SF_OP_getpeername) },
+	{ SYS_sendto, SF_OPBIT(SF_OP_send) | SF_OPBIT(SF_OP_sendto) },
+	{ SYS_recvfrom, SF_OPBIT(SF_OP_recv) | SF_OPBIT(SF_OP_recvfrom) },
+	{ SYS_sendmsg, SF_OPBIT(SF_OP_sendmsg) },
+	{ SYS_recvmsg, SF_OPBIT(SF_OP_recvmsg) },
+	{ SYS_read, SF_OPBIT(SF_OP_read) },
+	{ SYS_write, SF_OPBIT(SF_OP_write) },
+	{ SYS_readv, SF_OPBIT(SF_OP_readv) },
+	{ SYS_writev, SF_OPBIT(SF_OP_writev) },
 };
 
 enum { L_ALLOW, L_NOTIFY, L_ENOSYS, L_ARG0, L_ARG01, L_FCNTL, L_RANGE, L__COUNT };
@@ -59,8 +82,12 @@ static void place(struct prog *p, int label)
 	p->at[label] = p->n;
 }
 
-int sf_sv_filter_install(unsigned t)
+int sf_sv_filter_install(unsigned t, unsigned ops)
 {
+	/* A connect error injected on a nonblocking socket is given in place of
+	 * the kernel's at the first call that reports it, whichever that is. */
+	if (ops & SF_OPBIT(SF_OP_connect))
+		ops |= SF_OPS_IO;
 	struct prog p = { .n = 0 };
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)), -1);
 	/* Another ABI (32-bit calls on x86_64) is not supervised. */
@@ -71,16 +98,19 @@ int sf_sv_filter_install(unsigned t)
 	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 0), L_ALLOW);
 #endif
 	jump_if(&p, SYS_io_uring_setup, L_ENOSYS);
-	jump_if(&p, SYS_socket, L_NOTIFY);
-	jump_if(&p, SYS_socketpair, L_NOTIFY);
-	for (unsigned i = 0; i < sizeof on_fd / sizeof on_fd[0]; i++)
-		jump_if(&p, (unsigned)on_fd[i], L_ARG0);
+	if (ops) {
+		jump_if(&p, SYS_socket, L_NOTIFY);
+		jump_if(&p, SYS_socketpair, L_NOTIFY);
+		for (unsigned i = 0; i < sizeof on_fd / sizeof on_fd[0]; i++)
+			if (!on_fd[i].ops || (on_fd[i].ops & ops))
+				jump_if(&p, (unsigned)on_fd[i].nr, L_ARG0);
 #ifdef SYS_dup2
-	jump_if(&p, SYS_dup2, L_ARG01);
+		jump_if(&p, SYS_dup2, L_ARG01);
 #endif
-	jump_if(&p, SYS_dup3, L_ARG01);
-	jump_if(&p, SYS_fcntl, L_FCNTL);
-	jump_if(&p, SYS_close_range, L_RANGE);
+		jump_if(&p, SYS_dup3, L_ARG01);
+		jump_if(&p, SYS_fcntl, L_FCNTL);
+		jump_if(&p, SYS_close_range, L_RANGE);
+	}
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
 	/* fcntl: only the duplicating commands, then the descriptor. */
 	place(&p, L_FCNTL);

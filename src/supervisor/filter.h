@@ -5,9 +5,12 @@
 #define SF_SV_FILTER_H
 
 /* Install the filter in the calling process (which must have set
- * no_new_privs) and return the listener, or -errno. Socket calls on
- * descriptors at or above `threshold` go to the supervisor, as do socket and
- * socketpair; io_uring_setup fails with ENOSYS; everything else runs. */
-int sf_sv_filter_install(unsigned threshold);
+ * no_new_privs) and return the listener, or -errno. The socket calls behind
+ * the operations in `ops` (the library's, sf_opmask), on descriptors at or
+ * above `threshold`, go to the supervisor, and with them the calls that make
+ * and copy sockets (socket, socketpair, accept, dup...), which keep every
+ * socket at or above the threshold; io_uring_setup fails with ENOSYS;
+ * everything else runs. With no operation, nothing is trapped. */
+int sf_sv_filter_install(unsigned threshold, unsigned ops);
 
 #endif

@@ -51,17 +51,22 @@ static int read_int(int fd, int *v)
 	return r == (ssize_t)sizeof *v;
 }
 
+/* SIGPIPE as the program must get it (the supervisor ignores its own). */
+static struct sigaction pipe_was;
+
 /* The program's side, before exec. */
-static __attribute__((noreturn)) void program(char **argv, pid_t supervisor, unsigned t, int hand, int go)
+static __attribute__((noreturn)) void program(char **argv, pid_t supervisor, unsigned t, unsigned ops, int hand,
+                                              int go)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigaction(SIGPIPE, &pipe_was, NULL);
 	if (getppid() != supervisor)
 		_exit(127);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		write_int(hand, -errno);
 		_exit(127);
 	}
-	int listener = sf_sv_filter_install(t);
+	int listener = sf_sv_filter_install(t, ops);
 	write_int(hand, listener);
 	if (listener < 0)
 		_exit(127);
@@ -104,6 +109,14 @@ static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, i
 		_exit(126);
 	}
 	sv->threshold = threshold();
+	/* The library first: its rules say which calls the filter traps. A send
+	 * to a closed connection raises SIGPIPE in the program, not here
+	 * (calls.c passes it on). */
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	sigaction(SIGPIPE, &ign, &pipe_was);
+	if (sf_sv_lib_load(&sv->lib, lib, argv[0]) < 0)
+		_exit(126);
+	unsigned ops = sv->lib.ops();
 	pid_t self = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -114,7 +127,7 @@ static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, i
 		close(hand[0]);
 		close(go[1]);
 		close(report);
-		program(argv, self, sv->threshold, hand[1], go[0]);
+		program(argv, self, sv->threshold, ops, hand[1], go[0]);
 	}
 	close(hand[1]);
 	close(go[0]);
@@ -138,10 +151,8 @@ static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, i
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
 	sv->procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	/* A send to a closed connection raises SIGPIPE in the program, not here
-	 * (calls.c passes it on). */
-	signal(SIGPIPE, SIG_IGN);
-	if (sv->procfd < 0 || sf_sv_lib_load(&sv->lib, lib, argv[0]) < 0) {
+	if (sv->procfd < 0) {
+		sf_cli_error("run: cannot open %s: %s", path, strerror(errno));
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		_exit(126);

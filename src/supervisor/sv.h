@@ -37,6 +37,7 @@ struct sf_sv_lib {
 	int (*getsockopt)(int, int, int, void *, socklen_t *);
 	int (*getpeername)(int, struct sockaddr *, socklen_t *);
 	int (*passes)(int op, int fd);
+	unsigned (*ops)(void);
 };
 
 /* The program's sockets live at and above the threshold, at the same

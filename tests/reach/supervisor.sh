@@ -54,13 +54,15 @@ expect_rc 0 "io_uring: the program runs"
 expect_out '^io_uring_setup = -1 ENOSYS$' "io_uring: io_uring_setup fails with ENOSYS"
 
 # --- file I/O does not reach the supervisor; socket calls above the threshold do ---
+# A rule for write that never applies: write is trapped, above the threshold.
+rule='write peer=192.0.2.1:9 => error EIO'
 plain_run "$R/tstatic" files 20000
 native=$(sed -n 's/^files = \([0-9]*\) ns.*/\1/p' "$tmp/out")
-sf_run "$R/tstatic" files 20000
+sf_run SOCKFAULT_RULES_TEXT="$rule" "$R/tstatic" files 20000
 supervised=$(sed -n 's/^files = \([0-9]*\) ns.*/\1/p' "$tmp/out")
-sf_run "$R/tstatic" calls 2000
+sf_run SOCKFAULT_RULES_TEXT="$rule" "$R/tstatic" calls 2000
 trapped=$(sed -n 's/^calls = \([0-9]*\) ns.*/\1/p' "$tmp/out")
-expect_out 'fd 5[0-9][0-9]\)$' "a supervised socket lives at or above the threshold"
+expect_out 'fd 5[0-9][0-9]\)$' "with rules, a supervised socket lives at or above the threshold"
 echo "writes to /dev/null: ${native} ns native, ${supervised} ns supervised; a trapped getsockopt: ${trapped} ns"
 # A trapped call costs microseconds: a file write that cost as much would be trapped.
 if [ -n "$native" ] && [ -n "$supervised" ] && [ -n "$trapped" ] &&
@@ -69,4 +71,8 @@ if [ -n "$native" ] && [ -n "$supervised" ] && [ -n "$trapped" ] &&
 else
 	fail "a file write costs ${supervised} ns supervised, ${native} ns natively, a trapped call ${trapped} ns"
 fi
+
+# --- no rule for this program: nothing is trapped, the socket keeps its number ---
+sf_run SOCKFAULT_RULES_TEXT='connect exe=nothing-of-the-sort => error ECONNREFUSED' "$R/tstatic" calls 2000
+expect_out 'fd 3\)$' "no rule applies: the socket is the program's own (fd 3), no call trapped"
 finish
