@@ -27,3 +27,19 @@ SF_EXPORT unsigned sockfault_supervisor_ops(void)
 		return SF_OPS_ALL;
 	return SF_LOAD(&sf_hot);
 }
+
+/* The supervisor made a socket through the wrappers (socket, accept, dup)
+ * and moved it to the program's number: the record moves with it, with
+ * everything it knows (side, age, the copies that share it). */
+SF_EXPORT void sockfault_supervisor_move(int from, int to);
+SF_EXPORT void sockfault_supervisor_move(int from, int to)
+{
+	if (!sf_enter())
+		return;
+	uintptr_t v = sf_fd_get(from);
+	if (v) {
+		sf_sock_install(to, v);
+		sf_sock_install(from, 0);
+	}
+	sf_leave();
+}

@@ -61,14 +61,14 @@ int sf_sv_install_at(struct sf_sv *sv, uint64_t id, int mine, int fd, int cloexe
 		syscall(SYS_close, mine);
 		return -EBADF;
 	}
-	/* Moved without the library's dup2 and close: rules about those calls
-	 * are the program's, and it made neither. The library learns the
-	 * socket at its new number on its first call there. */
+	/* Moved without the library's dup2 and close (rules about those calls
+	 * are the program's, and it made neither); its record moves along. */
 	if (syscall(SYS_dup3, mine, fd, O_CLOEXEC) < 0) {
 		int err = errno;
-		syscall(SYS_close, mine);
+		sv->lib.close(mine);
 		return -err;
 	}
+	sv->lib.move(mine, fd);
 	syscall(SYS_close, mine);
 	struct seccomp_notif_addfd add = {
 		.id = id,

@@ -32,6 +32,7 @@ int sf_sv_lib_load(struct sf_sv_lib *lib, const char *path, const char *program)
 #undef E
 		{ (void **)&lib->passes, "sockfault_supervisor_passes" },
 		{ (void **)&lib->ops, "sockfault_supervisor_ops" },
+		{ (void **)&lib->move, "sockfault_supervisor_move" },
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		*want[i].slot = dlsym(h, want[i].name);

@@ -38,6 +38,7 @@ struct sf_sv_lib {
 	int (*getpeername)(int, struct sockaddr *, socklen_t *);
 	int (*passes)(int op, int fd);
 	unsigned (*ops)(void);
+	void (*move)(int from, int to);
 };
 
 /* The program's sockets live at and above the threshold, at the same

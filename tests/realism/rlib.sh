@@ -99,3 +99,11 @@ expect_between() {
 expect_log() {
 	expect_in "$tmp/err" "$@"
 }
+
+# SF_REACH=static: the same scripts against treal linked statically, under
+# the seccomp supervisor (tests/reach).
+if [ -n "${SF_REACH:-}" ]; then
+	. "$SF_SRCDIR/tests/reach/rlib.sh"
+	reach_need_supervisor
+	reach_static_treal
+fi
