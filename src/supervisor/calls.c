@@ -203,7 +203,7 @@ static void on_receive(struct req *q)
 	}
 	if (len > SV_MAX_IO)
 		len = SV_MAX_IO;
-	void *buf = sf_sv_buffer(q->sv, len ? len : 1);
+	void *buf = sf_sv_buffer(len ? len : 1);
 	if (!buf)
 		return pass(q);
 	struct sockaddr_storage ss;
@@ -266,14 +266,14 @@ static void on_send(struct req *q)
 			len += iov[k].iov_len;
 		if (len > SV_MAX_IO)
 			len = SV_MAX_IO;
-		void *buf = sf_sv_buffer(q->sv, len ? len : 1);
+		void *buf = sf_sv_buffer(len ? len : 1);
 		if (!buf)
 			return pass(q);
 		got = sf_sv_peekv(q->tid, q->a[1], n, buf, len);
 	} else {
 		if (len > SV_MAX_IO)
 			len = SV_MAX_IO;
-		void *buf = sf_sv_buffer(q->sv, len ? len : 1);
+		void *buf = sf_sv_buffer(len ? len : 1);
 		if (!buf)
 			return pass(q);
 		got = sf_sv_peek(q->tid, q->a[1], buf, len) < 0 ? -EFAULT : (ssize_t)len;
@@ -286,7 +286,7 @@ static void on_send(struct req *q)
 		return result(q, -1, alen > sizeof ss ? EINVAL : EFAULT);
 	if (!still(q))
 		return;
-	void *buf = q->sv->buf;
+	void *buf = sf_sv_buffer(0);
 	int flags = op == SF_OP_sendto || op == SF_OP_send ? (int)q->a[3] : 0;
 	ssize_t r;
 	switch (op) {
@@ -330,7 +330,7 @@ static void on_msg(struct req *q, int tx)
 		len += iov[k].iov_len;
 	if (len > SV_MAX_IO)
 		len = SV_MAX_IO;
-	void *buf = sf_sv_buffer(q->sv, len ? len : 1);
+	void *buf = sf_sv_buffer(len ? len : 1);
 	if (!buf)
 		return pass(q);
 	struct sockaddr_storage ss;
@@ -430,7 +430,7 @@ static void on_dup2(struct req *q, int three)
 	pass(q);
 }
 
-void sf_sv_handle(struct sf_sv *sv, const struct seccomp_notif *n)
+void sf_sv_perform(struct sf_sv *sv, const struct seccomp_notif *n)
 {
 	struct req q = { .sv = sv, .n = n, .tid = (pid_t)n->pid };
 	memcpy(q.a, n->data.args, sizeof q.a);
@@ -484,4 +484,49 @@ void sf_sv_handle(struct sf_sv *sv, const struct seccomp_notif *n)
 	default:
 		return pass(&q);
 	}
+}
+
+/* The operation of a call that may wait, or -1. */
+static int waiting_op(const struct seccomp_notif *n)
+{
+	switch (n->data.nr) {
+	case SYS_connect:
+		return SF_OP_connect;
+	case SYS_accept:
+		return SF_OP_accept;
+	case SYS_accept4:
+		return SF_OP_accept4;
+	case SYS_read:
+		return SF_OP_read;
+	case SYS_readv:
+		return SF_OP_readv;
+	case SYS_recvfrom:
+		return n->data.args[4] ? SF_OP_recvfrom : SF_OP_recv;
+	case SYS_recvmsg:
+		return SF_OP_recvmsg;
+	case SYS_write:
+		return SF_OP_write;
+	case SYS_writev:
+		return SF_OP_writev;
+	case SYS_sendto:
+		return n->data.args[4] ? SF_OP_sendto : SF_OP_send;
+	case SYS_sendmsg:
+		return SF_OP_sendmsg;
+	default:
+		return -1;
+	}
+}
+
+void sf_sv_handle(struct sf_sv *sv, const struct seccomp_notif *n)
+{
+	int op = waiting_op(n);
+	if (op < 0)
+		return sf_sv_perform(sv, n);
+	int fd = (int)n->data.args[0];
+	if (!sf_sv_owns(sv, (uint32_t)fd))
+		return sf_sv_continue(sv, n->id);
+	/* accept is always made here (the new socket must be ours). */
+	if (op != SF_OP_accept && op != SF_OP_accept4 && sv->lib.passes(op, fd))
+		return sf_sv_continue(sv, n->id);
+	sf_sv_pool_submit(sv, n);
 }

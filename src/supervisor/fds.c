@@ -4,6 +4,7 @@
  * supervisor keeps its own copy at the same number. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -15,13 +16,17 @@
 #define SECCOMP_ADDFD_FLAG_SEND (1UL << 1)
 #endif
 
+/* Numbers are chosen and taken under the lock (workers accept while the
+ * main thread makes sockets); the bits are read without it. */
+static pthread_mutex_t numbers = PTHREAD_MUTEX_INITIALIZER;
+
 static void set_owned(struct sf_sv *sv, int fd, int on)
 {
 	uint64_t n = (uint64_t)fd - sv->threshold;
 	if (on)
-		sv->owned[n / 64] |= 1ull << (n % 64);
+		__atomic_fetch_or(&sv->owned[n / 64], 1ull << (n % 64), __ATOMIC_RELEASE);
 	else
-		sv->owned[n / 64] &= ~(1ull << (n % 64));
+		__atomic_fetch_and(&sv->owned[n / 64], ~(1ull << (n % 64)), __ATOMIC_RELEASE);
 }
 
 /* The lowest number free here and in the program. A thread of the program
@@ -31,7 +36,7 @@ static void set_owned(struct sf_sv *sv, int fd, int on)
 static int free_number(struct sf_sv *sv)
 {
 	for (unsigned n = 0; n < SF_SV_MAX_FDS; n++) {
-		if ((sv->owned[n / 64] >> (n % 64)) & 1)
+		if (sf_sv_owns(sv, sv->threshold + n))
 			continue;
 		int fd = (int)(sv->threshold + n);
 		char name[16];
@@ -47,12 +52,13 @@ static int free_number(struct sf_sv *sv)
 
 int sf_sv_install(struct sf_sv *sv, uint64_t id, int mine, int cloexec, int answer)
 {
+	pthread_mutex_lock(&numbers);
 	int fd = free_number(sv);
-	if (fd < 0) {
-		syscall(SYS_close, mine);
-		return fd;
-	}
-	return sf_sv_install_at(sv, id, mine, fd, cloexec, answer);
+	int r = fd < 0 ? fd : sf_sv_install_at(sv, id, mine, fd, cloexec, answer);
+	pthread_mutex_unlock(&numbers);
+	if (fd < 0)
+		sv->lib.close(mine);
+	return r;
 }
 
 int sf_sv_install_at(struct sf_sv *sv, uint64_t id, int mine, int fd, int cloexec, int answer)

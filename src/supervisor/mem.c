@@ -62,14 +62,17 @@ ssize_t sf_sv_pokev(pid_t tid, uint64_t iov, int n, const void *in, size_t len)
 	return put < 0 ? -EFAULT : put;
 }
 
-void *sf_sv_buffer(struct sf_sv *sv, size_t len)
+static __thread unsigned char *buf;
+static __thread size_t cap;
+
+void *sf_sv_buffer(size_t len)
 {
-	if (len <= sv->cap)
-		return sv->buf;
-	unsigned char *b = realloc(sv->buf, len);
+	if (len <= cap)
+		return buf;
+	unsigned char *b = realloc(buf, len);
 	if (!b)
 		return NULL;
-	sv->buf = b;
-	sv->cap = len;
+	buf = b;
+	cap = len;
 	return b;
 }

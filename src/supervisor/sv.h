@@ -55,8 +55,6 @@ struct sf_sv {
 	unsigned threshold;
 	struct sf_sv_lib lib;
 	uint64_t owned[SF_SV_MAX_FDS / 64];     /* bit n: threshold + n is ours */
-	unsigned char *buf;     /* for the data of calls made on the program's behalf */
-	size_t cap;
 };
 
 static inline int sf_sv_owns(const struct sf_sv *sv, uint64_t fd)
@@ -64,7 +62,7 @@ static inline int sf_sv_owns(const struct sf_sv *sv, uint64_t fd)
 	if (fd < sv->threshold || fd >= sv->threshold + SF_SV_MAX_FDS)
 		return 0;
 	uint64_t n = fd - sv->threshold;
-	return (sv->owned[n / 64] >> (n % 64)) & 1;
+	return (__atomic_load_n(&sv->owned[n / 64], __ATOMIC_ACQUIRE) >> (n % 64)) & 1;
 }
 
 /* lib.c: load the library and find its entry points (0), or say why not. */
@@ -78,8 +76,9 @@ int sf_sv_poke(pid_t tid, uint64_t addr, const void *in, size_t len);
  * bytes moved, or -EFAULT. */
 ssize_t sf_sv_peekv(pid_t tid, uint64_t iov, int n, void *out, size_t len);
 ssize_t sf_sv_pokev(pid_t tid, uint64_t iov, int n, const void *in, size_t len);
-/* The buffer for a call's data, at least len bytes (NULL: out of memory). */
-void *sf_sv_buffer(struct sf_sv *sv, size_t len);
+/* This thread's buffer for a call's data, at least len bytes (NULL: out of
+ * memory). */
+void *sf_sv_buffer(size_t len);
 
 /* fds.c: the program's sockets. */
 /* Put the supervisor's descriptor `mine` (closed by this call) into the
@@ -91,8 +90,14 @@ int sf_sv_install_at(struct sf_sv *sv, uint64_t id, int mine, int at, int cloexe
 /* The program closed (or replaced) fd: drop our copy. */
 void sf_sv_forget(struct sf_sv *sv, int fd);
 
-/* calls.c: answer one notification (from the program's own process). */
+/* calls.c: answer one notification (from the program's own process):
+ * sf_sv_handle at once, or through a worker for a call that may wait;
+ * sf_sv_perform makes the call. */
 void sf_sv_handle(struct sf_sv *sv, const struct seccomp_notif *n);
+void sf_sv_perform(struct sf_sv *sv, const struct seccomp_notif *n);
+
+/* pool.c: sf_sv_perform in a worker thread. */
+void sf_sv_pool_submit(struct sf_sv *sv, const struct seccomp_notif *n);
 
 /* loop.c: answers. */
 void sf_sv_continue(const struct sf_sv *sv, uint64_t id);
