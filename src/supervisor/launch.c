@@ -21,10 +21,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+
 #include "cli.h"
 #include "filter.h"
 #include "supervise.h"
 #include "sv.h"
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
 
 /* The threshold: below the program's descriptor limit (the kernel refuses a
  * number above it), and below FD_SETSIZE, so that a program using select()
@@ -148,6 +158,9 @@ static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, i
 		_exit(126);
 	}
 	close(pidfd);
+	/* The program waits while the supervisor answers: the kernel hands the
+	 * CPU over directly (Linux 6.6; without it, the same but slower). */
+	ioctl(sv->listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
 	sv->procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
