@@ -64,9 +64,11 @@ sf_run SOCKFAULT_RULES_TEXT="$rule" "$R/tstatic" calls 2000
 trapped=$(sed -n 's/^calls = \([0-9]*\) ns.*/\1/p' "$tmp/out")
 expect_out 'fd 5[0-9][0-9]\)$' "with rules, a supervised socket lives at or above the threshold"
 echo "writes to /dev/null: ${native} ns native, ${supervised} ns supervised; a trapped getsockopt: ${trapped} ns"
-# A trapped call costs microseconds: a file write that cost as much would be trapped.
+# A trapped call costs microseconds (two context switches): a file write
+# trapped would cost as much. Compared with each other, not with a fixed
+# bound, so that a loaded machine slows both alike.
 if [ -n "$native" ] && [ -n "$supervised" ] && [ -n "$trapped" ] &&
-	[ "$supervised" -lt $((native * 3 + 1000)) ] && [ "$trapped" -gt $((supervised + 1000)) ]; then
+	[ $((supervised * 3)) -lt "$trapped" ]; then
 	pass "a file write is not trapped (it costs what it costs natively)"
 else
 	fail "a file write costs ${supervised} ns supervised, ${native} ns natively, a trapped call ${trapped} ns"
