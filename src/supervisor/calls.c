@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -391,6 +393,34 @@ static void on_close_range(struct req *q)
 	pass(q);
 }
 
+/* exec closes the sockets marked close-on-exec without a close call: our
+ * copies of them go first, so that the peer sees them end with the old
+ * program, as without the supervisor. (An exec that then fails leaves the
+ * program those sockets, no longer supervised.) */
+static void on_exec(struct req *q)
+{
+	struct sf_sv *sv = q->sv;
+	for (unsigned n = 0; n < SF_SV_MAX_FDS; n++) {
+		int fd = (int)(sv->threshold + n);
+		if (!sf_sv_owns(sv, (uint32_t)fd))
+			continue;
+		char name[32], text[256];
+		snprintf(name, sizeof name, "%d", fd);
+		int info = openat(sv->procinfo, name, O_RDONLY | O_CLOEXEC);
+		if (info < 0) {
+			sf_sv_forget(sv, fd);
+			continue;
+		}
+		ssize_t len = read(info, text, sizeof text - 1);
+		close(info);
+		text[len > 0 ? len : 0] = '\0';
+		const char *flags = strstr(text, "flags:");
+		if (!flags || (strtoul(flags + 6, NULL, 8) & O_CLOEXEC))
+			sf_sv_forget(sv, fd);
+	}
+	pass(q);
+}
+
 /* dup and fcntl(F_DUPFD): the copy is made here and put at a number the
  * filter sees, like every socket of the program. */
 static void on_dup(struct req *q, int cmd)
@@ -471,6 +501,9 @@ void sf_sv_perform(struct sf_sv *sv, const struct seccomp_notif *n)
 		return on_close(&q);
 	case SYS_close_range:
 		return on_close_range(&q);
+	case SYS_execve:
+	case SYS_execveat:
+		return on_exec(&q);
 	case SYS_dup:
 		return on_dup(&q, -1);
 	case SYS_fcntl:

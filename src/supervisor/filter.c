@@ -110,6 +110,8 @@ int sf_sv_filter_install(unsigned t, unsigned ops)
 		jump_if(&p, SYS_dup3, L_ARG01);
 		jump_if(&p, SYS_fcntl, L_FCNTL);
 		jump_if(&p, SYS_close_range, L_RANGE);
+		jump_if(&p, SYS_execve, L_NOTIFY);
+		jump_if(&p, SYS_execveat, L_NOTIFY);
 	}
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
 	/* fcntl: only the duplicating commands, then the descriptor. */

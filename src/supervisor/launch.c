@@ -164,7 +164,9 @@ static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, i
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
 	sv->procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sv->procfd < 0) {
+	snprintf(path, sizeof path, "/proc/%d/fdinfo", (int)pid);
+	sv->procinfo = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sv->procfd < 0 || sv->procinfo < 0) {
 		sf_cli_error("run: cannot open %s: %s", path, strerror(errno));
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);

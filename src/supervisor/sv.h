@@ -52,6 +52,7 @@ struct sf_sv {
 	int listener;
 	pid_t pid;              /* the program (its process id) */
 	int procfd;             /* /proc/PID/fd of the program */
+	int procinfo;           /* /proc/PID/fdinfo */
 	unsigned threshold;
 	struct sf_sv_lib lib;
 	uint64_t owned[SF_SV_MAX_FDS / 64];     /* bit n: threshold + n is ours */

@@ -74,6 +74,21 @@ else
 	fail "a file write costs ${supervised} ns supervised, ${native} ns natively, a trapped call ${trapped} ns"
 fi
 
+# --- exec: the sockets marked close-on-exec end with the old program ---
+peer_start sink -n 1 -t 10 sink
+(exec $tmo env SOCKFAULT_LIBRARY="$SF_LIB" SOCKFAULT_RULES_TEXT="$rule" "$SF_CLI" run -- \
+	"$R/tstatic" cloexec "$sink_port") >"$tmp/exec.out" 2>&1 &
+exec_pid=$!
+_i=0
+while ! grep -q 'end=' "$tmp/sink.out" && [ "$_i" -lt 20 ]; do
+	_i=$((_i + 1))
+	sleep 0.1
+done
+expect_in "$tmp/exec.out" 'cloexec = sent, fd 5[0-9][0-9]$' "exec: the socket was supervised"
+expect_in "$tmp/sink.out" 'conn 1: 5 bytes .* end=eof' "exec: the peer saw the connection end at the exec, not 3 s later"
+wait "$exec_pid" || :
+peer_wait sink
+
 # --- no rule for this program: nothing is trapped, the socket keeps its number ---
 sf_run SOCKFAULT_RULES_TEXT='connect exe=nothing-of-the-sort => error ECONNREFUSED' "$R/tstatic" calls 2000
 expect_out 'fd 3\)$' "no rule applies: the socket is the program's own (fd 3), no call trapped"

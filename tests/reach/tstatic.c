@@ -5,10 +5,15 @@
  *                        then make a
  *                        socket every 20 ms for 10 s, saying so if one fails
  *   tstatic uring        what io_uring_setup says
+ *   tstatic cloexec PORT connect to 127.0.0.1:PORT (close-on-exec), send
+ *                        "hello", then exec itself to sleep 3 s
+ *   tstatic sleep N      sleep N seconds
  *   tstatic files N      N one-byte writes to /dev/null: ns per write
  *   tstatic calls N      N getsockopt(SO_TYPE) on a socket: ns per call */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +50,21 @@ int main(int argc, char **argv)
 		printf("watch = done\n");
 		return 0;
 	}
+	if (argc == 3 && strcmp(argv[1], "cloexec") == 0) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2])),
+		                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0 || write(fd, "hello", 5) != 5)
+			return 3;
+		printf("cloexec = sent, fd %d\n", fd);
+		fflush(stdout);
+		execl("/proc/self/exe", "tstatic", "sleep", "3", (char *)NULL);
+		return 4;
+	}
+	if (argc == 3 && strcmp(argv[1], "sleep") == 0) {
+		sleep((unsigned)atoi(argv[2]));
+		return 0;
+	}
 	if (argc == 2 && strcmp(argv[1], "uring") == 0) {
 		char params[120] = { 0 };
 		long r = syscall(SYS_io_uring_setup, 4, params);
@@ -67,6 +87,6 @@ int main(int argc, char **argv)
 		printf("%s = %.0f ns per call (fd %d)\n", argv[1], (now_ns() - t0) / (double)n, fd);
 		return 0;
 	}
-	fprintf(stderr, "usage: tstatic watch FILE | uring | files N | calls N\n");
+	fprintf(stderr, "usage: tstatic watch FILE | uring | cloexec PORT | sleep N | files N | calls N\n");
 	return 2;
 }
