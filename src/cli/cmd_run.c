@@ -125,15 +125,44 @@ static enum binary_kind inspect(const char *path)
 	return kind;
 }
 
+/* The program has a dynamic loader (PT_INTERP). */
+static int has_interp(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	Elf64_Ehdr eh;
+	int found = 0;
+	if (read(fd, &eh, sizeof eh) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64)
+		for (int i = 0; i < eh.e_phnum && !found; i++) {
+			Elf64_Phdr ph;
+			if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize)) !=
+			    (ssize_t)sizeof ph)
+				break;
+			found = ph.p_type == PT_INTERP;
+		}
+	close(fd);
+	return found;
+}
+
 /* Static and Go programs make their own system calls: only the seccomp
- * supervisor reaches them. */
+ * supervisor reaches them. 0: the preload does; 1: a static program (which
+ * ignores LD_PRELOAD, so that its dynamic children may still have it); 2: a
+ * dynamic Go program (cgo), which must not load the library as well. */
 static int needs_supervisor(const char *cmd)
 {
 	char path[PATH_MAX];
 	if (!find_program(cmd, path, sizeof path))
 		return 0;
-	enum binary_kind k = inspect(path);
-	return k == BIN_STATIC || k == BIN_GO;
+	switch (inspect(path)) {
+	case BIN_STATIC:
+		return 1;
+	case BIN_GO:
+		return has_interp(path) ? 2 : 1;
+	default:
+		return 0;
+	}
 }
 
 /* LD_PRELOAD with the library added. A sanitizer runtime must stay first. */
@@ -314,10 +343,12 @@ static int run(int argc, char **argv, const char **files, char **textp)
 		             "to its path)", SF_LIBDIR);
 		return SF_EXIT_USAGE;
 	}
-	if (seccomp || needs_supervisor(argv[i])) {
-		/* A static or Go program's dynamic children still get the library;
-		 * a command supervised by choice does not (it would be faulted twice). */
-		if (!seccomp) {
+	int reach = seccomp ? 2 : needs_supervisor(argv[i]);
+	if (reach) {
+		/* A static program's dynamic children still get the library; a
+		 * program that would load it itself does not (its calls would be
+		 * decided twice). */
+		if (reach == 1) {
 			char *preload = preload_value(lib);
 			if (!preload)
 				return SF_EXIT_USAGE;
