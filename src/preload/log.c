@@ -11,6 +11,7 @@
 #include "fmt.h"
 #include "format.h"
 #include "settings.h"
+#include "supervise.h"
 #include "units.h"
 
 #define LINE_MAX_BYTES 1024
@@ -84,16 +85,16 @@ static void begin(struct sf_buf *b, const char *event)
 		sf_buf_str(b, "{\"ts\":\"");
 		sf_buf_timestamp(b, ts.tv_sec, ts.tv_nsec / 1000);
 		sf_buf_str(b, "\",\"pid\":");
-		sf_buf_i64(b, syscall(SYS_getpid));
+		sf_buf_i64(b, sf_acting_pid());
 		sf_buf_str(b, ",\"tid\":");
-		sf_buf_i64(b, syscall(SYS_gettid));
+		sf_buf_i64(b, sf_acting_tid());
 		sf_buf_str(b, ",\"event\":\"");
 		sf_buf_str(b, event);
 		sf_buf_str(b, "\"");
 	} else {
 		/* The pid asked each time: a vfork child shares our memory. */
 		sf_buf_str(b, "sockfault[");
-		sf_buf_i64(b, syscall(SYS_getpid));
+		sf_buf_i64(b, sf_acting_pid());
 		sf_buf_str(b, "]: ");
 	}
 }

@@ -2,7 +2,33 @@
  * sockfault(1), THE SUPERVISOR). Would this call, on this descriptor, go
  * straight to the kernel? If so the supervisor lets the program make it
  * itself, exactly as the wrappers' fast path would. */
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "slow.h"
+#include "supervise.h"
+
+/* Set by the supervisor around each call it makes for the program: the log
+ * names the program's process and thread, not the supervisor's. 0 in every
+ * other process. */
+static SF_TLS int acting_pid, acting_tid;
+
+long sf_acting_pid(void)
+{
+	return acting_pid ? acting_pid : syscall(SYS_getpid);
+}
+
+long sf_acting_tid(void)
+{
+	return acting_tid ? acting_tid : syscall(SYS_gettid);
+}
+
+SF_EXPORT void sockfault_supervisor_acting(int pid, int tid);
+SF_EXPORT void sockfault_supervisor_acting(int pid, int tid)
+{
+	acting_pid = pid;
+	acting_tid = tid;
+}
 
 SF_EXPORT int sockfault_supervisor_passes(int op, int fd);
 SF_EXPORT int sockfault_supervisor_passes(int op, int fd)

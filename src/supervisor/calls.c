@@ -464,6 +464,8 @@ void sf_sv_perform(struct sf_sv *sv, const struct seccomp_notif *n)
 {
 	struct req q = { .sv = sv, .n = n, .tid = (pid_t)n->pid };
 	memcpy(q.a, n->data.args, sizeof q.a);
+	/* The log names the program's process and thread. */
+	sv->lib.acting(sv->pid, q.tid);
 	switch (n->data.nr) {
 	case SYS_socket:
 		return on_socket(&q);

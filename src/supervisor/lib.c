@@ -33,6 +33,7 @@ int sf_sv_lib_load(struct sf_sv_lib *lib, const char *path, const char *program)
 		{ (void **)&lib->passes, "sockfault_supervisor_passes" },
 		{ (void **)&lib->ops, "sockfault_supervisor_ops" },
 		{ (void **)&lib->move, "sockfault_supervisor_move" },
+		{ (void **)&lib->acting, "sockfault_supervisor_acting" },
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		*want[i].slot = dlsym(h, want[i].name);

@@ -39,6 +39,7 @@ struct sf_sv_lib {
 	int (*passes)(int op, int fd);
 	unsigned (*ops)(void);
 	void (*move)(int from, int to);
+	void (*acting)(int pid, int tid);
 };
 
 /* The program's sockets live at and above the threshold, at the same

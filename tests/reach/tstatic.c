@@ -8,6 +8,7 @@
  *   tstatic cloexec PORT connect to 127.0.0.1:PORT (close-on-exec), send
  *                        "hello", then exec itself to sleep 3 s
  *   tstatic sleep N      sleep N seconds
+ *   tstatic pid PORT     print its pid, then what connect to 127.0.0.1:PORT gives
  *   tstatic files N      N one-byte writes to /dev/null: ns per write
  *   tstatic calls N      N getsockopt(SO_TYPE) on a socket: ns per call */
 #include <errno.h>
@@ -61,6 +62,15 @@ int main(int argc, char **argv)
 		execl("/proc/self/exe", "tstatic", "sleep", "3", (char *)NULL);
 		return 4;
 	}
+	if (argc == 3 && strcmp(argv[1], "pid") == 0) {
+		printf("pid = %d\n", (int)getpid());
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2])),
+		                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		int r = connect(fd, (struct sockaddr *)&a, sizeof a);
+		printf("connect = %s\n", r == 0 ? "0" : strerror(errno));
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "sleep") == 0) {
 		sleep((unsigned)atoi(argv[2]));
 		return 0;
@@ -87,6 +97,6 @@ int main(int argc, char **argv)
 		printf("%s = %.0f ns per call (fd %d)\n", argv[1], (now_ns() - t0) / (double)n, fd);
 		return 0;
 	}
-	fprintf(stderr, "usage: tstatic watch FILE | uring | cloexec PORT | sleep N | files N | calls N\n");
+	fprintf(stderr, "usage: tstatic watch FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N\n");
 	return 2;
 }
