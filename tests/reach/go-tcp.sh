@@ -69,6 +69,19 @@ expect_in "$tmp/echo.out" 'conn 1: 5 bytes .* end=eof' "go: no rule: the peer go
 expect_in "$tmp/echo.out" 'conn 2: 5 bytes .* end=ECONNRESET' "go: reset: the peer got an RST"
 expect_in "$tmp/echo.out" 'done, 3 connections' "go: the refused connects never reached the peer"
 
+# Many goroutines at once (Go's threads, its preemption signals, the
+# supervisor's workers), every data call trapped and made by the supervisor
+# (a rule on io that never fires), and --stats counting them.
+peer_start many -n 160 -t 60 echo
+sf_run SOCKFAULT_STATS=1 SOCKFAULT_RULES_TEXT='io when=1000000000 => error EIO' "$R/gonet" \
+	parallel="127.0.0.1:$many_port,16,10"
+transcript "go: 16 goroutines x 10 echoes, all supervised" <<'EOF2'
+parallel = 160 0
+EOF2
+n=$(sed -n 's/.*stats text-1 (line 1): matched \([0-9]*\), fired 0$/\1/p' "$tmp/err")
+expect_between "go: --stats counted every data call (2 or more per echo)" 320 100000 "${n:-0}"
+peer_wait many
+
 # Go as the server: a reset on its first read; the peer sees the RST.
 gonet_server srv 'read => reset' accept read=5 write=5 close
 plain_run "$T/tpeer" connect "127.0.0.1:$srv_port"

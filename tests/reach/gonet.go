@@ -13,6 +13,8 @@
 //	files=N             write N single bytes to /dev/null; prints the time per write
 //	get=URL,N           N HTTP GETs on one keep-alive client; prints requests per second
 //	serve=FILE          an HTTP server on 127.0.0.1:0 (port in FILE) until killed
+//	parallel=ADDR,N,K   N goroutines, each K rounds of dial, write 100 bytes, read
+//	                    them back, close; "parallel = OK BAD" counts the rounds
 //
 // Only the standard library: the tests build it with no network.
 package main
@@ -57,6 +59,22 @@ func writePort(file string, l net.Listener) {
 	port := l.Addr().(*net.TCPAddr).Port
 	os.WriteFile(file+".tmp", []byte(strconv.Itoa(port)+"\n"), 0o644)
 	os.Rename(file+".tmp", file)
+}
+
+// echoRound: one connection to an echo server, 100 bytes there and back.
+func echoRound(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	msg := []byte(strings.Repeat("y", 100))
+	if _, err := c.Write(msg); err != nil {
+		return false
+	}
+	_, err = io.ReadFull(c, make([]byte, 100))
+	return err == nil
 }
 
 func main() {
@@ -145,6 +163,27 @@ func main() {
 				resp.Body.Close()
 			}
 			fmt.Printf("get = %.0f requests per second\n", float64(k)/time.Since(start).Seconds())
+		case "parallel":
+			parts := strings.Split(arg, ",")
+			g, _ := strconv.Atoi(parts[1])
+			k, _ := strconv.Atoi(parts[2])
+			results := make(chan bool, g*k)
+			for i := 0; i < g; i++ {
+				go func() {
+					for j := 0; j < k; j++ {
+						results <- echoRound(parts[0])
+					}
+				}()
+			}
+			ok, bad := 0, 0
+			for i := 0; i < g*k; i++ {
+				if <-results {
+					ok++
+				} else {
+					bad++
+				}
+			}
+			fmt.Println("parallel =", ok, bad)
 		case "serve":
 			l, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
