@@ -322,13 +322,15 @@ static void on_msg(struct req *q, int tx)
 	struct msghdr m;
 	if (sf_sv_peek(q->tid, q->a[1], &m, sizeof m) < 0)
 		return result(q, -1, EFAULT);
-	if (m.msg_controllen || m.msg_iovlen > SF_SV_IOV_MAX || m.msg_namelen > sizeof(struct sockaddr_storage))
+	/* msg_iovlen is a size_t in glibc, an int in musl. */
+	size_t niov = (size_t)m.msg_iovlen;
+	if (m.msg_controllen || niov > SF_SV_IOV_MAX || m.msg_namelen > sizeof(struct sockaddr_storage))
 		return pass(q);
 	struct iovec iov[SF_SV_IOV_MAX];
-	if (sf_sv_peek(q->tid, (uintptr_t)m.msg_iov, iov, m.msg_iovlen * sizeof *iov) < 0)
+	if (sf_sv_peek(q->tid, (uintptr_t)m.msg_iov, iov, niov * sizeof *iov) < 0)
 		return result(q, -1, EFAULT);
 	size_t len = 0;
-	for (size_t k = 0; k < m.msg_iovlen; k++)
+	for (size_t k = 0; k < niov; k++)
 		len += iov[k].iov_len;
 	if (len > SV_MAX_IO)
 		len = SV_MAX_IO;
@@ -341,7 +343,7 @@ static void on_msg(struct req *q, int tx)
 	                       .msg_iov = &one, .msg_iovlen = 1 };
 	int flags = (int)q->a[2], fd = (int)q->a[0];
 	if (tx) {
-		ssize_t got = sf_sv_peekv(q->tid, (uintptr_t)m.msg_iov, (int)m.msg_iovlen, buf, len);
+		ssize_t got = sf_sv_peekv(q->tid, (uintptr_t)m.msg_iov, (int)niov, buf, len);
 		if (got < 0 || (m.msg_name && sf_sv_peek(q->tid, (uintptr_t)m.msg_name, &ss, m.msg_namelen) < 0))
 			return result(q, -1, EFAULT);
 		one.iov_len = (size_t)got;
@@ -358,7 +360,7 @@ static void on_msg(struct req *q, int tx)
 	if (r < 0)
 		return result(q, -1, errno);
 	size_t moved = (size_t)r < len ? (size_t)r : len;
-	if (sf_sv_pokev(q->tid, (uintptr_t)m.msg_iov, (int)m.msg_iovlen, buf, moved) < 0)
+	if (sf_sv_pokev(q->tid, (uintptr_t)m.msg_iov, (int)niov, buf, moved) < 0)
 		return result(q, -1, EFAULT);
 	struct msghdr *pm = (struct msghdr *)(uintptr_t)q->a[1];
 	if (m.msg_name &&
