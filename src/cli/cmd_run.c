@@ -1,6 +1,5 @@
 /* sockfault run: check the rules, then exec CMD with the library preloaded.
  * exec, not fork: CMD's exit status and signals are the run's own. */
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "elfkind.h"
 #include "libpath.h"
 #include "rulefile.h"
 #include "suggest.h"
@@ -83,69 +83,6 @@ static int find_program(const char *cmd, char *out, size_t cap)
 	return 0;
 }
 
-enum binary_kind { BIN_OTHER, BIN_DYNAMIC, BIN_STATIC, BIN_GO };
-
-/* Is the program one LD_PRELOAD can reach? A static binary has no dynamic
- * loader (no PT_INTERP); a Go binary makes its own system calls. */
-static enum binary_kind inspect(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return BIN_OTHER;
-	Elf64_Ehdr eh;
-	enum binary_kind kind = BIN_OTHER;
-	if (read(fd, &eh, sizeof eh) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-	    eh.e_ident[EI_CLASS] == ELFCLASS64) {
-		kind = BIN_STATIC;
-		for (int i = 0; i < eh.e_phnum; i++) {
-			Elf64_Phdr ph;
-			if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize)) != (ssize_t)sizeof ph)
-				break;
-			if (ph.p_type == PT_INTERP)
-				kind = BIN_DYNAMIC;
-		}
-		/* Go marks its binaries with a .go.buildinfo section. */
-		Elf64_Shdr strtab;
-		if (eh.e_shstrndx && pread(fd, &strtab, sizeof strtab,
-		                           (off_t)(eh.e_shoff + (Elf64_Off)eh.e_shstrndx * eh.e_shentsize)) ==
-		                         (ssize_t)sizeof strtab) {
-			for (int i = 0; i < eh.e_shnum; i++) {
-				Elf64_Shdr sh;
-				char name[16] = "";
-				if (pread(fd, &sh, sizeof sh, (off_t)(eh.e_shoff + (Elf64_Off)i * eh.e_shentsize)) !=
-				    (ssize_t)sizeof sh)
-					break;
-				if (pread(fd, name, sizeof name - 1, (off_t)(strtab.sh_offset + sh.sh_name)) > 0 &&
-				    strcmp(name, ".go.buildinfo") == 0)
-					kind = BIN_GO;
-			}
-		}
-	}
-	close(fd);
-	return kind;
-}
-
-/* The program has a dynamic loader (PT_INTERP). */
-static int has_interp(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	Elf64_Ehdr eh;
-	int found = 0;
-	if (read(fd, &eh, sizeof eh) == (ssize_t)sizeof eh && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-	    eh.e_ident[EI_CLASS] == ELFCLASS64)
-		for (int i = 0; i < eh.e_phnum && !found; i++) {
-			Elf64_Phdr ph;
-			if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize)) !=
-			    (ssize_t)sizeof ph)
-				break;
-			found = ph.p_type == PT_INTERP;
-		}
-	close(fd);
-	return found;
-}
-
 /* Static and Go programs make their own system calls: only the seccomp
  * supervisor reaches them. 0: the preload does; 1: a static program (which
  * ignores LD_PRELOAD, so that its dynamic children may still have it); 2: a
@@ -155,11 +92,11 @@ static int needs_supervisor(const char *cmd)
 	char path[PATH_MAX];
 	if (!find_program(cmd, path, sizeof path))
 		return 0;
-	switch (inspect(path)) {
+	switch (sf_elf_kind(path)) {
 	case BIN_STATIC:
 		return 1;
 	case BIN_GO:
-		return has_interp(path) ? 2 : 1;
+		return sf_elf_dynamic(path) ? 2 : 1;
 	default:
 		return 0;
 	}

@@ -11,7 +11,7 @@
 #include "fmt.h"
 #include "format.h"
 #include "settings.h"
-#include "supervise.h"
+#include "acting.h"
 #include "units.h"
 
 #define LINE_MAX_BYTES 1024

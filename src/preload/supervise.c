@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "slow.h"
-#include "supervise.h"
+#include "acting.h"
 
 /* Set by the supervisor around each call it makes for the program: the log
  * names the program's process and thread, not the supervisor's. 0 in every
@@ -56,7 +56,9 @@ SF_EXPORT unsigned sockfault_supervisor_ops(void)
 
 /* The supervisor made a socket through the wrappers (socket, accept, dup)
  * and moved it to the program's number: the record moves with it, with
- * everything it knows (side, age, the copies that share it). */
+ * everything it knows (side, age, the copies that share it). To -1: the
+ * record is dropped, and the socket learned again at its next call, as a
+ * library starting in a new program would (exec). */
 SF_EXPORT void sockfault_supervisor_move(int from, int to);
 SF_EXPORT void sockfault_supervisor_move(int from, int to)
 {
@@ -64,7 +66,8 @@ SF_EXPORT void sockfault_supervisor_move(int from, int to)
 		return;
 	uintptr_t v = sf_fd_get(from);
 	if (v) {
-		sf_sock_install(to, v);
+		if (to >= 0)
+			sf_sock_install(to, v);
 		sf_sock_install(from, 0);
 	}
 	sf_leave();

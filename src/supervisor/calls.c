@@ -5,6 +5,8 @@
  * can touch it: the same question the wrappers' fast path asks. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "elfkind.h"
 #include "ops.h"
 #include "sv.h"
 
@@ -395,13 +398,61 @@ static void on_close_range(struct req *q)
 	pass(q);
 }
 
+/* Does the program an exec starts stay under this supervisor? Not if it
+ * will load the library itself (a dynamic program with it in LD_PRELOAD),
+ * nor if its environment no longer carries the rules (a program that
+ * starts a helper clean of them, as it would without the supervisor). */
+static int stays(struct req *q)
+{
+	int at = q->n->data.nr == SYS_execveat;
+	uint64_t envp = q->a[at ? 3 : 2];
+	int lib = 0, rules = 0;
+	for (unsigned i = 0; envp && i < 4096; i++) {
+		uint64_t p;
+		char e[4096];
+		if (sf_sv_peek(q->tid, envp + i * sizeof p, &p, sizeof p) < 0 || !p)
+			break;
+		sf_sv_peek_str(q->tid, p, e, sizeof e);
+		if (strncmp(e, "LD_PRELOAD=", 11) == 0 && strstr(e, "libsockfault"))
+			lib = 1;
+		if (strncmp(e, "SOCKFAULT_RULES=", 16) == 0 || strncmp(e, "SOCKFAULT_RULES_TEXT=", 21) == 0 ||
+		    strncmp(e, "SOCKFAULT_REPLAY=", 17) == 0)
+			rules = 1;
+	}
+	if (!rules)
+		return 0;
+	if (!lib)
+		return 1;
+	/* The file, as the program names it (relative to its directory). */
+	char name[PATH_MAX], path[PATH_MAX + 64];
+	sf_sv_peek_str(q->tid, q->a[at ? 1 : 0], name, sizeof name);
+	if (at && name[0] != '/')
+		snprintf(path, sizeof path, "/proc/%d/fd/%d/%s", (int)q->sv->pid, (int)q->a[0], name);
+	else if (name[0] != '/')
+		snprintf(path, sizeof path, "/proc/%d/cwd/%s", (int)q->sv->pid, name);
+	else
+		snprintf(path, sizeof path, "%s", name);
+	enum binary_kind k = sf_elf_kind(path);
+	return k == BIN_STATIC || (k == BIN_GO && !sf_elf_dynamic(path));
+}
+
 /* exec closes the sockets marked close-on-exec without a close call: our
  * copies of them go first, so that the peer sees them end with the old
- * program, as without the supervisor. (An exec that then fails leaves the
- * program those sockets, no longer supervised.) */
+ * program, as without the supervisor; the others are learned afresh, as a
+ * library starting in the new program would. (An exec that then fails
+ * leaves the program the sockets closed here, no longer supervised.) A
+ * program that does not stay under the supervisor is left alone from now
+ * on: a context of its own ends (as the library would at such an exec,
+ * without a word). */
 static void on_exec(struct req *q)
 {
 	struct sf_sv *sv = q->sv;
+	if (!stays(q)) {
+		sf_sv_release_all(sv);
+		pass(q);
+		sf_sv_retire(sv);
+		return;
+	}
 	for (unsigned n = 0; n < SF_SV_MAX_FDS; n++) {
 		int fd = (int)(sv->threshold + n);
 		if (!sf_sv_owns(sv, (uint32_t)fd))
@@ -419,7 +470,28 @@ static void on_exec(struct req *q)
 		const char *flags = strstr(text, "flags:");
 		if (!flags || (strtoul(flags + 6, NULL, 8) & O_CLOEXEC))
 			sf_sv_forget(sv, fd);
+		else
+			sv->lib.move(fd, -1);
 	}
+	pass(q);
+}
+
+/* fork, vfork, clone and clone3 making a process: its supervisor context is
+ * made now, while this process waits in the call, so that it starts with
+ * the same sockets and the same library state as the child will. A thread
+ * (clone3 with CLONE_THREAD), or a process sharing this one's descriptor
+ * table (CLONE_FILES), has no context of its own. */
+static void on_fork(struct req *q)
+{
+	uint64_t flags = 0;
+	if (q->n->data.nr == SYS_clone3) {
+		if (sf_sv_peek(q->tid, q->a[0], &flags, sizeof flags) < 0)
+			return pass(q);
+	} else if (q->n->data.nr == SYS_clone) {
+		flags = q->a[0];
+	}
+	if (!(flags & (CLONE_THREAD | CLONE_FILES)))
+		sf_sv_procs_fork(q->sv);
 	pass(q);
 }
 
@@ -508,6 +580,13 @@ void sf_sv_perform(struct sf_sv *sv, const struct seccomp_notif *n)
 	case SYS_execve:
 	case SYS_execveat:
 		return on_exec(&q);
+#ifdef SYS_fork
+	case SYS_fork:
+	case SYS_vfork:
+#endif
+	case SYS_clone:
+	case SYS_clone3:
+		return on_fork(&q);
 	case SYS_dup:
 		return on_dup(&q, -1);
 	case SYS_fcntl:
@@ -556,6 +635,8 @@ static int waiting_op(const struct seccomp_notif *n)
 
 void sf_sv_handle(struct sf_sv *sv, const struct seccomp_notif *n)
 {
+	if (sv->retired)
+		return sf_sv_continue(sv, n->id);
 	int op = waiting_op(n);
 	if (op < 0)
 		return sf_sv_perform(sv, n);

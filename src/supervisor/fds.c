@@ -99,3 +99,20 @@ void sf_sv_forget(struct sf_sv *sv, int fd)
 	set_owned(sv, fd, 0);
 	sv->lib.close(fd);
 }
+
+void sf_sv_release_all(struct sf_sv *sv)
+{
+	for (unsigned n = 0; n < SF_SV_MAX_FDS; n++) {
+		int fd = (int)(sv->threshold + n);
+		if (!sf_sv_owns(sv, (uint32_t)fd))
+			continue;
+		set_owned(sv, fd, 0);
+		sv->lib.move(fd, -1);
+		syscall(SYS_close, fd);
+	}
+}
+
+void sf_sv_fds_reset(void)
+{
+	pthread_mutex_init(&numbers, NULL);
+}

@@ -7,7 +7,9 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -57,17 +59,20 @@ static const struct {
 	{ SYS_writev, SF_OPBIT(SF_OP_writev) },
 };
 
-enum { L_ALLOW, L_NOTIFY, L_ENOSYS, L_ARG0, L_ARG01, L_FCNTL, L_RANGE, L__COUNT };
+enum { L_ALLOW, L_NOTIFY, L_ENOSYS, L_ARG0, L_ARG01, L_FCNTL, L_RANGE, L_CLONE, L__COUNT };
 
 struct prog {
-	struct sock_filter ins[96];
+	struct sock_filter ins[128];
 	unsigned n;
-	int target[96];         /* label the true branch jumps to, or -1 */
+	int target[128];        /* label the true branch jumps to, or -1 */
 	unsigned at[L__COUNT];
 };
 
 static void emit(struct prog *p, struct sock_filter f, int label)
 {
+	/* The program is fixed at build time; its length is well below this. */
+	if (p->n == sizeof p->ins / sizeof p->ins[0])
+		abort();
 	p->target[p->n] = label;
 	p->ins[p->n++] = f;
 }
@@ -112,6 +117,14 @@ int sf_sv_filter_install(unsigned t, unsigned ops)
 		jump_if(&p, SYS_close_range, L_RANGE);
 		jump_if(&p, SYS_execve, L_NOTIFY);
 		jump_if(&p, SYS_execveat, L_NOTIFY);
+		/* A new process gets a supervisor context of its own; a new
+		 * thread does not (clone3's flags are in memory: trapped). */
+#ifdef SYS_fork
+		jump_if(&p, SYS_fork, L_NOTIFY);
+		jump_if(&p, SYS_vfork, L_NOTIFY);
+#endif
+		jump_if(&p, SYS_clone3, L_NOTIFY);
+		jump_if(&p, SYS_clone, L_CLONE);
 	}
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
 	/* fcntl: only the duplicating commands, then the descriptor. */
@@ -134,6 +147,11 @@ int sf_sv_filter_install(unsigned t, unsigned ops)
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(1)), -1);
 	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, t, 0, 0), L_NOTIFY);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
+	/* clone: a thread runs as it is. */
+	place(&p, L_CLONE);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0)), -1);
+	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 0), L_ALLOW);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF), -1);
 	/* The answers last: classic BPF jumps only forward. */
 	place(&p, L_ALLOW);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);

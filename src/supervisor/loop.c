@@ -57,12 +57,21 @@ static int own_thread(const struct sf_sv *sv, pid_t tid)
 int sf_sv_serve(struct sf_sv *sv)
 {
 	for (;;) {
-		struct pollfd p = { .fd = sv->listener, .events = POLLIN };
-		if (poll(&p, 1, -1) < 0) {
+		struct pollfd all[1 + 256];
+		unsigned np = 1;
+		all[0] = (struct pollfd){ .fd = sv->listener, .events = POLLIN };
+		sf_sv_procs_poll(all, &np, sizeof all / sizeof all[0]);
+		if (poll(all, np, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		for (unsigned i = 1; i < np; i++)
+			if (all[i].revents) {
+				sf_sv_procs_ready();
+				break;
+			}
+		struct pollfd p = all[0];
 		if (p.revents & POLLIN) {
 			struct seccomp_notif n;
 			memset(&n, 0, sizeof n);
@@ -74,7 +83,7 @@ int sf_sv_serve(struct sf_sv *sv)
 			}
 			if (own_thread(sv, (pid_t)n.pid))
 				sf_sv_handle(sv, &n);
-			else
+			else if (!sf_sv_procs_route(&n))
 				sf_sv_continue(sv, n.id);
 			continue;
 		}

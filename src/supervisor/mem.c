@@ -3,6 +3,7 @@
  * unmapped address (EFAULT, as the system call would give). */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/uio.h>
 
 #include "sv.h"
@@ -21,6 +22,25 @@ int sf_sv_poke(pid_t tid, uint64_t addr, const void *in, size_t len)
 		return 0;
 	struct iovec l = { (void *)in, len }, r = { (void *)(uintptr_t)addr, len };
 	return process_vm_writev(tid, &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+size_t sf_sv_peek_str(pid_t tid, uint64_t addr, char *out, size_t cap)
+{
+	/* Piece by piece, never across a page: the string may end just
+	 * before an unmapped one. */
+	size_t n = 0;
+	while (n + 1 < cap) {
+		size_t page = 4096 - (size_t)((addr + n) % 4096);
+		size_t want = cap - 1 - n < page ? cap - 1 - n : page;
+		if (sf_sv_peek(tid, addr + n, out + n, want) < 0)
+			break;
+		char *end = memchr(out + n, '\0', want);
+		if (end)
+			return (size_t)(end - out);
+		n += want;
+	}
+	out[n] = '\0';
+	return n;
 }
 
 /* The program's iovecs, clipped to len bytes in all. */

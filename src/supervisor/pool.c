@@ -62,3 +62,12 @@ void sf_sv_pool_submit(struct sf_sv *sv, const struct seccomp_notif *n)
 	pthread_cond_signal(&more);
 	pthread_mutex_unlock(&mu);
 }
+
+void sf_sv_pool_reset(void)
+{
+	/* In a context just forked: the workers stayed behind, and a lock
+	 * may have been held by one of them. */
+	pthread_mutex_init(&mu, NULL);
+	pthread_cond_init(&more, NULL);
+	head = count = idle = threads = 0;
+}

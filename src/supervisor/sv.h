@@ -55,6 +55,8 @@ struct sf_sv {
 	int procfd;             /* /proc/PID/fd of the program */
 	int procinfo;           /* /proc/PID/fdinfo */
 	unsigned threshold;
+	int retired;            /* the program runs a program of its own now:
+	                         * its calls run as they are */
 	struct sf_sv_lib lib;
 	uint64_t owned[SF_SV_MAX_FDS / 64];     /* bit n: threshold + n is ours */
 };
@@ -74,6 +76,8 @@ int sf_sv_lib_load(struct sf_sv_lib *lib, const char *path, const char *program)
  * 0 or -EFAULT. */
 int sf_sv_peek(pid_t tid, uint64_t addr, void *out, size_t len);
 int sf_sv_poke(pid_t tid, uint64_t addr, const void *in, size_t len);
+/* A string of the program's (at most cap - 1 bytes, cut there): its length. */
+size_t sf_sv_peek_str(pid_t tid, uint64_t addr, char *out, size_t cap);
 /* Gather from / scatter to the program's iovec array (n entries at addr):
  * bytes moved, or -EFAULT. */
 ssize_t sf_sv_peekv(pid_t tid, uint64_t iov, int n, void *out, size_t len);
@@ -91,6 +95,8 @@ int sf_sv_install(struct sf_sv *sv, uint64_t id, int mine, int cloexec, int answ
 int sf_sv_install_at(struct sf_sv *sv, uint64_t id, int mine, int at, int cloexec, int answer);
 /* The program closed (or replaced) fd: drop our copy. */
 void sf_sv_forget(struct sf_sv *sv, int fd);
+/* Drop every copy and its record, with no call the log would show. */
+void sf_sv_release_all(struct sf_sv *sv);
 
 /* calls.c: answer one notification (from the program's own process):
  * sf_sv_handle at once, or through a worker for a call that may wait;
@@ -100,6 +106,23 @@ void sf_sv_perform(struct sf_sv *sv, const struct seccomp_notif *n);
 
 /* pool.c: sf_sv_perform in a worker thread. */
 void sf_sv_pool_submit(struct sf_sv *sv, const struct seccomp_notif *n);
+/* In a context just forked, where no worker is. */
+void sf_sv_pool_reset(void);
+void sf_sv_fds_reset(void);
+
+/* procs.c: one context per traced process. */
+struct pollfd;
+/* The router: hand a notification from another process to its context
+ * (1), or find none (0: the call runs as it is). */
+int sf_sv_procs_route(const struct seccomp_notif *n);
+/* The router's channels to its contexts, to poll; something arrived. */
+void sf_sv_procs_poll(struct pollfd *p, unsigned *np, unsigned cap);
+void sf_sv_procs_ready(void);
+/* The process of this context is about to fork: make the child's context. */
+void sf_sv_procs_fork(struct sf_sv *sv);
+/* The process has left the supervisor (an exec): a context ends, the
+ * router answers its calls with CONTINUE from now on. */
+void sf_sv_retire(struct sf_sv *sv);
 
 /* loop.c: answers. */
 void sf_sv_continue(const struct sf_sv *sv, uint64_t id);

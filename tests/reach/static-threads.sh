@@ -1,6 +1,8 @@
 #!/bin/sh
-# Threads of a static program under the supervisor: a call that waits in one
-# thread (made by a worker of the supervisor) holds up no other thread.
+# Threads and processes of a static program under the supervisor: a call
+# that waits in one thread (made by a worker of the supervisor) holds up no
+# other thread; a forked child has a supervisor context of its own, with the
+# counters copied at the fork, as the preload's library is.
 set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
 SF_REACH=static
@@ -22,4 +24,21 @@ expect_between "the blocked recv woke at once" 0 1000 "$(value 'bg1 woke')"
 run 'recv => delay 1500ms' p:listen connect p:accept bg=recv sleep=100 mark sendns p:expect,1000 since p:send join
 expect_out '^sendns = 4$' "a send while another thread's recv is delayed"
 expect_between "the send was not held up by the delayed recv" 0 700 "$(value since)"
+# fork: the counters are copied, then each process counts its own calls.
+run 'send when=3 => error EIO' p:listen connect p:accept sendns sendns fork sendns sendns endchild sendns sendns \
+	p:recvall,24,2000
+transcript "fork: when=3 fires once in the child and once in the parent" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+sendns = 4
+child sendns = -1 EIO
+child sendns = 4
+child exit = 0
+sendns = -1 EIO
+sendns = 4
+peer recvall = got 16 *
+EOF2
+expect_eq "fork: each process logged its own firing" 2 "$(grep -c 'text-1 fired on send' "$tmp/err")"
 finish

@@ -1,7 +1,7 @@
 /* The seccomp supervisor's hooks in the library (src/preload/supervise.c;
  * sockfault(1), THE SUPERVISOR). */
-#ifndef SF_SUPERVISE_HOOK_H
-#define SF_SUPERVISE_HOOK_H
+#ifndef SF_ACTING_H
+#define SF_ACTING_H
 
 /* The process and thread the log names for the call under way: the
  * supervised program's, in the supervisor; else this process's own. */
