@@ -442,8 +442,8 @@ static int stays(struct req *q)
  * library starting in the new program would. (An exec that then fails
  * leaves the program the sockets closed here, no longer supervised.) A
  * program that does not stay under the supervisor is left alone from now
- * on: a context of its own ends (as the library would at such an exec,
- * without a word). */
+ * on (its statistics are not printed: the library would end at such an
+ * exec without a word). */
 static void on_exec(struct req *q)
 {
 	struct sf_sv *sv = q->sv;

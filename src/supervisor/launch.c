@@ -183,7 +183,10 @@ static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, i
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	write_int(report, status);
-	/* exit, not _exit: the library's destructor prints --stats. */
+	/* exit, not _exit: the library's destructor prints --stats (unless the
+	 * program left the library behind at an exec). */
+	if (sv->retired)
+		_exit(0);
 	exit(0);
 }
 

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,14 +164,22 @@ static __attribute__((noreturn)) void context(struct sf_sv *sv, int chan)
 			exit(0);
 		}
 		/* The process has ended: its context with it (the library's
-		 * statistics are this process's, printed at exit). */
-		if (pidfd >= 0 && p[1].revents)
+		 * statistics are this process's, printed at exit; not after an
+		 * exec that left the library behind). */
+		if (pidfd >= 0 && p[1].revents) {
+			if (sv->retired)
+				_exit(0);
 			exit(0);
-		if (!(p[0].revents & POLLIN))
-			exit(0);
+		}
 		struct msg m;
-		if (recv(chan, &m, sizeof m, 0) != (ssize_t)sizeof m)
-			exit(0);
+		if (!(p[0].revents & POLLIN) || recv(chan, &m, sizeof m, 0) != (ssize_t)sizeof m) {
+			/* The router is gone: the process would run on with its
+			 * socket calls failing (ENOSYS). It goes too, as the
+			 * program does (PR_SET_PDEATHSIG). */
+			if (pidfd >= 0)
+				syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			_exit(0);
+		}
 		if (m.kind == MSG_BIND) {
 			char path[64];
 			sv->pid = m.pid;
@@ -189,8 +198,6 @@ static __attribute__((noreturn)) void context(struct sf_sv *sv, int chan)
 
 void sf_sv_retire(struct sf_sv *sv)
 {
-	if (!router)
-		_exit(0);
 	sv->retired = 1;
 }
 

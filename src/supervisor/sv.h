@@ -120,8 +120,9 @@ void sf_sv_procs_poll(struct pollfd *p, unsigned *np, unsigned cap);
 void sf_sv_procs_ready(void);
 /* The process of this context is about to fork: make the child's context. */
 void sf_sv_procs_fork(struct sf_sv *sv);
-/* The process has left the supervisor (an exec): a context ends, the
- * router answers its calls with CONTINUE from now on. */
+/* The process has left the supervisor (an exec): its calls are answered
+ * with CONTINUE from now on; its context stays only to end it if the
+ * supervisor dies. */
 void sf_sv_retire(struct sf_sv *sv);
 
 /* loop.c: answers. */

@@ -38,6 +38,35 @@ else
 	pass "supervisor killed: the program is gone"
 fi
 
+# --- the same with a forked child: its context kills it when the supervisor goes ---
+rule='write peer=192.0.2.1:9 => error EIO'
+rm -f "$tmp/ids"
+(exec $tmo env SOCKFAULT_LIBRARY="$SF_LIB" SOCKFAULT_RULES_TEXT="$rule" "$SF_CLI" run -- \
+	"$R/tstatic" forkwatch "$tmp/ids") >"$tmp/out" 2>"$tmp/err" &
+run_pid=$!
+wait_file "$tmp/ids"
+read -r sup child <"$tmp/ids"
+sleep 0.2
+kill -KILL "$sup"
+set +e
+wait "$run_pid"
+rc=$?
+set -e
+show_output
+expect_rc 137 "supervisor killed, a child running: the run's status is SIGKILL's"
+_i=0
+while [ -d "/proc/$child" ] && ! grep -q '^[^)]*) Z' "/proc/$child/stat" 2>/dev/null && [ "$_i" -lt 50 ]; do
+	_i=$((_i + 1))
+	sleep 0.1
+done
+if [ -d "/proc/$child" ] && ! grep -q '^[^)]*) Z' "/proc/$child/stat" 2>/dev/null; then
+	fail "supervisor killed: the program's child $child still runs"
+	kill -KILL "$child" 2>/dev/null || :
+else
+	pass "supervisor killed: the program's child is gone too"
+fi
+expect_no_out 'socket = ' "supervisor killed: the child never ran on with failing socket calls"
+
 # --- a kernel without seccomp user notification: a clear error, nothing run ---
 plain_run "$SF_TESTBIN/../reach/tnofeature" EINVAL env SOCKFAULT_LIBRARY="$SF_LIB" "$SF_CLI" run -- "$R/tstatic" uring
 expect_rc 126 "no WAIT_KILLABLE_RECV: exit 126"
@@ -55,7 +84,6 @@ expect_out '^io_uring_setup = -1 ENOSYS$' "io_uring: io_uring_setup fails with E
 
 # --- file I/O does not reach the supervisor; socket calls above the threshold do ---
 # A rule for write that never applies: write is trapped, above the threshold.
-rule='write peer=192.0.2.1:9 => error EIO'
 plain_run "$R/tstatic" files 20000
 native=$(sed -n 's/^files = \([0-9]*\) ns.*/\1/p' "$tmp/out")
 sf_run SOCKFAULT_RULES_TEXT="$rule" "$R/tstatic" files 20000

@@ -4,6 +4,8 @@
  *   tstatic watch FILE   write getppid() (the supervisor) and getpid() to FILE,
  *                        then make a
  *                        socket every 20 ms for 10 s, saying so if one fails
+ *   tstatic forkwatch FILE  the same as watch in a forked child; FILE gets
+ *                        the supervisor's pid and the child's
  *   tstatic uring        what io_uring_setup says
  *   tstatic cloexec PORT connect to 127.0.0.1:PORT (close-on-exec), send
  *                        "hello", then exec itself to sleep 3 s
@@ -20,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,12 +35,28 @@ static double now_ns(void)
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[1], "watch") == 0) {
-		FILE *f = fopen(argv[2], "w");
+	if (argc == 3 && (strcmp(argv[1], "watch") == 0 || strcmp(argv[1], "forkwatch") == 0)) {
+		pid_t sup = getppid();
+		if (argv[1][0] == 'f') {
+			pid_t c = fork();
+			if (c < 0)
+				return 3;
+			if (c > 0) {
+				int st;
+				waitpid(c, &st, 0);
+				printf("child = %s\n", WIFSIGNALED(st) ? "killed" : "exited");
+				return 0;
+			}
+		}
+		/* Written atomically: the script reads it as soon as it exists. */
+		char tmp[4096];
+		snprintf(tmp, sizeof tmp, "%s.tmp", argv[2]);
+		FILE *f = fopen(tmp, "w");
 		if (!f)
 			return 3;
-		fprintf(f, "%d %d\n", (int)getppid(), (int)getpid());
+		fprintf(f, "%d %d\n", (int)sup, (int)getpid());
 		fclose(f);
+		rename(tmp, argv[2]);
 		for (int i = 0; i < 500; i++) {
 			int fd = socket(AF_INET, SOCK_STREAM, 0);
 			if (fd < 0) {
@@ -97,6 +116,6 @@ int main(int argc, char **argv)
 		printf("%s = %.0f ns per call (fd %d)\n", argv[1], (now_ns() - t0) / (double)n, fd);
 		return 0;
 	}
-	fprintf(stderr, "usage: tstatic watch FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N\n");
+	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N\n");
 	return 2;
 }
