@@ -82,6 +82,24 @@ n=$(sed -n 's/.*stats text-1 (line 1): matched \([0-9]*\), fired 0$/\1/p' "$tmp/
 expect_between "go: --stats counted every data call (2 or more per echo)" 320 100000 "${n:-0}"
 peer_wait many
 
+# Determinism and replay: faults drawn with p= under a seed, recorded in a
+# JSON log, then replayed (with a different seed) call for call.
+peer_start rep -n 2 -t 30 echo
+steps="dial=127.0.0.1:$rep_port write=1 write=1 write=1 write=1 write=1 write=1 write=1 write=1"
+# shellcheck disable=SC2086 # the steps are words
+sf_run SOCKFAULT_SEED=7 SOCKFAULT_LOG_FORMAT=json SOCKFAULT_LOG="$tmp/rec.jsonl" \
+	SOCKFAULT_RULES_TEXT='write p=0.5 => error EIO' "$R/gonet" $steps
+cp "$tmp/out" "$tmp/recorded"
+# shellcheck disable=SC2086
+sf_run SOCKFAULT_SEED=8 SOCKFAULT_REPLAY="$tmp/rec.jsonl" SOCKFAULT_RULES_TEXT='write p=0.5 => error EIO' \
+	"$R/gonet" $steps
+if grep -q 'write = EIO' "$tmp/recorded" && grep -q 'write = 1' "$tmp/recorded" && cmp -s "$tmp/recorded" "$tmp/out"; then
+	pass "go: a replay gives the recorded faults, call for call"
+else
+	fail "go: the replay differs from the recording (or the recording has no mix of faults)"
+fi
+peer_wait rep
+
 # Go as the server: a reset on its first read; the peer sees the RST.
 gonet_server srv 'read => reset' accept read=5 write=5 close
 plain_run "$T/tpeer" connect "127.0.0.1:$srv_port"
