@@ -6,7 +6,8 @@
  * library's records are then exactly the child's). The first supervisor
  * process is the router: it receives every notification and hands those of
  * other processes to their context over a unix socket; each context answers
- * on its own copy of the listener. */
+ * on its own copy of the listener. The router's table is only ever touched
+ * by its receiving thread. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -42,8 +43,13 @@ static unsigned nroutes;
 static int router = 1;
 static int my_chan = -1;        /* a context's channel to the router */
 
+static void drain(void);
+
 static void add_route(pid_t parent, int chan)
 {
+	/* Contexts whose process ended leave their channel closed. */
+	if (nroutes == MAX_PROCS)
+		drain();
 	if (nroutes == MAX_PROCS) {
 		close(chan);
 		return;
@@ -128,17 +134,6 @@ int sf_sv_procs_route(const struct seccomp_notif *n)
 			       send_msg(routes[i].chan, MSG_NOTIF, 0, n) == 0;
 		}
 	return 0;
-}
-
-void sf_sv_procs_poll(struct pollfd *p, unsigned *np, unsigned cap)
-{
-	for (unsigned i = 0; i < nroutes && *np < cap; i++)
-		p[(*np)++] = (struct pollfd){ .fd = routes[i].chan, .events = POLLIN };
-}
-
-void sf_sv_procs_ready(void)
-{
-	drain();
 }
 
 /* A context: serve the notifications of one process until it ends. */

@@ -111,13 +111,9 @@ void sf_sv_pool_reset(void);
 void sf_sv_fds_reset(void);
 
 /* procs.c: one context per traced process. */
-struct pollfd;
 /* The router: hand a notification from another process to its context
  * (1), or find none (0: the call runs as it is). */
 int sf_sv_procs_route(const struct seccomp_notif *n);
-/* The router's channels to its contexts, to poll; something arrived. */
-void sf_sv_procs_poll(struct pollfd *p, unsigned *np, unsigned cap);
-void sf_sv_procs_ready(void);
 /* The process of this context is about to fork: make the child's context. */
 void sf_sv_procs_fork(struct sf_sv *sv);
 /* The process has left the supervisor (an exec): its calls are answered
