@@ -1,5 +1,7 @@
+# shellcheck shell=bash
 # Sourced by scripts/bench: what the seccomp supervisor costs (sockfault(1),
-# THE SUPERVISOR). Needs LIB, CLI, WORK, ROUNDS, CPU from scripts/bench.
+# THE SUPERVISOR). Needs LIB, CLI, WORK, ROUNDS, CPU, bench_start and stats
+# from scripts/bench.
 #
 #   bench_supervisor     measure (skipped, and said so, without musl-gcc or go)
 #   report_supervisor    the markdown section
@@ -33,7 +35,7 @@ sv_build() {
 		GOPATH="$WORK/gopath" go build -o "$WORK/gonet" gonet.go) || sf_die "go build gonet.go"
 }
 
-# sv_field KEY LINE: the number after "KEY = " in a line.
+# sv_num KEY: the number after "KEY = " in the lines on stdin.
 sv_num() {
 	sed -n "s/^$1 = \([0-9.]*\).*/\1/p"
 }
@@ -86,6 +88,7 @@ bench_supervisor() {
 		SV[http.base.$r]=$(sv_http none)
 		SV[http.none.$r]=$(sv_http '')
 		SV[http.io.$r]=$(sv_http "$io")
+		# shellcheck disable=SC2154 # scripts/bench's
 		printf '  round %d/%d done (%s)\n' "$r" "$ROUNDS" "$(sf_elapsed "$bench_start")"
 	done
 }

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # peer_start and gonet_server set echo_port, many_port, rep_port, srv_port, srv2_port
 # A Go program (gonet.go, its own system calls: nonblocking sockets, epoll,
 # connect completed through SO_ERROR) under the seccomp supervisor: what the
 # program and a real peer see, as a client and as a server.

@@ -10,6 +10,7 @@
 #                           musl-gcc, and its peer next to it, in $R (skip
 #                           without musl-gcc)
 
+# shellcheck disable=SC2154,SC2034 # tmp, tmo, tmo_probe and rc are lib.sh's
 [ -x "${SF_CLI:-}" ] || hard_error "the sockfault program is not built: ${SF_CLI:-}"
 
 reach_need_supervisor() {

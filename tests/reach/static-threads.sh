@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2034,SC2154 # SF_REACH is read by tests/realism/rlib.sh; tmp is lib.sh's
 # Threads and processes of a static program under the supervisor: a call
 # that waits in one thread (made by a worker of the supervisor) holds up no
 # other thread; a forked child has a supervisor context of its own, with the

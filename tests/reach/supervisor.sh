@@ -2,6 +2,7 @@
 # The supervisor itself: its death kills the program (which would otherwise
 # run on with every socket call failing with ENOSYS), a kernel without the
 # features gives a clear error, io_uring is refused, file I/O is not trapped.
+# shellcheck disable=SC2154,SC2034 # peer_start sets sink_port; lib.sh reads rc
 set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
 . "$SF_SRCDIR/tests/reach/rlib.sh"
