@@ -54,9 +54,7 @@ static int ours(struct req *q, enum sf_op op)
  * thread still waits in it. */
 static int still(struct req *q)
 {
-	if (sf_sv_valid(q->sv, q->n->id))
-		return 1;
-	return 0;
+	return sf_sv_valid(q->sv, q->n->id);
 }
 
 /* A send that failed with EPIPE raises SIGPIPE in the thread that made it,
@@ -115,13 +113,16 @@ static void on_accept(struct req *q, int four)
 	             : q->sv->lib.accept(fd, q->a[1] ? (struct sockaddr *)&ss : NULL, q->a[1] ? &len : NULL);
 	if (r < 0)
 		return result(q, -1, errno);
-	int nfd = sf_sv_install(q->sv, q->n->id, r, (flags & SOCK_CLOEXEC) != 0, 0);
-	if (nfd < 0)
-		return result(q, -1, -nfd);
+	/* The address first: a program that cannot take it gets EFAULT and
+	 * no descriptor, as from the kernel. */
 	if (q->a[1] && (sf_sv_poke(q->tid, q->a[1], &ss, len < cap ? len : cap) < 0 ||
-	                sf_sv_poke(q->tid, q->a[2], &len, sizeof len) < 0))
+	                sf_sv_poke(q->tid, q->a[2], &len, sizeof len) < 0)) {
+		q->sv->lib.close(r);
 		return result(q, -1, EFAULT);
-	result(q, nfd, 0);
+	}
+	int nfd = sf_sv_install(q->sv, q->n->id, r, (flags & SOCK_CLOEXEC) != 0, 1);
+	if (nfd < 0)
+		result(q, -1, -nfd);
 }
 
 /* connect and bind: an address in, nothing out. */

@@ -76,6 +76,10 @@ int sf_sv_install_at(struct sf_sv *sv, uint64_t id, int mine, int fd, int cloexe
 	}
 	sv->lib.move(mine, fd);
 	syscall(SYS_close, mine);
+	/* Ours before the program has it: with SECCOMP_ADDFD_FLAG_SEND the
+	 * program runs on at once, and may fork (its child's context is a copy
+	 * of this state) before this thread gets further. */
+	set_owned(sv, fd, 1);
 	struct seccomp_notif_addfd add = {
 		.id = id,
 		.flags = SECCOMP_ADDFD_FLAG_SETFD | (answer ? SECCOMP_ADDFD_FLAG_SEND : 0),
@@ -85,10 +89,10 @@ int sf_sv_install_at(struct sf_sv *sv, uint64_t id, int mine, int fd, int cloexe
 	};
 	if (ioctl(sv->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0) {
 		int err = errno;
+		set_owned(sv, fd, 0);
 		sv->lib.close(fd);
 		return -err;
 	}
-	set_owned(sv, fd, 1);
 	return fd;
 }
 
