@@ -124,6 +124,17 @@ expect_in "$tmp/sink.out" 'conn 1: 5 bytes .* end=eof' "exec: the peer saw the c
 wait "$exec_pid" || :
 peer_wait sink
 
+# --- --seccomp: a dynamic program supervised by choice, not preloaded as well ---
+set +e
+SOCKFAULT_LIBRARY=$SF_LIB $tmo "$SF_CLI" run --seccomp -e 'connect => error ECONNREFUSED' -- \
+	"$T/tclient" connect 127.0.0.1:9 >"$tmp/out" 2>"$tmp/err"
+rc=$?
+set -e
+show_output
+expect_out 'ECONNREFUSED' "--seccomp: the refusal reached the program"
+expect_err 'fired on connect fd=5[0-9][0-9] ' "--seccomp: the socket is the supervisor's (fd 512 and above)"
+expect_eq "--seccomp: the rule fired once (no preload in the program)" 1 "$(grep -c 'fired on connect' "$tmp/err")"
+
 # --- no rule for this program: nothing is trapped, the socket keeps its number ---
 sf_run SOCKFAULT_RULES_TEXT='connect exe=nothing-of-the-sort => error ECONNREFUSED' "$R/tstatic" calls 2000
 expect_out 'fd 3\)$' "no rule applies: the socket is the program's own (fd 3), no call trapped"
