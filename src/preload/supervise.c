@@ -72,3 +72,15 @@ SF_EXPORT void sockfault_supervisor_move(int from, int to)
 	}
 	sf_leave();
 }
+
+/* The program's process is about to exit (exit_group): its statistics, as
+ * the library's destructor prints them in a preloaded process. The
+ * supervisor itself ends without running destructors. */
+SF_EXPORT void sockfault_supervisor_exiting(void);
+SF_EXPORT void sockfault_supervisor_exiting(void)
+{
+	static int done;
+	struct sf_active *a = sf_active_get();
+	if (a && sf_config.stats && !sf_config.inert && !__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
+		sf_log_stats(a);
+}

@@ -496,6 +496,12 @@ static void on_fork(struct req *q)
 	pass(q);
 }
 
+static void on_exit_group(struct req *q)
+{
+	q->sv->lib.exiting();
+	pass(q);
+}
+
 /* dup and fcntl(F_DUPFD): the copy is made here and put at a number the
  * filter sees, like every socket of the program. */
 static void on_dup(struct req *q, int cmd)
@@ -588,6 +594,8 @@ void sf_sv_perform(struct sf_sv *sv, const struct seccomp_notif *n)
 	case SYS_clone:
 	case SYS_clone3:
 		return on_fork(&q);
+	case SYS_exit_group:
+		return on_exit_group(&q);
 	case SYS_dup:
 		return on_dup(&q, -1);
 	case SYS_fcntl:

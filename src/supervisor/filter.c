@@ -124,6 +124,8 @@ int sf_sv_filter_install(unsigned t, unsigned ops)
 		jump_if(&p, SYS_vfork, L_NOTIFY);
 #endif
 		jump_if(&p, SYS_clone3, L_NOTIFY);
+		/* The process's statistics are printed before it is gone. */
+		jump_if(&p, SYS_exit_group, L_NOTIFY);
 		jump_if(&p, SYS_clone, L_CLONE);
 	}
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);

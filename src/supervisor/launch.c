@@ -1,28 +1,31 @@
 /* The processes of a supervised run:
  *
- *   sockfault run (waits)  ->  supervisor  ->  the program
+ *   sockfault run  --exec-->  the program (the same process)
+ *        \
+ *         supervisor (detached)  ->  its watchdog
  *
- * The program is the supervisor's child: it installs the filter, hands the
- * listener over and runs CMD. The supervisor loads the library and answers
- * the program's socket calls. The first process waits, passes the program's
- * exit status on as the run's, and is there to say so if the supervisor
- * dies: the program is then killed (PR_SET_PDEATHSIG), because its trapped
- * calls would fail with ENOSYS and it would run on in a world that does not
- * exist. */
+ * As without the supervisor, sockfault run becomes the program: its pid,
+ * exit status and signals are the run's. Before the exec it starts the
+ * supervisor (detached: nobody's child to reap), which loads the library
+ * and says which calls its rules need to see; the future program installs
+ * the filter and hands the listener over, then execs. If the supervisor
+ * dies, its watchdog kills the program, which would otherwise run on with
+ * its trapped calls failing with ENOSYS (the contexts of the processes it
+ * started kill theirs). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <linux/seccomp.h>
-#include <sys/ioctl.h>
 
 #include "cli.h"
 #include "filter.h"
@@ -61,35 +64,33 @@ static int read_int(int fd, int *v)
 	return r == (ssize_t)sizeof *v;
 }
 
-/* SIGPIPE as the program must get it (the supervisor ignores its own). */
-static struct sigaction pipe_was;
-
-/* The program's side, before exec. */
-static __attribute__((noreturn)) void program(char **argv, pid_t supervisor, unsigned t, unsigned ops, int hand,
-                                              int go)
+static int send_fd(int chan, int fd)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	sigaction(SIGPIPE, &pipe_was, NULL);
-	if (getppid() != supervisor)
-		_exit(127);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		write_int(hand, -errno);
-		_exit(127);
-	}
-	int listener = sf_sv_filter_install(t, ops);
-	write_int(hand, listener);
-	if (listener < 0)
-		_exit(127);
-	int ok;
-	if (!read_int(go, &ok))
-		_exit(127);
-	close(listener);
-	close(hand);
-	close(go);
-	execvp(argv[0], argv);
-	int err = errno;
-	sf_cli_error("run: cannot run %s: %s", argv[0], strerror(err));
-	_exit(err == ENOENT ? 127 : 126);
+	char c = 0, cbuf[CMSG_SPACE(sizeof(int))];
+	memset(cbuf, 0, sizeof cbuf);
+	struct iovec iov = { &c, 1 };
+	struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&h);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	return sendmsg(chan, &h, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int chan)
+{
+	char c, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &c, 1 };
+	struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+	if (recvmsg(chan, &h, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&h);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	return fd;
 }
 
 static const char *why(int err)
@@ -108,140 +109,135 @@ static const char *why(int err)
 	}
 }
 
-/* The supervisor: start the program, take its listener, serve. Writes the
- * program's pid, then its wait status, to `report`. */
-static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, int report)
+/* The watchdog: the supervisor's child, holding the program by a pidfd.
+ * When the supervisor ends while the program still runs, the program is
+ * killed, and the user told why. */
+static __attribute__((noreturn)) void watchdog(pid_t prog, const char *name, int alive)
 {
+	int pidfd = (int)syscall(SYS_pidfd_open, prog, 0);
+	if (pidfd < 0)
+		_exit(0);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = alive, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0 && errno == EINTR)
+			continue;
+		if (p[0].revents)
+			_exit(0);
+		if (p[1].revents) {
+			struct pollfd q = { .fd = pidfd, .events = POLLIN };
+			if (poll(&q, 1, 0) == 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0)
+				sf_cli_error("run: the supervisor of %s died: %s was killed, since its socket calls "
+				             "would fail with ENOSYS", name, name);
+			_exit(0);
+		}
+	}
+}
+
+/* The supervisor: load the library, say which operations the filter must
+ * trap, take the listener, serve. It never runs the library's destructor:
+ * each process's statistics are printed at its exit_group, as the preload's
+ * library prints them in the process itself. */
+static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, pid_t prog, unsigned t, int chan)
+{
+	/* A terminal's ^C, ^\ or hang-up reaches the whole process group: the
+	 * program's to take, not the supervisor's. A send to a closed
+	 * connection raises SIGPIPE in the program (calls.c), not here. */
+	int shielded[] = { SIGPIPE, SIGINT, SIGQUIT, SIGHUP, SIGTERM, SIGUSR1, SIGUSR2 };
+	for (size_t i = 0; i < sizeof shielded / sizeof shielded[0]; i++)
+		signal(shielded[i], SIG_IGN);
 	struct sf_sv *sv = calloc(1, sizeof *sv);
-	int hand[2], go[2];
-	if (!sv || pipe2(hand, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
-		sf_cli_error("run: cannot start the supervisor: %s", strerror(errno));
-		_exit(126);
+	if (!sv || sf_sv_lib_load(&sv->lib, lib, argv[0]) < 0) {
+		write_int(chan, -1);
+		_exit(0);
 	}
-	sv->threshold = threshold();
-	/* The library first: its rules say which calls the filter traps. A send
-	 * to a closed connection raises SIGPIPE in the program, not here
-	 * (calls.c passes it on). */
-	struct sigaction ign = { .sa_handler = SIG_IGN };
-	sigaction(SIGPIPE, &ign, &pipe_was);
-	if (sf_sv_lib_load(&sv->lib, lib, argv[0]) < 0)
-		_exit(126);
+	sv->pid = prog;
+	sv->threshold = t;
 	unsigned ops = sv->lib.ops();
-	pid_t self = getpid();
-	pid_t pid = fork();
-	if (pid < 0) {
-		sf_cli_error("run: cannot start %s: %s", argv[0], strerror(errno));
-		_exit(126);
-	}
-	if (pid == 0) {
-		close(hand[0]);
-		close(go[1]);
-		close(report);
-		program(argv, self, sv->threshold, ops, hand[1], go[0]);
-	}
-	close(hand[1]);
-	close(go[0]);
-	sv->pid = pid;
-	write_int(report, pid);
-	int remote = -1, status;
-	if (!read_int(hand[0], &remote) || remote < 0) {
-		sf_cli_error("run: cannot supervise %s: %s", argv[0], why(remote < 0 ? -remote : EINVAL));
-		waitpid(pid, &status, 0);
-		_exit(126);
-	}
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	sv->listener = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, remote, 0);
-	if (sv->listener < 0) {
-		sf_cli_error("run: cannot take the seccomp listener of %s: %s", argv[0], strerror(errno));
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		_exit(126);
-	}
-	close(pidfd);
+	write_int(chan, (int)ops);
+	if (!ops)
+		_exit(0);
+	sv->listener = recv_fd(chan);
+	if (sv->listener < 0)
+		_exit(0);
 	/* The program waits while the supervisor answers: the kernel hands the
 	 * CPU over directly (Linux 6.6; without it, the same but slower). */
 	ioctl(sv->listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)prog);
 	sv->procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	snprintf(path, sizeof path, "/proc/%d/fdinfo", (int)pid);
+	snprintf(path, sizeof path, "/proc/%d/fdinfo", (int)prog);
 	sv->procinfo = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sv->procfd < 0 || sv->procinfo < 0) {
-		sf_cli_error("run: cannot open %s: %s", path, strerror(errno));
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		_exit(126);
+	int alive[2];
+	if (sv->procfd < 0 || sv->procinfo < 0 || pipe2(alive, O_CLOEXEC) < 0) {
+		sf_cli_error("run: cannot supervise %s: %s", argv[0], strerror(errno));
+		_exit(0);
 	}
-	write_int(go[1], 1);
-	close(go[1]);
-	close(hand[0]);
+	pid_t w = fork();
+	if (w == 0) {
+		close(alive[1]);
+		close(chan);
+		watchdog(prog, argv[0], alive[0]);
+	}
+	close(alive[0]);
+	write_int(chan, w < 0 ? -1 : 1);
+	close(chan);
 	int r = sf_sv_serve(sv);
 	if (r < 0) {
 		sf_cli_error("run: the supervisor of %s failed (%s): %s is killed", argv[0], strerror(-r), argv[0]);
-		kill(pid, SIGKILL);
+		kill(prog, SIGKILL);
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	write_int(report, status);
-	/* exit, not _exit: the library's destructor prints --stats (unless the
-	 * program left the library behind at an exec). */
-	if (sv->retired)
-		_exit(0);
-	exit(0);
-}
-
-static volatile sig_atomic_t program_pid;
-
-static void forward(int sig)
-{
-	if (program_pid > 0)
-		kill((pid_t)program_pid, sig);
+	_exit(0);
 }
 
 int sf_supervise_run(char **argv, const char *lib)
 {
-	int report[2];
-	if (pipe2(report, O_CLOEXEC) < 0) {
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
 		sf_cli_error("run: cannot start the supervisor: %s", strerror(errno));
 		return 126;
 	}
+	unsigned t = threshold();
+	pid_t self = getpid();
 	fflush(NULL);
-	pid_t sup = fork();
-	if (sup < 0) {
+	/* Twice, so that the supervisor is not the program's child: a program
+	 * that waits for any child must not find it. */
+	pid_t mid = fork();
+	if (mid < 0) {
 		sf_cli_error("run: cannot start the supervisor: %s", strerror(errno));
 		return 126;
 	}
-	if (sup == 0) {
-		close(report[0]);
-		supervisor(argv, lib, report[1]);
+	if (mid == 0) {
+		close(sp[0]);
+		if (fork() == 0)
+			supervisor(argv, lib, self, t, sp[1]);
+		_exit(0);
 	}
-	close(report[1]);
-	int pid = 0, status = 0, have = 0;
-	if (read_int(report[0], &pid)) {
-		program_pid = pid;
-		struct sigaction sa = { .sa_handler = forward };
-		sigemptyset(&sa.sa_mask);
-		sa.sa_flags = SA_RESTART;
-		int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-		for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-			sigaction(sigs[i], &sa, NULL);
-		have = read_int(report[0], &status);
-	}
-	int sst;
-	while (waitpid(sup, &sst, 0) < 0 && errno == EINTR)
+	close(sp[1]);
+	while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
 		;
-	if (!have) {
-		if (WIFEXITED(sst) && WEXITSTATUS(sst) != 0)
-			return WEXITSTATUS(sst);
-		sf_cli_error("run: the supervisor of %s died (%s %d): %s was killed with it, since its socket "
-		             "calls would fail with ENOSYS", argv[0], WIFSIGNALED(sst) ? "signal" : "status",
-		             WIFSIGNALED(sst) ? WTERMSIG(sst) : WEXITSTATUS(sst), argv[0]);
-		return 128 + SIGKILL;
+	int ops;
+	if (!read_int(sp[0], &ops) || ops < 0)
+		return 126;
+	if (ops) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+			sf_cli_error("run: cannot supervise %s: %s", argv[0], why(errno));
+			return 126;
+		}
+		int listener = sf_sv_filter_install(t, (unsigned)ops);
+		if (listener < 0) {
+			sf_cli_error("run: cannot supervise %s: %s", argv[0], why(-listener));
+			return 126;
+		}
+		int ok = 0;
+		if (send_fd(sp[0], listener) < 0 || !read_int(sp[0], &ok) || ok != 1) {
+			sf_cli_error("run: the supervisor of %s did not start", argv[0]);
+			return 126;
+		}
+		close(listener);
 	}
-	if (WIFSIGNALED(status)) {
-		signal(WTERMSIG(status), SIG_DFL);
-		kill(getpid(), WTERMSIG(status));
-		return 128 + WTERMSIG(status);
-	}
-	return WEXITSTATUS(status);
+	close(sp[0]);
+	execvp(argv[0], argv);
+	int err = errno;
+	sf_cli_error("run: cannot run %s: %s", argv[0], strerror(err));
+	return err == ENOENT ? 127 : 126;
 }

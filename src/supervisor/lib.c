@@ -34,6 +34,7 @@ int sf_sv_lib_load(struct sf_sv_lib *lib, const char *path, const char *program)
 		{ (void **)&lib->ops, "sockfault_supervisor_ops" },
 		{ (void **)&lib->move, "sockfault_supervisor_move" },
 		{ (void **)&lib->acting, "sockfault_supervisor_acting" },
+		{ (void **)&lib->exiting, "sockfault_supervisor_exiting" },
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		*want[i].slot = dlsym(h, want[i].name);

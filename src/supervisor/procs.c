@@ -156,16 +156,12 @@ static __attribute__((noreturn)) void context(struct sf_sv *sv, int chan)
 		if (poll(p, pidfd >= 0 ? 2 : 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			exit(0);
+			_exit(0);
 		}
-		/* The process has ended: its context with it (the library's
-		 * statistics are this process's, printed at exit; not after an
-		 * exec that left the library behind). */
-		if (pidfd >= 0 && p[1].revents) {
-			if (sv->retired)
-				_exit(0);
-			exit(0);
-		}
+		/* The process has ended: its context with it (its statistics
+		 * were printed at its exit_group). */
+		if (pidfd >= 0 && p[1].revents)
+			_exit(0);
 		struct msg m;
 		if (!(p[0].revents & POLLIN) || recv(chan, &m, sizeof m, 0) != (ssize_t)sizeof m) {
 			/* The router is gone: the process would run on with its
@@ -184,7 +180,7 @@ static __attribute__((noreturn)) void context(struct sf_sv *sv, int chan)
 			sv->procinfo = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			pidfd = (int)syscall(SYS_pidfd_open, m.pid, 0);
 			if (sv->procfd < 0 || sv->procinfo < 0 || pidfd < 0)
-				exit(0);
+				_exit(0);
 		} else if (m.kind == MSG_NOTIF && sv->pid) {
 			sf_sv_handle(sv, &m.n);
 		}

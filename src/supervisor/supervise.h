@@ -4,9 +4,9 @@
 #ifndef SF_SUPERVISE_H
 #define SF_SUPERVISE_H
 
-/* Run argv[0] with its socket calls supervised, the rules already in the
- * environment (SOCKFAULT_*) and `lib` the preload library. Returns the exit
- * status for the run (the program's), having printed any error. */
+/* Execute argv[0] with its socket calls supervised, the rules already in
+ * the environment (SOCKFAULT_*) and `lib` the preload library. Returns only
+ * if that cannot be done: the exit status for the run, the error printed. */
 int sf_supervise_run(char **argv, const char *lib);
 
 #endif

@@ -40,6 +40,7 @@ struct sf_sv_lib {
 	unsigned (*ops)(void);
 	void (*move)(int from, int to);
 	void (*acting)(int pid, int tid);
+	void (*exiting)(void);
 };
 
 /* The program's sockets live at and above the threshold, at the same

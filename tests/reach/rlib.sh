@@ -22,7 +22,8 @@ reach_need_supervisor() {
 		skip "musl-gcc cannot build a static program here"
 	fi
 	set +e
-	SOCKFAULT_LIBRARY=$SF_LIB $tmo_probe "$SF_CLI" run -- "$tmp/probe" >"$tmp/probe.out" 2>&1
+	SOCKFAULT_LIBRARY=$SF_LIB SOCKFAULT_RULES_TEXT='connect => error ECONNREFUSED' $tmo_probe "$SF_CLI" run -- \
+		"$tmp/probe" >"$tmp/probe.out" 2>&1
 	_prc=$?
 	set -e
 	if grep -q 'cannot supervise' "$tmp/probe.out"; then
@@ -93,4 +94,14 @@ reach_tstatic() {
 	mkdir -p "$R"
 	musl-gcc -static -O1 -o "$R/tstatic" "$SF_SRCDIR/tests/reach/tstatic.c" ||
 		hard_error "musl-gcc could not build tstatic"
+}
+
+# reach_supervisor PID: the supervisor of the supervised program PID: in
+# its process group, the sockfault process with a sockfault child (its
+# watchdog; the contexts of other processes have none).
+reach_supervisor() {
+	_pg=$(ps -o pgid= -p "$1" | tr -d ' ')
+	ps -eo pid=,ppid=,pgid=,comm= | awk -v pg="$_pg" '
+		$3 == pg && $4 == "sockfault" { ours[$1] = 1; parent[$1] = $2 }
+		END { for (p in ours) if (parent[p] in ours) print parent[p] }' | sort -u
 }

@@ -1,11 +1,14 @@
 /* A small static program for the supervisor's own tests (linked with
  * musl-gcc -static by the scripts):
  *
- *   tstatic watch FILE   write getppid() (the supervisor) and getpid() to FILE,
- *                        then make a
+ *   tstatic watch FILE   write its pid (twice) to FILE, then make a
  *                        socket every 20 ms for 10 s, saying so if one fails
  *   tstatic forkwatch FILE  the same as watch in a forked child; FILE gets
- *                        the supervisor's pid and the child's
+ *                        the parent's pid and the child's
+ *   tstatic signals FILE make a socket every 20 ms (at most 10 s) until SIGINT
+ *                        or SIGTERM, FILE written when ready; then says how
+ *                        many of each came (in the 300 ms after the first),
+ *                        and what a socket call gives after them
  *   tstatic uring        what io_uring_setup says
  *   tstatic cloexec PORT connect to 127.0.0.1:PORT (close-on-exec), send
  *                        "hello", then exec itself to sleep 3 s
@@ -14,6 +17,7 @@
  *   tstatic files N      N one-byte writes to /dev/null: ns per write
  *   tstatic calls N      N getsockopt(SO_TYPE) on a socket: ns per call */
 #include <errno.h>
+#include <signal.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -26,6 +30,16 @@
 #include <time.h>
 #include <unistd.h>
 
+static volatile sig_atomic_t ints, terms;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGINT)
+		ints++;
+	else
+		terms++;
+}
+
 static double now_ns(void)
 {
 	struct timespec ts;
@@ -36,7 +50,7 @@ static double now_ns(void)
 int main(int argc, char **argv)
 {
 	if (argc == 3 && (strcmp(argv[1], "watch") == 0 || strcmp(argv[1], "forkwatch") == 0)) {
-		pid_t sup = getppid();
+		pid_t first = getpid();
 		if (argv[1][0] == 'f') {
 			pid_t c = fork();
 			if (c < 0)
@@ -54,7 +68,7 @@ int main(int argc, char **argv)
 		FILE *f = fopen(tmp, "w");
 		if (!f)
 			return 3;
-		fprintf(f, "%d %d\n", (int)sup, (int)getpid());
+		fprintf(f, "%d %d\n", (int)first, (int)getpid());
 		fclose(f);
 		rename(tmp, argv[2]);
 		for (int i = 0; i < 500; i++) {
@@ -94,6 +108,26 @@ int main(int argc, char **argv)
 		sleep((unsigned)atoi(argv[2]));
 		return 0;
 	}
+	if (argc == 3 && strcmp(argv[1], "signals") == 0) {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		FILE *f = fopen(argv[2], "w");
+		if (!f)
+			return 3;
+		fputs("ready\n", f);
+		fclose(f);
+		for (int i = 0; i < 500 && !ints && !terms; i++) {
+			int fd = socket(AF_INET, SOCK_STREAM, 0);
+			if (fd >= 0)
+				close(fd);
+			usleep(20000);
+		}
+		usleep(300000);
+		printf("signals = INT %d TERM %d\n", (int)ints, (int)terms);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		printf("socket after = %s\n", fd >= 0 ? "ok" : strerror(errno));
+		return 0;
+	}
 	if (argc == 2 && strcmp(argv[1], "uring") == 0) {
 		char params[120] = { 0 };
 		long r = syscall(SYS_io_uring_setup, 4, params);
@@ -116,6 +150,6 @@ int main(int argc, char **argv)
 		printf("%s = %.0f ns per call (fd %d)\n", argv[1], (now_ns() - t0) / (double)n, fd);
 		return 0;
 	}
-	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N\n");
+	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | signals FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N\n");
 	return 2;
 }
