@@ -158,6 +158,16 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	long ret;
 	int err;
 	int dead = SF_LOAD(&s->dead) != 0;
+	if (SF_UNLIKELY(dead) && !sf_sock_is(s, fd)) {
+		/* Not the dead connection any more: what the number is now. */
+		s = c.s = sf_lookup(fd);
+		if (!s) {
+			errno = e0;
+			int r = sf_real_connect(fd, addr, len);
+			return (int)sf_done(r, errno);
+		}
+		dead = 0;
+	}
 	if (dead && sf_dead_answer(&c, 0, &ret, &err))
 		return finish(&c, ret, err);
 	/* Each attempt is a connection to that peer: p= decides by which one
@@ -181,11 +191,16 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	errno = e0;
 	int r = sf_real_connect(fd, addr, len);
-	err = sf_pending_error(s, r < 0 ? errno : 0);
-	int fixed = sf_dead_fixup(s, SF_OP_connect, r, err);
-	if (fixed != err) {
-		r = -1;
-		err = fixed;
+	err = r < 0 ? errno : e0;
+	if (SF_UNLIKELY(SF_LOAD(&s->pending_err) || SF_LOAD(&s->dead)) && sf_sock_is(s, fd)) {
+		err = sf_pending_error(s, r < 0 ? err : 0);
+		int fixed = sf_dead_fixup(s, SF_OP_connect, r, err);
+		if (fixed != err) {
+			r = -1;
+			err = fixed;
+		}
+		if (r == 0)
+			err = e0;
 	}
 	if (own.ss_family == AF_UNSPEC && r == 0) {
 		/* A datagram socket dissolving its association. */
@@ -377,8 +392,8 @@ int sf_slow_close(int fd)
 	if (!sf_enter())
 		return sf_real_close(fd);
 	int e0 = errno;
-	uintptr_t v = sf_fd_get(fd);
-	struct sf_sock *s = sf_fd_is_sock(v) ? (struct sf_sock *)v : NULL;
+	struct sf_sock *s = sf_sock_get(fd);
+	uintptr_t v = s ? (uintptr_t)s : sf_fd_get(fd);
 	struct sf_call c = { .op = SF_OP_close, .fd = fd, .s = s };
 	if (s) {
 		sf_decide(&c);
@@ -391,22 +406,20 @@ int sf_slow_close(int fd)
 		sf_refuse_fd_lost(fd);
 	}
 	/* Forget first: a descriptor number reused by another thread right
-	 * after the real close must not inherit this record. The trace line
-	 * still needs it, so it is held until then. */
-	if (s) {
-		sf_sock_ref(s);
+	 * after the real close must not inherit this record (the record itself
+	 * stays held until the call leaves: the trace line still needs it). A
+	 * "not a socket" entry is forgotten too, so that a socket that gets the
+	 * number is learned, wherever it comes from. */
+	if (s)
 		sf_timer_closing(s, 1);
-	}
 	if (v && own)
 		sf_sock_install(fd, 0);
 	errno = e0;
 	int r = sf_real_close(fd);
 	int err = errno;
-	if (s)
-		sf_timer_closing(s, 0);
 	if (s) {
+		sf_timer_closing(s, 0);
 		sf_trace(&c, r, err);
-		sf_sock_unref(s);
 	}
 	return (int)sf_done(r, err);
 }
@@ -415,7 +428,7 @@ int sf_slow_close(int fd)
 static int after_dup(struct sf_call *c, int nfd, int err)
 {
 	if (nfd >= 0 && sf_table_is_ours()) {
-		uintptr_t v = sf_fd_get(c->fd);
+		uintptr_t v = c->s ? (uintptr_t)c->s : sf_fd_get(c->fd) == SF_FD_NOTSOCK ? SF_FD_NOTSOCK : 0;
 		sf_sock_install(nfd, v);
 		/* A copy of anything on 2 is the program's stderr again. */
 		sf_log_stderr_back(nfd);
@@ -491,6 +504,38 @@ int sf_slow_fcntl_dup(int fd, int cmd, int arg)
 	return after_dup(&c, nfd, errno);
 }
 
+static void forget_rights(const struct msghdr *m)
+{
+	if (!m->msg_control || m->msg_controllen < sizeof(struct cmsghdr))
+		return;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(m); h; h = CMSG_NXTHDR((struct msghdr *)m, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS || h->cmsg_len < CMSG_LEN(0))
+			continue;
+		size_t n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		const unsigned char *data = CMSG_DATA(h);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, data + i * sizeof fd, sizeof fd);
+			if (sf_fd_get(fd) && sf_table_is_ours())
+				sf_sock_install(fd, 0);
+		}
+	}
+}
+
+void sf_rights_received(enum sf_op op, long r, uintptr_t p)
+{
+	/* The kernel has just written these headers: they are readable. */
+	int saved = errno;
+	if (op == SF_OP_recvmsg && p)
+		forget_rights((const struct msghdr *)p);
+#ifdef HAVE_RECVMMSG
+	if (op == SF_OP_recvmmsg && p)
+		for (long i = 0; i < r; i++)
+			forget_rights(&((const struct mmsghdr *)p)[i].msg_hdr);
+#endif
+	errno = saved;
+}
+
 void sf_forget_range(unsigned lo, unsigned hi)
 {
 	/* The library's own descriptors are not in the table. */
@@ -541,7 +586,8 @@ int sf_slow_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	errno = e0;
 	int r = sf_real_getsockopt(fd, level, name, val, len);
 	int err = errno;
-	if (r == 0 && val && len && *len >= (socklen_t)sizeof(int)) {
+	if (r == 0 && val && len && *len >= (socklen_t)sizeof(int) &&
+	    (!(SF_LOAD(&s->dead) || SF_LOAD(&s->pending_err)) || sf_sock_is(s, fd))) {
 		int *so_error = val;
 		uint16_t pending = SF_LOAD(&s->pending_err);
 		if (SF_LOAD(&s->dead)) {
@@ -566,6 +612,8 @@ int sf_slow_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	struct sf_call c = { .op = SF_OP_getpeername, .fd = fd, .s = s };
 	long ret;
 	int derr;
+	if (s && SF_LOAD(&s->dead) && !sf_sock_is(s, fd))
+		s = c.s = NULL; /* the number is something else now: libc answers */
 	if (s && sf_dead_answer(&c, 0, &ret, &derr)) {
 		return finish(&c, ret, derr);
 	}

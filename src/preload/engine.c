@@ -15,8 +15,6 @@
 #include "settings.h"
 #include "slow.h"
 
-#define SF_OPS_FILE (SF_OPBIT(SF_OP_read) | SF_OPBIT(SF_OP_write) | SF_OPBIT(SF_OP_readv) | SF_OPBIT(SF_OP_writev))
-
 struct eval {
 	int stale;                      /* the socket's record turned out stale: nothing fires */
 	struct sf_call *c;
@@ -125,6 +123,18 @@ static uint64_t peer_hash(struct eval *ev)
 	return ev->peer_hash;
 }
 
+/* Before a rule fires, the descriptor must still be the socket of the
+ * record: the program may have closed it where the library could not see
+ * (fclose of an fdopen'ed socket, a raw close, libc's own) and got the
+ * number back for a file or another socket. Then nothing fires, and the
+ * entry is learned again (sf_sock_is). One fstat, only on a firing. */
+static int stale(struct eval *ev)
+{
+	if (!ev->stale && ev->c->s && !sf_sock_is(ev->c->s, ev->c->fd))
+		ev->stale = 1;
+	return ev->stale;
+}
+
 /* limit=: take one firing if any is left (a compare-and-swap, so two threads
  * cannot both take the last one). */
 static int take_limit(uint64_t *fired, uint64_t limit)
@@ -180,6 +190,8 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint6
 	struct sf_rule_stats *st = &ev->a->stats[ri];
 
 	if (e && SF_LOAD(&e->stuck)) {
+		if (stale(ev))
+			return 1;
 		SF_ADD(&st->fired, 1);
 		return fire(ev, r, SF_LOAD(&e->calls));
 	}
@@ -220,14 +232,8 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint6
 	}
 	if (!due)
 		return 0;
-	/* read, write, readv and writev also work on pipes and files: before
-	 * a fault, make sure the descriptor is still this socket (a socket
-	 * closed inside libc, by fclose, leaves its record behind). */
-	if (ev->c->s && (SF_OPBIT(ev->c->op) & SF_OPS_FILE) && !sf_sock_still(ev->c->s, ev->c->fd)) {
-		sf_sock_install(ev->c->fd, sf_sock_learn(ev->c->fd));
-		ev->stale = 1;
+	if (stale(ev))
 		return 1;
-	}
 	if (!take_limit(per_process ? &st->proc_fired : &e->fired, r->limit))
 		return 0;
 	SF_ADD(&st->fired, 1);
@@ -572,12 +578,15 @@ int sf_verdict_errno(const struct sf_call *c)
 	}
 }
 
-int sf_quick_enter(uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)
+int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)
 {
+	uintptr_t v = sf_fd_get(fd);
 	struct sf_sock *s = (struct sf_sock *)v;
 	/* quick_ops and dest_ops are empty on a dead socket, one with a
 	 * pending error, and when tracing (plan.c). A record in the table means
-	 * the library is initialised: only a nested call must be let through. */
+	 * the library is initialised: only a nested call must be let through.
+	 * Until the reference is taken the record may be another thread's to
+	 * free: it is only looked at. */
 	if (!sf_fd_is_sock(v) || sf_self.depth)
 		return 0;
 	int quick = (SF_LOAD(&s->quick_ops) & SF_OPBIT(op)) != 0;
@@ -585,7 +594,7 @@ int sf_quick_enter(uintptr_t v, enum sf_op op, const struct sockaddr *dest, sock
 	if (!quick && !by_dest)
 		return 0;
 	sf_self.depth++;
-	if (quick ? count_only(s, op) : dest_quick(s, op, dest, destlen))
+	if (sf_sock_get(fd) == s && (quick ? count_only(s, op) : dest_quick(s, op, dest, destlen)))
 		return 1;
 	sf_leave();
 	return 0;

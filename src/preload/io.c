@@ -361,6 +361,16 @@ static ssize_t io_slow(struct sf_io *io)
 	long ret;
 	int err;
 	int dead = SF_LOAD(&s->dead) != 0;
+	if (SF_UNLIKELY(dead) && !sf_sock_is(s, io->c.fd)) {
+		/* Not the dead connection any more: what the number is now. */
+		s = io->c.s = sf_lookup(io->c.fd);
+		if (!s) {
+			*errp = e0;
+			ssize_t r = io->run(io, io->iov, io->iovcnt);
+			return sf_done_at(errp, r, *errp);
+		}
+		dead = 0;
+	}
 	int answered = dead ? sf_dead_answer(&io->c, io->flags, &ret, &err) : 0;
 	/* A dead connection is past the rules: what it does not answer itself,
 	 * the kernel answers, and no rule fires on it again. */
@@ -402,7 +412,7 @@ static ssize_t io_slow(struct sf_io *io)
 		r = io->run(io, io->iov, io->iovcnt);
 	}
 	err = r < 0 ? *errp : e0;
-	if (SF_UNLIKELY(SF_LOAD(&s->pending_err) || SF_LOAD(&s->dead))) {
+	if (SF_UNLIKELY(SF_LOAD(&s->pending_err) || SF_LOAD(&s->dead)) && sf_sock_is(s, io->c.fd)) {
 		if (r < 0)
 			err = sf_pending_error(s, err);
 		int fixed = sf_dead_fixup(s, io->c.op, r, err);

@@ -17,12 +17,21 @@
 #define SF_RELEASE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define SF_ADD(p, v)    __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 
+#define SF_HELD_MAX 3 /* accept: the listener and the new socket; socketpair: both ends */
+
+struct sf_sock;
+
 /* Per thread: initial-exec TLS never allocates (global-dynamic TLS may call
  * malloc on first use, from inside a wrapper). */
 struct sf_thread {
 	int depth;      /* >0: this thread is inside the library; a nested call
 	                 * (a signal handler, a callback) goes straight to libc */
 	int resolving;  /* inside dlsym: fall back to raw system calls */
+	/* Socket records this thread's call is using (sock.h sf_sock_hold):
+	 * each is a counted reference, released when the call leaves the
+	 * library, so that no record is freed under a call that uses it. */
+	struct sf_sock *held[SF_HELD_MAX];
+	int nheld;
 };
 extern SF_TLS struct sf_thread sf_self;
 

@@ -11,16 +11,23 @@
 
 struct sf_sock *sf_learn(int fd)
 {
-	uintptr_t v = 0;
-	if (fd >= 0 && (unsigned)fd < SF_LOAD(&sf_fd_limit)) {
-		v = sf_sock_learn(fd);
-		if (v)
-			sf_sock_install(fd, v);
-		/* Another thread may have installed something meanwhile: use
-		 * what the table holds now. */
-		v = sf_fd_get(fd);
-	}
-	return sf_fd_is_sock(v) ? (struct sf_sock *)v : NULL;
+	if (fd < 0 || (unsigned)fd >= SF_LOAD(&sf_fd_limit))
+		return NULL;
+	uintptr_t v = sf_sock_learn(fd);
+	if (v)
+		sf_sock_install(fd, v);
+	/* Another thread may have installed something meanwhile: use what
+	 * the table holds now. */
+	return sf_sock_get(fd);
+}
+
+int sf_sock_is(struct sf_sock *s, int fd)
+{
+	if (sf_sock_still(s, fd))
+		return 1;
+	if (sf_table_is_ours() && sf_fd_get(fd) == (uintptr_t)s)
+		sf_sock_install(fd, sf_sock_learn(fd));
+	return 0;
 }
 
 long sf_fail(struct sf_call *c, int err)
@@ -69,12 +76,12 @@ void sf_account(struct sf_sock *s, int tx, long r, size_t moved)
 	}
 }
 
-long sf_quick_leave(uintptr_t v, int tx, long r, enum sf_op op)
+long sf_quick_leave(int fd, int tx, long r, enum sf_op op)
 {
-	struct sf_sock *s = (struct sf_sock *)v;
+	struct sf_sock *s = sf_self.held[0]; /* sf_quick_enter's */
 	/* The connection may have died while the call was in the kernel
 	 * (another thread's reset, the timeout's deadline). */
-	if (SF_UNLIKELY(SF_LOAD(&s->dead)) && (r <= 0)) {
+	if (SF_UNLIKELY(SF_LOAD(&s->dead)) && (r <= 0) && sf_sock_is(s, fd)) {
 		int err = r < 0 ? errno : 0;
 		int fixed = sf_dead_fixup(s, op, r, err);
 		if (fixed != err) {

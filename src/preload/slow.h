@@ -43,19 +43,28 @@ static inline int sf_enter(void)
 
 static inline void sf_leave(void)
 {
+	if (sf_self.nheld)
+		sf_sock_release_held();
 	sf_self.depth--;
 }
 
-/* The socket record of fd, learning the descriptor if it was never seen;
- * NULL if it is not a socket the library tracks. */
+/* The socket record of fd, held until the call leaves (sock.h
+ * sf_sock_get), learning the descriptor if it was never seen; NULL if it is
+ * not a socket the library tracks. */
 struct sf_sock *sf_learn(int fd);
 static inline struct sf_sock *sf_lookup(int fd)
 {
-	uintptr_t v = sf_fd_get(fd);
-	if (SF_LIKELY(sf_fd_is_sock(v)))
-		return (struct sf_sock *)v;
-	return v ? NULL : sf_learn(fd);
+	struct sf_sock *s = sf_sock_get(fd);
+	if (SF_LIKELY(s != NULL))
+		return s;
+	return sf_fd_get(fd) ? NULL : sf_learn(fd);
 }
+
+/* Is fd still the socket of s? If not (closed where the library could not
+ * see, and the number reused), the entry is learned again and the answer
+ * is 0: then only libc may answer the call. One fstat: asked only before an
+ * answer that is not libc's own (a fault, a dead connection's answer). */
+int sf_sock_is(struct sf_sock *s, int fd);
 
 /* Leave the library with the result `ret` and errno `err`. */
 static inline long sf_done(long ret, int err)
@@ -98,7 +107,7 @@ int sf_table_is_ours(void);
 void sf_account(struct sf_sock *s, int tx, long r, size_t moved);
 
 /* The quick lane, taken from the wrappers of the calls whose result is a
- * byte count: a live socket (v, from the table), no trace, and at most one
+ * byte count: a live socket (its record held while the call runs), no trace, and at most one
  * rule naming the call, which only counts it and is not due,
  * or on a datagram socket, no rule for the call's destination.
  * sf_quick_enter counts the call and enters the library (1), or does
@@ -106,8 +115,8 @@ void sf_account(struct sf_sock *s, int tx, long r, size_t moved);
  * touches errno. */
 #define SF_OPS_QUICK (SF_OPS_IO & ~(SF_OPBIT(SF_OP_sendmmsg) | SF_OPBIT(SF_OP_recvmmsg)))
 #define SF_DEST_UNKNOWN ((const struct sockaddr *)1)
-int sf_quick_enter(uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen);
-long sf_quick_leave(uintptr_t v, int tx, long r, enum sf_op op);
+int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest, socklen_t destlen);
+long sf_quick_leave(int fd, int tx, long r, enum sf_op op);
 
 /* The fd's file status flags include O_NONBLOCK. */
 int sf_fd_nonblocking(int fd);
@@ -118,6 +127,9 @@ int sf_fd_nonblocking(int fd);
 #undef SF_CALL
 #undef SF_SYM
 int sf_slow_fcntl_dup(int fd, int cmd, int arg);
+/* recvmsg (p: its msghdr) or recvmmsg (p: its vector, r messages) returned:
+ * forget the entries of the descriptors it received. */
+void sf_rights_received(enum sf_op op, long r, uintptr_t p);
 void sf_forget_range(unsigned lo, unsigned hi);
 
 #endif

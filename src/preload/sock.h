@@ -95,8 +95,11 @@ enum {
 	SF_SOCK_FIN_HIDDEN = 1 << 7,  /* silenced while the peer's FIN was already queued */
 };
 
+/* The fields up to dest_ops may be read by a thread that holds no
+ * reference (the fast path, sf_quick_enter): sf_sock_new stores them
+ * atomically when a record is reused, and zeroes the rest. */
 struct sf_sock {
-	uint32_t refs;          /* descriptors pointing here */
+	uint32_t refs;          /* descriptors pointing here, timer entries, calls using it */
 	uint32_t gen;           /* rules generation the plan and opmask belong to */
 	sf_opmask opmask;       /* operations that need the slow path on this socket */
 	sf_opmask quick_ops;    /* operations that at most one rule names, a rule that only counts */
@@ -128,8 +131,8 @@ struct sf_sock {
 
 /* The record every descriptor that is not a socket points at (a pipe, a
  * file, a netlink socket): its op mask sends only the dup calls, which may
- * land on stale entries, to the slow path, so "not a socket" needs no test
- * of its own on the fast path. */
+ * land on stale entries, and close, which must forget the entry, to the
+ * slow path, so "not a socket" needs no test of its own on the fast path. */
 extern struct sf_sock sf_notsock;
 #define SF_FD_NOTSOCK ((uintptr_t)&sf_notsock)
 static inline int sf_fd_is_sock(uintptr_t v)
@@ -140,9 +143,19 @@ static inline int sf_fd_is_sock(uintptr_t v)
 /* The SF_PROTO_* of a socket of this family and type; 0 for kinds the
  * library leaves alone (netlink, raw, packet). */
 uint8_t sf_sock_kind(int family, int type);
-/* Create a record for a socket the library saw being made (NULL for other kinds). */
+/* Create a record for a socket the library saw being made (NULL for other
+ * kinds), held by the calling thread (sf_sock_hold) until its call leaves. */
 struct sf_sock *sf_sock_new(int family, int type);
-/* Learn an existing descriptor: a record, or 0 (unknown, e.g. EBADF), or SF_FD_NOTSOCK. */
+
+/* The record fd points at, with a reference held by this thread until its
+ * call leaves the library (sf_sock_release_held); NULL when fd has no socket
+ * record. Every use of a record outside the fast path's opmask test goes
+ * through a held reference: another thread's close may drop the table's. */
+struct sf_sock *sf_sock_get(int fd);
+void sf_sock_hold(struct sf_sock *s);
+void sf_sock_release_held(void);
+/* Learn an existing descriptor: a record (held, as from sf_sock_new), or 0
+ * (unknown, e.g. EBADF), or SF_FD_NOTSOCK. */
 uintptr_t sf_sock_learn(int fd);
 /* Note which socket fd is (its inode), so that a record left behind by a
  * close the library did not see (libc's own) is never taken for a pipe or a
