@@ -593,8 +593,11 @@ int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest, socklen_t
 	int by_dest = (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) != 0 && dest != SF_DEST_UNKNOWN;
 	if (!quick && !by_dest)
 		return 0;
+	if (!sf_sock_try_ref(s))
+		return 0;
 	sf_self.depth++;
-	if (sf_sock_get(fd) == s && (quick ? count_only(s, op) : dest_quick(s, op, dest, destlen)))
+	sf_sock_hold(s);
+	if (sf_fd_get(fd) == v && (quick ? count_only(s, op) : dest_quick(s, op, dest, destlen)))
 		return 1;
 	sf_leave();
 	return 0;

@@ -85,7 +85,7 @@ void sf_sock_ref(struct sf_sock *s)
 	SF_ADD(&s->refs, 1);
 }
 
-static void sock_free(struct sf_sock *s)
+void sf_sock_free(struct sf_sock *s)
 {
 	if (s->plan)
 		sf_retire(s->plan, s->plan->size, sf_free);
@@ -98,46 +98,21 @@ static void sock_free(struct sf_sock *s)
 void sf_sock_unref(struct sf_sock *s)
 {
 	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		sock_free(s);
-}
-
-/* A reference on a record that may be free by now: only if it still has one. */
-static int try_ref(struct sf_sock *s)
-{
-	uint32_t r = __atomic_load_n(&s->refs, __ATOMIC_ACQUIRE);
-	do {
-		if (r == 0)
-			return 0;
-	} while (!__atomic_compare_exchange_n(&s->refs, &r, r + 1, 1, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
-	return 1;
-}
-
-void sf_sock_hold(struct sf_sock *s)
-{
-	if (sf_self.nheld < SF_HELD_MAX)
-		sf_self.held[sf_self.nheld++] = s;
-	/* else the reference is kept for ever: a record that is never freed
-	 * is a few bytes, one freed under a call is a crash. */
-}
-
-void sf_sock_release_held(void)
-{
-	while (sf_self.nheld > 0)
-		sf_sock_unref(sf_self.held[--sf_self.nheld]);
+		sf_sock_free(s);
 }
 
 /* Bounded: the loop only goes round when another thread replaced the
  * entry between the two reads, and then it finds the new one. */
 #define GET_TRIES 64
 
-struct sf_sock *sf_sock_get(int fd)
+struct sf_sock *sf_sock_get_slow(int fd)
 {
 	for (int i = 0; i < GET_TRIES; i++) {
 		uintptr_t v = sf_fd_get(fd);
 		if (!sf_fd_is_sock(v))
 			return NULL;
 		struct sf_sock *s = (struct sf_sock *)v;
-		if (try_ref(s)) {
+		if (sf_sock_try_ref(s)) {
 			if (sf_fd_get(fd) == v) {
 				sf_sock_hold(s);
 				return s;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "fdtab.h"
 #include "match.h"
 #include "rules.h"
 
@@ -129,6 +130,9 @@ struct sf_sock {
 	char *paths;            /* unix: "PEER\0LOCAL\0", only when either is named */
 };
 
+void sf_sock_ref(struct sf_sock *s);
+void sf_sock_unref(struct sf_sock *s);
+
 /* The record every descriptor that is not a socket points at (a pipe, a
  * file, a netlink socket): its op mask sends only the dup calls, which may
  * land on stale entries, and close, which must forget the entry, to the
@@ -147,13 +151,6 @@ uint8_t sf_sock_kind(int family, int type);
  * kinds), held by the calling thread (sf_sock_hold) until its call leaves. */
 struct sf_sock *sf_sock_new(int family, int type);
 
-/* The record fd points at, with a reference held by this thread until its
- * call leaves the library (sf_sock_release_held); NULL when fd has no socket
- * record. Every use of a record outside the fast path's opmask test goes
- * through a held reference: another thread's close may drop the table's. */
-struct sf_sock *sf_sock_get(int fd);
-void sf_sock_hold(struct sf_sock *s);
-void sf_sock_release_held(void);
 /* Learn an existing descriptor: a record (held, as from sf_sock_new), or 0
  * (unknown, e.g. EBADF), or SF_FD_NOTSOCK. */
 uintptr_t sf_sock_learn(int fd);
@@ -165,8 +162,6 @@ void sf_sock_identify(struct sf_sock *s, int fd);
 int sf_sock_still(const struct sf_sock *s, int fd);
 /* Point fd at s (s may be 0 or SF_FD_NOTSOCK), releasing what fd pointed at. */
 void sf_sock_install(int fd, uintptr_t v);
-void sf_sock_ref(struct sf_sock *s);
-void sf_sock_unref(struct sf_sock *s);
 
 /* Addresses from the kernel's form. */
 void sf_sock_set_peer(struct sf_sock *s, const struct sockaddr *a, socklen_t len);
@@ -196,5 +191,54 @@ void sf_sock_replan(struct sf_sock *s);
 /* Every call on the socket comes to the slow path from now on, the quick
  * lanes included: it is dead, or holds an error every call must see. */
 void sf_sock_all_slow(struct sf_sock *s);
+
+/* The record fd points at, with a reference held by this thread until its
+ * call leaves the library (sf_sock_release_held); NULL when fd has no socket
+ * record. Every use of a record outside the fast path's opmask test goes
+ * through a held reference: another thread's close may drop the table's.
+ * The reference is valid only if the record still had one (a free record in
+ * the pool has none) and fd still points at it afterwards. */
+static inline int sf_sock_try_ref(struct sf_sock *s)
+{
+	uint32_t r = __atomic_load_n(&s->refs, __ATOMIC_RELAXED);
+	while (r)
+		if (__atomic_compare_exchange_n(&s->refs, &r, r + 1, 1, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return 1;
+	return 0;
+}
+
+static inline void sf_sock_hold(struct sf_sock *s)
+{
+	/* Past the slots the reference is kept for ever: a record that is
+	 * never freed costs a few bytes, one freed under a call a crash. */
+	if (sf_self.nheld < SF_HELD_MAX)
+		sf_self.held[sf_self.nheld++] = s;
+}
+
+struct sf_sock *sf_sock_get_slow(int fd);
+static inline struct sf_sock *sf_sock_get(int fd)
+{
+	uintptr_t v = sf_fd_get(fd);
+	struct sf_sock *s = (struct sf_sock *)v;
+	if (SF_LIKELY(sf_fd_is_sock(v) && sf_sock_try_ref(s))) {
+		if (SF_LIKELY(sf_fd_get(fd) == v)) {
+			sf_sock_hold(s);
+			return s;
+		}
+		sf_sock_unref(s);
+	}
+	return sf_fd_is_sock(v) ? sf_sock_get_slow(fd) : NULL;
+}
+
+void sf_sock_free(struct sf_sock *s);
+static inline void sf_sock_release_held(void)
+{
+	for (int n = sf_self.nheld; n > 0;) {
+		struct sf_sock *s = sf_self.held[--n];
+		if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
+			sf_sock_free(s);
+	}
+	sf_self.nheld = 0;
+}
 
 #endif
