@@ -135,6 +135,21 @@ static int stale(struct eval *ev)
 	return ev->stale;
 }
 
+/* A connect on a socket whose connect is under way or done is the program
+ * asking for the outcome (an event loop's completion check), not a new
+ * attempt on a stream socket: the kernel answers it (EALREADY, EISCONN, or
+ * the pending error),
+ * and only a rule that names the state (state=connecting, state=connected)
+ * speaks of it. See sockfault-rules(5), state=. */
+static int connect_attempt(const struct sf_call *c)
+{
+	/* A datagram socket's connect sets a new peer at once: always an attempt. */
+	if (!c->s || !(c->s->flags & SF_SOCK_STREAM))
+		return 1;
+	uint8_t st = SF_LOAD(&c->s->state);
+	return st != SF_STATE_CONNECTING && st != SF_STATE_CONNECTED;
+}
+
 /* limit=: take one firing if any is left (a compare-and-swap, so two threads
  * cannot both take the last one). */
 static int take_limit(uint64_t *fired, uint64_t limit)
@@ -188,6 +203,9 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint6
 {
 	const struct sf_rule *r = &ev->a->rs.rules[ri];
 	struct sf_rule_stats *st = &ev->a->stats[ri];
+
+	if (ev->c->op == SF_OP_connect && !(r->has & SF_HAS_STATE) && !connect_attempt(ev->c))
+		return 0;
 
 	if (e && SF_LOAD(&e->stuck)) {
 		if (stale(ev))

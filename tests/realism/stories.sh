@@ -133,5 +133,22 @@ peer expect = data 4 bits=0 ms=*
 EOF2
 expect_eq "both second connects were the rule's" 2 "$(grep -c 'twice fired on connect' "$tmp/err")"
 expect_not_in "$tmp/err" 'pending fired' "a completed blocking connect is never state=connecting"
+# An event loop asking for a nonblocking connect's outcome with connect()
+# (hiredis does) is not making an attempt: a rule for attempts must not
+# refuse a connection the server has accepted.
+run 'connect when=2+ => error ECONNREFUSED' p:listen connect-nb reconnect pollout=1000 reconnect sendns p:accept p:expect,1000
+# (The second connect is 0 once the handshake is done, EALREADY before:
+# loopback is usually done; either ends in 0 or Y, a refusal does not.)
+transcript "completion checks: the kernel answers, the rule for attempts stays out" <<'EOF2'
+peer listen = port *
+connect = -1 EINPROGRESS
+connect = *[0Y]
+pollout = OUT
+connect = -1 EISCONN
+sendns = 4
+peer accept = accepted 1
+peer expect = data 4 bits=0 ms=*
+EOF2
+expect_not_in "$tmp/err" 'fired on connect' "the rule for attempts never fired"
 
 finish
