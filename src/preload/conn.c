@@ -194,7 +194,7 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	err = r < 0 ? errno : e0;
 	if (SF_UNLIKELY(SF_LOAD(&s->pending_err) || SF_LOAD(&s->dead)) && sf_sock_is(s, fd)) {
 		err = sf_pending_error(s, r < 0 ? err : 0);
-		int fixed = sf_dead_fixup(s, SF_OP_connect, r, err);
+		int fixed = sf_dead_fixup(s, fd, SF_OP_connect, r, err);
 		if (fixed != err) {
 			r = -1;
 			err = fixed;

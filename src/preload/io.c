@@ -415,7 +415,7 @@ static ssize_t io_slow(struct sf_io *io)
 	if (SF_UNLIKELY(SF_LOAD(&s->pending_err) || SF_LOAD(&s->dead)) && sf_sock_is(s, io->c.fd)) {
 		if (r < 0)
 			err = sf_pending_error(s, err);
-		int fixed = sf_dead_fixup(s, io->c.op, r, err);
+		int fixed = sf_dead_fixup(s, io->c.fd, io->c.op, r, err);
 		if (fixed != err) {
 			r = -1;
 			err = fixed;

@@ -83,7 +83,7 @@ long sf_quick_leave(int fd, int tx, long r, enum sf_op op)
 	 * (another thread's reset, the timeout's deadline). */
 	if (SF_UNLIKELY(SF_LOAD(&s->dead)) && (r <= 0) && sf_sock_is(s, fd)) {
 		int err = r < 0 ? errno : 0;
-		int fixed = sf_dead_fixup(s, op, r, err);
+		int fixed = sf_dead_fixup(s, fd, op, r, err);
 		if (fixed != err) {
 			r = -1;
 			errno = fixed;
