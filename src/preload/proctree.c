@@ -1,0 +1,310 @@
+/* The process tree's bookkeeping, and the calls that start a program: each
+ * hands the new program its place as SOCKFAULT_TREE in the environment it
+ * gets, whether the program passed that environment (execve, execle,
+ * posix_spawn) or libc took environ (execv, execvp, execl, execlp). */
+#include "proctree.h"
+
+#include <errno.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "real.h"
+#include "settings.h"
+#include "slow.h"
+
+extern char **environ;
+
+static char self_id[SF_TREE_MAX] = "1";
+static uint64_t self_key;
+static uint32_t children;      /* children numbered so far */
+static SF_TLS uint32_t fork_n; /* the number this thread's fork gave its child */
+/* Set on the parent's side just before vfork: the child's number, and the
+ * parent's pid, so that the child (which shares this memory and may not
+ * change it) knows its place. */
+static SF_TLS uint32_t vfork_n;
+static SF_TLS int vfork_parent;
+
+#define VAR "SOCKFAULT_TREE"
+#define VAR_LEN (sizeof VAR - 1)
+
+void sf_proctree_init(void)
+{
+#ifdef HAVE_SECURE_GETENV
+	const char *v = secure_getenv(VAR);
+#else
+	const char *v = getenv(VAR);
+#endif
+	uint32_t n = 0;
+	if (!v || !sf_tree_parse(v, self_id, &n))
+		strcpy(self_id, "1");
+	SF_STORE(&children, n);
+	self_key = sf_tree_key(self_id);
+}
+
+uint64_t sf_proctree_key(void)
+{
+	return self_key;
+}
+
+/* A vfork child of this thread, whose number the parent took? */
+static int in_vfork_child(int pid)
+{
+	return pid != sf_config.pid && vfork_n && vfork_parent == sf_config.pid;
+}
+
+void sf_proctree_text(char out[SF_TREE_MAX])
+{
+	if (in_vfork_child((int)syscall(SYS_getpid)))
+		sf_tree_child(self_id, vfork_n, out);
+	else
+		strcpy(out, self_id);
+}
+
+void sf_proctree_before_fork(void)
+{
+	fork_n = SF_ADD(&children, 1) + 1;
+}
+
+void sf_proctree_child(void)
+{
+	char id[SF_TREE_MAX];
+	sf_tree_child(self_id, fork_n, id);
+	strcpy(self_id, id);
+	SF_STORE(&children, 0);
+	self_key = sf_tree_key(self_id);
+}
+
+/* vfork cannot be wrapped in C: its child returns through the caller's
+ * frame and the parent then resumes in it. A few instructions number the
+ * child on the parent's side, then jump to libc's vfork with the stack as
+ * the program left it. */
+__attribute__((used)) void *sf_proctree_vfork(void);
+__attribute__((used)) void *sf_proctree_vfork(void)
+{
+	if (sf_init_done && !sf_config.inert) {
+		vfork_n = SF_ADD(&children, 1) + 1;
+		vfork_parent = sf_config.pid;
+	}
+	sf_vfork_fn f = sf_sym_vfork();
+	return f ? (void *)f : (void *)fork;
+}
+
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork,@function\n"
+        "vfork:\n"
+        "\tsub $8, %rsp\n"
+        "\tcall sf_proctree_vfork@PLT\n"
+        "\tadd $8, %rsp\n"
+        "\tjmp *%rax\n"
+        ".size vfork, .-vfork\n");
+#elif defined(__aarch64__)
+__asm__(".text\n"
+        ".globl vfork\n"
+        ".type vfork,%function\n"
+        "vfork:\n"
+        "\tstp x29, x30, [sp, #-16]!\n"
+        "\tmov x29, sp\n"
+        "\tbl sf_proctree_vfork\n"
+        "\tldp x29, x30, [sp], #16\n"
+        "\tbr x0\n"
+        ".size vfork, .-vfork\n");
+#endif
+
+/* SOCKFAULT_TREE=VALUE for the program about to start, in `entry`. 0 when
+ * the environment is best left as it is: the library is inert, or the
+ * caller is a child the library did not see being made (a raw clone). */
+static int entry_for(const char *child_id, char entry[VAR_LEN + 1 + SF_TREE_MAX])
+{
+	if (!sf_init_ready() || sf_config.inert)
+		return 0;
+	memcpy(entry, VAR "=", VAR_LEN + 1);
+	char *v = entry + VAR_LEN + 1;
+	if (child_id) {
+		strcpy(v, child_id);
+		return 1;
+	}
+	int pid = (int)syscall(SYS_getpid);
+	if (pid == sf_config.pid)
+		/* exec in place: the same process, its count goes on. */
+		sf_tree_format(self_id, SF_LOAD(&children), v);
+	else if (in_vfork_child(pid))
+		sf_tree_child(self_id, vfork_n, v);
+	else
+		return 0;
+	return 1;
+}
+
+#define ON_STACK 256
+
+/* envp with `entry` in place of its own SOCKFAULT_TREE, or added: in room
+ * (ON_STACK + 2 pointers), else in *heap (the caller frees it), else envp
+ * as it was (a vfork child allocates nothing: the memory is its parent's). */
+static char *const *with_entry(char *const *envp, char *entry, char **room, char ***heap)
+{
+	static char *const empty[] = { NULL };
+	size_t n = 0;
+	if (!envp)
+		envp = empty;
+	while (envp[n])
+		n++;
+	char **out = room;
+	*heap = NULL;
+	if (n > ON_STACK) {
+		if (syscall(SYS_getpid) != sf_config.pid)
+			return envp;
+		out = *heap = malloc((n + 2) * sizeof *out);
+		if (!out)
+			return envp;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(envp[i], VAR "=", VAR_LEN + 1) != 0)
+			out[k++] = envp[i];
+	out[k++] = entry;
+	out[k] = NULL;
+	return out;
+}
+
+/* Runs `call` with the environment to give the new program in `env`. */
+#define WITH_TREE_ENV(child_id, envp, call)                                        \
+	do {                                                                       \
+		char entry_[VAR_LEN + 1 + SF_TREE_MAX];                            \
+		char *room_[ON_STACK + 2], **heap_ = NULL;                         \
+		char *const *env = (envp);                                         \
+		if (entry_for((child_id), entry_))                                 \
+			env = with_entry(env, entry_, room_, &heap_);              \
+		call;                                                              \
+		int e_ = errno;                                                    \
+		free(heap_);                                                       \
+		errno = e_;                                                        \
+	} while (0)
+
+static int real_execve(const char *path, char *const argv[], char *const envp[])
+{
+	sf_execve_fn f = sf_sym_execve();
+	if (f)
+		return f(path, argv, envp);
+	return (int)syscall(SYS_execve, path, argv, envp);
+}
+
+SF_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	int r;
+	WITH_TREE_ENV(NULL, envp, r = real_execve(path, argv, env));
+	return r;
+}
+
+SF_EXPORT int execv(const char *path, char *const argv[])
+{
+	return execve(path, argv, environ);
+}
+
+#ifdef HAVE_EXECVPE
+static int real_execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	sf_execvpe_fn f = sf_sym_execvpe();
+	if (f)
+		return f(file, argv, envp);
+	errno = ENOSYS;
+	return -1;
+}
+
+SF_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	int r;
+	WITH_TREE_ENV(NULL, envp, r = real_execvpe(file, argv, env));
+	return r;
+}
+
+SF_EXPORT int execvp(const char *file, char *const argv[])
+{
+	return execvpe(file, argv, environ);
+}
+#endif
+
+#ifdef HAVE_FEXECVE
+SF_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	int r;
+	sf_fexecve_fn f = sf_sym_fexecve();
+	if (!f) {
+		errno = ENOSYS;
+		return -1;
+	}
+	WITH_TREE_ENV(NULL, envp, r = f(fd, argv, env));
+	return r;
+}
+#endif
+
+/* execl, execlp, execle: the arguments as an array. */
+#define GATHER_ARGS(first, ap, argv, envp_out)                                     \
+	size_t argc_ = 1;                                                          \
+	va_start(ap, first);                                                       \
+	while (va_arg(ap, char *))                                                 \
+		argc_++;                                                           \
+	va_end(ap);                                                                \
+	char *argv[argc_ + 1];                                                     \
+	argv[0] = (char *)(first);                                                 \
+	va_start(ap, first);                                                       \
+	for (size_t i_ = 1; i_ <= argc_; i_++)                                     \
+		argv[i_] = va_arg(ap, char *);                                     \
+	envp_out;                                                                  \
+	va_end(ap)
+
+SF_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	GATHER_ARGS(arg, ap, argv, (void)0);
+	return execve(path, argv, environ);
+}
+
+SF_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	char *const *envp;
+	GATHER_ARGS(arg, ap, argv, envp = va_arg(ap, char *const *));
+	return execve(path, argv, envp);
+}
+
+#ifdef HAVE_EXECVPE
+SF_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	GATHER_ARGS(arg, ap, argv, (void)0);
+	return execvpe(file, argv, environ);
+}
+#endif
+
+/* posix_spawn: the parent numbers the child and hands it its place. */
+static int spawn(sf_posix_spawn_fn f, pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	if (!f)
+		return ENOSYS;
+	char id[SF_TREE_MAX], *child = NULL;
+	if (sf_init_ready() && !sf_config.inert) {
+		sf_tree_child(self_id, SF_ADD(&children, 1) + 1, id);
+		child = id;
+	}
+	int r;
+	WITH_TREE_ENV(child, envp, r = f(pid, path, fa, attr, argv, env));
+	return r;
+}
+
+SF_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	return spawn(sf_sym_posix_spawn(), pid, path, fa, attr, argv, envp);
+}
+
+SF_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	return spawn((sf_posix_spawn_fn)sf_sym_posix_spawnp(), pid, file, fa, attr, argv, envp);
+}
