@@ -19,6 +19,10 @@
 extern char **environ;
 
 static char self_id[SF_TREE_MAX] = "1";
+/* The value this program was started with ("" if none): an environment
+ * that holds another one was given it by the program itself (a nested
+ * sockfault run, a test's own choice), and is left as it is. */
+static char given[SF_TREE_MAX];
 static uint64_t self_key;
 static uint32_t children;      /* children numbered so far */
 static SF_TLS uint32_t fork_n; /* the number this thread's fork gave its child */
@@ -39,6 +43,9 @@ void sf_proctree_init(void)
 	const char *v = getenv(VAR);
 #endif
 	uint32_t n = 0;
+	given[0] = '\0';
+	if (v && strlen(v) < sizeof given)
+		strcpy(given, v);
 	if (!v || !sf_tree_parse(v, self_id, &n))
 		strcpy(self_id, "1");
 	SF_STORE(&children, n);
@@ -144,17 +151,19 @@ static int entry_for(const char *child_id, char entry[VAR_LEN + 1 + SF_TREE_MAX]
 
 /* envp with `entry` in place of its own SOCKFAULT_TREE, or added: in room
  * (ON_STACK + 2 pointers), else in *heap (the caller frees it), else envp
- * as it was (a vfork child allocates nothing: the memory is its parent's). */
+ * as it was (a vfork child allocates nothing: the memory is its parent's;
+ * and a value the program chose itself stays). */
 static char *const *with_entry(char *const *envp, char *entry, char **room, char ***heap)
 {
 	static char *const empty[] = { NULL };
 	size_t n = 0;
+	*heap = NULL;
 	if (!envp)
 		envp = empty;
-	while (envp[n])
-		n++;
+	for (; envp[n]; n++)
+		if (strncmp(envp[n], VAR "=", VAR_LEN + 1) == 0 && strcmp(envp[n] + VAR_LEN + 1, given) != 0)
+			return envp;
 	char **out = room;
-	*heap = NULL;
 	if (n > ON_STACK) {
 		if (syscall(SYS_getpid) != sf_config.pid)
 			return envp;
