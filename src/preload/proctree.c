@@ -4,11 +4,13 @@
  * posix_spawn) or libc took environ (execv, execvp, execl, execlp). */
 #include "proctree.h"
 
+#include <alloca.h>
 #include <errno.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -149,27 +151,50 @@ static int entry_for(const char *child_id, char entry[VAR_LEN + 1 + SF_TREE_MAX]
 
 #define ON_STACK 256
 
-/* envp with `entry` in place of its own SOCKFAULT_TREE, or added: in room
- * (ON_STACK + 2 pointers), else in *heap (the caller frees it), else envp
- * as it was (a vfork child allocates nothing: the memory is its parent's;
- * and a value the program chose itself stays). */
-static char *const *with_entry(char *const *envp, char *entry, char **room, char ***heap)
+/* A vfork child maps nothing (the memory is its parent's): a large
+ * environment is copied on its stack, up to this many entries. */
+#define VFORK_ROOM 8192
+
+static size_t env_len(char *const *envp)
 {
-	static char *const empty[] = { NULL };
 	size_t n = 0;
+	while (envp && envp[n])
+		n++;
+	return n;
+}
+
+/* envp with `entry` in place of its own SOCKFAULT_TREE, or added: in room
+ * (ON_STACK + 2 pointers, or the vfork child's larger room), else in *heap
+ * (mapped: exec may be called from a signal handler; the caller unmaps it,
+ * *heap_size bytes), else envp as it was. As it was, too: an environment
+ * the library does not travel in (no LD_PRELOAD, no SOCKFAULT_ variable: a
+ * program that cleared it gets nothing of ours), a value the program chose
+ * itself, and in a vfork child one larger than VFORK_ROOM. */
+static char *const *with_entry(char *const *envp, char *entry, char **room, size_t room_n, char ***heap,
+                               size_t *heap_size)
+{
+	size_t n = 0;
+	int ours = 0;
 	*heap = NULL;
 	if (!envp)
-		envp = empty;
-	for (; envp[n]; n++)
+		return envp;
+	for (; envp[n]; n++) {
 		if (strncmp(envp[n], VAR "=", VAR_LEN + 1) == 0 && strcmp(envp[n] + VAR_LEN + 1, given) != 0)
 			return envp;
+		ours |= strncmp(envp[n], "LD_PRELOAD=", 11) == 0 || strncmp(envp[n], "SOCKFAULT_", 10) == 0;
+	}
+	if (!ours)
+		return envp;
 	char **out = room;
-	if (n > ON_STACK) {
+	if (n > room_n) {
 		if (syscall(SYS_getpid) != sf_config.pid)
 			return envp;
-		out = *heap = malloc((n + 2) * sizeof *out);
-		if (!out)
+		*heap_size = (n + 2) * sizeof *out;
+		void *m = (void *)syscall(SYS_mmap, NULL, *heap_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		                          -1, 0);
+		if (m == MAP_FAILED)
 			return envp;
+		out = *heap = m;
 	}
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
@@ -184,14 +209,25 @@ static char *const *with_entry(char *const *envp, char *entry, char **room, char
 #define WITH_TREE_ENV(child_id, envp, call)                                        \
 	do {                                                                       \
 		char entry_[VAR_LEN + 1 + SF_TREE_MAX];                            \
-		char *room_[ON_STACK + 2], **heap_ = NULL;                         \
+		char *small_[ON_STACK + 2], **room_ = small_, **heap_ = NULL;      \
+		size_t heap_size_ = 0, room_n_ = ON_STACK;                         \
 		char *const *env = (envp);                                         \
-		if (entry_for((child_id), entry_))                                 \
-			env = with_entry(env, entry_, room_, &heap_);              \
+		if (entry_for((child_id), entry_)) {                               \
+			size_t n_ = env_len(env);                                  \
+			if (n_ > ON_STACK && n_ <= VFORK_ROOM &&                   \
+			    syscall(SYS_getpid) != sf_config.pid) {                \
+				room_ = alloca((n_ + 2) * sizeof *room_);          \
+				room_n_ = n_;                                      \
+			}                                                          \
+			env = with_entry(env, entry_, room_, room_n_, &heap_,      \
+			                 &heap_size_);                             \
+		}                                                                  \
 		call;                                                              \
-		int e_ = errno;                                                    \
-		free(heap_);                                                       \
-		errno = e_;                                                        \
+		if (heap_) {                                                       \
+			int e_ = errno;                                            \
+			syscall(SYS_munmap, heap_, heap_size_);                    \
+			errno = e_;                                                \
+		}                                                                  \
 	} while (0)
 
 static int real_execve(const char *path, char *const argv[], char *const envp[])

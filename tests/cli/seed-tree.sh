@@ -14,10 +14,20 @@ C=$SF_BUILDDIR/tests/cli
 [ -x "$C/tforksrv" ] || hard_error "tforksrv is not built in $C"
 
 # --- a shell loop of clients ---
-# The listener is tforksrv itself, not preloaded: it answers each client.
-"$C/tforksrv" -n 0 -t 120 "$tmp/listener.ready" >"$tmp/listener.out" 2>&1 &
-peer_pids="$peer_pids $!"
-wait_file "$tmp/listener.ready"
+# The draws key on the peer, port included: the listener (tforksrv, not
+# preloaded, answering each client) takes the first free port of a fixed
+# few, so that the count below is the same in every run of the test.
+for port in 29431 29432 29433 29434 29435 29436; do
+	rm -f "$tmp/listener.ready"
+	"$C/tforksrv" -p "$port" -n 0 -t 120 "$tmp/listener.ready" >"$tmp/listener.out" 2>&1 &
+	lpid=$!
+	while kill -0 "$lpid" 2>/dev/null && [ ! -s "$tmp/listener.ready" ]; do
+		sleep 0.05
+	done
+	[ -s "$tmp/listener.ready" ] && break
+done
+[ -s "$tmp/listener.ready" ] || skip "ports 29431 to 29436 are all in use"
+peer_pids="$peer_pids $lpid"
 P=127.0.0.1:$(cat "$tmp/listener.ready")
 
 # loop_run NAME [ARG...]: the loop under sockfault run; one line per client
@@ -58,21 +68,28 @@ first=$(sed -n 's/.*"proc":"\([^"]*\)","event":"fault".*/\1/p' "$tmp/a.jsonl" | 
 expect_out "conn 1 +proc $first +text-1 x1\$" "report: a line for process $first"
 
 # --- a forking server ---
-# srv_run NAME [ARG...]: tforksrv under sockfault run on the port of the
-# first run, 16 clients (not preloaded) one after another; the server's
+# srv_run NAME [ARG...]: tforksrv under sockfault run on a fixed port (its
+# listening address is part of the draws' key), 16 clients (not preloaded) one after another; the server's
 # lines in $tmp/NAME.lines.
-srv_port=0
+srv_ports="29441 29442 29443 29444 29445 29446"
 srv_run() {
 	_name=$1
 	shift
-	rm -f "$tmp/$_name.ready"
 	_asan=$(sf_asan_preload)
-	$tmo env ${_asan:+LD_PRELOAD="$_asan"} "$SF_CLI" run --json --log "$tmp/$_name.jsonl" "$@" \
-		-e 'rx side=server p=0.3 => reset' -- \
-		"$C/tforksrv" -p "$srv_port" -n 16 "$tmp/$_name.ready" >"$tmp/$_name.srv" 2>&1 &
-	_spid=$!
-	wait_file "$tmp/$_name.ready"
+	for _port in $srv_ports; do
+		rm -f "$tmp/$_name.ready"
+		$tmo env ${_asan:+LD_PRELOAD="$_asan"} "$SF_CLI" run --json --log "$tmp/$_name.jsonl" "$@" \
+			-e 'rx side=server p=0.3 => reset' -- \
+			"$C/tforksrv" -p "$_port" -n 16 "$tmp/$_name.ready" >"$tmp/$_name.srv" 2>&1 &
+		_spid=$!
+		while kill -0 "$_spid" 2>/dev/null && [ ! -s "$tmp/$_name.ready" ]; do
+			sleep 0.05
+		done
+		[ -s "$tmp/$_name.ready" ] && break
+	done
+	[ -s "$tmp/$_name.ready" ] || skip "ports $srv_ports are all in use"
 	srv_port=$(cat "$tmp/$_name.ready")
+	srv_ports=$srv_port
 	for _i in $(seq 16); do
 		$tmo "$T/tpeer" connect "127.0.0.1:$srv_port" >/dev/null 2>&1 || :
 	done

@@ -4,8 +4,9 @@
 # environment of its own making or execvp, posix_spawn with its own
 # environment, posix_spawnp, fork then execle, and exec in place, which
 # keeps the place and goes on counting. Each grandchild (tclient, started
-# by a forked tspawn) names its place in the log. sockfault run makes its
-# command the root whatever the environment said.
+# by a forked tspawn) names its place in the log. A place the program sets
+# itself is kept, so a run inside a run is a tree of its own; a large
+# environment still carries the place; a cleared one gets nothing.
 set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
 . "$SF_SRCDIR/tests/operate/oplib.sh"
@@ -42,5 +43,18 @@ cli_run run --json --log "$tmp/outer.jsonl" -- env SOCKFAULT_TREE=1.4.4 \
 	"$SF_CLI" run --json --log "$tmp/inner.jsonl" --trace -- "$C/tspawn" fork "$T/tclient" connect "$P"
 expect_rc 0 "a run inside a run"
 expect_eq "the inner run makes its command the root" "1.1" "$(places "$tmp/inner.jsonl")"
+
+# An environment of 300 variables more: the place is still handed on.
+# shellcheck disable=SC2046
+cli_run run --json --log "$tmp/big.jsonl" --trace -- env $(seq -f 'SF_FILLER_%g=1' 300) \
+	"$C/tspawn" vfork,spawn,fork "$T/tclient" connect "$P"
+expect_rc 0 "a large environment"
+expect_eq "a large environment: vfork, posix_spawn and fork children numbered" "1.1 1.2 1.3" "$(places "$tmp/big.jsonl")"
+
+# A program that clears the environment of the program it starts: nothing
+# of ours is added to it.
+cli_run run -- env -i env
+expect_rc 0 "env -i env"
+expect_eq "a cleared environment stays empty" "" "$(cat "$tmp/out")"
 
 finish
