@@ -12,57 +12,12 @@
 #include "engine.h"
 #include "jsonl.h"
 #include "proctree.h"
+#include "replaykey.h"
 #include "sock.h"
 
 int sf_replaying;
 static uint64_t *keys;
 static size_t nkeys;
-
-/* A fault is known by the process (its place in the tree), the rule, the
- * connection and the rule's call on it. An accepted connection is known by
- * the listening address and the client's address without its port, which
- * changes from run to run (as the draws know it). */
-static uint64_t key_of(const char *proc, const char *rule, const char *conn_text, uint64_t conn, uint64_t call)
-{
-	uint64_t h = 0x6a09e667f3bcc908ull;
-	for (const char *p = proc; *p; p++)
-		h = sf_mix64(h ^ (unsigned char)*p);
-	h = sf_mix64(h ^ 0xfe);
-	for (const char *p = rule; *p; p++)
-		h = sf_mix64(h ^ (unsigned char)*p);
-	h = sf_mix64(h ^ 0xff);
-	for (const char *p = conn_text; *p; p++)
-		h = sf_mix64(h ^ (unsigned char)*p);
-	h = sf_mix64(h ^ conn);
-	return sf_mix64(h ^ call);
-}
-
-/* "10.0.0.1:80" -> "10.0.0.1", "[::1]:80" -> "[::1]"; anything else as it is. */
-static void strip_port(char *a)
-{
-	char *colon = strrchr(a, ':');
-	if (!colon || !colon[1] || colon == a)
-		return;
-	for (const char *d = colon + 1; *d; d++)
-		if (*d < '0' || *d > '9')
-			return;
-	if (a[0] == '[' ? colon[-1] == ']' : memchr(a, ':', (size_t)(colon - a)) == NULL)
-		*colon = '\0';
-}
-
-/* The connection as replay knows it: its peer, or for an accepted one
- * "local<client address". */
-static void conn_text(const char *peer, const char *local, int accepted, char *out, size_t cap)
-{
-	if (!accepted) {
-		snprintf(out, cap, "%s", peer);
-		return;
-	}
-	char client[300];
-	snprintf(client, sizeof client, "%s", peer);
-	strip_port(client);
-	snprintf(out, cap, "%s<%s", local, client);
-}
 
 static int cmp(const void *a, const void *b)
 {
@@ -151,7 +106,7 @@ unsigned sf_replay_load(const char *path, void (*report)(void *ctx, const char *
 					strcpy(l, "-");
 					if (local)
 						sf_json_unescape(local->val, local->vlen, l, sizeof l);
-					conn_text(p, l, side && side->vlen == 6 && memcmp(side->val, "server", 6) == 0, t,
+					sf_replay_conn_text(p, l, side && side->vlen == 6 && memcmp(side->val, "server", 6) == 0, t,
 					          sizeof t);
 					if (nkeys == cap) {
 						uint64_t *nk = realloc(keys, cap * 2 * sizeof *keys);
@@ -160,7 +115,7 @@ unsigned sf_replay_load(const char *path, void (*report)(void *ctx, const char *
 						keys = nk;
 						cap *= 2;
 					}
-					keys[nkeys++] = key_of(id, r, t, (uint64_t)conn, (uint64_t)call);
+					keys[nkeys++] = sf_replay_key(id, r, t, (uint64_t)conn, (uint64_t)call);
 				}
 			}
 		}
@@ -183,8 +138,8 @@ int sf_replay_fired(const struct sf_call *c, const char *rule, uint64_t conn, ui
 		sf_sock_addr_view(c->s, 0, &v);
 		sf_sockaddr_format(local, sizeof local, &v);
 	}
-	conn_text(peer, local, sf_call_accepted(c), t, sizeof t);
+	sf_replay_conn_text(peer, local, sf_call_accepted(c), t, sizeof t);
 	sf_proctree_text(proc);
-	uint64_t k = key_of(proc, rule, t, conn, call);
+	uint64_t k = sf_replay_key(proc, rule, t, conn, call);
 	return keys && bsearch(&k, keys, nkeys, sizeof *keys, cmp) != NULL;
 }
