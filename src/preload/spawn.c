@@ -82,8 +82,7 @@ static char *const *with_entry(char *const *envp, char *entry, char **room, size
 		if (syscall(SYS_getpid) != sf_config.pid)
 			return envp;
 		*heap_size = (n + 2) * sizeof *out;
-		void *m = (void *)syscall(SYS_mmap, NULL, *heap_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		                          -1, 0);
+		void *m = mmap(NULL, *heap_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED)
 			return envp;
 		out = *heap = m;
@@ -117,7 +116,7 @@ static char *const *with_entry(char *const *envp, char *entry, char **room, size
 		call;                                                              \
 		if (heap_) {                                                       \
 			int e_ = errno;                                            \
-			syscall(SYS_munmap, heap_, heap_size_);                    \
+			munmap(heap_, heap_size_);                                 \
 			errno = e_;                                                \
 		}                                                                  \
 	} while (0)
@@ -225,7 +224,7 @@ static int spawn(sf_posix_spawn_fn f, pid_t *pid, const char *path, const posix_
 	if (!f)
 		return ENOSYS;
 	char id[SF_TREE_MAX], *child = NULL;
-	if (sf_init_ready() && !sf_config.inert) {
+	if (sf_init_ready()) {
 		sf_proctree_new_child(id);
 		child = id;
 	}
