@@ -14,6 +14,7 @@ struct fault {
 	int rule;          /* index into rules[] */
 	char peer[96];
 	int64_t conn, pid;
+	char proc[72];     /* "proc ID", the process's place in the run's tree */
 	char op[16];
 	char errno_name[24];
 };
@@ -157,6 +158,13 @@ static void add_line(struct report *R, const char *line, size_t len, long lineno
 		if (!sf_json_int(sf_json_get(f, n, "conn"), &x->conn))
 			x->conn = 0;
 		sf_json_int(sf_json_get(f, n, "pid"), &x->pid);
+		/* A log from before process trees: the pid stands for the process. */
+		char id[64];
+		str_of(sf_json_get(f, n, "proc"), id, sizeof id);
+		if (sf_json_get(f, n, "proc"))
+			snprintf(x->proc, sizeof x->proc, "proc %s", id);
+		else
+			snprintf(x->proc, sizeof x->proc, "pid %lld", (long long)x->pid);
 		struct rule_sum *r = &R->r[x->rule];
 		int64_t rule_line;
 		if (sf_json_int(sf_json_get(f, n, "line"), &rule_line) && rule_line < r->line)
@@ -201,7 +209,7 @@ static int distinct_peers(const struct report *R, int rule, int conns)
 		int seen = 0;
 		for (size_t k = 0; k < i && !seen; k++)
 			seen = R->f[k].rule == rule && strcmp(R->f[k].peer, R->f[i].peer) == 0 &&
-			       (!conns || (R->f[k].conn == R->f[i].conn && R->f[k].pid == R->f[i].pid));
+			       (!conns || (R->f[k].conn == R->f[i].conn && strcmp(R->f[k].proc, R->f[i].proc) == 0));
 		count += !seen;
 	}
 	return count;
@@ -267,20 +275,22 @@ static void terminal(const struct report *R, const char *path)
 		printf("  %-24s %-22s %7ld %6d %6d %9.3fs %9.3fs\n", r->name, r->action, r->fired, distinct_peers(R, i, 0),
 		       distinct_peers(R, i, 1), secs(r->first_us - R->t0), secs(r->last_us - R->t0));
 	}
+	/* A connection is a peer, which connection to it, and the process
+	 * (its place in the run's tree: the same in every run). */
 	printf("\nBy peer and connection:\n");
 	for (size_t i = 0; i < R->nf; i++) {
 		int seen = 0;
 		for (size_t k = 0; k < i && !seen; k++)
 			seen = strcmp(R->f[k].peer, R->f[i].peer) == 0 && R->f[k].conn == R->f[i].conn &&
-			       R->f[k].pid == R->f[i].pid;
+			       strcmp(R->f[k].proc, R->f[i].proc) == 0;
 		if (seen)
 			continue;
-		printf("  %-28s conn %-3lld pid %-7lld", R->f[i].peer, (long long)R->f[i].conn, (long long)R->f[i].pid);
+		printf("  %-28s conn %-3lld %-15s", R->f[i].peer, (long long)R->f[i].conn, R->f[i].proc);
 		for (int r = 0; r < R->nr; r++) {
 			long n = 0;
 			for (size_t k = i; k < R->nf; k++)
 				n += R->f[k].rule == r && strcmp(R->f[k].peer, R->f[i].peer) == 0 &&
-				     R->f[k].conn == R->f[i].conn && R->f[k].pid == R->f[i].pid;
+				     R->f[k].conn == R->f[i].conn && strcmp(R->f[k].proc, R->f[i].proc) == 0;
 			if (n)
 				printf(" %s x%ld", R->r[r].name, n);
 		}

@@ -320,6 +320,9 @@ static int run(int argc, char **argv, const char **files, char **textp)
 		return SF_EXIT_USAGE;
 	setenv("LD_PRELOAD", preload, 1);
 	free(preload);
+	/* CMD is the first process of a new tree, even when this run is
+	 * itself inside another one (sockfault-rules(5), "Process trees"). */
+	setenv("SOCKFAULT_TREE", "1", 1);
 	warn_unreachable(argv[i]);
 	execvp(argv[i], argv + i);
 	int err = errno;

@@ -9,6 +9,7 @@
 #include "decide.h"
 #include "log.h"
 #include "names.h"
+#include "proctree.h"
 #include "reclaim.h"
 #include "usermem.h"
 #include "replay.h"
@@ -115,7 +116,8 @@ static uint64_t peer_hash(struct eval *ev)
 		if (c->addr && c->op != SF_OP_bind &&
 		    (!s || !(s->flags & SF_SOCK_HAS_PEER) || !(s->flags & SF_SOCK_STREAM))) {
 			need_addrs(ev);
-			ev->peer_hash = sf_peer_hash(&ev->subj.peer);
+			ev->peer_hash = sf_call_accepted(c) ? sf_accepted_hash(&ev->subj.local, &ev->subj.peer)
+			                                    : sf_peer_hash(&ev->subj.peer);
 		} else {
 			ev->peer_hash = s ? s->peer_hash : 0;
 		}
@@ -167,7 +169,8 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 {
 	struct sf_call *c = ev->c;
 	if (r->action == SF_ACT_DELAY) {
-		uint64_t bits = sf_draw(sf_config.seed, r->name_hash, peer_hash(ev), ev->ordinal, nth, SF_DRAW_JITTER);
+		uint64_t bits = sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal, nth,
+		                        SF_DRAW_JITTER);
 		uint64_t d = sf_jittered(r->dur_ns, r->jitter_ns, bits);
 		ev->delay_ns += d;
 		sf_log_fault(c, r, d, 0, ev->ordinal, nth);
@@ -180,7 +183,8 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 		return 0;
 	}
 	if (r->action == SF_ACT_CORRUPT) {
-		c->corrupt_draw ^= sf_draw(sf_config.seed, r->name_hash, peer_hash(ev), ev->ordinal, nth, SF_DRAW_CORRUPT);
+		c->corrupt_draw ^= sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
+		                           nth, SF_DRAW_CORRUPT);
 		c->corrupt_bits += r->count;
 		sf_log_fault(c, r, 0, 0, ev->ordinal, nth);
 		return 0;
@@ -237,14 +241,12 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint6
 	 * place in the process. */
 	uint64_t pbits = 0;
 	if (r->p_scaled < SF_P_ONE)
-		pbits = sf_draw(sf_config.seed, r->name_hash, peer_hash(ev), ev->ordinal, e ? nth_conn : nth_proc,
-		                SF_DRAW_P);
+		pbits = sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
+		                e ? nth_conn : nth_proc, SF_DRAW_P);
 	uint64_t idx = e ? nth_conn : nth_proc;
 	int due;
 	if (sf_replaying) {
-		char peer[160];
-		sf_call_peer(ev->c, peer, sizeof peer);
-		due = sf_replay_fired(r->name, peer, ev->ordinal, idx);
+		due = sf_replay_fired(ev->c, r->name, ev->ordinal, idx);
 	} else {
 		due = sf_rule_due(r, nth, pbits);
 	}
@@ -578,6 +580,13 @@ size_t sf_call_peer(const struct sf_call *c, char *buf, size_t cap)
 		return sf_sockaddr_format(buf, cap, &v);
 	}
 	return (size_t)snprintf(buf, cap, "-");
+}
+
+int sf_call_accepted(const struct sf_call *c)
+{
+	if (c->op == SF_OP_accept || c->op == SF_OP_accept4)
+		return c->addr != NULL;
+	return !c->addr && c->s && c->s->side == SF_SIDE_SERVER && (c->s->flags & SF_SOCK_HAS_PEER);
 }
 
 int sf_verdict_errno(const struct sf_call *c)

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "names.h"
 #include "peers.h"
+#include "proctree.h"
 #include "real.h"
 #include "reclaim.h"
 #include "reload.h"
@@ -28,6 +29,7 @@ static void before_fork(void)
 {
 	/* Resolve now so that no child ever calls dlsym after fork. */
 	sf_resolve_all();
+	sf_proctree_before_fork();
 	sf_timer_lock();
 	sf_names_lock();
 	sf_peers_lock();
@@ -51,6 +53,7 @@ static void after_fork_child(void)
 	sf_timer_child_reset();
 	sf_reload_child_restart();
 	sf_config.pid = (int)syscall(SYS_getpid);
+	sf_proctree_child();
 	struct sf_active *a = sf_active_get();
 	if (a)
 		sf_log_start(a->rs.n);
@@ -61,6 +64,7 @@ static void init(void)
 	sf_resolve_all();
 	sf_fdtab_init();
 	sf_usermem_init();
+	sf_proctree_init();
 	sf_settings_init();
 	if (sf_config.inert)
 		sf_active_install(NULL);

@@ -10,6 +10,7 @@
 #include "errnos.h"
 #include "fmt.h"
 #include "format.h"
+#include "proctree.h"
 #include "settings.h"
 #include "units.h"
 
@@ -87,6 +88,11 @@ static void begin(struct sf_buf *b, const char *event)
 		sf_buf_i64(b, syscall(SYS_getpid));
 		sf_buf_str(b, ",\"tid\":");
 		sf_buf_i64(b, syscall(SYS_gettid));
+		char proc[SF_TREE_MAX];
+		sf_proctree_text(proc);
+		sf_buf_str(b, ",\"proc\":\"");
+		sf_buf_str(b, proc);
+		sf_buf_str(b, "\"");
 		sf_buf_str(b, ",\"event\":\"");
 		sf_buf_str(b, event);
 		sf_buf_str(b, "\"");
@@ -180,6 +186,8 @@ void sf_log_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t del
 		}
 		field_num(&b, "conn", (int64_t)conn);
 		field_num(&b, "call", (int64_t)call);
+		if (sf_call_accepted(c))
+			field_str(&b, "side", "server", 6);
 	} else {
 		sf_buf_str(&b, r->name);
 		sf_buf_str(&b, " fired on ");

@@ -287,6 +287,15 @@ void sf_sockaddr_view(const struct sockaddr *a, socklen_t len, struct sf_sockadd
 void sf_sock_connected(struct sf_sock *s, uint8_t side, uint8_t state)
 {
 	s->side = side;
+	/* An accepted connection is drawn for by what two runs share: the
+	 * listening address and the client's address, not the port the
+	 * client's kernel picked (sockfault-rules(5), "Determinism"). */
+	if (side == SF_SIDE_SERVER && (s->flags & SF_SOCK_HAS_PEER) && (s->flags & SF_SOCK_HAS_LOCAL)) {
+		struct sf_sockaddr local, client;
+		sf_sock_addr_view(s, 0, &local);
+		sf_sock_addr_view(s, 1, &client);
+		s->peer_hash = sf_accepted_hash(&local, &client);
+	}
 	/* A connect took its ordinal when it was attempted. */
 	if (!s->conn_ordinal)
 		s->conn_ordinal = sf_peer_next_ordinal(s->peer_hash);

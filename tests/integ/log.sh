@@ -106,7 +106,7 @@ for n, line in enumerate(open(path), 1):
         problems.append("line %d is not JSON: %s" % (n, e))
         continue
     events.append(ev)
-    for key in ("ts", "pid", "tid", "event"):
+    for key in ("ts", "pid", "tid", "proc", "event"):
         if key not in ev:
             problems.append("line %d has no %s" % (n, key))
     if not ts_re.match(str(ev.get("ts", ""))):
@@ -148,7 +148,7 @@ PY
 	fi
 else
 	echo "python3 not found: the JSON log is checked with grep only"
-	expect_in "$tmp/log.json" '^\{"ts":"[0-9T:.-]+Z?[^"]*","pid":[0-9]+,"tid":[0-9]+,"event":"start".*"seed":"?77"?'
+	expect_in "$tmp/log.json" '^\{"ts":"[0-9T:.-]+Z?[^"]*","pid":[0-9]+,"tid":[0-9]+,"proc":"[0-9.]+","event":"start".*"seed":"?77"?'
 	expect_in "$tmp/log.json" "\"event\":\"fault\",\"rule\":\"j1\",\"line\":1,\"op\":\"send\",\"fd\":$fd,\"peer\":\"$E\""
 fi
 
@@ -165,7 +165,7 @@ sf_run SOCKFAULT_TRACE=1 SOCKFAULT_RULES_TEXT='recv once => error EINTR' "$T/tca
 expect_err "trace recv fd=[0-9]+ peer=$ERE_E = -1 EINTR$" "trace: a faulted call, with its errno"
 expect_err "trace recv fd=[0-9]+ peer=$ERE_E = 4$" "trace: and the real one after it"
 sf_run SOCKFAULT_TRACE=1 SOCKFAULT_LOG_FORMAT=json "$T/tcalls" -e ok send "$E"
-expect_err '^\{"ts":"[^"]+","pid":[0-9]+,"tid":[0-9]+,"event":"trace","op":"send",.*"ret":5' "trace: JSON"
+expect_err '^\{"ts":"[^"]+","pid":[0-9]+,"tid":[0-9]+,"proc":"[0-9.]+","event":"trace","op":"send",.*"ret":5' "trace: JSON"
 sf_run SOCKFAULT_TRACE=0 SOCKFAULT_RULES_TEXT='connect peer=10.9.9.9 => error ECONNREFUSED' "$T/tcalls" -e ok send "$E"
 expect_empty "$tmp/err" "SOCKFAULT_TRACE=0: no trace"
 

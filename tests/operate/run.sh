@@ -225,7 +225,7 @@ expect_no_err 'sockfault' "--log off: nothing logged"
 
 # --json: every line is a JSON object; a fault carries its fields.
 cli_run run --json --seed 7 -e 'boom: send when=2 => error ECONNRESET' -- "$T/tclient" seq -n 3 "$P"
-expect_err '^\{"ts":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{6}Z","pid":[0-9]+,"tid":[0-9]+,"event":"start","seed":"7"' "--json: a JSON start line with the seed"
+expect_err '^\{"ts":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{6}Z","pid":[0-9]+,"tid":[0-9]+,"proc":"[0-9.]+","event":"start","seed":"7"' "--json: a JSON start line with the seed"
 expect_err '"event":"fault","rule":"boom","line":1,"op":"send","fd":[0-9]+,"peer":"127\.0\.0\.1:[0-9]+".*"errno":"ECONNRESET","ret":-1,"conn":1,"call":2\}$' "--json: the fault line"
 expect_no_err '^sockfault\[' "--json: no text lines"
 if [ -n "$PY" ]; then

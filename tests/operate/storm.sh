@@ -78,7 +78,7 @@ for i in 1 2 3 4 5; do
 		"$O/topr" threads -c 1 -n 3 "$P" "$P" "$P" "$P"
 	expect_rc 0 "first log lines from four threads at once (run $i): a normal end"
 	expect_count "run $i: every fault logged, each line whole" 12 "$tmp/first.jsonl" \
-		'^\{"ts":"[^"]*","pid":[0-9]+,"tid":[0-9]+,"event":"fault",.*"call":[0-9]+\}$'
+		'^\{"ts":"[^"]*","pid":[0-9]+,"tid":[0-9]+,"proc":"[0-9.]+","event":"fault",.*"call":[0-9]+\}$'
 	expect_count "run $i: one start line" 1 "$tmp/first.jsonl" '"event":"start"'
 	expect_no_sanitizer_report "$tmp/err" "run $i: no sanitizer report"
 done
