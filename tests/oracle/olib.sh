@@ -1,0 +1,192 @@
+# Sourced by the oracle scripts, after tests/integ/lib.sh and
+# tests/realism/rlib.sh: a real network of three namespaces, private to the
+# test, on which a fault is made for real, and the way to play the same
+# program (treal, the peer rpeer) once against the real fault and once
+# against sockfault's imitation of it.
+#
+#   client 10.231.1.1 ---- 10.231.1.254 router 10.231.2.254 ---- 10.231.2.1 server
+#          fd00:231:1::1                                          fd00:231:2::1
+#
+# The program runs in the client namespace, its peer in the server one; the
+# router forwards between them and is where a firewall (iptables with
+# conntrack) or a slow link (tc tbf) is put. The client has no route beyond
+# 10.231.2.0/24 (a missing route), its kernel gives up early (SYN retries
+# 1, tcp_retries2 3: about 3 s) so that the kernel's own timers fire within
+# a test. Every namespace, and every process left in one, is gone at the
+# end of the script, whatever happens (the EXIT trap).
+#
+#   rig_up                       the three namespaces (skips, 77, if not root
+#                                or no network namespaces)
+#   in_router CMD...             CMD in the router's namespace
+#   need CMD                     skip if CMD is not installed
+#   real NAME STEP...            treal against the real network (no preload):
+#                                its transcript in $tmp/out and $tmp/NAME.real
+#   fake NAME RULES STEP...      treal under the preload with RULES, on the
+#                                same network without the fault: $tmp/out
+#                                and $tmp/NAME.fake
+#   AT=ADDR:PORT                 for one real/fake: where treal connects
+#                                (default the server, on the peer's port)
+#   agree NAME WHAT <<EOF        both transcripts are these lines (patterns,
+#                                as rlib's transcript)
+#   differs NAME WHAT <<EOF      the real one is these lines; sockfault's is
+#                                not yet (a difference of the table in
+#                                tests/oracle/README): it is shown in the log,
+#                                and said if it now agrees
+#   ms_of NAME.real|fake PREFIX KEY   the KEY=N of the first line starting
+#                                with PREFIX
+
+# shellcheck disable=SC2154 # tmp, R and rc are lib.sh's and rlib.sh's
+OR_CLIENT=10.231.1.1
+OR_SERVER=10.231.2.1
+OR_NOWHERE=10.231.9.1
+AT=
+
+[ "$(id -u)" -eq 0 ] || skip "the oracle builds network namespaces: it needs root"
+command -v ip >/dev/null 2>&1 || skip "no ip (iproute2)"
+
+need() {
+	command -v "$1" >/dev/null 2>&1 || skip "no $1 (install ${2:-$1})"
+}
+
+# Unique per script run: tests run side by side.
+OR_NS="sfo$$"
+OR_C="${OR_NS}c"
+OR_R="${OR_NS}r"
+OR_S="${OR_NS}s"
+or_made=
+
+rig_down() {
+	for _ns in $or_made; do
+		# Whatever is left of the test's own programs in its namespaces.
+		for _p in $(ip netns pids "$_ns" 2>/dev/null); do
+			kill -9 "$_p" 2>/dev/null || :
+		done
+		ip netns del "$_ns" 2>/dev/null || :
+	done
+	or_made=
+}
+trap 'rig_down; cleanup' EXIT
+
+rig_up() {
+	if ! ip netns add "$OR_C" 2>"$tmp/netns.err"; then
+		skip "no network namespaces here: $(cat "$tmp/netns.err")"
+	fi
+	or_made=$OR_C
+	ip netns add "$OR_R" && or_made="$or_made $OR_R"
+	ip netns add "$OR_S" && or_made="$or_made $OR_S"
+	# The veth pairs are made inside the namespaces: no name in the
+	# machine's own namespace, none shared with a test running beside.
+	ip -n "$OR_C" link add c0 type veth peer name rc netns "$OR_R"
+	ip -n "$OR_S" link add s0 type veth peer name rs netns "$OR_R"
+	for _x in "$OR_C lo" "$OR_C c0" "$OR_R lo" "$OR_R rc" "$OR_R rs" "$OR_S lo" "$OR_S s0"; do
+		# shellcheck disable=SC2086 # namespace and device
+		set -- $_x
+		ip -n "$1" link set "$2" up
+	done
+	ip -n "$OR_C" addr add "$OR_CLIENT/24" dev c0
+	ip -n "$OR_R" addr add 10.231.1.254/24 dev rc
+	ip -n "$OR_R" addr add 10.231.2.254/24 dev rs
+	ip -n "$OR_S" addr add "$OR_SERVER/24" dev s0
+	ip -n "$OR_C" addr add fd00:231:1::1/64 dev c0 nodad
+	ip -n "$OR_R" addr add fd00:231:1::fe/64 dev rc nodad
+	ip -n "$OR_R" addr add fd00:231:2::fe/64 dev rs nodad
+	ip -n "$OR_S" addr add fd00:231:2::1/64 dev s0 nodad
+	ip -n "$OR_C" route add 10.231.2.0/24 via 10.231.1.254
+	ip -n "$OR_C" -6 route add fd00:231:2::/64 via fd00:231:1::fe
+	ip -n "$OR_S" route add default via 10.231.2.254
+	ip -n "$OR_S" -6 route add default via fd00:231:2::fe
+	in_router sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	ip netns exec "$OR_C" sysctl -qw net.ipv4.tcp_syn_retries=1 net.ipv4.tcp_retries2=3
+	# The first packets wait for neighbour discovery: done now, not
+	# inside a timed step.
+	_i=0
+	until ip netns exec "$OR_C" env RPEER_NETNS="/run/netns/$OR_S" RPEER_ADDR="$OR_SERVER:0" \
+		"$R/treal" -A "$OR_SERVER:0" -W 3 p:listen connect close >/dev/null 2>&1; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 20 ] || hard_error "the rig's client never reached its server"
+		sleep 0.1
+	done
+}
+
+in_router() {
+	ip netns exec "$OR_R" "$@"
+}
+
+# or_play KIND NAME [VAR=VALUE...] -- STEP...
+or_play() {
+	_kind=$1
+	_name=$2
+	shift 2
+	AT=
+	echo "+ $_kind $_name: $*"
+	set +e
+	# shellcheck disable=SC2086 # tmo is words
+	$tmo ip netns exec "$OR_C" env RPEER_NETNS="/run/netns/$OR_S" RPEER_ADDR="$OR_SERVER:0" \
+		RPEER_TARGET="$OR_CLIENT:0" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	set -e
+	show_output
+	cp "$tmp/out" "$tmp/$_name.$_kind"
+	if grep -q '^\(child \)\?WATCHDOG' "$tmp/out"; then
+		fail "$_kind $_name: a step hung: $(grep WATCHDOG "$tmp/out")"
+	fi
+	case $rc in
+	0) ;;
+	3) hard_error "treal could not set up: $(grep SETUP "$tmp/out" "$tmp/err")" ;;
+	*) fail "$_kind $_name: treal exited with $rc" ;;
+	esac
+}
+
+real() {
+	_n=$1
+	shift
+	or_play real "$_n" "$R/treal" -S "$tmp/u" -A "${AT:-$OR_SERVER:0}" "$@"
+}
+
+fake() {
+	_n=$1
+	_rules=$2
+	shift 2
+	or_play fake "$_n" LD_PRELOAD="$(sf_preload)" SOCKFAULT_RULES_TEXT="$_rules" \
+		"$R/treal" -S "$tmp/u" -A "${AT:-$OR_SERVER:0}" "$@"
+}
+
+# or_check FILE WHAT: rlib's transcript on FILE, the patterns on stdin
+# (saved in $tmp/expect by the caller).
+or_check() {
+	cp "$1" "$tmp/out"
+	transcript "$2" <"$tmp/expect.$$"
+}
+
+agree() {
+	cat >"$tmp/expect.$$"
+	or_check "$tmp/$1.real" "real network: $2"
+	or_check "$tmp/$1.fake" "sockfault agrees: $2"
+}
+
+differs() {
+	cat >"$tmp/expect.$$"
+	or_check "$tmp/$1.real" "real network: $2"
+	_before=$failures
+	cp "$tmp/$1.fake" "$tmp/out"
+	transcript "sockfault: $2" <"$tmp/expect.$$" >"$tmp/differs.log"
+	failures=$_before
+	if grep -q '^ok: ' "$tmp/differs.log"; then
+		echo "NOTE: sockfault now agrees ($2): move $1 to the agreeing cases of tests/oracle/README"
+	else
+		echo "known difference ($2), see tests/oracle/README: $(sed 's/^FAIL: //' "$tmp/differs.log")"
+		sed 's/^/  sockfault| /' "$tmp/$1.fake"
+	fi
+}
+
+ms_of() {
+	grep -E "^$2" "$tmp/$1" | head -n 1 | tr ' ' '\n' | sed -n "s/^$3=//p" | head -n 1
+}
+
+# fw_clear: the router forwards everything again, at full speed.
+fw_clear() {
+	in_router iptables -F FORWARD
+	in_router iptables -F INPUT
+	in_router tc qdisc del dev rs root 2>/dev/null || :
+	in_router tc qdisc del dev rc root 2>/dev/null || :
+}
