@@ -24,6 +24,9 @@
 #   fake NAME RULES STEP...      treal under the preload with RULES, on the
 #                                same network without the fault: $tmp/out
 #                                and $tmp/NAME.fake
+#   gate=X (a step)              the program waits there; in a real run the
+#                                script's function gate_X runs first (it
+#                                makes the fault), in a fake one nothing
 #   AT=ADDR:PORT                 for one real/fake: where treal connects
 #                                (default the server, on the peer's port)
 #   agree NAME WHAT <<EOF        both transcripts are these lines (patterns,
@@ -112,17 +115,37 @@ in_router() {
 	ip netns exec "$OR_R" "$@"
 }
 
-# or_play KIND NAME [VAR=VALUE...] -- STEP...
+# or_play KIND NAME [VAR=VALUE...] PROGRAM...: the program in the client
+# namespace, in the background; at each step gate=X it prints "gate X" and
+# waits: for a real run the function gate_X (the script's: it makes or
+# ends the fault) runs first, then the gate opens. A fake run's gates open
+# at once: its fault is the rule's.
 or_play() {
 	_kind=$1
 	_name=$2
 	shift 2
 	AT=
 	echo "+ $_kind $_name: $*"
-	set +e
+	rm -f "$tmp"/u.gate.*
+	: >"$tmp/out"
 	# shellcheck disable=SC2086 # tmo is words
 	$tmo ip netns exec "$OR_C" env RPEER_NETNS="/run/netns/$OR_S" RPEER_ADDR="$OR_SERVER:0" \
-		RPEER_TARGET="$OR_CLIENT:0" "$@" >"$tmp/out" 2>"$tmp/err"
+		RPEER_TARGET="$OR_CLIENT:0" "$@" >"$tmp/out" 2>"$tmp/err" &
+	_pid=$!
+	_i=0
+	while kill -0 "$_pid" 2>/dev/null && [ "$_i" -lt 3000 ]; do
+		for _g in $(sed -n 's/^gate //p' "$tmp/out"); do
+			[ ! -e "$tmp/u.gate.$_g" ] || continue
+			if [ "$_kind" = real ]; then
+				"gate_$_g"
+			fi
+			: >"$tmp/u.gate.$_g"
+		done
+		_i=$((_i + 1))
+		sleep 0.02
+	done
+	set +e
+	wait "$_pid"
 	rc=$?
 	set -e
 	show_output

@@ -39,6 +39,9 @@
  *   threads                 the process's threads, bg ones not counted
  *   sleep=MS at=MS          at: until MS after the start of the program
  *   mark since took         since: ms since mark; took: the previous step's ms
+ *   gate=NAME               prints "gate NAME", then waits until the file
+ *                           PATH.gate.NAME exists (PATH: -S): the script
+ *                           changes the network there, then lets it go on
  *   bg=STEP                 STEP in a thread of its own (on the current
  *                           connection); join prints what each said, prefixed
  *                           "bgK ", and "bgK woke = MS" (after the mark)
@@ -790,6 +793,14 @@ static void run_step(const char *step)
 		double left = t_start + iarg - tn_now_ms();
 		if (left > 0)
 			tn_sleep_ms((int)left);
+	} else if (strcmp(name, "gate") == 0 && arg) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%s.gate.%s", upath, arg);
+		out("gate %s", arg);
+		fflush(stdout);
+		/* Bounded by the watchdog, as every step. */
+		while (access(path, F_OK) != 0)
+			tn_sleep_ms(10);
 	} else if (strcmp(name, "mark") == 0) {
 		t_mark = tn_now_ms();
 	} else if (strcmp(name, "since") == 0) {
