@@ -35,14 +35,21 @@
 #                                not yet (a difference of the table in
 #                                tests/oracle/README): it is shown in the log,
 #                                and said if it now agrees
-#   ms_of NAME.real|fake PREFIX KEY   the KEY=N of the first line starting
-#                                with PREFIX
+#   link_up MS [LOSS%]           a second path, client 10.231.5.1 <-> server
+#                                10.231.5.2, through olink: MS of latency
+#                                each way (and LOSS per cent lost)
+#   link_down                    the link gone (another may be made)
+#   PEER_AT=ADDR                 the server's address the peer binds to
+#                                (default 10.231.2.1; 10.231.5.2: the link)
 
 # shellcheck disable=SC2154 # tmp, R and rc are lib.sh's and rlib.sh's
 OR_CLIENT=10.231.1.1
 OR_SERVER=10.231.2.1
 OR_NOWHERE=10.231.9.1
+OR_LINK_CLIENT=10.231.5.1
+OR_LINK_SERVER=10.231.5.2
 AT=
+PEER_AT=$OR_SERVER
 
 [ "$(id -u)" -eq 0 ] || skip "the oracle builds network namespaces: it needs root"
 command -v ip >/dev/null 2>&1 || skip "no ip (iproute2)"
@@ -58,7 +65,10 @@ OR_R="${OR_NS}r"
 OR_S="${OR_NS}s"
 or_made=
 
+or_link_pid=
+
 rig_down() {
+	link_down
 	for _ns in $or_made; do
 		# Whatever is left of the test's own programs in its namespaces.
 		for _p in $(ip netns pids "$_ns" 2>/dev/null); do
@@ -128,9 +138,11 @@ or_play() {
 	echo "+ $_kind $_name: $*"
 	rm -f "$tmp"/u.gate.*
 	: >"$tmp/out"
+	_target=$OR_CLIENT
+	[ "$PEER_AT" != "$OR_LINK_SERVER" ] || _target=$OR_LINK_CLIENT
 	# shellcheck disable=SC2086 # tmo is words
-	$tmo ip netns exec "$OR_C" env RPEER_NETNS="/run/netns/$OR_S" RPEER_ADDR="$OR_SERVER:0" \
-		RPEER_TARGET="$OR_CLIENT:0" "$@" >"$tmp/out" 2>"$tmp/err" &
+	$tmo ip netns exec "$OR_C" env RPEER_NETNS="/run/netns/$OR_S" RPEER_ADDR="$PEER_AT:0" \
+		RPEER_TARGET="$_target:0" "$@" >"$tmp/out" 2>"$tmp/err" &
 	_pid=$!
 	_i=0
 	while kill -0 "$_pid" 2>/dev/null && [ "$_i" -lt 3000 ]; do
@@ -163,7 +175,7 @@ or_play() {
 real() {
 	_n=$1
 	shift
-	or_play real "$_n" "$R/treal" -S "$tmp/u" -A "${AT:-$OR_SERVER:0}" "$@"
+	or_play real "$_n" "$R/treal" -S "$tmp/u" -A "${AT:-$PEER_AT:0}" "$@"
 }
 
 fake() {
@@ -171,7 +183,35 @@ fake() {
 	_rules=$2
 	shift 2
 	or_play fake "$_n" LD_PRELOAD="$(sf_preload)" SOCKFAULT_RULES_TEXT="$_rules" \
-		"$R/treal" -S "$tmp/u" -A "${AT:-$OR_SERVER:0}" "$@"
+		"$R/treal" -S "$tmp/u" -A "${AT:-$PEER_AT:0}" "$@"
+}
+
+link_down() {
+	if [ -n "$or_link_pid" ]; then
+		kill "$or_link_pid" 2>/dev/null || :
+		wait "$or_link_pid" 2>/dev/null || :
+	fi
+	or_link_pid=
+}
+
+link_up() {
+	_olink=$SF_BUILDDIR/tests/oracle/olink
+	[ -x "$_olink" ] || hard_error "olink is not built: $_olink"
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+	"$_olink" -d "$1" -l "${2:-0}" "/run/netns/$OR_C" tl "/run/netns/$OR_S" tl >"$tmp/olink.out" 2>&1 &
+	or_link_pid=$!
+	_i=0
+	until grep -q '^ready' "$tmp/olink.out"; do
+		_i=$((_i + 1))
+		if [ "$_i" -gt 100 ] || ! kill -0 "$or_link_pid" 2>/dev/null; then
+			skip "no tun link: $(cat "$tmp/olink.out")"
+		fi
+		sleep 0.05
+	done
+	ip -n "$OR_C" addr add "$OR_LINK_CLIENT" peer "$OR_LINK_SERVER" dev tl
+	ip -n "$OR_S" addr add "$OR_LINK_SERVER" peer "$OR_LINK_CLIENT" dev tl
+	ip -n "$OR_C" link set tl up
+	ip -n "$OR_S" link set tl up
 }
 
 # or_check FILE WHAT: rlib's transcript on FILE, the patterns on stdin
