@@ -15,6 +15,7 @@ set -eu
 need iptables
 rig_up
 
+# shellcheck disable=SC2317 # or_play calls it at the gate
 gate_x() { in_router iptables -A FORWARD -j DROP; }
 RULE='tx when=2+ => blackhole'
 

@@ -43,6 +43,7 @@
 #                                (default 10.231.2.1; 10.231.5.2: the link)
 
 # shellcheck disable=SC2154 # tmp, R and rc are lib.sh's and rlib.sh's
+# shellcheck disable=SC2034 # the addresses are for the scripts
 OR_CLIENT=10.231.1.1
 OR_SERVER=10.231.2.1
 OR_NOWHERE=10.231.9.1
