@@ -199,10 +199,11 @@ link_up() {
 	_olink=$SF_BUILDDIR/tests/oracle/olink
 	[ -x "$_olink" ] || hard_error "olink is not built: $_olink"
 	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+	rm -f "$tmp/olink.out"
 	"$_olink" -d "$1" -l "${2:-0}" "/run/netns/$OR_C" tl "/run/netns/$OR_S" tl >"$tmp/olink.out" 2>&1 &
 	or_link_pid=$!
 	_i=0
-	until grep -q '^ready' "$tmp/olink.out"; do
+	until grep -q '^ready' "$tmp/olink.out" 2>/dev/null; do
 		_i=$((_i + 1))
 		if [ "$_i" -gt 100 ] || ! kill -0 "$or_link_pid" 2>/dev/null; then
 			skip "no tun link: $(cat "$tmp/olink.out")"
