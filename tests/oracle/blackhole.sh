@@ -13,10 +13,13 @@ set -eu
 . "$SF_SRCDIR/tests/realism/rlib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 need iptables
+need ip6tables iptables
 rig_up
 
 # shellcheck disable=SC2317 # or_play calls it at the gate
 gate_x() { in_router iptables -A FORWARD -j DROP; }
+# shellcheck disable=SC2317
+gate_x6() { in_router ip6tables -A FORWARD -j DROP; }
 RULE='tx when=2+ => blackhole'
 
 RD='p:listen connect p:accept sendns p:expect,1000 gate=x sendns p:expect,500 p:send,100 rcvtimeo=1000 recv took
@@ -47,6 +50,34 @@ EOF2
 for k in real fake; do
 	expect_between "$k: the receive waited SO_RCVTIMEO" 900 1500 "$(sed -n 's/^took = //p' "$tmp/r.$k")"
 done
+
+# The same over IPv6.
+RD6=$(echo "$RD" | sed 's/gate=x /gate=x6 /')
+PEER_AT=[$OR_SERVER6]
+# shellcheck disable=SC2086
+real r6 $RD6
+fw_clear
+# shellcheck disable=SC2086
+fake r6 "$RULE" $RD6
+PEER_AT=$OR_SERVER
+agree r6 "IPv6, blackhole while reading: as over IPv4" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+gate x6
+sendns = 4
+peer expect = silence
+peer send = sent 100
+rcvtimeo = 0
+recv = -1 EAGAIN
+took = *
+pollin = none
+SO_ERROR = 0
+getpeername = 0
+sigpipes = 0
+EOF2
 
 WR='p:listen connect p:accept sendns p:expect,1000 gate=x sendns sendfill pollout=300 mark pollout=10000 since
 sendns send so_error peername recvnb sigpipes p:expect,300'

@@ -40,13 +40,16 @@
 #                                each way (and LOSS per cent lost)
 #   link_down                    the link gone (another may be made)
 #   PEER_AT=ADDR                 the server's address the peer binds to
-#                                (default 10.231.2.1; 10.231.5.2: the link)
+#                                (default 10.231.2.1; 10.231.5.2: the link;
+#                                [fd00:231:2::1]: IPv6)
 
 # shellcheck disable=SC2154 # tmp, R and rc are lib.sh's and rlib.sh's
 # shellcheck disable=SC2034 # the addresses are for the scripts
 OR_CLIENT=10.231.1.1
 OR_SERVER=10.231.2.1
 OR_NOWHERE=10.231.9.1
+OR_CLIENT6=fd00:231:1::1
+OR_SERVER6=fd00:231:2::1
 OR_LINK_CLIENT=10.231.5.1
 OR_LINK_SERVER=10.231.5.2
 AT=
@@ -101,10 +104,10 @@ rig_up() {
 	ip -n "$OR_R" addr add 10.231.1.254/24 dev rc
 	ip -n "$OR_R" addr add 10.231.2.254/24 dev rs
 	ip -n "$OR_S" addr add "$OR_SERVER/24" dev s0
-	ip -n "$OR_C" addr add fd00:231:1::1/64 dev c0 nodad
+	ip -n "$OR_C" addr add "$OR_CLIENT6/64" dev c0 nodad
 	ip -n "$OR_R" addr add fd00:231:1::fe/64 dev rc nodad
 	ip -n "$OR_R" addr add fd00:231:2::fe/64 dev rs nodad
-	ip -n "$OR_S" addr add fd00:231:2::1/64 dev s0 nodad
+	ip -n "$OR_S" addr add "$OR_SERVER6/64" dev s0 nodad
 	ip -n "$OR_C" route add 10.231.2.0/24 via 10.231.1.254
 	ip -n "$OR_C" -6 route add fd00:231:2::/64 via fd00:231:1::fe
 	ip -n "$OR_S" route add default via 10.231.2.254
@@ -139,8 +142,11 @@ or_play() {
 	echo "+ $_kind $_name: $*"
 	rm -f "$tmp"/u.gate.*
 	: >"$tmp/out"
-	_target=$OR_CLIENT
-	[ "$PEER_AT" != "$OR_LINK_SERVER" ] || _target=$OR_LINK_CLIENT
+	case $PEER_AT in
+	"$OR_LINK_SERVER") _target=$OR_LINK_CLIENT ;;
+	\[*) _target=[$OR_CLIENT6] ;;
+	*) _target=$OR_CLIENT ;;
+	esac
 	# shellcheck disable=SC2086 # tmo is words
 	$tmo ip netns exec "$OR_C" env RPEER_NETNS="/run/netns/$OR_S" RPEER_ADDR="$PEER_AT:0" \
 		RPEER_TARGET="$_target:0" "$@" >"$tmp/out" 2>"$tmp/err" &
@@ -252,6 +258,7 @@ ms_of() {
 fw_clear() {
 	in_router iptables -F FORWARD
 	in_router iptables -F INPUT
+	! command -v ip6tables >/dev/null 2>&1 || in_router ip6tables -F FORWARD
 	in_router tc qdisc del dev rs root 2>/dev/null || :
 	in_router tc qdisc del dev rc root 2>/dev/null || :
 }

@@ -3,7 +3,7 @@
 # ECONNREFUSED`: nothing listens on the server's port (its kernel answers
 # the SYN with an RST), a firewall on the way answers for it (REJECT
 # --reject-with tcp-reset), a firewall answers ICMP port unreachable.
-# Blocking and nonblocking (poll, SO_ERROR read twice, getpeername, sends
+# Blocking and nonblocking, IPv4 and IPv6 (poll, SO_ERROR read twice, getpeername, sends
 # and a receive afterwards, SIGPIPE); the server must never see a
 # connection. Times: a refusal by RST comes at once (under 300 ms, both).
 set -eu
@@ -75,6 +75,29 @@ peer accept = none
 EOF2
 expect_between "real: poll woke within" 0 300 "$(sed -n 's/^took = //p' "$tmp/n.real")"
 expect_between "sockfault: poll woke within" 0 300 "$(sed -n 's/^took = //p' "$tmp/n.fake")"
+
+# --- the same over IPv6 ---
+PEER_AT=[$OR_SERVER6]
+# shellcheck disable=SC2086
+fake n6 "$RULE" $N
+# shellcheck disable=SC2086
+AT=[$OR_SERVER6]:9 real n6 $N
+PEER_AT=$OR_SERVER
+agree n6 "IPv6, nothing listens: as over IPv4" <<'EOF2'
+peer listen = port *
+connect = -1 EINPROGRESS
+pollout = OUT,ERR,HUP
+took = *
+SO_ERROR = ECONNREFUSED
+SO_ERROR = 0
+getpeername = -1 ENOTCONN
+pollin = IN,HUP,RDHUP
+sendns = -1 EPIPE
+send = -1 EPIPE
+recvnb = 0
+sigpipes = 1
+peer accept = none
+EOF2
 
 # --- ICMP port unreachable ---
 # The kernel takes an ICMP error on a SYN as a soft error: SO_ERROR is set
