@@ -6,7 +6,8 @@
 # once, receive 0, the first send succeeds (the peer's kernel answers it
 # with an RST), the next fails with EPIPE and SIGPIPE, getpeername
 # ENOTCONN. After a real reset, the data that came before it is read
-# first, then ECONNRESET; poll says IN,ERR,HUP,RDHUP at once.
+# first, then ECONNRESET; poll says IN,ERR,HUP,RDHUP at once. A reset while
+# the program sends: see below.
 set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
 . "$SF_SRCDIR/tests/realism/rlib.sh"
@@ -63,5 +64,32 @@ EOF2
 # What agrees today: the calls after the poll.
 expect_eq "sockfault agrees on the calls after a reset that follows data" \
 	"$(sed -n '7,$p' "$tmp/r.real")" "$(sed -n '7,$p' "$tmp/r.fake")"
+
+# The peer resets while the program sends: the program's next send fails
+# with ECONNRESET, the one after with EPIPE (and SIGPIPE without
+# MSG_NOSIGNAL); poll says OUT,ERR,HUP as soon as the RST is in.
+after_tx='sleep=100 pollout=0 sendns send recvnb so_error peername sigpipes'
+# shellcheck disable=SC2086
+real m p:listen connect p:accept sendall=100000 p:recvall,100000,3000 p:rst $after_tx
+# shellcheck disable=SC2086
+fake m 'tx sent>=100000 => reset' p:listen connect p:accept sendall=100000 p:recvall,100000,3000 p:sleep,0 $after_tx
+differs m "the peer reset while the program sends: ECONNRESET, then EPIPE and SIGPIPE" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendall = 100000
+rate = *
+peer recvall = got 100000 bits=0 *
+peer * = ok
+pollout = OUT,ERR,HUP
+sendns = -1 ECONNRESET
+send = -1 EPIPE
+recvnb = 0
+SO_ERROR = 0
+getpeername = -1 ENOTCONN
+sigpipes = 1
+EOF2
+expect_eq "sockfault agrees on the calls after a reset while sending" \
+	"$(sed -n '9,$p' "$tmp/m.real")" "$(sed -n '9,$p' "$tmp/m.fake")"
 
 finish
