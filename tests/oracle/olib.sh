@@ -37,7 +37,9 @@
 #                                and said if it now agrees
 #   link_up MS [LOSS%]           a second path, client 10.231.5.1 <-> server
 #                                10.231.5.2, through olink: MS of latency
-#                                each way (and LOSS per cent lost)
+#                                each way (and LOSS per cent lost); its pid
+#                                is or_link_pid (SIGUSR1: reset), what it
+#                                says is in $tmp/olink.out
 #   link_down                    the link gone (another may be made)
 #   PEER_AT=ADDR                 the server's address the peer binds to
 #                                (default 10.231.2.1; 10.231.5.2: the link;
