@@ -5,7 +5,8 @@
 # 100ms`; `tx => corrupt`). Real latency delays the data, not the calls: a
 # nonblocking connect completes after one round trip (200 ms), a send
 # returns at once, the peer gets the bytes 100 ms later, an answer is
-# readable 100 ms after the peer sent it. Times within 60 ms. A noisy
+# readable 100 ms after the peer sent it. Times in classes: ~0 (0-60 ms),
+# ~100 (61-180), ~200 (181-350). A noisy
 # link's checksums drop the damaged packets: the program sees loss and
 # retransmission (slower), never a flipped bit.
 set -eu
@@ -25,10 +26,13 @@ PEER_AT=$OR_SERVER
 fake d 'connect => delay 200ms
 tx => delay 100ms
 rx => delay 100ms' $S
-# The times, to the nearest 100 ms, become part of the transcripts.
+# The times become part of the transcripts, as classes: ~0 (up to 60 ms),
+# ~100 (61-180), ~200 (181-350), the number itself beyond (a loaded
+# machine stretches a user-space link, never shortens it).
 for k in real fake; do
-	awk '/^since = / { printf "since ~ %d\n", int(($3 + 50) / 100) * 100; next }
-		/^peer expect = data .* ms=[0-9]+$/ { n = $NF; sub(/ms=/, "", n); sub(/ms=[0-9]+$/, "ms~" int((n + 50) / 100) * 100) }
+	awk 'function cls(n) { return n <= 60 ? 0 : n <= 180 ? 100 : n <= 350 ? 200 : n }
+		/^since = / { print "since ~ " cls($3 + 0); next }
+		/^peer expect = data .* ms=[0-9]+$/ { n = $NF; sub(/ms=/, "", n); sub(/ms=[0-9]+$/, "ms~" cls(n + 0)) }
 		{ print }' "$tmp/d.$k" >"$tmp/d.$k.t"
 done
 cp "$tmp/d.real" "$tmp/d.real.raw"
@@ -50,10 +54,10 @@ since ~ 100
 recv = 4
 EOF2
 since() { sed -n 's/^since = //p' "$tmp/d.$1.raw" | sed -n "$2p"; }
-expect_between "real: the connect completed after one round trip (ms)" 190 260 "$(since real 1)"
-expect_between "real: the send returned at once (ms)" 0 30 "$(since real 2)"
-expect_between "real: the peer got the data after the latency (ms)" 70 160 "$(ms_of d.real.raw 'peer expect' ms)"
-expect_between "real: the answer was readable after the latency (ms)" 90 160 "$(since real 3)"
+expect_between "real: the connect completed after one round trip (ms)" 190 350 "$(since real 1)"
+expect_between "real: the send returned at once (ms)" 0 60 "$(since real 2)"
+expect_between "real: the peer got the data after the latency (ms)" 61 180 "$(ms_of d.real.raw 'peer expect' ms)"
+expect_between "real: the answer was readable after the latency (ms)" 90 180 "$(since real 3)"
 echo "measured: real connect/send/peer/answer $(since real 1)/$(since real 2)/$(ms_of d.real.raw 'peer expect' ms)/$(since real 3) ms," \
 	"sockfault $(since fake 1)/$(since fake 2)/$(ms_of d.fake.raw 'peer expect' ms)/$(since fake 3) ms"
 link_down
