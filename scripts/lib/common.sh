@@ -40,6 +40,8 @@ SF_PACKAGES=(
 	iproute2          # the oracle: network namespaces, veth, tc tbf
 	iptables          # the oracle: firewalls (REJECT, DROP, conntrack) on its router
 	conntrack         # the oracle: looking at the router's connection table
+	redis-tools       # the oracle: redis-cli as a program under test
+	redis-server      # the oracle: its server, in the server's namespace
 )
 
 SF_JOBS=${SF_JOBS:-$(nproc 2>/dev/null || echo 2)}

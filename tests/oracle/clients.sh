@@ -12,6 +12,9 @@
 # - curl refused (exit 7) and curl whose SYN is dropped (--connect-timeout
 #   1: exit 28 after 1 s, within 900-1500 ms): the same exit status and
 #   message, the times within the same bounds.
+# - redis-cli refused (nothing listens; sockfault: the rule, a real
+#   redis-server listening): the same message and exit status, and the
+#   server never counts a connection.
 set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
 . "$SF_SRCDIR/tests/realism/rlib.sh"
@@ -21,7 +24,15 @@ py=$(sf_python)
 curl=${SF_CURL:-}
 [ -z "$py" ] || foreign_ok "$py" -c pass || py=
 [ -z "$curl" ] || foreign_ok "$curl" --version || curl=
-[ -n "$py" ] || [ -n "$curl" ] || skip "neither python3 nor curl can run here"
+redis=$(command -v redis-cli || :)
+redis_server=$(command -v redis-server || :)
+[ -n "$redis_server" ] || redis=
+[ -z "$redis" ] || foreign_ok "$redis" --version || redis=
+# A musl build's library cannot be loaded into the system's programs.
+if sf_musl; then
+	redis=
+fi
+[ -n "$py" ] || [ -n "$curl" ] || [ -n "$redis" ] || skip "neither python3, curl nor redis-cli can run here"
 rig_up
 A=$SF_SRCDIR/tests/oracle/oasync.py
 asan="ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0"
@@ -138,6 +149,37 @@ EOF2
 		expect_between "$k: curl refused after (ms)" 0 300 "$(sed -n 's/.* after \([0-9]*\) ms.*/\1/p' "$tmp/u.$k")"
 		expect_between "$k: curl gave up after (ms)" 900 1500 "$(sed -n 's/.* after \([0-9]*\) ms.*/\1/p' "$tmp/t.$k")"
 	done
+fi
+
+if [ -n "$redis" ]; then
+	ip netns exec "$OR_S" "$redis_server" --bind "$OR_SERVER" --port 6379 --save '' --appendonly no \
+		--protected-mode no --daemonize no >"$tmp/redis.out" 2>&1 &
+	redis_pid=$!
+	_i=0
+	until ip netns exec "$OR_C" "$redis" -h "$OR_SERVER" -p 6379 ping 2>/dev/null | grep -q PONG; do
+		_i=$((_i + 1))
+		[ "$_i" -lt 100 ] || hard_error "redis-server did not start: $(cat "$tmp/redis.out")"
+		sleep 0.1
+	done
+	conns() {
+		ip netns exec "$OR_C" "$redis" -h "$OR_SERVER" -p 6379 info stats |
+			sed -n 's/^total_connections_received:\([0-9]*\).*/\1/p'
+	}
+	client real k "$redis" -h "$OR_SERVER" -p 9 ping
+	echo "exit $rc" >>"$tmp/k.real"
+	before=$(conns)
+	client fake k "$(fake_env)" "$asan" SOCKFAULT_LOG=off SOCKFAULT_RULES_TEXT='connect => error ECONNREFUSED' \
+		"$redis" -h "$OR_SERVER" -p 6379 ping
+	echo "exit $rc" >>"$tmp/k.fake"
+	after=$(conns)
+	agree k "redis-cli refused: the same message, exit 1" <<'EOF2'
+Could not connect to Redis at *: Connection refused
+exit 1
+EOF2
+	# One more: the count's own connection.
+	expect_eq "sockfault: the server never saw the refused client" "$((before + 1))" "$after"
+	kill "$redis_pid" 2>/dev/null || :
+	wait "$redis_pid" 2>/dev/null || :
 fi
 
 finish
