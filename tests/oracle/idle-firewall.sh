@@ -14,7 +14,15 @@ set -eu
 . "$SF_SRCDIR/tests/realism/rlib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 need iptables
+need conntrack
 rig_up
+
+# What the router's connection table holds of TCP connections in use
+# (ESTABLISHED), before and after the idle time: the firewall did forget.
+# shellcheck disable=SC2317 # or_play calls them at the gates
+gate_c0() { in_router conntrack -L -p tcp --state ESTABLISHED >"$tmp/ct0" 2>/dev/null || :; }
+# shellcheck disable=SC2317
+gate_c1() { in_router conntrack -L -p tcp --state ESTABLISHED >"$tmp/ct1" 2>/dev/null || :; }
 
 in_router iptables -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 in_router iptables -A FORWARD -p tcp --syn -m conntrack --ctstate NEW -j ACCEPT
@@ -22,11 +30,13 @@ in_router iptables -A FORWARD -m conntrack --ctstate INVALID -j DROP
 in_router iptables -A FORWARD -j DROP
 in_router sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=2 net.netfilter.nf_conntrack_tcp_loose=0
 
-STEPS='p:listen connect p:accept sendns p:expect,1000 p:send,4 recv=4 sleep=3000 sendns p:expect,500
+STEPS='p:listen connect p:accept sendns p:expect,1000 p:send,4 recv=4 gate=c0 sleep=3000 gate=c1 sendns p:expect,500
 rcvtimeo=500 recv mark pollin=9000 since recv sendns send peername sigpipes p:expect,300'
 # shellcheck disable=SC2086 # the steps are words
 real i $STEPS
 fw_clear
+expect_eq "the router tracked the connection while it was in use" 1 "$(grep -c "dport=" "$tmp/ct0")"
+expect_eq "the router forgot it after 2 s idle" 0 "$(grep -c "dport=" "$tmp/ct1")"
 # shellcheck disable=SC2086
 fake i "$(grep -v '^#' "$SF_SRCDIR/rules/idle-firewall.rules")" $STEPS
 differs i "idle firewall: the send succeeds, silence, then the kernel's ETIMEDOUT and EPIPE" <<'EOF2'
@@ -37,6 +47,8 @@ sendns = 4
 peer expect = data 4 bits=0 ms=*
 peer send = sent 4
 recv = 4
+gate c0
+gate c1
 sendns = 4
 peer expect = silence
 rcvtimeo = 0
@@ -54,7 +66,7 @@ expect_between "real: the kernel gave up after (ms)" 1000 9000 "$(sed -n 's/^sin
 # What both agree on today, up to the kernel's timer: the send after the
 # idle time succeeds and reaches nobody, a receive gets nothing.
 for k in real fake; do
-	sed -n '8,11p' "$tmp/i.$k" >"$tmp/i.$k.head"
+	sed -n '10,13p' "$tmp/i.$k" >"$tmp/i.$k.head"
 done
 expect_eq "sockfault agrees up to the kernel's timer: send succeeds, silence, receive times out" \
 	"$(cat "$tmp/i.real.head")" "$(cat "$tmp/i.fake.head")"
