@@ -13,9 +13,9 @@ set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
 . "$SF_SRCDIR/tests/realism/rlib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
-need iptables
-need ip6tables iptables
 rig_up
+need_iptables
+need_iptables ip6tables
 
 # shellcheck disable=SC2317 # or_play calls it at the gate
 gate_x() { in_router iptables -A FORWARD -j DROP; }

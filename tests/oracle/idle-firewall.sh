@@ -13,9 +13,9 @@ set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
 . "$SF_SRCDIR/tests/realism/rlib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
-need iptables
-need conntrack
 rig_up
+need_iptables
+need conntrack
 
 # What the router's connection table holds of TCP connections in use
 # (ESTABLISHED), before and after the idle time: the firewall did forget.
@@ -28,7 +28,8 @@ in_router iptables -A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCE
 in_router iptables -A FORWARD -p tcp --syn -m conntrack --ctstate NEW -j ACCEPT
 in_router iptables -A FORWARD -m conntrack --ctstate INVALID -j DROP
 in_router iptables -A FORWARD -j DROP
-in_router sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_established=2 net.netfilter.nf_conntrack_tcp_loose=0
+ns_sysctl "$OR_R" net.netfilter.nf_conntrack_tcp_timeout_established 2
+ns_sysctl "$OR_R" net.netfilter.nf_conntrack_tcp_loose 0
 
 STEPS='p:listen connect p:accept sendns p:expect,1000 p:send,4 recv=4 gate=c0 sleep=3000 gate=c1 sendns p:expect,500
 rcvtimeo=500 recv mark pollin=9000 since recv sendns send peername sigpipes p:expect,300'

@@ -17,6 +17,7 @@
 #
 #   rig_up                       the three namespaces (skips, 77, if not root
 #                                or no network namespaces)
+#   need_iptables [ip6tables]    skips unless the router can have a firewall
 #   in_router CMD...             CMD in the router's namespace
 #   need CMD                     skip if CMD is not installed
 #   real NAME STEP...            treal against the real network (no preload):
@@ -86,36 +87,52 @@ rig_down() {
 }
 trap 'rig_down; cleanup' EXIT
 
+# rig CMD...: a step of building the rig; if the kernel or the container
+# cannot do it (no veth, no IPv6, ...), the test is skipped, saying why.
+rig() {
+	"$@" 2>"$tmp/rig.err" || skip "the rig cannot be built here ($*): $(head -n 1 "$tmp/rig.err")"
+}
+
+# ns_sysctl NS KEY VALUE: a sysctl of one namespace, through /proc (no
+# sysctl command needed).
+ns_sysctl() {
+	rig ip netns exec "$1" sh -c "echo $3 >/proc/sys/$(echo "$2" | tr . /)"
+}
+
 rig_up() {
 	if ! ip netns add "$OR_C" 2>"$tmp/netns.err"; then
 		skip "no network namespaces here: $(cat "$tmp/netns.err")"
 	fi
 	or_made=$OR_C
-	ip netns add "$OR_R" && or_made="$or_made $OR_R"
-	ip netns add "$OR_S" && or_made="$or_made $OR_S"
+	rig ip netns add "$OR_R"
+	or_made="$or_made $OR_R"
+	rig ip netns add "$OR_S"
+	or_made="$or_made $OR_S"
 	# The veth pairs are made inside the namespaces: no name in the
 	# machine's own namespace, none shared with a test running beside.
-	ip -n "$OR_C" link add c0 type veth peer name rc netns "$OR_R"
-	ip -n "$OR_S" link add s0 type veth peer name rs netns "$OR_R"
+	rig ip -n "$OR_C" link add c0 type veth peer name rc netns "$OR_R"
+	rig ip -n "$OR_S" link add s0 type veth peer name rs netns "$OR_R"
 	for _x in "$OR_C lo" "$OR_C c0" "$OR_R lo" "$OR_R rc" "$OR_R rs" "$OR_S lo" "$OR_S s0"; do
 		# shellcheck disable=SC2086 # namespace and device
 		set -- $_x
-		ip -n "$1" link set "$2" up
+		rig ip -n "$1" link set "$2" up
 	done
-	ip -n "$OR_C" addr add "$OR_CLIENT/24" dev c0
-	ip -n "$OR_R" addr add 10.231.1.254/24 dev rc
-	ip -n "$OR_R" addr add 10.231.2.254/24 dev rs
-	ip -n "$OR_S" addr add "$OR_SERVER/24" dev s0
-	ip -n "$OR_C" addr add "$OR_CLIENT6/64" dev c0 nodad
-	ip -n "$OR_R" addr add fd00:231:1::fe/64 dev rc nodad
-	ip -n "$OR_R" addr add fd00:231:2::fe/64 dev rs nodad
-	ip -n "$OR_S" addr add "$OR_SERVER6/64" dev s0 nodad
-	ip -n "$OR_C" route add 10.231.2.0/24 via 10.231.1.254
-	ip -n "$OR_C" -6 route add fd00:231:2::/64 via fd00:231:1::fe
-	ip -n "$OR_S" route add default via 10.231.2.254
-	ip -n "$OR_S" -6 route add default via fd00:231:2::fe
-	in_router sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	ip netns exec "$OR_C" sysctl -qw net.ipv4.tcp_syn_retries=1 net.ipv4.tcp_retries2=3
+	rig ip -n "$OR_C" addr add "$OR_CLIENT/24" dev c0
+	rig ip -n "$OR_R" addr add 10.231.1.254/24 dev rc
+	rig ip -n "$OR_R" addr add 10.231.2.254/24 dev rs
+	rig ip -n "$OR_S" addr add "$OR_SERVER/24" dev s0
+	rig ip -n "$OR_C" addr add "$OR_CLIENT6/64" dev c0 nodad
+	rig ip -n "$OR_R" addr add fd00:231:1::fe/64 dev rc nodad
+	rig ip -n "$OR_R" addr add fd00:231:2::fe/64 dev rs nodad
+	rig ip -n "$OR_S" addr add "$OR_SERVER6/64" dev s0 nodad
+	rig ip -n "$OR_C" route add 10.231.2.0/24 via 10.231.1.254
+	rig ip -n "$OR_C" -6 route add fd00:231:2::/64 via fd00:231:1::fe
+	rig ip -n "$OR_S" route add default via 10.231.2.254
+	rig ip -n "$OR_S" -6 route add default via fd00:231:2::fe
+	ns_sysctl "$OR_R" net.ipv4.ip_forward 1
+	ns_sysctl "$OR_R" net.ipv6.conf.all.forwarding 1
+	ns_sysctl "$OR_C" net.ipv4.tcp_syn_retries 1
+	ns_sysctl "$OR_C" net.ipv4.tcp_retries2 3
 	# The first packets wait for neighbour discovery: done now, not
 	# inside a timed step.
 	_i=0
@@ -125,6 +142,14 @@ rig_up() {
 		[ "$_i" -lt 20 ] || hard_error "the rig's client never reached its server"
 		sleep 0.1
 	done
+}
+
+# need_iptables [ip6tables]: the command is there and works in the router
+# (a kernel without nf_tables, a container without the modules: skip).
+need_iptables() {
+	_ipt=${1:-iptables}
+	need "$_ipt" iptables
+	rig in_router "$_ipt" -S FORWARD
 }
 
 in_router() {

@@ -10,8 +10,8 @@ set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
 . "$SF_SRCDIR/tests/realism/rlib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
-need iptables
 rig_up
+need_iptables
 
 B='p:listen connect took so_error peername sendns send sigpipes p:accept,300'
 N='p:listen connect-nb pollout=4000 took so_error so_error peername pollin=0 sendns send recvnb sigpipes p:accept,300'

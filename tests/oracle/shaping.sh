@@ -12,7 +12,7 @@ need tc iproute2
 rig_up
 
 T='p:listen connect p:accept p&:recvall,300000,10000 sendall=300000 pwait'
-in_router tc qdisc add dev rs root tbf rate 2mbit burst 16kb latency 200ms
+rig in_router tc qdisc add dev rs root tbf rate 2mbit burst 16kb latency 200ms
 # shellcheck disable=SC2086 # the steps are words
 real t $T
 fw_clear

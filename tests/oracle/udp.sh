@@ -9,8 +9,8 @@ set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
 . "$SF_SRCDIR/tests/realism/rlib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
-need iptables
 rig_up
+need_iptables
 
 L='p:listen connect send send send send send send send send send send'
 for _i in 1 2 3 4 5 6 7 8 9 10; do
