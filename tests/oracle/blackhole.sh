@@ -9,6 +9,8 @@
 # (tcp_retries2=3 in the rig) kills the connection: ETIMEDOUT once, then
 # EPIPE with SIGPIPE; the peer hears nothing, not even the end (nor the
 # program's close). `timeout 6s` is compared with the same real run.
+# sockfault agrees on the program's side; what the program sends into the
+# silence reaches the peer (sockfault-rules(5), blackhole).
 set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
 . "$SF_SRCDIR/tests/realism/rlib.sh"
@@ -30,7 +32,7 @@ real r $RD
 fw_clear
 # shellcheck disable=SC2086
 fake r "$RULE" $RD
-agree r "blackhole while reading: silence both ways, SO_RCVTIMEO ends the wait" <<'EOF2'
+agree_program r "blackhole while reading: silence both ways, SO_RCVTIMEO ends the wait" <<'EOF2'
 peer listen = port *
 connect = 0
 peer accept = accepted 1
@@ -89,7 +91,7 @@ fw_clear
 # shellcheck disable=SC2086
 fake r6 "$RULE" $RD6
 PEER_AT=$OR_SERVER
-agree r6 "IPv6, blackhole while reading: as over IPv4" <<'EOF2'
+agree_program r6 "IPv6, blackhole while reading: as over IPv4" <<'EOF2'
 peer listen = port *
 connect = 0
 peer accept = accepted 1
@@ -117,7 +119,7 @@ real w $WR
 fw_clear
 # shellcheck disable=SC2086
 fake w "$RULE" $WR
-differs w "blackhole while sending: the buffer fills, POLLOUT clears, the kernel's timer gives ETIMEDOUT then EPIPE" <<'EOF2'
+agree_program w "blackhole while sending: the buffer fills, POLLOUT clears, the kernel's timer gives ETIMEDOUT then EPIPE" <<'EOF2'
 peer listen = port *
 connect = 0
 peer accept = accepted 1
@@ -142,7 +144,7 @@ EOF2
 # shellcheck disable=SC2086
 fake wt 'tx when=2+ => timeout 6s' $WR
 cp "$tmp/w.real" "$tmp/wt.real"
-differs wt "timeout 6s against the kernel's own end of a blackholed connection" <<'EOF2'
+agree_program wt "timeout 6s against the kernel's own end of a blackholed connection" <<'EOF2'
 peer listen = port *
 connect = 0
 peer accept = accepted 1

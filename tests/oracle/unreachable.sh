@@ -102,7 +102,7 @@ real sb $B
 # shellcheck disable=SC2086
 real sn $N
 fw_clear
-differs sb "SYN dropped: the kernel gives up (ETIMEDOUT); the dead socket's sends fail" <<'EOF2'
+agree sb "SYN dropped: the kernel gives up (ETIMEDOUT); the dead socket's sends fail" <<'EOF2'
 peer listen = port *
 connect = -1 ETIMEDOUT
 took = *
