@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -267,6 +268,18 @@ static int run(int argc, char **argv, const char **files, char **textp)
 	if (i >= argc) {
 		sf_cli_error("run: no command given (sockfault run -r FILE -- CMD [ARG...])");
 		return SF_EXIT_USAGE;
+	}
+
+	/* The library reads the files again in CMD: a pipe (-, <(...)) would
+	 * come to it empty, and CMD would run without the rules it was given. */
+	for (size_t k = 0; k < nfiles; k++) {
+		struct stat st;
+		if (strcmp(files[k], "-") == 0 || (stat(files[k], &st) == 0 && !S_ISREG(st.st_mode))) {
+			sf_cli_error("run: %s: not a regular file: the library reads the rules files again when CMD "
+			             "starts, and a pipe can be read only once (write the rules to a file, or give "
+			             "them with -e)", files[k]);
+			return SF_EXIT_USAGE;
+		}
 	}
 
 	/* Every rule is checked before anything starts. */

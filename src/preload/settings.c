@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "log.h"
 #include "parse.h"
+#include "readfile.h"
 #include "reload.h"
 #include "replay.h"
 #include "suggest.h"
@@ -121,46 +122,6 @@ static uint64_t random_seed(void)
 	return sf_now() ^ ((uint64_t)getpid() << 32);
 }
 
-/* The whole file, with raw system calls (the wrappers must not see it). */
-static char *read_file(const char *path, size_t *len, int *err)
-{
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		*err = errno;
-		return NULL;
-	}
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (!buf) {
-			*err = ENOMEM;
-			break;
-		}
-		long r = syscall(SYS_read, fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			*err = errno;
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n == cap) {
-			char *nb = realloc(buf, cap * 2);
-			if (!nb)
-				free(buf);
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	syscall(SYS_close, fd);
-	*len = n;
-	return buf;
-}
-
 static void program_name(char *out, size_t cap)
 {
 #if HAVE_DECL_PROGRAM_INVOCATION_SHORT_NAME
@@ -169,14 +130,13 @@ static void program_name(char *out, size_t cap)
 		return;
 	}
 #endif
-	int err;
-	size_t n;
-	char *comm = read_file("/proc/self/comm", &n, &err);
-	if (comm) {
-		while (n && (comm[n - 1] == '\n'))
+	struct sf_read r;
+	if (sf_read_path("/proc/self/comm", 4096, &r) == SF_READ_OK) {
+		size_t n = r.len;
+		while (n && (r.text[n - 1] == '\n'))
 			n--;
-		snprintf(out, cap, "%.*s", (int)n, comm);
-		free(comm);
+		snprintf(out, cap, "%.*s", (int)n, r.text);
+		free(r.text);
 	}
 }
 
@@ -229,19 +189,20 @@ unsigned sf_rules_load(struct sf_ruleset *rs, void (*report)(void *ctx, const ch
 		p = end ? end + 1 : NULL;
 		if (!len)
 			continue;
-		size_t size;
-		int err = 0;
-		char *text = read_file(path, &size, &err);
-		if (!text) {
-			char msg[4200];
-			snprintf(msg, sizeof msg, "%s: cannot read the rules file: %s (SOCKFAULT_RULES)", path, strerror(err));
+		/* Bounded in size and time (sockfault-rules(5)): this runs before
+		 * the program's main, which a FIFO or /dev/zero must not hold. */
+		struct sf_read r;
+		if (sf_read_path(path, SF_RULES_MAX_BYTES, &r) != SF_READ_OK) {
+			char msg[4400], why[300];
+			snprintf(msg, sizeof msg, "%s: %s (SOCKFAULT_RULES)", path,
+			         sf_read_problem(&r, "the rules file", why, sizeof why));
 			report(ctx, msg);
 			errors++;
 			continue;
 		}
 		struct sf_parse_opts o = { path, 0, several ? name : "line" };
-		errors += sf_parse(text, size, &o, rs, &d);
-		free(text);
+		errors += sf_parse(r.text, r.len, &o, rs, &d);
+		free(r.text);
 	}
 	if (sf_config.rules_text) {
 		struct sf_parse_opts o = { "SOCKFAULT_RULES_TEXT", 1, "text" };

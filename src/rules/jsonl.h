@@ -21,10 +21,11 @@ long sf_json_object(const char *line, size_t len, struct sf_json_field *fields, 
 /* The field named key, or NULL. */
 const struct sf_json_field *sf_json_get(const struct sf_json_field *f, int n, const char *key);
 
-/* A string value unescaped into out (NUL-terminated, cut to cap). */
+/* A string value unescaped into out: always NUL-terminated, cut to cap (at
+ * a character boundary) or at the first bad escape; an escaped NUL ends it too. */
 size_t sf_json_unescape(const char *val, size_t vlen, char *out, size_t cap);
 
-/* A number value; 0 if it is not one. */
+/* An integer value; 0 if it is not one or does not fit 64 bits. */
 int sf_json_int(const struct sf_json_field *f, int64_t *out);
 
 #endif
