@@ -17,12 +17,12 @@
 
 #include "active.h"
 #include "clock.h"
+#include "envval.h"
 #include "log.h"
 #include "parse.h"
 #include "readfile.h"
 #include "reload.h"
 #include "replay.h"
-#include "suggest.h"
 
 struct sf_settings sf_config = { .log_fd = 2 };
 
@@ -68,48 +68,12 @@ static int choice(struct problems *p, const char *var, const char *const *words,
 	const char *v = env(var);
 	if (!v)
 		return dflt;
-	for (int i = 0; words[i]; i++)
-		if (strcmp(v, words[i]) == 0)
-			return i;
-	struct sf_suggest sg;
-	sf_suggest_init(&sg, v, strlen(v));
-	sf_suggest_list(&sg, words);
-	/* "2" is not a typo of "0": numbers get the list, not a guess. */
-	const char *best = v[0] >= '0' && v[0] <= '9' ? NULL : sf_suggest_result(&sg);
-	char expected[128] = "";
-	for (int i = 0; words[i]; i++)
-		snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s", i ? ", " : "", words[i]);
-	if (best)
-		problem(p, "%s: unknown value '%s' (did you mean '%s'?)", var, v, best);
-	else
-		problem(p, "%s: unknown value '%s' (expected %s)", var, v, expected);
+	char msg[300];
+	int i = sf_env_choice(v, words, msg, sizeof msg);
+	if (i >= 0)
+		return i;
+	problem(p, "%s: %s", var, msg);
 	return dflt;
-}
-
-static int parse_seed(const char *v, uint64_t *out)
-{
-	int base = 10;
-	if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X'))
-		base = 16, v += 2;
-	if (!*v)
-		return 0;
-	uint64_t n = 0;
-	for (; *v; v++) {
-		int d;
-		if (*v >= '0' && *v <= '9')
-			d = *v - '0';
-		else if (base == 16 && *v >= 'a' && *v <= 'f')
-			d = *v - 'a' + 10;
-		else if (base == 16 && *v >= 'A' && *v <= 'F')
-			d = *v - 'A' + 10;
-		else
-			return 0;
-		if (n > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
-			return 0;
-		n = n * (uint64_t)base + (uint64_t)d;
-	}
-	*out = n;
-	return 1;
 }
 
 static uint64_t random_seed(void)
@@ -242,7 +206,7 @@ void sf_settings_init(void)
 	if (sf_config.log_fd == -1)
 		sf_config.trace = 0;
 	const char *seed = env("SOCKFAULT_SEED");
-	if (seed && !parse_seed(seed, &sf_config.seed))
+	if (seed && !sf_env_seed(seed, &sf_config.seed))
 		problem(&p, "SOCKFAULT_SEED: '%s' is not a number (a 64-bit seed, decimal or 0x hex)", seed);
 	else if (!seed)
 		sf_config.seed = random_seed();
