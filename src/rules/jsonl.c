@@ -9,12 +9,24 @@ static size_t skip_ws(const char *s, size_t len, size_t i)
 	return i;
 }
 
-/* A string starting at s[i] == '"': returns the index after the closing quote, or 0. */
+static int hexval(char c);
+
+/* A string starting at s[i] == '"': returns the index after the closing
+ * quote, or 0. Only JSON's escapes are let through (a backslash before a
+ * control character or a NUL is not one), so that what the unescaping
+ * makes of a string is text. */
 static size_t string_end(const char *s, size_t len, size_t i)
 {
 	for (i++; i < len; i++) {
 		if (s[i] == '\\') {
-			i++;
+			if (++i >= len || !s[i] || !strchr("\"\\/bfnrtu", s[i]))
+				return 0;
+			if (s[i] == 'u') {
+				for (int k = 1; k <= 4; k++)
+					if (i + (size_t)k >= len || hexval(s[i + (size_t)k]) < 0)
+						return 0;
+				i += 4;
+			}
 			continue;
 		}
 		if (s[i] == '"')
@@ -196,7 +208,8 @@ size_t sf_json_unescape(const char *v, size_t vlen, char *out, size_t cap)
 				}
 				break;
 			}
-			default: cp = (unsigned char)e; break;
+			case '"': case '\\': case '/': cp = (unsigned char)e; break;
+			default: goto end;
 			}
 		}
 		if (!put_utf8(out, cap, &o, cp))

@@ -3,7 +3,7 @@
 # and connection, well within a bound that the quadratic report missed by
 # twenty times), and safe: timestamps centuries apart (the histogram wrote
 # out of its row), bad and cut \u escapes, 20-digit numbers, a line of 100 KB,
-# a NUL byte, times out of range. Under ASan (the asan stage) any bad access
+# a NUL byte, times out of range, an escaped NUL byte. Under ASan (the asan stage) any bad access
 # fails the test.
 set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
@@ -56,8 +56,8 @@ expect_out 'faults over 3155[0-9]{8}\.[0-9]{3}s' "the span: ten thousand years, 
 expect_out '^  big +reset +1 ' "20-digit numbers: the fault still counted"
 expect_no_out '99999999999999999999|12345678901234567890' "20-digit numbers: not printed as if they fit"
 expect_out '^  b:1 +conn 0 +pid 0 ' "20-digit conn and pid: not numbers, left at 0"
-expect_out '^  esc +reset' "a cut \\u escape: the name ends there"
-expect_out '^  bad +conn 1 ' "a bad \\u escape: the peer ends there"
+expect_err "hostile\\.jsonl:4:[0-9]+: not a JSON line" "bad and cut \\u escapes: not JSON, the line named"
+expect_no_out '^  esc ' "bad and cut \\u escapes: the line skipped"
 expect_out "^  half$(printf '\357\277\275') +reset" "half a surrogate pair: U+FFFD"
 expect_out "^  pair$(printf '\360\237\230\200') +conn 1" "a surrogate pair: one 4-byte character"
 expect_out '^  nul +reset' "an escaped NUL: the text ends there"

@@ -41,6 +41,7 @@ static void bad_or_cut_escapes_end_the_text(void **state)
 	assert_string_equal(unesc("ab\\u", 64), "ab");
 	assert_string_equal(unesc("ab\\", 64), "ab");
 	assert_string_equal(unesc("ab\\u0000cd", 64), "ab");
+	assert_string_equal(unesc("ab\\xcd", 64), "ab");
 }
 
 static void surrogates(void **state)
@@ -114,6 +115,15 @@ static void objects(void **state)
 	assert_true(sf_json_object(tail, strlen(tail), f, 4, &n) >= 0);
 	const char *esc_end = "{\"a\":\"x\\";
 	assert_true(sf_json_object(esc_end, strlen(esc_end), f, 4, &n) >= 0);
+	/* Only JSON's escapes: not \x, not a backslash before a NUL, not a cut \u. */
+	const char *bad_esc[] = { "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"\\uZZZZ\"}", "{\"a\":\"\\u00",
+	                          "{\"a\":\"\\\t\"}" };
+	for (size_t i = 0; i < sizeof bad_esc / sizeof bad_esc[0]; i++)
+		assert_true(sf_json_object(bad_esc[i], strlen(bad_esc[i]), f, 4, &n) >= 0);
+	const char nul_esc[] = "{\"a\":\"\\\0\"}";
+	assert_true(sf_json_object(nul_esc, sizeof nul_esc - 1, f, 4, &n) >= 0);
+	const char *good_esc = "{\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\"}";
+	assert_int_equal(sf_json_object(good_esc, strlen(good_esc), f, 4, &n), -1);
 	/* More fields than room: the first ones kept, the object still read. */
 	const char *many = "{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5}";
 	assert_int_equal(sf_json_object(many, strlen(many), f, 4, &n), -1);
