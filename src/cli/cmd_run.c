@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "envval.h"
 #include "libpath.h"
 #include "rulefile.h"
 #include "suggest.h"
@@ -37,23 +38,6 @@ static const char *const long_options[] = {
 	"--rules", "--rule", "--seed", "--log", "--json", "--trace", "--stats", "--reload",
 	"--replay", "--help", NULL,
 };
-
-static int parse_seed(const char *v)
-{
-	const char *p = v;
-	int hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
-	if (hex)
-		p += 2;
-	if (!*p || strlen(p) > (hex ? 16u : 20u))
-		return 0;
-	for (; *p; p++)
-		if (!(hex ? (p[0] >= '0' && p[0] <= '9') || (p[0] >= 'a' && p[0] <= 'f') || (p[0] >= 'A' && p[0] <= 'F')
-		          : (p[0] >= '0' && p[0] <= '9')))
-			return 0;
-	if (!hex && strlen(v) == 20 && strcmp(v, "18446744073709551615") > 0)
-		return 0;
-	return 1;
-}
 
 /* The program that would run: CMD itself if it has a slash, else the first
  * match in PATH, as execvp finds it. */
@@ -216,7 +200,9 @@ static int run(int argc, char **argv, const char **files, char **textp)
 		} else if (strcmp(a, "--seed") == 0) {
 			if (!need_arg(i, argc, argv))
 				return SF_EXIT_USAGE;
-			if (!parse_seed(argv[i + 1])) {
+			uint64_t seed;
+			/* The library's own reading of SOCKFAULT_SEED: what one accepts, so does the other. */
+			if (!sf_env_seed(argv[i + 1], &seed)) {
 				sf_cli_error("run: --seed '%s' is not a number (a 64-bit seed, decimal or 0x hex)", argv[i + 1]);
 				return SF_EXIT_USAGE;
 			}
