@@ -245,3 +245,42 @@ int sf_json_int(const struct sf_json_field *f, int64_t *out)
 	*out = neg ? v : -v;
 	return 1;
 }
+
+/* n digits at s as a number, or -1. */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int sf_json_time(const char *s, size_t n, int64_t *out)
+{
+	if (n < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+		return 0;
+	int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2), h = digits(s + 11, 2),
+	    mi = digits(s + 14, 2), sec = digits(s + 17, 2), us = 0;
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
+	    sec > 60)
+		return 0;
+	if (s[19] == '.') {
+		int k = 0;
+		for (size_t i = 20; i < n && k < 6 && s[i] >= '0' && s[i] <= '9'; i++, k++)
+			us = us * 10 + (s[i] - '0');
+		for (; k < 6; k++)
+			us *= 10;
+	}
+	/* days from civil (Howard Hinnant). */
+	y -= mo <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153u * (unsigned)(mo + (mo > 2 ? -3 : 9)) + 2) / 5 + (unsigned)d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	int64_t days = era * 146097 + (int64_t)doe - 719468;
+	*out = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000) + us;
+	return 1;
+}

@@ -28,4 +28,10 @@ size_t sf_json_unescape(const char *val, size_t vlen, char *out, size_t cap);
 /* An integer value; 0 if it is not one or does not fit 64 bits. */
 int sf_json_int(const struct sf_json_field *f, int64_t *out);
 
+/* A log's time, 2026-11-22T03:40:33.234120Z (the fraction optional), as
+ * microseconds since the epoch; 0 if it is not one. Every field is checked
+ * against its range: the result lies within years 0 to 9999, so that no
+ * difference of two times overflows. */
+int sf_json_time(const char *s, size_t n, int64_t *out);
+
 #endif

@@ -2,7 +2,8 @@
  * split in lines, and the reader must neither crash nor read outside the
  * line (ASan, UBSan), and keep its promises: fields point inside the line,
  * no more than asked for; an unescaped string is terminated inside its
- * buffer, whatever the buffer's size, and its length is what it returns.
+ * buffer, whatever the buffer's size, and its length is what it returns; a
+ * time read lies within years 0 to 9999; an integer prints back as itself.
  * Built as fuzz_jsonl (libFuzzer, scripts/fuzz) and fuzz_jsonl_replay
  * (make check: tests/fuzz/jsonl-corpus and tests/fuzz/jsonl-regress). */
 #include <stdint.h>
@@ -45,6 +46,12 @@ static void one_line(const char *line, size_t len)
 				broken("an unescaped string not terminated where its length says");
 			free(out);
 		}
+		char ts[64];
+		int64_t us;
+		sf_json_unescape(f[i].val, f[i].vlen, ts, sizeof ts);
+		/* Years 0 to 9999, in microseconds since the epoch. */
+		if (sf_json_time(ts, strlen(ts), &us) && (us < -62167219200000000ll || us >= 253402300800000000ll))
+			broken("a time outside years 0 to 9999");
 		int64_t v;
 		if (sf_json_int(&f[i], &v)) {
 			char again[32];

@@ -95,6 +95,29 @@ static void integers_and_their_limits(void **state)
 	assert_false(sf_json_int(NULL, &v));
 }
 
+static int64_t t_of(const char *s)
+{
+	int64_t us = 12345;
+	return sf_json_time(s, strlen(s), &us) ? us : 12345;
+}
+
+static void times(void **state)
+{
+	(void)state;
+	assert_int_equal(t_of("1970-01-01T00:00:00Z"), 0);
+	assert_int_equal(t_of("1970-01-01T00:00:01.5Z"), 1500000);
+	assert_int_equal(t_of("2026-01-01T00:00:00.000001Z"), 1767225600000001ll);
+	assert_int_equal(t_of("0000-01-01T00:00:00Z"), -62167219200000000ll);
+	assert_int_equal(t_of("9999-12-31T23:59:59.999999Z"), 253402300799999999ll);
+	/* Not times: every field out of its range, signs, short. */
+	const char *bad[] = { "2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z", "2026-01-32T00:00:00Z",
+	                      "2026-01-01T24:00:00Z", "2026-01-01T00:60:00Z", "2026-01-01T00:00:61Z",
+	                      "-001-01-01T00:00:00Z", "2026-+1-01T00:00:00Z", "2026-01-01 00:00:00Z",
+	                      "2026-01-01T00:00:0", "" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(t_of(bad[i]), 12345);
+}
+
 static void objects(void **state)
 {
 	(void)state;
@@ -138,6 +161,7 @@ int main(void)
 		cmocka_unit_test(surrogates),
 		cmocka_unit_test(cut_at_a_character_boundary),
 		cmocka_unit_test(integers_and_their_limits),
+		cmocka_unit_test(times),
 		cmocka_unit_test(objects),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
