@@ -1,12 +1,8 @@
 #include "replay.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "decide.h"
 #include "jsonl.h"
