@@ -144,6 +144,8 @@ unsigned sf_rules_load(struct sf_ruleset *rs, void (*report)(void *ctx, const ch
 	unsigned errors = 0;
 	const char *paths = sf_config.rules_path;
 	int several = paths && strchr(paths, ':') != NULL;
+	/* One bound for all the files: several FIFOs cannot add up. */
+	long long deadline = sf_read_deadline();
 	for (const char *p = paths; p && *p;) {
 		const char *end = strchr(p, ':');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -156,7 +158,7 @@ unsigned sf_rules_load(struct sf_ruleset *rs, void (*report)(void *ctx, const ch
 		/* Bounded in size and time (sockfault-rules(5)): this runs before
 		 * the program's main, which a FIFO or /dev/zero must not hold. */
 		struct sf_read r;
-		if (sf_read_path(path, SF_RULES_MAX_BYTES, &r) != SF_READ_OK) {
+		if (sf_read_path_by(path, SF_RULES_MAX_BYTES, deadline, &r) != SF_READ_OK) {
 			char msg[4400], why[300];
 			snprintf(msg, sizeof msg, "%s: %s (SOCKFAULT_RULES)", path,
 			         sf_read_problem(&r, "the rules file", why, sizeof why));

@@ -39,22 +39,26 @@ static enum sf_read_status fail(struct sf_read *r, enum sf_read_status s, int er
 static int wait_readable(int fd, long long deadline, int *err)
 {
 	for (;;) {
+		/* Past the deadline, still one look without waiting: a regular
+		 * file is always ready, whatever a FIFO before it cost. */
 		long long left = deadline - now_ms();
-		if (left <= 0)
-			return 0;
+		if (left < 0)
+			left = 0;
 		struct pollfd p = { fd, POLLIN, 0 };
 		struct timespec ts = { (time_t)(left / 1000), (long)(left % 1000) * 1000000 };
 		long n = syscall(SYS_ppoll, &p, 1, &ts, NULL, 0);
 		if (n > 0)
 			return 1;
-		if (n < 0 && errno != EINTR) {
+		if (n == 0)
+			return 0;
+		if (errno != EINTR) {
 			*err = errno;
 			return -1;
 		}
 	}
 }
 
-static enum sf_read_status read_all(int fd, size_t max, struct sf_read *r)
+static enum sf_read_status read_all(int fd, size_t max, long long deadline, struct sf_read *r)
 {
 	struct stat st;
 	memset(r, 0, sizeof *r);
@@ -72,7 +76,6 @@ static enum sf_read_status read_all(int fd, size_t max, struct sf_read *r)
 	r->text = malloc(cap + 1);
 	if (!r->text)
 		return fail(r, SF_READ_ERRNO, ENOMEM);
-	long long deadline = now_ms() + SF_READ_MAX_MS;
 	for (;;) {
 		if (n == cap) {
 			if (cap > max)
@@ -110,10 +113,20 @@ static enum sf_read_status read_all(int fd, size_t max, struct sf_read *r)
 
 enum sf_read_status sf_read_fd(int fd, size_t max, struct sf_read *r)
 {
-	return read_all(fd, max, r);
+	return read_all(fd, max, sf_read_deadline(), r);
+}
+
+long long sf_read_deadline(void)
+{
+	return now_ms() + SF_READ_MAX_MS;
 }
 
 enum sf_read_status sf_read_path(const char *path, size_t max, struct sf_read *r)
+{
+	return sf_read_path_by(path, max, sf_read_deadline(), r);
+}
+
+enum sf_read_status sf_read_path_by(const char *path, size_t max, long long deadline, struct sf_read *r)
 {
 	struct stat st;
 	memset(r, 0, sizeof *r);
@@ -127,7 +140,7 @@ enum sf_read_status sf_read_path(const char *path, size_t max, struct sf_read *r
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return fail(r, SF_READ_ERRNO, errno);
-	read_all(fd, max, r);
+	read_all(fd, max, deadline, r);
 	syscall(SYS_close, fd);
 	return r->status;
 }

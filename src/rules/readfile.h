@@ -32,8 +32,15 @@ struct sf_read {
 	size_t max;
 };
 
-/* Read `path` ("-" is not special here), at most max bytes. Returns r->status. */
+/* Read `path` ("-" is not special here), at most max bytes, within
+ * SF_READ_MAX_MS from now. Returns r->status. */
 enum sf_read_status sf_read_path(const char *path, size_t max, struct sf_read *r);
+
+/* The same by a deadline (CLOCK_MONOTONIC milliseconds, from
+ * sf_read_deadline()) shared by several files: the library reads all of its
+ * rules files within one SF_READ_MAX_MS, however many FIFOs they hold. */
+long long sf_read_deadline(void);
+enum sf_read_status sf_read_path_by(const char *path, size_t max, long long deadline, struct sf_read *r);
 
 /* Read an open descriptor to its end (stdin for the CLI's "-"); the
  * descriptor is left open and its flags unchanged. */

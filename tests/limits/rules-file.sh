@@ -4,7 +4,8 @@
 # deliver its rules and close within 2 s; a device is refused unread. A FIFO
 # without a writer, /dev/zero and a 5 MB file each end in one message that
 # names the file and the limit, exit 2 (or, with SOCKFAULT_ON_ERROR=warn, a
-# warning and no faults), well within 5 s; a FIFO whose writer delivers in
+# warning and no faults), well within 5 s, however many FIFOs
+# SOCKFAULT_RULES names; a FIFO whose writer delivers in
 # time, a file of exactly 16 MiB and 100 000 rules all work.
 set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
@@ -43,6 +44,16 @@ within 5000 "a FIFO without a writer, warn"
 expect_rc 0 "a FIFO without a writer, warn: the program runs"
 expect_out '^main:' "warn: main() ran"
 expect_err 'SOCKFAULT_ON_ERROR=warn: running with no faults' "warn: said so"
+
+# --- three FIFOs and a file: one bound for all of them, not 2 s each ---
+mkfifo "$tmp/f2.fifo" "$tmp/f3.fifo"
+printf 'sock: socket => error EACCES\n' >"$tmp/good.rules"
+started=$(now_ms)
+sf_run SOCKFAULT_RULES="$fifo:$tmp/f2.fifo:$tmp/f3.fifo:$tmp/good.rules" "$T/tcalls" socket
+within 4000 "three FIFOs and a file"
+stopped "three FIFOs and a file"
+expect_count "three FIFOs and a file: one message per FIFO" 3 "$tmp/err" 'did not deliver all of it'
+expect_no_err 'good\.rules' "three FIFOs and a file: the file itself read"
 
 # --- a FIFO whose writer delivers at once: read like a file ---
 ( printf 'sock: socket => error EACCES\n' >"$fifo" ) &
