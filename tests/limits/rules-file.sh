@@ -28,6 +28,11 @@ stopped() { # WHAT
 
 fifo=$tmp/rules.fifo
 mkfifo "$fifo"
+# feed TEXT: a writer of the FIFO in the background, given up after 10 s if
+# no reader ever comes (so that a broken reader fails the test, not hangs it).
+feed() {
+	timeout 10 sh -c 'printf "%s\n" "$1" >"$2"' feed "$1" "$fifo" &
+}
 
 # --- a FIFO nobody writes: refused after 2 s, not a hang before main ---
 started=$(now_ms)
@@ -56,7 +61,7 @@ expect_count "three FIFOs and a file: one message per FIFO" 3 "$tmp/err" 'did no
 expect_no_err 'good\.rules' "three FIFOs and a file: the file itself read"
 
 # --- a FIFO whose writer delivers at once: read like a file ---
-( printf 'sock: socket => error EACCES\n' >"$fifo" ) &
+feed 'sock: socket => error EACCES'
 sf_run SOCKFAULT_RULES="$fifo" "$T/tcalls" -e EACCES socket
 expect_rc 0 "a FIFO that delivers its rules: they apply"
 wait
@@ -112,12 +117,12 @@ cli_run check "$big"
 expect_rc 1 "check a file over 16 MiB: refused"
 expect_err "larger than 16 MiB, the limit" "check: the limit named"
 # Standard input a FIFO (a pipe, as far as the reader can tell).
-( printf '%s\n' "$rule" >"$fifo" ) &
+feed "$rule"
 cli_run check - <"$fifo"
 wait
 expect_rc 0 "check - from a pipe that delivers: read"
 expect_out '^sock: socket => error EACCES$' "check -: the rule"
-( sleep 4 >"$fifo" ) &
+timeout 10 sh -c 'exec 3>"$1"; sleep 4' hold "$fifo" &
 started=$(now_ms)
 cli_run check - <"$fifo"
 within 3500 "check - from a pipe that does not close"
@@ -132,12 +137,12 @@ expect_rc 0 "run -r FILE: the rule applies"
 cli_run run -r - -- "$T/tcalls" socket <"$tmp/one.rules"
 expect_rc 2 "run -r -: refused"
 expect_err "run: -: not a regular file: .*a pipe can be read only once" "run -r -: said why"
-( printf '%s\n' "$rule" >"$fifo" ) &
+feed "$rule"
 cli_run run -r "$fifo" -- "$T/tcalls" socket
 expect_rc 2 "run -r FIFO: refused"
 expect_err "run: $fifo: not a regular file" "run -r FIFO: said why"
 # The writer is still waiting for a reader: give it one.
-cat "$fifo" >/dev/null
+timeout 5 cat "$fifo" >/dev/null || :
 wait
 
 finish
