@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "envval.h"
 #include "libpath.h"
 #include "rulefile.h"
 #include "suggest.h"
@@ -36,23 +38,6 @@ static const char *const long_options[] = {
 	"--rules", "--rule", "--seed", "--log", "--json", "--trace", "--stats", "--reload",
 	"--replay", "--help", NULL,
 };
-
-static int parse_seed(const char *v)
-{
-	const char *p = v;
-	int hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
-	if (hex)
-		p += 2;
-	if (!*p || strlen(p) > (hex ? 16u : 20u))
-		return 0;
-	for (; *p; p++)
-		if (!(hex ? (p[0] >= '0' && p[0] <= '9') || (p[0] >= 'a' && p[0] <= 'f') || (p[0] >= 'A' && p[0] <= 'F')
-		          : (p[0] >= '0' && p[0] <= '9')))
-			return 0;
-	if (!hex && strlen(v) == 20 && strcmp(v, "18446744073709551615") > 0)
-		return 0;
-	return 1;
-}
 
 /* The program that would run: CMD itself if it has a slash, else the first
  * match in PATH, as execvp finds it. */
@@ -215,7 +200,9 @@ static int run(int argc, char **argv, const char **files, char **textp)
 		} else if (strcmp(a, "--seed") == 0) {
 			if (!need_arg(i, argc, argv))
 				return SF_EXIT_USAGE;
-			if (!parse_seed(argv[i + 1])) {
+			uint64_t seed;
+			/* The library's own reading of SOCKFAULT_SEED: what one accepts, so does the other. */
+			if (!sf_env_seed(argv[i + 1], &seed)) {
 				sf_cli_error("run: --seed '%s' is not a number (a 64-bit seed, decimal or 0x hex)", argv[i + 1]);
 				return SF_EXIT_USAGE;
 			}
@@ -267,6 +254,18 @@ static int run(int argc, char **argv, const char **files, char **textp)
 	if (i >= argc) {
 		sf_cli_error("run: no command given (sockfault run -r FILE -- CMD [ARG...])");
 		return SF_EXIT_USAGE;
+	}
+
+	/* The library reads the files again in CMD: a pipe (-, <(...)) would
+	 * come to it empty, and CMD would run without the rules it was given. */
+	for (size_t k = 0; k < nfiles; k++) {
+		struct stat st;
+		if (strcmp(files[k], "-") == 0 || (stat(files[k], &st) == 0 && !S_ISREG(st.st_mode))) {
+			sf_cli_error("run: %s: not a regular file: the library reads the rules files again when CMD "
+			             "starts, and a pipe can be read only once (write the rules to a file, or give "
+			             "them with -e)", files[k]);
+			return SF_EXIT_USAGE;
+		}
 	}
 
 	/* Every rule is checked before anything starts. */

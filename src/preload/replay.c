@@ -1,17 +1,14 @@
 #include "replay.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "decide.h"
 #include "engine.h"
 #include "jsonl.h"
 #include "proctree.h"
+#include "readfile.h"
 #include "replaykey.h"
 #include "sock.h"
 
@@ -25,48 +22,18 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static char *slurp(const char *path, size_t *len, int *err)
-{
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		*err = errno;
-		return NULL;
-	}
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap + 1);
-	while (buf) {
-		long r = syscall(SYS_read, fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		if (n == cap) {
-			char *nb = realloc(buf, cap * 2 + 1);
-			if (!nb)
-				free(buf);
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	syscall(SYS_close, fd);
-	if (!buf)
-		*err = ENOMEM;
-	*len = n;
-	return buf;
-}
-
 unsigned sf_replay_load(const char *path, void (*report)(void *ctx, const char *msg), void *ctx)
 {
-	size_t len;
-	int err = 0;
 	char msg[600];
-	char *text = slurp(path, &len, &err);
-	if (!text) {
-		snprintf(msg, sizeof msg, "SOCKFAULT_REPLAY: cannot read %s: %s", path, strerror(err));
+	struct sf_read rd;
+	if (sf_read_path(path, SF_REPLAY_MAX_BYTES, &rd) != SF_READ_OK) {
+		char why[300];
+		snprintf(msg, sizeof msg, "SOCKFAULT_REPLAY: %s: %s", path, sf_read_problem(&rd, "the log", why, sizeof why));
 		report(ctx, msg);
 		return 1;
 	}
+	char *text = rd.text;
+	size_t len = rd.len;
 	unsigned problems = 0, lineno = 0;
 	size_t cap = 64;
 	keys = malloc(cap * sizeof *keys);

@@ -55,6 +55,12 @@ expect_no_file "$marker" "an -e rule without a unit: the command never ran"
 cli_run run --seed abc -- "$XSH" touch "$marker"
 expect_rc 2 "a bad --seed: exit 2"
 expect_no_file "$marker" "a bad --seed: the command never ran"
+# --seed is read as the library reads SOCKFAULT_SEED: leading zeros past 16
+# hex or 20 decimal digits are the same number.
+cli_run run --seed 0x00000000000000000000001 -- "$XSH" exit 0
+expect_rc 0 "--seed with leading zeros: accepted, as the library accepts it"
+cli_run run --seed 18446744073709551616 -- "$XSH" exit 0
+expect_rc 2 "--seed past 64 bits: refused"
 
 # The contrast: the same command with good rules does run.
 cli_run run -r "$tmp/good.rules" -e 'send when=3 => error EPIPE' -- "$XSH" touch "$marker"
