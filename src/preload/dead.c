@@ -223,6 +223,14 @@ int sf_dead_answer(struct sf_call *c, int flags, long *ret, int *err)
 		return 1;
 	case SF_DEAD_HANGUP:
 	case SF_DEAD_RESET:
+		if (d == SF_DEAD_RESET && (tx || rx) && SF_LOAD(&s->pending_err) == ECONNRESET &&
+		    __atomic_exchange_n(&s->pending_err, 0, __ATOMIC_RELAXED) == ECONNRESET) {
+			/* Reset outside any call (sockfault ctl fire): the program's
+			 * next data call learns it once, as from its peer's RST. */
+			*ret = -1;
+			*err = ECONNRESET;
+			return 1;
+		}
 		if (rx) {
 			*ret = 0;
 			*err = 0;
