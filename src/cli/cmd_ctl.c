@@ -318,27 +318,26 @@ static int one(int pid, const struct plan *p, int json, int all)
 
 int sf_cmd_ctl(int argc, char **argv)
 {
-	int json = 0, i = 1;
+	int json = 0, all = 0, i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
 			return SF_EXIT_OK;
 		}
-		if (strcmp(argv[i], "--json") == 0)
+		if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
-		else if (strcmp(argv[i], "--all") == 0)
-			break;
-		else {
+		} else if (strcmp(argv[i], "--all") == 0) {
+			all = 1;
+		} else {
 			sf_cli_error("ctl: unknown option '%s'", argv[i]);
 			usage(stderr);
 			return SF_EXIT_USAGE;
 		}
 	}
-	if (argc - i < 2) {
+	if (argc - i < (all ? 1 : 2)) {
 		usage(stderr);
 		return SF_EXIT_USAGE;
 	}
-	int all = strcmp(argv[i], "--all") == 0;
 	long pid = 0;
 	if (!all) {
 		char *end;
@@ -350,7 +349,9 @@ int sf_cmd_ctl(int argc, char **argv)
 	}
 	struct plan p = { 0 };
 	int rc = SF_EXIT_OK;
-	if (!make_plan(&p, argc - i - 1, argv + i + 1)) {
+	if (!all)
+		i++;
+	if (!make_plan(&p, argc - i, argv + i)) {
 		rc = SF_EXIT_USAGE;
 	} else if (!all) {
 		rc = one((int)pid, &p, json, 0);

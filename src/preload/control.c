@@ -280,7 +280,6 @@ static void *serve(void *arg)
 {
 	(void)arg;
 	sf_self.depth = 1;
-	fd_floor = floor_for_process();
 	for (;;) {
 		if (!same(&listener)) {
 			/* Closed by the program (its number may be reused): forgotten, made again. */
@@ -322,10 +321,19 @@ static void *serve(void *arg)
 	return NULL;
 }
 
+/* The channel is there when the program's main begins (a test may talk
+ * to it at once); the thread serves it, and makes it again if lost. */
 static void start(void)
 {
-	if (!sf_thread_start(serve, 256 * 1024))
+	fd_floor = floor_for_process();
+	if (open_listener() < 0)
+		return;
+	if (!sf_thread_start(serve, 256 * 1024)) {
 		sf_log_message("SOCKFAULT_CONTROL: cannot start the channel's thread; no control channel");
+		release(&listener);
+		unlink(sock_path);
+		SF_STORE(&path_pid, 0);
+	}
 }
 
 void sf_control_start(void)
