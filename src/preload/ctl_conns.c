@@ -80,7 +80,8 @@ static void conn_line(struct sf_ctl_out *o, int fd, struct sf_sock *s, const str
 	int64_t sent = (int64_t)SF_LOAD(&s->sent), received = (int64_t)SF_LOAD(&s->received);
 	int64_t idle_ms = t_io ? (int64_t)((now - t_io) / SF_NS_PER_MS) : -1;
 	const char *kstate = NULL;
-	if (s->proto == SF_PROTO_TCP) {
+	uint8_t proto = SF_LOAD(&s->proto), side = SF_LOAD(&s->side), flags = SF_LOAD(&s->flags);
+	if (proto == SF_PROTO_TCP) {
 		/* The kernel counts every byte; the library only where a rule reads them. */
 		struct tcp_info ti;
 		socklen_t l = sizeof ti;
@@ -102,14 +103,14 @@ static void conn_line(struct sf_ctl_out *o, int fd, struct sf_sock *s, const str
 	}
 	sf_ctl_begin(o);
 	sf_ctl_num(o, "fd", fd);
-	sf_ctl_str(o, "proto", proto_name(s->proto));
-	sf_ctl_str(o, "side", side_name(s->side));
+	sf_ctl_str(o, "proto", proto_name(proto));
+	sf_ctl_str(o, "side", side_name(side));
 	sf_ctl_str(o, "state", sf_state_names[SF_LOAD(&s->state) < SF_STATE__COUNT ? SF_LOAD(&s->state) : 0]);
 	if (kstate)
 		sf_ctl_str(o, "tcp_state", kstate);
 	sf_ctl_str(o, "local", local);
 	sf_ctl_str(o, "peer", peer);
-	if (s->flags & SF_SOCK_HAS_PEER) {
+	if (flags & SF_SOCK_HAS_PEER) {
 		struct sf_sockaddr v;
 		const char *names[SF_NAMES_PER_ADDR + 1];
 		sf_sock_addr_view(s, 1, &v);

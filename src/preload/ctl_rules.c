@@ -366,10 +366,15 @@ void sf_ctl_disable(struct sf_ctl_req *r, struct sf_ctl_out *o)
 	switch_rule(r, o, 0);
 }
 
+/* Rules staged by one client, at most: memory stays bounded. */
+#define STAGE_MAX (16u << 20)
+
 /* Append one piece ("TEXT\0NAME\0") to the staged load. */
 static int stage_add(struct sf_ctl_stage *st, const char *text, const char *name)
 {
 	size_t a = strlen(text) + 1, b = strlen(name) + 1;
+	if (st->len + a + b > STAGE_MAX)
+		return 0;
 	char *p = realloc(st->text, st->len + a + b);
 	if (!p)
 		return 0;
@@ -449,7 +454,7 @@ void sf_ctl_load(struct sf_ctl_req *r, struct sf_ctl_out *o)
 		sf_ctl_fail(o, "load: no rules (\"text\")");
 	} else if (!stage_add(r->stage, text, name ? name : "-e")) {
 		sf_ctl_stage_free(r->stage);
-		sf_ctl_fail(o, "out of memory");
+		sf_ctl_fail(o, "load: more than 16 MiB of rules, or out of memory");
 	} else if (staging) {
 		sf_ctl_begin(o);
 		sf_ctl_bool(o, "ok", 1);
