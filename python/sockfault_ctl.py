@@ -148,6 +148,17 @@ class Channel:
             raise ValueError("fire: give fd= or peer=")
         return self.request("fire", action=action, fd=fd, peer=peer, duration=duration)[0]
 
+    def watch(self):
+        """Events as they come (dicts with "event": conn, dead, closed,
+        fault, rules), until the program ends; use a connection of its own."""
+        self.request("watch")
+        self.sock.settimeout(None)
+        while True:
+            try:
+                yield self._line()
+            except ChannelError:
+                return
+
 
 def wait_channel(pid, timeout=10.0, proc=None):
     """Wait until pid's channel answers; returns a connected Channel."""

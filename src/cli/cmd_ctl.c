@@ -22,6 +22,7 @@ static void usage(FILE *to)
 	      "  fire ACTION [ARG] fd=N|peer=ADDR\n"
 	      "                               reset, hangup, blackhole, timeout D or eof, now\n"
 	      "  stats                        counters per rule and in all\n"
+	      "  watch                        events as JSON lines, until interrupted\n"
 	      "  --json   print the channel's answer lines as they come\n"
 	      "Exit status: 0 done, 1 a process or connection not reachable, 2 usage error\n"
 	      "or a request refused (bad rules: nothing changed).\n", to);
@@ -206,9 +207,16 @@ static int make_plan(struct plan *p, int argc, char **argv)
 	}
 	if (strcmp(cmd, "load") == 0)
 		return plan_load(p, argc - 1, argv + 1);
+	if (strcmp(cmd, "watch") == 0) {
+		if (argc != 1) {
+			sf_cli_error("ctl watch: takes no argument");
+			return 0;
+		}
+		return simple(p, cmd, NULL, NULL);
+	}
 	if (strcmp(cmd, "fire") == 0)
 		return plan_fire(p, argc - 1, argv + 1);
-	sf_cli_error("ctl: unknown command '%s' (rules, load, enable, disable, conns, fire, stats)", cmd);
+	sf_cli_error("ctl: unknown command '%s' (rules, load, enable, disable, conns, fire, stats, watch)", cmd);
 	return 0;
 }
 
@@ -229,6 +237,7 @@ static void show_line(void *ctx, struct sf_ctl_line *l)
 			printf("{\"pid\":%d,%s\n", s->pid, l->line + 1 + strspn(l->line + 1, " "));
 		else
 			printf("%s\n", l->line);
+		fflush(stdout); /* watch: each event as it comes */
 		return;
 	}
 	char buf_rule[256], buf_text[4096], buf_matched[32], buf_fired[32], buf_diag[4096], buf_peer[300];
@@ -311,6 +320,11 @@ static int one(int pid, const struct plan *p, int json, int all)
 		rc = show_last(&s, &last);
 		sf_ctl_line_free(&last);
 	}
+	if (rc == SF_EXIT_OK && strcmp(p->cmd, "watch") == 0) {
+		/* Events until the program ends (its channel closes) or we are stopped. */
+		s.json = 1;
+		sf_ctl_stream(fd, show_line, &s, why, sizeof why);
+	}
 	close(fd);
 	fflush(stdout);
 	return rc;
@@ -351,7 +365,10 @@ int sf_cmd_ctl(int argc, char **argv)
 	int rc = SF_EXIT_OK;
 	if (!all)
 		i++;
-	if (!make_plan(&p, argc - i, argv + i)) {
+	if (all && strcmp(argv[i], "watch") == 0) {
+		sf_cli_error("ctl watch: one process at a time (PID, not --all)");
+		rc = SF_EXIT_USAGE;
+	} else if (!make_plan(&p, argc - i, argv + i)) {
 		rc = SF_EXIT_USAGE;
 	} else if (!all) {
 		rc = one((int)pid, &p, json, 0);

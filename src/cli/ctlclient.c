@@ -135,70 +135,120 @@ static int send_all(int fd, const char *p, size_t n)
 	return 1;
 }
 
+/* What was read past the last line handed out (the CLI talks to one
+ * channel at a time: one reader). */
+static struct {
+	int fd;
+	char *buf;
+	size_t n, cap;
+} rd = { -1, NULL, 0, 0 };
+
+/* The next line of fd; 1, 0 at the end (why says), -1 on a timeout. */
+static int next_line(int fd, struct sf_ctl_line *l, long long deadline, char *why, size_t cap)
+{
+	if (rd.fd != fd) {
+		rd.fd = fd;
+		rd.n = 0;
+	}
+	for (;;) {
+		char *nl = rd.buf ? memchr(rd.buf, '\n', rd.n) : NULL;
+		if (nl) {
+			memset(l, 0, sizeof *l);
+			l->len = (size_t)(nl - rd.buf);
+			l->line = malloc(l->len + 1);
+			if (!l->line) {
+				snprintf(why, cap, "out of memory");
+				return 0;
+			}
+			memcpy(l->line, rd.buf, l->len);
+			l->line[l->len] = 0;
+			memmove(rd.buf, nl + 1, rd.n - l->len - 1);
+			rd.n -= l->len + 1;
+			if (sf_json_object(l->line, l->len, l->f, 32, &l->n) >= 0) {
+				snprintf(why, cap, "not an answer of the protocol: %.200s", l->line);
+				sf_ctl_line_free(l);
+				return 0;
+			}
+			return 1;
+		}
+		if (rd.n + 4096 > rd.cap) {
+			size_t ncap = rd.cap ? rd.cap * 2 : 65536;
+			char *nb = realloc(rd.buf, ncap);
+			if (!nb) {
+				snprintf(why, cap, "out of memory");
+				return 0;
+			}
+			rd.buf = nb;
+			rd.cap = ncap;
+		}
+		int wait_ms = -1;
+		if (deadline) {
+			long long left = deadline - now_ms();
+			if (left <= 0) {
+				snprintf(why, cap, "no answer within %d s", ANSWER_WAIT_MS / 1000);
+				return -1;
+			}
+			wait_ms = (int)left;
+		}
+		struct pollfd p = { fd, POLLIN, 0 };
+		int r = poll(&p, 1, wait_ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			snprintf(why, cap, "no answer within %d s", ANSWER_WAIT_MS / 1000);
+			return -1;
+		}
+		ssize_t got = recv(fd, rd.buf + rd.n, rd.cap - rd.n, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			snprintf(why, cap, "the channel closed");
+			return 0;
+		}
+		rd.n += (size_t)got;
+	}
+}
+
 int sf_ctl_request(int fd, const char *req, void (*fn)(void *ctx, struct sf_ctl_line *l), void *ctx,
                    struct sf_ctl_line *last, char *why, size_t cap)
 {
 	memset(last, 0, sizeof *last);
 	if (!send_all(fd, req, strlen(req)) || !send_all(fd, "\n", 1)) {
+		/* Refused at once (another user): the refusal may be there to read. */
+		struct sf_ctl_line l;
+		if (next_line(fd, &l, now_ms() + 1000, why, cap) == 1 && sf_json_get(l.f, l.n, "ok")) {
+			*last = l;
+			return 1;
+		}
 		snprintf(why, cap, "the channel closed: %s", strerror(errno));
 		return 0;
 	}
-	size_t bcap = 65536, n = 0;
-	char *buf = malloc(bcap);
 	long long deadline = now_ms() + ANSWER_WAIT_MS;
-	while (buf) {
-		char *nl;
-		while ((nl = memchr(buf, '\n', n))) {
-			struct sf_ctl_line l = { 0 };
-			l.len = (size_t)(nl - buf);
-			l.line = malloc(l.len + 1);
-			if (!l.line)
-				break;
-			memcpy(l.line, buf, l.len);
-			l.line[l.len] = 0;
-			memmove(buf, nl + 1, n - l.len - 1);
-			n -= l.len + 1;
-			if (sf_json_object(l.line, l.len, l.f, 32, &l.n) >= 0) {
-				snprintf(why, cap, "not an answer of the protocol: %.200s", l.line);
-				sf_ctl_line_free(&l);
-				free(buf);
-				return 0;
-			}
-			if (sf_json_get(l.f, l.n, "ok")) {
-				*last = l;
-				free(buf);
-				return 1;
-			}
-			fn(ctx, &l);
-			sf_ctl_line_free(&l);
-		}
-		if (n == bcap) {
-			char *nb = realloc(buf, bcap * 2);
-			if (!nb)
-				break;
-			buf = nb;
-			bcap *= 2;
-		}
-		long long left = deadline - now_ms();
-		struct pollfd p = { fd, POLLIN, 0 };
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
-			snprintf(why, cap, "no answer within %d s", ANSWER_WAIT_MS / 1000);
-			free(buf);
+	for (;;) {
+		struct sf_ctl_line l;
+		if (next_line(fd, &l, deadline, why, cap) != 1) {
+			if (!strcmp(why, "the channel closed"))
+				snprintf(why, cap, "the channel closed before the answer ended");
 			return 0;
 		}
-		ssize_t r = recv(fd, buf + n, bcap - n, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			snprintf(why, cap, "the channel closed before the answer ended");
-			free(buf);
-			return 0;
+		if (sf_json_get(l.f, l.n, "ok")) {
+			*last = l;
+			return 1;
 		}
-		n += (size_t)r;
+		fn(ctx, &l);
+		sf_ctl_line_free(&l);
 	}
-	free(buf);
-	snprintf(why, cap, "out of memory");
-	return 0;
+}
+
+int sf_ctl_stream(int fd, void (*fn)(void *ctx, struct sf_ctl_line *l), void *ctx, char *why, size_t cap)
+{
+	for (;;) {
+		struct sf_ctl_line l;
+		if (next_line(fd, &l, 0, why, cap) != 1)
+			return 0;
+		fn(ctx, &l);
+		sf_ctl_line_free(&l);
+	}
 }
 
 const char *sf_ctl_field(const struct sf_ctl_line *l, const char *key, char *buf, size_t cap)

@@ -31,6 +31,9 @@ struct sf_ctl_line {
 int sf_ctl_request(int fd, const char *req, void (*fn)(void *ctx, struct sf_ctl_line *l), void *ctx,
                    struct sf_ctl_line *last, char *why, size_t cap);
 void sf_ctl_line_free(struct sf_ctl_line *l);
+/* After `watch`: every line to fn until the channel closes (returns 0,
+ * why says so). */
+int sf_ctl_stream(int fd, void (*fn)(void *ctx, struct sf_ctl_line *l), void *ctx, char *why, size_t cap);
 
 /* A field as text (unescaped into buf) or "" if absent. */
 const char *sf_ctl_field(const struct sf_ctl_line *l, const char *key, char *buf, size_t cap);

@@ -32,6 +32,7 @@
 #define REQUEST_MAX (4u << 20)  /* one request line: a rules file of a few MiB */
 #define POLL_MS 100             /* how soon a descriptor closed under us is noticed */
 #define WRITE_WAIT_MS 2000      /* a client that reads nothing is dropped */
+#define WATCH_TICK_NS (100 * SF_NS_PER_MS)
 
 struct owned {
 	int fd;
@@ -44,6 +45,7 @@ struct client {
 	char *in;
 	size_t n, cap;
 	struct sf_ctl_stage stage;
+	struct sf_ctl_watch *watch;     /* watching: events every tick */
 };
 
 static struct owned listener = { -1, 0, 0 };
@@ -167,6 +169,7 @@ static void drop(struct client *c)
 	release(&c->o);
 	free(c->in);
 	sf_ctl_stage_free(&c->stage);
+	sf_ctl_watch_free(c->watch);
 	memset(c, 0, sizeof *c);
 	c->o.fd = -1;
 }
@@ -241,7 +244,7 @@ static int answer_lines(struct client *c)
 			break;
 		size_t len = (size_t)(nl - (c->in + start));
 		struct sf_ctl_out o = { 0 };
-		sf_ctl_handle(c->in + start, len, &c->stage, &o);
+		sf_ctl_handle(c->in + start, len, &c->stage, &o, &c->watch);
 		int ok = !o.oom && send_all(c, o.p, o.len);
 		free(o.p);
 		if (!ok)
@@ -276,10 +279,40 @@ static int read_client(struct client *c)
 	return answer_lines(c);
 }
 
+/* The events of the channel's own making, to each watching client. */
+static void send_events(void)
+{
+	if (!sf_ctl_events.len && !sf_ctl_events.oom)
+		return;
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &clients[i];
+		if (c->o.fd >= 0 && c->watch && !sf_ctl_events.oom && !send_all(c, sf_ctl_events.p, sf_ctl_events.len))
+			drop(c);
+	}
+	free(sf_ctl_events.p);
+	memset(&sf_ctl_events, 0, sizeof sf_ctl_events);
+}
+
+/* Tell each watching client what changed. */
+static void watch_tick(void)
+{
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &clients[i];
+		if (c->o.fd < 0 || !c->watch)
+			continue;
+		struct sf_ctl_out o = { 0 };
+		sf_ctl_watch_tick(c->watch, &o);
+		if (o.oom || (o.len && !send_all(c, o.p, o.len)))
+			drop(c);
+		free(o.p);
+	}
+}
+
 static void *serve(void *arg)
 {
 	(void)arg;
 	sf_self.depth = 1;
+	uint64_t last_tick = 0;
 	for (;;) {
 		if (!same(&listener)) {
 			/* Closed by the program (its number may be reused): forgotten, made again. */
@@ -307,7 +340,13 @@ static void *serve(void *arg)
 			pf[n] = (struct pollfd){ clients[i].o.fd, POLLIN, 0 };
 			who[n++] = i;
 		}
-		if (poll(pf, (nfds_t)n, POLL_MS) <= 0)
+		int ready = poll(pf, (nfds_t)n, POLL_MS);
+		uint64_t now = sf_now();
+		if (now - last_tick >= WATCH_TICK_NS) {
+			last_tick = now;
+			watch_tick();
+		}
+		if (ready <= 0)
 			continue;
 		for (int k = 0; k < n; k++) {
 			if (!pf[k].revents)
@@ -317,6 +356,7 @@ static void *serve(void *arg)
 			else if (!read_client(&clients[who[k]]))
 				drop(&clients[who[k]]);
 		}
+		send_events();
 	}
 	return NULL;
 }

@@ -132,7 +132,8 @@ static const struct command commands[] = {
 	{ "conns", sf_ctl_conns },   { "fire", sf_ctl_fire },
 };
 
-void sf_ctl_handle(const char *line, size_t len, struct sf_ctl_stage *stage, struct sf_ctl_out *o)
+void sf_ctl_handle(const char *line, size_t len, struct sf_ctl_stage *stage, struct sf_ctl_out *o,
+                   struct sf_ctl_watch **watch)
 {
 	struct sf_ctl_req r = { .stage = stage };
 	long bad = sf_json_object(line, len, r.f, (int)(sizeof r.f / sizeof r.f[0]), &r.n);
@@ -145,6 +146,16 @@ void sf_ctl_handle(const char *line, size_t len, struct sf_ctl_stage *stage, str
 		sf_ctl_fail(o, "no \"cmd\" in the request");
 		return;
 	}
+	if (strcmp(cmd, "watch") == 0) {
+		free(cmd);
+		sf_ctl_begin(o);
+		sf_ctl_bool(o, "ok", 1);
+		sf_ctl_bool(o, "watching", 1);
+		sf_ctl_end(o);
+		if (!*watch)
+			*watch = sf_ctl_watch_new(o);
+		return;
+	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		if (strcmp(cmd, commands[i].name) == 0) {
 			free(cmd);
@@ -152,6 +163,6 @@ void sf_ctl_handle(const char *line, size_t len, struct sf_ctl_stage *stage, str
 			return;
 		}
 	}
-	sf_ctl_fail(o, "unknown command '%.100s' (hello, rules, load, enable, disable, stats, conns, fire)", cmd);
+	sf_ctl_fail(o, "unknown command '%.100s' (hello, rules, load, enable, disable, stats, conns, fire, watch)", cmd);
 	free(cmd);
 }

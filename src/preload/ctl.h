@@ -43,8 +43,20 @@ char *sf_ctl_arg(const struct sf_ctl_req *r, const char *key);
 /* A number field; 0 if absent. */
 int sf_ctl_int(const struct sf_ctl_req *r, const char *key, int64_t *out);
 
-/* One request line in, its answer out. */
-void sf_ctl_handle(const char *line, size_t len, struct sf_ctl_stage *stage, struct sf_ctl_out *o);
+/* Events the channel's thread itself makes (`fire`), for every watching
+ * client: sent out after the request that made them. */
+extern struct sf_ctl_out sf_ctl_events;
+
+/* `watch`: the client's view so far (ctl_watch.c). */
+struct sf_ctl_watch;
+struct sf_ctl_watch *sf_ctl_watch_new(struct sf_ctl_out *o);
+void sf_ctl_watch_tick(struct sf_ctl_watch *w, struct sf_ctl_out *o);
+void sf_ctl_watch_free(struct sf_ctl_watch *w);
+
+/* One request line in, its answer out. A `watch` request makes *watch
+ * (the client gets events from then on). */
+void sf_ctl_handle(const char *line, size_t len, struct sf_ctl_stage *stage, struct sf_ctl_out *o,
+                   struct sf_ctl_watch **watch);
 
 /* The commands. */
 void sf_ctl_hello(struct sf_ctl_req *r, struct sf_ctl_out *o);

@@ -207,6 +207,13 @@ static int fire_one(int fd, struct sf_sock *s, const struct sf_verdict *v, struc
 	SF_ADD(&sf_ctl_fire_count, 1);
 	char peer[300];
 	addr_text(fd, s, 1, peer, sizeof peer);
+	struct sf_ctl_out *ev = &sf_ctl_events;
+	sf_ctl_begin(ev);
+	sf_ctl_str(ev, "event", "fired");
+	sf_ctl_str(ev, "action", sf_action_names[v->action]);
+	sf_ctl_num(ev, "fd", fd);
+	sf_ctl_str(ev, "peer", peer);
+	sf_ctl_end(ev);
 	sf_ctl_begin(o);
 	sf_ctl_num(o, "fired", fd);
 	sf_ctl_str(o, "peer", peer);

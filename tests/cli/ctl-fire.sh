@@ -5,7 +5,8 @@
 # the client reads ECONNRESET and the server's next call ECONNRESET too,
 # logged as a fault of the rule "ctl"; hangup by fd: the client reads its
 # end, the server eof; timeout: silence, then the deadline's ETIMEDOUT for
-# the server and an RST for the client; eof: the server reads its end.
+# the server and an RST for the client; eof: the server reads its end;
+# watch streams it all as events.
 set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
 . "$SF_SRCDIR/tests/operate/oplib.sh"
@@ -46,6 +47,12 @@ P2=$(peer_port 2)
 P3=$(peer_port 3)
 P4=$(peer_port 4)
 cp "$tmp/out" "$tmp/conns.json"
+
+# Everything that follows, as watch sees it.
+"$CLI" ctl "$srv_pid" watch >"$tmp/watch.out" 2>&1 &
+watch_pid=$!
+bg_pids="$bg_pids $watch_pid"
+wait_out watch '"watching":true|"event":"conn"'
 
 # reset: the RST is there when the command returns.
 ctl "$srv_pid" fire reset "peer=127.0.0.1:$P1"
@@ -106,5 +113,14 @@ ctl "$srv_pid" stats
 expect_out "^$srv_pid: fired [0-9]+ in all\$" "stats"
 ctl --json "$srv_pid" stats
 expect_out '"fired_by_ctl":4' "stats: four fired by ctl"
+sleep 0.3
+kill "$watch_pid" 2>/dev/null || :
+sed 's/^/  watch| /' "$tmp/watch.out"
+expect_count "watch: the connections at the start" 21 "$tmp/watch.out" '"event":"conn"'
+expect_in "$tmp/watch.out" '"event":"fired","action":"reset","fd":[0-9]+,"peer":"127.0.0.1:'"$P1"'"' "watch: the reset"
+expect_in "$tmp/watch.out" '"event":"fired","action":"hangup","fd":'"$fd2"',' "watch: the hangup"
+expect_in "$tmp/watch.out" '"event":"dead".*"peer":"127.0.0.1:'"$P3"'","dead":"timeout"' "watch: the timeout"
+expect_count "watch: the four connections closed" 4 "$tmp/watch.out" '"event":"closed"'
+expect_in "$tmp/watch.out" '"event":"fault".*"rule":"ctl","new":1' "watch: the faults fired by ctl"
 kill "$srv_pid" 2>/dev/null || :
 finish
