@@ -52,8 +52,16 @@ with sf.wait_channel(proc.pid, proc=proc) as ch:
     peer = "127.0.0.1:%s" % port
     conns = [c for c in ch.conns() if c["peer"] == peer]
     check("conns has the connection", len(conns) == 1 and conns[0]["tcp_state"] == "ESTAB", conns)
+    watcher = sf.Channel(proc.pid)
+    events = watcher.watch()
+    first = next(events)
+    check("watch begins with the connections", first["event"] == "conn", first)
     fired = ch.fire("reset", peer=peer)
     check("fire answers where it fired", [f["peer"] for f in fired] == [peer], fired)
+    watcher.sock.settimeout(10)
+    seen = next((e for e in events if e["event"] == "fired"), None)
+    check("watch sees the fire", seen and seen["action"] == "reset" and seen["peer"] == peer, seen)
+    watcher.close()
     rules = ch.rules()
     check("rules: the rule with its counters", rules and rules[0]["rule"] == "text-1" and rules[0]["fired"] == 1, rules)
     try:
@@ -72,6 +80,9 @@ for _ in range(2):
     k, v = proc.stdout.readline().split()
     lines[k] = int(v)
 check("parent and child", set(lines) == {"parent", "child"}, lines)
+# A client of the parent's channel stays connected while the program closes
+# everything: its descriptor number becomes one of the program's files.
+held = sf.wait_channel(lines["parent"], proc=proc)
 with sf.wait_channel(lines["child"], proc=proc) as ch:
     check("the child answers on its own channel", ch.hello()["pid"] == lines["child"])
 line = proc.stdout.readline().strip()
@@ -80,6 +91,7 @@ t0 = time.monotonic()
 with sf.wait_channel(lines["parent"], timeout=10, proc=proc) as ch:
     check("the parent's channel came back", ch.hello()["pid"] == lines["parent"])
 print("channel back after %.2f s" % (time.monotonic() - t0))
+held.close()
 open(stop, "w").close()
 out = proc.communicate(timeout=30)[0]
 check("the program's files were left alone", "files intact" in out, out)
