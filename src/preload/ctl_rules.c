@@ -401,7 +401,7 @@ static void load_staged(struct sf_ctl_stage *st, struct sf_ctl_out *o)
 	struct sf_ruleset rs = { 0 };
 	struct sf_diags d = { 0 };
 	unsigned errors = 0;
-	char names[sizeof source] = "";
+	char names[sizeof source - 16] = "";
 	for (size_t at = 0; at < st->len;) {
 		const char *text = st->text + at;
 		const char *name = text + strlen(text) + 1;
