@@ -5,8 +5,8 @@
 # bad set is refused with FILE:LINE:COL and exit 2 and the old rules stay;
 # disable/enable switch one rule and the program's next call obeys; bad
 # input gets one line and exit 2 or 1; a process without the variable has
-# no channel; the socket goes at exit, and a killed process's stale socket
-# is removed by ps.
+# no channel; sockfault run --control opens one; the socket goes at exit,
+# and a killed process's stale socket is removed by ps.
 set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
 . "$SF_SRCDIR/tests/operate/oplib.sh"
@@ -101,6 +101,21 @@ off_pid=$!
 sleep 0.3
 [ ! -e "$chan_dir/$off_pid.sock" ] || fail "a channel without SOCKFAULT_CONTROL"
 kill "$off_pid" 2>/dev/null || :
+
+# sockfault run --control: the same channel, no rules needed.
+mkfifo "$tmp/run.in"
+"$CLI" run --control -- "$C/tctl" sender 0 0 0 <"$tmp/run.in" >"$tmp/run.out" 2>&1 &
+run_pid=$!
+bg_pids="$bg_pids $run_pid"
+sleep 30 >"$tmp/run.in" &
+run_holder=$!
+bg_pids="$bg_pids $run_holder"
+wait_channel "$run_pid"
+ctl "$run_pid" rules
+expect_rc 0 "run --control: the channel answers"
+expect_out '^# 0 rules from none$' "run --control: no rules"
+kill "$run_holder"
+wait "$run_pid" || :
 
 # The socket goes with the process; a killed one's is removed by ps.
 close_stdin prog
