@@ -166,7 +166,7 @@ static void *send_loop(void *arg)
 		if (send(c, "12345678", 8, MSG_NOSIGNAL) == 8)
 			__atomic_fetch_add(&total, 1, __ATOMIC_RELAXED);
 		else
-			printf("send failed: %s\n", strerror(errno));
+			printf("send failed: %s\n", strerror(errno)), fflush(stdout);
 		struct timespec ts = { 0, 1000000 };
 		nanosleep(&ts, NULL);
 	}
