@@ -37,6 +37,7 @@ SF_PACKAGES=(
 	clang
 	libclang-rt-dev   # clang's libFuzzer and sanitizer runtimes (only recommended by clang)
 	musl-tools        # musl-gcc: the musl build
+	iproute2          # ss: tests/cli/ctl-fire.sh compares conns with the kernel
 )
 
 SF_JOBS=${SF_JOBS:-$(nproc 2>/dev/null || echo 2)}
