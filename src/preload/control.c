@@ -395,6 +395,8 @@ void sf_control_child_restart(void)
 		memset(&clients[i], 0, sizeof clients[i]);
 		clients[i].o.fd = -1;
 	}
+	memset(&sf_ctl_events, 0, sizeof sf_ctl_events);
+	sf_ctl_child_reset();
 	start();
 }
 

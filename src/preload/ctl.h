@@ -68,6 +68,9 @@ void sf_ctl_stats(struct sf_ctl_req *r, struct sf_ctl_out *o);
 void sf_ctl_conns(struct sf_ctl_req *r, struct sf_ctl_out *o);
 void sf_ctl_fire(struct sf_ctl_req *r, struct sf_ctl_out *o);
 
+/* fork: the child's channel starts with no state of the parent's. */
+void sf_ctl_child_reset(void);
+
 /* Faults fired by every rule set this process has had, and by `fire`. */
 uint64_t sf_ctl_total_fired(void);
 

@@ -117,6 +117,15 @@ static struct entry *entries_of(const struct sf_ruleset *rs)
 	return l;
 }
 
+void sf_ctl_child_reset(void)
+{
+	/* fork may have copied the list in the middle of a replacement: the
+	 * child starts a new one (the old memory is left, not freed). */
+	list = NULL;
+	nlist = 0;
+	list_valid = 0;
+}
+
 /* Follow the rules in force if someone else replaced them (the reload
  * watcher): the rules switched off here are then forgotten. */
 static void sync(void)
