@@ -101,8 +101,8 @@ EOF
 echo "+ python driver"
 set +e
 # ASan in LD_PRELOAD of python: no leak report at exit (python's own
-# allocations are not ours to judge).
-ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" SF_PRELOAD="$(sf_preload)" PYTHONPATH="$SF_SRCDIR/python" $tmo "$PY" "$tmp/driver.py" "$PY" "$SF_SRCDIR" "$port" "$tmp" >"$tmp/out" 2>"$tmp/err"
+# allocations are not ours to judge); no bytecode written into the source tree.
+PYTHONDONTWRITEBYTECODE=1 ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" SF_PRELOAD="$(sf_preload)" PYTHONPATH="$SF_SRCDIR/python" $tmo "$PY" "$tmp/driver.py" "$PY" "$SF_SRCDIR" "$port" "$tmp" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 set -e
 show_output
