@@ -37,7 +37,7 @@ SF_PACKAGES=(
 	clang
 	libclang-rt-dev   # clang's libFuzzer and sanitizer runtimes (only recommended by clang)
 	musl-tools        # musl-gcc: the musl build
-	iproute2          # the oracle: network namespaces, veth, tc tbf
+	iproute2          # the oracle: network namespaces, veth, tc tbf; ss for tests/cli/ctl-fire.sh
 	iptables          # the oracle: firewalls (REJECT, DROP, conntrack) on its router
 	conntrack         # the oracle: looking at the router's connection table
 	redis-tools       # the oracle: redis-cli as a program under test

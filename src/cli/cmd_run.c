@@ -19,7 +19,7 @@
 static void usage(FILE *to)
 {
 	fputs("usage: sockfault run [-r FILE]... [-e RULE]... [--seed N] [--log DEST] [--json]\n"
-	      "                     [--trace] [--stats] [--reload] [--replay LOG] -- CMD [ARG...]\n"
+	      "                     [--trace] [--stats] [--reload] [--control] [--replay LOG] -- CMD [ARG...]\n"
 	      "Run CMD with the fault injector preloaded.\n"
 	      "  -r, --rules FILE   a rules file (several may be given)\n"
 	      "  -e, --rule RULE    a rule on the command line (several may be given)\n"
@@ -29,6 +29,7 @@ static void usage(FILE *to)
 	      "  --trace            log every socket call, not only faults\n"
 	      "  --stats            at exit, one line per rule: calls matched, faults fired\n"
 	      "  --reload           re-read the rules files when they change\n"
+	      "  --control          open a control channel (sockfault ps, sockfault ctl)\n"
 	      "  --replay LOG       inject exactly the faults recorded in a JSON log\n"
 	      "The rules are checked before CMD starts (exit 2 if any is bad). CMD's exit\n"
 	      "status is the run's. SOCKFAULT_* variables not set by an option pass through.\n", to);
@@ -36,7 +37,7 @@ static void usage(FILE *to)
 
 static const char *const long_options[] = {
 	"--rules", "--rule", "--seed", "--log", "--json", "--trace", "--stats", "--reload",
-	"--replay", "--help", NULL,
+	"--control", "--replay", "--help", NULL,
 };
 
 /* The program that would run: CMD itself if it has a slash, else the first
@@ -228,6 +229,8 @@ static int run(int argc, char **argv, const char **files, char **textp)
 			setenv("SOCKFAULT_STATS", "1", 1);
 		} else if (strcmp(a, "--reload") == 0) {
 			setenv("SOCKFAULT_RELOAD", "1", 1);
+		} else if (strcmp(a, "--control") == 0) {
+			setenv("SOCKFAULT_CONTROL", "1", 1);
 		} else if (strcmp(a, "--replay") == 0) {
 			if (!need_arg(i, argc, argv))
 				return SF_EXIT_USAGE;

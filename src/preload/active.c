@@ -83,9 +83,9 @@ void sf_active_free(struct sf_active *a)
 void sf_active_install(struct sf_active *a)
 {
 	sf_opmask hot = 0;
-	if (a && (a->rule_ops || sf_config.reload))
+	if (a && (a->rule_ops || sf_config.reload || sf_config.control))
 		hot = SF_OPS_LIFECYCLE | a->rule_ops | a->track_ops;
-	if (sf_config.reload)
+	if (sf_config.reload || sf_config.control)
 		hot |= SF_OPS_LIFECYCLE;
 	if (sf_config.trace)
 		hot = SF_OPS_ALL;

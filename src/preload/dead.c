@@ -269,6 +269,11 @@ int sf_dead_answer(struct sf_call *c, int flags, long *ret, int *err)
 			return answer(-1, ENOTCONN, ret, err);
 		return 0;
 	case SF_DEAD_RESET:
+		if ((tx || rx) && SF_LOAD(&s->pending_err) == ECONNRESET &&
+		    __atomic_exchange_n(&s->pending_err, 0, __ATOMIC_RELAXED) == ECONNRESET)
+			/* Reset outside any call (sockfault ctl fire): the program's
+			 * next data call learns it once, as from its peer's RST. */
+			return answer(-1, ECONNRESET, ret, err);
 		if (rx)
 			return answer(0, 0, ret, err);
 		/* A TCP socket after an abort would connect again; one that was

@@ -7,6 +7,7 @@
 
 #include "active.h"
 #include "alloc.h"
+#include "control.h"
 #include "fdtab.h"
 #include "log.h"
 #include "names.h"
@@ -54,6 +55,7 @@ static void after_fork_child(void)
 	sf_reload_child_restart();
 	sf_config.pid = (int)syscall(SYS_getpid);
 	sf_proctree_child();
+	sf_control_child_restart();
 	struct sf_active *a = sf_active_get();
 	if (a)
 		sf_log_start(a->rs.n);

@@ -171,11 +171,13 @@ void sf_log_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t del
 		sf_action_format(action, sizeof action, r);
 	}
 	call_addrs(c, peer, sizeof peer, local, sizeof local);
+	/* A fault fired by hand (sockfault ctl fire) is no call's. */
+	const char *op = c->op < SF_OP__COUNT ? sf_op_names[c->op] : "-";
 	begin(&b, "fault");
 	if (sf_config.log_format == SF_LOG_JSON) {
 		field_str(&b, "rule", r->name, strlen(r->name));
 		field_num(&b, "line", r->line);
-		field_str(&b, "op", sf_op_names[c->op], strlen(sf_op_names[c->op]));
+		field_str(&b, "op", op, strlen(op));
 		field_num(&b, "fd", c->fd);
 		field_str(&b, "peer", peer, strlen(peer));
 		field_str(&b, "local", local, strlen(local));
@@ -191,7 +193,7 @@ void sf_log_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t del
 	} else {
 		sf_buf_str(&b, r->name);
 		sf_buf_str(&b, " fired on ");
-		sf_buf_str(&b, sf_op_names[c->op]);
+		sf_buf_str(&b, op);
 		sf_buf_str(&b, " fd=");
 		sf_buf_i64(&b, c->fd);
 		sf_buf_str(&b, " peer=");

@@ -18,6 +18,7 @@
 #include "active.h"
 #include "clock.h"
 #include "envval.h"
+#include "control.h"
 #include "log.h"
 #include "parse.h"
 #include "readfile.h"
@@ -218,6 +219,7 @@ void sf_settings_init(void)
 	sf_config.rules_text = text ? strdup(text) : NULL;
 
 	sf_config.reload = choice(&p, "SOCKFAULT_RELOAD", onoff, 0);
+	sf_config.control = choice(&p, "SOCKFAULT_CONTROL", onoff, 0);
 	struct sf_ruleset rs = { 0 };
 	sf_rules_load(&rs, report_problem, &p);
 	const char *replay = env("SOCKFAULT_REPLAY");
@@ -235,7 +237,8 @@ void sf_settings_init(void)
 		sf_config.inert = !sf_config.trace;
 		return;
 	}
-	if (!path && !text && !sf_config.trace) {
+	/* With a control channel, rules may come later: the engine stays on. */
+	if (!path && !text && !sf_config.trace && !sf_config.control) {
 		sf_config.inert = 1;
 		return;
 	}
@@ -250,4 +253,6 @@ void sf_settings_init(void)
 	sf_log_start(a->rs.n);
 	if (sf_config.reload && path)
 		sf_reload_start();
+	if (sf_config.control)
+		sf_control_start();
 }

@@ -14,6 +14,7 @@ struct sf_settings {
 	enum sf_log_format log_format;
 	int trace;
 	int reload;
+	int control;            /* SOCKFAULT_CONTROL: the control channel (control.h) */
 	int warn_on_error;      /* SOCKFAULT_ON_ERROR=warn */
 	int stats;
 	char *rules_path;
