@@ -67,7 +67,7 @@ void sf_raise_sigpipe(enum sf_op op, int flags)
 {
 	int nosignal = (flags & MSG_NOSIGNAL) && op != SF_OP_write && op != SF_OP_writev;
 	if (!nosignal)
-		syscall(SYS_tgkill, sf_config.pid, syscall(SYS_gettid), SIGPIPE);
+		syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), SIGPIPE);
 }
 
 static int is_tx(enum sf_op op)

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "names.h"
 #include "peers.h"
+#include "proc.h"
 #include "real.h"
 #include "reclaim.h"
 #include "reload.h"
@@ -42,8 +43,11 @@ static void after_fork_parent(void)
 	sf_timer_unlock();
 }
 
-static void after_fork_child(void)
+/* Also run by proc.c in a child made without fork handlers. */
+void sf_after_fork_child(void);
+void sf_after_fork_child(void)
 {
+	sf_proc_forked();
 	sf_alloc_child_reset();
 	sf_reclaim_child_reset();
 	sf_peers_child_reset();
@@ -60,11 +64,12 @@ static void init(void)
 {
 	sf_resolve_all();
 	sf_fdtab_init();
+	sf_proc_init();
 	sf_usermem_init();
 	sf_settings_init();
 	if (sf_config.inert)
 		sf_active_install(NULL);
-	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	pthread_atfork(before_fork, after_fork_parent, sf_after_fork_child);
 }
 
 int sf_init_ready(void)

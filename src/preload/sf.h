@@ -23,7 +23,16 @@ struct sf_thread {
 	int depth;      /* >0: this thread is inside the library; a nested call
 	                 * (a signal handler, a callback) goes straight to libc */
 	int resolving;  /* inside dlsym: fall back to raw system calls */
+	uintptr_t sp;   /* the stack frame of the call that raised depth; 0:
+	                 * raised for good (the library's own threads, init) */
 };
+
+/* Raise depth for a call entering the library from the program. */
+#define SF_ENTER_MARK()                                                        \
+	do {                                                                   \
+		sf_self.sp = (uintptr_t)__builtin_frame_address(0);            \
+		sf_self.depth++;                                               \
+	} while (0)
 extern SF_TLS struct sf_thread sf_self;
 
 #endif

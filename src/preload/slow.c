@@ -1,12 +1,14 @@
 #include "slow.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "dead.h"
 #include "log.h"
+#include "proc.h"
 #include "settings.h"
 
 struct sf_sock *sf_learn(int fd)
@@ -21,6 +23,32 @@ struct sf_sock *sf_learn(int fd)
 		v = sf_fd_get(fd);
 	}
 	return sf_fd_is_sock(v) ? (struct sf_sock *)v : NULL;
+}
+
+/* How far below the frame of the call under way a nested call surely is: a
+ * signal handler runs below the interrupted frames, past the red zone and a
+ * signal frame (over 1 KiB on every Linux target: the saved registers and
+ * FPU state). A call from the program is at a frame within a few words of
+ * the one that raised depth from the same place, or above it. */
+#define NEST_GAP 512
+
+int sf_nested(uintptr_t here)
+{
+	uintptr_t outer = sf_self.sp;
+	if (!outer || here + NEST_GAP < outer)
+		return 1;
+	/* Not below the call under way: nested only on an alternate signal
+	 * stack, which may lie anywhere. */
+	int e = errno;
+	stack_t ss;
+	int on_alt = sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
+	errno = e;
+	if (on_alt)
+		return 1;
+	/* The call that raised depth will never return: a signal handler
+	 * longjmp'ed out of it. */
+	sf_self.depth = 0;
+	return 0;
 }
 
 long sf_fail(struct sf_call *c, int err)
@@ -42,7 +70,7 @@ int sf_pending_error(struct sf_sock *s, int err)
 
 int sf_table_is_ours(void)
 {
-	return syscall(SYS_getpid) == sf_config.pid;
+	return sf_proc_owns_state();
 }
 
 int sf_fd_nonblocking(int fd)

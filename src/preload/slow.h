@@ -29,15 +29,20 @@ static inline int sf_pass(enum sf_op op, int fd)
 
 /* Initialise if needed; 0 means "do not touch anything, call libc": a call
  * nested inside the library (a signal handler, a callback) or one made while
- * another thread is initialising. */
+ * another thread is initialising. sf_nested tells a nested call from the
+ * first call after a signal handler longjmp'ed out of the library (and
+ * forgets the abandoned call). */
 extern int sf_init_done;
 int sf_init_ready(void);
 
+int sf_nested(uintptr_t here);
+
 static inline int sf_enter(void)
 {
-	if (sf_self.depth || (SF_UNLIKELY(!SF_ACQUIRE(&sf_init_done)) && !sf_init_ready()))
+	if ((SF_UNLIKELY(sf_self.depth) && sf_nested((uintptr_t)__builtin_frame_address(0))) ||
+	    (SF_UNLIKELY(!SF_ACQUIRE(&sf_init_done)) && !sf_init_ready()))
 		return 0;
-	sf_self.depth++;
+	SF_ENTER_MARK();
 	return 1;
 }
 
@@ -88,9 +93,9 @@ static inline void sf_trace(const struct sf_call *c, long ret, int err)
  * as ECONNREFUSED: give the injected errno in its place, once. */
 int sf_pending_error(struct sf_sock *s, int err);
 
-/* 0 in the child of vfork, which shares the parent's memory but not its
- * descriptors: its close and dup2 (the redirections before exec) must not
- * change the parent's table. */
+/* 0 in a child that shares the parent's memory but not its descriptors
+ * (vfork): its close, dup2 and close_range (the redirections before exec)
+ * go straight to libc and change nothing the parent sees (proc.h). */
 int sf_table_is_ours(void);
 
 /* After a data call: bytes moved, when, and a pending connect seen to

@@ -8,14 +8,55 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "settings.h"
 #include "sf.h"
 
 /* process_vm_readv on the process itself: the kernel copies, and an
  * unreadable source is EFAULT, not SIGSEGV. Where a sandbox forbids the
- * call, the copy falls back to memcpy (a bad pointer then faults, as it
- * would without the sandbox's rule in the way). */
+ * call, each 4 KiB block of the source is first shown to the kernel through
+ * rt_sigprocmask, which reads 8 bytes from it and changes nothing when
+ * `how` is invalid: EFAULT or EINVAL says whether the block is readable
+ * (every page is at least 4 KiB, and a page is readable as a whole). */
 static int unavailable;
+
+#define PROBE_HOW 0x7fff
+#define BLOCK 4096u
+
+/* 1: the 8 bytes at p are readable; 0: they are not; -1: no answer. */
+static int probe8(uintptr_t p)
+{
+	long r = syscall(SYS_rt_sigprocmask, PROBE_HOW, (void *)p, (void *)0, (size_t)8);
+	if (r == 0)
+		return -1;
+	return errno == EINVAL ? 1 : errno == EFAULT ? 0 : -1;
+}
+
+int sf_user_readable(const void *src, size_t len)
+{
+	if (!len)
+		return 1;
+	uintptr_t a = (uintptr_t)src, end = a + len - 1;
+	if (end < a)
+		return 0;
+	int saved = errno;
+	int ok = 1;
+	for (uintptr_t blk = a & ~(uintptr_t)(BLOCK - 1);; blk += BLOCK) {
+		/* 8 bytes inside this block, as close to the data as may be. */
+		uintptr_t p = blk < a ? a : blk;
+		if (p > blk + BLOCK - 8)
+			p = blk + BLOCK - 8;
+		int r = probe8(p);
+		if (r <= 0) {
+			/* No answer (a sandbox again): only the null page is
+			 * surely unreadable. */
+			ok = r == 0 ? 0 : a >= BLOCK;
+			break;
+		}
+		if (blk >= (end & ~(uintptr_t)(BLOCK - 1)))
+			break;
+	}
+	errno = saved;
+	return ok;
+}
 
 /* glibc's record of where the main thread's stack began (musl has none). */
 extern void *__libc_stack_end __attribute__((weak));
@@ -72,7 +113,9 @@ int sf_user_copy(void *dst, const void *src, size_t len)
 	if (!SF_LOAD(&unavailable)) {
 		int saved = errno;
 		struct iovec local = { dst, len }, remote = { (void *)src, len };
-		long n = syscall(SYS_process_vm_readv, sf_config.pid, &local, 1UL, &remote, 1UL, 0UL);
+		/* Not a cached pid: a child made without fork handlers
+		 * (_Fork, clone) has its own memory under its own pid. */
+		long n = syscall(SYS_process_vm_readv, syscall(SYS_getpid), &local, 1UL, &remote, 1UL, 0UL);
 		int err = errno;
 		errno = saved;
 		if (n == (long)len)
@@ -81,6 +124,8 @@ int sf_user_copy(void *dst, const void *src, size_t len)
 			return 0;
 		SF_STORE(&unavailable, 1);
 	}
+	if (!sf_user_readable(src, len))
+		return 0;
 	memcpy(dst, src, len);
 	return 1;
 }
