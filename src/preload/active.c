@@ -85,8 +85,9 @@ void sf_active_install(struct sf_active *a)
 	sf_opmask hot = 0;
 	if (a && (a->rule_ops || sf_config.reload))
 		hot = SF_OPS_LIFECYCLE | a->rule_ops | a->track_ops;
-	if (sf_config.reload)
-		hot |= SF_OPS_LIFECYCLE;
+	/* Reloading looks at the files from calls, any call (reload.h). */
+	if (sf_config.reload && sf_config.rules_path)
+		hot = SF_OPS_ALL;
 	if (sf_config.trace)
 		hot = SF_OPS_ALL;
 	hot |= SF_LOAD(&sf_hot_floor);

@@ -14,7 +14,6 @@
 #include "proc.h"
 #include "real.h"
 #include "reclaim.h"
-#include "reload.h"
 #include "settings.h"
 #include "slow.h"
 #include "sock.h"
@@ -53,7 +52,6 @@ void sf_after_fork_child(void)
 	sf_peers_child_reset();
 	sf_names_child_reset();
 	sf_timer_child_reset();
-	sf_reload_child_restart();
 	sf_config.pid = (int)syscall(SYS_getpid);
 	struct sf_active *a = sf_active_get();
 	if (a)

@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "fdtab.h"
 #include "real.h"
+#include "reload.h"
 #include "log.h"
 #include "settings.h"
 #include "sock.h"
@@ -20,6 +21,8 @@ static inline int sf_pass(enum sf_op op, int fd)
 {
 	if (SF_LIKELY(!(SF_LOAD(&sf_hot) & SF_OPBIT(op))))
 		return 1;
+	if (sf_reload_due())
+		return 0;
 	uintptr_t v = sf_fd_get(fd);
 	if (v == 0)
 		return 0;
