@@ -14,7 +14,9 @@
 struct sf_sock *sf_learn(int fd)
 {
 	uintptr_t v = 0;
-	if (fd >= 0 && (unsigned)fd < SF_LOAD(&sf_fd_limit)) {
+	/* A vfork child's descriptors are not the parent's: it learns none
+	 * into the table they share. */
+	if (fd >= 0 && (unsigned)fd < SF_LOAD(&sf_fd_limit) && sf_table_is_ours()) {
 		v = sf_sock_learn(fd);
 		if (v)
 			sf_sock_install(fd, v);

@@ -7,6 +7,11 @@
  *       child closes every descriptor (close_range, closefrom, or close and
  *       dup2 of /dev/null over the socket) and execs /bin/true; the
  *       parent's sends must still fail.
+ *   rvfork vfork-learn
+ *       A vfork child writes to a pipe it put on the number of a socket
+ *       the library has not met yet; the parent's send on that number must
+ *       be faulted (the library learns the parent's socket, not the
+ *       child's pipe).
  *   rvfork rawfork-dest
  *       A destination on the heap names 127.0.0.2 (A); a child made by a
  *       raw clone (no fork handlers) rewrites it to 127.0.0.3 (B) and sends
@@ -92,6 +97,33 @@ static int vfork_case(const char *how)
 	printf("child: %d\n", st);
 	TN_CHECK("after: send", send(c, "x", 1, MSG_NOSIGNAL), "EIO");
 	TN_CHECK("after: send again", send(c, "y", 1, MSG_NOSIGNAL), "EIO");
+	return tn_exit_status();
+}
+
+/* The child's descriptor N is a pipe, the parent's a socket the library
+ * has not seen yet: what the child's write teaches the library must not
+ * become the parent's. */
+static int vfork_learn(void)
+{
+	int c, s;
+	if (hu_tcp_pair("127.0.0.1", &c, &s) != 0)
+		tn_setup_fail("tcp pair");
+	/* A socket made where the library cannot see it. */
+	int n = (int)syscall(SYS_dup, c);
+	int p[2];
+	if (n < 0 || pipe(p) != 0)
+		tn_setup_fail("setup");
+	pid_t pid = vfork();
+	if (pid < 0)
+		tn_setup_fail("vfork");
+	if (pid == 0) {
+		dup2(p[1], n);
+		ssize_t w = write(n, "x", 1);
+		_exit(w == 1 ? 0 : 1);
+	}
+	int st = child_status(pid, TN_WAIT_MS);
+	printf("child: %d\n", st);
+	TN_CHECK("parent: send on the socket the child's pipe shadowed", send(n, "x", 1, MSG_NOSIGNAL), "EIO");
 	return tn_exit_status();
 }
 
@@ -203,6 +235,8 @@ int main(int argc, char **argv)
 	tn_init();
 	signal(SIGPIPE, SIG_IGN);
 	const char *mode = argc > 1 ? argv[1] : "";
+	if (!strcmp(mode, "vfork-learn"))
+		return vfork_learn();
 	if (!strncmp(mode, "vfork-", 6))
 		return vfork_case(mode);
 	if (!strcmp(mode, "rawfork-dest"))
@@ -211,6 +245,6 @@ int main(int argc, char **argv)
 		return rawfork_close();
 	if (!strcmp(mode, "fork-timer") && argc > 2)
 		return fork_timer(atoi(argv[2]));
-	fprintf(stderr, "usage: rvfork vfork-range|vfork-closefrom|vfork-close|rawfork-dest|rawfork-close|fork-timer N\n");
+	fprintf(stderr, "usage: rvfork vfork-range|vfork-learn|vfork-closefrom|vfork-close|rawfork-dest|rawfork-close|fork-timer N\n");
 	return 3;
 }

@@ -5,7 +5,8 @@
 # child that starts clean.
 #  - A connection whose sends a sticky rule fails stays failed in the
 #    parent after a vfork child closes everything (close_range, closefrom,
-#    or dup2 + close: what Python's subprocess does before exec).
+#    or dup2 + close: what Python's subprocess does before exec), and
+#    what a vfork child's write teaches the library is not the parent's.
 #  - A raw-clone child's send reads the child's own destination (a rule for
 #    the parent's port must not fire on the child's other port), and its
 #    close is recorded (a file on the socket's number is not faulted).
@@ -21,6 +22,10 @@ for how in vfork-range vfork-closefrom vfork-close; do
 	expect_out '^child: 0$' "$how: the child ran"
 	expect_out '^after: send = -1 EIO$' "$how: the sticky error still answers in the parent"
 done
+
+sf_run SOCKFAULT_RULES_TEXT='io => error EIO' "$V" vfork-learn
+expect_rc 0 "vfork-learn: the child's pipe is not learnt for the parent"
+expect_out '^parent: send on the socket the child.s pipe shadowed = -1 EIO$' "vfork-learn: the parent's socket is faulted"
 
 sf_run SOCKFAULT_RULES_TEXT='sendto peer=127.0.0.2 => error EIO' "$V" rawfork-dest
 expect_rc 0 "rawfork-dest: the child's own destination decides"
