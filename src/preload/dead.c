@@ -150,20 +150,20 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 			abort_tcp(c->fd);
 			consume_kernel_error(c->fd);
 		} else {
-			shutdown(c->fd, SHUT_RDWR);
+			sf_real_shutdown(c->fd, SHUT_RDWR);
 		}
 		*ret = -1;
 		*err = ECONNRESET;
 		return 1;
 	case SF_ACT_EOF:
 		die(s, SF_DEAD_EOF, 0);
-		shutdown(c->fd, SHUT_RD);
+		sf_real_shutdown(c->fd, SHUT_RD);
 		*ret = 0;
 		*err = 0;
 		return 1;
 	case SF_ACT_HANGUP:
 		die(s, SF_DEAD_HANGUP, EPIPE);
-		shutdown(c->fd, SHUT_RDWR);
+		sf_real_shutdown(c->fd, SHUT_RDWR);
 		if (tx)
 			return 0; /* the kernel answers: EPIPE, and SIGPIPE unless MSG_NOSIGNAL */
 		*ret = 0;
@@ -195,7 +195,7 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 		 * program, silently for the peer (as when a firewall dropped it);
 		 * SHUT_RD makes poll report it so an event loop comes to read. */
 		die(s, SF_DEAD_ERROR, r->err);
-		shutdown(c->fd, SHUT_RD);
+		sf_real_shutdown(c->fd, SHUT_RD);
 		*ret = -1;
 		*err = r->err;
 		if (r->err == EPIPE && tx && (s->flags & SF_SOCK_STREAM))
@@ -338,6 +338,6 @@ void sf_dead_timeout_expired(int fd, struct sf_sock *s)
 	if (is_tcp(s))
 		abort_tcp(fd);
 	else
-		shutdown(fd, SHUT_RDWR);
+		sf_real_shutdown(fd, SHUT_RDWR);
 	SF_STORE(&s->state, SF_STATE_UNCONNECTED);
 }

@@ -83,7 +83,7 @@ int sf_init_ready(void)
 		return expected == INIT_DONE;
 	sf_self.depth++;
 	init();
-	sf_self.depth--;
+	sf_depth_down();
 	SF_RELEASE(&init_state, INIT_DONE);
 	SF_RELEASE(&sf_init_done, 1);
 	return 1;

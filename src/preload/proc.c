@@ -52,6 +52,6 @@ int sf_proc_owns_state(void)
 	 * parent's timers and pid are put right as fork would have. */
 	sf_self.depth++;
 	sf_after_fork_child();
-	sf_self.depth--;
+	sf_depth_down();
 	return 1;
 }

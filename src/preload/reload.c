@@ -120,6 +120,10 @@ void sf_reload_check(void)
 		errno = e;
 		return;
 	}
+	/* The reload runs foreign code (malloc, which a program may replace
+	 * with one that makes calls of its own): any call it makes passes
+	 * straight through, as from a library thread. */
+	sf_self.sp = 0;
 	if (sf_table_is_ours() &&
 	    __atomic_compare_exchange_n(&sf_reload_next, &due, now + CHECK_EVERY_NS, 0, __ATOMIC_RELAXED,
 	                                __ATOMIC_RELAXED)) {

@@ -9,6 +9,7 @@
 #include "dead.h"
 #include "log.h"
 #include "proc.h"
+#include "usermem.h"
 #include "settings.h"
 
 struct sf_sock *sf_learn(int fd)
@@ -27,29 +28,60 @@ struct sf_sock *sf_learn(int fd)
 	return sf_fd_is_sock(v) ? (struct sf_sock *)v : NULL;
 }
 
-/* How far below the frame of the call under way a nested call surely is: a
+/* A call that finds depth raised is nested in the call under way (a signal
+ * handler's, a callback's) only if that call's frame is still live. The
+ * library never calls its own entry points (it calls the real functions),
+ * and where it runs foreign code (the reload's malloc) it clears sp, so a
+ * nested call is a signal handler's. A
  * signal handler runs below the interrupted frames, past the red zone and a
  * signal frame (over 1 KiB on every Linux target: the saved registers and
- * FPU state). A call from the program is at a frame within a few words of
- * the one that raised depth from the same place, or above it. */
+ * FPU state); a call from the program after a longjmp out of a handler is
+ * anywhere: within a few words of the abandoned frame (the same call
+ * site), above it, or below it. */
 #define NEST_GAP 512
+
+/* The abandoned frame's place was reused: the return address it saved is
+ * not there any more. Read through the kernel, which answers for memory a
+ * coroutine's stack may have left. Where the frame layout is not known, a
+ * frame is taken as live. */
+static int frame_gone(uintptr_t frame)
+{
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
+	/* The return address sits one word above the frame address. */
+	uintptr_t word;
+	if (!sf_user_copy(&word, (const void *)(frame + sizeof(void *)), sizeof word))
+		return 0;
+	return word != sf_self.ret;
+#else
+	(void)frame;
+	return 0;
+#endif
+}
 
 int sf_nested(uintptr_t here)
 {
 	uintptr_t outer = sf_self.sp;
-	if (!outer || here + NEST_GAP < outer)
+	if (!outer)
 		return 1;
-	/* Not below the call under way: nested only on an alternate signal
-	 * stack, which may lie anywhere. */
-	int e = errno;
-	stack_t ss;
-	int on_alt = sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
-	errno = e;
-	if (on_alt)
-		return 1;
+	if (here + NEST_GAP < outer) {
+		/* Below the call under way: nested, unless that call's frame
+		 * is gone (the program longjmp'ed out, then went deeper). */
+		if (!frame_gone(outer))
+			return 1;
+	} else {
+		/* Not below it: nested only on an alternate signal stack,
+		 * which may lie anywhere. */
+		int e = errno;
+		stack_t ss;
+		int on_alt = sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
+		errno = e;
+		if (on_alt)
+			return 1;
+	}
 	/* The call that raised depth will never return: a signal handler
 	 * longjmp'ed out of it. */
 	sf_self.depth = 0;
+	sf_self.sp = 0;
 	return 0;
 }
 

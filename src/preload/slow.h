@@ -51,7 +51,7 @@ static inline int sf_enter(void)
 
 static inline void sf_leave(void)
 {
-	sf_self.depth--;
+	sf_depth_down();
 }
 
 /* The socket record of fd, learning the descriptor if it was never seen;

@@ -25,9 +25,12 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on)))                           \
 			sf_reload_check();                                         \
 		uintptr_t v = sf_fd_get(fd);                                       \
-		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(v, SF_OP_##op, dest, destlen)) \
+		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(v, SF_OP_##op, dest, destlen)) { \
+			/* The call lives in this frame until quick_leave. */      \
+			SF_MARK_FRAME();                                           \
 			return (ret)sf_quick_leave(v, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0, \
 			                           (long)sf_real_##name args, SF_OP_##op); \
+		}                                                                  \
 		return sf_slow_##name args;                                        \
 	}                                                                          \
 	static inline ret sf_entry_##name params                                   \

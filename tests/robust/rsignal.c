@@ -63,10 +63,27 @@ static void arm(void (*fn)(int), int on_altstack, int ms)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
+/* A send made from frames far below the one the jump left: levels of 256
+ * bytes each, written (a frame that leaves the abandoned call's image in
+ * place cannot be told from the live call: sockfault(1)). */
+static __attribute__((noinline)) long deep_send(int c, int levels)
+{
+	volatile char pad[256];
+	for (size_t i = 0; i < sizeof pad; i++)
+		pad[i] = (char)levels;
+	if (levels > 0)
+		return deep_send(c, levels - 1) + pad[0] - (char)levels;
+	return send(c, "x", 1, MSG_NOSIGNAL);
+}
+
 /* After the jump: the thread is not "inside the library" any more. */
 static void check_after(const char *when, int c)
 {
 	char what[96];
+	/* First from deeper in the stack than the abandoned call, then from
+	 * where it was made. */
+	snprintf(what, sizeof what, "%s: send from 8 KiB deeper", when);
+	TN_CHECK(what, deep_send(c, 32), "EIO");
 	snprintf(what, sizeof what, "%s: send", when);
 	TN_CHECK(what, send(c, "x", 1, MSG_NOSIGNAL), "EIO");
 	/* The close is tracked: a file on the same number is no socket. */

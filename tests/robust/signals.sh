@@ -17,6 +17,7 @@ S=$SF_BUILDDIR/tests/robust/rsignal
 sf_run SOCKFAULT_RULES_TEXT='recv when=1000 => error EIO
 send side=client => error EIO' "$S" longjmp-quick
 expect_rc 0 "longjmp out of recv: the thread is faulted and tracked again"
+expect_out '^after a jump: send from 8 KiB deeper = -1 EIO$' "quick lane: a send from deeper in the stack after the jump is faulted"
 expect_out '^after a jump: send = -1 EIO$' "quick lane: a send after the jump is faulted"
 expect_out '^after a jump from the alternate stack: send = -1 EIO$' "quick lane: also after a jump from a sigaltstack handler"
 expect_out '^after a jump: write to a file on its number = 1$' "quick lane: the close was tracked"
@@ -25,6 +26,7 @@ expect_out '^nested: send = 1$' "quick lane: a handler's send while recv waits p
 sf_run SOCKFAULT_RULES_TEXT='send side=client when=1 => delay 1s
 send side=client when=2+ => error EIO' "$S" longjmp-slow
 expect_rc 0 "longjmp out of a delay: the thread is faulted and tracked again"
+expect_out '^after a jump: send from 8 KiB deeper = -1 EIO$' "delay: a send from deeper in the stack after the jump is faulted"
 expect_out '^after a jump: send = -1 EIO$' "delay: a send after the jump is faulted"
 expect_out '^after a jump from the alternate stack: send = -1 EIO$' "delay: also after a jump from a sigaltstack handler"
 expect_out '^after a jump from the alternate stack: write to a file on its number = 1$' "delay: the close was tracked"
