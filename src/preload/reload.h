@@ -23,12 +23,6 @@ static inline uint64_t sf_coarse_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Reloading is on and the files are due for a look. */
-static inline int sf_reload_due(void)
-{
-	return SF_UNLIKELY(SF_LOAD(&sf_reload_on)) && sf_coarse_now() >= SF_LOAD(&sf_reload_next);
-}
-
 /* At start, once the rules are in force: turn reloading on. */
 void sf_reload_start(void);
 

@@ -16,18 +16,26 @@
 #include "settings.h"
 #include "sock.h"
 
-/* The fast path's question: can this call go straight to libc? */
-static inline int sf_pass(enum sf_op op, int fd)
+/* Can this call go straight to libc, as far as the socket's record says? */
+static inline int sf_pass_record(enum sf_op op, int fd)
 {
-	if (SF_LIKELY(!(SF_LOAD(&sf_hot) & SF_OPBIT(op))))
-		return 1;
-	if (sf_reload_due())
-		return 0;
 	uintptr_t v = sf_fd_get(fd);
 	if (v == 0)
 		return 0;
 	const struct sf_sock *s = (const struct sf_sock *)v;
 	return sf_sock_current(s, SF_LOAD(&sf_gen)) && !(SF_LOAD(&s->opmask) & SF_OPBIT(op));
+}
+
+/* The fast path's question: can this call go straight to libc? While
+ * reloading is on, no: the wrapper's out-of-line part looks at the files
+ * first (reload.h), then asks the record. */
+static inline int sf_pass(enum sf_op op, int fd)
+{
+	if (SF_LIKELY(!(SF_LOAD(&sf_hot) & SF_OPBIT(op))))
+		return 1;
+	if (SF_UNLIKELY(SF_LOAD(&sf_reload_on)))
+		return 0;
+	return sf_pass_record(op, fd);
 }
 
 /* Initialise if needed; 0 means "do not touch anything, call libc": a call

@@ -22,8 +22,11 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 #define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                         \
 	static __attribute__((noinline)) ret sf_hot_##name params                  \
 	{                                                                          \
-		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on)))                           \
+		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on))) {                         \
 			sf_reload_check();                                         \
+			if (sf_pass_record(SF_OP_##op, fd))                        \
+				return sf_real_##name args;                        \
+		}                                                                  \
 		uintptr_t v = sf_fd_get(fd);                                       \
 		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(v, SF_OP_##op, dest, destlen)) { \
 			/* The call lives in this frame until quick_leave. */      \
