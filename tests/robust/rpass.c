@@ -142,6 +142,7 @@ static int seccomp_case(void)
 	TN_CHECK("sendto 127.0.0.2 from the heap", sendto(u, "x", 1, 0, (struct sockaddr *)&heap->ss, heap->len), "EIO");
 	*heap = b;
 	TN_CHECK("sendto 127.0.0.3 from the heap", sendto(u, "x", 1, 0, (struct sockaddr *)&heap->ss, heap->len), "ok");
+	free(heap);
 	return tn_exit_status();
 }
 

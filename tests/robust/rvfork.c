@@ -157,6 +157,7 @@ static int rawfork_dest(void)
 		tn_unexpected("the child's send to B was faulted (status %d)", st);
 	char buf[4];
 	TN_CHECK("B received", tn_recv_wait(rb, buf, sizeof buf, TN_WAIT_MS), "ok");
+	free(dest);
 	return tn_exit_status();
 }
 
