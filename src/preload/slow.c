@@ -29,16 +29,14 @@ struct sf_sock *sf_learn(int fd)
 }
 
 /* A call that finds depth raised is nested in the call under way (a signal
- * handler's, a callback's) only if that call's frame is still live. The
- * library never calls its own entry points (it calls the real functions),
- * and where it runs foreign code (the reload's malloc) it clears sp, so a
- * nested call is a signal handler's. A
+ * handler's, a callback's) only if that call's frame is still live. A
  * signal handler runs below the interrupted frames, past the red zone and a
  * signal frame (over 1 KiB on every Linux target: the saved registers and
- * FPU state); a call from the program after a longjmp out of a handler is
- * anywhere: within a few words of the abandoned frame (the same call
- * site), above it, or below it. */
-#define NEST_GAP 512
+ * FPU state); the library never calls its own entry points (it calls the
+ * real functions), and runs foreign code (the reload's malloc) at least
+ * SF_NEST_GAP below the frame that entered. A call from the program after a
+ * longjmp out of a handler is anywhere: within a few words of the abandoned
+ * frame (the same call site), above it, or below it. */
 
 /* The abandoned frame's place was reused: the return address it saved is
  * not there any more. Read through the kernel, which answers for memory a
@@ -63,7 +61,7 @@ int sf_nested(uintptr_t here)
 	uintptr_t outer = sf_self.sp;
 	if (!outer)
 		return 1;
-	if (here + NEST_GAP < outer) {
+	if (here + SF_NEST_GAP < outer) {
 		/* Below the call under way: nested, unless that call's frame
 		 * is gone (the program longjmp'ed out, then went deeper). */
 		if (!frame_gone(outer))

@@ -47,6 +47,8 @@ extern int sf_init_done;
 int sf_init_ready(void);
 
 int sf_nested(uintptr_t here);
+/* How far below the frame of the call under way a nested call surely is. */
+#define SF_NEST_GAP 512
 
 static inline int sf_enter(void)
 {
