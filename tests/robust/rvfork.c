@@ -217,7 +217,7 @@ static int fork_timer(int rounds)
 				_exit(0);
 			}
 			forks++;
-			if (child_status(pid, 3000) != 0) {
+			if (child_status(pid, 2 * TN_WAIT_MS) != 0) {
 				tn_unexpected("a child forked in round %d hung in close", round);
 				hung = 1;
 			}
