@@ -87,6 +87,9 @@ void sf_active_install(struct sf_active *a)
 		hot = SF_OPS_LIFECYCLE | a->rule_ops | a->track_ops;
 	if (sf_config.reload || sf_config.control)
 		hot |= SF_OPS_LIFECYCLE;
+	/* Reloading looks at the files from calls, any call (reload.h). */
+	if (sf_config.reload && sf_config.rules_path)
+		hot = SF_OPS_ALL;
 	if (sf_config.trace)
 		hot = SF_OPS_ALL;
 	hot |= SF_LOAD(&sf_hot_floor);

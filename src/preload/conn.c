@@ -191,16 +191,16 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	errno = e0;
 	int r = sf_real_connect(fd, addr, len);
-	err = r < 0 ? errno : e0;
+	/* A success leaves errno as libc left it. */
+	int left = errno;
+	err = left;
 	if (SF_UNLIKELY(SF_LOAD(&s->pending_err) || SF_LOAD(&s->dead)) && sf_sock_is(s, fd)) {
-		err = sf_pending_error(s, r < 0 ? err : 0);
+		err = sf_pending_error(s, r < 0 ? left : 0);
 		int fixed = sf_dead_fixup(s, fd, SF_OP_connect, r, err);
 		if (fixed != err) {
 			r = -1;
 			err = fixed;
 		}
-		if (r == 0)
-			err = e0;
 	}
 	if (own.ss_family == AF_UNSPEC && r == 0) {
 		/* A datagram socket dissolving its association. */
@@ -214,7 +214,7 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 			note_local(s, fd);
 		sf_sock_replan(s);
 	}
-	return finish(&c, r < 0 ? -1 : r, err);
+	return finish(&c, r < 0 ? -1 : r, r < 0 ? err : left);
 }
 
 /* Any rule for accept that needs to know who is being accepted? */
@@ -392,19 +392,18 @@ int sf_slow_close(int fd)
 	if (!sf_enter())
 		return sf_real_close(fd);
 	int e0 = errno;
+	if (!sf_table_is_ours()) {
+		errno = e0;
+		int r = sf_real_close(fd);
+		return (int)sf_done(r, errno);
+	}
 	struct sf_sock *s = sf_sock_get(fd);
 	uintptr_t v = s ? (uintptr_t)s : sf_fd_get(fd);
 	struct sf_call c = { .op = SF_OP_close, .fd = fd, .s = s };
-	if (s) {
+	if (s)
 		sf_decide(&c);
-		if (c.v.decided)
-			return (int)sf_fail(&c, sf_verdict_errno(&c));
-	}
-	int own = sf_table_is_ours();
-	if (own) {
-		sf_log_fd_lost(fd);
-		sf_refuse_fd_lost(fd);
-	}
+	sf_log_fd_lost(fd);
+	sf_refuse_fd_lost(fd);
 	/* Forget first: a descriptor number reused by another thread right
 	 * after the real close must not inherit this record (the record itself
 	 * stays held until the call leaves: the trace line still needs it). A
@@ -412,22 +411,28 @@ int sf_slow_close(int fd)
 	 * number is learned, wherever it comes from. */
 	if (s)
 		sf_timer_closing(s, 1);
-	if (v && own)
+	if (v)
 		sf_sock_install(fd, 0);
 	errno = e0;
+	/* An injected error too: Linux releases the descriptor whatever close
+	 * reports, so the real close runs and the rule's errno is its answer. */
 	int r = sf_real_close(fd);
 	int err = errno;
-	if (s) {
+	if (s)
 		sf_timer_closing(s, 0);
-		sf_trace(&c, r, err);
+	if (c.v.decided) {
+		r = -1;
+		err = sf_verdict_errno(&c);
 	}
+	if (s)
+		sf_trace(&c, r, err);
 	return (int)sf_done(r, err);
 }
 
 /* dup, dup2, dup3, fcntl(F_DUPFD*): the new descriptor shares the record. */
 static int after_dup(struct sf_call *c, int nfd, int err)
 {
-	if (nfd >= 0 && sf_table_is_ours()) {
+	if (nfd >= 0) {
 		uintptr_t v = c->s ? (uintptr_t)c->s : sf_fd_get(c->fd) == SF_FD_NOTSOCK ? SF_FD_NOTSOCK : 0;
 		sf_sock_install(nfd, v);
 		/* A copy of anything on 2 is the program's stderr again. */
@@ -441,6 +446,11 @@ int sf_slow_dup(int fd)
 	if (!sf_enter())
 		return sf_real_dup(fd);
 	int e0 = errno;
+	if (!sf_table_is_ours()) {
+		errno = e0;
+		int r = sf_real_dup(fd);
+		return (int)sf_done(r, errno);
+	}
 	struct sf_call c = { .op = SF_OP_dup, .fd = fd };
 	if (begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
@@ -452,10 +462,11 @@ int sf_slow_dup(int fd)
 static int slow_dup23(enum sf_op op, int fd, int fd2, int flags)
 {
 	int e0 = errno;
+	int own = sf_table_is_ours();
 	struct sf_call c = { .op = op, .fd = fd };
-	if (fd != fd2 && begin_call(&c))
+	if (fd != fd2 && own && begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
-	if (fd != fd2 && sf_table_is_ours()) {
+	if (fd != fd2 && own) {
 		/* dup2 onto 2 makes the program's new stderr, not a closed one. */
 		if (fd2 != 2)
 			sf_log_fd_lost(fd2);
@@ -468,9 +479,8 @@ static int slow_dup23(enum sf_op op, int fd, int fd2, int flags)
 	int nfd = sf_real_dup2(fd, fd2);
 #endif
 	int err = errno;
-	if (fd == fd2) {
+	if (fd == fd2 || !own)
 		return finish(&c, nfd, err);
-	}
 	return after_dup(&c, nfd, err);
 }
 
@@ -495,12 +505,15 @@ int sf_slow_fcntl_dup(int fd, int cmd, int arg)
 	if (!sf_enter())
 		return (int)syscall(SYS_fcntl, fd, cmd, arg);
 	int e0 = errno;
+	int own = sf_table_is_ours();
 	struct sf_call c = { .op = SF_OP_fcntl, .fd = fd };
-	if (begin_call(&c))
+	if (own && begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	errno = e0;
 	sf_fcntl_fn f = sf_sym_fcntl();
 	int nfd = f ? f(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+	if (!own)
+		return finish(&c, nfd, errno);
 	return after_dup(&c, nfd, errno);
 }
 
@@ -538,6 +551,10 @@ void sf_rights_received(enum sf_op op, long r, uintptr_t p)
 
 void sf_forget_range(unsigned lo, unsigned hi)
 {
+	/* A vfork child's close_range (every Python subprocess) closed the
+	 * child's descriptors, not the parent's. */
+	if (!sf_table_is_ours())
+		return;
 	/* The library's own descriptors are not in the table. */
 	sf_log_fd_range_lost(lo, hi);
 	sf_refuse_fd_range_lost(lo, hi);

@@ -81,7 +81,7 @@ void sf_raise_sigpipe(enum sf_op op, int flags)
 {
 	int nosignal = (flags & MSG_NOSIGNAL) && op != SF_OP_write && op != SF_OP_writev;
 	if (!nosignal)
-		syscall(SYS_tgkill, sf_config.pid, syscall(SYS_gettid), SIGPIPE);
+		syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), SIGPIPE);
 }
 
 static int is_tx(enum sf_op op)
@@ -164,14 +164,14 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 			abort_tcp(c->fd);
 			consume_kernel_error(c->fd);
 		} else {
-			shutdown(c->fd, SHUT_RDWR);
+			sf_real_shutdown(c->fd, SHUT_RDWR);
 		}
 		*ret = -1;
 		*err = ECONNRESET;
 		return 1;
 	case SF_ACT_EOF:
 		die(s, SF_DEAD_EOF, 0);
-		shutdown(c->fd, SHUT_RD);
+		sf_real_shutdown(c->fd, SHUT_RD);
 		*ret = 0;
 		*err = 0;
 		return 1;
@@ -179,7 +179,7 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 		die(s, SF_DEAD_HANGUP, EPIPE);
 		if (!is_tcp(s)) {
 			/* A unix peer that closed is known gone at once: EPIPE. */
-			shutdown(c->fd, SHUT_RDWR);
+			sf_real_shutdown(c->fd, SHUT_RDWR);
 			if (tx)
 				return 0; /* the kernel answers: EPIPE, and SIGPIPE unless MSG_NOSIGNAL */
 			*ret = 0;
@@ -189,7 +189,7 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 		/* The peer closed: its FIN is in (receives give 0, nothing goes
 		 * out: SHUT_RD sends nothing), and the peer's kernel will answer
 		 * the next data with an RST (sf_dead_answer). */
-		shutdown(c->fd, SHUT_RD);
+		sf_real_shutdown(c->fd, SHUT_RD);
 		return sf_dead_answer(c, flags, ret, err);
 	case SF_ACT_BLACKHOLE:
 	case SF_ACT_TIMEOUT: {
@@ -216,7 +216,7 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 		 * program, silently for the peer (as when a firewall dropped it);
 		 * SHUT_RD makes poll report it so an event loop comes to read. */
 		die(s, SF_DEAD_ERROR, r->err);
-		shutdown(c->fd, SHUT_RD);
+		sf_real_shutdown(c->fd, SHUT_RD);
 		*ret = -1;
 		*err = r->err;
 		if (r->err == EPIPE && tx && (s->flags & SF_SOCK_STREAM))
@@ -400,10 +400,10 @@ void sf_dead_timeout_expired(int fd, struct sf_sock *s)
 		 * under way wake (SHUT_RD sends nothing) and take ETIMEDOUT; a
 		 * send held up by unacknowledged data gets the kernel's own
 		 * ETIMEDOUT (kernel_timeout_after). */
-		shutdown(fd, SHUT_RD);
+		sf_real_shutdown(fd, SHUT_RD);
 	} else {
 		/* A unix socket has no silent way to end: its peer reads EOF. */
-		shutdown(fd, SHUT_RDWR);
+		sf_real_shutdown(fd, SHUT_RDWR);
 	}
 	SF_STORE(&s->state, SF_STATE_UNCONNECTED);
 }

@@ -622,7 +622,7 @@ int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest, socklen_t
 		return 0;
 	if (!sf_sock_try_ref(s))
 		return 0;
-	sf_self.depth++;
+	SF_ENTER_MARK();
 	sf_sock_hold(s);
 	if (sf_fd_get(fd) == v && (quick ? count_only(s, op) : dest_quick(s, op, dest, destlen)))
 		return 1;

@@ -13,9 +13,9 @@
 #include "names.h"
 #include "peers.h"
 #include "proctree.h"
+#include "proc.h"
 #include "real.h"
 #include "reclaim.h"
-#include "reload.h"
 #include "settings.h"
 #include "slow.h"
 #include "sock.h"
@@ -45,14 +45,16 @@ static void after_fork_parent(void)
 	sf_timer_unlock();
 }
 
-static void after_fork_child(void)
+/* Also run by proc.c in a child made without fork handlers. */
+void sf_after_fork_child(void);
+void sf_after_fork_child(void)
 {
+	sf_proc_forked();
 	sf_alloc_child_reset();
 	sf_reclaim_child_reset();
 	sf_peers_child_reset();
 	sf_names_child_reset();
 	sf_timer_child_reset();
-	sf_reload_child_restart();
 	sf_config.pid = (int)syscall(SYS_getpid);
 	sf_proctree_child();
 	sf_control_child_restart();
@@ -65,12 +67,13 @@ static void init(void)
 {
 	sf_resolve_all();
 	sf_fdtab_init();
+	sf_proc_init();
 	sf_usermem_init();
 	sf_proctree_init();
 	sf_settings_init();
 	if (sf_config.inert)
 		sf_active_install(NULL);
-	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	pthread_atfork(before_fork, after_fork_parent, sf_after_fork_child);
 }
 
 int sf_init_ready(void)
@@ -86,7 +89,7 @@ int sf_init_ready(void)
 		return expected == INIT_DONE;
 	sf_self.depth++;
 	init();
-	sf_self.depth--;
+	sf_depth_down();
 	SF_RELEASE(&init_state, INIT_DONE);
 	SF_RELEASE(&sf_init_done, 1);
 	return 1;

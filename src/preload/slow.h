@@ -11,15 +11,14 @@
 #include "engine.h"
 #include "fdtab.h"
 #include "real.h"
+#include "reload.h"
 #include "log.h"
 #include "settings.h"
 #include "sock.h"
 
-/* The fast path's question: can this call go straight to libc? */
-static inline int sf_pass(enum sf_op op, int fd)
+/* Can this call go straight to libc, as far as the socket's record says? */
+static inline int sf_pass_record(enum sf_op op, int fd)
 {
-	if (SF_LIKELY(!(SF_LOAD(&sf_hot) & SF_OPBIT(op))))
-		return 1;
 	uintptr_t v = sf_fd_get(fd);
 	if (v == 0)
 		return 0;
@@ -27,17 +26,36 @@ static inline int sf_pass(enum sf_op op, int fd)
 	return sf_sock_current(s, SF_LOAD(&sf_gen)) && !(SF_LOAD(&s->opmask) & SF_OPBIT(op));
 }
 
+/* The fast path's question: can this call go straight to libc? While
+ * reloading is on, no: the wrapper's out-of-line part looks at the files
+ * first (reload.h), then asks the record. */
+static inline int sf_pass(enum sf_op op, int fd)
+{
+	if (SF_LIKELY(!(SF_LOAD(&sf_hot) & SF_OPBIT(op))))
+		return 1;
+	if (SF_UNLIKELY(SF_LOAD(&sf_reload_on)))
+		return 0;
+	return sf_pass_record(op, fd);
+}
+
 /* Initialise if needed; 0 means "do not touch anything, call libc": a call
  * nested inside the library (a signal handler, a callback) or one made while
- * another thread is initialising. */
+ * another thread is initialising. sf_nested tells a nested call from the
+ * first call after a signal handler longjmp'ed out of the library (and
+ * forgets the abandoned call). */
 extern int sf_init_done;
 int sf_init_ready(void);
 
+int sf_nested(uintptr_t here);
+/* How far below the frame of the call under way a nested call surely is. */
+#define SF_NEST_GAP 512
+
 static inline int sf_enter(void)
 {
-	if (sf_self.depth || (SF_UNLIKELY(!SF_ACQUIRE(&sf_init_done)) && !sf_init_ready()))
+	if ((SF_UNLIKELY(sf_self.depth) && sf_nested((uintptr_t)__builtin_frame_address(0))) ||
+	    (SF_UNLIKELY(!SF_ACQUIRE(&sf_init_done)) && !sf_init_ready()))
 		return 0;
-	sf_self.depth++;
+	SF_ENTER_MARK();
 	return 1;
 }
 
@@ -45,7 +63,7 @@ static inline void sf_leave(void)
 {
 	if (sf_self.nheld)
 		sf_sock_release_held();
-	sf_self.depth--;
+	sf_depth_down();
 }
 
 /* The socket record of fd, held until the call leaves (sock.h
@@ -97,9 +115,9 @@ static inline void sf_trace(const struct sf_call *c, long ret, int err)
  * as ECONNREFUSED: give the injected errno in its place, once. */
 int sf_pending_error(struct sf_sock *s, int err);
 
-/* 0 in the child of vfork, which shares the parent's memory but not its
- * descriptors: its close and dup2 (the redirections before exec) must not
- * change the parent's table. */
+/* 0 in a child that shares the parent's memory but not its descriptors
+ * (vfork): its close, dup2 and close_range (the redirections before exec)
+ * go straight to libc and change nothing the parent sees (proc.h). */
 int sf_table_is_ours(void);
 
 /* After a data call: bytes moved, when, and a pending connect seen to

@@ -112,7 +112,6 @@ struct sf_sock {
 	uint8_t flags;          /* SF_SOCK_* */
 	uint8_t dead;           /* enum sf_dead: what a fault did to the connection */
 	uint8_t track_idle;     /* a rule reads idle=: note when data moves */
-	uint8_t timer_busy;     /* the timeout thread is acting on the socket */
 	uint8_t closing;        /* the program is closing one of its descriptors */
 	uint16_t pending_err;   /* an injected connect error: SO_ERROR gives it once */
 	uint32_t conn_ordinal;  /* nth connection to this peer in this process */

@@ -30,9 +30,17 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 #define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                         \
 	static __attribute__((noinline)) ret sf_hot_##name params                  \
 	{                                                                          \
-		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(fd, SF_OP_##op, dest, destlen)) \
+		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on))) {                         \
+			sf_reload_check();                                         \
+			if (sf_pass_record(SF_OP_##op, fd))                        \
+				return sf_real_##name args;                        \
+		}                                                                  \
+		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(fd, SF_OP_##op, dest, destlen)) { \
+			/* The call lives in this frame until quick_leave. */      \
+			SF_MARK_FRAME();                                           \
 			return (ret)sf_quick_leave(fd, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0, \
 			                           (long)sf_real_##name args, SF_OP_##op); \
+		}                                                                  \
 		return sf_slow_##name args;                                        \
 	}                                                                          \
 	static inline ret sf_entry_##name params                                   \

@@ -38,7 +38,7 @@ cp "$tmp/A.rules" "$live"
 
 # The writer (a program of its own, not preloaded): bounded by count, by
 # time and by the storm's end; once a second a bad file, kept long enough
-# for the watcher to see it.
+# for the reload look to see it.
 $tmo "$O/topr" rewrite -n 1500 -i 5 -t 40 -s "$tmp/storm.done" -b "$tmp/bad.rules" -e 1000 "$live" \
 	"$tmp/A.rules" "$tmp/B.rules" >"$tmp/writer.out" 2>&1 &
 writer_pid=$!
@@ -59,7 +59,7 @@ expect_out "^storm: 4 threads, [0-9]+ iterations\$" "every thread came back"
 iterations=$(sed -n 's/^storm: 4 threads, \([0-9]*\) iterations$/\1/p' "$tmp/out")
 expect_ge "the threads made progress" 100 "${iterations:-0}"
 expect_ge "the file was rewritten hundreds of times" 200 "${writes:-0}"
-# The watcher looks every 250 ms: about 4 reloads a second at most.
+# The calls look every 250 ms: about 4 reloads a second at most.
 expect_ge "many reloads happened" 8 "$reloads"
 expect_ge "bad files were reported" 1 "$problems"
 expect_ge "set A acted (ECONNRESET or ECONNREFUSED)" 1 \
