@@ -417,8 +417,6 @@ static int after_dup(struct sf_call *c, int nfd, int err)
 	if (nfd >= 0 && sf_table_is_ours()) {
 		uintptr_t v = sf_fd_get(c->fd);
 		sf_sock_install(nfd, v);
-		/* A copy of anything on 2 is the program's stderr again. */
-		sf_log_stderr_back(nfd);
 	}
 	return finish(c, nfd, err);
 }
