@@ -91,11 +91,16 @@ static void reload_now(void)
 	sf_read_end();
 }
 
+/* The files as they were when the rules in force were read: taken before
+ * the thread starts, so that a change made while it is being scheduled is
+ * not taken for the starting point. */
+static uint64_t loaded;
+
 static void *watch(void *arg)
 {
 	(void)arg;
 	sf_self.depth = 1;
-	uint64_t last = fingerprint();
+	uint64_t last = loaded;
 	for (;;) {
 		sf_sleep_ns(CHECK_EVERY_NS);
 		uint64_t now = fingerprint();
@@ -109,6 +114,7 @@ static void *watch(void *arg)
 
 static void start(void)
 {
+	loaded = fingerprint();
 	sf_thread_start(watch, 256 * 1024);
 }
 
