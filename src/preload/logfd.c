@@ -129,13 +129,20 @@ static void take_back(int sig, const sigset_t *before)
 		;
 }
 
-/* The whole line, or nothing if that would mean waiting: a socket is asked
- * not to wait and not to signal; a pipe, FIFO or terminal is written only
- * if it has room (a pipe with room takes a line of up to PIPE_BUF bytes
- * whole) and a reader. O_NONBLOCK is never set: the file description may be
+/* The whole line, or nothing if that would mean waiting: anything but a
+ * file is written only if it has room and a reader (a pipe with room takes
+ * a line of up to PIPE_BUF bytes whole), a socket is asked not to wait and
+ * not to signal (a stream socket that fills up within the line loses the
+ * rest of it). O_NONBLOCK is never set: the file description may be
  * shared with the program. */
 static void put(int fd, mode_t kind, const char *p, size_t n)
 {
+	int regular = S_ISREG(kind) || S_ISBLK(kind);
+	if (!regular) {
+		struct pollfd pf = { fd, POLLOUT, 0 };
+		if (poll(&pf, 1, 0) != 1 || (pf.revents & (POLLERR | POLLHUP | POLLNVAL)) || !(pf.revents & POLLOUT))
+			return;
+	}
 	if (S_ISSOCK(kind)) {
 		while (n > 0) {
 			long w = sf_real_sendto(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
@@ -147,12 +154,6 @@ static void put(int fd, mode_t kind, const char *p, size_t n)
 			n -= (size_t)w;
 		}
 		return;
-	}
-	int regular = S_ISREG(kind) || S_ISBLK(kind);
-	if (!regular) {
-		struct pollfd pf = { fd, POLLOUT, 0 };
-		if (poll(&pf, 1, 0) != 1 || (pf.revents & (POLLERR | POLLHUP | POLLNVAL)) || !(pf.revents & POLLOUT))
-			return;
 	}
 	sigset_t before;
 	sigemptyset(&before);
