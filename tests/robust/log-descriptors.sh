@@ -99,6 +99,35 @@ for how in vfork spawn; do
 	fi
 done
 
+# The same with Python's subprocess (vfork, then close_range in the child).
+py=$(sf_python)
+if [ -n "$py" ] && ! sf_musl && foreign_ok "$py" -c pass; then
+	cat >"$tmp/spawn.py" <<'PY'
+import os, socket, subprocess, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def fault():
+    try:
+        s.sendto(b"x", ("127.0.0.1", 9))
+    except OSError:
+        pass
+fault()
+before = len(os.listdir("/proc/self/fd"))
+for i in range(20):
+    fault()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+fault()
+after = len(os.listdir("/proc/self/fd"))
+print("fds before=%d after=%d" % (before, after))
+sys.exit(0 if before == after else 1)
+PY
+	sf_run SOCKFAULT_RULES_TEXT="$RULE" SOCKFAULT_LOG="$tmp/python.log" "$py" "$tmp/spawn.py"
+	expect_rc 0 "python subprocess: no descriptor leaked in the parent"
+	n=$(grep -c 'fired on sendto' "$tmp/python.log" || :)
+	expect_eq "python subprocess: every fault is in the log" 22 "$n"
+else
+	echo "python3 not usable here: its subprocess is not tried"
+fi
+
 # A reload that finds bad rules says so where the log goes: in the log
 # file, as text or JSON; nothing on the program's stderr.
 for format in text json; do

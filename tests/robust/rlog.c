@@ -18,7 +18,8 @@
  *       faults in between, and read back. DIR/result says what was found.
  *   rlog vfork N | spawn N
  *       N children made by vfork (the child faults, then closes every
- *       descriptor from 3 with close_range, as Python's subprocess does) or
+ *       descriptor from 3 with close_range, as Python's subprocess does;
+ *       or every other time, those above its socket, and faults again) or
  *       by posix_spawn, a fault before each; the parent's descriptors are
  *       counted before and after ("fds before=5 after=5").
  *   rlog emfile
@@ -270,8 +271,15 @@ static int cmd_vfork(int n)
 		fault();
 		pid_t pid = vfork();
 		if (pid == 0) {
+			/* Through the log's descriptor; then, every other
+			 * time, through one of the child's own. */
 			fault();
-			close_range(3, ~0u, 0);
+			if (i % 2) {
+				close_range((unsigned)udp + 1, ~0u, 0);
+				fault();
+			} else {
+				close_range(3, ~0u, 0);
+			}
 			_exit(0);
 		}
 		if (pid < 0)
