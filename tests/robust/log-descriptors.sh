@@ -99,6 +99,27 @@ for how in vfork spawn; do
 	fi
 done
 
+# A vfork child makes the process's first fault (the log is first opened
+# there), then the parent opens a file on the number the child's log took:
+# the parent's lines, and its start line with its own pid, go to the log.
+for log in file stderr; do
+	d=$tmp/vfork-first-$log
+	mkdir "$d"
+	if [ $log = file ]; then
+		sf_run SOCKFAULT_RULES_TEXT="$RULE" SOCKFAULT_LOG="$d/sf.log" "$R" vfork-first "$d"
+	else
+		sf_run SOCKFAULT_RULES_TEXT="$RULE" "$R" vfork-first "$d"
+		cp "$tmp/err" "$d/sf.log"
+	fi
+	expect_rc 0 "vfork child first, log on $log: exit status"
+	expect_out '^data1: exact$' "vfork child first, log on $log: the parent's file holds what it wrote"
+	pid=$(out_line '^pid=' | sed 's/pid=//')
+	expect_in "$d/sf.log" "^sockfault\[$pid\]: started in rlog" \
+		"vfork child first, log on $log: the parent writes its own start line"
+	expect_in "$d/sf.log" "^sockfault\[$pid\]: .*fired on sendto" \
+		"vfork child first, log on $log: the parent's fault is in the log"
+done
+
 # The same with Python's subprocess (vfork, then close_range in the child).
 py=$(sf_python)
 if [ -n "$py" ] && ! sf_musl && foreign_ok "$py" -c pass; then

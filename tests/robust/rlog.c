@@ -22,6 +22,11 @@
  *       or every other time, those above its socket, and faults again) or
  *       by posix_spawn, a fault before each; the parent's descriptors are
  *       counted before and after ("fds before=5 after=5").
+ *   rlog vfork-first DIR
+ *       A vfork child makes the first fault of the process, so the log is
+ *       first opened there; then the parent opens DIR/data1 (on the number
+ *       the child's log took), writes to it and faults. Prints the
+ *       parent's pid ("pid=N") and whether DIR/data1 is exact.
  *   rlog emfile
  *       RLIMIT_NOFILE at the number of descriptors open, so that the log
  *       cannot be opened for the first fault; the limit put back; after a
@@ -293,6 +298,25 @@ static int cmd_vfork(int n)
 #endif
 }
 
+static int cmd_vfork_first(const char *dir)
+{
+	make_udp();
+	pid_t pid = vfork();
+	if (pid == 0) {
+		fault();
+		_exit(0);
+	}
+	if (pid < 0)
+		setup_fail("vfork");
+	waitpid(pid, NULL, 0);
+	int d = open_data(dir, "data1");
+	write_str(d, "the program's file\n");
+	printf("fault in the parent: %s\n", fault());
+	printf("data1: %s\n", file_verdict(d, "the program's file\n"));
+	printf("pid=%d\n", (int)getpid());
+	return failures ? 1 : 0;
+}
+
 static int cmd_spawn(int n, const char *self)
 {
 	fault();
@@ -532,7 +556,7 @@ static int cmd_with_fifo(const char *fifo, const char *how, char **cmd)
 
 static void usage(void)
 {
-	fputs("usage: rlog faults N | daemon HOW DIR | vfork N | spawn N | emfile | xfsz [pending] |\n"
+	fputs("usage: rlog faults N | daemon HOW DIR | vfork N | vfork-first DIR | spawn N | emfile | xfsz [pending] |\n"
 	      "       sigpipe-pending N | reload-bad RULES | idle |\n"
 	      "       with-stderr KIND -- CMD... | with-fifo FIFO reader|full -- CMD...\n",
 	      stderr);
@@ -550,6 +574,8 @@ int main(int argc, char **argv)
 		return cmd_daemon(argv[2], argv[3]);
 	if (strcmp(m, "vfork") == 0 && argc == 3)
 		return cmd_vfork(atoi(argv[2]));
+	if (strcmp(m, "vfork-first") == 0 && argc == 3)
+		return cmd_vfork_first(argv[2]);
 	if (strcmp(m, "spawn") == 0 && argc == 3)
 		return cmd_spawn(atoi(argv[2]), argv[0]);
 	if (strcmp(m, "emfile") == 0 && argc == 2)
