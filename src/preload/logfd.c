@@ -68,14 +68,20 @@ static int owner(void)
 static void lock(void)
 {
 	int me = (int)syscall(SYS_gettid);
-	for (;;) {
+	for (unsigned spins = 0;; spins++) {
 		int holder = 0;
 		if (__atomic_compare_exchange_n(&lock_tid, &holder, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			return;
-		if (syscall(SYS_tgkill, syscall(SYS_getpid), holder, 0) != 0 && errno == ESRCH)
+		if (syscall(SYS_tgkill, syscall(SYS_getpid), holder, 0) != 0 && errno == ESRCH) {
 			__atomic_compare_exchange_n(&lock_tid, &holder, 0, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
-		else
+		} else if (spins < 64) {
 			sched_yield();
+		} else {
+			/* A holder of lower real-time priority needs the CPU
+			 * that yielding would never give it. */
+			struct timespec ms = { 0, 1000000 };
+			nanosleep(&ms, NULL);
+		}
 	}
 }
 
