@@ -15,7 +15,7 @@ expect_rc 0 "no descriptor left: exit status without the library"
 sf_run SOCKFAULT_RULES_TEXT="$RULE" SOCKFAULT_LOG="$tmp/e.log" "$R" emfile
 expect_rc 0 "no descriptor left: the same exit status under the library"
 expect_out '^fault with no descriptor left: EIO$' "the fault's errno is the injected one, not the log's EMFILE"
-expect_out "^the program's open at the limit: Too many open files$" "the program's own open fails as it would"
+expect_out "^the program's open at the limit: EMFILE$" "the program's own open fails as it would"
 expect_out '^fault a second later: EIO$' "the second fault is injected"
 expect_out "^the program's open after: opened$" "the program opens files again"
 expect_in "$tmp/e.log" 'fired on sendto' "the log file was opened once descriptors were free again"

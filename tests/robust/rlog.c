@@ -354,7 +354,7 @@ static int cmd_emfile(void)
 		setup_fail("setrlimit");
 	printf("fault with no descriptor left: %s\n", fault());
 	int fd = open("/dev/null", O_RDONLY);
-	printf("the program's open at the limit: %s\n", fd < 0 ? strerror(errno) : "opened");
+	printf("the program's open at the limit: %s\n", fd >= 0 ? "opened" : errno == EMFILE ? "EMFILE" : strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	setrlimit(RLIMIT_NOFILE, &old);
