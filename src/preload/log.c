@@ -1,6 +1,5 @@
 #include "log.h"
 
-#include <errno.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -302,7 +301,7 @@ static void problem_line(const char *text)
 	if (sf_config.log_format == SF_LOG_JSON)
 		field_str(&b, "text", text, strlen(text));
 	else
-		sf_buf_str(&b, text);
+		sf_buf_text(&b, text, strlen(text));
 	end(&b);
 }
 
