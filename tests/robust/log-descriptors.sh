@@ -4,8 +4,9 @@
 # the number of its log or of stderr, however the program closed it (raw
 # system calls, close_range, closefrom, close, fclose) or if it started
 # without stderr; it reopens its log file instead. No descriptor leaks per
-# subprocess, whatever a vfork child closes. Problems found by a reload
-# go where the log goes, not onto descriptor 2.
+# subprocess (vfork, posix_spawn, Python's subprocess), and a vfork child
+# changes nothing of the parent's log, whatever it closes or logs.
+# Problems found by a reload go where the log goes, not onto descriptor 2.
 set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
 
