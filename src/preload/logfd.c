@@ -354,10 +354,11 @@ int sf_logfd_setup(const char *d, char *why, size_t cap)
 	 * reader comes. */
 	struct stat st;
 	int fd = open_file(&st);
+	int err = errno;
 	if (fd >= 0) {
 		syscall(SYS_close, fd);
-	} else if (!(errno == ENXIO && stat(path, &st) == 0 && S_ISFIFO(st.st_mode))) {
-		snprintf(why, cap, "cannot open '%s' for appending: %s", d, strerror(errno));
+	} else if (!(err == ENXIO && stat(path, &st) == 0 && S_ISFIFO(st.st_mode))) {
+		snprintf(why, cap, "cannot open '%s' for appending: %s", d, strerror(err));
 		free(path);
 		path = NULL;
 		return -1;
