@@ -55,13 +55,17 @@ done
 
 # A daemon closes every descriptor after the log was opened (on a file, or
 # stderr), then puts /dev/null on 0 and 1, its files on 2 and 3, a socket
-# pair on the numbers after: the log's old number is the program's now.
+# pair on the numbers after: the log's old number is the program's now. It
+# has moved to / before: the log file, named relative to where it started,
+# is opened again there.
 for how in raw range closefrom close fclose; do
 	for log in file stderr; do
 		d=$tmp/$how-$log
 		mkdir "$d"
 		if [ $log = file ]; then
-			sf_run SOCKFAULT_RULES_TEXT="$RULE" SOCKFAULT_LOG="$d/sf.log" "$R" daemon $how "$d"
+			cd "$d"
+			sf_run SOCKFAULT_RULES_TEXT="$RULE" SOCKFAULT_LOG=sf.log "$R" daemon $how "$d"
+			cd "$tmp"
 		else
 			sf_run SOCKFAULT_RULES_TEXT="$RULE" "$R" daemon $how "$d"
 		fi

@@ -10,7 +10,7 @@
  *   rlog faults N
  *       N faults; prints "fault N: EIO" (or "sent") for each.
  *   rlog daemon HOW DIR
- *       A fault (which opens a log file), then every descriptor closed
+ *       A fault (which opens a log file), a chdir to /, every descriptor closed
  *       (HOW: raw close system calls, raw close_range, closefrom, close,
  *       fclose of fdopen'ed streams; none: nothing, for a program started
  *       without stderr), then DIR/data1 and DIR/data2 opened (on 0, 1 or 2
@@ -231,8 +231,11 @@ static int cmd_daemon(const char *how, const char *dir)
 	char faults[256] = "";
 	/* Without stderr from the start, the program's first file must be
 	 * the first thing it opens (a socket would take number 2 first). */
-	if (strcmp(how, "none") != 0)
+	if (strcmp(how, "none") != 0) {
 		strcat(faults, fault());
+		if (chdir("/") != 0)
+			setup_fail("chdir /");
+	}
 	close_all(how);
 	if (strcmp(how, "none") != 0) {
 		/* The classic daemon: 0 and 1 on /dev/null, the rest its own. */
