@@ -17,17 +17,8 @@
 #include "usermem.h"
 #include "slow.h"
 
-/* A new socket numbered 2 means stderr was closed, even if by a close the
- * library did not see (fclose): the log must not go into the socket. */
-static void new_descriptor(int fd)
-{
-	if (fd == 2)
-		sf_log_fd_lost(2);
-}
-
 static void track_new(int fd, int domain, int type)
 {
-	new_descriptor(fd);
 	struct sf_sock *s = sf_sock_new(domain, type);
 	if (s)
 		sf_sock_identify(s, fd);
@@ -99,7 +90,6 @@ int sf_slow_socketpair(int domain, int type, int protocol, int sv[2])
 		/* Both ends are unnamed: an address that is only its family. */
 		struct sockaddr unnamed = { .sa_family = (sa_family_t)domain };
 		for (int i = 0; i < 2; i++) {
-			new_descriptor(sv[i]);
 			struct sf_sock *s = sf_sock_new(domain, type);
 			if (s) {
 				sf_sock_identify(s, sv[i]);
@@ -278,7 +268,6 @@ static int slow_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *
 		sf_trace(&c, nfd, err);
 		return (int)sf_done(-1, err);
 	}
-	new_descriptor(nfd);
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
 	if (sf_real_getpeername(nfd, (struct sockaddr *)&ss, &sl) < 0)
@@ -435,8 +424,6 @@ static int after_dup(struct sf_call *c, int nfd, int err)
 	if (nfd >= 0) {
 		uintptr_t v = c->s ? (uintptr_t)c->s : sf_fd_get(c->fd) == SF_FD_NOTSOCK ? SF_FD_NOTSOCK : 0;
 		sf_sock_install(nfd, v);
-		/* A copy of anything on 2 is the program's stderr again. */
-		sf_log_stderr_back(nfd);
 	}
 	return finish(c, nfd, err);
 }

@@ -61,7 +61,7 @@ static uint64_t fingerprint(void)
 static void report_reload_problem(void *ctx, const char *msg)
 {
 	(void)ctx;
-	sf_log_message(msg);
+	sf_log_problem(msg);
 }
 
 static void free_active(void *p, size_t size)
@@ -75,7 +75,7 @@ static void reload_now(void)
 	struct sf_ruleset rs = { 0 };
 	unsigned errors = sf_rules_load(&rs, report_reload_problem, NULL);
 	if (errors) {
-		sf_log_message("reload: the new rules have problems (above); the previous rules stay in force");
+		sf_log_problem("reload: the new rules have problems (above); the previous rules stay in force");
 		sf_ruleset_free(&rs);
 		return;
 	}

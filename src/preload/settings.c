@@ -25,7 +25,7 @@
 #include "reload.h"
 #include "replay.h"
 
-struct sf_settings sf_config = { .log_fd = 2 };
+struct sf_settings sf_config;
 
 /* Secure execution (setuid, file capabilities): read nothing at all. */
 static int secure_mode(void)
@@ -107,23 +107,9 @@ static void program_name(char *out, size_t cap)
 
 static void open_log(struct problems *p, const char *dest)
 {
-	if (!dest || strcmp(dest, "stderr") == 0) {
-		sf_config.log_fd = 2;
-		return;
-	}
-	if (strcmp(dest, "off") == 0) {
-		sf_config.log_fd = -1;
-		return;
-	}
-	sf_config.log_path = strdup(dest);
-	sf_config.log_fd = -2; /* opened by the first line logged */
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, dest, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		problem(p, "SOCKFAULT_LOG: cannot open '%s' for appending: %s", dest, strerror(errno));
-		sf_config.log_fd = 2;
-		return;
-	}
-	syscall(SYS_close, fd);
+	char why[4200];
+	if (sf_logfd_setup(dest, why, sizeof why) != 0)
+		problem(p, "SOCKFAULT_LOG: %s", why);
 }
 
 /* The basename of a path, for naming the unnamed rules of several files. */
@@ -206,7 +192,7 @@ void sf_settings_init(void)
 	sf_config.stats = choice(&p, "SOCKFAULT_STATS", onoff, 0);
 	open_log(&p, env("SOCKFAULT_LOG"));
 	/* Tracing into a log that is off would cost every call for nothing. */
-	if (sf_config.log_fd == -1)
+	if (sf_logfd_off())
 		sf_config.trace = 0;
 	const char *seed = env("SOCKFAULT_SEED");
 	if (seed && !sf_env_seed(seed, &sf_config.seed))

@@ -51,7 +51,8 @@ sed 's/^/  writer| /' "$tmp/writer.out"
 writes=$(sed -n 's/^rewrites = //p' "$tmp/writer.out")
 echo "rewrites of the rules file: $writes"
 reloads=$(count_in "$tmp/storm.log" 'reloaded [0-9]+ rules? from')
-problems=$(count_in "$tmp/err" 'reload: the new rules have problems')
+# Bad files are reported where the log goes: the log file.
+problems=$(count_in "$tmp/storm.log" 'reload: the new rules have problems')
 echo "reloads: $reloads, bad files reported: $problems"
 
 expect_rc 0 "the storm ends normally (no crash, no hang)"
