@@ -227,6 +227,17 @@ static int send_refused(const struct sf_io *io, const struct msghdr *m, size_t t
 	if (io->c.s->proto == SF_PROTO_UDP) {
 		int e = errno;
 		struct msghdr probe = *m;
+		/* The destination as the kernel reads it, with the padding a
+		 * program may leave unset (sin_zero) cleared: the kernel ignores
+		 * it, and a memory checker must not see us hand it over. */
+		struct sockaddr_storage name;
+		if (m->msg_name && m->msg_namelen >= sizeof(struct sockaddr_in) && m->msg_namelen <= sizeof name) {
+			if (!sf_user_copy(&name, m->msg_name, m->msg_namelen))
+				return EFAULT;
+			if (name.ss_family == AF_INET)
+				memset(((struct sockaddr_in *)&name)->sin_zero, 0, sizeof((struct sockaddr_in *)0)->sin_zero);
+			probe.msg_name = &name;
+		}
 		ssize_t r = sf_real_sendmsg(io->c.fd, &probe, io->flags | SF_MSG_PROBE);
 		int err = errno;
 		errno = e;

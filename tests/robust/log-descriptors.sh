@@ -170,7 +170,7 @@ for format in text json; do
 		expect_in "$tmp/reload-$format.log" '^sockfault\[[0-9]+\]: reload: the new rules have problems' \
 			"reload, text: the problem is in the log file"
 	else
-		expect_in "$tmp/reload-$format.log" '^\{"ts":"[^"]+","pid":[0-9]+,"tid":[0-9]+,"event":"problem","text":"reload: the new rules have problems' \
+		expect_in "$tmp/reload-$format.log" '^\{"ts":"[^"]+","pid":[0-9]+,"tid":[0-9]+,("proc":"[^"]*",)?"event":"problem","text":"reload: the new rules have problems' \
 			"reload, json: the problem is a JSON event in the log file"
 	fi
 done
