@@ -157,8 +157,7 @@ static int install(struct sf_ruleset *rs, struct entry *l, unsigned n)
 	struct sf_active *a = sf_active_build(rs, sf_config.exe);
 	if (!a)
 		return 0;
-	struct sf_active *old = sf_active_get();
-	sf_active_install(a);
+	struct sf_active *old = sf_active_install(a);
 	if (old)
 		sf_retire(old, 0, fold_and_free);
 	/* Nothing may be reading now: free what can be freed. */

@@ -52,6 +52,7 @@ void sf_after_fork_child(void)
 	sf_proc_forked();
 	sf_alloc_child_reset();
 	sf_reclaim_child_reset();
+	sf_active_child_reset();
 	sf_peers_child_reset();
 	sf_names_child_reset();
 	sf_timer_child_reset();
