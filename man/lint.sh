@@ -20,7 +20,7 @@ for word in socket socketpair connect accept accept4 bind listen shutdown close 
 	grep -q -- "$word" "$dir/sockfault-rules.5" || { echo "sockfault-rules.5 does not mention $word"; status=1; }
 done
 for var in SOCKFAULT_RULES SOCKFAULT_RULES_TEXT SOCKFAULT_SEED SOCKFAULT_LOG SOCKFAULT_LOG_FORMAT \
-	SOCKFAULT_TRACE SOCKFAULT_RELOAD SOCKFAULT_ON_ERROR SOCKFAULT_STATS SOCKFAULT_REPLAY; do
+	SOCKFAULT_TRACE SOCKFAULT_RELOAD SOCKFAULT_ON_ERROR SOCKFAULT_STATS SOCKFAULT_REPLAY SOCKFAULT_CONTROL; do
 	grep -q "$var" "$dir/sockfault.1" || { echo "sockfault.1 does not document $var"; status=1; }
 done
 exit $status

@@ -37,6 +37,11 @@ SF_PACKAGES=(
 	clang
 	libclang-rt-dev   # clang's libFuzzer and sanitizer runtimes (only recommended by clang)
 	musl-tools        # musl-gcc: the musl build
+	iproute2          # the oracle: network namespaces, veth, tc tbf; ss for tests/cli/ctl-fire.sh
+	iptables          # the oracle: firewalls (REJECT, DROP, conntrack) on its router
+	conntrack         # the oracle: looking at the router's connection table
+	redis-tools       # the oracle: redis-cli as a program under test
+	redis-server      # the oracle: its server, in the server's namespace
 	golang-go         # Go test programs for the seccomp supervisor (tests/reach)
 )
 

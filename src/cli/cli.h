@@ -11,6 +11,8 @@ int sf_cmd_check(int argc, char **argv);
 int sf_cmd_errno(int argc, char **argv);
 int sf_cmd_run(int argc, char **argv);
 int sf_cmd_report(int argc, char **argv);
+int sf_cmd_ps(int argc, char **argv);
+int sf_cmd_ctl(int argc, char **argv);
 
 /* "sockfault: " + message + newline on stderr. */
 void sf_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,6 +1,7 @@
 /* sockfault report LOG.jsonl: what fired, per rule, per peer and connection,
  * and over time; --svg or --html write a timeline a person can open. */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@ struct fault {
 	int rule;          /* index into rules[] */
 	char peer[96];
 	int64_t conn, pid;
+	char proc[72];     /* "proc ID", the process's place in the run's tree */
 	char op[16];
 	char errno_name[24];
 };
@@ -32,36 +34,13 @@ struct report {
 	size_t nf, capf;
 	struct rule_sum *r;
 	int nr, capr;
+	int *slot;         /* rule index + 1 by hash of the name; 0: empty */
+	size_t nslot;      /* a power of two, at least twice nr */
 	long processes, bad_lines;
+	int has_t;
 	int64_t t0, t1;
 	char seeds[256];
 };
-
-/* 2026-11-22T03:40:33.234120Z -> microseconds since the epoch. */
-static int parse_ts(const char *s, size_t n, int64_t *out)
-{
-	int y, mo, d, h, mi, sec, us = 0;
-	char frac[8] = "";
-	if (n < 20 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
-		return 0;
-	if (n > 20 && s[19] == '.') {
-		size_t k = 0;
-		for (size_t i = 20; i < n && k < 6 && s[i] >= '0' && s[i] <= '9'; i++)
-			frac[k++] = s[i];
-		while (k < 6)
-			frac[k++] = '0';
-		us = atoi(frac);
-	}
-	/* days from civil (Howard Hinnant). */
-	y -= mo <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153u * (unsigned)(mo + (mo > 2 ? -3 : 9)) + 2) / 5 + (unsigned)d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	int64_t days = era * 146097 + (int64_t)doe - 719468;
-	*out = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000) + us;
-	return 1;
-}
 
 static void str_of(const struct sf_json_field *f, char *out, size_t cap)
 {
@@ -73,11 +52,42 @@ static void str_of(const struct sf_json_field *f, char *out, size_t cap)
 		snprintf(out, cap, "-");
 }
 
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
+static void slot_put(int *slot, size_t nslot, const char *name, int value)
+{
+	size_t k = (size_t)name_hash(name) & (nslot - 1);
+	while (slot[k])
+		k = (k + 1) & (nslot - 1);
+	slot[k] = value;
+}
+
+/* The rule named `name`, added if new: a hash look-up, so that a log with
+ * as many rule names as faults still reads in linear time. */
 static int rule_index(struct report *R, const char *name, const char *action)
 {
-	for (int i = 0; i < R->nr; i++)
-		if (strcmp(R->r[i].name, name) == 0)
-			return i;
+	if (R->nslot) {
+		for (size_t k = (size_t)name_hash(name) & (R->nslot - 1); R->slot[k]; k = (k + 1) & (R->nslot - 1))
+			if (strcmp(R->r[R->slot[k] - 1].name, name) == 0)
+				return R->slot[k] - 1;
+	}
+	if ((size_t)(R->nr + 1) * 2 > R->nslot) {
+		size_t nslot = R->nslot ? R->nslot * 2 : 64;
+		int *slot = calloc(nslot, sizeof *slot);
+		if (!slot)
+			exit(SF_EXIT_USAGE);
+		for (int i = 0; i < R->nr; i++)
+			slot_put(slot, nslot, R->r[i].name, i + 1);
+		free(R->slot);
+		R->slot = slot;
+		R->nslot = nslot;
+	}
 	if (R->nr == R->capr) {
 		R->capr = R->capr ? R->capr * 2 : 16;
 		R->r = realloc(R->r, (size_t)R->capr * sizeof *R->r);
@@ -92,6 +102,7 @@ static int rule_index(struct report *R, const char *name, const char *action)
 	r->line = INT64_MAX;
 	r->first_us = INT64_MAX;
 	r->last_us = INT64_MIN;
+	slot_put(R->slot, R->nslot, r->name, R->nr + 1);
 	return R->nr++;
 }
 
@@ -111,12 +122,13 @@ static void add_line(struct report *R, const char *line, size_t len, long lineno
 	str_of(sf_json_get(f, n, "event"), ev, sizeof ev);
 	str_of(sf_json_get(f, n, "ts"), ts, sizeof ts);
 	int64_t t = 0;
-	int has_t = parse_ts(ts, strlen(ts), &t);
+	int has_t = sf_json_time(ts, strlen(ts), &t);
 	if (has_t) {
-		if (!R->t0 || t < R->t0)
+		if (!R->has_t || t < R->t0)
 			R->t0 = t;
-		if (t > R->t1)
+		if (!R->has_t || t > R->t1)
 			R->t1 = t;
+		R->has_t = 1;
 	}
 	if (strcmp(ev, "start") == 0) {
 		char seed[32];
@@ -130,7 +142,8 @@ static void add_line(struct report *R, const char *line, size_t len, long lineno
 		int64_t m = 0;
 		str_of(sf_json_get(f, n, "rule"), name, sizeof name);
 		int i = rule_index(R, name, "");
-		if (sf_json_int(sf_json_get(f, n, "matched"), &m))
+		if (sf_json_int(sf_json_get(f, n, "matched"), &m) && m >= 0 && m <= INT32_MAX &&
+		    R->r[i].matched < LONG_MAX - INT32_MAX)
 			R->r[i].matched = (R->r[i].matched < 0 ? 0 : R->r[i].matched) + (long)m;
 	} else if (strcmp(ev, "fault") == 0 && has_t) {
 		char name[96], action[64];
@@ -157,6 +170,13 @@ static void add_line(struct report *R, const char *line, size_t len, long lineno
 		if (!sf_json_int(sf_json_get(f, n, "conn"), &x->conn))
 			x->conn = 0;
 		sf_json_int(sf_json_get(f, n, "pid"), &x->pid);
+		/* A log from before process trees: the pid stands for the process. */
+		char id[64];
+		str_of(sf_json_get(f, n, "proc"), id, sizeof id);
+		if (sf_json_get(f, n, "proc"))
+			snprintf(x->proc, sizeof x->proc, "proc %s", id);
+		else
+			snprintf(x->proc, sizeof x->proc, "pid %lld", (long long)x->pid);
 		struct rule_sum *r = &R->r[x->rule];
 		int64_t rule_line;
 		if (sf_json_int(sf_json_get(f, n, "line"), &rule_line) && rule_line < r->line)
@@ -169,6 +189,10 @@ static void add_line(struct report *R, const char *line, size_t len, long lineno
 	}
 }
 
+/* A line of the library's log is a few hundred bytes: a longer one is not
+ * one of its events, and is skipped without being held whole. */
+#define MAX_LINE 65536
+
 static int read_log(struct report *R, const char *path)
 {
 	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
@@ -176,15 +200,27 @@ static int read_log(struct report *R, const char *path)
 		sf_cli_error("report: cannot read %s: %s", path, strerror(errno));
 		return 0;
 	}
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
+	char *line = malloc(MAX_LINE);
+	if (!line)
+		exit(SF_EXIT_USAGE);
 	long lineno = 0;
-	while ((len = getline(&line, &cap, fp)) >= 0) {
+	while (fgets(line, MAX_LINE, fp)) {
+		size_t len = strlen(line);
 		lineno++;
+		if (len == MAX_LINE - 1 && line[len - 1] != '\n') {
+			int c;
+			while ((c = getc(fp)) != EOF && c != '\n')
+				;
+			if (R->bad_lines++ < 5)
+				sf_cli_error("report: %s:%ld: longer than %d bytes: not a line of a sockfault log (skipped)",
+				             path, lineno, MAX_LINE - 1);
+			continue;
+		}
+		/* fgets stops at a NUL as if the line ended there: the length is
+		 * what strlen says, and the rest is not JSON anyway. */
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			len--;
-		add_line(R, line, (size_t)len, lineno, path);
+		add_line(R, line, len, lineno, path);
 	}
 	free(line);
 	if (fp != stdin)
@@ -192,19 +228,79 @@ static int read_log(struct report *R, const char *path)
 	return 1;
 }
 
-static int distinct_peers(const struct report *R, int rule, int conns)
+/* The faults in an order, by index: sorting indices keeps the faults where
+ * they are and lets ties fall back on the order of the log. */
+static const struct fault *sort_base;
+
+static int by_peer_conn(const struct fault *a, const struct fault *b)
 {
-	int count = 0;
-	for (size_t i = 0; i < R->nf; i++) {
-		if (R->f[i].rule != rule)
-			continue;
-		int seen = 0;
-		for (size_t k = 0; k < i && !seen; k++)
-			seen = R->f[k].rule == rule && strcmp(R->f[k].peer, R->f[i].peer) == 0 &&
-			       (!conns || (R->f[k].conn == R->f[i].conn && R->f[k].pid == R->f[i].pid));
-		count += !seen;
+	int c = strcmp(a->peer, b->peer);
+	if (c)
+		return c;
+	if (a->conn != b->conn)
+		return a->conn < b->conn ? -1 : 1;
+	return strcmp(a->proc, b->proc);
+}
+
+static int by_rule_peer_conn(const void *x, const void *y)
+{
+	size_t i = *(const size_t *)x, k = *(const size_t *)y;
+	const struct fault *a = &sort_base[i], *b = &sort_base[k];
+	if (a->rule != b->rule)
+		return a->rule < b->rule ? -1 : 1;
+	int c = by_peer_conn(a, b);
+	return c ? c : (i > k) - (i < k);
+}
+
+static int by_peer_conn_rule(const void *x, const void *y)
+{
+	size_t i = *(const size_t *)x, k = *(const size_t *)y;
+	const struct fault *a = &sort_base[i], *b = &sort_base[k];
+	int c = by_peer_conn(a, b);
+	if (c)
+		return c;
+	if (a->rule != b->rule)
+		return a->rule < b->rule ? -1 : 1;
+	return (i > k) - (i < k);
+}
+
+static size_t *sorted_faults(const struct report *R, int (*cmp)(const void *, const void *))
+{
+	size_t *ix = malloc((R->nf ? R->nf : 1) * sizeof *ix);
+	if (!ix)
+		exit(SF_EXIT_USAGE);
+	for (size_t i = 0; i < R->nf; i++)
+		ix[i] = i;
+	sort_base = R->f;
+	qsort(ix, R->nf, sizeof *ix, cmp);
+	return ix;
+}
+
+/* Per rule: distinct peers, distinct (peer, connection, process), and the
+ * range of its faults in ix (sorted by rule, then peer and connection). */
+struct rule_counts {
+	int peers, conns;
+	size_t from, to;
+};
+
+static struct rule_counts *count_per_rule(const struct report *R, const size_t *ix)
+{
+	struct rule_counts *c = calloc((size_t)(R->nr ? R->nr : 1), sizeof *c);
+	if (!c)
+		exit(SF_EXIT_USAGE);
+	for (size_t k = 0; k < R->nf;) {
+		int rule = R->f[ix[k]].rule;
+		c[rule].from = k;
+		const struct fault *prev = NULL;
+		for (; k < R->nf && R->f[ix[k]].rule == rule; k++) {
+			const struct fault *f = &R->f[ix[k]];
+			c[rule].peers += !prev || strcmp(prev->peer, f->peer) != 0;
+			c[rule].conns += !prev || by_peer_conn(prev, f) != 0;
+			prev = f;
+		}
+		c[rule].to = k;
 	}
-	return count;
+	return c;
 }
 
 static double secs(int64_t us)
@@ -214,11 +310,17 @@ static double secs(int64_t us)
 
 #define COLS 60
 
-/* Rules in the order of their files (by line), not the order they fired. */
+/* Rules in the order of their files (by line), not the order they fired;
+ * rules of the same line in the order they came. */
+static const struct rule_sum *rule_base;
+
 static int by_line(const void *a, const void *b)
 {
-	const struct rule_sum *x = a, *y = b;
-	return x->line < y->line ? -1 : x->line > y->line;
+	int i = *(const int *)a, k = *(const int *)b;
+	const struct rule_sum *x = &rule_base[i], *y = &rule_base[k];
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return (i > k) - (i < k);
 }
 
 /* Sort the rules; the faults' rule indices follow them. */
@@ -227,31 +329,51 @@ static void order_rules(struct report *R)
 	size_t n = (size_t)(R->nr ? R->nr : 1);
 	int *order = malloc(n * sizeof *order), *new_of = malloc(n * sizeof *new_of);
 	struct rule_sum *sorted = malloc(n * sizeof *sorted);
-	if (order && new_of && sorted) {
-		/* Insertion sort of indices: stable, and rules are few. */
-		for (int i = 0; i < R->nr; i++) {
-			int k = i;
-			for (; k > 0 && by_line(&R->r[order[k - 1]], &R->r[i]) > 0; k--)
-				order[k] = order[k - 1];
-			order[k] = i;
-		}
-		for (int i = 0; i < R->nr; i++) {
-			sorted[i] = R->r[order[i]];
-			new_of[order[i]] = i;
-		}
-		for (size_t k = 0; k < R->nf; k++)
-			R->f[k].rule = new_of[R->f[k].rule];
-		memcpy(R->r, sorted, (size_t)R->nr * sizeof *sorted);
+	if (!order || !new_of || !sorted)
+		exit(SF_EXIT_USAGE);
+	for (int i = 0; i < R->nr; i++)
+		order[i] = i;
+	rule_base = R->r;
+	qsort(order, (size_t)R->nr, sizeof *order, by_line);
+	for (int i = 0; i < R->nr; i++) {
+		sorted[i] = R->r[order[i]];
+		new_of[order[i]] = i;
 	}
+	for (size_t k = 0; k < R->nf; k++)
+		R->f[k].rule = new_of[R->f[k].rule];
+	memcpy(R->r, sorted, (size_t)R->nr * sizeof *sorted);
 	free(order);
 	free(new_of);
 	free(sorted);
+}
+
+/* The column of time t among cols columns over [t0, t0 + span]: computed in
+ * floating point (a span of centuries in microseconds times the columns does
+ * not fit 64 bits), and kept inside the row whatever the input. */
+static int column(int64_t t, int64_t t0, int64_t span, int cols)
+{
+	double x = (double)(t - t0) / (double)span * cols;
+	int c = x < 0 ? 0 : x >= cols ? cols - 1 : (int)x;
+	return c;
+}
+
+struct group {
+	size_t from, to;   /* in ix */
+	size_t first;      /* the fault that came first */
+};
+
+static int by_first(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	return (x->first > y->first) - (x->first < y->first);
 }
 
 static void terminal(const struct report *R, const char *path)
 {
 	static const char *bars[] = { " ", "\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588" };
 	int64_t span = R->t1 > R->t0 ? R->t1 - R->t0 : 1;
+	size_t *ix = sorted_faults(R, by_rule_peer_conn);
+	struct rule_counts *rc = count_per_rule(R, ix);
 	printf("sockfault report: %s\n", path);
 	printf("  %ld process%s, seed%s %s; %zu fault%s over %.3fs\n\n", R->processes, R->processes == 1 ? "" : "es",
 	       strchr(R->seeds, ',') ? "s" : "", *R->seeds ? R->seeds : "-", R->nf, R->nf == 1 ? "" : "s", secs(span));
@@ -264,35 +386,50 @@ static void terminal(const struct report *R, const char *path)
 			       r->matched == 0 ? " (never matched: check its peer, port and proto)" : "");
 			continue;
 		}
-		printf("  %-24s %-22s %7ld %6d %6d %9.3fs %9.3fs\n", r->name, r->action, r->fired, distinct_peers(R, i, 0),
-		       distinct_peers(R, i, 1), secs(r->first_us - R->t0), secs(r->last_us - R->t0));
+		printf("  %-24s %-22s %7ld %6d %6d %9.3fs %9.3fs\n", r->name, r->action, r->fired, rc[i].peers,
+		       rc[i].conns, secs(r->first_us - R->t0), secs(r->last_us - R->t0));
 	}
+
+	/* Each (peer, connection, process) once, in the order it first came,
+	 * with its faults counted per rule. The process is its place in the
+	 * run's tree (the same in every run); a log from before process trees
+	 * names its pid. */
 	printf("\nBy peer and connection:\n");
-	for (size_t i = 0; i < R->nf; i++) {
-		int seen = 0;
-		for (size_t k = 0; k < i && !seen; k++)
-			seen = strcmp(R->f[k].peer, R->f[i].peer) == 0 && R->f[k].conn == R->f[i].conn &&
-			       R->f[k].pid == R->f[i].pid;
-		if (seen)
-			continue;
-		printf("  %-28s conn %-3lld pid %-7lld", R->f[i].peer, (long long)R->f[i].conn, (long long)R->f[i].pid);
-		for (int r = 0; r < R->nr; r++) {
+	size_t *pc = sorted_faults(R, by_peer_conn_rule);
+	struct group *g = malloc((R->nf ? R->nf : 1) * sizeof *g);
+	if (!g)
+		exit(SF_EXIT_USAGE);
+	size_t ng = 0;
+	for (size_t k = 0; k < R->nf;) {
+		struct group *x = &g[ng++];
+		x->from = k;
+		x->first = pc[k];
+		for (k++; k < R->nf && by_peer_conn(&R->f[pc[k]], &R->f[pc[x->from]]) == 0; k++)
+			if (pc[k] < x->first)
+				x->first = pc[k];
+		x->to = k;
+	}
+	qsort(g, ng, sizeof *g, by_first);
+	for (size_t i = 0; i < ng; i++) {
+		const struct fault *f = &R->f[g[i].first];
+		printf("  %-28s conn %-3lld %-15s", f->peer, (long long)f->conn, f->proc);
+		for (size_t k = g[i].from; k < g[i].to;) {
+			int rule = R->f[pc[k]].rule;
 			long n = 0;
-			for (size_t k = i; k < R->nf; k++)
-				n += R->f[k].rule == r && strcmp(R->f[k].peer, R->f[i].peer) == 0 &&
-				     R->f[k].conn == R->f[i].conn && R->f[k].pid == R->f[i].pid;
-			if (n)
-				printf(" %s x%ld", R->r[r].name, n);
+			for (; k < g[i].to && R->f[pc[k]].rule == rule; k++)
+				n++;
+			printf(" %s x%ld", R->r[rule].name, n);
 		}
 		printf("\n");
 	}
+	free(g);
+	free(pc);
+
 	printf("\nOver time (%d columns of %.3fs each):\n", COLS, secs(span) / COLS);
 	for (int i = 0; i < R->nr; i++) {
 		long hist[COLS] = { 0 }, max = 0;
-		for (size_t k = 0; k < R->nf; k++) {
-			if (R->f[k].rule != i)
-				continue;
-			int col = (int)((R->f[k].t_us - R->t0) * COLS / (span + 1));
+		for (size_t k = rc[i].from; k < rc[i].to; k++) {
+			int col = column(R->f[ix[k]].t_us, R->t0, span + 1, COLS);
 			if (++hist[col] > max)
 				max = hist[col];
 		}
@@ -301,6 +438,8 @@ static void terminal(const struct report *R, const char *path)
 			fputs(bars[max ? (hist[c] * 8 + max - 1) / max : 0], stdout);
 		printf("| %ld\n", R->r[i].fired);
 	}
+	free(rc);
+	free(ix);
 }
 
 static void xml_text(FILE *o, const char *s)
@@ -337,7 +476,7 @@ static void svg(FILE *o, const struct report *R)
 	}
 	for (size_t k = 0; k < R->nf; k++) {
 		const struct fault *f = &R->f[k];
-		int x = left + (int)((f->t_us - R->t0) * width / span);
+		int x = left + column(f->t_us, R->t0, span, width + 1);
 		int y = top + f->rule * row;
 		fprintf(o, "<rect x=\"%d\" y=\"%d\" width=\"2\" height=\"%d\" fill=\"%s\"><title>", x, y + 4, row - 8,
 		        colours[f->rule % 8]);
@@ -435,5 +574,6 @@ int sf_cmd_report(int argc, char **argv)
 	}
 	free(R.f);
 	free(R.r);
+	free(R.slot);
 	return SF_EXIT_OK;
 }

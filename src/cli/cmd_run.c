@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "elfkind.h"
+#include "envval.h"
 #include "libpath.h"
 #include "rulefile.h"
 #include "suggest.h"
@@ -18,8 +20,8 @@
 static void usage(FILE *to)
 {
 	fputs("usage: sockfault run [-r FILE]... [-e RULE]... [--seed N] [--log DEST] [--json]\n"
-	      "                     [--trace] [--stats] [--reload] [--replay LOG] [--seccomp]\n"
-	      "                     -- CMD [ARG...]\n"
+	      "                     [--trace] [--stats] [--reload] [--control] [--replay LOG]\n"
+	      "                     [--seccomp] -- CMD [ARG...]\n"
 	      "Run CMD with the fault injector preloaded.\n"
 	      "  -r, --rules FILE   a rules file (several may be given)\n"
 	      "  -e, --rule RULE    a rule on the command line (several may be given)\n"
@@ -29,6 +31,7 @@ static void usage(FILE *to)
 	      "  --trace            log every socket call, not only faults\n"
 	      "  --stats            at exit, one line per rule: calls matched, faults fired\n"
 	      "  --reload           re-read the rules files when they change\n"
+	      "  --control          open a control channel (sockfault ps, sockfault ctl)\n"
 	      "  --replay LOG       inject exactly the faults recorded in a JSON log\n"
 	      "  --seccomp          supervise CMD's socket system calls through seccomp (the\n"
 	      "                     default for static and Go programs, which LD_PRELOAD\n"
@@ -39,25 +42,8 @@ static void usage(FILE *to)
 
 static const char *const long_options[] = {
 	"--rules", "--rule", "--seed", "--log", "--json", "--trace", "--stats", "--reload",
-	"--replay", "--seccomp", "--help", NULL,
+	"--control", "--replay", "--seccomp", "--help", NULL,
 };
-
-static int parse_seed(const char *v)
-{
-	const char *p = v;
-	int hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
-	if (hex)
-		p += 2;
-	if (!*p || strlen(p) > (hex ? 16u : 20u))
-		return 0;
-	for (; *p; p++)
-		if (!(hex ? (p[0] >= '0' && p[0] <= '9') || (p[0] >= 'a' && p[0] <= 'f') || (p[0] >= 'A' && p[0] <= 'F')
-		          : (p[0] >= '0' && p[0] <= '9')))
-			return 0;
-	if (!hex && strlen(v) == 20 && strcmp(v, "18446744073709551615") > 0)
-		return 0;
-	return 1;
-}
 
 /* The program that would run: CMD itself if it has a slash, else the first
  * match in PATH, as execvp finds it. */
@@ -178,7 +164,9 @@ static int run(int argc, char **argv, const char **files, char **textp)
 		} else if (strcmp(a, "--seed") == 0) {
 			if (!need_arg(i, argc, argv))
 				return SF_EXIT_USAGE;
-			if (!parse_seed(argv[i + 1])) {
+			uint64_t seed;
+			/* The library's own reading of SOCKFAULT_SEED: what one accepts, so does the other. */
+			if (!sf_env_seed(argv[i + 1], &seed)) {
 				sf_cli_error("run: --seed '%s' is not a number (a 64-bit seed, decimal or 0x hex)", argv[i + 1]);
 				return SF_EXIT_USAGE;
 			}
@@ -206,6 +194,8 @@ static int run(int argc, char **argv, const char **files, char **textp)
 			setenv("SOCKFAULT_RELOAD", "1", 1);
 		} else if (strcmp(a, "--seccomp") == 0) {
 			seccomp = 1;
+		} else if (strcmp(a, "--control") == 0) {
+			setenv("SOCKFAULT_CONTROL", "1", 1);
 		} else if (strcmp(a, "--replay") == 0) {
 			if (!need_arg(i, argc, argv))
 				return SF_EXIT_USAGE;
@@ -232,6 +222,18 @@ static int run(int argc, char **argv, const char **files, char **textp)
 	if (i >= argc) {
 		sf_cli_error("run: no command given (sockfault run -r FILE -- CMD [ARG...])");
 		return SF_EXIT_USAGE;
+	}
+
+	/* The library reads the files again in CMD: a pipe (-, <(...)) would
+	 * come to it empty, and CMD would run without the rules it was given. */
+	for (size_t k = 0; k < nfiles; k++) {
+		struct stat st;
+		if (strcmp(files[k], "-") == 0 || (stat(files[k], &st) == 0 && !S_ISREG(st.st_mode))) {
+			sf_cli_error("run: %s: not a regular file: the library reads the rules files again when CMD "
+			             "starts, and a pipe can be read only once (write the rules to a file, or give "
+			             "them with -e)", files[k]);
+			return SF_EXIT_USAGE;
+		}
 	}
 
 	/* Every rule is checked before anything starts. */
@@ -280,6 +282,9 @@ static int run(int argc, char **argv, const char **files, char **textp)
 		             "to its path)", SF_LIBDIR);
 		return SF_EXIT_USAGE;
 	}
+	/* CMD is the first process of a new tree, even when this run is
+	 * itself inside another one (sockfault-rules(5), "Process trees"). */
+	setenv("SOCKFAULT_TREE", "1", 1);
 	int reach = seccomp ? 2 : needs_supervisor(argv[i]);
 	if (reach) {
 		/* A static program's dynamic children still get the library; a

@@ -29,6 +29,8 @@ static const struct command commands[] = {
 	{ "check", sf_cmd_check, "check FILE...            parse rules files, print them normalised" },
 	{ "report", sf_cmd_report, "report LOG.jsonl         what fired: per rule, per peer, over time" },
 	{ "errno", sf_cmd_errno, "errno [NAME|NUMBER]      the errno table with its Winsock aliases" },
+	{ "ps", sf_cmd_ps, "ps                       processes running with a control channel" },
+	{ "ctl", sf_cmd_ctl, "ctl PID|--all COMMAND    read and change a running process's faults" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,56 +1,26 @@
 #include "rulefile.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "parse.h"
-
-static char *slurp(FILE *f, size_t *len)
-{
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (n < cap) {
-			if (ferror(f)) {
-				free(buf);
-				return NULL;
-			}
-			break;
-		}
-		char *nb = realloc(buf, cap * 2);
-		if (!nb)
-			free(buf);
-		buf = nb;
-		cap *= 2;
-	}
-	*len = n;
-	return buf;
-}
+#include "readfile.h"
 
 int sf_rulefile_load(const char *path, struct sf_ruleset *rs, struct sf_diags *diags)
 {
 	int is_stdin = strcmp(path, "-") == 0;
-	FILE *f = is_stdin ? stdin : fopen(path, "r");
-	if (!f) {
-		sf_diag_add(diags, path, 0, 0, "cannot read the rules file: %s", strerror(errno));
-		return -1;
-	}
-	size_t len;
-	char *text = slurp(f, &len);
-	int saved = errno;
-	if (!is_stdin)
-		fclose(f);
-	if (!text) {
-		sf_diag_add(diags, path, 0, 0, "cannot read the rules file: %s", strerror(saved));
+	/* The same bounds as the library's (sockfault-rules(5)). */
+	struct sf_read r;
+	if ((is_stdin ? sf_read_fd(0, SF_RULES_MAX_BYTES, &r) : sf_read_path(path, SF_RULES_MAX_BYTES, &r)) !=
+	    SF_READ_OK) {
+		char why[300];
+		sf_diag_add(diags, is_stdin ? "<stdin>" : path, 0, 0, "%s",
+		            sf_read_problem(&r, "the rules file", why, sizeof why));
 		return -1;
 	}
 	struct sf_parse_opts o = { is_stdin ? "<stdin>" : path, 0, "line" };
-	int errors = (int)sf_parse(text, len, &o, rs, diags);
-	free(text);
+	int errors = (int)sf_parse(r.text, r.len, &o, rs, diags);
+	free(r.text);
 	return errors;
 }
 

@@ -1,5 +1,6 @@
 #include "active.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,19 +81,36 @@ void sf_active_free(struct sf_active *a)
 	free(a);
 }
 
-void sf_active_install(struct sf_active *a)
+/* One install at a time: a reload (from a call) and the control channel
+ * may replace the rules at once, and each must retire exactly the set it
+ * replaced, with the fast path's mask of the set in force. */
+static int installing;
+
+void sf_active_child_reset(void)
 {
+	installing = 0; /* the thread that held it is gone */
+}
+
+struct sf_active *sf_active_install(struct sf_active *a)
+{
+	while (__atomic_exchange_n(&installing, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
 	sf_opmask hot = 0;
-	if (a && (a->rule_ops || sf_config.reload))
+	if (a && (a->rule_ops || sf_config.reload || sf_config.control))
 		hot = SF_OPS_LIFECYCLE | a->rule_ops | a->track_ops;
-	if (sf_config.reload)
+	if (sf_config.reload || sf_config.control)
 		hot |= SF_OPS_LIFECYCLE;
+	/* Reloading looks at the files from calls, any call (reload.h). */
+	if (sf_config.reload && sf_config.rules_path)
+		hot = SF_OPS_ALL;
 	if (sf_config.trace)
 		hot = SF_OPS_ALL;
 	hot |= SF_LOAD(&sf_hot_floor);
-	SF_RELEASE(&sf_active_now, a);
+	struct sf_active *old = __atomic_exchange_n(&sf_active_now, a, __ATOMIC_ACQ_REL);
 	/* "Not a socket" is current under every rule set. */
 	SF_STORE(&sf_notsock.gen, a ? a->gen : 0);
 	SF_RELEASE(&sf_gen, a ? a->gen : 0);
 	SF_RELEASE(&sf_hot, hot);
+	__atomic_store_n(&installing, 0, __ATOMIC_RELEASE);
+	return old;
 }

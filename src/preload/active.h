@@ -66,8 +66,10 @@ static inline int sf_rule_kills(const struct sf_rule *r)
 	return sf_action_kills(r->action, r->sticky);
 }
 
-/* Make `a` the rules in force and recompute the fast-path mask. */
-void sf_active_install(struct sf_active *a);
+/* Make `a` the rules in force and recompute the fast-path mask; returns
+ * the set it replaced (for the caller to retire). */
+struct sf_active *sf_active_install(struct sf_active *a);
+void sf_active_child_reset(void);
 
 static inline struct sf_active *sf_active_get(void)
 {

@@ -122,6 +122,24 @@ void sf_free(void *p, size_t size)
 	pthread_mutex_unlock(&lock);
 }
 
+void *sf_pool_get(struct sf_pool *p)
+{
+	pthread_mutex_lock(&lock);
+	char *b = p->free;
+	if (b)
+		memcpy(&p->free, b + p->link, sizeof p->free);
+	pthread_mutex_unlock(&lock);
+	return b ? b : sf_alloc(p->size);
+}
+
+void sf_pool_put(struct sf_pool *p, void *b)
+{
+	pthread_mutex_lock(&lock);
+	memcpy((char *)b + p->link, &p->free, sizeof p->free);
+	p->free = b;
+	pthread_mutex_unlock(&lock);
+}
+
 size_t sf_alloc_footprint(void)
 {
 	pthread_mutex_lock(&lock);

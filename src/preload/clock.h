@@ -12,7 +12,8 @@ static inline uint64_t sf_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Sleep the whole of ns, resuming after signal handlers run. */
+/* Sleep the whole of ns, resuming after signal handlers run, until the
+ * deadline it set at the start. */
 void sf_sleep_ns(uint64_t ns);
 
 #endif

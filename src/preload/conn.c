@@ -17,17 +17,8 @@
 #include "usermem.h"
 #include "slow.h"
 
-/* A new socket numbered 2 means stderr was closed, even if by a close the
- * library did not see (fclose): the log must not go into the socket. */
-static void new_descriptor(int fd)
-{
-	if (fd == 2)
-		sf_log_fd_lost(2);
-}
-
 static void track_new(int fd, int domain, int type)
 {
-	new_descriptor(fd);
 	struct sf_sock *s = sf_sock_new(domain, type);
 	if (s)
 		sf_sock_identify(s, fd);
@@ -99,7 +90,6 @@ int sf_slow_socketpair(int domain, int type, int protocol, int sv[2])
 		/* Both ends are unnamed: an address that is only its family. */
 		struct sockaddr unnamed = { .sa_family = (sa_family_t)domain };
 		for (int i = 0; i < 2; i++) {
-			new_descriptor(sv[i]);
 			struct sf_sock *s = sf_sock_new(domain, type);
 			if (s) {
 				sf_sock_identify(s, sv[i]);
@@ -158,6 +148,16 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	long ret;
 	int err;
 	int dead = SF_LOAD(&s->dead) != 0;
+	if (SF_UNLIKELY(dead) && !sf_sock_is(s, fd)) {
+		/* Not the dead connection any more: what the number is now. */
+		s = c.s = sf_lookup(fd);
+		if (!s) {
+			errno = e0;
+			int r = sf_real_connect(fd, addr, len);
+			return (int)sf_done(r, errno);
+		}
+		dead = 0;
+	}
 	if (dead && sf_dead_answer(&c, 0, &ret, &err))
 		return finish(&c, ret, err);
 	/* Each attempt is a connection to that peer: p= decides by which one
@@ -181,11 +181,16 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	errno = e0;
 	int r = sf_real_connect(fd, addr, len);
-	err = sf_pending_error(s, r < 0 ? errno : 0);
-	int fixed = sf_dead_fixup(s, SF_OP_connect, r, err);
-	if (fixed != err) {
-		r = -1;
-		err = fixed;
+	/* A success leaves errno as libc left it. */
+	int left = errno;
+	err = left;
+	if (SF_UNLIKELY(SF_LOAD(&s->pending_err) || SF_LOAD(&s->dead)) && sf_sock_is(s, fd)) {
+		err = sf_pending_error(s, r < 0 ? left : 0);
+		int fixed = sf_dead_fixup(s, fd, SF_OP_connect, r, err);
+		if (fixed != err) {
+			r = -1;
+			err = fixed;
+		}
 	}
 	if (own.ss_family == AF_UNSPEC && r == 0) {
 		/* A datagram socket dissolving its association. */
@@ -199,7 +204,7 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 			note_local(s, fd);
 		sf_sock_replan(s);
 	}
-	return finish(&c, r < 0 ? -1 : r, err);
+	return finish(&c, r < 0 ? -1 : r, r < 0 ? err : left);
 }
 
 /* Any rule for accept that needs to know who is being accepted? */
@@ -263,7 +268,6 @@ static int slow_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *
 		sf_trace(&c, nfd, err);
 		return (int)sf_done(-1, err);
 	}
-	new_descriptor(nfd);
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
 	if (sf_real_getpeername(nfd, (struct sockaddr *)&ss, &sl) < 0)
@@ -377,48 +381,49 @@ int sf_slow_close(int fd)
 	if (!sf_enter())
 		return sf_real_close(fd);
 	int e0 = errno;
-	uintptr_t v = sf_fd_get(fd);
-	struct sf_sock *s = sf_fd_is_sock(v) ? (struct sf_sock *)v : NULL;
+	if (!sf_table_is_ours()) {
+		errno = e0;
+		int r = sf_real_close(fd);
+		return (int)sf_done(r, errno);
+	}
+	struct sf_sock *s = sf_sock_get(fd);
+	uintptr_t v = s ? (uintptr_t)s : sf_fd_get(fd);
 	struct sf_call c = { .op = SF_OP_close, .fd = fd, .s = s };
-	if (s) {
+	if (s)
 		sf_decide(&c);
-		if (c.v.decided)
-			return (int)sf_fail(&c, sf_verdict_errno(&c));
-	}
-	int own = sf_table_is_ours();
-	if (own) {
-		sf_log_fd_lost(fd);
-		sf_refuse_fd_lost(fd);
-	}
+	sf_log_fd_lost(fd);
+	sf_refuse_fd_lost(fd);
 	/* Forget first: a descriptor number reused by another thread right
-	 * after the real close must not inherit this record. The trace line
-	 * still needs it, so it is held until then. */
-	if (s) {
-		sf_sock_ref(s);
+	 * after the real close must not inherit this record (the record itself
+	 * stays held until the call leaves: the trace line still needs it). A
+	 * "not a socket" entry is forgotten too, so that a socket that gets the
+	 * number is learned, wherever it comes from. */
+	if (s)
 		sf_timer_closing(s, 1);
-	}
-	if (v && own)
+	if (v)
 		sf_sock_install(fd, 0);
 	errno = e0;
+	/* An injected error too: Linux releases the descriptor whatever close
+	 * reports, so the real close runs and the rule's errno is its answer. */
 	int r = sf_real_close(fd);
 	int err = errno;
 	if (s)
 		sf_timer_closing(s, 0);
-	if (s) {
-		sf_trace(&c, r, err);
-		sf_sock_unref(s);
+	if (c.v.decided) {
+		r = -1;
+		err = sf_verdict_errno(&c);
 	}
+	if (s)
+		sf_trace(&c, r, err);
 	return (int)sf_done(r, err);
 }
 
 /* dup, dup2, dup3, fcntl(F_DUPFD*): the new descriptor shares the record. */
 static int after_dup(struct sf_call *c, int nfd, int err)
 {
-	if (nfd >= 0 && sf_table_is_ours()) {
-		uintptr_t v = sf_fd_get(c->fd);
+	if (nfd >= 0) {
+		uintptr_t v = c->s ? (uintptr_t)c->s : sf_fd_get(c->fd) == SF_FD_NOTSOCK ? SF_FD_NOTSOCK : 0;
 		sf_sock_install(nfd, v);
-		/* A copy of anything on 2 is the program's stderr again. */
-		sf_log_stderr_back(nfd);
 	}
 	return finish(c, nfd, err);
 }
@@ -428,6 +433,11 @@ int sf_slow_dup(int fd)
 	if (!sf_enter())
 		return sf_real_dup(fd);
 	int e0 = errno;
+	if (!sf_table_is_ours()) {
+		errno = e0;
+		int r = sf_real_dup(fd);
+		return (int)sf_done(r, errno);
+	}
 	struct sf_call c = { .op = SF_OP_dup, .fd = fd };
 	if (begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
@@ -439,10 +449,11 @@ int sf_slow_dup(int fd)
 static int slow_dup23(enum sf_op op, int fd, int fd2, int flags)
 {
 	int e0 = errno;
+	int own = sf_table_is_ours();
 	struct sf_call c = { .op = op, .fd = fd };
-	if (fd != fd2 && begin_call(&c))
+	if (fd != fd2 && own && begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
-	if (fd != fd2 && sf_table_is_ours()) {
+	if (fd != fd2 && own) {
 		/* dup2 onto 2 makes the program's new stderr, not a closed one. */
 		if (fd2 != 2)
 			sf_log_fd_lost(fd2);
@@ -455,9 +466,8 @@ static int slow_dup23(enum sf_op op, int fd, int fd2, int flags)
 	int nfd = sf_real_dup2(fd, fd2);
 #endif
 	int err = errno;
-	if (fd == fd2) {
+	if (fd == fd2 || !own)
 		return finish(&c, nfd, err);
-	}
 	return after_dup(&c, nfd, err);
 }
 
@@ -482,17 +492,56 @@ int sf_slow_fcntl_dup(int fd, int cmd, int arg)
 	if (!sf_enter())
 		return (int)syscall(SYS_fcntl, fd, cmd, arg);
 	int e0 = errno;
+	int own = sf_table_is_ours();
 	struct sf_call c = { .op = SF_OP_fcntl, .fd = fd };
-	if (begin_call(&c))
+	if (own && begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	errno = e0;
 	sf_fcntl_fn f = sf_sym_fcntl();
 	int nfd = f ? f(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+	if (!own)
+		return finish(&c, nfd, errno);
 	return after_dup(&c, nfd, errno);
+}
+
+static void forget_rights(const struct msghdr *m)
+{
+	if (!m->msg_control || m->msg_controllen < sizeof(struct cmsghdr))
+		return;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(m); h; h = CMSG_NXTHDR((struct msghdr *)m, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS || h->cmsg_len < CMSG_LEN(0))
+			continue;
+		size_t n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		const unsigned char *data = CMSG_DATA(h);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, data + i * sizeof fd, sizeof fd);
+			if (sf_fd_get(fd) && sf_table_is_ours())
+				sf_sock_install(fd, 0);
+		}
+	}
+}
+
+void sf_rights_received(enum sf_op op, long r, uintptr_t p)
+{
+	/* The kernel has just written these headers: they are readable. */
+	int saved = errno;
+	if (op == SF_OP_recvmsg && p)
+		forget_rights((const struct msghdr *)p);
+#ifdef HAVE_RECVMMSG
+	if (op == SF_OP_recvmmsg && p)
+		for (long i = 0; i < r; i++)
+			forget_rights(&((const struct mmsghdr *)p)[i].msg_hdr);
+#endif
+	errno = saved;
 }
 
 void sf_forget_range(unsigned lo, unsigned hi)
 {
+	/* A vfork child's close_range (every Python subprocess) closed the
+	 * child's descriptors, not the parent's. */
+	if (!sf_table_is_ours())
+		return;
 	/* The library's own descriptors are not in the table. */
 	sf_log_fd_range_lost(lo, hi);
 	sf_refuse_fd_range_lost(lo, hi);
@@ -541,7 +590,8 @@ int sf_slow_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	errno = e0;
 	int r = sf_real_getsockopt(fd, level, name, val, len);
 	int err = errno;
-	if (r == 0 && val && len && *len >= (socklen_t)sizeof(int)) {
+	if (r == 0 && val && len && *len >= (socklen_t)sizeof(int) &&
+	    (!(SF_LOAD(&s->dead) || SF_LOAD(&s->pending_err)) || sf_sock_is(s, fd))) {
 		int *so_error = val;
 		uint16_t pending = SF_LOAD(&s->pending_err);
 		if (SF_LOAD(&s->dead)) {
@@ -566,6 +616,8 @@ int sf_slow_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	struct sf_call c = { .op = SF_OP_getpeername, .fd = fd, .s = s };
 	long ret;
 	int derr;
+	if (s && SF_LOAD(&s->dead) && !sf_sock_is(s, fd))
+		s = c.s = NULL; /* the number is something else now: libc answers */
 	if (s && sf_dead_answer(&c, 0, &ret, &derr)) {
 		return finish(&c, ret, derr);
 	}

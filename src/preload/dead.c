@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <linux/filter.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -32,15 +34,6 @@ static int attach_drop_filter(int fd)
 	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
 }
 
-/* What was already queued would still be readable: throw it away. */
-static void drain(int fd)
-{
-	char scratch[4096];
-	for (int i = 0; i < 4096; i++)
-		if (sf_real_recvfrom(fd, scratch, sizeof scratch, MSG_DONTWAIT, NULL, NULL) <= 0)
-			return;
-}
-
 /* Abort a TCP connection: connect(AF_UNSPEC) runs the kernel's disconnect,
  * which sends an RST to an established peer and wakes every waiter. */
 static void abort_tcp(int fd)
@@ -63,11 +56,32 @@ static void die(struct sf_sock *s, enum sf_dead how, int err)
 	sf_sock_all_slow(s);
 }
 
+/* The first call (or SO_ERROR) to learn a dead connection's error takes
+ * it, as the kernel's pending error is taken once: 1 for that one. */
+static int take_told(struct sf_sock *s)
+{
+	return !(__atomic_fetch_or(&s->flags, SF_SOCK_ERR_TOLD, __ATOMIC_RELAXED) & SF_SOCK_ERR_TOLD);
+}
+
+static int was_told(const struct sf_sock *s)
+{
+	return (SF_LOAD(&s->flags) & SF_SOCK_ERR_TOLD) != 0;
+}
+
+/* TCP_USER_TIMEOUT: how long sent data may stay unacknowledged before the
+ * kernel gives up on the connection with ETIMEDOUT (its own, exact timing,
+ * readiness and SIGPIPE after). */
+static void kernel_timeout_after(int fd, uint64_t ns)
+{
+	unsigned ms = (unsigned)((ns + 999999) / 1000000);
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+}
+
 void sf_raise_sigpipe(enum sf_op op, int flags)
 {
 	int nosignal = (flags & MSG_NOSIGNAL) && op != SF_OP_write && op != SF_OP_writev;
 	if (!nosignal)
-		syscall(SYS_tgkill, sf_config.pid, syscall(SYS_gettid), SIGPIPE);
+		syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), SIGPIPE);
 }
 
 static int is_tx(enum sf_op op)
@@ -89,8 +103,8 @@ static uint64_t sockopt_timeout_ns(int fd, int which)
 	return (uint64_t)tv.tv_sec * 1000000000ull + (uint64_t)tv.tv_usec * 1000ull;
 }
 
-/* A unix stream socket has no filter hook on its receive path, and a TCP
- * socket may already hold its peer's FIN: silence is kept by hand. Incoming data is discarded; a blocking receive waits for
+/* A unix stream socket has no filter hook on its receive path: silence is
+ * kept by hand. Incoming data is discarded; a blocking receive waits for
  * SO_RCVTIMEO (EAGAIN), the timeout's deadline (ETIMEDOUT), a signal
  * (EINTR), or for ever. */
 static long hold_rx(struct sf_call *c, int flags, int *err)
@@ -109,8 +123,8 @@ static long hold_rx(struct sf_call *c, int flags, int *err)
 				break;
 		}
 		if (SF_LOAD(&c->s->dead) == SF_DEAD_TIMEDOUT) {
-			*err = ETIMEDOUT;
-			return -1;
+			*err = take_told(c->s) ? ETIMEDOUT : 0;
+			return *err ? -1 : 0;
 		}
 		if (nonblock) {
 			*err = EAGAIN;
@@ -150,38 +164,45 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 			abort_tcp(c->fd);
 			consume_kernel_error(c->fd);
 		} else {
-			shutdown(c->fd, SHUT_RDWR);
+			sf_real_shutdown(c->fd, SHUT_RDWR);
 		}
 		*ret = -1;
 		*err = ECONNRESET;
 		return 1;
 	case SF_ACT_EOF:
 		die(s, SF_DEAD_EOF, 0);
-		shutdown(c->fd, SHUT_RD);
+		sf_real_shutdown(c->fd, SHUT_RD);
 		*ret = 0;
 		*err = 0;
 		return 1;
 	case SF_ACT_HANGUP:
 		die(s, SF_DEAD_HANGUP, EPIPE);
-		shutdown(c->fd, SHUT_RDWR);
-		if (tx)
-			return 0; /* the kernel answers: EPIPE, and SIGPIPE unless MSG_NOSIGNAL */
-		*ret = 0;
-		*err = 0;
-		return 1;
+		if (!is_tcp(s)) {
+			/* A unix peer that closed is known gone at once: EPIPE. */
+			sf_real_shutdown(c->fd, SHUT_RDWR);
+			if (tx)
+				return 0; /* the kernel answers: EPIPE, and SIGPIPE unless MSG_NOSIGNAL */
+			*ret = 0;
+			*err = 0;
+			return 1;
+		}
+		/* The peer closed: its FIN is in (receives give 0, nothing goes
+		 * out: SHUT_RD sends nothing), and the peer's kernel will answer
+		 * the next data with an RST (sf_dead_answer). */
+		sf_real_shutdown(c->fd, SHUT_RD);
+		return sf_dead_answer(c, flags, ret, err);
 	case SF_ACT_BLACKHOLE:
 	case SF_ACT_TIMEOUT: {
 		int timeout = r->action == SF_ACT_TIMEOUT;
-		if (s->proto != SF_PROTO_UNIX) {
+		/* From now on nothing arrives; what arrived before (data, the
+		 * peer's FIN) stays readable, as on a link that goes dead. A TCP
+		 * socket's sends go to the kernel, which fills its buffer and
+		 * runs its own timers as on a dead link (nothing is
+		 * acknowledged); a `timeout` sets those timers to its duration. */
+		if (s->proto != SF_PROTO_UNIX)
 			attach_drop_filter(c->fd);
-			drain(c->fd);
-			/* A FIN that arrived before the silence cannot be taken back
-			 * from the kernel (it keeps the socket readable): receives
-			 * are then kept silent by the library. */
-			char probe;
-			if (sf_real_recvfrom(c->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT, NULL, NULL) == 0)
-				__atomic_fetch_or(&s->flags, SF_SOCK_FIN_HIDDEN, __ATOMIC_RELAXED);
-		}
+		if (timeout && is_tcp(s))
+			kernel_timeout_after(c->fd, r->dur_ns);
 		die(s, timeout ? SF_DEAD_TIMEOUT : SF_DEAD_BLACKHOLE, timeout ? ETIMEDOUT : 0);
 		if (timeout) {
 			uint16_t token = (uint16_t)(SF_LOAD(&s->timer_token) + 1);
@@ -195,7 +216,7 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 		 * program, silently for the peer (as when a firewall dropped it);
 		 * SHUT_RD makes poll report it so an event loop comes to read. */
 		die(s, SF_DEAD_ERROR, r->err);
-		shutdown(c->fd, SHUT_RD);
+		sf_real_shutdown(c->fd, SHUT_RD);
 		*ret = -1;
 		*err = r->err;
 		if (r->err == EPIPE && tx && (s->flags & SF_SOCK_STREAM))
@@ -206,70 +227,93 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 	}
 }
 
+/* Answers: *ret, *err, and 1. */
+static int answer(long r, int e, long *ret, int *err)
+{
+	*ret = r;
+	*err = e;
+	return 1;
+}
+
+/* A send the library fails with EPIPE raises SIGPIPE, as the kernel's does. */
+static int epipe(struct sf_call *c, int flags, long *ret, int *err)
+{
+	sf_raise_sigpipe(c->op, flags);
+	return answer(-1, EPIPE, ret, err);
+}
+
 int sf_dead_answer(struct sf_call *c, int flags, long *ret, int *err)
 {
 	struct sf_sock *s = c->s;
 	enum sf_dead d = (enum sf_dead)SF_LOAD(&s->dead);
 	int tx = is_tx(c->op), rx = is_rx(c->op);
-	int connect = c->op == SF_OP_connect;
+	int connect = c->op == SF_OP_connect, peername = c->op == SF_OP_getpeername;
 	switch (d) {
 	case SF_DEAD_NONE:
 		return 0;
 	case SF_DEAD_EOF:
-		if (!rx)
-			return 0;
-		*ret = 0;
-		*err = 0;
-		return 1;
+		return rx ? answer(0, 0, ret, err) : 0;
 	case SF_DEAD_HANGUP:
+		if (rx)
+			return answer(0, 0, ret, err);
+		if (connect)
+			return answer(-1, EISCONN, ret, err);
+		if (!is_tcp(s))
+			return 0; /* sends: the kernel gives EPIPE (and SIGPIPE) itself */
+		/* The first send after the peer's close still goes out (and is
+		 * lost: the peer's kernel answers it with an RST); from then on
+		 * the connection is reset: EPIPE, and no peer name. */
+		if (tx)
+			return take_told(s) ? SF_DEAD_PRETEND_SENT : epipe(c, flags, ret, err);
+		if (peername && was_told(s))
+			return answer(-1, ENOTCONN, ret, err);
+		return 0;
 	case SF_DEAD_RESET:
-		if (rx) {
-			*ret = 0;
-			*err = 0;
-			return 1;
-		}
-		if (connect) {
-			/* A TCP socket after an abort would connect again; one that
-			 * was reset by its peer is still "connected". */
-			*ret = -1;
-			*err = EISCONN;
-			return 1;
-		}
-		if (d == SF_DEAD_RESET && c->op == SF_OP_getpeername) {
-			/* The kernel agrees for TCP; a unix socket after shutdown
-			 * would still name its peer. */
-			*ret = -1;
-			*err = ENOTCONN;
-			return 1;
-		}
+		if ((tx || rx) && SF_LOAD(&s->pending_err) == ECONNRESET &&
+		    __atomic_exchange_n(&s->pending_err, 0, __ATOMIC_RELAXED) == ECONNRESET)
+			/* Reset outside any call (sockfault ctl fire): the program's
+			 * next data call learns it once, as from its peer's RST. */
+			return answer(-1, ECONNRESET, ret, err);
+		if (rx)
+			return answer(0, 0, ret, err);
+		/* A TCP socket after an abort would connect again; one that was
+		 * reset by its peer is still "connected". */
+		if (connect)
+			return answer(-1, EISCONN, ret, err);
+		/* The kernel agrees for TCP; a unix socket after shutdown would
+		 * still name its peer. */
+		if (peername)
+			return answer(-1, ENOTCONN, ret, err);
 		return 0; /* sends: the kernel gives EPIPE (and SIGPIPE) itself */
 	case SF_DEAD_BLACKHOLE:
 	case SF_DEAD_TIMEOUT:
+		/* TCP: the kernel, with nothing coming in, answers everything. */
+		if (is_tcp(s))
+			return 0;
 		if (tx && SF_LOAD(&s->state) != SF_STATE_CONNECTING)
-			return SF_DEAD_PRETEND_SENT; /* sent into the void */
-		if (rx && (s->proto == SF_PROTO_UNIX || (SF_LOAD(&s->flags) & SF_SOCK_FIN_HIDDEN))) {
+			return SF_DEAD_PRETEND_SENT; /* datagrams lost on the way */
+		if (rx && s->proto == SF_PROTO_UNIX) {
 			*ret = hold_rx(c, flags, err);
 			return 1;
 		}
-		if (connect && s->proto == SF_PROTO_UNIX) {
-			/* A unix connect is never in progress: the nearest thing the
-			 * kernel has is a full backlog. */
-			*ret = -1;
-			*err = EAGAIN;
-			return 1;
-		}
+		/* A unix connect is never in progress: the nearest thing the
+		 * kernel has is a full backlog. */
+		if (connect && s->proto == SF_PROTO_UNIX)
+			return answer(-1, EAGAIN, ret, err);
 		return 0;
 	case SF_DEAD_TIMEDOUT:
-		if (tx || rx || connect) {
-			*ret = -1;
-			*err = ETIMEDOUT;
-			return 1;
-		}
-		if (c->op == SF_OP_getpeername) {
-			*ret = -1;
-			*err = ENOTCONN;
-			return 1;
-		}
+		/* ETIMEDOUT once (a call or SO_ERROR takes it), then what the
+		 * kernel gives on a connection it has timed out. */
+		if ((tx || rx || connect) && take_told(s))
+			return answer(-1, ETIMEDOUT, ret, err);
+		if (peername)
+			return answer(-1, ENOTCONN, ret, err);
+		if (tx)
+			return epipe(c, flags, ret, err);
+		if (rx)
+			return s->t_connected ? answer(0, 0, ret, err) : answer(-1, ENOTCONN, ret, err);
+		if (connect)
+			return answer(-1, s->t_connected ? EISCONN : ECONNABORTED, ret, err);
 		return 0;
 	case SF_DEAD_ERROR:
 		if (tx || rx) {
@@ -279,35 +323,50 @@ int sf_dead_answer(struct sf_call *c, int flags, long *ret, int *err)
 				sf_raise_sigpipe(c->op, flags);
 			return 1;
 		}
-		if (c->op == SF_OP_getpeername) {
-			*ret = -1;
-			*err = ENOTCONN;
-			return 1;
-		}
+		if (peername)
+			return answer(-1, ENOTCONN, ret, err);
 		return 0;
 	}
 	return 0;
 }
 
-/* What a call blocked in the kernel gets when the connection is aborted
- * under it: the kernel's own words for it vary (EPIPE on recent kernels). */
-static int aborted(long ret, int err, enum sf_op op)
+/* A receive woke with 0 on a silenced connection: the peer's FIN that
+ * arrived before the silence (the connection is then in CLOSE_WAIT), or a
+ * deadline's SHUT_RD, this process's or another's that shares the socket
+ * (a forked child). */
+static int woken_by_deadline(const struct sf_sock *s, int fd)
 {
-	return (ret < 0 && (err == ECONNRESET || err == EPIPE || err == ENOTCONN)) || (is_rx(op) && ret == 0);
+	if (!is_tcp(s))
+		return 1;
+	struct tcp_info ti;
+	socklen_t l = sizeof ti;
+	return sf_real_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0 && ti.tcpi_state == TCP_ESTABLISHED;
 }
 
-int sf_dead_fixup(struct sf_sock *s, enum sf_op op, long ret, int err)
+int sf_dead_fixup(struct sf_sock *s, int fd, enum sf_op op, long ret, int err)
 {
 	enum sf_dead d = (enum sf_dead)SF_LOAD(&s->dead);
 	int data = is_tx(op) || is_rx(op) || op == SF_OP_connect;
-	int failed = ret < 0 || (is_rx(op) && ret == 0);
-	if (d == SF_DEAD_TIMEOUT && data && aborted(ret, err, op)) {
-		/* The deadline came, from this process's timer or from another
-		 * process's (a forked child shares the socket): it timed out. */
+	if (!data)
+		return err;
+	if (d == SF_DEAD_TIMEOUT && ret < 0 && err == ETIMEDOUT) {
+		/* The kernel's own timers ran out first (sent data went
+		 * unacknowledged, or a connect was never answered): its error
+		 * is the one the program gets, once. */
 		die(s, SF_DEAD_TIMEDOUT, ETIMEDOUT);
-		return ETIMEDOUT;
+		take_told(s);
+		return err;
 	}
-	if (d == SF_DEAD_TIMEDOUT && failed && data)
+	if (d == SF_DEAD_TIMEOUT && ((ret < 0 && s->proto == SF_PROTO_UNIX &&
+	                              (err == ECONNRESET || err == EPIPE || err == ENOTCONN)) ||
+	                             (is_rx(op) && ret == 0 && woken_by_deadline(s, fd)))) {
+		/* Another process's deadline (a forked child shares the socket). */
+		die(s, SF_DEAD_TIMEDOUT, ETIMEDOUT);
+		return take_told(s) ? ETIMEDOUT : err;
+	}
+	if (d == SF_DEAD_TIMEDOUT && is_rx(op) && ret == 0 && take_told(s))
+		return ETIMEDOUT; /* woken by the deadline (sf_dead_timeout_expired) */
+	if (d == SF_DEAD_TIMEDOUT && ret < 0 && err != EAGAIN && err != EINTR && take_told(s))
 		return ETIMEDOUT;
 	if (d == SF_DEAD_RESET && ret < 0 && is_rx(op) && (err == ENOTCONN || err == ECONNRESET || err == EPIPE))
 		return ECONNRESET;
@@ -317,12 +376,15 @@ int sf_dead_fixup(struct sf_sock *s, enum sf_op op, long ret, int err)
 int sf_dead_so_error(struct sf_sock *s, int kernel_error)
 {
 	enum sf_dead d = (enum sf_dead)SF_LOAD(&s->dead);
-	if (d == SF_DEAD_TIMEDOUT || d == SF_DEAD_ERROR) {
-		/* Given once, like the kernel's own pending error. */
-		if (__atomic_fetch_or(&s->flags, SF_SOCK_ERR_TOLD, __ATOMIC_RELAXED) & SF_SOCK_ERR_TOLD)
-			return 0;
-		return SF_LOAD(&s->dead_err);
+	if (d == SF_DEAD_TIMEOUT && kernel_error == ETIMEDOUT) {
+		/* The kernel timed the connection out itself; its error is taken now. */
+		die(s, SF_DEAD_TIMEDOUT, ETIMEDOUT);
+		take_told(s);
+		return kernel_error;
 	}
+	if (d == SF_DEAD_TIMEDOUT || d == SF_DEAD_ERROR)
+		/* Given once, like the kernel's own pending error. */
+		return take_told(s) ? SF_LOAD(&s->dead_err) : 0;
 	if (d == SF_DEAD_RESET)
 		return 0; /* the program already saw ECONNRESET */
 	return kernel_error;
@@ -333,11 +395,15 @@ void sf_dead_timeout_expired(int fd, struct sf_sock *s)
 	if (SF_LOAD(&s->dead) != SF_DEAD_TIMEOUT)
 		return;
 	die(s, SF_DEAD_TIMEDOUT, ETIMEDOUT);
-	/* The silence ends with an RST to the peer, and every waiter wakes:
-	 * poll with POLLERR, a blocked call with the error. */
-	if (is_tcp(s))
-		abort_tcp(fd);
-	else
-		shutdown(fd, SHUT_RDWR);
+	if (is_tcp(s)) {
+		/* The deadline comes without a word to the peer: receives
+		 * under way wake (SHUT_RD sends nothing) and take ETIMEDOUT; a
+		 * send held up by unacknowledged data gets the kernel's own
+		 * ETIMEDOUT (kernel_timeout_after). */
+		sf_real_shutdown(fd, SHUT_RD);
+	} else {
+		/* A unix socket has no silent way to end: its peer reads EOF. */
+		sf_real_shutdown(fd, SHUT_RDWR);
+	}
 	SF_STORE(&s->state, SF_STATE_UNCONNECTED);
 }

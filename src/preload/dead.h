@@ -34,7 +34,7 @@ int sf_dead_answer(struct sf_call *c, int flags, long *ret, int *err);
 
 /* A real call that was under way when the socket died (woken by the RST of
  * another thread or of the timeout): the error it reports. */
-int sf_dead_fixup(struct sf_sock *s, enum sf_op op, long ret, int err);
+int sf_dead_fixup(struct sf_sock *s, int fd, enum sf_op op, long ret, int err);
 
 /* For getsockopt(SO_ERROR) on a dead socket: the error to report (0: none). */
 int sf_dead_so_error(struct sf_sock *s, int kernel_error);

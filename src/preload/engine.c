@@ -9,13 +9,12 @@
 #include "decide.h"
 #include "log.h"
 #include "names.h"
+#include "proctree.h"
 #include "reclaim.h"
 #include "usermem.h"
 #include "replay.h"
 #include "settings.h"
 #include "slow.h"
-
-#define SF_OPS_FILE (SF_OPBIT(SF_OP_read) | SF_OPBIT(SF_OP_write) | SF_OPBIT(SF_OP_readv) | SF_OPBIT(SF_OP_writev))
 
 struct eval {
 	int stale;                      /* the socket's record turned out stale: nothing fires */
@@ -117,12 +116,40 @@ static uint64_t peer_hash(struct eval *ev)
 		if (c->addr && c->op != SF_OP_bind &&
 		    (!s || !(s->flags & SF_SOCK_HAS_PEER) || !(s->flags & SF_SOCK_STREAM))) {
 			need_addrs(ev);
-			ev->peer_hash = sf_peer_hash(&ev->subj.peer);
+			ev->peer_hash = sf_call_accepted(c) ? sf_accepted_hash(&ev->subj.local, &ev->subj.peer)
+			                                    : sf_peer_hash(&ev->subj.peer);
 		} else {
 			ev->peer_hash = s ? s->peer_hash : 0;
 		}
 	}
 	return ev->peer_hash;
+}
+
+/* Before a rule fires, the descriptor must still be the socket of the
+ * record: the program may have closed it where the library could not see
+ * (fclose of an fdopen'ed socket, a raw close, libc's own) and got the
+ * number back for a file or another socket. Then nothing fires, and the
+ * entry is learned again (sf_sock_is). One fstat, only on a firing. */
+static int stale(struct eval *ev)
+{
+	if (!ev->stale && ev->c->s && !sf_sock_is(ev->c->s, ev->c->fd))
+		ev->stale = 1;
+	return ev->stale;
+}
+
+/* A connect on a socket whose connect is under way or done is the program
+ * asking for the outcome (an event loop's completion check), not a new
+ * attempt on a stream socket: the kernel answers it (EALREADY, EISCONN, or
+ * the pending error),
+ * and only a rule that names the state (state=connecting, state=connected)
+ * speaks of it. See sockfault-rules(5), state=. */
+static int connect_attempt(const struct sf_call *c)
+{
+	/* A datagram socket's connect sets a new peer at once: always an attempt. */
+	if (!c->s || !(c->s->flags & SF_SOCK_STREAM))
+		return 1;
+	uint8_t st = SF_LOAD(&c->s->state);
+	return st != SF_STATE_CONNECTING && st != SF_STATE_CONNECTED;
 }
 
 /* limit=: take one firing if any is left (a compare-and-swap, so two threads
@@ -142,7 +169,8 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 {
 	struct sf_call *c = ev->c;
 	if (r->action == SF_ACT_DELAY) {
-		uint64_t bits = sf_draw(sf_config.seed, r->name_hash, peer_hash(ev), ev->ordinal, nth, SF_DRAW_JITTER);
+		uint64_t bits = sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal, nth,
+		                        SF_DRAW_JITTER);
 		uint64_t d = sf_jittered(r->dur_ns, r->jitter_ns, bits);
 		ev->delay_ns += d;
 		sf_log_fault(c, r, d, 0, ev->ordinal, nth);
@@ -155,7 +183,8 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 		return 0;
 	}
 	if (r->action == SF_ACT_CORRUPT) {
-		c->corrupt_draw ^= sf_draw(sf_config.seed, r->name_hash, peer_hash(ev), ev->ordinal, nth, SF_DRAW_CORRUPT);
+		c->corrupt_draw ^= sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
+		                           nth, SF_DRAW_CORRUPT);
 		c->corrupt_bits += r->count;
 		sf_log_fault(c, r, 0, 0, ev->ordinal, nth);
 		return 0;
@@ -179,7 +208,12 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint6
 	const struct sf_rule *r = &ev->a->rs.rules[ri];
 	struct sf_rule_stats *st = &ev->a->stats[ri];
 
+	if (ev->c->op == SF_OP_connect && !(r->has & SF_HAS_STATE) && !connect_attempt(ev->c))
+		return 0;
+
 	if (e && SF_LOAD(&e->stuck)) {
+		if (stale(ev))
+			return 1;
 		SF_ADD(&st->fired, 1);
 		return fire(ev, r, SF_LOAD(&e->calls));
 	}
@@ -207,27 +241,19 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint6
 	 * place in the process. */
 	uint64_t pbits = 0;
 	if (r->p_scaled < SF_P_ONE)
-		pbits = sf_draw(sf_config.seed, r->name_hash, peer_hash(ev), ev->ordinal, e ? nth_conn : nth_proc,
-		                SF_DRAW_P);
+		pbits = sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
+		                e ? nth_conn : nth_proc, SF_DRAW_P);
 	uint64_t idx = e ? nth_conn : nth_proc;
 	int due;
 	if (sf_replaying) {
-		char peer[160];
-		sf_call_peer(ev->c, peer, sizeof peer);
-		due = sf_replay_fired(r->name, peer, ev->ordinal, idx);
+		due = sf_replay_fired(ev->c, r->name, ev->ordinal, idx);
 	} else {
 		due = sf_rule_due(r, nth, pbits);
 	}
 	if (!due)
 		return 0;
-	/* read, write, readv and writev also work on pipes and files: before
-	 * a fault, make sure the descriptor is still this socket (a socket
-	 * closed inside libc, by fclose, leaves its record behind). */
-	if (ev->c->s && (SF_OPBIT(ev->c->op) & SF_OPS_FILE) && !sf_sock_still(ev->c->s, ev->c->fd)) {
-		sf_sock_install(ev->c->fd, sf_sock_learn(ev->c->fd));
-		ev->stale = 1;
+	if (stale(ev))
 		return 1;
-	}
 	if (!take_limit(per_process ? &st->proc_fired : &e->fired, r->limit))
 		return 0;
 	SF_ADD(&st->fired, 1);
@@ -556,6 +582,13 @@ size_t sf_call_peer(const struct sf_call *c, char *buf, size_t cap)
 	return (size_t)snprintf(buf, cap, "-");
 }
 
+int sf_call_accepted(const struct sf_call *c)
+{
+	if (c->op == SF_OP_accept || c->op == SF_OP_accept4)
+		return c->addr != NULL;
+	return !c->addr && c->s && c->s->side == SF_SIDE_SERVER && (c->s->flags & SF_SOCK_HAS_PEER);
+}
+
 int sf_verdict_errno(const struct sf_call *c)
 {
 	if (!c->v.decided)
@@ -572,20 +605,26 @@ int sf_verdict_errno(const struct sf_call *c)
 	}
 }
 
-int sf_quick_enter(uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)
+int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)
 {
+	uintptr_t v = sf_fd_get(fd);
 	struct sf_sock *s = (struct sf_sock *)v;
 	/* quick_ops and dest_ops are empty on a dead socket, one with a
 	 * pending error, and when tracing (plan.c). A record in the table means
-	 * the library is initialised: only a nested call must be let through. */
+	 * the library is initialised: only a nested call must be let through.
+	 * Until the reference is taken the record may be another thread's to
+	 * free: it is only looked at. */
 	if (!sf_fd_is_sock(v) || sf_self.depth)
 		return 0;
 	int quick = (SF_LOAD(&s->quick_ops) & SF_OPBIT(op)) != 0;
 	int by_dest = (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) != 0 && dest != SF_DEST_UNKNOWN;
 	if (!quick && !by_dest)
 		return 0;
-	sf_self.depth++;
-	if (quick ? count_only(s, op) : dest_quick(s, op, dest, destlen))
+	if (!sf_sock_try_ref(s))
+		return 0;
+	SF_ENTER_MARK();
+	sf_sock_hold(s);
+	if (sf_fd_get(fd) == v && (quick ? count_only(s, op) : dest_quick(s, op, dest, destlen)))
 		return 1;
 	sf_leave();
 	return 0;

@@ -42,6 +42,10 @@ void sf_decide(struct sf_call *c);
 /* The peer a call is about, as the log writes it ("-" when unknown). */
 size_t sf_call_peer(const struct sf_call *c, char *buf, size_t cap);
 
+/* The call is about a connection the program accepted (or is accepting):
+ * its draws and its replay leave the client's port out. */
+int sf_call_accepted(const struct sf_call *c);
+
 /* The errno a deciding rule makes the call fail with (0: it does not fail). */
 int sf_verdict_errno(const struct sf_call *c);
 

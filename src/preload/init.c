@@ -7,13 +7,15 @@
 
 #include "active.h"
 #include "alloc.h"
+#include "control.h"
 #include "fdtab.h"
 #include "log.h"
 #include "names.h"
 #include "peers.h"
+#include "proctree.h"
+#include "proc.h"
 #include "real.h"
 #include "reclaim.h"
-#include "reload.h"
 #include "settings.h"
 #include "slow.h"
 #include "sock.h"
@@ -28,6 +30,7 @@ static void before_fork(void)
 {
 	/* Resolve now so that no child ever calls dlsym after fork. */
 	sf_resolve_all();
+	sf_proctree_before_fork();
 	sf_timer_lock();
 	sf_names_lock();
 	sf_peers_lock();
@@ -42,15 +45,20 @@ static void after_fork_parent(void)
 	sf_timer_unlock();
 }
 
-static void after_fork_child(void)
+/* Also run by proc.c in a child made without fork handlers. */
+void sf_after_fork_child(void);
+void sf_after_fork_child(void)
 {
+	sf_proc_forked();
 	sf_alloc_child_reset();
 	sf_reclaim_child_reset();
+	sf_active_child_reset();
 	sf_peers_child_reset();
 	sf_names_child_reset();
 	sf_timer_child_reset();
-	sf_reload_child_restart();
 	sf_config.pid = (int)syscall(SYS_getpid);
+	sf_proctree_child();
+	sf_control_child_restart();
 	struct sf_active *a = sf_active_get();
 	if (a)
 		sf_log_start(a->rs.n);
@@ -60,11 +68,13 @@ static void init(void)
 {
 	sf_resolve_all();
 	sf_fdtab_init();
+	sf_proc_init();
 	sf_usermem_init();
+	sf_proctree_init();
 	sf_settings_init();
 	if (sf_config.inert)
 		sf_active_install(NULL);
-	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	pthread_atfork(before_fork, after_fork_parent, sf_after_fork_child);
 }
 
 int sf_init_ready(void)
@@ -80,7 +90,7 @@ int sf_init_ready(void)
 		return expected == INIT_DONE;
 	sf_self.depth++;
 	init();
-	sf_self.depth--;
+	sf_depth_down();
 	SF_RELEASE(&init_state, INIT_DONE);
 	SF_RELEASE(&sf_init_done, 1);
 	return 1;

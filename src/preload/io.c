@@ -193,6 +193,66 @@ static ssize_t run_recvmmsg(struct sf_io *io, const struct iovec *v, int n)
 }
 #endif
 
+/* Linux's "check the path, send nothing" (glibc calls it MSG_PROXY). */
+#define SF_MSG_PROBE 0x10
+
+/* The largest datagram the kernel takes on the socket: an IPv4 or IPv6
+ * packet's 65535 bytes less its headers; on a unix socket, the send buffer
+ * less 32 bytes. 0: no limit (a byte stream). */
+static size_t datagram_max(const struct sf_sock *s, int fd)
+{
+	if (s->proto == SF_PROTO_UDP)
+		return s->family == AF_INET6 ? 65535 - 8 : 65535 - 20 - 8;
+	if (s->proto != SF_PROTO_UNIX)
+		return 0;
+	int type = 0, sndbuf = 0;
+	socklen_t l = sizeof type;
+	if (sf_real_getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) != 0 || type == SOCK_STREAM)
+		return 0;
+	l = sizeof sndbuf;
+	if (sf_real_getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &l) != 0 || sndbuf <= 32)
+		return 0;
+	return (size_t)sndbuf - 32;
+}
+
+/* What the kernel answers before any byte of a send goes out, in its
+ * order: on a UDP socket, the destination, flags, control data and route,
+ * asked of the kernel itself with MSG_PROBE (which sends nothing); a
+ * datagram too large (EMSGSIZE); bytes it cannot read (EFAULT). A send that
+ * a rule drops, or that goes into a blackhole, answers the same. m: the
+ * call as a msghdr, its iovec the library's copy. 0: it would have gone
+ * out. */
+static int send_refused(const struct sf_io *io, const struct msghdr *m, size_t total)
+{
+	if (io->c.s->proto == SF_PROTO_UDP) {
+		int e = errno;
+		struct msghdr probe = *m;
+		/* The destination as the kernel reads it, with the padding a
+		 * program may leave unset (sin_zero) cleared: the kernel ignores
+		 * it, and a memory checker must not see us hand it over. */
+		struct sockaddr_storage name;
+		if (m->msg_name && m->msg_namelen >= sizeof(struct sockaddr_in) && m->msg_namelen <= sizeof name) {
+			if (!sf_user_copy(&name, m->msg_name, m->msg_namelen))
+				return EFAULT;
+			if (name.ss_family == AF_INET)
+				memset(((struct sockaddr_in *)&name)->sin_zero, 0, sizeof((struct sockaddr_in *)0)->sin_zero);
+			probe.msg_name = &name;
+		}
+		ssize_t r = sf_real_sendmsg(io->c.fd, &probe, io->flags | SF_MSG_PROBE);
+		int err = errno;
+		errno = e;
+		if (r < 0)
+			return err;
+	}
+	size_t max = datagram_max(io->c.s, io->c.fd);
+	if (max && total > max)
+		return EMSGSIZE;
+	for (size_t i = 0; i < (size_t)m->msg_iovlen; i++)
+		if (!sf_user_readable(m->msg_iov[i].iov_base, m->msg_iov[i].iov_len))
+			return EFAULT;
+	return 0;
+}
+
 /* `drop` on a send, or a send into a blackhole: the data "went out". */
 static ssize_t pretend_sent(struct sf_io *io)
 {
@@ -209,10 +269,32 @@ static ssize_t pretend_sent(struct sf_io *io)
 			one.iovcnt = (int)m.msg_hdr.msg_iovlen;
 			if (!own_iov(&one))
 				break;
+			m.msg_hdr.msg_iov = (struct iovec *)one.iov;
+			int refused = send_refused(io, &m.msg_hdr, one.total);
 			sf_free(one.iov_copy, one.iov_copy_size);
+			if (refused) {
+				if (i)
+					break;
+				errno = refused;
+				return -1;
+			}
 			io->vec[i].msg_len = (unsigned)one.total;
 		}
 		return i ? (ssize_t)i : (errno = EFAULT, -1);
+	}
+	struct msghdr m = { 0 };
+	if (io->msg)
+		m = io->mcopy;
+	else {
+		m.msg_name = (void *)io->to;
+		m.msg_namelen = io->tolen;
+	}
+	m.msg_iov = (struct iovec *)io->iov;
+	m.msg_iovlen = (size_t)io->iovcnt;
+	int refused = send_refused(io, &m, io->total);
+	if (refused) {
+		errno = refused;
+		return -1;
 	}
 	return (ssize_t)io->total;
 }
@@ -361,6 +443,16 @@ static ssize_t io_slow(struct sf_io *io)
 	long ret;
 	int err;
 	int dead = SF_LOAD(&s->dead) != 0;
+	if (SF_UNLIKELY(dead) && !sf_sock_is(s, io->c.fd)) {
+		/* Not the dead connection any more: what the number is now. */
+		s = io->c.s = sf_lookup(io->c.fd);
+		if (!s) {
+			*errp = e0;
+			ssize_t r = io->run(io, io->iov, io->iovcnt);
+			return sf_done_at(errp, r, *errp);
+		}
+		dead = 0;
+	}
 	int answered = dead ? sf_dead_answer(&io->c, io->flags, &ret, &err) : 0;
 	/* A dead connection is past the rules: what it does not answer itself,
 	 * the kernel answers, and no rule fires on it again. */
@@ -402,10 +494,10 @@ static ssize_t io_slow(struct sf_io *io)
 		r = io->run(io, io->iov, io->iovcnt);
 	}
 	err = r < 0 ? *errp : e0;
-	if (SF_UNLIKELY(SF_LOAD(&s->pending_err) || SF_LOAD(&s->dead))) {
+	if (SF_UNLIKELY(SF_LOAD(&s->pending_err) || SF_LOAD(&s->dead)) && sf_sock_is(s, io->c.fd)) {
 		if (r < 0)
 			err = sf_pending_error(s, err);
-		int fixed = sf_dead_fixup(s, io->c.op, r, err);
+		int fixed = sf_dead_fixup(s, io->c.fd, io->c.op, r, err);
 		if (fixed != err) {
 			r = -1;
 			err = fixed;

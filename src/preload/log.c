@@ -1,84 +1,36 @@
 #include "log.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "acting.h"
 #include "errnos.h"
 #include "fmt.h"
 #include "format.h"
+#include "proctree.h"
+#include "logfd.h"
 #include "settings.h"
-#include "acting.h"
+#include "slow.h"
 #include "units.h"
 
 #define LINE_MAX_BYTES 1024
 
-/* Reopen the log file after the program closed our descriptor (a daemon's
- * closefrom(3)): O_APPEND, O_CLOEXEC, and never on 0, 1 or 2. */
-static int log_fd(void)
-{
-	int fd = SF_LOAD(&sf_config.log_fd);
-	if (fd == SF_LOG_STDERR_CLOSED)
-		return -1;
-	if (fd != -2 || !sf_config.log_path)
-		return fd;
-	fd = (int)syscall(SYS_openat, AT_FDCWD, sf_config.log_path,
-	                  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd >= 0 && fd < 3) {
-		int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
-		syscall(SYS_close, fd);
-		fd = high;
-	}
-	/* Two threads may open it at once: one descriptor is kept. */
-	int expected = -2;
-	if (!__atomic_compare_exchange_n(&sf_config.log_fd, &expected, fd < 0 ? -1 : fd, 0, __ATOMIC_ACQ_REL,
-	                                 __ATOMIC_ACQUIRE)) {
-		if (fd >= 0)
-			syscall(SYS_close, fd);
-		return expected;
-	}
-	return fd;
-}
-
-static void write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		long w = syscall(SYS_write, fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
+/* The line ends in a newline in the byte the buffer keeps spare. */
 static void emit(struct sf_buf *b)
 {
-	int saved = errno;
-	int fd = log_fd();
-	if (fd >= 0) {
-		size_t n = sf_buf_used(b);
-		b->p[n] = '\n'; /* the buffer keeps one byte spare */
-		write_all(fd, b->p, n + 1);
-	}
-	errno = saved;
+	size_t n = sf_buf_used(b);
+	b->p[n] = '\n';
+	sf_logfd_write(b->p, n + 1);
 }
 
 static void start_line(void);
 static unsigned start_rules;
 static int started;
 
-static void begin(struct sf_buf *b, const char *event)
+static void head(struct sf_buf *b, const char *event)
 {
-	/* Each process says once, before its first event, that it runs under
-	 * sockfault and with which seed; processes that never do anything
-	 * (every command of a wrapper script) stay silent. */
-	if (!SF_LOAD(&started) && !__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
-		start_line();
 	if (sf_config.log_format == SF_LOG_JSON) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -88,6 +40,11 @@ static void begin(struct sf_buf *b, const char *event)
 		sf_buf_i64(b, sf_acting_pid());
 		sf_buf_str(b, ",\"tid\":");
 		sf_buf_i64(b, sf_acting_tid());
+		char proc[SF_TREE_MAX];
+		sf_proctree_text(proc);
+		sf_buf_str(b, ",\"proc\":\"");
+		sf_buf_str(b, proc);
+		sf_buf_str(b, "\"");
 		sf_buf_str(b, ",\"event\":\"");
 		sf_buf_str(b, event);
 		sf_buf_str(b, "\"");
@@ -97,6 +54,17 @@ static void begin(struct sf_buf *b, const char *event)
 		sf_buf_i64(b, sf_acting_pid());
 		sf_buf_str(b, "]: ");
 	}
+}
+
+static void begin(struct sf_buf *b, const char *event)
+{
+	/* Each process says once, before its first event, that it runs under
+	 * sockfault and with which seed; processes that never do anything
+	 * (every command of a wrapper script) stay silent. A vfork child
+	 * shares the parent's memory: it leaves the parent's flag alone. */
+	if (!SF_LOAD(&started) && sf_table_is_ours() && !__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
+		start_line();
+	head(b, event);
 }
 
 static void end(struct sf_buf *b)
@@ -155,7 +123,7 @@ void sf_log_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t del
 {
 	char buf[LINE_MAX_BYTES + 1], action[96], peer[160], local[160];
 	struct sf_buf b = { buf, LINE_MAX_BYTES, 0 };
-	if (r->quiet || SF_LOAD(&sf_config.log_fd) == -1)
+	if (r->quiet || sf_logfd_off())
 		return;
 	if (r->action == SF_ACT_DELAY) {
 		char d[32];
@@ -166,11 +134,13 @@ void sf_log_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t del
 		sf_action_format(action, sizeof action, r);
 	}
 	call_addrs(c, peer, sizeof peer, local, sizeof local);
+	/* A fault fired by hand (sockfault ctl fire) is no call's. */
+	const char *op = c->op < SF_OP__COUNT ? sf_op_names[c->op] : "-";
 	begin(&b, "fault");
 	if (sf_config.log_format == SF_LOG_JSON) {
 		field_str(&b, "rule", r->name, strlen(r->name));
 		field_num(&b, "line", r->line);
-		field_str(&b, "op", sf_op_names[c->op], strlen(sf_op_names[c->op]));
+		field_str(&b, "op", op, strlen(op));
 		field_num(&b, "fd", c->fd);
 		field_str(&b, "peer", peer, strlen(peer));
 		field_str(&b, "local", local, strlen(local));
@@ -181,10 +151,12 @@ void sf_log_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t del
 		}
 		field_num(&b, "conn", (int64_t)conn);
 		field_num(&b, "call", (int64_t)call);
+		if (sf_call_accepted(c))
+			field_str(&b, "side", "server", 6);
 	} else {
 		sf_buf_str(&b, r->name);
 		sf_buf_str(&b, " fired on ");
-		sf_buf_str(&b, sf_op_names[c->op]);
+		sf_buf_str(&b, op);
 		sf_buf_str(&b, " fd=");
 		sf_buf_i64(&b, c->fd);
 		sf_buf_str(&b, " peer=");
@@ -204,7 +176,7 @@ void sf_log_trace(const struct sf_call *c, long ret, int err)
 {
 	char buf[LINE_MAX_BYTES + 1], peer[160], local[160];
 	struct sf_buf b = { buf, LINE_MAX_BYTES, 0 };
-	if (SF_LOAD(&sf_config.log_fd) == -1)
+	if (sf_logfd_off())
 		return;
 	call_addrs(c, peer, sizeof peer, local, sizeof local);
 	begin(&b, "trace");
@@ -246,7 +218,7 @@ static void start_line(void)
 	struct sf_buf b = { buf, LINE_MAX_BYTES, 0 };
 	char seed[24];
 	struct sf_buf sb = { seed, sizeof seed, 0 };
-	if (SF_LOAD(&sf_config.log_fd) == -1)
+	if (sf_logfd_off())
 		return;
 	sf_buf_u64(&sb, sf_config.seed);
 	begin(&b, "start");
@@ -314,7 +286,7 @@ void sf_log_reload(unsigned nrules)
 {
 	char buf[LINE_MAX_BYTES + 1];
 	struct sf_buf b = { buf, LINE_MAX_BYTES, 0 };
-	if (SF_LOAD(&sf_config.log_fd) == -1)
+	if (sf_logfd_off())
 		return;
 	begin(&b, "reload");
 	if (sf_config.log_format == SF_LOG_JSON) {
@@ -329,6 +301,21 @@ void sf_log_reload(unsigned nrules)
 	end(&b);
 }
 
+/* A message of the library itself: "sockfault[PID]: TEXT", or a JSON
+ * "problem" event. Not a reason for a start line: it may come before the
+ * rules are known. */
+static void problem_line(const char *text)
+{
+	char buf[LINE_MAX_BYTES + 1];
+	struct sf_buf b = { buf, LINE_MAX_BYTES, 0 };
+	head(&b, "problem");
+	if (sf_config.log_format == SF_LOG_JSON)
+		field_str(&b, "text", text, strlen(text));
+	else
+		sf_buf_text(&b, text, strlen(text));
+	end(&b);
+}
+
 void sf_log_message(const char *text)
 {
 	char buf[LINE_MAX_BYTES + 1];
@@ -337,27 +324,13 @@ void sf_log_message(const char *text)
 	sf_buf_str(&b, text);
 	size_t n = sf_buf_used(&b);
 	buf[n] = '\n';
-	write_all(2, buf, n + 1);
+	sf_logfd_stderr(buf, n + 1);
+	if (sf_logfd_file())
+		problem_line(text);
 }
 
-void sf_log_fd_lost(int fd)
+void sf_log_problem(const char *text)
 {
-	int lf = SF_LOAD(&sf_config.log_fd);
-	if (lf == fd && fd > 2)
-		SF_STORE(&sf_config.log_fd, -2);
-	else if (lf == 2 && fd == 2)
-		SF_STORE(&sf_config.log_fd, SF_LOG_STDERR_CLOSED);
-}
-
-void sf_log_fd_range_lost(unsigned lo, unsigned hi)
-{
-	int lf = SF_LOAD(&sf_config.log_fd);
-	if (lf >= 0 && (unsigned)lf >= lo && (unsigned)lf <= hi)
-		sf_log_fd_lost(lf);
-}
-
-void sf_log_stderr_back(int fd)
-{
-	if (fd == 2 && SF_LOAD(&sf_config.log_fd) == SF_LOG_STDERR_CLOSED)
-		SF_STORE(&sf_config.log_fd, 2);
+	if (!sf_logfd_off())
+		problem_line(text);
 }

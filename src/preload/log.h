@@ -1,4 +1,4 @@
-/* Events of SPEC section 6, as text or JSON lines, on the library's own descriptor. */
+/* Events as text or JSON lines (sockfault(1), LOG), written through logfd.h. */
 #ifndef SF_LOG_H
 #define SF_LOG_H
 
@@ -6,6 +6,7 @@
 
 #include "active.h"
 #include "engine.h"
+#include "logfd.h"
 
 /* Remember what the start line will say; it is written before the first
  * event of the process (and again in a forked child, with its own pid). */
@@ -21,17 +22,11 @@ void sf_log_trace(const struct sf_call *c, long ret, int err);
 void sf_log_stats(const struct sf_active *a);
 /* SOCKFAULT_RELOAD: the rules were replaced. */
 void sf_log_reload(unsigned nrules);
-/* A message of the library itself (bad input), always as text on stderr
- * and, when logging to a file, in the log too. */
+/* A message of the library at start (bad input), as text on the stderr
+ * the program started with and, when logging to a file, in the log too. */
 void sf_log_message(const char *text);
-
-/* The program closed or is about to reuse our log descriptor (or, for a
- * log on stderr, closed descriptor 2: whatever takes number 2 next is not
- * stderr, unless the program puts it there with dup). */
-#define SF_LOG_STDERR_CLOSED (-3)
-void sf_log_fd_lost(int fd);
-void sf_log_fd_range_lost(unsigned lo, unsigned hi);
-/* The program made descriptor 2 a copy of something: its stderr again. */
-void sf_log_stderr_back(int fd);
+/* A message of the library later on (a reload's bad rules): where the log
+ * goes. */
+void sf_log_problem(const char *text);
 
 #endif

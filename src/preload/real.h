@@ -5,6 +5,7 @@
 #include "sf.h"
 
 #include <netdb.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>

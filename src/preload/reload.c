@@ -1,10 +1,12 @@
-/* The rules files are looked at every 250 ms by a thread of their own, so an
- * intercepted call never pays a system call for it. A changed file is parsed
- * in full; good rules replace the old ones in one atomic store, bad ones are
- * reported and the old rules stay. The old set is freed once no thread can
- * still be reading it (reclaim.h). */
+/* The rules files are looked at every 250 ms at most, from the program's
+ * own calls (reload.h): a call finds on a coarse clock that a look is due,
+ * and one of the calls that find it pays for a stat of each file. A changed
+ * file is parsed in full; good rules replace the old ones in one atomic
+ * store, bad ones are reported and the old rules stay. The old set is freed
+ * once no thread can still be reading it (reclaim.h). */
 #include "reload.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +18,8 @@
 #include "log.h"
 #include "reclaim.h"
 #include "settings.h"
-#include "thread.h"
+#include "proc.h"
+#include "slow.h"
 #include "units.h"
 
 #define CHECK_EVERY_NS (250 * SF_NS_PER_MS)
@@ -58,7 +61,7 @@ static uint64_t fingerprint(void)
 static void report_reload_problem(void *ctx, const char *msg)
 {
 	(void)ctx;
-	sf_log_message(msg);
+	sf_log_problem(msg);
 }
 
 static void free_active(void *p, size_t size)
@@ -72,7 +75,7 @@ static void reload_now(void)
 	struct sf_ruleset rs = { 0 };
 	unsigned errors = sf_rules_load(&rs, report_reload_problem, NULL);
 	if (errors) {
-		sf_log_message("reload: the new rules have problems (above); the previous rules stay in force");
+		sf_log_problem("reload: the new rules have problems (above); the previous rules stay in force");
 		sf_ruleset_free(&rs);
 		return;
 	}
@@ -91,35 +94,52 @@ static void reload_now(void)
 	sf_read_end();
 }
 
-static void *watch(void *arg)
-{
-	(void)arg;
-	sf_self.depth = 1;
-	uint64_t last = fingerprint();
-	for (;;) {
-		sf_sleep_ns(CHECK_EVERY_NS);
-		uint64_t now = fingerprint();
-		if (now != last) {
-			last = now;
-			reload_now();
-		}
-	}
-	return NULL;
-}
-
-static void start(void)
-{
-	sf_thread_start(watch, 256 * 1024);
-}
+int sf_reload_on;
+uint64_t sf_reload_next;
+/* The files' fingerprint when last looked at; written by the one call that
+ * won the look. */
+static uint64_t last_seen;
 
 void sf_reload_start(void)
 {
-	start();
+	SF_STORE(&last_seen, fingerprint());
+	SF_STORE(&sf_reload_next, sf_coarse_now() + CHECK_EVERY_NS);
+	SF_RELEASE(&sf_reload_on, 1);
 }
 
-void sf_reload_child_restart(void)
+/* Look at the files, reload if they changed. */
+static __attribute__((noinline)) void look(void)
 {
-	/* A forked server's workers keep following the file. */
-	if (sf_config.reload && sf_config.rules_path && !sf_config.inert)
-		start();
+	uint64_t fp = fingerprint();
+	if (fp != SF_LOAD(&last_seen)) {
+		SF_STORE(&last_seen, fp);
+		reload_now();
+	}
+}
+
+void sf_reload_check(void)
+{
+	uint64_t due = SF_LOAD(&sf_reload_next);
+	uint64_t now = sf_coarse_now();
+	if (now < due)
+		return;
+	int e = errno;
+	/* Not from a signal handler inside the library, and not from a vfork
+	 * child, whose reload would be the parent's. */
+	if (!sf_enter()) {
+		errno = e;
+		return;
+	}
+	if (sf_table_is_ours() &&
+	    __atomic_compare_exchange_n(&sf_reload_next, &due, now + CHECK_EVERY_NS, 0, __ATOMIC_RELAXED,
+	                                __ATOMIC_RELAXED)) {
+		/* The reload runs foreign code (malloc, which a program may
+		 * replace with one that makes calls of its own): it runs well
+		 * below this frame, so that such a call is seen nested. */
+		volatile char *room = __builtin_alloca(SF_NEST_GAP);
+		room[0] = 0;
+		look();
+	}
+	sf_leave();
+	errno = e;
 }

@@ -1,31 +1,20 @@
 #include "replay.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "decide.h"
+#include "engine.h"
 #include "jsonl.h"
+#include "proctree.h"
+#include "readfile.h"
+#include "replaykey.h"
+#include "sock.h"
 
 int sf_replaying;
 static uint64_t *keys;
 static size_t nkeys;
-
-static uint64_t key_of(const char *rule, const char *peer, uint64_t conn, uint64_t call)
-{
-	uint64_t h = 0x6a09e667f3bcc908ull;
-	for (const char *p = rule; *p; p++)
-		h = sf_mix64(h ^ (unsigned char)*p);
-	h = sf_mix64(h ^ 0xff);
-	for (const char *p = peer; *p; p++)
-		h = sf_mix64(h ^ (unsigned char)*p);
-	h = sf_mix64(h ^ conn);
-	return sf_mix64(h ^ call);
-}
 
 static int cmp(const void *a, const void *b)
 {
@@ -33,48 +22,18 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static char *slurp(const char *path, size_t *len, int *err)
-{
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		*err = errno;
-		return NULL;
-	}
-	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap + 1);
-	while (buf) {
-		long r = syscall(SYS_read, fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		if (n == cap) {
-			char *nb = realloc(buf, cap * 2 + 1);
-			if (!nb)
-				free(buf);
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	syscall(SYS_close, fd);
-	if (!buf)
-		*err = ENOMEM;
-	*len = n;
-	return buf;
-}
-
 unsigned sf_replay_load(const char *path, void (*report)(void *ctx, const char *msg), void *ctx)
 {
-	size_t len;
-	int err = 0;
 	char msg[600];
-	char *text = slurp(path, &len, &err);
-	if (!text) {
-		snprintf(msg, sizeof msg, "SOCKFAULT_REPLAY: cannot read %s: %s", path, strerror(err));
+	struct sf_read rd;
+	if (sf_read_path(path, SF_REPLAY_MAX_BYTES, &rd) != SF_READ_OK) {
+		char why[300];
+		snprintf(msg, sizeof msg, "SOCKFAULT_REPLAY: %s: %s", path, sf_read_problem(&rd, "the log", why, sizeof why));
 		report(ctx, msg);
 		return 1;
 	}
+	char *text = rd.text;
+	size_t len = rd.len;
 	unsigned problems = 0, lineno = 0;
 	size_t cap = 64;
 	keys = malloc(cap * sizeof *keys);
@@ -95,6 +54,8 @@ unsigned sf_replay_load(const char *path, void (*report)(void *ctx, const char *
 				problems++;
 			} else if (ev && ev->vlen == 5 && memcmp(ev->val, "fault", 5) == 0) {
 				const struct sf_json_field *rule = sf_json_get(f, n, "rule"), *peer = sf_json_get(f, n, "peer");
+				const struct sf_json_field *local = sf_json_get(f, n, "local"), *proc = sf_json_get(f, n, "proc");
+				const struct sf_json_field *side = sf_json_get(f, n, "side");
 				int64_t conn, call;
 				if (!rule || !peer || !sf_json_int(sf_json_get(f, n, "conn"), &conn) ||
 				    !sf_json_int(sf_json_get(f, n, "call"), &call)) {
@@ -103,9 +64,17 @@ unsigned sf_replay_load(const char *path, void (*report)(void *ctx, const char *
 					report(ctx, msg);
 					problems++;
 				} else {
-					char r[256], p[300];
+					char r[256], p[300], l[300], t[608], id[SF_TREE_MAX + 1] = "1";
 					sf_json_unescape(rule->val, rule->vlen, r, sizeof r);
 					sf_json_unescape(peer->val, peer->vlen, p, sizeof p);
+					/* A log from before process trees: every process was "1". */
+					if (proc)
+						sf_json_unescape(proc->val, proc->vlen, id, sizeof id);
+					strcpy(l, "-");
+					if (local)
+						sf_json_unescape(local->val, local->vlen, l, sizeof l);
+					sf_replay_conn_text(p, l, side && side->vlen == 6 && memcmp(side->val, "server", 6) == 0, t,
+					          sizeof t);
 					if (nkeys == cap) {
 						uint64_t *nk = realloc(keys, cap * 2 * sizeof *keys);
 						if (!nk)
@@ -113,7 +82,7 @@ unsigned sf_replay_load(const char *path, void (*report)(void *ctx, const char *
 						keys = nk;
 						cap *= 2;
 					}
-					keys[nkeys++] = key_of(r, p, (uint64_t)conn, (uint64_t)call);
+					keys[nkeys++] = sf_replay_key(id, r, t, (uint64_t)conn, (uint64_t)call);
 				}
 			}
 		}
@@ -126,8 +95,18 @@ unsigned sf_replay_load(const char *path, void (*report)(void *ctx, const char *
 	return problems;
 }
 
-int sf_replay_fired(const char *rule, const char *peer, uint64_t conn, uint64_t call)
+int sf_replay_fired(const struct sf_call *c, const char *rule, uint64_t conn, uint64_t call)
 {
-	uint64_t k = key_of(rule, peer, conn, call);
+	char peer[160], local[160], t[608], proc[SF_TREE_MAX];
+	struct sf_sockaddr v;
+	sf_call_peer(c, peer, sizeof peer);
+	strcpy(local, "-");
+	if (c->s && (c->s->flags & SF_SOCK_HAS_LOCAL)) {
+		sf_sock_addr_view(c->s, 0, &v);
+		sf_sockaddr_format(local, sizeof local, &v);
+	}
+	sf_replay_conn_text(peer, local, sf_call_accepted(c), t, sizeof t);
+	sf_proctree_text(proc);
+	uint64_t k = sf_replay_key(proc, rule, t, conn, call);
 	return keys && bsearch(&k, keys, nkeys, sizeof *keys, cmp) != NULL;
 }

@@ -1,7 +1,7 @@
 /* SOCKFAULT_REPLAY: inject exactly the faults of a recorded JSON log. A fault
- * is known by its rule, its connection (peer, and which connection to that
- * peer it was) and the rule's call index on it; p= and the seed are not
- * consulted. */
+ * is known by its process (its place in the tree), its rule, its connection
+ * (peer, and which connection to that peer it was) and the rule's call
+ * index on it; p= and the seed are not consulted. */
 #ifndef SF_REPLAY_H
 #define SF_REPLAY_H
 
@@ -13,7 +13,8 @@ unsigned sf_replay_load(const char *path, void (*report)(void *ctx, const char *
 /* Replaying at all? */
 extern int sf_replaying;
 
-/* Did the recorded run fire this rule at this call? */
-int sf_replay_fired(const char *rule, const char *peer, uint64_t conn, uint64_t call);
+/* Did the recorded run fire this rule at this call (in this process)? */
+struct sf_call;
+int sf_replay_fired(const struct sf_call *c, const char *rule, uint64_t conn, uint64_t call);
 
 #endif

@@ -17,13 +17,15 @@
 
 #include "active.h"
 #include "clock.h"
+#include "envval.h"
+#include "control.h"
 #include "log.h"
 #include "parse.h"
+#include "readfile.h"
 #include "reload.h"
 #include "replay.h"
-#include "suggest.h"
 
-struct sf_settings sf_config = { .log_fd = 2 };
+struct sf_settings sf_config;
 
 /* Secure execution (setuid, file capabilities): read nothing at all. */
 static int secure_mode(void)
@@ -67,48 +69,12 @@ static int choice(struct problems *p, const char *var, const char *const *words,
 	const char *v = env(var);
 	if (!v)
 		return dflt;
-	for (int i = 0; words[i]; i++)
-		if (strcmp(v, words[i]) == 0)
-			return i;
-	struct sf_suggest sg;
-	sf_suggest_init(&sg, v, strlen(v));
-	sf_suggest_list(&sg, words);
-	/* "2" is not a typo of "0": numbers get the list, not a guess. */
-	const char *best = v[0] >= '0' && v[0] <= '9' ? NULL : sf_suggest_result(&sg);
-	char expected[128] = "";
-	for (int i = 0; words[i]; i++)
-		snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s", i ? ", " : "", words[i]);
-	if (best)
-		problem(p, "%s: unknown value '%s' (did you mean '%s'?)", var, v, best);
-	else
-		problem(p, "%s: unknown value '%s' (expected %s)", var, v, expected);
+	char msg[300];
+	int i = sf_env_choice(v, words, msg, sizeof msg);
+	if (i >= 0)
+		return i;
+	problem(p, "%s: %s", var, msg);
 	return dflt;
-}
-
-static int parse_seed(const char *v, uint64_t *out)
-{
-	int base = 10;
-	if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X'))
-		base = 16, v += 2;
-	if (!*v)
-		return 0;
-	uint64_t n = 0;
-	for (; *v; v++) {
-		int d;
-		if (*v >= '0' && *v <= '9')
-			d = *v - '0';
-		else if (base == 16 && *v >= 'a' && *v <= 'f')
-			d = *v - 'a' + 10;
-		else if (base == 16 && *v >= 'A' && *v <= 'F')
-			d = *v - 'A' + 10;
-		else
-			return 0;
-		if (n > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
-			return 0;
-		n = n * (uint64_t)base + (uint64_t)d;
-	}
-	*out = n;
-	return 1;
 }
 
 static uint64_t random_seed(void)
@@ -121,46 +87,6 @@ static uint64_t random_seed(void)
 	return sf_now() ^ ((uint64_t)getpid() << 32);
 }
 
-/* The whole file, with raw system calls (the wrappers must not see it). */
-static char *read_file(const char *path, size_t *len, int *err)
-{
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		*err = errno;
-		return NULL;
-	}
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	for (;;) {
-		if (!buf) {
-			*err = ENOMEM;
-			break;
-		}
-		long r = syscall(SYS_read, fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			*err = errno;
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n == cap) {
-			char *nb = realloc(buf, cap * 2);
-			if (!nb)
-				free(buf);
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	syscall(SYS_close, fd);
-	*len = n;
-	return buf;
-}
-
 static void program_name(char *out, size_t cap)
 {
 #if HAVE_DECL_PROGRAM_INVOCATION_SHORT_NAME
@@ -169,36 +95,21 @@ static void program_name(char *out, size_t cap)
 		return;
 	}
 #endif
-	int err;
-	size_t n;
-	char *comm = read_file("/proc/self/comm", &n, &err);
-	if (comm) {
-		while (n && (comm[n - 1] == '\n'))
+	struct sf_read r;
+	if (sf_read_path("/proc/self/comm", 4096, &r) == SF_READ_OK) {
+		size_t n = r.len;
+		while (n && (r.text[n - 1] == '\n'))
 			n--;
-		snprintf(out, cap, "%.*s", (int)n, comm);
-		free(comm);
+		snprintf(out, cap, "%.*s", (int)n, r.text);
+		free(r.text);
 	}
 }
 
 static void open_log(struct problems *p, const char *dest)
 {
-	if (!dest || strcmp(dest, "stderr") == 0) {
-		sf_config.log_fd = 2;
-		return;
-	}
-	if (strcmp(dest, "off") == 0) {
-		sf_config.log_fd = -1;
-		return;
-	}
-	sf_config.log_path = strdup(dest);
-	sf_config.log_fd = -2; /* opened by the first line logged */
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, dest, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		problem(p, "SOCKFAULT_LOG: cannot open '%s' for appending: %s", dest, strerror(errno));
-		sf_config.log_fd = 2;
-		return;
-	}
-	syscall(SYS_close, fd);
+	char why[4200];
+	if (sf_logfd_setup(dest, why, sizeof why) != 0)
+		problem(p, "SOCKFAULT_LOG: %s", why);
 }
 
 /* The basename of a path, for naming the unnamed rules of several files. */
@@ -220,6 +131,8 @@ unsigned sf_rules_load(struct sf_ruleset *rs, void (*report)(void *ctx, const ch
 	unsigned errors = 0;
 	const char *paths = sf_config.rules_path;
 	int several = paths && strchr(paths, ':') != NULL;
+	/* One bound for all the files: several FIFOs cannot add up. */
+	long long deadline = sf_read_deadline();
 	for (const char *p = paths; p && *p;) {
 		const char *end = strchr(p, ':');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -229,19 +142,20 @@ unsigned sf_rules_load(struct sf_ruleset *rs, void (*report)(void *ctx, const ch
 		p = end ? end + 1 : NULL;
 		if (!len)
 			continue;
-		size_t size;
-		int err = 0;
-		char *text = read_file(path, &size, &err);
-		if (!text) {
-			char msg[4200];
-			snprintf(msg, sizeof msg, "%s: cannot read the rules file: %s (SOCKFAULT_RULES)", path, strerror(err));
+		/* Bounded in size and time (sockfault-rules(5)): this runs before
+		 * the program's main, which a FIFO or /dev/zero must not hold. */
+		struct sf_read r;
+		if (sf_read_path_by(path, SF_RULES_MAX_BYTES, deadline, &r) != SF_READ_OK) {
+			char msg[4400], why[300];
+			snprintf(msg, sizeof msg, "%s: %s (SOCKFAULT_RULES)", path,
+			         sf_read_problem(&r, "the rules file", why, sizeof why));
 			report(ctx, msg);
 			errors++;
 			continue;
 		}
 		struct sf_parse_opts o = { path, 0, several ? name : "line" };
-		errors += sf_parse(text, size, &o, rs, &d);
-		free(text);
+		errors += sf_parse(r.text, r.len, &o, rs, &d);
+		free(r.text);
 	}
 	if (sf_config.rules_text) {
 		struct sf_parse_opts o = { "SOCKFAULT_RULES_TEXT", 1, "text" };
@@ -278,10 +192,10 @@ void sf_settings_init(void)
 	sf_config.stats = choice(&p, "SOCKFAULT_STATS", onoff, 0);
 	open_log(&p, env("SOCKFAULT_LOG"));
 	/* Tracing into a log that is off would cost every call for nothing. */
-	if (sf_config.log_fd == -1)
+	if (sf_logfd_off())
 		sf_config.trace = 0;
 	const char *seed = env("SOCKFAULT_SEED");
-	if (seed && !parse_seed(seed, &sf_config.seed))
+	if (seed && !sf_env_seed(seed, &sf_config.seed))
 		problem(&p, "SOCKFAULT_SEED: '%s' is not a number (a 64-bit seed, decimal or 0x hex)", seed);
 	else if (!seed)
 		sf_config.seed = random_seed();
@@ -291,6 +205,7 @@ void sf_settings_init(void)
 	sf_config.rules_text = text ? strdup(text) : NULL;
 
 	sf_config.reload = choice(&p, "SOCKFAULT_RELOAD", onoff, 0);
+	sf_config.control = choice(&p, "SOCKFAULT_CONTROL", onoff, 0);
 	struct sf_ruleset rs = { 0 };
 	sf_rules_load(&rs, report_problem, &p);
 	const char *replay = env("SOCKFAULT_REPLAY");
@@ -308,7 +223,8 @@ void sf_settings_init(void)
 		sf_config.inert = !sf_config.trace;
 		return;
 	}
-	if (!path && !text && !sf_config.trace) {
+	/* With a control channel, rules may come later: the engine stays on. */
+	if (!path && !text && !sf_config.trace && !sf_config.control) {
 		sf_config.inert = 1;
 		return;
 	}
@@ -323,4 +239,6 @@ void sf_settings_init(void)
 	sf_log_start(a->rs.n);
 	if (sf_config.reload && path)
 		sf_reload_start();
+	if (sf_config.control)
+		sf_control_start();
 }

@@ -9,11 +9,10 @@ enum sf_log_format { SF_LOG_TEXT, SF_LOG_JSON };
 struct sf_settings {
 	int inert;              /* secure execution, or nothing to do: pass everything */
 	uint64_t seed;
-	int log_fd;             /* -1: off; 2: stderr; else our own descriptor */
-	char *log_path;         /* to reopen if the program closes our descriptor */
 	enum sf_log_format log_format;
 	int trace;
 	int reload;
+	int control;            /* SOCKFAULT_CONTROL: the control channel (control.h) */
 	int warn_on_error;      /* SOCKFAULT_ON_ERROR=warn */
 	int stats;
 	char *rules_path;

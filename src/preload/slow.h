@@ -11,15 +11,14 @@
 #include "engine.h"
 #include "fdtab.h"
 #include "real.h"
+#include "reload.h"
 #include "log.h"
 #include "settings.h"
 #include "sock.h"
 
-/* The fast path's question: can this call go straight to libc? */
-static inline int sf_pass(enum sf_op op, int fd)
+/* Can this call go straight to libc, as far as the socket's record says? */
+static inline int sf_pass_record(enum sf_op op, int fd)
 {
-	if (SF_LIKELY(!(SF_LOAD(&sf_hot) & SF_OPBIT(op))))
-		return 1;
 	uintptr_t v = sf_fd_get(fd);
 	if (v == 0)
 		return 0;
@@ -27,35 +26,63 @@ static inline int sf_pass(enum sf_op op, int fd)
 	return sf_sock_current(s, SF_LOAD(&sf_gen)) && !(SF_LOAD(&s->opmask) & SF_OPBIT(op));
 }
 
+/* The fast path's question: can this call go straight to libc? While
+ * reloading is on, no: the wrapper's out-of-line part looks at the files
+ * first (reload.h), then asks the record. */
+static inline int sf_pass(enum sf_op op, int fd)
+{
+	if (SF_LIKELY(!(SF_LOAD(&sf_hot) & SF_OPBIT(op))))
+		return 1;
+	if (SF_UNLIKELY(SF_LOAD(&sf_reload_on)))
+		return 0;
+	return sf_pass_record(op, fd);
+}
+
 /* Initialise if needed; 0 means "do not touch anything, call libc": a call
  * nested inside the library (a signal handler, a callback) or one made while
- * another thread is initialising. */
+ * another thread is initialising. sf_nested tells a nested call from the
+ * first call after a signal handler longjmp'ed out of the library (and
+ * forgets the abandoned call). */
 extern int sf_init_done;
 int sf_init_ready(void);
 
+int sf_nested(uintptr_t here);
+/* How far below the frame of the call under way a nested call surely is. */
+#define SF_NEST_GAP 512
+
 static inline int sf_enter(void)
 {
-	if (sf_self.depth || (SF_UNLIKELY(!SF_ACQUIRE(&sf_init_done)) && !sf_init_ready()))
+	if ((SF_UNLIKELY(sf_self.depth) && sf_nested((uintptr_t)__builtin_frame_address(0))) ||
+	    (SF_UNLIKELY(!SF_ACQUIRE(&sf_init_done)) && !sf_init_ready()))
 		return 0;
-	sf_self.depth++;
+	SF_ENTER_MARK();
 	return 1;
 }
 
 static inline void sf_leave(void)
 {
-	sf_self.depth--;
+	if (sf_self.nheld)
+		sf_sock_release_held();
+	sf_depth_down();
 }
 
-/* The socket record of fd, learning the descriptor if it was never seen;
- * NULL if it is not a socket the library tracks. */
+/* The socket record of fd, held until the call leaves (sock.h
+ * sf_sock_get), learning the descriptor if it was never seen; NULL if it is
+ * not a socket the library tracks. */
 struct sf_sock *sf_learn(int fd);
 static inline struct sf_sock *sf_lookup(int fd)
 {
-	uintptr_t v = sf_fd_get(fd);
-	if (SF_LIKELY(sf_fd_is_sock(v)))
-		return (struct sf_sock *)v;
-	return v ? NULL : sf_learn(fd);
+	struct sf_sock *s = sf_sock_get(fd);
+	if (SF_LIKELY(s != NULL))
+		return s;
+	return sf_fd_get(fd) ? NULL : sf_learn(fd);
 }
+
+/* Is fd still the socket of s? If not (closed where the library could not
+ * see, and the number reused), the entry is learned again and the answer
+ * is 0: then only libc may answer the call. One fstat: asked only before an
+ * answer that is not libc's own (a fault, a dead connection's answer). */
+int sf_sock_is(struct sf_sock *s, int fd);
 
 /* Leave the library with the result `ret` and errno `err`. */
 static inline long sf_done(long ret, int err)
@@ -88,9 +115,9 @@ static inline void sf_trace(const struct sf_call *c, long ret, int err)
  * as ECONNREFUSED: give the injected errno in its place, once. */
 int sf_pending_error(struct sf_sock *s, int err);
 
-/* 0 in the child of vfork, which shares the parent's memory but not its
- * descriptors: its close and dup2 (the redirections before exec) must not
- * change the parent's table. */
+/* 0 in a child that shares the parent's memory but not its descriptors
+ * (vfork): its close, dup2 and close_range (the redirections before exec)
+ * go straight to libc and change nothing the parent sees (proc.h). */
 int sf_table_is_ours(void);
 
 /* After a data call: bytes moved, when, and a pending connect seen to
@@ -98,7 +125,7 @@ int sf_table_is_ours(void);
 void sf_account(struct sf_sock *s, int tx, long r, size_t moved);
 
 /* The quick lane, taken from the wrappers of the calls whose result is a
- * byte count: a live socket (v, from the table), no trace, and at most one
+ * byte count: a live socket (its record held while the call runs), no trace, and at most one
  * rule naming the call, which only counts it and is not due,
  * or on a datagram socket, no rule for the call's destination.
  * sf_quick_enter counts the call and enters the library (1), or does
@@ -106,8 +133,8 @@ void sf_account(struct sf_sock *s, int tx, long r, size_t moved);
  * touches errno. */
 #define SF_OPS_QUICK (SF_OPS_IO & ~(SF_OPBIT(SF_OP_sendmmsg) | SF_OPBIT(SF_OP_recvmmsg)))
 #define SF_DEST_UNKNOWN ((const struct sockaddr *)1)
-int sf_quick_enter(uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen);
-long sf_quick_leave(uintptr_t v, int tx, long r, enum sf_op op);
+int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest, socklen_t destlen);
+long sf_quick_leave(int fd, int tx, long r, enum sf_op op);
 
 /* The fd's file status flags include O_NONBLOCK. */
 int sf_fd_nonblocking(int fd);
@@ -118,6 +145,9 @@ int sf_fd_nonblocking(int fd);
 #undef SF_CALL
 #undef SF_SYM
 int sf_slow_fcntl_dup(int fd, int cmd, int arg);
+/* recvmsg (p: its msghdr) or recvmmsg (p: its vector, r messages) returned:
+ * forget the entries of the descriptors it received. */
+void sf_rights_received(enum sf_op op, long r, uintptr_t p);
 void sf_forget_range(unsigned lo, unsigned hi);
 
 #endif

@@ -39,23 +39,44 @@ uint8_t sf_sock_kind(int family, int type)
 
 struct sf_sock sf_notsock = {
 	.refs = 1,
-	.opmask = SF_OPBIT(SF_OP_dup) | SF_OPBIT(SF_OP_dup2) | SF_OPBIT(SF_OP_dup3) | SF_OPBIT(SF_OP_fcntl),
+	.opmask = SF_OPBIT(SF_OP_dup) | SF_OPBIT(SF_OP_dup2) | SF_OPBIT(SF_OP_dup3) | SF_OPBIT(SF_OP_fcntl) |
+	          SF_OPBIT(SF_OP_close),
 };
+
+/* Records are type-stable: they come from a pool of their own and go back
+ * to it, never to the allocator. A thread that read a descriptor's entry
+ * just before another thread closed it may still look at the record: the
+ * fast path reads its generation and op mask, sf_sock_get tries to take a
+ * reference. It finds a socket record there, live or free, and a free one
+ * has no references, so the attempt fails and nothing is written to it.
+ * The pool's free list is linked through `plan`, which only a holder of a
+ * reference reads. */
+static struct sf_pool pool = { sizeof(struct sf_sock), offsetof(struct sf_sock, plan), NULL };
 
 struct sf_sock *sf_sock_new(int family, int type)
 {
 	uint8_t proto = sf_sock_kind(family, type);
 	if (!proto)
 		return NULL;
-	struct sf_sock *s = sf_alloc(sizeof *s);
+	struct sf_sock *s = sf_pool_get(&pool);
 	if (!s)
 		return NULL;
+	/* What a racing reader may look at is stored atomically; it sees a
+	 * record without references until the end, and then ours. */
+	SF_STORE(&s->gen, 0);
+	SF_STORE(&s->opmask, 0);
+	SF_STORE(&s->quick_ops, 0);
+	SF_STORE(&s->dest_ops, 0);
+	memset((char *)s + offsetof(struct sf_sock, family), 0, sizeof *s - offsetof(struct sf_sock, family));
 	s->family = (uint8_t)family;
 	s->proto = proto;
 	s->state = SF_STATE_UNCONNECTED;
 	type &= 0xf;
 	if (type == SOCK_STREAM || type == SOCK_SEQPACKET)
 		s->flags |= SF_SOCK_STREAM;
+	/* The maker's reference, held until its call leaves the library. */
+	SF_RELEASE(&s->refs, 1);
+	sf_sock_hold(s);
 	return s;
 }
 
@@ -64,19 +85,42 @@ void sf_sock_ref(struct sf_sock *s)
 	SF_ADD(&s->refs, 1);
 }
 
-static void sock_free(struct sf_sock *s)
+void sf_sock_free(struct sf_sock *s)
 {
 	if (s->plan)
 		sf_retire(s->plan, s->plan->size, sf_free);
 	if (s->paths)
 		sf_free(s->paths, (size_t)s->peer_path_len + s->local_path_len + 2);
-	sf_free(s, sizeof *s);
+	s->paths = NULL;
+	sf_pool_put(&pool, s);
 }
 
 void sf_sock_unref(struct sf_sock *s)
 {
 	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		sock_free(s);
+		sf_sock_free(s);
+}
+
+/* Bounded: the loop only goes round when another thread replaced the
+ * entry between the two reads, and then it finds the new one. */
+#define GET_TRIES 64
+
+struct sf_sock *sf_sock_get_slow(int fd)
+{
+	for (int i = 0; i < GET_TRIES; i++) {
+		uintptr_t v = sf_fd_get(fd);
+		if (!sf_fd_is_sock(v))
+			return NULL;
+		struct sf_sock *s = (struct sf_sock *)v;
+		if (sf_sock_try_ref(s)) {
+			if (sf_fd_get(fd) == v) {
+				sf_sock_hold(s);
+				return s;
+			}
+			sf_sock_unref(s);
+		}
+	}
+	return NULL;
 }
 
 void sf_sock_identify(struct sf_sock *s, int fd)
@@ -243,6 +287,15 @@ void sf_sockaddr_view(const struct sockaddr *a, socklen_t len, struct sf_sockadd
 void sf_sock_connected(struct sf_sock *s, uint8_t side, uint8_t state)
 {
 	s->side = side;
+	/* An accepted connection is drawn for by what two runs share: the
+	 * listening address and the client's address, not the port the
+	 * client's kernel picked (sockfault-rules(5), "Determinism"). */
+	if (side == SF_SIDE_SERVER && (s->flags & SF_SOCK_HAS_PEER) && (s->flags & SF_SOCK_HAS_LOCAL)) {
+		struct sf_sockaddr local, client;
+		sf_sock_addr_view(s, 0, &local);
+		sf_sock_addr_view(s, 1, &client);
+		s->peer_hash = sf_accepted_hash(&local, &client);
+	}
 	/* A connect took its ordinal when it was attempted. */
 	if (!s->conn_ordinal)
 		s->conn_ordinal = sf_peer_next_ordinal(s->peer_hash);

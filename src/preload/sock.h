@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "fdtab.h"
 #include "match.h"
 #include "rules.h"
 
@@ -95,8 +96,11 @@ enum {
 	SF_SOCK_FIN_HIDDEN = 1 << 7,  /* silenced while the peer's FIN was already queued */
 };
 
+/* The fields up to dest_ops may be read by a thread that holds no
+ * reference (the fast path, sf_quick_enter): sf_sock_new stores them
+ * atomically when a record is reused, and zeroes the rest. */
 struct sf_sock {
-	uint32_t refs;          /* descriptors pointing here */
+	uint32_t refs;          /* descriptors pointing here, timer entries, calls using it */
 	uint32_t gen;           /* rules generation the plan and opmask belong to */
 	sf_opmask opmask;       /* operations that need the slow path on this socket */
 	sf_opmask quick_ops;    /* operations that at most one rule names, a rule that only counts */
@@ -108,7 +112,6 @@ struct sf_sock {
 	uint8_t flags;          /* SF_SOCK_* */
 	uint8_t dead;           /* enum sf_dead: what a fault did to the connection */
 	uint8_t track_idle;     /* a rule reads idle=: note when data moves */
-	uint8_t timer_busy;     /* the timeout thread is acting on the socket */
 	uint8_t closing;        /* the program is closing one of its descriptors */
 	uint16_t pending_err;   /* an injected connect error: SO_ERROR gives it once */
 	uint32_t conn_ordinal;  /* nth connection to this peer in this process */
@@ -126,10 +129,13 @@ struct sf_sock {
 	char *paths;            /* unix: "PEER\0LOCAL\0", only when either is named */
 };
 
+void sf_sock_ref(struct sf_sock *s);
+void sf_sock_unref(struct sf_sock *s);
+
 /* The record every descriptor that is not a socket points at (a pipe, a
  * file, a netlink socket): its op mask sends only the dup calls, which may
- * land on stale entries, to the slow path, so "not a socket" needs no test
- * of its own on the fast path. */
+ * land on stale entries, and close, which must forget the entry, to the
+ * slow path, so "not a socket" needs no test of its own on the fast path. */
 extern struct sf_sock sf_notsock;
 #define SF_FD_NOTSOCK ((uintptr_t)&sf_notsock)
 static inline int sf_fd_is_sock(uintptr_t v)
@@ -140,9 +146,12 @@ static inline int sf_fd_is_sock(uintptr_t v)
 /* The SF_PROTO_* of a socket of this family and type; 0 for kinds the
  * library leaves alone (netlink, raw, packet). */
 uint8_t sf_sock_kind(int family, int type);
-/* Create a record for a socket the library saw being made (NULL for other kinds). */
+/* Create a record for a socket the library saw being made (NULL for other
+ * kinds), held by the calling thread (sf_sock_hold) until its call leaves. */
 struct sf_sock *sf_sock_new(int family, int type);
-/* Learn an existing descriptor: a record, or 0 (unknown, e.g. EBADF), or SF_FD_NOTSOCK. */
+
+/* Learn an existing descriptor: a record (held, as from sf_sock_new), or 0
+ * (unknown, e.g. EBADF), or SF_FD_NOTSOCK. */
 uintptr_t sf_sock_learn(int fd);
 /* Note which socket fd is (its inode), so that a record left behind by a
  * close the library did not see (libc's own) is never taken for a pipe or a
@@ -152,8 +161,6 @@ void sf_sock_identify(struct sf_sock *s, int fd);
 int sf_sock_still(const struct sf_sock *s, int fd);
 /* Point fd at s (s may be 0 or SF_FD_NOTSOCK), releasing what fd pointed at. */
 void sf_sock_install(int fd, uintptr_t v);
-void sf_sock_ref(struct sf_sock *s);
-void sf_sock_unref(struct sf_sock *s);
 
 /* Addresses from the kernel's form. */
 void sf_sock_set_peer(struct sf_sock *s, const struct sockaddr *a, socklen_t len);
@@ -183,5 +190,54 @@ void sf_sock_replan(struct sf_sock *s);
 /* Every call on the socket comes to the slow path from now on, the quick
  * lanes included: it is dead, or holds an error every call must see. */
 void sf_sock_all_slow(struct sf_sock *s);
+
+/* The record fd points at, with a reference held by this thread until its
+ * call leaves the library (sf_sock_release_held); NULL when fd has no socket
+ * record. Every use of a record outside the fast path's opmask test goes
+ * through a held reference: another thread's close may drop the table's.
+ * The reference is valid only if the record still had one (a free record in
+ * the pool has none) and fd still points at it afterwards. */
+static inline int sf_sock_try_ref(struct sf_sock *s)
+{
+	uint32_t r = __atomic_load_n(&s->refs, __ATOMIC_RELAXED);
+	while (r)
+		if (__atomic_compare_exchange_n(&s->refs, &r, r + 1, 1, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return 1;
+	return 0;
+}
+
+static inline void sf_sock_hold(struct sf_sock *s)
+{
+	/* Past the slots the reference is kept for ever: a record that is
+	 * never freed costs a few bytes, one freed under a call a crash. */
+	if (sf_self.nheld < SF_HELD_MAX)
+		sf_self.held[sf_self.nheld++] = s;
+}
+
+struct sf_sock *sf_sock_get_slow(int fd);
+static inline struct sf_sock *sf_sock_get(int fd)
+{
+	uintptr_t v = sf_fd_get(fd);
+	struct sf_sock *s = (struct sf_sock *)v;
+	if (SF_LIKELY(sf_fd_is_sock(v) && sf_sock_try_ref(s))) {
+		if (SF_LIKELY(sf_fd_get(fd) == v)) {
+			sf_sock_hold(s);
+			return s;
+		}
+		sf_sock_unref(s);
+	}
+	return sf_fd_is_sock(v) ? sf_sock_get_slow(fd) : NULL;
+}
+
+void sf_sock_free(struct sf_sock *s);
+static inline void sf_sock_release_held(void)
+{
+	for (int n = sf_self.nheld; n > 0;) {
+		struct sf_sock *s = sf_self.held[--n];
+		if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
+			sf_sock_free(s);
+	}
+	sf_self.nheld = 0;
+}
 
 #endif

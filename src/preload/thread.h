@@ -1,4 +1,4 @@
-/* The library's own helper threads (the timeout timer, the reload watcher). */
+/* The library's own helper thread (the timeout timer, once a timeout fired). */
 #ifndef SF_THREAD_H
 #define SF_THREAD_H
 

@@ -22,6 +22,9 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake;
 static struct entry *pending;     /* sorted by deadline */
 static int running;               /* the thread exists in this process */
+/* The record the timeout thread is acting on now. Not a flag in the record:
+ * a child forked at that moment has no such thread, and forgets it here. */
+static struct sf_sock *expiring;
 
 /* The deadline acts on a descriptor of the socket. The program may be
  * closing that descriptor right now, and its number be reused at once: a
@@ -29,7 +32,7 @@ static int running;               /* the thread exists in this process */
  * reaches this socket or nothing. */
 static void expire(int fd, struct sf_sock *s)
 {
-	__atomic_store_n(&s->timer_busy, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&expiring, s, __ATOMIC_SEQ_CST);
 	if (!__atomic_load_n(&s->closing, __ATOMIC_SEQ_CST)) {
 		if (sf_fd_get(fd) != (uintptr_t)s) {
 			/* That descriptor was closed; a dup of it may remain. */
@@ -42,7 +45,7 @@ static void expire(int fd, struct sf_sock *s)
 		if (fd >= 0)
 			sf_dead_timeout_expired(fd, s);
 	}
-	__atomic_store_n(&s->timer_busy, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&expiring, NULL, __ATOMIC_RELEASE);
 }
 
 void sf_timer_closing(struct sf_sock *s, int begin)
@@ -52,7 +55,7 @@ void sf_timer_closing(struct sf_sock *s, int begin)
 		return;
 	}
 	__atomic_store_n(&s->closing, 1, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&s->timer_busy, __ATOMIC_SEQ_CST))
+	while (__atomic_load_n(&expiring, __ATOMIC_SEQ_CST) == s)
 		sched_yield();
 }
 
@@ -137,6 +140,9 @@ void sf_timer_child_reset(void)
 	 * child has the same sockets: give the child a thread of its own when
 	 * it has deadlines to keep, so its timeouts expire like the parent's. */
 	pthread_mutex_init(&lock, NULL);
+	/* The parent's thread may have been expiring a deadline at the fork:
+	 * the child's close must not wait for a thread it does not have. */
+	expiring = NULL;
 	if (running && pending) {
 		running = 0;
 		pthread_mutex_lock(&lock);

@@ -8,14 +8,93 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "settings.h"
 #include "sf.h"
 
 /* process_vm_readv on the process itself: the kernel copies, and an
  * unreadable source is EFAULT, not SIGSEGV. Where a sandbox forbids the
- * call, the copy falls back to memcpy (a bad pointer then faults, as it
- * would without the sandbox's rule in the way). */
+ * call, each 4 KiB block of the source is first shown to the kernel through
+ * rt_sigprocmask, which reads 8 bytes from it and changes nothing when
+ * `how` is invalid: EFAULT or EINVAL says whether the block is readable
+ * (every page is at least 4 KiB, and a page is readable as a whole). */
 static int unavailable;
+
+#define PROBE_HOW 0x7fff
+#define BLOCK 4096u
+/* Blocks looked at by one process_vm_readv. */
+#define BATCH 32
+
+/* The first block of [a, end] and the 8 bytes of block blk to look at:
+ * inside both the block and, where it can be, the data. */
+static uintptr_t block_probe(uintptr_t blk, uintptr_t a)
+{
+	uintptr_t p = blk < a ? a : blk;
+	return p > blk + BLOCK - 8 ? blk + BLOCK - 8 : p;
+}
+
+/* 1: the 8 bytes at p are readable; 0: they are not; -1: no answer. */
+static int probe8(uintptr_t p)
+{
+	long r = syscall(SYS_rt_sigprocmask, PROBE_HOW, (void *)p, (void *)0, (size_t)8);
+	if (r == 0)
+		return -1;
+	return errno == EINVAL ? 1 : errno == EFAULT ? 0 : -1;
+}
+
+/* Through process_vm_readv, one byte of each block into one byte of ours:
+ * 1 readable, 0 not, -1 the call is forbidden. */
+static int readable_by_copy(uintptr_t a, uintptr_t end)
+{
+	char sink;
+	struct iovec local[BATCH], remote[BATCH];
+	long pid = syscall(SYS_getpid);
+	uintptr_t last = end & ~(uintptr_t)(BLOCK - 1);
+	for (uintptr_t blk = a & ~(uintptr_t)(BLOCK - 1);;) {
+		unsigned k = 0;
+		for (; k < BATCH; k++) {
+			local[k] = (struct iovec){ &sink, 1 };
+			remote[k] = (struct iovec){ (void *)(blk < a ? a : blk), 1 };
+			if (blk >= last)
+				break;
+			blk += BLOCK;
+		}
+		unsigned n = k < BATCH ? k + 1 : BATCH;
+		long r = syscall(SYS_process_vm_readv, pid, local, (unsigned long)n, remote, (unsigned long)n, 0UL);
+		if (r < 0 && errno != EFAULT)
+			return -1;
+		if (r != (long)n)
+			return 0;
+		if (k < BATCH)
+			return 1;
+	}
+}
+
+int sf_user_readable(const void *src, size_t len)
+{
+	if (!len)
+		return 1;
+	uintptr_t a = (uintptr_t)src, end = a + len - 1;
+	if (end < a)
+		return 0;
+	int saved = errno;
+	int ok = SF_LOAD(&unavailable) ? -1 : readable_by_copy(a, end);
+	if (ok < 0) {
+		SF_STORE(&unavailable, 1);
+		ok = 1;
+		for (uintptr_t blk = a & ~(uintptr_t)(BLOCK - 1);; blk += BLOCK) {
+			int r = probe8(block_probe(blk, a));
+			if (r <= 0) {
+				/* No answer (a sandbox again): only the null
+				 * page is surely unreadable. */
+				ok = r == 0 ? 0 : a >= BLOCK;
+				break;
+			}
+			if (blk >= (end & ~(uintptr_t)(BLOCK - 1)))
+				break;
+		}
+	}
+	errno = saved;
+	return ok;
+}
 
 /* glibc's record of where the main thread's stack began (musl has none). */
 extern void *__libc_stack_end __attribute__((weak));
@@ -72,7 +151,9 @@ int sf_user_copy(void *dst, const void *src, size_t len)
 	if (!SF_LOAD(&unavailable)) {
 		int saved = errno;
 		struct iovec local = { dst, len }, remote = { (void *)src, len };
-		long n = syscall(SYS_process_vm_readv, sf_config.pid, &local, 1UL, &remote, 1UL, 0UL);
+		/* Not a cached pid: a child made without fork handlers
+		 * (_Fork, clone) has its own memory under its own pid. */
+		long n = syscall(SYS_process_vm_readv, syscall(SYS_getpid), &local, 1UL, &remote, 1UL, 0UL);
 		int err = errno;
 		errno = saved;
 		if (n == (long)len)
@@ -81,6 +162,8 @@ int sf_user_copy(void *dst, const void *src, size_t len)
 			return 0;
 		SF_STORE(&unavailable, 1);
 	}
+	if (!sf_user_readable(src, len))
+		return 0;
 	memcpy(dst, src, len);
 	return 1;
 }

@@ -11,6 +11,9 @@
  * read (the kernel would say EFAULT). */
 int sf_user_copy(void *dst, const void *src, size_t len);
 
+/* 1 if len bytes at src can be read (the kernel would not say EFAULT). */
+int sf_user_readable(const void *src, size_t len);
+
 /* At start: what the copy needs to know about the main thread's stack. */
 void sf_usermem_init(void);
 

@@ -17,15 +17,30 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags, 
                        socklen_t *fromlen);
 ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 
+/* recvmsg and recvmmsg can bring descriptors (SCM_RIGHTS) to numbers the
+ * table may still hold a record for: while rules are in force, those
+ * entries are forgotten, so that the received socket is learned as what it
+ * is. Their second argument is the header (or the vector of headers). */
+#define SF_OPS_RIGHTS (SF_OPBIT(SF_OP_recvmsg) | SF_OPBIT(SF_OP_recvmmsg))
+#define SF_SECOND(...) SF_SECOND_(__VA_ARGS__, 0, 0)
+#define SF_SECOND_(a, b, ...) ((uintptr_t)(b))
+
 /* The entry tests and tail-calls; everything else is out of line, so that
  * the call that goes straight to libc sets up no stack frame. */
 #define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                         \
 	static __attribute__((noinline)) ret sf_hot_##name params                  \
 	{                                                                          \
-		uintptr_t v = sf_fd_get(fd);                                       \
-		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(v, SF_OP_##op, dest, destlen)) \
-			return (ret)sf_quick_leave(v, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0, \
+		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on))) {                         \
+			sf_reload_check();                                         \
+			if (sf_pass_record(SF_OP_##op, fd))                        \
+				return sf_real_##name args;                        \
+		}                                                                  \
+		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(fd, SF_OP_##op, dest, destlen)) { \
+			/* The call lives in this frame until quick_leave. */      \
+			SF_MARK_FRAME();                                           \
+			return (ret)sf_quick_leave(fd, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0, \
 			                           (long)sf_real_##name args, SF_OP_##op); \
+		}                                                                  \
 		return sf_slow_##name args;                                        \
 	}                                                                          \
 	static inline ret sf_entry_##name params                                   \
@@ -36,7 +51,12 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 	}                                                                          \
 	SF_EXPORT ret name params                                                  \
 	{                                                                          \
-		return sf_entry_##name args;                                       \
+		if (!(SF_OPS_RIGHTS & SF_OPBIT(SF_OP_##op)))                        \
+			return sf_entry_##name args;                               \
+		ret r = sf_entry_##name args;                                      \
+		if (r >= 0 && SF_LOAD(&sf_hot))                                    \
+			sf_rights_received(SF_OP_##op, (long)r, SF_SECOND args);    \
+		return r;                                                          \
 	}
 #define SF_SYM(ret, name, params)
 #include "calls.def"

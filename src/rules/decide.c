@@ -26,12 +26,21 @@ uint64_t sf_peer_hash(const struct sf_sockaddr *a)
 	return h;
 }
 
-uint64_t sf_draw(uint64_t seed, uint64_t rule_hash, uint64_t peer_hash, uint64_t conn_ordinal,
+uint64_t sf_accepted_hash(const struct sf_sockaddr *local, const struct sf_sockaddr *client)
+{
+	struct sf_sockaddr c = *client;
+	c.port = 0;
+	/* Tagged, so that it never equals the hash of a peer connected to. */
+	return sf_mix64(sf_peer_hash(local) ^ sf_mix64(sf_peer_hash(&c) ^ 0x5e41ull));
+}
+
+uint64_t sf_draw(uint64_t seed, uint64_t proc_key, uint64_t rule_hash, uint64_t peer_hash, uint64_t conn_ordinal,
                  uint64_t call_index, enum sf_draw what)
 {
 	/* The seed is mixed before the purpose goes in, so that no two seeds
 	 * give one purpose's draws to another. */
 	uint64_t h = sf_mix64(sf_mix64(seed) ^ (uint64_t)what);
+	h = sf_mix64(h ^ proc_key);
 	h = sf_mix64(h ^ rule_hash);
 	h = sf_mix64(h ^ peer_hash);
 	h = sf_mix64(h ^ conn_ordinal);

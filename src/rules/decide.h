@@ -21,9 +21,16 @@ uint64_t sf_mix64(uint64_t x);
 /* Identity of a peer address for draws (family, address, port). */
 uint64_t sf_peer_hash(const struct sf_sockaddr *a);
 
-/* 64 random bits for (seed, rule, peer, nth connection to that peer,
- * nth matching call on the connection, purpose). */
-uint64_t sf_draw(uint64_t seed, uint64_t rule_hash, uint64_t peer_hash, uint64_t conn_ordinal,
+/* Identity of an accepted connection for draws: the local (listening)
+ * address and the client's address without its port, which the client's
+ * kernel picks anew in every run. */
+uint64_t sf_accepted_hash(const struct sf_sockaddr *local, const struct sf_sockaddr *client);
+
+/* 64 random bits for (seed, process, rule, peer, nth connection to that
+ * peer, nth matching call on the connection, purpose). The process is its
+ * place in the run's tree (sf_tree_key), so that the children of one run
+ * draw apart and two runs draw alike. */
+uint64_t sf_draw(uint64_t seed, uint64_t proc_key, uint64_t rule_hash, uint64_t peer_hash, uint64_t conn_ordinal,
                  uint64_t call_index, enum sf_draw what);
 
 static inline int sf_p_hit(uint64_t p_scaled, uint64_t bits)

@@ -26,6 +26,8 @@ void sf_diag_add(struct sf_diags *d, const char *file, unsigned line, unsigned c
 		return;
 	if (col)
 		snprintf(text, len, "%s:%u:%u: %s", file, line, col, msg);
+	else if (!line)  /* about the whole file */
+		snprintf(text, len, "%s: %s", file, msg);
 	else
 		snprintf(text, len, "%s:%u: %s", file, line, msg);
 	d->v[d->n++] = (struct sf_diag){ line, col, text };

@@ -8,6 +8,7 @@
 #include "errnos.h"
 #include "glob.h"
 #include "lexer.h"
+#include "nameset.h"
 #include "parse_internal.h"
 #include "suggest.h"
 #include "units.h"
@@ -849,22 +850,20 @@ static int parse_line(struct parser *P, struct sf_rule *r, struct sf_rule_where 
 	return sf_check_rule(r, w, report, P) == 0;
 }
 
-static int name_taken(const struct sf_ruleset *rs, const char *name, unsigned *line)
-{
-	for (unsigned i = 0; i < rs->n; i++)
-		if (strcmp(rs->rules[i].name, name) == 0) {
-			*line = rs->rules[i].line;
-			return 1;
-		}
-	return 0;
-}
-
 unsigned sf_parse(const char *text, size_t len, const struct sf_parse_opts *opts,
                   struct sf_ruleset *rs, struct sf_diags *diags)
 {
 	struct parser P = { opts, diags, NULL, 0 };
 	struct sf_lexer lx;
 	unsigned nth = 0;
+	/* The rules of earlier files are in rs already: their names are taken too. */
+	struct sf_nameset names = { 0 };
+	for (unsigned i = 0; i < rs->n; i++)
+		if (!sf_nameset_add(&names, rs, i)) {
+			sf_diag_add(diags, opts->file, 0, 0, "out of memory");
+			sf_nameset_free(&names);
+			return P.errors + 1;
+		}
 	sf_lexer_init(&lx, text, len, opts->semicolons);
 	for (const struct sf_logline *ll; (ll = sf_lexer_next(&lx));) {
 		struct sf_rule r;
@@ -879,13 +878,14 @@ unsigned sf_parse(const char *text, size_t len, const struct sf_parse_opts *opts
 			sf_rule_free(&r);
 			continue;
 		}
-		unsigned other;
-		if (name_taken(rs, r.name, &other)) {
+		r.name_hash = hash_name(r.name);
+		const struct sf_rule *other = sf_nameset_find(&names, rs, r.name, r.name_hash);
+		if (other) {
 			/* Point at the name, not at the indentation before it. */
 			size_t at = 0;
 			while (at < ll->len && (ll->text[at] == ' ' || ll->text[at] == '\t'))
 				at++;
-			report(&P, at, "the rule name '%s' is already used by the rule on line %u%s", r.name, other,
+			report(&P, at, "the rule name '%s' is already used by the rule on line %u%s", r.name, other->line,
 			       strncmp(r.name, "line-", 5) == 0 ? " (a rule without a name is named line-N after its "
 			                                          "line: give one of them another name)" : "");
 			sf_rule_free(&r);
@@ -903,9 +903,13 @@ unsigned sf_parse(const char *text, size_t len, const struct sf_parse_opts *opts
 			rs->cap = cap;
 		}
 		r.index = rs->n;
-		r.name_hash = hash_name(r.name);
 		rs->rules[rs->n++] = r;
+		if (!sf_nameset_add(&names, rs, r.index)) {
+			report(&P, 0, "out of memory");
+			break;
+		}
 	}
+	sf_nameset_free(&names);
 	sf_lexer_free(&lx);
 	return P.errors;
 }

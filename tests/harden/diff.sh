@@ -5,7 +5,7 @@
 # interposed call) gives the same return value, errno and out-parameters
 # under the library as without it: with no rules, with rules for other
 # peers, with rules that keep every call on the library's slow path and
-# never fire, and with every call traced. A crash where the kernel says
+# never fire, with UDP sends dropped, and with every call traced. A crash where the kernel says
 # EFAULT shows as "killed by signal 11".
 set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
@@ -90,6 +90,19 @@ sf_run SOCKFAULT_RULES="$tmp/other.rules" "$D" >/dev/null
 compare "rules for other peers"
 sf_run SOCKFAULT_RULES="$tmp/slow.rules" "$D" >/dev/null
 compare "rules that never fire, every call on the slow path"
+# Sends on UDP sockets dropped (all but the setup's first sendto): the
+# kernel's answer to a send it refuses (a bad buffer, destination, flag or
+# size) is still the answer; only what it would take is lost.
+cat >"$tmp/drop.rules" <<'RULES'
+send proto=udp => drop
+sendmsg proto=udp => drop
+sendmmsg proto=udp => drop
+write proto=udp => drop
+writev proto=udp => drop
+sendto proto=udp when=2+ => drop
+RULES
+sf_run SOCKFAULT_RULES="$tmp/drop.rules" "$D" >/dev/null
+compare "UDP sends dropped"
 # Traced to stderr: a log file would be a descriptor of the library's own,
 # and move every number the cases print. The trace is long: not shown.
 echo "+ preload: SOCKFAULT_TRACE=1 SOCKFAULT_LOG_FORMAT=json $D"

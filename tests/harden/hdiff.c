@@ -270,6 +270,14 @@ static void c_connect(int k)
 		R(connect(x.uu, (struct sockaddr *)&o, 3));
 		break;
 	}
+	case 20: {
+		/* A success leaves errno alone: libc sets it only on failure. */
+		errno = EDOM;
+		long r = connect(x.uu, (struct sockaddr *)&x.ud_addr, sizeof x.ud_addr);
+		int e = errno;
+		res(r, e, "errno after %s", tn_errname(e));
+		break;
+	}
 	}
 }
 
@@ -440,6 +448,12 @@ static void c_send(int k)
 	case 22: R(sendto(x.uu, "x", 1, 0, x.stack_end ? (struct sockaddr *)(x.stack_end - 4) : NULL, sizeof a)); break;
 	/* Far below the stack, where it has not grown (and may not: 32 MiB). */
 	case 23: R(sendto(x.uu, "x", 1, 0, (struct sockaddr *)((uintptr_t)&a - (32u << 20)), sizeof a)); break;
+	/* One byte over the largest IPv4 datagram; the largest; the largest
+	 * with its last byte unmapped. */
+	case 24: R(sendto(x.uu, x.buf, 65508, 0, (struct sockaddr *)&a, sizeof a)); break;
+	case 25: R(sendto(x.uu, x.buf, 65507, 0, (struct sockaddr *)&a, sizeof a)); break;
+	case 26: R(sendto(x.uu, x.edge, 17, 0, (struct sockaddr *)&a, sizeof a)); break;
+	case 27: R(sendto(x.uu, "x", 1, MSG_OOB, (struct sockaddr *)&a, sizeof a)); break;
 	}
 }
 
@@ -755,14 +769,14 @@ static const struct group {
 } groups[] = {
 	{ "socket", c_socket, 7 },
 	{ "socketpair", c_socketpair, 6 },
-	{ "connect", c_connect, 20 },
+	{ "connect", c_connect, 21 },
 	{ "accept", c_accept, 17 },
 	{ "bind", c_bind, 12 },
 	{ "listen", c_listen, 6 },
 	{ "shutdown", c_shutdown, 6 },
 	{ "close", c_close, 4 },
 	{ "dup", c_dup, 20 },
-	{ "send", c_send, 24 },
+	{ "send", c_send, 28 },
 	{ "sendmsg", c_sendmsg, 16 },
 	{ "sendmmsg", c_sendmmsg, 11 },
 	{ "write", c_write, 21 },

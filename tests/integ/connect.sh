@@ -106,15 +106,20 @@ peer_wait p
 
 # A second connect on a connected socket: the kernel says EISCONN; a rule
 # can say it too (the WSAEISCONN story), or something else.
-peer_start p -n 3 -t 15 echo
+peer_start p -n 4 -t 15 echo
 sf_run "$T/tclient" connect-twice "127.0.0.1:$p_port"
 expect_out '^connect 1 = 0$'
 expect_out '^connect 2 = -1 EISCONN$' "the kernel's own EISCONN"
 expect_empty "$tmp/err" "no rules, no log"
 kernel=$(cat "$tmp/out")
-sf_run SOCKFAULT_RULES_TEXT='connect when=2+ => error WSAEISCONN' "$T/tclient" connect-twice "127.0.0.1:$p_port"
+sf_run SOCKFAULT_RULES_TEXT='connect state=connected => error WSAEISCONN' "$T/tclient" connect-twice "127.0.0.1:$p_port"
 expect_eq "injected EISCONN: what the program sees" "$kernel" "$(cat "$tmp/out")"
 expect_eq "injected EISCONN: fired on the 2nd and 3rd connect" 2 "$(grep -c 'fired on connect.*(EISCONN)$' "$tmp/err")"
+# A connect on a connected socket asks for the first one's outcome: a rule
+# that does not name the state counts attempts only, and the kernel answers.
+sf_run SOCKFAULT_RULES_TEXT='connect when=2+ => error ECONNREFUSED' "$T/tclient" connect-twice "127.0.0.1:$p_port"
+expect_eq "a rule for attempts: the kernel answers the second connect" "$kernel" "$(cat "$tmp/out")"
+expect_not_in "$tmp/err" 'fired on connect' "a rule for attempts: it never fired"
 sf_run SOCKFAULT_RULES_TEXT='connect state=connected => error WSAEALREADY' "$T/tclient" connect-twice "127.0.0.1:$p_port"
 expect_out '^connect 1 = 0$' "state=connected: the first connect is not faulted"
 expect_out '^connect 2 = -1 EALREADY$' "state=connected: the second one is"

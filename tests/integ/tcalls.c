@@ -1,6 +1,6 @@
 /* One subcommand per interposed call: set up a situation where the call
  * would succeed, make it once, print what it returned, and check what
- * follows (the descriptor stays open after a failed close, data that a
+ * follows (the descriptor is released by a failed close, data that a
  * failed receive did not take is still there, ...).
  *
  *   tcalls [-P] [-e EXPECT] OP [TARGET]

@@ -2,11 +2,11 @@
 # SOCKFAULT_RELOAD=1: a running program gets the new rules soon after its
 # rules file changes (replaced by rename or rewritten in place, removed and
 # recreated), within a second (a bad file is put in place by rename: written
-# in place, the watcher could see it empty for a moment, and an empty file
+# in place, a look could see it empty for a moment, and an empty file
 # is a good one); a bad new file, or a missing one, is
 # reported and the old rules stay in force; with several files, a change
 # to any of them counts; the reload is logged (text and JSON); without the
-# variable nothing changes; and the file is looked at by the watcher only,
+# variable nothing changes; and the file is looked at every 250 ms or so,
 # not on every intercepted call (strace, where it works).
 set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
@@ -15,7 +15,7 @@ set -eu
 peer_start p -n 0 -t 90 sink
 P=127.0.0.1:$p_port
 
-# How soon the new rules must bite: the watcher looks every 250 ms; a
+# How soon the new rules must bite: the calls look every 250 ms; a
 # second is the promise, twice that under the sanitizers, which are slow.
 limit=1000
 [ -n "${SF_SANITIZE:-}" ] && limit=2000
@@ -59,7 +59,14 @@ until_within 9 ok
 expect_out '^step 11: hold ok for 700 ms: [0-9]+ calls, 0 other$' "the file removed: the rules in force stay"
 expect_err "$live: cannot read the rules file" "the file removed: reported"
 until_within 13 EPIPE
-expect_count "each good change is logged as a reload" 4 "$tmp/reload.err" 'reloaded [0-9]+ rules? from'
+# (A file copied in place may be looked at between its truncation and its
+# write, and reloaded once more: empty, it is rules too.)
+n=$(grep -cE 'reloaded [0-9]+ rules? from' "$tmp/reload.err" || :)
+if [ "$n" -ge 4 ] && [ "$n" -le 8 ]; then
+	pass "each good change is logged as a reload ($n)"
+else
+	fail "each good change is logged as a reload: $n reloads, expected 4 (up to 8)"
+fi
 expect_err 'reloaded 0 rules from' "the empty file: 0 rules"
 
 # The contrast: without SOCKFAULT_RELOAD the file is read once.
@@ -87,8 +94,8 @@ until_within 5 ETIMEDOUT
 expect_err '"event":"reload","rules":2,"file":"[^"]*one\.rules:[^"]*two\.rules"' "several files: a JSON reload event, both files, 2 rules"
 expect_err '"event":"fault","rule":"first"' "several files: the first file's rule comes first"
 
-# The watcher, not the calls, looks at the file: over 1.5 s of sends every
-# 10 ms, the rules file is stat'ed about every 250 ms, not once a send.
+# One call in 250 ms looks at the file: over 1.5 s of sends every 10 ms,
+# the rules file is stat'ed about every 250 ms, not once a send.
 if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true >/dev/null 2>&1 && [ -z "${SF_SANITIZE:-}" ]; then
 	cp "$tmp/A.rules" "$live"
 	plain_run strace -f -o "$tmp/strace.out" -e trace=%file \
@@ -99,7 +106,7 @@ if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true >/dev/null 2
 	grep -F "$live" "$tmp/strace.out" | sed "s/^/  strace| /"
 	expect_ge "strace: many sends" 50 "${calls:-0}"
 	expect_le "strace: the rules file looked at no more than every 250 ms or so (not per send)" 12 "$looks"
-	expect_ge "strace: the rules file is looked at (the watcher runs)" 3 "$looks"
+	expect_ge "strace: the rules file is looked at (the calls look)" 3 "$looks"
 else
 	echo "note: no working strace (or a sanitizer build): the look-ups of the rules file are not counted"
 fi

@@ -221,7 +221,7 @@ sorted_pairs() {
 	       print "" }' | sort
 }
 sed -n '/^By peer and connection:/,/^$/p' "$tmp/out" | grep 'conn [0-9]' |
-	sed 's/^  \([^ ]*\) *conn \([0-9]*\) *pid [0-9]* *\(.*\)$/\1 conn \2: \3/' | sorted_pairs >"$tmp/got.conns"
+	sed 's/^  \([^ ]*\) *conn \([0-9]*\) *\(pid [0-9]*\|proc [0-9.#a-f]*\) *\(.*\)$/\1 conn \2: \4/' | sorted_pairs >"$tmp/got.conns"
 sorted_pairs <"$tmp/want.conns" >"$tmp/want.sorted"
 mv "$tmp/want.sorted" "$tmp/want.conns"
 expect_eq "recorded: per peer and connection, the program's own counts" "$(cat "$tmp/want.conns")" "$(cat "$tmp/got.conns")"

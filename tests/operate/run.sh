@@ -55,6 +55,12 @@ expect_no_file "$marker" "an -e rule without a unit: the command never ran"
 cli_run run --seed abc -- "$XSH" touch "$marker"
 expect_rc 2 "a bad --seed: exit 2"
 expect_no_file "$marker" "a bad --seed: the command never ran"
+# --seed is read as the library reads SOCKFAULT_SEED: leading zeros past 16
+# hex or 20 decimal digits are the same number.
+cli_run run --seed 0x00000000000000000000001 -- "$XSH" exit 0
+expect_rc 0 "--seed with leading zeros: accepted, as the library accepts it"
+cli_run run --seed 18446744073709551616 -- "$XSH" exit 0
+expect_rc 2 "--seed past 64 bits: refused"
 
 # The contrast: the same command with good rules does run.
 cli_run run -r "$tmp/good.rules" -e 'send when=3 => error EPIPE' -- "$XSH" touch "$marker"
@@ -226,7 +232,7 @@ expect_no_err 'sockfault' "--log off: nothing logged"
 
 # --json: every line is a JSON object; a fault carries its fields.
 cli_run run --json --seed 7 -e 'boom: send when=2 => error ECONNRESET' -- "$T/tclient" seq -n 3 "$P"
-expect_err '^\{"ts":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{6}Z","pid":[0-9]+,"tid":[0-9]+,"event":"start","seed":"7"' "--json: a JSON start line with the seed"
+expect_err '^\{"ts":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{6}Z","pid":[0-9]+,"tid":[0-9]+,"proc":"[0-9.]+","event":"start","seed":"7"' "--json: a JSON start line with the seed"
 expect_err '"event":"fault","rule":"boom","line":1,"op":"send","fd":[0-9]+,"peer":"127\.0\.0\.1:[0-9]+".*"errno":"ECONNRESET","ret":-1,"conn":1,"call":2\}$' "--json: the fault line"
 expect_no_err '^sockfault\[' "--json: no text lines"
 if [ -n "$PY" ]; then

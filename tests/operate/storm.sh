@@ -38,7 +38,7 @@ cp "$tmp/A.rules" "$live"
 
 # The writer (a program of its own, not preloaded): bounded by count, by
 # time and by the storm's end; once a second a bad file, kept long enough
-# for the watcher to see it.
+# for the reload look to see it.
 $tmo "$O/topr" rewrite -n 1500 -i 5 -t 40 -s "$tmp/storm.done" -b "$tmp/bad.rules" -e 1000 "$live" \
 	"$tmp/A.rules" "$tmp/B.rules" >"$tmp/writer.out" 2>&1 &
 writer_pid=$!
@@ -51,7 +51,8 @@ sed 's/^/  writer| /' "$tmp/writer.out"
 writes=$(sed -n 's/^rewrites = //p' "$tmp/writer.out")
 echo "rewrites of the rules file: $writes"
 reloads=$(count_in "$tmp/storm.log" 'reloaded [0-9]+ rules? from')
-problems=$(count_in "$tmp/err" 'reload: the new rules have problems')
+# Bad files are reported where the log goes: the log file.
+problems=$(count_in "$tmp/storm.log" 'reload: the new rules have problems')
 echo "reloads: $reloads, bad files reported: $problems"
 
 expect_rc 0 "the storm ends normally (no crash, no hang)"
@@ -59,7 +60,7 @@ expect_out "^storm: 4 threads, [0-9]+ iterations\$" "every thread came back"
 iterations=$(sed -n 's/^storm: 4 threads, \([0-9]*\) iterations$/\1/p' "$tmp/out")
 expect_ge "the threads made progress" 100 "${iterations:-0}"
 expect_ge "the file was rewritten hundreds of times" 200 "${writes:-0}"
-# The watcher looks every 250 ms: about 4 reloads a second at most.
+# The calls look every 250 ms: about 4 reloads a second at most.
 expect_ge "many reloads happened" 8 "$reloads"
 expect_ge "bad files were reported" 1 "$problems"
 expect_ge "set A acted (ECONNRESET or ECONNREFUSED)" 1 \
@@ -78,7 +79,7 @@ for i in 1 2 3 4 5; do
 		"$O/topr" threads -c 1 -n 3 "$P" "$P" "$P" "$P"
 	expect_rc 0 "first log lines from four threads at once (run $i): a normal end"
 	expect_count "run $i: every fault logged, each line whole" 12 "$tmp/first.jsonl" \
-		'^\{"ts":"[^"]*","pid":[0-9]+,"tid":[0-9]+,"event":"fault",.*"call":[0-9]+\}$'
+		'^\{"ts":"[^"]*","pid":[0-9]+,"tid":[0-9]+,"proc":"[0-9.]+","event":"fault",.*"call":[0-9]+\}$'
 	expect_count "run $i: one start line" 1 "$tmp/first.jsonl" '"event":"start"'
 	expect_no_sanitizer_report "$tmp/err" "run $i: no sanitizer report"
 done

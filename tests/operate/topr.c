@@ -93,7 +93,7 @@ static const char *send_once(int fd)
 }
 
 /* Each step prints its own line; the times are from the end of the last
- * file change, which is what the watcher thread can see. */
+ * file change, which is what the reload look (every 250 ms) can see. */
 static int cmd_watch(int argc, char **argv)
 {
 	if (argc < 3)
@@ -167,7 +167,7 @@ static int cmd_watch(int argc, char **argv)
  * forks cp and mv for every rewrite manages too few of them. The sources
  * are written in turn, two of three by rename and one in place; with -b,
  * every -e ms the bad file is put in place and kept for 400 ms, long enough
- * for the watcher (every 250 ms) to see it. */
+ * for the reload look (every 250 ms) to see it. */
 static int cmd_rewrite(int argc, char **argv)
 {
 	int max = 500, interval = 5, seconds = 30, every = 1000, opt;

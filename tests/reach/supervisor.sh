@@ -145,7 +145,7 @@ fi
 sf_run SOCKFAULT_LOG_FORMAT=json SOCKFAULT_RULES_TEXT='connect => error ECONNREFUSED' "$R/tstatic" pid 9
 pid=$(sed -n 's/^pid = //p' "$tmp/out")
 expect_out '^connect = Connection refused$' "log: the refusal reached the program"
-expect_err "^\\{[^}]*\"pid\":$pid,\"tid\":$pid,\"event\":\"fault\"" "log: pid and tid are the program's ($pid)"
+expect_err "^\\{[^}]*\"pid\":$pid,\"tid\":$pid,[^}]*\"event\":\"fault\"" "log: pid and tid are the program's ($pid)"
 
 # --- exec: the sockets marked close-on-exec end with the old program ---
 peer_start sink -n 1 -t 10 sink

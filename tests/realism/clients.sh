@@ -57,7 +57,7 @@ PY
 	expect_between "asyncio: at once" 0 1000 "$(elapsed)"
 	aclient 'send => reset'
 	expect_out '^error: ConnectionResetError ' "asyncio: a reset while writing is a ConnectionResetError"
-	aclient 'recv => timeout 1s'
+	aclient 'send => timeout 1s'
 	expect_out '^error: TimeoutError ETIMEDOUT$' "asyncio: a timeout while reading is a TimeoutError (ETIMEDOUT)"
 	expect_between "asyncio: after the 1 s of silence" 900 2000 "$(elapsed)"
 	aclient 'connect => timeout 1s'
@@ -68,7 +68,7 @@ PY
 	aclient 'recv => hangup'
 	expect_out "^read: b''\$" "asyncio: a hangup reads as the end of the stream"
 	# Silence: the client's own 3 s timer ends the wait.
-	aclient 'rx => blackhole'
+	aclient 'tx => blackhole'
 	expect_out '^error: TimeoutError -$' "asyncio: a blackhole is ended by wait_for"
 	expect_between "asyncio: by its 3 s timer" 2900 6000 "$(elapsed)"
 	aclient 'connect => blackhole'
@@ -108,19 +108,18 @@ if [ -n "$curl" ]; then
 	expect_rc 56 "curl: a reset is a receive failure (56)"
 	expect_err 'Connection reset by peer' "curl: says the connection was reset"
 	# The echo server never closes first: it sends the request back (no
-	# HTTP reply: curl fails with 1), and a timeout on its first receive
-	# is 1 s of silence, then ETIMEDOUT.
+	# HTTP reply: curl fails with 1). The link goes silent as the request
+	# goes out: 1 s of silence, then ETIMEDOUT.
 	fetch '' "$e_port"
 	expect_rc 1 "curl against the echo server without rules: no HTTP reply (1)"
-	fetch 'recv => timeout 1s' "$e_port"
+	fetch 'send => timeout 1s' "$e_port"
 	expect_rc 56 "curl: a timeout while receiving is a receive failure (56)"
 	expect_err 'Connection timed out' "curl: says the connection timed out"
 	expect_between "curl: after the 1 s of silence" 900 2500 "$took"
-	# The HTTP server answers and closes at once, and the reply and its
-	# FIN may be queued before curl's first receive fires the rule (then
-	# the silence must still hold: tcp4.sh tests that case on its own).
-	# Whatever the race, curl ends with an error of its own, never hangs.
-	fetch 'recv => timeout 1s'
+	# The HTTP server answers and closes at once; the link goes silent as
+	# the request goes out, so neither reaches curl, which ends with an
+	# error of its own, never hangs.
+	fetch 'send => timeout 1s'
 	if [ "$rc" -ne 0 ] && [ "$rc" -lt 124 ]; then
 		pass "curl: a timeout against the HTTP server ends in an error of curl's ($rc)"
 	else

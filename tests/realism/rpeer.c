@@ -24,11 +24,18 @@
  *   quit
  *
  * The data is tn_pattern() at the stream offset (0 for each datagram), so
- * both ends can count flipped bits. */
+ * both ends can count flipped bits.
+ *
+ * The network oracle runs the peer on a network of its own: RPEER_NETNS
+ * (a path such as /run/netns/NAME) is the network namespace it enters
+ * first, RPEER_ADDR (ADDR:0) the address its listeners bind to instead of
+ * the loopback, RPEER_TARGET (ADDR:0) the program's address, where
+ * udptarget and connect go. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,6 +59,26 @@ static int nconns, cur = -1;
 static int lfd = -1, ufd = -1, family = AF_INET;
 static struct tn_addr laddr, utarget;
 static char lpath[108];
+static struct tn_addr own_at, target_at;        /* RPEER_ADDR, RPEER_TARGET */
+static int own_at_set, target_at_set;
+
+/* An address of family with port: the one of the variable if it is set
+ * (and of that family), the loopback otherwise. */
+static void addr_or_loopback(struct tn_addr *a, const struct tn_addr *set, int is_set, int fam, int port)
+{
+	if (is_set && set->family == fam) {
+		*a = *set;
+		tn_set_port(a, port);
+	} else {
+		tn_loopback(a, fam, port);
+	}
+}
+
+static int from_env(const char *name, struct tn_addr *a)
+{
+	const char *v = getenv(name);
+	return v && *v && tn_parse_addr(v, a) == 0 && a->family != AF_UNIX;
+}
 
 static void reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void reply(const char *fmt, ...)
@@ -95,7 +122,7 @@ static void cmd_listen(char **arg, int n)
 	if (n > 1 && strcmp(arg[1], "low") == 0) {
 		lfd = rc_bind_low(&laddr, family, SOCK_STREAM);
 	} else {
-		tn_loopback(&laddr, family, n > 1 ? atoi(arg[1]) : 0);
+		addr_or_loopback(&laddr, &own_at, own_at_set, family, n > 1 ? atoi(arg[1]) : 0);
 		lfd = tn_bind_listen(&laddr, SOCK_STREAM);
 	}
 	if (lfd < 0) {
@@ -124,7 +151,7 @@ static void cmd_listenu(const char *path)
 static void cmd_udp(const char *fam, const char *port)
 {
 	family = fam_of(fam);
-	tn_loopback(&laddr, family, port ? atoi(port) : 0);
+	addr_or_loopback(&laddr, &own_at, own_at_set, family, port ? atoi(port) : 0);
 	ufd = tn_bind_listen(&laddr, SOCK_DGRAM);
 	if (ufd < 0) {
 		reply("err %s", tn_errname(errno));
@@ -157,15 +184,10 @@ static void cmd_accept(int ms)
 	reply("accepted %d", add_conn(fd));
 }
 
-static void cmd_connect(const char *spec)
+static void cmd_connect(const struct tn_addr *a)
 {
-	struct tn_addr a;
-	if (tn_parse_addr(spec, &a) < 0) {
-		reply("err bad address %s", spec);
-		return;
-	}
-	int fd = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a.ss, a.len) < 0) {
+	int fd = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a->ss, a->len) < 0) {
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
@@ -334,6 +356,17 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	const char *ns = getenv("RPEER_NETNS");
+	if (ns && *ns) {
+		int nsfd = open(ns, O_RDONLY | O_CLOEXEC);
+		if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0) {
+			fprintf(stderr, "rpeer: cannot enter the network namespace %s: %s\n", ns, strerror(errno));
+			return 3;
+		}
+		close(nsfd);
+	}
+	own_at_set = from_env("RPEER_ADDR", &own_at);
+	target_at_set = from_env("RPEER_TARGET", &target_at);
 	char line[512];
 	while (fgets(line, sizeof line, stdin)) {
 		char *arg[8];
@@ -357,13 +390,17 @@ int main(void)
 		else if (strcmp(cmd, "accept") == 0)
 			cmd_accept(arg[1] ? i1 : TN_WAIT_MS);
 		else if (strcmp(cmd, "connect") == 0 && arg[2]) {
-			char spec[80];
-			snprintf(spec, sizeof spec, fam_of(arg[1]) == AF_INET6 ? "[::1]:%s" : "127.0.0.1:%s", arg[2]);
-			cmd_connect(spec);
+			struct tn_addr a;
+			addr_or_loopback(&a, &target_at, target_at_set, fam_of(arg[1]), atoi(arg[2]));
+			cmd_connect(&a);
 		} else if (strcmp(cmd, "connectu") == 0 && arg[1]) {
 			char spec[200];
+			struct tn_addr a;
 			snprintf(spec, sizeof spec, "unix:%s", arg[1]);
-			cmd_connect(spec);
+			if (tn_parse_addr(spec, &a) < 0)
+				reply("err bad address %s", spec);
+			else
+				cmd_connect(&a);
 		} else if (strcmp(cmd, "use") == 0) {
 			cur = i1 - 1;
 			reply("%s", current() ? "ok" : "err no such connection");
@@ -384,7 +421,7 @@ int main(void)
 		else if (strcmp(cmd, "shutwr") == 0)
 			cmd_close(2);
 		else if (strcmp(cmd, "udptarget") == 0) {
-			tn_loopback(&utarget, family, i1);
+			addr_or_loopback(&utarget, &target_at, target_at_set, family, i1);
 			reply("ok");
 		} else if (strcmp(cmd, "udpsend") == 0)
 			cmd_udpsend((size_t)atol(arg[1] ? arg[1] : "4"));

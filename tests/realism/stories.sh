@@ -60,16 +60,17 @@ peer recvall = got 16 bits=0 *
 close = 0
 peer expect = eof ms=*
 EOF2
-run 'recv => hangup' p:listen connect p:accept sendns recv sendns p:recvall,4,1000 p:expect,1000
-transcript "server closes both ways (hangup): the client's next send fails, the server saw a FIN" <<'EOF2'
+run 'recv => hangup' p:listen connect p:accept sendns recv sendns sendns p:recvall,4,1000 p:expect,1000
+transcript "server closed (hangup): the client's next send goes, the one after fails" <<'EOF2'
 peer listen = port *
 connect = 0
 peer accept = accepted 1
 sendns = 4
 recv = 0
+sendns = 4
 sendns = -1 EPIPE
 peer recvall = got 4 bits=0 *
-peer expect = eof ms=*
+peer expect = silence
 EOF2
 
 # --- a send before the nonblocking connect has completed ---
@@ -133,5 +134,22 @@ peer expect = data 4 bits=0 ms=*
 EOF2
 expect_eq "both second connects were the rule's" 2 "$(grep -c 'twice fired on connect' "$tmp/err")"
 expect_not_in "$tmp/err" 'pending fired' "a completed blocking connect is never state=connecting"
+# An event loop asking for a nonblocking connect's outcome with connect()
+# (hiredis does) is not making an attempt: a rule for attempts must not
+# refuse a connection the server has accepted.
+run 'connect when=2+ => error ECONNREFUSED' p:listen connect-nb reconnect pollout=1000 reconnect sendns p:accept p:expect,1000
+# (The second connect is 0 once the handshake is done, EALREADY before:
+# loopback is usually done; either ends in 0 or Y, a refusal does not.)
+transcript "completion checks: the kernel answers, the rule for attempts stays out" <<'EOF2'
+peer listen = port *
+connect = -1 EINPROGRESS
+connect = *[0Y]
+pollout = OUT
+connect = -1 EISCONN
+sendns = 4
+peer accept = accepted 1
+peer expect = data 4 bits=0 ms=*
+EOF2
+expect_not_in "$tmp/err" 'fired on connect' "the rule for attempts never fired"
 
 finish

@@ -4,9 +4,12 @@
  * observation, so that a script can say what the program and the peer must
  * see under a rule, and what they see without it.
  *
- *   treal [-6|-U|-D] [-W SECONDS] [-S PATH] STEP...
+ *   treal [-6|-U|-D] [-A ADDR:PORT] [-W SECONDS] [-S PATH] STEP...
  *
  * -6 TCP over IPv6 (default TCP over IPv4), -U unix stream sockets, -D UDP.
+ * -A: the peer is reached at ADDR (its family is the transport's), on PORT,
+ * or on the port the peer listens on if PORT is 0 (the network oracle: the
+ * peer runs elsewhere, rpeer's RPEER_* variables say where).
  * -W bounds every step (default 10 s): a step that hangs prints
  * "WATCHDOG: STEP hung" and the program exits 4. -S PATH: the peer's unix
  * listener is PATH, the program's own PATH.srv (default $TMPDIR/treal.PID).
@@ -19,6 +22,8 @@
  *                           ephemeral range)
  *   send[=N] sendns[=N] write[=N]   N bytes (default 4); sendns: MSG_NOSIGNAL
  *   sendall=N               blocking sends until N bytes went; prints the rate
+ *   sendfill                nonblocking sends (MSG_NOSIGNAL) until one fails:
+ *                           the bytes taken and the error ("none" past 64 MiB)
  *   recv[=N] recvnb[=N] read[=N]    one call (recvnb: MSG_DONTWAIT)
  *   recvall=N               receive N bytes; prints flipped bits and the rate
  *   bits                    bits flipped in everything received so far, and
@@ -34,6 +39,9 @@
  *   threads                 the process's threads, bg ones not counted
  *   sleep=MS at=MS          at: until MS after the start of the program
  *   mark since took         since: ms since mark; took: the previous step's ms
+ *   gate=NAME               prints "gate NAME", then waits until the file
+ *                           PATH.gate.NAME exists (PATH: -S): the script
+ *                           changes the network there, then lets it go on
  *   bg=STEP                 STEP in a thread of its own (on the current
  *                           connection); join prints what each said, prefixed
  *                           "bgK ", and "bgK woke = MS" (after the mark)
@@ -98,6 +106,8 @@ static const char *prefix = "";
 static char self[PATH_MAX];
 static int etfd = -1;
 static int step_limit_ms = 10000;
+static struct tn_addr peer_at;          /* -A: the peer's address */
+static int peer_at_set;
 
 /* The watchdog: no step may hang the run. The main thread sets the
  * deadline (nanoseconds on tn_now_ms()'s clock, 0: no step running) and the
@@ -216,6 +226,10 @@ static void peer_addr(struct tn_addr *a)
 		char spec[128];
 		snprintf(spec, sizeof spec, "unix:%s", upath);
 		tn_parse_addr(spec, a);
+	} else if (peer_at_set) {
+		*a = peer_at;
+		if (!tn_addr_port(a))
+			tn_set_port(a, peer_port);
 	} else {
 		tn_loopback(a, family, peer_port);
 	}
@@ -423,6 +437,27 @@ static void step_sendall(size_t n)
 	else
 		out("sendall = %zu", done);
 	out("rate = %ld", ms > 0 ? (long)((double)done * 1000.0 / ms) : 0);
+}
+
+static void step_sendfill(void)
+{
+	struct stream *st = S();
+	size_t done = 0;
+	ssize_t r = 0;
+	int err = 0;
+	while (done < ((size_t)64 << 20)) {
+		unsigned char *b = pattern(65536, st->txoff);
+		r = send(C()->fd, b, 65536, MSG_DONTWAIT | MSG_NOSIGNAL);
+		err = errno;
+		free(b);
+		if (r < 0 && err == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		done += (size_t)r;
+		st->txoff += (uint64_t)r;
+	}
+	out("sendfill = %zu %s", done, r < 0 ? tn_errname(err) : "none");
 }
 
 static void step_recv(const char *name, const char *arg, int flags)
@@ -682,6 +717,8 @@ static void run_step(const char *step)
 		step_send("write", arg, 0);
 	} else if (strcmp(name, "sendall") == 0) {
 		step_sendall((size_t)atol(arg ? arg : "0"));
+	} else if (strcmp(name, "sendfill") == 0) {
+		step_sendfill();
 	} else if (strcmp(name, "recv") == 0) {
 		step_recv("recv", arg, 0);
 	} else if (strcmp(name, "recvnb") == 0) {
@@ -756,6 +793,14 @@ static void run_step(const char *step)
 		double left = t_start + iarg - tn_now_ms();
 		if (left > 0)
 			tn_sleep_ms((int)left);
+	} else if (strcmp(name, "gate") == 0 && arg) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof path, "%s.gate.%s", upath, arg);
+		out("gate %s", arg);
+		fflush(stdout);
+		/* Bounded by the watchdog, as every step. */
+		while (access(path, F_OK) != 0)
+			tn_sleep_ms(10);
 	} else if (strcmp(name, "mark") == 0) {
 		t_mark = tn_now_ms();
 	} else if (strcmp(name, "since") == 0) {
@@ -807,7 +852,7 @@ int main(int argc, char **argv)
 	char *inherited = NULL;
 	const char *base = NULL;
 	int opt;
-	while ((opt = getopt(argc, argv, "+6UDW:S:X:")) != -1) {
+	while ((opt = getopt(argc, argv, "+6UDA:W:S:X:")) != -1) {
 		switch (opt) {
 		case '6':
 			family = AF_INET6;
@@ -817,6 +862,12 @@ int main(int argc, char **argv)
 			break;
 		case 'D':
 			transport = T_UDP;
+			break;
+		case 'A':
+			if (tn_parse_addr(optarg, &peer_at) < 0 || peer_at.family == AF_UNIX)
+				tn_setup_fail("-A %s: not ADDR:PORT", optarg);
+			peer_at_set = 1;
+			family = peer_at.family;
 			break;
 		case 'W':
 			step_limit_ms = atoi(optarg) * 1000;
@@ -828,7 +879,7 @@ int main(int argc, char **argv)
 			inherited = optarg;
 			break;
 		default:
-			tn_setup_fail("usage: treal [-6|-U|-D] [-W SECONDS] [-S PATH] STEP...");
+			tn_setup_fail("usage: treal [-6|-U|-D] [-A ADDR:PORT] [-W SECONDS] [-S PATH] STEP...");
 		}
 	}
 	if (base) {

@@ -204,7 +204,7 @@ connect = -1 EAGAIN
 took = *
 connect = -1 ETIMEDOUT
 getpeername = -1 ENOTCONN
-SO_ERROR = ETIMEDOUT
+SO_ERROR = 0
 peer accept = none
 EOF2
 
@@ -217,10 +217,10 @@ peer accept = accepted 1
 recv = -1 ETIMEDOUT
 took = *
 peer expect = eof ms=*
-recv = -1 ETIMEDOUT
-sendns = -1 ETIMEDOUT
+recv = 0
+sendns = -1 EPIPE
 getpeername = -1 ENOTCONN
-SO_ERROR = ETIMEDOUT
+SO_ERROR = 0
 SO_ERROR = 0
 pollin = IN*
 EOF2

@@ -30,11 +30,12 @@ static void mix_is_splitmix64(void **state)
 
 static void draw_is_deterministic(void **state)
 {
-	uint64_t a = sf_draw(42, 7, 9, 1, 3, SF_DRAW_P);
-	uint64_t b = sf_draw(42, 7, 9, 1, 3, SF_DRAW_P);
+	uint64_t a = sf_draw(42, 11, 7, 9, 1, 3, SF_DRAW_P);
+	uint64_t b = sf_draw(42, 11, 7, 9, 1, 3, SF_DRAW_P);
 	assert_int_equal(a, b);
 	/* Pinned too: the same seed reproduces on another machine. */
 	uint64_t again = sf_mix64(sf_mix64(42) ^ SF_DRAW_P);
+	again = sf_mix64(again ^ 11);
 	again = sf_mix64(again ^ 7);
 	again = sf_mix64(again ^ 9);
 	again = sf_mix64(again ^ 1);
@@ -45,28 +46,44 @@ static void draw_is_deterministic(void **state)
 /* Any change to any input changes the bits, by about half of them. */
 static void draw_depends_on_every_input(void **state)
 {
-	const uint64_t in[6] = { 42, 7, 9, 1, 3, SF_DRAW_P };
-	uint64_t base = sf_draw(in[0], in[1], in[2], in[3], in[4], (enum sf_draw)in[5]);
-	for (int k = 0; k < 5; k++) {
+	const uint64_t in[7] = { 42, 11, 7, 9, 1, 3, SF_DRAW_P };
+	uint64_t base = sf_draw(in[0], in[1], in[2], in[3], in[4], in[5], (enum sf_draw)in[6]);
+	for (int k = 0; k < 6; k++) {
 		for (int bit = 0; bit < 64; bit += 7) {
-			uint64_t v[6];
+			uint64_t v[7];
 			memcpy(v, in, sizeof v);
 			v[k] ^= 1ull << bit;
-			uint64_t d = sf_draw(v[0], v[1], v[2], v[3], v[4], (enum sf_draw)v[5]);
+			uint64_t d = sf_draw(v[0], v[1], v[2], v[3], v[4], v[5], (enum sf_draw)v[6]);
 			assert_int_not_equal(d, base);
 			assert_in_range(__builtin_popcountll(d ^ base), 8, 56);
 		}
 	}
 	/* The purpose: p=, jitter and corrupt never share a draw. */
-	uint64_t p = sf_draw(42, 7, 9, 1, 3, SF_DRAW_P);
-	uint64_t j = sf_draw(42, 7, 9, 1, 3, SF_DRAW_JITTER);
-	uint64_t c = sf_draw(42, 7, 9, 1, 3, SF_DRAW_CORRUPT);
+	uint64_t p = sf_draw(42, 11, 7, 9, 1, 3, SF_DRAW_P);
+	uint64_t j = sf_draw(42, 11, 7, 9, 1, 3, SF_DRAW_JITTER);
+	uint64_t c = sf_draw(42, 11, 7, 9, 1, 3, SF_DRAW_CORRUPT);
 	assert_int_not_equal(p, j);
 	assert_int_not_equal(p, c);
 	assert_int_not_equal(j, c);
 	/* Swapping two inputs is a different draw. */
-	assert_int_not_equal(sf_draw(1, 2, 3, 4, 5, SF_DRAW_P), sf_draw(1, 2, 3, 5, 4, SF_DRAW_P));
-	assert_int_not_equal(sf_draw(1, 2, 3, 4, 5, SF_DRAW_P), sf_draw(2, 1, 3, 4, 5, SF_DRAW_P));
+	assert_int_not_equal(sf_draw(1, 6, 2, 3, 4, 5, SF_DRAW_P), sf_draw(1, 6, 2, 3, 5, 4, SF_DRAW_P));
+	assert_int_not_equal(sf_draw(1, 6, 2, 3, 4, 5, SF_DRAW_P), sf_draw(2, 6, 1, 3, 4, 5, SF_DRAW_P));
+	assert_int_not_equal(sf_draw(1, 6, 2, 3, 4, 5, SF_DRAW_P), sf_draw(1, 2, 6, 3, 4, 5, SF_DRAW_P));
+}
+
+/* An accepted connection: the client's port (its kernel's pick) is left
+ * out, its address and the listening address are not. */
+static void accepted_hash(void **state)
+{
+	struct sf_sockaddr l = ip4("127.0.0.1", 8080), c1 = ip4("127.0.0.1", 40001), c2 = ip4("127.0.0.1", 51234);
+	assert_int_equal(sf_accepted_hash(&l, &c1), sf_accepted_hash(&l, &c2));
+	struct sf_sockaddr other_client = ip4("127.0.0.2", 40001);
+	assert_int_not_equal(sf_accepted_hash(&l, &c1), sf_accepted_hash(&l, &other_client));
+	struct sf_sockaddr other_listener = ip4("127.0.0.1", 8081);
+	assert_int_not_equal(sf_accepted_hash(&l, &c1), sf_accepted_hash(&other_listener, &c1));
+	/* Never the key of a connection made to the client or to the listener. */
+	assert_int_not_equal(sf_accepted_hash(&l, &c1), sf_peer_hash(&c1));
+	assert_int_not_equal(sf_accepted_hash(&l, &c1), sf_peer_hash(&l));
 }
 
 static void peer_hash(void **state)
@@ -147,19 +164,19 @@ static void probability_over_many_draws(void **state)
 	uint64_t ph = sf_peer_hash(&peer);
 	unsigned fired = 0, again = 0;
 	for (uint64_t call = 1; call <= 20000; call++) {
-		uint64_t bits = sf_draw(1234, r->name_hash, ph, 1, call, SF_DRAW_P);
+		uint64_t bits = sf_draw(1234, 0, r->name_hash, ph, 1, call, SF_DRAW_P);
 		fired += (unsigned)sf_rule_due(r, call, bits);
 	}
 	for (uint64_t call = 1; call <= 20000; call++)
-		again += (unsigned)sf_rule_due(r, call, sf_draw(1234, r->name_hash, ph, 1, call, SF_DRAW_P));
+		again += (unsigned)sf_rule_due(r, call, sf_draw(1234, 0, r->name_hash, ph, 1, call, SF_DRAW_P));
 	/* 2000 expected; the standard deviation is about 42. */
 	assert_in_range(fired, 1800, 2200);
 	assert_int_equal(fired, again);
 	/* Another seed picks other calls, about as many. */
 	unsigned other = 0, both = 0;
 	for (uint64_t call = 1; call <= 20000; call++) {
-		int a = sf_rule_due(r, call, sf_draw(1234, r->name_hash, ph, 1, call, SF_DRAW_P));
-		int b = sf_rule_due(r, call, sf_draw(4321, r->name_hash, ph, 1, call, SF_DRAW_P));
+		int a = sf_rule_due(r, call, sf_draw(1234, 0, r->name_hash, ph, 1, call, SF_DRAW_P));
+		int b = sf_rule_due(r, call, sf_draw(4321, 0, r->name_hash, ph, 1, call, SF_DRAW_P));
 		other += (unsigned)b;
 		both += (unsigned)(a && b);
 	}
@@ -173,7 +190,7 @@ static void jitter_stays_in_range_and_reaches_both_ends(void **state)
 {
 	uint64_t lo_seen = UINT64_MAX, hi_seen = 0;
 	for (uint64_t i = 0; i < 4000; i++) {
-		uint64_t v = sf_jittered(100, 10, sf_draw(7, 1, 2, 3, i, SF_DRAW_JITTER));
+		uint64_t v = sf_jittered(100, 10, sf_draw(7, 0, 1, 2, 3, i, SF_DRAW_JITTER));
 		assert_in_range(v, 90, 110);
 		if (v < lo_seen)
 			lo_seen = v;
@@ -187,13 +204,13 @@ static void jitter_stays_in_range_and_reaches_both_ends(void **state)
 	assert_int_equal(sf_jittered(100, 0, UINT64_MAX), 100);
 	/* Jitter as large as the delay reaches 0 but never wraps. */
 	for (uint64_t i = 0; i < 1000; i++)
-		assert_in_range(sf_jittered(5, 5, sf_draw(1, 1, 1, 1, i, SF_DRAW_JITTER)), 0, 10);
+		assert_in_range(sf_jittered(5, 5, sf_draw(1, 0, 1, 1, 1, i, SF_DRAW_JITTER)), 0, 10);
 	assert_int_equal(sf_jittered(5, 5, 0), 0);
 	assert_int_equal(sf_jittered(5, 5, 10), 10);
 	/* Nanosecond scale: 200ms~50ms. */
 	const uint64_t ms = 1000000;
 	for (uint64_t i = 0; i < 1000; i++)
-		assert_in_range(sf_jittered(200 * ms, 50 * ms, sf_draw(9, 9, 9, 9, i, SF_DRAW_JITTER)),
+		assert_in_range(sf_jittered(200 * ms, 50 * ms, sf_draw(9, 0, 9, 9, 9, i, SF_DRAW_JITTER)),
 		                150 * ms, 250 * ms);
 }
 
@@ -204,6 +221,7 @@ int main(void)
 		cmocka_unit_test(draw_is_deterministic),
 		cmocka_unit_test(draw_depends_on_every_input),
 		cmocka_unit_test(peer_hash),
+		cmocka_unit_test(accepted_hash),
 		cmocka_unit_test(p_hit_threshold),
 		cmocka_unit_test(rule_due_follows_when_and_p),
 		cmocka_unit_test(probability_over_many_draws),

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Rules swapped under load: four threads send as fast as 1 ms apart while
+# sockfault ctl replaces the rules again and again (a, then b, then a...,
+# each counting every send and firing on none). Every send is counted
+# once, by the set in force when it was made: at the end the counters of
+# a and b add up to the sends made, exactly (none lost, none twice).
+set -eu
+. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/cli/ctllib.sh"
+
+A='a: send when=100000000 => error EPIPE'
+B='b: send when=100000000 => error EPIPE'
+peer_start p -n 4 -t 60 sink
+start_ctl prog SOCKFAULT_RULES_TEXT="$A" "$C/tctl" sender "$p_port" 4 1500
+wait_channel "$prog_pid"
+
+swaps=0
+while ! grep -q '^sent ' "$tmp/prog.out" && [ "$swaps" -lt 400 ]; do
+	if [ $((swaps % 2)) -eq 0 ]; then rule=$B; else rule=$A; fi
+	"$CLI" ctl "$prog_pid" load -e "$rule" >/dev/null || fail "load $rule"
+	swaps=$((swaps + 1))
+done
+wait_out prog '^sent '
+sent=$(sed -n 's/^sent //p' "$tmp/prog.out")
+expect_eq "every send was made" 6000 "$sent"
+expect_ge "the rules were swapped during the sends" 10 "$swaps"
+
+# Both rules in force (the sender is idle now): each shows all it counted.
+ctl "$prog_pid" load -e "$A" "$B"
+ctl --json "$prog_pid" rules
+ma=$(sed -n 's/.*"rule":"a".*"matched":\([0-9]*\).*/\1/p' "$tmp/out")
+mb=$(sed -n 's/.*"rule":"b".*"matched":\([0-9]*\).*/\1/p' "$tmp/out")
+echo "a counted $ma, b counted $mb, over $swaps swaps"
+expect_ge "a counted some" 1 "$ma"
+expect_ge "b counted some" 1 "$mb"
+expect_eq "a and b counted each send once" "$sent" "$((ma + mb))"
+close_stdin prog
+wait_bg prog
+finish

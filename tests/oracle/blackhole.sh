@@ -1,0 +1,173 @@
+#!/bin/sh
+# An established connection blackholed, for real (the router drops every
+# packet, both ways, from the gate on) and by sockfault (`tx when=2+ =>
+# blackhole`, firing on the first send after the gate). Reading: the
+# program's send goes nowhere, the peer's data never arrives, a receive
+# ends at SO_RCVTIMEO (1 s, within 900-1500 ms both), poll sees nothing,
+# the socket still looks connected. Sending: the kernel takes what fits in
+# the send buffer, then POLLOUT clears, and its retransmission timer
+# (tcp_retries2=3 in the rig) kills the connection: ETIMEDOUT once, then
+# EPIPE with SIGPIPE; the peer hears nothing, not even the end (nor the
+# program's close). `timeout 6s` is compared with the same real run.
+# sockfault agrees on the program's side; what the program sends into the
+# silence reaches the peer (sockfault-rules(5), blackhole).
+set -eu
+. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/oracle/olib.sh"
+rig_up
+need_iptables
+need_iptables ip6tables
+
+# shellcheck disable=SC2317 # or_play calls it at the gate
+gate_x() { in_router iptables -A FORWARD -j DROP; }
+# shellcheck disable=SC2317
+gate_x6() { in_router ip6tables -A FORWARD -j DROP; }
+RULE='tx when=2+ => blackhole'
+
+RD='p:listen connect p:accept sendns p:expect,1000 gate=x sendns p:expect,500 p:send,100 rcvtimeo=1000 recv took
+pollin=300 so_error peername sigpipes'
+# shellcheck disable=SC2086 # the steps are words
+real r $RD
+fw_clear
+# shellcheck disable=SC2086
+fake r "$RULE" $RD
+agree_program r "blackhole while reading: silence both ways, SO_RCVTIMEO ends the wait" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+gate x
+sendns = 4
+peer expect = silence
+peer send = sent 100
+rcvtimeo = 0
+recv = -1 EAGAIN
+took = *
+pollin = none
+SO_ERROR = 0
+getpeername = 0
+sigpipes = 0
+EOF2
+for k in real fake; do
+	expect_between "$k: the receive waited SO_RCVTIMEO" 900 1500 "$(sed -n 's/^took = //p' "$tmp/r.$k")"
+done
+
+# The program closes the silenced connection: the FIN is lost on the way
+# like everything else, the peer hears nothing.
+# shellcheck disable=SC2086
+real c $RD close p:expect,500
+fw_clear
+# shellcheck disable=SC2086
+fake c "$RULE" $RD close p:expect,500
+differs c "close after the blackhole: the peer hears nothing" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+gate x
+sendns = 4
+peer expect = silence
+peer send = sent 100
+rcvtimeo = 0
+recv = -1 EAGAIN
+took = *
+pollin = none
+SO_ERROR = 0
+getpeername = 0
+sigpipes = 0
+close = 0
+peer expect = silence
+EOF2
+
+# The same over IPv6.
+RD6=$(echo "$RD" | sed 's/gate=x /gate=x6 /')
+PEER_AT=[$OR_SERVER6]
+# shellcheck disable=SC2086
+real r6 $RD6
+fw_clear
+# shellcheck disable=SC2086
+fake r6 "$RULE" $RD6
+PEER_AT=$OR_SERVER
+agree_program r6 "IPv6, blackhole while reading: as over IPv4" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+gate x6
+sendns = 4
+peer expect = silence
+peer send = sent 100
+rcvtimeo = 0
+recv = -1 EAGAIN
+took = *
+pollin = none
+SO_ERROR = 0
+getpeername = 0
+sigpipes = 0
+EOF2
+
+# at=8000: both runs wait until 8 s after the start (the kernel's end
+# comes at about 7 s), so that a timer of the library's has fired too.
+WR='p:listen connect p:accept sendns p:expect,1000 gate=x sendns sendfill pollout=300 mark pollout=7500 since at=8000
+sendns send so_error peername recvnb sigpipes p:expect,300'
+# shellcheck disable=SC2086
+real w $WR
+fw_clear
+# shellcheck disable=SC2086
+fake w "$RULE" $WR
+agree_program w "blackhole while sending: the buffer fills, POLLOUT clears, the kernel's timer gives ETIMEDOUT then EPIPE" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+gate x
+sendns = 4
+sendfill = * EAGAIN
+pollout = none
+pollout = OUT,ERR,HUP
+since = *
+sendns = -1 ETIMEDOUT
+send = -1 EPIPE
+SO_ERROR = 0
+getpeername = -1 ENOTCONN
+recvnb = 0
+sigpipes = 1
+peer expect = silence
+EOF2
+# timeout D: the library's own end of a silent connection, after 6 s
+# (the kernel's, measured above, is 5-7 s in the rig).
+# shellcheck disable=SC2086
+fake wt 'tx when=2+ => timeout 6s' $WR
+cp "$tmp/w.real" "$tmp/wt.real"
+agree_program wt "timeout 6s against the kernel's own end of a blackholed connection" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+gate x
+sendns = 4
+sendfill = * EAGAIN
+pollout = none
+pollout = OUT,ERR,HUP
+since = *
+sendns = -1 ETIMEDOUT
+send = -1 EPIPE
+SO_ERROR = 0
+getpeername = -1 ENOTCONN
+recvnb = 0
+sigpipes = 1
+peer expect = silence
+EOF2
+filled=$(sed -n 's/^sendfill = \([0-9]*\) .*/\1/p' "$tmp/w.real")
+expect_between "real: the send buffer took (bytes)" 16384 4194304 "$filled"
+expect_between "real: the kernel gave up after (ms)" 3000 7500 "$(sed -n 's/^since = //p' "$tmp/w.real")"
+echo "measured: real sendfill $filled bytes, ETIMEDOUT after $(sed -n 's/^since = //p' "$tmp/w.real") ms;" \
+	"sockfault sendfill $(sed -n 's/^sendfill = //p' "$tmp/w.fake"), $(sed -n 's/^since = //p' "$tmp/w.fake") ms"
+
+finish

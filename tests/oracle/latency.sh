@@ -1,0 +1,84 @@
+#!/bin/sh
+# Latency and a noisy link, for real through olink (two tun devices, 100 ms
+# each way; then 20 ms each way with 10 % of the packets lost) and by
+# sockfault on the plain path (`connect => delay 200ms`, `tx`/`rx => delay
+# 100ms`; `tx => corrupt`). Real latency delays the data, not the calls: a
+# nonblocking connect completes after one round trip (200 ms), a send
+# returns at once, the peer gets the bytes 100 ms later, an answer is
+# readable 100 ms after the peer sent it. Times in classes: ~0 (0-60 ms),
+# ~100 (61-180), ~200 (181-350). A noisy
+# link's checksums drop the damaged packets: the program sees loss and
+# retransmission (slower), never a flipped bit.
+set -eu
+. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/oracle/olib.sh"
+rig_up
+
+S='p:listen connect-nb mark pollout=3000 since p:accept mark sendns since p:expect,1000 p:send,4 mark pollin=1000
+since recv'
+link_up 100
+PEER_AT=$OR_LINK_SERVER
+# shellcheck disable=SC2086 # the steps are words
+real d $S
+PEER_AT=$OR_SERVER
+# shellcheck disable=SC2086
+fake d 'connect => delay 200ms
+tx => delay 100ms
+rx => delay 100ms' $S
+# The times become part of the transcripts, as classes: ~0 (up to 60 ms),
+# ~100 (61-180), ~200 (181-350), the number itself beyond (a loaded
+# machine stretches a user-space link, never shortens it).
+for k in real fake; do
+	awk 'function cls(n) { return n <= 60 ? 0 : n <= 180 ? 100 : n <= 350 ? 200 : n }
+		/^since = / { print "since ~ " cls($3 + 0); next }
+		/^peer expect = data .* ms=[0-9]+$/ { n = $NF; sub(/ms=/, "", n); sub(/ms=[0-9]+$/, "ms~" cls(n + 0)) }
+		{ print }' "$tmp/d.$k" >"$tmp/d.$k.t"
+done
+cp "$tmp/d.real" "$tmp/d.real.raw"
+cp "$tmp/d.fake" "$tmp/d.fake.raw"
+cp "$tmp/d.real.t" "$tmp/d.real"
+cp "$tmp/d.fake.t" "$tmp/d.fake"
+differs d "100 ms each way: the connect completes after 200 ms, a send returns at once, an answer is readable 100 ms after it was sent" <<'EOF2'
+peer listen = port *
+connect = -1 EINPROGRESS
+pollout = OUT
+since ~ 200
+peer accept = accepted 1
+sendns = 4
+since ~ 0
+peer expect = data 4 bits=0 ms~100
+peer send = sent 4
+pollin = IN
+since ~ 100
+recv = 4
+EOF2
+since() { sed -n 's/^since = //p' "$tmp/d.$1.raw" | sed -n "$2p"; }
+expect_between "real: the connect completed after one round trip (ms)" 190 350 "$(since real 1)"
+expect_between "real: the send returned at once (ms)" 0 60 "$(since real 2)"
+expect_between "real: the peer got the data after the latency (ms)" 61 180 "$(ms_of d.real.raw 'peer expect' ms)"
+expect_between "real: the answer was readable after the latency (ms)" 90 180 "$(since real 3)"
+echo "measured: real connect/send/peer/answer $(since real 1)/$(since real 2)/$(ms_of d.real.raw 'peer expect' ms)/$(since real 3) ms," \
+	"sockfault $(since fake 1)/$(since fake 2)/$(ms_of d.fake.raw 'peer expect' ms)/$(since fake 3) ms"
+link_down
+
+N='p:listen connect p:accept p&:recvall,200000,15000 sendall=200000 pwait'
+link_up 20 10
+PEER_AT=$OR_LINK_SERVER
+# shellcheck disable=SC2086
+real n $N
+PEER_AT=$OR_SERVER
+# shellcheck disable=SC2086
+fake n 'tx => corrupt 1' $N
+differs n "a noisy link: every byte arrives intact, late (loss and retransmission)" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendall = 200000
+rate = *
+peer recvall = got 200000 bits=0 *
+EOF2
+echo "measured: noisy link (20 ms, 10 % lost): real $(ms_of n.real 'peer recvall' ms) ms for 200000 bytes;" \
+	"sockfault corrupt 1: $(ms_of n.fake 'peer recvall' bits) bits flipped in $(ms_of n.fake 'peer recvall' ms) ms"
+
+finish
