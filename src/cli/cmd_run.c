@@ -15,6 +15,7 @@
 #include "libpath.h"
 #include "rulefile.h"
 #include "suggest.h"
+#include "winerun.h"
 
 static void usage(FILE *to)
 {
@@ -326,6 +327,8 @@ static int run(int argc, char **argv, const char **files, char **textp)
 	 * itself inside another one (sockfault-rules(5), "Process trees"). */
 	setenv("SOCKFAULT_TREE", "1", 1);
 	warn_unreachable(argv[i]);
+	if (sf_wine_command(argv[i]))
+		return sf_wine_run(argv + i);
 	execvp(argv[i], argv + i);
 	int err = errno;
 	sf_cli_error("run: cannot run %s: %s", argv[i], strerror(err));

@@ -170,8 +170,8 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		s->conn_ordinal = sf_peer_next_ordinal(target_hash);
 	/* A connect after a failed one never leaves the host (the kernel says
 	 * ECONNABORTED): past the rules, as for a dead connection. */
-	int failed = s->proto == SF_PROTO_TCP && SF_LOAD(&s->state) == SF_STATE_CONNECTING &&
-	             !SF_LOAD(&s->pending_err) && sf_connect_failed(fd);
+	int failed = s->proto == SF_PROTO_TCP && (s->flags & SF_SOCK_HAS_PEER) &&
+	             SF_LOAD(&s->state) != SF_STATE_CONNECTED && !SF_LOAD(&s->pending_err) && sf_connect_failed(fd);
 	/* A dead connection is past the rules. */
 	if (!dead && !failed)
 		sf_decide(&c);
@@ -197,7 +197,9 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		}
 	}
 	if (failed && r < 0 && err != EINPROGRESS) {
-		/* The kernel has made the socket unconnected again. */
+		/* The kernel has made the socket unconnected again: the next
+		 * connect is a new attempt. */
+		s->flags &= (uint8_t)~SF_SOCK_HAS_PEER;
 		SF_STORE(&s->state, SF_STATE_UNCONNECTED);
 	} else if (own.ss_family == AF_UNSPEC && r == 0) {
 		/* A datagram socket dissolving its association. */

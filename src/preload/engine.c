@@ -47,6 +47,7 @@ static void need_subject(struct eval *ev)
 	subj->num_known = 0;
 	subj->hosts = NULL;
 	subj->exe = sf_config.exe;
+	subj->exe_also = *sf_wine_program ? sf_wine_program : NULL;
 	if (s) {
 		subj->proto = s->proto;
 		subj->side = s->side;

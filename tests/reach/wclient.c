@@ -16,6 +16,7 @@
  *     recv MS       recv() after waiting at most MS ms for it to be
  *                   readable (select) -> "recv = N TEXT" or the error
  *     sleep MS      Sleep(MS)
+ *     clock         the milliseconds since Windows started -> "clock = N"
  *     close         closesocket()
  *
  * The Windows connect() documentation: a nonblocking connect fails with
@@ -23,6 +24,8 @@
  * and one after it completed with WSAEISCONN. */
 #include <winsock2.h>
 #include <ws2tcpip.h>
+#include <fcntl.h>
+#include <io.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +90,8 @@ static SOCKET new_socket(void)
 
 int main(int argc, char **argv)
 {
+	/* Lines end with \n, not \r\n: the transcript is read on Linux. */
+	_setmode(_fileno(stdout), _O_BINARY);
 	WSADATA wsa;
 	if (argc < 2 || WSAStartup(MAKEWORD(2, 2), &wsa) != 0) {
 		fprintf(stderr, "usage: wclient PORT STEP...\n");
@@ -161,6 +166,9 @@ int main(int argc, char **argv)
 		} else if (strcmp(step, "sleep") == 0) {
 			Sleep((DWORD)atoi(arg));
 			i++;
+		} else if (strcmp(step, "clock") == 0) {
+			printf("clock = %llu\n", (unsigned long long)GetTickCount64());
+			fflush(stdout);
 		} else if (strcmp(step, "close") == 0) {
 			int r = closesocket(s);
 			result(step, r, r != 0);
