@@ -7,9 +7,9 @@
  * wineserver outlives its last program by a few seconds, keeping the
  * environment (the rules) it was started with. Wine finds the server of a
  * prefix by the prefix directory's identity, so the run uses a prefix
- * directory of its own whose entries are links to the user's prefix:
- * drive_c and the Windows installation are the user's, the server is the
- * run's. When the program has ended, that server and the programs Wine
+ * directory of its own whose entries are links to the user's prefix
+ * (the registry files are copies): drive_c and the Windows installation are
+ * the user's, the server and the registry it writes are the run's. When the program has ended, that server and the programs Wine
  * started for it are stopped, and the run's directory is removed. */
 #include "winerun.h"
 
@@ -74,9 +74,50 @@ static int run_plain(char *const argv[])
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* Copy the file from to the new file to (mode 0600). */
+static int copy_file(const char *from, const char *to)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	char buf[65536];
+	ssize_t n;
+	int ok = 1;
+	while (ok && (n = read(in, buf, sizeof buf)) != 0) {
+		if (n < 0) {
+			ok = errno == EINTR;
+			continue;
+		}
+		for (ssize_t done = 0; ok && done < n;) {
+			ssize_t w = write(out, buf + done, (size_t)(n - done));
+			if (w < 0 && errno != EINTR)
+				ok = 0;
+			else if (w > 0)
+				done += w;
+		}
+	}
+	close(in);
+	if (close(out) != 0)
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+static int is_registry(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 4 && strcmp(name + n - 4, ".reg") == 0;
+}
+
 /* The run's prefix: a new directory with a link to each entry of the
  * user's, except Debian's "wineserver" file (where that prefix's server
- * lives). Returns 0 on failure, with the reason said. */
+ * lives) and the registry files, copied: the run's server writes them
+ * when it ends, and must not write the user's (whose own server may be
+ * running). Returns 0 on failure, with the reason said. */
 static int make_shadow(const char *user, char *dir, size_t cap)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -97,7 +138,8 @@ static int make_shadow(const char *user, char *dir, size_t cap)
 			continue;
 		char from[PATH_MAX], to[PATH_MAX];
 		if (snprintf(from, sizeof from, "%s/%s", user, e->d_name) >= (int)sizeof from ||
-		    snprintf(to, sizeof to, "%s/%s", dir, e->d_name) >= (int)sizeof to || symlink(from, to) != 0) {
+		    snprintf(to, sizeof to, "%s/%s", dir, e->d_name) >= (int)sizeof to ||
+		    (is_registry(e->d_name) ? copy_file(from, to) : symlink(from, to)) != 0) {
 			sf_cli_error("run: cannot link %s into the run's Wine prefix: %s", from, strerror(errno));
 			ok = 0;
 		}

@@ -54,8 +54,10 @@ if [ ! -s "$WINEPREFIX/system.reg" ]; then
 	[ -s "$WINEPREFIX/system.reg" ] || hard_error "wineboot made no prefix in $WINEPREFIX"
 fi
 
-# The runs' own prefixes go to $tmp/runs, to see that nothing is left.
+# The runs' own prefixes go to $tmp/runs, to see that nothing is left;
+# the user's registry is never written by a run.
 mkdir "$tmp/runs"
+reg_before=$(stat -c %y "$WINEPREFIX/system.reg")
 
 # wrun RULES STEP...: wclient under `sockfault run -e RULES` ('' for no
 # rule) against a fresh echo peer (tpeer, never preloaded); the transcript
@@ -189,6 +191,10 @@ send = -1 WSAETIMEDOUT 10060
 EOF
 expect_in "$p_out" 'first="ping" end=ECONNRESET' "timeout: the peer got an RST at the end"
 
+# --- WSAEHOSTUNREACH (rules/unreachable.rules) ---
+wrun 'connect proto=tcp => error WSAEHOSTUNREACH' connect
+expect_out '^connect = -1 WSAEHOSTUNREACH 10065$' "unreachable: WSAEHOSTUNREACH"
+
 # --- Codes that need a word to Wine, and those Wine changes ---
 wrun 'tx proto=tcp when=2 => error WSAESHUTDOWN' connect send ping send x
 expect_out '^send = -1 WSAESHUTDOWN 10058$' "error WSAESHUTDOWN reaches the program as WSAESHUTDOWN"
@@ -236,5 +242,6 @@ if grep -l "$tmp/runs" /proc/[0-9]*/environ 2>/dev/null | grep -q .; then
 else
 	pass "no process of the runs is left"
 fi
+expect_eq "the prefix's registry is not written by the runs" "$reg_before" "$(stat -c %y "$WINEPREFIX/system.reg")"
 
 finish
