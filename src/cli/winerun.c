@@ -226,9 +226,12 @@ static void clean_up(const char *loader, const char *dir)
 
 static volatile sig_atomic_t child_pid;
 
-static void forward(int sig)
+/* A signal sent to sockfault alone goes on to the program; one the
+ * terminal sent to the whole process group has reached it already. */
+static void forward(int sig, siginfo_t *si, void *ctx)
 {
-	if (child_pid > 0)
+	(void)ctx;
+	if (child_pid > 0 && si->si_code <= 0)
 		kill((pid_t)child_pid, sig);
 }
 
@@ -260,7 +263,7 @@ int sf_wine_run(char **argv)
 		free(preload);
 		return SF_EXIT_USAGE;
 	}
-	struct sigaction sa = { .sa_handler = forward }, old[4];
+	struct sigaction sa = { .sa_sigaction = forward, .sa_flags = SA_SIGINFO }, old[4];
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 	sigemptyset(&sa.sa_mask);
 	for (int k = 0; k < 4; k++)
