@@ -89,9 +89,14 @@ void sf_wine_identify(char *name, size_t cap)
 	program_of(buf, n, name, cap);
 }
 
-int sf_wine_rule_applies(const struct sf_rule *r)
+void sf_wine_fit(struct sf_rule *r)
 {
-	return sf_wine_role != SF_WINE_SERVER || (r->action != SF_ACT_DELAY && r->action != SF_ACT_THROTTLE);
+	if (sf_wine_role == SF_WINE_NONE)
+		return;
+	r->protos &= (uint8_t)~SF_PROTO_UNIX;
+	if (!r->protos ||
+	    (sf_wine_role == SF_WINE_SERVER && (r->action == SF_ACT_DELAY || r->action == SF_ACT_THROTTLE)))
+		r->ops = 0;
 }
 
 int sf_wine_errno(int err)

@@ -30,10 +30,14 @@ extern char sf_wine_program[64];
  * command line. Sets sf_wine_role. Raw system calls only. */
 void sf_wine_identify(char *name, size_t cap);
 
-/* Does rule r apply in this process? In wineserver, rules that sleep
- * (delay, throttle) do not: its one thread serves every Wine program, and
- * a sleep there would stall them all. */
-int sf_wine_rule_applies(const struct sf_rule *r);
+/* Fit rule r to this process, before it is planned. In Wine's processes a
+ * rule never applies to unix sockets (its protos lose unix): they are
+ * Wine's own, between wineserver and its programs, and a fault there stops
+ * Wine. In wineserver, rules that sleep (delay, throttle) do not apply: its
+ * one thread serves every Wine program, and a sleep there would stall them
+ * all. A rule that does not apply keeps no operation (it never matches;
+ * --stats says so). */
+void sf_wine_fit(struct sf_rule *r);
 
 /* The errno to inject for err, so that Wine gives the program the Winsock
  * code the rule meant: an EPIPE (WSAESHUTDOWN) is given as ESHUTDOWN,

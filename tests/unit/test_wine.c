@@ -70,18 +70,49 @@ static void no_sleep_in_wineserver(void **state)
 	(void)state;
 	struct sf_rule r;
 	memset(&r, 0, sizeof r);
+	r.protos = SF_PROTO_TCP;
 	enum sf_action sleeping[] = { SF_ACT_DELAY, SF_ACT_THROTTLE };
 	enum sf_action other[] = { SF_ACT_ERROR, SF_ACT_RESET, SF_ACT_TIMEOUT, SF_ACT_BLACKHOLE, SF_ACT_SHORT };
 	for (enum sf_wine_role role = SF_WINE_NONE; role <= SF_WINE_SERVER; role++) {
 		sf_wine_role = role;
 		for (size_t i = 0; i < sizeof sleeping / sizeof sleeping[0]; i++) {
 			r.action = sleeping[i];
-			assert_int_equal(sf_wine_rule_applies(&r), role != SF_WINE_SERVER);
+			r.ops = SF_OPBIT(SF_OP_connect);
+			sf_wine_fit(&r);
+			assert_int_equal(r.ops != 0, role != SF_WINE_SERVER);
 		}
 		for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
 			r.action = other[i];
-			assert_true(sf_wine_rule_applies(&r));
+			r.ops = SF_OPBIT(SF_OP_connect);
+			sf_wine_fit(&r);
+			assert_int_equal(r.ops, SF_OPBIT(SF_OP_connect));
 		}
+	}
+	sf_wine_role = SF_WINE_NONE;
+}
+
+static void no_unix_socket_in_wine(void **state)
+{
+	(void)state;
+	struct sf_rule r;
+	memset(&r, 0, sizeof r);
+	r.action = SF_ACT_ERROR;
+	sf_wine_role = SF_WINE_NONE;
+	r.protos = SF_PROTO_UNIX;
+	r.ops = SF_OPS_TX;
+	sf_wine_fit(&r);
+	assert_int_equal(r.protos, SF_PROTO_UNIX);
+	assert_int_equal(r.ops, SF_OPS_TX);
+	for (enum sf_wine_role role = SF_WINE_PROGRAM; role <= SF_WINE_SERVER; role++) {
+		sf_wine_role = role;
+		r.protos = SF_PROTO_ALL;
+		r.ops = SF_OPS_TX;
+		sf_wine_fit(&r);
+		assert_int_equal(r.protos, SF_PROTO_TCP | SF_PROTO_UDP);
+		assert_int_equal(r.ops, SF_OPS_TX);
+		r.protos = SF_PROTO_UNIX;
+		sf_wine_fit(&r);
+		assert_int_equal(r.ops, 0);
 	}
 	sf_wine_role = SF_WINE_NONE;
 }
@@ -92,6 +123,7 @@ int main(void)
 		cmocka_unit_test(name_from_command_line),
 		cmocka_unit_test(errno_given_to_wine),
 		cmocka_unit_test(no_sleep_in_wineserver),
+		cmocka_unit_test(no_unix_socket_in_wine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
