@@ -15,6 +15,7 @@
  *     send TEXT     send() of TEXT -> "send = N"
  *     recv MS       recv() after waiting at most MS ms for it to be
  *                   readable (select) -> "recv = N TEXT" or the error
+ *     brecv         recv() at once: a blocking socket waits in it
  *     sleep MS      Sleep(MS)
  *     clock         the milliseconds since Windows started -> "clock = N"
  *     close         closesocket()
@@ -163,6 +164,16 @@ int main(int argc, char **argv)
 				result(step, r, r < 0);
 			}
 			i++;
+		} else if (strcmp(step, "brecv") == 0) {
+			char buf[256];
+			int r = recv(s, buf, sizeof buf - 1, 0);
+			if (r > 0) {
+				buf[r] = '\0';
+				printf("brecv = %d %s\n", r, buf);
+				fflush(stdout);
+			} else {
+				result(step, r, r < 0);
+			}
 		} else if (strcmp(step, "sleep") == 0) {
 			Sleep((DWORD)atoi(arg));
 			i++;

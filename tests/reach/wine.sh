@@ -177,19 +177,27 @@ send = -1 WSAECONNRESET 10054
 EOF
 expect_in "$p_out" 'first="ping" end=ECONNRESET' "reset: the peer got an RST"
 
-# --- WSAETIMEDOUT: the send goes nowhere, the wait for the answer (in
-# wineserver) ends with the connection ---
+# --- WSAETIMEDOUT: the send goes into silence, the wait for the answer (in
+# wineserver) ends with the connection, as a dead link ends: the peer hears
+# nothing ---
 wrun 'tx proto=tcp when=2 => timeout 500ms' connect send ping recv 5000 send x recv 5000 send y
-transcript "timeout: WSAETIMEDOUT" <<EOF
+transcript "timeout: WSAETIMEDOUT, then a send on the dead connection" <<EOF
 socket = 0
 connect = 0
 send = 4
 recv = 4 ping
 send = 1
 recv = -1 WSAETIMEDOUT 10060
-send = -1 WSAETIMEDOUT 10060
+send = -1 WSAECONNRESET 10054
 EOF
-expect_in "$p_out" 'first="ping" end=ECONNRESET' "timeout: the peer got an RST at the end"
+expect_not_in "$p_out" 'end=ECONNRESET' "timeout: the peer got no RST"
+
+# A timeout that ends while a blocking recv waits (in wineserver, which
+# sees the connection end): the recv returns 0, the next call says
+# WSAETIMEDOUT, as sockfault-rules(5) says.
+wrun 'tx proto=tcp when=2 => timeout 500ms' connect send ping recv 5000 send x brecv send y
+expect_out '^brecv = 0$' "timeout during a blocking recv: the recv sees the end of the stream"
+expect_out '^send = -1 WSAETIMEDOUT 10060$' "timeout during a blocking recv: the next call says WSAETIMEDOUT"
 
 # --- WSAEHOSTUNREACH (rules/unreachable.rules) ---
 wrun 'connect proto=tcp => error WSAEHOSTUNREACH' connect
