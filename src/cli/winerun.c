@@ -258,6 +258,10 @@ int sf_wine_run(char **argv)
 		char *waitv[] = { server, w, NULL };
 		run_plain(waitv);
 	}
+	/* The links must name it from anywhere (WINEPREFIX may be relative). */
+	char abs_user[PATH_MAX];
+	if (realpath(user, abs_user))
+		memcpy(user, abs_user, sizeof user);
 	if (!make_shadow(user, dir, sizeof dir)) {
 		nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 		free(preload);

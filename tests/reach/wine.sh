@@ -244,6 +244,14 @@ wrun 'connect proto=tcp => error WSAECONNREFUSED' connect
 wrun '' connect send ping recv 5000
 expect_out '^connect = 0$' "the next run does not inherit the previous run's rules"
 expect_out '^recv = 4 ping$'
+# A relative WINEPREFIX names the same prefix from the run's own.
+set +e
+(cd "$D" && $tmo env TMPDIR="$tmp/runs" WINEPREFIX=wine-prefix "$SF_CLI" run -- "$WINE" "$EXE" "$gone" connect) \
+	>"$tmp/out" 2>"$tmp/err"
+rc=$?
+set -e
+show_output
+expect_out '^connect = -1 WSAECONNREFUSED 10061$' "a relative WINEPREFIX works"
 left=$(find "$tmp/runs" -mindepth 1 -maxdepth 1 | wc -l)
 expect_eq "nothing of the runs is left in TMPDIR" 0 "$left"
 if grep -l "$tmp/runs" /proc/[0-9]*/environ 2>/dev/null | grep -q .; then
