@@ -209,6 +209,8 @@ wrun 'tx when=2 => error WSAESHUTDOWN' connect send ping send x
 expect_out '^send = -1 WSAESHUTDOWN 10058$' "error WSAESHUTDOWN reaches the program as WSAESHUTDOWN"
 wrun 'tx proto=tcp when=2 => error WSAENETRESET' connect send ping send x
 expect_out '^send = -1 WSAEINVAL 10022$' "error WSAENETRESET: Wine gives WSAEINVAL, as sockfault-rules(5) says"
+wrun 'tx proto=tcp when=2 => error WSAENOBUFS' connect send ping send x
+expect_out '^send = -1 WSAEINVAL 10022$' "error WSAENOBUFS: Wine gives WSAEINVAL, as sockfault-rules(5) says"
 wrun 'connect proto=tcp => error WSAEALREADY' connect
 expect_out '^connect = -1 WSAENETDOWN 10050$' "connect error WSAEALREADY: Wine gives WSAENETDOWN, as sockfault-rules(5) says"
 
