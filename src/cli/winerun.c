@@ -242,7 +242,6 @@ int sf_wine_run(char **argv)
 		sf_cli_error("run: no Wine prefix: set WINEPREFIX (or HOME)");
 		return SF_EXIT_USAGE;
 	}
-	char *preload = getenv("LD_PRELOAD") ? strdup(getenv("LD_PRELOAD")) : NULL;
 	struct stat st;
 	if (stat(user, &st) != 0) {
 		/* Made first, as Wine would make it, without the library. */
@@ -250,7 +249,6 @@ int sf_wine_run(char **argv)
 		char *bootv[] = { argv[0], boot, i, NULL };
 		if (run_plain(bootv) != 0 || stat(user, &st) != 0) {
 			sf_cli_error("run: cannot make the Wine prefix %s (%s wineboot -i failed)", user, argv[0]);
-			free(preload);
 			return SF_EXIT_USAGE;
 		}
 		char server[PATH_MAX], w[] = "-w";
@@ -264,7 +262,6 @@ int sf_wine_run(char **argv)
 		memcpy(user, abs_user, sizeof user);
 	if (!make_shadow(user, dir, sizeof dir)) {
 		nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-		free(preload);
 		return SF_EXIT_USAGE;
 	}
 	struct sigaction sa = { .sa_sigaction = forward, .sa_flags = SA_SIGINFO }, old[4];
@@ -277,14 +274,11 @@ int sf_wine_run(char **argv)
 		for (int k = 0; k < 4; k++)
 			sigaction(sigs[k], &old[k], NULL);
 		setenv("WINEPREFIX", dir, 1);
-		if (preload)
-			setenv("LD_PRELOAD", preload, 1);
 		execvp(argv[0], argv);
 		int err = errno;
 		sf_cli_error("run: cannot run %s: %s", argv[0], strerror(err));
 		_exit(err == ENOENT ? 127 : 126);
 	}
-	free(preload);
 	int status = SF_EXIT_USAGE;
 	if (pid < 0) {
 		sf_cli_error("run: cannot start %s: %s", argv[0], strerror(errno));
