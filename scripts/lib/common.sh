@@ -45,6 +45,14 @@ SF_PACKAGES=(
 	golang-go         # Go test programs for the seccomp supervisor (tests/reach)
 )
 
+# The Wine stage's packages (scripts/test wine), installed by that stage
+# alone, without recommends: about 170 MB to fetch and 1.1 GB on disk, too
+# much for every run. wine64 alone is enough (no i386 architecture).
+SF_WINE_PACKAGES=(
+	wine64                        # /usr/lib/wine/wine64 and wineserver
+	gcc-mingw-w64-x86-64-win32    # x86_64-w64-mingw32-gcc: the Winsock client
+)
+
 SF_JOBS=${SF_JOBS:-$(nproc 2>/dev/null || echo 2)}
 # The tests wait on their peers, clocks and children more than they compute:
 # one more than the CPUs keeps the CPUs busy (make check: 1m38s at -j3 here,

@@ -16,6 +16,7 @@
 #include "rulefile.h"
 #include "suggest.h"
 #include "supervise.h"
+#include "winerun.h"
 
 static void usage(FILE *to)
 {
@@ -304,6 +305,8 @@ static int run(int argc, char **argv, const char **files, char **textp)
 		return SF_EXIT_USAGE;
 	setenv("LD_PRELOAD", preload, 1);
 	free(preload);
+	if (sf_wine_command(argv[i]))
+		return sf_wine_run(argv + i);
 	execvp(argv[i], argv + i);
 	int err = errno;
 	sf_cli_error("run: cannot run %s: %s", argv[i], strerror(err));

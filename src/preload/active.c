@@ -7,6 +7,7 @@
 #include "glob.h"
 #include "sock.h"
 #include "settings.h"
+#include "wine.h"
 
 struct sf_active *sf_active_now;
 uint32_t sf_gen;
@@ -50,9 +51,11 @@ struct sf_active *sf_active_build(struct sf_ruleset *rs, const char *exe)
 		return NULL;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		const struct sf_rule *r = &a->rs.rules[i];
-		if ((r->has & SF_HAS_EXE) && !(exe && sf_glob_match(r->exe, exe, strlen(exe))))
+		struct sf_rule *r = &a->rs.rules[i];
+		if ((r->has & SF_HAS_EXE) && !(exe && sf_glob_match(r->exe, exe, strlen(exe))) &&
+		    !(*sf_wine_program && sf_glob_match(r->exe, sf_wine_program, strlen(sf_wine_program))))
 			continue;
+		sf_wine_fit(r);
 		a->for_exe[i] = 1;
 		a->rule_ops |= r->ops;
 		if (r->has & SF_HAS_NUM(SF_NUM_SENT))

@@ -168,8 +168,12 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	uint64_t target_hash = sf_peer_hash(&target);
 	if (!(s->flags & SF_SOCK_HAS_PEER) || s->peer_hash != target_hash || !s->conn_ordinal)
 		s->conn_ordinal = sf_peer_next_ordinal(target_hash);
+	/* A connect after a failed one never leaves the host (the kernel says
+	 * ECONNABORTED): past the rules, as for a dead connection. */
+	int failed = s->proto == SF_PROTO_TCP && (s->flags & SF_SOCK_HAS_PEER) &&
+	             SF_LOAD(&s->state) != SF_STATE_CONNECTED && !SF_LOAD(&s->pending_err) && sf_connect_failed(fd);
 	/* A dead connection is past the rules. */
-	if (!dead)
+	if (!dead && !failed)
 		sf_decide(&c);
 	if (c.v.decided && (c.v.action == SF_ACT_BLACKHOLE || c.v.action == SF_ACT_TIMEOUT)) {
 		/* Silence from now on; the real connect then never completes. */
@@ -192,7 +196,12 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 			err = fixed;
 		}
 	}
-	if (own.ss_family == AF_UNSPEC && r == 0) {
+	if (failed && r < 0 && err != EINPROGRESS) {
+		/* The kernel has made the socket unconnected again: the next
+		 * connect is a new attempt. */
+		s->flags &= (uint8_t)~SF_SOCK_HAS_PEER;
+		SF_STORE(&s->state, SF_STATE_UNCONNECTED);
+	} else if (own.ss_family == AF_UNSPEC && r == 0) {
 		/* A datagram socket dissolving its association. */
 		s->flags &= (uint8_t)~SF_SOCK_HAS_PEER;
 		SF_STORE(&s->state, SF_STATE_UNCONNECTED);

@@ -15,6 +15,7 @@
 #include "replay.h"
 #include "settings.h"
 #include "slow.h"
+#include "wine.h"
 
 struct eval {
 	int stale;                      /* the socket's record turned out stale: nothing fires */
@@ -46,6 +47,7 @@ static void need_subject(struct eval *ev)
 	subj->num_known = 0;
 	subj->hosts = NULL;
 	subj->exe = sf_config.exe;
+	subj->exe_also = *sf_wine_program ? sf_wine_program : NULL;
 	if (s) {
 		subj->proto = s->proto;
 		subj->side = s->side;
@@ -193,7 +195,7 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 	c->v.action = (uint8_t)r->action;
 	c->v.sticky = r->sticky;
 	c->v.now = r->now;
-	c->v.err = r->err;
+	c->v.err = sf_wine_errno(r->err);
 	c->v.dur_ns = r->dur_ns;
 	if (r->action == SF_ACT_SHORT)
 		c->short_len = r->count;

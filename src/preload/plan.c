@@ -11,6 +11,7 @@
 #include "replay.h"
 #include "settings.h"
 #include "sock.h"
+#include "wine.h"
 
 #define SF_OPS_LIFECYCLE (SF_OPS_ALL & ~SF_OPS_IO)
 
@@ -30,6 +31,7 @@ void sf_sock_subject(const struct sf_sock *s, struct sf_subject *subj)
 	sf_sock_addr_view(s, 1, &subj->peer);
 	sf_sock_addr_view(s, 0, &subj->local);
 	subj->exe = sf_config.exe;
+	subj->exe_also = *sf_wine_program ? sf_wine_program : NULL;
 }
 
 /* Some actions only make sense for one kind of socket; on the other kind the

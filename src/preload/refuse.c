@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -108,4 +109,15 @@ void sf_refuse_fd_range_lost(unsigned lo, unsigned hi)
 		if (fd >= 0 && (unsigned)fd >= lo && (unsigned)fd <= hi)
 			sf_refuse_fd_lost(fd);
 	}
+}
+
+int sf_connect_failed(int fd)
+{
+	int saved = errno;
+	struct tcp_info ti;
+	socklen_t len = sizeof ti;
+	memset(&ti, 0, sizeof ti);
+	long r = syscall(SYS_getsockopt, fd, IPPROTO_TCP, TCP_INFO, &ti, &len);
+	errno = saved;
+	return r == 0 && len >= 1 && ti.tcpi_state == TCP_CLOSE;
 }

@@ -24,6 +24,7 @@
 #include "readfile.h"
 #include "reload.h"
 #include "replay.h"
+#include "wine.h"
 
 struct sf_settings sf_config;
 
@@ -87,7 +88,7 @@ static uint64_t random_seed(void)
 	return sf_now() ^ ((uint64_t)getpid() << 32);
 }
 
-static void program_name(char *out, size_t cap)
+static void short_name(char *out, size_t cap)
 {
 #if HAVE_DECL_PROGRAM_INVOCATION_SHORT_NAME
 	if (program_invocation_short_name && *program_invocation_short_name) {
@@ -103,6 +104,14 @@ static void program_name(char *out, size_t cap)
 		snprintf(out, cap, "%.*s", (int)n, r.text);
 		free(r.text);
 	}
+}
+
+/* The name exe= matches: the short name, or for a process of Wine's loader
+ * the Windows program it runs. */
+static void program_name(char *out, size_t cap)
+{
+	short_name(out, cap);
+	sf_wine_identify(out, cap);
 }
 
 static void open_log(struct problems *p, const char *dest)

@@ -29,7 +29,8 @@ int sf_rule_statics_hold(const struct sf_rule *r, const struct sf_subject *s, in
 		return 0;
 	if (!s->proto && r->protos != SF_PROTO_ALL && !unknown_holds)
 		return 0;
-	if ((r->has & SF_HAS_EXE) && !(s->exe && sf_glob_match(r->exe, s->exe, strlen(s->exe))))
+	if ((r->has & SF_HAS_EXE) && !(s->exe && sf_glob_match(r->exe, s->exe, strlen(s->exe))) &&
+	    !(s->exe_also && sf_glob_match(r->exe, s->exe_also, strlen(s->exe_also))))
 		return 0;
 	if (r->has & SF_HAS_PEER) {
 		if (s->peer.family != SF_ADDR_ANY) {

@@ -19,6 +19,7 @@ struct sf_subject {
 	uint64_t num[SF_NUM__COUNT]; /* sent, received, idle, age, uptime */
 	uint32_t num_known;          /* bit k: num[k] means something (no age before a connection) */
 	const char *exe;
+	const char *exe_also;   /* a second name exe= matches (NULL: none) */
 	/* Names this process resolved to the peer's address (host=): NULL-terminated. */
 	const char *const *hosts;
 };

@@ -263,6 +263,12 @@ static void exe(void **state)
 	s.exe = NULL;
 	assert_false(holds(r, &s));
 	assert_false(sf_rule_statics_hold(r, &s, 1));
+	/* The second name (wineserver's: the Windows program it serves). */
+	s.exe = "wineserver64";
+	s.exe_also = "curl.exe";
+	assert_true(holds(r, &s));
+	s.exe_also = "wget.exe";
+	assert_false(holds(r, &s));
 	parsed_free(&p);
 }
 
