@@ -14,6 +14,7 @@
  * started kill theirs). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -125,9 +126,15 @@ static __attribute__((noreturn)) void watchdog(pid_t prog, const char *name, int
 			_exit(0);
 		if (p[1].revents) {
 			struct pollfd q = { .fd = pidfd, .events = POLLIN };
-			if (poll(&q, 1, 0) == 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0)
-				sf_cli_error("run: the supervisor of %s died: %s was killed, since its socket calls "
-				             "would fail with ENOSYS", name, name);
+			if (poll(&q, 1, 0) == 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0) {
+				/* write(2), not stdio: this process was forked bare. */
+				char msg[PATH_MAX * 2 + 128];
+				int n = snprintf(msg, sizeof msg,
+				                 "sockfault: run: the supervisor of %s died: %s was killed, since its "
+				                 "socket calls would fail with ENOSYS\n", name, name);
+				if (n > 0 && write(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) < 0)
+					_exit(1);
+			}
 			_exit(0);
 		}
 	}
@@ -145,6 +152,8 @@ static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, p
 	int shielded[] = { SIGPIPE, SIGINT, SIGQUIT, SIGHUP, SIGTERM, SIGUSR1, SIGUSR2 };
 	for (size_t i = 0; i < sizeof shielded / sizeof shielded[0]; i++)
 		signal(shielded[i], SIG_IGN);
+	/* Its watchdog and contexts are reaped by the kernel. */
+	signal(SIGCHLD, SIG_IGN);
 	struct sf_sv *sv = calloc(1, sizeof *sv);
 	if (!sv || sf_sv_lib_load(&sv->lib, lib, argv[0]) < 0) {
 		write_int(chan, -1);
@@ -172,7 +181,9 @@ static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, p
 		sf_cli_error("run: cannot supervise %s: %s", argv[0], strerror(errno));
 		_exit(0);
 	}
-	pid_t w = fork();
+	/* A bare fork (the library does not count it: the run's tree is the
+	 * program's), for a child that only polls and writes. */
+	pid_t w = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
 	if (w == 0) {
 		close(alive[1]);
 		close(chan);

@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sv.h"
@@ -197,23 +196,20 @@ void sf_sv_procs_fork(struct sf_sv *sv)
 	int ch[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch) < 0)
 		return;
-	/* Twice, so that the context is nobody's child to reap: it ends on
-	 * its own when its process does. */
-	pid_t mid = fork();
-	if (mid < 0) {
+	/* One fork, as the program's: the library counts it, so the new
+	 * context's place in the run's tree (sockfault-rules(5), "Process
+	 * trees") is the child's. Nobody reaps it: the supervisor ignores
+	 * SIGCHLD. */
+	pid_t c = fork();
+	if (c < 0) {
 		close(ch[0]);
 		close(ch[1]);
 		return;
 	}
-	if (mid == 0) {
-		if (fork() == 0) {
-			close(ch[0]);
-			context(sv, ch[1]);
-		}
-		_exit(0);
+	if (c == 0) {
+		close(ch[0]);
+		context(sv, ch[1]);
 	}
-	while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
-		;
 	close(ch[1]);
 	if (router) {
 		add_route(sv->pid, ch[0]);

@@ -42,4 +42,18 @@ sendns = 4
 peer recvall = got 16 *
 EOF2
 expect_eq "fork: each process logged its own firing" 2 "$(grep -c 'text-1 fired on send' "$tmp/err")"
+
+# Each process has the place in the run's tree (sockfault-rules(5), "Process
+# trees") that the preload gives it: the supervisor's own processes are not
+# counted.
+steps='p:listen connect p:accept sendns sendns fork sendns sendns endchild sendns sendns p:recvall,24,2000'
+# shellcheck disable=SC2086 # the steps are words
+RUN_ENV=SOCKFAULT_LOG_FORMAT=json run 'send when=3 => error EIO' $steps
+supervised=$(grep -o '"proc":"[^"]*","event":"fault"' "$tmp/err" | sort | tr '\n' ' ')
+# shellcheck disable=SC2086
+$tmo env LD_PRELOAD="$SF_LIB" SOCKFAULT_LOG_FORMAT=json SOCKFAULT_RULES_TEXT='send when=3 => error EIO' \
+	"$SF_BUILDDIR/tests/realism/treal" -S "$tmp/u2" $steps >/dev/null 2>"$tmp/pre.err" || :
+preloaded=$(grep -o '"proc":"[^"]*","event":"fault"' "$tmp/pre.err" | sort | tr '\n' ' ')
+echo "supervised: $supervised; preloaded: $preloaded"
+expect_eq "fork: the run's tree as under the preload" "$preloaded" "$supervised"
 finish
