@@ -104,7 +104,10 @@ kill "$off_pid" 2>/dev/null || :
 
 # sockfault run --control: the same channel, no rules needed.
 mkfifo "$tmp/run.in"
-"$CLI" run --control -- "$C/tctl" sender 0 0 0 <"$tmp/run.in" >"$tmp/run.out" 2>&1 &
+# (In a sanitizer build its runtime must come first in the program's
+# preload: run adds the library after what LD_PRELOAD holds.)
+_rt=$(sf_sanitizer_runtime)
+env ${_rt:+LD_PRELOAD="$_rt"} "$CLI" run --control -- "$C/tctl" sender 0 0 0 <"$tmp/run.in" >"$tmp/run.out" 2>&1 &
 run_pid=$!
 bg_pids="$bg_pids $run_pid"
 sleep 30 >"$tmp/run.in" &
