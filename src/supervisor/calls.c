@@ -50,6 +50,21 @@ static int ours(struct req *q, enum sf_op op)
 	return sf_sv_owns(q->sv, (uint32_t)fd) && !q->sv->lib.passes(op, fd);
 }
 
+/* The bytes the program's iovec array (n entries at addr) describes, at
+ * most SV_MAX_IO (a supervised call moves no more); -1 if it cannot be
+ * read or has more entries than the supervisor carries. */
+static ssize_t iov_bytes(const struct req *q, uint64_t addr, size_t n)
+{
+	struct iovec iov[SF_SV_IOV_MAX];
+	if (n > SF_SV_IOV_MAX || sf_sv_peek(q->tid, addr, iov, n * sizeof *iov) < 0)
+		return -1;
+	size_t len = 0;
+	for (size_t k = 0; k < n; k++)
+		len += iov[k].iov_len;
+	return (ssize_t)(len > SV_MAX_IO ? SV_MAX_IO : len);
+}
+
+
 /* A request read from the program's memory is the program's only while the
  * thread still waits in it. */
 static int still(struct req *q)
@@ -199,13 +214,10 @@ static void on_receive(struct req *q)
 	int fd = (int)q->a[0];
 	size_t len = q->a[2];
 	if (op == SF_OP_readv) {
-		struct iovec iov[SF_SV_IOV_MAX];
-		int n = (int)q->a[2];
-		if (n < 0 || n > SF_SV_IOV_MAX || sf_sv_peek(q->tid, q->a[1], iov, (size_t)n * sizeof *iov) < 0)
+		ssize_t n = (int)q->a[2] < 0 ? -1 : iov_bytes(q, q->a[1], (size_t)(int)q->a[2]);
+		if (n < 0)
 			return pass(q);
-		len = 0;
-		for (int k = 0; k < n; k++)
-			len += iov[k].iov_len;
+		len = (size_t)n;
 	}
 	if (len > SV_MAX_IO)
 		len = SV_MAX_IO;
@@ -263,15 +275,11 @@ static void on_send(struct req *q)
 	size_t len = q->a[2];
 	ssize_t got;
 	if (op == SF_OP_writev) {
-		struct iovec iov[SF_SV_IOV_MAX];
 		int n = (int)q->a[2];
-		if (n < 0 || n > SF_SV_IOV_MAX || sf_sv_peek(q->tid, q->a[1], iov, (size_t)n * sizeof *iov) < 0)
+		ssize_t total = n < 0 ? -1 : iov_bytes(q, q->a[1], (size_t)n);
+		if (total < 0)
 			return pass(q);
-		len = 0;
-		for (int k = 0; k < n; k++)
-			len += iov[k].iov_len;
-		if (len > SV_MAX_IO)
-			len = SV_MAX_IO;
+		len = (size_t)total;
 		void *buf = sf_sv_buffer(len ? len : 1);
 		if (!buf)
 			return pass(q);
@@ -330,14 +338,10 @@ static void on_msg(struct req *q, int tx)
 	size_t niov = (size_t)m.msg_iovlen;
 	if (m.msg_controllen || niov > SF_SV_IOV_MAX || m.msg_namelen > sizeof(struct sockaddr_storage))
 		return pass(q);
-	struct iovec iov[SF_SV_IOV_MAX];
-	if (sf_sv_peek(q->tid, (uintptr_t)m.msg_iov, iov, niov * sizeof *iov) < 0)
+	ssize_t total = iov_bytes(q, (uintptr_t)m.msg_iov, niov);
+	if (total < 0)
 		return result(q, -1, EFAULT);
-	size_t len = 0;
-	for (size_t k = 0; k < niov; k++)
-		len += iov[k].iov_len;
-	if (len > SV_MAX_IO)
-		len = SV_MAX_IO;
+	size_t len = (size_t)total;
 	void *buf = sf_sv_buffer(len ? len : 1);
 	if (!buf)
 		return pass(q);

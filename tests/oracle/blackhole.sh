@@ -119,7 +119,9 @@ real w $WR
 fw_clear
 # shellcheck disable=SC2086
 fake w "$RULE" $WR
-agree_program w "blackhole while sending: the buffer fills, POLLOUT clears, the kernel's timer gives ETIMEDOUT then EPIPE" <<'EOF2'
+# What the program and the peer see while sending into the silence: the
+# same for the real dead link, the blackhole and timeout 6s.
+WR_SEEN=$(cat <<'EOF2'
 peer listen = port *
 connect = 0
 peer accept = accepted 1
@@ -139,30 +141,17 @@ recvnb = 0
 sigpipes = 1
 peer expect = silence
 EOF2
+)
+agree_program w "blackhole while sending: the buffer fills, POLLOUT clears, the kernel's timer gives ETIMEDOUT then EPIPE" <<EOF2
+$WR_SEEN
+EOF2
 # timeout D: the library's own end of a silent connection, after 6 s
 # (the kernel's, measured above, is 5-7 s in the rig).
 # shellcheck disable=SC2086
 fake wt 'tx when=2+ => timeout 6s' $WR
 cp "$tmp/w.real" "$tmp/wt.real"
-agree_program wt "timeout 6s against the kernel's own end of a blackholed connection" <<'EOF2'
-peer listen = port *
-connect = 0
-peer accept = accepted 1
-sendns = 4
-peer expect = data 4 bits=0 ms=*
-gate x
-sendns = 4
-sendfill = * EAGAIN
-pollout = none
-pollout = OUT,ERR,HUP
-since = *
-sendns = -1 ETIMEDOUT
-send = -1 EPIPE
-SO_ERROR = 0
-getpeername = -1 ENOTCONN
-recvnb = 0
-sigpipes = 1
-peer expect = silence
+agree_program wt "timeout 6s against the kernel's own end of a blackholed connection" <<EOF2
+$WR_SEEN
 EOF2
 filled=$(sed -n 's/^sendfill = \([0-9]*\) .*/\1/p' "$tmp/w.real")
 expect_between "real: the send buffer took (bytes)" 16384 4194304 "$filled"
