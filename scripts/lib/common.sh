@@ -228,7 +228,7 @@ sf_elapsed() {
 	fi
 }
 
-# --- The build variants of issue 6: sanitizers, valgrind, musl ---
+# --- The build variants: sanitizers, valgrind, musl ---
 
 # sf_sanitizer_env DIR: the sanitizers' settings for the tests of the build
 # in DIR, exported. Every report fails: the runtime exits with status 86

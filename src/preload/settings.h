@@ -1,4 +1,4 @@
-/* What the environment asked for (SPEC section 5), read once at start. */
+/* What the environment asked for (sockfault(1), ENVIRONMENT), read once at start. */
 #ifndef SF_SETTINGS_H
 #define SF_SETTINGS_H
 

@@ -31,7 +31,7 @@ struct sf_rule_where {
 typedef void (*sf_report_fn)(void *ctx, size_t off, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Refuse what can never fire (SPEC section 3, last paragraph) and narrow the
+/* Refuse what can never fire (sockfault-rules(5): a rule that can never fire is an error) and narrow the
  * groups to the operations the action and conditions can apply to.
  * Returns the number of problems reported. */
 unsigned sf_check_rule(struct sf_rule *r, const struct sf_rule_where *w,

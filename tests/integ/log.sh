@@ -1,5 +1,5 @@
 #!/bin/sh
-# The log: the text line of SPEC section 6, the JSON lines and their fields,
+# The log: the text line of sockfault(1) LOG, the JSON lines and their fields,
 # the start line (lazily, before a process's first event, with the seed),
 # SOCKFAULT_LOG=FILE (appended, nothing on stderr) and off, log=quiet,
 # SOCKFAULT_TRACE and SOCKFAULT_STATS.

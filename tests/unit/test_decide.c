@@ -1,4 +1,4 @@
-/* p= decisions, jitter and the seeded draws behind them (SPEC section 5, "Determinism"). */
+/* p= decisions, jitter and the seeded draws behind them (sockfault-rules(5), DETERMINISM). */
 #include "helpers.h"
 
 #include <arpa/inet.h>

@@ -1,4 +1,4 @@
-/* The errno table and its Winsock aliases (SPEC section 3, "E is ..."). */
+/* The errno table and its Winsock aliases (sockfault-rules(5), error E). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -117,7 +117,7 @@ static void unknown_names_and_numbers(void **state)
 	assert_null(sf_errno_name(10054));
 }
 
-/* SPEC section 3's list, by name and by number. */
+/* sockfault-rules(5)'s list, by name and by number. */
 static void winsock_spec_list(void **state)
 {
 	static const struct {

@@ -23,7 +23,7 @@ static const char *fmt(sf_opmask m)
 
 static void names(void **state)
 {
-	/* SPEC section 2's calls, each its own operation. */
+	/* sockfault-rules(5)'s calls, each its own operation. */
 	static const char *const spec[] = {
 		"socket", "socketpair", "connect", "accept", "accept4", "bind", "listen", "shutdown",
 		"close", "dup", "dup2", "dup3", "fcntl", "send", "sendto", "sendmsg", "sendmmsg", "recv",

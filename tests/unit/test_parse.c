@@ -1,4 +1,4 @@
-/* The parser on good input: every construct of SPEC section 3, the fields of
+/* The parser on good input: every construct of sockfault-rules(5), the fields of
  * struct sf_rule it fills in, and the canonical text sf_rule_format prints. */
 #include "helpers.h"
 
@@ -137,7 +137,7 @@ static void every_operation_by_name(void **state)
 	}
 }
 
-/* The groups are exactly the calls SPEC section 2 lists. */
+/* The groups are exactly the calls sockfault-rules(5) lists. */
 static void operation_groups(void **state)
 {
 	const sf_opmask tx = SF_OPBIT(SF_OP_send) | SF_OPBIT(SF_OP_sendto) | SF_OPBIT(SF_OP_sendmsg) |
