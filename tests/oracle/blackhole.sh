@@ -25,20 +25,16 @@ gate_x() { in_router iptables -A FORWARD -j DROP; }
 gate_x6() { in_router ip6tables -A FORWARD -j DROP; }
 RULE='tx when=2+ => blackhole'
 
-RD='p:listen connect p:accept sendns p:expect,1000 gate=x sendns p:expect,500 p:send,100 rcvtimeo=1000 recv took
-pollin=300 so_error peername sigpipes'
-# shellcheck disable=SC2086 # the steps are words
-real r $RD
-fw_clear
-# shellcheck disable=SC2086
-fake r "$RULE" $RD
-agree_program r "blackhole while reading: silence both ways, SO_RCVTIMEO ends the wait" <<'EOF2'
+# What the program and the peer see while reading from the silence, the
+# gate named $1: the same for the real dead link and the blackhole.
+rd_seen() {
+	cat <<EOF2
 peer listen = port *
 connect = 0
 peer accept = accepted 1
 sendns = 4
 peer expect = data 4 bits=0 ms=*
-gate x
+gate $1
 sendns = 4
 peer expect = silence
 peer send = sent 100
@@ -50,6 +46,17 @@ SO_ERROR = 0
 getpeername = 0
 sigpipes = 0
 EOF2
+}
+
+RD='p:listen connect p:accept sendns p:expect,1000 gate=x sendns p:expect,500 p:send,100 rcvtimeo=1000 recv took
+pollin=300 so_error peername sigpipes'
+# shellcheck disable=SC2086 # the steps are words
+real r $RD
+fw_clear
+# shellcheck disable=SC2086
+fake r "$RULE" $RD
+rd_seen x >"$tmp/rd.x"
+agree_program r "blackhole while reading: silence both ways, SO_RCVTIMEO ends the wait" <"$tmp/rd.x"
 for k in real fake; do
 	expect_between "$k: the receive waited SO_RCVTIMEO" 900 1500 "$(sed -n 's/^took = //p' "$tmp/r.$k")"
 done
@@ -61,26 +68,8 @@ real c $RD close p:expect,500
 fw_clear
 # shellcheck disable=SC2086
 fake c "$RULE" $RD close p:expect,500
-differs c "close after the blackhole: the peer hears nothing" <<'EOF2'
-peer listen = port *
-connect = 0
-peer accept = accepted 1
-sendns = 4
-peer expect = data 4 bits=0 ms=*
-gate x
-sendns = 4
-peer expect = silence
-peer send = sent 100
-rcvtimeo = 0
-recv = -1 EAGAIN
-took = *
-pollin = none
-SO_ERROR = 0
-getpeername = 0
-sigpipes = 0
-close = 0
-peer expect = silence
-EOF2
+{ cat "$tmp/rd.x"; printf 'close = 0\npeer expect = silence\n'; } >"$tmp/rd.c"
+differs c "close after the blackhole: the peer hears nothing" <"$tmp/rd.c"
 
 # The same over IPv6.
 RD6=$(echo "$RD" | sed 's/gate=x /gate=x6 /')
@@ -91,24 +80,8 @@ fw_clear
 # shellcheck disable=SC2086
 fake r6 "$RULE" $RD6
 PEER_AT=$OR_SERVER
-agree_program r6 "IPv6, blackhole while reading: as over IPv4" <<'EOF2'
-peer listen = port *
-connect = 0
-peer accept = accepted 1
-sendns = 4
-peer expect = data 4 bits=0 ms=*
-gate x6
-sendns = 4
-peer expect = silence
-peer send = sent 100
-rcvtimeo = 0
-recv = -1 EAGAIN
-took = *
-pollin = none
-SO_ERROR = 0
-getpeername = 0
-sigpipes = 0
-EOF2
+rd_seen x6 >"$tmp/rd.x6"
+agree_program r6 "IPv6, blackhole while reading: as over IPv4" <"$tmp/rd.x6"
 
 # at=8000: both runs wait until 8 s after the start (the kernel's end
 # comes at about 7 s), so that a timer of the library's has fired too.
