@@ -22,7 +22,7 @@ static const char *program(const char *const *words, char *name, size_t cap)
 		memcpy(buf + n, words[i], len);
 		n += len;
 	}
-	strcpy(name, "unchanged");
+	snprintf(name, cap, "unchanged");
 	return program_of(buf, n, name, cap) ? name : NULL;
 }
 
