@@ -9,7 +9,16 @@
 #define SF_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define SF_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define SF_EXPORT      __attribute__((visibility("default")))
-#define SF_TLS         __thread __attribute__((tls_model("initial-exec")))
+/* Thread-locals: initial-exec under glibc, whose global-dynamic TLS may
+ * call malloc on first use (from inside a wrapper). musl sets up every
+ * module's TLS before a thread runs, so its global-dynamic access never
+ * allocates, and its dlopen refuses a library with initial-exec TLS (the
+ * supervisor dlopens this one: sockfault(1), THE SUPERVISOR). */
+#ifdef __GLIBC__
+#define SF_TLS __thread __attribute__((tls_model("initial-exec")))
+#else
+#define SF_TLS __thread
+#endif
 
 #define SF_LOAD(p)      __atomic_load_n((p), __ATOMIC_RELAXED)
 #define SF_STORE(p, v)  __atomic_store_n((p), (v), __ATOMIC_RELAXED)
@@ -17,7 +26,9 @@
 #define SF_RELEASE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define SF_ADD(p, v)    __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 
-#define SF_HELD_MAX 3 /* accept: the listener and the new socket; socketpair: both ends */
+/* At most: accept holds the listener, a record learned for it and the new
+ * socket; a call whose record turned out stale, the one learned in its place. */
+#define SF_HELD_MAX 4
 
 struct sf_sock;
 
