@@ -189,6 +189,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "slurp.h"
+
 struct paths {
 	char **v;
 	size_t n, cap;
@@ -252,27 +254,10 @@ static int list_files(const char *path, struct paths *out)
 
 static int replay_file(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "fuzz_replay: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	size_t cap = 4096, len = 0;
-	uint8_t *buf = malloc(cap);
-	for (size_t got; buf && (got = fread(buf + len, 1, cap - len, f)) > 0;) {
-		len += got;
-		if (len == cap) {
-			uint8_t *nb = realloc(buf, cap *= 2);
-			if (!nb)
-				free(buf);
-			buf = nb;
-		}
-	}
-	int bad = ferror(f) || !buf;
-	fclose(f);
-	if (bad) {
-		fprintf(stderr, "fuzz_replay: %s: cannot read\n", path);
-		free(buf);
+	size_t len;
+	uint8_t *buf = slurp(path, &len);
+	if (!buf) {
+		fprintf(stderr, "fuzz_replay: %s: cannot read: %s\n", path, strerror(errno));
 		return -1;
 	}
 	LLVMFuzzerTestOneInput(buf, len);

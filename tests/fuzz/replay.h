@@ -11,23 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "slurp.h"
+
 static int replay_one(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	size_t cap = 4096, len = 0;
-	uint8_t *buf = malloc(cap);
-	for (size_t got; buf && (got = fread(buf + len, 1, cap - len, f)) > 0;) {
-		len += got;
-		if (len == cap) {
-			uint8_t *nb = realloc(buf, cap *= 2);
-			if (!nb)
-				free(buf);
-			buf = nb;
-		}
-	}
-	fclose(f);
+	size_t len;
+	uint8_t *buf = slurp(path, &len);
 	if (!buf)
 		return -1;
 	fflush(stdout);
