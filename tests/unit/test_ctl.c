@@ -1,4 +1,4 @@
-/* The control protocol's framing (src/preload/ctl.c): answer lines that the
+/* The control protocol's framing (src/preload/control/ctl.c): answer lines that the
  * JSON-lines reader reads back field for field, whatever bytes a value
  * holds; requests dispatched by "cmd"; bad requests answered with one
  * "ok":false line. The commands themselves are stand-ins here (they are
