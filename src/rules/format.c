@@ -102,8 +102,8 @@ size_t sf_action_format(char *buf, size_t cap, const struct sf_rule *r)
 	struct out o = { buf, cap, 0 };
 	char a[40], b[40];
 	put(&o, "%s", sf_action_names[r->action]);
-	switch (r->action) {
-	case SF_ACT_ERROR: {
+	switch (sf_action_arg(r->action)) {
+	case SF_ARG_ERRNO: {
 		const char *name = sf_errno_name(r->err);
 		if (name)
 			put(&o, " %s", name);
@@ -111,11 +111,11 @@ size_t sf_action_format(char *buf, size_t cap, const struct sf_rule *r)
 			put(&o, " %d", r->err);
 		break;
 	}
-	case SF_ACT_TIMEOUT:
+	case SF_ARG_DURATION:
 		sf_format_duration(a, sizeof a, r->dur_ns);
 		put(&o, " %s", a);
 		break;
-	case SF_ACT_DELAY:
+	case SF_ARG_DELAY:
 		sf_format_duration(a, sizeof a, r->dur_ns);
 		put(&o, " %s", a);
 		if (r->jitter_ns) {
@@ -123,15 +123,15 @@ size_t sf_action_format(char *buf, size_t cap, const struct sf_rule *r)
 			put(&o, "~%s", b);
 		}
 		break;
-	case SF_ACT_SHORT:
-	case SF_ACT_CORRUPT:
+	case SF_ARG_SIZE:
+	case SF_ARG_BITS:
 		put(&o, " %llu", (unsigned long long)r->count);
 		break;
-	case SF_ACT_THROTTLE:
+	case SF_ARG_RATE:
 		sf_format_size(a, sizeof a, r->rate);
 		put(&o, " %s/s", a);
 		break;
-	default:
+	case SF_ARG_NONE:
 		break;
 	}
 	return o.len;

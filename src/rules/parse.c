@@ -581,8 +581,9 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
                         const struct sf_tok *toks, size_t n)
 {
 	if (n == 0) {
-		report(P, P->ll->len, "an action is missing after '=>' (error E, reset, eof, hangup, "
-		       "blackhole, timeout, delay D, short N, drop, corrupt, throttle RATE)");
+		char syntax[256];
+		sf_action_syntax_list(syntax, sizeof syntax);
+		report(P, P->ll->len, "an action is missing after '=>' (%s)", syntax);
 		return 0;
 	}
 	int a = -1;
@@ -593,8 +594,9 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 		struct sf_suggest sg;
 		sf_suggest_init(&sg, toks[0].s, toks[0].len);
 		sf_suggest_list(&sg, sf_action_names);
-		unknown(P, &toks[0], toks[0].len, "action", &sg,
-		        "actions are error reset eof hangup blackhole timeout delay short drop corrupt throttle");
+		char expected[256] = "actions are ";
+		sf_action_word_list(expected + strlen(expected), sizeof expected - strlen(expected));
+		unknown(P, &toks[0], toks[0].len, "action", &sg, expected);
 		return 0;
 	}
 	r->action = (enum sf_action)a;
@@ -603,31 +605,36 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 	const struct sf_tok *arg = i < n ? &toks[i] : NULL;
 	int arg_is_number = arg && arg->len && arg->s[0] >= '0' && arg->s[0] <= '9';
 	struct sf_unit_result ur;
+	const char *an = sf_action_names[a];
 
-	switch (r->action) {
-	case SF_ACT_ERROR:
+	switch (sf_action_arg(r->action)) {
+	case SF_ARG_ERRNO:
 		if (!arg) {
-			report(P, P->ll->len, "error needs an errno, such as error ECONNRESET or error WSAENOTCONN");
+			report(P, P->ll->len, "%s needs an errno, such as %s ECONNRESET or %s WSAENOTCONN", an, an, an);
 			return 0;
 		}
 		if (!parse_errno(P, r, arg))
 			return 0;
 		i++;
 		break;
-	case SF_ACT_TIMEOUT:
+	case SF_ARG_DURATION: {
+		char what[48];
 		r->dur_ns = 30 * SF_NS_PER_S;
 		if (arg_is_number) {
 			ur = sf_parse_duration(arg->s, arg->len, &r->dur_ns);
 			if (ur.err) {
-				unit_error(P, arg, ur, "timeout's duration", sf_duration_units, "5s");
+				snprintf(what, sizeof what, "%s's duration", an);
+				unit_error(P, arg, ur, what, sf_duration_units, "5s");
 				return 0;
 			}
 			i++;
 		}
 		break;
-	case SF_ACT_DELAY: {
+	}
+	case SF_ARG_DELAY: {
+		char what[48];
 		if (!arg) {
-			report(P, P->ll->len, "delay needs a duration, such as delay 200ms or delay 200ms~50ms");
+			report(P, P->ll->len, "%s needs a duration, such as %s 200ms or %s 200ms~50ms", an, an, an);
 			return 0;
 		}
 		const char *tilde = memchr(arg->s, '~', arg->len);
@@ -635,14 +642,16 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 		struct sf_tok d = { arg->s, dlen, arg->off };
 		ur = sf_parse_duration(d.s, d.len, &r->dur_ns);
 		if (ur.err) {
-			unit_error(P, &d, ur, "delay's duration", sf_duration_units, "200ms");
+			snprintf(what, sizeof what, "%s's duration", an);
+			unit_error(P, &d, ur, what, sf_duration_units, "200ms");
 			return 0;
 		}
 		if (tilde) {
 			struct sf_tok j = { tilde + 1, arg->len - dlen - 1, arg->off + dlen + 1 };
 			ur = sf_parse_duration(j.s, j.len, &r->jitter_ns);
 			if (ur.err) {
-				unit_error(P, &j, ur, "delay's jitter", sf_duration_units, "50ms");
+				snprintf(what, sizeof what, "%s's jitter", an);
+				unit_error(P, &j, ur, what, sf_duration_units, "50ms");
 				return 0;
 			}
 			if (r->jitter_ns > r->dur_ns) {
@@ -653,46 +662,52 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 		i++;
 		break;
 	}
-	case SF_ACT_SHORT:
+	case SF_ARG_SIZE: {
+		char what[48], example[48];
 		if (!arg) {
-			report(P, P->ll->len, "short needs the number of bytes to move, such as short 1");
+			report(P, P->ll->len, "%s needs the number of bytes to move, such as %s 1", an, an);
 			return 0;
 		}
 		ur = sf_parse_size(arg->s, arg->len, &r->count);
 		if (ur.err) {
-			unit_error(P, arg, ur, "short's size", sf_size_units, "short 100");
+			snprintf(what, sizeof what, "%s's size", an);
+			snprintf(example, sizeof example, "%s 100", an);
+			unit_error(P, arg, ur, what, sf_size_units, example);
 			return 0;
 		}
 		if (r->count == 0) {
-			report(P, arg->off, "short 0 would move nothing: N is 1 or more");
+			report(P, arg->off, "%s 0 would move nothing: N is 1 or more", an);
 			return 0;
 		}
 		i++;
 		break;
-	case SF_ACT_CORRUPT:
+	}
+	case SF_ARG_BITS:
 		r->count = 1;
 		if (arg_is_number) {
 			if (!parse_uint(arg, &r->count) || r->count == 0) {
-				report(P, arg->off, "corrupt takes the number of bits to flip, 1 or more");
+				report(P, arg->off, "%s takes the number of bits to flip, 1 or more", an);
 				return 0;
 			}
 			i++;
 		}
 		break;
-	case SF_ACT_THROTTLE:
+	case SF_ARG_RATE: {
+		char what[48];
 		if (!arg) {
-			report(P, P->ll->len, "throttle needs a rate, such as throttle 64KiB/s");
+			report(P, P->ll->len, "%s needs a rate, such as %s 64KiB/s", an, an);
 			return 0;
 		}
 		ur = sf_parse_rate(arg->s, arg->len, &r->rate);
 		/* "64KiB" or "100": the unit is right, the "/s" is missing. */
 		if (ur.err == SF_UNIT_BAD_UNIT && (ur.unit_len == 0 || arg->s[ur.at] == '/')) {
-			report(P, arg->off + ur.at, "throttle's rate is bytes per second: end it with /s "
-			       "(for example 64KiB/s)");
+			report(P, arg->off + ur.at, "%s's rate is bytes per second: end it with /s "
+			       "(for example 64KiB/s)", an);
 			return 0;
 		}
 		if (ur.err) {
-			unit_error(P, arg, ur, "throttle's rate", sf_size_units, "64KiB/s");
+			snprintf(what, sizeof what, "%s's rate", an);
+			unit_error(P, arg, ur, what, sf_size_units, "64KiB/s");
 			return 0;
 		}
 		if (r->rate == 0) {
@@ -701,7 +716,8 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 		}
 		i++;
 		break;
-	default:
+	}
+	case SF_ARG_NONE:
 		break;
 	}
 	for (; i < n; i++) {
@@ -724,10 +740,8 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 			struct sf_suggest sg;
 			sf_suggest_init(&sg, m->s, m->len);
 			sf_suggest_list(&sg, modifier_words);
-			if (i == 1 && (r->action == SF_ACT_RESET || r->action == SF_ACT_EOF ||
-			               r->action == SF_ACT_HANGUP || r->action == SF_ACT_BLACKHOLE ||
-			               r->action == SF_ACT_DROP))
-				report(P, m->off, "%s takes no argument, found '%.*s'", sf_action_names[r->action],
+			if (i == 1 && sf_action_arg(r->action) == SF_ARG_NONE)
+				report(P, m->off, "%s takes no argument, found '%.*s'", an,
 				       (int)m->len, m->s);
 			else
 				unknown(P, m, m->len, "modifier", &sg, "modifiers are sticky, now, log=quiet, once");

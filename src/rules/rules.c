@@ -3,11 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const sf_action_names[SF_ACT__COUNT + 1] = {
-	"error", "reset", "eof", "hangup", "blackhole", "timeout",
-	"delay", "short", "drop", "corrupt", "throttle", NULL,
-};
-
 const char *const sf_state_names[SF_STATE__COUNT + 1] = {
 	"unconnected", "connecting", "connected", "listening", "shutdown", NULL,
 };

@@ -5,33 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "actions.h"
 #include "addr.h"
 #include "ops.h"
 #include "when.h"
-
-enum sf_action {
-	SF_ACT_ERROR,
-	SF_ACT_RESET,
-	SF_ACT_EOF,
-	SF_ACT_HANGUP,
-	SF_ACT_BLACKHOLE,
-	SF_ACT_TIMEOUT,
-	SF_ACT_DELAY,
-	SF_ACT_SHORT,
-	SF_ACT_DROP,
-	SF_ACT_CORRUPT,
-	SF_ACT_THROTTLE,
-	SF_ACT__COUNT
-};
-
-extern const char *const sf_action_names[SF_ACT__COUNT + 1];
-
-/* delay, throttle and corrupt shape the call and let later rules run;
- * every other action decides the call. */
-static inline int sf_action_shapes(enum sf_action a)
-{
-	return a == SF_ACT_DELAY || a == SF_ACT_THROTTLE || a == SF_ACT_CORRUPT;
-}
 
 /* Socket kinds (proto=), sides (side=) and states (state=), as bit sets. */
 #define SF_PROTO_TCP  0x1u

@@ -38,19 +38,7 @@ void sf_sock_subject(const struct sf_sock *s, struct sf_subject *subj)
  * rule simply does not apply (and check refused rules that name that kind). */
 static int action_fits(const struct sf_rule *r, const struct sf_sock *s)
 {
-	int stream = (s->flags & SF_SOCK_STREAM) != 0;
-	switch (r->action) {
-	case SF_ACT_DROP:
-		return !stream;
-	case SF_ACT_SHORT:
-	case SF_ACT_RESET:
-	case SF_ACT_EOF:
-	case SF_ACT_HANGUP:
-	case SF_ACT_TIMEOUT:
-		return stream;
-	default:
-		return 1;
-	}
+	return sf_action_fits(r->action, (s->flags & SF_SOCK_STREAM) != 0);
 }
 
 /* The data calls that must reach the library on a socket the rule applies
