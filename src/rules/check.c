@@ -8,45 +8,6 @@
 #define OPS_CREATE sf_ops_of_class(SF_CLASS_CREATE)
 #define OPS_ACCEPT sf_ops_of_class(SF_CLASS_ACCEPT)
 #define OPS_CONNECT OP(connect)
-#define OPS_NO_PEER (OPS_CREATE | OP(bind) | OP(listen))
-
-/* Where each condition can be known at all. */
-static sf_opmask key_ops(enum sf_key k)
-{
-	switch (k) {
-	case SF_KEY_PEER:
-	case SF_KEY_HOST:
-		return SF_OPS_ALL & ~OPS_NO_PEER;
-	case SF_KEY_LOCAL:
-	case SF_KEY_STATE:
-		return SF_OPS_ALL & ~OPS_CREATE;
-	case SF_KEY_SIDE:
-	case SF_KEY_SENT:
-	case SF_KEY_RECEIVED:
-	case SF_KEY_IDLE:
-	case SF_KEY_AGE:
-		return SF_OPS_ALL & ~(OPS_NO_PEER | OPS_ACCEPT);
-	default:
-		return SF_OPS_ALL;
-	}
-}
-
-static const char *key_reason(enum sf_key k)
-{
-	switch (k) {
-	case SF_KEY_PEER:
-	case SF_KEY_HOST:
-		return "it has no peer";
-	case SF_KEY_LOCAL:
-		return "a socket being created has no address";
-	case SF_KEY_STATE:
-		return "a socket being created has no state yet";
-	case SF_KEY_SIDE:
-		return "it is not called on a connection (side= is the connection's)";
-	default:
-		return "it is not called on a connection";
-	}
-}
 
 /* The operations that can be called on a socket in each state. */
 static sf_opmask state_ops(unsigned states)
@@ -144,7 +105,7 @@ unsigned sf_check_rule(struct sf_rule *r, const struct sf_rule_where *w, sf_repo
 	       sf_action_scope_hint(r->action, r->ops & ~sf_action_ops(r->action)));
 	for (int k = 0; k < SF_KEY__COUNT && !n.errors; k++)
 		if (w->key[k] != SF_NOWHERE)
-			narrow(&n, key_ops((enum sf_key)k), w->key[k], key_reason((enum sf_key)k), "");
+			narrow(&n, sf_cond_ops((enum sf_key)k), w->key[k], sf_cond_reason((enum sf_key)k), "");
 	if (!n.errors && (r->has & SF_HAS_STATE)) {
 		char st[96];
 		states_text(st, sizeof st, r->states);

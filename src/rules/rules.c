@@ -7,9 +7,7 @@ const char *const sf_state_names[SF_STATE__COUNT + 1] = {
 	"unconnected", "connecting", "connected", "listening", "shutdown", NULL,
 };
 
-const char *const sf_num_names[SF_NUM__COUNT] = {
-	"sent", "received", "idle", "age", "uptime",
-};
+const char *const *const sf_num_names = sf_key_names + SF_KEY_SENT;
 
 static void free_addrs(struct sf_addrpat *a, unsigned n)
 {

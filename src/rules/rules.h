@@ -7,6 +7,7 @@
 
 #include "actions.h"
 #include "addr.h"
+#include "conditions.h"
 #include "ops.h"
 #include "when.h"
 
@@ -40,7 +41,8 @@ enum sf_num {
 	SF_NUM_UPTIME,
 	SF_NUM__COUNT
 };
-extern const char *const sf_num_names[SF_NUM__COUNT];
+/* Their names: the keys' (sf_key_names), from sent on. */
+extern const char *const *const sf_num_names;
 
 /* A numeric condition is the closed interval [lo, hi]; absent is [0, MAX]. */
 struct sf_range {
@@ -50,19 +52,11 @@ struct sf_range {
 
 enum sf_per { SF_PER_CONN, SF_PER_PROCESS };
 
-/* Which conditions a rule names (for printing and for the engine's plans). */
-#define SF_HAS_PEER    (1u << 0)
-#define SF_HAS_LOCAL   (1u << 1)
-#define SF_HAS_PROTO   (1u << 2)
-#define SF_HAS_SIDE    (1u << 3)
-#define SF_HAS_STATE   (1u << 4)
-#define SF_HAS_WHEN    (1u << 5)
-#define SF_HAS_PER     (1u << 6)
-#define SF_HAS_P       (1u << 7)
-#define SF_HAS_HOST    (1u << 8)
-#define SF_HAS_EXE     (1u << 9)
-#define SF_HAS_LIMIT   (1u << 10)
-#define SF_HAS_NUM(k)  (1u << (11 + (k)))
+/* The has bit of the numeric condition k (SF_HAS_* for the others: conditions.h). */
+#define SF_HAS_NUM(k)  (1u << (SF_KEY_SENT + (k)))
+_Static_assert(SF_KEY_SENT + SF_NUM_RECEIVED == SF_KEY_RECEIVED && SF_KEY_SENT + SF_NUM_IDLE == SF_KEY_IDLE &&
+               SF_KEY_SENT + SF_NUM_AGE == SF_KEY_AGE && SF_KEY_SENT + SF_NUM_UPTIME == SF_KEY_UPTIME,
+               "the numeric keys are in the order of enum sf_num");
 
 /* p= as a threshold on 53 random bits: the call fires when bits < p_scaled. */
 #define SF_P_ONE (1ull << 53)
