@@ -75,10 +75,10 @@ size_t sf_action_misfit(char *buf, size_t cap, enum sf_action a, unsigned protos
 	/* unix sockets come in both kinds: only tcp or udp alone can misfit. */
 	if (fits_of[a] == SF_FIT_STREAM && !(protos & (SF_PROTO_TCP | SF_PROTO_UNIX)))
 		return (size_t)snprintf(buf, cap, "%s needs a stream socket, and proto=udp has none%s",
-		                        sf_action_names[a], misfits[a]);
+					sf_action_names[a], misfits[a]);
 	if (fits_of[a] == SF_FIT_DGRAM && !(protos & (SF_PROTO_UDP | SF_PROTO_UNIX)))
-		return (size_t)snprintf(buf, cap, "%s loses datagrams, and proto=tcp has none%s",
-		                        sf_action_names[a], misfits[a]);
+		return (size_t)snprintf(buf, cap, "%s loses datagrams, and proto=tcp has none%s", sf_action_names[a],
+					misfits[a]);
 	return 0;
 }
 
@@ -108,7 +108,7 @@ size_t sf_action_syntax_list(char *buf, size_t cap)
 	for (int a = 0; a < SF_ACT__COUNT; a++) {
 		const char *ph = sf_action_placeholder((enum sf_action)a);
 		len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s%s%s", a ? ", " : "",
-		                        sf_action_names[a], *ph ? " " : "", ph);
+					sf_action_names[a], *ph ? " " : "", ph);
 	}
 	return len;
 }
@@ -118,7 +118,6 @@ size_t sf_action_word_list(char *buf, size_t cap)
 	size_t len = 0;
 	buf[0] = '\0';
 	for (int a = 0; a < SF_ACT__COUNT; a++)
-		len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s", a ? " " : "",
-		                        sf_action_names[a]);
+		len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s", a ? " " : "", sf_action_names[a]);
 	return len;
 }

@@ -11,12 +11,12 @@
 /* What follows an action's name. */
 enum sf_action_arg {
 	SF_ARG_NONE,
-	SF_ARG_ERRNO,     /* required: error ECONNRESET */
-	SF_ARG_DURATION,  /* optional, 30 s: timeout 5s */
-	SF_ARG_DELAY,     /* required, with an optional jitter: delay 200ms~50ms */
-	SF_ARG_SIZE,      /* required, 1 or more bytes: short 1 */
-	SF_ARG_BITS,      /* optional, 1 or more bits: corrupt 3 */
-	SF_ARG_RATE,      /* required, bytes per second: throttle 64KiB/s */
+	SF_ARG_ERRNO,	 /* required: error ECONNRESET */
+	SF_ARG_DURATION, /* optional, 30 s: timeout 5s */
+	SF_ARG_DELAY,	 /* required, with an optional jitter: delay 200ms~50ms */
+	SF_ARG_SIZE,	 /* required, 1 or more bytes: short 1 */
+	SF_ARG_BITS,	 /* optional, 1 or more bits: corrupt 3 */
+	SF_ARG_RATE,	 /* required, bytes per second: throttle 64KiB/s */
 };
 
 enum sf_action_effect { SF_DECIDES, SF_SHAPES };
@@ -33,18 +33,17 @@ enum sf_action_scope { SF_SCOPE_ALL, SF_SCOPE_IO, SF_SCOPE_RX, SF_SCOPE_CONNECT_
  * kernel would give for such a connection (sockfault-rules(5)). */
 enum sf_dead {
 	SF_DEAD_NONE,
-	SF_DEAD_EOF,        /* the peer "closed": receives give 0 */
-	SF_DEAD_HANGUP,     /* eof, and sends fail with EPIPE; the peer got a FIN */
-	SF_DEAD_RESET,      /* aborted: the peer got an RST */
-	SF_DEAD_BLACKHOLE,  /* silence both ways, for ever */
-	SF_DEAD_TIMEOUT,    /* silence until the deadline, then TIMEDOUT */
-	SF_DEAD_TIMEDOUT,   /* ETIMEDOUT to everything; the peer got an RST */
-	SF_DEAD_ERROR,      /* a sticky error: dead_err to every data call */
+	SF_DEAD_EOF,	   /* the peer "closed": receives give 0 */
+	SF_DEAD_HANGUP,	   /* eof, and sends fail with EPIPE; the peer got a FIN */
+	SF_DEAD_RESET,	   /* aborted: the peer got an RST */
+	SF_DEAD_BLACKHOLE, /* silence both ways, for ever */
+	SF_DEAD_TIMEOUT,   /* silence until the deadline, then TIMEDOUT */
+	SF_DEAD_TIMEDOUT,  /* ETIMEDOUT to everything; the peer got an RST */
+	SF_DEAD_ERROR,	   /* a sticky error: dead_err to every data call */
 };
 
 enum sf_action {
-#define SF_ACTION(NAME, name, arg, effect, fits, misfit, scope, not_connect, not_tx, err, kill, dead, \
-                  dead_err)                                                                     \
+#define SF_ACTION(NAME, name, arg, effect, fits, misfit, scope, not_connect, not_tx, err, kill, dead, dead_err) \
 	SF_ACT_##NAME,
 #include "actions.def"
 #undef SF_ACTION
@@ -59,7 +58,9 @@ extern const char *const sf_action_names[SF_ACT__COUNT + 1];
 static inline enum sf_action_arg sf_action_arg(enum sf_action a)
 {
 	switch (a) {
-#define SF_ACTION(NAME, name, arg, ...) case SF_ACT_##NAME: return arg;
+#define SF_ACTION(NAME, name, arg, ...) \
+	case SF_ACT_##NAME:             \
+		return arg;
 #include "actions.def"
 #undef SF_ACTION
 	default:
@@ -67,12 +68,14 @@ static inline enum sf_action_arg sf_action_arg(enum sf_action a)
 	}
 }
 
-/* delay, throttle and corrupt shape the call and let later rules run;
- * every other action decides the call. */
+/* A shaping action changes the call and lets later rules run; every
+ * other action decides the call (the effect column). */
 static inline int sf_action_shapes(enum sf_action a)
 {
 	switch (a) {
-#define SF_ACTION(NAME, name, arg, effect, ...) case SF_ACT_##NAME: return effect == SF_SHAPES;
+#define SF_ACTION(NAME, name, arg, effect, ...) \
+	case SF_ACT_##NAME:                     \
+		return effect == SF_SHAPES;
 #include "actions.def"
 #undef SF_ACTION
 	default:
@@ -86,7 +89,8 @@ static inline int sf_action_fits(enum sf_action a, int stream)
 {
 	switch (a) {
 #define SF_ACTION(NAME, name, arg, effect, fits, ...) \
-	case SF_ACT_##NAME: return fits == SF_FIT_ANY || (fits == SF_FIT_STREAM) == !!stream;
+	case SF_ACT_##NAME:                           \
+		return fits == SF_FIT_ANY || (fits == SF_FIT_STREAM) == !!stream;
 #include "actions.def"
 #undef SF_ACTION
 	default:
@@ -94,13 +98,14 @@ static inline int sf_action_fits(enum sf_action a, int stream)
 	}
 }
 
-/* The action ends the connection (reset, eof, hangup, blackhole, timeout,
- * or an error made sticky). */
+/* The action ends the connection (the kill column: some always, error
+ * only when made sticky). */
 static inline int sf_action_kills(enum sf_action a, int sticky)
 {
 	switch (a) {
 #define SF_ACTION(NAME, name, arg, effect, fits, misfit, scope, not_connect, not_tx, err, kill, ...) \
-	case SF_ACT_##NAME: return kill == SF_KILL_ALWAYS || (kill == SF_KILL_STICKY && sticky);
+	case SF_ACT_##NAME:                                                                          \
+		return kill == SF_KILL_ALWAYS || (kill == SF_KILL_STICKY && sticky);
 #include "actions.def"
 #undef SF_ACTION
 	default:
@@ -114,7 +119,8 @@ static inline int sf_action_errno(enum sf_action a, int rule_err)
 {
 	switch (a) {
 #define SF_ACTION(NAME, name, arg, effect, fits, misfit, scope, not_connect, not_tx, err, ...) \
-	case SF_ACT_##NAME: return err == SF_ERR_OF_RULE ? rule_err : err;
+	case SF_ACT_##NAME:                                                                    \
+		return err == SF_ERR_OF_RULE ? rule_err : err;
 #include "actions.def"
 #undef SF_ACTION
 	default:
@@ -128,7 +134,8 @@ static inline enum sf_dead sf_action_dead(enum sf_action a)
 {
 	switch (a) {
 #define SF_ACTION(NAME, name, arg, effect, fits, misfit, scope, not_connect, not_tx, err, kill, dead, ...) \
-	case SF_ACT_##NAME: return dead;
+	case SF_ACT_##NAME:                                                                                \
+		return dead;
 #include "actions.def"
 #undef SF_ACTION
 	default:
@@ -139,9 +146,9 @@ static inline enum sf_dead sf_action_dead(enum sf_action a)
 static inline int sf_action_dead_errno(enum sf_action a, int rule_err)
 {
 	switch (a) {
-#define SF_ACTION(NAME, name, arg, effect, fits, misfit, scope, not_connect, not_tx, err, kill, dead, \
-                  dead_err)                                                                         \
-	case SF_ACT_##NAME: return dead_err == SF_ERR_OF_RULE ? rule_err : dead_err;
+#define SF_ACTION(NAME, name, arg, effect, fits, misfit, scope, not_connect, not_tx, err, kill, dead, dead_err) \
+	case SF_ACT_##NAME:                                                                                     \
+		return dead_err == SF_ERR_OF_RULE ? rule_err : dead_err;
 #include "actions.def"
 #undef SF_ACTION
 	default:

@@ -6,7 +6,8 @@ const char *const sf_key_names[SF_KEY__COUNT + 2] = {
 #define SF_COND(NAME, name, value, needs, plan, tracks) #name,
 #include "conditions.def"
 #undef SF_COND
-	"once", NULL,
+	"once",
+	NULL,
 };
 
 static const enum sf_cond_value values[SF_KEY__COUNT] = {
@@ -91,8 +92,7 @@ static size_t words(char *buf, size_t cap, int compares_only)
 	for (int k = 0; sf_key_names[k]; k++) {
 		if (compares_only && (k == SF_KEY__COUNT || !sf_cond_compares((enum sf_key)k)))
 			continue;
-		len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s", len ? " " : "",
-		                        sf_key_names[k]);
+		len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s", len ? " " : "", sf_key_names[k]);
 	}
 	return len;
 }

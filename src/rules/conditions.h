@@ -10,37 +10,37 @@
 
 /* What follows a key. */
 enum sf_cond_value {
-	SF_VAL_ADDRS,     /* addresses and patterns, comma-separated */
-	SF_VAL_WORDS,     /* a set of the key's words, comma-separated */
-	SF_VAL_WORD,      /* one of the key's words */
-	SF_VAL_WHEN,      /* call numbers: 3, 3-5, 3+, every 10 */
-	SF_VAL_CHANCE,    /* a probability, 0 to 1 */
-	SF_VAL_BYTES,     /* a size, compared (= > >= < <=) */
-	SF_VAL_DURATION,  /* a duration, compared */
-	SF_VAL_NAMES,     /* names or patterns, comma-separated */
-	SF_VAL_NAME,      /* one name or pattern */
-	SF_VAL_COUNT,     /* a whole number, 1 or more */
+	SF_VAL_ADDRS,	 /* addresses and patterns, comma-separated */
+	SF_VAL_WORDS,	 /* a set of the key's words, comma-separated */
+	SF_VAL_WORD,	 /* one of the key's words */
+	SF_VAL_WHEN,	 /* call numbers: 3, 3-5, 3+, every 10 */
+	SF_VAL_CHANCE,	 /* a probability, 0 to 1 */
+	SF_VAL_BYTES,	 /* a size, compared (= > >= < <=) */
+	SF_VAL_DURATION, /* a duration, compared */
+	SF_VAL_NAMES,	 /* names or patterns, comma-separated */
+	SF_VAL_NAME,	 /* one name or pattern */
+	SF_VAL_COUNT,	 /* a whole number, 1 or more */
 };
 
 /* What the call or the socket must have for the condition to be known. */
 enum sf_cond_needs {
 	SF_NEEDS_NOTHING,
-	SF_NEEDS_PEER,        /* a peer: not a socket being made, bound, listening */
-	SF_NEEDS_ADDRESS,     /* an address of its own: not a socket being made */
-	SF_NEEDS_STATE,       /* a state: not a socket being made */
-	SF_NEEDS_CONNECTION,  /* a connection: not before one, nor accepting one */
-	SF_NEEDS_SIDE,        /* the same, for the connection's side */
+	SF_NEEDS_PEER,	     /* a peer: not a socket being made, bound, listening */
+	SF_NEEDS_ADDRESS,    /* an address of its own: not a socket being made */
+	SF_NEEDS_STATE,	     /* a state: not a socket being made */
+	SF_NEEDS_CONNECTION, /* a connection: not before one, nor accepting one */
+	SF_NEEDS_SIDE,	     /* the same, for the connection's side */
 };
 
 /* How a socket's plan settles the condition. */
 enum sf_cond_plan {
-	SF_PLAN_PROGRAM,   /* once for the program */
-	SF_PLAN_SOCKET,    /* once for the socket */
-	SF_PLAN_PER_DEST,  /* once for a stream; per destination on a datagram socket */
-	SF_PLAN_STATE,     /* per call: the socket's state */
-	SF_PLAN_MEASURE,   /* per call: a measure (bytes, times) */
-	SF_PLAN_COUNT,     /* per call: counting calls or firings */
-	SF_PLAN_DRAW,      /* per call: a draw */
+	SF_PLAN_PROGRAM,  /* once for the program */
+	SF_PLAN_SOCKET,	  /* once for the socket */
+	SF_PLAN_PER_DEST, /* once for a stream; per destination on a datagram socket */
+	SF_PLAN_STATE,	  /* per call: the socket's state */
+	SF_PLAN_MEASURE,  /* per call: a measure (bytes, times) */
+	SF_PLAN_COUNT,	  /* per call: counting calls or firings */
+	SF_PLAN_DRAW,	  /* per call: a draw */
 };
 
 enum sf_key {

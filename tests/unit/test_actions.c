@@ -13,21 +13,21 @@ static const struct {
 	const char *name;
 	enum sf_action_arg arg;
 	int shapes;
-	int stream, dgram;      /* can happen on a stream socket, on a datagram socket */
+	int stream, dgram; /* can happen on a stream socket, on a datagram socket */
 	sf_opmask ops;
-	int err;                /* -1: the rule's errno */
+	int err; /* -1: the rule's errno */
 	int kills, kills_sticky;
 	enum sf_dead dead;
-	int dead_err;           /* -1: the rule's errno */
-	const char *usage;      /* a good rule's action, as printed */
+	int dead_err;	   /* -1: the rule's errno */
+	const char *usage; /* a good rule's action, as printed */
 } spec[] = {
 	{ "error", SF_ARG_ERRNO, 0, 1, 1, SF_OPS_ALL, -1, 0, 1, SF_DEAD_ERROR, -1, "error EIO" },
 	{ "reset", SF_ARG_NONE, 0, 1, 0, SF_OPS_IO, ECONNRESET, 1, 1, SF_DEAD_RESET, ECONNRESET, "reset" },
 	{ "eof", SF_ARG_NONE, 0, 1, 0, SF_OPS_RX, 0, 1, 1, SF_DEAD_EOF, 0, "eof" },
 	{ "hangup", SF_ARG_NONE, 0, 1, 0, SF_OPS_IO, 0, 1, 1, SF_DEAD_HANGUP, EPIPE, "hangup" },
 	{ "blackhole", SF_ARG_NONE, 0, 1, 1, SF_OPS_IO | OP(connect), 0, 1, 1, SF_DEAD_BLACKHOLE, 0, "blackhole" },
-	{ "timeout", SF_ARG_DURATION, 0, 1, 0, SF_OPS_IO | OP(connect), ETIMEDOUT, 1, 1, SF_DEAD_TIMEOUT,
-	  ETIMEDOUT, "timeout 5s" },
+	{ "timeout", SF_ARG_DURATION, 0, 1, 0, SF_OPS_IO | OP(connect), ETIMEDOUT, 1, 1, SF_DEAD_TIMEOUT, ETIMEDOUT,
+	  "timeout 5s" },
 	{ "delay", SF_ARG_DELAY, 1, 1, 1, SF_OPS_ALL, 0, 0, 0, SF_DEAD_NONE, 0, "delay 200ms~50ms" },
 	{ "short", SF_ARG_SIZE, 0, 1, 0, SF_OPS_IO, 0, 0, 0, SF_DEAD_NONE, 0, "short 3" },
 	{ "drop", SF_ARG_NONE, 0, 0, 1, SF_OPS_IO, 0, 0, 0, SF_DEAD_NONE, 0, "drop" },
@@ -72,7 +72,7 @@ static void every_row_parses(void **state)
 		if (spec[i].arg == SF_ARG_NONE) {
 			snprintf(text, sizeof text, "rx => %s 5", spec[i].name);
 			snprintf(msg, sizeof msg, "t.rules:1:%zu: %s takes no argument, found '5'",
-			         strlen(spec[i].name) + 8, spec[i].name);
+				 strlen(spec[i].name) + 8, spec[i].name);
 			assert_refused(text, msg);
 		}
 	}
@@ -83,12 +83,14 @@ static void hints_name_the_table(void **state)
 {
 	char words[256] = "", syntax[256] = "", msg[512], got[256];
 	for (int i = 0; i < SF_ACT__COUNT; i++) {
-		snprintf(words + strlen(words), sizeof words - strlen(words), "%s%s", i ? " " : "",
-		         sf_action_names[i]);
-		const char *ph = spec[i].arg == SF_ARG_ERRNO ? " E" : spec[i].arg == SF_ARG_DELAY ? " D" :
-		                 spec[i].arg == SF_ARG_SIZE ? " N" : spec[i].arg == SF_ARG_RATE ? " RATE" : "";
+		snprintf(words + strlen(words), sizeof words - strlen(words), "%s%s", i ? " " : "", sf_action_names[i]);
+		const char *ph = spec[i].arg == SF_ARG_ERRNO   ? " E"
+				 : spec[i].arg == SF_ARG_DELAY ? " D"
+				 : spec[i].arg == SF_ARG_SIZE  ? " N"
+				 : spec[i].arg == SF_ARG_RATE  ? " RATE"
+							       : "";
 		snprintf(syntax + strlen(syntax), sizeof syntax - strlen(syntax), "%s%s%s", i ? ", " : "",
-		         sf_action_names[i], ph);
+			 sf_action_names[i], ph);
 	}
 	assert_int_equal(sf_action_word_list(got, sizeof got), strlen(words));
 	assert_string_equal(got, words);
@@ -108,9 +110,9 @@ static void scope_and_fit_messages(void **state)
 	assert_string_equal(sf_action_scope_text(SF_ACT_SHORT), "data calls (tx, rx)");
 	assert_string_equal(sf_action_scope_hint(SF_ACT_EOF, SF_OPS_TX), "; hangup also makes sends fail");
 	assert_string_equal(sf_action_scope_hint(SF_ACT_EOF, SF_OPS_TX | OP(connect)),
-	                    "; for a connect the server refuses, use error ECONNREFUSED");
+			    "; for a connect the server refuses, use error ECONNREFUSED");
 	assert_string_equal(sf_action_scope_hint(SF_ACT_DROP, OP(connect)),
-	                    "; for a connect that never completes, use blackhole or timeout");
+			    "; for a connect that never completes, use blackhole or timeout");
 	assert_string_equal(sf_action_scope_hint(SF_ACT_SHORT, OP(connect)), "");
 	char buf[200];
 	for (size_t i = 0; i < NSPEC; i++) {

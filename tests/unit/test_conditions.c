@@ -14,10 +14,10 @@ static const struct {
 	const char *name;
 	enum sf_cond_value value;
 	int compares, list;
-	sf_opmask ops;              /* where it can be known */
+	sf_opmask ops; /* where it can be known */
 	enum sf_cond_plan plan;
 	sf_opmask tracks;
-	const char *value_text;     /* a good value */
+	const char *value_text; /* a good value */
 } spec[] = {
 	{ "peer", SF_VAL_ADDRS, 0, 1, SF_OPS_ALL & ~NO_PEER, SF_PLAN_PER_DEST, 0, "10.0.0.1" },
 	{ "local", SF_VAL_ADDRS, 0, 1, SF_OPS_ALL & ~CREATE, SF_PLAN_SOCKET, 0, "10.0.0.1" },
@@ -83,15 +83,16 @@ static void every_row(void **state)
 static void needs_are_refusals(void **state)
 {
 	assert_refused("socket peer=10.0.0.1 => error EIO", "t.rules:1:8: this rule can never fire on socket: "
-	               "it has no peer");
+							    "it has no peer");
 	assert_refused("socket local=10.0.0.1 => error EIO", "t.rules:1:8: this rule can never fire on socket: "
-	               "a socket being created has no address");
+							     "a socket being created has no address");
 	assert_refused("socket state=connected => error EIO", "t.rules:1:8: this rule can never fire on socket: "
-	               "a socket being created has no state yet");
-	assert_refused("accept side=server => error EIO", "t.rules:1:8: this rule can never fire on accept: "
-	               "it is not called on a connection (side= is the connection's)");
+							      "a socket being created has no state yet");
+	assert_refused("accept side=server => error EIO",
+		       "t.rules:1:8: this rule can never fire on accept: "
+		       "it is not called on a connection (side= is the connection's)");
 	assert_refused("listen idle>1s => error EIO", "t.rules:1:8: this rule can never fire on listen: "
-	               "it is not called on a connection");
+						      "it is not called on a connection");
 }
 
 /* The hints list every key, in the table's order, and nothing else. */
@@ -102,7 +103,7 @@ static void hints_name_the_table(void **state)
 		snprintf(keys + strlen(keys), sizeof keys - strlen(keys), "%s%s", i ? " " : "", spec[i].name);
 		if (spec[i].compares)
 			snprintf(compare + strlen(compare), sizeof compare - strlen(compare), "%s%s",
-			         compare[0] ? " " : "", spec[i].name);
+				 compare[0] ? " " : "", spec[i].name);
 	}
 	strcat(keys, " once");
 	assert_int_equal(sf_cond_word_list(got, sizeof got), strlen(keys));
