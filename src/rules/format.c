@@ -139,8 +139,6 @@ size_t sf_action_format(char *buf, size_t cap, const struct sf_rule *r)
 
 size_t sf_rule_format(char *buf, size_t cap, const struct sf_rule *r)
 {
-	static const char *const protos[] = { "tcp", "udp", "unix", NULL };
-	static const char *const sides[] = { "client", "server", NULL };
 	struct out o = { buf, cap, 0 };
 	char tmp[64];
 
@@ -151,8 +149,8 @@ size_t sf_rule_format(char *buf, size_t cap, const struct sf_rule *r)
 		put_addrs(&o, "peer", r->peers, r->npeers);
 	if (r->has & SF_HAS_LOCAL)
 		put_addrs(&o, "local", r->locals, r->nlocals);
-	put_bits(&o, "proto", r->protos, protos, !!(r->has & SF_HAS_PROTO));
-	put_bits(&o, "side", r->sides, sides, !!(r->has & SF_HAS_SIDE));
+	put_bits(&o, "proto", r->protos, sf_proto_names, !!(r->has & SF_HAS_PROTO));
+	put_bits(&o, "side", r->sides, sf_side_names, !!(r->has & SF_HAS_SIDE));
 	put_bits(&o, "state", r->states, sf_state_names, !!(r->has & SF_HAS_STATE));
 	for (int k = 0; k < SF_NUM__COUNT; k++)
 		if (r->has & SF_HAS_NUM(k))
@@ -169,7 +167,7 @@ size_t sf_rule_format(char *buf, size_t cap, const struct sf_rule *r)
 		put(&o, " when=%s", tmp);
 	}
 	if (r->has & SF_HAS_PER)
-		put(&o, " per=%s", r->per == SF_PER_PROCESS ? "process" : "conn");
+		put(&o, " per=%s", sf_per_names[r->per]);
 	if (r->has & SF_HAS_P)
 		put(&o, " p=%s", r->p_text);
 	if (r->has & SF_HAS_LIMIT)

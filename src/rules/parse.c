@@ -323,14 +323,12 @@ static int value_local(VALUE_ARGS)
 
 static int value_proto(VALUE_ARGS)
 {
-	static const char *const protos[] = { "tcp", "udp", "unix", NULL };
-	return set_bits(P, v, "proto", protos, &r->protos);
+	return set_bits(P, v, "proto", sf_proto_names, &r->protos);
 }
 
 static int value_side(VALUE_ARGS)
 {
-	static const char *const sides[] = { "client", "server", NULL };
-	return set_bits(P, v, "side", sides, &r->sides);
+	return set_bits(P, v, "side", sf_side_names, &r->sides);
 }
 
 static int value_state(VALUE_ARGS)
@@ -351,15 +349,14 @@ static int value_when(VALUE_ARGS)
 
 static int value_per(VALUE_ARGS)
 {
-	static const char *const pers[] = { "conn", "process", NULL };
 	uint8_t bits;
-	if (!set_bits(P, v, "per", pers, &bits))
+	if (!set_bits(P, v, "per", sf_per_names, &bits))
 		return 0;
 	if (bits == 3) {
 		report(P, v->off, "per= is conn or process, not both");
 		return 0;
 	}
-	r->per = bits == 2 ? SF_PER_PROCESS : SF_PER_CONN;
+	r->per = bits == 1u << SF_PER_PROCESS ? SF_PER_PROCESS : SF_PER_CONN;
 	return 1;
 }
 

@@ -3,6 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const sf_proto_names[4] = { "tcp", "udp", "unix", NULL };
+const char *const sf_side_names[3] = { "client", "server", NULL };
+const char *const sf_per_names[3] = { "conn", "process", NULL };
+
 const char *const sf_state_names[SF_STATE__COUNT + 1] = {
 	"unconnected", "connecting", "connected", "listening", "shutdown", NULL,
 };

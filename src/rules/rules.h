@@ -16,10 +16,13 @@
 #define SF_PROTO_UDP  0x2u
 #define SF_PROTO_UNIX 0x4u
 #define SF_PROTO_ALL  0x7u
+/* The words of proto=, in bit order, NULL-terminated. */
+extern const char *const sf_proto_names[4];
 
 #define SF_SIDE_CLIENT 0x1u
 #define SF_SIDE_SERVER 0x2u
 #define SF_SIDE_ALL    0x3u
+extern const char *const sf_side_names[3];
 
 enum sf_state {
 	SF_STATE_UNCONNECTED,
@@ -51,6 +54,7 @@ struct sf_range {
 };
 
 enum sf_per { SF_PER_CONN, SF_PER_PROCESS };
+extern const char *const sf_per_names[3];
 
 /* The has bit of the numeric condition k (SF_HAS_* for the others: conditions.h). */
 #define SF_HAS_NUM(k)  (1u << (SF_KEY_SENT + (k)))
