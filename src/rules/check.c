@@ -8,85 +8,6 @@
 #define OPS_CREATE sf_ops_of_class(SF_CLASS_CREATE)
 #define OPS_ACCEPT sf_ops_of_class(SF_CLASS_ACCEPT)
 #define OPS_CONNECT OP(connect)
-#define OPS_NO_PEER (OPS_CREATE | OP(bind) | OP(listen))
-
-static sf_opmask action_ops(enum sf_action a)
-{
-	switch (a) {
-	case SF_ACT_ERROR:
-	case SF_ACT_DELAY:
-		return SF_OPS_ALL;
-	case SF_ACT_EOF:
-		return SF_OPS_RX;
-	case SF_ACT_BLACKHOLE:
-	case SF_ACT_TIMEOUT:
-		return SF_OPS_IO | OPS_CONNECT;
-	default:
-		return SF_OPS_IO;
-	}
-}
-
-static const char *action_scope(enum sf_action a)
-{
-	switch (a) {
-	case SF_ACT_EOF:
-		return "receiving calls (rx)";
-	case SF_ACT_BLACKHOLE:
-	case SF_ACT_TIMEOUT:
-		return "connect and data calls (tx, rx)";
-	default:
-		return "data calls (tx, rx)";
-	}
-}
-
-static const char *action_hint(enum sf_action a, sf_opmask excluded)
-{
-	if ((excluded & OPS_CONNECT) && (a == SF_ACT_RESET || a == SF_ACT_HANGUP || a == SF_ACT_EOF))
-		return "; for a connect the server refuses, use error ECONNREFUSED";
-	if ((excluded & OPS_CONNECT) && a == SF_ACT_DROP)
-		return "; for a connect that never completes, use blackhole or timeout";
-	if (a == SF_ACT_EOF && (excluded & SF_OPS_TX))
-		return "; hangup also makes sends fail";
-	return "";
-}
-
-/* Where each condition can be known at all. */
-static sf_opmask key_ops(enum sf_key k)
-{
-	switch (k) {
-	case SF_KEY_PEER:
-	case SF_KEY_HOST:
-		return SF_OPS_ALL & ~OPS_NO_PEER;
-	case SF_KEY_LOCAL:
-	case SF_KEY_STATE:
-		return SF_OPS_ALL & ~OPS_CREATE;
-	case SF_KEY_SIDE:
-	case SF_KEY_SENT:
-	case SF_KEY_RECEIVED:
-	case SF_KEY_IDLE:
-	case SF_KEY_AGE:
-		return SF_OPS_ALL & ~(OPS_NO_PEER | OPS_ACCEPT);
-	default:
-		return SF_OPS_ALL;
-	}
-}
-
-static const char *key_reason(enum sf_key k)
-{
-	switch (k) {
-	case SF_KEY_PEER:
-	case SF_KEY_HOST:
-		return "it has no peer";
-	case SF_KEY_LOCAL:
-		return "a socket being created has no address";
-	case SF_KEY_STATE:
-		return "a socket being created has no state yet";
-	case SF_KEY_SIDE:
-		return "it is not called on a connection (side= is the connection's)";
-	default:
-		return "it is not called on a connection";
-	}
-}
 
 /* The operations that can be called on a socket in each state. */
 static sf_opmask state_ops(unsigned states)
@@ -179,12 +100,12 @@ unsigned sf_check_rule(struct sf_rule *r, const struct sf_rule_where *w, sf_repo
 	const char *an = sf_action_names[r->action];
 
 	char why[160];
-	snprintf(why, sizeof why, "%s applies to %s", an, action_scope(r->action));
-	narrow(&n, action_ops(r->action), w->action, why,
-	       action_hint(r->action, r->ops & ~action_ops(r->action)));
+	snprintf(why, sizeof why, "%s applies to %s", an, sf_action_scope_text(r->action));
+	narrow(&n, sf_action_ops(r->action), w->action, why,
+	       sf_action_scope_hint(r->action, r->ops & ~sf_action_ops(r->action)));
 	for (int k = 0; k < SF_KEY__COUNT && !n.errors; k++)
 		if (w->key[k] != SF_NOWHERE)
-			narrow(&n, key_ops((enum sf_key)k), w->key[k], key_reason((enum sf_key)k), "");
+			narrow(&n, sf_cond_ops((enum sf_key)k), w->key[k], sf_cond_reason((enum sf_key)k), "");
 	if (!n.errors && (r->has & SF_HAS_STATE)) {
 		char st[96];
 		states_text(st, sizeof st, r->states);
@@ -196,17 +117,9 @@ unsigned sf_check_rule(struct sf_rule *r, const struct sf_rule_where *w, sf_repo
 	r->ops = n.ops;
 
 	unsigned protos = r->protos;
-	int stream_only = r->action == SF_ACT_RESET || r->action == SF_ACT_EOF ||
-	                  r->action == SF_ACT_HANGUP || r->action == SF_ACT_SHORT ||
-	                  r->action == SF_ACT_TIMEOUT;
-	if (protos == SF_PROTO_UDP && stream_only) {
-		char msg[200];
-		snprintf(msg, sizeof msg, "%s needs a stream socket, and proto=udp has none%s", an,
-		         r->action == SF_ACT_TIMEOUT ? " (silence on UDP is blackhole)" : "");
-		fail(&n, w->action, msg);
-	}
-	if (protos == SF_PROTO_TCP && r->action == SF_ACT_DROP)
-		fail(&n, w->action, "drop loses datagrams, and proto=tcp has none (TCP silence is blackhole or timeout)");
+	char misfit[200];
+	if (sf_action_misfit(misfit, sizeof misfit, r->action, protos))
+		fail(&n, w->action, misfit);
 	if (protos == SF_PROTO_UDP && (r->has & SF_HAS_SIDE) && (r->sides & SF_SIDE_SERVER) &&
 	    r->sides == SF_SIDE_SERVER)
 		fail(&n, w->key[SF_KEY_SIDE], "contradictory conditions: UDP sockets are never accepted, so "

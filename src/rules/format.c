@@ -102,8 +102,8 @@ size_t sf_action_format(char *buf, size_t cap, const struct sf_rule *r)
 	struct out o = { buf, cap, 0 };
 	char a[40], b[40];
 	put(&o, "%s", sf_action_names[r->action]);
-	switch (r->action) {
-	case SF_ACT_ERROR: {
+	switch (sf_action_arg(r->action)) {
+	case SF_ARG_ERRNO: {
 		const char *name = sf_errno_name(r->err);
 		if (name)
 			put(&o, " %s", name);
@@ -111,11 +111,11 @@ size_t sf_action_format(char *buf, size_t cap, const struct sf_rule *r)
 			put(&o, " %d", r->err);
 		break;
 	}
-	case SF_ACT_TIMEOUT:
+	case SF_ARG_DURATION:
 		sf_format_duration(a, sizeof a, r->dur_ns);
 		put(&o, " %s", a);
 		break;
-	case SF_ACT_DELAY:
+	case SF_ARG_DELAY:
 		sf_format_duration(a, sizeof a, r->dur_ns);
 		put(&o, " %s", a);
 		if (r->jitter_ns) {
@@ -123,15 +123,15 @@ size_t sf_action_format(char *buf, size_t cap, const struct sf_rule *r)
 			put(&o, "~%s", b);
 		}
 		break;
-	case SF_ACT_SHORT:
-	case SF_ACT_CORRUPT:
+	case SF_ARG_SIZE:
+	case SF_ARG_BITS:
 		put(&o, " %llu", (unsigned long long)r->count);
 		break;
-	case SF_ACT_THROTTLE:
+	case SF_ARG_RATE:
 		sf_format_size(a, sizeof a, r->rate);
 		put(&o, " %s/s", a);
 		break;
-	default:
+	case SF_ARG_NONE:
 		break;
 	}
 	return o.len;
@@ -139,8 +139,6 @@ size_t sf_action_format(char *buf, size_t cap, const struct sf_rule *r)
 
 size_t sf_rule_format(char *buf, size_t cap, const struct sf_rule *r)
 {
-	static const char *const protos[] = { "tcp", "udp", "unix", NULL };
-	static const char *const sides[] = { "client", "server", NULL };
 	struct out o = { buf, cap, 0 };
 	char tmp[64];
 
@@ -151,8 +149,8 @@ size_t sf_rule_format(char *buf, size_t cap, const struct sf_rule *r)
 		put_addrs(&o, "peer", r->peers, r->npeers);
 	if (r->has & SF_HAS_LOCAL)
 		put_addrs(&o, "local", r->locals, r->nlocals);
-	put_bits(&o, "proto", r->protos, protos, !!(r->has & SF_HAS_PROTO));
-	put_bits(&o, "side", r->sides, sides, !!(r->has & SF_HAS_SIDE));
+	put_bits(&o, "proto", r->protos, sf_proto_names, !!(r->has & SF_HAS_PROTO));
+	put_bits(&o, "side", r->sides, sf_side_names, !!(r->has & SF_HAS_SIDE));
 	put_bits(&o, "state", r->states, sf_state_names, !!(r->has & SF_HAS_STATE));
 	for (int k = 0; k < SF_NUM__COUNT; k++)
 		if (r->has & SF_HAS_NUM(k))
@@ -169,7 +167,7 @@ size_t sf_rule_format(char *buf, size_t cap, const struct sf_rule *r)
 		put(&o, " when=%s", tmp);
 	}
 	if (r->has & SF_HAS_PER)
-		put(&o, " per=%s", r->per == SF_PER_PROCESS ? "process" : "conn");
+		put(&o, " per=%s", sf_per_names[r->per]);
 	if (r->has & SF_HAS_P)
 		put(&o, " p=%s", r->p_text);
 	if (r->has & SF_HAS_LIMIT)

@@ -13,12 +13,6 @@
 #include "suggest.h"
 #include "units.h"
 
-const char *const sf_key_names[SF_KEY__COUNT + 2] = {
-	"peer", "local", "proto", "side", "state", "when", "per", "p",
-	"sent", "received", "idle", "age", "uptime", "host", "exe", "limit",
-	"once", NULL,
-};
-
 static const char *const modifier_words[] = { "sticky", "now", "log=quiet", "once", NULL };
 
 #define MAX_TOKENS 64
@@ -311,6 +305,168 @@ static void narrow(struct sf_range *r, enum cmp c, uint64_t v, int *empty)
 
 static const char *cmp_text[] = { "=", ">", ">=", "<", "<=" };
 
+/* Each key's value: one function per line of conditions.def. t is the
+ * whole condition, v its value, c the comparison (other than '=' only for
+ * the keys that compare). */
+#define VALUE_ARGS struct parser *P, struct sf_rule *r, struct sf_rule_where *w, \
+	const struct sf_tok *t, const struct sf_tok *v, enum cmp c
+
+static int value_peer(VALUE_ARGS)
+{
+	return parse_addrs(P, v, &r->peers, &r->npeers);
+}
+
+static int value_local(VALUE_ARGS)
+{
+	return parse_addrs(P, v, &r->locals, &r->nlocals);
+}
+
+static int value_proto(VALUE_ARGS)
+{
+	return set_bits(P, v, "proto", sf_proto_names, &r->protos);
+}
+
+static int value_side(VALUE_ARGS)
+{
+	return set_bits(P, v, "side", sf_side_names, &r->sides);
+}
+
+static int value_state(VALUE_ARGS)
+{
+	return set_bits(P, v, "state", sf_state_names, &r->states);
+}
+
+static int value_when(VALUE_ARGS)
+{
+	size_t at;
+	const char *why = sf_when_parse(v->s, v->len, &r->when, &at);
+	if (why) {
+		report(P, v->off + at, "%s", why);
+		return 0;
+	}
+	return 1;
+}
+
+static int value_per(VALUE_ARGS)
+{
+	uint8_t bits;
+	if (!set_bits(P, v, "per", sf_per_names, &bits))
+		return 0;
+	if (bits == 3) {
+		report(P, v->off, "per= is conn or process, not both");
+		return 0;
+	}
+	r->per = bits == 1u << SF_PER_PROCESS ? SF_PER_PROCESS : SF_PER_CONN;
+	return 1;
+}
+
+static int value_p(VALUE_ARGS)
+{
+	if (!parse_probability(v, &r->p_scaled)) {
+		report(P, v->off, "p= is a probability from 0 to 1, such as 0.02");
+		return 0;
+	}
+	if (r->p_scaled == 0) {
+		report(P, v->off, "p=%.*s can never fire (comment the rule out to disable it)", (int)v->len, v->s);
+		return 0;
+	}
+	r->p_text = dup_tok(v->s, v->len);
+	return 1;
+}
+
+/* sent received idle age uptime: a size or a duration, narrowing the range. */
+static int value_measure(VALUE_ARGS, enum sf_num nk)
+{
+	uint64_t n;
+	struct sf_unit_result ur;
+	int is_bytes = sf_cond_value((enum sf_key)(SF_KEY_SENT + nk)) == SF_VAL_BYTES;
+	ur = is_bytes ? sf_parse_size(v->s, v->len, &n) : sf_parse_duration(v->s, v->len, &n);
+	if (ur.err) {
+		char what[32];
+		snprintf(what, sizeof what, "%s's %s", sf_num_names[nk], is_bytes ? "size" : "duration");
+		unit_error(P, v, ur, what, is_bytes ? sf_size_units : sf_duration_units, is_bytes ? "64KiB" : "120s");
+		return 0;
+	}
+	int empty = 0;
+	narrow(&r->num[nk], c, n, &empty);
+	if (empty) {
+		if (w->num_op[nk][0] != t->off)
+			report(P, t->off, "contradictory conditions: %.*s can never hold together with the "
+			       "earlier %s condition", (int)t->len, t->s, sf_num_names[nk]);
+		else
+			report(P, t->off, "%.*s can never hold", (int)t->len, t->s);
+		return 0;
+	}
+	return 1;
+}
+
+static int value_sent(VALUE_ARGS)
+{
+	return value_measure(P, r, w, t, v, c, SF_NUM_SENT);
+}
+
+static int value_received(VALUE_ARGS)
+{
+	return value_measure(P, r, w, t, v, c, SF_NUM_RECEIVED);
+}
+
+static int value_idle(VALUE_ARGS)
+{
+	return value_measure(P, r, w, t, v, c, SF_NUM_IDLE);
+}
+
+static int value_age(VALUE_ARGS)
+{
+	return value_measure(P, r, w, t, v, c, SF_NUM_AGE);
+}
+
+static int value_uptime(VALUE_ARGS)
+{
+	return value_measure(P, r, w, t, v, c, SF_NUM_UPTIME);
+}
+
+static int value_host(VALUE_ARGS)
+{
+	return parse_globs(P, v, &r->hosts, &r->nhosts);
+}
+
+static int value_exe(VALUE_ARGS)
+{
+	char **g;
+	unsigned n;
+	if (!parse_globs(P, v, &g, &n))
+		return 0;
+	if (n != 1) {
+		for (unsigned j = 0; j < n; j++)
+			free(g[j]);
+		free(g);
+		report(P, v->off, "exe= takes one program name or pattern");
+		return 0;
+	}
+	r->exe = g[0];
+	free(g);
+	return 1;
+}
+
+static int value_limit(VALUE_ARGS)
+{
+	if (!parse_uint(v, &r->limit)) {
+		report(P, v->off, "limit= is a whole number of firings, such as limit=3");
+		return 0;
+	}
+	if (r->limit == 0) {
+		report(P, v->off, "limit=0 can never fire (comment the rule out to disable it)");
+		return 0;
+	}
+	return 1;
+}
+
+static int (*const value_of[SF_KEY__COUNT])(VALUE_ARGS) = {
+#define SF_COND(NAME, name, value, needs, plan, tracks) [SF_KEY_##NAME] = value_##name,
+#include "conditions.def"
+#undef SF_COND
+};
+
 static int parse_condition(struct parser *P, struct sf_rule *r, struct sf_rule_where *w,
                            const struct sf_tok *t)
 {
@@ -352,9 +508,9 @@ static int parse_condition(struct parser *P, struct sf_rule *r, struct sf_rule_w
 				report(P, t->off, "expected '=>' before the action '%s'", sf_action_names[i]);
 				return 0;
 			}
-		unknown(P, &key, klen, "condition", &sg,
-		        "conditions are peer local proto side state when per p sent received idle age "
-		        "uptime host exe limit once");
+		char expected[256] = "conditions are ";
+		sf_cond_word_list(expected + strlen(expected), sizeof expected - strlen(expected));
+		unknown(P, &key, klen, "condition", &sg, expected);
 		return 0;
 	}
 	/* The comparison operator. */
@@ -374,10 +530,12 @@ static int parse_condition(struct parser *P, struct sf_rule *r, struct sf_rule_w
 		report(P, t->off + i, "expected '=' after '%s'", sf_key_names[k]);
 		return 0;
 	}
-	int numeric = k >= SF_KEY_SENT && k <= SF_KEY_UPTIME;
+	int numeric = sf_cond_compares((enum sf_key)k);
 	if (!numeric && c != CMP_EQ) {
-		report(P, t->off + klen, "%s takes '=', not '%s' (only sent received idle age uptime compare)",
-		       sf_key_names[k], cmp_text[c]);
+		char compare[128];
+		sf_cond_compare_list(compare, sizeof compare);
+		report(P, t->off + klen, "%s takes '=', not '%s' (only %s compare)", sf_key_names[k], cmp_text[c],
+		       compare);
 		return 0;
 	}
 	struct sf_tok v = { t->s + i, t->len - i, t->off + i };
@@ -386,10 +544,8 @@ static int parse_condition(struct parser *P, struct sf_rule *r, struct sf_rule_w
 		return 0;
 	}
 	if (!numeric && w->key[k] != SF_NOWHERE) {
-		int list = k == SF_KEY_PEER || k == SF_KEY_LOCAL || k == SF_KEY_PROTO || k == SF_KEY_SIDE ||
-		           k == SF_KEY_STATE || k == SF_KEY_HOST;
 		report(P, t->off, "%s is given twice (first at column %u)%s", sf_key_names[k], P->ll->col[w->key[k]],
-		       list ? "; list several values comma-separated in one condition" : "");
+		       sf_cond_is_list((enum sf_key)k) ? "; list several values comma-separated in one condition" : "");
 		return 0;
 	}
 	if (numeric) {
@@ -400,126 +556,8 @@ static int parse_condition(struct parser *P, struct sf_rule *r, struct sf_rule_w
 			w->num_op[nk][1] = t->off;
 	}
 	w->key[k] = t->off;
-
-	switch (k) {
-	case SF_KEY_PEER:
-		r->has |= SF_HAS_PEER;
-		return parse_addrs(P, &v, &r->peers, &r->npeers);
-	case SF_KEY_LOCAL:
-		r->has |= SF_HAS_LOCAL;
-		return parse_addrs(P, &v, &r->locals, &r->nlocals);
-	case SF_KEY_PROTO: {
-		static const char *const protos[] = { "tcp", "udp", "unix", NULL };
-		r->has |= SF_HAS_PROTO;
-		return set_bits(P, &v, "proto", protos, &r->protos);
-	}
-	case SF_KEY_SIDE: {
-		static const char *const sides[] = { "client", "server", NULL };
-		r->has |= SF_HAS_SIDE;
-		return set_bits(P, &v, "side", sides, &r->sides);
-	}
-	case SF_KEY_STATE:
-		r->has |= SF_HAS_STATE;
-		return set_bits(P, &v, "state", sf_state_names, &r->states);
-	case SF_KEY_WHEN: {
-		size_t at;
-		const char *why = sf_when_parse(v.s, v.len, &r->when, &at);
-		if (why) {
-			report(P, v.off + at, "%s", why);
-			return 0;
-		}
-		r->has |= SF_HAS_WHEN;
-		return 1;
-	}
-	case SF_KEY_PER: {
-		static const char *const pers[] = { "conn", "process", NULL };
-		uint8_t bits;
-		if (!set_bits(P, &v, "per", pers, &bits))
-			return 0;
-		if (bits == 3) {
-			report(P, v.off, "per= is conn or process, not both");
-			return 0;
-		}
-		r->per = bits == 2 ? SF_PER_PROCESS : SF_PER_CONN;
-		r->has |= SF_HAS_PER;
-		return 1;
-	}
-	case SF_KEY_P:
-		if (!parse_probability(&v, &r->p_scaled)) {
-			report(P, v.off, "p= is a probability from 0 to 1, such as 0.02");
-			return 0;
-		}
-		if (r->p_scaled == 0) {
-			report(P, v.off, "p=%.*s can never fire (comment the rule out to disable it)",
-			       (int)v.len, v.s);
-			return 0;
-		}
-		r->p_text = dup_tok(v.s, v.len);
-		r->has |= SF_HAS_P;
-		return 1;
-	case SF_KEY_SENT:
-	case SF_KEY_RECEIVED:
-	case SF_KEY_IDLE:
-	case SF_KEY_AGE:
-	case SF_KEY_UPTIME: {
-		int nk = k - SF_KEY_SENT;
-		uint64_t n;
-		struct sf_unit_result ur;
-		int is_bytes = nk == SF_NUM_SENT || nk == SF_NUM_RECEIVED;
-		ur = is_bytes ? sf_parse_size(v.s, v.len, &n) : sf_parse_duration(v.s, v.len, &n);
-		if (ur.err) {
-			char what[32];
-			snprintf(what, sizeof what, "%s's %s", sf_num_names[nk], is_bytes ? "size" : "duration");
-			unit_error(P, &v, ur, what, is_bytes ? sf_size_units : sf_duration_units,
-			           is_bytes ? "64KiB" : "120s");
-			return 0;
-		}
-		int empty = 0;
-		narrow(&r->num[nk], c, n, &empty);
-		r->has |= SF_HAS_NUM(nk);
-		if (empty) {
-			if (w->num_op[nk][0] != t->off)
-				report(P, t->off, "contradictory conditions: %.*s can never hold together with the "
-				       "earlier %s condition", (int)t->len, t->s, sf_num_names[nk]);
-			else
-				report(P, t->off, "%.*s can never hold", (int)t->len, t->s);
-			return 0;
-		}
-		return 1;
-	}
-	case SF_KEY_HOST:
-		r->has |= SF_HAS_HOST;
-		return parse_globs(P, &v, &r->hosts, &r->nhosts);
-	case SF_KEY_EXE: {
-		char **g;
-		unsigned n;
-		if (!parse_globs(P, &v, &g, &n))
-			return 0;
-		if (n != 1) {
-			for (unsigned j = 0; j < n; j++)
-				free(g[j]);
-			free(g);
-			report(P, v.off, "exe= takes one program name or pattern");
-			return 0;
-		}
-		r->exe = g[0];
-		free(g);
-		r->has |= SF_HAS_EXE;
-		return 1;
-	}
-	case SF_KEY_LIMIT:
-		if (!parse_uint(&v, &r->limit)) {
-			report(P, v.off, "limit= is a whole number of firings, such as limit=3");
-			return 0;
-		}
-		if (r->limit == 0) {
-			report(P, v.off, "limit=0 can never fire (comment the rule out to disable it)");
-			return 0;
-		}
-		r->has |= SF_HAS_LIMIT;
-		return 1;
-	}
-	return 0;
+	r->has |= 1u << k;
+	return value_of[k](P, r, w, t, &v, c);
 }
 
 static int parse_ops(struct parser *P, struct sf_rule *r, struct sf_rule_where *w, const struct sf_tok *t)
@@ -581,8 +619,9 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
                         const struct sf_tok *toks, size_t n)
 {
 	if (n == 0) {
-		report(P, P->ll->len, "an action is missing after '=>' (error E, reset, eof, hangup, "
-		       "blackhole, timeout, delay D, short N, drop, corrupt, throttle RATE)");
+		char syntax[256];
+		sf_action_syntax_list(syntax, sizeof syntax);
+		report(P, P->ll->len, "an action is missing after '=>' (%s)", syntax);
 		return 0;
 	}
 	int a = -1;
@@ -593,8 +632,9 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 		struct sf_suggest sg;
 		sf_suggest_init(&sg, toks[0].s, toks[0].len);
 		sf_suggest_list(&sg, sf_action_names);
-		unknown(P, &toks[0], toks[0].len, "action", &sg,
-		        "actions are error reset eof hangup blackhole timeout delay short drop corrupt throttle");
+		char expected[256] = "actions are ";
+		sf_action_word_list(expected + strlen(expected), sizeof expected - strlen(expected));
+		unknown(P, &toks[0], toks[0].len, "action", &sg, expected);
 		return 0;
 	}
 	r->action = (enum sf_action)a;
@@ -603,31 +643,36 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 	const struct sf_tok *arg = i < n ? &toks[i] : NULL;
 	int arg_is_number = arg && arg->len && arg->s[0] >= '0' && arg->s[0] <= '9';
 	struct sf_unit_result ur;
+	const char *an = sf_action_names[a];
 
-	switch (r->action) {
-	case SF_ACT_ERROR:
+	switch (sf_action_arg(r->action)) {
+	case SF_ARG_ERRNO:
 		if (!arg) {
-			report(P, P->ll->len, "error needs an errno, such as error ECONNRESET or error WSAENOTCONN");
+			report(P, P->ll->len, "%s needs an errno, such as %s ECONNRESET or %s WSAENOTCONN", an, an, an);
 			return 0;
 		}
 		if (!parse_errno(P, r, arg))
 			return 0;
 		i++;
 		break;
-	case SF_ACT_TIMEOUT:
+	case SF_ARG_DURATION: {
+		char what[48];
 		r->dur_ns = 30 * SF_NS_PER_S;
 		if (arg_is_number) {
 			ur = sf_parse_duration(arg->s, arg->len, &r->dur_ns);
 			if (ur.err) {
-				unit_error(P, arg, ur, "timeout's duration", sf_duration_units, "5s");
+				snprintf(what, sizeof what, "%s's duration", an);
+				unit_error(P, arg, ur, what, sf_duration_units, "5s");
 				return 0;
 			}
 			i++;
 		}
 		break;
-	case SF_ACT_DELAY: {
+	}
+	case SF_ARG_DELAY: {
+		char what[48];
 		if (!arg) {
-			report(P, P->ll->len, "delay needs a duration, such as delay 200ms or delay 200ms~50ms");
+			report(P, P->ll->len, "%s needs a duration, such as %s 200ms or %s 200ms~50ms", an, an, an);
 			return 0;
 		}
 		const char *tilde = memchr(arg->s, '~', arg->len);
@@ -635,14 +680,16 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 		struct sf_tok d = { arg->s, dlen, arg->off };
 		ur = sf_parse_duration(d.s, d.len, &r->dur_ns);
 		if (ur.err) {
-			unit_error(P, &d, ur, "delay's duration", sf_duration_units, "200ms");
+			snprintf(what, sizeof what, "%s's duration", an);
+			unit_error(P, &d, ur, what, sf_duration_units, "200ms");
 			return 0;
 		}
 		if (tilde) {
 			struct sf_tok j = { tilde + 1, arg->len - dlen - 1, arg->off + dlen + 1 };
 			ur = sf_parse_duration(j.s, j.len, &r->jitter_ns);
 			if (ur.err) {
-				unit_error(P, &j, ur, "delay's jitter", sf_duration_units, "50ms");
+				snprintf(what, sizeof what, "%s's jitter", an);
+				unit_error(P, &j, ur, what, sf_duration_units, "50ms");
 				return 0;
 			}
 			if (r->jitter_ns > r->dur_ns) {
@@ -653,46 +700,52 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 		i++;
 		break;
 	}
-	case SF_ACT_SHORT:
+	case SF_ARG_SIZE: {
+		char what[48], example[48];
 		if (!arg) {
-			report(P, P->ll->len, "short needs the number of bytes to move, such as short 1");
+			report(P, P->ll->len, "%s needs the number of bytes to move, such as %s 1", an, an);
 			return 0;
 		}
 		ur = sf_parse_size(arg->s, arg->len, &r->count);
 		if (ur.err) {
-			unit_error(P, arg, ur, "short's size", sf_size_units, "short 100");
+			snprintf(what, sizeof what, "%s's size", an);
+			snprintf(example, sizeof example, "%s 100", an);
+			unit_error(P, arg, ur, what, sf_size_units, example);
 			return 0;
 		}
 		if (r->count == 0) {
-			report(P, arg->off, "short 0 would move nothing: N is 1 or more");
+			report(P, arg->off, "%s 0 would move nothing: N is 1 or more", an);
 			return 0;
 		}
 		i++;
 		break;
-	case SF_ACT_CORRUPT:
+	}
+	case SF_ARG_BITS:
 		r->count = 1;
 		if (arg_is_number) {
 			if (!parse_uint(arg, &r->count) || r->count == 0) {
-				report(P, arg->off, "corrupt takes the number of bits to flip, 1 or more");
+				report(P, arg->off, "%s takes the number of bits to flip, 1 or more", an);
 				return 0;
 			}
 			i++;
 		}
 		break;
-	case SF_ACT_THROTTLE:
+	case SF_ARG_RATE: {
+		char what[48];
 		if (!arg) {
-			report(P, P->ll->len, "throttle needs a rate, such as throttle 64KiB/s");
+			report(P, P->ll->len, "%s needs a rate, such as %s 64KiB/s", an, an);
 			return 0;
 		}
 		ur = sf_parse_rate(arg->s, arg->len, &r->rate);
 		/* "64KiB" or "100": the unit is right, the "/s" is missing. */
 		if (ur.err == SF_UNIT_BAD_UNIT && (ur.unit_len == 0 || arg->s[ur.at] == '/')) {
-			report(P, arg->off + ur.at, "throttle's rate is bytes per second: end it with /s "
-			       "(for example 64KiB/s)");
+			report(P, arg->off + ur.at, "%s's rate is bytes per second: end it with /s "
+			       "(for example 64KiB/s)", an);
 			return 0;
 		}
 		if (ur.err) {
-			unit_error(P, arg, ur, "throttle's rate", sf_size_units, "64KiB/s");
+			snprintf(what, sizeof what, "%s's rate", an);
+			unit_error(P, arg, ur, what, sf_size_units, "64KiB/s");
 			return 0;
 		}
 		if (r->rate == 0) {
@@ -701,7 +754,8 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 		}
 		i++;
 		break;
-	default:
+	}
+	case SF_ARG_NONE:
 		break;
 	}
 	for (; i < n; i++) {
@@ -724,10 +778,8 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 			struct sf_suggest sg;
 			sf_suggest_init(&sg, m->s, m->len);
 			sf_suggest_list(&sg, modifier_words);
-			if (i == 1 && (r->action == SF_ACT_RESET || r->action == SF_ACT_EOF ||
-			               r->action == SF_ACT_HANGUP || r->action == SF_ACT_BLACKHOLE ||
-			               r->action == SF_ACT_DROP))
-				report(P, m->off, "%s takes no argument, found '%.*s'", sf_action_names[r->action],
+			if (i == 1 && sf_action_arg(r->action) == SF_ARG_NONE)
+				report(P, m->off, "%s takes no argument, found '%.*s'", an,
 				       (int)m->len, m->s);
 			else
 				unknown(P, m, m->len, "modifier", &sg, "modifiers are sticky, now, log=quiet, once");

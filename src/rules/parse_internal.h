@@ -1,20 +1,10 @@
-/* What the parser hands to the checker: the keys and where each part of a rule was written. */
+/* What the parser hands to the checker: where each part of a rule was written. */
 #ifndef SF_PARSE_INTERNAL_H
 #define SF_PARSE_INTERNAL_H
 
 #include <stddef.h>
 
 #include "rules.h"
-
-enum sf_key {
-	SF_KEY_PEER, SF_KEY_LOCAL, SF_KEY_PROTO, SF_KEY_SIDE, SF_KEY_STATE,
-	SF_KEY_WHEN, SF_KEY_PER, SF_KEY_P,
-	SF_KEY_SENT, SF_KEY_RECEIVED, SF_KEY_IDLE, SF_KEY_AGE, SF_KEY_UPTIME,
-	SF_KEY_HOST, SF_KEY_EXE, SF_KEY_LIMIT,
-	SF_KEY__COUNT
-};
-
-extern const char *const sf_key_names[SF_KEY__COUNT + 2];
 
 #define SF_NOWHERE ((size_t)-1)
 

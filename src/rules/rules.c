@@ -3,18 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const sf_action_names[SF_ACT__COUNT + 1] = {
-	"error", "reset", "eof", "hangup", "blackhole", "timeout",
-	"delay", "short", "drop", "corrupt", "throttle", NULL,
-};
+const char *const sf_proto_names[4] = { "tcp", "udp", "unix", NULL };
+const char *const sf_side_names[3] = { "client", "server", NULL };
+const char *const sf_per_names[3] = { "conn", "process", NULL };
 
 const char *const sf_state_names[SF_STATE__COUNT + 1] = {
 	"unconnected", "connecting", "connected", "listening", "shutdown", NULL,
 };
 
-const char *const sf_num_names[SF_NUM__COUNT] = {
-	"sent", "received", "idle", "age", "uptime",
-};
+const char *const *const sf_num_names = sf_key_names + SF_KEY_SENT;
 
 static void free_addrs(struct sf_addrpat *a, unsigned n)
 {

@@ -5,43 +5,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "actions.h"
 #include "addr.h"
+#include "conditions.h"
 #include "ops.h"
 #include "when.h"
-
-enum sf_action {
-	SF_ACT_ERROR,
-	SF_ACT_RESET,
-	SF_ACT_EOF,
-	SF_ACT_HANGUP,
-	SF_ACT_BLACKHOLE,
-	SF_ACT_TIMEOUT,
-	SF_ACT_DELAY,
-	SF_ACT_SHORT,
-	SF_ACT_DROP,
-	SF_ACT_CORRUPT,
-	SF_ACT_THROTTLE,
-	SF_ACT__COUNT
-};
-
-extern const char *const sf_action_names[SF_ACT__COUNT + 1];
-
-/* delay, throttle and corrupt shape the call and let later rules run;
- * every other action decides the call. */
-static inline int sf_action_shapes(enum sf_action a)
-{
-	return a == SF_ACT_DELAY || a == SF_ACT_THROTTLE || a == SF_ACT_CORRUPT;
-}
 
 /* Socket kinds (proto=), sides (side=) and states (state=), as bit sets. */
 #define SF_PROTO_TCP  0x1u
 #define SF_PROTO_UDP  0x2u
 #define SF_PROTO_UNIX 0x4u
 #define SF_PROTO_ALL  0x7u
+/* The words of proto=, in bit order, NULL-terminated. */
+extern const char *const sf_proto_names[4];
 
 #define SF_SIDE_CLIENT 0x1u
 #define SF_SIDE_SERVER 0x2u
 #define SF_SIDE_ALL    0x3u
+extern const char *const sf_side_names[3];
 
 enum sf_state {
 	SF_STATE_UNCONNECTED,
@@ -63,7 +44,8 @@ enum sf_num {
 	SF_NUM_UPTIME,
 	SF_NUM__COUNT
 };
-extern const char *const sf_num_names[SF_NUM__COUNT];
+/* Their names: the keys' (sf_key_names), from sent on. */
+extern const char *const *const sf_num_names;
 
 /* A numeric condition is the closed interval [lo, hi]; absent is [0, MAX]. */
 struct sf_range {
@@ -72,20 +54,13 @@ struct sf_range {
 };
 
 enum sf_per { SF_PER_CONN, SF_PER_PROCESS };
+extern const char *const sf_per_names[3];
 
-/* Which conditions a rule names (for printing and for the engine's plans). */
-#define SF_HAS_PEER    (1u << 0)
-#define SF_HAS_LOCAL   (1u << 1)
-#define SF_HAS_PROTO   (1u << 2)
-#define SF_HAS_SIDE    (1u << 3)
-#define SF_HAS_STATE   (1u << 4)
-#define SF_HAS_WHEN    (1u << 5)
-#define SF_HAS_PER     (1u << 6)
-#define SF_HAS_P       (1u << 7)
-#define SF_HAS_HOST    (1u << 8)
-#define SF_HAS_EXE     (1u << 9)
-#define SF_HAS_LIMIT   (1u << 10)
-#define SF_HAS_NUM(k)  (1u << (11 + (k)))
+/* The has bit of the numeric condition k (SF_HAS_* for the others: conditions.h). */
+#define SF_HAS_NUM(k)  (1u << (SF_KEY_SENT + (k)))
+_Static_assert(SF_KEY_SENT + SF_NUM_RECEIVED == SF_KEY_RECEIVED && SF_KEY_SENT + SF_NUM_IDLE == SF_KEY_IDLE &&
+               SF_KEY_SENT + SF_NUM_AGE == SF_KEY_AGE && SF_KEY_SENT + SF_NUM_UPTIME == SF_KEY_UPTIME,
+               "the numeric keys are in the order of enum sf_num");
 
 /* p= as a threshold on 53 random bits: the call fires when bits < p_scaled. */
 #define SF_P_ONE (1ull << 53)

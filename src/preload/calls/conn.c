@@ -226,7 +226,7 @@ static int accept_needs_peer(struct sf_sock *s)
 	for (uint32_t i = 0; a && plan && plan->gen == a->gen && i < plan->n; i++) {
 		const struct sf_rule *r = &a->rs.rules[plan->e[i].rule];
 		if ((r->ops & (SF_OPBIT(SF_OP_accept) | SF_OPBIT(SF_OP_accept4))) &&
-		    (r->has & (SF_HAS_PEER | SF_HAS_HOST)))
+		    (r->has & SF_HAS_NEEDS_PEER))
 			needs = 1;
 	}
 	sf_read_end();

@@ -58,12 +58,7 @@ struct sf_active *sf_active_build(struct sf_ruleset *rs, const char *exe)
 		sf_wine_fit(r);
 		a->for_exe[i] = 1;
 		a->rule_ops |= r->ops;
-		if (r->has & SF_HAS_NUM(SF_NUM_SENT))
-			a->track_ops |= SF_OPS_TX;
-		if (r->has & SF_HAS_NUM(SF_NUM_RECEIVED))
-			a->track_ops |= SF_OPS_RX;
-		if ((r->has & SF_HAS_NUM(SF_NUM_IDLE)) || sf_rule_kills(r))
-			a->track_ops |= SF_OPS_IO;
+		a->track_ops |= sf_conds_track(r->has) | (sf_rule_kills(r) ? SF_OPS_IO : 0);
 		for (int k = 0; k < SF_NUM__COUNT; k++)
 			if (r->has & SF_HAS_NUM(k))
 				a->num_used |= 1u << k;

@@ -43,24 +43,7 @@ void sf_hot_everything(void);
 struct sf_active *sf_active_build(struct sf_ruleset *rs, const char *exe);
 void sf_active_free(struct sf_active *a);
 
-/* The action can end a connection: reset, eof, hangup, blackhole, timeout,
- * or a sticky error. */
-static inline int sf_action_kills(unsigned action, int sticky)
-{
-	switch (action) {
-	case SF_ACT_RESET:
-	case SF_ACT_EOF:
-	case SF_ACT_HANGUP:
-	case SF_ACT_BLACKHOLE:
-	case SF_ACT_TIMEOUT:
-		return 1;
-	case SF_ACT_ERROR:
-		return sticky;
-	default:
-		return 0;
-	}
-}
-
+/* The rule can end a connection (sf_action_kills, from actions.def). */
 static inline int sf_rule_kills(const struct sf_rule *r)
 {
 	return sf_action_kills(r->action, r->sticky);

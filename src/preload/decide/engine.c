@@ -595,16 +595,7 @@ int sf_verdict_errno(const struct sf_call *c)
 {
 	if (!c->v.decided)
 		return 0;
-	switch (c->v.action) {
-	case SF_ACT_ERROR:
-		return c->v.err;
-	case SF_ACT_RESET:
-		return ECONNRESET;
-	case SF_ACT_TIMEOUT:
-		return ETIMEDOUT;
-	default:
-		return 0;
-	}
+	return sf_action_errno(c->v.action, c->v.err);
 }
 
 int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)

@@ -38,19 +38,7 @@ void sf_sock_subject(const struct sf_sock *s, struct sf_subject *subj)
  * rule simply does not apply (and check refused rules that name that kind). */
 static int action_fits(const struct sf_rule *r, const struct sf_sock *s)
 {
-	int stream = (s->flags & SF_SOCK_STREAM) != 0;
-	switch (r->action) {
-	case SF_ACT_DROP:
-		return !stream;
-	case SF_ACT_SHORT:
-	case SF_ACT_RESET:
-	case SF_ACT_EOF:
-	case SF_ACT_HANGUP:
-	case SF_ACT_TIMEOUT:
-		return stream;
-	default:
-		return 1;
-	}
+	return sf_action_fits(r->action, (s->flags & SF_SOCK_STREAM) != 0);
 }
 
 /* The data calls that must reach the library on a socket the rule applies
@@ -60,14 +48,7 @@ static int action_fits(const struct sf_rule *r, const struct sf_sock *s)
  * the abort). */
 static sf_opmask tracked_by(const struct sf_rule *r)
 {
-	sf_opmask m = sf_rule_kills(r) ? SF_OPS_IO : 0;
-	if (r->has & SF_HAS_NUM(SF_NUM_SENT))
-		m |= SF_OPS_TX;
-	if (r->has & SF_HAS_NUM(SF_NUM_RECEIVED))
-		m |= SF_OPS_RX;
-	if (r->has & SF_HAS_NUM(SF_NUM_IDLE))
-		m |= SF_OPS_IO;
-	return m;
+	return (sf_rule_kills(r) ? SF_OPS_IO : 0) | sf_conds_track(r->has);
 }
 
 void sf_sock_replan(struct sf_sock *s)
@@ -114,11 +95,9 @@ void sf_sock_replan(struct sf_sock *s)
 				 * rule about the peer is checked per destination (a
 				 * cache in the plan keeps that cheap); its other fixed
 				 * conditions are settled here like a stream's. */
-				int per_dest = dgram && (r->has & (SF_HAS_PEER | SF_HAS_HOST));
+				int per_dest = dgram && (r->has & SF_HAS_PER_DEST);
 				int statics_ok = !per_dest && sf_rule_statics_hold(r, &subj, 0);
-				int dynamic = r->states != SF_STATE_ALL;
-				for (int k = 0; k < SF_NUM__COUNT; k++)
-					dynamic |= (r->has & SF_HAS_NUM(k)) != 0;
+				int dynamic = r->states != SF_STATE_ALL || (r->has & SF_HAS_MEASURE);
 				/* A step past 32 bits does not fit the entry: the full
 				 * path decides such a rule on every call. */
 				int quiet = !dynamic && r->per == SF_PER_CONN && r->p_scaled >= SF_P_ONE && !sf_replaying &&

@@ -157,9 +157,12 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 	struct sf_sock *s = c->s;
 	const struct sf_verdict *r = &c->v;
 	int tx = is_tx(c->op);
+	/* The state each action leaves and its error: actions.def. */
+	enum sf_dead dead = sf_action_dead(r->action);
+	int dead_err = sf_action_dead_errno(r->action, r->err);
 	switch (r->action) {
 	case SF_ACT_RESET:
-		die(s, SF_DEAD_RESET, ECONNRESET);
+		die(s, dead, dead_err);
 		if (is_tcp(s)) {
 			abort_tcp(c->fd);
 			consume_kernel_error(c->fd);
@@ -167,16 +170,16 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 			sf_real_shutdown(c->fd, SHUT_RDWR);
 		}
 		*ret = -1;
-		*err = ECONNRESET;
+		*err = dead_err;
 		return 1;
 	case SF_ACT_EOF:
-		die(s, SF_DEAD_EOF, 0);
+		die(s, dead, dead_err);
 		sf_real_shutdown(c->fd, SHUT_RD);
 		*ret = 0;
 		*err = 0;
 		return 1;
 	case SF_ACT_HANGUP:
-		die(s, SF_DEAD_HANGUP, EPIPE);
+		die(s, dead, dead_err);
 		if (!is_tcp(s)) {
 			/* A unix peer that closed is known gone at once: EPIPE. */
 			sf_real_shutdown(c->fd, SHUT_RDWR);
@@ -203,7 +206,7 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 			attach_drop_filter(c->fd);
 		if (timeout && is_tcp(s))
 			kernel_timeout_after(c->fd, r->dur_ns);
-		die(s, timeout ? SF_DEAD_TIMEOUT : SF_DEAD_BLACKHOLE, timeout ? ETIMEDOUT : 0);
+		die(s, dead, dead_err);
 		if (timeout) {
 			uint16_t token = (uint16_t)(SF_LOAD(&s->timer_token) + 1);
 			SF_STORE(&s->timer_token, token);
@@ -215,10 +218,10 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 		/* A sticky error on a connection: the connection is gone for the
 		 * program, silently for the peer (as when a firewall dropped it);
 		 * SHUT_RD makes poll report it so an event loop comes to read. */
-		die(s, SF_DEAD_ERROR, r->err);
+		die(s, dead, dead_err);
 		sf_real_shutdown(c->fd, SHUT_RD);
 		*ret = -1;
-		*err = r->err;
+		*err = dead_err;
 		if (r->err == EPIPE && tx && (s->flags & SF_SOCK_STREAM))
 			sf_raise_sigpipe(c->op, flags);
 		return 1;

@@ -8,16 +8,7 @@
 #include "engine.h"
 #include "sock.h"
 
-enum sf_dead {
-	SF_DEAD_NONE,
-	SF_DEAD_EOF,        /* the peer "closed": receives give 0 */
-	SF_DEAD_HANGUP,     /* eof, and sends fail with EPIPE; the peer got a FIN */
-	SF_DEAD_RESET,      /* aborted: the peer got an RST */
-	SF_DEAD_BLACKHOLE,  /* silence both ways, for ever */
-	SF_DEAD_TIMEOUT,    /* silence until the deadline, then TIMEDOUT */
-	SF_DEAD_TIMEDOUT,   /* ETIMEDOUT to everything; the peer got an RST */
-	SF_DEAD_ERROR,      /* a sticky error: dead_err to every data call */
-};
+/* The dead states themselves (enum sf_dead) belong to the rules: actions.h. */
 
 /* A deciding rule with one of reset, eof, hangup, blackhole, timeout, or a
  * sticky error on a connection, fired on the call. Changes the socket; then
