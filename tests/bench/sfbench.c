@@ -10,6 +10,11 @@
  *   sfbench pingpong send|rw -t SECONDS [-s SIZE]
  *                                 a TCP echo over loopback between this
  *                                 process and a forked child: round trips/s
+ *   sfbench pingpong send|rw -n TRIPS [-s SIZE]
+ *                                 TRIPS round trips inside
+ *                                 sfb_measure_trips(), after the warm-up:
+ *                                 for callgrind, the client's send and recv
+ *                                 of one round trip
  *   sfbench sockets COUNT [-e ERRNO]
  *                                 hold COUNT sockets (COUNT/2 socketpairs):
  *                                 resident size before and after; with -e,
@@ -20,13 +25,16 @@
  * Loop KINDs, chosen to make the kernel's share of a call small so that the
  * library's own cost shows:
  *   udp-sendto   sendto(MSG_DONTWAIT) of 1 byte from an unconnected UDP
- *                socket to a sink on 127.0.0.1 that never reads
+ *                socket to a sink on "localhost" that never reads (the
+ *                address from getaddrinfo(3), so that a rule's host= can
+ *                know it)
  *   unix-send    send(MSG_DONTWAIT) of 1 byte on a full AF_UNIX stream
  *                socketpair: EAGAIN at once
  *   unix-write   write() of 1 byte on the same, O_NONBLOCK: EAGAIN
  *   file-write   write() of 1 byte to /dev/null: not a socket */
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -74,7 +82,7 @@ static void die(const char *what)
 static void usage(void)
 {
 	fprintf(stderr, "usage: sfbench loop udp-sendto|unix-send|unix-write|file-write -n CALLS|-t SECONDS\n"
-	                "       sfbench pingpong send|rw -t SECONDS [-s SIZE]\n"
+	                "       sfbench pingpong send|rw -t SECONDS|-n TRIPS [-s SIZE]\n"
 	                "       sfbench sockets COUNT [-e ERRNO]\n");
 	exit(2);
 }
@@ -111,15 +119,23 @@ static double parse_seconds(const char *s)
 	return v;
 }
 
-/* A UDP socket bound to 127.0.0.1 on a port of the kernel's choosing. */
+/* A UDP socket bound to "localhost" (its IPv4 address, as getaddrinfo(3)
+ * gives it) on a port of the kernel's choosing. */
 static int udp_bound(struct sockaddr_in *addr)
 {
+	static const struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM };
+	struct addrinfo *ai;
+	int gai = getaddrinfo("localhost", NULL, &hints, &ai);
+	if (gai != 0) {
+		fprintf(stderr, "sfbench: getaddrinfo(localhost): %s\n", gai_strerror(gai));
+		exit(1);
+	}
+	memcpy(addr, ai->ai_addr, sizeof *addr);
+	freeaddrinfo(ai);
+	addr->sin_port = 0;
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0)
 		die("socket(udp)");
-	memset(addr, 0, sizeof *addr);
-	addr->sin_family = AF_INET;
-	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	socklen_t len = sizeof *addr;
 	if (bind(fd, (struct sockaddr *)addr, len) < 0 || getsockname(fd, (struct sockaddr *)addr, &len) < 0)
 		die("bind(udp)");
@@ -305,6 +321,23 @@ static void echo_child(int lfd, size_t size, int rw)
 	}
 }
 
+/* One round trip of the client: 1 when it went through. */
+static int trip(int fd, char *buf, size_t size, int rw)
+{
+	return xfer(fd, buf, size, rw, 1) > 0 && xfer(fd, buf, size, rw, 0) > 0;
+}
+
+/* Exported and not inlined, as sfb_measure: callgrind's
+ * --toggle-collect='sfb_measure*' counts the round trips in here only. */
+__attribute__((noinline, visibility("default"))) long sfb_measure_trips(int fd, char *buf, size_t size, int rw, long n);
+__attribute__((noinline, visibility("default"))) long sfb_measure_trips(int fd, char *buf, size_t size, int rw, long n)
+{
+	long i = 0;
+	while (i < n && trip(fd, buf, size, rw))
+		i++;
+	return i;
+}
+
 static int pingpong_main(int argc, char **argv)
 {
 	static char buf[PP_MAX_SIZE];
@@ -317,9 +350,14 @@ static int pingpong_main(int argc, char **argv)
 		rw = 1;
 	else
 		usage();
-	if (strcmp(argv[2], "-t") != 0)
+	double seconds = 0;
+	long measured = 0;
+	if (strcmp(argv[2], "-t") == 0)
+		seconds = parse_seconds(argv[3]);
+	else if (strcmp(argv[2], "-n") == 0)
+		measured = parse_long(argv[3], 1, 1L << 40);
+	else
 		usage();
-	double seconds = parse_seconds(argv[3]);
 	size_t size = 1;
 	if (argc == 6) {
 		if (strcmp(argv[4], "-s") != 0)
@@ -347,19 +385,23 @@ static int pingpong_main(int argc, char **argv)
 		die("connect");
 	nodelay(fd);
 
-	long trips = 0;
-	double t0 = 0, elapsed = 0;
-	for (long i = 0;; i++) {
-		if (i == PP_WARMUP)
-			t0 = now_s();
-		if (xfer(fd, buf, size, rw, 1) <= 0 || xfer(fd, buf, size, rw, 0) <= 0)
+	for (long i = 0; i < PP_WARMUP; i++)
+		if (!trip(fd, buf, size, rw))
 			die("ping-pong");
-		if (i >= PP_WARMUP) {
-			trips++;
+	long trips = 0;
+	double t0 = now_s(), elapsed = 0;
+	if (measured) {
+		trips = sfb_measure_trips(fd, buf, size, rw, measured);
+		elapsed = now_s() - t0;
+		if (trips != measured)
+			die("ping-pong");
+	} else {
+		do {
 			/* The clock every 64 round trips: ~1 µs of vDSO per 64 × ~20 µs. */
-			if (trips % 64 == 0 && (elapsed = now_s() - t0) >= seconds)
-				break;
-		}
+			if (sfb_measure_trips(fd, buf, size, rw, 64) != 64)
+				die("ping-pong");
+			trips += 64;
+		} while ((elapsed = now_s() - t0) < seconds);
 	}
 	close(fd);
 	int status;
