@@ -52,14 +52,21 @@ static const struct {
 	{ SYS_sendto, SF_OPBIT(SF_OP_send) | SF_OPBIT(SF_OP_sendto) },
 	{ SYS_recvfrom, SF_OPBIT(SF_OP_recv) | SF_OPBIT(SF_OP_recvfrom) },
 	{ SYS_sendmsg, SF_OPBIT(SF_OP_sendmsg) },
-	{ SYS_recvmsg, SF_OPBIT(SF_OP_recvmsg) },
+	/* Receives that may bring descriptors (SCM_RIGHTS): a socket among
+	 * them is put at a number the filter sees. */
+	{ SYS_recvmsg, 0 },
 	{ SYS_read, SF_OPBIT(SF_OP_read) },
 	{ SYS_write, SF_OPBIT(SF_OP_write) },
 	{ SYS_readv, SF_OPBIT(SF_OP_readv) },
 	{ SYS_writev, SF_OPBIT(SF_OP_writev) },
+	{ SYS_sendmmsg, SF_OPBIT(SF_OP_sendmmsg) },
+	{ SYS_recvmmsg, 0 },
+	/* Data moved inside the kernel, out of a socket's data calls' sight
+	 * (calls.c refuses it when rules watch that data). */
+	{ SYS_sendfile, SF_OPS_TX },
 };
 
-enum { L_ALLOW, L_NOTIFY, L_ENOSYS, L_ARG0, L_ARG01, L_FCNTL, L_RANGE, L_CLONE, L__COUNT };
+enum { L_ALLOW, L_NOTIFY, L_ENOSYS, L_ARG0, L_ARG01, L_ARG02, L_FCNTL, L_RANGE, L_CLONE, L__COUNT };
 
 struct prog {
 	struct sock_filter ins[128];
@@ -113,6 +120,8 @@ int sf_sv_filter_install(unsigned t, unsigned ops)
 		jump_if(&p, SYS_dup2, L_ARG01);
 #endif
 		jump_if(&p, SYS_dup3, L_ARG01);
+		if (ops & SF_OPS_IO)
+			jump_if(&p, SYS_splice, L_ARG02);
 		jump_if(&p, SYS_fcntl, L_FCNTL);
 		jump_if(&p, SYS_close_range, L_RANGE);
 		jump_if(&p, SYS_execve, L_NOTIFY);
@@ -139,6 +148,10 @@ int sf_sv_filter_install(unsigned t, unsigned ops)
 	 * escape; one made above it replaces a socket the supervisor holds). */
 	place(&p, L_ARG01);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(1)), -1);
+	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, t, 0, 0), L_NOTIFY);
+	/* splice: either end may be a socket. */
+	place(&p, L_ARG02);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(2)), -1);
 	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, t, 0, 0), L_NOTIFY);
 	place(&p, L_ARG0);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0)), -1);

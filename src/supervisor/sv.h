@@ -31,6 +31,8 @@ struct sf_sv_lib {
 	ssize_t (*write)(int, const void *, size_t);
 	ssize_t (*sendmsg)(int, const struct msghdr *, int);
 	ssize_t (*recvmsg)(int, struct msghdr *, int);
+	int (*sendmmsg)(int, struct mmsghdr *, unsigned int, SF_MMSG_FLAGS_T);
+	int (*recvmmsg)(int, struct mmsghdr *, unsigned int, SF_MMSG_FLAGS_T, SF_MMSG_TIMEOUT_T);
 	int (*fcntl)(int, int, ...);
 	ssize_t (*readv)(int, const struct iovec *, int);
 	ssize_t (*writev)(int, const struct iovec *, int);
@@ -46,9 +48,9 @@ struct sf_sv_lib {
 /* The program's sockets live at and above the threshold, at the same
  * number in the supervisor (so fd= in the log is the program's). */
 #define SF_SV_MAX_FDS 65536
-/* The most iovecs a call made on the program's behalf takes (more: the call
- * runs as it is). */
-#define SF_SV_IOV_MAX 64
+/* The most iovecs a call takes: the kernel's own bound (UIO_MAXIOV), so that
+ * a call with more fails in the kernel as it would anyway. */
+#define SF_SV_IOV_MAX 1024
 
 struct sf_sv {
 	int listener;
@@ -104,6 +106,9 @@ void sf_sv_release_all(struct sf_sv *sv);
  * sf_sv_perform makes the call. */
 void sf_sv_handle(struct sf_sv *sv, const struct seccomp_notif *n);
 void sf_sv_perform(struct sf_sv *sv, const struct seccomp_notif *n);
+/* msg.c: a recvmsg or recvmmsg with room for control data, which may bring
+ * descriptors (made here even when no rule watches it). */
+int sf_sv_may_get_fds(const struct seccomp_notif *n);
 
 /* pool.c: sf_sv_perform in a worker thread. */
 void sf_sv_pool_submit(struct sf_sv *sv, const struct seccomp_notif *n);

@@ -15,7 +15,19 @@
  *   tstatic sleep N      sleep N seconds
  *   tstatic pid PORT     print its pid, then what connect to 127.0.0.1:PORT gives
  *   tstatic files N      N one-byte writes to /dev/null: ns per write
- *   tstatic calls N      N getsockopt(SO_TYPE) on a socket: ns per call */
+ *   tstatic calls N      N getsockopt(SO_TYPE) on a socket: ns per call
+ *   tstatic msgs         the calls beyond plain sends and receives, on unix
+ *                        socket pairs, each result on a line: 100 buffers
+ *                        (writev, sendmsg, recvmsg), sendmmsg and recvmmsg,
+ *                        a pipe and a socket passed in SCM_RIGHTS (the
+ *                        socket's number, then a send on it), sendfile
+ *                        and splice
+ *   tstatic eintr restart|interrupt
+ *                        a recv waiting on a socket pair when SIGALRM comes
+ *                        (200 ms; its handler installed with or without
+ *                        SA_RESTART), a thread sending 5 bytes at 800 ms:
+ *                        what recv gives, after how long, how many signals */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
 #include <arpa/inet.h>
@@ -24,7 +36,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,8 +64,155 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+static void say(const char *what, long r)
+{
+	if (r >= 0) {
+		printf("%s = %ld\n", what, r);
+		return;
+	}
+	const char *e = errno == EIO ? "EIO" : errno == EINVAL ? "EINVAL" : errno == EINTR ? "EINTR"
+	              : errno == EBADF ? "EBADF" : errno == EMSGSIZE ? "EMSGSIZE" : strerror(errno);
+	printf("%s = -1 %s\n", what, e);
+}
+
+/* Send one descriptor over a unix socket, then receive it on the other
+ * end: the number it arrives at, or -1. */
+static int pass_fd(int tx, int rx, int fd)
+{
+	char c = 'F', cbuf[CMSG_SPACE(sizeof(int))];
+	memset(cbuf, 0, sizeof cbuf);
+	struct iovec iov = { &c, 1 };
+	struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&h);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	say("scm sendmsg", sendmsg(tx, &h, 0));
+	memset(cbuf, 0, sizeof cbuf);
+	h.msg_controllen = sizeof cbuf;
+	say("scm recvmsg", recvmsg(rx, &h, MSG_CMSG_CLOEXEC | MSG_DONTWAIT));
+	cm = CMSG_FIRSTHDR(&h);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	return fd;
+}
+
+static int msgs(void)
+{
+	int s[2], d[2], b[2], p[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, s) < 0 || socketpair(AF_UNIX, SOCK_DGRAM, 0, d) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, b) < 0 || pipe(p) < 0)
+		return 3;
+	static char bytes[200];
+	struct iovec iov[100];
+	for (int i = 0; i < 100; i++)
+		iov[i] = (struct iovec){ bytes + 2 * i, 1 };
+	memset(bytes, 'a', sizeof bytes);
+	say("writev 100", writev(s[0], iov, 100));
+	struct msghdr h = { .msg_iov = iov, .msg_iovlen = 100 };
+	say("sendmsg 100", sendmsg(s[0], &h, 0));
+	for (int i = 0; i < 100; i++)
+		iov[i].iov_len = 2;
+	memset(bytes, 0, sizeof bytes);
+	say("recvmsg 100", recvmsg(s[1], &h, MSG_DONTWAIT));
+	printf("recvmsg 100 data = %.4s\n", bytes);
+
+	struct mmsghdr mm[2];
+	struct iovec one[2] = { { "one", 3 }, { "two", 3 } };
+	memset(mm, 0, sizeof mm);
+	for (int i = 0; i < 2; i++) {
+		mm[i].msg_hdr.msg_iov = &one[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	/* The system call itself: musl's sendmmsg is a loop of sendmsg. */
+	say("sendmmsg", syscall(SYS_sendmmsg, d[0], mm, 2, 0));
+	char in[2][8] = { { 0 } };
+	struct iovec two[2] = { { in[0], 7 }, { in[1], 7 } };
+	for (int i = 0; i < 2; i++) {
+		mm[i].msg_hdr.msg_iov = &two[i];
+		mm[i].msg_len = 0;
+	}
+	say("recvmmsg", recvmmsg(d[1], mm, 2, MSG_DONTWAIT, NULL));
+	printf("recvmmsg data = %s %s, %u %u\n", in[0], in[1], mm[0].msg_len, mm[1].msg_len);
+
+	int fd = pass_fd(s[0], s[1], p[1]);
+	if (fd >= 0) {
+		char got[3] = { 0 };
+		if (write(fd, "hi", 2) != 2 || read(p[0], got, 2) != 2)
+			printf("scm pipe = broken\n");
+		else
+			printf("scm pipe = %s, cloexec %d\n", got, (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+		close(fd);
+	}
+	fd = pass_fd(s[0], s[1], b[0]);
+	if (fd >= 0) {
+		printf("scm socket = %s\n", fd >= 512 ? "high" : "low");
+		say("scm socket send", send(fd, "x", 1, MSG_DONTWAIT));
+		close(fd);
+	}
+
+	int m = memfd_create("tstatic", 0);
+	if (m < 0 || write(m, "0123456789", 10) != 10)
+		return 3;
+	off_t off = 0;
+	say("sendfile", sendfile(s[0], m, &off, 10));
+	int q[2];
+	if (pipe(q) < 0 || write(q[1], "abc", 3) != 3)
+		return 3;
+	say("splice", splice(q[0], NULL, s[0], NULL, 3, 0));
+	return 0;
+}
+
+static int eintr_pair[2];
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	ints++;
+}
+
+static void *late_send(void *arg)
+{
+	(void)arg;
+	usleep(800000);
+	if (send(eintr_pair[0], "hello", 5, 0) != 5)
+		printf("late send failed\n");
+	return NULL;
+}
+
+static int eintr(int restart)
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, eintr_pair) < 0)
+		return 3;
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = restart ? SA_RESTART : 0 };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	pthread_t t;
+	if (pthread_create(&t, NULL, late_send, NULL) != 0)
+		return 3;
+	struct itimerval it = { .it_value = { 0, 200000 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+	char buf[8];
+	double t0 = now_ns();
+	ssize_t r = recv(eintr_pair[1], buf, sizeof buf, 0);
+	int err = errno;
+	double ms = (now_ns() - t0) / 1e6;
+	errno = err;
+	say("recv", r);
+	printf("after = %s\n", ms < 600 ? "early" : "late");
+	printf("handled = %d\n", (int)ints);
+	pthread_join(t, NULL);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "msgs") == 0)
+		return msgs();
+	if (argc == 3 && strcmp(argv[1], "eintr") == 0)
+		return eintr(strcmp(argv[2], "restart") == 0);
 	if (argc == 3 && (strcmp(argv[1], "watch") == 0 || strcmp(argv[1], "forkwatch") == 0)) {
 		pid_t first = getpid();
 		if (argv[1][0] == 'f') {
@@ -150,6 +314,6 @@ int main(int argc, char **argv)
 		printf("%s = %.0f ns per call (fd %d)\n", argv[1], (now_ns() - t0) / (double)n, fd);
 		return 0;
 	}
-	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | signals FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N\n");
+	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | signals FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N | msgs | eintr restart|interrupt\n");
 	return 2;
 }
