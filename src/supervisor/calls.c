@@ -291,9 +291,7 @@ static void on_close_range(struct req *q)
 	unsigned flags = (unsigned)q->a[2];
 	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
 		uint64_t lo = (uint32_t)q->a[0], hi = (uint32_t)q->a[1];
-		if (lo < q->sv->threshold)
-			lo = q->sv->threshold;
-		for (uint64_t fd = lo; fd <= hi && fd < q->sv->threshold + SF_SV_MAX_FDS; fd++)
+		for (uint64_t fd = lo; fd <= hi && fd < sf_sv_end(q->sv); fd++)
 			if (sf_sv_owns(q->sv, fd))
 				sf_sv_forget(q->sv, (int)fd);
 	}
@@ -355,8 +353,8 @@ static void on_exec(struct req *q)
 		sf_sv_retire(sv);
 		return;
 	}
-	for (unsigned n = 0; n < SF_SV_MAX_FDS; n++) {
-		int fd = (int)(sv->threshold + n);
+	for (unsigned n = 0; n < sf_sv_end(sv); n++) {
+		int fd = (int)n;
 		if (!sf_sv_owns(sv, (uint32_t)fd))
 			continue;
 		char name[32], text[256];

@@ -22,7 +22,7 @@ static pthread_mutex_t numbers = PTHREAD_MUTEX_INITIALIZER;
 
 static void set_owned(struct sf_sv *sv, int fd, int on)
 {
-	uint64_t n = (uint64_t)fd - sv->threshold;
+	uint64_t n = (uint64_t)(unsigned)fd;
 	if (on)
 		__atomic_fetch_or(&sv->owned[n / 64], 1ull << (n % 64), __ATOMIC_RELEASE);
 	else
@@ -104,10 +104,16 @@ void sf_sv_forget(struct sf_sv *sv, int fd)
 	sv->lib.close(fd);
 }
 
+void sf_sv_adopt(struct sf_sv *sv, int fd)
+{
+	if (fd >= 0 && (unsigned)fd < sv->threshold)
+		set_owned(sv, fd, 1);
+}
+
 void sf_sv_release_all(struct sf_sv *sv)
 {
-	for (unsigned n = 0; n < SF_SV_MAX_FDS; n++) {
-		int fd = (int)(sv->threshold + n);
+	for (unsigned n = 0; n < sf_sv_end(sv); n++) {
+		int fd = (int)n;
 		if (!sf_sv_owns(sv, (uint32_t)fd))
 			continue;
 		set_owned(sv, fd, 0);

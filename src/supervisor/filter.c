@@ -69,9 +69,9 @@ static const struct {
 enum { L_ALLOW, L_NOTIFY, L_ENOSYS, L_ARG0, L_ARG01, L_ARG02, L_FCNTL, L_RANGE, L_CLONE, L__COUNT };
 
 struct prog {
-	struct sock_filter ins[128];
+	struct sock_filter ins[192];
 	unsigned n;
-	int target[128];        /* label the true branch jumps to, or -1 */
+	int target[192];        /* label the true branch jumps to, or -1 */
 	unsigned at[L__COUNT];
 };
 
@@ -94,8 +94,22 @@ static void place(struct prog *p, int label)
 	p->at[label] = p->n;
 }
 
-int sf_sv_filter_install(unsigned t, unsigned ops)
+/* The loaded argument is at or above the threshold, or one of the
+ * inherited sockets' numbers: to the supervisor. */
+static void trap_fd(struct prog *p, unsigned t, const int *low, unsigned nlow)
 {
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, t, 0, 0), L_NOTIFY);
+	for (unsigned i = 0; i < nlow; i++)
+		jump_if(p, (unsigned)low[i], L_NOTIFY);
+}
+
+int sf_sv_filter_install(unsigned t, unsigned ops, const int *low, unsigned nlow)
+{
+	/* The lowest number close_range must reach to be seen. */
+	unsigned lowest = t;
+	for (unsigned i = 0; i < nlow; i++)
+		if ((unsigned)low[i] < lowest)
+			lowest = (unsigned)low[i];
 	/* A connect error injected on a nonblocking socket is given in place of
 	 * the kernel's at the first call that reports it, whichever that is. */
 	if (ops & SF_OPBIT(SF_OP_connect))
@@ -148,19 +162,19 @@ int sf_sv_filter_install(unsigned t, unsigned ops)
 	 * escape; one made above it replaces a socket the supervisor holds). */
 	place(&p, L_ARG01);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(1)), -1);
-	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, t, 0, 0), L_NOTIFY);
+	trap_fd(&p, t, low, nlow);
 	/* splice: either end may be a socket. */
 	place(&p, L_ARG02);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(2)), -1);
-	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, t, 0, 0), L_NOTIFY);
+	trap_fd(&p, t, low, nlow);
 	place(&p, L_ARG0);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0)), -1);
-	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, t, 0, 0), L_NOTIFY);
+	trap_fd(&p, t, low, nlow);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
-	/* close_range: its last descriptor reaches the threshold. */
+	/* close_range: its last descriptor reaches a socket of the program's. */
 	place(&p, L_RANGE);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(1)), -1);
-	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, t, 0, 0), L_NOTIFY);
+	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, lowest, 0, 0), L_NOTIFY);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
 	/* clone: a thread runs as it is. */
 	place(&p, L_CLONE);
@@ -175,8 +189,14 @@ int sf_sv_filter_install(unsigned t, unsigned ops)
 	place(&p, L_ENOSYS);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS), -1);
 	for (unsigned i = 0; i < p.n; i++)
-		if (p.target[i] >= 0)
+		if (p.target[i] >= 0) {
+			/* A jump reaches at most 255 instructions ahead; the
+			 * program (with at most SF_SV_MAX_INHERITED names) is
+			 * shorter than that. */
+			if (p.at[p.target[i]] - (i + 1) > 255)
+				abort();
 			p.ins[i].jt = (unsigned char)(p.at[p.target[i]] - (i + 1));
+		}
 	struct sock_fprog prog = { .len = (unsigned short)p.n, .filter = p.ins };
 	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 	                  SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);

@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -49,6 +50,23 @@ static unsigned threshold(void)
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= 1024)
 		return 512;
 	return (unsigned)(rl.rlim_cur / 2);
+}
+
+/* The sockets the program inherits below the threshold (open and not
+ * close-on-exec, as the exec will leave them): the filter names their
+ * numbers, and the supervisor, forked from this process and so holding them
+ * at the same numbers, makes their calls like those of the others. At most
+ * SF_SV_MAX_INHERITED, the lowest. */
+static unsigned inherited(unsigned t, int *low)
+{
+	unsigned n = 0;
+	for (int fd = 0; (unsigned)fd < t && n < SF_SV_MAX_INHERITED; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+		struct stat st;
+		if (fl >= 0 && !(fl & FD_CLOEXEC) && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+			low[n++] = fd;
+	}
+	return n;
 }
 
 static void write_int(int fd, int v)
@@ -125,6 +143,13 @@ static __attribute__((noreturn)) void watchdog(pid_t prog, const char *name, int
 		if (p[0].revents)
 			_exit(0);
 		if (p[1].revents) {
+			/* A supervisor that ends because no process uses the
+			 * filter any more says so first: the program is
+			 * exiting (the kernel drops its filter before its
+			 * pidfd turns readable), not left alone. */
+			char done;
+			if (read(alive, &done, 1) == 1)
+				_exit(0);
 			struct pollfd q = { .fd = pidfd, .events = POLLIN };
 			if (poll(&q, 1, 0) == 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0) {
 				/* write(2), not stdio: this process was forked bare. */
@@ -144,7 +169,8 @@ static __attribute__((noreturn)) void watchdog(pid_t prog, const char *name, int
  * trap, take the listener, serve. It never runs the library's destructor:
  * each process's statistics are printed at its exit_group, as the preload's
  * library prints them in the process itself. */
-static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, pid_t prog, unsigned t, int chan)
+static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, pid_t prog, unsigned t, int chan,
+                                                  const int *low, unsigned nlow)
 {
 	/* A terminal's ^C, ^\ or hang-up reaches the whole process group: the
 	 * program's to take, not the supervisor's. A send to a closed
@@ -161,6 +187,8 @@ static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, p
 	}
 	sv->pid = prog;
 	sv->threshold = t;
+	for (unsigned i = 0; i < nlow; i++)
+		sf_sv_adopt(sv, low[i]);
 	unsigned ops = sv->lib.ops();
 	write_int(chan, (int)ops);
 	if (!ops)
@@ -197,6 +225,9 @@ static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, p
 		sf_cli_error("run: the supervisor of %s failed (%s): %s is killed", argv[0], strerror(-r), argv[0]);
 		kill(prog, SIGKILL);
 	}
+	/* The watchdog's work is done (and said, if the program is killed). */
+	while (write(alive[1], "e", 1) < 0 && errno == EINTR)
+		;
 	_exit(0);
 }
 
@@ -208,6 +239,8 @@ int sf_supervise_run(char **argv, const char *lib)
 		return 126;
 	}
 	unsigned t = threshold();
+	int low[SF_SV_MAX_INHERITED];
+	unsigned nlow = inherited(t, low);
 	pid_t self = getpid();
 	fflush(NULL);
 	/* Twice, so that the supervisor is not the program's child: a program
@@ -220,7 +253,7 @@ int sf_supervise_run(char **argv, const char *lib)
 	if (mid == 0) {
 		close(sp[0]);
 		if (fork() == 0)
-			supervisor(argv, lib, self, t, sp[1]);
+			supervisor(argv, lib, self, t, sp[1], low, nlow);
 		_exit(0);
 	}
 	close(sp[1]);
@@ -234,7 +267,7 @@ int sf_supervise_run(char **argv, const char *lib)
 			sf_cli_error("run: cannot supervise %s: %s", argv[0], why(errno));
 			return 126;
 		}
-		int listener = sf_sv_filter_install(t, (unsigned)ops);
+		int listener = sf_sv_filter_install(t, (unsigned)ops, low, nlow);
 		if (listener < 0) {
 			sf_cli_error("run: cannot supervise %s: %s", argv[0], why(-listener));
 			return 126;

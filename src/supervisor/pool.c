@@ -31,7 +31,9 @@ static void *worker(void *arg)
 		head = (head + 1) % POOL_QUEUE;
 		count--;
 		pthread_mutex_unlock(&mu);
+		sf_sv_intr_begin(pool_sv->pid, (pid_t)n.pid);
 		sf_sv_perform(pool_sv, &n);
+		sf_sv_intr_end();
 	}
 	return NULL;
 }

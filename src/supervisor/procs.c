@@ -145,6 +145,7 @@ static __attribute__((noreturn)) void context(struct sf_sv *sv, int chan)
 		close(my_chan);
 	my_chan = chan;
 	sf_sv_pool_reset();
+	sf_sv_intr_reset();
 	sf_sv_fds_reset();
 	close(sv->procfd);
 	close(sv->procinfo);

@@ -48,6 +48,10 @@ struct sf_sv_lib {
 /* The program's sockets live at and above the threshold, at the same
  * number in the supervisor (so fd= in the log is the program's). */
 #define SF_SV_MAX_FDS 65536
+/* The threshold is at most this (sockfault(1), THE SUPERVISOR). */
+#define SF_SV_MAX_THRESHOLD 512
+/* The most inherited sockets the filter names (below the threshold). */
+#define SF_SV_MAX_INHERITED 16
 /* The most iovecs a call takes: the kernel's own bound (UIO_MAXIOV), so that
  * a call with more fails in the kernel as it would anyway. */
 #define SF_SV_IOV_MAX 1024
@@ -61,15 +65,23 @@ struct sf_sv {
 	int retired;            /* the program runs a program of its own now:
 	                         * its calls run as they are */
 	struct sf_sv_lib lib;
-	uint64_t owned[SF_SV_MAX_FDS / 64];     /* bit n: threshold + n is ours */
+	/* bit n: descriptor n is the program's socket, the supervisor's copy
+	 * at the same number: at or above the threshold, or below it for the
+	 * sockets the program inherited (whose numbers the filter knows). */
+	uint64_t owned[(SF_SV_MAX_THRESHOLD + SF_SV_MAX_FDS) / 64];
 };
 
 static inline int sf_sv_owns(const struct sf_sv *sv, uint64_t fd)
 {
-	if (fd < sv->threshold || fd >= sv->threshold + SF_SV_MAX_FDS)
+	if (fd >= sv->threshold + SF_SV_MAX_FDS)
 		return 0;
-	uint64_t n = fd - sv->threshold;
-	return (__atomic_load_n(&sv->owned[n / 64], __ATOMIC_ACQUIRE) >> (n % 64)) & 1;
+	return (__atomic_load_n(&sv->owned[fd / 64], __ATOMIC_ACQUIRE) >> (fd % 64)) & 1;
+}
+
+/* Every descriptor the supervisor may own: for (fd = 0; fd < sf_sv_end(sv); fd++). */
+static inline unsigned sf_sv_end(const struct sf_sv *sv)
+{
+	return sv->threshold + SF_SV_MAX_FDS;
 }
 
 /* lib.c: load the library and find its entry points (0), or say why not. */
@@ -96,6 +108,9 @@ void *sf_sv_buffer(size_t len);
 int sf_sv_install(struct sf_sv *sv, uint64_t id, int mine, int cloexec, int answer);
 /* The same at the number `at` (at or above the threshold), as dup2 does. */
 int sf_sv_install_at(struct sf_sv *sv, uint64_t id, int mine, int at, int cloexec, int answer);
+/* A socket the program inherits at fd, below the threshold (the supervisor,
+ * forked from the same process, holds it at the same number): ours. */
+void sf_sv_adopt(struct sf_sv *sv, int fd);
 /* The program closed (or replaced) fd: drop our copy. */
 void sf_sv_forget(struct sf_sv *sv, int fd);
 /* Drop every copy and its record, with no call the log would show. */
@@ -126,6 +141,15 @@ void sf_sv_procs_fork(struct sf_sv *sv);
  * with CONTINUE from now on; its context stays only to end it if the
  * supervisor dies. */
 void sf_sv_retire(struct sf_sv *sv);
+
+/* intr.c: a worker making a call for the program's thread tid (of process
+ * pid) between begin and end is interrupted when that thread gets a signal;
+ * sf_sv_intr_errno gives the answer for the error the call ended with. */
+void sf_sv_intr_begin(pid_t pid, pid_t tid);
+void sf_sv_intr_end(void);
+int sf_sv_intr_errno(int err);
+/* In a context just forked, where no watcher is. */
+void sf_sv_intr_reset(void);
 
 /* loop.c: answers. */
 void sf_sv_continue(const struct sf_sv *sv, uint64_t id);

@@ -22,11 +22,17 @@
  *                        a pipe and a socket passed in SCM_RIGHTS (the
  *                        socket's number, then a send on it), sendfile
  *                        and splice
+ *   tstatic launch FD CMD...  a unix stream socket pair, one end at FD (not
+ *                        close-on-exec) in CMD, started as a child; then what
+ *                        the other end receives until CMD ends
+ *   tstatic inherited FD a send on FD, a dup of it (its number), then a
+ *                        send on FD after dup2 of it to FD + 1
  *   tstatic eintr restart|interrupt
  *                        a recv waiting on a socket pair when SIGALRM comes
  *                        (200 ms; its handler installed with or without
  *                        SA_RESTART), a thread sending 5 bytes at 800 ms:
- *                        what recv gives, after how long, how many signals */
+ *                        what recv gives, after how long, how many signals
+ *                        and whether the first was handled at once */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -165,12 +171,53 @@ static int msgs(void)
 	return 0;
 }
 
+
+static int launch(int fd, char **cmd)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 || dup2(sp[1], fd) < 0)
+		return 3;
+	pid_t c = fork();
+	if (c < 0)
+		return 3;
+	if (c == 0) {
+		execvp(cmd[0], cmd);
+		_exit(127);
+	}
+	close(fd);
+	close(sp[1]);
+	char buf[256];
+	size_t got = 0;
+	ssize_t r;
+	while (got < sizeof buf - 1 && (r = read(sp[0], buf + got, sizeof buf - 1 - got)) > 0)
+		got += (size_t)r;
+	buf[got] = '\0';
+	int st;
+	waitpid(c, &st, 0);
+	printf("peer got = '%s'\n", buf);
+	printf("launched = %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	return 0;
+}
+
+static int use_inherited(int fd)
+{
+	say("inherited send", send(fd, "one", 3, MSG_NOSIGNAL));
+	int d = dup(fd);
+	printf("inherited dup = %s\n", d >= 512 ? "high" : d >= 0 ? "low" : "failed");
+	say("dup send", send(d, "two", 3, MSG_NOSIGNAL));
+	close(d);
+	return 0;
+}
+
 static int eintr_pair[2];
+
+static double alarm_ns;
 
 static void on_alarm(int sig)
 {
 	(void)sig;
-	ints++;
+	if (!ints++)
+		alarm_ns = now_ns();
 }
 
 static void *late_send(void *arg)
@@ -202,7 +249,7 @@ static int eintr(int restart)
 	errno = err;
 	say("recv", r);
 	printf("after = %s\n", ms < 600 ? "early" : "late");
-	printf("handled = %d\n", (int)ints);
+	printf("handled = %d, %s\n", (int)ints, ints && (alarm_ns - t0) / 1e6 < 600 ? "at once" : "late");
 	pthread_join(t, NULL);
 	return 0;
 }
@@ -211,6 +258,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "msgs") == 0)
 		return msgs();
+	if (argc >= 4 && strcmp(argv[1], "launch") == 0)
+		return launch(atoi(argv[2]), argv + 3);
+	if (argc == 3 && strcmp(argv[1], "inherited") == 0)
+		return use_inherited(atoi(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "eintr") == 0)
 		return eintr(strcmp(argv[2], "restart") == 0);
 	if (argc == 3 && (strcmp(argv[1], "watch") == 0 || strcmp(argv[1], "forkwatch") == 0)) {
@@ -314,6 +365,6 @@ int main(int argc, char **argv)
 		printf("%s = %.0f ns per call (fd %d)\n", argv[1], (now_ns() - t0) / (double)n, fd);
 		return 0;
 	}
-	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | signals FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N | msgs | eintr restart|interrupt\n");
+	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | signals FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N | msgs | launch FD CMD... | inherited FD | eintr restart|interrupt\n");
 	return 2;
 }
