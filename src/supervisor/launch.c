@@ -151,12 +151,27 @@ static __attribute__((noreturn)) void watchdog(pid_t prog, const char *name, int
 			if (read(alive, &done, 1) == 1)
 				_exit(0);
 			struct pollfd q = { .fd = pidfd, .events = POLLIN };
-			if (poll(&q, 1, 0) == 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0) {
+			if (poll(&q, 1, 0) != 0)
+				_exit(0);
+			/* The processes the program started go too: one that made
+			 * no socket call yet has no context to end it. Found
+			 * first, then killed, children before parents, so that
+			 * none is handed to another parent out of sight (their
+			 * forks wait for the dead supervisor meanwhile). */
+			static pid_t kin[4096];
+			size_t nkin = sf_sv_descendants(prog, kin, sizeof kin / sizeof kin[0]);
+			for (size_t i = nkin; i-- > 1;)
+				kill(kin[i], SIGKILL);
+			if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0) {
 				/* write(2), not stdio: this process was forked bare. */
-				char msg[PATH_MAX * 2 + 128];
-				int n = snprintf(msg, sizeof msg,
-				                 "sockfault: run: the supervisor of %s died: %s was killed, since its "
-				                 "socket calls would fail with ENOSYS\n", name, name);
+				char msg[PATH_MAX * 2 + 160];
+				int n = nkin > 1 ? snprintf(msg, sizeof msg,
+				                            "sockfault: run: the supervisor of %s died: %s was killed, and "
+				                            "with it every process it started (%zu), since their socket calls "
+				                            "would fail with ENOSYS\n", name, name, nkin - 1)
+				                 : snprintf(msg, sizeof msg,
+				                            "sockfault: run: the supervisor of %s died: %s was killed, since its "
+				                            "socket calls would fail with ENOSYS\n", name, name);
 				if (n > 0 && write(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) < 0)
 					_exit(1);
 			}

@@ -151,6 +151,10 @@ int sf_sv_intr_errno(int err);
 /* In a context just forked, where no watcher is. */
 void sf_sv_intr_reset(void);
 
+/* descend.c: root and every process below it, parents first (at most cap
+ * of them): their number. */
+size_t sf_sv_descendants(pid_t root, pid_t *out, size_t cap);
+
 /* loop.c: answers. */
 void sf_sv_continue(const struct sf_sv *sv, uint64_t id);
 void sf_sv_answer(const struct sf_sv *sv, uint64_t id, long val, int err);

@@ -5,6 +5,10 @@
  *                        socket every 20 ms for 10 s, saying so if one fails
  *   tstatic forkwatch FILE  the same as watch in a forked child; FILE gets
  *                        the parent's pid and the child's
+ *   tstatic forklate FILE   the same, the child making its first socket 1 s
+ *                        after writing FILE
+ *   tstatic block FILE   write its pid (twice) to FILE, then recv on a socket
+ *                        pair that stays silent (10 s at most): what it gives
  *   tstatic signals FILE make a socket every 20 ms (at most 10 s) until SIGINT
  *                        or SIGTERM, FILE written when ready; then says how
  *                        many of each came (in the 300 ms after the first),
@@ -209,6 +213,26 @@ static int use_inherited(int fd)
 	return 0;
 }
 
+
+static int block(const char *file)
+{
+	int sp[2];
+	struct timeval tv = { 10, 0 };
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0 || setsockopt(sp[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0)
+		return 3;
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp", file);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return 3;
+	fprintf(f, "%d %d\n", (int)getpid(), (int)getpid());
+	fclose(f);
+	rename(tmp, file);
+	char c;
+	say("recv", recv(sp[1], &c, 1, 0));
+	return 0;
+}
+
 static int eintr_pair[2];
 
 static double alarm_ns;
@@ -260,11 +284,14 @@ int main(int argc, char **argv)
 		return msgs();
 	if (argc >= 4 && strcmp(argv[1], "launch") == 0)
 		return launch(atoi(argv[2]), argv + 3);
+	if (argc == 3 && strcmp(argv[1], "block") == 0)
+		return block(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "inherited") == 0)
 		return use_inherited(atoi(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "eintr") == 0)
 		return eintr(strcmp(argv[2], "restart") == 0);
-	if (argc == 3 && (strcmp(argv[1], "watch") == 0 || strcmp(argv[1], "forkwatch") == 0)) {
+	if (argc == 3 && (strcmp(argv[1], "watch") == 0 || strcmp(argv[1], "forkwatch") == 0 ||
+	                  strcmp(argv[1], "forklate") == 0)) {
 		pid_t first = getpid();
 		if (argv[1][0] == 'f') {
 			pid_t c = fork();
@@ -286,6 +313,8 @@ int main(int argc, char **argv)
 		fprintf(f, "%d %d\n", (int)first, (int)getpid());
 		fclose(f);
 		rename(tmp, argv[2]);
+		if (strcmp(argv[1], "forklate") == 0)
+			sleep(1);
 		for (int i = 0; i < 500; i++) {
 			int fd = socket(AF_INET, SOCK_STREAM, 0);
 			if (fd < 0) {
@@ -365,6 +394,6 @@ int main(int argc, char **argv)
 		printf("%s = %.0f ns per call (fd %d)\n", argv[1], (now_ns() - t0) / (double)n, fd);
 		return 0;
 	}
-	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | signals FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N | msgs | launch FD CMD... | inherited FD | eintr restart|interrupt\n");
+	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | forklate FILE | block FILE | signals FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N | msgs | launch FD CMD... | inherited FD | eintr restart|interrupt\n");
 	return 2;
 }
