@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +38,8 @@ static struct slot {
 	int busy;
 	int hit;                /* the program's thread has a signal */
 	pid_t pid, tid;
+	int fd, timeo;          /* the socket, and its timeout option that
+	                         * the call waits under (or -1) */
 	pthread_t worker;
 } slots[SLOTS];
 static unsigned busy;
@@ -116,7 +120,7 @@ static void *watch(void *arg)
 	return NULL;
 }
 
-void sf_sv_intr_begin(pid_t pid, pid_t tid)
+void sf_sv_intr_begin(pid_t pid, pid_t tid, int fd, int timeo)
 {
 	pthread_mutex_lock(&mu);
 	if (!started) {
@@ -133,7 +137,8 @@ void sf_sv_intr_begin(pid_t pid, pid_t tid)
 	}
 	for (int i = 0; started && i < SLOTS; i++)
 		if (!slots[i].busy) {
-			slots[i] = (struct slot){ .busy = 1, .pid = pid, .tid = tid, .worker = pthread_self() };
+			slots[i] = (struct slot){ .busy = 1, .pid = pid, .tid = tid, .fd = fd, .timeo = timeo,
+			                          .worker = pthread_self() };
 			mine = i;
 			if (busy++ == 0)
 				pthread_cond_signal(&work);
@@ -163,7 +168,16 @@ int sf_sv_intr_errno(int err)
 	pthread_mutex_unlock(&mu);
 	/* Still pending (only the thread itself can take it): the kernel's
 	 * signal code will see the answer. */
-	return s.hit && signalled(s.pid, s.tid) ? SV_ERESTARTSYS : err;
+	if (!s.hit || !signalled(s.pid, s.tid))
+		return err;
+	/* A socket call waiting under a timeout (SO_RCVTIMEO, SO_SNDTIMEO)
+	 * is never restarted (signal(7)): EINTR as it is. The supervisor's
+	 * copy shares the program's socket, options and all. */
+	struct timeval tv = { 0, 0 };
+	socklen_t len = sizeof tv;
+	if (s.timeo >= 0 && getsockopt(s.fd, SOL_SOCKET, s.timeo, &tv, &len) == 0 && (tv.tv_sec || tv.tv_usec))
+		return err;
+	return SV_ERESTARTSYS;
 }
 
 void sf_sv_intr_reset(void)

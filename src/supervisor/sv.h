@@ -144,8 +144,10 @@ void sf_sv_retire(struct sf_sv *sv);
 
 /* intr.c: a worker making a call for the program's thread tid (of process
  * pid) between begin and end is interrupted when that thread gets a signal;
- * sf_sv_intr_errno gives the answer for the error the call ended with. */
-void sf_sv_intr_begin(pid_t pid, pid_t tid);
+ * sf_sv_intr_errno gives the answer for the error the call ended with. The
+ * call waits on socket fd under its option timeo (SO_RCVTIMEO, SO_SNDTIMEO;
+ * -1: none). */
+void sf_sv_intr_begin(pid_t pid, pid_t tid, int fd, int timeo);
 void sf_sv_intr_end(void);
 int sf_sv_intr_errno(int err);
 /* In a context just forked, where no watcher is. */

@@ -31,10 +31,11 @@
  *                        the other end receives until CMD ends
  *   tstatic inherited FD a send on FD, a dup of it (its number), then a
  *                        send on FD after dup2 of it to FD + 1
- *   tstatic eintr restart|interrupt
+ *   tstatic eintr restart|interrupt|timeout
  *                        a recv waiting on a socket pair when SIGALRM comes
  *                        (200 ms; its handler installed with or without
- *                        SA_RESTART), a thread sending 5 bytes at 800 ms:
+ *                        SA_RESTART; timeout: with, and SO_RCVTIMEO 5 s on
+ *                        the socket), a thread sending 5 bytes at 800 ms:
  *                        what recv gives, after how long, how many signals
  *                        and whether the first was handled at once */
 #define _GNU_SOURCE
@@ -253,9 +254,11 @@ static void *late_send(void *arg)
 	return NULL;
 }
 
-static int eintr(int restart)
+static int eintr(int restart, int timeo)
 {
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, eintr_pair) < 0)
+	struct timeval tv = { 5, 0 };
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, eintr_pair) < 0 ||
+	    (timeo && setsockopt(eintr_pair[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0))
 		return 3;
 	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = restart ? SA_RESTART : 0 };
 	sigemptyset(&sa.sa_mask);
@@ -289,7 +292,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "inherited") == 0)
 		return use_inherited(atoi(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "eintr") == 0)
-		return eintr(strcmp(argv[2], "restart") == 0);
+		return eintr(strcmp(argv[2], "interrupt") != 0, strcmp(argv[2], "timeout") == 0);
 	if (argc == 3 && (strcmp(argv[1], "watch") == 0 || strcmp(argv[1], "forkwatch") == 0 ||
 	                  strcmp(argv[1], "forklate") == 0)) {
 		pid_t first = getpid();
@@ -394,6 +397,6 @@ int main(int argc, char **argv)
 		printf("%s = %.0f ns per call (fd %d)\n", argv[1], (now_ns() - t0) / (double)n, fd);
 		return 0;
 	}
-	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | forklate FILE | block FILE | signals FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N | msgs | launch FD CMD... | inherited FD | eintr restart|interrupt\n");
+	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | forklate FILE | block FILE | signals FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N | msgs | launch FD CMD... | inherited FD | eintr restart|interrupt|timeout\n");
 	return 2;
 }
