@@ -89,7 +89,16 @@ static void on_accept(struct req *q, int four)
 		q->sv->lib.close(r);
 		return sv_result(q, -1, EFAULT);
 	}
-	int nfd = sf_sv_install(q->sv, q->n->id, r, (flags & SOCK_CLOEXEC) != 0, 1);
+	/* A connection no rule can touch (its peer is known now) goes where
+	 * its data calls are not trapped; not a unix one, whose receives may
+	 * bring descriptors. */
+	int domain = 0;
+	socklen_t dlen = sizeof domain;
+	int quiet = q->sv->lib.quiet(r) && getsockopt(r, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 &&
+	            (domain == AF_INET || domain == AF_INET6);
+	int cloexec = (flags & SOCK_CLOEXEC) != 0;
+	int nfd = quiet ? sf_sv_install_quiet(q->sv, q->n->id, r, cloexec, 1)
+	                : sf_sv_install(q->sv, q->n->id, r, cloexec, 1);
 	if (nfd < 0)
 		sv_result(q, -1, -nfd);
 }
@@ -411,7 +420,9 @@ static void on_dup(struct req *q, int cmd)
 	int r = cmd < 0 ? q->sv->lib.dup(fd) : q->sv->lib.fcntl(fd, cmd, 0);
 	if (r < 0)
 		return sv_result(q, -1, errno);
-	int nfd = sf_sv_install(q->sv, q->n->id, r, cmd == F_DUPFD_CLOEXEC, 1);
+	/* A copy of a quiet socket is quiet too. */
+	int nfd = sf_sv_is_quiet(q->sv, (uint32_t)fd) ? sf_sv_install_quiet(q->sv, q->n->id, r, cmd == F_DUPFD_CLOEXEC, 1)
+	                                               : sf_sv_install(q->sv, q->n->id, r, cmd == F_DUPFD_CLOEXEC, 1);
 	if (nfd < 0)
 		sv_result(q, -1, -nfd);
 }

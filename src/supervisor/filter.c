@@ -34,39 +34,40 @@
  * (unless the program holds more descriptors than the threshold). Each with
  * the operations it stands for; 0: trapped whenever anything is (the calls
  * that keep every socket above the threshold, and close, which must drop the
- * supervisor's copy). */
+ * supervisor's copy). Data calls are not trapped on the quiet numbers. */
 static const struct {
 	int nr;
 	sf_opmask ops;
+	int data;       /* a data call: not trapped on the quiet numbers */
 } on_fd[] = {
-	{ SYS_accept, 0 },
-	{ SYS_accept4, 0 },
-	{ SYS_close, 0 },
-	{ SYS_dup, 0 },
-	{ SYS_connect, SF_OPBIT(SF_OP_connect) },
-	{ SYS_bind, SF_OPBIT(SF_OP_bind) },
-	{ SYS_listen, SF_OPBIT(SF_OP_listen) },
-	{ SYS_shutdown, SF_OPBIT(SF_OP_shutdown) },
-	{ SYS_getsockopt, SF_OPBIT(SF_OP_getsockopt) },
-	{ SYS_getpeername, SF_OPBIT(SF_OP_getpeername) },
-	{ SYS_sendto, SF_OPBIT(SF_OP_send) | SF_OPBIT(SF_OP_sendto) },
-	{ SYS_recvfrom, SF_OPBIT(SF_OP_recv) | SF_OPBIT(SF_OP_recvfrom) },
-	{ SYS_sendmsg, SF_OPBIT(SF_OP_sendmsg) },
+	{ SYS_accept, 0, 0 },
+	{ SYS_accept4, 0, 0 },
+	{ SYS_close, 0, 0 },
+	{ SYS_dup, 0, 0 },
+	{ SYS_connect, SF_OPBIT(SF_OP_connect), 0 },
+	{ SYS_bind, SF_OPBIT(SF_OP_bind), 0 },
+	{ SYS_listen, SF_OPBIT(SF_OP_listen), 0 },
+	{ SYS_shutdown, SF_OPBIT(SF_OP_shutdown), 0 },
+	{ SYS_getsockopt, SF_OPBIT(SF_OP_getsockopt), 0 },
+	{ SYS_getpeername, SF_OPBIT(SF_OP_getpeername), 0 },
+	{ SYS_sendto, SF_OPBIT(SF_OP_send) | SF_OPBIT(SF_OP_sendto), 1 },
+	{ SYS_recvfrom, SF_OPBIT(SF_OP_recv) | SF_OPBIT(SF_OP_recvfrom), 1 },
+	{ SYS_sendmsg, SF_OPBIT(SF_OP_sendmsg), 1 },
 	/* Receives that may bring descriptors (SCM_RIGHTS): a socket among
 	 * them is put at a number the filter sees. */
-	{ SYS_recvmsg, 0 },
-	{ SYS_read, SF_OPBIT(SF_OP_read) },
-	{ SYS_write, SF_OPBIT(SF_OP_write) },
-	{ SYS_readv, SF_OPBIT(SF_OP_readv) },
-	{ SYS_writev, SF_OPBIT(SF_OP_writev) },
-	{ SYS_sendmmsg, SF_OPBIT(SF_OP_sendmmsg) },
-	{ SYS_recvmmsg, 0 },
+	{ SYS_recvmsg, 0, 1 },
+	{ SYS_read, SF_OPBIT(SF_OP_read), 1 },
+	{ SYS_write, SF_OPBIT(SF_OP_write), 1 },
+	{ SYS_readv, SF_OPBIT(SF_OP_readv), 1 },
+	{ SYS_writev, SF_OPBIT(SF_OP_writev), 1 },
+	{ SYS_sendmmsg, SF_OPBIT(SF_OP_sendmmsg), 1 },
+	{ SYS_recvmmsg, 0, 1 },
 	/* Data moved inside the kernel, out of a socket's data calls' sight
 	 * (calls.c refuses it when rules watch that data). */
-	{ SYS_sendfile, SF_OPS_TX },
+	{ SYS_sendfile, SF_OPS_TX, 1 },
 };
 
-enum { L_ALLOW, L_NOTIFY, L_ENOSYS, L_ARG0, L_ARG01, L_ARG02, L_FCNTL, L_RANGE, L_CLONE, L__COUNT };
+enum { L_ALLOW, L_NOTIFY, L_ENOSYS, L_ARG0, L_ARG01, L_ARG02, L_DATA, L_FCNTL, L_RANGE, L_CLONE, L__COUNT };
 
 struct prog {
 	struct sock_filter ins[192];
@@ -103,7 +104,7 @@ static void trap_fd(struct prog *p, unsigned t, const int *low, unsigned nlow)
 		jump_if(p, (unsigned)low[i], L_NOTIFY);
 }
 
-int sf_sv_filter_install(unsigned t, unsigned ops, const int *low, unsigned nlow)
+int sf_sv_filter_install(unsigned t, unsigned quiet, unsigned ops, const int *low, unsigned nlow)
 {
 	/* The lowest number close_range must reach to be seen. */
 	unsigned lowest = t;
@@ -129,7 +130,7 @@ int sf_sv_filter_install(unsigned t, unsigned ops, const int *low, unsigned nlow
 		jump_if(&p, SYS_socketpair, L_NOTIFY);
 		for (unsigned i = 0; i < sizeof on_fd / sizeof on_fd[0]; i++)
 			if (!on_fd[i].ops || (on_fd[i].ops & ops))
-				jump_if(&p, (unsigned)on_fd[i].nr, L_ARG0);
+				jump_if(&p, (unsigned)on_fd[i].nr, on_fd[i].data ? L_DATA : L_ARG0);
 #ifdef SYS_dup2
 		jump_if(&p, SYS_dup2, L_ARG01);
 #endif
@@ -169,6 +170,13 @@ int sf_sv_filter_install(unsigned t, unsigned ops, const int *low, unsigned nlow
 	trap_fd(&p, t, low, nlow);
 	place(&p, L_ARG0);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0)), -1);
+	trap_fd(&p, t, low, nlow);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
+	/* Data calls: not on the quiet numbers, whose sockets no rule can
+	 * touch (sf_sv_install_quiet). */
+	place(&p, L_DATA);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0)), -1);
+	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, quiet, 0, 0), L_ALLOW);
 	trap_fd(&p, t, low, nlow);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
 	/* close_range: its last descriptor reaches a socket of the program's. */

@@ -69,6 +69,19 @@ static unsigned inherited(unsigned t, int *low)
 	return n;
 }
 
+/* Where the quiet numbers start (sv.h): half way between the threshold and
+ * the hard descriptor limit (the most a program may raise its own to), at
+ * most SF_SV_QUIET_MAX above the threshold; none when that leaves fewer
+ * than 4096 numbers to each kind. */
+static unsigned quiet_from(unsigned t)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max < t + 2 * 4096)
+		return t + SF_SV_MAX_FDS;
+	rlim_t half = (rl.rlim_max - t) / 2;
+	return t + (unsigned)(half < SF_SV_QUIET_MAX ? half : SF_SV_QUIET_MAX);
+}
+
 static void write_int(int fd, int v)
 {
 	while (write(fd, &v, sizeof v) < 0 && errno == EINTR)
@@ -184,8 +197,8 @@ static __attribute__((noreturn)) void watchdog(pid_t prog, const char *name, int
  * trap, take the listener, serve. It never runs the library's destructor:
  * each process's statistics are printed at its exit_group, as the preload's
  * library prints them in the process itself. */
-static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, pid_t prog, unsigned t, int chan,
-                                                  const int *low, unsigned nlow)
+static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, pid_t prog, unsigned t, unsigned quiet,
+                                                  int chan, const int *low, unsigned nlow)
 {
 	/* A terminal's ^C, ^\ or hang-up reaches the whole process group: the
 	 * program's to take, not the supervisor's. A send to a closed
@@ -195,6 +208,13 @@ static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, p
 		signal(shielded[i], SIG_IGN);
 	/* Its watchdog and contexts are reaped by the kernel. */
 	signal(SIGCHLD, SIG_IGN);
+	/* It holds each socket at the program's number, which may be as high
+	 * as the program's own limit allows (Go raises its to the hard limit). */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	struct sf_sv *sv = calloc(1, sizeof *sv);
 	if (!sv || sf_sv_lib_load(&sv->lib, lib, argv[0]) < 0) {
 		write_int(chan, -1);
@@ -202,6 +222,7 @@ static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, p
 	}
 	sv->pid = prog;
 	sv->threshold = t;
+	sv->quiet = quiet;
 	for (unsigned i = 0; i < nlow; i++)
 		sf_sv_adopt(sv, low[i]);
 	unsigned ops = sv->lib.ops();
@@ -253,7 +274,7 @@ int sf_supervise_run(char **argv, const char *lib)
 		sf_cli_error("run: cannot start the supervisor: %s", strerror(errno));
 		return 126;
 	}
-	unsigned t = threshold();
+	unsigned t = threshold(), quiet = quiet_from(t);
 	int low[SF_SV_MAX_INHERITED];
 	unsigned nlow = inherited(t, low);
 	pid_t self = getpid();
@@ -268,7 +289,7 @@ int sf_supervise_run(char **argv, const char *lib)
 	if (mid == 0) {
 		close(sp[0]);
 		if (fork() == 0)
-			supervisor(argv, lib, self, t, sp[1], low, nlow);
+			supervisor(argv, lib, self, t, quiet, sp[1], low, nlow);
 		_exit(0);
 	}
 	close(sp[1]);
@@ -282,7 +303,7 @@ int sf_supervise_run(char **argv, const char *lib)
 			sf_cli_error("run: cannot supervise %s: %s", argv[0], why(errno));
 			return 126;
 		}
-		int listener = sf_sv_filter_install(t, (unsigned)ops, low, nlow);
+		int listener = sf_sv_filter_install(t, quiet, (unsigned)ops, low, nlow);
 		if (listener < 0) {
 			sf_cli_error("run: cannot supervise %s: %s", argv[0], why(-listener));
 			return 126;

@@ -31,6 +31,7 @@ int sf_sv_lib_load(struct sf_sv_lib *lib, const char *path, const char *program)
 		E(writev), E(getsockopt), E(getpeername),
 #undef E
 		{ (void **)&lib->passes, "sockfault_supervisor_passes" },
+		{ (void **)&lib->quiet, "sockfault_supervisor_quiet" },
 		{ (void **)&lib->ops, "sockfault_supervisor_ops" },
 		{ (void **)&lib->move, "sockfault_supervisor_move" },
 		{ (void **)&lib->acting, "sockfault_supervisor_acting" },

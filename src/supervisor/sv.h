@@ -39,6 +39,7 @@ struct sf_sv_lib {
 	int (*getsockopt)(int, int, int, void *, socklen_t *);
 	int (*getpeername)(int, struct sockaddr *, socklen_t *);
 	int (*passes)(int op, int fd);
+	int (*quiet)(int fd);
 	unsigned (*ops)(void);
 	void (*move)(int from, int to);
 	void (*acting)(int pid, int tid);
@@ -48,6 +49,8 @@ struct sf_sv_lib {
 /* The program's sockets live at and above the threshold, at the same
  * number in the supervisor (so fd= in the log is the program's). */
 #define SF_SV_MAX_FDS 65536
+/* The quiet numbers start at most this far above the threshold. */
+#define SF_SV_QUIET_MAX 32768
 /* The threshold is at most this (sockfault(1), THE SUPERVISOR). */
 #define SF_SV_MAX_THRESHOLD 512
 /* The most inherited sockets the filter names (below the threshold). */
@@ -62,6 +65,11 @@ struct sf_sv {
 	int procfd;             /* /proc/PID/fd of the program */
 	int procinfo;           /* /proc/PID/fdinfo */
 	unsigned threshold;
+	/* Sockets whose data calls no rule can ever touch live at this number
+	 * and above, where the filter traps only the calls that make, copy
+	 * and end sockets; the others below it (sockfault(1), THE
+	 * SUPERVISOR). threshold + SF_SV_MAX_FDS: none. */
+	unsigned quiet;
 	int retired;            /* the program runs a program of its own now:
 	                         * its calls run as they are */
 	struct sf_sv_lib lib;
@@ -76,6 +84,11 @@ static inline int sf_sv_owns(const struct sf_sv *sv, uint64_t fd)
 	if (fd >= sv->threshold + SF_SV_MAX_FDS)
 		return 0;
 	return (__atomic_load_n(&sv->owned[fd / 64], __ATOMIC_ACQUIRE) >> (fd % 64)) & 1;
+}
+
+static inline int sf_sv_is_quiet(const struct sf_sv *sv, uint64_t fd)
+{
+	return fd >= sv->quiet && sf_sv_owns(sv, fd);
 }
 
 /* Every descriptor the supervisor may own: for (fd = 0; fd < sf_sv_end(sv); fd++). */
@@ -106,6 +119,9 @@ void *sf_sv_buffer(size_t len);
  * program at a free number at or above the threshold, and at the same number
  * here. With `answer`, the number is the call's result. The number, or -errno. */
 int sf_sv_install(struct sf_sv *sv, uint64_t id, int mine, int cloexec, int answer);
+/* The same among the quiet numbers, when the program's descriptor limit
+ * reaches them; else as sf_sv_install. */
+int sf_sv_install_quiet(struct sf_sv *sv, uint64_t id, int mine, int cloexec, int answer);
 /* The same at the number `at` (at or above the threshold), as dup2 does. */
 int sf_sv_install_at(struct sf_sv *sv, uint64_t id, int mine, int at, int cloexec, int answer);
 /* A socket the program inherits at fd, below the threshold (the supervisor,

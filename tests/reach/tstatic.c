@@ -31,6 +31,10 @@
  *                        the other end receives until CMD ends
  *   tstatic inherited FD a send on FD, a dup of it (its number), then a
  *                        send on FD after dup2 of it to FD + 1
+ *   tstatic serve        its descriptor limit raised to the hard one (as Go
+ *                        does), a TCP connection to itself on loopback: the
+ *                        accepted socket's number, a send on it and on a dup
+ *                        of it (the dup's number), what the client receives
  *   tstatic eintr restart|interrupt|timeout
  *                        a recv waiting on a socket pair when SIGALRM comes
  *                        (200 ms; its handler installed with or without
@@ -49,6 +53,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -234,6 +239,39 @@ static int block(const char *file)
 	return 0;
 }
 
+
+static int serve(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 1) < 0 ||
+	    getsockname(l, (struct sockaddr *)&a, &len) < 0 || connect(c, (struct sockaddr *)&a, sizeof a) < 0)
+		return 3;
+	int s = accept(l, NULL, NULL);
+	if (s < 0)
+		return 3;
+	printf("accepted fd = %d\n", s);
+	say("accepted send", send(s, "one", 3, MSG_NOSIGNAL));
+	int d = dup(s);
+	printf("dup fd = %d\n", d);
+	say("dup send", send(d, "two", 3, MSG_NOSIGNAL));
+	close(d);
+	close(s);
+	char buf[16] = { 0 };
+	size_t got = 0;
+	ssize_t r;
+	while (got < sizeof buf - 1 && (r = recv(c, buf + got, sizeof buf - 1 - got, 0)) > 0)
+		got += (size_t)r;
+	printf("client got = '%s'\n", buf);
+	return 0;
+}
+
 static int eintr_pair[2];
 
 static double alarm_ns;
@@ -287,6 +325,8 @@ int main(int argc, char **argv)
 		return msgs();
 	if (argc >= 4 && strcmp(argv[1], "launch") == 0)
 		return launch(atoi(argv[2]), argv + 3);
+	if (argc == 2 && strcmp(argv[1], "serve") == 0)
+		return serve();
 	if (argc == 3 && strcmp(argv[1], "block") == 0)
 		return block(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "inherited") == 0)
@@ -397,6 +437,6 @@ int main(int argc, char **argv)
 		printf("%s = %.0f ns per call (fd %d)\n", argv[1], (now_ns() - t0) / (double)n, fd);
 		return 0;
 	}
-	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | forklate FILE | block FILE | signals FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N | msgs | launch FD CMD... | inherited FD | eintr restart|interrupt|timeout\n");
+	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | forklate FILE | block FILE | signals FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N | msgs | serve | launch FD CMD... | inherited FD | eintr restart|interrupt|timeout\n");
 	return 2;
 }
