@@ -399,8 +399,10 @@ static void on_fork(struct req *q)
 	} else if (q->n->data.nr == SYS_clone) {
 		flags = q->a[0];
 	}
-	if (!(flags & (CLONE_THREAD | CLONE_FILES)))
-		sf_sv_procs_fork(q->sv);
+	/* A process no context would serve would run with its sockets
+	 * unsupervised: its fork fails as at the kernel's process limit. */
+	if (!(flags & (CLONE_THREAD | CLONE_FILES)) && sf_sv_procs_fork(q->sv) < 0)
+		return sv_result(q, -1, EAGAIN);
 	sv_pass(q);
 }
 

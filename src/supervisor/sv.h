@@ -151,8 +151,9 @@ void sf_sv_fds_reset(void);
 /* The router: hand a notification from another process to its context
  * (1), or find none (0: the call runs as it is). */
 int sf_sv_procs_route(const struct seccomp_notif *n);
-/* The process of this context is about to fork: make the child's context. */
-void sf_sv_procs_fork(struct sf_sv *sv);
+/* The process of this context is about to fork: make the child's context
+ * (0), or say it cannot be made (-1: too many processes, or no memory). */
+int sf_sv_procs_fork(struct sf_sv *sv);
 /* The process has left the supervisor (an exec): its calls are answered
  * with CONTINUE from now on; its context stays only to end it if the
  * supervisor dies. */

@@ -158,6 +158,16 @@ else
 	echo "note: no setsid: signals to the process group are not checked"
 fi
 
+# --- more processes than the supervisor serves at once (256): the fork
+# beyond fails with EAGAIN rather than start a process no context serves ---
+plain_run "$R/tstatic" forks 300
+if grep -q '^forks = 300, then none failed$' "$tmp/out"; then
+	sf_run SOCKFAULT_RULES_TEXT="$rule" "$R/tstatic" forks 300
+	expect_out '^forks = 256, then EAGAIN$' "the 257th process at once: its fork fails with EAGAIN"
+else
+	echo "note: 300 processes cannot be made here: the bound on processes is not checked"
+fi
+
 # --- a kernel without seccomp user notification: a clear error, nothing run ---
 plain_run "$SF_TESTBIN/../reach/tnofeature" EINVAL env SOCKFAULT_LIBRARY="$SF_LIB" SOCKFAULT_RULES_TEXT="$rule" \
 	"$SF_CLI" run -- "$R/tstatic" uring

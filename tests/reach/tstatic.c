@@ -35,6 +35,8 @@
  *                        does), a TCP connection to itself on loopback: the
  *                        accepted socket's number, a send on it and on a dup
  *                        of it (the dup's number), what the client receives
+ *   tstatic forks N      fork N children that wait (at most 10 s): how many
+ *                        forks worked, and how the first to fail failed
  *   tstatic eintr restart|interrupt|timeout
  *                        a recv waiting on a socket pair when SIGALRM comes
  *                        (200 ms; its handler installed with or without
@@ -272,6 +274,33 @@ static int serve(void)
 	return 0;
 }
 
+
+static int forks(int n)
+{
+	static pid_t kids[4096];
+	int made = 0, err = 0;
+	if (n > 4096)
+		n = 4096;
+	for (; made < n; made++) {
+		pid_t c = fork();
+		if (c < 0) {
+			err = errno;
+			break;
+		}
+		if (c == 0) {
+			sleep(10);
+			_exit(0);
+		}
+		kids[made] = c;
+	}
+	printf("forks = %d, then %s\n", made, !err ? "none failed" : err == EAGAIN ? "EAGAIN" : strerror(err));
+	for (int i = 0; i < made; i++)
+		kill(kids[i], SIGKILL);
+	for (int i = 0; i < made; i++)
+		waitpid(kids[i], NULL, 0);
+	return 0;
+}
+
 static int eintr_pair[2];
 
 static double alarm_ns;
@@ -325,6 +354,8 @@ int main(int argc, char **argv)
 		return msgs();
 	if (argc >= 4 && strcmp(argv[1], "launch") == 0)
 		return launch(atoi(argv[2]), argv + 3);
+	if (argc == 3 && strcmp(argv[1], "forks") == 0)
+		return forks(atoi(argv[2]));
 	if (argc == 2 && strcmp(argv[1], "serve") == 0)
 		return serve();
 	if (argc == 3 && strcmp(argv[1], "block") == 0)
@@ -437,6 +468,6 @@ int main(int argc, char **argv)
 		printf("%s = %.0f ns per call (fd %d)\n", argv[1], (now_ns() - t0) / (double)n, fd);
 		return 0;
 	}
-	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | forklate FILE | block FILE | signals FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N | msgs | serve | launch FD CMD... | inherited FD | eintr restart|interrupt|timeout\n");
+	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | forklate FILE | block FILE | signals FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N | msgs | serve | forks N | launch FD CMD... | inherited FD | eintr restart|interrupt|timeout\n");
 	return 2;
 }
