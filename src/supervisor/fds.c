@@ -109,8 +109,11 @@ int sf_sv_install_at(struct sf_sv *sv, uint64_t id, int mine, int fd, int cloexe
 		.newfd = (unsigned)fd,
 		.newfd_flags = cloexec ? O_CLOEXEC : 0,
 	};
-	if (ioctl(sv->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0) {
-		int err = errno;
+	sf_sv_intr_hold(1);
+	int added = ioctl(sv->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+	int err = errno;
+	sf_sv_intr_hold(0);
+	if (added < 0) {
 		set_owned(sv, fd, 0);
 		sv->lib.close(fd);
 		return -err;

@@ -147,6 +147,16 @@ void sf_sv_intr_begin(pid_t pid, pid_t tid, int fd, int timeo)
 	pthread_mutex_unlock(&mu);
 }
 
+void sf_sv_intr_hold(int on)
+{
+	if (mine < 0)
+		return;
+	sigset_t one;
+	sigemptyset(&one);
+	sigaddset(&one, wake_signal());
+	pthread_sigmask(on ? SIG_BLOCK : SIG_UNBLOCK, &one, NULL);
+}
+
 void sf_sv_intr_end(void)
 {
 	if (mine < 0)

@@ -167,8 +167,10 @@ static int give_fd(struct req *q, int mine, int cloexec)
 		return sf_sv_install(q->sv, q->n->id, mine, cloexec, 0);
 	struct seccomp_notif_addfd add = { .id = q->n->id, .srcfd = (unsigned)mine,
 	                                   .newfd_flags = cloexec ? O_CLOEXEC : 0 };
+	sf_sv_intr_hold(1);
 	int r = ioctl(q->sv->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
 	int err = errno;
+	sf_sv_intr_hold(0);
 	syscall(SYS_close, mine);
 	return r < 0 ? -err : r;
 }

@@ -167,6 +167,9 @@ void sf_sv_retire(struct sf_sv *sv);
 void sf_sv_intr_begin(pid_t pid, pid_t tid, int fd, int timeo);
 void sf_sv_intr_end(void);
 int sf_sv_intr_errno(int err);
+/* Around a step that must not be interrupted once begun (putting a
+ * descriptor into the program, which waits for the program to take it). */
+void sf_sv_intr_hold(int on);
 /* In a context just forked, where no watcher is. */
 void sf_sv_intr_reset(void);
 
