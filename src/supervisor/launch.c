@@ -82,6 +82,37 @@ static unsigned quiet_from(unsigned t)
 	return t + (unsigned)(half < SF_SV_QUIET_MAX ? half : SF_SV_QUIET_MAX);
 }
 
+/* The supervisor keeps none of the program's descriptors but its stderr
+ * (the log), the sockets it supervises and its channel: a reader of the
+ * program's output sees it end when the program's processes end it (a
+ * daemon closing its stdout), not when the supervisor does. */
+static void drop_inherited(int chan, const int *low, unsigned nlow)
+{
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		if (null != 0)
+			dup2(null, 0);
+		if (null != 1)
+			dup2(null, 1);
+	}
+	unsigned from = 3;
+	for (unsigned k = from; k < SF_SV_MAX_THRESHOLD + 1; k++) {
+		int keep = (int)k == chan;
+		for (unsigned i = 0; i < nlow; i++)
+			keep |= low[i] == (int)k;
+		if (!keep)
+			continue;
+		if (from < k)
+			syscall(SYS_close_range, from, k - 1, 0);
+		from = k + 1;
+	}
+	if ((unsigned)chan >= SF_SV_MAX_THRESHOLD + 1 && from < (unsigned)chan) {
+		syscall(SYS_close_range, from, (unsigned)chan - 1, 0);
+		from = (unsigned)chan + 1;
+	}
+	syscall(SYS_close_range, from, ~0u, 0);
+}
+
 static void write_int(int fd, int v)
 {
 	while (write(fd, &v, sizeof v) < 0 && errno == EINTR)
@@ -208,6 +239,7 @@ static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, p
 		signal(shielded[i], SIG_IGN);
 	/* Its watchdog and contexts are reaped by the kernel. */
 	signal(SIGCHLD, SIG_IGN);
+	drop_inherited(chan, low, nlow);
 	/* It holds each socket at the program's number, which may be as high
 	 * as the program's own limit allows (Go raises its to the hard limit). */
 	struct rlimit rl;

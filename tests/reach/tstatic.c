@@ -37,6 +37,8 @@
  *                        of it (the dup's number), what the client receives
  *   tstatic forks N      fork N children that wait (at most 10 s): how many
  *                        forks worked, and how the first to fail failed
+ *   tstatic daemon       fork a child that closes its stdout and lives 3 s;
+ *                        say so and exit
  *   tstatic eintr restart|interrupt|timeout
  *                        a recv waiting on a socket pair when SIGALRM comes
  *                        (200 ms; its handler installed with or without
@@ -354,6 +356,18 @@ int main(int argc, char **argv)
 		return msgs();
 	if (argc >= 4 && strcmp(argv[1], "launch") == 0)
 		return launch(atoi(argv[2]), argv + 3);
+	if (argc == 2 && strcmp(argv[1], "daemon") == 0) {
+		pid_t c = fork();
+		if (c < 0)
+			return 3;
+		if (c == 0) {
+			close(1);
+			sleep(3);
+			_exit(0);
+		}
+		printf("daemon = started\n");
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "forks") == 0)
 		return forks(atoi(argv[2]));
 	if (argc == 2 && strcmp(argv[1], "serve") == 0)
@@ -468,6 +482,6 @@ int main(int argc, char **argv)
 		printf("%s = %.0f ns per call (fd %d)\n", argv[1], (now_ns() - t0) / (double)n, fd);
 		return 0;
 	}
-	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | forklate FILE | block FILE | signals FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N | msgs | serve | forks N | launch FD CMD... | inherited FD | eintr restart|interrupt|timeout\n");
+	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | forklate FILE | block FILE | signals FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N | msgs | serve | forks N | daemon | launch FD CMD... | inherited FD | eintr restart|interrupt|timeout\n");
 	return 2;
 }
