@@ -275,7 +275,7 @@ static void transfer(struct req *q, uint64_t vec, size_t stride, unsigned n, int
 	int err = 0, answer = 1;
 	size_t d = 0, c = 0;
 	for (k = 0; k < n; k++) {
-		int e = prepare(q, &o[k], buf + d, ctl + c, tx);
+		int e = prepare(q, &o[k], buf + d, ctl ? ctl + c : NULL, tx);
 		if (!e && tx)
 			e = take_fds(q, &o[k].h, &pidfd);
 		if (e) {
