@@ -15,45 +15,15 @@
 #include <unistd.h>
 
 #include "elfkind.h"
-#include "ops.h"
-#include "sv.h"
+#include "req.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-/* The most data one call moves: a stream call may move less than asked, and
- * no datagram is this large. */
-#define SV_MAX_IO (1u << 20)
-
-struct req {
-	struct sf_sv *sv;
-	const struct seccomp_notif *n;
-	pid_t tid;
-	uint64_t a[6];
-};
-
-static void result(struct req *q, long r, int err)
-{
-	sf_sv_answer(q->sv, q->n->id, r, r < 0 ? err : 0);
-}
-
-static void pass(struct req *q)
-{
-	sf_sv_continue(q->sv, q->n->id);
-}
-
-/* The program's socket, and the rules want to see this call on it. */
-static int ours(struct req *q, enum sf_op op)
-{
-	int fd = (int)q->a[0];
-	return sf_sv_owns(q->sv, (uint32_t)fd) && !q->sv->lib.passes(op, fd);
-}
-
 /* The bytes the program's iovec array (n entries at addr) describes, at
- * most SV_MAX_IO (a supervised call moves no more); -1 if it cannot be
- * read or has more entries than the supervisor carries. */
-static ssize_t iov_bytes(const struct req *q, uint64_t addr, size_t n)
+ * most SV_MAX_IO (a supervised call moves no more). */
+ssize_t sv_iov_bytes(const struct req *q, uint64_t addr, size_t n)
 {
 	struct iovec iov[SF_SV_IOV_MAX];
 	if (n > SF_SV_IOV_MAX || sf_sv_peek(q->tid, addr, iov, n * sizeof *iov) < 0)
@@ -64,62 +34,46 @@ static ssize_t iov_bytes(const struct req *q, uint64_t addr, size_t n)
 	return (ssize_t)(len > SV_MAX_IO ? SV_MAX_IO : len);
 }
 
-
-/* A request read from the program's memory is the program's only while the
- * thread still waits in it. */
-static int still(struct req *q)
-{
-	return sf_sv_valid(q->sv, q->n->id);
-}
-
-/* A send that failed with EPIPE raises SIGPIPE in the thread that made it,
- * as the kernel would have (the supervisor ignores its own). */
-static void pipe_signal(struct req *q, long r, int err, int flags)
-{
-	if (r < 0 && err == EPIPE && !(flags & MSG_NOSIGNAL))
-		syscall(SYS_tgkill, q->sv->pid, q->tid, SIGPIPE);
-}
-
 static void on_socket(struct req *q)
 {
 	int r = q->sv->lib.socket((int)q->a[0], (int)q->a[1], (int)q->a[2]);
 	if (r < 0)
-		return result(q, -1, errno);
+		return sv_result(q, -1, errno);
 	int fd = sf_sv_install(q->sv, q->n->id, r, ((int)q->a[1] & SOCK_CLOEXEC) != 0, 1);
 	if (fd < 0)
-		result(q, -1, -fd);
+		sv_result(q, -1, -fd);
 }
 
 static void on_socketpair(struct req *q)
 {
 	int two[2];
 	if (q->sv->lib.socketpair((int)q->a[0], (int)q->a[1], (int)q->a[2], two) < 0)
-		return result(q, -1, errno);
+		return sv_result(q, -1, errno);
 	int cloexec = ((int)q->a[1] & SOCK_CLOEXEC) != 0;
 	int fd0 = sf_sv_install(q->sv, q->n->id, two[0], cloexec, 0);
 	if (fd0 < 0) {
 		q->sv->lib.close(two[1]);
-		return result(q, -1, -fd0);
+		return sv_result(q, -1, -fd0);
 	}
 	int fd1 = sf_sv_install(q->sv, q->n->id, two[1], cloexec, 0);
 	if (fd1 < 0)
-		return result(q, -1, -fd1);
+		return sv_result(q, -1, -fd1);
 	int out[2] = { fd0, fd1 };
 	if (sf_sv_poke(q->tid, q->a[3], out, sizeof out) < 0)
-		return result(q, -1, EFAULT);
-	result(q, 0, 0);
+		return sv_result(q, -1, EFAULT);
+	sv_result(q, 0, 0);
 }
 
 /* accept and accept4: always made here, so that the new socket is ours. */
 static void on_accept(struct req *q, int four)
 {
 	if (!sf_sv_owns(q->sv, (uint32_t)q->a[0]))
-		return pass(q);
+		return sv_pass(q);
 	struct sockaddr_storage ss;
 	socklen_t len = 0, cap = 0;
 	if (q->a[1]) {
 		if (sf_sv_peek(q->tid, q->a[2], &cap, sizeof cap) < 0)
-			return result(q, -1, EFAULT);
+			return sv_result(q, -1, EFAULT);
 		len = sizeof ss;
 	}
 	int flags = four ? (int)q->a[3] : 0;
@@ -127,80 +81,89 @@ static void on_accept(struct req *q, int four)
 	int r = four ? q->sv->lib.accept4(fd, q->a[1] ? (struct sockaddr *)&ss : NULL, q->a[1] ? &len : NULL, flags)
 	             : q->sv->lib.accept(fd, q->a[1] ? (struct sockaddr *)&ss : NULL, q->a[1] ? &len : NULL);
 	if (r < 0)
-		return result(q, -1, errno);
+		return sv_result(q, -1, errno);
 	/* The address first: a program that cannot take it gets EFAULT and
 	 * no descriptor, as from the kernel. */
 	if (q->a[1] && (sf_sv_poke(q->tid, q->a[1], &ss, len < cap ? len : cap) < 0 ||
 	                sf_sv_poke(q->tid, q->a[2], &len, sizeof len) < 0)) {
 		q->sv->lib.close(r);
-		return result(q, -1, EFAULT);
+		return sv_result(q, -1, EFAULT);
 	}
-	int nfd = sf_sv_install(q->sv, q->n->id, r, (flags & SOCK_CLOEXEC) != 0, 1);
+	/* A connection no rule can touch (its peer is known now) goes where
+	 * its data calls are not trapped; not a unix one, whose receives may
+	 * bring descriptors. */
+	int domain = 0;
+	socklen_t dlen = sizeof domain;
+	int quiet = q->sv->lib.quiet(r) && getsockopt(r, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 &&
+	            (domain == AF_INET || domain == AF_INET6);
+	int cloexec = (flags & SOCK_CLOEXEC) != 0;
+	int nfd = quiet ? sf_sv_install_quiet(q->sv, q->n->id, r, cloexec, 1)
+	                : sf_sv_install(q->sv, q->n->id, r, cloexec, 1);
 	if (nfd < 0)
-		result(q, -1, -nfd);
+		sv_result(q, -1, -nfd);
 }
 
 /* connect and bind: an address in, nothing out. */
 static void on_address_in(struct req *q, enum sf_op op)
 {
-	if (!ours(q, op))
-		return pass(q);
+	if (!sv_ours(q, op))
+		return sv_pass(q);
 	struct sockaddr_storage ss;
 	socklen_t len = (socklen_t)q->a[2];
 	if (len > sizeof ss)
-		return result(q, -1, EINVAL);
+		return sv_result(q, -1, EINVAL);
 	if (sf_sv_peek(q->tid, q->a[1], &ss, len) < 0)
-		return result(q, -1, EFAULT);
-	if (!still(q))
+		return sv_result(q, -1, EFAULT);
+	if (!sv_still(q))
 		return;
 	int fd = (int)q->a[0];
 	int r = op == SF_OP_connect ? q->sv->lib.connect(fd, (struct sockaddr *)&ss, len)
 	                            : q->sv->lib.bind(fd, (struct sockaddr *)&ss, len);
-	result(q, r, errno);
+	sv_result(q, r, errno);
 }
 
 static void on_listen_shutdown(struct req *q, enum sf_op op)
 {
-	if (!ours(q, op))
-		return pass(q);
+	if (!sv_ours(q, op))
+		return sv_pass(q);
 	int r = op == SF_OP_listen ? q->sv->lib.listen((int)q->a[0], (int)q->a[1])
 	                           : q->sv->lib.shutdown((int)q->a[0], (int)q->a[1]);
-	result(q, r, errno);
+	sv_result(q, r, errno);
 }
 
 static void on_getsockopt(struct req *q)
 {
-	if (!ours(q, SF_OP_getsockopt))
-		return pass(q);
+	if (!sv_ours(q, SF_OP_getsockopt))
+		return sv_pass(q);
 	socklen_t len;
 	unsigned char val[512];
 	if (sf_sv_peek(q->tid, q->a[4], &len, sizeof len) < 0)
-		return result(q, -1, EFAULT);
+		return sv_result(q, -1, EFAULT);
 	if (len > sizeof val)
-		return pass(q);
+		return sv_pass(q);
 	int r = q->sv->lib.getsockopt((int)q->a[0], (int)q->a[1], (int)q->a[2], val, &len);
 	if (r < 0)
-		return result(q, -1, errno);
+		return sv_result(q, -1, errno);
 	if (sf_sv_poke(q->tid, q->a[3], val, len) < 0 || sf_sv_poke(q->tid, q->a[4], &len, sizeof len) < 0)
-		return result(q, -1, EFAULT);
-	result(q, 0, 0);
+		return sv_result(q, -1, EFAULT);
+	sv_result(q, 0, 0);
 }
 
 static void on_getpeername(struct req *q)
 {
-	if (!ours(q, SF_OP_getpeername))
-		return pass(q);
+	if (!sv_ours(q, SF_OP_getpeername))
+		return sv_pass(q);
 	socklen_t cap, len = sizeof(struct sockaddr_storage);
 	struct sockaddr_storage ss;
 	if (sf_sv_peek(q->tid, q->a[2], &cap, sizeof cap) < 0)
-		return result(q, -1, EFAULT);
+		return sv_result(q, -1, EFAULT);
 	int r = q->sv->lib.getpeername((int)q->a[0], (struct sockaddr *)&ss, &len);
 	if (r < 0)
-		return result(q, -1, errno);
+		return sv_result(q, -1, errno);
 	if (sf_sv_poke(q->tid, q->a[1], &ss, len < cap ? len : cap) < 0 ||
 	    sf_sv_poke(q->tid, q->a[2], &len, sizeof len) < 0)
-		return result(q, -1, EFAULT);
-	result(q, 0, 0);
+		return sv_result(q, -1, EFAULT);
+	sv_result(q, 0, 0);
 }
 
 /* read, recvfrom (recv when no address is asked for), readv. */
@@ -209,25 +172,25 @@ static void on_receive(struct req *q)
 	int nr = q->n->data.nr;
 	enum sf_op op = nr == SYS_read ? SF_OP_read : nr == SYS_readv ? SF_OP_readv
 	              : q->a[4] ? SF_OP_recvfrom : SF_OP_recv;
-	if (!ours(q, op))
-		return pass(q);
+	if (!sv_ours(q, op))
+		return sv_pass(q);
 	int fd = (int)q->a[0];
 	size_t len = q->a[2];
 	if (op == SF_OP_readv) {
-		ssize_t n = (int)q->a[2] < 0 ? -1 : iov_bytes(q, q->a[1], (size_t)(int)q->a[2]);
+		ssize_t n = (int)q->a[2] < 0 ? -1 : sv_iov_bytes(q, q->a[1], (size_t)(int)q->a[2]);
 		if (n < 0)
-			return pass(q);
+			return sv_pass(q);
 		len = (size_t)n;
 	}
 	if (len > SV_MAX_IO)
 		len = SV_MAX_IO;
 	void *buf = sf_sv_buffer(len ? len : 1);
 	if (!buf)
-		return pass(q);
+		return sv_pass(q);
 	struct sockaddr_storage ss;
 	socklen_t alen = sizeof ss, cap = 0;
 	if (op == SF_OP_recvfrom && sf_sv_peek(q->tid, q->a[5], &cap, sizeof cap) < 0)
-		return result(q, -1, EFAULT);
+		return sv_result(q, -1, EFAULT);
 	ssize_t r;
 	int flags = op == SF_OP_recvfrom || op == SF_OP_recv ? (int)q->a[3] : 0;
 	switch (op) {
@@ -248,19 +211,19 @@ static void on_receive(struct req *q)
 	}
 	int err = errno;
 	if (r < 0)
-		return result(q, -1, err);
+		return sv_result(q, -1, err);
 	/* MSG_TRUNC: the datagram's real length, more than was moved. */
 	size_t moved = (size_t)r < len ? (size_t)r : len;
 	if (op == SF_OP_readv) {
 		if (sf_sv_pokev(q->tid, q->a[1], (int)q->a[2], buf, moved) < 0)
-			return result(q, -1, EFAULT);
+			return sv_result(q, -1, EFAULT);
 	} else if (sf_sv_poke(q->tid, q->a[1], buf, moved) < 0) {
-		return result(q, -1, EFAULT);
+		return sv_result(q, -1, EFAULT);
 	}
 	if (op == SF_OP_recvfrom && (sf_sv_poke(q->tid, q->a[4], &ss, alen < cap ? alen : cap) < 0 ||
 	                             sf_sv_poke(q->tid, q->a[5], &alen, sizeof alen) < 0))
-		return result(q, -1, EFAULT);
-	result(q, r, 0);
+		return sv_result(q, -1, EFAULT);
+	sv_result(q, r, 0);
 }
 
 /* write, sendto (send when there is no destination), writev. */
@@ -269,36 +232,36 @@ static void on_send(struct req *q)
 	int nr = q->n->data.nr;
 	enum sf_op op = nr == SYS_write ? SF_OP_write : nr == SYS_writev ? SF_OP_writev
 	              : q->a[4] ? SF_OP_sendto : SF_OP_send;
-	if (!ours(q, op))
-		return pass(q);
+	if (!sv_ours(q, op))
+		return sv_pass(q);
 	int fd = (int)q->a[0];
 	size_t len = q->a[2];
 	ssize_t got;
 	if (op == SF_OP_writev) {
 		int n = (int)q->a[2];
-		ssize_t total = n < 0 ? -1 : iov_bytes(q, q->a[1], (size_t)n);
+		ssize_t total = n < 0 ? -1 : sv_iov_bytes(q, q->a[1], (size_t)n);
 		if (total < 0)
-			return pass(q);
+			return sv_pass(q);
 		len = (size_t)total;
 		void *buf = sf_sv_buffer(len ? len : 1);
 		if (!buf)
-			return pass(q);
+			return sv_pass(q);
 		got = sf_sv_peekv(q->tid, q->a[1], n, buf, len);
 	} else {
 		if (len > SV_MAX_IO)
 			len = SV_MAX_IO;
 		void *buf = sf_sv_buffer(len ? len : 1);
 		if (!buf)
-			return pass(q);
+			return sv_pass(q);
 		got = sf_sv_peek(q->tid, q->a[1], buf, len) < 0 ? -EFAULT : (ssize_t)len;
 	}
 	if (got < 0)
-		return result(q, -1, EFAULT);
+		return sv_result(q, -1, EFAULT);
 	struct sockaddr_storage ss;
 	socklen_t alen = (socklen_t)q->a[5];
 	if (op == SF_OP_sendto && (alen > sizeof ss || sf_sv_peek(q->tid, q->a[4], &ss, alen) < 0))
-		return result(q, -1, alen > sizeof ss ? EINVAL : EFAULT);
-	if (!still(q))
+		return sv_result(q, -1, alen > sizeof ss ? EINVAL : EFAULT);
+	if (!sv_still(q))
 		return;
 	void *buf = sf_sv_buffer(0);
 	int flags = op == SF_OP_sendto || op == SF_OP_send ? (int)q->a[3] : 0;
@@ -320,65 +283,8 @@ static void on_send(struct req *q)
 		break;
 	}
 	int err = errno;
-	pipe_signal(q, r, err, flags);
-	result(q, r, err);
-}
-
-/* sendmsg and recvmsg without control data (descriptors passed in
- * SCM_RIGHTS belong to the program's table, not ours): name and data. */
-static void on_msg(struct req *q, int tx)
-{
-	enum sf_op op = tx ? SF_OP_sendmsg : SF_OP_recvmsg;
-	if (!ours(q, op))
-		return pass(q);
-	struct msghdr m;
-	if (sf_sv_peek(q->tid, q->a[1], &m, sizeof m) < 0)
-		return result(q, -1, EFAULT);
-	/* msg_iovlen is a size_t in glibc, an int in musl. */
-	size_t niov = (size_t)m.msg_iovlen;
-	if (m.msg_controllen || niov > SF_SV_IOV_MAX || m.msg_namelen > sizeof(struct sockaddr_storage))
-		return pass(q);
-	ssize_t total = iov_bytes(q, (uintptr_t)m.msg_iov, niov);
-	if (total < 0)
-		return result(q, -1, EFAULT);
-	size_t len = (size_t)total;
-	void *buf = sf_sv_buffer(len ? len : 1);
-	if (!buf)
-		return pass(q);
-	struct sockaddr_storage ss;
-	struct iovec one = { buf, len };
-	struct msghdr mine = { .msg_name = m.msg_name ? &ss : NULL, .msg_namelen = m.msg_name ? m.msg_namelen : 0,
-	                       .msg_iov = &one, .msg_iovlen = 1 };
-	int flags = (int)q->a[2], fd = (int)q->a[0];
-	if (tx) {
-		ssize_t got = sf_sv_peekv(q->tid, (uintptr_t)m.msg_iov, (int)niov, buf, len);
-		if (got < 0 || (m.msg_name && sf_sv_peek(q->tid, (uintptr_t)m.msg_name, &ss, m.msg_namelen) < 0))
-			return result(q, -1, EFAULT);
-		one.iov_len = (size_t)got;
-		if (!still(q))
-			return;
-		ssize_t r = q->sv->lib.sendmsg(fd, &mine, flags);
-		int err = errno;
-		pipe_signal(q, r, err, flags);
-		return result(q, r, err);
-	}
-	if (m.msg_name)
-		mine.msg_namelen = sizeof ss;
-	ssize_t r = q->sv->lib.recvmsg(fd, &mine, flags);
-	if (r < 0)
-		return result(q, -1, errno);
-	size_t moved = (size_t)r < len ? (size_t)r : len;
-	if (sf_sv_pokev(q->tid, (uintptr_t)m.msg_iov, (int)niov, buf, moved) < 0)
-		return result(q, -1, EFAULT);
-	struct msghdr *pm = (struct msghdr *)(uintptr_t)q->a[1];
-	if (m.msg_name &&
-	    (sf_sv_poke(q->tid, (uintptr_t)m.msg_name, &ss, mine.msg_namelen < m.msg_namelen ? mine.msg_namelen
-	                                                                                   : m.msg_namelen) < 0 ||
-	     sf_sv_poke(q->tid, (uintptr_t)&pm->msg_namelen, &mine.msg_namelen, sizeof mine.msg_namelen) < 0))
-		return result(q, -1, EFAULT);
-	if (sf_sv_poke(q->tid, (uintptr_t)&pm->msg_flags, &mine.msg_flags, sizeof mine.msg_flags) < 0)
-		return result(q, -1, EFAULT);
-	result(q, r, 0);
+	sv_pipe_signal(q, r, err, flags);
+	sv_result(q, r, err);
 }
 
 /* close: our copy goes first, so that the program's close is the last
@@ -386,7 +292,7 @@ static void on_msg(struct req *q, int tx)
 static void on_close(struct req *q)
 {
 	sf_sv_forget(q->sv, (int)q->a[0]);
-	pass(q);
+	sv_pass(q);
 }
 
 static void on_close_range(struct req *q)
@@ -394,13 +300,11 @@ static void on_close_range(struct req *q)
 	unsigned flags = (unsigned)q->a[2];
 	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
 		uint64_t lo = (uint32_t)q->a[0], hi = (uint32_t)q->a[1];
-		if (lo < q->sv->threshold)
-			lo = q->sv->threshold;
-		for (uint64_t fd = lo; fd <= hi && fd < q->sv->threshold + SF_SV_MAX_FDS; fd++)
+		for (uint64_t fd = lo; fd <= hi && fd < sf_sv_end(q->sv); fd++)
 			if (sf_sv_owns(q->sv, fd))
 				sf_sv_forget(q->sv, (int)fd);
 	}
-	pass(q);
+	sv_pass(q);
 }
 
 /* Does the program an exec starts stay under this supervisor? Not if it
@@ -454,12 +358,12 @@ static void on_exec(struct req *q)
 	struct sf_sv *sv = q->sv;
 	if (!stays(q)) {
 		sf_sv_release_all(sv);
-		pass(q);
+		sv_pass(q);
 		sf_sv_retire(sv);
 		return;
 	}
-	for (unsigned n = 0; n < SF_SV_MAX_FDS; n++) {
-		int fd = (int)(sv->threshold + n);
+	for (unsigned n = 0; n < sf_sv_end(sv); n++) {
+		int fd = (int)n;
 		if (!sf_sv_owns(sv, (uint32_t)fd))
 			continue;
 		char name[32], text[256];
@@ -478,7 +382,7 @@ static void on_exec(struct req *q)
 		else
 			sv->lib.move(fd, -1);
 	}
-	pass(q);
+	sv_pass(q);
 }
 
 /* fork, vfork, clone and clone3 making a process: its supervisor context is
@@ -491,19 +395,21 @@ static void on_fork(struct req *q)
 	uint64_t flags = 0;
 	if (q->n->data.nr == SYS_clone3) {
 		if (sf_sv_peek(q->tid, q->a[0], &flags, sizeof flags) < 0)
-			return pass(q);
+			return sv_pass(q);
 	} else if (q->n->data.nr == SYS_clone) {
 		flags = q->a[0];
 	}
-	if (!(flags & (CLONE_THREAD | CLONE_FILES)))
-		sf_sv_procs_fork(q->sv);
-	pass(q);
+	/* A process no context would serve would run with its sockets
+	 * unsupervised: its fork fails as at the kernel's process limit. */
+	if (!(flags & (CLONE_THREAD | CLONE_FILES)) && sf_sv_procs_fork(q->sv) < 0)
+		return sv_result(q, -1, EAGAIN);
+	sv_pass(q);
 }
 
 static void on_exit_group(struct req *q)
 {
 	q->sv->lib.exiting();
-	pass(q);
+	sv_pass(q);
 }
 
 /* dup and fcntl(F_DUPFD): the copy is made here and put at a number the
@@ -512,13 +418,15 @@ static void on_dup(struct req *q, int cmd)
 {
 	int fd = (int)q->a[0];
 	if (!sf_sv_owns(q->sv, (uint32_t)fd))
-		return pass(q);
+		return sv_pass(q);
 	int r = cmd < 0 ? q->sv->lib.dup(fd) : q->sv->lib.fcntl(fd, cmd, 0);
 	if (r < 0)
-		return result(q, -1, errno);
-	int nfd = sf_sv_install(q->sv, q->n->id, r, cmd == F_DUPFD_CLOEXEC, 1);
+		return sv_result(q, -1, errno);
+	/* A copy of a quiet socket is quiet too. */
+	int nfd = sf_sv_is_quiet(q->sv, (uint32_t)fd) ? sf_sv_install_quiet(q->sv, q->n->id, r, cmd == F_DUPFD_CLOEXEC, 1)
+	                                               : sf_sv_install(q->sv, q->n->id, r, cmd == F_DUPFD_CLOEXEC, 1);
 	if (nfd < 0)
-		result(q, -1, -nfd);
+		sv_result(q, -1, -nfd);
 }
 
 /* dup2 and dup3: the number replaced loses our copy; a copy of one of our
@@ -528,21 +436,21 @@ static void on_dup2(struct req *q, int three)
 {
 	int from = (int)q->a[0], to = (int)q->a[1];
 	if (from == to)
-		return pass(q);
+		return sv_pass(q);
 	if (sf_sv_owns(q->sv, (uint32_t)from) && (unsigned)to >= q->sv->threshold) {
 		if (three && (q->a[2] & ~(uint64_t)O_CLOEXEC))
-			return result(q, -1, EINVAL);
+			return sv_result(q, -1, EINVAL);
 		int r = q->sv->lib.dup(from);
 		if (r < 0)
-			return result(q, -1, errno);
+			return sv_result(q, -1, errno);
 		sf_sv_forget(q->sv, to);
 		int nfd = sf_sv_install_at(q->sv, q->n->id, r, to, three && (q->a[2] & O_CLOEXEC), 1);
 		if (nfd < 0)
-			result(q, -1, -nfd);
+			sv_result(q, -1, -nfd);
 		return;
 	}
 	sf_sv_forget(q->sv, to);
-	pass(q);
+	sv_pass(q);
 }
 
 void sf_sv_perform(struct sf_sv *sv, const struct seccomp_notif *n)
@@ -581,9 +489,16 @@ void sf_sv_perform(struct sf_sv *sv, const struct seccomp_notif *n)
 	case SYS_sendto:
 		return on_send(&q);
 	case SYS_sendmsg:
-		return on_msg(&q, 1);
+		return sv_on_msg(&q, 1);
 	case SYS_recvmsg:
-		return on_msg(&q, 0);
+		return sv_on_msg(&q, 0);
+	case SYS_sendmmsg:
+		return sv_on_mmsg(&q, 1);
+	case SYS_recvmmsg:
+		return sv_on_mmsg(&q, 0);
+	case SYS_sendfile:
+	case SYS_splice:
+		return sv_on_zerocopy(&q);
 	case SYS_close:
 		return on_close(&q);
 	case SYS_close_range:
@@ -611,7 +526,7 @@ void sf_sv_perform(struct sf_sv *sv, const struct seccomp_notif *n)
 	case SYS_dup3:
 		return on_dup2(&q, 1);
 	default:
-		return pass(&q);
+		return sv_pass(&q);
 	}
 }
 
@@ -641,6 +556,10 @@ static int waiting_op(const struct seccomp_notif *n)
 		return n->data.args[4] ? SF_OP_sendto : SF_OP_send;
 	case SYS_sendmsg:
 		return SF_OP_sendmsg;
+	case SYS_sendmmsg:
+		return SF_OP_sendmmsg;
+	case SYS_recvmmsg:
+		return SF_OP_recvmmsg;
 	default:
 		return -1;
 	}
@@ -657,7 +576,7 @@ void sf_sv_handle(struct sf_sv *sv, const struct seccomp_notif *n)
 	if (!sf_sv_owns(sv, (uint32_t)fd))
 		return sf_sv_continue(sv, n->id);
 	/* accept is always made here (the new socket must be ours). */
-	if (op != SF_OP_accept && op != SF_OP_accept4 && sv->lib.passes(op, fd))
+	if (op != SF_OP_accept && op != SF_OP_accept4 && sv->lib.passes(op, fd) && !sf_sv_may_get_fds(n))
 		return sf_sv_continue(sv, n->id);
 	sf_sv_pool_submit(sv, n);
 }

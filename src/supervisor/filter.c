@@ -34,37 +34,45 @@
  * (unless the program holds more descriptors than the threshold). Each with
  * the operations it stands for; 0: trapped whenever anything is (the calls
  * that keep every socket above the threshold, and close, which must drop the
- * supervisor's copy). */
+ * supervisor's copy). Data calls are not trapped on the quiet numbers. */
 static const struct {
 	int nr;
 	sf_opmask ops;
+	int data;       /* a data call: not trapped on the quiet numbers */
 } on_fd[] = {
-	{ SYS_accept, 0 },
-	{ SYS_accept4, 0 },
-	{ SYS_close, 0 },
-	{ SYS_dup, 0 },
-	{ SYS_connect, SF_OPBIT(SF_OP_connect) },
-	{ SYS_bind, SF_OPBIT(SF_OP_bind) },
-	{ SYS_listen, SF_OPBIT(SF_OP_listen) },
-	{ SYS_shutdown, SF_OPBIT(SF_OP_shutdown) },
-	{ SYS_getsockopt, SF_OPBIT(SF_OP_getsockopt) },
-	{ SYS_getpeername, SF_OPBIT(SF_OP_getpeername) },
-	{ SYS_sendto, SF_OPBIT(SF_OP_send) | SF_OPBIT(SF_OP_sendto) },
-	{ SYS_recvfrom, SF_OPBIT(SF_OP_recv) | SF_OPBIT(SF_OP_recvfrom) },
-	{ SYS_sendmsg, SF_OPBIT(SF_OP_sendmsg) },
-	{ SYS_recvmsg, SF_OPBIT(SF_OP_recvmsg) },
-	{ SYS_read, SF_OPBIT(SF_OP_read) },
-	{ SYS_write, SF_OPBIT(SF_OP_write) },
-	{ SYS_readv, SF_OPBIT(SF_OP_readv) },
-	{ SYS_writev, SF_OPBIT(SF_OP_writev) },
+	{ SYS_accept, 0, 0 },
+	{ SYS_accept4, 0, 0 },
+	{ SYS_close, 0, 0 },
+	{ SYS_dup, 0, 0 },
+	{ SYS_connect, SF_OPBIT(SF_OP_connect), 0 },
+	{ SYS_bind, SF_OPBIT(SF_OP_bind), 0 },
+	{ SYS_listen, SF_OPBIT(SF_OP_listen), 0 },
+	{ SYS_shutdown, SF_OPBIT(SF_OP_shutdown), 0 },
+	{ SYS_getsockopt, SF_OPBIT(SF_OP_getsockopt), 0 },
+	{ SYS_getpeername, SF_OPBIT(SF_OP_getpeername), 0 },
+	{ SYS_sendto, SF_OPBIT(SF_OP_send) | SF_OPBIT(SF_OP_sendto), 1 },
+	{ SYS_recvfrom, SF_OPBIT(SF_OP_recv) | SF_OPBIT(SF_OP_recvfrom), 1 },
+	{ SYS_sendmsg, SF_OPBIT(SF_OP_sendmsg), 1 },
+	/* Receives that may bring descriptors (SCM_RIGHTS): a socket among
+	 * them is put at a number the filter sees. */
+	{ SYS_recvmsg, 0, 1 },
+	{ SYS_read, SF_OPBIT(SF_OP_read), 1 },
+	{ SYS_write, SF_OPBIT(SF_OP_write), 1 },
+	{ SYS_readv, SF_OPBIT(SF_OP_readv), 1 },
+	{ SYS_writev, SF_OPBIT(SF_OP_writev), 1 },
+	{ SYS_sendmmsg, SF_OPBIT(SF_OP_sendmmsg), 1 },
+	{ SYS_recvmmsg, 0, 1 },
+	/* Data moved inside the kernel, out of a socket's data calls' sight
+	 * (calls.c refuses it when rules watch that data). */
+	{ SYS_sendfile, SF_OPS_TX, 1 },
 };
 
-enum { L_ALLOW, L_NOTIFY, L_ENOSYS, L_ARG0, L_ARG01, L_FCNTL, L_RANGE, L_CLONE, L__COUNT };
+enum { L_ALLOW, L_NOTIFY, L_ENOSYS, L_ARG0, L_ARG01, L_ARG02, L_DATA, L_FCNTL, L_RANGE, L_CLONE, L__COUNT };
 
 struct prog {
-	struct sock_filter ins[128];
+	struct sock_filter ins[192];
 	unsigned n;
-	int target[128];        /* label the true branch jumps to, or -1 */
+	int target[192];        /* label the true branch jumps to, or -1 */
 	unsigned at[L__COUNT];
 };
 
@@ -87,8 +95,22 @@ static void place(struct prog *p, int label)
 	p->at[label] = p->n;
 }
 
-int sf_sv_filter_install(unsigned t, unsigned ops)
+/* The loaded argument is at or above the threshold, or one of the
+ * inherited sockets' numbers: to the supervisor. */
+static void trap_fd(struct prog *p, unsigned t, const int *low, unsigned nlow)
 {
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, t, 0, 0), L_NOTIFY);
+	for (unsigned i = 0; i < nlow; i++)
+		jump_if(p, (unsigned)low[i], L_NOTIFY);
+}
+
+int sf_sv_filter_install(unsigned t, unsigned quiet, unsigned ops, const int *low, unsigned nlow)
+{
+	/* The lowest number close_range must reach to be seen. */
+	unsigned lowest = t;
+	for (unsigned i = 0; i < nlow; i++)
+		if ((unsigned)low[i] < lowest)
+			lowest = (unsigned)low[i];
 	/* A connect error injected on a nonblocking socket is given in place of
 	 * the kernel's at the first call that reports it, whichever that is. */
 	if (ops & SF_OPBIT(SF_OP_connect))
@@ -108,11 +130,13 @@ int sf_sv_filter_install(unsigned t, unsigned ops)
 		jump_if(&p, SYS_socketpair, L_NOTIFY);
 		for (unsigned i = 0; i < sizeof on_fd / sizeof on_fd[0]; i++)
 			if (!on_fd[i].ops || (on_fd[i].ops & ops))
-				jump_if(&p, (unsigned)on_fd[i].nr, L_ARG0);
+				jump_if(&p, (unsigned)on_fd[i].nr, on_fd[i].data ? L_DATA : L_ARG0);
 #ifdef SYS_dup2
 		jump_if(&p, SYS_dup2, L_ARG01);
 #endif
 		jump_if(&p, SYS_dup3, L_ARG01);
+		if (ops & SF_OPS_IO)
+			jump_if(&p, SYS_splice, L_ARG02);
 		jump_if(&p, SYS_fcntl, L_FCNTL);
 		jump_if(&p, SYS_close_range, L_RANGE);
 		jump_if(&p, SYS_execve, L_NOTIFY);
@@ -139,15 +163,26 @@ int sf_sv_filter_install(unsigned t, unsigned ops)
 	 * escape; one made above it replaces a socket the supervisor holds). */
 	place(&p, L_ARG01);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(1)), -1);
-	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, t, 0, 0), L_NOTIFY);
+	trap_fd(&p, t, low, nlow);
+	/* splice: either end may be a socket. */
+	place(&p, L_ARG02);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(2)), -1);
+	trap_fd(&p, t, low, nlow);
 	place(&p, L_ARG0);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0)), -1);
-	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, t, 0, 0), L_NOTIFY);
+	trap_fd(&p, t, low, nlow);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
-	/* close_range: its last descriptor reaches the threshold. */
+	/* Data calls: not on the quiet numbers, whose sockets no rule can
+	 * touch (sf_sv_install_quiet). */
+	place(&p, L_DATA);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0)), -1);
+	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, quiet, 0, 0), L_ALLOW);
+	trap_fd(&p, t, low, nlow);
+	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
+	/* close_range: its last descriptor reaches a socket of the program's. */
 	place(&p, L_RANGE);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(1)), -1);
-	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, t, 0, 0), L_NOTIFY);
+	emit(&p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, lowest, 0, 0), L_NOTIFY);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), -1);
 	/* clone: a thread runs as it is. */
 	place(&p, L_CLONE);
@@ -162,8 +197,14 @@ int sf_sv_filter_install(unsigned t, unsigned ops)
 	place(&p, L_ENOSYS);
 	emit(&p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS), -1);
 	for (unsigned i = 0; i < p.n; i++)
-		if (p.target[i] >= 0)
+		if (p.target[i] >= 0) {
+			/* A jump reaches at most 255 instructions ahead; the
+			 * program (with at most SF_SV_MAX_INHERITED names) is
+			 * shorter than that. */
+			if (p.at[p.target[i]] - (i + 1) > 255)
+				abort();
 			p.ins[i].jt = (unsigned char)(p.at[p.target[i]] - (i + 1));
+		}
 	struct sock_fprog prog = { .len = (unsigned short)p.n, .filter = p.ins };
 	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
 	                  SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);

@@ -7,10 +7,13 @@
 /* Install the filter in the calling process (which must have set
  * no_new_privs) and return the listener, or -errno. The socket calls behind
  * the operations in `ops` (the library's, sf_opmask), on descriptors at or
- * above `threshold`, go to the supervisor, and with them the calls that make
- * and copy sockets (socket, socketpair, accept, dup...), which keep every
- * socket at or above the threshold; io_uring_setup fails with ENOSYS;
+ * above `threshold` or among the `nlow` numbers in `low` (the sockets the
+ * program inherits), go to the supervisor (data calls only below `quiet`),
+ * and with them the calls that make
+ * and copy or receive sockets (socket, socketpair, accept, dup, recvmsg...),
+ * which keep every socket at or above the threshold; sendfile and splice
+ * when the rules watch data; io_uring_setup fails with ENOSYS;
  * everything else runs. With no operation, nothing is trapped. */
-int sf_sv_filter_install(unsigned threshold, unsigned ops);
+int sf_sv_filter_install(unsigned threshold, unsigned quiet, unsigned ops, const int *low, unsigned nlow);
 
 #endif

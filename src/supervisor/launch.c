@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -49,6 +50,67 @@ static unsigned threshold(void)
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= 1024)
 		return 512;
 	return (unsigned)(rl.rlim_cur / 2);
+}
+
+/* The sockets the program inherits below the threshold (open and not
+ * close-on-exec, as the exec will leave them): the filter names their
+ * numbers, and the supervisor, forked from this process and so holding them
+ * at the same numbers, makes their calls like those of the others. At most
+ * SF_SV_MAX_INHERITED, the lowest. */
+static unsigned inherited(unsigned t, int *low)
+{
+	unsigned n = 0;
+	for (int fd = 0; (unsigned)fd < t && n < SF_SV_MAX_INHERITED; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+		struct stat st;
+		if (fl >= 0 && !(fl & FD_CLOEXEC) && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+			low[n++] = fd;
+	}
+	return n;
+}
+
+/* Where the quiet numbers start (sv.h): half way between the threshold and
+ * the hard descriptor limit (the most a program may raise its own to), at
+ * most SF_SV_QUIET_MAX above the threshold; none when that leaves fewer
+ * than 4096 numbers to each kind. */
+static unsigned quiet_from(unsigned t)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max < t + 2 * 4096)
+		return t + SF_SV_MAX_FDS;
+	rlim_t half = (rl.rlim_max - t) / 2;
+	return t + (unsigned)(half < SF_SV_QUIET_MAX ? half : SF_SV_QUIET_MAX);
+}
+
+/* The supervisor keeps none of the program's descriptors but its stderr
+ * (the log), the sockets it supervises and its channel: a reader of the
+ * program's output sees it end when the program's processes end it (a
+ * daemon closing its stdout), not when the supervisor does. */
+static void drop_inherited(int chan, const int *low, unsigned nlow)
+{
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		if (null != 0)
+			dup2(null, 0);
+		if (null != 1)
+			dup2(null, 1);
+	}
+	unsigned from = 3;
+	for (unsigned k = from; k < SF_SV_MAX_THRESHOLD + 1; k++) {
+		int keep = (int)k == chan;
+		for (unsigned i = 0; i < nlow; i++)
+			keep |= low[i] == (int)k;
+		if (!keep)
+			continue;
+		if (from < k)
+			syscall(SYS_close_range, from, k - 1, 0);
+		from = k + 1;
+	}
+	if ((unsigned)chan >= SF_SV_MAX_THRESHOLD + 1 && from < (unsigned)chan) {
+		syscall(SYS_close_range, from, (unsigned)chan - 1, 0);
+		from = (unsigned)chan + 1;
+	}
+	syscall(SYS_close_range, from, ~0u, 0);
 }
 
 static void write_int(int fd, int v)
@@ -125,13 +187,35 @@ static __attribute__((noreturn)) void watchdog(pid_t prog, const char *name, int
 		if (p[0].revents)
 			_exit(0);
 		if (p[1].revents) {
+			/* A supervisor that ends because no process uses the
+			 * filter any more says so first: the program is
+			 * exiting (the kernel drops its filter before its
+			 * pidfd turns readable), not left alone. */
+			char done;
+			if (read(alive, &done, 1) == 1)
+				_exit(0);
 			struct pollfd q = { .fd = pidfd, .events = POLLIN };
-			if (poll(&q, 1, 0) == 0 && syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0) {
+			if (poll(&q, 1, 0) != 0)
+				_exit(0);
+			/* The processes the program started go too: one that made
+			 * no socket call yet has no context to end it. Found
+			 * first, then killed, children before parents, so that
+			 * none is handed to another parent out of sight (their
+			 * forks wait for the dead supervisor meanwhile). */
+			static pid_t kin[4096];
+			size_t nkin = sf_sv_descendants(prog, kin, sizeof kin / sizeof kin[0]);
+			for (size_t i = nkin; i-- > 1;)
+				kill(kin[i], SIGKILL);
+			if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0) {
 				/* write(2), not stdio: this process was forked bare. */
-				char msg[PATH_MAX * 2 + 128];
-				int n = snprintf(msg, sizeof msg,
-				                 "sockfault: run: the supervisor of %s died: %s was killed, since its "
-				                 "socket calls would fail with ENOSYS\n", name, name);
+				char msg[PATH_MAX * 2 + 160];
+				int n = nkin > 1 ? snprintf(msg, sizeof msg,
+				                            "sockfault: run: the supervisor of %s died: %s was killed, and "
+				                            "with it every process it started (%zu), since their socket calls "
+				                            "would fail with ENOSYS\n", name, name, nkin - 1)
+				                 : snprintf(msg, sizeof msg,
+				                            "sockfault: run: the supervisor of %s died: %s was killed, since its "
+				                            "socket calls would fail with ENOSYS\n", name, name);
 				if (n > 0 && write(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) < 0)
 					_exit(1);
 			}
@@ -144,7 +228,8 @@ static __attribute__((noreturn)) void watchdog(pid_t prog, const char *name, int
  * trap, take the listener, serve. It never runs the library's destructor:
  * each process's statistics are printed at its exit_group, as the preload's
  * library prints them in the process itself. */
-static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, pid_t prog, unsigned t, int chan)
+static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, pid_t prog, unsigned t, unsigned quiet,
+                                                  int chan, const int *low, unsigned nlow)
 {
 	/* A terminal's ^C, ^\ or hang-up reaches the whole process group: the
 	 * program's to take, not the supervisor's. A send to a closed
@@ -154,6 +239,14 @@ static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, p
 		signal(shielded[i], SIG_IGN);
 	/* Its watchdog and contexts are reaped by the kernel. */
 	signal(SIGCHLD, SIG_IGN);
+	drop_inherited(chan, low, nlow);
+	/* It holds each socket at the program's number, which may be as high
+	 * as the program's own limit allows (Go raises its to the hard limit). */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	struct sf_sv *sv = calloc(1, sizeof *sv);
 	if (!sv || sf_sv_lib_load(&sv->lib, lib, argv[0]) < 0) {
 		write_int(chan, -1);
@@ -161,6 +254,9 @@ static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, p
 	}
 	sv->pid = prog;
 	sv->threshold = t;
+	sv->quiet = quiet;
+	for (unsigned i = 0; i < nlow; i++)
+		sf_sv_adopt(sv, low[i]);
 	unsigned ops = sv->lib.ops();
 	write_int(chan, (int)ops);
 	if (!ops)
@@ -197,6 +293,9 @@ static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, p
 		sf_cli_error("run: the supervisor of %s failed (%s): %s is killed", argv[0], strerror(-r), argv[0]);
 		kill(prog, SIGKILL);
 	}
+	/* The watchdog's work is done (and said, if the program is killed). */
+	while (write(alive[1], "e", 1) < 0 && errno == EINTR)
+		;
 	_exit(0);
 }
 
@@ -207,7 +306,9 @@ int sf_supervise_run(char **argv, const char *lib)
 		sf_cli_error("run: cannot start the supervisor: %s", strerror(errno));
 		return 126;
 	}
-	unsigned t = threshold();
+	unsigned t = threshold(), quiet = quiet_from(t);
+	int low[SF_SV_MAX_INHERITED];
+	unsigned nlow = inherited(t, low);
 	pid_t self = getpid();
 	fflush(NULL);
 	/* Twice, so that the supervisor is not the program's child: a program
@@ -220,7 +321,7 @@ int sf_supervise_run(char **argv, const char *lib)
 	if (mid == 0) {
 		close(sp[0]);
 		if (fork() == 0)
-			supervisor(argv, lib, self, t, sp[1]);
+			supervisor(argv, lib, self, t, quiet, sp[1], low, nlow);
 		_exit(0);
 	}
 	close(sp[1]);
@@ -234,7 +335,7 @@ int sf_supervise_run(char **argv, const char *lib)
 			sf_cli_error("run: cannot supervise %s: %s", argv[0], why(errno));
 			return 126;
 		}
-		int listener = sf_sv_filter_install(t, (unsigned)ops);
+		int listener = sf_sv_filter_install(t, quiet, (unsigned)ops, low, nlow);
 		if (listener < 0) {
 			sf_cli_error("run: cannot supervise %s: %s", argv[0], why(-listener));
 			return 126;

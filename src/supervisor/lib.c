@@ -27,10 +27,11 @@ int sf_sv_lib_load(struct sf_sv_lib *lib, const char *path, const char *program)
 	} want[] = {
 #define E(n) { (void **)&lib->n, #n }
 		E(socket), E(socketpair), E(connect), E(accept4), E(accept), E(bind), E(listen), E(shutdown),
-		E(close), E(dup), E(send), E(sendto), E(recv), E(recvfrom), E(read), E(write), E(readv), E(sendmsg), E(recvmsg), E(fcntl),
+		E(close), E(dup), E(send), E(sendto), E(recv), E(recvfrom), E(read), E(write), E(readv), E(sendmsg), E(recvmsg), E(sendmmsg), E(recvmmsg), E(fcntl),
 		E(writev), E(getsockopt), E(getpeername),
 #undef E
 		{ (void **)&lib->passes, "sockfault_supervisor_passes" },
+		{ (void **)&lib->quiet, "sockfault_supervisor_quiet" },
 		{ (void **)&lib->ops, "sockfault_supervisor_ops" },
 		{ (void **)&lib->move, "sockfault_supervisor_move" },
 		{ (void **)&lib->acting, "sockfault_supervisor_acting" },

@@ -20,6 +20,10 @@ void sf_sv_continue(const struct sf_sv *sv, uint64_t id)
 
 void sf_sv_answer(const struct sf_sv *sv, uint64_t id, long val, int err)
 {
+	/* A call a signal to the program interrupted ends as the kernel
+	 * ends it (intr.c). */
+	if (err)
+		err = sf_sv_intr_errno(err);
 	struct seccomp_notif_resp r = { .id = id, .val = err ? 0 : val, .error = err ? -err : 0 };
 	ioctl(sv->listener, SECCOMP_IOCTL_NOTIF_SEND, &r);
 }

@@ -5,6 +5,8 @@
  * started when none is free, up to a bound; they then stay. */
 #include <pthread.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 
 #include "sv.h"
 
@@ -16,6 +18,31 @@ static pthread_cond_t more = PTHREAD_COND_INITIALIZER;
 static struct seccomp_notif queue[POOL_QUEUE];
 static unsigned head, count, idle, threads;
 static struct sf_sv *pool_sv;
+
+/* The socket option whose timeout the call waits under: receives and
+ * accept wait under SO_RCVTIMEO, sends and connect under SO_SNDTIMEO. */
+static int timeout_option(const struct seccomp_notif *n)
+{
+	switch (n->data.nr) {
+	case SYS_read:
+	case SYS_readv:
+	case SYS_recvfrom:
+	case SYS_recvmsg:
+	case SYS_recvmmsg:
+	case SYS_accept:
+	case SYS_accept4:
+		return SO_RCVTIMEO;
+	case SYS_write:
+	case SYS_writev:
+	case SYS_sendto:
+	case SYS_sendmsg:
+	case SYS_sendmmsg:
+	case SYS_connect:
+		return SO_SNDTIMEO;
+	default:
+		return -1;
+	}
+}
 
 static void *worker(void *arg)
 {
@@ -31,7 +58,9 @@ static void *worker(void *arg)
 		head = (head + 1) % POOL_QUEUE;
 		count--;
 		pthread_mutex_unlock(&mu);
+		sf_sv_intr_begin(pool_sv->pid, (pid_t)n.pid, (int)n.data.args[0], timeout_option(&n));
 		sf_sv_perform(pool_sv, &n);
+		sf_sv_intr_end();
 	}
 	return NULL;
 }

@@ -145,6 +145,7 @@ static __attribute__((noreturn)) void context(struct sf_sv *sv, int chan)
 		close(my_chan);
 	my_chan = chan;
 	sf_sv_pool_reset();
+	sf_sv_intr_reset();
 	sf_sv_fds_reset();
 	close(sv->procfd);
 	close(sv->procinfo);
@@ -191,11 +192,13 @@ void sf_sv_retire(struct sf_sv *sv)
 	sv->retired = 1;
 }
 
-void sf_sv_procs_fork(struct sf_sv *sv)
+int sf_sv_procs_fork(struct sf_sv *sv)
 {
 	int ch[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch) < 0)
-		return;
+	if (router && nroutes == MAX_PROCS)
+		drain();
+	if ((router && nroutes == MAX_PROCS) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch) < 0)
+		return -1;
 	/* One fork, as the program's: the library counts it, so the new
 	 * context's place in the run's tree (sockfault-rules(5), "Process
 	 * trees") is the child's. Nobody reaps it: the supervisor ignores
@@ -204,7 +207,7 @@ void sf_sv_procs_fork(struct sf_sv *sv)
 	if (c < 0) {
 		close(ch[0]);
 		close(ch[1]);
-		return;
+		return -1;
 	}
 	if (c == 0) {
 		close(ch[0]);
@@ -213,7 +216,7 @@ void sf_sv_procs_fork(struct sf_sv *sv)
 	close(ch[1]);
 	if (router) {
 		add_route(sv->pid, ch[0]);
-		return;
+		return 0;
 	}
 	struct msg m = { .kind = MSG_PENDING, .pid = sv->pid };
 	char cbuf[CMSG_SPACE(sizeof(int))];
@@ -227,4 +230,5 @@ void sf_sv_procs_fork(struct sf_sv *sv)
 	memcpy(CMSG_DATA(cm), &ch[0], sizeof(int));
 	sendmsg(my_chan, &h, MSG_NOSIGNAL);
 	close(ch[0]);
+	return 0;
 }

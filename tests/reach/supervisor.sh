@@ -74,6 +74,59 @@ else
 fi
 expect_no_out 'socket = ' "supervisor killed: the child never ran on with failing socket calls"
 
+# --- the same with a child that has made no socket call yet (no context of
+# its own to end it): the watchdog kills it with the program ---
+rm -f "$tmp/ids"
+(exec $tmo env SOCKFAULT_LIBRARY="$SF_LIB" SOCKFAULT_RULES_TEXT="$rule" "$SF_CLI" run -- \
+	"$R/tstatic" forklate "$tmp/ids") >"$tmp/out" 2>"$tmp/err" &
+run_pid=$!
+wait_file "$tmp/ids"
+read -r parent child <"$tmp/ids"
+sup=$(reach_supervisor "$parent")
+[ -n "$sup" ] || hard_error "no supervisor found for $parent"
+kill -KILL "$sup"
+set +e
+wait "$run_pid"
+rc=$?
+set -e
+_i=0
+while [ -d "/proc/$child" ] && ! grep -q '^[^)]*) Z' "/proc/$child/stat" 2>/dev/null && [ "$_i" -lt 30 ]; do
+	_i=$((_i + 1))
+	sleep 0.1
+done
+show_output
+expect_rc 137 "supervisor killed, a child with no socket yet: the run's status is SIGKILL's"
+if [ -d "/proc/$child" ] && ! grep -q '^[^)]*) Z' "/proc/$child/stat" 2>/dev/null; then
+	fail "supervisor killed: the program's child $child, with no socket yet, still runs"
+	kill -KILL "$child" 2>/dev/null || :
+else
+	pass "supervisor killed: the program's child with no socket yet is gone too"
+fi
+expect_no_out 'socket = ' "supervisor killed: the child with no socket yet never ran on with failing calls"
+expect_err 'was killed, and with it every process it started \(1\)' "supervisor killed: the run says the child went too"
+
+# --- the supervisor dies while the program waits in a call it makes for
+# it: the call never fails (the watchdog holds the listener), the program
+# is killed ---
+rm -f "$tmp/ids"
+(exec $tmo env SOCKFAULT_LIBRARY="$SF_LIB" SOCKFAULT_RULES_TEXT='recv when=50 => error EIO' "$SF_CLI" run -- \
+	"$R/tstatic" block "$tmp/ids") >"$tmp/out" 2>"$tmp/err" &
+run_pid=$!
+wait_file "$tmp/ids"
+read -r prog _ <"$tmp/ids"
+sup=$(reach_supervisor "$prog")
+[ -n "$sup" ] || hard_error "no supervisor found for $prog"
+sleep 0.3
+kill -KILL "$sup"
+set +e
+wait "$run_pid"
+rc=$?
+set -e
+show_output
+expect_rc 137 "supervisor killed during a waiting call: the program is killed"
+expect_no_out '^recv = ' "supervisor killed during a waiting call: the call never returned an error"
+expect_err 'the supervisor of .*tstatic died' "supervisor killed during a waiting call: the run says so"
+
 # --- signals are the program's: the run is the program (exec); a signal to
 # the whole process group (a terminal's ^C) reaches it once and leaves the
 # supervisor alone (were it to die, the program would be killed) ---
@@ -103,6 +156,29 @@ if command -v setsid >/dev/null 2>&1; then
 	done
 else
 	echo "note: no setsid: signals to the process group are not checked"
+fi
+
+# --- more processes than the supervisor serves at once (256): the fork
+# beyond fails with EAGAIN rather than start a process no context serves ---
+plain_run "$R/tstatic" forks 300
+if grep -q '^forks = 300, then none failed$' "$tmp/out"; then
+	sf_run SOCKFAULT_RULES_TEXT="$rule" "$R/tstatic" forks 300
+	expect_out '^forks = 256, then EAGAIN$' "the 257th process at once: its fork fails with EAGAIN"
+else
+	echo "note: 300 processes cannot be made here: the bound on processes is not checked"
+fi
+
+# --- the supervisor holds none of the program's output: a reader sees it
+# end when the program's processes end it (a daemon closing its stdout,
+# living on 3 s), not when the supervisor ends ---
+start=$(date +%s%N)
+out=$($tmo env SOCKFAULT_LIBRARY="$SF_LIB" SOCKFAULT_RULES_TEXT="$rule" "$SF_CLI" run -- "$R/tstatic" daemon 2>/dev/null)
+ms=$((($(date +%s%N) - start) / 1000000))
+expect_eq "daemon: the program's output" 'daemon = started' "$out"
+if [ "$ms" -lt 2000 ]; then
+	pass "daemon: its output ended with the program, not 3 s later with the supervisor ($ms ms)"
+else
+	fail "daemon: its output ended after $ms ms: the supervisor held it"
 fi
 
 # --- a kernel without seccomp user notification: a clear error, nothing run ---

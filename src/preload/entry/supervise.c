@@ -7,6 +7,7 @@
 
 #include "slow.h"
 #include "acting.h"
+#include "replay.h"
 
 /* Set by the supervisor around each call it makes for the program: the log
  * names the program's process and thread, not the supervisor's. 0 in every
@@ -38,6 +39,26 @@ SF_EXPORT int sockfault_supervisor_passes(int op, int fd)
 	if (SF_UNLIKELY(!SF_ACQUIRE(&sf_init_done)) && !sf_init_ready())
 		return 0;
 	return sf_pass((enum sf_op)op, fd);
+}
+
+/* Will every data call on this socket go straight to the kernel for as
+ * long as it lives? Yes when no rule can apply to its data now (its record,
+ * planned with its peer known, wants none of those calls) and nothing can
+ * change that later: no rules read again or sent over the control channel,
+ * no host names still to be learnt, no replay, no tracing. The supervisor
+ * then puts it where the filter does not trap its data calls. */
+SF_EXPORT int sockfault_supervisor_quiet(int fd);
+SF_EXPORT int sockfault_supervisor_quiet(int fd)
+{
+	if (SF_UNLIKELY(!SF_ACQUIRE(&sf_init_done)) && !sf_init_ready())
+		return 0;
+	const struct sf_active *a = sf_active_get();
+	if (sf_config.reload || sf_config.control || sf_config.trace || sf_replaying || (a && a->has_host))
+		return 0;
+	for (int op = 0; op < SF_OP__COUNT; op++)
+		if ((SF_OPS_IO & SF_OPBIT(op)) && !sf_pass((enum sf_op)op, fd))
+			return 0;
+	return 1;
 }
 
 /* The operations the library must see, now that it has read its rules (0:
