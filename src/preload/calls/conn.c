@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "dead.h"
+#include "deadline.h"
 #include "log.h"
 #include "decide.h"
 #include "peers.h"
@@ -212,6 +213,7 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		if (!(s->flags & SF_SOCK_HAS_LOCAL) || s->local.port == 0)
 			note_local(s, fd);
 		sf_sock_replan(s);
+		sf_deadline_arm(fd, s);
 	}
 	return finish(&c, r < 0 ? -1 : r, r < 0 ? err : left);
 }
@@ -289,8 +291,10 @@ static int slow_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *
 		sf_sock_connected(ns, SF_SIDE_SERVER, SF_STATE_CONNECTED);
 	}
 	sf_sock_install(nfd, ns ? (uintptr_t)ns : SF_FD_NOTSOCK);
-	if (ns)
+	if (ns) {
 		sf_sock_replan(ns);
+		sf_deadline_arm(nfd, ns);
+	}
 	if (after) {
 		c.addr = (struct sockaddr *)&ss;
 		c.addrlen = sl;
@@ -578,6 +582,7 @@ static void connect_settled(struct sf_sock *s, int fd)
 			s->t_connected = sf_now();
 		SF_STORE(&s->state, SF_STATE_CONNECTED);
 		sf_sock_replan(s);
+		sf_deadline_arm(fd, s);
 	}
 }
 

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "shape.h"
 #include "slow.h"
+#include "stash.h"
 #include "usermem.h"
 
 #ifndef IOV_MAX
@@ -408,6 +409,35 @@ static int connection_dies(const struct sf_verdict *r, const struct sf_sock *s)
 	return sf_action_kills(r->action, 0);
 }
 
+/* A receive after a reset at a time, while data that came before it is
+ * left: that data, as the kernel gives queued data first (stash.h). A
+ * stream socket has no source address, control data or flags to report. */
+static ssize_t stash_recv(struct sf_io *io, int *errp, int e0)
+{
+	static const socklen_t none;
+	long r = own_iov(io) ? sf_stash_give(io->c.s, io->iov, io->iovcnt, io->flags & MSG_PEEK) : (errno = EFAULT, -1);
+	int err = r < 0 ? errno : e0;
+	if (r >= 0 && io->fromlen)
+		sf_user_put(io->fromlen, &none, sizeof none);
+	if (r >= 0 && (io->rmsg || io->vec)) {
+		struct msghdr *m = io->rmsg ? io->rmsg : &io->vec[0].msg_hdr;
+		struct msghdr h = io->mcopy;
+		h.msg_namelen = 0;
+		h.msg_controllen = 0;
+		h.msg_flags = 0;
+		sf_user_put(m, &h, sizeof h);
+		if (io->vec) {
+			unsigned n = (unsigned)r;
+			sf_user_put(&io->vec[0].msg_len, &n, sizeof n);
+			r = 1;
+		}
+	}
+	sf_trace(&io->c, r, err);
+	if (io->iov_copy)
+		sf_free(io->iov_copy, io->iov_copy_size);
+	return sf_done_at(errp, r, err);
+}
+
 static ssize_t io_slow(struct sf_io *io)
 {
 	if (!sf_enter())
@@ -453,6 +483,8 @@ static ssize_t io_slow(struct sf_io *io)
 		}
 		dead = 0;
 	}
+	if (SF_UNLIKELY(dead) && !io->tx && sf_stash_left(s))
+		return stash_recv(io, errp, e0);
 	int answered = dead ? sf_dead_answer(&io->c, io->flags, &ret, &err) : 0;
 	/* A dead connection is past the rules: what it does not answer itself,
 	 * the kernel answers, and no rule fires on it again. */
@@ -520,6 +552,7 @@ static ssize_t io_slow(struct sf_io *io)
 	io.c.addr = NULL;                                                                   \
 	io.c.addrlen = 0;                                                                   \
 	io.c.proto = 0;                                                                     \
+	io.c.timed = 0;                                                                     \
 	io.c.v.decided = 0;                                                                 \
 	io.c.short_len = 0;                                                                 \
 	io.c.throttle = 0;                                                                  \

@@ -28,7 +28,7 @@
 extern uint64_t sf_ctl_fire_count;
 
 static const char *const dead_names[] = {
-	"no", "eof", "hangup", "reset", "blackhole", "timeout", "timedout", "error",
+	"no", "eof", "hangup", "reset", "blackhole", "timeout", "timedout", "error", "reset",
 };
 
 /* The kernel's names for TCP states, as ss(8) prints them. */

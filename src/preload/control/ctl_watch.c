@@ -35,7 +35,7 @@ struct sf_ctl_watch {
 };
 
 static const char *const dead_names[] = {
-	"no", "eof", "hangup", "reset", "blackhole", "timeout", "timedout", "error",
+	"no", "eof", "hangup", "reset", "blackhole", "timeout", "timedout", "error", "reset",
 };
 
 static void event(struct sf_ctl_out *o, const char *what)

@@ -423,7 +423,7 @@ void sf_decide(struct sf_call *c)
 		 * full evaluation starts at the first rule that needs it. */
 		for (; i < plan->n; i++) {
 			struct sf_plan_entry *e = &plan->e[i];
-			if (!(e->ops & SF_OPBIT(c->op)))
+			if (!(e->ops & SF_OPBIT(c->op)) || (c->timed && !sf_rule_timed(&a->rs.rules[e->rule])))
 				continue;
 			if (!(e->flags & SF_PE_COUNTS_ONLY) || SF_LOAD(&e->stuck))
 				break;
@@ -460,7 +460,7 @@ void sf_decide(struct sf_call *c)
 		uint32_t first = i;
 		for (i = next_entry(plan, &dv, i, &fk, &dk); i < plan->n; i = next_entry(plan, &dv, i + 1, &fk, &dk)) {
 			struct sf_plan_entry *e = &plan->e[i];
-			if (!(e->ops & SF_OPBIT(c->op)))
+			if (!(e->ops & SF_OPBIT(c->op)) || (c->timed && !sf_rule_timed(&a->rs.rules[e->rule])))
 				continue;
 			if (consider(&ev, e->rule, e, i == first ? taken : 0))
 				break;

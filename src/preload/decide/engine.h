@@ -26,6 +26,7 @@ struct sf_call {
 	const struct sockaddr *addr;    /* the call's own address: connect, sendto, bind */
 	socklen_t addrlen;
 	uint8_t proto;                  /* for calls without a record: the kind being made */
+	uint8_t timed;                  /* no call: a time trigger's deadline (only timed rules) */
 
 	/* The verdict. */
 	struct sf_verdict v;            /* v.decided == 0: the call goes on */

@@ -17,6 +17,7 @@ enum sf_dead {
 	SF_DEAD_TIMEOUT,    /* silence until the deadline, then TIMEDOUT */
 	SF_DEAD_TIMEDOUT,   /* ETIMEDOUT to everything; the peer got an RST */
 	SF_DEAD_ERROR,      /* a sticky error: dead_err to every data call */
+	SF_DEAD_ABORTED,    /* reset at a time: the kernel holds the RST's state */
 };
 
 /* A deciding rule with one of reset, eof, hangup, blackhole, timeout, or a
@@ -38,6 +39,11 @@ int sf_dead_fixup(struct sf_sock *s, int fd, enum sf_op op, long ret, int err);
 
 /* For getsockopt(SO_ERROR) on a dead socket: the error to report (0: none). */
 int sf_dead_so_error(struct sf_sock *s, int kernel_error);
+
+/* A timed rule fired at its time (deadline.h, from the timer thread): the
+ * connection changes in the kernel as the real fault would change it, so
+ * that poll, epoll and the next calls see it. */
+void sf_dead_at_time(int fd, struct sf_sock *s, const struct sf_verdict *v);
 
 /* The timeout's deadline has come (from the timer thread). */
 void sf_dead_timeout_expired(int fd, struct sf_sock *s);
