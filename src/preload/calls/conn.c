@@ -415,6 +415,8 @@ int sf_slow_close(int fd)
 		sf_timer_closing(s, 1);
 	if (v)
 		sf_sock_install(fd, 0);
+	if (s && SF_LOAD(&s->dead))
+		sf_dead_closing(fd, s);
 	errno = e0;
 	/* An injected error too: Linux releases the descriptor whatever close
 	 * reports, so the real close runs and the rule's errno is its answer. */

@@ -448,6 +448,31 @@ int sf_dead_so_error(struct sf_sock *s, int kernel_error)
 	return kernel_error;
 }
 
+/* Another descriptor of this process still refers to s (a dup). */
+static int shared(const struct sf_sock *s)
+{
+	unsigned high = SF_LOAD(&sf_fd_high);
+	for (unsigned i = 0; i < high; i++)
+		if (sf_fd_get((int)i) == (uintptr_t)s)
+			return 1;
+	return 0;
+}
+
+void sf_dead_closing(int fd, struct sf_sock *s)
+{
+	enum sf_dead d = (enum sf_dead)SF_LOAD(&s->dead);
+	if (!is_tcp(s) || (d != SF_DEAD_BLACKHOLE && d != SF_DEAD_TIMEOUT && d != SF_DEAD_TIMEDOUT &&
+	                   d != SF_DEAD_ERROR) || shared(s))
+		return;
+	/* The close's FIN (or the RST for unread data) would reach the peer
+	 * where the real dead link loses it. In repair mode the kernel closes
+	 * a socket without a word (what checkpointing uses); it takes
+	 * CAP_NET_ADMIN: without it, the FIN goes (sockfault-rules(5),
+	 * blackhole). */
+	int on = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof on);
+}
+
 void sf_dead_timeout_expired(int fd, struct sf_sock *s)
 {
 	if (SF_LOAD(&s->dead) != SF_DEAD_TIMEOUT)

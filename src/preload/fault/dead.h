@@ -45,6 +45,10 @@ int sf_dead_so_error(struct sf_sock *s, int kernel_error);
  * that poll, epoll and the next calls see it. */
 void sf_dead_at_time(int fd, struct sf_sock *s, const struct sf_verdict *v);
 
+/* The program is closing fd, a descriptor of s that the table has already
+ * forgotten: on a dead link the close goes unheard like everything else. */
+void sf_dead_closing(int fd, struct sf_sock *s);
+
 /* The timeout's deadline has come (from the timer thread). */
 void sf_dead_timeout_expired(int fd, struct sf_sock *s);
 
