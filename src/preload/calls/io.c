@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "dead.h"
+#include "icmp.h"
 #include "log.h"
 #include "shape.h"
 #include "slow.h"
@@ -438,6 +439,21 @@ static ssize_t stash_recv(struct sf_io *io, int *errp, int e0)
 	return sf_done_at(errp, r, err);
 }
 
+/* A datagram that draws ICMP port unreachable (icmp.h): the send runs for
+ * real, toward a closed port of the socket's own address. */
+static ssize_t icmp_send(struct sf_io *io, int *errp, int e0)
+{
+	struct sf_icmp_save save;
+	if (!sf_icmp_redirect(io->c.fd, &save))
+		return sf_fail(&io->c, ECONNREFUSED);
+	*errp = e0;
+	ssize_t r = io->run(io, io->iov, io->iovcnt);
+	int err = r < 0 ? *errp : e0;
+	sf_icmp_restore(io->c.fd, &save);
+	sf_trace(&io->c, r, err);
+	return sf_done_at(errp, r, err);
+}
+
 static ssize_t io_slow(struct sf_io *io)
 {
 	if (!sf_enter())
@@ -493,6 +509,8 @@ static ssize_t io_slow(struct sf_io *io)
 		const struct sf_verdict *v = &io->c.v;
 		if (v->decided && connection_dies(v, s)) {
 			answered = sf_dead_begin(&io->c, io->flags, &ret, &err);
+		} else if (v->decided && v->action == SF_ACT_ERROR && io->tx && sf_icmp_udp(s, io->c.addr, v->err)) {
+			return icmp_send(io, errp, e0);
 		} else if (v->decided && v->action == SF_ACT_ERROR) {
 			if (v->err == EPIPE && io->tx && (s->flags & SF_SOCK_STREAM))
 				sf_raise_sigpipe(io->c.op, io->flags);
