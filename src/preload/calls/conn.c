@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "dead.h"
 #include "deadline.h"
+#include "icmp.h"
 #include "log.h"
 #include "decide.h"
 #include "peers.h"
@@ -114,8 +115,10 @@ int sf_slow_socketpair(int domain, int type, int protocol, int sv[2])
 static int connect_error(struct sf_call *c, int err)
 {
 	struct sf_sock *s = c->s;
-	if (c->v.action == SF_ACT_ERROR && !c->v.now && s->proto == SF_PROTO_TCP &&
-	    sf_fd_nonblocking(c->fd) && sf_refuse_connect(c->fd, s->family)) {
+	int tcp_later = c->v.action == SF_ACT_ERROR && !c->v.now && s->proto == SF_PROTO_TCP;
+	if (tcp_later && sf_unreach_blocking(c->fd, s, err))
+		return (int)sf_fail(c, err);
+	if (tcp_later && sf_fd_nonblocking(c->fd) && sf_refuse_connect(c->fd, s->family)) {
 		sf_sock_set_peer(s, c->addr, c->addrlen);
 		SF_STORE(&s->pending_err, (uint16_t)err);
 		SF_STORE(&s->state, SF_STATE_CONNECTING);

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "real.h"
+#include "slow.h"
 
 int sf_icmp_udp(const struct sf_sock *s, const void *dest, int err)
 {
@@ -59,4 +61,14 @@ void sf_icmp_restore(int fd, const struct sf_icmp_save *save)
 	poll(&p, 1, 20);
 	sf_real_connect(fd, (const struct sockaddr *)&save->peer, save->peerlen);
 	errno = saved;
+}
+
+int sf_unreach_blocking(int fd, struct sf_sock *s, int err)
+{
+	if ((err != EHOSTUNREACH && err != ENETUNREACH) || sf_fd_nonblocking(fd))
+		return 0;
+	sf_sleep_ns(1000000000ull);
+	SF_STORE(&s->pending_err, (uint16_t)err);
+	sf_sock_all_slow(s);
+	return 1;
 }
