@@ -420,6 +420,8 @@ int sf_slow_close(int fd)
 		sf_sock_install(fd, 0);
 	if (s && SF_LOAD(&s->dead))
 		sf_dead_closing(fd, s);
+	if (s)
+		sf_deadline_closed(s);
 	errno = e0;
 	/* An injected error too: Linux releases the descriptor whatever close
 	 * reports, so the real close runs and the rule's errno is its answer. */

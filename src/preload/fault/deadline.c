@@ -61,3 +61,15 @@ void sf_deadline_expired(int fd, struct sf_sock *s)
 	}
 	sf_deadline_arm(fd, s);
 }
+
+void sf_deadline_closed(struct sf_sock *s)
+{
+	/* Never armed: nothing to look for (the common case, one load). */
+	if (!SF_LOAD(&s->trigger_token))
+		return;
+	unsigned high = SF_LOAD(&sf_fd_high);
+	for (unsigned i = 0; i < high; i++)
+		if (sf_fd_get((int)i) == (uintptr_t)s)
+			return;
+	sf_timer_forget_triggers(s);
+}

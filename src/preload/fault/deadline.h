@@ -18,4 +18,8 @@ void sf_deadline_arm(int fd, struct sf_sock *s);
  * the kernel (sf_dead_at_time). Otherwise the next deadline is set. */
 void sf_deadline_expired(int fd, struct sf_sock *s);
 
+/* The program closed a descriptor of s (already forgotten by the table):
+ * if it was the last, its deadline goes. */
+void sf_deadline_closed(struct sf_sock *s);
+
 #endif

@@ -140,6 +140,30 @@ void sf_timer_schedule_trigger(int fd, struct sf_sock *s, uint16_t token, uint64
 	schedule(fd, s, token, deadline, 1);
 }
 
+void sf_timer_forget_triggers(struct sf_sock *s)
+{
+	struct entry *gone = NULL;
+	pthread_mutex_lock(&lock);
+	for (struct entry **p = &pending; *p;) {
+		struct entry *e = *p;
+		if (e->trigger && e->s == s) {
+			*p = e->next;
+			e->next = gone;
+			gone = e;
+		} else {
+			p = &e->next;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	/* Released outside the lock: the last reference frees the record. */
+	while (gone) {
+		struct entry *e = gone;
+		gone = e->next;
+		sf_sock_unref(e->s);
+		sf_free(e, sizeof *e);
+	}
+}
+
 void sf_timer_lock(void)
 {
 	pthread_mutex_lock(&lock);

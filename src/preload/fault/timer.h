@@ -16,6 +16,10 @@ void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadl
  * `token` is still the socket's, call sf_deadline_expired(fd, s). */
 void sf_timer_schedule_trigger(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline);
 
+/* Drop the time triggers scheduled for s (its last descriptor is closed):
+ * their references would keep the record until the deadline. */
+void sf_timer_forget_triggers(struct sf_sock *s);
+
 /* The close path of a socket brackets its close with these (begin 1, then
  * 0): while it closes, a deadline does not touch its descriptors. */
 void sf_timer_closing(struct sf_sock *s, int begin);
