@@ -200,9 +200,15 @@ static int fire_one(int fd, struct sf_sock *s, const struct sf_verdict *v, struc
 	struct sf_call c = { .op = SF_OP_getsockopt, .fd = fd, .s = s, .v = *v };
 	long ret;
 	int err;
-	if (v->action == SF_ACT_RESET)
-		SF_STORE(&s->pending_err, ECONNRESET);
-	sf_dead_begin(&c, 0, &ret, &err);
+	if (v->action == SF_ACT_RESET && st == SF_STATE_CONNECTED) {
+		/* As an RST that comes in: pollers see it, data queued before
+		 * it is read first (sf_dead_at_time). */
+		sf_dead_at_time(fd, s, v);
+	} else {
+		if (v->action == SF_ACT_RESET)
+			SF_STORE(&s->pending_err, ECONNRESET);
+		sf_dead_begin(&c, 0, &ret, &err);
+	}
 	ctl_rule.action = (enum sf_action)v->action;
 	ctl_rule.dur_ns = v->dur_ns;
 	c.op = SF_OP__COUNT; /* logged as no call's */
