@@ -119,6 +119,7 @@ struct sf_rule {
 	uint64_t count;         /* short N, corrupt N */
 	uint64_t rate;          /* throttle, bytes per second */
 	uint8_t sticky, now, quiet;
+	uint8_t icmp;           /* error on connect: a router's ICMP answered the SYN */
 };
 
 struct sf_ruleset {

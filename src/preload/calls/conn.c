@@ -116,7 +116,7 @@ static int connect_error(struct sf_call *c, int err)
 {
 	struct sf_sock *s = c->s;
 	int tcp_later = c->v.action == SF_ACT_ERROR && !c->v.now && s->proto == SF_PROTO_TCP;
-	if (tcp_later && sf_unreach_blocking(c->fd, s, err))
+	if (tcp_later && sf_unreach_blocking(c->fd, s, err, c->v.icmp))
 		return (int)sf_fail(c, err);
 	if (tcp_later && sf_fd_nonblocking(c->fd) && sf_refuse_connect(c->fd, s->family)) {
 		sf_sock_set_peer(s, c->addr, c->addrlen);

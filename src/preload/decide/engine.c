@@ -195,6 +195,7 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 	c->v.action = (uint8_t)r->action;
 	c->v.sticky = r->sticky;
 	c->v.now = r->now;
+	c->v.icmp = r->icmp;
 	c->v.err = sf_wine_errno(r->err);
 	c->v.dur_ns = r->dur_ns;
 	if (r->action == SF_ACT_SHORT)

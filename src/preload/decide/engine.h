@@ -15,6 +15,7 @@ struct sf_verdict {
 	uint8_t decided;                /* a rule decided the call */
 	uint8_t action;                 /* enum sf_action */
 	uint8_t sticky, now;
+	uint8_t icmp;                   /* error on connect: from a router's ICMP */
 	int err;                        /* error: the errno */
 	uint64_t dur_ns;                /* timeout: the silence before the end */
 };

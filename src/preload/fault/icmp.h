@@ -28,11 +28,12 @@ int sf_icmp_redirect(int fd, struct sf_icmp_save *save);
  * peer. */
 void sf_icmp_restore(int fd, const struct sf_icmp_save *save);
 
-/* A blocking TCP connect answered by ICMP host or network unreachable
- * (err EHOSTUNREACH or ENETUNREACH): the kernel reports it when the SYN is
- * first retransmitted (its initial RTO, 1 s), and SO_ERROR still holds it
- * after. Waits that long and leaves the error for SO_ERROR: 1; 0 if this
- * is not such a connect (nonblocking: see sockfault-rules(5), error). */
-int sf_unreach_blocking(int fd, struct sf_sock *s, int err);
+/* A blocking TCP connect answered by a router's ICMP (err EHOSTUNREACH or
+ * ENETUNREACH; ECONNREFUSED with the icmp modifier, else an RST): the
+ * kernel reports it when the SYN is first retransmitted (its initial RTO,
+ * 1 s), and SO_ERROR still holds it after. Waits that long and leaves the
+ * error for SO_ERROR: 1; 0 if this is not such a connect (nonblocking: see
+ * sockfault-rules(5), error). */
+int sf_unreach_blocking(int fd, struct sf_sock *s, int err, int icmp);
 
 #endif
