@@ -27,6 +27,22 @@ static const struct {
 	[SF_SCOPE_CONNECT_IO] = { SF_OPS_IO | SF_OPBIT(SF_OP_connect), "connect and data calls (tx, rx)" },
 };
 
+const char *sf_dead_name(enum sf_dead d)
+{
+	static const char *const names[SF_DEAD__COUNT] = {
+		[SF_DEAD_NONE] = "no",
+		[SF_DEAD_EOF] = "eof",
+		[SF_DEAD_HANGUP] = "hangup",
+		[SF_DEAD_RESET] = "reset",
+		[SF_DEAD_BLACKHOLE] = "blackhole",
+		[SF_DEAD_TIMEOUT] = "timeout",
+		[SF_DEAD_TIMEDOUT] = "timedout",
+		[SF_DEAD_ERROR] = "error",
+		[SF_DEAD_ABORTED] = "reset",
+	};
+	return (unsigned)d < SF_DEAD__COUNT ? names[d] : "?";
+}
+
 sf_opmask sf_action_ops(enum sf_action a)
 {
 	return scope_info[scopes[a]].ops;

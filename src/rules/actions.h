@@ -40,7 +40,13 @@ enum sf_dead {
 	SF_DEAD_TIMEOUT,   /* silence until the deadline, then TIMEDOUT */
 	SF_DEAD_TIMEDOUT,  /* ETIMEDOUT to everything; the peer got an RST */
 	SF_DEAD_ERROR,	   /* a sticky error: dead_err to every data call */
+	SF_DEAD_ABORTED,   /* reset at a time: the kernel holds the RST's state */
 };
+#define SF_DEAD__COUNT (SF_DEAD_ABORTED + 1)
+
+/* A dead state as `sockfault ctl conns` and `ctl watch` name it: what the
+ * program sees, so a reset at a time is a reset too. */
+const char *sf_dead_name(enum sf_dead d);
 
 enum sf_action {
 #define SF_ACTION(NAME, name, arg, effect, fits, misfit, scope, not_connect, not_tx, err, kill, dead, dead_err) \

@@ -1,4 +1,5 @@
 /* "A rule that can never fire is an error, not a silent no-op." */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -135,5 +136,9 @@ unsigned sf_check_rule(struct sf_rule *r, const struct sf_rule_where *w, sf_repo
 	}
 	if (r->now && (r->action != SF_ACT_ERROR || !(r->ops & OPS_CONNECT)))
 		fail(&n, w->now, "'now' only changes how an error on connect is delivered (error E now)");
+	if (r->icmp && (r->action != SF_ACT_ERROR || !(r->ops & OPS_CONNECT) || r->now ||
+	                (r->err != ECONNREFUSED && r->err != EHOSTUNREACH && r->err != ENETUNREACH)))
+		fail(&n, w->icmp, "'icmp' says a router's ICMP answered the connect: error ECONNREFUSED, "
+		     "EHOSTUNREACH or ENETUNREACH, on connect, without now");
 	return n.errors;
 }

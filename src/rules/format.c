@@ -179,6 +179,8 @@ size_t sf_rule_format(char *buf, size_t cap, const struct sf_rule *r)
 		put(&o, " sticky");
 	if (r->now)
 		put(&o, " now");
+	if (r->icmp)
+		put(&o, " icmp");
 	if (r->quiet)
 		put(&o, " log=quiet");
 	return o.len;

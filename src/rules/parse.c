@@ -13,7 +13,7 @@
 #include "suggest.h"
 #include "units.h"
 
-static const char *const modifier_words[] = { "sticky", "now", "log=quiet", "once", NULL };
+static const char *const modifier_words[] = { "sticky", "now", "icmp", "log=quiet", "once", NULL };
 
 #define MAX_TOKENS 64
 
@@ -766,6 +766,9 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 		} else if (tok_is(m, "now")) {
 			r->now = 1;
 			w->now = m->off;
+		} else if (tok_is(m, "icmp")) {
+			r->icmp = 1;
+			w->icmp = m->off;
 		} else if (tok_is(m, "log=quiet")) {
 			r->quiet = 1;
 		} else if (tok_is(m, "once") || (m->len >= 6 && memcmp(m->s, "limit=", 6) == 0)) {
@@ -782,7 +785,7 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 				report(P, m->off, "%s takes no argument, found '%.*s'", an,
 				       (int)m->len, m->s);
 			else
-				unknown(P, m, m->len, "modifier", &sg, "modifiers are sticky, now, log=quiet, once");
+				unknown(P, m, m->len, "modifier", &sg, "modifiers are sticky, now, icmp, log=quiet, once");
 			return 0;
 		}
 	}
@@ -811,7 +814,7 @@ static void rule_init(struct sf_rule *r, struct sf_rule_where *w)
 	for (int k = 0; k < SF_NUM__COUNT; k++)
 		r->num[k] = (struct sf_range){ 0, UINT64_MAX, 0, 0 };
 	memset(w, 0, sizeof *w);
-	w->ops = w->action = w->now = w->sticky = SF_NOWHERE;
+	w->ops = w->action = w->now = w->icmp = w->sticky = SF_NOWHERE;
 	for (int k = 0; k < SF_KEY__COUNT; k++)
 		w->key[k] = SF_NOWHERE;
 	for (int k = 0; k < SF_NUM__COUNT; k++)

@@ -14,7 +14,7 @@ struct sf_rule_where {
 	size_t action;
 	size_t key[SF_KEY__COUNT];
 	size_t num_op[SF_NUM__COUNT][2];   /* the first two comparisons of each numeric key */
-	size_t now, sticky;
+	size_t now, icmp, sticky;
 	sf_opmask named_ops;               /* the ops named one by one */
 };
 

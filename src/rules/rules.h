@@ -94,12 +94,23 @@ struct sf_rule {
 	uint64_t count;         /* short N, corrupt N */
 	uint64_t rate;          /* throttle, bytes per second */
 	uint8_t sticky, now, quiet;
+	uint8_t icmp;           /* error on connect: a router's ICMP answered the SYN */
 };
 
 struct sf_ruleset {
 	struct sf_rule *rules;
 	unsigned n, cap;
 };
+
+/* The rule's trigger is a time (a lower bound on idle= or age=) and its
+ * action ends or silences a connection that receives: it fires at that
+ * time, whether or not the program calls (sockfault-rules(5), idle, age). */
+static inline int sf_rule_timed(const struct sf_rule *r)
+{
+	int act = r->action == SF_ACT_RESET || r->action == SF_ACT_EOF || r->action == SF_ACT_HANGUP ||
+	          r->action == SF_ACT_BLACKHOLE || r->action == SF_ACT_TIMEOUT;
+	return act && (r->ops & SF_OPS_RX) && (r->num[SF_NUM_IDLE].lo > 0 || r->num[SF_NUM_AGE].lo > 0);
+}
 
 void sf_rule_free(struct sf_rule *r);
 void sf_ruleset_free(struct sf_ruleset *rs);

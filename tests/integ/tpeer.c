@@ -15,7 +15,8 @@
  * The port the peer listens on is written to READYFILE (atomically) once it
  * accepts connections. Per connection it prints
  *   peer: conn K: N bytes fnv=XXXXXXXX first="..." end=eof|ERRNO
- * and it gives up after SECONDS (default 20), saying "peer: timed out". */
+ * and it gives up after SECONDS (default 20), saying "peer: timed out" after
+ * the connections still open (end=open). */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -109,6 +110,9 @@ static int serve_stream(int lfd, int want, double deadline)
 {
 	while (want <= 0 || finished < want) {
 		if (tn_now_ms() > deadline) {
+			/* What the connections whose end never came got. */
+			while (nconns > 0)
+				conn_end(&conns[nconns - 1], "open");
 			printf("peer: timed out\n");
 			return 0;
 		}

@@ -2,7 +2,8 @@
 # A connect refused, for real and by sockfault's `connect => error
 # ECONNREFUSED`: nothing listens on the server's port (its kernel answers
 # the SYN with an RST), a firewall on the way answers for it (REJECT
-# --reject-with tcp-reset), a firewall answers ICMP port unreachable.
+# --reject-with tcp-reset), a firewall answers ICMP port unreachable
+# (`connect => error ECONNREFUSED icmp`).
 # Blocking and nonblocking, IPv4 and IPv6 (poll, SO_ERROR read twice, getpeername, sends
 # and a receive afterwards, SIGPIPE); the server must never see a
 # connection. Times: a refusal by RST comes at once (under 300 ms, both).
@@ -109,9 +110,11 @@ real ib $B
 # shellcheck disable=SC2086
 real in $N
 fw_clear
-cp "$tmp/b.fake" "$tmp/ib.fake"
-cp "$tmp/n.fake" "$tmp/in.fake"
-differs ib "ICMP port unreachable: a blocking connect fails at the next SYN, with SO_ERROR still set" <<'EOF2'
+# shellcheck disable=SC2086
+fake ib "$RULE icmp" $B
+# shellcheck disable=SC2086
+fake in "$RULE icmp" $N
+agree ib "ICMP port unreachable: a blocking connect fails at the next SYN, with SO_ERROR still set" <<'EOF2'
 peer listen = port *
 connect = -1 ECONNREFUSED
 took = *
@@ -122,7 +125,9 @@ send = -1 EPIPE
 sigpipes = 1
 peer accept = none
 EOF2
-expect_between "real: ICMP refusal after the SYN's retransmission" 900 1500 "$(sed -n 's/^took = //p' "$tmp/ib.real")"
+for k in real fake; do
+	expect_between "$k: ICMP refusal after the SYN's retransmission" 900 1500 "$(sed -n 's/^took = //p' "$tmp/ib.$k")"
+done
 differs in "ICMP port unreachable, nonblocking: POLLERR alone, the socket still connecting" <<'EOF2'
 peer listen = port *
 connect = -1 EINPROGRESS

@@ -52,8 +52,8 @@ U='p:listen connect send sleep=100 pollin=0 recvnb recvnb send sleep=100 send so
 # shellcheck disable=SC2086
 AT=$OR_SERVER:9 real u -D $U
 # shellcheck disable=SC2086
-fake u 'rx => error ECONNREFUSED' -D $U
-differs u "UDP to a closed port: ICMP, then the next call fails once with ECONNREFUSED" <<'EOF2'
+fake u 'tx => error ECONNREFUSED' -D $U
+agree u "UDP to a closed port: ICMP, then the next call fails once with ECONNREFUSED" <<'EOF2'
 peer udp = port *
 connect = 0
 peer udptarget = ok

@@ -101,7 +101,7 @@ static void unknown_action_and_modifier(void **state)
 	assert_refused("tx => reset sticky nw",
 	               "t.rules:1:20: unknown modifier 'nw' (did you mean 'now'?)");
 	assert_refused("tx => error EIO loudly",
-	               "t.rules:1:17: unknown modifier 'loudly' (modifiers are sticky, now, log=quiet, once)");
+	               "t.rules:1:17: unknown modifier 'loudly' (modifiers are sticky, now, icmp, log=quiet, once)");
 	assert_refused("tx => error EIO log=loud", "t.rules:1:21: log= takes only 'quiet' (log=quiet)");
 	assert_refused("tx => reset 5", "t.rules:1:13: reset takes no argument, found '5'");
 	assert_refused("rx => eof now?", "t.rules:1:11: eof takes no argument, found 'now?'");
@@ -109,7 +109,7 @@ static void unknown_action_and_modifier(void **state)
 	assert_refused("tx => blackhole 5s", "t.rules:1:17: blackhole takes no argument, found '5s'");
 	assert_refused("sendto => drop 5", "t.rules:1:16: drop takes no argument, found '5'");
 	assert_refused("tx => delay 1s 2s", "t.rules:1:16: unknown modifier '2s' "
-	               "(modifiers are sticky, now, log=quiet, once)");
+	               "(modifiers are sticky, now, icmp, log=quiet, once)");
 }
 
 static void unknown_errno(void **state)
@@ -489,6 +489,12 @@ static void never_fires(void **state)
 	               "t.rules:1:21: 'now' only changes how an error on connect is delivered (error E now)");
 	assert_refused("tx => reset now",
 	               "t.rules:1:13: 'now' only changes how an error on connect is delivered (error E now)");
+	assert_refused("tx => error ECONNREFUSED icmp", "t.rules:1:26: 'icmp' says a router's ICMP answered the "
+	               "connect: error ECONNREFUSED, EHOSTUNREACH or ENETUNREACH, on connect, without now");
+	assert_refused("connect => error ETIMEDOUT icmp", "t.rules:1:28: 'icmp' says a router's ICMP answered the "
+	               "connect: error ECONNREFUSED, EHOSTUNREACH or ENETUNREACH, on connect, without now");
+	assert_refused("connect => error EHOSTUNREACH icmp now", "t.rules:1:31: 'icmp' says a router's ICMP answered "
+	               "the connect: error ECONNREFUSED, EHOSTUNREACH or ENETUNREACH, on connect, without now");
 	assert_refused("tx state=listening => error EPIPE",
 	               "t.rules:1:4: this rule can never fire on tx: it is never called on a socket that is listening");
 	assert_refused("accept state=connected,shutdown => error EMFILE", "t.rules:1:8: this rule can never "

@@ -593,6 +593,12 @@ static void modifiers(void **state)
 	assert_string_equal(rule_text(r), "line-1: connect => error ECONNREFUSED sticky now log=quiet");
 	parsed_free(&p);
 
+	r = parse_one(&p, "connect => error WSAECONNREFUSED icmp");
+	assert_int_equal(r->icmp, 1);
+	assert_int_equal(r->now, 0);
+	assert_string_equal(rule_text(r), "line-1: connect => error ECONNREFUSED icmp");
+	parsed_free(&p);
+
 	/* once and limit= also come after the action. */
 	r = parse_one(&p, "connect => error ECONNREFUSED once");
 	assert_int_equal(r->limit, 1);

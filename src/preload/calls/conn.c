@@ -8,6 +8,8 @@
 
 #include "clock.h"
 #include "dead.h"
+#include "deadline.h"
+#include "icmp.h"
 #include "log.h"
 #include "decide.h"
 #include "peers.h"
@@ -113,8 +115,10 @@ int sf_slow_socketpair(int domain, int type, int protocol, int sv[2])
 static int connect_error(struct sf_call *c, int err)
 {
 	struct sf_sock *s = c->s;
-	if (c->v.action == SF_ACT_ERROR && !c->v.now && s->proto == SF_PROTO_TCP &&
-	    sf_fd_nonblocking(c->fd) && sf_refuse_connect(c->fd, s->family)) {
+	int tcp_later = c->v.action == SF_ACT_ERROR && !c->v.now && s->proto == SF_PROTO_TCP;
+	if (tcp_later && sf_unreach_blocking(c->fd, s, err, c->v.icmp))
+		return (int)sf_fail(c, err);
+	if (tcp_later && sf_fd_nonblocking(c->fd) && sf_refuse_connect(c->fd, s->family)) {
 		sf_sock_set_peer(s, c->addr, c->addrlen);
 		SF_STORE(&s->pending_err, (uint16_t)err);
 		SF_STORE(&s->state, SF_STATE_CONNECTING);
@@ -212,6 +216,7 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		if (!(s->flags & SF_SOCK_HAS_LOCAL) || s->local.port == 0)
 			note_local(s, fd);
 		sf_sock_replan(s);
+		sf_deadline_arm(fd, s);
 	}
 	return finish(&c, r < 0 ? -1 : r, r < 0 ? err : left);
 }
@@ -289,8 +294,10 @@ static int slow_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *
 		sf_sock_connected(ns, SF_SIDE_SERVER, SF_STATE_CONNECTED);
 	}
 	sf_sock_install(nfd, ns ? (uintptr_t)ns : SF_FD_NOTSOCK);
-	if (ns)
+	if (ns) {
 		sf_sock_replan(ns);
+		sf_deadline_arm(nfd, ns);
+	}
 	if (after) {
 		c.addr = (struct sockaddr *)&ss;
 		c.addrlen = sl;
@@ -411,6 +418,10 @@ int sf_slow_close(int fd)
 		sf_timer_closing(s, 1);
 	if (v)
 		sf_sock_install(fd, 0);
+	if (s && SF_LOAD(&s->dead))
+		sf_dead_closing(fd, s);
+	if (s)
+		sf_deadline_closed(s);
 	errno = e0;
 	/* An injected error too: Linux releases the descriptor whatever close
 	 * reports, so the real close runs and the rule's errno is its answer. */
@@ -578,6 +589,7 @@ static void connect_settled(struct sf_sock *s, int fd)
 			s->t_connected = sf_now();
 		SF_STORE(&s->state, SF_STATE_CONNECTED);
 		sf_sock_replan(s);
+		sf_deadline_arm(fd, s);
 	}
 }
 

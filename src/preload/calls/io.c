@@ -10,9 +10,11 @@
 #include "alloc.h"
 #include "clock.h"
 #include "dead.h"
+#include "icmp.h"
 #include "log.h"
 #include "shape.h"
 #include "slow.h"
+#include "stash.h"
 #include "usermem.h"
 
 #ifndef IOV_MAX
@@ -408,6 +410,50 @@ static int connection_dies(const struct sf_verdict *r, const struct sf_sock *s)
 	return sf_action_kills(r->action, 0);
 }
 
+/* A receive after a reset at a time, while data that came before it is
+ * left: that data, as the kernel gives queued data first (stash.h). A
+ * stream socket has no source address, control data or flags to report. */
+static ssize_t stash_recv(struct sf_io *io, int *errp, int e0)
+{
+	static const socklen_t none;
+	long r = own_iov(io) ? sf_stash_give(io->c.s, io->iov, io->iovcnt, io->flags & MSG_PEEK) : (errno = EFAULT, -1);
+	int err = r < 0 ? errno : e0;
+	if (r >= 0 && io->fromlen)
+		sf_user_put(io->fromlen, &none, sizeof none);
+	if (r >= 0 && (io->rmsg || io->vec)) {
+		struct msghdr *m = io->rmsg ? io->rmsg : &io->vec[0].msg_hdr;
+		struct msghdr h = io->mcopy;
+		h.msg_namelen = 0;
+		h.msg_controllen = 0;
+		h.msg_flags = 0;
+		sf_user_put(m, &h, sizeof h);
+		if (io->vec) {
+			unsigned n = (unsigned)r;
+			sf_user_put(&io->vec[0].msg_len, &n, sizeof n);
+			r = 1;
+		}
+	}
+	sf_trace(&io->c, r, err);
+	if (io->iov_copy)
+		sf_free(io->iov_copy, io->iov_copy_size);
+	return sf_done_at(errp, r, err);
+}
+
+/* A datagram that draws ICMP port unreachable (icmp.h): the send runs for
+ * real, toward a closed port of the socket's own address. */
+static ssize_t icmp_send(struct sf_io *io, int *errp, int e0)
+{
+	struct sf_icmp_save save;
+	if (!sf_icmp_redirect(io->c.fd, &save))
+		return sf_fail(&io->c, ECONNREFUSED);
+	*errp = e0;
+	ssize_t r = io->run(io, io->iov, io->iovcnt);
+	int err = r < 0 ? *errp : e0;
+	sf_icmp_restore(io->c.fd, &save);
+	sf_trace(&io->c, r, err);
+	return sf_done_at(errp, r, err);
+}
+
 static ssize_t io_slow(struct sf_io *io)
 {
 	if (!sf_enter())
@@ -453,6 +499,8 @@ static ssize_t io_slow(struct sf_io *io)
 		}
 		dead = 0;
 	}
+	if (SF_UNLIKELY(dead) && !io->tx && sf_stash_left(s))
+		return stash_recv(io, errp, e0);
 	int answered = dead ? sf_dead_answer(&io->c, io->flags, &ret, &err) : 0;
 	/* A dead connection is past the rules: what it does not answer itself,
 	 * the kernel answers, and no rule fires on it again. */
@@ -461,6 +509,8 @@ static ssize_t io_slow(struct sf_io *io)
 		const struct sf_verdict *v = &io->c.v;
 		if (v->decided && connection_dies(v, s)) {
 			answered = sf_dead_begin(&io->c, io->flags, &ret, &err);
+		} else if (v->decided && v->action == SF_ACT_ERROR && io->tx && sf_icmp_udp(s, io->c.addr, v->err)) {
+			return icmp_send(io, errp, e0);
 		} else if (v->decided && v->action == SF_ACT_ERROR) {
 			if (v->err == EPIPE && io->tx && (s->flags & SF_SOCK_STREAM))
 				sf_raise_sigpipe(io->c.op, io->flags);
@@ -520,6 +570,7 @@ static ssize_t io_slow(struct sf_io *io)
 	io.c.addr = NULL;                                                                   \
 	io.c.addrlen = 0;                                                                   \
 	io.c.proto = 0;                                                                     \
+	io.c.timed = 0;                                                                     \
 	io.c.v.decided = 0;                                                                 \
 	io.c.short_len = 0;                                                                 \
 	io.c.throttle = 0;                                                                  \

@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "dead.h"
+#include "deadline.h"
 #include "log.h"
 #include "proc.h"
 #include "usermem.h"
@@ -135,6 +136,7 @@ void sf_account(struct sf_sock *s, int tx, long r, size_t moved)
 			s->t_connected = sf_now();
 		SF_STORE(&s->state, SF_STATE_CONNECTED);
 		sf_sock_replan(s);
+		sf_deadline_arm(-1, s);
 	}
 }
 

@@ -27,10 +27,6 @@
 
 extern uint64_t sf_ctl_fire_count;
 
-static const char *const dead_names[] = {
-	"no", "eof", "hangup", "reset", "blackhole", "timeout", "timedout", "error",
-};
-
 /* The kernel's names for TCP states, as ss(8) prints them. */
 static const char *tcp_state_name(unsigned st)
 {
@@ -121,7 +117,7 @@ static void conn_line(struct sf_ctl_out *o, int fd, struct sf_sock *s, const str
 	sf_ctl_num(o, "idle_ms", idle_ms);
 	sf_ctl_num(o, "sent", sent);
 	sf_ctl_num(o, "received", received);
-	sf_ctl_str(o, "dead", dead < sizeof dead_names / sizeof dead_names[0] ? dead_names[dead] : "?");
+	sf_ctl_str(o, "dead", sf_dead_name(dead));
 	if (dead) {
 		const char *e = sf_errno_name(SF_LOAD(&s->dead_err));
 		if (e)
@@ -200,9 +196,15 @@ static int fire_one(int fd, struct sf_sock *s, const struct sf_verdict *v, struc
 	struct sf_call c = { .op = SF_OP_getsockopt, .fd = fd, .s = s, .v = *v };
 	long ret;
 	int err;
-	if (v->action == SF_ACT_RESET)
-		SF_STORE(&s->pending_err, ECONNRESET);
-	sf_dead_begin(&c, 0, &ret, &err);
+	if (v->action == SF_ACT_RESET && st == SF_STATE_CONNECTED) {
+		/* As an RST that comes in: pollers see it, data queued before
+		 * it is read first (sf_dead_at_time). */
+		sf_dead_at_time(fd, s, v);
+	} else {
+		if (v->action == SF_ACT_RESET)
+			SF_STORE(&s->pending_err, ECONNRESET);
+		sf_dead_begin(&c, 0, &ret, &err);
+	}
 	ctl_rule.action = (enum sf_action)v->action;
 	ctl_rule.dur_ns = v->dur_ns;
 	c.op = SF_OP__COUNT; /* logged as no call's */

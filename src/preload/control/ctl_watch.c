@@ -34,10 +34,6 @@ struct sf_ctl_watch {
 	unsigned nc;
 };
 
-static const char *const dead_names[] = {
-	"no", "eof", "hangup", "reset", "blackhole", "timeout", "timedout", "error",
-};
-
 static void event(struct sf_ctl_out *o, const char *what)
 {
 	sf_ctl_begin(o);
@@ -144,7 +140,7 @@ static void conns_tick(struct sf_ctl_watch *w, struct sf_ctl_out *o)
 		if (dead && (!was || was->dead != dead)) {
 			event(o, "dead");
 			conn_fields(o, (int)fd, s);
-			sf_ctl_str(o, "dead", dead < sizeof dead_names / sizeof dead_names[0] ? dead_names[dead] : "?");
+			sf_ctl_str(o, "dead", sf_dead_name(dead));
 			sf_ctl_end(o);
 		}
 		sf_sock_release_held();

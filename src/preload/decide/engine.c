@@ -195,6 +195,7 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 	c->v.action = (uint8_t)r->action;
 	c->v.sticky = r->sticky;
 	c->v.now = r->now;
+	c->v.icmp = r->icmp;
 	c->v.err = sf_wine_errno(r->err);
 	c->v.dur_ns = r->dur_ns;
 	if (r->action == SF_ACT_SHORT)
@@ -423,7 +424,7 @@ void sf_decide(struct sf_call *c)
 		 * full evaluation starts at the first rule that needs it. */
 		for (; i < plan->n; i++) {
 			struct sf_plan_entry *e = &plan->e[i];
-			if (!(e->ops & SF_OPBIT(c->op)))
+			if (!(e->ops & SF_OPBIT(c->op)) || (c->timed && !sf_rule_timed(&a->rs.rules[e->rule])))
 				continue;
 			if (!(e->flags & SF_PE_COUNTS_ONLY) || SF_LOAD(&e->stuck))
 				break;
@@ -460,7 +461,7 @@ void sf_decide(struct sf_call *c)
 		uint32_t first = i;
 		for (i = next_entry(plan, &dv, i, &fk, &dk); i < plan->n; i = next_entry(plan, &dv, i + 1, &fk, &dk)) {
 			struct sf_plan_entry *e = &plan->e[i];
-			if (!(e->ops & SF_OPBIT(c->op)))
+			if (!(e->ops & SF_OPBIT(c->op)) || (c->timed && !sf_rule_timed(&a->rs.rules[e->rule])))
 				continue;
 			if (consider(&ev, e->rule, e, i == first ? taken : 0))
 				break;

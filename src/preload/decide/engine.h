@@ -15,6 +15,7 @@ struct sf_verdict {
 	uint8_t decided;                /* a rule decided the call */
 	uint8_t action;                 /* enum sf_action */
 	uint8_t sticky, now;
+	uint8_t icmp;                   /* error on connect: from a router's ICMP */
 	int err;                        /* error: the errno */
 	uint64_t dur_ns;                /* timeout: the silence before the end */
 };
@@ -26,6 +27,7 @@ struct sf_call {
 	const struct sockaddr *addr;    /* the call's own address: connect, sendto, bind */
 	socklen_t addrlen;
 	uint8_t proto;                  /* for calls without a record: the kind being made */
+	uint8_t timed;                  /* no call: a time trigger's deadline (only timed rules) */
 
 	/* The verdict. */
 	struct sf_verdict v;            /* v.decided == 0: the call goes on */

@@ -17,6 +17,7 @@
 #include "real.h"
 #include "settings.h"
 #include "slow.h"
+#include "stash.h"
 #include "timer.h"
 
 static int is_tcp(const struct sf_sock *s)
@@ -152,6 +153,66 @@ static long hold_rx(struct sf_call *c, int flags, int *err)
 	}
 }
 
+/* From now on nothing arrives; what arrived before (data, the peer's FIN)
+ * stays readable, as on a link that goes dead. A TCP socket's sends go to
+ * the kernel, which fills its buffer and runs its own timers as on a dead
+ * link (nothing is acknowledged); a `timeout` sets those timers to its
+ * duration. */
+static void silence(int fd, struct sf_sock *s, const struct sf_verdict *r)
+{
+	int timeout = r->action == SF_ACT_TIMEOUT;
+	enum sf_dead dead = sf_action_dead(r->action);
+	if (s->proto != SF_PROTO_UNIX)
+		attach_drop_filter(fd);
+	if (timeout && is_tcp(s))
+		kernel_timeout_after(fd, r->dur_ns);
+	die(s, dead, sf_action_dead_errno(r->action, r->err));
+	if (timeout) {
+		uint16_t token = (uint16_t)(SF_LOAD(&s->timer_token) + 1);
+		SF_STORE(&s->timer_token, token);
+		sf_timer_schedule(fd, s, token, sf_now() + r->dur_ns);
+	}
+}
+
+void sf_dead_at_time(int fd, struct sf_sock *s, const struct sf_verdict *v)
+{
+	switch (v->action) {
+	case SF_ACT_RESET:
+		if (!is_tcp(s)) {
+			/* No RST: the next data call learns it once, then EOF. */
+			SF_STORE(&s->pending_err, ECONNRESET);
+			die(s, SF_DEAD_RESET, ECONNRESET);
+			sf_real_shutdown(fd, SHUT_RDWR);
+			return;
+		}
+		/* As an RST that comes in: the data queued before it is read
+		 * first (the abort would throw it away: it is kept aside), the
+		 * kernel's pending error stays for the next call (ECONNRESET),
+		 * and both directions are shut, so that poll says
+		 * IN|OUT|ERR|HUP|RDHUP and sends then fail with EPIPE. */
+		sf_stash_take(fd, s);
+		die(s, SF_DEAD_ABORTED, ECONNRESET);
+		abort_tcp(fd);
+		sf_real_shutdown(fd, SHUT_RDWR);
+		return;
+	case SF_ACT_EOF:
+		die(s, SF_DEAD_EOF, 0);
+		sf_real_shutdown(fd, SHUT_RD);
+		return;
+	case SF_ACT_HANGUP:
+		/* The peer's FIN is in (SHUT_RD sends nothing); see sf_dead_begin. */
+		die(s, SF_DEAD_HANGUP, EPIPE);
+		sf_real_shutdown(fd, is_tcp(s) ? SHUT_RD : SHUT_RDWR);
+		return;
+	case SF_ACT_BLACKHOLE:
+	case SF_ACT_TIMEOUT:
+		silence(fd, s, v);
+		return;
+	default:
+		return;
+	}
+}
+
 int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 {
 	struct sf_sock *s = c->s;
@@ -195,25 +256,9 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 		sf_real_shutdown(c->fd, SHUT_RD);
 		return sf_dead_answer(c, flags, ret, err);
 	case SF_ACT_BLACKHOLE:
-	case SF_ACT_TIMEOUT: {
-		int timeout = r->action == SF_ACT_TIMEOUT;
-		/* From now on nothing arrives; what arrived before (data, the
-		 * peer's FIN) stays readable, as on a link that goes dead. A TCP
-		 * socket's sends go to the kernel, which fills its buffer and
-		 * runs its own timers as on a dead link (nothing is
-		 * acknowledged); a `timeout` sets those timers to its duration. */
-		if (s->proto != SF_PROTO_UNIX)
-			attach_drop_filter(c->fd);
-		if (timeout && is_tcp(s))
-			kernel_timeout_after(c->fd, r->dur_ns);
-		die(s, dead, dead_err);
-		if (timeout) {
-			uint16_t token = (uint16_t)(SF_LOAD(&s->timer_token) + 1);
-			SF_STORE(&s->timer_token, token);
-			sf_timer_schedule(c->fd, s, token, sf_now() + r->dur_ns);
-		}
+	case SF_ACT_TIMEOUT:
+		silence(c->fd, s, r);
 		return sf_dead_answer(c, flags, ret, err);
-	}
 	case SF_ACT_ERROR:
 		/* A sticky error on a connection: the connection is gone for the
 		 * program, silently for the peer (as when a firewall dropped it);
@@ -318,6 +363,12 @@ int sf_dead_answer(struct sf_call *c, int flags, long *ret, int *err)
 		if (connect)
 			return answer(-1, s->t_connected ? EISCONN : ECONNABORTED, ret, err);
 		return 0;
+	case SF_DEAD_ABORTED:
+		/* The kernel answers as after an RST: ECONNRESET once (a call
+		 * or SO_ERROR takes it), then receives 0, sends EPIPE and
+		 * SIGPIPE, getpeername ENOTCONN; the stashed data is read
+		 * before (io.c). Its socket would connect again: it is not. */
+		return connect ? answer(-1, EISCONN, ret, err) : 0;
 	case SF_DEAD_ERROR:
 		if (tx || rx) {
 			*ret = -1;
@@ -371,6 +422,14 @@ int sf_dead_fixup(struct sf_sock *s, int fd, enum sf_op op, long ret, int err)
 		return ETIMEDOUT; /* woken by the deadline (sf_dead_timeout_expired) */
 	if (d == SF_DEAD_TIMEDOUT && ret < 0 && err != EAGAIN && err != EINTR && take_told(s))
 		return ETIMEDOUT;
+	if (d == SF_DEAD_ABORTED && ret < 0 && is_rx(op) && err == EPIPE) {
+		/* A receive that was waiting when the reset came: the kernel
+		 * tells a waiter woken by a disconnect EPIPE and keeps its
+		 * ECONNRESET pending; an RST that comes in gives the waiter
+		 * that ECONNRESET. */
+		consume_kernel_error(fd);
+		return ECONNRESET;
+	}
 	if (d == SF_DEAD_RESET && ret < 0 && is_rx(op) && (err == ENOTCONN || err == ECONNRESET || err == EPIPE))
 		return ECONNRESET;
 	return err;
@@ -391,6 +450,31 @@ int sf_dead_so_error(struct sf_sock *s, int kernel_error)
 	if (d == SF_DEAD_RESET)
 		return 0; /* the program already saw ECONNRESET */
 	return kernel_error;
+}
+
+/* Another descriptor of this process still refers to s (a dup). */
+static int shared(const struct sf_sock *s)
+{
+	unsigned high = SF_LOAD(&sf_fd_high);
+	for (unsigned i = 0; i < high; i++)
+		if (sf_fd_get((int)i) == (uintptr_t)s)
+			return 1;
+	return 0;
+}
+
+void sf_dead_closing(int fd, struct sf_sock *s)
+{
+	enum sf_dead d = (enum sf_dead)SF_LOAD(&s->dead);
+	if (!is_tcp(s) || (d != SF_DEAD_BLACKHOLE && d != SF_DEAD_TIMEOUT && d != SF_DEAD_TIMEDOUT &&
+	                   d != SF_DEAD_ERROR) || shared(s))
+		return;
+	/* The close's FIN (or the RST for unread data) would reach the peer
+	 * where the real dead link loses it. In repair mode the kernel closes
+	 * a socket without a word (what checkpointing uses); it takes
+	 * CAP_NET_ADMIN: without it, the FIN goes (sockfault-rules(5),
+	 * blackhole). */
+	int on = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof on);
 }
 
 void sf_dead_timeout_expired(int fd, struct sf_sock *s)

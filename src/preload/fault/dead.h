@@ -30,6 +30,15 @@ int sf_dead_fixup(struct sf_sock *s, int fd, enum sf_op op, long ret, int err);
 /* For getsockopt(SO_ERROR) on a dead socket: the error to report (0: none). */
 int sf_dead_so_error(struct sf_sock *s, int kernel_error);
 
+/* A timed rule fired at its time (deadline.h, from the timer thread): the
+ * connection changes in the kernel as the real fault would change it, so
+ * that poll, epoll and the next calls see it. */
+void sf_dead_at_time(int fd, struct sf_sock *s, const struct sf_verdict *v);
+
+/* The program is closing fd, a descriptor of s that the table has already
+ * forgotten: on a dead link the close goes unheard like everything else. */
+void sf_dead_closing(int fd, struct sf_sock *s);
+
 /* The timeout's deadline has come (from the timer thread). */
 void sf_dead_timeout_expired(int fd, struct sf_sock *s);
 

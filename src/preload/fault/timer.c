@@ -7,6 +7,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "dead.h"
+#include "deadline.h"
 #include "fdtab.h"
 #include "thread.h"
 
@@ -16,6 +17,7 @@ struct entry {
 	struct sf_sock *s;
 	int fd;
 	uint16_t token;
+	uint8_t trigger;        /* a time trigger's deadline, not a timeout's */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -30,11 +32,11 @@ static struct sf_sock *expiring;
  * closing that descriptor right now, and its number be reused at once: a
  * handshake with the close path (sf_timer_closing) makes sure the abort
  * reaches this socket or nothing. */
-static void expire(int fd, struct sf_sock *s)
+static void expire(int fd, struct sf_sock *s, int trigger)
 {
 	__atomic_store_n(&expiring, s, __ATOMIC_SEQ_CST);
 	if (!__atomic_load_n(&s->closing, __ATOMIC_SEQ_CST)) {
-		if (sf_fd_get(fd) != (uintptr_t)s) {
+		if (fd < 0 || sf_fd_get(fd) != (uintptr_t)s) {
 			/* That descriptor was closed; a dup of it may remain. */
 			fd = -1;
 			unsigned high = SF_LOAD(&sf_fd_high);
@@ -42,7 +44,9 @@ static void expire(int fd, struct sf_sock *s)
 				if (sf_fd_get((int)i) == (uintptr_t)s)
 					fd = (int)i;
 		}
-		if (fd >= 0)
+		if (fd >= 0 && trigger)
+			sf_deadline_expired(fd, s);
+		else if (fd >= 0)
 			sf_dead_timeout_expired(fd, s);
 	}
 	__atomic_store_n(&expiring, NULL, __ATOMIC_RELEASE);
@@ -72,8 +76,9 @@ static void *timer_main(void *arg)
 			struct entry *e = pending;
 			pending = e->next;
 			pthread_mutex_unlock(&lock);
-			if (SF_LOAD(&e->s->timer_token) == e->token)
-				expire(e->fd, e->s);
+			uint16_t *token = e->trigger ? &e->s->trigger_token : &e->s->timer_token;
+			if (SF_LOAD(token) == e->token)
+				expire(e->fd, e->s, e->trigger);
 			sf_sock_unref(e->s);
 			sf_free(e, sizeof *e);
 			pthread_mutex_lock(&lock);
@@ -100,7 +105,7 @@ static void start_thread(void)
 	running = sf_thread_start(timer_main, 64 * 1024);
 }
 
-void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline)
+static void schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline, int trigger)
 {
 	struct entry *e = sf_alloc(sizeof *e);
 	if (!e)
@@ -112,6 +117,7 @@ void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadl
 	e->s = s;
 	e->fd = fd;
 	e->token = token;
+	e->trigger = (uint8_t)trigger;
 	pthread_mutex_lock(&lock);
 	if (!running)
 		start_thread();
@@ -122,6 +128,40 @@ void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadl
 	*p = e;
 	pthread_cond_signal(&wake);
 	pthread_mutex_unlock(&lock);
+}
+
+void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline)
+{
+	schedule(fd, s, token, deadline, 0);
+}
+
+void sf_timer_schedule_trigger(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline)
+{
+	schedule(fd, s, token, deadline, 1);
+}
+
+void sf_timer_forget_triggers(struct sf_sock *s)
+{
+	struct entry *gone = NULL;
+	pthread_mutex_lock(&lock);
+	for (struct entry **p = &pending; *p;) {
+		struct entry *e = *p;
+		if (e->trigger && e->s == s) {
+			*p = e->next;
+			e->next = gone;
+			gone = e;
+		} else {
+			p = &e->next;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	/* Released outside the lock: the last reference frees the record. */
+	while (gone) {
+		struct entry *e = gone;
+		gone = e->next;
+		sf_sock_unref(e->s);
+		sf_free(e, sizeof *e);
+	}
 }
 
 void sf_timer_lock(void)

@@ -1,6 +1,6 @@
-/* The timeout action's deadlines: one helper thread, started the first time a
- * timeout fires (never for rule sets without one), restarted lazily in a
- * forked child. */
+/* The deadlines of the timeout action and of time triggers: one helper
+ * thread, started the first time one is set (never for rule sets without
+ * either), restarted lazily in a forked child. */
 #ifndef SF_TIMER_H
 #define SF_TIMER_H
 
@@ -11,6 +11,14 @@
 /* At monotonic time `deadline`, if fd still refers to s and the timeout has
  * not been replaced, call sf_dead_timeout_expired(fd, s). */
 void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline);
+
+/* The same for a time trigger (deadline.h): if the trigger armed with
+ * `token` is still the socket's, call sf_deadline_expired(fd, s). */
+void sf_timer_schedule_trigger(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline);
+
+/* Drop the time triggers scheduled for s (its last descriptor is closed):
+ * their references would keep the record until the deadline. */
+void sf_timer_forget_triggers(struct sf_sock *s);
 
 /* The close path of a socket brackets its close with these (begin 1, then
  * 0): while it closes, a deadline does not touch its descriptors. */

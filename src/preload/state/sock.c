@@ -92,6 +92,9 @@ void sf_sock_free(struct sf_sock *s)
 	if (s->paths)
 		sf_free(s->paths, (size_t)s->peer_path_len + s->local_path_len + 2);
 	s->paths = NULL;
+	if (s->stash)
+		sf_free(s->stash, s->stash_cap);
+	s->stash = NULL;
 	sf_pool_put(&pool, s);
 }
 

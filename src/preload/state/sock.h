@@ -118,6 +118,7 @@ struct sf_sock {
 	uint32_t ino;           /* the socket's inode (low bits): is the descriptor still it? */
 	uint16_t dead_err;      /* the errno a dead connection answers with */
 	uint16_t timer_token;   /* matches the timeout scheduled for this socket */
+	uint16_t trigger_token; /* matches the time trigger armed for this socket */
 	uint16_t peer_path_len, local_path_len;
 	uint64_t peer_hash;
 	struct sf_caddr peer, local;
@@ -127,6 +128,10 @@ struct sf_sock {
 	uint64_t link_free[2];  /* throttle: when each direction (0 tx, 1 rx) is free again, ns */
 	struct sf_plan *plan;
 	char *paths;            /* unix: "PEER\0LOCAL\0", only when either is named */
+	/* A reset at a time: the data that had arrived before it, read first
+	 * (a block of stash_cap bytes from sf_alloc; NULL: none). */
+	char *stash;
+	uint32_t stash_cap, stash_len, stash_off;
 };
 
 void sf_sock_ref(struct sf_sock *s);

@@ -1,0 +1,86 @@
+#!/bin/sh
+# Faults whose trigger is a time (idle>, age>) on a rule for receiving
+# calls happen at that time, whether or not the program calls: a program
+# waiting in poll or epoll, or blocked in a receive, sees the fault as it
+# would see the real one (sockfault-rules(5), idle, age). A reset at a time
+# is an RST come in: the data that arrived before it is read first, then
+# ECONNRESET, and poll says IN,ERR,HUP,RDHUP; a hangup is the peer's FIN:
+# IN,RDHUP at once.
+set -eu
+. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/realism/rlib.sh"
+
+run 'rx age>200ms => reset' p:listen connect p:accept p:send,1000 sleep=300 pollin=0 recv=500 recv=500 recv \
+	send so_error peername sigpipes p:expect,500
+transcript "a reset at its time: poll says so, the data before it is read first, the peer gets an RST" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+peer send = sent 1000
+pollin = IN,ERR,HUP,RDHUP
+recv = 500
+recv = 500
+recv = -1 ECONNRESET
+send = -1 EPIPE
+SO_ERROR = 0
+getpeername = -1 ENOTCONN
+sigpipes = 1
+peer expect = err ECONNRESET ms=*
+EOF2
+
+run 'rx idle>200ms => hangup' p:listen connect p:accept sendns mark epoll=3000 since recv send sleep=100 send \
+	peername sigpipes
+transcript "a hangup at its time wakes a program waiting in epoll" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+epoll = IN,RDHUP
+since = *
+recv = 0
+send = 4
+send = -1 EPIPE
+getpeername = -1 ENOTCONN
+sigpipes = 1
+EOF2
+expect_between "the hangup came at idle>200ms (ms)" 150 1000 "$(value since)"
+
+run 'rx age>200ms => reset' p:listen connect p:accept mark recv since so_error
+transcript "a reset at its time wakes a blocking receive" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+recv = -1 ECONNRESET
+since = *
+SO_ERROR = 0
+EOF2
+expect_between "the reset came at age>200ms (ms)" 150 1000 "$(value since)"
+
+# Data every 150 ms keeps an idle>300ms rule away; 500 ms of silence does not.
+run 'rx idle>300ms => reset' p:listen connect p:accept sendns sleep=150 sendns sleep=150 sendns sleep=150 \
+	pollin=0 sleep=500 pollin=0 p:expect,500 p:expect,500
+transcript "idle> counts from the last data moved: the deadline moves with it" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+sendns = 4
+sendns = 4
+pollin = none
+pollin = IN,ERR,HUP,RDHUP
+peer expect = data 12 bits=0 ms=*
+peer expect = err ECONNRESET ms=*
+EOF2
+
+run 'rx age>200ms => eof' p:listen connect p:accept sleep=300 pollin=0 recv sendns peername
+transcript "eof at its time: the peer's half-close, readable at once, sends go on" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+pollin = IN,RDHUP
+recv = 0
+sendns = 4
+getpeername = 0
+EOF2
+
+finish
