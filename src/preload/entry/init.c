@@ -78,6 +78,7 @@ static void init(void)
 	sf_settings_init();
 	if (sf_config.inert)
 		sf_active_install(NULL);
+	sf_relay_prepare();
 	pthread_atfork(before_fork, after_fork_parent, sf_after_fork_child);
 }
 

@@ -41,6 +41,7 @@ struct dir {
 	} mark[MARKS];
 	unsigned mh, mn;
 	uint64_t delay;            /* for the next bytes read */
+	uint64_t eof_due;          /* the end of stream travels late too */
 	uint8_t src_eof;           /* the source said end of stream */
 	uint8_t eof_passed;        /* the destination was told (shutdown) */
 	uint8_t blocked;           /* the destination's buffer is full */
@@ -103,10 +104,8 @@ static void set_nonblock(int fd)
 		syscall(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-int sf_relay_wanted(const struct sf_sock *s)
+static int any_delay_rule(void)
 {
-	if (s->proto != SF_PROTO_TCP)
-		return 0;
 	int want = 0;
 	sf_read_begin();
 	struct sf_active *a = sf_active_get();
@@ -116,7 +115,12 @@ int sf_relay_wanted(const struct sf_sock *s)
 		       (r->ops & (SF_OPS_IO | SF_OPBIT(SF_OP_connect)));
 	}
 	sf_read_end();
-	return want && !SF_LOAD(&lost);
+	return want;
+}
+
+int sf_relay_wanted(const struct sf_sock *s)
+{
+	return s->proto == SF_PROTO_TCP && !SF_LOAD(&lost) && any_delay_rule();
 }
 
 /* The latency each direction starts with: the first delay rule of that
@@ -153,7 +157,9 @@ static struct link *find(const struct sf_sock *s, int fd)
 
 static uint64_t due_first(const struct dir *d)
 {
-	return d->mn ? d->mark[d->mh].due : UINT64_MAX;
+	if (d->mn)
+		return d->mark[d->mh].due;
+	return d->src_eof && !d->eof_passed ? d->eof_due : UINT64_MAX;
 }
 
 /* Read what the source has, as room allows; each read is one mark. */
@@ -171,6 +177,7 @@ static void take_in(struct dir *d, int src, uint64_t now)
 			return;
 		if (n <= 0) {
 			d->src_eof = 1;
+			d->eof_due = now + d->delay;
 			return;
 		}
 		if (d->broken)
@@ -213,7 +220,7 @@ static void give_out(struct dir *d, int dst, uint64_t now)
 		d->len = 0;
 		d->mn = 0;
 	}
-	if (d->src_eof && !d->mn && !d->eof_passed) {
+	if (d->src_eof && !d->mn && !d->eof_passed && d->eof_due <= now) {
 		syscall(SYS_shutdown, dst, SHUT_WR);
 		d->eof_passed = 1;
 	}
@@ -333,7 +340,7 @@ static uint64_t service(struct link *l, uint64_t now)
 		}
 		/* The program has closed its end and everything it sent is out:
 		 * the real socket closes as the program's own close would have. */
-		if ((l->prog_gone || l->rx.broken) && l->tx.src_eof && !l->tx.mn) {
+		if ((l->prog_gone || l->rx.broken) && l->tx.src_eof && (l->tx.eof_passed || l->tx.broken)) {
 			free_link(l);
 			return UINT64_MAX;
 		}
@@ -386,22 +393,45 @@ static void *relay_main(void *arg)
 	return NULL;
 }
 
-static int ready(void)
+/* The relay's epoll and its wake-up, high. */
+static int descriptors(void)
 {
-	if (running)
-		return 1;
 	if (!floor_fd)
 		floor_fd = high_floor();
 	if (epfd < 0)
 		epfd = up_high((int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC));
-	if (wakefd < 0)
+	if (wakefd < 0) {
 		wakefd = up_high((int)syscall(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK));
-	if (epfd < 0 || wakefd < 0)
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = UINT64_MAX };
+		if (epfd >= 0 && wakefd >= 0)
+			syscall(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, wakefd, &ev);
+	}
+	return epfd >= 0 && wakefd >= 0;
+}
+
+static int ready(void)
+{
+	if (running)
+		return 1;
+	if (!descriptors())
 		return 0;
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = UINT64_MAX };
-	syscall(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, wakefd, &ev);
 	running = sf_thread_start(relay_main, 64 * 1024);
 	return running;
+}
+
+void sf_relay_prepare(void)
+{
+	/* Growing the descriptor table up to the high numbers waits for every
+	 * other thread to pass a quiescent point (milliseconds, more under
+	 * load); while the program has one thread it costs nothing: the first
+	 * connect would otherwise pay it. */
+	if (!any_delay_rule())
+		return;
+	int e0 = errno;
+	pthread_mutex_lock(&lock);
+	descriptors();
+	pthread_mutex_unlock(&lock);
+	errno = e0;
 }
 
 static void wake(void)

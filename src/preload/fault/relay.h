@@ -45,6 +45,10 @@ void sf_relay_tx_delay(const struct sf_sock *s, int fd, uint64_t ns);
  * the relay's own numbers there are no longer its own. */
 void sf_relay_fd_range_lost(unsigned lo, unsigned hi);
 
+/* At start, if the rules can relay: the relay's own descriptors, made while
+ * the program is likely to have one thread. */
+void sf_relay_prepare(void);
+
 void sf_relay_lock(void);
 void sf_relay_unlock(void);
 /* In a forked child: no relay thread; the parent's relay goes on carrying
