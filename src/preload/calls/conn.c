@@ -51,7 +51,8 @@ static void note_local(struct sf_sock *s, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+	int rfd = SF_LOAD(&sf_relay_count) ? sf_relay_real_fd(s, fd) : -1;
+	if (getsockname(rfd >= 0 ? rfd : fd, (struct sockaddr *)&ss, &sl) == 0)
 		sf_sock_set_local(s, (struct sockaddr *)&ss, sl);
 }
 

@@ -463,6 +463,9 @@ static ssize_t io_slow(struct sf_io *io)
 		sf_decide(&io->c);
 		if (relayed && io->tx)
 			sf_relay_tx_delay(s, io->c.fd, io->c.delay_ns);
+		/* A later rule's answer comes after the latency, as before. */
+		if (relayed && io->c.v.decided && io->c.delay_ns)
+			sf_sleep_ns(io->c.delay_ns);
 		const struct sf_verdict *v = &io->c.v;
 		if (v->decided && connection_dies(v, s)) {
 			answered = sf_dead_begin(&io->c, io->flags, &ret, &err);

@@ -18,7 +18,9 @@
 #include "clock.h"
 #include "reclaim.h"
 #include "real.h"
+#include "settings.h"
 #include "thread.h"
+#include "units.h"
 
 /* Bounded: at most this many connections are relayed at once (the next ones
  * keep the delay inside the call), each holding at most RING bytes late in
@@ -106,6 +108,8 @@ static void set_nonblock(int fd)
 
 static int any_delay_rule(void)
 {
+	if (sf_config.delay_in_call)
+		return 0;
 	int want = 0;
 	sf_read_begin();
 	struct sf_active *a = sf_active_get();
@@ -606,6 +610,43 @@ void sf_relay_fd_range_lost(unsigned lo, unsigned hi)
 		SF_STORE(&lost, 1);
 		SF_STORE(&sf_relay_count, 0);
 	}
+}
+
+/* The process is ending: the relay's thread ends with it, and the kernel
+ * would deliver what the program sent. What is still held back goes out
+ * now, early rather than never (bounded: a peer that takes nothing gets
+ * what fits in two seconds). */
+__attribute__((destructor)) static void relay_at_exit(void)
+{
+	if (!SF_LOAD(&sf_relay_count) || SF_LOAD(&lost))
+		return;
+	int e0 = errno;
+	pthread_mutex_lock(&lock);
+	uint64_t deadline = sf_now() + 2 * SF_NS_PER_S;
+	for (int i = 0; i < LINKS; i++) {
+		struct link *l = &links[i];
+		if (l->state != L_UP)
+			continue;
+		for (;;) {
+			size_t before = l->tx.len;
+			take_in(&l->tx, l->end, 0);
+			for (unsigned k = 0; k < l->tx.mn; k++)
+				l->tx.mark[(l->tx.mh + k) % MARKS].due = 0;
+			l->tx.eof_due = 0;
+			give_out(&l->tx, l->real, UINT64_MAX);
+			uint64_t now = sf_now();
+			if (l->tx.broken || (!l->tx.mn && l->tx.len == before && !l->tx.blocked) || now >= deadline)
+				break;
+			if (l->tx.blocked) {
+				struct pollfd p = { .fd = l->real, .events = POLLOUT };
+				struct timespec ts = { 0, (long)((deadline - now) % SF_NS_PER_S) };
+				ts.tv_sec = (time_t)((deadline - now) / SF_NS_PER_S);
+				syscall(SYS_ppoll, &p, 1, &ts, NULL, 0);
+			}
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	errno = e0;
 }
 
 void sf_relay_lock(void)
