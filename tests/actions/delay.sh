@@ -6,7 +6,9 @@
 # waits the delay; a send returns at once and the peer gets the bytes, and
 # the FIN, one tx delay later; what the peer sends is readable one rx delay
 # after it sent it; the same on an accepted connection; the program's
-# SO_RCVTIMEO still bounds its receives. Times within 80-180 ms for a delay
+# SO_RCVTIMEO still bounds its receives. Where the rules can also end the
+# connection, or with SOCKFAULT_DELAY=call, the send itself waits instead.
+# Times within 80-180 ms for a delay
 # of 100 ms, 150-350 ms for 200 ms, "at once" is 0-60 ms.
 set -eu
 . "$SF_SRCDIR/tests/integ/lib.sh"
@@ -93,6 +95,24 @@ EOF2
 expect_between "accepted: the peer's bytes readable a delay later (ms)" 80 180 "$(nth since 1)"
 expect_between "accepted: the send returned at once (ms)" 0 60 "$(nth took 1)"
 expect_between "accepted: the peer got the bytes a delay later (ms)" 80 180 "$(peer_ms 1)"
+
+# Where the rules can also end the connection (here a reset), and with
+# SOCKFAULT_DELAY=call, the delay is a wait inside the call, as it composes
+# with those actions; the peer then has the bytes as soon as the call ends.
+RUN_ENV=SOCKFAULT_LOG=off run 'tx => delay 100ms
+rx received>=1000 => reset' p:listen connect p:accept mark sendns since p:expect,1000
+transcript "with a reset rule too: the send waits" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+since = *
+peer expect = data 4 bits=0 ms=*
+EOF2
+expect_between "with a reset rule: the send took the delay (ms)" 80 180 "$(nth since 1)"
+expect_between "with a reset rule: the peer had the bytes when it returned (ms)" 0 60 "$(peer_ms 1)"
+RUN_ENV='SOCKFAULT_LOG=off SOCKFAULT_DELAY=call' run "$RULES" p:listen connect p:accept mark sendns since
+expect_between "SOCKFAULT_DELAY=call: the send took the delay (ms)" 80 180 "$(nth since 1)"
 
 # The program's own receive timeout still bounds its receives.
 RUN_ENV=SOCKFAULT_LOG=off run "$RULES" p:listen socket rcvtimeo=300 reconnect p:accept mark recv since

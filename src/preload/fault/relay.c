@@ -106,20 +106,27 @@ static void set_nonblock(int fd)
 		syscall(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* Relay when the rules delay TCP, and nothing can end a connection in
+ * another way: the actions that do (reset, eof, hangup, blackhole, timeout,
+ * a sticky error; by later rules or through the control channel) act on
+ * the kernel's socket under the program's descriptor, so with them a delay
+ * stays a wait inside the calls and composes as it always did. */
 static int any_delay_rule(void)
 {
-	if (sf_config.delay_in_call)
+	if (sf_config.delay_in_call || sf_config.reload || sf_config.control)
 		return 0;
-	int want = 0;
+	int want = 0, kills = 0;
 	sf_read_begin();
 	struct sf_active *a = sf_active_get();
-	for (unsigned i = 0; a && i < a->rs.n && !want; i++) {
+	for (unsigned i = 0; a && i < a->rs.n; i++) {
 		const struct sf_rule *r = &a->rs.rules[i];
-		want = a->for_exe[i] && r->action == SF_ACT_DELAY && (r->protos & SF_PROTO_TCP) &&
-		       (r->ops & (SF_OPS_IO | SF_OPBIT(SF_OP_connect)));
+		if (!a->for_exe[i] || !(r->protos & SF_PROTO_TCP))
+			continue;
+		want |= r->action == SF_ACT_DELAY && (r->ops & (SF_OPS_IO | SF_OPBIT(SF_OP_connect)));
+		kills |= sf_rule_kills(r);
 	}
 	sf_read_end();
-	return want;
+	return want && !kills;
 }
 
 int sf_relay_wanted(const struct sf_sock *s)
@@ -647,6 +654,12 @@ __attribute__((destructor)) static void relay_at_exit(void)
 	}
 	pthread_mutex_unlock(&lock);
 	errno = e0;
+}
+
+void sf_relay_disable(void)
+{
+	if (!SF_LOAD(&lost))
+		SF_STORE(&lost, 1);
 }
 
 void sf_relay_lock(void)

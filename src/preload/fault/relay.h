@@ -49,6 +49,10 @@ void sf_relay_fd_range_lost(unsigned lo, unsigned hi);
  * the program is likely to have one thread. */
 void sf_relay_prepare(void);
 
+/* Never relay in this process (the seccomp supervisor: a delay then waits
+ * inside the call it makes for the program). */
+void sf_relay_disable(void);
+
 void sf_relay_lock(void);
 void sf_relay_unlock(void);
 /* In a forked child: no relay thread; the parent's relay goes on carrying
