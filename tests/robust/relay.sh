@@ -4,6 +4,9 @@
 # - fork: the child uses the connection (the parent's relay carries it,
 #   late as before), then the parent goes on with it and closes it; the
 #   peer sees every byte and one FIN, after the last byte.
+# - exec: the connection becomes the real socket again under the program's
+#   number, what was held back for the peer sent at once; the new program
+#   uses it (its delays then wait inside the calls).
 # - a program closing every descriptor it does not know (a daemon): the
 #   relay's own descriptors go with them, and the relay never touches those
 #   numbers again: the program takes every number back (socket pairs) and nothing
@@ -33,6 +36,22 @@ peer expect = data 4 bits=* ms=*
 close = 0
 peer expect = eof ms=*
 peer expect = eof ms=0
+EOF2
+
+RUN_ENV=SOCKFAULT_LOG=off run "$RULES" p:listen connect p:accept sendns exec p:expect,1000 sendns p:expect,1000 \
+	p:send,4 recv=4 peername
+transcript "exec: the new program has the connection, and what was held back reached the peer" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+exec'd = 1
+peer expect = data 4 bits=0 ms=*
+sendns = 4
+peer expect = data 4 bits=* ms=*
+peer send = sent 4
+recv = 4
+getpeername = 0
 EOF2
 
 RUN_ENV=SOCKFAULT_LOG=off run "$RULES" p:listen connect p:accept sendns closeall fdfill=300 p:expect,1000 sendns \

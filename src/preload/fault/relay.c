@@ -19,6 +19,7 @@
 #include "reclaim.h"
 #include "real.h"
 #include "settings.h"
+#include "slow.h"
 #include "thread.h"
 #include "units.h"
 
@@ -619,6 +620,29 @@ void sf_relay_fd_range_lost(unsigned lo, unsigned hi)
 	}
 }
 
+/* Send now what the link holds back for the peer, and what the program's
+ * end still has (bounded by deadline). */
+static void flush_now(struct link *l, uint64_t deadline)
+{
+	for (;;) {
+		size_t before = l->tx.len;
+		take_in(&l->tx, l->end, 0);
+		for (unsigned k = 0; k < l->tx.mn; k++)
+			l->tx.mark[(l->tx.mh + k) % MARKS].due = 0;
+		l->tx.eof_due = 0;
+		give_out(&l->tx, l->real, UINT64_MAX);
+		uint64_t now = sf_now();
+		if (l->tx.broken || (!l->tx.mn && l->tx.len == before && !l->tx.blocked) || now >= deadline)
+			break;
+		if (l->tx.blocked) {
+			struct pollfd p = { .fd = l->real, .events = POLLOUT };
+			struct timespec ts = { (time_t)((deadline - now) / SF_NS_PER_S),
+			                       (long)((deadline - now) % SF_NS_PER_S) };
+			syscall(SYS_ppoll, &p, 1, &ts, NULL, 0);
+		}
+	}
+}
+
 /* The process is ending: the relay's thread ends with it, and the kernel
  * would deliver what the program sent. What is still held back goes out
  * now, early rather than never (bounded: a peer that takes nothing gets
@@ -630,27 +654,63 @@ __attribute__((destructor)) static void relay_at_exit(void)
 	int e0 = errno;
 	pthread_mutex_lock(&lock);
 	uint64_t deadline = sf_now() + 2 * SF_NS_PER_S;
+	for (int i = 0; i < LINKS; i++)
+		if (links[i].state == L_UP)
+			flush_now(&links[i], deadline);
+	pthread_mutex_unlock(&lock);
+	errno = e0;
+}
+
+/* The program's descriptors of a link's end that a new program would
+ * inherit, up to `cap`; how many. */
+static int inherited(const struct link *l, int *fds, int cap)
+{
+	int n = 0;
+	unsigned high = SF_LOAD(&sf_fd_high);
+	for (unsigned i = 0; i < high && n < cap; i++) {
+		if (sf_fd_get((int)i) != (uintptr_t)l->s)
+			continue;
+		long fl = syscall(SYS_fcntl, (int)i, F_GETFD);
+		if (fl >= 0 && !(fl & FD_CLOEXEC))
+			fds[n++] = (int)i;
+	}
+	return n;
+}
+
+void sf_relay_before_exec(void)
+{
+	if (!SF_LOAD(&sf_relay_count) || SF_LOAD(&lost) || !sf_table_is_ours())
+		return;
+	int e0 = errno;
+	/* An exec from a signal handler that interrupted the relay's own
+	 * work leaves the connections as they are. */
+	if (pthread_mutex_trylock(&lock) != 0)
+		return;
+	uint64_t deadline = sf_now() + 2 * SF_NS_PER_S;
 	for (int i = 0; i < LINKS; i++) {
 		struct link *l = &links[i];
-		if (l->state != L_UP)
+		int fds[16];
+		int n = l->state == L_UP || l->state == L_CONNECTING ? inherited(l, fds, 16) : 0;
+		if (!n)
 			continue;
-		for (;;) {
-			size_t before = l->tx.len;
-			take_in(&l->tx, l->end, 0);
-			for (unsigned k = 0; k < l->tx.mn; k++)
-				l->tx.mark[(l->tx.mh + k) % MARKS].due = 0;
-			l->tx.eof_due = 0;
-			give_out(&l->tx, l->real, UINT64_MAX);
-			uint64_t now = sf_now();
-			if (l->tx.broken || (!l->tx.mn && l->tx.len == before && !l->tx.blocked) || now >= deadline)
-				break;
-			if (l->tx.blocked) {
-				struct pollfd p = { .fd = l->real, .events = POLLOUT };
-				struct timespec ts = { 0, (long)((deadline - now) % SF_NS_PER_S) };
-				ts.tv_sec = (time_t)((deadline - now) / SF_NS_PER_S);
-				syscall(SYS_ppoll, &p, 1, &ts, NULL, 0);
-			}
+		if (l->state == L_UP)
+			flush_now(l, deadline);
+		/* The program's numbers become the real socket again, with the
+		 * program's end's blocking mode and timeouts. */
+		long fl = syscall(SYS_fcntl, fds[0], F_GETFL);
+		if (fl >= 0)
+			syscall(SYS_fcntl, l->real, F_SETFL, fl);
+		static const int timeouts[] = { SO_RCVTIMEO, SO_SNDTIMEO };
+		for (int k = 0; k < 2; k++) {
+			struct timeval tv;
+			socklen_t tl = sizeof tv;
+			if (syscall(SYS_getsockopt, fds[0], SOL_SOCKET, timeouts[k], &tv, &tl) == 0)
+				syscall(SYS_setsockopt, l->real, SOL_SOCKET, timeouts[k], &tv, tl);
 		}
+		for (int k = 0; k < n; k++)
+			syscall(SYS_dup3, l->real, fds[k], 0);
+		sf_sock_identify(l->s, fds[0]);
+		free_link(l);
 	}
 	pthread_mutex_unlock(&lock);
 	errno = e0;

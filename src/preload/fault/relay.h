@@ -49,6 +49,12 @@ void sf_relay_fd_range_lost(unsigned lo, unsigned hi);
  * the program is likely to have one thread. */
 void sf_relay_prepare(void);
 
+/* An exec is about to run: each relayed connection the new program would
+ * inherit becomes the real socket again under the program's numbers, with
+ * what was held back for the peer sent first (the relay does not outlive
+ * the exec). */
+void sf_relay_before_exec(void);
+
 /* Never relay in this process (the seccomp supervisor: a delay then waits
  * inside the call it makes for the program). */
 void sf_relay_disable(void);
