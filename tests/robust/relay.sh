@@ -7,6 +7,8 @@
 # - exec: the connection becomes the real socket again under the program's
 #   number, what was held back for the peer sent at once; the new program
 #   uses it (its delays then wait inside the calls).
+# - a socket already in an epoll set when it connects stays unrelayed (the
+#   set would watch the real socket, not the pair): no event is missed.
 # - a program closing every descriptor it does not know (a daemon): the
 #   relay's own descriptors go with them, and the relay never touches those
 #   numbers again: the program takes every number back (socket pairs) and nothing
@@ -52,6 +54,24 @@ peer expect = data 4 bits=* ms=*
 peer send = sent 4
 recv = 4
 getpeername = 0
+EOF2
+
+# A socket in an epoll set before its connect (nginx does this) is not
+# relayed: the set watches the open socket, and would never see the pair's
+# readiness. Its delays wait inside the calls; the loop sees every event.
+RUN_ENV=SOCKFAULT_LOG=off run "connect => delay 200ms
+$RULES" p:listen socket nonblock et-add reconnect et=3000 p:accept p:send,4 et=1000 recv
+transcript "epoll before connect: every event seen, the data read" <<'EOF2'
+peer listen = port *
+socket = 0
+nonblock = 0
+et-add = OUT,HUP
+connect = -1 EINPROGRESS
+et = OUT
+peer accept = accepted 1
+peer send = sent 4
+et = IN,OUT
+recv = 4
 EOF2
 
 RUN_ENV=SOCKFAULT_LOG=off run "$RULES" p:listen connect p:accept sendns closeall fdfill=300 p:expect,1000 sendns \

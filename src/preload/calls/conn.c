@@ -210,11 +210,15 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 			err = fixed;
 		}
 	}
-	if (relay && (r == 0 || err == EINPROGRESS) && sf_relay_adopt(fd, s, nonblock ? sf_now() + c.delay_ns : 0) &&
-	    nonblock) {
+	int adopted = relay && (r == 0 || err == EINPROGRESS) &&
+	              sf_relay_adopt(fd, s, nonblock ? sf_now() + c.delay_ns : 0);
+	if (adopted && nonblock) {
 		/* Under way until the relay sees it done and its delay over. */
 		r = -1;
 		err = EINPROGRESS;
+	} else if (relay && nonblock && !c.v.decided && c.delay_ns) {
+		/* Not relayed after all: the delay waits in the call. */
+		sf_sleep_ns(c.delay_ns);
 	}
 	if (failed && r < 0 && err != EINPROGRESS) {
 		/* The kernel has made the socket unconnected again: the next
