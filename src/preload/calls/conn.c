@@ -211,7 +211,7 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		}
 	}
 	int adopted = relay && (r == 0 || err == EINPROGRESS) &&
-	              sf_relay_adopt(fd, s, nonblock ? sf_now() + c.delay_ns : 0);
+	              sf_relay_adopt(fd, s, nonblock ? sf_now() + c.delay_ns : 0, 0);
 	if (adopted && nonblock) {
 		/* Under way until the relay sees it done and its delay over. */
 		r = -1;
@@ -328,7 +328,7 @@ static int slow_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *
 		}
 	}
 	if (ns && sf_relay_wanted(ns))
-		sf_relay_adopt(nfd, ns, 0);
+		sf_relay_adopt(nfd, ns, 0, 1);
 	return finish(&c, nfd, err);
 }
 

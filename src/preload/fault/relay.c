@@ -65,6 +65,7 @@ struct link {
 	uint8_t err_taken;
 	uint8_t conn_told;         /* a second connect said 0 once */
 	uint8_t prog_gone;         /* the program's end is closed */
+	uint8_t tx_refused;        /* the real socket took no more: told the program */
 	uint8_t reg;               /* watched: 1 the real socket, 2 the end */
 	struct dir tx, rx;         /* tx: program -> real; rx: real -> program */
 };
@@ -190,7 +191,7 @@ static void take_in(struct dir *d, int src, uint64_t now)
 			return;
 		if (n <= 0) {
 			d->src_eof = 1;
-			d->eof_due = now + d->delay;
+			d->eof_due = now + SF_LOAD(&d->delay);
 			return;
 		}
 		if (d->broken)
@@ -198,7 +199,7 @@ static void take_in(struct dir *d, int src, uint64_t now)
 		d->len += (size_t)n;
 		unsigned k = (d->mh + d->mn) % MARKS;
 		d->mark[k].left = (size_t)n;
-		d->mark[k].due = now + d->delay;
+		d->mark[k].due = now + SF_LOAD(&d->delay);
 		d->mn++;
 	}
 }
@@ -345,6 +346,12 @@ static uint64_t service(struct link *l, uint64_t now)
 		take_in(&l->rx, l->real, now);
 		give_out(&l->tx, l->real, now);
 		give_out(&l->rx, l->end, now);
+		/* The connection refuses data (reset, closed): the program's next
+		 * sends fail with EPIPE, as on the real socket. */
+		if (l->tx.broken && !l->tx_refused) {
+			syscall(SYS_shutdown, l->end, SHUT_RD);
+			l->tx_refused = 1;
+		}
 		if (l->tx.src_eof && !l->prog_gone) {
 			struct pollfd p = { .fd = l->end, .events = POLLRDHUP };
 			struct timespec zero = { 0, 0 };
@@ -548,12 +555,14 @@ static int watched_by_epoll(int fd)
 	return found || n < 0;
 }
 
-int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at)
+int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 {
 	int e0 = errno;
 	int ok = 0;
-	if (watched_by_epoll(fd))
+	if (!fresh && watched_by_epoll(fd)) {
+		errno = e0;
 		return 0;
+	}
 	pthread_mutex_lock(&lock);
 	struct link *l = NULL;
 	for (int i = 0; i < LINKS && !l; i++)
@@ -728,12 +737,29 @@ static void flush_now(struct link *l, uint64_t deadline)
  * would deliver what the program sent. What is still held back goes out
  * now, early rather than never (bounded: a peer that takes nothing gets
  * what fits in two seconds). */
+/* The lock, from an exit or an exec that may run in a signal handler which
+ * interrupted a holder: tried for at most 100 ms (the relay's thread holds
+ * it for microseconds). */
+static int lock_bounded(void)
+{
+	for (int i = 0; i < 100; i++) {
+		if (pthread_mutex_trylock(&lock) == 0)
+			return 1;
+		struct timespec ms = { 0, 1000000 };
+		syscall(SYS_nanosleep, &ms, NULL);
+	}
+	return 0;
+}
+
 __attribute__((destructor)) static void relay_at_exit(void)
 {
 	if (!SF_LOAD(&sf_relay_count) || SF_LOAD(&lost))
 		return;
 	int e0 = errno;
-	pthread_mutex_lock(&lock);
+	if (!lock_bounded()) {
+		errno = e0;
+		return;
+	}
 	uint64_t deadline = sf_now() + 2 * SF_NS_PER_S;
 	for (int i = 0; i < LINKS; i++)
 		if (links[i].state == L_UP)
@@ -763,10 +789,10 @@ void sf_relay_before_exec(void)
 	if (!SF_LOAD(&sf_relay_count) || SF_LOAD(&lost) || !sf_table_is_ours())
 		return;
 	int e0 = errno;
-	/* An exec from a signal handler that interrupted the relay's own
-	 * work leaves the connections as they are. */
-	if (pthread_mutex_trylock(&lock) != 0)
+	if (!lock_bounded()) {
+		errno = e0;
 		return;
+	}
 	uint64_t deadline = sf_now() + 2 * SF_NS_PER_S;
 	for (int i = 0; i < LINKS; i++) {
 		struct link *l = &links[i];

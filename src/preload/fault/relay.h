@@ -24,8 +24,10 @@ int sf_relay_wanted(const struct sf_sock *s);
 /* Take the socket fd over for the relay. connect_at: its real connect is
  * under way, and the program's descriptor stays unwritable until it has
  * completed and connect_at (monotonic ns) has come; 0: it is connected.
- * Returns 1 if fd is relayed now (the record follows fd's new identity). */
-int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at);
+ * fresh: the program has never seen fd (accept), so no epoll set of its
+ * can hold it. Returns 1 if fd is relayed now (the record follows fd's new
+ * identity); 0 leaves it as it was. */
+int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh);
 
 /* The real socket behind the program's descriptor fd (record s), or -1. */
 int sf_relay_real_fd(const struct sf_sock *s, int fd);
