@@ -431,12 +431,12 @@ static int descriptors(void)
 
 static int ready(void)
 {
-	if (running)
+	if (SF_LOAD(&running))
 		return 1;
 	if (!descriptors())
 		return 0;
-	running = sf_thread_start(relay_main, 64 * 1024);
-	return running;
+	SF_STORE(&running, sf_thread_start(relay_main, 64 * 1024));
+	return SF_LOAD(&running);
 }
 
 void sf_relay_prepare(void)
@@ -605,7 +605,12 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 	size_t filler = connect_at ? fill(sv[0]) : 0;
 	if (syscall(SYS_dup3, sv[0], fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
 		goto out;
-	memset(l, 0, sizeof *l);
+	/* Field by field: other threads read state, s, ino and real (find). */
+	memset(&l->tx, 0, sizeof l->tx);
+	memset(&l->rx, 0, sizeof l->rx);
+	l->err = 0;
+	l->err_taken = l->conn_told = l->prog_gone = l->reg = l->tx_refused = 0;
+	l->filler = 0;
 	l->keep = -1;
 	if (connect_at) {
 		l->keep = sv[0];
@@ -618,9 +623,9 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 	set_nonblock(sv[1]);
 	sf_sock_identify(s, fd);
 	sf_sock_ref(s);
-	l->s = s;
-	l->ino = s->ino;
-	l->real = real;
+	SF_STORE(&l->s, s);
+	SF_STORE(&l->ino, s->ino);
+	SF_STORE(&l->real, real);
 	l->end = sv[1];
 	l->connect_at = connect_at;
 	l->tx.buf = tb;
@@ -692,7 +697,7 @@ void sf_relay_tx_delay(const struct sf_sock *s, int fd, uint64_t ns)
 
 void sf_relay_fd_range_lost(unsigned lo, unsigned hi)
 {
-	if (!running && epfd < 0)
+	if (!SF_LOAD(&running) && epfd < 0)
 		return;
 	int hit = (unsigned)epfd - lo <= hi - lo || (unsigned)wakefd - lo <= hi - lo;
 	for (int i = 0; i < LINKS && !hit; i++) {
