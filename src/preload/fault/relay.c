@@ -156,7 +156,7 @@ static uint64_t rule_delay(sf_opmask ops)
 static struct link *find(const struct sf_sock *s, int fd)
 {
 	(void)fd;
-	if (!SF_LOAD(&sf_relay_count))
+	if (!SF_LOAD(&sf_relay_count) || SF_LOAD(&lost))
 		return NULL;
 	uint32_t ino = SF_LOAD(&s->ino);
 	for (int i = 0; i < LINKS; i++) {
@@ -300,7 +300,7 @@ static void release_keep(struct link *l)
 		l->filler -= (size_t)n;
 	}
 	syscall(SYS_close, l->keep);
-	l->keep = -1;
+	SF_STORE(&l->keep, -1);
 }
 
 static void free_link(struct link *l)
@@ -315,7 +315,8 @@ static void free_link(struct link *l)
 	sf_free(l->rx.buf, RING);
 	sf_sock_unref(l->s);
 	SF_STORE(&l->state, L_FREE);
-	SF_STORE(&sf_relay_count, sf_relay_count - 1);
+	if (sf_relay_count)
+		SF_STORE(&sf_relay_count, sf_relay_count - 1);
 }
 
 /* Move the link on; returns the next time it needs the thread. */
@@ -419,9 +420,9 @@ static int descriptors(void)
 	if (!floor_fd)
 		floor_fd = high_floor();
 	if (epfd < 0)
-		epfd = up_high((int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC));
+		SF_STORE(&epfd, up_high((int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC)));
 	if (wakefd < 0) {
-		wakefd = up_high((int)syscall(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK));
+		SF_STORE(&wakefd, up_high((int)syscall(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK)));
 		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = UINT64_MAX };
 		if (epfd >= 0 && wakefd >= 0)
 			syscall(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, wakefd, &ev);
@@ -611,9 +612,9 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 	l->err = 0;
 	l->err_taken = l->conn_told = l->prog_gone = l->reg = l->tx_refused = 0;
 	l->filler = 0;
-	l->keep = -1;
+	SF_STORE(&l->keep, -1);
 	if (connect_at) {
-		l->keep = sv[0];
+		SF_STORE(&l->keep, sv[0]);
 		l->filler = filler;
 	} else {
 		syscall(SYS_close, sv[0]);
@@ -626,7 +627,7 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 	SF_STORE(&l->s, s);
 	SF_STORE(&l->ino, s->ino);
 	SF_STORE(&l->real, real);
-	l->end = sv[1];
+	SF_STORE(&l->end, sv[1]);
 	l->connect_at = connect_at;
 	l->tx.buf = tb;
 	l->rx.buf = rb;
@@ -695,17 +696,22 @@ void sf_relay_tx_delay(const struct sf_sock *s, int fd, uint64_t ns)
 		SF_STORE(&l->tx.delay, ns);
 }
 
+static int within(int fd, unsigned lo, unsigned hi)
+{
+	return fd >= 0 && (unsigned)fd >= lo && (unsigned)fd <= hi;
+}
+
 void sf_relay_fd_range_lost(unsigned lo, unsigned hi)
 {
-	if (!SF_LOAD(&running) && epfd < 0)
+	if (SF_LOAD(&epfd) < 0 || SF_LOAD(&lost))
 		return;
-	int hit = (unsigned)epfd - lo <= hi - lo || (unsigned)wakefd - lo <= hi - lo;
+	int hit = within(SF_LOAD(&epfd), lo, hi) || within(SF_LOAD(&wakefd), lo, hi);
 	for (int i = 0; i < LINKS && !hit; i++) {
 		struct link *l = &links[i];
 		if (SF_LOAD(&l->state) == L_FREE)
 			continue;
-		hit = (unsigned)l->real - lo <= hi - lo || (unsigned)l->end - lo <= hi - lo ||
-		      (l->keep >= 0 && (unsigned)l->keep - lo <= hi - lo);
+		hit = within(SF_LOAD(&l->real), lo, hi) || within(SF_LOAD(&l->end), lo, hi) ||
+		      within(SF_LOAD(&l->keep), lo, hi);
 	}
 	if (hit) {
 		/* Whatever the relay carried is lost with them, as when a
@@ -873,7 +879,8 @@ void sf_relay_child_reset(void)
 		if (wakefd >= 0)
 			syscall(SYS_close, wakefd);
 	}
-	epfd = wakefd = -1;
+	SF_STORE(&epfd, -1);
+	SF_STORE(&wakefd, -1);
 	running = 0;
 	sf_relay_count = 0;
 }
