@@ -127,4 +127,36 @@ since = *
 EOF2
 expect_between "the receive timed out at the program's timeout (ms)" 250 450 "$(nth since 1)"
 
+# The calls about the connection, from python (tests/actions/delay-calls.py):
+# names, options, SO_ERROR and a refused connect are the TCP socket's.
+py=$(sf_python)
+[ -z "$py" ] || foreign_ok "$py" -c pass || py=
+! sf_musl || py=
+if [ -n "$py" ]; then
+	sf_run SOCKFAULT_LOG=off SOCKFAULT_RULES_TEXT='connect => delay 200ms
+tx => delay 100ms' "$py" "$SF_SRCDIR/tests/actions/delay-calls.py"
+	transcript "python: getsockname, getpeername, options and SO_ERROR of the real socket" <<'EOF2'
+connect EINPROGRESS
+writable_ms *
+so_error 0
+peer_port_ok True
+local_ok True
+nodelay 1
+type True
+domain True
+accepted_peer_ok True
+connect EINPROGRESS
+failed_ms *
+failed_out True
+so_error ECONNREFUSED
+so_error 0
+EOF2
+	expect_between "python: writable after the connect's delay (ms)" 150 350 \
+		"$(sed -n 's/^writable_ms //p' "$tmp/out")"
+	expect_between "python: the refusal seen after the connect's delay (ms)" 150 350 \
+		"$(sed -n 's/^failed_ms //p' "$tmp/out")"
+else
+	echo "no python3 that can load the library here: the python case is left out"
+fi
+
 finish
