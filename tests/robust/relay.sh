@@ -8,7 +8,8 @@
 #   number, what was held back for the peer sent at once; the new program
 #   uses it (its delays then wait inside the calls).
 # - a socket already in an epoll set when it connects stays unrelayed (the
-#   set would watch the real socket, not the pair): no event is missed.
+#   set would watch the real socket, not the pair): no event is missed; so
+#   does one dup'd before its connect.
 # - a program closing every descriptor it does not know (a daemon): the
 #   relay's own descriptors go with them, and the relay never touches those
 #   numbers again: the program takes every number back (socket pairs) and nothing
@@ -73,6 +74,25 @@ peer send = sent 4
 et = IN,OUT
 recv = 4
 EOF2
+
+# A socket dup'd before its connect is not relayed either: the copy would go
+# on naming the real socket. Both numbers carry the data, the delay in the
+# calls.
+RUN_ENV=SOCKFAULT_LOG=off run "$RULES" p:listen socket dup use=1 reconnect p:accept mark sendns since \
+	p:expect,1000 use=2 sendns p:expect,1000
+transcript "dup before connect: both numbers send, in order" <<'EOF2'
+peer listen = port *
+socket = 0
+dup = 0
+connect = 0
+peer accept = accepted 1
+sendns = 4
+since = *
+peer expect = data 4 bits=0 ms=*
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+EOF2
+expect_between "dup before connect: the delay waited in the send (ms)" 80 180 "$(value since)"
 
 RUN_ENV=SOCKFAULT_LOG=off run "$RULES" p:listen connect p:accept sendns closeall fdfill=300 p:expect,1000 sendns \
 	connect p:accept mark sendns since p:expect,1000

@@ -89,17 +89,15 @@ static int high_floor(void)
 	return (int)(lim * 5 / 8);
 }
 
-/* Move a descriptor of ours above the floor, close-on-exec. */
+/* Move a descriptor of ours above the floor, close-on-exec; -1 if it
+ * cannot go there (a low number is the program's to have). */
 static int up_high(int fd)
 {
 	if (fd < 0)
 		return fd;
 	int h = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, floor_fd);
-	if (h >= 0) {
-		syscall(SYS_close, fd);
-		return h;
-	}
-	return fd;
+	syscall(SYS_close, fd);
+	return h;
 }
 
 static void set_nonblock(int fd)
@@ -556,11 +554,22 @@ static int watched_by_epoll(int fd)
 	return found || n < 0;
 }
 
+/* Another number of the program's for the same socket (a dup made before
+ * the connect) would go on naming the real socket after the swap. */
+static int other_numbers(int fd, const struct sf_sock *s)
+{
+	unsigned high = SF_LOAD(&sf_fd_high);
+	for (unsigned i = 0; i < high; i++)
+		if ((int)i != fd && sf_fd_get((int)i) == (uintptr_t)s)
+			return 1;
+	return 0;
+}
+
 int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 {
 	int e0 = errno;
 	int ok = 0;
-	if (!fresh && watched_by_epoll(fd)) {
+	if (!fresh && (other_numbers(fd, s) || watched_by_epoll(fd))) {
 		errno = e0;
 		return 0;
 	}
@@ -589,6 +598,8 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 		goto out;
 	sv[0] = up_high(sv[0]);
 	sv[1] = up_high(sv[1]);
+	if (sv[0] < 0 || sv[1] < 0)
+		goto out;
 	long fdflags = syscall(SYS_fcntl, fd, F_GETFD);
 	long flflags = syscall(SYS_fcntl, real, F_GETFL);
 	if (fdflags < 0 || flflags < 0)
