@@ -96,6 +96,20 @@ expect_between "accepted: the peer's bytes readable a delay later (ms)" 80 180 "
 expect_between "accepted: the send returned at once (ms)" 0 60 "$(nth took 1)"
 expect_between "accepted: the peer got the bytes a delay later (ms)" 80 180 "$(peer_ms 1)"
 
+# The receive delay is that of the rule whose peer is this connection's.
+RUN_ENV=SOCKFAULT_LOG=off run 'rx peer=192.0.2.1 => delay 300ms
+rx peer=127.0.0.1 => delay 50ms' p:listen connect p:accept p:send,4 mark pollin=1000 since recv=4
+transcript "the rule of this peer delays what it sends" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+peer send = sent 4
+pollin = IN
+since = *
+recv = 4
+EOF2
+expect_between "readable after this peer's rule's delay, 50 ms (ms)" 30 150 "$(nth since 1)"
+
 # Where the rules can also end the connection (here a reset), and with
 # SOCKFAULT_DELAY=call, the delay is a wait inside the call, as it composes
 # with those actions; the peer then has the bytes as soon as the call ends.

@@ -236,6 +236,8 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		if (!(s->flags & SF_SOCK_HAS_LOCAL) || s->local.port == 0)
 			note_local(s, fd);
 		sf_sock_replan(s);
+		if (adopted)
+			sf_relay_replanned(s, fd);
 	}
 	return finish(&c, r < 0 ? -1 : r, r < 0 ? err : left);
 }

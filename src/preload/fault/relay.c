@@ -135,16 +135,20 @@ int sf_relay_wanted(const struct sf_sock *s)
 	return s->proto == SF_PROTO_TCP && !SF_LOAD(&lost) && any_delay_rule();
 }
 
-/* The latency each direction starts with: the first delay rule of that
- * direction (its D; the jitter and conditions are the sends' own, below). */
-static uint64_t rule_delay(sf_opmask ops)
+/* The latency a direction starts with: the D of the first delay rule of
+ * that direction in the socket's plan whose fixed conditions (peer, local
+ * address, side) are known to hold; its jitter and its conditions that
+ * change (when=, p=, counts) are the sends' own, and not drawn for the
+ * bytes that come in before any call. */
+static uint64_t plan_delay(const struct sf_sock *s, sf_opmask ops)
 {
 	uint64_t d = 0;
 	sf_read_begin();
 	struct sf_active *a = sf_active_get();
-	for (unsigned i = 0; a && i < a->rs.n && !d; i++) {
-		const struct sf_rule *r = &a->rs.rules[i];
-		if (a->for_exe[i] && r->action == SF_ACT_DELAY && (r->ops & ops) && (r->protos & SF_PROTO_TCP))
+	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
+	for (uint32_t i = 0; a && plan && plan->gen == a->gen && i < plan->n && !d; i++) {
+		const struct sf_rule *r = &a->rs.rules[plan->e[i].rule];
+		if (r->action == SF_ACT_DELAY && (r->ops & ops) && (plan->e[i].flags & SF_PE_STATICS_OK))
 			d = r->dur_ns;
 	}
 	sf_read_end();
@@ -163,6 +167,16 @@ static struct link *find(const struct sf_sock *s, int fd)
 			return l;
 	}
 	return NULL;
+}
+
+void sf_relay_replanned(const struct sf_sock *s, int fd)
+{
+	struct link *l = find(s, fd);
+	if (!l)
+		return;
+	SF_STORE(&l->rx.delay, plan_delay(s, SF_OPS_RX));
+	/* A send's own decision replaces it (sf_relay_tx_delay). */
+	SF_STORE(&l->tx.delay, plan_delay(s, SF_OPS_TX));
 }
 
 /* ---- the relay thread ---- */
@@ -642,8 +656,8 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 	l->connect_at = connect_at;
 	l->tx.buf = tb;
 	l->rx.buf = rb;
-	l->tx.delay = rule_delay(SF_OPS_TX);
-	l->rx.delay = rule_delay(SF_OPS_RX);
+	l->tx.delay = plan_delay(s, SF_OPS_TX);
+	l->rx.delay = plan_delay(s, SF_OPS_RX);
 	tb = rb = NULL;
 	real = sv[1] = -1;
 	SF_STORE(&sf_relay_count, sf_relay_count + 1);

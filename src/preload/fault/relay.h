@@ -40,6 +40,10 @@ int sf_relay_real_fd(const struct sf_sock *s, int fd);
 enum { SF_RELAY_CONNECTING = 1, SF_RELAY_UP, SF_RELAY_FAILED };
 int sf_relay_connect_state(const struct sf_sock *s, int fd, int take, int *err);
 
+/* The socket's plan is rebuilt (its connect has named the peer): the
+ * delays its rules give each direction, until a send decides its own. */
+void sf_relay_replanned(const struct sf_sock *s, int fd);
+
 /* The delay a send just decided (ns): the bytes it queues leave that late. */
 void sf_relay_tx_delay(const struct sf_sock *s, int fd, uint64_t ns);
 
