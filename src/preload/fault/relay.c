@@ -539,9 +539,13 @@ static int fdinfo_names(int dir, const char *name, int fd)
  * open socket, not the number: after the swap it would go on watching the
  * real socket, and a program waiting there for the pair's readiness would
  * wait for ever. Such a socket keeps its delays inside the calls. (Unsure
- * counts as yes.) */
+ * counts as yes, and so does a process with more descriptors than are
+ * worth looking through at each connect.) */
+#define SCAN_MAX 4096
 static int watched_by_epoll(int fd)
 {
+	if (SF_LOAD(&sf_fd_high) > SCAN_MAX)
+		return 1;
 	int dir = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return 1;
