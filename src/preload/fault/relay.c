@@ -504,7 +504,7 @@ static int fdinfo_names(int dir, const char *name, int fd)
 	if (f < 0)
 		return 1;
 	/* Lines "tfd:     5 events: ...", read in pieces, a line carried over. */
-	char buf[4096 + 1];
+	char buf[1024 + 1]; /* small: this runs on the program's stack */
 	size_t have = 0;
 	int found = 0;
 	for (;;) {
@@ -549,7 +549,7 @@ static int watched_by_epoll(int fd)
 	int dir = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return 1;
-	char buf[2048];
+	char buf[1024];
 	int found = 0;
 	long n;
 	while (!found && (n = syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
