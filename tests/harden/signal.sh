@@ -21,7 +21,8 @@ num() {
 }
 
 for run in 1 2; do
-	sf_run SOCKFAULT_RULES_TEXT="$rules" "$H/hsignal"
+	# A wait inside the call (SOCKFAULT_DELAY=call) is what is under test.
+	sf_run SOCKFAULT_DELAY=call SOCKFAULT_RULES_TEXT="$rules" "$H/hsignal"
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		fail "run $run: hung (killed by timeout)"
 	fi

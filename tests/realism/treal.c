@@ -36,6 +36,13 @@
  *   et=MS                   wait on it: only changes since are reported
  *   select=MS selectw=MS    readable (r) / writable (w) / exception (e)
  *   so_error peername sigpipes
+ *   closeall                close every descriptor but the program's own
+ *                           (its connections, listener, epoll, peer pipes)
+ *                           one by one, as a daemon does
+ *   fdfill=MS               take every free descriptor number (pairs of
+ *                           unix stream sockets, up to 1024), wait MS, and
+ *                           say whether any of them got bytes the program
+ *                           did not write ("clean"); then give them back
  *   threads                 the process's threads, bg ones not counted
  *   sleep=MS at=MS          at: until MS after the start of the program
  *   mark since took         since: ms since mark; took: the previous step's ms
@@ -601,6 +608,48 @@ static void step_so_error(void)
 		out("SO_ERROR = %s", v ? tn_errname(v) : "0");
 }
 
+static int own_fd(int fd)
+{
+	for (int i = 0; i < nconns; i++)
+		if (conns[i].fd == fd)
+			return 1;
+	return fd == lfd || fd == etfd || fd == fileno(to_peer) || fd == fileno(from_peer);
+}
+
+static void step_closeall(void)
+{
+	for (int fd = 3; fd < 1024; fd++)
+		if (!own_fd(fd))
+			close(fd);
+	out("closeall = done");
+}
+
+static void step_fdfill(int ms)
+{
+	static int rd[512], wr[512];
+	int n = 0;
+	for (int p[2]; n < 512 && socketpair(AF_UNIX, SOCK_STREAM, 0, p) == 0; n++) {
+		rd[n] = p[0];
+		wr[n] = p[1];
+		if (p[1] >= 1023) {
+			n++;
+			break;
+		}
+	}
+	tn_sleep_ms(ms);
+	int dirty = 0;
+	for (int i = 0; i < n; i++) {
+		struct pollfd pf[2] = { { .fd = rd[i], .events = POLLIN }, { .fd = wr[i], .events = POLLIN } };
+		dirty += poll(pf, 2, 0) > 0;
+		close(rd[i]);
+		close(wr[i]);
+	}
+	if (dirty)
+		out("fdfill = %d of %d pairs got bytes or lost their other end", dirty, n);
+	else
+		out("fdfill = clean");
+}
+
 static void run_step(const char *step);
 
 static void *bg_main(void *arg)
@@ -801,6 +850,10 @@ static void run_step(const char *step)
 		/* Bounded by the watchdog, as every step. */
 		while (access(path, F_OK) != 0)
 			tn_sleep_ms(10);
+	} else if (strcmp(name, "closeall") == 0) {
+		step_closeall();
+	} else if (strcmp(name, "fdfill") == 0) {
+		step_fdfill(arg ? atoi(arg) : 0);
 	} else if (strcmp(name, "mark") == 0) {
 		t_mark = tn_now_ms();
 	} else if (strcmp(name, "since") == 0) {

@@ -15,6 +15,7 @@
 #include "peers.h"
 #include "reclaim.h"
 #include "refuse.h"
+#include "relay.h"
 #include "timer.h"
 #include "usermem.h"
 #include "slow.h"
@@ -52,7 +53,8 @@ static void note_local(struct sf_sock *s, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+	int rfd = SF_LOAD(&sf_relay_count) ? sf_relay_real_fd(s, fd) : -1;
+	if (getsockname(rfd >= 0 ? rfd : fd, (struct sockaddr *)&ss, &sl) == 0)
 		sf_sock_set_local(s, (struct sockaddr *)&ss, sl);
 }
 
@@ -164,6 +166,10 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	}
 	if (dead && sf_dead_answer(&c, 0, &ret, &err))
 		return finish(&c, ret, err);
+	/* A relayed connection's next connect asks how its real one went. */
+	int rerr;
+	if (SF_LOAD(&sf_relay_count) && sf_relay_connect_state(s, fd, 0, &rerr))
+		return finish(&c, rerr ? -1 : 0, rerr ? rerr : e0);
 	/* Each attempt is a connection to that peer: p= decides by which one
 	 * (a refused attempt and its retry on a new socket are two). */
 	struct sf_sockaddr target;
@@ -176,9 +182,17 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	 * ECONNABORTED): past the rules, as for a dead connection. */
 	int failed = s->proto == SF_PROTO_TCP && (s->flags & SF_SOCK_HAS_PEER) &&
 	             SF_LOAD(&s->state) != SF_STATE_CONNECTED && !SF_LOAD(&s->pending_err) && sf_connect_failed(fd);
+	/* A TCP connection a delay rule can touch is relayed from its connect
+	 * on (relay.h): its delays then hold back its data, not the calls. */
+	int relay = !dead && !failed && SF_LOAD(&s->state) == SF_STATE_UNCONNECTED && sf_relay_wanted(s);
+	int nonblock = relay && sf_fd_nonblocking(fd);
+	c.defer_delay = (uint8_t)relay;
 	/* A dead connection is past the rules. */
 	if (!dead && !failed)
 		sf_decide(&c);
+	/* A blocking connect waits out its round trip, as a failing one does. */
+	if (relay && c.delay_ns && (c.v.decided || !nonblock))
+		sf_sleep_ns(c.delay_ns);
 	if (c.v.decided && (c.v.action == SF_ACT_BLACKHOLE || c.v.action == SF_ACT_TIMEOUT)) {
 		/* Silence from now on; the real connect then never completes. */
 		if (sf_dead_begin(&c, 0, &ret, &err)) {
@@ -200,6 +214,16 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 			err = fixed;
 		}
 	}
+	int adopted = relay && (r == 0 || err == EINPROGRESS) &&
+	              sf_relay_adopt(fd, s, nonblock ? sf_now() + c.delay_ns : 0, 0);
+	if (adopted && nonblock) {
+		/* Under way until the relay sees it done and its delay over. */
+		r = -1;
+		err = EINPROGRESS;
+	} else if (relay && nonblock && !c.v.decided && c.delay_ns) {
+		/* Not relayed after all: the delay waits in the call. */
+		sf_sleep_ns(c.delay_ns);
+	}
 	if (failed && r < 0 && err != EINPROGRESS) {
 		/* The kernel has made the socket unconnected again: the next
 		 * connect is a new attempt. */
@@ -217,6 +241,8 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 			note_local(s, fd);
 		sf_sock_replan(s);
 		sf_deadline_arm(fd, s);
+		if (adopted)
+			sf_relay_replanned(s, fd);
 	}
 	return finish(&c, r < 0 ? -1 : r, r < 0 ? err : left);
 }
@@ -310,6 +336,8 @@ static int slow_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *
 			return (int)sf_fail(&c, sf_verdict_errno(&c));
 		}
 	}
+	if (ns && sf_relay_wanted(ns))
+		sf_relay_adopt(nfd, ns, 0, 1);
 	return finish(&c, nfd, err);
 }
 
@@ -409,6 +437,7 @@ int sf_slow_close(int fd)
 		sf_decide(&c);
 	sf_log_fd_lost(fd);
 	sf_refuse_fd_lost(fd);
+	sf_relay_fd_range_lost((unsigned)fd, (unsigned)fd);
 	/* Forget first: a descriptor number reused by another thread right
 	 * after the real close must not inherit this record (the record itself
 	 * stays held until the call leaves: the trace line still needs it). A
@@ -565,6 +594,7 @@ void sf_forget_range(unsigned lo, unsigned hi)
 	/* The library's own descriptors are not in the table. */
 	sf_log_fd_range_lost(lo, hi);
 	sf_refuse_fd_range_lost(lo, hi);
+	sf_relay_fd_range_lost(lo, hi);
 	unsigned high = SF_LOAD(&sf_fd_high);
 	if (hi >= high)
 		hi = high ? high - 1 : 0;
@@ -598,6 +628,21 @@ int sf_slow_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	if (!sf_enter())
 		return sf_real_getsockopt(fd, level, name, val, len);
 	int e0 = errno;
+	if (SF_LOAD(&sf_relay_count)) {
+		/* A relayed connection: every option is the real socket's, and
+		 * SO_ERROR tells how its connect went. */
+		struct sf_sock *rs = sf_lookup(fd);
+		int rfd = rs ? sf_relay_real_fd(rs, fd) : -1;
+		if (rfd >= 0) {
+			errno = e0;
+			int r = sf_real_getsockopt(rfd, level, name, val, len);
+			int err = errno, e;
+			if (r == 0 && level == SOL_SOCKET && name == SO_ERROR && val && len &&
+			    *len >= (socklen_t)sizeof(int) && sf_relay_connect_state(rs, fd, 1, &e) != SF_RELAY_UP)
+				*(int *)val = e;
+			return (int)sf_done(r, err);
+		}
+	}
 	struct sf_sock *s = level == SOL_SOCKET && name == SO_ERROR ? sf_lookup(fd) : NULL;
 	if (!s) {
 		errno = e0;
@@ -646,10 +691,15 @@ int sf_slow_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 		sf_decide(&c);
 	if (c.v.decided)
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
+	/* A relayed connection: the real socket's peer, once the program may
+	 * know its connect is done. */
+	int rfd = s && SF_LOAD(&sf_relay_count) ? sf_relay_real_fd(s, fd) : -1;
+	if (rfd >= 0 && sf_relay_connect_state(s, fd, 2, &derr) == SF_RELAY_CONNECTING)
+		return (int)sf_fail(&c, ENOTCONN);
 	errno = e0;
-	int r = sf_real_getpeername(fd, addr, len);
+	int r = sf_real_getpeername(rfd >= 0 ? rfd : fd, addr, len);
 	int err = errno;
 	if (r == 0 && s)
-		connect_settled(s, fd);
+		connect_settled(s, rfd >= 0 ? rfd : fd);
 	return finish(&c, r, err);
 }

@@ -12,6 +12,7 @@
 #include "dead.h"
 #include "icmp.h"
 #include "log.h"
+#include "relay.h"
 #include "shape.h"
 #include "slow.h"
 #include "stash.h"
@@ -505,7 +506,14 @@ static ssize_t io_slow(struct sf_io *io)
 	/* A dead connection is past the rules: what it does not answer itself,
 	 * the kernel answers, and no rule fires on it again. */
 	if (!answered && !dead) {
+		int relayed = SF_LOAD(&sf_relay_count) && sf_relay_real_fd(s, io->c.fd) >= 0;
+		io->c.defer_delay = (uint8_t)relayed;
 		sf_decide(&io->c);
+		if (relayed && io->tx)
+			sf_relay_tx_delay(s, io->c.fd, io->c.delay_ns);
+		/* A later rule's answer comes after the latency, as before. */
+		if (relayed && io->c.v.decided && io->c.delay_ns)
+			sf_sleep_ns(io->c.delay_ns);
 		const struct sf_verdict *v = &io->c.v;
 		if (v->decided && connection_dies(v, s)) {
 			answered = sf_dead_begin(&io->c, io->flags, &ret, &err);
@@ -575,6 +583,8 @@ static ssize_t io_slow(struct sf_io *io)
 	io.c.short_len = 0;                                                                 \
 	io.c.throttle = 0;                                                                  \
 	io.c.corrupt_bits = 0;                                                              \
+	io.c.defer_delay = 0;                                                               \
+	io.c.delay_ns = 0;                                                                  \
 	io.tx = is_tx;                                                                      \
 	io.run = runner;                                                                    \
 	io.flags = 0;                                                                       \

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "proctree.h"
+#include "relay.h"
 #include "real.h"
 #include "settings.h"
 #include "slow.h"
@@ -132,6 +133,7 @@ static int real_execve(const char *path, char *const argv[], char *const envp[])
 SF_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	int r;
+	sf_relay_before_exec();
 	WITH_TREE_ENV(NULL, envp, r = real_execve(path, argv, env));
 	return r;
 }
@@ -154,6 +156,7 @@ static int real_execvpe(const char *file, char *const argv[], char *const envp[]
 SF_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	int r;
+	sf_relay_before_exec();
 	WITH_TREE_ENV(NULL, envp, r = real_execvpe(file, argv, env));
 	return r;
 }
@@ -173,6 +176,7 @@ SF_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 		errno = ENOSYS;
 		return -1;
 	}
+	sf_relay_before_exec();
 	WITH_TREE_ENV(NULL, envp, r = f(fd, argv, env));
 	return r;
 }

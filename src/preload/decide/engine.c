@@ -478,7 +478,8 @@ void sf_decide(struct sf_call *c)
 		ev.delay_ns = 0;
 	}
 	sf_read_end();
-	if (ev.delay_ns)
+	c->delay_ns = ev.delay_ns;
+	if (ev.delay_ns && !c->defer_delay)
 		sf_sleep_ns(ev.delay_ns);
 	return;
 out:

@@ -35,6 +35,10 @@ struct sf_call {
 	uint64_t throttle;              /* bytes per second (0: none); the slowest rule wins */
 	uint64_t corrupt_bits;          /* bits to flip in the data moved (0: none) */
 	uint64_t corrupt_draw;          /* seeds the positions of those bits */
+	/* delay: set defer_delay and the delays are not slept but left in
+	 * delay_ns (a relayed connection delays its data, not its calls). */
+	uint8_t defer_delay;
+	uint64_t delay_ns;
 };
 
 /* Evaluate the rules for the call, sleep the delays of the rules that fired

@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "names.h"
 #include "reclaim.h"
+#include "relay.h"
 #include "replay.h"
 #include "settings.h"
 #include "sock.h"
@@ -157,6 +158,9 @@ void sf_sock_replan(struct sf_sock *s)
 	}
 	/* A dead connection and a pending injected error answer every call. */
 	if (sf_config.trace || SF_LOAD(&s->dead) || SF_LOAD(&s->pending_err))
+		ops = SF_OPS_ALL;
+	/* A relayed connection's calls are answered for its real socket. */
+	if (SF_LOAD(&sf_relay_count) && sf_relay_real_fd(s, -1) >= 0)
 		ops = SF_OPS_ALL;
 	/* Two threads may replan one socket at once (after a reload, both see
 	 * it stale): one plan wins, the other was never seen by anyone and is

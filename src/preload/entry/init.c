@@ -16,6 +16,7 @@
 #include "proc.h"
 #include "real.h"
 #include "reclaim.h"
+#include "relay.h"
 #include "settings.h"
 #include "slow.h"
 #include "sock.h"
@@ -32,6 +33,7 @@ static void before_fork(void)
 	sf_resolve_all();
 	sf_proctree_before_fork();
 	sf_timer_lock();
+	sf_relay_lock();
 	sf_names_lock();
 	sf_peers_lock();
 	sf_alloc_lock();
@@ -42,6 +44,7 @@ static void after_fork_parent(void)
 	sf_alloc_unlock();
 	sf_peers_unlock();
 	sf_names_unlock();
+	sf_relay_unlock();
 	sf_timer_unlock();
 }
 
@@ -56,6 +59,7 @@ void sf_after_fork_child(void)
 	sf_peers_child_reset();
 	sf_names_child_reset();
 	sf_timer_child_reset();
+	sf_relay_child_reset();
 	sf_config.pid = (int)syscall(SYS_getpid);
 	sf_proctree_child();
 	sf_control_child_restart();
@@ -74,6 +78,7 @@ static void init(void)
 	sf_settings_init();
 	if (sf_config.inert)
 		sf_active_install(NULL);
+	sf_relay_prepare();
 	pthread_atfork(before_fork, after_fork_parent, sf_after_fork_child);
 }
 

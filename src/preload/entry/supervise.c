@@ -8,6 +8,7 @@
 #include "slow.h"
 #include "acting.h"
 #include "replay.h"
+#include "relay.h"
 
 /* Set by the supervisor around each call it makes for the program: the log
  * names the program's process and thread, not the supervisor's. 0 in every
@@ -29,6 +30,9 @@ SF_EXPORT void sockfault_supervisor_acting(int pid, int tid)
 {
 	acting_pid = pid;
 	acting_tid = tid;
+	/* The program's own descriptor is the real socket: a relay on the
+	 * supervisor's copy would carry data the program's poll never sees. */
+	sf_relay_disable();
 }
 
 SF_EXPORT int sockfault_supervisor_passes(int op, int fd);

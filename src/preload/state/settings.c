@@ -186,6 +186,7 @@ void sf_settings_init(void)
 	static const char *const onoff[] = { "0", "1", NULL };
 	static const char *const on_error[] = { "exit", "warn", NULL };
 	static const char *const formats[] = { "text", "json", NULL };
+	static const char *const delay_modes[] = { "data", "call", NULL };
 	struct problems p = { 0 };
 
 	sf_config.pid = (int)syscall(SYS_getpid);
@@ -199,6 +200,7 @@ void sf_settings_init(void)
 	sf_config.log_format = (enum sf_log_format)choice(&p, "SOCKFAULT_LOG_FORMAT", formats, SF_LOG_TEXT);
 	sf_config.trace = choice(&p, "SOCKFAULT_TRACE", onoff, 0);
 	sf_config.stats = choice(&p, "SOCKFAULT_STATS", onoff, 0);
+	sf_config.delay_in_call = choice(&p, "SOCKFAULT_DELAY", delay_modes, 0);
 	open_log(&p, env("SOCKFAULT_LOG"));
 	/* Tracing into a log that is off would cost every call for nothing. */
 	if (sf_logfd_off())

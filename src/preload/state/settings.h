@@ -15,6 +15,7 @@ struct sf_settings {
 	int control;            /* SOCKFAULT_CONTROL: the control channel (control.h) */
 	int warn_on_error;      /* SOCKFAULT_ON_ERROR=warn */
 	int stats;
+	int delay_in_call;      /* SOCKFAULT_DELAY=call: delay sleeps in the call */
 	char *rules_path;
 	char *rules_text;
 	char exe[64];           /* the program's short name, for exe= */

@@ -1,0 +1,915 @@
+#include "relay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "active.h"
+#include "alloc.h"
+#include "clock.h"
+#include "reclaim.h"
+#include "real.h"
+#include "settings.h"
+#include "slow.h"
+#include "thread.h"
+#include "units.h"
+
+/* Bounded: at most this many connections are relayed at once (the next ones
+ * keep the delay inside the call), each holding at most RING bytes late in
+ * each direction (the pair's and the real socket's buffers hold the rest,
+ * and a program that sends faster waits as on a slow link). */
+#define LINKS 64
+#define RING (64 * 1024)
+#define MARKS 64
+
+enum lstate { L_FREE, L_CONNECTING, L_UP, L_FAILED };
+
+/* One direction: the bytes read from its source, each read's bytes due at
+ * the destination at a time of their own. */
+struct dir {
+	unsigned char *buf;
+	size_t head, len;
+	struct {
+		size_t left;       /* bytes of this read not yet written */
+		uint64_t due;
+	} mark[MARKS];
+	unsigned mh, mn;
+	uint64_t delay;            /* for the next bytes read */
+	uint64_t eof_due;          /* the end of stream travels late too */
+	uint8_t src_eof;           /* the source said end of stream */
+	uint8_t eof_passed;        /* the destination was told (shutdown) */
+	uint8_t blocked;           /* the destination's buffer is full */
+	uint8_t broken;            /* the destination refuses: drop what comes */
+};
+
+struct link {
+	uint8_t state;
+	struct sf_sock *s;
+	uint32_t ino;              /* the program's end (the record's identity) */
+	int real;                  /* the real socket */
+	int end;                   /* the relay's end of the pair */
+	int keep;                  /* the program's end while its connect is under way */
+	size_t filler;             /* bytes that keep the program's end unwritable */
+	uint64_t connect_at;       /* the program sees the connect end no earlier */
+	int err;                   /* the connect's error */
+	uint8_t err_taken;
+	uint8_t conn_told;         /* a second connect said 0 once */
+	uint8_t prog_gone;         /* the program's end is closed */
+	uint8_t tx_refused;        /* the real socket took no more: told the program */
+	uint8_t reg;               /* watched: 1 the real socket, 2 the end */
+	struct dir tx, rx;         /* tx: program -> real; rx: real -> program */
+};
+
+unsigned sf_relay_count;
+static struct link links[LINKS];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int epfd = -1, wakefd = -1;
+static int running;
+static int floor_fd;
+/* The program closed one of the relay's descriptors: the numbers may be
+ * the program's now, and the relay never touches them again. */
+static int lost;
+
+static int high_floor(void)
+{
+	struct rlimit rl;
+	long lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long)rl.rlim_cur : 1024;
+	if (lim > 1024)
+		lim = 1024;
+	return (int)(lim * 5 / 8);
+}
+
+/* Move a descriptor of ours above the floor, close-on-exec; -1 if it
+ * cannot go there (a low number is the program's to have). */
+static int up_high(int fd)
+{
+	if (fd < 0)
+		return fd;
+	int h = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, floor_fd);
+	syscall(SYS_close, fd);
+	return h;
+}
+
+static void set_nonblock(int fd)
+{
+	long fl = syscall(SYS_fcntl, fd, F_GETFL);
+	if (fl >= 0)
+		syscall(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* Relay when the rules delay TCP, and nothing can end a connection in
+ * another way: the actions that do (reset, eof, hangup, blackhole, timeout,
+ * a sticky error; by later rules or through the control channel) act on
+ * the kernel's socket under the program's descriptor, so with them a delay
+ * stays a wait inside the calls and composes as it always did. */
+static int any_delay_rule(void)
+{
+	if (sf_config.delay_in_call || sf_config.reload || sf_config.control)
+		return 0;
+	int want = 0, kills = 0;
+	sf_read_begin();
+	struct sf_active *a = sf_active_get();
+	for (unsigned i = 0; a && i < a->rs.n; i++) {
+		const struct sf_rule *r = &a->rs.rules[i];
+		if (!a->for_exe[i] || !(r->protos & SF_PROTO_TCP))
+			continue;
+		want |= r->action == SF_ACT_DELAY && (r->ops & (SF_OPS_IO | SF_OPBIT(SF_OP_connect)));
+		kills |= sf_rule_kills(r);
+	}
+	sf_read_end();
+	return want && !kills;
+}
+
+int sf_relay_wanted(const struct sf_sock *s)
+{
+	return s->proto == SF_PROTO_TCP && !SF_LOAD(&lost) && any_delay_rule();
+}
+
+/* The latency a direction starts with: the D of the first delay rule of
+ * that direction in the socket's plan whose fixed conditions (peer, local
+ * address, side) are known to hold; its jitter and its conditions that
+ * change (when=, p=, counts) are the sends' own, and not drawn for the
+ * bytes that come in before any call. */
+static uint64_t plan_delay(const struct sf_sock *s, sf_opmask ops)
+{
+	uint64_t d = 0;
+	sf_read_begin();
+	struct sf_active *a = sf_active_get();
+	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
+	for (uint32_t i = 0; a && plan && plan->gen == a->gen && i < plan->n && !d; i++) {
+		const struct sf_rule *r = &a->rs.rules[plan->e[i].rule];
+		if (r->action == SF_ACT_DELAY && (r->ops & ops) && (plan->e[i].flags & SF_PE_STATICS_OK))
+			d = r->dur_ns;
+	}
+	sf_read_end();
+	return d;
+}
+
+static struct link *find(const struct sf_sock *s, int fd)
+{
+	(void)fd;
+	if (!SF_LOAD(&sf_relay_count) || SF_LOAD(&lost))
+		return NULL;
+	uint32_t ino = SF_LOAD(&s->ino);
+	for (int i = 0; i < LINKS; i++) {
+		struct link *l = &links[i];
+		if (SF_LOAD(&l->state) != L_FREE && SF_LOAD(&l->s) == s && SF_LOAD(&l->ino) == ino)
+			return l;
+	}
+	return NULL;
+}
+
+void sf_relay_replanned(const struct sf_sock *s, int fd)
+{
+	struct link *l = find(s, fd);
+	if (!l)
+		return;
+	SF_STORE(&l->rx.delay, plan_delay(s, SF_OPS_RX));
+	/* A send's own decision replaces it (sf_relay_tx_delay). */
+	SF_STORE(&l->tx.delay, plan_delay(s, SF_OPS_TX));
+}
+
+/* ---- the relay thread ---- */
+
+static uint64_t due_first(const struct dir *d)
+{
+	if (d->mn)
+		return d->mark[d->mh].due;
+	return d->src_eof && !d->eof_passed ? d->eof_due : UINT64_MAX;
+}
+
+/* Read what the source has, as room allows; each read is one mark. */
+static void take_in(struct dir *d, int src, uint64_t now)
+{
+	while (!d->src_eof && d->len < RING && d->mn < MARKS) {
+		size_t tail = (d->head + d->len) % RING;
+		size_t room = RING - d->len;
+		if (room > RING - tail)
+			room = RING - tail;
+		ssize_t n = syscall(SYS_recvfrom, src, d->buf + tail, room, MSG_DONTWAIT, NULL, NULL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			d->src_eof = 1;
+			d->eof_due = now + SF_LOAD(&d->delay);
+			return;
+		}
+		if (d->broken)
+			continue;
+		d->len += (size_t)n;
+		unsigned k = (d->mh + d->mn) % MARKS;
+		d->mark[k].left = (size_t)n;
+		d->mark[k].due = now + SF_LOAD(&d->delay);
+		d->mn++;
+	}
+}
+
+/* Write the bytes that are due; after the last, pass the end of stream on. */
+static void give_out(struct dir *d, int dst, uint64_t now)
+{
+	d->blocked = 0;
+	while (d->mn && d->mark[d->mh].due <= now && !d->broken) {
+		size_t n = d->mark[d->mh].left;
+		if (n > RING - d->head)
+			n = RING - d->head;
+		ssize_t w = syscall(SYS_sendto, dst, d->buf + d->head, n, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			d->blocked = 1;
+			return;
+		}
+		if (w < 0) {
+			d->broken = 1;
+			break;
+		}
+		d->head = (d->head + (size_t)w) % RING;
+		d->len -= (size_t)w;
+		if ((d->mark[d->mh].left -= (size_t)w) == 0) {
+			d->mh = (d->mh + 1) % MARKS;
+			d->mn--;
+		}
+	}
+	if (d->broken) {
+		d->len = 0;
+		d->mn = 0;
+	}
+	if (d->src_eof && !d->mn && !d->eof_passed && d->eof_due <= now) {
+		syscall(SYS_shutdown, dst, SHUT_WR);
+		d->eof_passed = 1;
+	}
+}
+
+/* Register one descriptor's interest (none: not watched at all, since
+ * epoll reports a hangup whatever the interest). */
+static void watch_one(int fd, uint32_t events, uint64_t tag, uint8_t *reg, uint8_t bit)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = tag };
+	if (!events) {
+		if (*reg & bit)
+			syscall(SYS_epoll_ctl, epfd, EPOLL_CTL_DEL, fd, NULL);
+		*reg &= (uint8_t)~bit;
+		return;
+	}
+	syscall(SYS_epoll_ctl, epfd, (*reg & bit) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+	*reg |= bit;
+}
+
+static void watch(struct link *l)
+{
+	uint32_t ri = 0, ei = 0;
+	/* Before its time the connect's end is not looked at. */
+	if (l->state == L_CONNECTING && l->connect_at <= sf_now())
+		ri = EPOLLOUT;
+	if (l->state == L_UP) {
+		if (!l->rx.src_eof && l->rx.len < RING && l->rx.mn < MARKS)
+			ri |= EPOLLIN;
+		if (l->tx.blocked)
+			ri |= EPOLLOUT;
+		if (!l->tx.src_eof && l->tx.len < RING && l->tx.mn < MARKS)
+			ei |= EPOLLIN;
+		if (l->rx.blocked)
+			ei |= EPOLLOUT;
+		/* The program's end still open after its end of stream: its
+		 * closing shows as a hangup. */
+		if (l->tx.src_eof && !l->prog_gone)
+			ei |= EPOLLRDHUP;
+	}
+	uint64_t idx = (uint64_t)(l - links);
+	watch_one(l->real, ri, idx << 1, &l->reg, 1);
+	watch_one(l->end, ei, (idx << 1) | 1, &l->reg, 2);
+}
+
+/* The connect is over: the program's end becomes writable (its buffer back
+ * to the kernel's size, the bytes that filled it read away). */
+static void release_keep(struct link *l)
+{
+	if (l->keep < 0)
+		return;
+	int sz = 212992;
+	socklen_t sl = sizeof sz;
+	syscall(SYS_getsockopt, l->end, SOL_SOCKET, SO_SNDBUF, &sz, &sl);
+	sz /= 2; /* the kernel doubles what it is given */
+	syscall(SYS_setsockopt, l->keep, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+	unsigned char sink[512];
+	while (l->filler) {
+		ssize_t n = syscall(SYS_recvfrom, l->end, sink, l->filler < sizeof sink ? l->filler : sizeof sink,
+		                    MSG_DONTWAIT, NULL, NULL);
+		if (n <= 0)
+			break;
+		l->filler -= (size_t)n;
+	}
+	syscall(SYS_close, l->keep);
+	SF_STORE(&l->keep, -1);
+}
+
+static void free_link(struct link *l)
+{
+	watch_one(l->real, 0, 0, &l->reg, 1);
+	watch_one(l->end, 0, 0, &l->reg, 2);
+	syscall(SYS_close, l->real);
+	syscall(SYS_close, l->end);
+	if (l->keep >= 0)
+		syscall(SYS_close, l->keep);
+	sf_free(l->tx.buf, RING);
+	sf_free(l->rx.buf, RING);
+	sf_sock_unref(l->s);
+	SF_STORE(&l->state, L_FREE);
+	if (sf_relay_count)
+		SF_STORE(&sf_relay_count, sf_relay_count - 1);
+}
+
+/* Move the link on; returns the next time it needs the thread. */
+static uint64_t service(struct link *l, uint64_t now)
+{
+	if (l->state == L_CONNECTING && now >= l->connect_at) {
+		int e = 0;
+		socklen_t el = sizeof e;
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		syscall(SYS_getsockopt, l->real, SOL_SOCKET, SO_ERROR, &e, &el);
+		if (e) {
+			l->err = e;
+			SF_STORE(&l->state, L_FAILED);
+		} else if (syscall(SYS_getpeername, l->real, &ss, &sl) == 0) {
+			SF_STORE(&l->state, L_UP);
+			release_keep(l);
+		}
+	}
+	if (l->state == L_FAILED && l->keep >= 0) {
+		/* Writable, readable (end of stream) and hung up at once, as a
+		 * failed connect polls; sends EPIPE; SO_ERROR tells the error. */
+		release_keep(l);
+		syscall(SYS_shutdown, l->end, SHUT_RDWR);
+	}
+	if (l->state == L_UP) {
+		take_in(&l->tx, l->end, now);
+		take_in(&l->rx, l->real, now);
+		give_out(&l->tx, l->real, now);
+		give_out(&l->rx, l->end, now);
+		/* The connection refuses data (reset, closed): the program's next
+		 * sends fail with EPIPE, as on the real socket. */
+		if (l->tx.broken && !l->tx_refused) {
+			syscall(SYS_shutdown, l->end, SHUT_RD);
+			l->tx_refused = 1;
+		}
+		if (l->tx.src_eof && !l->prog_gone) {
+			struct pollfd p = { .fd = l->end, .events = POLLRDHUP };
+			struct timespec zero = { 0, 0 };
+			if (syscall(SYS_ppoll, &p, 1, &zero, NULL, 0) == 1 && (p.revents & POLLHUP))
+				l->prog_gone = 1;
+		}
+		/* The program has closed its end and everything it sent is out:
+		 * the real socket closes as the program's own close would have. */
+		if ((l->prog_gone || l->rx.broken) && l->tx.src_eof && (l->tx.eof_passed || l->tx.broken)) {
+			free_link(l);
+			return UINT64_MAX;
+		}
+	}
+	uint64_t next = UINT64_MAX;
+	if (l->state == L_CONNECTING && now < l->connect_at)
+		next = l->connect_at;
+	if (l->state == L_UP) {
+		uint64_t a = l->tx.blocked ? UINT64_MAX : due_first(&l->tx);
+		uint64_t b = l->rx.blocked ? UINT64_MAX : due_first(&l->rx);
+		next = a < b ? a : b;
+	}
+	watch(l);
+	return next;
+}
+
+static void *relay_main(void *arg)
+{
+	(void)arg;
+	/* Never inside a wrapper's logic: every call goes straight through. */
+	sf_self.depth = 1;
+	uint64_t next = UINT64_MAX;
+	for (;;) {
+		struct epoll_event ev[32];
+		uint64_t now = sf_now();
+		int ms = next == UINT64_MAX ? -1 : next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+		int n = (int)syscall(SYS_epoll_wait, epfd, ev, 32, ms);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (SF_LOAD(&lost))
+			break;
+		pthread_mutex_lock(&lock);
+		if (SF_LOAD(&lost)) {
+			pthread_mutex_unlock(&lock);
+			break;
+		}
+		uint64_t v;
+		syscall(SYS_read, wakefd, &v, sizeof v);
+		now = sf_now();
+		next = UINT64_MAX;
+		for (int i = 0; i < LINKS; i++)
+			if (links[i].state != L_FREE) {
+				uint64_t t = service(&links[i], now);
+				if (t < next)
+					next = t;
+			}
+		pthread_mutex_unlock(&lock);
+	}
+	SF_STORE(&running, 0);
+	return NULL;
+}
+
+/* The relay's epoll and its wake-up, high. */
+static int descriptors(void)
+{
+	if (!floor_fd)
+		floor_fd = high_floor();
+	if (epfd < 0)
+		SF_STORE(&epfd, up_high((int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC)));
+	if (wakefd < 0) {
+		SF_STORE(&wakefd, up_high((int)syscall(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK)));
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = UINT64_MAX };
+		if (epfd >= 0 && wakefd >= 0)
+			syscall(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, wakefd, &ev);
+	}
+	return epfd >= 0 && wakefd >= 0;
+}
+
+static int ready(void)
+{
+	if (SF_LOAD(&running))
+		return 1;
+	if (!descriptors())
+		return 0;
+	SF_STORE(&running, sf_thread_start(relay_main, 64 * 1024));
+	return SF_LOAD(&running);
+}
+
+void sf_relay_prepare(void)
+{
+	/* Growing the descriptor table up to the high numbers waits for every
+	 * other thread to pass a quiescent point (milliseconds, more under
+	 * load); while the program has one thread it costs nothing: the first
+	 * connect would otherwise pay it. */
+	if (!any_delay_rule())
+		return;
+	int e0 = errno;
+	pthread_mutex_lock(&lock);
+	descriptors();
+	pthread_mutex_unlock(&lock);
+	errno = e0;
+}
+
+static void wake(void)
+{
+	uint64_t one = 1;
+	syscall(SYS_write, wakefd, &one, sizeof one);
+}
+
+/* The program's end, while its connect is under way: unwritable, as a TCP
+ * socket in SYN-SENT is, by a send buffer at its smallest and full. */
+static size_t fill(int pend)
+{
+	int small = 1;
+	syscall(SYS_setsockopt, pend, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+	static const unsigned char zero[256];
+	size_t total = 0;
+	for (int i = 0; i < 4096; i++) {
+		ssize_t n = syscall(SYS_sendto, pend, zero, sizeof zero, MSG_DONTWAIT | MSG_NOSIGNAL, NULL, 0);
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+	}
+	return total;
+}
+
+/* Does one epoll fdinfo (/proc/self/fdinfo/N) list fd among its targets? */
+static int fdinfo_names(int dir, const char *name, int fd)
+{
+	char path[64];
+	int n = 0;
+	for (const char *p = "../fdinfo/"; *p; p++)
+		path[n++] = *p;
+	for (const char *p = name; *p && n < (int)sizeof path - 1; p++)
+		path[n++] = *p;
+	path[n] = 0;
+	int f = (int)syscall(SYS_openat, dir, path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return 1;
+	/* Lines "tfd:     5 events: ...", read in pieces, a line carried over. */
+	char buf[1024 + 1]; /* small: this runs on the program's stack */
+	size_t have = 0;
+	int found = 0;
+	for (;;) {
+		ssize_t r = syscall(SYS_read, f, buf + have, sizeof buf - 1 - have);
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+		buf[have] = 0;
+		char *line = buf, *nl;
+		while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+			if (strncmp(line, "tfd:", 4) == 0) {
+				long v = 0;
+				const char *q = line + 4;
+				while (*q == ' ' || *q == '\t')
+					q++;
+				while (*q >= '0' && *q <= '9')
+					v = v * 10 + (*q++ - '0');
+				found |= v == fd;
+			}
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have == sizeof buf - 1)
+			have = 0; /* no line is this long */
+	}
+	syscall(SYS_close, f);
+	return found;
+}
+
+/* Is fd in one of the program's epoll sets already? A set watches the
+ * open socket, not the number: after the swap it would go on watching the
+ * real socket, and a program waiting there for the pair's readiness would
+ * wait for ever. Such a socket keeps its delays inside the calls. (Unsure
+ * counts as yes, and so does a process with more descriptors than are
+ * worth looking through at each connect.) */
+#define SCAN_MAX 4096
+static int watched_by_epoll(int fd)
+{
+	if (SF_LOAD(&sf_fd_high) > SCAN_MAX)
+		return 1;
+	int dir = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return 1;
+	char buf[1024];
+	int found = 0;
+	long n;
+	while (!found && (n = syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
+		for (long off = 0; off < n && !found;) {
+			struct {
+				uint64_t ino;
+				int64_t off;
+				unsigned short reclen;
+				unsigned char type;
+				char name[];
+			} *d = (void *)(buf + off);
+			off += d->reclen;
+			char target[32];
+			long k = syscall(SYS_readlinkat, dir, d->name, target, sizeof target - 1);
+			if (k == 22 && memcmp(target, "anon_inode:[eventpoll]", 22) == 0 && atoi(d->name) != epfd)
+				found = fdinfo_names(dir, d->name, fd);
+		}
+	}
+	syscall(SYS_close, dir);
+	return found || n < 0;
+}
+
+/* Another number of the program's for the same socket (a dup made before
+ * the connect) would go on naming the real socket after the swap. */
+static int other_numbers(int fd, const struct sf_sock *s)
+{
+	unsigned high = SF_LOAD(&sf_fd_high);
+	for (unsigned i = 0; i < high; i++)
+		if ((int)i != fd && sf_fd_get((int)i) == (uintptr_t)s)
+			return 1;
+	return 0;
+}
+
+int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
+{
+	int e0 = errno;
+	int ok = 0;
+	if (!fresh && (other_numbers(fd, s) || watched_by_epoll(fd))) {
+		errno = e0;
+		return 0;
+	}
+	pthread_mutex_lock(&lock);
+	struct link *l = NULL;
+	for (int i = 0; i < LINKS && !l; i++)
+		if (links[i].state == L_FREE)
+			l = &links[i];
+	/* A failed connect's link is kept for its SO_ERROR until the record
+	 * is another socket's. */
+	for (int i = 0; i < LINKS && !l; i++)
+		if (links[i].state == L_FAILED && (links[i].err_taken || SF_LOAD(&links[i].s->ino) != links[i].ino)) {
+			free_link(&links[i]);
+			l = &links[i];
+		}
+	unsigned char *tb = NULL, *rb = NULL;
+	int sv[2] = { -1, -1 }, real = -1;
+	if (!l || SF_LOAD(&lost) || !ready())
+		goto out;
+	tb = sf_alloc(RING);
+	rb = sf_alloc(RING);
+	if (!tb || !rb)
+		goto out;
+	real = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, floor_fd);
+	if (real < 0 || syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		goto out;
+	sv[0] = up_high(sv[0]);
+	sv[1] = up_high(sv[1]);
+	if (sv[0] < 0 || sv[1] < 0)
+		goto out;
+	long fdflags = syscall(SYS_fcntl, fd, F_GETFD);
+	long flflags = syscall(SYS_fcntl, real, F_GETFL);
+	if (fdflags < 0 || flflags < 0)
+		goto out;
+	if (flflags & O_NONBLOCK)
+		set_nonblock(sv[0]);
+	/* The program's timeouts go with its descriptor. */
+	static const int timeouts[] = { SO_RCVTIMEO, SO_SNDTIMEO };
+	for (int i = 0; i < 2; i++) {
+		struct timeval tv;
+		socklen_t tl = sizeof tv;
+		if (syscall(SYS_getsockopt, real, SOL_SOCKET, timeouts[i], &tv, &tl) == 0 && (tv.tv_sec || tv.tv_usec))
+			syscall(SYS_setsockopt, sv[0], SOL_SOCKET, timeouts[i], &tv, tl);
+	}
+	size_t filler = connect_at ? fill(sv[0]) : 0;
+	if (syscall(SYS_dup3, sv[0], fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+		goto out;
+	/* Field by field: other threads read state, s, ino and real (find). */
+	memset(&l->tx, 0, sizeof l->tx);
+	memset(&l->rx, 0, sizeof l->rx);
+	l->err = 0;
+	l->err_taken = l->conn_told = l->prog_gone = l->reg = l->tx_refused = 0;
+	l->filler = 0;
+	SF_STORE(&l->keep, -1);
+	if (connect_at) {
+		SF_STORE(&l->keep, sv[0]);
+		l->filler = filler;
+	} else {
+		syscall(SYS_close, sv[0]);
+	}
+	sv[0] = -1;
+	set_nonblock(real);
+	set_nonblock(sv[1]);
+	sf_sock_identify(s, fd);
+	sf_sock_ref(s);
+	SF_STORE(&l->s, s);
+	SF_STORE(&l->ino, s->ino);
+	SF_STORE(&l->real, real);
+	SF_STORE(&l->end, sv[1]);
+	l->connect_at = connect_at;
+	l->tx.buf = tb;
+	l->rx.buf = rb;
+	l->tx.delay = plan_delay(s, SF_OPS_TX);
+	l->rx.delay = plan_delay(s, SF_OPS_RX);
+	tb = rb = NULL;
+	real = sv[1] = -1;
+	SF_STORE(&sf_relay_count, sf_relay_count + 1);
+	SF_STORE(&l->state, (uint8_t)(connect_at ? L_CONNECTING : L_UP));
+	watch(l);
+	sf_sock_all_slow(s);
+	wake();
+	ok = 1;
+out:
+	if (tb)
+		sf_free(tb, RING);
+	if (rb)
+		sf_free(rb, RING);
+	if (real >= 0)
+		syscall(SYS_close, real);
+	for (int i = 0; i < 2; i++)
+		if (sv[i] >= 0)
+			syscall(SYS_close, sv[i]);
+	pthread_mutex_unlock(&lock);
+	errno = e0;
+	return ok;
+}
+
+int sf_relay_real_fd(const struct sf_sock *s, int fd)
+{
+	struct link *l = find(s, fd);
+	return l ? SF_LOAD(&l->real) : -1;
+}
+
+int sf_relay_connect_state(const struct sf_sock *s, int fd, int take, int *err)
+{
+	struct link *l = find(s, fd);
+	if (!l)
+		return 0;
+	pthread_mutex_lock(&lock);
+	uint8_t st = l->state;
+	int ret = st == L_CONNECTING ? SF_RELAY_CONNECTING : st == L_FAILED ? SF_RELAY_FAILED : SF_RELAY_UP;
+	if (take == 2) {
+		*err = 0;
+	} else if (st == L_CONNECTING) {
+		*err = take ? 0 : EALREADY;
+	} else if (st == L_FAILED) {
+		*err = l->err_taken && take ? 0 : l->err;
+		if (take)
+			l->err_taken = 1;
+	} else if (take) {
+		*err = 0;
+	} else {
+		/* The kernel's second connect after the handshake says 0 once. */
+		*err = l->conn_told ? EISCONN : 0;
+		l->conn_told = 1;
+	}
+	pthread_mutex_unlock(&lock);
+	return ret;
+}
+
+void sf_relay_tx_delay(const struct sf_sock *s, int fd, uint64_t ns)
+{
+	struct link *l = find(s, fd);
+	if (l)
+		SF_STORE(&l->tx.delay, ns);
+}
+
+static int within(int fd, unsigned lo, unsigned hi)
+{
+	return fd >= 0 && (unsigned)fd >= lo && (unsigned)fd <= hi;
+}
+
+void sf_relay_fd_range_lost(unsigned lo, unsigned hi)
+{
+	if (SF_LOAD(&epfd) < 0 || SF_LOAD(&lost))
+		return;
+	int hit = within(SF_LOAD(&epfd), lo, hi) || within(SF_LOAD(&wakefd), lo, hi);
+	for (int i = 0; i < LINKS && !hit; i++) {
+		struct link *l = &links[i];
+		if (SF_LOAD(&l->state) == L_FREE)
+			continue;
+		hit = within(SF_LOAD(&l->real), lo, hi) || within(SF_LOAD(&l->end), lo, hi) ||
+		      within(SF_LOAD(&l->keep), lo, hi);
+	}
+	if (hit) {
+		/* Whatever the relay carried is lost with them, as when a
+		 * program closes a connection it did not know it had. */
+		SF_STORE(&lost, 1);
+		SF_STORE(&sf_relay_count, 0);
+	}
+}
+
+/* Send now what the link holds back for the peer, and what the program's
+ * end still has (bounded by deadline). */
+static void flush_now(struct link *l, uint64_t deadline)
+{
+	for (;;) {
+		size_t before = l->tx.len;
+		take_in(&l->tx, l->end, 0);
+		for (unsigned k = 0; k < l->tx.mn; k++)
+			l->tx.mark[(l->tx.mh + k) % MARKS].due = 0;
+		l->tx.eof_due = 0;
+		give_out(&l->tx, l->real, UINT64_MAX);
+		uint64_t now = sf_now();
+		if (l->tx.broken || (!l->tx.mn && l->tx.len == before && !l->tx.blocked) || now >= deadline)
+			break;
+		if (l->tx.blocked) {
+			struct pollfd p = { .fd = l->real, .events = POLLOUT };
+			struct timespec ts = { (time_t)((deadline - now) / SF_NS_PER_S),
+			                       (long)((deadline - now) % SF_NS_PER_S) };
+			syscall(SYS_ppoll, &p, 1, &ts, NULL, 0);
+		}
+	}
+}
+
+/* The process is ending: the relay's thread ends with it, and the kernel
+ * would deliver what the program sent. What is still held back goes out
+ * now, early rather than never (bounded: a peer that takes nothing gets
+ * what fits in two seconds). */
+/* The lock, from an exit or an exec that may run in a signal handler which
+ * interrupted a holder: tried for at most 100 ms (the relay's thread holds
+ * it for microseconds). */
+static int lock_bounded(void)
+{
+	for (int i = 0; i < 100; i++) {
+		if (pthread_mutex_trylock(&lock) == 0)
+			return 1;
+		struct timespec ms = { 0, 1000000 };
+		syscall(SYS_nanosleep, &ms, NULL);
+	}
+	return 0;
+}
+
+__attribute__((destructor)) static void relay_at_exit(void)
+{
+	if (!SF_LOAD(&sf_relay_count) || SF_LOAD(&lost))
+		return;
+	int e0 = errno;
+	if (!lock_bounded()) {
+		errno = e0;
+		return;
+	}
+	uint64_t deadline = sf_now() + 2 * SF_NS_PER_S;
+	for (int i = 0; i < LINKS; i++)
+		if (links[i].state == L_UP)
+			flush_now(&links[i], deadline);
+	pthread_mutex_unlock(&lock);
+	errno = e0;
+}
+
+/* The program's descriptors of a link's end that a new program would
+ * inherit, up to `cap`; how many. */
+static int inherited(const struct link *l, int *fds, int cap)
+{
+	int n = 0;
+	unsigned high = SF_LOAD(&sf_fd_high);
+	for (unsigned i = 0; i < high && n < cap; i++) {
+		if (sf_fd_get((int)i) != (uintptr_t)l->s)
+			continue;
+		long fl = syscall(SYS_fcntl, (int)i, F_GETFD);
+		if (fl >= 0 && !(fl & FD_CLOEXEC))
+			fds[n++] = (int)i;
+	}
+	return n;
+}
+
+void sf_relay_before_exec(void)
+{
+	if (!SF_LOAD(&sf_relay_count) || SF_LOAD(&lost) || !sf_table_is_ours())
+		return;
+	int e0 = errno;
+	if (!lock_bounded()) {
+		errno = e0;
+		return;
+	}
+	uint64_t deadline = sf_now() + 2 * SF_NS_PER_S;
+	for (int i = 0; i < LINKS; i++) {
+		struct link *l = &links[i];
+		int fds[16];
+		int n = l->state == L_UP || l->state == L_CONNECTING ? inherited(l, fds, 16) : 0;
+		if (!n)
+			continue;
+		if (l->state == L_UP)
+			flush_now(l, deadline);
+		/* The program's numbers become the real socket again, with the
+		 * program's end's blocking mode and timeouts. */
+		long fl = syscall(SYS_fcntl, fds[0], F_GETFL);
+		if (fl >= 0)
+			syscall(SYS_fcntl, l->real, F_SETFL, fl);
+		static const int timeouts[] = { SO_RCVTIMEO, SO_SNDTIMEO };
+		for (int k = 0; k < 2; k++) {
+			struct timeval tv;
+			socklen_t tl = sizeof tv;
+			if (syscall(SYS_getsockopt, fds[0], SOL_SOCKET, timeouts[k], &tv, &tl) == 0)
+				syscall(SYS_setsockopt, l->real, SOL_SOCKET, timeouts[k], &tv, tl);
+		}
+		for (int k = 0; k < n; k++)
+			syscall(SYS_dup3, l->real, fds[k], 0);
+		sf_sock_identify(l->s, fds[0]);
+		free_link(l);
+	}
+	pthread_mutex_unlock(&lock);
+	errno = e0;
+}
+
+void sf_relay_disable(void)
+{
+	if (!SF_LOAD(&lost))
+		SF_STORE(&lost, 1);
+}
+
+void sf_relay_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void sf_relay_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+void sf_relay_child_reset(void)
+{
+	pthread_mutex_init(&lock, NULL);
+	if (epfd < 0 && !sf_relay_count)
+		return;
+	/* The connections stay the parent's to carry: the child's descriptor
+	 * is the same end of the same pair, served by the parent's thread. The
+	 * child's copies of the relay's descriptors would keep the real
+	 * connections open after the parent closed them: closed here. */
+	for (int i = 0; i < LINKS; i++) {
+		struct link *l = &links[i];
+		if (l->state == L_FREE)
+			continue;
+		if (!lost) {
+			syscall(SYS_close, l->real);
+			syscall(SYS_close, l->end);
+			if (l->keep >= 0)
+				syscall(SYS_close, l->keep);
+		}
+		sf_free(l->tx.buf, RING);
+		sf_free(l->rx.buf, RING);
+		l->state = L_FREE;
+	}
+	if (!lost) {
+		if (epfd >= 0)
+			syscall(SYS_close, epfd);
+		if (wakefd >= 0)
+			syscall(SYS_close, wakefd);
+	}
+	SF_STORE(&epfd, -1);
+	SF_STORE(&wakefd, -1);
+	running = 0;
+	sf_relay_count = 0;
+}
