@@ -11,6 +11,7 @@
 #include "log.h"
 #include "decide.h"
 #include "peers.h"
+#include "proc.h"
 #include "reclaim.h"
 #include "refuse.h"
 #include "timer.h"
@@ -390,7 +391,7 @@ int sf_slow_close(int fd)
 	if (!sf_enter())
 		return sf_real_close(fd);
 	int e0 = errno;
-	if (!sf_table_is_ours()) {
+	if (!sf_proc_owns_state()) {
 		errno = e0;
 		int r = sf_real_close(fd);
 		return (int)sf_done(r, errno);
@@ -442,7 +443,7 @@ int sf_slow_dup(int fd)
 	if (!sf_enter())
 		return sf_real_dup(fd);
 	int e0 = errno;
-	if (!sf_table_is_ours()) {
+	if (!sf_proc_owns_state()) {
 		errno = e0;
 		int r = sf_real_dup(fd);
 		return (int)sf_done(r, errno);
@@ -458,7 +459,7 @@ int sf_slow_dup(int fd)
 static int slow_dup23(enum sf_op op, int fd, int fd2, int flags)
 {
 	int e0 = errno;
-	int own = sf_table_is_ours();
+	int own = sf_proc_owns_state();
 	struct sf_call c = { .op = op, .fd = fd };
 	if (fd != fd2 && own && begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
@@ -501,7 +502,7 @@ int sf_slow_fcntl_dup(int fd, int cmd, int arg)
 	if (!sf_enter())
 		return (int)syscall(SYS_fcntl, fd, cmd, arg);
 	int e0 = errno;
-	int own = sf_table_is_ours();
+	int own = sf_proc_owns_state();
 	struct sf_call c = { .op = SF_OP_fcntl, .fd = fd };
 	if (own && begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
@@ -525,7 +526,7 @@ static void forget_rights(const struct msghdr *m)
 		for (size_t i = 0; i < n; i++) {
 			int fd;
 			memcpy(&fd, data + i * sizeof fd, sizeof fd);
-			if (sf_fd_get(fd) && sf_table_is_ours())
+			if (sf_fd_get(fd) && sf_proc_owns_state())
 				sf_sock_install(fd, 0);
 		}
 	}
@@ -549,7 +550,7 @@ void sf_forget_range(unsigned lo, unsigned hi)
 {
 	/* A vfork child's close_range (every Python subprocess) closed the
 	 * child's descriptors, not the parent's. */
-	if (!sf_table_is_ours())
+	if (!sf_proc_owns_state())
 		return;
 	/* The library's own descriptors are not in the table. */
 	sf_log_fd_range_lost(lo, hi);

@@ -1,20 +1,22 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "active.h"
 #include "clock.h"
 #include "decide.h"
-#include "log.h"
 #include "names.h"
 #include "proctree.h"
 #include "reclaim.h"
 #include "usermem.h"
 #include "replay.h"
+#include "report.h"
 #include "settings.h"
-#include "slow.h"
+#include "enter.h"
+#include "lookup.h"
 #include "wine.h"
 
 struct eval {
@@ -175,20 +177,20 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 		                        SF_DRAW_JITTER);
 		uint64_t d = sf_jittered(r->dur_ns, r->jitter_ns, bits);
 		ev->delay_ns += d;
-		sf_log_fault(c, r, d, 0, ev->ordinal, nth);
+		sf_report_fault(c, r, d, 0, ev->ordinal, nth);
 		return 0;
 	}
 	if (r->action == SF_ACT_THROTTLE) {
 		if (!c->throttle || r->rate < c->throttle)
 			c->throttle = r->rate;
-		sf_log_fault(c, r, 0, 0, ev->ordinal, nth);
+		sf_report_fault(c, r, 0, 0, ev->ordinal, nth);
 		return 0;
 	}
 	if (r->action == SF_ACT_CORRUPT) {
 		c->corrupt_draw ^= sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
 		                           nth, SF_DRAW_CORRUPT);
 		c->corrupt_bits += r->count;
-		sf_log_fault(c, r, 0, 0, ev->ordinal, nth);
+		sf_report_fault(c, r, 0, 0, ev->ordinal, nth);
 		return 0;
 	}
 	c->v.decided = 1;
@@ -199,7 +201,7 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 	c->v.dur_ns = r->dur_ns;
 	if (r->action == SF_ACT_SHORT)
 		c->short_len = r->count;
-	sf_log_fault(c, r, 0, sf_verdict_errno(c), ev->ordinal, nth);
+	sf_report_fault(c, r, 0, sf_verdict_errno(c), ev->ordinal, nth);
 	return 1;
 }
 
@@ -567,28 +569,6 @@ static int count_only(struct sf_sock *s, enum sf_op op)
 out:
 	sf_read_end();
 	return ok;
-}
-
-size_t sf_call_peer(const struct sf_call *c, char *buf, size_t cap)
-{
-	struct sf_sockaddr v;
-	char pathbuf[112];
-	if (c->addr && c->op != SF_OP_bind) {
-		sf_sockaddr_view(c->addr, c->addrlen, &v, pathbuf, sizeof pathbuf);
-		return sf_sockaddr_format(buf, cap, &v);
-	}
-	if (c->s && (c->s->flags & SF_SOCK_HAS_PEER)) {
-		sf_sock_addr_view(c->s, 1, &v);
-		return sf_sockaddr_format(buf, cap, &v);
-	}
-	return (size_t)snprintf(buf, cap, "-");
-}
-
-int sf_call_accepted(const struct sf_call *c)
-{
-	if (c->op == SF_OP_accept || c->op == SF_OP_accept4)
-		return c->addr != NULL;
-	return !c->addr && c->s && c->s->side == SF_SIDE_SERVER && (c->s->flags & SF_SOCK_HAS_PEER);
 }
 
 int sf_verdict_errno(const struct sf_call *c)

@@ -5,29 +5,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "slow.h"
 #include "acting.h"
+#include "report.h"
+#include "slow.h"
 
 /* Set by the supervisor around each call it makes for the program: the log
- * names the program's process and thread, not the supervisor's. 0 in every
- * other process. */
-static SF_TLS int acting_pid, acting_tid;
-
-long sf_acting_pid(void)
-{
-	return acting_pid ? acting_pid : syscall(SYS_getpid);
-}
-
-long sf_acting_tid(void)
-{
-	return acting_tid ? acting_tid : syscall(SYS_gettid);
-}
-
+ * names the program's process and thread, not the supervisor's. */
 SF_EXPORT void sockfault_supervisor_acting(int pid, int tid);
 SF_EXPORT void sockfault_supervisor_acting(int pid, int tid)
 {
-	acting_pid = pid;
-	acting_tid = tid;
+	sf_acting_set(pid, tid);
 }
 
 SF_EXPORT int sockfault_supervisor_passes(int op, int fd);
@@ -82,5 +69,5 @@ SF_EXPORT void sockfault_supervisor_exiting(void)
 	static int done;
 	struct sf_active *a = sf_active_get();
 	if (a && sf_config.stats && !sf_config.inert && !__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
-		sf_log_stats(a);
+		sf_report_stats(a);
 }

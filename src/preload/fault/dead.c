@@ -13,10 +13,8 @@
 
 #include "active.h"
 #include "clock.h"
-#include "log.h"
 #include "real.h"
-#include "settings.h"
-#include "slow.h"
+#include "lookup.h"
 #include "timer.h"
 
 static int is_tcp(const struct sf_sock *s)

@@ -6,7 +6,6 @@
 
 #include "alloc.h"
 #include "clock.h"
-#include "dead.h"
 #include "fdtab.h"
 #include "thread.h"
 
@@ -25,6 +24,13 @@ static int running;               /* the thread exists in this process */
 /* The record the timeout thread is acting on now. Not a flag in the record:
  * a child forked at that moment has no such thread, and forgets it here. */
 static struct sf_sock *expiring;
+/* What a deadline does (sf_timer_init). */
+static void (*on_expiry)(int fd, struct sf_sock *s);
+
+void sf_timer_init(void (*expired)(int fd, struct sf_sock *s))
+{
+	on_expiry = expired;
+}
 
 /* The deadline acts on a descriptor of the socket. The program may be
  * closing that descriptor right now, and its number be reused at once: a
@@ -43,7 +49,7 @@ static void expire(int fd, struct sf_sock *s)
 					fd = (int)i;
 		}
 		if (fd >= 0)
-			sf_dead_timeout_expired(fd, s);
+			on_expiry(fd, s);
 	}
 	__atomic_store_n(&expiring, NULL, __ATOMIC_RELEASE);
 }

@@ -8,8 +8,13 @@
 
 #include "sock.h"
 
+/* At start: what a deadline that comes does, expired(fd, s) from the timer
+ * thread (the dead states' end of a timeout, dead.h; registered by the
+ * library's start, so that the timer knows nothing of what it times). */
+void sf_timer_init(void (*expired)(int fd, struct sf_sock *s));
+
 /* At monotonic time `deadline`, if fd still refers to s and the timeout has
- * not been replaced, call sf_dead_timeout_expired(fd, s). */
+ * not been replaced, call the expiry function with (fd, s). */
 void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline);
 
 /* The close path of a socket brackets its close with these (begin 1, then

@@ -1,0 +1,46 @@
+/* A call as the deciding sees it: the operation, the socket, its own
+ * address, and the verdict the rules give it. */
+#ifndef SF_CALL_H
+#define SF_CALL_H
+
+#include "sf.h"
+
+#include <sys/socket.h>
+
+#include "rules.h"
+#include "sock.h"
+
+/* What the deciding rule said, copied: rules may be replaced (reload) as
+ * soon as the decision is made, so nothing outside sf_decide points at one. */
+struct sf_verdict {
+	uint8_t decided;                /* a rule decided the call */
+	uint8_t action;                 /* enum sf_action */
+	uint8_t sticky, now;
+	int err;                        /* error: the errno */
+	uint64_t dur_ns;                /* timeout: the silence before the end */
+};
+
+struct sf_call {
+	enum sf_op op;
+	int fd;
+	struct sf_sock *s;              /* the socket's record; NULL for socket()/socketpair() */
+	const struct sockaddr *addr;    /* the call's own address: connect, sendto, bind */
+	socklen_t addrlen;
+	uint8_t proto;                  /* for calls without a record: the kind being made */
+
+	/* The verdict. */
+	struct sf_verdict v;            /* v.decided == 0: the call goes on */
+	uint64_t short_len;             /* a `short` rule's limit (0: none) */
+	uint64_t throttle;              /* bytes per second (0: none); the slowest rule wins */
+	uint64_t corrupt_bits;          /* bits to flip in the data moved (0: none) */
+	uint64_t corrupt_draw;          /* seeds the positions of those bits */
+};
+
+/* The peer a call is about, as the log writes it ("-" when unknown). */
+size_t sf_call_peer(const struct sf_call *c, char *buf, size_t cap);
+
+/* The call is about a connection the program accepted (or is accepting):
+ * its draws and its replay leave the client's port out. */
+int sf_call_accepted(const struct sf_call *c);
+
+#endif

@@ -1,0 +1,23 @@
+/* What a call, a firing and the rules' counts say in the log: the library's
+ * structures turned into the plain data base/log.h writes. */
+#ifndef SF_REPORT_H
+#define SF_REPORT_H
+
+#include <stdint.h>
+
+#include "active.h"
+#include "call.h"
+
+/* A rule fired on the call. For delay, `delay_ns` is the delay applied;
+ * `err` the errno the call will return (0: none); `conn` and `call` say
+ * which connection to the peer and which of the rule's calls on it this is
+ * (what replay matches on). A quiet rule, or a log that is off, costs
+ * nothing. */
+void sf_report_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t delay_ns, int err, uint64_t conn,
+                     uint64_t call);
+/* SOCKFAULT_TRACE: the call and its result. */
+void sf_report_trace(const struct sf_call *c, long ret, int err);
+/* SOCKFAULT_STATS: every rule's counts. */
+void sf_report_stats(const struct sf_active *a);
+
+#endif
