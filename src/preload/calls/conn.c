@@ -164,7 +164,7 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	/* Each attempt is a connection to that peer: p= decides by which one
 	 * (a refused attempt and its retry on a new socket are two). */
 	struct sf_sockaddr target;
-	char pathbuf[112];
+	char pathbuf[SF_UNIX_PATH_ROOM];
 	sf_sockaddr_view(c.addr, len, &target, pathbuf, sizeof pathbuf);
 	uint64_t target_hash = sf_peer_hash(&target);
 	if (!(s->flags & SF_SOCK_HAS_PEER) || s->peer_hash != target_hash || !s->conn_ordinal)

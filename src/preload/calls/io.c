@@ -511,56 +511,22 @@ static ssize_t io_slow(struct sf_io *io)
 }
 
 /* The slow paths of the twelve calls: describe the call, run it. */
-/* Field by field: zeroing the whole structure costs more than the call. */
-#define IO_BEGIN(opname, is_tx, runner)                                                     \
-	struct sf_io io;                                                                    \
-	io.c.op = SF_OP_##opname;                                                           \
-	io.c.fd = fd;                                                                       \
-	io.c.s = NULL;                                                                      \
-	io.c.addr = NULL;                                                                   \
-	io.c.addrlen = 0;                                                                   \
-	io.c.proto = 0;                                                                     \
-	io.c.v.decided = 0;                                                                 \
-	io.c.short_len = 0;                                                                 \
-	io.c.throttle = 0;                                                                  \
-	io.c.corrupt_bits = 0;                                                              \
-	io.tx = is_tx;                                                                      \
-	io.run = runner;                                                                    \
-	io.flags = 0;                                                                       \
-	io.to = NULL;                                                                       \
-	io.tolen = 0;                                                                       \
-	io.from = NULL;                                                                     \
-	io.fromlen = NULL;                                                                  \
-	io.msg = NULL;                                                                      \
-	io.rmsg = NULL;                                                                     \
-	io.vec = NULL;                                                                      \
-	io.vlen = 0;                                                                        \
-	io.timeout = NULL;                                                                  \
-	io.moved = 0;                                                                       \
-	io.iov_copy = NULL;                                                                 \
-	io.total = 0
+/* The call's description; what the macro does not name starts as zero. The
+ * extra arguments are more designated initialisers (IO_ONE: one buffer). */
+#define IO_BEGIN(opname, is_tx, runner, ...)                                                \
+	struct sf_io io = { .c = { .op = SF_OP_##opname, .fd = fd }, .tx = is_tx, .run = runner, __VA_ARGS__ }
 #define IO_ONE(buffer, length)                                                              \
-	io.one.iov_base = (void *)(buffer);                                                 \
-	io.one.iov_len = (length);                                                          \
-	io.iov = &io.one;                                                                   \
-	io.iovcnt = 1;                                                                      \
-	io.total = (length)
+	.one = { (void *)(buffer), (length) }, .iov = &io.one, .iovcnt = 1, .total = (length)
 
 ssize_t sf_slow_send(int fd, const void *buf, size_t len, int flags)
 {
-	IO_BEGIN(send, 1, run_send);
-	IO_ONE(buf, len);
-	io.flags = flags;
+	IO_BEGIN(send, 1, run_send, IO_ONE(buf, len), .flags = flags);
 	return io_slow(&io);
 }
 
 ssize_t sf_slow_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen)
 {
-	IO_BEGIN(sendto, 1, run_sendto);
-	IO_ONE(buf, len);
-	io.flags = flags;
-	io.to = to;
-	io.tolen = tolen;
+	IO_BEGIN(sendto, 1, run_sendto, IO_ONE(buf, len), .flags = flags, .to = to, .tolen = tolen);
 	return io_slow(&io);
 }
 
@@ -568,46 +534,35 @@ ssize_t sf_slow_sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	if (!msg)
 		return sf_real_sendmsg(fd, msg, flags);
-	IO_BEGIN(sendmsg, 1, run_sendmsg);
+	IO_BEGIN(sendmsg, 1, run_sendmsg, .msg = msg, .flags = flags);
 	if (!sf_user_copy(&io.mcopy, msg, sizeof io.mcopy))
 		return sf_real_sendmsg(fd, msg, flags);
 	io.iov = io.mcopy.msg_iov;
 	io.iovcnt = (int)io.mcopy.msg_iovlen;
-	io.msg = msg;
-	io.flags = flags;
 	return io_slow(&io);
 }
 
 ssize_t sf_slow_write(int fd, const void *buf, size_t len)
 {
-	IO_BEGIN(write, 1, run_write);
-	IO_ONE(buf, len);
+	IO_BEGIN(write, 1, run_write, IO_ONE(buf, len));
 	return io_slow(&io);
 }
 
 ssize_t sf_slow_writev(int fd, const struct iovec *iov, int iovcnt)
 {
-	IO_BEGIN(writev, 1, run_writev);
-	io.iov = iov;
-	io.iovcnt = iovcnt;
+	IO_BEGIN(writev, 1, run_writev, .iov = iov, .iovcnt = iovcnt);
 	return io_slow(&io);
 }
 
 ssize_t sf_slow_recv(int fd, void *buf, size_t len, int flags)
 {
-	IO_BEGIN(recv, 0, run_recv);
-	IO_ONE(buf, len);
-	io.flags = flags;
+	IO_BEGIN(recv, 0, run_recv, IO_ONE(buf, len), .flags = flags);
 	return io_slow(&io);
 }
 
 ssize_t sf_slow_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen)
 {
-	IO_BEGIN(recvfrom, 0, run_recvfrom);
-	IO_ONE(buf, len);
-	io.flags = flags;
-	io.from = from;
-	io.fromlen = fromlen;
+	IO_BEGIN(recvfrom, 0, run_recvfrom, IO_ONE(buf, len), .flags = flags, .from = from, .fromlen = fromlen);
 	return io_slow(&io);
 }
 
@@ -615,28 +570,23 @@ ssize_t sf_slow_recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	if (!msg)
 		return sf_real_recvmsg(fd, msg, flags);
-	IO_BEGIN(recvmsg, 0, run_recvmsg);
+	IO_BEGIN(recvmsg, 0, run_recvmsg, .rmsg = msg, .flags = flags);
 	if (!sf_user_copy(&io.mcopy, msg, sizeof io.mcopy))
 		return sf_real_recvmsg(fd, msg, flags);
 	io.iov = io.mcopy.msg_iov;
 	io.iovcnt = (int)io.mcopy.msg_iovlen;
-	io.rmsg = msg;
-	io.flags = flags;
 	return io_slow(&io);
 }
 
 ssize_t sf_slow_read(int fd, void *buf, size_t len)
 {
-	IO_BEGIN(read, 0, run_read);
-	IO_ONE(buf, len);
+	IO_BEGIN(read, 0, run_read, IO_ONE(buf, len));
 	return io_slow(&io);
 }
 
 ssize_t sf_slow_readv(int fd, const struct iovec *iov, int iovcnt)
 {
-	IO_BEGIN(readv, 0, run_readv);
-	io.iov = iov;
-	io.iovcnt = iovcnt;
+	IO_BEGIN(readv, 0, run_readv, .iov = iov, .iovcnt = iovcnt);
 	return io_slow(&io);
 }
 
@@ -645,15 +595,11 @@ int sf_slow_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, SF_MMSG_FLA
 {
 	if (!vec || !vlen)
 		return sf_real_sendmmsg(fd, vec, vlen, flags);
-	IO_BEGIN(sendmmsg, 1, run_sendmmsg);
+	IO_BEGIN(sendmmsg, 1, run_sendmmsg, .vec = vec, .vlen = vlen, .msg = &vec[0].msg_hdr, .flags = (int)flags);
 	if (!sf_user_copy(&io.mcopy, &vec[0].msg_hdr, sizeof io.mcopy))
 		return sf_real_sendmmsg(fd, vec, vlen, flags);
-	io.vec = vec;
-	io.vlen = vlen;
 	io.iov = io.mcopy.msg_iov;
 	io.iovcnt = (int)io.mcopy.msg_iovlen;
-	io.msg = &vec[0].msg_hdr;
-	io.flags = (int)flags;
 	return (int)io_slow(&io);
 }
 #endif
@@ -663,15 +609,11 @@ int sf_slow_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, SF_MMSG_FLA
 {
 	if (!vec || !vlen)
 		return sf_real_recvmmsg(fd, vec, vlen, flags, timeout);
-	IO_BEGIN(recvmmsg, 0, run_recvmmsg);
+	IO_BEGIN(recvmmsg, 0, run_recvmmsg, .vec = vec, .vlen = vlen, .flags = (int)flags, .timeout = timeout);
 	if (!sf_user_copy(&io.mcopy, &vec[0].msg_hdr, sizeof io.mcopy))
 		return sf_real_recvmmsg(fd, vec, vlen, flags, timeout);
-	io.vec = vec;
-	io.vlen = vlen;
 	io.iov = io.mcopy.msg_iov;
 	io.iovcnt = (int)io.mcopy.msg_iovlen;
-	io.flags = (int)flags;
-	io.timeout = timeout;
 	return (int)io_slow(&io);
 }
 #endif

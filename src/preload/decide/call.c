@@ -5,7 +5,7 @@
 size_t sf_call_peer(const struct sf_call *c, char *buf, size_t cap)
 {
 	struct sf_sockaddr v;
-	char pathbuf[112];
+	char pathbuf[SF_UNIX_PATH_ROOM];
 	if (c->addr && c->op != SF_OP_bind) {
 		sf_sockaddr_view(c->addr, c->addrlen, &v, pathbuf, sizeof pathbuf);
 		return sf_sockaddr_format(buf, cap, &v);

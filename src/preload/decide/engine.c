@@ -102,7 +102,7 @@ static void need_addrs(struct eval *ev)
 	}
 	if (c->addr)
 		sf_sockaddr_view(c->addr, c->addrlen, c->op == SF_OP_bind ? &subj->local : &subj->peer, ev->pathbuf,
-		                 112);
+		                 SF_UNIX_PATH_ROOM);
 	if (ev->a->has_host) {
 		sf_names_of(&subj->peer, ev->hosts);
 		subj->hosts = ev->hosts;
@@ -442,7 +442,7 @@ void sf_decide(struct sf_call *c)
 
 	struct eval ev;
 	const char *hosts[SF_NAMES_PER_ADDR + 1];
-	char pathbuf[112];
+	char pathbuf[SF_UNIX_PATH_ROOM];
 	ev.c = c;
 	ev.stale = 0;
 	ev.a = a;
@@ -513,10 +513,13 @@ static __attribute__((noinline)) int dest_quick(struct sf_sock *s, enum sf_op op
 	int ok = 0;
 	unsigned char key[SF_DEST_KEY_MAX];
 	uint8_t klen;
-	/* The program's destination, copied before it is read (usermem.h). */
+	/* The program's destination, copied before it is read (usermem.h).
+	 * The cache keys only IPv4 and IPv6 destinations (dest_key): anything
+	 * longer than a sockaddr_in6 is for the full path. */
 	struct sockaddr_storage copy;
 	if (dest) {
-		if (destlen < (socklen_t)sizeof(sa_family_t) || destlen > 28 || !sf_user_copy(&copy, dest, destlen))
+		if (destlen < (socklen_t)sizeof(sa_family_t) || destlen > (socklen_t)sizeof(struct sockaddr_in6) ||
+		    !sf_user_copy(&copy, dest, destlen))
 			return 0;
 		dest = (const struct sockaddr *)&copy;
 	}
