@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "dead.h"
+#include "fate.h"
 #include "log.h"
 #include "decide.h"
 #include "peers.h"
@@ -148,18 +149,14 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct sf_call c = { .op = SF_OP_connect, .fd = fd, .s = s, .addr = (struct sockaddr *)&own, .addrlen = len };
 	long ret;
 	int err;
-	int dead = SF_LOAD(&s->dead) != 0;
-	if (SF_UNLIKELY(dead) && !sf_sock_is(s, fd)) {
-		/* Not the dead connection any more: what the number is now. */
-		s = c.s = sf_lookup(fd);
-		if (!s) {
-			errno = e0;
-			int r = sf_real_connect(fd, addr, len);
-			return (int)sf_done(r, errno);
-		}
-		dead = 0;
+	enum sf_fate f = sf_fate_dead(&c, 0, &ret, &err);
+	if (f == SF_FATE_UNTRACKED) {
+		errno = e0;
+		int r = sf_real_connect(fd, addr, len);
+		return (int)sf_done(r, errno);
 	}
-	if (dead && sf_dead_answer(&c, 0, &ret, &err))
+	s = c.s;
+	if (f == SF_FATE_ANSWERED)
 		return finish(&c, ret, err);
 	/* Each attempt is a connection to that peer: p= decides by which one
 	 * (a refused attempt and its retry on a new socket are two). */
@@ -173,30 +170,21 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	 * ECONNABORTED): past the rules, as for a dead connection. */
 	int failed = s->proto == SF_PROTO_TCP && (s->flags & SF_SOCK_HAS_PEER) &&
 	             SF_LOAD(&s->state) != SF_STATE_CONNECTED && !SF_LOAD(&s->pending_err) && sf_connect_failed(fd);
-	/* A dead connection is past the rules. */
-	if (!dead && !failed)
-		sf_decide(&c);
-	if (c.v.decided && (c.v.action == SF_ACT_BLACKHOLE || c.v.action == SF_ACT_TIMEOUT)) {
-		/* Silence from now on; the real connect then never completes. */
-		if (sf_dead_begin(&c, 0, &ret, &err)) {
-			return finish(&c, ret, err);
-		}
-	} else if (c.v.decided) {
-		return connect_error(&c, sf_verdict_errno(&c));
-	}
+	/* A dead connection is past the rules. Silence (blackhole,
+	 * timeout) ends the connection now: the real connect then never
+	 * completes. */
+	if (f == SF_FATE_ALIVE && !failed)
+		f = sf_fate_rules(&c, 0, &ret, &err);
+	if (f == SF_FATE_ANSWERED)
+		return finish(&c, ret, err);
+	if (f == SF_FATE_FAILED)
+		return connect_error(&c, err);
 	errno = e0;
 	int r = sf_real_connect(fd, addr, len);
 	/* A success leaves errno as libc left it. */
 	int left = errno;
 	err = left;
-	if (SF_UNLIKELY(SF_LOAD(&s->pending_err) || SF_LOAD(&s->dead)) && sf_sock_is(s, fd)) {
-		err = sf_pending_error(s, r < 0 ? left : 0);
-		int fixed = sf_dead_fixup(s, fd, SF_OP_connect, r, err);
-		if (fixed != err) {
-			r = -1;
-			err = fixed;
-		}
-	}
+	r = (int)sf_fate_after(s, fd, SF_OP_connect, r, &err);
 	if (failed && r < 0 && err != EINPROGRESS) {
 		/* The kernel has made the socket unconnected again: the next
 		 * connect is a new attempt. */

@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "dead.h"
+#include "fate.h"
 #include "log.h"
 #include "shape.h"
 #include "slow.h"
@@ -399,15 +400,6 @@ static ssize_t perform(struct sf_io *io)
 	return (ssize_t)done;
 }
 
-static int connection_dies(const struct sf_verdict *r, const struct sf_sock *s)
-{
-	/* A sticky error kills a connection only: poll, SO_ERROR and the
-	 * other direction must agree with it. */
-	if (r->action == SF_ACT_ERROR)
-		return r->sticky && (s->flags & SF_SOCK_STREAM) && SF_LOAD(&s->state) == SF_STATE_CONNECTED;
-	return sf_action_kills(r->action, 0);
-}
-
 static ssize_t io_slow(struct sf_io *io)
 {
 	if (!sf_enter())
@@ -442,39 +434,25 @@ static ssize_t io_slow(struct sf_io *io)
 	}
 	long ret;
 	int err;
-	int dead = SF_LOAD(&s->dead) != 0;
-	if (SF_UNLIKELY(dead) && !sf_sock_is(s, io->c.fd)) {
-		/* Not the dead connection any more: what the number is now. */
-		s = io->c.s = sf_lookup(io->c.fd);
-		if (!s) {
-			*errp = e0;
-			ssize_t r = io->run(io, io->iov, io->iovcnt);
-			return sf_done_at(errp, r, *errp);
-		}
-		dead = 0;
+	enum sf_fate f = sf_fate_dead(&io->c, io->flags, &ret, &err);
+	if (f == SF_FATE_UNTRACKED) {
+		*errp = e0;
+		ssize_t r = io->run(io, io->iov, io->iovcnt);
+		return sf_done_at(errp, r, *errp);
 	}
-	int answered = dead ? sf_dead_answer(&io->c, io->flags, &ret, &err) : 0;
+	s = io->c.s;
 	/* A dead connection is past the rules: what it does not answer itself,
 	 * the kernel answers, and no rule fires on it again. */
-	if (!answered && !dead) {
-		sf_decide(&io->c);
-		const struct sf_verdict *v = &io->c.v;
-		if (v->decided && connection_dies(v, s)) {
-			answered = sf_dead_begin(&io->c, io->flags, &ret, &err);
-		} else if (v->decided && v->action == SF_ACT_ERROR) {
-			if (v->err == EPIPE && io->tx && (s->flags & SF_SOCK_STREAM))
-				sf_raise_sigpipe(io->c.op, io->flags);
-			return sf_fail(&io->c, v->err);
-		} else if (v->decided && v->action == SF_ACT_DROP && io->tx) {
-			answered = SF_DEAD_PRETEND_SENT;
-		}
-	}
-	if (answered == SF_DEAD_PRETEND_SENT) {
+	if (f == SF_FATE_ALIVE)
+		f = sf_fate_rules(&io->c, io->flags, &ret, &err);
+	if (f == SF_FATE_FAILED)
+		return sf_fail(&io->c, err);
+	if (f == SF_FATE_PRETEND_SENT) {
 		ret = io->vec || own_iov(io) ? pretend_sent(io) : (errno = EFAULT, -1);
 		err = ret < 0 ? errno : e0;
-		answered = 1;
+		f = SF_FATE_ANSWERED;
 	}
-	if (answered) {
+	if (f == SF_FATE_ANSWERED) {
 		sf_trace(&io->c, ret, err);
 		return sf_done_at(errp, ret, err);
 	}
@@ -494,15 +472,7 @@ static ssize_t io_slow(struct sf_io *io)
 		r = io->run(io, io->iov, io->iovcnt);
 	}
 	err = r < 0 ? *errp : e0;
-	if (SF_UNLIKELY(SF_LOAD(&s->pending_err) || SF_LOAD(&s->dead)) && sf_sock_is(s, io->c.fd)) {
-		if (r < 0)
-			err = sf_pending_error(s, err);
-		int fixed = sf_dead_fixup(s, io->c.fd, io->c.op, r, err);
-		if (fixed != err) {
-			r = -1;
-			err = fixed;
-		}
-	}
+	r = sf_fate_after(s, io->c.fd, io->c.op, r, &err);
 	account(io, r);
 	sf_trace(&io->c, r, err);
 	if (io->iov_copy)

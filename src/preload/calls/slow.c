@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "dead.h"
+#include "fate.h"
 #include "log.h"
 #include "proc.h"
 #include "usermem.h"
@@ -16,17 +16,6 @@ long sf_fail(struct sf_call *c, int err)
 {
 	sf_trace(c, -1, err);
 	return sf_done(-1, err);
-}
-
-int sf_pending_error(struct sf_sock *s, int err)
-{
-	uint16_t pending = SF_LOAD(&s->pending_err);
-	if (!pending || err != ECONNREFUSED)
-		return err;
-	SF_STORE(&s->pending_err, 0);
-	SF_STORE(&s->state, SF_STATE_UNCONNECTED);
-	sf_sock_replan(s);
-	return pending;
 }
 
 void sf_account(struct sf_sock *s, int tx, long r, size_t moved)
@@ -52,13 +41,11 @@ long sf_quick_leave(int fd, int tx, long r, enum sf_op op)
 	struct sf_sock *s = sf_self.held[0]; /* sf_quick_enter's */
 	/* The connection may have died while the call was in the kernel
 	 * (another thread's reset, the timeout's deadline). */
-	if (SF_UNLIKELY(SF_LOAD(&s->dead)) && (r <= 0) && sf_sock_is(s, fd)) {
-		int err = r < 0 ? errno : 0;
-		int fixed = sf_dead_fixup(s, fd, op, r, err);
-		if (fixed != err) {
-			r = -1;
-			errno = fixed;
-		}
+	if (SF_UNLIKELY(SF_LOAD(&s->dead) || SF_LOAD(&s->pending_err)) && r <= 0) {
+		int err = r < 0 ? errno : 0, before = err;
+		r = sf_fate_after(s, fd, op, r, &err);
+		if (err != before)
+			errno = err;
 	}
 	sf_account(s, tx, r, r > 0 ? (size_t)r : 0);
 	sf_leave();

@@ -12,6 +12,7 @@
 #include "active.h"
 #include "engine.h"
 #include "enter.h"
+#include "fate.h"
 #include "lookup.h"
 #include "real.h"
 #include "reload.h"
@@ -49,10 +50,6 @@ static inline void sf_trace(const struct sf_call *c, long ret, int err)
 	if (SF_UNLIKELY(sf_config.trace))
 		sf_report_trace(c, ret, err);
 }
-
-/* A connect error injected on a nonblocking socket is pending in the kernel
- * as ECONNREFUSED: give the injected errno in its place, once. */
-int sf_pending_error(struct sf_sock *s, int err);
 
 /* After a data call: bytes moved, when, and a pending connect seen to
  * complete by a successful call. */

@@ -16,6 +16,7 @@ struct sf_verdict {
 	uint8_t decided;                /* a rule decided the call */
 	uint8_t action;                 /* enum sf_action */
 	uint8_t sticky, now;
+	uint8_t ends;                   /* the call ends the connection (sf_verdict_ends) */
 	int err;                        /* error: the errno */
 	uint64_t dur_ns;                /* timeout: the silence before the end */
 };
@@ -42,5 +43,9 @@ size_t sf_call_peer(const struct sf_call *c, char *buf, size_t cap);
 /* The call is about a connection the program accepted (or is accepting):
  * its draws and its replay leave the client's port out. */
 int sf_call_accepted(const struct sf_call *c);
+
+/* Does the deciding rule end the connection (dead.h sf_dead_begin)? Said
+ * when the rule decides, into the verdict. */
+int sf_verdict_ends(const struct sf_call *c);
 
 #endif

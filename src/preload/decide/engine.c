@@ -199,6 +199,7 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 	c->v.now = r->now;
 	c->v.err = sf_wine_errno(r->err);
 	c->v.dur_ns = r->dur_ns;
+	c->v.ends = (uint8_t)sf_verdict_ends(c);
 	if (r->action == SF_ACT_SHORT)
 		c->short_len = r->count;
 	sf_report_fault(c, r, 0, sf_verdict_errno(c), ev->ordinal, nth);
