@@ -31,6 +31,7 @@ struct eval {
 	uint32_t ordinal;
 	uint64_t delay_ns;
 	const char **hosts;             /* room for the host= names, when rules have host= */
+	struct sf_firings firings;      /* logged once the rules are read */
 	char *pathbuf;                  /* room for a call's own unix path */
 };
 
@@ -177,20 +178,20 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 		                        SF_DRAW_JITTER);
 		uint64_t d = sf_jittered(r->dur_ns, r->jitter_ns, bits);
 		ev->delay_ns += d;
-		sf_report_fault(c, r, d, 0, ev->ordinal, nth);
+		sf_report_fault_later(&ev->firings, r, d, 0, ev->ordinal, nth);
 		return 0;
 	}
 	if (r->action == SF_ACT_THROTTLE) {
 		if (!c->throttle || r->rate < c->throttle)
 			c->throttle = r->rate;
-		sf_report_fault(c, r, 0, 0, ev->ordinal, nth);
+		sf_report_fault_later(&ev->firings, r, 0, 0, ev->ordinal, nth);
 		return 0;
 	}
 	if (r->action == SF_ACT_CORRUPT) {
 		c->corrupt_draw ^= sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
 		                           nth, SF_DRAW_CORRUPT);
 		c->corrupt_bits += r->count;
-		sf_report_fault(c, r, 0, 0, ev->ordinal, nth);
+		sf_report_fault_later(&ev->firings, r, 0, 0, ev->ordinal, nth);
 		return 0;
 	}
 	c->v.decided = 1;
@@ -202,7 +203,7 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 	c->v.ends = (uint8_t)sf_verdict_ends(c);
 	if (r->action == SF_ACT_SHORT)
 		c->short_len = r->count;
-	sf_report_fault(c, r, 0, sf_verdict_errno(c), ev->ordinal, nth);
+	sf_report_fault_later(&ev->firings, r, 0, sf_verdict_errno(c), ev->ordinal, nth);
 	return 1;
 }
 
@@ -405,6 +406,11 @@ void sf_decide(struct sf_call *c)
 	c->short_len = 0;
 	c->throttle = 0;
 	c->corrupt_bits = 0;
+	/* A record planned for other rules is planned again before the rules
+	 * are read, not in the middle of reading them. */
+	uint32_t gen = SF_LOAD(&sf_gen);
+	if (c->s && gen && !sf_sock_current(c->s, gen))
+		sf_sock_replan(c->s);
 	sf_read_begin();
 	struct sf_active *a = sf_active_get();
 	struct sf_plan *plan = NULL;
@@ -413,12 +419,10 @@ void sf_decide(struct sf_call *c)
 	if (!a)
 		goto out;
 	if (c->s) {
-		if (!sf_sock_current(c->s, a->gen))
-			sf_sock_replan(c->s);
 		plan = SF_ACQUIRE(&c->s->plan);
-		/* A reload between the check above and here: this call goes
-		 * through untouched rather than read one rule set's plan
-		 * against another's rules. */
+		/* A reload since the plan was made: this call goes through
+		 * untouched rather than read one rule set's plan against
+		 * another's rules. */
 		if (!plan || plan->gen != a->gen)
 			goto out;
 		/* The common case first: rules that only count this call and
@@ -454,6 +458,7 @@ void sf_decide(struct sf_call *c)
 	ev.hosts = hosts;
 	ev.pathbuf = pathbuf;
 	ev.ordinal = c->s ? c->s->conn_ordinal : 0;
+	sf_firings_init(&ev.firings);
 	c->corrupt_draw = 0;
 	if (plan) {
 		struct dest_view dv;
@@ -480,6 +485,7 @@ void sf_decide(struct sf_call *c)
 		ev.delay_ns = 0;
 	}
 	sf_read_end();
+	sf_report_firings(&ev.firings, c);
 	if (ev.delay_ns)
 		sf_sleep_ns(ev.delay_ns);
 	return;

@@ -11,7 +11,9 @@
 #include "sock.h"
 
 /* Evaluate the rules for the call, sleep the delays of the rules that fired
- * and shape it, and fill in the verdict. Logs every firing. */
+ * and shape it, and fill in the verdict (with what it does to the
+ * connection: v.ends). A record planned for other rules is planned again
+ * first; every firing is logged once the rules have been read. */
 void sf_decide(struct sf_call *c);
 
 /* The errno a deciding rule makes the call fail with (0: it does not fail). */

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "alloc.h"
 #include "format.h"
 #include "log.h"
 #include "units.h"
@@ -26,26 +27,78 @@ static void name_call(const struct sf_call *c, struct sf_log_call *lc, char *pee
 	lc->server = sf_call_accepted(c);
 }
 
-void sf_report_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t delay_ns, int err, uint64_t conn,
-                     uint64_t call)
+/* The action as the line writes it: a delay with the delay applied. */
+#define ACTION_MAX 96
+static void action_text(char action[ACTION_MAX], const struct sf_rule *r, uint64_t delay_ns)
 {
-	char action[96], peer[160], local[160];
-	if (r->quiet || sf_logfd_off())
-		return;
 	if (r->action == SF_ACT_DELAY) {
 		char d[32];
 		sf_format_duration(d, sizeof d, delay_ns - delay_ns % 1000);
 		strcpy(action, "delay ");
 		strcat(action, d);
 	} else {
-		sf_action_format(action, sizeof action, r);
+		sf_action_format(action, ACTION_MAX, r);
 	}
+}
+
+void sf_report_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t delay_ns, int err, uint64_t conn,
+                     uint64_t call)
+{
+	char action[ACTION_MAX], peer[160], local[160];
+	if (r->quiet || sf_logfd_off())
+		return;
+	action_text(action, r, delay_ns);
 	struct sf_log_call lc;
 	name_call(c, &lc, peer, sizeof peer, local, sizeof local);
 	struct sf_log_firing f = {
 		.rule = r->name, .line = r->line, .action = action, .err = err, .conn = conn, .call = call
 	};
 	sf_log_fault(&lc, &f);
+}
+
+struct sf_firing_note {
+	struct sf_firing_note *next;
+	size_t size;
+	struct sf_log_firing f;
+	char text[];                    /* the rule's name, then the action */
+};
+
+void sf_report_fault_later(struct sf_firings *fs, const struct sf_rule *r, uint64_t delay_ns, int err,
+                           uint64_t conn, uint64_t call)
+{
+	char action[ACTION_MAX];
+	if (r->quiet || sf_logfd_off())
+		return;
+	action_text(action, r, delay_ns);
+	size_t nlen = strlen(r->name) + 1, alen = strlen(action) + 1;
+	size_t size = sizeof(struct sf_firing_note) + nlen + alen;
+	struct sf_firing_note *n = sf_alloc(size);
+	if (!n)
+		return;
+	memcpy(n->text, r->name, nlen);
+	memcpy(n->text + nlen, action, alen);
+	n->next = NULL;
+	n->size = size;
+	n->f = (struct sf_log_firing){
+		.rule = n->text, .line = r->line, .action = n->text + nlen, .err = err, .conn = conn, .call = call
+	};
+	*fs->tail = n;
+	fs->tail = &n->next;
+}
+
+void sf_report_firings(struct sf_firings *fs, const struct sf_call *c)
+{
+	char peer[160], local[160];
+	if (!fs->head)
+		return;
+	struct sf_log_call lc;
+	name_call(c, &lc, peer, sizeof peer, local, sizeof local);
+	for (struct sf_firing_note *n = fs->head, *next; n; n = next) {
+		next = n->next;
+		sf_log_fault(&lc, &n->f);
+		sf_free(n, n->size);
+	}
+	sf_firings_init(fs);
 }
 
 void sf_report_trace(const struct sf_call *c, long ret, int err)
