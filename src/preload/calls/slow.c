@@ -1,16 +1,8 @@
+/* Failing, accounting and the quick lane's way out, for every call. */
 #include "slow.h"
-
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "fate.h"
-#include "log.h"
-#include "proc.h"
-#include "usermem.h"
-#include "settings.h"
 
 long sf_fail(struct sf_call *c, int err)
 {

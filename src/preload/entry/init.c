@@ -13,7 +13,6 @@
 #include "fdtab.h"
 #include "log.h"
 #include "names.h"
-#include "parse.h"
 #include "peers.h"
 #include "proctree.h"
 #include "proc.h"
