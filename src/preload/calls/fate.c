@@ -3,15 +3,11 @@
 #include <errno.h>
 
 #include "dead.h"
-#include "engine.h"
 #include "lookup.h"
 
-enum sf_fate sf_fate_dead(struct sf_call *c, int flags, long *ret, int *err)
+enum sf_fate sf_fate_dead_slow(struct sf_call *c, int flags, long *ret, int *err)
 {
-	struct sf_sock *s = c->s;
-	if (SF_LIKELY(!SF_LOAD(&s->dead)))
-		return SF_FATE_ALIVE;
-	if (!sf_sock_is(s, c->fd)) {
+	if (!sf_sock_is(c->s, c->fd)) {
 		/* Not the dead connection any more: what the number is now. */
 		c->s = sf_lookup(c->fd);
 		return c->s ? SF_FATE_ALIVE : SF_FATE_UNTRACKED;
@@ -26,12 +22,9 @@ enum sf_fate sf_fate_dead(struct sf_call *c, int flags, long *ret, int *err)
 	}
 }
 
-enum sf_fate sf_fate_rules(struct sf_call *c, int flags, long *ret, int *err)
+enum sf_fate sf_fate_verdict(struct sf_call *c, int flags, long *ret, int *err)
 {
-	sf_decide(c);
 	struct sf_verdict *v = &c->v;
-	if (!v->decided)
-		return SF_FATE_RUN;
 	int tx = (SF_OPS_TX & SF_OPBIT(c->op)) != 0;
 	if (v->ends) {
 		switch (sf_dead_begin(c, flags, ret, err)) {
@@ -44,17 +37,21 @@ enum sf_fate sf_fate_rules(struct sf_call *c, int flags, long *ret, int *err)
 		}
 	}
 	/* On a data call only an error fails it; drop and short shape it. */
-	if ((SF_OPS_IO & SF_OPBIT(c->op)) && v->action != SF_ACT_ERROR)
-		return v->action == SF_ACT_DROP && tx ? SF_FATE_PRETEND_SENT : SF_FATE_RUN;
-	*err = sf_verdict_errno(c);
+	if (SF_OPS_IO & SF_OPBIT(c->op)) {
+		if (v->action != SF_ACT_ERROR)
+			return v->action == SF_ACT_DROP && tx ? SF_FATE_PRETEND_SENT : SF_FATE_RUN;
+		*err = v->err;
+	} else {
+		*err = sf_verdict_errno(c);
+	}
 	if (*err == EPIPE && tx && (c->s->flags & SF_SOCK_STREAM))
 		sf_raise_sigpipe(c->op, flags);
 	return SF_FATE_FAILED;
 }
 
-long sf_fate_after(struct sf_sock *s, int fd, enum sf_op op, long r, int *err)
+long sf_fate_after_slow(struct sf_sock *s, int fd, enum sf_op op, long r, int *err)
 {
-	if (SF_LIKELY(!(SF_LOAD(&s->pending_err) || SF_LOAD(&s->dead))) || !sf_sock_is(s, fd))
+	if (!sf_sock_is(s, fd))
 		return r;
 	if (r < 0)
 		*err = sf_pending_error(s, *err);

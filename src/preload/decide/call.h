@@ -7,6 +7,7 @@
 
 #include <sys/socket.h>
 
+#include "active.h"
 #include "rules.h"
 #include "sock.h"
 
@@ -44,8 +45,25 @@ size_t sf_call_peer(const struct sf_call *c, char *buf, size_t cap);
  * its draws and its replay leave the client's port out. */
 int sf_call_accepted(const struct sf_call *c);
 
-/* Does the deciding rule end the connection (dead.h sf_dead_begin)? Said
- * when the rule decides, into the verdict. */
-int sf_verdict_ends(const struct sf_call *c);
+/* Does the verdict end the connection? On a connect, only silence does
+ * (blackhole, timeout): the other actions fail the attempt. On a data
+ * call, every action that kills; a sticky error only on a connected stream,
+ * whose poll, SO_ERROR and other direction must agree with it. The other
+ * calls are failed, never end a connection. Said when the rule decides,
+ * into the verdict (v.ends; dead.h sf_dead_begin makes it so). */
+static inline int sf_verdict_ends(const struct sf_call *c)
+{
+	const struct sf_verdict *v = &c->v;
+	const struct sf_sock *s = c->s;
+	if (!s)
+		return 0;
+	if (c->op == SF_OP_connect)
+		return v->action == SF_ACT_BLACKHOLE || v->action == SF_ACT_TIMEOUT;
+	if (!(SF_OPS_IO & SF_OPBIT(c->op)))
+		return 0;
+	if (v->action == SF_ACT_ERROR)
+		return v->sticky && (s->flags & SF_SOCK_STREAM) && SF_LOAD(&s->state) == SF_STATE_CONNECTED;
+	return sf_action_kills(v->action, 0);
+}
 
 #endif

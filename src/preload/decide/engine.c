@@ -485,7 +485,8 @@ void sf_decide(struct sf_call *c)
 		ev.delay_ns = 0;
 	}
 	sf_read_end();
-	sf_report_firings(&ev.firings, c);
+	if (ev.firings.head)
+		sf_report_firings(&ev.firings, c);
 	if (ev.delay_ns)
 		sf_sleep_ns(ev.delay_ns);
 	return;

@@ -89,8 +89,6 @@ void sf_report_fault_later(struct sf_firings *fs, const struct sf_rule *r, uint6
 void sf_report_firings(struct sf_firings *fs, const struct sf_call *c)
 {
 	char peer[160], local[160];
-	if (!fs->head)
-		return;
 	struct sf_log_call lc;
 	name_call(c, &lc, peer, sizeof peer, local, sizeof local);
 	for (struct sf_firing_note *n = fs->head, *next; n; n = next) {

@@ -32,7 +32,8 @@ static inline void sf_firings_init(struct sf_firings *fs)
  * dropped, as the log drops one it cannot write at once. */
 void sf_report_fault_later(struct sf_firings *fs, const struct sf_rule *r, uint64_t delay_ns, int err,
                            uint64_t conn, uint64_t call);
-/* Write the noted firings of the call, in order, and forget them. */
+/* Write the noted firings of the call (at least one), in order, and
+ * forget them. */
 void sf_report_firings(struct sf_firings *fs, const struct sf_call *c);
 
 /* SOCKFAULT_TRACE: the call and its result. */
