@@ -32,10 +32,11 @@ long sf_quick_leave(int fd, int tx, long r, enum sf_op op)
 {
 	struct sf_sock *s = sf_self.held[0]; /* sf_quick_enter's */
 	/* The connection may have died while the call was in the kernel
-	 * (another thread's reset, the timeout's deadline). */
-	if (SF_UNLIKELY(SF_LOAD(&s->dead) || SF_LOAD(&s->pending_err)) && r <= 0) {
+	 * (another thread's reset, the timeout's deadline). A socket with a
+	 * pending error never takes the quick lane. */
+	if (SF_UNLIKELY(SF_LOAD(&s->dead)) && r <= 0) {
 		int err = r < 0 ? errno : 0, before = err;
-		r = sf_fate_after(s, fd, op, r, &err);
+		r = sf_fate_after_slow(s, fd, op, r, &err);
 		if (err != before)
 			errno = err;
 	}
