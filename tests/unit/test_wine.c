@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../src/preload/decide/wine.c"
+#include "../../src/preload/state/wine.c"
 
 /* program_of over a command line given as words. */
 static const char *program(const char *const *words, char *name, size_t cap)

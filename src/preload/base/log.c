@@ -8,12 +8,8 @@
 #include "acting.h"
 #include "errnos.h"
 #include "fmt.h"
-#include "format.h"
-#include "proctree.h"
 #include "logfd.h"
-#include "settings.h"
-#include "slow.h"
-#include "units.h"
+#include "proc.h"
 
 #define LINE_MAX_BYTES 1024
 
@@ -29,9 +25,35 @@ static void start_line(void);
 static unsigned start_rules;
 static int started;
 
+/* sf_log_setup's: set once at start, before any line. */
+static struct {
+	enum sf_log_format format;
+	uint64_t seed;
+	const char *exe;
+	const char *rules_path;
+	void (*proc_text)(char out[SF_TREE_MAX]);
+} conf = { SF_LOG_TEXT, 0, "", NULL, NULL };
+
+void sf_log_setup(enum sf_log_format format)
+{
+	conf.format = format;
+}
+
+void sf_log_describe(uint64_t seed, const char *exe, const char *rules_path)
+{
+	conf.seed = seed;
+	conf.exe = exe;
+	conf.rules_path = rules_path;
+}
+
+void sf_log_proc_source(void (*text)(char out[SF_TREE_MAX]))
+{
+	conf.proc_text = text;
+}
+
 static void head(struct sf_buf *b, const char *event)
 {
-	if (sf_config.log_format == SF_LOG_JSON) {
+	if (conf.format == SF_LOG_JSON) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		sf_buf_str(b, "{\"ts\":\"");
@@ -40,8 +62,9 @@ static void head(struct sf_buf *b, const char *event)
 		sf_buf_i64(b, sf_acting_pid());
 		sf_buf_str(b, ",\"tid\":");
 		sf_buf_i64(b, sf_acting_tid());
-		char proc[SF_TREE_MAX];
-		sf_proctree_text(proc);
+		char proc[SF_TREE_MAX] = "";
+		if (conf.proc_text)
+			conf.proc_text(proc);
 		sf_buf_str(b, ",\"proc\":\"");
 		sf_buf_str(b, proc);
 		sf_buf_str(b, "\"");
@@ -62,14 +85,14 @@ static void begin(struct sf_buf *b, const char *event)
 	 * sockfault and with which seed; processes that never do anything
 	 * (every command of a wrapper script) stay silent. A vfork child
 	 * shares the parent's memory: it leaves the parent's flag alone. */
-	if (!SF_LOAD(&started) && sf_table_is_ours() && !__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
+	if (!SF_LOAD(&started) && sf_proc_owns_state() && !__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
 		start_line();
 	head(b, event);
 }
 
 static void end(struct sf_buf *b)
 {
-	if (sf_config.log_format == SF_LOG_JSON)
+	if (conf.format == SF_LOG_JSON)
 		sf_buf_str(b, "}");
 	emit(b);
 }
@@ -106,95 +129,70 @@ static const char *errno_text(int err)
 	return n ? n : "EUNKNOWN";
 }
 
-/* The call's peer and local addresses, as text ("-" when unknown). */
-static void call_addrs(const struct sf_call *c, char *peer, size_t pcap, char *local, size_t lcap)
+void sf_log_fault(const struct sf_log_call *c, const struct sf_log_firing *f)
 {
-	struct sf_sockaddr v;
-	sf_call_peer(c, peer, pcap);
-	strcpy(local, "-");
-	if (c->s && (c->s->flags & SF_SOCK_HAS_LOCAL)) {
-		sf_sock_addr_view(c->s, 0, &v);
-		sf_sockaddr_format(local, lcap, &v);
-	}
-}
-
-void sf_log_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t delay_ns, int err, uint64_t conn,
-                  uint64_t call)
-{
-	char buf[LINE_MAX_BYTES + 1], action[96], peer[160], local[160];
+	char buf[LINE_MAX_BYTES + 1];
 	struct sf_buf b = { buf, LINE_MAX_BYTES, 0 };
-	if (r->quiet || sf_logfd_off())
+	if (sf_logfd_off())
 		return;
-	if (r->action == SF_ACT_DELAY) {
-		char d[32];
-		sf_format_duration(d, sizeof d, delay_ns - delay_ns % 1000);
-		strcpy(action, "delay ");
-		strcat(action, d);
-	} else {
-		sf_action_format(action, sizeof action, r);
-	}
-	call_addrs(c, peer, sizeof peer, local, sizeof local);
-	/* A fault fired by hand (sockfault ctl fire) is no call's. */
-	const char *op = c->op < SF_OP__COUNT ? sf_op_names[c->op] : "-";
 	begin(&b, "fault");
-	if (sf_config.log_format == SF_LOG_JSON) {
-		field_str(&b, "rule", r->name, strlen(r->name));
-		field_num(&b, "line", r->line);
-		field_str(&b, "op", op, strlen(op));
+	if (conf.format == SF_LOG_JSON) {
+		field_str(&b, "rule", f->rule, strlen(f->rule));
+		field_num(&b, "line", f->line);
+		field_str(&b, "op", c->op, strlen(c->op));
 		field_num(&b, "fd", c->fd);
-		field_str(&b, "peer", peer, strlen(peer));
-		field_str(&b, "local", local, strlen(local));
-		field_str(&b, "action", action, strlen(action));
-		if (err) {
-			field_str(&b, "errno", errno_text(err), strlen(errno_text(err)));
+		field_str(&b, "peer", c->peer, strlen(c->peer));
+		field_str(&b, "local", c->local, strlen(c->local));
+		field_str(&b, "action", f->action, strlen(f->action));
+		if (f->err) {
+			field_str(&b, "errno", errno_text(f->err), strlen(errno_text(f->err)));
 			field_num(&b, "ret", -1);
 		}
-		field_num(&b, "conn", (int64_t)conn);
-		field_num(&b, "call", (int64_t)call);
-		if (sf_call_accepted(c))
+		field_num(&b, "conn", (int64_t)f->conn);
+		field_num(&b, "call", (int64_t)f->call);
+		if (c->server)
 			field_str(&b, "side", "server", 6);
 	} else {
-		sf_buf_str(&b, r->name);
+		sf_buf_str(&b, f->rule);
 		sf_buf_str(&b, " fired on ");
-		sf_buf_str(&b, op);
+		sf_buf_str(&b, c->op);
 		sf_buf_str(&b, " fd=");
 		sf_buf_i64(&b, c->fd);
 		sf_buf_str(&b, " peer=");
-		sf_buf_text(&b, peer, strlen(peer));
+		sf_buf_text(&b, c->peer, strlen(c->peer));
 		sf_buf_str(&b, ": ");
-		sf_buf_str(&b, action);
-		if (err) {
+		sf_buf_str(&b, f->action);
+		if (f->err) {
 			sf_buf_str(&b, " (");
-			sf_buf_str(&b, errno_text(err));
+			sf_buf_str(&b, errno_text(f->err));
 			sf_buf_str(&b, ")");
 		}
 	}
 	end(&b);
 }
 
-void sf_log_trace(const struct sf_call *c, long ret, int err)
+void sf_log_trace(const struct sf_log_call *c, long ret, int err)
 {
-	char buf[LINE_MAX_BYTES + 1], peer[160], local[160];
+	char buf[LINE_MAX_BYTES + 1];
 	struct sf_buf b = { buf, LINE_MAX_BYTES, 0 };
 	if (sf_logfd_off())
 		return;
-	call_addrs(c, peer, sizeof peer, local, sizeof local);
 	begin(&b, "trace");
-	if (sf_config.log_format == SF_LOG_JSON) {
-		field_str(&b, "op", sf_op_names[c->op], strlen(sf_op_names[c->op]));
+	if (conf.format == SF_LOG_JSON) {
+		field_str(&b, "op", c->op, strlen(c->op));
 		field_num(&b, "fd", c->fd);
-		field_str(&b, "peer", peer, strlen(peer));
-		field_str(&b, "local", local, strlen(local));
+		field_str(&b, "peer", c->peer, strlen(c->peer));
+		field_str(&b, "local", c->local, strlen(c->local));
 		field_num(&b, "ret", ret);
 		if (ret < 0)
 			field_str(&b, "errno", errno_text(err), strlen(errno_text(err)));
 	} else {
 		sf_buf_str(&b, "trace ");
-		sf_buf_str(&b, sf_op_names[c->op]);
+		sf_buf_str(&b, c->op);
 		sf_buf_str(&b, " fd=");
 		sf_buf_i64(&b, c->fd);
 		sf_buf_str(&b, " peer=");
-		sf_buf_text(&b, peer, strlen(peer));
+		sf_buf_text(&b, c->peer, strlen(c->peer));
 		sf_buf_str(&b, " = ");
 		sf_buf_i64(&b, ret);
 		if (ret < 0) {
@@ -220,23 +218,23 @@ static void start_line(void)
 	struct sf_buf sb = { seed, sizeof seed, 0 };
 	if (sf_logfd_off())
 		return;
-	sf_buf_u64(&sb, sf_config.seed);
+	sf_buf_u64(&sb, conf.seed);
 	begin(&b, "start");
-	if (sf_config.log_format == SF_LOG_JSON) {
+	if (conf.format == SF_LOG_JSON) {
 		field_str(&b, "seed", seed, sf_buf_used(&sb));
 		field_num(&b, "rules", nrules);
-		field_str(&b, "exe", sf_config.exe, strlen(sf_config.exe));
-		if (sf_config.rules_path)
-			field_str(&b, "file", sf_config.rules_path, strlen(sf_config.rules_path));
+		field_str(&b, "exe", conf.exe, strlen(conf.exe));
+		if (conf.rules_path)
+			field_str(&b, "file", conf.rules_path, strlen(conf.rules_path));
 	} else {
 		sf_buf_str(&b, "started in ");
-		sf_buf_text(&b, sf_config.exe, strlen(sf_config.exe));
+		sf_buf_text(&b, conf.exe, strlen(conf.exe));
 		sf_buf_str(&b, ": ");
 		sf_buf_u64(&b, nrules);
 		sf_buf_str(&b, nrules == 1 ? " rule" : " rules");
-		if (sf_config.rules_path) {
+		if (conf.rules_path) {
 			sf_buf_str(&b, " from ");
-			sf_buf_text(&b, sf_config.rules_path, strlen(sf_config.rules_path));
+			sf_buf_text(&b, conf.rules_path, strlen(conf.rules_path));
 		}
 		sf_buf_str(&b, ", seed ");
 		sf_buf_mem(&b, seed, sf_buf_used(&sb));
@@ -244,42 +242,38 @@ static void start_line(void)
 	end(&b);
 }
 
-void sf_log_stats(const struct sf_active *a)
+void sf_log_stats(const char *rule, unsigned line, const char *exe, uint64_t matched, uint64_t fired)
 {
-	for (unsigned i = 0; i < a->rs.n; i++) {
-		const struct sf_rule *r = &a->rs.rules[i];
-		uint64_t matched = SF_LOAD(&a->stats[i].matched), fired = SF_LOAD(&a->stats[i].fired);
-		char buf[LINE_MAX_BYTES + 1];
-		struct sf_buf b = { buf, LINE_MAX_BYTES, 0 };
-		begin(&b, "stats");
-		if (sf_config.log_format == SF_LOG_JSON) {
-			field_str(&b, "rule", r->name, strlen(r->name));
-			field_num(&b, "line", r->line);
-			field_num(&b, "matched", (int64_t)matched);
-			field_num(&b, "fired", (int64_t)fired);
-			if (!a->for_exe[i])
-				field_str(&b, "note", "exe= does not match this program", 32);
+	char buf[LINE_MAX_BYTES + 1];
+	struct sf_buf b = { buf, LINE_MAX_BYTES, 0 };
+	begin(&b, "stats");
+	if (conf.format == SF_LOG_JSON) {
+		field_str(&b, "rule", rule, strlen(rule));
+		field_num(&b, "line", line);
+		field_num(&b, "matched", (int64_t)matched);
+		field_num(&b, "fired", (int64_t)fired);
+		if (exe)
+			field_str(&b, "note", "exe= does not match this program", 32);
+	} else {
+		sf_buf_str(&b, "stats ");
+		sf_buf_str(&b, rule);
+		sf_buf_str(&b, " (line ");
+		sf_buf_u64(&b, line);
+		sf_buf_str(&b, "): ");
+		if (exe) {
+			sf_buf_str(&b, "not for this program (exe=");
+			sf_buf_text(&b, exe, strlen(exe));
+			sf_buf_str(&b, ")");
+		} else if (!matched) {
+			sf_buf_str(&b, "never matched: check its operations and conditions (peer=, port, proto=)");
 		} else {
-			sf_buf_str(&b, "stats ");
-			sf_buf_str(&b, r->name);
-			sf_buf_str(&b, " (line ");
-			sf_buf_u64(&b, r->line);
-			sf_buf_str(&b, "): ");
-			if (!a->for_exe[i]) {
-				sf_buf_str(&b, "not for this program (exe=");
-				sf_buf_text(&b, r->exe, strlen(r->exe));
-				sf_buf_str(&b, ")");
-			} else if (!matched) {
-				sf_buf_str(&b, "never matched: check its operations and conditions (peer=, port, proto=)");
-			} else {
-				sf_buf_str(&b, "matched ");
-				sf_buf_u64(&b, matched);
-				sf_buf_str(&b, ", fired ");
-				sf_buf_u64(&b, fired);
-			}
+			sf_buf_str(&b, "matched ");
+			sf_buf_u64(&b, matched);
+			sf_buf_str(&b, ", fired ");
+			sf_buf_u64(&b, fired);
 		}
-		end(&b);
 	}
+	end(&b);
 }
 
 void sf_log_reload(unsigned nrules)
@@ -289,14 +283,14 @@ void sf_log_reload(unsigned nrules)
 	if (sf_logfd_off())
 		return;
 	begin(&b, "reload");
-	if (sf_config.log_format == SF_LOG_JSON) {
+	if (conf.format == SF_LOG_JSON) {
 		field_num(&b, "rules", nrules);
-		field_str(&b, "file", sf_config.rules_path, strlen(sf_config.rules_path));
+		field_str(&b, "file", conf.rules_path, strlen(conf.rules_path));
 	} else {
 		sf_buf_str(&b, "reloaded ");
 		sf_buf_u64(&b, nrules);
 		sf_buf_str(&b, nrules == 1 ? " rule from " : " rules from ");
-		sf_buf_text(&b, sf_config.rules_path, strlen(sf_config.rules_path));
+		sf_buf_text(&b, conf.rules_path, strlen(conf.rules_path));
 	}
 	end(&b);
 }
@@ -309,7 +303,7 @@ static void problem_line(const char *text)
 	char buf[LINE_MAX_BYTES + 1];
 	struct sf_buf b = { buf, LINE_MAX_BYTES, 0 };
 	head(&b, "problem");
-	if (sf_config.log_format == SF_LOG_JSON)
+	if (conf.format == SF_LOG_JSON)
 		field_str(&b, "text", text, strlen(text));
 	else
 		sf_buf_text(&b, text, strlen(text));

@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "proc.h"
 #include "real.h"
-#include "slow.h"
 #include "units.h"
 
 /* After a failed open (EMFILE, ENXIO from a FIFO nobody reads, a full
@@ -58,7 +58,7 @@ static int lock_tid;
 
 static int owner(void)
 {
-	return sf_table_is_ours();
+	return sf_proc_owns_state();
 }
 
 /* Held for a check and a write that never wait, with every signal blocked,

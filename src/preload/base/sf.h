@@ -52,7 +52,7 @@ struct sf_thread {
 extern SF_TLS struct sf_thread sf_self;
 
 /* Note the frame of the function this is expanded in as the one the call
- * under way lives in (slow.c sf_nested). */
+ * under way lives in (state/enter.c sf_nested). */
 #define SF_MARK_FRAME()                                                        \
 	do {                                                                   \
 		sf_self.sp = (uintptr_t)__builtin_frame_address(0);            \

@@ -9,10 +9,12 @@
 #include "clock.h"
 #include "dead.h"
 #include "deadline.h"
+#include "fate.h"
 #include "icmp.h"
 #include "log.h"
 #include "decide.h"
 #include "peers.h"
+#include "proc.h"
 #include "reclaim.h"
 #include "refuse.h"
 #include "relay.h"
@@ -153,18 +155,14 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	struct sf_call c = { .op = SF_OP_connect, .fd = fd, .s = s, .addr = (struct sockaddr *)&own, .addrlen = len };
 	long ret;
 	int err;
-	int dead = SF_LOAD(&s->dead) != 0;
-	if (SF_UNLIKELY(dead) && !sf_sock_is(s, fd)) {
-		/* Not the dead connection any more: what the number is now. */
-		s = c.s = sf_lookup(fd);
-		if (!s) {
-			errno = e0;
-			int r = sf_real_connect(fd, addr, len);
-			return (int)sf_done(r, errno);
-		}
-		dead = 0;
+	enum sf_fate f = sf_fate_dead(&c, 0, &ret, &err);
+	if (f == SF_FATE_UNTRACKED) {
+		errno = e0;
+		int r = sf_real_connect(fd, addr, len);
+		return (int)sf_done(r, errno);
 	}
-	if (dead && sf_dead_answer(&c, 0, &ret, &err))
+	s = c.s;
+	if (f == SF_FATE_ANSWERED)
 		return finish(&c, ret, err);
 	/* A relayed connection's next connect asks how its real one went. */
 	int rerr;
@@ -173,7 +171,7 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	/* Each attempt is a connection to that peer: p= decides by which one
 	 * (a refused attempt and its retry on a new socket are two). */
 	struct sf_sockaddr target;
-	char pathbuf[112];
+	char pathbuf[SF_UNIX_PATH_ROOM];
 	sf_sockaddr_view(c.addr, len, &target, pathbuf, sizeof pathbuf);
 	uint64_t target_hash = sf_peer_hash(&target);
 	if (!(s->flags & SF_SOCK_HAS_PEER) || s->peer_hash != target_hash || !s->conn_ordinal)
@@ -184,36 +182,27 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	             SF_LOAD(&s->state) != SF_STATE_CONNECTED && !SF_LOAD(&s->pending_err) && sf_connect_failed(fd);
 	/* A TCP connection a delay rule can touch is relayed from its connect
 	 * on (relay.h): its delays then hold back its data, not the calls. */
-	int relay = !dead && !failed && SF_LOAD(&s->state) == SF_STATE_UNCONNECTED && sf_relay_wanted(s);
+	int relay = f == SF_FATE_ALIVE && !failed && SF_LOAD(&s->state) == SF_STATE_UNCONNECTED && sf_relay_wanted(s);
 	int nonblock = relay && sf_fd_nonblocking(fd);
 	c.defer_delay = (uint8_t)relay;
-	/* A dead connection is past the rules. */
-	if (!dead && !failed)
-		sf_decide(&c);
+	/* A dead connection is past the rules. Silence (blackhole,
+	 * timeout) ends the connection now: the real connect then never
+	 * completes. */
+	if (f == SF_FATE_ALIVE && !failed)
+		f = sf_fate_rules(&c, 0, &ret, &err);
 	/* A blocking connect waits out its round trip, as a failing one does. */
 	if (relay && c.delay_ns && (c.v.decided || !nonblock))
 		sf_sleep_ns(c.delay_ns);
-	if (c.v.decided && (c.v.action == SF_ACT_BLACKHOLE || c.v.action == SF_ACT_TIMEOUT)) {
-		/* Silence from now on; the real connect then never completes. */
-		if (sf_dead_begin(&c, 0, &ret, &err)) {
-			return finish(&c, ret, err);
-		}
-	} else if (c.v.decided) {
-		return connect_error(&c, sf_verdict_errno(&c));
-	}
+	if (f == SF_FATE_ANSWERED)
+		return finish(&c, ret, err);
+	if (f == SF_FATE_FAILED)
+		return connect_error(&c, err);
 	errno = e0;
 	int r = sf_real_connect(fd, addr, len);
 	/* A success leaves errno as libc left it. */
 	int left = errno;
 	err = left;
-	if (SF_UNLIKELY(SF_LOAD(&s->pending_err) || SF_LOAD(&s->dead)) && sf_sock_is(s, fd)) {
-		err = sf_pending_error(s, r < 0 ? left : 0);
-		int fixed = sf_dead_fixup(s, fd, SF_OP_connect, r, err);
-		if (fixed != err) {
-			r = -1;
-			err = fixed;
-		}
-	}
+	r = (int)sf_fate_after(s, fd, SF_OP_connect, r, &err);
 	int adopted = relay && (r == 0 || err == EINPROGRESS) &&
 	              sf_relay_adopt(fd, s, nonblock ? sf_now() + c.delay_ns : 0, 0);
 	if (adopted && nonblock) {
@@ -425,7 +414,7 @@ int sf_slow_close(int fd)
 	if (!sf_enter())
 		return sf_real_close(fd);
 	int e0 = errno;
-	if (!sf_table_is_ours()) {
+	if (!sf_proc_owns_state()) {
 		errno = e0;
 		int r = sf_real_close(fd);
 		return (int)sf_done(r, errno);
@@ -482,7 +471,7 @@ int sf_slow_dup(int fd)
 	if (!sf_enter())
 		return sf_real_dup(fd);
 	int e0 = errno;
-	if (!sf_table_is_ours()) {
+	if (!sf_proc_owns_state()) {
 		errno = e0;
 		int r = sf_real_dup(fd);
 		return (int)sf_done(r, errno);
@@ -498,7 +487,7 @@ int sf_slow_dup(int fd)
 static int slow_dup23(enum sf_op op, int fd, int fd2, int flags)
 {
 	int e0 = errno;
-	int own = sf_table_is_ours();
+	int own = sf_proc_owns_state();
 	struct sf_call c = { .op = op, .fd = fd };
 	if (fd != fd2 && own && begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
@@ -541,7 +530,7 @@ int sf_slow_fcntl_dup(int fd, int cmd, int arg)
 	if (!sf_enter())
 		return (int)syscall(SYS_fcntl, fd, cmd, arg);
 	int e0 = errno;
-	int own = sf_table_is_ours();
+	int own = sf_proc_owns_state();
 	struct sf_call c = { .op = SF_OP_fcntl, .fd = fd };
 	if (own && begin_call(&c))
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
@@ -565,7 +554,7 @@ static void forget_rights(const struct msghdr *m)
 		for (size_t i = 0; i < n; i++) {
 			int fd;
 			memcpy(&fd, data + i * sizeof fd, sizeof fd);
-			if (sf_fd_get(fd) && sf_table_is_ours())
+			if (sf_fd_get(fd) && sf_proc_owns_state())
 				sf_sock_install(fd, 0);
 		}
 	}
@@ -589,7 +578,7 @@ void sf_forget_range(unsigned lo, unsigned hi)
 {
 	/* A vfork child's close_range (every Python subprocess) closed the
 	 * child's descriptors, not the parent's. */
-	if (!sf_table_is_ours())
+	if (!sf_proc_owns_state())
 		return;
 	/* The library's own descriptors are not in the table. */
 	sf_log_fd_range_lost(lo, hi);

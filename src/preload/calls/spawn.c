@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "proctree.h"
 #include "relay.h"
 #include "real.h"
@@ -80,7 +81,7 @@ static char *const *with_entry(char *const *envp, char *entry, char **room, size
 		return envp;
 	char **out = room;
 	if (n > room_n) {
-		if (syscall(SYS_getpid) != sf_config.pid)
+		if (syscall(SYS_getpid) != sf_proc_pid)
 			return envp;
 		*heap_size = (n + 2) * sizeof *out;
 		void *m = mmap(NULL, *heap_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -107,7 +108,7 @@ static char *const *with_entry(char *const *envp, char *entry, char **room, size
 		if (entry_for((child_id), entry_)) {                               \
 			size_t n_ = env_len(env);                                  \
 			if (n_ > ON_STACK && n_ <= VFORK_ROOM &&                   \
-			    syscall(SYS_getpid) != sf_config.pid) {                \
+			    syscall(SYS_getpid) != sf_proc_pid) {                \
 				room_ = alloca((n_ + 2) * sizeof *room_);          \
 				room_n_ = n_;                                      \
 			}                                                          \

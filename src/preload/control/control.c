@@ -25,6 +25,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "settings.h"
+#include "sf.h"
 #include "thread.h"
 #include "units.h"
 

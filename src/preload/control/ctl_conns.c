@@ -18,7 +18,7 @@
 #include "dead.h"
 #include "errnos.h"
 #include "fdtab.h"
-#include "log.h"
+#include "report.h"
 #include "names.h"
 #include "reclaim.h"
 #include "real.h"
@@ -208,7 +208,7 @@ static int fire_one(int fd, struct sf_sock *s, const struct sf_verdict *v, struc
 	ctl_rule.action = (enum sf_action)v->action;
 	ctl_rule.dur_ns = v->dur_ns;
 	c.op = SF_OP__COUNT; /* logged as no call's */
-	sf_log_fault(&c, &ctl_rule, 0, 0, s->conn_ordinal, 0);
+	sf_report_fault(&c, &ctl_rule, 0, 0, s->conn_ordinal, 0);
 	SF_ADD(&sf_ctl_fire_count, 1);
 	char peer[300];
 	addr_text(fd, s, 1, peer, sizeof peer);

@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "format.h"
 #include "parse.h"
+#include "proc.h"
 #include "reclaim.h"
 #include "settings.h"
 #include "units.h"
@@ -273,7 +274,7 @@ void sf_ctl_hello(struct sf_ctl_req *r, struct sf_ctl_out *o)
 	sf_ctl_begin(o);
 	sf_ctl_bool(o, "ok", 1);
 	sf_ctl_num(o, "protocol", 1);
-	sf_ctl_num(o, "pid", sf_config.pid);
+	sf_ctl_num(o, "pid", sf_proc_pid);
 	sf_ctl_str(o, "exe", sf_config.exe);
 	sf_ctl_str(o, "source", source);
 	sf_ctl_str(o, "seed", seed);
@@ -310,7 +311,7 @@ void sf_ctl_stats(struct sf_ctl_req *r, struct sf_ctl_out *o)
 	sf_read_end();
 	sf_ctl_begin(o);
 	sf_ctl_bool(o, "ok", 1);
-	sf_ctl_num(o, "pid", sf_config.pid);
+	sf_ctl_num(o, "pid", sf_proc_pid);
 	sf_ctl_num(o, "uptime_ms", (int64_t)((sf_now() - sf_config.t_start) / SF_NS_PER_MS));
 	sf_ctl_num(o, "rules", nlist);
 	sf_ctl_num(o, "matched_now", (int64_t)m);

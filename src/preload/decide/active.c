@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "glob.h"
+#include "names.h"
 #include "sock.h"
 #include "settings.h"
 #include "wine.h"
@@ -109,6 +110,7 @@ struct sf_active *sf_active_install(struct sf_active *a)
 	SF_STORE(&sf_notsock.gen, a ? a->gen : 0);
 	SF_RELEASE(&sf_gen, a ? a->gen : 0);
 	SF_RELEASE(&sf_hot, hot);
+	sf_names_want(a != NULL);
 	__atomic_store_n(&installing, 0, __ATOMIC_RELEASE);
 	return old;
 }

@@ -1,20 +1,22 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "active.h"
 #include "clock.h"
 #include "decide.h"
-#include "log.h"
 #include "names.h"
 #include "proctree.h"
 #include "reclaim.h"
 #include "usermem.h"
 #include "replay.h"
+#include "report.h"
 #include "settings.h"
-#include "slow.h"
+#include "enter.h"
+#include "lookup.h"
 #include "wine.h"
 
 struct eval {
@@ -29,6 +31,7 @@ struct eval {
 	uint32_t ordinal;
 	uint64_t delay_ns;
 	const char **hosts;             /* room for the host= names, when rules have host= */
+	struct sf_firings firings;      /* logged once the rules are read */
 	char *pathbuf;                  /* room for a call's own unix path */
 };
 
@@ -100,7 +103,7 @@ static void need_addrs(struct eval *ev)
 	}
 	if (c->addr)
 		sf_sockaddr_view(c->addr, c->addrlen, c->op == SF_OP_bind ? &subj->local : &subj->peer, ev->pathbuf,
-		                 112);
+		                 SF_UNIX_PATH_ROOM);
 	if (ev->a->has_host) {
 		sf_names_of(&subj->peer, ev->hosts);
 		subj->hosts = ev->hosts;
@@ -175,20 +178,20 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 		                        SF_DRAW_JITTER);
 		uint64_t d = sf_jittered(r->dur_ns, r->jitter_ns, bits);
 		ev->delay_ns += d;
-		sf_log_fault(c, r, d, 0, ev->ordinal, nth);
+		sf_report_fault_later(&ev->firings, r, d, 0, ev->ordinal, nth);
 		return 0;
 	}
 	if (r->action == SF_ACT_THROTTLE) {
 		if (!c->throttle || r->rate < c->throttle)
 			c->throttle = r->rate;
-		sf_log_fault(c, r, 0, 0, ev->ordinal, nth);
+		sf_report_fault_later(&ev->firings, r, 0, 0, ev->ordinal, nth);
 		return 0;
 	}
 	if (r->action == SF_ACT_CORRUPT) {
 		c->corrupt_draw ^= sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
 		                           nth, SF_DRAW_CORRUPT);
 		c->corrupt_bits += r->count;
-		sf_log_fault(c, r, 0, 0, ev->ordinal, nth);
+		sf_report_fault_later(&ev->firings, r, 0, 0, ev->ordinal, nth);
 		return 0;
 	}
 	c->v.decided = 1;
@@ -198,9 +201,10 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 	c->v.icmp = r->icmp;
 	c->v.err = sf_wine_errno(r->err);
 	c->v.dur_ns = r->dur_ns;
+	c->v.ends = (uint8_t)sf_verdict_ends(c);
 	if (r->action == SF_ACT_SHORT)
 		c->short_len = r->count;
-	sf_log_fault(c, r, 0, sf_verdict_errno(c), ev->ordinal, nth);
+	sf_report_fault_later(&ev->firings, r, 0, sf_verdict_errno(c), ev->ordinal, nth);
 	return 1;
 }
 
@@ -403,6 +407,11 @@ void sf_decide(struct sf_call *c)
 	c->short_len = 0;
 	c->throttle = 0;
 	c->corrupt_bits = 0;
+	/* A record planned for other rules is planned again before the rules
+	 * are read, not in the middle of reading them. */
+	uint32_t gen = SF_LOAD(&sf_gen);
+	if (c->s && gen && !sf_sock_current(c->s, gen))
+		sf_sock_replan(c->s);
 	sf_read_begin();
 	struct sf_active *a = sf_active_get();
 	struct sf_plan *plan = NULL;
@@ -411,12 +420,10 @@ void sf_decide(struct sf_call *c)
 	if (!a)
 		goto out;
 	if (c->s) {
-		if (!sf_sock_current(c->s, a->gen))
-			sf_sock_replan(c->s);
 		plan = SF_ACQUIRE(&c->s->plan);
-		/* A reload between the check above and here: this call goes
-		 * through untouched rather than read one rule set's plan
-		 * against another's rules. */
+		/* A reload since the plan was made: this call goes through
+		 * untouched rather than read one rule set's plan against
+		 * another's rules. */
 		if (!plan || plan->gen != a->gen)
 			goto out;
 		/* The common case first: rules that only count this call and
@@ -441,7 +448,7 @@ void sf_decide(struct sf_call *c)
 
 	struct eval ev;
 	const char *hosts[SF_NAMES_PER_ADDR + 1];
-	char pathbuf[112];
+	char pathbuf[SF_UNIX_PATH_ROOM];
 	ev.c = c;
 	ev.stale = 0;
 	ev.a = a;
@@ -452,6 +459,7 @@ void sf_decide(struct sf_call *c)
 	ev.hosts = hosts;
 	ev.pathbuf = pathbuf;
 	ev.ordinal = c->s ? c->s->conn_ordinal : 0;
+	sf_firings_init(&ev.firings);
 	c->corrupt_draw = 0;
 	if (plan) {
 		struct dest_view dv;
@@ -478,6 +486,8 @@ void sf_decide(struct sf_call *c)
 		ev.delay_ns = 0;
 	}
 	sf_read_end();
+	if (ev.firings.head)
+		sf_report_firings(&ev.firings, c);
 	c->delay_ns = ev.delay_ns;
 	if (ev.delay_ns && !c->defer_delay)
 		sf_sleep_ns(ev.delay_ns);
@@ -513,10 +523,13 @@ static __attribute__((noinline)) int dest_quick(struct sf_sock *s, enum sf_op op
 	int ok = 0;
 	unsigned char key[SF_DEST_KEY_MAX];
 	uint8_t klen;
-	/* The program's destination, copied before it is read (usermem.h). */
+	/* The program's destination, copied before it is read (usermem.h).
+	 * The cache keys only IPv4 and IPv6 destinations (dest_key): anything
+	 * longer than a sockaddr_in6 is for the full path. */
 	struct sockaddr_storage copy;
 	if (dest) {
-		if (destlen < (socklen_t)sizeof(sa_family_t) || destlen > 28 || !sf_user_copy(&copy, dest, destlen))
+		if (destlen < (socklen_t)sizeof(sa_family_t) || destlen > (socklen_t)sizeof(struct sockaddr_in6) ||
+		    !sf_user_copy(&copy, dest, destlen))
 			return 0;
 		dest = (const struct sockaddr *)&copy;
 	}
@@ -569,28 +582,6 @@ static int count_only(struct sf_sock *s, enum sf_op op)
 out:
 	sf_read_end();
 	return ok;
-}
-
-size_t sf_call_peer(const struct sf_call *c, char *buf, size_t cap)
-{
-	struct sf_sockaddr v;
-	char pathbuf[112];
-	if (c->addr && c->op != SF_OP_bind) {
-		sf_sockaddr_view(c->addr, c->addrlen, &v, pathbuf, sizeof pathbuf);
-		return sf_sockaddr_format(buf, cap, &v);
-	}
-	if (c->s && (c->s->flags & SF_SOCK_HAS_PEER)) {
-		sf_sock_addr_view(c->s, 1, &v);
-		return sf_sockaddr_format(buf, cap, &v);
-	}
-	return (size_t)snprintf(buf, cap, "-");
-}
-
-int sf_call_accepted(const struct sf_call *c)
-{
-	if (c->op == SF_OP_accept || c->op == SF_OP_accept4)
-		return c->addr != NULL;
-	return !c->addr && c->s && c->s->side == SF_SIDE_SERVER && (c->s->flags & SF_SOCK_HAS_PEER);
 }
 
 int sf_verdict_errno(const struct sf_call *c)

@@ -6,53 +6,23 @@
 
 #include <sys/socket.h>
 
+#include "call.h"
 #include "rules.h"
 #include "sock.h"
 
-/* What the deciding rule said, copied: rules may be replaced (reload) as
- * soon as the decision is made, so nothing outside sf_decide points at one. */
-struct sf_verdict {
-	uint8_t decided;                /* a rule decided the call */
-	uint8_t action;                 /* enum sf_action */
-	uint8_t sticky, now;
-	uint8_t icmp;                   /* error on connect: from a router's ICMP */
-	int err;                        /* error: the errno */
-	uint64_t dur_ns;                /* timeout: the silence before the end */
-};
-
-struct sf_call {
-	enum sf_op op;
-	int fd;
-	struct sf_sock *s;              /* the socket's record; NULL for socket()/socketpair() */
-	const struct sockaddr *addr;    /* the call's own address: connect, sendto, bind */
-	socklen_t addrlen;
-	uint8_t proto;                  /* for calls without a record: the kind being made */
-	uint8_t timed;                  /* no call: a time trigger's deadline (only timed rules) */
-
-	/* The verdict. */
-	struct sf_verdict v;            /* v.decided == 0: the call goes on */
-	uint64_t short_len;             /* a `short` rule's limit (0: none) */
-	uint64_t throttle;              /* bytes per second (0: none); the slowest rule wins */
-	uint64_t corrupt_bits;          /* bits to flip in the data moved (0: none) */
-	uint64_t corrupt_draw;          /* seeds the positions of those bits */
-	/* delay: set defer_delay and the delays are not slept but left in
-	 * delay_ns (a relayed connection delays its data, not its calls). */
-	uint8_t defer_delay;
-	uint64_t delay_ns;
-};
-
 /* Evaluate the rules for the call, sleep the delays of the rules that fired
- * and shape it, and fill in the verdict. Logs every firing. */
+ * and shape it, and fill in the verdict (with what it does to the
+ * connection: v.ends). A record planned for other rules is planned again
+ * first; every firing is logged once the rules have been read. */
 void sf_decide(struct sf_call *c);
-
-/* The peer a call is about, as the log writes it ("-" when unknown). */
-size_t sf_call_peer(const struct sf_call *c, char *buf, size_t cap);
-
-/* The call is about a connection the program accepted (or is accepting):
- * its draws and its replay leave the client's port out. */
-int sf_call_accepted(const struct sf_call *c);
 
 /* The errno a deciding rule makes the call fail with (0: it does not fail). */
 int sf_verdict_errno(const struct sf_call *c);
+
+/* The quick lane's way in (calls/slow.h SF_OPS_QUICK): counts the call and
+ * enters the library (1), or does neither (0); never touches errno. `dest`
+ * is the call's destination, SF_DEST_UNKNOWN when the wrapper cannot tell. */
+#define SF_DEST_UNKNOWN ((const struct sockaddr *)1)
+int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest, socklen_t destlen);
 
 #endif

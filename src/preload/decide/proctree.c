@@ -8,9 +8,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "enter.h"
+#include "proc.h"
 #include "real.h"
 #include "settings.h"
-#include "slow.h"
 
 static char self_id[SF_TREE_MAX] = "1";
 /* The value this program was started with ("" if none): an environment
@@ -51,7 +52,7 @@ uint64_t sf_proctree_key(void)
 /* A vfork child of this thread, whose number the parent took? */
 static int in_vfork_child(int pid)
 {
-	return pid != sf_config.pid && vfork_n && vfork_parent == sf_config.pid;
+	return pid != sf_proc_pid && vfork_n && vfork_parent == sf_proc_pid;
 }
 
 void sf_proctree_text(char out[SF_TREE_MAX])
@@ -70,7 +71,7 @@ const char *sf_proctree_given(void)
 int sf_proctree_exec_value(char out[SF_TREE_MAX])
 {
 	int pid = (int)syscall(SYS_getpid);
-	if (pid == sf_config.pid)
+	if (pid == sf_proc_pid)
 		sf_tree_format(self_id, SF_LOAD(&children), out);
 	else if (in_vfork_child(pid))
 		sf_tree_child(self_id, vfork_n, out);
@@ -107,7 +108,7 @@ __attribute__((used)) void *sf_proctree_vfork(void)
 {
 	if (sf_init_done) {
 		vfork_n = SF_ADD(&children, 1) + 1;
-		vfork_parent = sf_config.pid;
+		vfork_parent = sf_proc_pid;
 	}
 	sf_vfork_fn f = sf_sym_vfork();
 	return f ? (void *)f : (void *)fork;

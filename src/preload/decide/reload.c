@@ -19,7 +19,7 @@
 #include "reclaim.h"
 #include "settings.h"
 #include "proc.h"
-#include "slow.h"
+#include "enter.h"
 #include "units.h"
 
 #define CHECK_EVERY_NS (250 * SF_NS_PER_MS)
@@ -130,7 +130,7 @@ void sf_reload_check(void)
 		errno = e;
 		return;
 	}
-	if (sf_table_is_ours() &&
+	if (sf_proc_owns_state() &&
 	    __atomic_compare_exchange_n(&sf_reload_next, &due, now + CHECK_EVERY_NS, 0, __ATOMIC_RELAXED,
 	                                __ATOMIC_RELAXED)) {
 		/* The reload runs foreign code (malloc, which a program may

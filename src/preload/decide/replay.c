@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "decide.h"
-#include "engine.h"
+#include "call.h"
 #include "jsonl.h"
 #include "proctree.h"
 #include "readfile.h"

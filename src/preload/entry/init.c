@@ -8,6 +8,9 @@
 #include "active.h"
 #include "alloc.h"
 #include "control.h"
+#include "dead.h"
+#include "deadline.h"
+#include "enter.h"
 #include "fdtab.h"
 #include "log.h"
 #include "names.h"
@@ -17,8 +20,10 @@
 #include "real.h"
 #include "reclaim.h"
 #include "relay.h"
+#include "reload.h"
+#include "replay.h"
+#include "report.h"
 #include "settings.h"
-#include "slow.h"
 #include "sock.h"
 #include "timer.h"
 #include "usermem.h"
@@ -49,8 +54,7 @@ static void after_fork_parent(void)
 }
 
 /* Also run by proc.c in a child made without fork handlers. */
-void sf_after_fork_child(void);
-void sf_after_fork_child(void)
+static void sf_after_fork_child(void)
 {
 	sf_proc_forked();
 	sf_alloc_child_reset();
@@ -60,7 +64,6 @@ void sf_after_fork_child(void)
 	sf_names_child_reset();
 	sf_timer_child_reset();
 	sf_relay_child_reset();
-	sf_config.pid = (int)syscall(SYS_getpid);
 	sf_proctree_child();
 	sf_control_child_restart();
 	struct sf_active *a = sf_active_get();
@@ -68,14 +71,63 @@ void sf_after_fork_child(void)
 		sf_log_start(a->rs.n);
 }
 
+/* A problem with the start's input, counted and reported at once. */
+static void start_problem(void *ctx, const char *msg)
+{
+	sf_log_message(msg);
+	(*(unsigned *)ctx)++;
+}
+
+/* The environment and the rules read (settings.h): the rules put in
+ * force, and what keeps them current started (SOCKFAULT_RELOAD, the
+ * control channel). On bad input print the messages and exit(2), or with
+ * SOCKFAULT_ON_ERROR=warn run with no faults. */
+static void start_rules(void)
+{
+	struct sf_ruleset rs = { 0 };
+	unsigned problems = sf_settings_init(&rs);
+	if (sf_config.inert)
+		return;
+	if (sf_config.replay_path)
+		sf_replay_load(sf_config.replay_path, start_problem, &problems);
+	if (problems) {
+		if (!sf_config.warn_on_error)
+			_exit(2);
+		sf_log_message("SOCKFAULT_ON_ERROR=warn: running with no faults");
+		sf_ruleset_free(&rs);
+		sf_config.inert = !sf_config.trace;
+		return;
+	}
+	/* With a control channel, rules may come later: the engine stays on. */
+	if (!sf_config.rules_path && !sf_config.rules_text && !sf_config.trace && !sf_config.control) {
+		sf_config.inert = 1;
+		return;
+	}
+	struct sf_active *a = sf_active_build(&rs, sf_config.exe);
+	if (!a) {
+		sf_log_message("out of memory while loading the rules: running with no faults");
+		sf_ruleset_free(&rs);
+		sf_config.inert = 1;
+		return;
+	}
+	sf_active_install(a);
+	sf_log_start(a->rs.n);
+	if (sf_config.reload && sf_config.rules_path)
+		sf_reload_start();
+	if (sf_config.control)
+		sf_control_start();
+}
+
 static void init(void)
 {
 	sf_resolve_all();
 	sf_fdtab_init();
-	sf_proc_init();
+	sf_proc_init(sf_after_fork_child);
 	sf_usermem_init();
 	sf_proctree_init();
-	sf_settings_init();
+	sf_log_proc_source(sf_proctree_text);
+	sf_timer_init(sf_dead_timeout_expired, sf_deadline_expired);
+	start_rules();
 	if (sf_config.inert)
 		sf_active_install(NULL);
 	sf_relay_prepare();
@@ -110,5 +162,5 @@ __attribute__((destructor)) static void sf_destructor(void)
 {
 	struct sf_active *a = sf_active_get();
 	if (a && sf_config.stats && !sf_config.inert)
-		sf_log_stats(a);
+		sf_report_stats(a);
 }

@@ -5,31 +5,18 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "slow.h"
 #include "acting.h"
-#include "replay.h"
 #include "relay.h"
+#include "replay.h"
+#include "report.h"
+#include "slow.h"
 
 /* Set by the supervisor around each call it makes for the program: the log
- * names the program's process and thread, not the supervisor's. 0 in every
- * other process. */
-static SF_TLS int acting_pid, acting_tid;
-
-long sf_acting_pid(void)
-{
-	return acting_pid ? acting_pid : syscall(SYS_getpid);
-}
-
-long sf_acting_tid(void)
-{
-	return acting_tid ? acting_tid : syscall(SYS_gettid);
-}
-
+ * names the program's process and thread, not the supervisor's. */
 SF_EXPORT void sockfault_supervisor_acting(int pid, int tid);
 SF_EXPORT void sockfault_supervisor_acting(int pid, int tid)
 {
-	acting_pid = pid;
-	acting_tid = tid;
+	sf_acting_set(pid, tid);
 	/* The program's own descriptor is the real socket: a relay on the
 	 * supervisor's copy would carry data the program's poll never sees. */
 	sf_relay_disable();
@@ -107,5 +94,5 @@ SF_EXPORT void sockfault_supervisor_exiting(void)
 	static int done;
 	struct sf_active *a = sf_active_get();
 	if (a && sf_config.stats && !sf_config.inert && !__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
-		sf_log_stats(a);
+		sf_report_stats(a);
 }

@@ -13,10 +13,9 @@
 
 #include "active.h"
 #include "clock.h"
-#include "log.h"
 #include "real.h"
+#include "lookup.h"
 #include "settings.h"
-#include "slow.h"
 #include "stash.h"
 #include "timer.h"
 

@@ -8,7 +8,11 @@
 
 #include "clock.h"
 #include "real.h"
-#include "slow.h"
+#include "enter.h"
+#include "lookup.h"
+#include "proc.h"
+#include "real.h"
+#include "settings.h"
 
 int sf_icmp_udp(const struct sf_sock *s, const void *dest, int err)
 {

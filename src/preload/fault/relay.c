@@ -20,7 +20,11 @@
 #include "reclaim.h"
 #include "real.h"
 #include "settings.h"
-#include "slow.h"
+#include "enter.h"
+#include "lookup.h"
+#include "proc.h"
+#include "real.h"
+#include "settings.h"
 #include "thread.h"
 #include "units.h"
 
@@ -826,7 +830,7 @@ static int inherited(const struct link *l, int *fds, int cap)
 
 void sf_relay_before_exec(void)
 {
-	if (!SF_LOAD(&sf_relay_count) || SF_LOAD(&lost) || !sf_table_is_ours())
+	if (!SF_LOAD(&sf_relay_count) || SF_LOAD(&lost) || !sf_proc_owns_state())
 		return;
 	int e0 = errno;
 	if (!lock_bounded()) {

@@ -6,8 +6,6 @@
 
 #include "alloc.h"
 #include "clock.h"
-#include "dead.h"
-#include "deadline.h"
 #include "fdtab.h"
 #include "thread.h"
 
@@ -27,6 +25,15 @@ static int running;               /* the thread exists in this process */
 /* The record the timeout thread is acting on now. Not a flag in the record:
  * a child forked at that moment has no such thread, and forgets it here. */
 static struct sf_sock *expiring;
+/* What a deadline does (sf_timer_init). */
+static void (*on_expiry)(int fd, struct sf_sock *s);
+static void (*on_trigger)(int fd, struct sf_sock *s);
+
+void sf_timer_init(void (*expired)(int fd, struct sf_sock *s), void (*triggered)(int fd, struct sf_sock *s))
+{
+	on_expiry = expired;
+	on_trigger = triggered;
+}
 
 /* The deadline acts on a descriptor of the socket. The program may be
  * closing that descriptor right now, and its number be reused at once: a
@@ -44,10 +51,8 @@ static void expire(int fd, struct sf_sock *s, int trigger)
 				if (sf_fd_get((int)i) == (uintptr_t)s)
 					fd = (int)i;
 		}
-		if (fd >= 0 && trigger)
-			sf_deadline_expired(fd, s);
-		else if (fd >= 0)
-			sf_dead_timeout_expired(fd, s);
+		if (fd >= 0)
+			(trigger ? on_trigger : on_expiry)(fd, s);
 	}
 	__atomic_store_n(&expiring, NULL, __ATOMIC_RELEASE);
 }

@@ -8,12 +8,18 @@
 
 #include "sock.h"
 
+/* At start: what a deadline that comes does, from the timer thread:
+ * expired(fd, s) for a timeout (the dead states' end of it, dead.h),
+ * triggered(fd, s) for a time trigger (deadline.h); registered by the
+ * library's start, so that the timer knows nothing of what it times. */
+void sf_timer_init(void (*expired)(int fd, struct sf_sock *s), void (*triggered)(int fd, struct sf_sock *s));
+
 /* At monotonic time `deadline`, if fd still refers to s and the timeout has
- * not been replaced, call sf_dead_timeout_expired(fd, s). */
+ * not been replaced, call the expiry function with (fd, s). */
 void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline);
 
 /* The same for a time trigger (deadline.h): if the trigger armed with
- * `token` is still the socket's, call sf_deadline_expired(fd, s). */
+ * `token` is still the socket's, call the trigger function with (fd, s). */
 void sf_timer_schedule_trigger(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline);
 
 /* Drop the time triggers scheduled for s (its last descriptor is closed):

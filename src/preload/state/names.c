@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "active.h"
 #include "alloc.h"
 #include "real.h"
 #include "sock.h"
@@ -76,10 +75,18 @@ size_t sf_names_of(const struct sf_sockaddr *a, const char **out)
 	return n;
 }
 
-/* Only while rules are in force: an untouched program pays nothing. */
+/* Only while rules are in force (sf_names_want): an untouched program
+ * pays nothing. */
+static int wanted_now;
+
+void sf_names_want(int on)
+{
+	SF_STORE(&wanted_now, on);
+}
+
 static int wanted(void)
 {
-	return sf_active_get() != NULL;
+	return SF_LOAD(&wanted_now);
 }
 
 static void remember_hostent(const char *name, const struct hostent *h)

@@ -18,6 +18,10 @@ size_t sf_names_of(const struct sf_sockaddr *a, const char **out);
  * count moved may have missed a host= name. */
 extern uint32_t sf_names_gen;
 
+/* Names are learned only while rules are in force (decide/active.c says
+ * so whenever it installs a rule set, or none). */
+void sf_names_want(int on);
+
 void sf_names_lock(void);
 void sf_names_unlock(void);
 void sf_names_child_reset(void);

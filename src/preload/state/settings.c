@@ -15,15 +15,11 @@
 #include <sys/auxv.h>
 #endif
 
-#include "active.h"
 #include "clock.h"
 #include "envval.h"
-#include "control.h"
 #include "log.h"
 #include "parse.h"
 #include "readfile.h"
-#include "reload.h"
-#include "replay.h"
 #include "wine.h"
 
 struct sf_settings sf_config;
@@ -181,7 +177,7 @@ static void report_problem(void *ctx, const char *msg)
 	problem(ctx, "%s", msg);
 }
 
-void sf_settings_init(void)
+unsigned sf_settings_init(struct sf_ruleset *rs)
 {
 	static const char *const onoff[] = { "0", "1", NULL };
 	static const char *const on_error[] = { "exit", "warn", NULL };
@@ -189,15 +185,15 @@ void sf_settings_init(void)
 	static const char *const delay_modes[] = { "data", "call", NULL };
 	struct problems p = { 0 };
 
-	sf_config.pid = (int)syscall(SYS_getpid);
 	sf_config.t_start = sf_now();
 	program_name(sf_config.exe, sizeof sf_config.exe);
 	if (secure_mode()) {
 		sf_config.inert = 1;
-		return;
+		return 0;
 	}
 	sf_config.warn_on_error = choice(&p, "SOCKFAULT_ON_ERROR", on_error, 0);
 	sf_config.log_format = (enum sf_log_format)choice(&p, "SOCKFAULT_LOG_FORMAT", formats, SF_LOG_TEXT);
+	sf_log_setup(sf_config.log_format);
 	sf_config.trace = choice(&p, "SOCKFAULT_TRACE", onoff, 0);
 	sf_config.stats = choice(&p, "SOCKFAULT_STATS", onoff, 0);
 	sf_config.delay_in_call = choice(&p, "SOCKFAULT_DELAY", delay_modes, 0);
@@ -214,42 +210,17 @@ void sf_settings_init(void)
 	const char *text = env("SOCKFAULT_RULES_TEXT");
 	sf_config.rules_path = path ? strdup(path) : NULL;
 	sf_config.rules_text = text ? strdup(text) : NULL;
+	sf_log_describe(sf_config.seed, sf_config.exe, sf_config.rules_path);
 
 	sf_config.reload = choice(&p, "SOCKFAULT_RELOAD", onoff, 0);
 	sf_config.control = choice(&p, "SOCKFAULT_CONTROL", onoff, 0);
-	struct sf_ruleset rs = { 0 };
-	sf_rules_load(&rs, report_problem, &p);
+	sf_rules_load(rs, report_problem, &p);
 	const char *replay = env("SOCKFAULT_REPLAY");
 	if (replay) {
 		if (!path && !text)
 			problem(&p, "SOCKFAULT_REPLAY: replaying %s needs the rules of the recorded run "
 			        "(SOCKFAULT_RULES or SOCKFAULT_RULES_TEXT)", replay);
-		sf_replay_load(replay, report_problem, &p);
+		sf_config.replay_path = strdup(replay);
 	}
-	if (p.n) {
-		if (!sf_config.warn_on_error)
-			_exit(2);
-		sf_log_message("SOCKFAULT_ON_ERROR=warn: running with no faults");
-		sf_ruleset_free(&rs);
-		sf_config.inert = !sf_config.trace;
-		return;
-	}
-	/* With a control channel, rules may come later: the engine stays on. */
-	if (!path && !text && !sf_config.trace && !sf_config.control) {
-		sf_config.inert = 1;
-		return;
-	}
-	struct sf_active *a = sf_active_build(&rs, sf_config.exe);
-	if (!a) {
-		sf_log_message("out of memory while loading the rules: running with no faults");
-		sf_ruleset_free(&rs);
-		sf_config.inert = 1;
-		return;
-	}
-	sf_active_install(a);
-	sf_log_start(a->rs.n);
-	if (sf_config.reload && path)
-		sf_reload_start();
-	if (sf_config.control)
-		sf_control_start();
+	return p.n;
 }

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-enum sf_log_format { SF_LOG_TEXT, SF_LOG_JSON };
+#include "log.h"
 
 struct sf_settings {
 	int inert;              /* secure execution, or nothing to do: pass everything */
@@ -18,9 +18,9 @@ struct sf_settings {
 	int delay_in_call;      /* SOCKFAULT_DELAY=call: delay sleeps in the call */
 	char *rules_path;
 	char *rules_text;
+	char *replay_path;      /* SOCKFAULT_REPLAY: the run to replay */
 	char exe[64];           /* the program's short name, for exe= */
 	uint64_t t_start;       /* monotonic ns at start, for uptime */
-	int pid;
 };
 
 extern struct sf_settings sf_config;
@@ -31,8 +31,8 @@ extern struct sf_settings sf_config;
 struct sf_ruleset;
 unsigned sf_rules_load(struct sf_ruleset *rs, void (*report)(void *ctx, const char *msg), void *ctx);
 
-/* Read the environment and the rules; on bad input print the messages and
- * exit(2), or with SOCKFAULT_ON_ERROR=warn run with no faults. */
-void sf_settings_init(void);
+/* Read the environment and the rules into rs (inert: nothing read).
+ * Returns the number of problems, each reported already (sf_log_message). */
+unsigned sf_settings_init(struct sf_ruleset *rs);
 
 #endif

@@ -11,7 +11,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "active.h"
 #include "clock.h"
 #include "alloc.h"
 #include "decide.h"

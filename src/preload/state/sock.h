@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "fdtab.h"
 #include "match.h"
@@ -173,7 +174,11 @@ void sf_sock_set_local(struct sf_sock *s, const struct sockaddr *a, socklen_t le
 void sf_caddr_from(struct sf_caddr *c, const struct sockaddr *a, socklen_t len);
 /* The matcher's view of a kept address (unix paths included). */
 void sf_sock_addr_view(const struct sf_sock *s, int peer, struct sf_sockaddr *out);
-/* For a call's own address; unix paths are copied into pathbuf. */
+/* For a call's own address; unix paths are copied into pathbuf, which
+ * SF_UNIX_PATH_ROOM bytes always hold: sun_path's 108 bytes and the NUL
+ * that ends the copy, rounded up to a multiple of 8. */
+#define SF_UNIX_PATH_ROOM 112
+_Static_assert(SF_UNIX_PATH_ROOM > sizeof(((struct sockaddr_un *)0)->sun_path), "a unix path and its NUL fit");
 void sf_sockaddr_view(const struct sockaddr *a, socklen_t len, struct sf_sockaddr *out, char *pathbuf,
                       size_t pathcap);
 

@@ -4,22 +4,23 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "settings.h"
-#include "sf.h"
-
 /* Nonzero in the process the library started in and in every child that
  * shares its memory; zero in a child with a copy of its own (the kernel
  * wipes the page when it copies the address space). NULL where the kernel
  * has no MADV_WIPEONFORK (before Linux 4.14): such a child cannot be told
  * from a vfork child, and is treated as one. */
 static volatile int *mark;
+static void (*adopt_child)(void);
+int sf_proc_pid;
 
 #ifndef MADV_WIPEONFORK
 #define MADV_WIPEONFORK 18
 #endif
 
-void sf_proc_init(void)
+void sf_proc_init(void (*adopt)(void))
 {
+	adopt_child = adopt;
+	sf_proc_pid = (int)syscall(SYS_getpid);
 	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return;
@@ -33,17 +34,15 @@ void sf_proc_init(void)
 
 void sf_proc_forked(void)
 {
+	sf_proc_pid = (int)syscall(SYS_getpid);
 	if (mark)
 		*mark = 1;
 }
 
-/* init.c: what the fork handler does in a child. */
-void sf_after_fork_child(void);
-
 int sf_proc_owns_state(void)
 {
 	int pid = (int)syscall(SYS_getpid);
-	if (SF_LIKELY(pid == SF_LOAD(&sf_config.pid)))
+	if (SF_LIKELY(pid == SF_LOAD(&sf_proc_pid)))
 		return 1;
 	if (!mark || *mark)
 		return 0;
@@ -51,7 +50,7 @@ int sf_proc_owns_state(void)
 	 * parent's memory: the locks other threads held at the fork, the
 	 * parent's timers and pid are put right as fork would have. */
 	sf_self.depth++;
-	sf_after_fork_child();
+	adopt_child();
 	sf_depth_down();
 	return 1;
 }

@@ -6,11 +6,18 @@
 #ifndef SF_PROC_H
 #define SF_PROC_H
 
-/* At start: mark a page that every child with memory of its own sees
- * zeroed (MADV_WIPEONFORK). */
-void sf_proc_init(void);
+#include "sf.h"
 
-/* After fork, in the child: the page is the child's own again. */
+/* The pid of the process the library's state belongs to. */
+extern int sf_proc_pid;
+
+/* At start: note the pid, and mark a page that every child with memory of
+ * its own sees zeroed (MADV_WIPEONFORK). `adopt` is what the fork handler
+ * does in a child (entry/init.c), run here for a child made without fork
+ * handlers. */
+void sf_proc_init(void (*adopt)(void));
+
+/* After fork, in the child: the page and the pid are the child's own. */
 void sf_proc_forked(void);
 
 /* 1: this process owns the library's state (the one it started in, or a
