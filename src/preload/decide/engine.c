@@ -7,6 +7,7 @@
 #include "active.h"
 #include "clock.h"
 #include "decide.h"
+#include "gate.h"
 #include "log.h"
 #include "names.h"
 #include "proctree.h"
@@ -32,6 +33,28 @@ struct eval {
 	char *pathbuf;                  /* room for a call's own unix path */
 };
 
+/* A socket's numbers as the rules read them (gate.h); the clock's only
+ * when asked for (snap_clock): reading it is the dearest part. */
+static inline void snap_of(const struct sf_sock *s, int clock, struct sf_snap *sn);
+static inline void snap_clock(const struct sf_sock *s, struct sf_snap *sn)
+{
+	sn->now = sf_now();
+	sn->t_start = sf_config.t_start;
+	sn->t_connected = s ? s->t_connected : 0;
+	sn->t_last_io = s ? SF_LOAD(&s->t_last_io) : 0;
+}
+
+static inline void snap_of(const struct sf_sock *s, int clock, struct sf_snap *sn)
+{
+	*sn = (struct sf_snap){
+		.state = SF_LOAD(&s->state),
+		.sent = SF_LOAD(&s->sent),
+		.received = SF_LOAD(&s->received),
+	};
+	if (clock)
+		snap_clock(s, sn);
+}
+
 /* What rules with conditions look at: the state, the side, the numbers.
  * Filled in on first need: a rule whose conditions the socket's plan has
  * settled needs none of it. The addresses come separately (need_addrs). */
@@ -48,37 +71,29 @@ static void need_subject(struct eval *ev)
 	subj->hosts = NULL;
 	subj->exe = sf_config.exe;
 	subj->exe_also = *sf_wine_program ? sf_wine_program : NULL;
+	struct sf_snap sn = { .state = SF_STATE_UNCONNECTED };
 	if (s) {
 		subj->proto = s->proto;
 		subj->side = s->side;
-		subj->state = SF_LOAD(&s->state);
-		subj->side_known = s->side != 0 || (s->flags & SF_SOCK_LEARNED) || subj->state == SF_STATE_LISTENING;
-		subj->num[SF_NUM_SENT] = SF_LOAD(&s->sent);
-		subj->num[SF_NUM_RECEIVED] = SF_LOAD(&s->received);
-		subj->num_known = (1u << SF_NUM_SENT) | (1u << SF_NUM_RECEIVED);
+		snap_of(s, 0, &sn);
+		subj->side_known = s->side != 0 || (s->flags & SF_SOCK_LEARNED) || sn.state == SF_STATE_LISTENING;
 	} else {
 		subj->proto = c->proto;
 		subj->side = 0;
 		subj->side_known = 0;
-		subj->state = SF_STATE_UNCONNECTED;
 	}
+	subj->state = sn.state;
 	if (c->op == SF_OP_connect && !subj->side) {
 		subj->side = SF_SIDE_CLIENT;
 		subj->side_known = 1;
 	}
-	if (ev->a->num_used & ((1u << SF_NUM_IDLE) | (1u << SF_NUM_AGE) | (1u << SF_NUM_UPTIME))) {
-		uint64_t now = sf_now();
-		subj->num[SF_NUM_UPTIME] = now - sf_config.t_start;
-		subj->num_known |= 1u << SF_NUM_UPTIME;
-		if (s && s->t_connected) {
-			uint64_t last = SF_LOAD(&s->t_last_io);
-			if (last < s->t_connected)
-				last = s->t_connected;
-			subj->num[SF_NUM_AGE] = now - s->t_connected;
-			subj->num[SF_NUM_IDLE] = now > last ? now - last : 0;
-			subj->num_known |= (1u << SF_NUM_AGE) | (1u << SF_NUM_IDLE);
-		}
-	}
+	if (ev->a->num_used & SF_NUMS_CLOCK)
+		snap_clock(s, &sn);
+	/* Without a socket, only uptime= means something. */
+	uint32_t known = s ? (1u << SF_NUM__COUNT) - 1 : 1u << SF_NUM_UPTIME;
+	for (int k = 0; k < SF_NUM__COUNT; k++)
+		if ((known & (1u << k)) && sf_snap_number(&sn, k, &subj->num[k]))
+			subj->num_known |= 1u << k;
 }
 
 /* The addresses, for the rules that must check them on this call. A call's
@@ -204,9 +219,8 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 	return 1;
 }
 
-/* One rule against the call. Returns 1 when it decided the call. `taken`,
- * if not 0, is the count the quick walk in sf_decide already took for it. */
-static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint64_t taken)
+/* One rule against the call. Returns 1 when it decided the call. */
+static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e)
 {
 	const struct sf_rule *r = &ev->a->rs.rules[ri];
 	struct sf_rule_stats *st = &ev->a->stats[ri];
@@ -220,9 +234,7 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint6
 		SF_ADD(&st->fired, 1);
 		return fire(ev, r, SF_LOAD(&e->calls));
 	}
-	if (taken) {
-		/* Counted already, and its conditions are settled. */
-	} else if (e && (e->flags & SF_PE_STATICS_OK)) {
+	if (e && (e->flags & SF_PE_STATICS_OK)) {
 		if (e->flags & SF_PE_DYNAMIC) {
 			need_subject(ev);
 			if (!sf_rule_dynamics_hold(r, &ev->subj))
@@ -233,10 +245,9 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint6
 		if (!sf_rule_matches(r, &ev->subj))
 			return 0;
 	}
-	if (!taken)
-		SF_ADD(&st->matched, 1);
+	SF_ADD(&st->matched, 1);
 	int per_process = r->per == SF_PER_PROCESS || !e;
-	uint64_t nth_conn = taken ? taken : e ? SF_ADD(&e->calls, 1) + 1 : 0;
+	uint64_t nth_conn = e ? SF_ADD(&e->calls, 1) + 1 : 0;
 	uint64_t nth_proc = per_process ? SF_ADD(&st->proc_calls, 1) + 1 : 0;
 	uint64_t nth = per_process ? nth_proc : nth_conn;
 	/* p= draws by the call's place on its connection, so a seed replays the
@@ -397,6 +408,44 @@ static uint32_t next_entry(const struct sf_plan *plan, const struct dest_view *d
 	return a < b ? a : b;
 }
 
+/* The draw keys of s's plan are for this call: it draws by the
+ * connection's peer (not a datagram's own destination), in the process
+ * and on the connection the keys were made for. */
+static inline int draws_current(const struct sf_plan *plan, const struct sf_sock *s, int own_dest)
+{
+	return !own_dest && plan->draw_peer == s->peer_hash && plan->draw_ord == s->conn_ordinal &&
+	       plan->draw_proc == sf_proctree_key();
+}
+
+/* Entry e of s's plan, a GATED one whose fixed conditions hold for the
+ * call, on the call: 1 when that settles it (the rule does not apply, or
+ * the call is counted and not due), 0 when the full path must decide (then
+ * nothing is counted). Counted with a compare-and-swap, so that a call
+ * another thread counted meanwhile goes the full path and every call is
+ * counted exactly once. own_dest: the call has its own destination. */
+static inline __attribute__((always_inline)) int gate_pass(struct sf_active *a, const struct sf_plan *plan,
+                                                          struct sf_plan_entry *e, const struct sf_sock *s,
+                                                          int own_dest)
+{
+	const struct sf_rule *r = &a->rs.rules[e->rule];
+	if (SF_LOAD(&e->stuck))
+		return 0;
+	if (e->flags & SF_PE_DYNAMIC) {
+		struct sf_snap sn;
+		snap_of(s, e->flags & SF_PE_CLOCK, &sn);
+		if (!sf_gate_holds(r, &sn))
+			return 1;
+	}
+	uint64_t n = SF_LOAD(&e->calls);
+	const uint64_t *key = (e->flags & SF_PE_DRAWS) && draws_current(plan, s, own_dest) ? &e->draw_key : NULL;
+	if (sf_gate_due(r, n + 1, key) != SF_DUE_NO)
+		return 0;
+	if (!__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return 0;
+	SF_ADD(&a->stats[e->rule].matched, 1);
+	return 1;
+}
+
 void sf_decide(struct sf_call *c)
 {
 	c->v.decided = 0;
@@ -407,7 +456,6 @@ void sf_decide(struct sf_call *c)
 	struct sf_active *a = sf_active_get();
 	struct sf_plan *plan = NULL;
 	uint32_t i = 0;
-	uint64_t taken = 0;
 	if (!a)
 		goto out;
 	if (c->s) {
@@ -419,21 +467,19 @@ void sf_decide(struct sf_call *c)
 		 * against another's rules. */
 		if (!plan || plan->gen != a->gen)
 			goto out;
-		/* The common case first: rules that only count this call and
-		 * are not due. Each costs one atomic add and a when= test; the
-		 * full evaluation starts at the first rule that needs it. */
-		for (; i < plan->n; i++) {
+		/* The common case first: rules the gate settles (they do not
+		 * apply, or count the call and are not due). The full evaluation
+		 * starts at the first rule it does not settle. A connect may be
+		 * the program asking for an outcome (connect_attempt): the full
+		 * path tells. */
+		int own_dest = c->addr && c->op != SF_OP_bind &&
+		               (!(c->s->flags & SF_SOCK_HAS_PEER) || !(c->s->flags & SF_SOCK_STREAM));
+		for (; i < plan->n && c->op != SF_OP_connect; i++) {
 			struct sf_plan_entry *e = &plan->e[i];
 			if (!(e->ops & SF_OPBIT(c->op)) || (c->timed && !sf_rule_timed(&a->rs.rules[e->rule])))
 				continue;
-			if (!(e->flags & SF_PE_COUNTS_ONLY) || SF_LOAD(&e->stuck))
+			if (!(e->flags & SF_PE_QUICK) || !gate_pass(a, plan, e, c->s, own_dest))
 				break;
-			uint64_t n = SF_ADD(&e->calls, 1) + 1;
-			SF_ADD(&a->stats[e->rule].matched, 1);
-			if (sf_entry_due(e, n)) {
-				taken = n;
-				break;
-			}
 		}
 		if (i >= plan->n)
 			goto out;
@@ -457,18 +503,16 @@ void sf_decide(struct sf_call *c)
 		struct dest_view dv;
 		uint32_t fk = 0, dk = 0;
 		dest_entries(&ev, plan, &dv);
-		/* The entry the walk stopped at keeps its count (taken). */
-		uint32_t first = i;
 		for (i = next_entry(plan, &dv, i, &fk, &dk); i < plan->n; i = next_entry(plan, &dv, i + 1, &fk, &dk)) {
 			struct sf_plan_entry *e = &plan->e[i];
 			if (!(e->ops & SF_OPBIT(c->op)) || (c->timed && !sf_rule_timed(&a->rs.rules[e->rule])))
 				continue;
-			if (consider(&ev, e->rule, e, i == first ? taken : 0))
+			if (consider(&ev, e->rule, e))
 				break;
 		}
 	} else {
 		for (uint32_t k = 0; k < a->nnosock; k++)
-			if (consider(&ev, a->nosock[k], NULL, 0))
+			if (consider(&ev, a->nosock[k], NULL))
 				break;
 	}
 	if (ev.stale) {
@@ -485,27 +529,11 @@ out:
 	sf_read_end();
 }
 
-/* Count a call for e, a rule that only counts until due: 1 done, 0 if the
- * full path must decide (the rule is due, stuck, or another thread counted
- * meanwhile: a compare-and-swap, so that the call is counted exactly once). */
-static inline __attribute__((always_inline)) int count_quietly(struct sf_active *a, struct sf_plan_entry *e)
-{
-	if (SF_LOAD(&e->stuck))
-		return 0;
-	uint64_t n = SF_LOAD(&e->calls);
-	if (sf_entry_due(e, n + 1))
-		return 0;
-	if (!__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		return 0;
-	SF_ADD(&a->stats[e->rule].matched, 1);
-	return 1;
-}
-
 /* The quick lane of a datagram socket whose rules for `op` are all about
  * destinations, for a destination the plan's cache knows: 1 if no rule
  * holds for it (then nothing is counted: a rule whose conditions do not
- * hold does not count), or if one does and it only counts until due (then
- * the call is counted); 0: the full path decides. */
+ * hold does not count), or if one does and its gate settles the call;
+ * 0: the full path decides. */
 static __attribute__((noinline)) int dest_quick(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest,
                                                 socklen_t destlen)
 {
@@ -542,16 +570,17 @@ static __attribute__((noinline)) int dest_quick(struct sf_sock *s, enum sf_op op
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__atomic_load_n(&plan->dg->dest_seq, __ATOMIC_RELAXED) != seq)
 		goto out;
-	ok = named == 0 || (named == 1 && (only->flags & SF_PE_QUIET) && count_quietly(a, only));
+	ok = named == 0 ||
+	     (named == 1 && (only->flags & SF_PE_GATED) && gate_pass(a, plan, only, s, dest != NULL));
 out:
 	sf_read_end();
 	return ok;
 }
 
 /* The common case, decided without building the call: at most one rule
- * names `op` on this socket, and it only counts calls and is not due. Then
- * the call is counted and 1 returned; otherwise 0, and nothing counted. */
-static int count_only(struct sf_sock *s, enum sf_op op)
+ * names `op` on this socket, and its gate settles the call (gate_pass):
+ * 1; otherwise 0, and nothing counted. */
+static int count_only(struct sf_sock *s, enum sf_op op, int own_dest)
 {
 	int ok = 0;
 	sf_read_begin();
@@ -562,7 +591,8 @@ static int count_only(struct sf_sock *s, enum sf_op op)
 		goto out;
 	/* At most one entry names op, and it only counts. */
 	int slot = sf_quick_slot[op] - 1;
-	if (plan && slot >= 0 && plan->quick[slot] != 0xff && !count_quietly(a, &plan->e[plan->quick[slot]]))
+	if (plan && slot >= 0 && plan->quick[slot] != 0xff &&
+	    !gate_pass(a, plan, &plan->e[plan->quick[slot]], s, own_dest))
 		goto out;
 	ok = 1;
 out:
@@ -618,7 +648,7 @@ int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest, socklen_t
 		return 0;
 	SF_ENTER_MARK();
 	sf_sock_hold(s);
-	if (sf_fd_get(fd) == v && (quick ? count_only(s, op) : dest_quick(s, op, dest, destlen)))
+	if (sf_fd_get(fd) == v && (quick ? count_only(s, op, dest && !((s->flags & SF_SOCK_STREAM) && (s->flags & SF_SOCK_HAS_PEER))) : dest_quick(s, op, dest, destlen)))
 		return 1;
 	sf_leave();
 	return 0;

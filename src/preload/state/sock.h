@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "fdtab.h"
+#include "gate.h"
 #include "match.h"
 #include "rules.h"
 
@@ -21,33 +22,18 @@ struct sf_caddr {
 	uint8_t ip[16];
 };
 
-/* One rule of a socket's plan: 48 bytes, so that a socket with a rule
- * stays under 256 bytes in all. */
-enum {
-	SF_PE_STATICS_OK = 1 << 0,  /* peer/local/side are fixed and known to hold */
-	SF_PE_DYNAMIC = 1 << 1,     /* conditions that change from call to call */
-	SF_PE_COUNTS_ONLY = 1 << 2, /* QUIET, and its conditions hold: until due it only counts (when=, limit=) */
-	SF_PE_PER_DEST = 1 << 3,    /* datagram socket, peer=/host=: decided per destination */
-	SF_PE_QUIET = 1 << 4,       /* where its conditions hold, it only counts calls until due */
-};
-
+/* One rule of a socket's plan: 40 bytes, so that a socket with a rule
+ * stays under 256 bytes in all. Its flags: gate.h SF_PE_*. */
 struct sf_plan_entry {
 	uint32_t rule;          /* index in the active rule set */
 	sf_opmask ops;          /* the rule's operations */
 	uint8_t flags;          /* SF_PE_* */
 	uint8_t stuck;          /* a sticky rule has fired on this socket */
 	uint16_t pad;
-	uint32_t when_step;     /* the rule's when=, for the quick lane (a rule whose */
-	uint64_t when_first;    /* step does not fit is not QUIET: see plan.c) */
-	uint64_t when_last;
+	uint64_t draw_key;      /* SF_PE_DRAWS: gate.h sf_gate_due */
 	uint64_t calls;         /* counted calls on this connection (when=, p=) */
 	uint64_t fired;         /* firings on this connection (limit=) */
 };
-
-static inline int sf_entry_due(const struct sf_plan_entry *e, uint64_t n)
-{
-	return n >= e->when_first && n <= e->when_last && (n - e->when_first) % e->when_step == 0;
-}
 
 /* Datagram sockets only, after the entries: which of the per-destination
  * entries hold for the last destination seen (a program sends to the same
@@ -80,6 +66,11 @@ struct sf_plan {
 	/* For each quick-lane op: its one entry, or 0xff when no entry names it. */
 	uint8_t quick[SF_QUICK_SLOTS];
 	uint16_t pad;
+	/* The draws' inputs the entries' draw keys were made with: a call
+	 * whose own differ (a forked child, a new connection's ordinal)
+	 * draws in full. */
+	uint32_t draw_ord;
+	uint64_t draw_proc, draw_peer;
 	struct sf_plan_dgram *dg;
 	struct sf_plan_entry e[];
 };
