@@ -120,7 +120,10 @@ void sf_usermem_init(void)
  * - between `here` and the start of the main thread's stack, when `here` is
  *   on that stack: from a live frame up, the stack is one mapping in use.
  * What this cannot know: a mapping the program itself placed (MAP_FIXED)
- * just below its own stack and runs a stack on. */
+ * just below its own stack and runs a stack on. What the window pays: a
+ * destination on the main stack (scripts/bench's UDP sendto loop) is
+ * copied without a process_vm_readv, one system call less per sendto and
+ * 20 user-space instructions (callgrind: +391 against +411). */
 static int readable_stack(const void *src, size_t len, const void *here)
 {
 	uintptr_t a = (uintptr_t)src, h = (uintptr_t)here, end = a + len - 1;

@@ -39,7 +39,11 @@ struct sf_plan_entry {
  * entries hold for the last destination seen (a program sends to the same
  * place again and again), under a sequence count (odd while written), and
  * the entries that are not per-destination, in order (with the cache a
- * call visits these and the cached ones, not all n). */
+ * call visits these and the cached ones, not all n). What it pays,
+ * measured with callgrind on scripts/bench's UDP sendto loop: with 1000
+ * rules for other destinations +391 instructions a call with the cache,
+ * +124 247 without; with one rule that applies and does not fire, +440
+ * and +1 482. */
 #define SF_DEST_KEY_MAX 23
 #define SF_DEST_IDX_MAX 16
 struct sf_plan_dgram {
