@@ -10,6 +10,7 @@
 #include "deadline.h"
 #include "log.h"
 #include "proc.h"
+#include "quick.h"
 #include "usermem.h"
 #include "settings.h"
 
@@ -121,8 +122,7 @@ int sf_fd_nonblocking(int fd)
 	return fl >= 0 && (fl & O_NONBLOCK);
 }
 
-/* A connect under way seen to complete by a successful call. */
-static __attribute__((noinline, cold)) void account_connected(struct sf_sock *s)
+void sf_account_connected(struct sf_sock *s)
 {
 	if (!s->t_connected)
 		s->t_connected = sf_now();
@@ -131,30 +131,14 @@ static __attribute__((noinline, cold)) void account_connected(struct sf_sock *s)
 	sf_deadline_arm(-1, s);
 }
 
-static inline __attribute__((always_inline)) void account(struct sf_sock *s, int tx, long r, size_t moved)
-{
-	if (r < 0)
-		return;
-	if (tx)
-		SF_ADD(&s->sent, moved);
-	else
-		SF_ADD(&s->received, moved);
-	if (SF_LOAD(&s->track_idle))
-		SF_STORE(&s->t_last_io, sf_now());
-	if (SF_UNLIKELY(SF_LOAD(&s->state) == SF_STATE_CONNECTING))
-		account_connected(s);
-}
-
 void sf_account(struct sf_sock *s, int tx, long r, size_t moved)
 {
-	account(s, tx, r, moved);
+	sf_account_inline(s, tx, r, moved);
 }
 
 /* The connection died while the call was in the kernel (another thread's
- * reset, the timeout's deadline): its answer replaces the kernel's. Out of
- * line, so that the common leave saves no registers (14 instructions a
- * call, measured with callgrind). */
-static __attribute__((noinline, cold)) long quick_dead(struct sf_sock *s, int fd, long r, enum sf_op op)
+ * reset, the timeout's deadline): its answer replaces the kernel's. */
+long sf_quick_dead(struct sf_sock *s, int fd, long r, enum sf_op op)
 {
 	if (!sf_sock_is(s, fd))
 		return r;
@@ -163,25 +147,6 @@ static __attribute__((noinline, cold)) long quick_dead(struct sf_sock *s, int fd
 	if (fixed != err) {
 		r = -1;
 		errno = fixed;
-	}
-	return r;
-}
-
-long sf_quick_leave(int fd, int tx, long r, enum sf_op op)
-{
-	struct sf_sock *s = sf_self.held[0]; /* sf_quick_enter's */
-	if (SF_UNLIKELY(SF_LOAD(&s->dead)) && r <= 0)
-		r = quick_dead(s, fd, r, op);
-	account(s, tx, r, r > 0 ? (size_t)r : 0);
-	/* The one record sf_quick_enter held (its caller was at depth 0,
-	 * holding none). */
-	if (SF_LIKELY(sf_self.nheld == 1)) {
-		sf_self.nheld = 0;
-		if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
-			sf_sock_free(s);
-		sf_depth_down();
-	} else {
-		sf_leave();
 	}
 	return r;
 }

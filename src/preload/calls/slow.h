@@ -124,21 +124,7 @@ int sf_table_is_ours(void);
  * complete by a successful call. */
 void sf_account(struct sf_sock *s, int tx, long r, size_t moved);
 
-/* The quick lane, taken from the wrappers of the calls whose result is a
- * byte count: a live socket (its record held while the call runs), no
- * trace, and at most one rule naming the call, whose gate settles it (it
- * does not apply, or counts the call and is not due: decide/gate.h), or on
- * a datagram socket, no such rule for the call's destination.
- * sf_quick_enter counts the call and enters the library (1), or does
- * neither (0); sf_quick_leave accounts for the real call's result. Neither
- * touches errno. What it pays, measured with callgrind on a full unix
- * socketpair (scripts/bench's loop), one rule that applies and does not
- * fire: +258 instructions a send for sent>1TiB, against +569 through the
- * full path (sf_decide). */
-#define SF_OPS_QUICK (SF_OPS_IO & ~(SF_OPBIT(SF_OP_sendmmsg) | SF_OPBIT(SF_OP_recvmmsg)))
-#define SF_DEST_UNKNOWN ((const struct sockaddr *)1)
-int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest, socklen_t destlen);
-long sf_quick_leave(int fd, int tx, long r, enum sf_op op);
+/* The quick lane (decide/quick.h) is inline in the wrappers. */
 
 /* The fd's file status flags include O_NONBLOCK. */
 int sf_fd_nonblocking(int fd);

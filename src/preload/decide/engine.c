@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "decide.h"
 #include "gate.h"
+#include "quick.h"
 #include "log.h"
 #include "names.h"
 #include "proctree.h"
@@ -33,28 +34,6 @@ struct eval {
 	char *pathbuf;                  /* room for a call's own unix path */
 };
 
-/* A socket's numbers as the rules read them (gate.h); the clock's only
- * when asked for (snap_clock): reading it is the dearest part. */
-static inline void snap_of(const struct sf_sock *s, int clock, struct sf_snap *sn);
-static inline void snap_clock(const struct sf_sock *s, struct sf_snap *sn)
-{
-	sn->now = sf_now();
-	sn->t_start = sf_config.t_start;
-	sn->t_connected = s ? s->t_connected : 0;
-	sn->t_last_io = s ? SF_LOAD(&s->t_last_io) : 0;
-}
-
-static inline void snap_of(const struct sf_sock *s, int clock, struct sf_snap *sn)
-{
-	*sn = (struct sf_snap){
-		.state = SF_LOAD(&s->state),
-		.sent = SF_LOAD(&s->sent),
-		.received = SF_LOAD(&s->received),
-	};
-	if (clock)
-		snap_clock(s, sn);
-}
-
 /* What rules with conditions look at: the state, the side, the numbers.
  * Filled in on first need: a rule whose conditions the socket's plan has
  * settled needs none of it. The addresses come separately (need_addrs). */
@@ -75,7 +54,7 @@ static void need_subject(struct eval *ev)
 	if (s) {
 		subj->proto = s->proto;
 		subj->side = s->side;
-		snap_of(s, 0, &sn);
+		sf_sock_snap(s, 0, &sn);
 		subj->side_known = s->side != 0 || (s->flags & SF_SOCK_LEARNED) || sn.state == SF_STATE_LISTENING;
 	} else {
 		subj->proto = c->proto;
@@ -88,7 +67,7 @@ static void need_subject(struct eval *ev)
 		subj->side_known = 1;
 	}
 	if (ev->a->num_used & SF_NUMS_CLOCK)
-		snap_clock(s, &sn);
+		sf_sock_snap_clock(s, &sn);
 	/* Without a socket, only uptime= means something. */
 	uint32_t known = s ? (1u << SF_NUM__COUNT) - 1 : 1u << SF_NUM_UPTIME;
 	for (int k = 0; k < SF_NUM__COUNT; k++)
@@ -408,44 +387,6 @@ static uint32_t next_entry(const struct sf_plan *plan, const struct dest_view *d
 	return a < b ? a : b;
 }
 
-/* The draw keys of s's plan are for this call: it draws by the
- * connection's peer (not a datagram's own destination), in the process
- * and on the connection the keys were made for. */
-static inline int draws_current(const struct sf_plan *plan, const struct sf_sock *s, int own_dest)
-{
-	return !own_dest && plan->draw_peer == s->peer_hash && plan->draw_ord == s->conn_ordinal &&
-	       plan->draw_proc == sf_proctree_key();
-}
-
-/* Entry e of s's plan, a GATED one whose fixed conditions hold for the
- * call, on the call: 1 when that settles it (the rule does not apply, or
- * the call is counted and not due), 0 when the full path must decide (then
- * nothing is counted). Counted with a compare-and-swap, so that a call
- * another thread counted meanwhile goes the full path and every call is
- * counted exactly once. own_dest: the call has its own destination. */
-static inline __attribute__((always_inline)) int gate_pass(struct sf_active *a, const struct sf_plan *plan,
-                                                          struct sf_plan_entry *e, const struct sf_sock *s,
-                                                          int own_dest)
-{
-	const struct sf_rule *r = &a->rs.rules[e->rule];
-	if (SF_LOAD(&e->stuck))
-		return 0;
-	if (e->flags & SF_PE_DYNAMIC) {
-		struct sf_snap sn;
-		snap_of(s, e->flags & SF_PE_CLOCK, &sn);
-		if (!sf_gate_holds(r, &sn))
-			return 1;
-	}
-	uint64_t n = SF_LOAD(&e->calls);
-	const uint64_t *key = (e->flags & SF_PE_DRAWS) && draws_current(plan, s, own_dest) ? &e->draw_key : NULL;
-	if (sf_gate_due(r, n + 1, key) != SF_DUE_NO)
-		return 0;
-	if (!__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		return 0;
-	SF_ADD(&a->stats[e->rule].matched, 1);
-	return 1;
-}
-
 void sf_decide(struct sf_call *c)
 {
 	c->v.decided = 0;
@@ -478,7 +419,7 @@ void sf_decide(struct sf_call *c)
 			struct sf_plan_entry *e = &plan->e[i];
 			if (!(e->ops & SF_OPBIT(c->op)) || (c->timed && !sf_rule_timed(&a->rs.rules[e->rule])))
 				continue;
-			if (!(e->flags & SF_PE_QUICK) || !gate_pass(a, plan, e, c->s, own_dest))
+			if (!(e->flags & SF_PE_QUICK) || !sf_gate_pass(a, plan, e, c->s, own_dest))
 				break;
 		}
 		if (i >= plan->n)
@@ -571,30 +512,7 @@ static __attribute__((noinline)) int dest_quick(struct sf_sock *s, enum sf_op op
 	if (__atomic_load_n(&plan->dg->dest_seq, __ATOMIC_RELAXED) != seq)
 		goto out;
 	ok = named == 0 ||
-	     (named == 1 && (only->flags & SF_PE_GATED) && gate_pass(a, plan, only, s, dest != NULL));
-out:
-	sf_read_end();
-	return ok;
-}
-
-/* The common case, decided without building the call: at most one rule
- * names `op` on this socket, and its gate settles the call (gate_pass):
- * 1; otherwise 0, and nothing counted. */
-static int count_only(struct sf_sock *s, enum sf_op op, int own_dest)
-{
-	int ok = 0;
-	sf_read_begin();
-	struct sf_active *a = sf_active_get();
-	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
-	/* quick_ops belongs to the plan: both must be of the rules in force. */
-	if (!a || (plan ? plan->gen != a->gen : !sf_sock_current(s, a->gen)))
-		goto out;
-	/* At most one entry names op, and it only counts. */
-	int slot = sf_quick_slot[op] - 1;
-	if (plan && slot >= 0 && plan->quick[slot] != 0xff &&
-	    !gate_pass(a, plan, &plan->e[plan->quick[slot]], s, own_dest))
-		goto out;
-	ok = 1;
+	     (named == 1 && (only->flags & SF_PE_GATED) && sf_gate_pass(a, plan, only, s, dest != NULL));
 out:
 	sf_read_end();
 	return ok;
@@ -629,27 +547,18 @@ int sf_verdict_errno(const struct sf_call *c)
 	return sf_action_errno(c->v.action, c->v.err);
 }
 
-int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)
+int sf_quick_by_dest(int fd, uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)
 {
-	uintptr_t v = sf_fd_get(fd);
 	struct sf_sock *s = (struct sf_sock *)v;
-	/* quick_ops and dest_ops are empty on a dead socket, one with a
-	 * pending error, and when tracing (plan.c). A record in the table means
-	 * the library is initialised: only a nested call must be let through.
-	 * Until the reference is taken the record may be another thread's to
-	 * free: it is only looked at. */
-	if (!sf_fd_is_sock(v) || sf_self.depth)
-		return 0;
-	int quick = (SF_LOAD(&s->quick_ops) & SF_OPBIT(op)) != 0;
-	int by_dest = (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) != 0 && dest != SF_DEST_UNKNOWN;
-	if (!quick && !by_dest)
-		return 0;
 	if (!sf_sock_try_ref(s))
 		return 0;
-	SF_ENTER_MARK();
+	sf_self.depth++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	sf_sock_hold(s);
-	if (sf_fd_get(fd) == v && (quick ? count_only(s, op, dest && !((s->flags & SF_SOCK_STREAM) && (s->flags & SF_SOCK_HAS_PEER))) : dest_quick(s, op, dest, destlen)))
+	if (sf_fd_get(fd) == v && dest_quick(s, op, dest, destlen))
 		return 1;
-	sf_leave();
+	sf_self.nheld = 0;
+	sf_self.depth--;
+	sf_sock_unref(s);
 	return 0;
 }

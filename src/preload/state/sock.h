@@ -22,9 +22,10 @@ struct sf_caddr {
 	uint8_t ip[16];
 };
 
-/* One rule of a socket's plan: 40 bytes, so that a socket with a rule
+/* One rule of a socket's plan: 48 bytes, so that a socket with a rule
  * stays under 256 bytes in all. Its flags: gate.h SF_PE_*. */
 struct sf_plan_entry {
+	const struct sf_rule *r; /* the rule: rules[rule] of the plan's rule set */
 	uint32_t rule;          /* index in the active rule set */
 	sf_opmask ops;          /* the rule's operations */
 	uint8_t flags;          /* SF_PE_* */
@@ -58,18 +59,13 @@ struct sf_plan_dgram {
 	uint16_t fixed[];
 };
 
-/* The ops of the quick lane, each with a slot in sf_plan.quick: slot+1,
- * 0 for the ops that have none. */
-#define SF_QUICK_SLOTS 10
-extern const uint8_t sf_quick_slot[SF_OP__COUNT];
-
 struct sf_plan {
 	uint32_t n;
 	uint32_t size;          /* bytes allocated */
 	uint32_t gen;           /* the rule set its indices refer to */
-	/* For each quick-lane op: its one entry, or 0xff when no entry names it. */
-	uint8_t quick[SF_QUICK_SLOTS];
-	uint16_t pad;
+	/* For each op of the quick lane: its one entry, or 0xff when no
+	 * entry names it. */
+	uint8_t quick[SF_OP__COUNT];
 	/* The draws' inputs the entries' draw keys were made with: a call
 	 * whose own differ (a forked child, a new connection's ordinal)
 	 * draws in full. */
