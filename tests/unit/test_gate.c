@@ -162,6 +162,7 @@ static void times_are_deadlines(void **state)
 	/* No byte moved yet: idle since the connection. */
 	sn.t_last_io = 0;
 	assert_true(holds("send idle>9s => error EAGAIN", &sn));
+	assert_true(holds("send idle<11s => error EAGAIN", &sn));
 	/* Before a connection, age= and idle= mean nothing: never hold. */
 	sn.t_connected = 0;
 	assert_false(holds("send idle>0s => error EAGAIN", &sn));

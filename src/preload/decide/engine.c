@@ -558,7 +558,7 @@ int sf_quick_by_dest(int fd, uintptr_t v, enum sf_op op, const struct sockaddr *
 	if (sf_fd_get(fd) == v && dest_quick(s, op, dest, destlen))
 		return 1;
 	sf_self.nheld = 0;
-	sf_self.depth--;
 	sf_sock_unref(s);
+	sf_self.depth--;
 	return 0;
 }

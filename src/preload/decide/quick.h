@@ -135,9 +135,11 @@ static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_
 	int own_dest = dest && !((s->flags & SF_SOCK_STREAM) && (s->flags & SF_SOCK_HAS_PEER));
 	if (SF_LIKELY(sf_fd_get(fd) == v && sf_quick_count(s, op, own_dest)))
 		return 1;
+	/* Released inside the library: freeing the record must not meet a
+	 * signal handler's call that is not known to be nested. */
 	sf_self.nheld = 0;
-	sf_self.depth--;
 	sf_sock_unref(s);
+	sf_self.depth--;
 	return 0;
 }
 
