@@ -266,11 +266,14 @@ struct dest_view {
 
 /* The cache's key for a call's destination: what a rule about the peer
  * can tell apart (family, port, address, IPv6 scope), never the padding a
- * program may leave unset (sin_zero, the flow label). No destination (the
+ * program may leave unset (sin_zero, the flow label), in words zeroed past
+ * its length, so that it is compared word by word. No destination (the
  * socket's peer): length 0. */
 static int dest_key(const struct sf_sock *s, const struct sockaddr *addr, socklen_t len,
-                    unsigned char key[SF_DEST_KEY_MAX], uint8_t *klen)
+                    uint64_t words[SF_DEST_KEY_WORDS], uint8_t *klen)
 {
+	unsigned char *key = (unsigned char *)words;
+	memset(words, 0, SF_DEST_KEY_WORDS * sizeof words[0]);
 	if (!addr) {
 		*klen = 0;
 		return (s->flags & SF_SOCK_HAS_PEER) != 0;
@@ -297,7 +300,7 @@ static int dest_key(const struct sf_sock *s, const struct sockaddr *addr, sockle
 
 /* The cache holds this destination's entries, for the names known now;
  * *n: how many (at most SF_DEST_IDX_MAX). Read under the sequence count. */
-static int dest_cached(const struct sf_plan *plan, const unsigned char *key, uint8_t klen, uint16_t *n)
+static inline int dest_cached(const struct sf_plan *plan, const uint64_t key[SF_DEST_KEY_WORDS], uint8_t klen, uint16_t *n)
 {
 	const struct sf_plan_dgram *dg = plan->dg;
 	/* Loaded once: a writer may change it under the reader, who then
@@ -306,7 +309,7 @@ static int dest_cached(const struct sf_plan *plan, const unsigned char *key, uin
 	uint16_t dn = __atomic_load_n(&dg->dest_n, __ATOMIC_RELAXED);
 	if (!dg->dest_valid || dn > SF_DEST_IDX_MAX || dg->dest_len != klen || dg->names_gen != SF_LOAD(&sf_names_gen))
 		return 0;
-	if (klen && memcmp(dg->dest, key, klen) != 0)
+	if (((dg->dest[0] ^ key[0]) | (dg->dest[1] ^ key[1]) | (dg->dest[2] ^ key[2])) != 0)
 		return 0;
 	*n = dn;
 	return 1;
@@ -315,7 +318,7 @@ static int dest_cached(const struct sf_plan *plan, const unsigned char *key, uin
 static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view *dv)
 {
 	struct sf_call *c = ev->c;
-	unsigned char key[SF_DEST_KEY_MAX];
+	uint64_t key[SF_DEST_KEY_WORDS];
 	uint8_t klen;
 	dv->all = 1;
 	dv->n = 0;
@@ -354,7 +357,7 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 		/* The odd count must be seen before any of what follows (on
 		 * a weakly ordered CPU the stores could overtake it). */
 		__atomic_thread_fence(__ATOMIC_RELEASE);
-		memcpy(plan->dg->dest, key, klen);
+		memcpy(plan->dg->dest, key, sizeof plan->dg->dest);
 		plan->dg->dest_len = klen;
 		__atomic_store_n(&plan->dg->dest_n, n, __ATOMIC_RELAXED);
 		if (n != SF_DEST_MANY)
@@ -475,11 +478,11 @@ out:
  * holds for it (then nothing is counted: a rule whose conditions do not
  * hold does not count), or if one does and its gate settles the call;
  * 0: the full path decides. */
-static __attribute__((noinline)) int dest_quick(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest,
-                                                socklen_t destlen)
+static inline int dest_quick(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest,
+                             socklen_t destlen)
 {
 	int ok = 0;
-	unsigned char key[SF_DEST_KEY_MAX];
+	uint64_t key[SF_DEST_KEY_WORDS];
 	uint8_t klen;
 	/* The program's destination, copied before it is read (usermem.h). */
 	struct sockaddr_storage copy;

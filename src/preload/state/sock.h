@@ -46,6 +46,7 @@ struct sf_plan_entry {
  * +124 247 without; with one rule that applies and does not fire, +440
  * and +1 482. */
 #define SF_DEST_KEY_MAX 23
+#define SF_DEST_KEY_WORDS 3     /* SF_DEST_KEY_MAX bytes, in words */
 #define SF_DEST_IDX_MAX 16
 struct sf_plan_dgram {
 	uint32_t dest_seq;
@@ -53,7 +54,7 @@ struct sf_plan_dgram {
 	uint8_t dest_valid;
 	uint8_t dest_len;       /* the destination's key (engine.c); 0: the socket's peer */
 	uint32_t names_gen;     /* sf_names_gen when the verdict was made */
-	unsigned char dest[SF_DEST_KEY_MAX + 1];
+	uint64_t dest[SF_DEST_KEY_WORDS]; /* the key (engine.c dest_key) */
 	uint16_t dest_idx[SF_DEST_IDX_MAX];
 	uint16_t nfixed;
 	uint16_t fixed[];
