@@ -17,6 +17,11 @@
 
 #define SF_OPS_LIFECYCLE (SF_OPS_ALL & ~SF_OPS_IO)
 
+const uint8_t sf_quick_slot[SF_OP__COUNT] = {
+	[SF_OP_send] = 1, [SF_OP_sendto] = 2, [SF_OP_sendmsg] = 3, [SF_OP_write] = 4, [SF_OP_writev] = 5,
+	[SF_OP_recv] = 6, [SF_OP_recvfrom] = 7, [SF_OP_recvmsg] = 8, [SF_OP_read] = 9, [SF_OP_readv] = 10,
+};
+
 void sf_sock_subject(const struct sf_sock *s, struct sf_subject *subj)
 {
 	memset(subj, 0, sizeof *subj);
@@ -87,7 +92,6 @@ void sf_sock_replan(struct sf_sock *s)
 			plan->size = (uint32_t)size;
 			plan->gen = a->gen;
 			plan->draw_proc = gin.proc_key;
-			plan->draw_peer = gin.peer_hash;
 			plan->draw_ord = gin.ordinal;
 			if (dgram)
 				plan->dg = (struct sf_plan_dgram *)&plan->e[n];
@@ -146,8 +150,8 @@ void sf_sock_replan(struct sf_sock *s)
 		memset(plan->quick, 0xff, sizeof plan->quick);
 		for (uint32_t i = 0; i < plan->n && i < 0xff; i++)
 			for (int op = 0; op < SF_OP__COUNT; op++)
-				if ((quick & plan->e[i].ops) & SF_OPBIT(op))
-					plan->quick[op] = (uint8_t)i;
+				if (((quick & plan->e[i].ops) & SF_OPBIT(op)) && sf_quick_slot[op])
+					plan->quick[sf_quick_slot[op] - 1] = (uint8_t)i;
 	}
 	/* A dead connection and a pending injected error answer every call. */
 	if (sf_config.trace || SF_LOAD(&s->dead) || SF_LOAD(&s->pending_err))

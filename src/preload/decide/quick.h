@@ -49,8 +49,7 @@ static inline void sf_sock_snap(const struct sf_sock *s, int clock, struct sf_sn
  * and on the connection the keys were made for. */
 static inline int sf_draws_current(const struct sf_plan *plan, const struct sf_sock *s, int own_dest)
 {
-	return !own_dest && plan->draw_peer == s->peer_hash && plan->draw_ord == s->conn_ordinal &&
-	       plan->draw_proc == sf_proctree_key();
+	return !own_dest && plan->draw_ord == s->conn_ordinal && plan->draw_proc == sf_proctree_key();
 }
 
 /* Entry e of s's plan, a GATED one whose fixed conditions hold for the
@@ -97,7 +96,9 @@ static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *
 	/* quick_ops belongs to the plan: both must be of the rules in force. */
 	if (!a || (plan ? plan->gen != a->gen : !sf_sock_current(s, a->gen)))
 		goto out;
-	if (plan && plan->quick[op] != 0xff && !sf_gate_pass(a, plan, &plan->e[plan->quick[op]], s, own_dest))
+	int slot = sf_quick_slot[op] - 1;
+	if (plan && slot >= 0 && plan->quick[slot] != 0xff &&
+	    !sf_gate_pass(a, plan, &plan->e[plan->quick[slot]], s, own_dest))
 		goto out;
 	ok = 1;
 out:

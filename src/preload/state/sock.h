@@ -60,18 +60,24 @@ struct sf_plan_dgram {
 	uint16_t fixed[];
 };
 
+/* The ops of the quick lane, each with a slot in sf_plan.quick: slot+1,
+ * 0 for the ops that have none (a byte a slot, not one for every op: a
+ * socket with a rule stays within 256 bytes). */
+#define SF_QUICK_SLOTS 10
+extern const uint8_t sf_quick_slot[SF_OP__COUNT];
+
 struct sf_plan {
 	uint32_t n;
 	uint32_t size;          /* bytes allocated */
 	uint32_t gen;           /* the rule set its indices refer to */
-	/* For each op of the quick lane: its one entry, or 0xff when no
-	 * entry names it. */
-	uint8_t quick[SF_OP__COUNT];
-	/* The draws' inputs the entries' draw keys were made with: a call
-	 * whose own differ (a forked child, a new connection's ordinal)
-	 * draws in full. */
+	/* The draws' inputs the entries' draw keys were made with that may
+	 * change under the plan: a call whose own differ (a forked child, a
+	 * new attempt's ordinal) draws in full. (A new peer always replans,
+	 * or sends every call the full path.) */
 	uint32_t draw_ord;
-	uint64_t draw_proc, draw_peer;
+	uint64_t draw_proc;
+	/* For each quick-lane op: its one entry, or 0xff when no entry names it. */
+	uint8_t quick[SF_QUICK_SLOTS];
 	struct sf_plan_dgram *dg;
 	struct sf_plan_entry e[];
 };
