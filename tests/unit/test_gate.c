@@ -105,8 +105,8 @@ static void when_is_a_call_count(void **state)
 {
 	struct parsed p;
 	const struct sf_rule *r = parse_one(&p, "send when=3..7+2 => error EAGAIN");
-	static const enum sf_due want[] = { SF_DUE_NO, SF_DUE_NO, SF_DUE_YES, SF_DUE_NO, SF_DUE_YES,
-		                            SF_DUE_NO, SF_DUE_YES, SF_DUE_NO, SF_DUE_NO };
+	static const enum sf_due want[] = { SF_DUE_NO, SF_DUE_NO,  SF_DUE_YES, SF_DUE_NO, SF_DUE_YES,
+					    SF_DUE_NO, SF_DUE_YES, SF_DUE_NO,  SF_DUE_NO };
 	for (uint64_t n = 1; n <= 9; n++)
 		assert_int_equal(sf_gate_due(r, n, NULL), want[n - 1]);
 	parsed_free(&p);
@@ -187,12 +187,9 @@ static void state_is_checked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(plan_settles_each_condition),
-		cmocka_unit_test(draw_key_replays_sf_draw),
-		cmocka_unit_test(when_is_a_call_count),
-		cmocka_unit_test(byte_counts_are_thresholds),
-		cmocka_unit_test(times_are_deadlines),
-		cmocka_unit_test(state_is_checked),
+		cmocka_unit_test(plan_settles_each_condition), cmocka_unit_test(draw_key_replays_sf_draw),
+		cmocka_unit_test(when_is_a_call_count),	       cmocka_unit_test(byte_counts_are_thresholds),
+		cmocka_unit_test(times_are_deadlines),	       cmocka_unit_test(state_is_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,9 +17,9 @@ struct sf_gate sf_gate_make(const struct sf_rule *r, const struct sf_gate_in *in
 	 * the full path on every call. */
 	int gated = r->per == SF_PER_CONN && !in->replaying;
 	g.flags = (uint8_t)((per_dest ? SF_PE_PER_DEST : 0) | (statics_ok ? SF_PE_STATICS_OK : 0) |
-	                    (dynamic ? SF_PE_DYNAMIC : 0) | (gated ? SF_PE_GATED : 0) |
-	                    (gated && statics_ok ? SF_PE_QUICK : 0) |
-	                    (sf_rule_nums(r) & SF_NUMS_CLOCK ? SF_PE_CLOCK : 0));
+			    (dynamic ? SF_PE_DYNAMIC : 0) | (gated ? SF_PE_GATED : 0) |
+			    (gated && statics_ok ? SF_PE_QUICK : 0) |
+			    (sf_rule_nums(r) & SF_NUMS_CLOCK ? SF_PE_CLOCK : 0));
 	if (gated && r->p_scaled < SF_P_ONE) {
 		g.flags |= SF_PE_DRAWS;
 		g.draw_key = sf_draw_key(in->seed, in->proc_key, r->name_hash, in->peer_hash, in->ordinal, SF_DRAW_P);

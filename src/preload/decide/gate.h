@@ -15,23 +15,23 @@
 
 /* What the plan settles for one of its entries (sock.h sf_plan_entry). */
 enum {
-	SF_PE_STATICS_OK = 1 << 0,  /* peer/local/side are fixed and known to hold */
-	SF_PE_DYNAMIC = 1 << 1,     /* conditions that change from call to call */
-	SF_PE_QUICK = 1 << 2,       /* GATED, and its fixed conditions hold: the quick lane decides it */
-	SF_PE_PER_DEST = 1 << 3,    /* datagram socket, peer=/host=: decided per destination */
-	SF_PE_GATED = 1 << 4,       /* counted per connection: sf_gate answers whether it applies and is due */
-	SF_PE_CLOCK = 1 << 5,       /* it reads the clock (idle=, age=, uptime=) */
-	SF_PE_DRAWS = 1 << 6,       /* p=: draw_key holds its draws on this connection */
+	SF_PE_STATICS_OK = 1 << 0, /* peer/local/side are fixed and known to hold */
+	SF_PE_DYNAMIC = 1 << 1,	   /* conditions that change from call to call */
+	SF_PE_QUICK = 1 << 2,	   /* GATED, and its fixed conditions hold: the quick lane decides it */
+	SF_PE_PER_DEST = 1 << 3,   /* datagram socket, peer=/host=: decided per destination */
+	SF_PE_GATED = 1 << 4,	   /* counted per connection: sf_gate answers whether it applies and is due */
+	SF_PE_CLOCK = 1 << 5,	   /* it reads the clock (idle=, age=, uptime=) */
+	SF_PE_DRAWS = 1 << 6,	   /* p=: draw_key holds its draws on this connection */
 };
 
 /* What the conditions that change from call to call read of a socket
  * (sockfault-rules(5), the numeric conditions and state=). */
 struct sf_snap {
-	uint8_t state;          /* enum sf_state */
+	uint8_t state; /* enum sf_state */
 	uint64_t sent, received;
-	uint64_t now;           /* monotonic ns; read only for rules that need the clock */
-	uint64_t t_start;       /* the process's start, for uptime= */
-	uint64_t t_connected;   /* 0: no connection yet (no age=, no idle=) */
+	uint64_t now;	      /* monotonic ns; read only for rules that need the clock */
+	uint64_t t_start;     /* the process's start, for uptime= */
+	uint64_t t_connected; /* 0: no connection yet (no age=, no idle=) */
 	uint64_t t_last_io;
 };
 
@@ -92,9 +92,9 @@ static inline int sf_gate_holds(const struct sf_rule *r, const struct sf_snap *s
 }
 
 enum sf_due {
-	SF_DUE_NO,              /* not this call: counted, and nothing else */
-	SF_DUE_YES,             /* by when= and p=: limit= and the full path decide */
-	SF_DUE_ASK,             /* p= with no draw key for this call: sf_draw answers */
+	SF_DUE_NO,  /* not this call: counted, and nothing else */
+	SF_DUE_YES, /* by when= and p=: limit= and the full path decide */
+	SF_DUE_ASK, /* p= with no draw key for this call: sf_draw answers */
 };
 
 /* Is the n-th counted call due? draw_key: the rule's draws on this
@@ -113,17 +113,17 @@ static inline enum sf_due sf_gate_due(const struct sf_rule *r, uint64_t n, const
 
 /* What the plan settles for one rule on one socket. */
 struct sf_gate_in {
-	const struct sf_subject *subj;  /* the socket as the rules see it (sf_sock_subject) */
-	int dgram;                      /* a datagram socket: its peer is each call's */
-	int replaying;                  /* SOCKFAULT_REPLAY: the log decides, not the gate */
-	uint64_t seed, proc_key;        /* the draws' inputs fixed for the socket */
+	const struct sf_subject *subj; /* the socket as the rules see it (sf_sock_subject) */
+	int dgram;		       /* a datagram socket: its peer is each call's */
+	int replaying;		       /* SOCKFAULT_REPLAY: the log decides, not the gate */
+	uint64_t seed, proc_key;       /* the draws' inputs fixed for the socket */
 	uint64_t peer_hash;
 	uint32_t ordinal;
 };
 
 struct sf_gate {
-	uint8_t flags;                  /* SF_PE_* */
-	uint64_t draw_key;              /* p=: sf_draw_key for the connection (SF_PE_DRAWS) */
+	uint8_t flags;	   /* SF_PE_* */
+	uint64_t draw_key; /* p=: sf_draw_key for the connection (SF_PE_DRAWS) */
 };
 
 /* The entry's flags (sock.h SF_PE_*) and draw key for rule r, whose fixed

@@ -59,8 +59,8 @@ static inline int sf_draws_current(const struct sf_plan *plan, const struct sf_s
  * another thread counted meanwhile goes the full path and every call is
  * counted exactly once. own_dest: the call has its own destination. */
 static inline __attribute__((always_inline)) int sf_gate_pass(struct sf_active *a, const struct sf_plan *plan,
-                                                             struct sf_plan_entry *e, const struct sf_sock *s,
-                                                             int own_dest)
+							      struct sf_plan_entry *e, const struct sf_sock *s,
+							      int own_dest)
 {
 	const struct sf_rule *r = e->r;
 	if (SF_LOAD(&e->stuck))
@@ -110,7 +110,7 @@ out:
  * call and sf_quick_leave), or do neither (0). dest: the call's own
  * destination, NULL, or SF_DEST_UNKNOWN. */
 static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest,
-                                                               socklen_t destlen)
+								socklen_t destlen)
 {
 	uintptr_t v = sf_fd_get(fd);
 	struct sf_sock *s = (struct sf_sock *)v;
