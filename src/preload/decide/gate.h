@@ -1,8 +1,9 @@
 /* The gate of one rule of a socket's plan: does the rule apply to this call,
  * and is this counted call due? Answered from what the plan settled when it
  * was built (sf_gate_make) and a snapshot of the socket, by pure functions of
- * their arguments, so that the quick lane, the full path and the unit tests
- * share one answer. */
+ * their arguments (no global is read), so that the quick lane and the first
+ * walk of sf_decide share one answer, from the numbers the full path reads
+ * too (sf_snap_number), and unit tests can ask it. */
 #ifndef SF_GATE_H
 #define SF_GATE_H
 
