@@ -34,8 +34,8 @@ uint64_t sf_accepted_hash(const struct sf_sockaddr *local, const struct sf_socka
 	return sf_mix64(sf_peer_hash(local) ^ sf_mix64(sf_peer_hash(&c) ^ 0x5e41ull));
 }
 
-uint64_t sf_draw(uint64_t seed, uint64_t proc_key, uint64_t rule_hash, uint64_t peer_hash, uint64_t conn_ordinal,
-                 uint64_t call_index, enum sf_draw what)
+uint64_t sf_draw_key(uint64_t seed, uint64_t proc_key, uint64_t rule_hash, uint64_t peer_hash, uint64_t conn_ordinal,
+                     enum sf_draw what)
 {
 	/* The seed is mixed before the purpose goes in, so that no two seeds
 	 * give one purpose's draws to another. */
@@ -43,8 +43,13 @@ uint64_t sf_draw(uint64_t seed, uint64_t proc_key, uint64_t rule_hash, uint64_t 
 	h = sf_mix64(h ^ proc_key);
 	h = sf_mix64(h ^ rule_hash);
 	h = sf_mix64(h ^ peer_hash);
-	h = sf_mix64(h ^ conn_ordinal);
-	return sf_mix64(h ^ call_index);
+	return sf_mix64(h ^ conn_ordinal);
+}
+
+uint64_t sf_draw(uint64_t seed, uint64_t proc_key, uint64_t rule_hash, uint64_t peer_hash, uint64_t conn_ordinal,
+                 uint64_t call_index, enum sf_draw what)
+{
+	return sf_mix64(sf_draw_key(seed, proc_key, rule_hash, peer_hash, conn_ordinal, what) ^ call_index);
 }
 
 uint64_t sf_jittered(uint64_t d, uint64_t j, uint64_t bits)

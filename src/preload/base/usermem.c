@@ -120,7 +120,12 @@ void sf_usermem_init(void)
  * - between `here` and the start of the main thread's stack, when `here` is
  *   on that stack: from a live frame up, the stack is one mapping in use.
  * What this cannot know: a mapping the program itself placed (MAP_FIXED)
- * just below its own stack and runs a stack on. */
+ * just below its own stack and runs a stack on. What the window pays
+ * (the page of `here` alone serves scripts/bench's loops, whose
+ * destination lies next to the copying frame): a UDP sendto whose
+ * destination is 16 KiB up the main stack, under a rule for another
+ * destination, made one process_vm_readv a call without the window and
+ * took 3.9 to 4.1 us a call, against none and 1.8 to 3.1 us with it. */
 static int readable_stack(const void *src, size_t len, const void *here)
 {
 	uintptr_t a = (uintptr_t)src, h = (uintptr_t)here, end = a + len - 1;

@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "deadline.h"
 #include "fate.h"
+#include "quick.h"
 
 long sf_fail(struct sf_call *c, int err)
 {
@@ -11,38 +12,28 @@ long sf_fail(struct sf_call *c, int err)
 	return sf_done(-1, err);
 }
 
-void sf_account(struct sf_sock *s, int tx, long r, size_t moved)
+void sf_account_connected(struct sf_sock *s)
 {
-	if (r < 0)
-		return;
-	if (tx)
-		SF_ADD(&s->sent, moved);
-	else
-		SF_ADD(&s->received, moved);
-	if (SF_LOAD(&s->track_idle))
-		SF_STORE(&s->t_last_io, sf_now());
-	if (SF_UNLIKELY(SF_LOAD(&s->state) == SF_STATE_CONNECTING)) {
-		if (!s->t_connected)
-			s->t_connected = sf_now();
-		SF_STORE(&s->state, SF_STATE_CONNECTED);
-		sf_sock_replan(s);
-		sf_deadline_arm(-1, s);
-	}
+	if (!s->t_connected)
+		s->t_connected = sf_now();
+	SF_STORE(&s->state, SF_STATE_CONNECTED);
+	sf_sock_replan(s);
+	sf_deadline_arm(-1, s);
 }
 
-long sf_quick_leave(int fd, int tx, long r, enum sf_op op)
+void sf_account(struct sf_sock *s, int tx, long r, size_t moved)
 {
-	struct sf_sock *s = sf_self.held[0]; /* sf_quick_enter's */
-	/* The connection may have died while the call was in the kernel
-	 * (another thread's reset, the timeout's deadline). A socket with a
-	 * pending error never takes the quick lane. */
-	if (SF_UNLIKELY(SF_LOAD(&s->dead)) && r <= 0) {
-		int err = r < 0 ? errno : 0, before = err;
-		r = sf_fate_after_slow(s, fd, op, r, &err);
-		if (err != before)
-			errno = err;
-	}
-	sf_account(s, tx, r, r > 0 ? (size_t)r : 0);
-	sf_leave();
+	sf_account_inline(s, tx, r, moved);
+}
+
+/* The connection died while the call was in the kernel (another thread's
+ * reset, the timeout's deadline): its answer replaces the kernel's. A
+ * socket with a pending error never takes the quick lane. */
+long sf_quick_dead(struct sf_sock *s, int fd, long r, enum sf_op op)
+{
+	int err = r < 0 ? errno : 0, before = err;
+	r = sf_fate_after_slow(s, fd, op, r, &err);
+	if (err != before)
+		errno = err;
 	return r;
 }

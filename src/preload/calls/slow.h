@@ -55,15 +55,7 @@ static inline void sf_trace(const struct sf_call *c, long ret, int err)
  * complete by a successful call. */
 void sf_account(struct sf_sock *s, int tx, long r, size_t moved);
 
-/* The quick lane, taken from the wrappers of the calls whose result is a
- * byte count: a live socket (its record held while the call runs), no trace, and at most one
- * rule naming the call, which only counts it and is not due,
- * or on a datagram socket, no rule for the call's destination.
- * sf_quick_enter counts the call and enters the library (1), or does
- * neither (0); sf_quick_leave accounts for the real call's result. Neither
- * touches errno. */
-#define SF_OPS_QUICK (SF_OPS_IO & ~(SF_OPBIT(SF_OP_sendmmsg) | SF_OPBIT(SF_OP_recvmmsg)))
-long sf_quick_leave(int fd, int tx, long r, enum sf_op op);
+/* The quick lane (decide/quick.h) is inline in the wrappers. */
 
 #define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback) ret sf_slow_##name params;
 #define SF_SYM(ret, name, params)

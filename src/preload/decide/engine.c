@@ -8,6 +8,8 @@
 #include "active.h"
 #include "clock.h"
 #include "decide.h"
+#include "gate.h"
+#include "quick.h"
 #include "names.h"
 #include "proctree.h"
 #include "reclaim.h"
@@ -51,37 +53,29 @@ static void need_subject(struct eval *ev)
 	subj->hosts = NULL;
 	subj->exe = sf_config.exe;
 	subj->exe_also = *sf_wine_program ? sf_wine_program : NULL;
+	struct sf_snap sn = { .state = SF_STATE_UNCONNECTED };
 	if (s) {
 		subj->proto = s->proto;
 		subj->side = s->side;
-		subj->state = SF_LOAD(&s->state);
-		subj->side_known = s->side != 0 || (s->flags & SF_SOCK_LEARNED) || subj->state == SF_STATE_LISTENING;
-		subj->num[SF_NUM_SENT] = SF_LOAD(&s->sent);
-		subj->num[SF_NUM_RECEIVED] = SF_LOAD(&s->received);
-		subj->num_known = (1u << SF_NUM_SENT) | (1u << SF_NUM_RECEIVED);
+		sf_sock_snap(s, 0, &sn);
+		subj->side_known = s->side != 0 || (s->flags & SF_SOCK_LEARNED) || sn.state == SF_STATE_LISTENING;
 	} else {
 		subj->proto = c->proto;
 		subj->side = 0;
 		subj->side_known = 0;
-		subj->state = SF_STATE_UNCONNECTED;
 	}
+	subj->state = sn.state;
 	if (c->op == SF_OP_connect && !subj->side) {
 		subj->side = SF_SIDE_CLIENT;
 		subj->side_known = 1;
 	}
-	if (ev->a->num_used & ((1u << SF_NUM_IDLE) | (1u << SF_NUM_AGE) | (1u << SF_NUM_UPTIME))) {
-		uint64_t now = sf_now();
-		subj->num[SF_NUM_UPTIME] = now - sf_config.t_start;
-		subj->num_known |= 1u << SF_NUM_UPTIME;
-		if (s && s->t_connected) {
-			uint64_t last = SF_LOAD(&s->t_last_io);
-			if (last < s->t_connected)
-				last = s->t_connected;
-			subj->num[SF_NUM_AGE] = now - s->t_connected;
-			subj->num[SF_NUM_IDLE] = now > last ? now - last : 0;
-			subj->num_known |= (1u << SF_NUM_AGE) | (1u << SF_NUM_IDLE);
-		}
-	}
+	if (ev->a->num_used & SF_NUMS_CLOCK)
+		sf_sock_snap_clock(s, &sn);
+	/* Without a socket, only uptime= means something. */
+	uint32_t known = s ? (1u << SF_NUM__COUNT) - 1 : 1u << SF_NUM_UPTIME;
+	for (int k = 0; k < SF_NUM__COUNT; k++)
+		if ((known & (1u << k)) && sf_snap_number(&sn, k, &subj->num[k]))
+			subj->num_known |= 1u << k;
 }
 
 /* The addresses, for the rules that must check them on this call. A call's
@@ -208,9 +202,8 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 	return 1;
 }
 
-/* One rule against the call. Returns 1 when it decided the call. `taken`,
- * if not 0, is the count the quick walk in sf_decide already took for it. */
-static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint64_t taken)
+/* One rule against the call. Returns 1 when it decided the call. */
+static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e)
 {
 	const struct sf_rule *r = &ev->a->rs.rules[ri];
 	struct sf_rule_stats *st = &ev->a->stats[ri];
@@ -224,9 +217,7 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint6
 		SF_ADD(&st->fired, 1);
 		return fire(ev, r, SF_LOAD(&e->calls));
 	}
-	if (taken) {
-		/* Counted already, and its conditions are settled. */
-	} else if (e && (e->flags & SF_PE_STATICS_OK)) {
+	if (e && (e->flags & SF_PE_STATICS_OK)) {
 		if (e->flags & SF_PE_DYNAMIC) {
 			need_subject(ev);
 			if (!sf_rule_dynamics_hold(r, &ev->subj))
@@ -237,10 +228,9 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e, uint6
 		if (!sf_rule_matches(r, &ev->subj))
 			return 0;
 	}
-	if (!taken)
-		SF_ADD(&st->matched, 1);
+	SF_ADD(&st->matched, 1);
 	int per_process = r->per == SF_PER_PROCESS || !e;
-	uint64_t nth_conn = taken ? taken : e ? SF_ADD(&e->calls, 1) + 1 : 0;
+	uint64_t nth_conn = e ? SF_ADD(&e->calls, 1) + 1 : 0;
 	uint64_t nth_proc = per_process ? SF_ADD(&st->proc_calls, 1) + 1 : 0;
 	uint64_t nth = per_process ? nth_proc : nth_conn;
 	/* p= draws by the call's place on its connection, so a seed replays the
@@ -280,11 +270,14 @@ struct dest_view {
 
 /* The cache's key for a call's destination: what a rule about the peer
  * can tell apart (family, port, address, IPv6 scope), never the padding a
- * program may leave unset (sin_zero, the flow label). No destination (the
+ * program may leave unset (sin_zero, the flow label), in words zeroed past
+ * its length, so that it is compared word by word. No destination (the
  * socket's peer): length 0. */
 static int dest_key(const struct sf_sock *s, const struct sockaddr *addr, socklen_t len,
-                    unsigned char key[SF_DEST_KEY_MAX], uint8_t *klen)
+                    uint64_t words[SF_DEST_KEY_WORDS], uint8_t *klen)
 {
+	unsigned char *key = (unsigned char *)words;
+	memset(words, 0, SF_DEST_KEY_WORDS * sizeof words[0]);
 	if (!addr) {
 		*klen = 0;
 		return (s->flags & SF_SOCK_HAS_PEER) != 0;
@@ -311,7 +304,7 @@ static int dest_key(const struct sf_sock *s, const struct sockaddr *addr, sockle
 
 /* The cache holds this destination's entries, for the names known now;
  * *n: how many (at most SF_DEST_IDX_MAX). Read under the sequence count. */
-static int dest_cached(const struct sf_plan *plan, const unsigned char *key, uint8_t klen, uint16_t *n)
+static inline int dest_cached(const struct sf_plan *plan, const uint64_t key[SF_DEST_KEY_WORDS], uint8_t klen, uint16_t *n)
 {
 	const struct sf_plan_dgram *dg = plan->dg;
 	/* Loaded once: a writer may change it under the reader, who then
@@ -320,7 +313,7 @@ static int dest_cached(const struct sf_plan *plan, const unsigned char *key, uin
 	uint16_t dn = __atomic_load_n(&dg->dest_n, __ATOMIC_RELAXED);
 	if (!dg->dest_valid || dn > SF_DEST_IDX_MAX || dg->dest_len != klen || dg->names_gen != SF_LOAD(&sf_names_gen))
 		return 0;
-	if (klen && memcmp(dg->dest, key, klen) != 0)
+	if (((dg->dest[0] ^ key[0]) | (dg->dest[1] ^ key[1]) | (dg->dest[2] ^ key[2])) != 0)
 		return 0;
 	*n = dn;
 	return 1;
@@ -329,7 +322,7 @@ static int dest_cached(const struct sf_plan *plan, const unsigned char *key, uin
 static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view *dv)
 {
 	struct sf_call *c = ev->c;
-	unsigned char key[SF_DEST_KEY_MAX];
+	uint64_t key[SF_DEST_KEY_WORDS];
 	uint8_t klen;
 	dv->all = 1;
 	dv->n = 0;
@@ -368,7 +361,7 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 		/* The odd count must be seen before any of what follows (on
 		 * a weakly ordered CPU the stores could overtake it). */
 		__atomic_thread_fence(__ATOMIC_RELEASE);
-		memcpy(plan->dg->dest, key, klen);
+		memcpy(plan->dg->dest, key, sizeof plan->dg->dest);
 		plan->dg->dest_len = klen;
 		__atomic_store_n(&plan->dg->dest_n, n, __ATOMIC_RELAXED);
 		if (n != SF_DEST_MANY)
@@ -416,7 +409,6 @@ void sf_decide(struct sf_call *c)
 	struct sf_active *a = sf_active_get();
 	struct sf_plan *plan = NULL;
 	uint32_t i = 0;
-	uint64_t taken = 0;
 	if (!a)
 		goto out;
 	if (c->s) {
@@ -426,21 +418,19 @@ void sf_decide(struct sf_call *c)
 		 * another's rules. */
 		if (!plan || plan->gen != a->gen)
 			goto out;
-		/* The common case first: rules that only count this call and
-		 * are not due. Each costs one atomic add and a when= test; the
-		 * full evaluation starts at the first rule that needs it. */
-		for (; i < plan->n; i++) {
+		/* The common case first: rules the gate settles (they do not
+		 * apply, or count the call and are not due). The full evaluation
+		 * starts at the first rule it does not settle. A connect may be
+		 * the program asking for an outcome (connect_attempt): the full
+		 * path tells. */
+		int own_dest = c->addr && c->op != SF_OP_bind &&
+		               (!(c->s->flags & SF_SOCK_HAS_PEER) || !(c->s->flags & SF_SOCK_STREAM));
+		for (; i < plan->n && c->op != SF_OP_connect; i++) {
 			struct sf_plan_entry *e = &plan->e[i];
 			if (!(e->ops & SF_OPBIT(c->op)) || (c->timed && !sf_rule_timed(&a->rs.rules[e->rule])))
 				continue;
-			if (!(e->flags & SF_PE_COUNTS_ONLY) || SF_LOAD(&e->stuck))
+			if (!(e->flags & SF_PE_QUICK) || !sf_gate_pass(a, plan, e, c->s, own_dest))
 				break;
-			uint64_t n = SF_ADD(&e->calls, 1) + 1;
-			SF_ADD(&a->stats[e->rule].matched, 1);
-			if (sf_entry_due(e, n)) {
-				taken = n;
-				break;
-			}
 		}
 		if (i >= plan->n)
 			goto out;
@@ -465,18 +455,16 @@ void sf_decide(struct sf_call *c)
 		struct dest_view dv;
 		uint32_t fk = 0, dk = 0;
 		dest_entries(&ev, plan, &dv);
-		/* The entry the walk stopped at keeps its count (taken). */
-		uint32_t first = i;
 		for (i = next_entry(plan, &dv, i, &fk, &dk); i < plan->n; i = next_entry(plan, &dv, i + 1, &fk, &dk)) {
 			struct sf_plan_entry *e = &plan->e[i];
 			if (!(e->ops & SF_OPBIT(c->op)) || (c->timed && !sf_rule_timed(&a->rs.rules[e->rule])))
 				continue;
-			if (consider(&ev, e->rule, e, i == first ? taken : 0))
+			if (consider(&ev, e->rule, e))
 				break;
 		}
 	} else {
 		for (uint32_t k = 0; k < a->nnosock; k++)
-			if (consider(&ev, a->nosock[k], NULL, 0))
+			if (consider(&ev, a->nosock[k], NULL))
 				break;
 	}
 	if (ev.stale) {
@@ -496,32 +484,16 @@ out:
 	sf_read_end();
 }
 
-/* Count a call for e, a rule that only counts until due: 1 done, 0 if the
- * full path must decide (the rule is due, stuck, or another thread counted
- * meanwhile: a compare-and-swap, so that the call is counted exactly once). */
-static inline __attribute__((always_inline)) int count_quietly(struct sf_active *a, struct sf_plan_entry *e)
-{
-	if (SF_LOAD(&e->stuck))
-		return 0;
-	uint64_t n = SF_LOAD(&e->calls);
-	if (sf_entry_due(e, n + 1))
-		return 0;
-	if (!__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		return 0;
-	SF_ADD(&a->stats[e->rule].matched, 1);
-	return 1;
-}
-
 /* The quick lane of a datagram socket whose rules for `op` are all about
  * destinations, for a destination the plan's cache knows: 1 if no rule
  * holds for it (then nothing is counted: a rule whose conditions do not
- * hold does not count), or if one does and it only counts until due (then
- * the call is counted); 0: the full path decides. */
-static __attribute__((noinline)) int dest_quick(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest,
-                                                socklen_t destlen)
+ * hold does not count), or if one does and its gate settles the call;
+ * 0: the full path decides. */
+static inline int dest_quick(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest,
+                             socklen_t destlen)
 {
 	int ok = 0;
-	unsigned char key[SF_DEST_KEY_MAX];
+	uint64_t key[SF_DEST_KEY_WORDS];
 	uint8_t klen;
 	/* The program's destination, copied before it is read (usermem.h).
 	 * The cache keys only IPv4 and IPv6 destinations (dest_key): anything
@@ -556,29 +528,8 @@ static __attribute__((noinline)) int dest_quick(struct sf_sock *s, enum sf_op op
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__atomic_load_n(&plan->dg->dest_seq, __ATOMIC_RELAXED) != seq)
 		goto out;
-	ok = named == 0 || (named == 1 && (only->flags & SF_PE_QUIET) && count_quietly(a, only));
-out:
-	sf_read_end();
-	return ok;
-}
-
-/* The common case, decided without building the call: at most one rule
- * names `op` on this socket, and it only counts calls and is not due. Then
- * the call is counted and 1 returned; otherwise 0, and nothing counted. */
-static int count_only(struct sf_sock *s, enum sf_op op)
-{
-	int ok = 0;
-	sf_read_begin();
-	struct sf_active *a = sf_active_get();
-	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
-	/* quick_ops belongs to the plan: both must be of the rules in force. */
-	if (!a || (plan ? plan->gen != a->gen : !sf_sock_current(s, a->gen)))
-		goto out;
-	/* At most one entry names op, and it only counts. */
-	int slot = sf_quick_slot[op] - 1;
-	if (plan && slot >= 0 && plan->quick[slot] != 0xff && !count_quietly(a, &plan->e[plan->quick[slot]]))
-		goto out;
-	ok = 1;
+	ok = named == 0 ||
+	     (named == 1 && (only->flags & SF_PE_GATED) && sf_gate_pass(a, plan, only, s, dest != NULL));
 out:
 	sf_read_end();
 	return ok;
@@ -591,27 +542,18 @@ int sf_verdict_errno(const struct sf_call *c)
 	return sf_action_errno(c->v.action, c->v.err);
 }
 
-int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)
+int sf_quick_by_dest(int fd, uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)
 {
-	uintptr_t v = sf_fd_get(fd);
 	struct sf_sock *s = (struct sf_sock *)v;
-	/* quick_ops and dest_ops are empty on a dead socket, one with a
-	 * pending error, and when tracing (plan.c). A record in the table means
-	 * the library is initialised: only a nested call must be let through.
-	 * Until the reference is taken the record may be another thread's to
-	 * free: it is only looked at. */
-	if (!sf_fd_is_sock(v) || sf_self.depth)
-		return 0;
-	int quick = (SF_LOAD(&s->quick_ops) & SF_OPBIT(op)) != 0;
-	int by_dest = (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) != 0 && dest != SF_DEST_UNKNOWN;
-	if (!quick && !by_dest)
-		return 0;
 	if (!sf_sock_try_ref(s))
 		return 0;
-	SF_ENTER_MARK();
+	sf_self.depth++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	sf_sock_hold(s);
-	if (sf_fd_get(fd) == v && (quick ? count_only(s, op) : dest_quick(s, op, dest, destlen)))
+	if (sf_fd_get(fd) == v && dest_quick(s, op, dest, destlen))
 		return 1;
-	sf_leave();
+	sf_self.nheld = 0;
+	sf_sock_unref(s);
+	sf_self.depth--;
 	return 0;
 }

@@ -19,10 +19,4 @@ void sf_decide(struct sf_call *c);
 /* The errno a deciding rule makes the call fail with (0: it does not fail). */
 int sf_verdict_errno(const struct sf_call *c);
 
-/* The quick lane's way in (calls/slow.h SF_OPS_QUICK): counts the call and
- * enters the library (1), or does neither (0); never touches errno. `dest`
- * is the call's destination, SF_DEST_UNKNOWN when the wrapper cannot tell. */
-#define SF_DEST_UNKNOWN ((const struct sockaddr *)1)
-int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest, socklen_t destlen);
-
 #endif

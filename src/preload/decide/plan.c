@@ -6,7 +6,9 @@
 
 #include "active.h"
 #include "alloc.h"
+#include "gate.h"
 #include "names.h"
+#include "proctree.h"
 #include "reclaim.h"
 #include "relay.h"
 #include "replay.h"
@@ -74,6 +76,15 @@ void sf_sock_replan(struct sf_sock *s)
 				n++;
 		}
 		int dgram = !(s->flags & SF_SOCK_STREAM);
+		struct sf_gate_in gin = {
+			.subj = &subj,
+			.dgram = dgram,
+			.replaying = sf_replaying,
+			.seed = sf_config.seed,
+			.proc_key = sf_proctree_key(),
+			.peer_hash = s->peer_hash,
+			.ordinal = s->conn_ordinal,
+		};
 		size_t size = sizeof *plan + n * sizeof plan->e[0];
 		if (dgram)
 			size += sizeof(struct sf_plan_dgram) + n * sizeof(uint16_t);
@@ -81,6 +92,8 @@ void sf_sock_replan(struct sf_sock *s)
 		if (plan) {
 			plan->size = (uint32_t)size;
 			plan->gen = a->gen;
+			plan->draw_proc = gin.proc_key;
+			plan->draw_ord = gin.ordinal;
 			if (dgram)
 				plan->dg = (struct sf_plan_dgram *)&plan->e[n];
 			for (unsigned i = 0; i < a->rs.n; i++) {
@@ -88,28 +101,13 @@ void sf_sock_replan(struct sf_sock *s)
 				if (!a->for_exe[i] || !action_fits(r, s) || !sf_rule_statics_hold(r, &subj, 1))
 					continue;
 				struct sf_plan_entry *e = &plan->e[plan->n++];
+				e->r = r;
 				e->rule = i;
 				e->ops = r->ops;
-				/* A datagram socket's peer is per call (sendto), so its
-				 * statics are checked on every call. */
-				/* A datagram socket's peer is each call's destination: a
-				 * rule about the peer is checked per destination (a
-				 * cache in the plan keeps that cheap); its other fixed
-				 * conditions are settled here like a stream's. */
-				int per_dest = dgram && (r->has & SF_HAS_PER_DEST);
-				int statics_ok = !per_dest && sf_rule_statics_hold(r, &subj, 0);
-				int dynamic = r->states != SF_STATE_ALL || (r->has & SF_HAS_MEASURE);
-				/* A step past 32 bits does not fit the entry: the full
-				 * path decides such a rule on every call. */
-				int quiet = !dynamic && r->per == SF_PER_CONN && r->p_scaled >= SF_P_ONE && !sf_replaying &&
-				            r->when.step <= UINT32_MAX;
-				e->flags = (uint8_t)((per_dest ? SF_PE_PER_DEST : 0) | (statics_ok ? SF_PE_STATICS_OK : 0) |
-				                     (dynamic ? SF_PE_DYNAMIC : 0) | (quiet ? SF_PE_QUIET : 0) |
-				                     (quiet && statics_ok ? SF_PE_COUNTS_ONLY : 0));
-				e->when_first = r->when.first;
-				e->when_last = r->when.last;
-				e->when_step = (uint32_t)r->when.step; /* read only where QUIET: it fits */
-				if (dgram && !per_dest)
+				struct sf_gate g = sf_gate_make(r, &gin);
+				e->flags = g.flags;
+				e->draw_key = g.draw_key;
+				if (dgram && !(e->flags & SF_PE_PER_DEST))
 					plan->dg->fixed[plan->dg->nfixed++] = (uint16_t)(plan->n - 1);
 				/* Counters carry over when the plan is rebuilt for the same
 				 * rules (a connect fixing the peer keeps when= counting). */
@@ -127,11 +125,11 @@ void sf_sock_replan(struct sf_sock *s)
 		}
 	}
 	/* The quick lane (sf_quick_enter): ops named by at most one rule of the
-	 * plan, and that one only counting. */
+	 * plan, one whose fixed conditions hold and whose gate decides it. */
 	sf_opmask quick = SF_OPS_ALL, seen = 0;
 	for (uint32_t i = 0; plan && i < plan->n; i++) {
 		quick &= ~(plan->e[i].ops & seen);
-		if (!(plan->e[i].flags & SF_PE_COUNTS_ONLY) || i >= 0xff)
+		if (!(plan->e[i].flags & SF_PE_QUICK) || i >= 0xff)
 			quick &= ~plan->e[i].ops;
 		seen |= plan->e[i].ops;
 	}

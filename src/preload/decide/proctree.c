@@ -18,7 +18,7 @@ static char self_id[SF_TREE_MAX] = "1";
  * that holds another one was given it by the program itself (a nested
  * sockfault run, a test's own choice), and is left as it is. */
 static char given[SF_TREE_MAX];
-static uint64_t self_key;
+uint64_t sf_proctree_self_key;
 static uint32_t children;      /* children numbered so far */
 static SF_TLS uint32_t fork_n; /* the number this thread's fork gave its child */
 /* Set on the parent's side just before vfork: the child's number, and the
@@ -41,12 +41,7 @@ void sf_proctree_init(void)
 	if (!v || !sf_tree_parse(v, self_id, &n))
 		strcpy(self_id, "1");
 	SF_STORE(&children, n);
-	self_key = sf_tree_key(self_id);
-}
-
-uint64_t sf_proctree_key(void)
-{
-	return self_key;
+	sf_proctree_self_key = sf_tree_key(self_id);
 }
 
 /* A vfork child of this thread, whose number the parent took? */
@@ -96,7 +91,7 @@ void sf_proctree_child(void)
 	sf_tree_child(self_id, fork_n, id);
 	strcpy(self_id, id);
 	SF_STORE(&children, 0);
-	self_key = sf_tree_key(self_id);
+	sf_proctree_self_key = sf_tree_key(self_id);
 }
 
 /* vfork cannot be wrapped in C: its child returns through the caller's

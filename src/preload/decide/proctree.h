@@ -13,8 +13,13 @@
 /* At start: the identity the environment gives, or "1". */
 void sf_proctree_init(void);
 
-/* The draws' key for this process. */
-uint64_t sf_proctree_key(void);
+/* The draws' key for this process (inline: the quick lane compares it on
+ * every call of a p= rule, decide/quick.h). */
+extern uint64_t sf_proctree_self_key;
+static inline uint64_t sf_proctree_key(void)
+{
+	return sf_proctree_self_key;
+}
 
 /* The calling process's identity (a vfork child's own, not its parent's). */
 void sf_proctree_text(char out[SF_TREE_MAX]);

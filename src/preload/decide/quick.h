@@ -1,0 +1,183 @@
+/* The quick lane: a data call on a live socket whose one rule for the call
+ * the gate settles (it does not apply, or counts the call and is not due:
+ * gate.h) goes to libc from the wrapper itself, with the socket's record
+ * held while the call runs and its bytes accounted after it. Inline in
+ * every wrapper of a call whose result is a byte count (wrappers.c), so
+ * that the lane costs no call of its own. Neither part touches errno. */
+#ifndef SF_QUICK_H
+#define SF_QUICK_H
+
+#include "sf.h"
+
+#include <sys/socket.h>
+
+#include "active.h"
+#include "clock.h"
+#include "gate.h"
+#include "proctree.h"
+#include "reclaim.h"
+#include "settings.h"
+#include "sock.h"
+
+#define SF_OPS_QUICK (SF_OPS_IO & ~(SF_OPBIT(SF_OP_sendmmsg) | SF_OPBIT(SF_OP_recvmmsg)))
+/* The call has a destination the wrapper cannot see (a msghdr's). */
+#define SF_DEST_UNKNOWN ((const struct sockaddr *)1)
+
+/* A socket's numbers as the rules read them (gate.h); the clock's only
+ * when asked for: reading it is the dearest part. */
+static inline void sf_sock_snap_clock(const struct sf_sock *s, struct sf_snap *sn)
+{
+	sn->now = sf_now();
+	sn->t_start = sf_config.t_start;
+	sn->t_connected = s ? s->t_connected : 0;
+	sn->t_last_io = s ? SF_LOAD(&s->t_last_io) : 0;
+}
+
+static inline void sf_sock_snap(const struct sf_sock *s, int clock, struct sf_snap *sn)
+{
+	sn->state = SF_LOAD(&s->state);
+	sn->sent = SF_LOAD(&s->sent);
+	sn->received = SF_LOAD(&s->received);
+	if (clock)
+		sf_sock_snap_clock(s, sn);
+	else
+		sn->now = sn->t_start = sn->t_connected = sn->t_last_io = 0;
+}
+
+/* The draw keys of s's plan are for this call: it draws by the
+ * connection's peer (not a datagram's own destination), in the process
+ * and on the connection the keys were made for. */
+static inline int sf_draws_current(const struct sf_plan *plan, const struct sf_sock *s, int own_dest)
+{
+	return !own_dest && plan->draw_ord == s->conn_ordinal && plan->draw_proc == sf_proctree_key();
+}
+
+/* Entry e of s's plan, a GATED one whose fixed conditions hold for the
+ * call, on the call: 1 when that settles it (the rule does not apply, or
+ * the call is counted and not due), 0 when the full path must decide (then
+ * nothing is counted). Counted with a compare-and-swap, so that a call
+ * another thread counted meanwhile goes the full path and every call is
+ * counted exactly once. own_dest: the call has its own destination. */
+static inline __attribute__((always_inline)) int sf_gate_pass(struct sf_active *a, const struct sf_plan *plan,
+							      struct sf_plan_entry *e, const struct sf_sock *s,
+							      int own_dest)
+{
+	const struct sf_rule *r = e->r;
+	if (SF_LOAD(&e->stuck))
+		return 0;
+	if (e->flags & SF_PE_DYNAMIC) {
+		struct sf_snap sn;
+		sf_sock_snap(s, e->flags & SF_PE_CLOCK, &sn);
+		if (!sf_gate_holds(r, &sn))
+			return 1;
+	}
+	uint64_t n = SF_LOAD(&e->calls);
+	const uint64_t *key = (e->flags & SF_PE_DRAWS) && sf_draws_current(plan, s, own_dest) ? &e->draw_key : NULL;
+	if (sf_gate_due(r, n + 1, key) != SF_DUE_NO)
+		return 0;
+	if (!__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return 0;
+	SF_ADD(&a->stats[e->rule].matched, 1);
+	return 1;
+}
+
+/* The lane of a datagram socket's call to its own destination (engine.c):
+ * 1 entered, as sf_quick_enter. */
+int sf_quick_by_dest(int fd, uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen);
+
+/* At most one rule names `op` on s, and its gate settles the call: 1;
+ * otherwise 0, and nothing counted. */
+static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *s, enum sf_op op, int own_dest)
+{
+	int ok = 0;
+	sf_read_begin();
+	struct sf_active *a = sf_active_get();
+	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
+	/* quick_ops belongs to the plan: both must be of the rules in force. */
+	if (!a || (plan ? plan->gen != a->gen : !sf_sock_current(s, a->gen)))
+		goto out;
+	int slot = sf_quick_slot[op] - 1;
+	if (plan && slot >= 0 && plan->quick[slot] != 0xff &&
+	    !sf_gate_pass(a, plan, &plan->e[plan->quick[slot]], s, own_dest))
+		goto out;
+	ok = 1;
+out:
+	sf_read_end();
+	return ok;
+}
+
+/* Count the call and enter the library (1: then the caller runs the real
+ * call and sf_quick_leave), or do neither (0). dest: the call's own
+ * destination, NULL, or SF_DEST_UNKNOWN. */
+static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest,
+								socklen_t destlen)
+{
+	uintptr_t v = sf_fd_get(fd);
+	struct sf_sock *s = (struct sf_sock *)v;
+	/* quick_ops and dest_ops are empty on a dead socket, one with a
+	 * pending error, and when tracing (plan.c). A record in the table means
+	 * the library is initialised: only a nested call must be let through.
+	 * Until the reference is taken the record may be another thread's to
+	 * free: it is only looked at. */
+	if (!sf_fd_is_sock(v) || sf_self.depth)
+		return 0;
+	if (!(SF_LOAD(&s->quick_ops) & SF_OPBIT(op)))
+		return dest != SF_DEST_UNKNOWN && (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) &&
+		       sf_quick_by_dest(fd, v, op, dest, destlen);
+	if (!sf_sock_try_ref(s))
+		return 0;
+	/* The wrapper notes its frame next (SF_MARK_FRAME): a signal
+	 * handler's call in between finds none and is nested. */
+	sf_self.depth++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	sf_sock_hold(s);
+	/* A call with its own destination draws by it, unless the socket is
+	 * a connected stream. */
+	int own_dest = dest && !((s->flags & SF_SOCK_STREAM) && (s->flags & SF_SOCK_HAS_PEER));
+	if (SF_LIKELY(sf_fd_get(fd) == v && sf_quick_count(s, op, own_dest)))
+		return 1;
+	/* Released inside the library: freeing the record must not meet a
+	 * signal handler's call that is not known to be nested. */
+	sf_self.nheld = 0;
+	sf_sock_unref(s);
+	sf_self.depth--;
+	return 0;
+}
+
+/* The rare ends of a quick call (slow.c): the connection died while the
+ * call was in the kernel; a connect under way seen to complete. */
+long sf_quick_dead(struct sf_sock *s, int fd, long r, enum sf_op op);
+void sf_account_connected(struct sf_sock *s);
+
+/* After a data call: bytes moved, when, and a pending connect seen to
+ * complete by a successful call. */
+static inline __attribute__((always_inline)) void sf_account_inline(struct sf_sock *s, int tx, long r, size_t moved)
+{
+	if (r < 0)
+		return;
+	if (tx)
+		SF_ADD(&s->sent, moved);
+	else
+		SF_ADD(&s->received, moved);
+	if (SF_LOAD(&s->track_idle))
+		SF_STORE(&s->t_last_io, sf_now());
+	if (SF_UNLIKELY(SF_LOAD(&s->state) == SF_STATE_CONNECTING))
+		sf_account_connected(s);
+}
+
+/* The real call returned r: account for it and leave, releasing the one
+ * record sf_quick_enter held (its caller was at depth 0, holding none). */
+static inline __attribute__((always_inline)) long sf_quick_leave(int fd, int tx, long r, enum sf_op op)
+{
+	struct sf_sock *s = sf_self.held[0];
+	if (SF_UNLIKELY(SF_LOAD(&s->dead)) && r <= 0)
+		r = sf_quick_dead(s, fd, r, op);
+	sf_account_inline(s, tx, r, r > 0 ? (size_t)r : 0);
+	sf_self.nheld = 0;
+	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		sf_sock_free(s);
+	sf_depth_down();
+	return r;
+}
+
+#endif

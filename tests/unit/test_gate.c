@@ -1,0 +1,195 @@
+/* The gate of a plan's entry (src/rules/gate.h): what the plan
+ * settles for each kind of condition when it is built, and the decision
+ * for one call from a rule, a socket's snapshot and the call's count. */
+#include "helpers.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "decide.h"
+#include "gate.h"
+
+#define SEC 1000000000ull
+
+/* A connected unix stream socket, as the plan sees it. */
+static struct sf_subject subject(void)
+{
+	struct sf_subject s;
+	memset(&s, 0, sizeof s);
+	s.op = SF_OP_send;
+	s.proto = SF_PROTO_UNIX;
+	s.side = SF_SIDE_CLIENT;
+	s.side_known = 1;
+	s.state = SF_STATE_CONNECTED;
+	return s;
+}
+
+static struct sf_gate_in gate_in(const struct sf_subject *subj)
+{
+	struct sf_gate_in in = { .subj = subj, .seed = 42, .proc_key = 7, .peer_hash = 99, .ordinal = 3 };
+	return in;
+}
+
+static struct sf_gate make(const char *text, int dgram, int replaying)
+{
+	struct parsed p;
+	const struct sf_rule *r = parse_one(&p, text);
+	struct sf_subject subj = subject();
+	if (dgram)
+		subj.proto = SF_PROTO_UDP;
+	struct sf_gate_in in = gate_in(&subj);
+	in.dgram = dgram;
+	in.replaying = replaying;
+	struct sf_gate g = sf_gate_make(r, &in);
+	parsed_free(&p);
+	return g;
+}
+
+/* Each kind of condition: which checks the call makes. */
+static void plan_settles_each_condition(void **state)
+{
+	const uint8_t quick = SF_PE_STATICS_OK | SF_PE_GATED | SF_PE_QUICK;
+	assert_int_equal(make("send => error EAGAIN", 0, 0).flags, quick);
+	assert_int_equal(make("send when=1000000 => error EAGAIN", 0, 0).flags, quick);
+	assert_int_equal(make("send limit=1 => error EAGAIN", 0, 0).flags, quick);
+	assert_int_equal(make("send sent>1TiB => error EAGAIN", 0, 0).flags, quick | SF_PE_DYNAMIC);
+	assert_int_equal(make("send received>1TiB => error EAGAIN", 0, 0).flags, quick | SF_PE_DYNAMIC);
+	assert_int_equal(make("send state=connected => error EAGAIN", 0, 0).flags, quick | SF_PE_DYNAMIC);
+	assert_int_equal(make("send idle>1h => error EAGAIN", 0, 0).flags, quick | SF_PE_DYNAMIC | SF_PE_CLOCK);
+	assert_int_equal(make("send age>1h => error EAGAIN", 0, 0).flags, quick | SF_PE_DYNAMIC | SF_PE_CLOCK);
+	assert_int_equal(make("send uptime>1h => error EAGAIN", 0, 0).flags, quick | SF_PE_DYNAMIC | SF_PE_CLOCK);
+	assert_int_equal(make("send p=0.5 => error EAGAIN", 0, 0).flags, quick | SF_PE_DRAWS);
+	assert_int_equal(make("send p=1 => error EAGAIN", 0, 0).flags, quick);
+	/* Counted per process, or replayed from a log: the full path. */
+	assert_int_equal(make("send per=process when=5 => error EAGAIN", 0, 0).flags, SF_PE_STATICS_OK);
+	assert_int_equal(make("send p=0.5 => error EAGAIN", 0, 1).flags, SF_PE_STATICS_OK);
+	/* A fixed condition that does not hold: never quick. */
+	assert_int_equal(make("send proto=tcp => error EAGAIN", 0, 0).flags, SF_PE_GATED);
+	/* A datagram socket's peer is each call's destination. */
+	assert_int_equal(make("send peer=10.0.0.1:9 => drop", 1, 0).flags, SF_PE_PER_DEST | SF_PE_GATED);
+	assert_int_equal(make("send host=example.com => drop", 1, 0).flags, SF_PE_PER_DEST | SF_PE_GATED);
+	assert_int_equal(make("send proto=udp => drop", 1, 0).flags, quick);
+}
+
+/* The plan's draw key gives the very draws sf_draw gives, call by call:
+ * the same seed fires the same calls as before the key existed. */
+static void draw_key_replays_sf_draw(void **state)
+{
+	struct parsed p;
+	const struct sf_rule *r = parse_one(&p, "send p=0.3 => error EAGAIN");
+	struct sf_subject subj = subject();
+	struct sf_gate_in in = gate_in(&subj);
+	struct sf_gate g = sf_gate_make(r, &in);
+	assert_int_equal(g.draw_key, sf_draw_key(42, 7, r->name_hash, 99, 3, SF_DRAW_P));
+	unsigned fired = 0;
+	for (uint64_t n = 1; n <= 10000; n++) {
+		uint64_t bits = sf_draw(42, 7, r->name_hash, 99, 3, n, SF_DRAW_P);
+		assert_int_equal(sf_mix64(g.draw_key ^ n), bits);
+		enum sf_due due = sf_gate_due(r, n, &g.draw_key);
+		assert_int_equal(due == SF_DUE_YES, sf_rule_due(r, n, bits));
+		fired += due == SF_DUE_YES;
+		/* Without a key the gate does not guess. */
+		assert_int_equal(sf_gate_due(r, n, NULL), SF_DUE_ASK);
+	}
+	assert_in_range(fired, 2700, 3300);
+	/* Another connection (ordinal), process or peer draws apart. */
+	in.ordinal = 4;
+	assert_int_not_equal(sf_gate_make(r, &in).draw_key, g.draw_key);
+	in.ordinal = 3;
+	in.proc_key = 8;
+	assert_int_not_equal(sf_gate_make(r, &in).draw_key, g.draw_key);
+	parsed_free(&p);
+}
+
+static void when_is_a_call_count(void **state)
+{
+	struct parsed p;
+	const struct sf_rule *r = parse_one(&p, "send when=3..7+2 => error EAGAIN");
+	static const enum sf_due want[] = { SF_DUE_NO, SF_DUE_NO,  SF_DUE_YES, SF_DUE_NO, SF_DUE_YES,
+					    SF_DUE_NO, SF_DUE_YES, SF_DUE_NO,  SF_DUE_NO };
+	for (uint64_t n = 1; n <= 9; n++)
+		assert_int_equal(sf_gate_due(r, n, NULL), want[n - 1]);
+	parsed_free(&p);
+	r = parse_one(&p, "send when=1000000 => error EAGAIN");
+	assert_int_equal(sf_gate_due(r, 999999, NULL), SF_DUE_NO);
+	assert_int_equal(sf_gate_due(r, 1000000, NULL), SF_DUE_YES);
+	assert_int_equal(sf_gate_due(r, 1000001, NULL), SF_DUE_NO);
+	parsed_free(&p);
+}
+
+/* A connected socket 10 s old whose last byte moved 4 s ago. */
+static struct sf_snap snap(void)
+{
+	struct sf_snap sn = { .state = SF_STATE_CONNECTED, .sent = 1000, .received = 50 };
+	sn.t_start = 1 * SEC;
+	sn.t_connected = 100 * SEC;
+	sn.t_last_io = 106 * SEC;
+	sn.now = 110 * SEC;
+	return sn;
+}
+
+static int holds(const char *text, const struct sf_snap *sn)
+{
+	struct parsed p;
+	const struct sf_rule *r = parse_one(&p, text);
+	int h = sf_gate_holds(r, sn);
+	parsed_free(&p);
+	return h;
+}
+
+static void byte_counts_are_thresholds(void **state)
+{
+	struct sf_snap sn = snap();
+	assert_true(holds("send sent>999 => error EAGAIN", &sn));
+	assert_false(holds("send sent>1000 => error EAGAIN", &sn));
+	assert_true(holds("send sent>=1000 => error EAGAIN", &sn));
+	assert_false(holds("send sent>1TiB => error EAGAIN", &sn));
+	assert_true(holds("send received<51 => error EAGAIN", &sn));
+	assert_false(holds("send received>50 => error EAGAIN", &sn));
+	assert_true(holds("send sent>999 received<51 => error EAGAIN", &sn));
+	assert_false(holds("send sent>999 received>51 => error EAGAIN", &sn));
+}
+
+static void times_are_deadlines(void **state)
+{
+	struct sf_snap sn = snap();
+	assert_true(holds("send idle>3s => error EAGAIN", &sn));
+	assert_false(holds("send idle>4s => error EAGAIN", &sn));
+	assert_true(holds("send age>9s => error EAGAIN", &sn));
+	assert_false(holds("send age>10s => error EAGAIN", &sn));
+	assert_true(holds("send uptime>108s => error EAGAIN", &sn));
+	assert_false(holds("send uptime>109s => error EAGAIN", &sn));
+	/* No byte moved yet: idle since the connection. */
+	sn.t_last_io = 0;
+	assert_true(holds("send idle>9s => error EAGAIN", &sn));
+	assert_true(holds("send idle<11s => error EAGAIN", &sn));
+	/* Before a connection, age= and idle= mean nothing: never hold. */
+	sn.t_connected = 0;
+	assert_false(holds("send idle>0s => error EAGAIN", &sn));
+	assert_false(holds("send age<1h => error EAGAIN", &sn));
+	assert_true(holds("send uptime>1s => error EAGAIN", &sn));
+	/* The clock not read: nothing that needs it holds. */
+	sn = snap();
+	sn.now = 0;
+	assert_false(holds("send uptime>1s => error EAGAIN", &sn));
+	assert_true(holds("send sent>1 => error EAGAIN", &sn));
+}
+
+static void state_is_checked(void **state)
+{
+	struct sf_snap sn = snap();
+	assert_true(holds("send state=connected => error EAGAIN", &sn));
+	sn.state = SF_STATE_CONNECTING;
+	assert_false(holds("send state=connected => error EAGAIN", &sn));
+	assert_true(holds("send => error EAGAIN", &sn));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(plan_settles_each_condition), cmocka_unit_test(draw_key_replays_sf_draw),
+		cmocka_unit_test(when_is_a_call_count),	       cmocka_unit_test(byte_counts_are_thresholds),
+		cmocka_unit_test(times_are_deadlines),	       cmocka_unit_test(state_is_checked),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
