@@ -3,12 +3,12 @@
 # Third-party clients under the realism actions: python3's asyncio and curl
 # report a reset or a timeout as their own ordinary error, within a bounded
 # time, and a blackhole is ended by their own timers, never a hang. The
-# servers are tpeer (tests/integ), never preloaded: an echo server for
+# servers are tpeer (tests/lib), never preloaded: an echo server for
 # asyncio, an HTTP one for curl (and the echo server again where the HTTP
 # server's early close would race with the fault: see the timeout case).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/rlib.sh"
 
 py=$(sf_python)
 curl=${SF_CURL:-}

@@ -6,8 +6,8 @@
 # each call's data are flipped, the length unchanged, at positions the seed
 # decides.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/rlib.sh"
 
 rate=262144      # 256 KiB/s
 bytes=327680     # 320 KiB: 1.25 s at that rate

@@ -5,7 +5,7 @@
 # The rest of the suite does not use them; when their scope changes, this is
 # the file to change.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 # Accepted at load: main runs.
 for action in reset eof hangup blackhole 'timeout 1s' 'corrupt 2' 'throttle 1MiB/s'; do
@@ -39,7 +39,7 @@ peer_wait p
 expect_in "$p_out" 'conn 1: 0 bytes' "hangup: the peer got nothing"
 
 # blackhole: sends succeed (the kernel takes them and keeps them
-# unacknowledged: tests/realism says what the peer sees).
+# unacknowledged: the transcripts of tests/actions say what the peer sees).
 peer_start p -n 1 -t 20 sink
 sf_run SOCKFAULT_RULES_TEXT='send => blackhole' "$T/tclient" seq -n 3 "127.0.0.1:$p_port"
 expect_out '^conn 1: ok ok ok$' "blackhole: sends succeed"

@@ -6,8 +6,8 @@
 # second connect, on a connected socket (EISCONN) and during a pending one
 # (EALREADY).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/rlib.sh"
 
 # --- the idle FTP control connection ---
 # Connection 1 is the control connection, idle while connection 2 carries

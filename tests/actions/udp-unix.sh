@@ -5,8 +5,8 @@
 # timeout shows the peer an end of file, and the silence of blackhole and
 # timeout is kept by the library.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/rlib.sh"
 
 # --- UDP ---
 TREAL_OPTS=-D

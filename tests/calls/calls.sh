@@ -6,7 +6,7 @@
 # also made without a rule, under the preload: it succeeds, so the rule is
 # what made the difference.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 PROG=${TCALLS:-$T/tcalls}
 

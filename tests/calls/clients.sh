@@ -4,7 +4,7 @@
 # which python implements with a nonblocking connect and poll) and curl
 # against a small local HTTP server (curl reports the injected failure).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 py=$(sf_python)
 curl=${SF_CURL:-}

@@ -6,7 +6,7 @@
 # ENOTCONN; `now` makes the connect itself fail. Both on 127.0.0.1 and ::1.
 # Also: Winsock names, and a second connect on a connected socket.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 # A port where nothing listens: a peer's, once it has finished.
 peer_start gone -n 0 -t 1 sink

@@ -4,7 +4,7 @@
 # nothing; a receive loses exactly one), and `delay D~J` (measured as a lower
 # bound only; the jittered value itself is read from the log).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 # --- short writes: the peer reassembles exactly what was sent ---
 for spec in send:1 write:7 writev:3 sendmsg:5; do

@@ -4,7 +4,7 @@
 # same program as calls.sh, built with -O2 -D_FORTIFY_SOURCE=2, faulted the
 # same way.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 PROG=$T/tcalls_fortify
 

@@ -5,7 +5,7 @@
 # a program exec'd under the preload is faulted too, exe= tells them apart,
 # and a connection inherited through exec is learned on first use.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 peer_start a -n 0 -t 60 echo
 peer_start b -n 0 -t 60 echo

@@ -5,7 +5,7 @@
 # same holds with rules that match nothing, and with SOCKFAULT_TRACE=1,
 # which sends every call through the library's slow path.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 plain_run "$T/tclient" baseline
 expect_rc 0 "the reference run"

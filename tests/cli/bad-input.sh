@@ -4,7 +4,7 @@
 # a word was misspelt); SOCKFAULT_ON_ERROR=warn prints the same and runs the
 # program with no faults. Bad environment values are handled the same way.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 # The program prints "main: ..." first thing: nothing of it may appear.
 stopped() { # WHAT

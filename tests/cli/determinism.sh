@@ -9,8 +9,8 @@
 # index; a log edited down replays exactly what is left. And p= on connect
 # decides each connection attempt on its own.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 # The peers stay up for every run: a replayed fault is matched by its peer,
 # port included.

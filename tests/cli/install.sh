@@ -5,8 +5,8 @@
 # even after the whole tree is moved. Without a library next to it, it
 # says so (exit 2), and SOCKFAULT_LIBRARY overrides the search.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 command -v make >/dev/null 2>&1 || skip "no make to install with"
 

@@ -4,7 +4,7 @@
 # SOCKFAULT_LOG=FILE (appended, nothing on stderr) and off, log=quiet,
 # SOCKFAULT_TRACE and SOCKFAULT_STATS.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 peer_start e -n 0 -t 60 echo
 E=127.0.0.1:$e_port

@@ -9,8 +9,8 @@
 # variable nothing changes; and the file is looked at every 250 ms or so,
 # not on every intercepted call (strace, where it works).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 peer_start p -n 0 -t 90 sink
 P=127.0.0.1:$p_port

@@ -6,8 +6,8 @@
 # whose report must agree with what the program itself saw; a log that is
 # not JSON is refused (exit 1).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 # --- a known log ---
 # Two processes (seeds 42 and 7); reset-db fired at 0 s, 10 s and 20 s on

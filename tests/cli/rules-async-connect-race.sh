@@ -7,8 +7,8 @@
 # check. Without the rules, on loopback, the early send goes through: the
 # bug the rules make visible.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 peer_start p -n 3 -t 60 sink
 for i in 1 2 3; do

@@ -5,8 +5,8 @@
 # a connection idle for more than a second is dropped with ENOTCONN for
 # good (the partial write of 5 bytes is logged).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 cli_run check "$RULES/demo.rules"
 expect_rc 0 "sockfault check accepts rules/demo.rules"

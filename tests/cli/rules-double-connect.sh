@@ -4,8 +4,8 @@
 # fails with (WSA)EALREADY, every time (on loopback the kernel finishes too
 # fast for that to show). The connections themselves still work.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 peer_start p -n 0 -t 60 sink
 cli_run run -r "$RULES/double-connect.rules" -- "$O/tstory" dblconnect "127.0.0.1:$p_port"

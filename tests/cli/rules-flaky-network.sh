@@ -10,8 +10,8 @@
 # to run of this test: a seed that gives no reset against this port (about
 # one chance in fifty) is replaced by the next, at most four times.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 peer_start p -n 0 -t 120 sink
 P=127.0.0.1:$p_port

@@ -6,8 +6,8 @@
 # RST while the client still holds the socket. A server under the same
 # rules is untouched (side=client). Without the rules the answer comes.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 # An answering server: the answer is there, the receive is reset anyway.
 peer_start e -n 2 -t 60 echo

@@ -6,8 +6,8 @@
 # one that spoke halfway (never idle past 2 s), and one made afterwards are
 # untouched. Without the rules the same client sends everything.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 peer_start p -n 4 -t 60 sink
 P=127.0.0.1:$p_port

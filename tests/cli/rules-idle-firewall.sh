@@ -9,8 +9,8 @@
 # one made afterwards are untouched. Without the rules the same client's
 # bytes all arrive.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 # The server reads each connection until it ends; the forgotten one may
 # never end (silence), so it gives up after 8 s.

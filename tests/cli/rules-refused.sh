@@ -6,8 +6,8 @@
 # server never sees a connection. Without the rules the same connects
 # succeed.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 refusal_story refused ECONNREFUSED
 finish

@@ -6,8 +6,8 @@
 # client's sends are still delivered. Before the second, data flows; and
 # without the rules the client reads the echo.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 peer_start p -n 1 -t 60 echo
 cli_run run -r "$RULES/server-close.rules" -- "$O/tstory" serverclose "127.0.0.1:$p_port" 1200

@@ -6,8 +6,8 @@
 # one-byte one, and the bytes arrive intact. Without the rules the same
 # transfers take no time at all.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 bytes=262144
 # Near 128 KiB/s: not faster than 10% over (the throttle holds), not

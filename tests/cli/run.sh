@@ -6,8 +6,8 @@
 # static binary (and a Go one); every option reaches the library, shown by
 # its effect on a real program.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 peer_start p -n 0 -t 90 echo
 P=127.0.0.1:$p_port

@@ -4,7 +4,7 @@
 # run, others with another seed), sticky, and how rules count when an
 # earlier rule decided the call.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 peer_start a -n 0 -t 60 echo
 A=127.0.0.1:$a_port

@@ -3,7 +3,7 @@
 # side=, state=, exe=, sent/received, idle/age/uptime. A rule that does not
 # match leaves the program exactly as it is without the library.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 # Two echo peers that serve any number of connections, until killed at the end.
 peer_start a -n 0 -t 60 echo

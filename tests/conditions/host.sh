@@ -8,8 +8,8 @@
 # in the program that resolves nothing). /etc/hosts is left alone: the
 # machine's own "localhost" is used.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 getent hosts localhost 2>/dev/null | grep -q '^127\.0\.0\.1' ||
 	grep -Eq '^127\.0\.0\.1[[:space:]].*localhost' /etc/hosts 2>/dev/null ||

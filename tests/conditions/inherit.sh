@@ -6,8 +6,8 @@
 # server here listens on a free port below the range; a unix client's peer
 # is named and its own end is not).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/rlib.sh"
 
 sides='send side=client => error EIO; send side=server => error EPERM'
 

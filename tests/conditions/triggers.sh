@@ -5,8 +5,8 @@
 # server sockets, and through dup'd descriptors (one connection, one record:
 # a dup shares the counters, the clocks and the death).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/rlib.sh"
 
 # --- idle ---
 run 'tx idle>600ms => error WSAENOTCONN' p:listen connect p:accept sendns sleep=300 sendns sleep=300 sendns \

@@ -1,4 +1,4 @@
-# Sourced by the control channel's tests (after tests/integ/lib.sh): the
+# Sourced by the control channel's tests (after tests/lib/lib.sh): the
 # channels live in a directory of the test's own, programs under test run
 # in the background with SOCKFAULT_CONTROL=1, and every wait is bounded.
 

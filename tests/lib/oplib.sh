@@ -1,8 +1,8 @@
-# Sourced by the tests of tests/operate after tests/integ/lib.sh (POSIX sh):
+# Sourced by the tests of the sockfault command, after tests/lib/lib.sh (POSIX sh):
 # the sockfault command run like a program under test, and what the scripts
 # read out of JSON logs.
 
-O=$SF_BUILDDIR/tests/operate
+O=$SF_BUILDDIR/tests/lib
 [ -x "$O/topr" ] && [ -x "$O/tstory" ] || hard_error "the test programs are not built in $O"
 [ -x "$SF_CLI" ] || hard_error "the sockfault command is not built: $SF_CLI"
 RULES=$SF_SRCDIR/rules

@@ -1,4 +1,4 @@
-# Sourced by the realism scripts, after tests/integ/lib.sh: running treal
+# Sourced by the realism scripts, after tests/lib/lib.sh: running treal
 # under a rule and checking its transcript.
 #
 #   run RULES STEP...       treal under the preload with SOCKFAULT_RULES_TEXT=RULES
@@ -12,7 +12,7 @@
 #   expect_between WHAT LOW HIGH N   LOW <= N <= HIGH (integers)
 
 # shellcheck disable=SC2154 # tmp and rc are lib.sh's
-R=$SF_BUILDDIR/tests/realism
+R=$SF_BUILDDIR/tests/lib
 if [ ! -x "$R/treal" ] || [ ! -x "$R/rpeer" ]; then
 	hard_error "the realism programs are not built in $R"
 fi

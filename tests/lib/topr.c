@@ -10,7 +10,7 @@
  *   topr resolve gai|ghbn|ghbn2|ghbn_r|none NAME PORT
  *   topr late-name PORT
  *
- * Output is one line per observation, in the style of tests/integ
+ * Output is one line per observation, in the style of tclient
  * ("send = -1 ECONNRESET"); exit status as tnet.h says (0, 1 unexpected,
  * 3 setup). */
 #include <arpa/inet.h>

@@ -5,8 +5,8 @@
 # rules in force stay; the program's calls go on meanwhile, and a good file
 # put back is reloaded.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 peer_start p -n 0 -t 90 sink
 P=127.0.0.1:$p_port

@@ -1,5 +1,5 @@
-# Sourced by the oracle scripts, after tests/integ/lib.sh and
-# tests/realism/rlib.sh: a real network of three namespaces, private to the
+# Sourced by the oracle scripts, after tests/lib/lib.sh and
+# tests/lib/rlib.sh: a real network of three namespaces, private to the
 # test, on which a fault is made for real, and the way to play the same
 # program (treal, the peer rpeer) once against the real fault and once
 # against sockfault's imitation of it.

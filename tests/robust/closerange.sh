@@ -10,9 +10,9 @@
 # entry either. The library's own log file, closed with the rest, is
 # reopened: its lines never go into the file that took its number.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
-C=$SF_BUILDDIR/tests/harden/hclose
+C=$SF_BUILDDIR/tests/robust/hclose
 rules='w: write => error EIO log=quiet
 s: send side=client => error ENOBUFS log=quiet'
 

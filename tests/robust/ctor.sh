@@ -10,9 +10,9 @@
 # into main's, the start line is logged once, and a bad setting stops the
 # program at the constructor's first call.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
-H=$SF_BUILDDIR/tests/harden
+H=$SF_BUILDDIR/tests/robust
 CTOR=$H/.libs/libhctor.so
 [ -r "$CTOR" ] || hard_error "$CTOR is not built"
 

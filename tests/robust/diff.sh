@@ -8,9 +8,9 @@
 # never fire, with UDP sends dropped, and with every call traced. A crash where the kernel says
 # EFAULT shows as "killed by signal 11".
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
-D=$SF_BUILDDIR/tests/harden/hdiff
+D=$SF_BUILDDIR/tests/robust/hdiff
 
 cat >"$tmp/other.rules" <<'RULES'
 io peer=10.99.0.0/16 => error EIO

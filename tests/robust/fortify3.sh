@@ -6,9 +6,9 @@
 # whose length exceeds its buffer still aborts as glibc makes it abort,
 # under the library and even with a rule for that call.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
-F=$SF_BUILDDIR/tests/harden/hfortify
+F=$SF_BUILDDIR/tests/robust/hfortify
 
 # Meaningless unless the build really calls the _chk entries.
 command -v nm >/dev/null 2>&1 || skip "nm not found: cannot tell whether hfortify is fortified"

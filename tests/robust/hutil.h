@@ -1,8 +1,8 @@
-/* What the robustness tests share beyond tests/integ/tnet.h. */
+/* What the robustness tests share beyond tests/lib/tnet.h. */
 #ifndef HUTIL_H
 #define HUTIL_H
 
-#include "../integ/tnet.h"
+#include "../lib/tnet.h"
 
 /* A socket of type bound to ip:0 (listening if a stream); a gets the port. */
 int hu_bind_on(const char *ip, int type, struct tn_addr *a);

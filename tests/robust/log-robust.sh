@@ -5,7 +5,7 @@
 # (UTF-8, every escape complete) however long its addresses are. And log
 # lines never go into one of the program's own sockets.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 py=$(sf_python)
 

@@ -4,9 +4,9 @@
 # a program started with all three closed gets the log on 3 or above, and
 # its own first open() gets 0.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
-S=$SF_BUILDDIR/tests/harden/hsecure
+S=$SF_BUILDDIR/tests/robust/hsecure
 
 sf_run SOCKFAULT_RULES_TEXT='send => error EIO' SOCKFAULT_LOG="$tmp/a.log" "$S" logflags
 expect_rc 0 "logflags"

@@ -5,9 +5,9 @@
 # socket onto its stdout and closes it (the parent's table is untouched:
 # its stdout is still not a socket, its socket still the one it knew).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
-H=$SF_BUILDDIR/tests/harden
+H=$SF_BUILDDIR/tests/robust
 P=$H/hproc
 forks=${SF_HARDEN_FORKS:-100}
 

@@ -10,7 +10,7 @@
 # which the loader does honour): the library is in the process either way,
 # and the program checks it is (library=loaded).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "making a setuid-root program needs root"
 user=nobody
@@ -39,7 +39,7 @@ san=
 [ -z "${SF_SANITIZE:-}" ] || san="-fsanitize=$SF_SANITIZE"
 # shellcheck disable=SC2086
 $SF_CC $san -include "$SF_BUILDDIR/config.h" -o "$tmp/hsecure" \
-	"$SF_SRCDIR/tests/harden/hsecure.c" "$SF_SRCDIR/tests/harden/hutil.c" "$SF_SRCDIR/tests/integ/tnet.c" \
+	"$SF_SRCDIR/tests/robust/hsecure.c" "$SF_SRCDIR/tests/robust/hutil.c" "$SF_SRCDIR/tests/lib/tnet.c" \
 	-L"$tmp/lib" -Wl,--no-as-needed -lsockfault -Wl,-rpath,"$tmp/lib" ||
 	hard_error "cannot build the linked test program"
 cp "$tmp/hsecure" "$tmp/hsecure-suid"

@@ -7,9 +7,9 @@
 # libc (F's rule fires on the handler's sends only when the thread was not
 # inside the library).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
-H=$SF_BUILDDIR/tests/harden
+H=$SF_BUILDDIR/tests/robust
 rules='slow: send peer=127.0.0.1 => delay 50ms log=quiet
 h: send peer=127.0.0.2 uptime>10h => error EIO
 hw: write peer=127.0.0.2 uptime>10h => error EIO

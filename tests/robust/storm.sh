@@ -8,8 +8,8 @@
 # ASan or TSan when the suite is built with --enable-sanitizers (=thread).
 # Then threads that log their first faults at the same moment.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 seconds=5
 peer_start p -n 0 -t 90 echo

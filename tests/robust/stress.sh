@@ -9,9 +9,9 @@
 #
 # SF_HARDEN_OPS and SF_HARDEN_THREADS scale the run (valgrind, sanitizers).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
-H=$SF_BUILDDIR/tests/harden
+H=$SF_BUILDDIR/tests/robust
 ops=${SF_HARDEN_OPS:-10000}
 threads=${SF_HARDEN_THREADS:-16}
 

@@ -3,7 +3,7 @@
 # both formats and tracing, threads; no invalid read or write, no use of
 # uninitialised memory, in the library or because of it.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 vg=${SF_VALGRIND:-}
 [ -n "$vg" ] || skip "valgrind was not found by configure"
