@@ -8,7 +8,6 @@
 # server's early close would race with the fault: see the timeout case).
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 
 py=$(sf_python)
 curl=${SF_CURL:-}

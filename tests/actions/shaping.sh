@@ -7,7 +7,6 @@
 # decides.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 
 rate=262144      # 256 KiB/s
 bytes=327680     # 320 KiB: 1.25 s at that rate

@@ -7,7 +7,6 @@
 # (EALREADY).
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 
 # --- the idle FTP control connection ---
 # Connection 1 is the control connection, idle while connection 2 carries

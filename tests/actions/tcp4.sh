@@ -3,7 +3,6 @@
 # what the program and the peer see (tcp-body.sh).
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 TREAL_OPTS=
 . "$SF_SRCDIR/tests/actions/tcp-body.sh"
 finish

@@ -6,7 +6,6 @@
 # timeout is kept by the library.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 
 # --- UDP ---
 TREAL_OPTS=-D

@@ -9,8 +9,7 @@
 # and a killed process's stale socket is removed by ps.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
-. "$SF_SRCDIR/tests/lib/ctllib.sh"
+ctl_setup
 
 peer_start p -n 2 -t 60 sink
 

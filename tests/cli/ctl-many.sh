@@ -5,8 +5,7 @@
 # exit their sockets are gone.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
-. "$SF_SRCDIR/tests/lib/ctllib.sh"
+ctl_setup
 
 n=100
 [ -z "${SF_SANITIZE:-}" ] || n=20

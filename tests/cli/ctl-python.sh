@@ -9,8 +9,7 @@
 # the program's files are left alone.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
-. "$SF_SRCDIR/tests/lib/ctllib.sh"
+ctl_setup
 
 PY=$(sf_python)
 [ -n "$PY" ] || skip "no python3"

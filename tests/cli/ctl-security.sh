@@ -7,8 +7,7 @@
 # setuid program (secure execution) opens no channel at all.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
-. "$SF_SRCDIR/tests/lib/ctllib.sh"
+ctl_setup
 
 [ "$(id -u)" -eq 0 ] || skip "switching users needs root"
 user=nobody

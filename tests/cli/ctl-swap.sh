@@ -6,8 +6,7 @@
 # a and b add up to the sends made, exactly (none lost, none twice).
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
-. "$SF_SRCDIR/tests/lib/ctllib.sh"
+ctl_setup
 
 A='a: send when=100000000 => error EPIPE'
 B='b: send when=100000000 => error EPIPE'

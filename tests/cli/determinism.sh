@@ -10,7 +10,6 @@
 # decides each connection attempt on its own.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 # The peers stay up for every run: a replayed fault is matched by its peer,
 # port included.
@@ -29,7 +28,7 @@ threads_run() {
 	shift 2
 	# shellcheck disable=SC2086
 	sf_run SOCKFAULT_RULES_TEXT="$rules" SOCKFAULT_LOG_FORMAT=json SOCKFAULT_LOG="$tmp/$_name.jsonl" "$@" \
-		"$O/topr" threads -j "$_jitter" -c 3 -n 25 $targets
+		"$T/topr" threads -j "$_jitter" -c 3 -n 25 $targets
 	expect_rc 0 "$_name: topr threads ran"
 	grep '^thread' "$tmp/out" >"$tmp/$_name.lines"
 	out_value order | sed 's/ .*//' >"$tmp/$_name.order"
@@ -78,11 +77,11 @@ expect_no_out '^thread [123] conn .*ECONNRESET' "replay of an edited log: the ot
 
 # A replay log that is not one: reported, nothing runs.
 printf 'not json\n' >"$tmp/broken.jsonl"
-sf_run SOCKFAULT_RULES_TEXT="$rules" SOCKFAULT_REPLAY="$tmp/broken.jsonl" "$O/topr" threads -c 1 -n 1 $targets
+sf_run SOCKFAULT_RULES_TEXT="$rules" SOCKFAULT_REPLAY="$tmp/broken.jsonl" "$T/topr" threads -c 1 -n 1 $targets
 expect_rc 2 "a replay log that is not JSON: exit 2 before main"
 expect_err 'SOCKFAULT_REPLAY: .*broken\.jsonl:1:[0-9]+: not a JSON log line' "a replay log that is not JSON: FILE:LINE:COL"
 expect_no_out '^thread' "a replay log that is not JSON: the program did not run"
-sf_run SOCKFAULT_REPLAY="$tmp/s5a.jsonl" "$O/topr" threads -c 1 -n 1 $targets
+sf_run SOCKFAULT_REPLAY="$tmp/s5a.jsonl" "$T/topr" threads -c 1 -n 1 $targets
 expect_rc 2 "replay without the rules: exit 2"
 expect_err 'SOCKFAULT_REPLAY: .*needs the rules' "replay without the rules: said"
 

@@ -6,7 +6,6 @@
 # says so (exit 2), and SOCKFAULT_LIBRARY overrides the search.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 command -v make >/dev/null 2>&1 || skip "no make to install with"
 
@@ -27,7 +26,7 @@ lib=$(find "$stage" -name 'libsockfault.so' | head -n 1)
 pass "staged: ${cli#"$stage"} and ${lib#"$stage"}"
 
 peer_start p -n 0 -t 60 echo
-# What a user would run with sh or touch, under the library: $XSH (oplib.sh,
+# What a user would run with sh or touch, under the library: $XSH (lib.sh,
 # a shell script, or in a musl build a program linked against musl).
 xsh_setup
 # The library the command was given (the last word of LD_PRELOAD: a

@@ -10,7 +10,6 @@
 # not on every intercepted call (strace, where it works).
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 peer_start p -n 0 -t 90 sink
 P=127.0.0.1:$p_port
@@ -39,7 +38,7 @@ until_within() {
 	fi
 }
 
-sf_run SOCKFAULT_RULES="$live" SOCKFAULT_RELOAD=1 "$O/topr" watch "$P" \
+sf_run SOCKFAULT_RULES="$live" SOCKFAULT_RELOAD=1 "$T/topr" watch "$P" \
 	hold:EPIPE:300 \
 	"copy:$tmp/B.rules:$live" until:ECONNRESET:3000 \
 	"copy:$tmp/bad.rules:$live" hold:ECONNRESET:1000 \
@@ -71,11 +70,11 @@ expect_err 'reloaded 0 rules from' "the empty file: 0 rules"
 
 # The contrast: without SOCKFAULT_RELOAD the file is read once.
 cp "$tmp/A.rules" "$live"
-sf_run SOCKFAULT_RULES="$live" "$O/topr" watch "$P" \
+sf_run SOCKFAULT_RULES="$live" "$T/topr" watch "$P" \
 	hold:EPIPE:200 "copy:$tmp/B.rules:$live" hold:EPIPE:1000
 expect_rc 0 "without SOCKFAULT_RELOAD: the first rules stay"
 expect_no_err 'reload' "without SOCKFAULT_RELOAD: no reload"
-sf_run SOCKFAULT_RULES="$live" SOCKFAULT_RELOAD=0 "$O/topr" watch "$P" \
+sf_run SOCKFAULT_RULES="$live" SOCKFAULT_RELOAD=0 "$T/topr" watch "$P" \
 	hold:ECONNRESET:200 "copy:$tmp/A.rules:$live" hold:ECONNRESET:1000
 expect_rc 0 "SOCKFAULT_RELOAD=0: the first rules stay"
 
@@ -84,7 +83,7 @@ expect_rc 0 "SOCKFAULT_RELOAD=0: the first rules stay"
 printf 'recv => error EPIPE\n' >"$tmp/one.rules"
 printf '# empty for now\n' >"$tmp/two.rules"
 printf 'first: send => error ETIMEDOUT\n' >"$tmp/one-new.rules"
-sf_run SOCKFAULT_RULES="$tmp/one.rules:$tmp/two.rules" SOCKFAULT_RELOAD=1 SOCKFAULT_LOG_FORMAT=json "$O/topr" watch "$P" \
+sf_run SOCKFAULT_RULES="$tmp/one.rules:$tmp/two.rules" SOCKFAULT_RELOAD=1 SOCKFAULT_LOG_FORMAT=json "$T/topr" watch "$P" \
 	hold:ok:300 \
 	"copy:$tmp/B.rules:$tmp/two.rules" until:ECONNRESET:3000 \
 	"copy:$tmp/one-new.rules:$tmp/one.rules" until:ETIMEDOUT:3000 hold:ETIMEDOUT:300
@@ -100,7 +99,7 @@ if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true >/dev/null 2
 	cp "$tmp/A.rules" "$live"
 	plain_run strace -f -o "$tmp/strace.out" -e trace=%file \
 		-E LD_PRELOAD="$(sf_preload)" -E SOCKFAULT_RULES="$live" -E SOCKFAULT_RELOAD=1 \
-		"$O/topr" watch "$P" hold:EPIPE:1500
+		"$T/topr" watch "$P" hold:EPIPE:1500
 	calls=$(sed -n 's/^step 1: hold EPIPE for 1500 ms: \([0-9]*\) calls.*/\1/p' "$tmp/out")
 	looks=$(grep -c "\"$live\"" "$tmp/strace.out" || :)
 	grep -F "$live" "$tmp/strace.out" | sed "s/^/  strace| /"

@@ -7,7 +7,7 @@
 # not JSON is refused (exit 1).
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
+PY=$(sf_python)
 
 # --- a known log ---
 # Two processes (seeds 42 and 7); reset-db fired at 0 s, 10 s and 20 s on

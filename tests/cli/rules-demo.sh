@@ -6,7 +6,6 @@
 # good (the partial write of 5 bytes is logged).
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 cli_run check "$RULES/demo.rules"
 expect_rc 0 "sockfault check accepts rules/demo.rules"

@@ -5,10 +5,9 @@
 # fast for that to show). The connections themselves still work.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 peer_start p -n 0 -t 60 sink
-cli_run run -r "$RULES/double-connect.rules" -- "$O/tstory" dblconnect "127.0.0.1:$p_port"
+cli_run run -r "$RULES/double-connect.rules" -- "$T/tstory" dblconnect "127.0.0.1:$p_port"
 expect_rc 0
 expect_out '^blocking connect = 0$'
 expect_out '^blocking connect again = -1 EISCONN$' "connected: the second connect fails with EISCONN (WSAEISCONN)"
@@ -24,7 +23,7 @@ expect_count "connect-pending fired once" 1 "$tmp/err" 'connect-pending fired on
 
 # Without the rules: the kernel's own answers; the pending case does not
 # show as EALREADY on loopback (reported, not required).
-sf_run "$O/tstory" dblconnect "127.0.0.1:$p_port"
+sf_run "$T/tstory" dblconnect "127.0.0.1:$p_port"
 expect_out '^blocking connect again = -1 EISCONN$' "contrast: the kernel gives EISCONN too"
 echo "without the rules: $(out_line '^nonblocking connect again')"
 

@@ -11,7 +11,6 @@
 # one chance in fifty) is replaced by the next, at most four times.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 peer_start p -n 0 -t 120 sink
 P=127.0.0.1:$p_port
@@ -21,7 +20,7 @@ P=127.0.0.1:$p_port
 flaky() {
 	rm -f "$tmp/$1.jsonl"
 	cli_run run --seed "$2" --json --log "$tmp/$1.jsonl" -r "$RULES/flaky-network.rules" -- \
-		"$O/tstory" flaky -c 10 -n 40 "$P"
+		"$T/tstory" flaky -c 10 -n 40 "$P"
 	expect_rc 0 "$1: the client ran"
 	grep '^conn' "$tmp/out" >"$tmp/$1.lines"
 	sed -n 's/.*"event":"fault","rule":"\([^"]*\)".*"op":"\([^"]*\)".*"action":"\([^"]*\)".*"conn":\([0-9]*\),"call":\([0-9]*\).*/\1 \2 \4 \5 \3/p' \

@@ -7,11 +7,10 @@
 # rules is untouched (side=client). Without the rules the answer comes.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 # An answering server: the answer is there, the receive is reset anyway.
 peer_start e -n 2 -t 60 echo
-cli_run run -r "$RULES/handshake-drop.rules" -- "$O/tstory" handshake -c 2 "127.0.0.1:$e_port"
+cli_run run -r "$RULES/handshake-drop.rules" -- "$T/tstory" handshake -c 2 "127.0.0.1:$e_port"
 expect_rc 0
 for c in 1 2; do
 	expect_out "^conn $c hello = 5\$" "conn $c: the hello goes out"
@@ -24,12 +23,12 @@ peer_wait e
 # A silent server: nothing unread on the client, so only the reset can
 # make the server see ECONNRESET (a plain close is a FIN: eof).
 peer_start s -n 2 -t 60 sink
-cli_run run -r "$RULES/handshake-drop.rules" -- "$O/tstory" handshake -c 2 "127.0.0.1:$s_port"
+cli_run run -r "$RULES/handshake-drop.rules" -- "$T/tstory" handshake -c 2 "127.0.0.1:$s_port"
 expect_out '^conn 1 answer = -1 ECONNRESET$' "silent server: the receive is reset at once"
 peer_wait s
 expect_count "the server saw an RST on each connection" 2 "$s_out" 'conn [12]: 5 bytes .*end=ECONNRESET'
 peer_start t -n 2 -t 60 sink
-sf_run "$O/tstory" handshake -c 2 "127.0.0.1:$t_port"
+sf_run "$T/tstory" handshake -c 2 "127.0.0.1:$t_port"
 expect_out '^conn 1 answer = -1 EAGAIN$' "contrast: without the rules the receive just times out"
 peer_wait t
 expect_count "contrast: the server sees a plain close" 2 "$t_out" 'conn [12]: .*end=eof'

@@ -7,11 +7,10 @@
 # untouched. Without the rules the same client sends everything.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 peer_start p -n 4 -t 60 sink
 P=127.0.0.1:$p_port
-cli_run run -r "$RULES/idle-firewall-windows.rules" -- "$O/tstory" idle "$P" 2500
+cli_run run -r "$RULES/idle-firewall-windows.rules" -- "$T/tstory" idle "$P" 2500
 expect_rc 0 "the client ran as expected (A and D never failed)"
 expect_out '^A busy sends = [0-9]+, failed 0$' "the busy connection: every send went through"
 expect_out '^B after idle = -1 ENOTCONN$' "idle past 2 s: the next send fails with ENOTCONN (WSAENOTCONN)"
@@ -28,7 +27,7 @@ expect_in "$p_out" 'conn 1: [0-9]+ bytes .*first="Aaa' "the server got the busy 
 
 # The contrast: the same client without the rules.
 peer_start q -n 4 -t 60 sink
-sf_run "$O/tstory" idle "127.0.0.1:$q_port" 2500
+sf_run "$T/tstory" idle "127.0.0.1:$q_port" 2500
 expect_out '^B after idle = 4$' "without the rules the idle connection still sends"
 peer_wait q
 

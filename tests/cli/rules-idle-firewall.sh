@@ -10,13 +10,12 @@
 # bytes all arrive.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 # The server reads each connection until it ends; the forgotten one may
 # never end (silence), so it gives up after 8 s.
 peer_start p -n 4 -t 8 sink
 P=127.0.0.1:$p_port
-cli_run run -r "$RULES/idle-firewall.rules" -- "$O/tstory" idle "$P" 2500
+cli_run run -r "$RULES/idle-firewall.rules" -- "$T/tstory" idle "$P" 2500
 expect_rc 0 "the client ran as expected (A and D never failed)"
 expect_out '^A busy sends = [0-9]+, failed 0$' "the busy connection: every send went through"
 expect_out '^B after idle = 4$' "idle past 2 s: the next send succeeds (the kernel took the bytes)"
@@ -31,7 +30,7 @@ expect_in "$p_out" 'conn 1: [0-9]+ bytes .*first="Aaa' "the server got the busy 
 
 # The contrast: the same client without the rules.
 peer_start q -n 4 -t 60 sink
-sf_run "$O/tstory" idle "127.0.0.1:$q_port" 2500
+sf_run "$T/tstory" idle "127.0.0.1:$q_port" 2500
 expect_out '^B after idle = 4$' "without the rules the idle connection still sends"
 peer_wait q
 expect_in "$q_out" 'conn 2: 13 bytes .*first="Blatelatelate' "and the server gets its late bytes"

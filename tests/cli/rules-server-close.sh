@@ -7,10 +7,9 @@
 # without the rules the client reads the echo.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 peer_start p -n 1 -t 60 echo
-cli_run run -r "$RULES/server-close.rules" -- "$O/tstory" serverclose "127.0.0.1:$p_port" 1200
+cli_run run -r "$RULES/server-close.rules" -- "$T/tstory" serverclose "127.0.0.1:$p_port" 1200
 expect_rc 0
 expect_out '^echo before = 4$' "before a second: the echo is read"
 expect_out '^send late1 = 5$' "after a second: the client's send goes through"
@@ -25,7 +24,7 @@ peer_wait p
 expect_in "$p_out" 'conn 1: 14 bytes .*first="pinglate1late2"' "the server got every byte the client sent"
 
 peer_start q -n 1 -t 60 echo
-sf_run "$O/tstory" serverclose "127.0.0.1:$q_port" 1200
+sf_run "$T/tstory" serverclose "127.0.0.1:$q_port" 1200
 expect_out '^recv = 5$' "contrast: without the rules the echo is read"
 peer_wait q
 

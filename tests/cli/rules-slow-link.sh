@@ -7,7 +7,6 @@
 # transfers take no time at all.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 bytes=262144
 # Near 128 KiB/s: not faster than 10% over (the throttle holds), not
@@ -17,7 +16,7 @@ hi=141
 
 peer_start p -n 3 -t 60 sink
 P=127.0.0.1:$p_port
-cli_run run --log "$tmp/up.log" -r "$RULES/slow-link.rules" -- "$O/tstory" rate send "$P" "$bytes"
+cli_run run --log "$tmp/up.log" -r "$RULES/slow-link.rules" -- "$T/tstory" rate send "$P" "$bytes"
 expect_rc 0
 expect_out "^bytes = $bytes\$" "upload: all of it"
 rate=$(out_value rate_kib_s)
@@ -31,10 +30,10 @@ expect_out '^send = 1$'
 expect_ge "a one-byte send takes at least 40 ms" 40 "$(out_value elapsed_ms)"
 
 ready=$tmp/blast.ready
-$tmo "$O/tstory" blast -n 2 "$ready" "$bytes" >"$tmp/blast.out" 2>&1 &
+$tmo "$T/tstory" blast -n 2 "$ready" "$bytes" >"$tmp/blast.out" 2>&1 &
 wait_file "$ready"
 B=127.0.0.1:$(cat "$ready")
-cli_run run --log "$tmp/down.log" -r "$RULES/slow-link.rules" -- "$O/tstory" rate recv "$B" "$bytes"
+cli_run run --log "$tmp/down.log" -r "$RULES/slow-link.rules" -- "$T/tstory" rate recv "$B" "$bytes"
 expect_out "^bytes = $bytes\$" "download: all of it"
 rate=$(out_value rate_kib_s)
 expect_ge "download: not much slower than 128 KiB/s" "$lo" "${rate:-0}"
@@ -43,10 +42,10 @@ expect_in "$tmp/down.log" 'downlink fired on recv .*throttle 128KiB/s' "downlink
 expect_not_in "$tmp/down.log" 'latency fired' "no send, no latency"
 
 # The contrast, and the bytes: the same transfers without the rules.
-sf_run "$O/tstory" rate recv "$B" "$bytes"
+sf_run "$T/tstory" rate recv "$B" "$bytes"
 expect_out "^bytes = $bytes\$"
 expect_ge "contrast: download without the rules is far faster" 1000 "$(out_value rate_kib_s)"
-sf_run "$O/tstory" rate send "$P" "$bytes"
+sf_run "$T/tstory" rate send "$P" "$bytes"
 expect_ge "contrast: upload without the rules is far faster" 1000 "$(out_value rate_kib_s)"
 sed 's/^/  blast| /' "$tmp/blast.out"
 peer_wait p

@@ -7,7 +7,6 @@
 # succeed.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 refusal_story unreachable EHOSTUNREACH
 finish

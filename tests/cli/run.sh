@@ -7,12 +7,12 @@
 # its effect on a real program.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
+PY=$(sf_python)
 
 peer_start p -n 0 -t 90 echo
 P=127.0.0.1:$p_port
 marker=$tmp/started
-# What a user would run with sh or touch, under the library: $XSH (oplib.sh,
+# What a user would run with sh or touch, under the library: $XSH (lib.sh,
 # a shell script, or in a musl build a program linked against musl).
 xsh_setup
 
@@ -262,11 +262,11 @@ expect_err 'stats miss \(line 2\): never matched' "--stats: the rule that never 
 printf 'send => error EPIPE\n' >"$tmp/reload-a.rules"
 printf 'send => error ECONNRESET\n' >"$tmp/reload-b.rules"
 cp "$tmp/reload-a.rules" "$tmp/live.rules"
-cli_run run --reload -r "$tmp/live.rules" -- "$O/topr" watch "$P" hold:EPIPE:300 \
+cli_run run --reload -r "$tmp/live.rules" -- "$T/topr" watch "$P" hold:EPIPE:300 \
 	"copy:$tmp/reload-b.rules:$tmp/live.rules" until:ECONNRESET:3000
 expect_rc 0 "--reload: the new rules bite"
 expect_err 'reloaded 1 rule from' "--reload: the reload is logged"
-cli_run run -r "$tmp/live.rules" -- "$O/topr" watch "$P" hold:ECONNRESET:200 \
+cli_run run -r "$tmp/live.rules" -- "$T/topr" watch "$P" hold:ECONNRESET:200 \
 	"copy:$tmp/reload-a.rules:$tmp/live.rules" hold:ECONNRESET:1000
 expect_rc 0 "contrast: without --reload the old rules stay"
 

@@ -8,7 +8,6 @@
 # its faults again, process by process.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 C=$SF_BUILDDIR/tests/cli
 [ -x "$C/tforksrv" ] || hard_error "tforksrv is not built in $C"

@@ -5,7 +5,6 @@
 # and in the log file when there is one; nothing without the variable.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 peer_start p -n 0 -t 60 sink
 P=127.0.0.1:$p_port

@@ -9,7 +9,6 @@
 # environment still carries the place; a cleared one gets nothing.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 C=$SF_BUILDDIR/tests/cli
 [ -x "$C/tspawn" ] && [ -x "$C/tforksrv" ] || hard_error "the test programs are not built in $C"

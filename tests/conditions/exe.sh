@@ -8,7 +8,6 @@
 # forks without exec keeps its name: its rule fires in the child too.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 peer_start p -n 0 -t 90 echo
 P=127.0.0.1:$p_port

@@ -7,7 +7,6 @@
 # is named and its own end is not).
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 
 sides='send side=client => error EIO; send side=server => error EPERM'
 

@@ -6,7 +6,6 @@
 # a dup shares the counters, the clocks and the death).
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 
 # --- idle ---
 run 'tx idle>600ms => error WSAENOTCONN' p:listen connect p:accept sendns sleep=300 sendns sleep=300 sendns \

@@ -6,7 +6,6 @@
 # put back is reloaded.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 peer_start p -n 0 -t 90 sink
 P=127.0.0.1:$p_port
@@ -24,7 +23,7 @@ printf 'send => error ECONNRESET\n' >"$tmp/B.rules"
 	rm -f "$live" && cp "$tmp/B.rules" "$live"
 ) &
 swapper=$!
-sf_run SOCKFAULT_RULES="$live" SOCKFAULT_RELOAD=1 "$O/topr" watch "$P" \
+sf_run SOCKFAULT_RULES="$live" SOCKFAULT_RELOAD=1 "$T/topr" watch "$P" \
 	hold:EPIPE:6000 until:ECONNRESET:4000
 wait "$swapper"
 expect_rc 0 "every step as expected"

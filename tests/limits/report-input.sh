@@ -7,7 +7,6 @@
 # fails the test.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 now_ms() { date +%s%3N; }
 

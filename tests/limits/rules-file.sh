@@ -9,7 +9,6 @@
 # time, a file of exactly 16 MiB and 100 000 rules all work.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 now_ms() { date +%s%3N; }
 # within MS WHAT: the last run took less than MS milliseconds.

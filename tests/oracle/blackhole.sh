@@ -13,7 +13,6 @@
 # silence reaches the peer (sockfault-rules(5), blackhole).
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 need_iptables

@@ -17,7 +17,6 @@
 #   server never counts a connection.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 
 py=$(sf_python)

@@ -11,7 +11,6 @@
 # Windows' name for the same death, and is not a Linux imitation.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 need_iptables

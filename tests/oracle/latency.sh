@@ -11,7 +11,6 @@
 # retransmission (slower), never a flipped bit.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 

@@ -8,7 +8,6 @@
 # connection. Times: a refusal by RST comes at once (under 300 ms, both).
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 need_iptables

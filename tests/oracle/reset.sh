@@ -7,7 +7,6 @@
 # with SIGPIPE; the peer's receive fails with ECONNRESET too.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 

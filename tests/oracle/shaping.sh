@@ -6,7 +6,6 @@
 # buffer takes the first part at once; logged as measured).
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 need tc iproute2
 rig_up

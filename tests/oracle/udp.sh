@@ -7,7 +7,6 @@
 # fails once with ECONNREFUSED, poll says ERR before it.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 need_iptables

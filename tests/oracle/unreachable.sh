@@ -7,7 +7,6 @@
 # and nonblocking; the server must never see a connection.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 need_iptables

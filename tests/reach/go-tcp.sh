@@ -5,7 +5,6 @@
 # program and a real peer see, as a client and as a server.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 . "$SF_SRCDIR/tests/reach/rlib.sh"
 reach_need_supervisor
 R=$tmp/bin

@@ -1,13 +1,12 @@
 #!/bin/sh
-# shellcheck disable=SC2034,SC2154 # SF_REACH is read by tests/lib/rlib.sh; tmp is lib.sh's
+# shellcheck disable=SC2034,SC2154 # SF_REACH is read by tests/lib/lib.sh; tmp is lib.sh's
 # Threads and processes of a static program under the supervisor: a call
 # that waits in one thread (made by a worker of the supervisor) holds up no
 # other thread; a forked child has a supervisor context of its own, with the
 # counters copied at the fork, as the preload's library is.
 set -eu
-. "$SF_SRCDIR/tests/lib/lib.sh"
 SF_REACH=static
-. "$SF_SRCDIR/tests/lib/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 # A recv waiting in one thread while another sends, and resets, the
 # connection: the send is not held up behind the recv, and the recv ends as

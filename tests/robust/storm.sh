@@ -9,7 +9,6 @@
 # Then threads that log their first faults at the same moment.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/oplib.sh"
 
 seconds=5
 peer_start p -n 0 -t 90 echo
@@ -39,12 +38,12 @@ cp "$tmp/A.rules" "$live"
 # The writer (a program of its own, not preloaded): bounded by count, by
 # time and by the storm's end; once a second a bad file, kept long enough
 # for the reload look to see it.
-$tmo "$O/topr" rewrite -n 1500 -i 5 -t 40 -s "$tmp/storm.done" -b "$tmp/bad.rules" -e 1000 "$live" \
+$tmo "$T/topr" rewrite -n 1500 -i 5 -t 40 -s "$tmp/storm.done" -b "$tmp/bad.rules" -e 1000 "$live" \
 	"$tmp/A.rules" "$tmp/B.rules" >"$tmp/writer.out" 2>&1 &
 writer_pid=$!
 
 sf_run SOCKFAULT_RULES="$live" SOCKFAULT_RELOAD=1 SOCKFAULT_SEED=77 SOCKFAULT_LOG="$tmp/storm.log" \
-	"$O/topr" storm -t 4 -s "$seconds" "$P"
+	"$T/topr" storm -t 4 -s "$seconds" "$P"
 touch "$tmp/storm.done"
 wait "$writer_pid" || :
 sed 's/^/  writer| /' "$tmp/writer.out"
@@ -76,7 +75,7 @@ expect_no_err 'SETUP FAILED|UNEXPECTED' "no setup failure"
 for i in 1 2 3 4 5; do
 	rm -f "$tmp/first.jsonl"
 	sf_run SOCKFAULT_RULES_TEXT='send => error ECONNRESET' SOCKFAULT_LOG_FORMAT=json SOCKFAULT_LOG="$tmp/first.jsonl" \
-		"$O/topr" threads -c 1 -n 3 "$P" "$P" "$P" "$P"
+		"$T/topr" threads -c 1 -n 3 "$P" "$P" "$P" "$P"
 	expect_rc 0 "first log lines from four threads at once (run $i): a normal end"
 	expect_count "run $i: every fault logged, each line whole" 12 "$tmp/first.jsonl" \
 		'^\{"ts":"[^"]*","pid":[0-9]+,"tid":[0-9]+,"proc":"[0-9.]+","event":"fault",.*"call":[0-9]+\}$'

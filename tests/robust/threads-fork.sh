@@ -7,7 +7,6 @@
 # own ways, and a timeout armed before the fork also ends in the child.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
-. "$SF_SRCDIR/tests/lib/rlib.sh"
 
 # --- one thread resets, four others are waiting on the socket ---
 steps='p:listen connect p:accept et-add bg=pollin=5000 bg=epoll=5000 bg=et=5000 bg=select=5000 sleep=200 mark sendns
