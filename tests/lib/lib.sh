@@ -355,6 +355,23 @@ expect_between() {
 	fi
 }
 
+# each_tcp_family FUNCTION: FUNCTION's transcripts over IPv4 (name=tcp4),
+# then over IPv6 (name=tcp6, TREAL_OPTS=-6) where ::1 can be used; TCP gives
+# the program and the peer the same things over both.
+each_tcp_family() {
+	TREAL_OPTS=
+	name=tcp4
+	"$1"
+	if have_ipv6; then
+		TREAL_OPTS=-6
+		name=tcp6
+		"$1"
+	else
+		echo "no IPv6 loopback (::1) on this machine: $1 over IPv4 only"
+	fi
+	TREAL_OPTS=
+}
+
 # expect_log ERE [WHAT]: the library logged a line matching ERE.
 expect_log() {
 	expect_in "$tmp/err" "$@"
