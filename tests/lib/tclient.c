@@ -36,7 +36,6 @@ static void usage(void)
 	      "  connect-twice TARGET                connect, then connect again\n"
 	      "  seq [-o OP] [-n CALLS] [-c CONNS] [-u] [-b LOCAL] [-S CALL:MS] TARGET\n"
 	      "  sendall [-o send|write|writev|sendmsg] [-b BYTES] TARGET\n"
-	      "  recvall [-o recv|read|readv|recvmsg] [-b BYTES] TARGET\n"
 	      "  udp-send [-n N] [-u] TARGET...\n"
 	      "  udp-recv [-o recvfrom|recv|recvmsg|read] TARGET\n"
 	      "  timed connect|send|recv TARGET\n"
@@ -290,7 +289,7 @@ static int cmd_seq(int argc, char **argv)
 
 /* --- all of it across, however short each call is --- */
 
-/* The options of sendall and recvall: -o OP -b BYTES (1..max), then a target. */
+/* The options of sendall: -o OP -b BYTES (1..max), then a target. */
 static void op_bytes_options(int argc, char **argv, const char **op, size_t *bytes, size_t max)
 {
 	int opt;
@@ -358,64 +357,6 @@ static int cmd_sendall(int argc, char **argv)
 	printf("sent = %zu fnv=%08x\n", done, (unsigned)tn_fnv(TN_FNV_INIT, data, done));
 	close(fd);
 	free(data);
-	return 0;
-}
-
-static int cmd_recvall(int argc, char **argv)
-{
-	const char *op = "recv";
-	size_t bytes = 100;
-	op_bytes_options(argc, argv, &op, &bytes, 65536);
-	struct tn_addr a;
-	parse_target(argv[optind], &a);
-	int fd = tn_connect(&a, SOCK_STREAM);
-	if (fd < 0)
-		tn_setup_fail("connect");
-	unsigned char *data = malloc(bytes), *got = malloc(bytes);
-	if (!data || !got)
-		tn_setup_fail("malloc");
-	for (size_t i = 0; i < bytes; i++)
-		data[i] = tn_pattern(i);
-	if (tn_send_all(fd, data, bytes) < 0)
-		tn_setup_fail("send");
-	size_t done = 0, biggest = 0;
-	int ncalls = 0;
-	double end = tn_now_ms() + TN_WAIT_MS;
-	while (done < bytes && tn_now_ms() < end) {
-		if (!(tn_wait(fd, POLLIN, TN_WAIT_MS) & POLLIN))
-			break;
-		size_t left = bytes - done;
-		size_t half = left > 1 ? left / 2 : left;
-		struct iovec iov[2] = { { got + done, half }, { got + done + half, left - half } };
-		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
-		ssize_t r;
-		if (strcmp(op, "recv") == 0)
-			r = recv(fd, got + done, left, 0);
-		else if (strcmp(op, "read") == 0)
-			r = read(fd, got + done, left);
-		else if (strcmp(op, "readv") == 0)
-			r = readv(fd, iov, 2);
-		else if (strcmp(op, "recvmsg") == 0)
-			r = recvmsg(fd, &m, 0);
-		else
-			usage();
-		ncalls++;
-		if (r < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (r <= 0) {
-			tn_unexpected("%s: %s", op, tn_outcome(r, errno));
-			break;
-		}
-		done += (size_t)r;
-		if ((size_t)r > biggest)
-			biggest = (size_t)r;
-	}
-	printf("calls = %d\n", ncalls);
-	printf("largest = %zu\n", biggest);
-	printf("received = %zu %s\n", done, done == bytes && memcmp(data, got, bytes) == 0 ? "intact" : "DIFFERENT");
-	close(fd);
-	free(data);
-	free(got);
 	return 0;
 }
 
@@ -1070,7 +1011,6 @@ static const struct {
 	{ "connect-twice", cmd_connect_twice },
 	{ "seq", cmd_seq },
 	{ "sendall", cmd_sendall },
-	{ "recvall", cmd_recvall },
 	{ "udp-send", cmd_udp_send },
 	{ "udp-recv", cmd_udp_recv },
 	{ "timed", cmd_timed },

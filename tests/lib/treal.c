@@ -21,11 +21,16 @@
  *   listen[=low] | accept   the program as the server (low: a port below the
  *                           ephemeral range)
  *   send[=N] sendns[=N] write[=N]   N bytes (default 4); sendns: MSG_NOSIGNAL
- *   sendall=N               blocking sends until N bytes went; prints the rate
+ *   sendall=N[,OP]          blocking sends until N bytes went; prints the rate;
+ *                           with OP (send, write, writev, sendmsg: the last
+ *                           two in two pieces) that call, and how many calls
+ *                           it took and the most one of them moved
  *   sendfill                nonblocking sends (MSG_NOSIGNAL) until one fails:
  *                           the bytes taken and the error ("none" past 64 MiB)
  *   recv[=N] recvnb[=N] read[=N]    one call (recvnb: MSG_DONTWAIT)
- *   recvall=N               receive N bytes; prints flipped bits and the rate
+ *   recvall=N[,OP]          receive N bytes; prints flipped bits and the rate;
+ *                           with OP (recv, read, readv, recvmsg) that call,
+ *                           and the calls and the most one of them took
  *   bits                    bits flipped in everything received so far, and
  *                           the checksum of it
  *   rcvtimeo=MS sndtimeo=MS nonblock block shut=rd|wr|rdwr close dup use=K
@@ -70,6 +75,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -411,23 +417,65 @@ static void step_send(const char *name, const char *arg, int flags)
 	report(name, r, err);
 }
 
-static void step_sendall(size_t n)
+/* One sending call of the data family, named by OP (sendall=N,OP): writev
+ * and sendmsg give the bytes in two pieces, so that a short count may end
+ * inside either. */
+static ssize_t send_by(const char *op, int fd, unsigned char *b, size_t k)
+{
+	size_t h = k / 2;
+	struct iovec iov[2] = { { b, h }, { b + h, k - h } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+	if (strcmp(op, "write") == 0)
+		return write(fd, b, k);
+	if (strcmp(op, "writev") == 0)
+		return writev(fd, iov, 2);
+	if (strcmp(op, "sendmsg") == 0)
+		return sendmsg(fd, &m, MSG_NOSIGNAL);
+	return send(fd, b, k, MSG_NOSIGNAL);
+}
+
+/* The same for receiving (recvall=N,OP): readv and recvmsg into two pieces. */
+static ssize_t recv_by(const char *op, int fd, unsigned char *b, size_t k)
+{
+	size_t h = k / 2;
+	struct iovec iov[2] = { { b, h }, { b + h, k - h } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+	if (strcmp(op, "read") == 0)
+		return read(fd, b, k);
+	if (strcmp(op, "readv") == 0)
+		return readv(fd, iov, 2);
+	if (strcmp(op, "recvmsg") == 0)
+		return recvmsg(fd, &m, MSG_DONTWAIT);
+	return recv(fd, b, k, MSG_DONTWAIT);
+}
+
+/* The OP of "N,OP", or NULL. */
+static const char *op_of(const char *arg)
+{
+	const char *c = arg ? strchr(arg, ',') : NULL;
+	return c ? c + 1 : NULL;
+}
+
+static void step_sendall(size_t n, const char *op)
 {
 	struct stream *st = S();
-	size_t done = 0;
+	size_t done = 0, calls = 0, largest = 0;
 	double t0 = tn_now_ms();
 	ssize_t r = 0;
 	int err = 0;
 	while (done < n) {
 		size_t k = n - done < 65536 ? n - done : 65536;
 		unsigned char *b = pattern(k, st->txoff);
-		r = send(C()->fd, b, k, MSG_NOSIGNAL);
+		r = send_by(op ? op : "send", C()->fd, b, k);
 		err = errno;
 		free(b);
 		if (r < 0 && err == EINTR)
 			continue;
 		if (r < 0)
 			break;
+		calls++;
+		if ((size_t)r > largest)
+			largest = (size_t)r;
 		done += (size_t)r;
 		st->txoff += (uint64_t)r;
 	}
@@ -436,6 +484,8 @@ static void step_sendall(size_t n)
 		report("sendall", r, err);
 	else
 		out("sendall = %zu", done);
+	if (op)
+		out("calls = %zu largest = %zu", calls, largest);
 	out("rate = %ld", ms > 0 ? (long)((double)done * 1000.0 / ms) : 0);
 }
 
@@ -479,13 +529,13 @@ static void step_recv(const char *name, const char *arg, int flags)
 	report(name, r, err);
 }
 
-static void step_recvall(size_t n)
+static void step_recvall(size_t n, const char *op)
 {
 	struct stream *st = S();
 	unsigned char *b = malloc(65536);
 	if (!b)
 		tn_setup_fail("malloc");
-	size_t got = 0, first = 0;
+	size_t got = 0, first = 0, calls = 0, largest = 0;
 	uint64_t bits = 0;
 	double t_first = 0, t_last = 0, end = tn_now_ms() + 20000;
 	const char *why = "";
@@ -495,13 +545,16 @@ static void step_recvall(size_t n)
 			break;
 		}
 		size_t want = n - got < 65536 ? n - got : 65536;
-		ssize_t r = recv(C()->fd, b, want, MSG_DONTWAIT);
+		ssize_t r = recv_by(op ? op : "recv", C()->fd, b, want);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (r <= 0) {
 			why = r == 0 ? " end=eof" : " end=err";
 			break;
 		}
+		calls++;
+		if ((size_t)r > largest)
+			largest = (size_t)r;
 		t_last = tn_now_ms();
 		if (!got) {
 			t_first = t_last;
@@ -516,6 +569,8 @@ static void step_recvall(size_t n)
 	st->rxbits += bits;
 	double span = t_last - t_first;
 	out("recvall = %zu bits=%llu%s", got, (unsigned long long)bits, why);
+	if (op)
+		out("calls = %zu largest = %zu", calls, largest);
 	out("rate = %ld", span > 0 ? (long)((double)(got - first) * 1000.0 / span) : 0);
 }
 
@@ -716,7 +771,7 @@ static void run_step(const char *step)
 	} else if (strcmp(name, "write") == 0) {
 		step_send("write", arg, 0);
 	} else if (strcmp(name, "sendall") == 0) {
-		step_sendall((size_t)atol(arg ? arg : "0"));
+		step_sendall((size_t)atol(arg ? arg : "0"), op_of(arg));
 	} else if (strcmp(name, "sendfill") == 0) {
 		step_sendfill();
 	} else if (strcmp(name, "recv") == 0) {
@@ -726,7 +781,7 @@ static void run_step(const char *step)
 	} else if (strcmp(name, "read") == 0) {
 		step_recv("read", arg, 0);
 	} else if (strcmp(name, "recvall") == 0) {
-		step_recvall((size_t)atol(arg ? arg : "0"));
+		step_recvall((size_t)atol(arg ? arg : "0"), op_of(arg));
 	} else if (strcmp(name, "bits") == 0) {
 		out("rxbits = %llu fnv=%08x", (unsigned long long)S()->rxbits, (unsigned)S()->rxfnv);
 	} else if (strcmp(name, "rcvtimeo") == 0) {
