@@ -259,7 +259,7 @@ sf_sanitizer_expected() {
 	grep -q 'ERROR: AddressSanitizer: SEGV' "$1" &&
 		grep -m1 -E '^ +#0 ' "$1" | grep -q ' in __interceptor_' &&
 		grep -m1 -E '^ +#1 ' "$1" |
-		grep -q -E ' in (c_[a-z0-9_]+ .*/tests/harden/hdiff\.c|cmd_baseline .*/tests/integ/tclient\.c):'
+		grep -q -E ' in (c_[a-z0-9_]+ .*/tests/robust/hdiff\.c|cmd_baseline .*/tests/lib/tclient\.c):'
 }
 
 # sf_sanitizer_reports DIR: print the reports written under DIR/sanitizer-logs

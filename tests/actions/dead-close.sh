@@ -6,8 +6,7 @@
 # blackhole): as root here. (What the program sends into the silence still
 # reaches the peer: see blackhole.)
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "a silent close needs CAP_NET_ADMIN: run as root"
 
 run 'tx when=2+ => blackhole' p:listen connect p:accept sendns p:expect,1000 sendns p:expect,500 close p:expect,500

@@ -4,8 +4,7 @@
 # IN,ERR,HUP,RDHUP at once, the data that arrived before it is read first,
 # then ECONNRESET; the peer gets an RST.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 CLI=$SF_CLI
 echo "+ treal under the control channel"

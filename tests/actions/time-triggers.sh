@@ -7,8 +7,7 @@
 # ECONNRESET, and poll says IN,ERR,HUP,RDHUP; a hangup is the peer's FIN:
 # IN,RDHUP at once.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 run 'rx age>200ms => reset' p:listen connect p:accept p:send,1000 sleep=300 pollin=0 recv=500 recv=500 recv \
 	send so_error peername sigpipes p:expect,500

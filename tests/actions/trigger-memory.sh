@@ -4,7 +4,7 @@
 # `rx age>1h => reset` leave the process's memory where it was (each would
 # keep some 600 bytes for an hour otherwise).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 [ -n "${SF_PYTHON3:-}" ] || skip "no python3"
 
 sf_run SOCKFAULT_RULES_TEXT='rx age>1h => reset' SOCKFAULT_LOG=off "$SF_PYTHON3" \

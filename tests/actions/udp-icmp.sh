@@ -5,8 +5,7 @@
 # then shows: poll says ERR, the next call (receive or send) fails once with
 # ECONNREFUSED, SO_ERROR takes it; no SIGPIPE; the peer gets nothing.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 # The first four sends are faulted (the third fails with the second's
 # error, drawing none), the fifth goes to the peer.

@@ -7,8 +7,7 @@
 # with SIGPIPE). `now` fails at once, as a missing route does. The peer
 # never sees a connection (sockfault-rules(5), error).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 for e in EHOSTUNREACH ENETUNREACH 'ECONNREFUSED icmp'; do
 	run "connect => error $e" p:listen mark connect since so_error so_error peername sendns send sigpipes \

@@ -11,7 +11,7 @@
 #   than none, and a rule that applies more than none at all.
 # No count is compared with a target here: that is scripts/bench's report.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 vg=${SF_VALGRIND:-}
 [ -n "$vg" ] || skip "valgrind was not found by configure"

@@ -8,9 +8,8 @@
 # no channel; sockfault run --control opens one; the socket goes at exit,
 # and a killed process's stale socket is removed by ps.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
-. "$SF_SRCDIR/tests/cli/ctllib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+ctl_setup
 
 peer_start p -n 2 -t 60 sink
 

@@ -9,9 +9,8 @@
 # server reads its end;
 # watch streams it all as events.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
-. "$SF_SRCDIR/tests/cli/ctllib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+ctl_setup
 
 command -v ss >/dev/null 2>&1 || skip "no ss(8) to compare with"
 start_ctl srv SOCKFAULT_RULES_TEXT='accept => delay 0ms' "$C/tctl" serve "$tmp/srv.ready" 20

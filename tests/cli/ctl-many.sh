@@ -4,9 +4,8 @@
 # (10 s), ctl --all load changes the rules of every one, and when they all
 # exit their sockets are gone.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
-. "$SF_SRCDIR/tests/cli/ctllib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+ctl_setup
 
 n=100
 [ -z "${SF_SANITIZE:-}" ] || n=20

@@ -8,9 +8,8 @@
 # on those numbers: the channel comes back on descriptors of its own, and
 # the program's files are left alone.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
-. "$SF_SRCDIR/tests/cli/ctllib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+ctl_setup
 
 PY=$(sf_python)
 [ -n "$PY" ] || skip "no python3"

@@ -6,9 +6,8 @@
 # directory with looser modes is refused (no channel, said on stderr); a
 # setuid program (secure execution) opens no channel at all.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
-. "$SF_SRCDIR/tests/cli/ctllib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+ctl_setup
 
 [ "$(id -u)" -eq 0 ] || skip "switching users needs root"
 user=nobody

@@ -5,9 +5,8 @@
 # once, by the set in force when it was made: at the end the counters of
 # a and b add up to the sends made, exactly (none lost, none twice).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
-. "$SF_SRCDIR/tests/cli/ctllib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
+ctl_setup
 
 A='a: send when=100000000 => error EPIPE'
 B='b: send when=100000000 => error EPIPE'

@@ -7,8 +7,7 @@
 # come from other ports. Replaying a run's log under another seed gives
 # its faults again, process by process.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 C=$SF_BUILDDIR/tests/cli
 [ -x "$C/tforksrv" ] || hard_error "tforksrv is not built in $C"

@@ -8,8 +8,7 @@
 # itself is kept, so a run inside a run is a tree of its own; a large
 # environment still carries the place; a cleared one gets nothing.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 C=$SF_BUILDDIR/tests/cli
 [ -x "$C/tspawn" ] && [ -x "$C/tforksrv" ] || hard_error "the test programs are not built in $C"

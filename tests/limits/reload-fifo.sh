@@ -5,8 +5,7 @@
 # rules in force stay; the program's calls go on meanwhile, and a good file
 # put back is reloaded.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 peer_start p -n 0 -t 90 sink
 P=127.0.0.1:$p_port
@@ -24,7 +23,7 @@ printf 'send => error ECONNRESET\n' >"$tmp/B.rules"
 	rm -f "$live" && cp "$tmp/B.rules" "$live"
 ) &
 swapper=$!
-sf_run SOCKFAULT_RULES="$live" SOCKFAULT_RELOAD=1 "$O/topr" watch "$P" \
+sf_run SOCKFAULT_RULES="$live" SOCKFAULT_RELOAD=1 "$T/topr" watch "$P" \
 	hold:EPIPE:6000 until:ECONNRESET:4000
 wait "$swapper"
 expect_rc 0 "every step as expected"

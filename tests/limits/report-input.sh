@@ -6,8 +6,7 @@
 # a NUL byte, times out of range, an escaped NUL byte. Under ASan (the asan stage) any bad access
 # fails the test.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 now_ms() { date +%s%3N; }
 

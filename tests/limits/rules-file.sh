@@ -8,8 +8,7 @@
 # SOCKFAULT_RULES names; a FIFO whose writer delivers in
 # time, a file of exactly 16 MiB and 100 000 rules all work.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/operate/oplib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 now_ms() { date +%s%3N; }
 # within MS WHAT: the last run took less than MS milliseconds.

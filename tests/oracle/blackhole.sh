@@ -12,8 +12,7 @@
 # sockfault agrees on the program's side; what the program sends into the
 # silence reaches the peer (sockfault-rules(5), blackhole).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 need_iptables

@@ -17,8 +17,7 @@
 #   redis-server listening): the same message and exit status, and the
 #   server never counts a connection.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 
 py=$(sf_python)

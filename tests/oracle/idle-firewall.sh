@@ -10,8 +10,7 @@
 # is compared with it; rules/idle-firewall-windows.rules says WSAENOTCONN,
 # Windows' name for the same death, and is not a Linux imitation.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 need_iptables

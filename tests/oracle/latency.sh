@@ -10,8 +10,7 @@
 # link's checksums drop the damaged packets: the program sees loss and
 # retransmission (slower), never a flipped bit.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 

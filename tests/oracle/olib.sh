@@ -1,5 +1,5 @@
-# Sourced by the oracle scripts, after tests/integ/lib.sh and
-# tests/realism/rlib.sh: a real network of three namespaces, private to the
+# Sourced by the oracle scripts, after tests/lib/lib.sh (its transcripts):
+# a real network of three namespaces, private to the
 # test, on which a fault is made for real, and the way to play the same
 # program (treal, the peer rpeer) once against the real fault and once
 # against sockfault's imitation of it.
@@ -31,7 +31,7 @@
 #   AT=ADDR:PORT                 for one real/fake: where treal connects
 #                                (default the server, on the peer's port)
 #   agree NAME WHAT <<EOF        both transcripts are these lines (patterns,
-#                                as rlib's transcript)
+#                                as lib.sh's transcript)
 #   differs NAME WHAT <<EOF      the real one is these lines; sockfault's is
 #                                not yet (a difference of the table in
 #                                tests/oracle/README): it is shown in the log,
@@ -46,7 +46,7 @@
 #                                (default 10.231.2.1; 10.231.5.2: the link;
 #                                [fd00:231:2::1]: IPv6)
 
-# shellcheck disable=SC2154 # tmp, R and rc are lib.sh's and rlib.sh's
+# shellcheck disable=SC2154 # tmp, R and rc are lib.sh's
 # shellcheck disable=SC2034 # the addresses are for the scripts
 OR_CLIENT=10.231.1.1
 OR_SERVER=10.231.2.1
@@ -249,7 +249,7 @@ link_up() {
 	ip -n "$OR_S" link set tl up
 }
 
-# or_check FILE WHAT: rlib's transcript on FILE, the patterns on stdin
+# or_check FILE WHAT: lib.sh's transcript on FILE, the patterns on stdin
 # (saved in $tmp/expect by the caller).
 or_check() {
 	cp "$1" "$tmp/out"

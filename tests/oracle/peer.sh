@@ -13,8 +13,7 @@
 # ECONNRESET; poll says IN,ERR,HUP,RDHUP at once. A reset while the
 # program sends: see below.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 

@@ -8,8 +8,7 @@
 # and a receive afterwards, SIGPIPE); the server must never see a
 # connection. Times: a refusal by RST comes at once (under 300 ms, both).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 need_iptables

@@ -7,8 +7,7 @@
 # it), later sends EPIPE with SIGPIPE; the peer's receive fails with
 # ECONNRESET too.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 

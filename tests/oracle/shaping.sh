@@ -5,8 +5,7 @@
 # 250 000 B/s in both runs. The sender's own rate differs (real: its send
 # buffer takes the first part at once; logged as measured).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 need tc iproute2
 rig_up

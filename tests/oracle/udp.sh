@@ -6,8 +6,7 @@
 # with ICMP port unreachable; the connected socket's next call, whichever,
 # fails once with ECONNREFUSED, poll says ERR before it.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 need_iptables

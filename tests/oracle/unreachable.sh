@@ -6,8 +6,7 @@
 # 3 s with the rig's tcp_syn_retries=1, within 3.0-3.8 s both). Blocking
 # and nonblocking; the server must never see a connection.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 need_iptables

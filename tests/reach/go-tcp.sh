@@ -4,8 +4,7 @@
 # connect completed through SO_ERROR) under the seccomp supervisor: what the
 # program and a real peer see, as a client and as a server.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/reach/rlib.sh"
 reach_need_supervisor
 R=$tmp/bin

@@ -6,7 +6,7 @@
 # (sockfault(1), THE SUPERVISOR).
 # shellcheck disable=SC2154 # tmp and rc are lib.sh's
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/reach/rlib.sh"
 reach_need_supervisor
 R=$tmp/bin

@@ -1,4 +1,4 @@
-# Sourced by the reach scripts, after tests/integ/lib.sh: programs run under
+# Sourced by the reach scripts, after tests/lib/lib.sh: programs run under
 # `sockfault run`, which supervises a static or Go program through seccomp.
 #
 #   reach_need_supervisor   skip (77) unless this kernel lets a process
@@ -53,11 +53,11 @@ reach_static_treal() {
 	R=$tmp/bin
 	mkdir -p "$R"
 	_s=$SF_SRCDIR/tests
-	musl-gcc -static -O1 -D_GNU_SOURCE -I"$_s/integ" -I"$_s/realism" -o "$R/treal" \
-		"$_s/realism/treal.c" "$_s/realism/rcommon.c" "$_s/integ/tnet.c" -pthread ||
+	musl-gcc -static -O1 -D_GNU_SOURCE -I"$_s/lib" -o "$R/treal" \
+		"$_s/lib/treal.c" "$_s/lib/rcommon.c" "$_s/lib/tnet.c" -pthread ||
 		hard_error "musl-gcc could not build treal"
 	# The peer is the build's own (dynamic, started without the library).
-	ln -s "$SF_BUILDDIR/tests/realism/rpeer" "$R/rpeer"
+	ln -s "$SF_BUILDDIR/tests/lib/rpeer" "$R/rpeer"
 }
 
 # reach_gonet: gonet.go built with Debian's Go (no network, the standard

@@ -7,7 +7,7 @@
 # without the supervisor.
 # shellcheck disable=SC2154 # tmp and rc are lib.sh's
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/reach/rlib.sh"
 reach_need_supervisor
 R=$tmp/bin

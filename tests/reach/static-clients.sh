@@ -1,6 +1,6 @@
 #!/bin/sh
-# tests/realism/clients.sh with treal linked statically (musl-gcc -static), under
+# tests/actions/clients.sh with treal linked statically (musl-gcc -static), under
 # the seccomp supervisor: the same transcripts, program and peer.
 SF_REACH=static
 export SF_REACH
-exec sh "$SF_SRCDIR/tests/realism/clients.sh"
+exec sh "$SF_SRCDIR/tests/actions/clients.sh"

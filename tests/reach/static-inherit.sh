@@ -1,6 +1,6 @@
 #!/bin/sh
-# tests/realism/inherit.sh with treal linked statically (musl-gcc -static), under
+# tests/conditions/inherit.sh with treal linked statically (musl-gcc -static), under
 # the seccomp supervisor: the same transcripts, program and peer.
 SF_REACH=static
 export SF_REACH
-exec sh "$SF_SRCDIR/tests/realism/inherit.sh"
+exec sh "$SF_SRCDIR/tests/conditions/inherit.sh"

@@ -1,6 +1,6 @@
 #!/bin/sh
-# tests/realism/stories.sh with treal linked statically (musl-gcc -static), under
+# tests/actions/stories.sh with treal linked statically (musl-gcc -static), under
 # the seccomp supervisor: the same transcripts, program and peer.
 SF_REACH=static
 export SF_REACH
-exec sh "$SF_SRCDIR/tests/realism/stories.sh"
+exec sh "$SF_SRCDIR/tests/actions/stories.sh"

@@ -1,13 +1,12 @@
 #!/bin/sh
-# shellcheck disable=SC2034,SC2154 # SF_REACH is read by tests/realism/rlib.sh; tmp is lib.sh's
+# shellcheck disable=SC2034,SC2154 # SF_REACH is read by tests/lib/lib.sh; tmp is lib.sh's
 # Threads and processes of a static program under the supervisor: a call
 # that waits in one thread (made by a worker of the supervisor) holds up no
 # other thread; a forked child has a supervisor context of its own, with the
 # counters copied at the fork, as the preload's library is.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
 SF_REACH=static
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 # A recv waiting in one thread while another sends, and resets, the
 # connection: the send is not held up behind the recv, and the recv ends as
@@ -52,7 +51,7 @@ RUN_ENV=SOCKFAULT_LOG_FORMAT=json run 'send when=3 => error EIO' $steps
 supervised=$(grep -o '"proc":"[^"]*","event":"fault"' "$tmp/err" | sort | tr '\n' ' ')
 # shellcheck disable=SC2086
 $tmo env LD_PRELOAD="$SF_LIB" SOCKFAULT_LOG_FORMAT=json SOCKFAULT_RULES_TEXT='send when=3 => error EIO' \
-	"$SF_BUILDDIR/tests/realism/treal" -S "$tmp/u2" $steps >/dev/null 2>"$tmp/pre.err" || :
+	"$SF_BUILDDIR/tests/lib/treal" -S "$tmp/u2" $steps >/dev/null 2>"$tmp/pre.err" || :
 preloaded=$(grep -o '"proc":"[^"]*","event":"fault"' "$tmp/pre.err" | sort | tr '\n' ' ')
 echo "supervised: $supervised; preloaded: $preloaded"
 expect_eq "fork: the run's tree as under the preload" "$preloaded" "$supervised"

@@ -4,7 +4,7 @@
 # features gives a clear error, io_uring is refused, file I/O is not trapped.
 # shellcheck disable=SC2154,SC2034 # peer_start sets sink_port; lib.sh reads rc
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/reach/rlib.sh"
 reach_need_supervisor
 R=$tmp/bin

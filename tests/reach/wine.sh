@@ -13,7 +13,7 @@
 # prefix is made once, in the build directory, and reused: each run works
 # in a copy of it made of links (sockfault(1)).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 MINGW=${SF_MINGW_CC:-x86_64-w64-mingw32-gcc}
 command -v "$MINGW" >/dev/null 2>&1 || skip "no $MINGW (Debian: gcc-mingw-w64-x86-64-win32)"

@@ -6,7 +6,7 @@
 # it holds. A pipe's number, closed, that receives a socket over SCM_RIGHTS
 # must be seen as that socket by the rules.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 C=$SF_BUILDDIR/tests/robust/identity
 

@@ -6,7 +6,7 @@
 # to another peer is enough to make every call look at the records. The
 # program must run to its end.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 C=$SF_BUILDDIR/tests/robust/churn
 secs=${SF_CHURN_SECONDS:-2}

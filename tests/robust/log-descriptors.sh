@@ -8,7 +8,7 @@
 # changes nothing of the parent's log, whatever it closes or logs.
 # Problems found by a reload go where the log goes, not onto descriptor 2.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 R=$SF_BUILDDIR/tests/robust/rlog
 RULE='sendto peer=127.0.0.1:9 => error EIO'

@@ -5,7 +5,7 @@
 # that would pass RLIMIT_FSIZE raises no SIGXFSZ in the program (which would
 # kill it), and leaves one the program had pending.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 R=$SF_BUILDDIR/tests/robust/rlog
 RULE='sendto peer=127.0.0.1:9 => error EIO'

@@ -5,7 +5,7 @@
 # program runs as it would without the library; a line that cannot be
 # written at once is dropped. Where there is room, the lines arrive whole.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 R=$SF_BUILDDIR/tests/robust/rlog
 RULE='sendto peer=127.0.0.1:9 => error EIO'

@@ -9,7 +9,7 @@
 #  - Under a seccomp policy that denies process_vm_readv, an unreadable
 #    destination is EFAULT (no crash), and destinations are still read.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 P=$SF_BUILDDIR/tests/robust/rpass
 

@@ -3,7 +3,7 @@
 # distinct peers (a UDP socket connected in turn; no packet sent) grows by
 # less than 16 MiB, where the library keeps what it counts per peer.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 C=$SF_BUILDDIR/tests/robust/peers
 n=${SF_PEERS:-1000000}

@@ -17,8 +17,7 @@
 #   peer sees its FIN, the program's sends EPIPE), as any connection the
 #   program closes; later connections keep their delay inside the calls.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 RULES='tx => delay 100ms
 rx => delay 100ms'

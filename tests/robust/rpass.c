@@ -31,7 +31,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "../harden/hutil.h"
+#include "hutil.h"
 
 static int open_fds(void)
 {

@@ -28,7 +28,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "../harden/hutil.h"
+#include "hutil.h"
 
 static sigjmp_buf jump;
 static volatile sig_atomic_t nested_fd = -1;

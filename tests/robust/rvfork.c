@@ -37,7 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../harden/hutil.h"
+#include "hutil.h"
 
 /* A child with no fork handlers run and no libc bookkeeping: what _Fork and
  * clone-based runtimes do. */

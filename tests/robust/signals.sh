@@ -10,7 +10,7 @@
 #    under reload and under rules without a timeout or a relayed delay: the
 #    library starts no thread there (sockfault(1) says when it does).
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 S=$SF_BUILDDIR/tests/robust/rsignal
 

@@ -12,7 +12,7 @@
 #    close is recorded (a file on the socket's number is not faulted).
 #  - Forks in a loop while 200 timeouts expire: no child hangs in close.
 set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
+. "$SF_SRCDIR/tests/lib/lib.sh"
 
 V=$SF_BUILDDIR/tests/robust/rvfork
 

@@ -1,0 +1,203 @@
+#!/bin/sh
+# shellcheck disable=SC2034,SC2154 # TREAL_OPTS is read by lib.sh's run, name set by each_tcp_family
+# blackhole, what the program and the peer see (sockfault-rules(5)):
+# nothing arrives and nothing is acknowledged from the firing on, on TCP
+# (over IPv4 and IPv6, connect included), UDP and unix stream sockets (where
+# the library keeps the silence: the kernel has no such state).
+set -eu
+. "$SF_SRCDIR/tests/lib/lib.sh"
+
+tcp() {
+# --- blackhole: from now on nothing arrives and nothing is acknowledged;
+# what arrived before is read; sends go to the kernel, which keeps them
+# unacknowledged (the peer does get them: sockfault-rules(5)) ---
+steps='p:listen connect p:accept p:send,100 pollin=2000 recvnb et-add p:send,100 sleep=300 p:outq et=0 pollin=300
+epoll=100 select=100 rcvtimeo=300 recv took sendns=4 p:expect,300 peername so_error'
+# shellcheck disable=SC2086
+run 'rx => blackhole' $steps
+transcript "$name blackhole" <<'EOF'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+peer send = sent 100
+pollin = IN
+recvnb = 100
+et-add = OUT
+peer send = sent 100
+peer outq = outq 100
+et = none
+pollin = none
+epoll = none
+select = none
+rcvtimeo = 0
+recv = -1 EAGAIN
+took = *
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+getpeername = 0
+SO_ERROR = 0
+EOF
+expect_between "$name blackhole: a blocking recv waits for SO_RCVTIMEO (300 ms)" 280 1500 "$(value took)"
+# shellcheck disable=SC2086
+run '' $steps
+transcript "$name without the rule: the data arrives and is acknowledged" <<'EOF'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+peer send = sent 100
+pollin = IN
+recvnb = 100
+et-add = OUT
+peer send = sent 100
+peer outq = outq 0
+et = IN*
+pollin = IN
+epoll = IN
+select = r
+rcvtimeo = 0
+recv = 100
+took = *
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+getpeername = 0
+SO_ERROR = 0
+EOF
+
+# The peer's data and its FIN were already in when the silence began:
+# they arrived before the link went dead, so they are read as they came.
+run 'rx => blackhole' p:listen connect p:accept p:send,10 p:shutwr sleep=100 recvnb pollin=200 rcvtimeo=300 recv
+transcript "$name blackhole after the peer's data and FIN arrived: both are read" <<'EOF'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+peer send = sent 10
+peer shutwr = ok
+recvnb = 10
+pollin = IN,RDHUP
+rcvtimeo = 0
+recv = 0
+EOF
+
+# A blackholed connect never completes.
+run 'connect => blackhole' p:listen connect-nb pollout=1000 epollout=100 selectw=100 so_error peername p:accept,300 \
+	sendns recvnb
+transcript "$name blackhole on a nonblocking connect: EINPROGRESS, never writable" <<'EOF'
+peer listen = port *
+connect = -1 EINPROGRESS
+pollout = none
+epollout = none
+selectw = none
+SO_ERROR = 0
+getpeername = -1 ENOTCONN
+peer accept = none
+sendns = -1 EAGAIN
+recvnb = -1 EAGAIN
+EOF
+run '' p:listen connect-nb pollout=1000 so_error peername p:accept,300
+transcript "$name without the rule the nonblocking connect completes" <<'EOF'
+peer listen = port *
+connect = -1 EINPROGRESS
+pollout = OUT
+SO_ERROR = 0
+getpeername = 0
+peer accept = accepted 1
+EOF
+run 'connect => blackhole' p:listen socket sndtimeo=500 reconnect took peername
+transcript "$name blackhole on a blocking connect: EINPROGRESS at SO_SNDTIMEO" <<'EOF'
+peer listen = port *
+socket = 0
+sndtimeo = 0
+connect = -1 EINPROGRESS
+took = *
+getpeername = -1 ENOTCONN
+EOF
+expect_between "$name blackhole: the blocking connect waited for SO_SNDTIMEO (500 ms)" 480 1800 "$(value took)"
+}
+each_tcp_family tcp
+
+# --- UDP ---
+TREAL_OPTS=-D
+steps='p:listen connect send=10 p:udpexpect,300 p:udpsend,10 pollin=300 rcvtimeo=200 recv'
+# shellcheck disable=SC2086
+run 'send => blackhole' $steps
+transcript "udp blackhole: the datagram vanishes, and the peer's never arrives" <<'EOF2'
+peer udp = port *
+connect = 0
+peer udptarget = ok
+send = 10
+peer udpexpect = silence
+peer udpsend = sent 10
+pollin = none
+rcvtimeo = 0
+recv = -1 EAGAIN
+EOF2
+# shellcheck disable=SC2086
+run '' $steps
+transcript "udp without the rule: both datagrams arrive" <<'EOF2'
+peer udp = port *
+connect = 0
+peer udptarget = ok
+send = 10
+peer udpexpect = dgram 10 bits=0
+peer udpsend = sent 10
+pollin = IN
+rcvtimeo = 0
+recv = 10
+EOF2
+
+# --- unix stream ---
+TREAL_OPTS=-U
+steps='p:listen connect p:accept p:send,100 pollin=1000 recvnb p:send,100 rcvtimeo=300 recv took pollin=300 sendns
+p:expect,300 peername p:send,100 nonblock recv'
+# shellcheck disable=SC2086
+run 'rx => blackhole' $steps
+transcript "unix blackhole: what the peer sends is never read, the program's sends vanish" <<'EOF2'
+peer listenu = port 0
+connect = 0
+peer accept = accepted 1
+peer send = sent 100
+pollin = IN
+recvnb = -1 EAGAIN
+peer send = sent 100
+rcvtimeo = 0
+recv = -1 EAGAIN
+took = *
+pollin = none
+sendns = 4
+peer expect = silence
+getpeername = 0
+peer send = sent 100
+nonblock = 0
+recv = -1 EAGAIN
+EOF2
+expect_between "unix blackhole: a blocking recv waits for SO_RCVTIMEO" 280 1500 "$(value took)"
+# shellcheck disable=SC2086
+run '' $steps
+transcript "unix without the rule: the data is read, the send arrives" <<'EOF2'
+peer listenu = port 0
+connect = 0
+peer accept = accepted 1
+peer send = sent 100
+pollin = IN
+recvnb = 100
+peer send = sent 100
+rcvtimeo = 0
+recv = 100
+took = *
+pollin = none
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+getpeername = 0
+peer send = sent 100
+nonblock = 0
+recv = 100
+EOF2
+run 'connect => blackhole' p:listen connect p:accept,300 peername
+transcript "unix blackhole on connect: EAGAIN (the kernel has no pending unix connect)" <<'EOF2'
+peer listenu = port 0
+connect = -1 EAGAIN
+peer accept = none
+getpeername = -1 ENOTCONN
+EOF2
+
+finish

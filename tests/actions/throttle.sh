@@ -1,0 +1,52 @@
+#!/bin/sh
+# shellcheck disable=SC2034,SC2154 # TREAL_OPTS is read by lib.sh's run, name set by each_tcp_family
+# throttle RATE on TCP (sockfault-rules(5)): a transfer of 1.25 s keeps its
+# average within 10 % of RATE, measured by the sender (its blocking sends
+# wait for the slow link) and by the receiver, in each direction on its own;
+# without the rule the same transfer is far faster.
+set -eu
+. "$SF_SRCDIR/tests/lib/lib.sh"
+
+rate=262144      # 256 KiB/s
+bytes=327680     # 320 KiB: 1.25 s at that rate
+lo=$((rate * 9 / 10)) hi=$((rate * 11 / 10))
+
+# --- throttle, sending ---
+steps="p:listen connect p:accept p&:recvall,$bytes,10000 sendall=$bytes pwait"
+# shellcheck disable=SC2086
+RUN_ENV=SOCKFAULT_LOG=off run 'send => throttle 256KiB/s' $steps
+transcript "throttle on send: every byte arrives, intact" <<EOF2
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendall = $bytes
+rate = *
+peer recvall = got $bytes bits=0 *
+EOF2
+expect_between "throttle 256KiB/s: the sender's average (B/s)" $lo $hi "$(value rate)"
+expect_between "throttle 256KiB/s: the receiver's average (B/s)" $lo $hi "$(field 'peer recvall' rate)"
+# shellcheck disable=SC2086
+run '' $steps
+expect_between "without the rule the same transfer is more than 4 times as fast" $((rate * 4)) 999999999999 \
+	"$(field 'peer recvall' rate)"
+
+# --- throttle, receiving ---
+steps="p:listen connect p:accept p&:send,$bytes recvall=$bytes pwait"
+# shellcheck disable=SC2086
+RUN_ENV=SOCKFAULT_LOG=off run 'recv => throttle 256KiB/s' $steps
+transcript "throttle on recv: every byte is read, intact" <<EOF2
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+recvall = $bytes bits=0
+rate = *
+peer send = sent $bytes
+EOF2
+expect_between "throttle 256KiB/s on recv: the receiver's average (B/s)" $lo $hi "$(value rate)"
+
+# Per direction: a slow sending side leaves receiving alone.
+# shellcheck disable=SC2086
+RUN_ENV=SOCKFAULT_LOG=off run 'send => throttle 64KiB/s' $steps
+expect_between "throttle on send only: receiving runs at full speed" $((rate * 4)) 999999999999 "$(value rate)"
+
+finish

@@ -1,0 +1,130 @@
+#!/bin/sh
+# shellcheck disable=SC2034,SC2154 # TREAL_OPTS is read by lib.sh's run, name set by each_tcp_family
+# timeout D, what the program and the peer see (sockfault-rules(5)):
+# silence for D, then ETIMEDOUT once for the program; on TCP (over IPv4 and
+# IPv6) nothing for the peer, on a unix stream socket an end of file.
+set -eu
+. "$SF_SRCDIR/tests/lib/lib.sh"
+
+tcp() {
+# --- timeout: silence, then ETIMEDOUT once for the program, nothing for the
+# peer; after it, what the kernel gives on a connection it timed out ---
+steps='p:listen connect p:accept p&:expect,5000 recv took pwait recv sendns send sigpipes recvnb peername so_error
+so_error pollin=0 epoll=0 select=0 reconnect'
+# shellcheck disable=SC2086
+run 'recv => timeout 1s' $steps
+transcript "$name timeout 1s on a blocking recv" <<'EOF'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+recv = -1 ETIMEDOUT
+took = *
+peer expect = silence
+recv = 0
+sendns = -1 EPIPE
+send = -1 EPIPE
+sigpipes = 1
+recvnb = 0
+getpeername = -1 ENOTCONN
+SO_ERROR = 0
+SO_ERROR = 0
+pollin = IN*
+epoll = IN*
+select = r*
+connect = -1 EISCONN
+EOF
+expect_between "$name timeout 1s: the recv failed after 0.9..2 s" 900 2000 "$(value took)"
+
+# The deadline is the rule's first firing plus D: a program that retries
+# (here every 300 ms, with SO_RCVTIMEO) gets ETIMEDOUT once D has passed,
+# not a deadline pushed back by every retry.
+run 'recv => timeout 1s' p:listen connect p:accept mark rcvtimeo=300 recv recv recv recv recv recv since
+transcript "$name timeout 1s with SO_RCVTIMEO 300 ms: EAGAIN, then ETIMEDOUT once 1 s has passed" <<'EOF'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+rcvtimeo = 0
+recv = -1 EAGAIN
+recv = -1 EAGAIN
+recv = -1 EAGAIN
+recv = -1 ETIMEDOUT
+recv = 0
+recv = 0
+since = *
+EOF
+
+run 'connect => timeout 1s' p:listen connect-nb pollout=5000 took epollout=0 selectw=0 so_error so_error peername \
+	sendns send recvnb reconnect sigpipes p:accept,200
+transcript "$name timeout 1s on a nonblocking connect" <<'EOF'
+peer listen = port *
+connect = -1 EINPROGRESS
+pollout = OUT*ERR*
+took = *
+epollout = OUT*ERR*
+selectw = w*
+SO_ERROR = ETIMEDOUT
+SO_ERROR = 0
+getpeername = -1 ENOTCONN
+sendns = -1 EPIPE
+send = -1 EPIPE
+recvnb = -1 ENOTCONN
+connect = -1 ECONNABORTED
+sigpipes = 1
+peer accept = none
+EOF
+expect_between "$name timeout 1s: poll saw the connect fail after 0.9..2 s" 900 2000 "$(value took)"
+run 'connect => timeout 1s' p:listen socket reconnect took peername so_error
+transcript "$name timeout 1s on a blocking connect" <<'EOF'
+peer listen = port *
+socket = 0
+connect = -1 ETIMEDOUT
+took = *
+getpeername = -1 ENOTCONN
+SO_ERROR = 0
+EOF
+expect_between "$name timeout 1s: the blocking connect failed after 0.9..2 s" 900 2000 "$(value took)"
+run 'connect => timeout 3s' p:listen socket sndtimeo=300 reconnect took
+transcript "$name timeout 3s on a blocking connect with SO_SNDTIMEO 300 ms: the program's timeout first" <<'EOF'
+peer listen = port *
+socket = 0
+sndtimeo = 0
+connect = -1 EINPROGRESS
+took = *
+EOF
+expect_between "$name timeout 3s: SO_SNDTIMEO ended the connect" 280 1500 "$(value took)"
+}
+each_tcp_family tcp
+
+# --- unix stream ---
+TREAL_OPTS=-U
+run 'connect => timeout 1s' p:listen connect took sleep=1100 reconnect peername so_error p:accept,200
+transcript "unix timeout 1s on connect: EAGAIN during the silence (as blackhole), ETIMEDOUT after it" <<'EOF2'
+peer listenu = port 0
+connect = -1 EAGAIN
+took = *
+connect = -1 ETIMEDOUT
+getpeername = -1 ENOTCONN
+SO_ERROR = 0
+peer accept = none
+EOF2
+
+run 'recv => timeout 1s' p:listen connect p:accept p\&:expect,5000 recv took pwait recv sendns peername so_error \
+	so_error pollin=0
+transcript "unix timeout 1s: ETIMEDOUT after the silence, the peer sees the end" <<'EOF2'
+peer listenu = port 0
+connect = 0
+peer accept = accepted 1
+recv = -1 ETIMEDOUT
+took = *
+peer expect = eof ms=*
+recv = 0
+sendns = -1 EPIPE
+getpeername = -1 ENOTCONN
+SO_ERROR = 0
+SO_ERROR = 0
+pollin = IN*
+EOF2
+expect_between "unix timeout 1s: after 0.9..2 s" 900 2000 "$(value took)"
+expect_between "unix timeout 1s: the peer's end after 0.9..2 s" 900 2000 "$(field 'peer expect = eof' ms)"
+
+finish

@@ -1,0 +1,6 @@
+#!/bin/sh
+# tests/actions/blackhole.sh with treal linked statically (musl-gcc -static), under
+# the seccomp supervisor: the same transcripts, program and peer.
+SF_REACH=static
+export SF_REACH
+exec sh "$SF_SRCDIR/tests/actions/blackhole.sh"

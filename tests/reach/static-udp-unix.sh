@@ -1,6 +1,0 @@
-#!/bin/sh
-# tests/realism/udp-unix.sh with treal linked statically (musl-gcc -static), under
-# the seccomp supervisor: the same transcripts, program and peer.
-SF_REACH=static
-export SF_REACH
-exec sh "$SF_SRCDIR/tests/realism/udp-unix.sh"

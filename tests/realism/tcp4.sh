@@ -1,9 +1,0 @@
-#!/bin/sh
-# reset, eof, hangup, blackhole, timeout and sticky errors on TCP over IPv4:
-# what the program and the peer see (tcp-body.sh).
-set -eu
-. "$SF_SRCDIR/tests/integ/lib.sh"
-. "$SF_SRCDIR/tests/realism/rlib.sh"
-TREAL_OPTS=
-. "$SF_SRCDIR/tests/realism/tcp-body.sh"
-finish

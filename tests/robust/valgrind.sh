@@ -1,0 +1,60 @@
+#!/bin/sh
+# The library under valgrind (memcheck): faults of each kind, the log in
+# both formats and tracing, threads; no invalid read or write, no use of
+# uninitialised memory, in the library or because of it.
+set -eu
+. "$SF_SRCDIR/tests/lib/lib.sh"
+
+vg=${SF_VALGRIND:-}
+[ -n "$vg" ] || skip "valgrind was not found by configure"
+[ -z "${SF_SANITIZE:-}" ] || skip "a sanitizer build: valgrind cannot run it"
+# valgrind is a glibc program, and with --trace-children it runs again, with
+# the client's LD_PRELOAD, for every program it follows.
+if sf_musl; then
+	skip "a musl build: valgrind (a glibc program) cannot load the musl-linked library"
+fi
+
+peer_start e -n 0 -t 120 echo
+peer_start s -n 0 -t 120 sink
+peer_start u -n 0 -t 120 udp
+E=127.0.0.1:$e_port S=127.0.0.1:$s_port U=127.0.0.1:$u_port
+
+# vg_run RULES PROGRAM [ARG...]: under memcheck (which follows env into the
+# program), with tracing to a file and JSON.
+vg_run() {
+	_rules=$1
+	shift
+	echo "+ valgrind: $_rules: $*"
+	set +e
+	$tmo "$vg" -q --error-exitcode=99 --trace-children=yes --log-file="$tmp/vg.%p" \
+		env LD_PRELOAD="$SF_LIB" SOCKFAULT_RULES_TEXT="$_rules" SOCKFAULT_TRACE=1 \
+		SOCKFAULT_LOG="$tmp/sf.log" SOCKFAULT_LOG_FORMAT=json SOCKFAULT_STATS=1 "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	set -e
+	show_output
+	cat "$tmp"/vg.* 2>/dev/null | sed 's/^/  valgrind| /'
+	expect_rc 0 "valgrind: $*"
+	if cat "$tmp"/vg.* 2>/dev/null | grep -q '^==[0-9]*== [A-Z]'; then
+		fail "valgrind reported errors: $*"
+	else
+		pass "valgrind: no errors"
+	fi
+	rm -f "$tmp"/vg.*
+}
+
+vg_run 'connect => error ENETUNREACH' "$T/tclient" connect-nb poll "$E"
+vg_run 'r1: send when=2 => error ECONNRESET sticky; recv p=0.5 => delay 1ms~1ms' "$T/tclient" dead "$E"
+vg_run 'send when=2+2 limit=3 => error EPIPE; recv => short 1' "$T/tclient" seq -o recv -n 5 -c 2 "$E"
+vg_run 'writev => short 3' "$T/tclient" sendall -o writev -b 200 "$S"
+vg_run 'sendto proto=udp when=2 => drop' "$T/tclient" udp-send -n 3 "$U"
+# The address's padding is uninitialised: the library must not decide on it.
+vg_run "sendto peer=$U when=3 => drop" "$T/tclient" udp-send -u -n 4 "$U"
+vg_run "send peer=$E when=2 => error ECONNRESET" "$T/tclient" threads "$E" "$S"
+vg_run 'accept4 once => error EMFILE; dup3 once => error EMFILE' "$T/tcalls" -e EMFILE accept4
+vg_run 'close once => error EIO' "$T/tcalls" -e EIO close "$E"
+
+kill "$e_pid" "$s_pid" "$u_pid" 2>/dev/null || :
+peer_wait e
+peer_wait s
+peer_wait u
+finish
