@@ -3,8 +3,8 @@
 #ifndef SF_CLI_H
 #define SF_CLI_H
 
-#define SF_EXIT_OK    0
-#define SF_EXIT_BAD   1
+#define SF_EXIT_OK 0
+#define SF_EXIT_BAD 1
 #define SF_EXIT_USAGE 2
 
 int sf_cmd_check(int argc, char **argv);

@@ -11,7 +11,8 @@ static void usage(FILE *to)
 	fputs("usage: sockfault check [-q] FILE...\n"
 	      "Parse each rules file and print its rules in canonical form.\n"
 	      "  -q, --quiet  print only the problems\n"
-	      "Exit status: 0 all good, 1 a file has problems, 2 usage error.\n", to);
+	      "Exit status: 0 all good, 1 a file has problems, 2 usage error.\n",
+	      to);
 }
 
 int sf_cmd_check(int argc, char **argv)

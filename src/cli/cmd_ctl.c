@@ -25,7 +25,8 @@ static void usage(FILE *to)
 	      "  watch                        events as JSON lines, until interrupted\n"
 	      "  --json   print the channel's answer lines as they come\n"
 	      "Exit status: 0 done, 1 a process or connection not reachable, 2 usage error\n"
-	      "or a request refused (bad rules: nothing changed).\n", to);
+	      "or a request refused (bad rules: nothing changed).\n",
+	      to);
 }
 
 static int read_file(const char *path, char **out)
@@ -244,8 +245,8 @@ static void show_line(void *ctx, struct sf_ctl_line *l)
 	if (strcmp(s->cmd, "load") == 0) {
 		fprintf(stderr, "%s\n", F(l, diag));
 	} else if (strcmp(s->cmd, "rules") == 0) {
-		printf("%s    (%smatched %s, fired %s)\n", F(l, text), sf_ctl_field_true(l, "enabled") ? "" : "disabled; ",
-		       F(l, matched), F(l, fired));
+		printf("%s    (%smatched %s, fired %s)\n", F(l, text),
+		       sf_ctl_field_true(l, "enabled") ? "" : "disabled; ", F(l, matched), F(l, fired));
 	} else if (strcmp(s->cmd, "stats") == 0) {
 		printf("%s: %smatched %s, fired %s\n", F(l, rule), sf_ctl_field_true(l, "enabled") ? "" : "(disabled) ",
 		       F(l, matched), F(l, fired));
@@ -253,10 +254,11 @@ static void show_line(void *ctx, struct sf_ctl_line *l)
 		printf("fired on fd=%s peer=%s\n", F(l, fired), F(l, peer));
 	} else if (strcmp(s->cmd, "conns") == 0) {
 		char buf_fd[16], buf_proto[16], buf_side[16], buf_state[32], buf_tcp_state[32], buf_local[300],
-		        buf_age_ms[32], buf_idle_ms[32], buf_sent[32], buf_received[32], buf_dead[32], buf_rules[600];
+			buf_age_ms[32], buf_idle_ms[32], buf_sent[32], buf_received[32], buf_dead[32], buf_rules[600];
 		if (!s->header_done) {
-			printf("%4s %-5s %-6s %-11s %-10s %-28s %-28s %8s %8s %10s %10s %-9s %s\n", "FD", "PROTO", "SIDE",
-			       "STATE", "TCP", "LOCAL", "PEER", "AGE_MS", "IDLE_MS", "SENT", "RECEIVED", "DEAD", "RULES");
+			printf("%4s %-5s %-6s %-11s %-10s %-28s %-28s %8s %8s %10s %10s %-9s %s\n", "FD", "PROTO",
+			       "SIDE", "STATE", "TCP", "LOCAL", "PEER", "AGE_MS", "IDLE_MS", "SENT", "RECEIVED", "DEAD",
+			       "RULES");
 			s->header_done = 1;
 		}
 		const char *tcp = F(l, tcp_state);
@@ -285,7 +287,8 @@ static int show_last(struct show *s, struct sf_ctl_line *l)
 	if (strcmp(s->cmd, "load") == 0 && sf_json_get(l->f, l->n, "rules"))
 		printf("%d: %s rules in force\n", s->pid, F(l, rules));
 	else if (strcmp(s->cmd, "enable") == 0 || strcmp(s->cmd, "disable") == 0)
-		printf("%d: rule %s %s\n", s->pid, F(l, rule), sf_ctl_field_true(l, "enabled") ? "enabled" : "disabled");
+		printf("%d: rule %s %s\n", s->pid, F(l, rule),
+		       sf_ctl_field_true(l, "enabled") ? "enabled" : "disabled");
 	else if (strcmp(s->cmd, "stats") == 0)
 		printf("%d: fired %s in all\n", s->pid, F(l, fired));
 	else if (strcmp(s->cmd, "rules") == 0)

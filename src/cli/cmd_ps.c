@@ -13,7 +13,8 @@ static void usage(FILE *to)
 	      "The processes of this user running with a control channel (SOCKFAULT_CONTROL=1,\n"
 	      "sockfault run --control): pid, program, rules source, seed, uptime, faults fired.\n"
 	      "Sockets left behind by processes that are gone are removed on the way.\n"
-	      "  --json   one JSON object a line, as the channel answers\n", to);
+	      "  --json   one JSON object a line, as the channel answers\n",
+	      to);
 }
 
 static void ignore(void *ctx, struct sf_ctl_line *l)
@@ -58,8 +59,9 @@ int sf_cmd_ps(int argc, char **argv)
 				long long ms = atoll(sf_ctl_field(&last, "uptime_ms", up, sizeof up));
 				char upt[32];
 				snprintf(upt, sizeof upt, "%lld.%llds", ms / 1000, ms % 1000 / 100);
-				printf("%7d  %-16s %10s %8s  %-20s  %s\n", pids[i], sf_ctl_field(&last, "exe", exe, sizeof exe),
-				       upt, sf_ctl_field(&last, "fired", fired, sizeof fired),
+				printf("%7d  %-16s %10s %8s  %-20s  %s\n", pids[i],
+				       sf_ctl_field(&last, "exe", exe, sizeof exe), upt,
+				       sf_ctl_field(&last, "fired", fired, sizeof fired),
 				       sf_ctl_field(&last, "seed", seed, sizeof seed),
 				       sf_ctl_field(&last, "source", src, sizeof src));
 			}

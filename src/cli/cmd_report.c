@@ -12,10 +12,10 @@
 
 struct fault {
 	int64_t t_us;
-	int rule;          /* index into rules[] */
+	int rule; /* index into rules[] */
 	char peer[96];
 	int64_t conn, pid;
-	char proc[72];     /* "proc ID", the process's place in the run's tree */
+	char proc[72]; /* "proc ID", the process's place in the run's tree */
 	char op[16];
 	char errno_name[24];
 };
@@ -23,9 +23,9 @@ struct fault {
 struct rule_sum {
 	char name[96];
 	char action[64];
-	int64_t line;      /* the rule's line in its file: the order rules are listed in */
+	int64_t line; /* the rule's line in its file: the order rules are listed in */
 	long fired;
-	long matched;      /* from stats events, -1 if none */
+	long matched; /* from stats events, -1 if none */
 	int64_t first_us, last_us;
 };
 
@@ -34,8 +34,8 @@ struct report {
 	size_t nf, capf;
 	struct rule_sum *r;
 	int nr, capr;
-	int *slot;         /* rule index + 1 by hash of the name; 0: empty */
-	size_t nslot;      /* a power of two, at least twice nr */
+	int *slot;    /* rule index + 1 by hash of the name; 0: empty */
+	size_t nslot; /* a power of two, at least twice nr */
 	long processes, bad_lines;
 	int has_t;
 	int64_t t0, t1;
@@ -115,7 +115,8 @@ static void add_line(struct report *R, const char *line, size_t len, long lineno
 	long bad = sf_json_object(line, len, f, 32, &n);
 	if (bad >= 0) {
 		if (R->bad_lines++ < 5)
-			sf_cli_error("report: %s:%ld:%ld: not a JSON line of a sockfault log (skipped)", path, lineno, bad + 1);
+			sf_cli_error("report: %s:%ld:%ld: not a JSON line of a sockfault log (skipped)", path, lineno,
+				     bad + 1);
 		return;
 	}
 	char ev[16], ts[40];
@@ -136,7 +137,7 @@ static void add_line(struct report *R, const char *line, size_t len, long lineno
 		R->processes++;
 		if (strlen(R->seeds) + strlen(seed) + 3 < sizeof R->seeds && !strstr(R->seeds, seed))
 			snprintf(R->seeds + strlen(R->seeds), sizeof R->seeds - strlen(R->seeds), "%s%s",
-			         *R->seeds ? ", " : "", seed);
+				 *R->seeds ? ", " : "", seed);
 	} else if (strcmp(ev, "stats") == 0) {
 		char name[96];
 		int64_t m = 0;
@@ -212,8 +213,9 @@ static int read_log(struct report *R, const char *path)
 			while ((c = getc(fp)) != EOF && c != '\n')
 				;
 			if (R->bad_lines++ < 5)
-				sf_cli_error("report: %s:%ld: longer than %d bytes: not a line of a sockfault log (skipped)",
-				             path, lineno, MAX_LINE - 1);
+				sf_cli_error(
+					"report: %s:%ld: longer than %d bytes: not a line of a sockfault log (skipped)",
+					path, lineno, MAX_LINE - 1);
 			continue;
 		}
 		/* fgets stops at a NUL as if the line ended there: the length is
@@ -358,8 +360,8 @@ static int column(int64_t t, int64_t t0, int64_t span, int cols)
 }
 
 struct group {
-	size_t from, to;   /* in ix */
-	size_t first;      /* the fault that came first */
+	size_t from, to; /* in ix */
+	size_t first;	 /* the fault that came first */
 };
 
 static int by_first(const void *a, const void *b)
@@ -370,7 +372,8 @@ static int by_first(const void *a, const void *b)
 
 static void terminal(const struct report *R, const char *path)
 {
-	static const char *bars[] = { " ", "\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588" };
+	static const char *bars[] = { " ",	"\u2581", "\u2582", "\u2583", "\u2584",
+				      "\u2585", "\u2586", "\u2587", "\u2588" };
 	int64_t span = R->t1 > R->t0 ? R->t1 - R->t0 : 1;
 	size_t *ix = sorted_faults(R, by_rule_peer_conn);
 	struct rule_counts *rc = count_per_rule(R, ix);
@@ -460,26 +463,30 @@ static void xml_text(FILE *o, const char *s)
 
 static void svg(FILE *o, const struct report *R)
 {
-	static const char *colours[] = { "#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf" };
+	static const char *colours[] = { "#d62728", "#1f77b4", "#2ca02c", "#ff7f0e",
+					 "#9467bd", "#8c564b", "#e377c2", "#17becf" };
 	int row = 28, left = 220, width = 900, top = 40;
 	int height = top + row * (R->nr ? R->nr : 1) + 40;
 	int64_t span = R->t1 > R->t0 ? R->t1 - R->t0 : 1;
-	fprintf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"monospace\" "
-	           "font-size=\"12\">\n", left + width + 20, height);
-	fprintf(o, "<text x=\"10\" y=\"20\" font-size=\"14\">sockfault: %zu faults over %.3fs</text>\n", R->nf, secs(span));
+	fprintf(o,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"monospace\" "
+		"font-size=\"12\">\n",
+		left + width + 20, height);
+	fprintf(o, "<text x=\"10\" y=\"20\" font-size=\"14\">sockfault: %zu faults over %.3fs</text>\n", R->nf,
+		secs(span));
 	for (int i = 0; i < R->nr; i++) {
 		int y = top + i * row;
 		fprintf(o, "<text x=\"10\" y=\"%d\">", y + row / 2 + 4);
 		xml_text(o, R->r[i].name);
-		fprintf(o, " (%ld)</text>\n<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>\n", R->r[i].fired,
-		        left, y + row / 2, left + width, y + row / 2);
+		fprintf(o, " (%ld)</text>\n<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>\n",
+			R->r[i].fired, left, y + row / 2, left + width, y + row / 2);
 	}
 	for (size_t k = 0; k < R->nf; k++) {
 		const struct fault *f = &R->f[k];
 		int x = left + column(f->t_us, R->t0, span, width + 1);
 		int y = top + f->rule * row;
 		fprintf(o, "<rect x=\"%d\" y=\"%d\" width=\"2\" height=\"%d\" fill=\"%s\"><title>", x, y + 4, row - 8,
-		        colours[f->rule % 8]);
+			colours[f->rule % 8]);
 		fprintf(o, "+%.6fs ", secs(f->t_us - R->t0));
 		xml_text(o, R->r[f->rule].name);
 		fputs(" on ", o);
@@ -493,8 +500,8 @@ static void svg(FILE *o, const struct report *R)
 	int axis = top + row * (R->nr ? R->nr : 1) + 10;
 	fprintf(o, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#000\"/>\n", left, axis, left + width, axis);
 	for (int t = 0; t <= 10; t++)
-		fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%.2fs</text>\n", left + t * width / 10, axis + 16,
-		        secs(span) * t / 10);
+		fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%.2fs</text>\n", left + t * width / 10,
+			axis + 16, secs(span) * t / 10);
 	fputs("</svg>\n", o);
 }
 
@@ -502,10 +509,11 @@ static void html(FILE *o, const struct report *R, const char *path)
 {
 	fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>sockfault report</title>\n"
 	      "<style>body{font-family:sans-serif}td,th{padding:2px 10px;text-align:left}</style></head><body>\n"
-	      "<h1>sockfault report</h1>\n<p>", o);
+	      "<h1>sockfault report</h1>\n<p>",
+	      o);
 	xml_text(o, path);
 	fprintf(o, ": %ld processes, %zu faults</p>\n<table><tr><th>rule</th><th>action</th><th>fired</th></tr>\n",
-	        R->processes, R->nf);
+		R->processes, R->nf);
 	for (int i = 0; i < R->nr; i++) {
 		fputs("<tr><td>", o);
 		xml_text(o, R->r[i].name);

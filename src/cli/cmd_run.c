@@ -38,12 +38,13 @@ static void usage(FILE *to)
 	      "                     default for static and Go programs, which LD_PRELOAD\n"
 	      "                     cannot reach)\n"
 	      "The rules are checked before CMD starts (exit 2 if any is bad). CMD's exit\n"
-	      "status is the run's. SOCKFAULT_* variables not set by an option pass through.\n", to);
+	      "status is the run's. SOCKFAULT_* variables not set by an option pass through.\n",
+	      to);
 }
 
 static const char *const long_options[] = {
-	"--rules", "--rule", "--seed", "--log", "--json", "--trace", "--stats", "--reload",
-	"--control", "--replay", "--seccomp", "--help", NULL,
+	"--rules",  "--rule",	 "--seed",   "--log",	  "--json", "--trace", "--stats",
+	"--reload", "--control", "--replay", "--seccomp", "--help", NULL,
 };
 
 /* The program that would run: CMD itself if it has a slash, else the first
@@ -168,7 +169,8 @@ static int run(int argc, char **argv, const char **files, char **textp)
 			uint64_t seed;
 			/* The library's own reading of SOCKFAULT_SEED: what one accepts, so does the other. */
 			if (!sf_env_seed(argv[i + 1], &seed)) {
-				sf_cli_error("run: --seed '%s' is not a number (a 64-bit seed, decimal or 0x hex)", argv[i + 1]);
+				sf_cli_error("run: --seed '%s' is not a number (a 64-bit seed, decimal or 0x hex)",
+					     argv[i + 1]);
 				return SF_EXIT_USAGE;
 			}
 			setenv("SOCKFAULT_SEED", argv[++i], 1);
@@ -231,8 +233,9 @@ static int run(int argc, char **argv, const char **files, char **textp)
 		struct stat st;
 		if (strcmp(files[k], "-") == 0 || (stat(files[k], &st) == 0 && !S_ISREG(st.st_mode))) {
 			sf_cli_error("run: %s: not a regular file: the library reads the rules files again when CMD "
-			             "starts, and a pipe can be read only once (write the rules to a file, or give "
-			             "them with -e)", files[k]);
+				     "starts, and a pipe can be read only once (write the rules to a file, or give "
+				     "them with -e)",
+				     files[k]);
 			return SF_EXIT_USAGE;
 		}
 	}
@@ -280,7 +283,8 @@ static int run(int argc, char **argv, const char **files, char **textp)
 	char lib[PATH_MAX];
 	if (!sf_find_library(lib, sizeof lib)) {
 		sf_cli_error("run: cannot find libsockfault.so next to this program or in %s (set SOCKFAULT_LIBRARY "
-		             "to its path)", SF_LIBDIR);
+			     "to its path)",
+			     SF_LIBDIR);
 		return SF_EXIT_USAGE;
 	}
 	/* CMD is the first process of a new tree, even when this run is

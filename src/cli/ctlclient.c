@@ -78,8 +78,10 @@ int sf_ctl_connect(int pid, char *why, size_t cap, int *stale)
 		else if (!alive)
 			snprintf(why, cap, "%d: no such process", pid);
 		else
-			snprintf(why, cap, "%d: no control channel (is it running with SOCKFAULT_CONTROL=1 or sockfault "
-			         "run --control?)", pid);
+			snprintf(why, cap,
+				 "%d: no control channel (is it running with SOCKFAULT_CONTROL=1 or sockfault "
+				 "run --control?)",
+				 pid);
 		return -1;
 	}
 	if (st.st_uid != geteuid()) {
@@ -210,7 +212,7 @@ static int next_line(int fd, struct sf_ctl_line *l, long long deadline, char *wh
 }
 
 int sf_ctl_request(int fd, const char *req, void (*fn)(void *ctx, struct sf_ctl_line *l), void *ctx,
-                   struct sf_ctl_line *last, char *why, size_t cap)
+		   struct sf_ctl_line *last, char *why, size_t cap)
 {
 	memset(last, 0, sizeof *last);
 	if (!send_all(fd, req, strlen(req)) || !send_all(fd, "\n", 1)) {

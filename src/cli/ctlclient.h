@@ -29,7 +29,7 @@ struct sf_ctl_line {
  * given to fn until the last one ("ok"), which is left in *last. Returns 0
  * if the channel broke (message in why). */
 int sf_ctl_request(int fd, const char *req, void (*fn)(void *ctx, struct sf_ctl_line *l), void *ctx,
-                   struct sf_ctl_line *last, char *why, size_t cap);
+		   struct sf_ctl_line *last, char *why, size_t cap);
 void sf_ctl_line_free(struct sf_ctl_line *l);
 /* After `watch`: every line to fn until the channel closes (returns 0,
  * why says so). */

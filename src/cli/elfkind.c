@@ -21,16 +21,17 @@ enum binary_kind sf_elf_kind(const char *path)
 		kind = BIN_STATIC;
 		for (int i = 0; i < eh.e_phnum; i++) {
 			Elf64_Phdr ph;
-			if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize)) != (ssize_t)sizeof ph)
+			if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (Elf64_Off)i * eh.e_phentsize)) !=
+			    (ssize_t)sizeof ph)
 				break;
 			if (ph.p_type == PT_INTERP)
 				kind = BIN_DYNAMIC;
 		}
 		/* Go marks its binaries with a .go.buildinfo section. */
 		Elf64_Shdr strtab;
-		if (eh.e_shstrndx && pread(fd, &strtab, sizeof strtab,
-		                           (off_t)(eh.e_shoff + (Elf64_Off)eh.e_shstrndx * eh.e_shentsize)) ==
-		                         (ssize_t)sizeof strtab) {
+		if (eh.e_shstrndx &&
+		    pread(fd, &strtab, sizeof strtab,
+			  (off_t)(eh.e_shoff + (Elf64_Off)eh.e_shstrndx * eh.e_shentsize)) == (ssize_t)sizeof strtab) {
 			for (int i = 0; i < eh.e_shnum; i++) {
 				Elf64_Shdr sh;
 				char name[16] = "";

@@ -41,7 +41,8 @@ static void usage(FILE *to)
 		fprintf(to, "  %s\n", commands[i].summary);
 	fputs("\n  --help       this text; COMMAND --help for one command\n"
 	      "  --version    the version\n\n"
-	      "The rules language: man 5 sockfault-rules.\n", to);
+	      "The rules language: man 5 sockfault-rules.\n",
+	      to);
 }
 
 int main(int argc, char **argv)

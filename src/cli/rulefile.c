@@ -15,7 +15,7 @@ int sf_rulefile_load(const char *path, struct sf_ruleset *rs, struct sf_diags *d
 	    SF_READ_OK) {
 		char why[300];
 		sf_diag_add(diags, is_stdin ? "<stdin>" : path, 0, 0, "%s",
-		            sf_read_problem(&r, "the rules file", why, sizeof why));
+			    sf_read_problem(&r, "the rules file", why, sizeof why));
 		return -1;
 	}
 	struct sf_parse_opts o = { is_stdin ? "<stdin>" : path, 0, "line" };

@@ -32,8 +32,9 @@ int sf_wine_command(const char *cmd)
 {
 	const char *b = strrchr(cmd, '/');
 	b = b ? b + 1 : cmd;
-	static const char *const loaders[] = { "wine", "wine64", "wine-stable", "wine64-stable", "wine-development",
-		                               "wine64-development", NULL };
+	static const char *const loaders[] = {
+		"wine", "wine64", "wine-stable", "wine64-stable", "wine-development", "wine64-development", NULL
+	};
 	for (int i = 0; loaders[i]; i++)
 		if (strcmp(b, loaders[i]) == 0)
 			return 1;

@@ -37,17 +37,28 @@ static const struct {
 	int num;
 	const char *name;
 } errno_names[] = {
-	{ ENOTCONN, "ENOTCONN" },         { ECONNRESET, "ECONNRESET" },
-	{ ECONNREFUSED, "ECONNREFUSED" }, { ECONNABORTED, "ECONNABORTED" },
-	{ EPIPE, "EPIPE" },               { ETIMEDOUT, "ETIMEDOUT" },
-	{ EAGAIN, "EAGAIN" },             { EINTR, "EINTR" },
-	{ EISCONN, "EISCONN" },           { EALREADY, "EALREADY" },
-	{ EINPROGRESS, "EINPROGRESS" },   { ENETRESET, "ENETRESET" },
-	{ ENETDOWN, "ENETDOWN" },         { ENETUNREACH, "ENETUNREACH" },
-	{ EHOSTUNREACH, "EHOSTUNREACH" }, { EADDRINUSE, "EADDRINUSE" },
-	{ EADDRNOTAVAIL, "EADDRNOTAVAIL" }, { EMSGSIZE, "EMSGSIZE" },
-	{ ENOBUFS, "ENOBUFS" },           { EBADF, "EBADF" },
-	{ EINVAL, "EINVAL" },             { EPROTO, "EPROTO" },
+	{ ENOTCONN, "ENOTCONN" },
+	{ ECONNRESET, "ECONNRESET" },
+	{ ECONNREFUSED, "ECONNREFUSED" },
+	{ ECONNABORTED, "ECONNABORTED" },
+	{ EPIPE, "EPIPE" },
+	{ ETIMEDOUT, "ETIMEDOUT" },
+	{ EAGAIN, "EAGAIN" },
+	{ EINTR, "EINTR" },
+	{ EISCONN, "EISCONN" },
+	{ EALREADY, "EALREADY" },
+	{ EINPROGRESS, "EINPROGRESS" },
+	{ ENETRESET, "ENETRESET" },
+	{ ENETDOWN, "ENETDOWN" },
+	{ ENETUNREACH, "ENETUNREACH" },
+	{ EHOSTUNREACH, "EHOSTUNREACH" },
+	{ EADDRINUSE, "EADDRINUSE" },
+	{ EADDRNOTAVAIL, "EADDRNOTAVAIL" },
+	{ EMSGSIZE, "EMSGSIZE" },
+	{ ENOBUFS, "ENOBUFS" },
+	{ EBADF, "EBADF" },
+	{ EINVAL, "EINVAL" },
+	{ EPROTO, "EPROTO" },
 };
 #define N_ERRNO_NAMES (sizeof errno_names / sizeof errno_names[0])
 
@@ -139,8 +150,8 @@ static int send_line(int fd, int msg, const char *line)
 			return -1;
 		}
 		if (done == 0 && (size_t)n < len)
-			say("send #%d: %zd of %zu bytes in %lld ms: a short write, sending the other %zu",
-			    msg, n, len, took, len - (size_t)n);
+			say("send #%d: %zd of %zu bytes in %lld ms: a short write, sending the other %zu", msg, n, len,
+			    took, len - (size_t)n);
 		else if (done > 0)
 			say("send #%d: the other %zd bytes in %lld ms", msg, n, took);
 		else
@@ -175,8 +186,7 @@ static int recv_echo(int fd, int msg, const char *line)
 			continue;
 		if (n <= 0) {
 			int e = n == 0 ? ECONNRESET : errno;
-			say("echo #%d: recv %s", msg, n == 0 ? "0: the server closed the connection"
-			                                      : strerror(e));
+			say("echo #%d: recv %s", msg, n == 0 ? "0: the server closed the connection" : strerror(e));
 			errno = e;
 			return -1;
 		}
@@ -195,7 +205,8 @@ static int recv_echo(int fd, int msg, const char *line)
 static void usage(FILE *to)
 {
 	fputs("usage: demo-client --port N [--host ADDR] [--count N] [--idle-before N]\n"
-	      "                   [--idle-ms MS] [--expect ERRNO]\n", to);
+	      "                   [--idle-ms MS] [--expect ERRNO]\n",
+	      to);
 }
 
 int main(int argc, char **argv)
@@ -277,9 +288,9 @@ int main(int argc, char **argv)
 	if (seen.errors == 0)
 		say("done: %d of %d messages echoed, no errors", delivered, count);
 	else
-		say("done: %d of %d messages echoed, %d error%s (the first: %s on send #%d), %d reconnect%s",
-		    delivered, count, seen.errors, seen.errors == 1 ? "" : "s",
-		    errno_name(seen.first_errno), seen.first_msg, reconnects, reconnects == 1 ? "" : "s");
+		say("done: %d of %d messages echoed, %d error%s (the first: %s on send #%d), %d reconnect%s", delivered,
+		    count, seen.errors, seen.errors == 1 ? "" : "s", errno_name(seen.first_errno), seen.first_msg,
+		    reconnects, reconnects == 1 ? "" : "s");
 	if (delivered < count)
 		return 1;
 	if (expect) {

@@ -28,11 +28,11 @@
 #define LINE_MAX_LEN 256
 
 struct conn {
-	int fd;            /* -1: free slot */
-	int id;            /* 1, 2, ... in the order of accept() */
-	int lines;         /* lines echoed so far */
-	int pieces;        /* recv() calls that brought parts of the current line */
-	size_t used;       /* bytes of the current line in buf */
+	int fd;	     /* -1: free slot */
+	int id;	     /* 1, 2, ... in the order of accept() */
+	int lines;   /* lines echoed so far */
+	int pieces;  /* recv() calls that brought parts of the current line */
+	size_t used; /* bytes of the current line in buf */
 	char buf[LINE_MAX_LEN];
 };
 
@@ -115,8 +115,7 @@ static void echo_lines(struct conn *c)
 		size_t len = (size_t)(nl - c->buf) + 1;
 		c->lines++;
 		if (c->pieces > 1)
-			say("conn %d: got \"%.*s\" (it arrived in %d pieces)", c->id,
-			    (int)len - 1, c->buf, c->pieces);
+			say("conn %d: got \"%.*s\" (it arrived in %d pieces)", c->id, (int)len - 1, c->buf, c->pieces);
 		else
 			say("conn %d: got \"%.*s\"", c->id, (int)len - 1, c->buf);
 		if (send_all(c->fd, c->buf, len) != 0) {

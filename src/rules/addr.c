@@ -30,8 +30,7 @@ static int parse_u(const char *s, size_t len, unsigned long max, unsigned long *
 }
 
 /* `:PORT`, `:LO-HI` or `:*` at s[0] == ':'. */
-static int parse_port(const char *s, size_t len, size_t base, struct sf_addrpat *p,
-                      struct sf_addr_error *err)
+static int parse_port(const char *s, size_t len, size_t base, struct sf_addrpat *p, struct sf_addr_error *err)
 {
 	s++, len--, base++;
 	if (len == 1 && s[0] == '*')
@@ -53,8 +52,8 @@ static int parse_port(const char *s, size_t len, size_t base, struct sf_addrpat 
 }
 
 /* `/N` prefix at s[0] == '/'. */
-static int parse_prefix(const char *s, size_t len, size_t base, unsigned max,
-                        struct sf_addrpat *p, struct sf_addr_error *err)
+static int parse_prefix(const char *s, size_t len, size_t base, unsigned max, struct sf_addrpat *p,
+			struct sf_addr_error *err)
 {
 	unsigned long n;
 	if (!parse_u(s + 1, len - 1, max, &n)) {

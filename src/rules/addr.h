@@ -6,33 +6,33 @@
 #include <stdint.h>
 
 enum sf_addr_kind {
-	SF_ADDR_ANY,   /* `*`: any address (with a port: any internet address) */
+	SF_ADDR_ANY, /* `*`: any address (with a port: any internet address) */
 	SF_ADDR_IP4,
 	SF_ADDR_IP6,
-	SF_ADDR_UNIX,  /* `unix:GLOB` */
+	SF_ADDR_UNIX, /* `unix:GLOB` */
 };
 
 struct sf_addrpat {
 	uint8_t kind;
-	uint8_t prefix;      /* CIDR prefix length in bits */
+	uint8_t prefix; /* CIDR prefix length in bits */
 	uint8_t has_port;
 	uint16_t port_lo, port_hi;
-	uint8_t ip[16];      /* IPv4 in the first 4 bytes */
-	char *glob;          /* SF_ADDR_UNIX; owned */
+	uint8_t ip[16]; /* IPv4 in the first 4 bytes */
+	char *glob;	/* SF_ADDR_UNIX; owned */
 };
 
 /* A concrete socket address, as the matcher sees it. IPv4-mapped IPv6
  * addresses are given as IPv4, so `peer=127.0.0.1` matches a dual-stack socket. */
 struct sf_sockaddr {
-	uint8_t family;      /* SF_ADDR_IP4, SF_ADDR_IP6, SF_ADDR_UNIX; SF_ADDR_ANY = unknown */
+	uint8_t family; /* SF_ADDR_IP4, SF_ADDR_IP6, SF_ADDR_UNIX; SF_ADDR_ANY = unknown */
 	uint16_t port;
 	uint8_t ip[16];
-	const char *path;    /* unix: the path ("" unnamed; abstract names start with '@') */
+	const char *path; /* unix: the path ("" unnamed; abstract names start with '@') */
 	size_t path_len;
 };
 
 struct sf_addr_error {
-	size_t at;           /* offset in the text */
+	size_t at; /* offset in the text */
 	char msg[160];
 };
 

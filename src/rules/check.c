@@ -15,8 +15,8 @@ static sf_opmask state_ops(unsigned states)
 {
 	sf_opmask m = 0, any = SF_OPS_ALL & ~OPS_CREATE;
 	if (states & (1u << SF_STATE_LISTENING))
-		m |= OPS_ACCEPT | OP(listen) | OP(shutdown) | OP(close) | OP(dup) | OP(dup2) | OP(dup3) |
-		     OP(fcntl) | OP(getsockopt) | OP(getpeername);
+		m |= OPS_ACCEPT | OP(listen) | OP(shutdown) | OP(close) | OP(dup) | OP(dup2) | OP(dup3) | OP(fcntl) |
+		     OP(getsockopt) | OP(getpeername);
 	if (states & (1u << SF_STATE_UNCONNECTED))
 		m |= any & ~OPS_ACCEPT;
 	if (states & ((1u << SF_STATE_CONNECTING) | (1u << SF_STATE_CONNECTED) | (1u << SF_STATE_SHUTDOWN)))
@@ -44,8 +44,7 @@ struct narrowing {
 /* Remove from the rule's operations those outside `allowed`. An operation the
  * user named one by one is an error; a group member quietly drops out; an
  * empty result is an error. */
-static void narrow(struct narrowing *n, sf_opmask allowed, size_t at, const char *why,
-                   const char *hint)
+static void narrow(struct narrowing *n, sf_opmask allowed, size_t at, const char *why, const char *hint)
 {
 	sf_opmask gone = n->ops & ~allowed;
 	sf_opmask named_gone = gone & n->w->named_ops;
@@ -73,8 +72,7 @@ static int pattern_fits(const struct sf_addrpat *p, unsigned protos)
 	}
 }
 
-static void check_addrs(struct narrowing *n, const struct sf_addrpat *pats, unsigned count,
-                        enum sf_key key)
+static void check_addrs(struct narrowing *n, const struct sf_addrpat *pats, unsigned count, enum sf_key key)
 {
 	for (unsigned i = 0; i < count; i++)
 		if (pattern_fits(&pats[i], n->r->protos))
@@ -82,10 +80,11 @@ static void check_addrs(struct narrowing *n, const struct sf_addrpat *pats, unsi
 	if (!count)
 		return;
 	n->report(n->ctx, n->w->key[key],
-	          "contradictory conditions: no address of %s= can belong to a socket of proto=%s",
-	          sf_key_names[key],
-	          n->r->protos == SF_PROTO_UNIX ? "unix" : n->r->protos == SF_PROTO_UDP ? "udp" :
-	          n->r->protos == SF_PROTO_TCP ? "tcp" : "tcp,udp");
+		  "contradictory conditions: no address of %s= can belong to a socket of proto=%s", sf_key_names[key],
+		  n->r->protos == SF_PROTO_UNIX	 ? "unix"
+		  : n->r->protos == SF_PROTO_UDP ? "udp"
+		  : n->r->protos == SF_PROTO_TCP ? "tcp"
+						 : "tcp,udp");
 	n->errors++;
 }
 
@@ -123,12 +122,14 @@ unsigned sf_check_rule(struct sf_rule *r, const struct sf_rule_where *w, sf_repo
 		fail(&n, w->action, misfit);
 	if (protos == SF_PROTO_UDP && (r->has & SF_HAS_SIDE) && (r->sides & SF_SIDE_SERVER) &&
 	    r->sides == SF_SIDE_SERVER)
-		fail(&n, w->key[SF_KEY_SIDE], "contradictory conditions: UDP sockets are never accepted, so "
+		fail(&n, w->key[SF_KEY_SIDE],
+		     "contradictory conditions: UDP sockets are never accepted, so "
 		     "side=server never holds with proto=udp");
 	if (protos == SF_PROTO_UDP && (r->has & SF_HAS_STATE) && r->states == (1u << SF_STATE_LISTENING))
 		fail(&n, w->key[SF_KEY_STATE], "contradictory conditions: UDP sockets never listen");
 	if ((r->has & SF_HAS_SIDE) && (r->has & SF_HAS_STATE) && r->states == (1u << SF_STATE_LISTENING))
-		fail(&n, w->key[SF_KEY_SIDE], "contradictory conditions: a listening socket is neither the "
+		fail(&n, w->key[SF_KEY_SIDE],
+		     "contradictory conditions: a listening socket is neither the "
 		     "client nor the server side of a connection");
 	if (r->has & SF_HAS_PROTO) {
 		check_addrs(&n, r->peers, r->npeers, SF_KEY_PEER);
@@ -137,8 +138,9 @@ unsigned sf_check_rule(struct sf_rule *r, const struct sf_rule_where *w, sf_repo
 	if (r->now && (r->action != SF_ACT_ERROR || !(r->ops & OPS_CONNECT)))
 		fail(&n, w->now, "'now' only changes how an error on connect is delivered (error E now)");
 	if (r->icmp && (r->action != SF_ACT_ERROR || !(r->ops & OPS_CONNECT) || r->now ||
-	                (r->err != ECONNREFUSED && r->err != EHOSTUNREACH && r->err != ENETUNREACH)))
-		fail(&n, w->icmp, "'icmp' says a router's ICMP answered the connect: error ECONNREFUSED, "
+			(r->err != ECONNREFUSED && r->err != EHOSTUNREACH && r->err != ENETUNREACH)))
+		fail(&n, w->icmp,
+		     "'icmp' says a router's ICMP answered the connect: error ECONNREFUSED, "
 		     "EHOSTUNREACH or ENETUNREACH, on connect, without now");
 	return n.errors;
 }

@@ -35,7 +35,7 @@ uint64_t sf_accepted_hash(const struct sf_sockaddr *local, const struct sf_socka
 }
 
 uint64_t sf_draw_key(uint64_t seed, uint64_t proc_key, uint64_t rule_hash, uint64_t peer_hash, uint64_t conn_ordinal,
-                     enum sf_draw what)
+		     enum sf_draw what)
 {
 	/* The seed is mixed before the purpose goes in, so that no two seeds
 	 * give one purpose's draws to another. */
@@ -47,7 +47,7 @@ uint64_t sf_draw_key(uint64_t seed, uint64_t proc_key, uint64_t rule_hash, uint6
 }
 
 uint64_t sf_draw(uint64_t seed, uint64_t proc_key, uint64_t rule_hash, uint64_t peer_hash, uint64_t conn_ordinal,
-                 uint64_t call_index, enum sf_draw what)
+		 uint64_t call_index, enum sf_draw what)
 {
 	return sf_mix64(sf_draw_key(seed, proc_key, rule_hash, peer_hash, conn_ordinal, what) ^ call_index);
 }

@@ -31,13 +31,13 @@ uint64_t sf_accepted_hash(const struct sf_sockaddr *local, const struct sf_socka
  * place in the run's tree (sf_tree_key), so that the children of one run
  * draw apart and two runs draw alike. */
 uint64_t sf_draw(uint64_t seed, uint64_t proc_key, uint64_t rule_hash, uint64_t peer_hash, uint64_t conn_ordinal,
-                 uint64_t call_index, enum sf_draw what);
+		 uint64_t call_index, enum sf_draw what);
 
 /* The same with everything but the call fixed: sf_draw(..., n, what) is
  * sf_mix64(sf_draw_key(...) ^ n), so that a connection's draws cost one
  * mix each (the plan keeps the key). */
 uint64_t sf_draw_key(uint64_t seed, uint64_t proc_key, uint64_t rule_hash, uint64_t peer_hash, uint64_t conn_ordinal,
-                     enum sf_draw what);
+		     enum sf_draw what);
 
 static inline int sf_p_hit(uint64_t p_scaled, uint64_t bits)
 {

@@ -4,8 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sf_diag_add(struct sf_diags *d, const char *file, unsigned line, unsigned col,
-                 const char *fmt, ...)
+void sf_diag_add(struct sf_diags *d, const char *file, unsigned line, unsigned col, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -26,7 +25,7 @@ void sf_diag_add(struct sf_diags *d, const char *file, unsigned line, unsigned c
 		return;
 	if (col)
 		snprintf(text, len, "%s:%u:%u: %s", file, line, col, msg);
-	else if (!line)  /* about the whole file */
+	else if (!line) /* about the whole file */
 		snprintf(text, len, "%s: %s", file, msg);
 	else
 		snprintf(text, len, "%s:%u: %s", file, line, msg);

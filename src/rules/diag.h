@@ -6,7 +6,7 @@
 
 struct sf_diag {
 	unsigned line, col;
-	char *text;             /* "FILE:LINE:COL: message" */
+	char *text; /* "FILE:LINE:COL: message" */
 };
 
 struct sf_diags {
@@ -14,8 +14,8 @@ struct sf_diags {
 	unsigned n, cap;
 };
 
-void sf_diag_add(struct sf_diags *d, const char *file, unsigned line, unsigned col,
-                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void sf_diag_add(struct sf_diags *d, const char *file, unsigned line, unsigned col, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 void sf_diags_free(struct sf_diags *d);
 
 #endif

@@ -17,7 +17,8 @@ int sf_env_choice(const char *v, const char *const *words, char *msg, size_t cap
 	const char *best = v[0] >= '0' && v[0] <= '9' ? NULL : sf_suggest_result(&sg);
 	char expected[128] = "";
 	for (int i = 0; words[i]; i++)
-		snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s", i ? ", " : "", words[i]);
+		snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s", i ? ", " : "",
+			 words[i]);
 	if (best)
 		snprintf(msg, cap, "unknown value '%s' (did you mean '%s'?)", v, best);
 	else

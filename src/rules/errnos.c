@@ -40,6 +40,8 @@ const size_t sf_errno_count = sizeof sf_errno_table / sizeof sf_errno_table[0];
 #define EPFNOSUPPORT 0
 #endif
 
+/* A table read by its columns: kept aligned by hand. */
+/* clang-format off */
 const struct sf_wsa_entry sf_wsa_table[] = {
 	{ "WSA_INVALID_HANDLE",        0, EBADF },
 	{ "WSA_NOT_ENOUGH_MEMORY",     0, ENOMEM },
@@ -139,6 +141,7 @@ const struct sf_wsa_entry sf_wsa_table[] = {
 	{ "WSA_QOS_ESHAPERATEOBJ", 11030, 0 },
 	{ "WSA_QOS_RESERVED_PETYPE", 11031, 0 },
 };
+/* clang-format on */
 const size_t sf_wsa_count = sizeof sf_wsa_table / sizeof sf_wsa_table[0];
 
 const char *sf_errno_name(int value)
@@ -154,8 +157,7 @@ static int same(const char *s, size_t len, const char *name)
 	return strlen(name) == len && memcmp(s, name, len) == 0;
 }
 
-static enum sf_errno_status from_wsa(const struct sf_wsa_entry *w, int *value,
-                                     const struct sf_wsa_entry **wsa)
+static enum sf_errno_status from_wsa(const struct sf_wsa_entry *w, int *value, const struct sf_wsa_entry **wsa)
 {
 	if (wsa)
 		*wsa = w;
@@ -179,8 +181,7 @@ static int parse_number(const char *s, size_t len, long *out)
 	return 1;
 }
 
-enum sf_errno_status sf_errno_parse(const char *s, size_t len, int *value,
-                                    const struct sf_wsa_entry **wsa)
+enum sf_errno_status sf_errno_parse(const char *s, size_t len, int *value, const struct sf_wsa_entry **wsa)
 {
 	long n;
 	if (wsa)

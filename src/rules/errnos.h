@@ -11,8 +11,8 @@ struct sf_errno_entry {
 
 struct sf_wsa_entry {
 	const char *name;
-	int code;   /* the Winsock number (10054); 0 for WSA_* codes that share POSIX numbers */
-	int posix;  /* the errno it maps to, 0 if it has no POSIX counterpart */
+	int code;  /* the Winsock number (10054); 0 for WSA_* codes that share POSIX numbers */
+	int posix; /* the errno it maps to, 0 if it has no POSIX counterpart */
 };
 
 extern const struct sf_errno_entry sf_errno_table[];
@@ -25,13 +25,12 @@ const char *sf_errno_name(int value);
 
 enum sf_errno_status {
 	SF_ERRNO_OK,
-	SF_ERRNO_UNKNOWN,          /* not a name or number of either table */
-	SF_ERRNO_NO_COUNTERPART,   /* a real Winsock code with no POSIX meaning; *wsa says which */
+	SF_ERRNO_UNKNOWN,	 /* not a name or number of either table */
+	SF_ERRNO_NO_COUNTERPART, /* a real Winsock code with no POSIX meaning; *wsa says which */
 };
 
 /* Parse `ECONNRESET`, `104`, `WSAECONNRESET` or `10054` into an errno value. */
-enum sf_errno_status sf_errno_parse(const char *s, size_t len, int *value,
-                                    const struct sf_wsa_entry **wsa);
+enum sf_errno_status sf_errno_parse(const char *s, size_t len, int *value, const struct sf_wsa_entry **wsa);
 
 /* The Winsock codes that map to `value`, one after another: pass the previous
  * result (NULL to start); NULL when there are no more. */

@@ -33,9 +33,8 @@ static void put_addrs(struct out *o, const char *key, const struct sf_addrpat *a
 		char buf[300];
 		if (i + 1 < n && a[i].kind == SF_ADDR_IP4 && a[i].prefix == 8 && a[i].ip[0] == 127 &&
 		    a[i + 1].kind == SF_ADDR_IP6 && a[i + 1].prefix == 128 &&
-		    memcmp(a[i + 1].ip, loopback6, sizeof loopback6) == 0 &&
-		    a[i].has_port == a[i + 1].has_port && a[i].port_lo == a[i + 1].port_lo &&
-		    a[i].port_hi == a[i + 1].port_hi) {
+		    memcmp(a[i + 1].ip, loopback6, sizeof loopback6) == 0 && a[i].has_port == a[i + 1].has_port &&
+		    a[i].port_lo == a[i + 1].port_lo && a[i].port_hi == a[i + 1].port_hi) {
 			char port[24] = "";
 			if (a[i].has_port && a[i].port_lo == a[i].port_hi)
 				snprintf(port, sizeof port, ":%u", a[i].port_lo);

@@ -179,11 +179,21 @@ size_t sf_json_unescape(const char *v, size_t vlen, char *out, size_t cap)
 				break;
 			char e = v[++i];
 			switch (e) {
-			case 'n': cp = '\n'; break;
-			case 't': cp = '\t'; break;
-			case 'r': cp = '\r'; break;
-			case 'b': cp = '\b'; break;
-			case 'f': cp = '\f'; break;
+			case 'n':
+				cp = '\n';
+				break;
+			case 't':
+				cp = '\t';
+				break;
+			case 'r':
+				cp = '\r';
+				break;
+			case 'b':
+				cp = '\b';
+				break;
+			case 'f':
+				cp = '\f';
+				break;
 			case 'u': {
 				long hi = hex4(v, vlen, i + 1);
 				if (hi < 0)
@@ -193,7 +203,9 @@ size_t sf_json_unescape(const char *v, size_t vlen, char *out, size_t cap)
 				if (cp >= 0xd800 && cp < 0xdc00) {
 					/* A surrogate pair is one code point; half of one is
 					 * not a character (U+FFFD stands for it). */
-					long lo = i + 2 < vlen && v[i + 1] == '\\' && v[i + 2] == 'u' ? hex4(v, vlen, i + 3) : -1;
+					long lo = i + 2 < vlen && v[i + 1] == '\\' && v[i + 2] == 'u'
+							  ? hex4(v, vlen, i + 3)
+							  : -1;
 					if (lo >= 0xdc00 && lo < 0xe000) {
 						cp = 0x10000 + ((cp - 0xd800) << 10) + ((unsigned)lo - 0xdc00);
 						i += 6;
@@ -208,8 +220,13 @@ size_t sf_json_unescape(const char *v, size_t vlen, char *out, size_t cap)
 				}
 				break;
 			}
-			case '"': case '\\': case '/': cp = (unsigned char)e; break;
-			default: goto end;
+			case '"':
+			case '\\':
+			case '/':
+				cp = (unsigned char)e;
+				break;
+			default:
+				goto end;
 			}
 		}
 		if (!put_utf8(out, cap, &o, cp))

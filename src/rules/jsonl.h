@@ -9,7 +9,7 @@
 struct sf_json_field {
 	const char *key;
 	size_t klen;
-	const char *val;      /* strings: between the quotes, still escaped */
+	const char *val; /* strings: between the quotes, still escaped */
 	size_t vlen;
 	int is_string;
 };

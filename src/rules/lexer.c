@@ -143,8 +143,7 @@ const struct sf_logline *sf_lexer_next(struct sf_lexer *lx)
 	}
 }
 
-size_t sf_tokenize(const struct sf_logline *ll, size_t from, size_t to, struct sf_tok *toks,
-                   size_t max, int *more)
+size_t sf_tokenize(const struct sf_logline *ll, size_t from, size_t to, struct sf_tok *toks, size_t max, int *more)
 {
 	size_t n = 0, i = from;
 	*more = 0;

@@ -17,9 +17,9 @@ struct sf_logline {
 struct sf_lexer {
 	const char *src;
 	size_t len, pos;
-	unsigned phys_line;  /* line number at pos */
-	unsigned col;        /* column at pos */
-	int semicolons;      /* `;` also ends a rule (inline rules) */
+	unsigned phys_line; /* line number at pos */
+	unsigned col;	    /* column at pos */
+	int semicolons;	    /* `;` also ends a rule (inline rules) */
 	struct sf_logline cur;
 	size_t cap;
 };
@@ -32,13 +32,12 @@ void sf_lexer_free(struct sf_lexer *lx);
 struct sf_tok {
 	const char *s;
 	size_t len;
-	size_t off;          /* offset in the logical line */
+	size_t off; /* offset in the logical line */
 };
 
 /* Split text[from, to) of a logical line at blanks. Returns the number of
  * tokens found (at most `max`; *more is set when there were more). */
-size_t sf_tokenize(const struct sf_logline *ll, size_t from, size_t to, struct sf_tok *toks,
-                   size_t max, int *more);
+size_t sf_tokenize(const struct sf_logline *ll, size_t from, size_t to, struct sf_tok *toks, size_t max, int *more);
 
 /* Offset of the first byte of `text` that is not valid UTF-8, or (size_t)-1. */
 size_t sf_utf8_invalid(const char *text, size_t len);

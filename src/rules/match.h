@@ -10,16 +10,16 @@
 /* What a call and its socket look like to the rules. */
 struct sf_subject {
 	enum sf_op op;
-	uint8_t proto;               /* SF_PROTO_* bit; 0 if unknown */
-	uint8_t side;                /* SF_SIDE_* bit; 0 if neither or unknown */
-	uint8_t state;               /* enum sf_state */
-	uint8_t side_known;          /* the side can no longer change */
-	struct sf_sockaddr peer;     /* family SF_ADDR_ANY while unknown */
+	uint8_t proto;		 /* SF_PROTO_* bit; 0 if unknown */
+	uint8_t side;		 /* SF_SIDE_* bit; 0 if neither or unknown */
+	uint8_t state;		 /* enum sf_state */
+	uint8_t side_known;	 /* the side can no longer change */
+	struct sf_sockaddr peer; /* family SF_ADDR_ANY while unknown */
 	struct sf_sockaddr local;
 	uint64_t num[SF_NUM__COUNT]; /* sent, received, idle, age, uptime */
-	uint32_t num_known;          /* bit k: num[k] means something (no age before a connection) */
+	uint32_t num_known;	     /* bit k: num[k] means something (no age before a connection) */
 	const char *exe;
-	const char *exe_also;   /* a second name exe= matches (NULL: none) */
+	const char *exe_also; /* a second name exe= matches (NULL: none) */
 	/* Names this process resolved to the peer's address (host=): NULL-terminated. */
 	const char *const *hosts;
 };

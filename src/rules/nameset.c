@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const struct sf_rule *sf_nameset_find(const struct sf_nameset *s, const struct sf_ruleset *rs,
-                                      const char *name, uint64_t hash)
+const struct sf_rule *sf_nameset_find(const struct sf_nameset *s, const struct sf_ruleset *rs, const char *name,
+				      uint64_t hash)
 {
 	if (!s->cap)
 		return NULL;

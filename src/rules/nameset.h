@@ -9,13 +9,13 @@
 #include "rules.h"
 
 struct sf_nameset {
-	unsigned *slot;          /* rule index + 1; 0 is an empty slot */
-	unsigned cap, n;         /* cap: a power of two, or 0 */
+	unsigned *slot;	 /* rule index + 1; 0 is an empty slot */
+	unsigned cap, n; /* cap: a power of two, or 0 */
 };
 
 /* The rule of `rs` named `name` (whose FNV-1a hash is `hash`), or NULL. */
-const struct sf_rule *sf_nameset_find(const struct sf_nameset *s, const struct sf_ruleset *rs,
-                                      const char *name, uint64_t hash);
+const struct sf_rule *sf_nameset_find(const struct sf_nameset *s, const struct sf_ruleset *rs, const char *name,
+				      uint64_t hash);
 
 /* Remember rs->rules[index] (its name_hash set). Returns 0 when out of memory. */
 int sf_nameset_add(struct sf_nameset *s, const struct sf_ruleset *rs, unsigned index);

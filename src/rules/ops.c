@@ -62,12 +62,13 @@ size_t sf_ops_format(char *buf, size_t cap, sf_opmask m)
 	buf[0] = '\0';
 	for (int g = 0; g < 3; g++)
 		if ((m & masks[g]) == masks[g]) {
-			len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s", len ? "," : "", groups[g]);
+			len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s", len ? "," : "",
+						groups[g]);
 			m &= ~masks[g];
 		}
 	for (int i = 0; i < SF_OP__COUNT; i++)
 		if (m & SF_OPBIT(i))
 			len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s", len ? "," : "",
-			                        sf_op_names[i]);
+						sf_op_names[i]);
 	return len;
 }

@@ -6,15 +6,15 @@
 #include <stddef.h>
 
 enum sf_op_class {
-	SF_CLASS_CREATE,  /* a new socket out of nothing */
+	SF_CLASS_CREATE, /* a new socket out of nothing */
 	SF_CLASS_CONNECT,
 	SF_CLASS_ACCEPT,
-	SF_CLASS_SETUP,   /* bind, listen, shutdown */
+	SF_CLASS_SETUP,	  /* bind, listen, shutdown */
 	SF_CLASS_RELEASE, /* close */
-	SF_CLASS_DUP,     /* a second descriptor for the same socket */
+	SF_CLASS_DUP,	  /* a second descriptor for the same socket */
 	SF_CLASS_TX,
 	SF_CLASS_RX,
-	SF_CLASS_QUERY,   /* getsockopt(SO_ERROR), getpeername */
+	SF_CLASS_QUERY, /* getsockopt(SO_ERROR), getpeername */
 };
 
 enum sf_op {
@@ -47,9 +47,9 @@ enum {
 #include "ops.def"
 #undef SF_OP
 };
-#define SF_OPS_TX  ((sf_opmask)SF_OPS_TX_)
-#define SF_OPS_RX  ((sf_opmask)SF_OPS_RX_)
-#define SF_OPS_IO  (SF_OPS_TX | SF_OPS_RX)
+#define SF_OPS_TX ((sf_opmask)SF_OPS_TX_)
+#define SF_OPS_RX ((sf_opmask)SF_OPS_RX_)
+#define SF_OPS_IO (SF_OPS_TX | SF_OPS_RX)
 #define SF_OPS_ALL ((sf_opmask)((1ull << SF_OP__COUNT) - 1))
 
 /* An operation or group name (`send`, `tx`, `*`) to its mask; 0 if unknown. */

@@ -39,8 +39,8 @@ static __attribute__((format(printf, 3, 4))) void report(void *ctx, size_t off, 
 }
 
 /* "unknown X 'word'", with the closest candidate when there is one. */
-static void unknown(struct parser *P, const struct sf_tok *t, size_t len, const char *what,
-                    struct sf_suggest *sg, const char *expected)
+static void unknown(struct parser *P, const struct sf_tok *t, size_t len, const char *what, struct sf_suggest *sg,
+		    const char *expected)
 {
 	const char *best = sf_suggest_result(sg);
 	if (best)
@@ -56,8 +56,8 @@ static int tok_is(const struct sf_tok *t, const char *w)
 
 static int name_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '.' || c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+	       c == '-';
 }
 
 static char *dup_tok(const char *s, size_t len)
@@ -89,8 +89,8 @@ static size_t split_commas(struct parser *P, const struct sf_tok *v, struct sf_t
 	return n;
 }
 
-static void unit_error(struct parser *P, const struct sf_tok *v, struct sf_unit_result r,
-                       const char *what, const char *const *units, const char *example)
+static void unit_error(struct parser *P, const struct sf_tok *v, struct sf_unit_result r, const char *what,
+		       const char *const *units, const char *example)
 {
 	size_t off = v->off + r.at;
 	switch (r.err) {
@@ -103,8 +103,8 @@ static void unit_error(struct parser *P, const struct sf_tok *v, struct sf_unit_
 		report(P, off, "%s must start with a number (for example %s)", what, example);
 		break;
 	case SF_UNIT_BARE:
-		report(P, off, "%s needs a unit: %.*s is ambiguous (write %.*sms or %.*ss)", what,
-		       (int)v->len, v->s, (int)v->len, v->s, (int)v->len, v->s);
+		report(P, off, "%s needs a unit: %.*s is ambiguous (write %.*sms or %.*ss)", what, (int)v->len, v->s,
+		       (int)v->len, v->s, (int)v->len, v->s);
 		break;
 	case SF_UNIT_BAD_UNIT: {
 		struct sf_suggest sg;
@@ -112,11 +112,11 @@ static void unit_error(struct parser *P, const struct sf_tok *v, struct sf_unit_
 		sf_suggest_list(&sg, units);
 		const char *best = sf_suggest_result(&sg);
 		if (best)
-			report(P, off, "unknown unit '%.*s' in %s (did you mean '%s'?)", (int)r.unit_len,
-			       v->s + r.at, what, best);
+			report(P, off, "unknown unit '%.*s' in %s (did you mean '%s'?)", (int)r.unit_len, v->s + r.at,
+			       what, best);
 		else
-			report(P, off, "unknown unit '%.*s' in %s (for example %s)", (int)r.unit_len,
-			       v->s + r.at, what, example);
+			report(P, off, "unknown unit '%.*s' in %s (for example %s)", (int)r.unit_len, v->s + r.at, what,
+			       example);
 		break;
 	}
 	case SF_UNIT_TOO_BIG:
@@ -152,7 +152,7 @@ static int parse_probability(const struct sf_tok *v, uint64_t *scaled)
 		return 0;
 	for (; i < v->len && v->s[i] >= '0' && v->s[i] <= '9'; i++) {
 		whole = whole * 10 + (unsigned)(v->s[i] - '0');
-		if (whole > 1)  /* before it can wrap round to 0 or 1 */
+		if (whole > 1) /* before it can wrap round to 0 or 1 */
 			return 0;
 	}
 	if (i < v->len) {
@@ -173,8 +173,7 @@ static int parse_probability(const struct sf_tok *v, uint64_t *scaled)
 	return 1;
 }
 
-static int set_bits(struct parser *P, const struct sf_tok *v, const char *key,
-                    const char *const *words, uint8_t *bits)
+static int set_bits(struct parser *P, const struct sf_tok *v, const char *key, const char *const *words, uint8_t *bits)
 {
 	struct sf_tok parts[16];
 	size_t n = split_commas(P, v, parts, 16);
@@ -195,14 +194,14 @@ static int set_bits(struct parser *P, const struct sf_tok *v, const char *key,
 			char expected[160] = "one of";
 			for (int k = 0; words[k]; k++)
 				snprintf(expected + strlen(expected), sizeof expected - strlen(expected), " %s",
-				         words[k]);
+					 words[k]);
 			const char *best = sf_suggest_result(&sg);
 			if (best)
 				report(P, parts[i].off, "unknown %s '%.*s' (did you mean '%s'?)", what,
 				       (int)parts[i].len, parts[i].s, best);
 			else
-				report(P, parts[i].off, "unknown %s '%.*s' (%s)", what, (int)parts[i].len,
-				       parts[i].s, expected);
+				report(P, parts[i].off, "unknown %s '%.*s' (%s)", what, (int)parts[i].len, parts[i].s,
+				       expected);
 			return 0;
 		}
 		*bits |= (uint8_t)(1u << found);
@@ -210,8 +209,7 @@ static int set_bits(struct parser *P, const struct sf_tok *v, const char *key,
 	return 1;
 }
 
-static int parse_addrs(struct parser *P, const struct sf_tok *v, struct sf_addrpat **out,
-                       unsigned *nout)
+static int parse_addrs(struct parser *P, const struct sf_tok *v, struct sf_addrpat **out, unsigned *nout)
 {
 	struct sf_tok parts[32];
 	size_t n = split_commas(P, v, parts, 32);
@@ -308,8 +306,9 @@ static const char *cmp_text[] = { "=", ">", ">=", "<", "<=" };
 /* Each key's value: one function per line of conditions.def. t is the
  * whole condition, v its value, c the comparison (other than '=' only for
  * the keys that compare). */
-#define VALUE_ARGS struct parser *P, struct sf_rule *r, struct sf_rule_where *w, \
-	const struct sf_tok *t, const struct sf_tok *v, enum cmp c
+#define VALUE_ARGS                                                                                                    \
+	struct parser *P, struct sf_rule *r, struct sf_rule_where *w, const struct sf_tok *t, const struct sf_tok *v, \
+		enum cmp c
 
 static int value_peer(VALUE_ARGS)
 {
@@ -391,8 +390,10 @@ static int value_measure(VALUE_ARGS, enum sf_num nk)
 	narrow(&r->num[nk], c, n, &empty);
 	if (empty) {
 		if (w->num_op[nk][0] != t->off)
-			report(P, t->off, "contradictory conditions: %.*s can never hold together with the "
-			       "earlier %s condition", (int)t->len, t->s, sf_num_names[nk]);
+			report(P, t->off,
+			       "contradictory conditions: %.*s can never hold together with the "
+			       "earlier %s condition",
+			       (int)t->len, t->s, sf_num_names[nk]);
 		else
 			report(P, t->off, "%.*s can never hold", (int)t->len, t->s);
 		return 0;
@@ -467,12 +468,11 @@ static int (*const value_of[SF_KEY__COUNT])(VALUE_ARGS) = {
 #undef SF_COND
 };
 
-static int parse_condition(struct parser *P, struct sf_rule *r, struct sf_rule_where *w,
-                           const struct sf_tok *t)
+static int parse_condition(struct parser *P, struct sf_rule *r, struct sf_rule_where *w, const struct sf_tok *t)
 {
 	size_t klen = 0;
 	while (klen < t->len && ((t->s[klen] >= 'a' && t->s[klen] <= 'z') || (t->s[klen] >= 'A' && t->s[klen] <= 'Z') ||
-	                         t->s[klen] == '_'))
+				 t->s[klen] == '_'))
 		klen++;
 	struct sf_tok key = { t->s, klen, t->off };
 
@@ -499,8 +499,10 @@ static int parse_condition(struct parser *P, struct sf_rule *r, struct sf_rule_w
 			return 0;
 		}
 		if (sf_ops_lookup(t->s, t->len)) {
-			report(P, t->off, "'%.*s' is an operation: list several as one word, comma-separated "
-			       "(send,recv), before the conditions", (int)t->len, t->s);
+			report(P, t->off,
+			       "'%.*s' is an operation: list several as one word, comma-separated "
+			       "(send,recv), before the conditions",
+			       (int)t->len, t->s);
 			return 0;
 		}
 		for (int i = 0; i < SF_ACT__COUNT; i++)
@@ -565,8 +567,10 @@ static int parse_ops(struct parser *P, struct sf_rule *r, struct sf_rule_where *
 	struct sf_tok parts[SF_OP__COUNT + 8];
 	w->ops = t->off;
 	if (memchr(t->s, '=', t->len) || memchr(t->s, '>', t->len) || memchr(t->s, '<', t->len)) {
-		report(P, t->off, "a rule starts with the operations it applies to (connect, send, tx, rx, io, "
-		       "*), then the conditions; found '%.*s'", (int)t->len, t->s);
+		report(P, t->off,
+		       "a rule starts with the operations it applies to (connect, send, tx, rx, io, "
+		       "*), then the conditions; found '%.*s'",
+		       (int)t->len, t->s);
 		return 0;
 	}
 	size_t n = split_commas(P, t, parts, sizeof parts / sizeof parts[0]);
@@ -582,7 +586,7 @@ static int parse_ops(struct parser *P, struct sf_rule *r, struct sf_rule_where *
 				report(P, parts[i].off, "an operation is missing between the commas");
 			else
 				unknown(P, &parts[i], parts[i].len, "operation", &sg,
-				        "operations are the socket calls by name, or tx, rx, io, *");
+					"operations are the socket calls by name, or tx, rx, io, *");
 			return 0;
 		}
 		if (__builtin_popcount(m) == 1 && !(parts[i].len == 1 && parts[i].s[0] == '*'))
@@ -600,12 +604,15 @@ static int parse_errno(struct parser *P, struct sf_rule *r, const struct sf_tok 
 		return 1;
 	if (st == SF_ERRNO_NO_COUNTERPART) {
 		if (wsa->code)
-			report(P, t->off, "%s (%d) has no POSIX counterpart, so no Linux program could see "
+			report(P, t->off,
+			       "%s (%d) has no POSIX counterpart, so no Linux program could see "
 			       "it; pick the errno your program should get (see sockfault errno)",
 			       wsa->name, wsa->code);
 		else
-			report(P, t->off, "%s has no POSIX counterpart, so no Linux program could see it; "
-			       "pick the errno your program should get (see sockfault errno)", wsa->name);
+			report(P, t->off,
+			       "%s has no POSIX counterpart, so no Linux program could see it; "
+			       "pick the errno your program should get (see sockfault errno)",
+			       wsa->name);
 		return 0;
 	}
 	struct sf_suggest sg;
@@ -615,8 +622,8 @@ static int parse_errno(struct parser *P, struct sf_rule *r, const struct sf_tok 
 	return 0;
 }
 
-static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_where *w,
-                        const struct sf_tok *toks, size_t n)
+static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_where *w, const struct sf_tok *toks,
+			size_t n)
 {
 	if (n == 0) {
 		char syntax[256];
@@ -739,8 +746,10 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 		ur = sf_parse_rate(arg->s, arg->len, &r->rate);
 		/* "64KiB" or "100": the unit is right, the "/s" is missing. */
 		if (ur.err == SF_UNIT_BAD_UNIT && (ur.unit_len == 0 || arg->s[ur.at] == '/')) {
-			report(P, arg->off + ur.at, "%s's rate is bytes per second: end it with /s "
-			       "(for example 64KiB/s)", an);
+			report(P, arg->off + ur.at,
+			       "%s's rate is bytes per second: end it with /s "
+			       "(for example 64KiB/s)",
+			       an);
 			return 0;
 		}
 		if (ur.err) {
@@ -782,10 +791,10 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 			sf_suggest_init(&sg, m->s, m->len);
 			sf_suggest_list(&sg, modifier_words);
 			if (i == 1 && sf_action_arg(r->action) == SF_ARG_NONE)
-				report(P, m->off, "%s takes no argument, found '%.*s'", an,
-				       (int)m->len, m->s);
+				report(P, m->off, "%s takes no argument, found '%.*s'", an, (int)m->len, m->s);
 			else
-				unknown(P, m, m->len, "modifier", &sg, "modifiers are sticky, now, icmp, log=quiet, once");
+				unknown(P, m, m->len, "modifier", &sg,
+					"modifiers are sticky, now, icmp, log=quiet, once");
 			return 0;
 		}
 	}
@@ -862,7 +871,8 @@ static int parse_line(struct parser *P, struct sf_rule *r, struct sf_rule_where 
 			size_t nlen = (size_t)(colon - toks[0].s);
 			for (size_t i = 0; i < nlen; i++)
 				if (!name_char(toks[0].s[i])) {
-					report(P, toks[0].off + i, "a rule name is letters, digits, '_', '.' and '-', "
+					report(P, toks[0].off + i,
+					       "a rule name is letters, digits, '_', '.' and '-', "
 					       "followed by ':'");
 					return 0;
 				}
@@ -905,8 +915,8 @@ static int parse_line(struct parser *P, struct sf_rule *r, struct sf_rule_where 
 	return sf_check_rule(r, w, report, P) == 0;
 }
 
-unsigned sf_parse(const char *text, size_t len, const struct sf_parse_opts *opts,
-                  struct sf_ruleset *rs, struct sf_diags *diags)
+unsigned sf_parse(const char *text, size_t len, const struct sf_parse_opts *opts, struct sf_ruleset *rs,
+		  struct sf_diags *diags)
 {
 	struct parser P = { opts, diags, NULL, 0 };
 	struct sf_lexer lx;
@@ -940,9 +950,11 @@ unsigned sf_parse(const char *text, size_t len, const struct sf_parse_opts *opts
 			size_t at = 0;
 			while (at < ll->len && (ll->text[at] == ' ' || ll->text[at] == '\t'))
 				at++;
-			report(&P, at, "the rule name '%s' is already used by the rule on line %u%s", r.name, other->line,
+			report(&P, at, "the rule name '%s' is already used by the rule on line %u%s", r.name,
+			       other->line,
 			       strncmp(r.name, "line-", 5) == 0 ? " (a rule without a name is named line-N after its "
-			                                          "line: give one of them another name)" : "");
+								  "line: give one of them another name)"
+								: "");
 			sf_rule_free(&r);
 			continue;
 		}

@@ -181,12 +181,16 @@ const char *sf_read_problem(const struct sf_read *r, const char *what, char *buf
 		snprintf(buf, cap, "cannot read %s: it is larger than %s, the limit", what, lim);
 		break;
 	case SF_READ_DEVICE:
-		snprintf(buf, cap, "cannot read %s: it is a device (a regular file is read, or a pipe that "
-		         "delivers at most %s and closes within " SF_READ_MAX_MS_TEXT ")", what, lim);
+		snprintf(buf, cap,
+			 "cannot read %s: it is a device (a regular file is read, or a pipe that "
+			 "delivers at most %s and closes within " SF_READ_MAX_MS_TEXT ")",
+			 what, lim);
 		break;
 	case SF_READ_SLOW:
-		snprintf(buf, cap, "cannot read %s: it did not deliver all of it and close within "
-		         SF_READ_MAX_MS_TEXT " (the limit for a pipe or FIFO; at most %s)", what, lim);
+		snprintf(buf, cap,
+			 "cannot read %s: it did not deliver all of it and close within " SF_READ_MAX_MS_TEXT
+			 " (the limit for a pipe or FIFO; at most %s)",
+			 what, lim);
 		break;
 	}
 	return buf;

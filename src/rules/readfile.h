@@ -11,21 +11,21 @@
 
 #include <stddef.h>
 
-#define SF_RULES_MAX_BYTES ((size_t)16 << 20)  /* a rules file: 100 000 rules and more */
+#define SF_RULES_MAX_BYTES ((size_t)16 << 20)	/* a rules file: 100 000 rules and more */
 #define SF_REPLAY_MAX_BYTES ((size_t)256 << 20) /* a JSON log to replay */
 #define SF_READ_MAX_MS 2000
 #define SF_READ_MAX_MS_TEXT "2 s"
 
 enum sf_read_status {
 	SF_READ_OK,
-	SF_READ_ERRNO,     /* open or read failed: err holds the errno */
-	SF_READ_TOO_BIG,   /* more than max bytes */
-	SF_READ_DEVICE,    /* a character or block device */
-	SF_READ_SLOW,      /* a pipe that did not deliver and close in time */
+	SF_READ_ERRNO,	 /* open or read failed: err holds the errno */
+	SF_READ_TOO_BIG, /* more than max bytes */
+	SF_READ_DEVICE,	 /* a character or block device */
+	SF_READ_SLOW,	 /* a pipe that did not deliver and close in time */
 };
 
 struct sf_read {
-	char *text;        /* malloc'd, NUL-terminated; NULL unless SF_READ_OK */
+	char *text; /* malloc'd, NUL-terminated; NULL unless SF_READ_OK */
 	size_t len;
 	enum sf_read_status status;
 	int err;

@@ -9,13 +9,21 @@ struct unit {
 };
 
 static const struct unit duration_table[] = {
-	{ "us", SF_NS_PER_US }, { "\xc2\xb5s", SF_NS_PER_US }, { "ms", SF_NS_PER_MS },
-	{ "s", SF_NS_PER_S }, { "m", 60 * SF_NS_PER_S }, { "h", 3600 * SF_NS_PER_S },
+	{ "us", SF_NS_PER_US },
+	{ "\xc2\xb5s", SF_NS_PER_US },
+	{ "ms", SF_NS_PER_MS },
+	{ "s", SF_NS_PER_S },
+	{ "m", 60 * SF_NS_PER_S },
+	{ "h", 3600 * SF_NS_PER_S },
 	{ NULL, 0 },
 };
 static const struct unit size_table[] = {
-	{ "B", 1 }, { "KiB", 1024ull }, { "MiB", 1024ull * 1024 }, { "GiB", 1024ull * 1024 * 1024 },
-	{ "TiB", 1024ull * 1024 * 1024 * 1024 }, { NULL, 0 },
+	{ "B", 1 },
+	{ "KiB", 1024ull },
+	{ "MiB", 1024ull * 1024 },
+	{ "GiB", 1024ull * 1024 * 1024 },
+	{ "TiB", 1024ull * 1024 * 1024 * 1024 },
+	{ NULL, 0 },
 };
 
 const char *const sf_duration_units[] = { "us", "ms", "s", "m", "h", NULL };
@@ -37,9 +45,8 @@ static struct sf_unit_result fail(enum sf_unit_err err, size_t at, size_t unit_l
 /* One `NUMBER[.FRACTION]UNIT` term starting at *pos; the unit is matched
  * against `table`. A number with no unit gets `bare_scale`, or fails with
  * SF_UNIT_BARE when bare_scale is 0. */
-static struct sf_unit_result term(const char *s, size_t len, size_t *pos,
-                                  const struct unit *table, uint64_t bare_scale,
-                                  int stop_at_slash, uint64_t *out)
+static struct sf_unit_result term(const char *s, size_t len, size_t *pos, const struct unit *table, uint64_t bare_scale,
+				  int stop_at_slash, uint64_t *out)
 {
 	size_t i = *pos, start = i;
 	uint64_t whole = 0, frac = 0, frac_div = 1;
@@ -150,8 +157,8 @@ static size_t format_scaled(char *buf, size_t cap, uint64_t v, const struct unit
 {
 	for (size_t i = n; i-- > 0;) {
 		if (table[i].scale && v % table[i].scale == 0 && (v || i == 0))
-			return (size_t)snprintf(buf, cap, "%llu%s",
-			                        (unsigned long long)(v / table[i].scale), table[i].name);
+			return (size_t)snprintf(buf, cap, "%llu%s", (unsigned long long)(v / table[i].scale),
+						table[i].name);
 	}
 	return (size_t)snprintf(buf, cap, "%llu%s", (unsigned long long)v, table[0].name);
 }
@@ -159,7 +166,7 @@ static size_t format_scaled(char *buf, size_t cap, uint64_t v, const struct unit
 size_t sf_format_duration(char *buf, size_t cap, uint64_t ns)
 {
 	static const struct unit fmt[] = {
-		{ "ns", 1 }, { "us", SF_NS_PER_US }, { "ms", SF_NS_PER_MS },
+		{ "ns", 1 },	      { "us", SF_NS_PER_US },	 { "ms", SF_NS_PER_MS },
 		{ "s", SF_NS_PER_S }, { "m", 60 * SF_NS_PER_S }, { "h", 3600 * SF_NS_PER_S },
 	};
 	if (ns == 0)

@@ -7,22 +7,22 @@
 
 #define SF_NS_PER_US 1000ull
 #define SF_NS_PER_MS 1000000ull
-#define SF_NS_PER_S  1000000000ull
+#define SF_NS_PER_S 1000000000ull
 
 enum sf_unit_err {
 	SF_UNIT_OK,
-	SF_UNIT_EMPTY,       /* nothing where a number was expected */
-	SF_UNIT_NOT_NUMBER,  /* does not start with a digit */
-	SF_UNIT_BARE,        /* a duration without a unit */
-	SF_UNIT_BAD_UNIT,    /* a unit that is not one of the list */
-	SF_UNIT_TOO_BIG,     /* overflows 64 bits */
-	SF_UNIT_FRACTION,    /* more precision than the unit allows (1.5B) */
+	SF_UNIT_EMPTY,	    /* nothing where a number was expected */
+	SF_UNIT_NOT_NUMBER, /* does not start with a digit */
+	SF_UNIT_BARE,	    /* a duration without a unit */
+	SF_UNIT_BAD_UNIT,   /* a unit that is not one of the list */
+	SF_UNIT_TOO_BIG,    /* overflows 64 bits */
+	SF_UNIT_FRACTION,   /* more precision than the unit allows (1.5B) */
 };
 
 struct sf_unit_result {
 	enum sf_unit_err err;
-	size_t at;           /* offset of the offending part */
-	size_t unit_len;     /* for SF_UNIT_BAD_UNIT: length of the bad unit */
+	size_t at;	 /* offset of the offending part */
+	size_t unit_len; /* for SF_UNIT_BAD_UNIT: length of the bad unit */
 };
 
 /* Nanoseconds. Sequences are summed: `1m30s`. */

@@ -62,9 +62,9 @@ size_t sf_when_format(char *buf, size_t cap, const struct sf_when *w)
 	unsigned long long f = w->first, l = w->last, st = w->step;
 	if (w->last == UINT64_MAX)
 		return st == 1 ? (size_t)snprintf(buf, cap, "%llu+", f)
-		               : (size_t)snprintf(buf, cap, "%llu+%llu", f, st);
+			       : (size_t)snprintf(buf, cap, "%llu+%llu", f, st);
 	if (l == f)
 		return (size_t)snprintf(buf, cap, "%llu", f);
 	return st == 1 ? (size_t)snprintf(buf, cap, "%llu..%llu", f, l)
-	               : (size_t)snprintf(buf, cap, "%llu..%llu+%llu", f, l, st);
+		       : (size_t)snprintf(buf, cap, "%llu..%llu+%llu", f, l, st);
 }

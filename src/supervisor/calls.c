@@ -79,13 +79,13 @@ static void on_accept(struct req *q, int four)
 	int flags = four ? (int)q->a[3] : 0;
 	int fd = (int)q->a[0];
 	int r = four ? q->sv->lib.accept4(fd, q->a[1] ? (struct sockaddr *)&ss : NULL, q->a[1] ? &len : NULL, flags)
-	             : q->sv->lib.accept(fd, q->a[1] ? (struct sockaddr *)&ss : NULL, q->a[1] ? &len : NULL);
+		     : q->sv->lib.accept(fd, q->a[1] ? (struct sockaddr *)&ss : NULL, q->a[1] ? &len : NULL);
 	if (r < 0)
 		return sv_result(q, -1, errno);
 	/* The address first: a program that cannot take it gets EFAULT and
 	 * no descriptor, as from the kernel. */
 	if (q->a[1] && (sf_sv_poke(q->tid, q->a[1], &ss, len < cap ? len : cap) < 0 ||
-	                sf_sv_poke(q->tid, q->a[2], &len, sizeof len) < 0)) {
+			sf_sv_poke(q->tid, q->a[2], &len, sizeof len) < 0)) {
 		q->sv->lib.close(r);
 		return sv_result(q, -1, EFAULT);
 	}
@@ -95,10 +95,10 @@ static void on_accept(struct req *q, int four)
 	int domain = 0;
 	socklen_t dlen = sizeof domain;
 	int quiet = q->sv->lib.quiet(r) && getsockopt(r, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0 &&
-	            (domain == AF_INET || domain == AF_INET6);
+		    (domain == AF_INET || domain == AF_INET6);
 	int cloexec = (flags & SOCK_CLOEXEC) != 0;
 	int nfd = quiet ? sf_sv_install_quiet(q->sv, q->n->id, r, cloexec, 1)
-	                : sf_sv_install(q->sv, q->n->id, r, cloexec, 1);
+			: sf_sv_install(q->sv, q->n->id, r, cloexec, 1);
 	if (nfd < 0)
 		sv_result(q, -1, -nfd);
 }
@@ -118,7 +118,7 @@ static void on_address_in(struct req *q, enum sf_op op)
 		return;
 	int fd = (int)q->a[0];
 	int r = op == SF_OP_connect ? q->sv->lib.connect(fd, (struct sockaddr *)&ss, len)
-	                            : q->sv->lib.bind(fd, (struct sockaddr *)&ss, len);
+				    : q->sv->lib.bind(fd, (struct sockaddr *)&ss, len);
 	sv_result(q, r, errno);
 }
 
@@ -127,7 +127,7 @@ static void on_listen_shutdown(struct req *q, enum sf_op op)
 	if (!sv_ours(q, op))
 		return sv_pass(q);
 	int r = op == SF_OP_listen ? q->sv->lib.listen((int)q->a[0], (int)q->a[1])
-	                           : q->sv->lib.shutdown((int)q->a[0], (int)q->a[1]);
+				   : q->sv->lib.shutdown((int)q->a[0], (int)q->a[1]);
 	sv_result(q, r, errno);
 }
 
@@ -170,8 +170,10 @@ static void on_getpeername(struct req *q)
 static void on_receive(struct req *q)
 {
 	int nr = q->n->data.nr;
-	enum sf_op op = nr == SYS_read ? SF_OP_read : nr == SYS_readv ? SF_OP_readv
-	              : q->a[4] ? SF_OP_recvfrom : SF_OP_recv;
+	enum sf_op op = nr == SYS_read	  ? SF_OP_read
+			: nr == SYS_readv ? SF_OP_readv
+			: q->a[4]	  ? SF_OP_recvfrom
+					  : SF_OP_recv;
 	if (!sv_ours(q, op))
 		return sv_pass(q);
 	int fd = (int)q->a[0];
@@ -221,7 +223,7 @@ static void on_receive(struct req *q)
 		return sv_result(q, -1, EFAULT);
 	}
 	if (op == SF_OP_recvfrom && (sf_sv_poke(q->tid, q->a[4], &ss, alen < cap ? alen : cap) < 0 ||
-	                             sf_sv_poke(q->tid, q->a[5], &alen, sizeof alen) < 0))
+				     sf_sv_poke(q->tid, q->a[5], &alen, sizeof alen) < 0))
 		return sv_result(q, -1, EFAULT);
 	sv_result(q, r, 0);
 }
@@ -230,8 +232,10 @@ static void on_receive(struct req *q)
 static void on_send(struct req *q)
 {
 	int nr = q->n->data.nr;
-	enum sf_op op = nr == SYS_write ? SF_OP_write : nr == SYS_writev ? SF_OP_writev
-	              : q->a[4] ? SF_OP_sendto : SF_OP_send;
+	enum sf_op op = nr == SYS_write	   ? SF_OP_write
+			: nr == SYS_writev ? SF_OP_writev
+			: q->a[4]	   ? SF_OP_sendto
+					   : SF_OP_send;
 	if (!sv_ours(q, op))
 		return sv_pass(q);
 	int fd = (int)q->a[0];
@@ -423,8 +427,9 @@ static void on_dup(struct req *q, int cmd)
 	if (r < 0)
 		return sv_result(q, -1, errno);
 	/* A copy of a quiet socket is quiet too. */
-	int nfd = sf_sv_is_quiet(q->sv, (uint32_t)fd) ? sf_sv_install_quiet(q->sv, q->n->id, r, cmd == F_DUPFD_CLOEXEC, 1)
-	                                               : sf_sv_install(q->sv, q->n->id, r, cmd == F_DUPFD_CLOEXEC, 1);
+	int nfd = sf_sv_is_quiet(q->sv, (uint32_t)fd)
+			  ? sf_sv_install_quiet(q->sv, q->n->id, r, cmd == F_DUPFD_CLOEXEC, 1)
+			  : sf_sv_install(q->sv, q->n->id, r, cmd == F_DUPFD_CLOEXEC, 1);
 	if (nfd < 0)
 		sv_result(q, -1, -nfd);
 }

@@ -38,7 +38,7 @@
 static const struct {
 	int nr;
 	sf_opmask ops;
-	int data;       /* a data call: not trapped on the quiet numbers */
+	int data; /* a data call: not trapped on the quiet numbers */
 } on_fd[] = {
 	{ SYS_accept, 0, 0 },
 	{ SYS_accept4, 0, 0 },
@@ -72,7 +72,7 @@ enum { L_ALLOW, L_NOTIFY, L_ENOSYS, L_ARG0, L_ARG01, L_ARG02, L_DATA, L_FCNTL, L
 struct prog {
 	struct sock_filter ins[192];
 	unsigned n;
-	int target[192];        /* label the true branch jumps to, or -1 */
+	int target[192]; /* label the true branch jumps to, or -1 */
 	unsigned at[L__COUNT];
 };
 
@@ -207,6 +207,6 @@ int sf_sv_filter_install(unsigned t, unsigned quiet, unsigned ops, const int *lo
 		}
 	struct sock_fprog prog = { .len = (unsigned short)p.n, .filter = p.ins };
 	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-	                  SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
+			  SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
 	return fd < 0 ? -errno : (int)fd;
 }

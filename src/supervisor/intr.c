@@ -36,9 +36,9 @@
 
 static struct slot {
 	int busy;
-	int hit;                /* the program's thread has a signal */
+	int hit; /* the program's thread has a signal */
 	pid_t pid, tid;
-	int fd, timeo;          /* the socket, and its timeout option that
+	int fd, timeo; /* the socket, and its timeout option that
 	                         * the call waits under (or -1) */
 	pthread_t worker;
 } slots[SLOTS];
@@ -137,8 +137,9 @@ void sf_sv_intr_begin(pid_t pid, pid_t tid, int fd, int timeo)
 	}
 	for (int i = 0; started && i < SLOTS; i++)
 		if (!slots[i].busy) {
-			slots[i] = (struct slot){ .busy = 1, .pid = pid, .tid = tid, .fd = fd, .timeo = timeo,
-			                          .worker = pthread_self() };
+			slots[i] = (struct slot){
+				.busy = 1, .pid = pid, .tid = tid, .fd = fd, .timeo = timeo, .worker = pthread_self()
+			};
 			mine = i;
 			if (busy++ == 0)
 				pthread_cond_signal(&work);

@@ -210,12 +210,17 @@ static __attribute__((noreturn)) void watchdog(pid_t prog, const char *name, int
 				/* write(2), not stdio: this process was forked bare. */
 				char msg[PATH_MAX * 2 + 160];
 				int n = nkin > 1 ? snprintf(msg, sizeof msg,
-				                            "sockfault: run: the supervisor of %s died: %s was killed, and "
-				                            "with it every process it started (%zu), since their socket calls "
-				                            "would fail with ENOSYS\n", name, name, nkin - 1)
-				                 : snprintf(msg, sizeof msg,
-				                            "sockfault: run: the supervisor of %s died: %s was killed, since its "
-				                            "socket calls would fail with ENOSYS\n", name, name);
+							    "sockfault: run: the supervisor of %s died: %s was killed, "
+							    "and "
+							    "with it every process it started (%zu), since their "
+							    "socket calls "
+							    "would fail with ENOSYS\n",
+							    name, name, nkin - 1)
+						 : snprintf(msg, sizeof msg,
+							    "sockfault: run: the supervisor of %s died: %s was killed, "
+							    "since its "
+							    "socket calls would fail with ENOSYS\n",
+							    name, name);
 				if (n > 0 && write(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) < 0)
 					_exit(1);
 			}
@@ -229,7 +234,7 @@ static __attribute__((noreturn)) void watchdog(pid_t prog, const char *name, int
  * each process's statistics are printed at its exit_group, as the preload's
  * library prints them in the process itself. */
 static __attribute__((noreturn)) void supervisor(char **argv, const char *lib, pid_t prog, unsigned t, unsigned quiet,
-                                                  int chan, const int *low, unsigned nlow)
+						 int chan, const int *low, unsigned nlow)
 {
 	/* A terminal's ^C, ^\ or hang-up reaches the whole process group: the
 	 * program's to take, not the supervisor's. A send to a closed

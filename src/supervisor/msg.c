@@ -30,13 +30,13 @@
 #define SV_MAX_CTL_ALL (1u << 20)
 
 struct one {
-	struct msghdr rm;       /* the program's header, as it wrote it */
-	uint64_t at;            /* where it is in the program */
-	struct msghdr h;        /* ours */
+	struct msghdr rm; /* the program's header, as it wrote it */
+	uint64_t at;	  /* where it is in the program */
+	struct msghdr h;  /* ours */
 	struct iovec iov;
 	struct sockaddr_storage ss;
-	size_t len;             /* data bytes */
-	size_t ctl;             /* control bytes */
+	size_t len; /* data bytes */
+	size_t ctl; /* control bytes */
 };
 
 /* The header at `at`: 0, or -errno (the call's answer). */
@@ -71,8 +71,9 @@ static int load(struct req *q, struct one *o, uint64_t at, int tx)
 static int prepare(struct req *q, struct one *o, unsigned char *data, unsigned char *ctl, int tx)
 {
 	o->iov = (struct iovec){ data, o->len };
-	o->h = (struct msghdr){ .msg_iov = &o->iov, .msg_iovlen = 1, .msg_control = o->ctl ? ctl : NULL,
-	                        .msg_controllen = o->ctl };
+	o->h = (struct msghdr){
+		.msg_iov = &o->iov, .msg_iovlen = 1, .msg_control = o->ctl ? ctl : NULL, .msg_controllen = o->ctl
+	};
 	if (o->rm.msg_name) {
 		o->h.msg_name = &o->ss;
 		o->h.msg_namelen = tx ? o->rm.msg_namelen : sizeof o->ss;
@@ -80,7 +81,8 @@ static int prepare(struct req *q, struct one *o, unsigned char *data, unsigned c
 	if (!tx)
 		return 0;
 	ssize_t got = sf_sv_peekv(q->tid, (uintptr_t)o->rm.msg_iov, (int)o->rm.msg_iovlen, data, o->len);
-	if (got < 0 || (o->rm.msg_name && sf_sv_peek(q->tid, (uintptr_t)o->rm.msg_name, &o->ss, o->rm.msg_namelen) < 0) ||
+	if (got < 0 ||
+	    (o->rm.msg_name && sf_sv_peek(q->tid, (uintptr_t)o->rm.msg_name, &o->ss, o->rm.msg_namelen) < 0) ||
 	    sf_sv_peek(q->tid, (uintptr_t)o->rm.msg_control, ctl, o->ctl) < 0)
 		return -EFAULT;
 	o->iov.iov_len = (size_t)got;
@@ -107,7 +109,8 @@ static int well_formed(struct msghdr *h)
 
 static size_t count_fds(const struct cmsghdr *c)
 {
-	return c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS ? (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) : 0;
+	return c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS ? (c->cmsg_len - CMSG_LEN(0)) / sizeof(int)
+									 : 0;
 }
 
 /* Close the supervisor's copies of the descriptors a message carries (-1:
@@ -165,8 +168,9 @@ static int give_fd(struct req *q, int mine, int cloexec)
 	struct stat st;
 	if (fstat(mine, &st) == 0 && S_ISSOCK(st.st_mode))
 		return sf_sv_install(q->sv, q->n->id, mine, cloexec, 0);
-	struct seccomp_notif_addfd add = { .id = q->n->id, .srcfd = (unsigned)mine,
-	                                   .newfd_flags = cloexec ? O_CLOEXEC : 0 };
+	struct seccomp_notif_addfd add = { .id = q->n->id,
+					   .srcfd = (unsigned)mine,
+					   .newfd_flags = cloexec ? O_CLOEXEC : 0 };
 	sf_sv_intr_hold(1);
 	int r = ioctl(q->sv->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
 	int err = errno;
@@ -338,7 +342,7 @@ static void transfer(struct req *q, uint64_t vec, size_t stride, unsigned n, int
 			}
 		}
 		if (stride && sf_sv_poke(q->tid, vec + k * stride + offsetof(struct mmsghdr, msg_len), &mm[k].msg_len,
-		                         sizeof mm[k].msg_len) < 0) {
+					 sizeof mm[k].msg_len) < 0) {
 			r = -1;
 			err = EFAULT;
 			break;

@@ -26,7 +26,7 @@ enum { MSG_NOTIF, MSG_BIND, MSG_PENDING };
 
 struct msg {
 	int kind;
-	int pid;                /* BIND: the process; PENDING: the parent */
+	int pid;		/* BIND: the process; PENDING: the parent */
 	struct seccomp_notif n; /* NOTIF */
 };
 
@@ -34,13 +34,13 @@ struct msg {
  * its first trapped call (the child's pid is not known before). */
 #define MAX_PROCS 256
 static struct route {
-	pid_t tgid;             /* 0: not bound yet */
+	pid_t tgid; /* 0: not bound yet */
 	pid_t parent;
 	int chan;
 } routes[MAX_PROCS];
 static unsigned nroutes;
 static int router = 1;
-static int my_chan = -1;        /* a context's channel to the router */
+static int my_chan = -1; /* a context's channel to the router */
 
 static void drain(void);
 
@@ -92,8 +92,9 @@ static void drain(void)
 		struct msg m;
 		char cbuf[CMSG_SPACE(sizeof(int))];
 		struct iovec iov = { &m, sizeof m };
-		struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-		                    .msg_controllen = sizeof cbuf };
+		struct msghdr h = {
+			.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf
+		};
 		ssize_t r = recvmsg(routes[i].chan, &h, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
 			i++;

@@ -61,16 +61,16 @@ struct sf_sv_lib {
 
 struct sf_sv {
 	int listener;
-	pid_t pid;              /* the program (its process id) */
-	int procfd;             /* /proc/PID/fd of the program */
-	int procinfo;           /* /proc/PID/fdinfo */
+	pid_t pid;    /* the program (its process id) */
+	int procfd;   /* /proc/PID/fd of the program */
+	int procinfo; /* /proc/PID/fdinfo */
 	unsigned threshold;
 	/* Sockets whose data calls no rule can ever touch live at this number
 	 * and above, where the filter traps only the calls that make, copy
 	 * and end sockets; the others below it (sockfault(1), THE
 	 * SUPERVISOR). threshold + SF_SV_MAX_FDS: none. */
 	unsigned quiet;
-	int retired;            /* the program runs a program of its own now:
+	int retired; /* the program runs a program of its own now:
 	                         * its calls run as they are */
 	struct sf_sv_lib lib;
 	/* bit n: descriptor n is the program's socket, the supervisor's copy

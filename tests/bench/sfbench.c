@@ -47,11 +47,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WARMUP_CALLS 2000       /* resolves lazy symbols, learns descriptors, builds plans */
-#define BATCH        1000       /* calls between two looks at the clock */
-#define FILL_MAX     (1L << 20) /* bound on the sends that fill a socketpair */
-#define PP_WARMUP    1000       /* ping-pong round trips before timing */
-#define PP_MAX_SIZE  65536
+#define WARMUP_CALLS 2000   /* resolves lazy symbols, learns descriptors, builds plans */
+#define BATCH 1000	    /* calls between two looks at the clock */
+#define FILL_MAX (1L << 20) /* bound on the sends that fill a socketpair */
+#define PP_WARMUP 1000	    /* ping-pong round trips before timing */
+#define PP_MAX_SIZE 65536
 
 enum loop_kind { LOOP_UDP_SENDTO, LOOP_UNIX_SEND, LOOP_UNIX_WRITE, LOOP_FILE_WRITE };
 
@@ -59,9 +59,9 @@ static const char *const loop_names[] = { "udp-sendto", "unix-send", "unix-write
 
 struct loop {
 	enum loop_kind kind;
-	int fd;                 /* the descriptor the measured calls use */
-	int other;              /* the sink or the peer end, held open */
-	struct sockaddr_in to;  /* udp-sendto: the sink */
+	int fd;		       /* the descriptor the measured calls use */
+	int other;	       /* the sink or the peer end, held open */
+	struct sockaddr_in to; /* udp-sendto: the sink */
 };
 
 /* What the calls returned: the script checks that each configuration did
@@ -82,8 +82,8 @@ static void die(const char *what)
 static void usage(void)
 {
 	fprintf(stderr, "usage: sfbench loop udp-sendto|unix-send|unix-write|file-write -n CALLS|-t SECONDS\n"
-	                "       sfbench pingpong send|rw -t SECONDS|-n TRIPS [-s SIZE]\n"
-	                "       sfbench sockets COUNT [-e ERRNO]\n");
+			"       sfbench pingpong send|rw -t SECONDS|-n TRIPS [-s SIZE]\n"
+			"       sfbench sockets COUNT [-e ERRNO]\n");
 	exit(2);
 }
 
@@ -452,7 +452,7 @@ static void raise_nofile(rlim_t want)
 		rl.rlim_max = want;
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
 		fprintf(stderr, "sfbench: cannot raise RLIMIT_NOFILE to %llu: %s (run as root or raise ulimit -Hn)\n",
-		        (unsigned long long)want, strerror(errno));
+			(unsigned long long)want, strerror(errno));
 		exit(1);
 	}
 }

@@ -34,7 +34,11 @@ static const char *end_of(long r, int err)
 	static char buf[64];
 	if (r == 0)
 		return "eof";
-	snprintf(buf, sizeof buf, "%s", err == ECONNRESET ? "ECONNRESET" : err == EPIPE ? "EPIPE" : err == ETIMEDOUT ? "ETIMEDOUT" : strerror(err));
+	snprintf(buf, sizeof buf, "%s",
+		 err == ECONNRESET  ? "ECONNRESET"
+		 : err == EPIPE	    ? "EPIPE"
+		 : err == ETIMEDOUT ? "ETIMEDOUT"
+				    : strerror(err));
 	return buf;
 }
 
@@ -109,8 +113,9 @@ static int clients(int port, int n)
 		n = MAXC;
 	for (int i = 0; i < n; i++) {
 		int c = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-			                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_port = htons((uint16_t)port),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 		socklen_t len = sizeof a;
 		if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof a) < 0) {
 			perror("tctl clients: connect");
@@ -156,8 +161,9 @@ static void *send_loop(void *arg)
 {
 	(void)arg;
 	int c = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)target_port),
-		                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)target_port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof a) < 0) {
 		perror("tctl sender: connect");
 		return NULL;

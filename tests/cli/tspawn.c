@@ -99,7 +99,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(way, "system") == 0) {
 			char cmd[4096] = "";
 			for (char **a = prog; *a; a++)
-				snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), "%s'%s'", a == prog ? "" : " ", *a);
+				snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), "%s'%s'", a == prog ? "" : " ",
+					 *a);
 			if (system(cmd) < 0)
 				return 99;
 			continue;

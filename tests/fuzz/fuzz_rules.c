@@ -104,8 +104,8 @@ static void check_diags(const struct sf_diags *d, unsigned errors)
 	}
 }
 
-static void parse_text(const char *text, size_t len, int semicolons, struct sf_ruleset *rs,
-                       struct sf_diags *d, unsigned *errors)
+static void parse_text(const char *text, size_t len, int semicolons, struct sf_ruleset *rs, struct sf_diags *d,
+		       unsigned *errors)
 {
 	struct sf_parse_opts o = { FUZZ_FILE, semicolons, semicolons ? "text" : "line" };
 	memset(rs, 0, sizeof *rs);

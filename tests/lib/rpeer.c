@@ -59,7 +59,7 @@ static int nconns, cur = -1;
 static int lfd = -1, ufd = -1, family = AF_INET;
 static struct tn_addr laddr, utarget;
 static char lpath[108];
-static struct tn_addr own_at, target_at;        /* RPEER_ADDR, RPEER_TARGET */
+static struct tn_addr own_at, target_at; /* RPEER_ADDR, RPEER_TARGET */
 static int own_at_set, target_at_set;
 
 /* An address of family with port: the one of the variable if it is set

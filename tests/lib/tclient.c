@@ -63,8 +63,7 @@ static void parse_target(const char *spec, struct tn_addr *a)
 
 /* --- connect, the way the kernel delivers it --- */
 
-static void print_events(const char *what, int r, unsigned ev, unsigned in, unsigned out, unsigned err,
-                         unsigned hup)
+static void print_events(const char *what, int r, unsigned ev, unsigned in, unsigned out, unsigned err, unsigned hup)
 {
 	char buf[64] = "";
 	if (ev & in)
@@ -751,11 +750,11 @@ static void pipe_report(const char *what, long r, int err)
 	printf("%s = %ld %s sigpipe=%d\n", what, r < 0 ? -1 : r, r < 0 ? tn_errname(err) : "", (int)sigpipes);
 }
 
-#define PIPE_REPORT(what, call)                                                    \
-	do {                                                                       \
-		long pr_ = (long)(call);                                           \
-		int pe_ = errno;                                                   \
-		pipe_report(what, pr_, pe_);                                       \
+#define PIPE_REPORT(what, call)              \
+	do {                                 \
+		long pr_ = (long)(call);     \
+		int pe_ = errno;             \
+		pipe_report(what, pr_, pe_); \
 	} while (0)
 
 static int cmd_sigpipe(int argc, char **argv)
@@ -865,11 +864,11 @@ static void same(const char *what, long r, int err)
 	tn_report(what, r < 0 ? -1 : r, err);
 }
 
-#define SAME(what, call)                                                           \
-	do {                                                                       \
-		long same_r_ = (long)(call);                                       \
-		int same_e_ = errno;                                               \
-		same(what, same_r_, same_e_);                                      \
+#define SAME(what, call)                      \
+	do {                                  \
+		long same_r_ = (long)(call);  \
+		int same_e_ = errno;          \
+		same(what, same_r_, same_e_); \
 	} while (0)
 
 static int cmd_baseline(int argc, char **argv)

@@ -29,20 +29,26 @@ int tn_exit_status(void)
 }
 
 /* Our own table: the names must not depend on the libc version. */
-#define E(n) { n, #n }
+#define E(n)          \
+	{             \
+		n, #n \
+	}
 static const struct {
 	int num;
 	const char *name;
 } errnames[] = {
-	E(EPERM), E(ENOENT), E(EINTR), E(EIO), E(ENXIO), E(EBADF), E(EAGAIN), E(ENOMEM),
-	E(EACCES), E(EFAULT), E(EBUSY), E(EEXIST), E(ENODEV), E(EINVAL), E(ENFILE), E(EMFILE),
-	E(ENOSPC), E(EPIPE), E(ERANGE), E(EDOM), E(ENOSYS), E(ENOTSOCK), E(EDESTADDRREQ),
-	E(EMSGSIZE), E(EPROTOTYPE), E(ENOPROTOOPT), E(EPROTONOSUPPORT), E(ESOCKTNOSUPPORT),
-	E(EOPNOTSUPP), E(EPFNOSUPPORT), E(EAFNOSUPPORT), E(EADDRINUSE), E(EADDRNOTAVAIL),
-	E(ENETDOWN), E(ENETUNREACH), E(ENETRESET), E(ECONNABORTED), E(ECONNRESET), E(ENOBUFS),
-	E(EISCONN), E(ENOTCONN), E(ESHUTDOWN), E(ETIMEDOUT), E(ECONNREFUSED), E(EHOSTDOWN),
-	E(EHOSTUNREACH), E(EALREADY), E(EINPROGRESS), E(ECANCELED), E(EPROTO), E(ELOOP),
-	E(ENAMETOOLONG), E(ENOTDIR), E(EISDIR), E(EROFS), E(ETXTBSY), E(ENOTTY),
+	E(EPERM),	 E(ENOENT),	     E(EINTR),		 E(EIO),	  E(ENXIO),
+	E(EBADF),	 E(EAGAIN),	     E(ENOMEM),		 E(EACCES),	  E(EFAULT),
+	E(EBUSY),	 E(EEXIST),	     E(ENODEV),		 E(EINVAL),	  E(ENFILE),
+	E(EMFILE),	 E(ENOSPC),	     E(EPIPE),		 E(ERANGE),	  E(EDOM),
+	E(ENOSYS),	 E(ENOTSOCK),	     E(EDESTADDRREQ),	 E(EMSGSIZE),	  E(EPROTOTYPE),
+	E(ENOPROTOOPT),	 E(EPROTONOSUPPORT), E(ESOCKTNOSUPPORT), E(EOPNOTSUPP),	  E(EPFNOSUPPORT),
+	E(EAFNOSUPPORT), E(EADDRINUSE),	     E(EADDRNOTAVAIL),	 E(ENETDOWN),	  E(ENETUNREACH),
+	E(ENETRESET),	 E(ECONNABORTED),    E(ECONNRESET),	 E(ENOBUFS),	  E(EISCONN),
+	E(ENOTCONN),	 E(ESHUTDOWN),	     E(ETIMEDOUT),	 E(ECONNREFUSED), E(EHOSTDOWN),
+	E(EHOSTUNREACH), E(EALREADY),	     E(EINPROGRESS),	 E(ECANCELED),	  E(EPROTO),
+	E(ELOOP),	 E(ENAMETOOLONG),    E(ENOTDIR),	 E(EISDIR),	  E(EROFS),
+	E(ETXTBSY),	 E(ENOTTY),
 };
 #undef E
 
@@ -187,8 +193,7 @@ int tn_bind_listen(struct tn_addr *a, int type)
 	int one = 1;
 	if (a->family != AF_UNIX)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&a->ss, a->len) < 0 ||
-	    (type == SOCK_STREAM && listen(fd, 64) < 0)) {
+	if (bind(fd, (struct sockaddr *)&a->ss, a->len) < 0 || (type == SOCK_STREAM && listen(fd, 64) < 0)) {
 		int err = errno;
 		close(fd);
 		errno = err;

@@ -73,17 +73,17 @@ void tn_report(const char *what, long ret, int err);
 int tn_check(const char *what, long ret, int err, const char *expect);
 /* Make the call, then read errno: a call and errno in one argument list
  * are evaluated in an unspecified order. */
-#define TN_REPORT(what, call)                                                      \
-	do {                                                                       \
-		long tn_r_ = (long)(call);                                         \
-		int tn_e_ = errno;                                                 \
-		tn_report(what, tn_r_, tn_e_);                                     \
+#define TN_REPORT(what, call)                  \
+	do {                                   \
+		long tn_r_ = (long)(call);     \
+		int tn_e_ = errno;             \
+		tn_report(what, tn_r_, tn_e_); \
 	} while (0)
-#define TN_CHECK(what, call, expect)                                               \
-	do {                                                                       \
-		long tn_r_ = (long)(call);                                         \
-		int tn_e_ = errno;                                                 \
-		tn_check(what, tn_r_, tn_e_, expect);                              \
+#define TN_CHECK(what, call, expect)                  \
+	do {                                          \
+		long tn_r_ = (long)(call);            \
+		int tn_e_ = errno;                    \
+		tn_check(what, tn_r_, tn_e_, expect); \
 	} while (0)
 /* The compact form used in sequences: "ok" or the errno name. */
 const char *tn_outcome(long ret, int err);

@@ -143,13 +143,13 @@ static int cmd_watch(int argc, char **argv)
 			}
 			if (verb[0] == 'u') {
 				if (seen)
-					printf("step %d: %s after %d ms (%d calls)\n", i - 1, x, (int)(tn_now_ms() - changed),
-					       calls);
+					printf("step %d: %s after %d ms (%d calls)\n", i - 1, x,
+					       (int)(tn_now_ms() - changed), calls);
 				else
 					tn_unexpected("step %d: no %s in %d ms (%d calls)", i - 1, x, ms, calls);
 			} else {
-				printf("step %d: hold %s for %d ms: %d calls, %d other%s%s\n", i - 1, x, ms, calls, other,
-				       other ? " first " : "", other ? first_other : "");
+				printf("step %d: hold %s for %d ms: %d calls, %d other%s%s\n", i - 1, x, ms, calls,
+				       other, other ? " first " : "", other ? first_other : "");
 				if (other)
 					tn_unexpected("step %d: %d of %d calls were not %s", i - 1, other, calls, x);
 			}
@@ -213,8 +213,8 @@ static int cmd_rewrite(int argc, char **argv)
 /* --- storm: threads making socket calls while the rules are replaced --- */
 
 enum { O_OK, O_RESET, O_REFUSED, O_TIMEDOUT, O_PIPE, O_AGAIN, O_NOTCONN, O_OTHER, O__N };
-static const char *const onames[O__N] = { "ok", "ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAGAIN",
-	                                  "ENOTCONN", "other" };
+static const char *const onames[O__N] = { "ok",	   "ECONNRESET", "ECONNREFUSED", "ETIMEDOUT",
+					  "EPIPE", "EAGAIN",	 "ENOTCONN",	 "other" };
 
 struct stormer {
 	pthread_t t;
@@ -522,12 +522,8 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } cmds[] = {
-	{ "watch", cmd_watch },
-	{ "storm", cmd_storm },
-	{ "rewrite", cmd_rewrite },
-	{ "threads", cmd_threads },
-	{ "resolve", cmd_resolve },
-	{ "late-name", cmd_late_name },
+	{ "watch", cmd_watch },	    { "storm", cmd_storm },	{ "rewrite", cmd_rewrite },
+	{ "threads", cmd_threads }, { "resolve", cmd_resolve }, { "late-name", cmd_late_name },
 };
 
 int main(int argc, char **argv)

@@ -70,8 +70,9 @@ static void http_answer(struct conn *c)
 	static const char body[] = "hello from tpeer\n";
 	char head[256];
 	int n = snprintf(head, sizeof head,
-	                 "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-	                 "Connection: close\r\n\r\n", sizeof body - 1);
+			 "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+			 "Connection: close\r\n\r\n",
+			 sizeof body - 1);
 	tn_send_all(c->fd, head, (size_t)n);
 	tn_send_all(c->fd, body, sizeof body - 1);
 	shutdown(c->fd, SHUT_WR);

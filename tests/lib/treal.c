@@ -95,31 +95,31 @@ enum transport { T_TCP, T_UNIX, T_UDP };
 
 struct stream {
 	uint64_t txoff, rxoff, rxbits;
-	uint32_t rxfnv;         /* of every byte received */
+	uint32_t rxfnv; /* of every byte received */
 };
 
 struct conn {
 	int fd;
-	int stream;     /* a dup'd descriptor shares its stream */
+	int stream; /* a dup'd descriptor shares its stream */
 };
 
 static enum transport transport = T_TCP;
 static int family = AF_INET;
-static char upath[100], lpath[100];     /* the peer's and the program's unix paths */
+static char upath[100], lpath[100]; /* the peer's and the program's unix paths */
 static int peer_port, lport, lfd = -1;
 static struct stream streams[MAX_CONNS];
 static struct conn conns[MAX_CONNS];
 static int nstreams, nconns, cur = -1;
 static FILE *to_peer, *from_peer;
 static pid_t peer_pid;
-static char pending[300];               /* the peer command of p&: */
+static char pending[300]; /* the peer command of p&: */
 static double t_start, t_mark, last_took;
 static volatile sig_atomic_t sigpipes;
 static const char *prefix = "";
 static char self[PATH_MAX];
 static int etfd = -1;
 static int step_limit_ms = 10000;
-static struct tn_addr peer_at;          /* -A: the peer's address */
+static struct tn_addr peer_at; /* -A: the peer's address */
 static int peer_at_set;
 
 /* The watchdog: no step may hang the run. The main thread sets the
@@ -745,7 +745,7 @@ static void step_exec(char **rest)
 {
 	char inherit[512];
 	int n = snprintf(inherit, sizeof inherit, "%d,%d,%d,%d", fileno(to_peer), fileno(from_peer), peer_port,
-	                 (int)peer_pid);
+			 (int)peer_pid);
 	for (int i = 0; i < nconns; i++)
 		n += snprintf(inherit + n, sizeof inherit - (size_t)n, ",%d", conns[i].fd);
 	char *argv[256];
@@ -799,7 +799,8 @@ static void run_step(const char *step)
 	} else if (strcmp(name, "connect-nb") == 0) {
 		step_connect(1);
 	} else if (strcmp(name, "socket") == 0) {
-		int fd = socket(transport == T_UNIX ? AF_UNIX : family, transport == T_UDP ? SOCK_DGRAM : SOCK_STREAM, 0);
+		int fd = socket(transport == T_UNIX ? AF_UNIX : family, transport == T_UDP ? SOCK_DGRAM : SOCK_STREAM,
+				0);
 		int err = errno;
 		if (fd >= 0)
 			add_conn(fd, -1);
@@ -1040,8 +1041,7 @@ int main(int argc, char **argv)
 		if (strcmp(step, "exec") == 0)
 			step_exec(argv + i + 1);
 		__atomic_store_n(&wd_step, step, __ATOMIC_RELEASE);
-		__atomic_store_n(&wd_deadline_ns, (long long)((tn_now_ms() + step_limit_ms) * 1e6),
-				 __ATOMIC_RELEASE);
+		__atomic_store_n(&wd_deadline_ns, (long long)((tn_now_ms() + step_limit_ms) * 1e6), __ATOMIC_RELEASE);
 		double t0 = tn_now_ms();
 		run_step(step);
 		double took = tn_now_ms() - t0;

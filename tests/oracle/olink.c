@@ -31,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SLOTS 1024      /* packets in flight per direction */
-#define SLOT_MAX 2048   /* the tun devices' MTU is 1500 */
+#define SLOTS 1024    /* packets in flight per direction */
+#define SLOT_MAX 2048 /* the tun devices' MTU is 1500 */
 
 struct slot {
 	int64_t due_ns;
@@ -115,7 +115,7 @@ static void track(int d, const unsigned char *pkt, size_t n)
 	if (ihl + doff > total)
 		return;
 	unsigned flags = t[13];
-	if (flags & 0x04)       /* an RST: the connection is over */
+	if (flags & 0x04) /* an RST: the connection is over */
 		return;
 	struct flow *f = &flows[d];
 	f->seen = 1;
@@ -215,7 +215,7 @@ static void take(struct dir *d, int64_t delay_ns, unsigned loss)
 			continue;
 		track(d == &dirs_all[0] ? 0 : 1, buf, (size_t)n);
 		if (d->count == SLOTS)
-			continue;       /* the queue is full: a real link drops too */
+			continue; /* the queue is full: a real link drops too */
 		struct slot *s = &d->ring[(d->head + d->count) % SLOTS];
 		s->due_ns = now_ns() + delay_ns;
 		s->len = (size_t)n;

@@ -90,8 +90,12 @@ static void say(const char *what, long r)
 		printf("%s = %ld\n", what, r);
 		return;
 	}
-	const char *e = errno == EIO ? "EIO" : errno == EINVAL ? "EINVAL" : errno == EINTR ? "EINTR"
-	              : errno == EBADF ? "EBADF" : errno == EMSGSIZE ? "EMSGSIZE" : strerror(errno);
+	const char *e = errno == EIO	    ? "EIO"
+			: errno == EINVAL   ? "EINVAL"
+			: errno == EINTR    ? "EINTR"
+			: errno == EBADF    ? "EBADF"
+			: errno == EMSGSIZE ? "EMSGSIZE"
+					    : strerror(errno);
 	printf("%s = -1 %s\n", what, e);
 }
 
@@ -185,7 +189,6 @@ static int msgs(void)
 	return 0;
 }
 
-
 static int launch(int fd, char **cmd)
 {
 	int sp[2];
@@ -223,12 +226,12 @@ static int use_inherited(int fd)
 	return 0;
 }
 
-
 static int block(const char *file)
 {
 	int sp[2];
 	struct timeval tv = { 10, 0 };
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0 || setsockopt(sp[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0 ||
+	    setsockopt(sp[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0)
 		return 3;
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.tmp", file);
@@ -242,7 +245,6 @@ static int block(const char *file)
 	say("recv", recv(sp[1], &c, 1, 0));
 	return 0;
 }
-
 
 static int serve(void)
 {
@@ -275,7 +277,6 @@ static int serve(void)
 	printf("client got = '%s'\n", buf);
 	return 0;
 }
-
 
 static int forks(int n)
 {
@@ -378,8 +379,8 @@ int main(int argc, char **argv)
 		return use_inherited(atoi(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "eintr") == 0)
 		return eintr(strcmp(argv[2], "interrupt") != 0, strcmp(argv[2], "timeout") == 0);
-	if (argc == 3 && (strcmp(argv[1], "watch") == 0 || strcmp(argv[1], "forkwatch") == 0 ||
-	                  strcmp(argv[1], "forklate") == 0)) {
+	if (argc == 3 &&
+	    (strcmp(argv[1], "watch") == 0 || strcmp(argv[1], "forkwatch") == 0 || strcmp(argv[1], "forklate") == 0)) {
 		pid_t first = getpid();
 		if (argv[1][0] == 'f') {
 			pid_t c = fork();
@@ -418,8 +419,9 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && strcmp(argv[1], "cloexec") == 0) {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2])),
-		                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_port = htons((uint16_t)atoi(argv[2])),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0 || write(fd, "hello", 5) != 5)
 			return 3;
 		printf("cloexec = sent, fd %d\n", fd);
@@ -430,8 +432,9 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "pid") == 0) {
 		printf("pid = %d\n", (int)getpid());
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2])),
-		                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_port = htons((uint16_t)atoi(argv[2])),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 		int r = connect(fd, (struct sockaddr *)&a, sizeof a);
 		printf("connect = %s\n", r == 0 ? "0" : strerror(errno));
 		return 0;
@@ -482,6 +485,8 @@ int main(int argc, char **argv)
 		printf("%s = %.0f ns per call (fd %d)\n", argv[1], (now_ns() - t0) / (double)n, fd);
 		return 0;
 	}
-	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | forklate FILE | block FILE | signals FILE | uring | cloexec PORT | sleep N | pid PORT | files N | calls N | msgs | serve | forks N | daemon | launch FD CMD... | inherited FD | eintr restart|interrupt|timeout\n");
+	fprintf(stderr, "usage: tstatic watch FILE | forkwatch FILE | forklate FILE | block FILE | signals FILE | "
+			"uring | cloexec PORT | sleep N | pid PORT | files N | calls N | msgs | serve | forks N | "
+			"daemon | launch FD CMD... | inherited FD | eintr restart|interrupt|timeout\n");
 	return 2;
 }

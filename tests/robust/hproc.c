@@ -65,8 +65,7 @@ static int child_checks(int fd, int port, const char *who)
 		}
 		r = send(sv[0], &b, 1, MSG_NOSIGNAL);
 		if (!(r == -1 && errno == ENOBUFS)) {
-			printf("%s: send on a new unix socket = %ld %s, expected ENOBUFS\n", who, r,
-			       tn_errname(errno));
+			printf("%s: send on a new unix socket = %ld %s, expected ENOBUFS\n", who, r, tn_errname(errno));
 			bad++;
 		}
 		close(sv[0]);

@@ -115,8 +115,8 @@ static int cmd_closed012(const char *result)
 	if (fd < 0)
 		return 3;
 	char line[256];
-	int n = snprintf(line, sizeof line, "pair was on %d,%d\nsend = %s\nfirst open = %d\nlog fd = %d\n", low0,
-	                 low1, tn_outcome(r, err), fd, hu_fd_of(log));
+	int n = snprintf(line, sizeof line, "pair was on %d,%d\nsend = %s\nfirst open = %d\nlog fd = %d\n", low0, low1,
+			 tn_outcome(r, err), fd, hu_fd_of(log));
 	if (write(fd, line, (size_t)n) != n)
 		return 3;
 	close(fd);

@@ -204,5 +204,5 @@ int main(int argc, char **argv)
 		printf("UNEXPECTED: F received %ld bytes, %d sends succeeded\n", got_f, (int)f_ok);
 	close(dc), close(ds), close(hc), close(hs), close(fc), close(fs);
 	return main_bad || h_bad || got_h != (long)h_send_ok + h_write_ok || got_f != (long)f_ok ? TN_EXIT_UNEXPECTED
-	                                                                                           : 0;
+												 : 0;
 }

@@ -174,21 +174,21 @@ static int check_io(const char *what, int fd, long r, int err, size_t len, const
 /* ---- a thread's private connection, which carries a checked stream ---- */
 
 struct priv {
-	int a, b;           /* a sends, b receives */
+	int a, b; /* a sends, b receives */
 	int tcp;
 	uint64_t sent, rcvd;
-	int dead;           /* an injected reset was seen: the end is allowed */
+	int dead; /* an injected reset was seen: the end is allowed */
 };
 
 struct worker {
 	int id;
 	pthread_t t;
 	uint64_t rng;
-	int listener;               /* TCP, on 127.0.0.2 */
+	int listener; /* TCP, on 127.0.0.2 */
 	struct tn_addr laddr;
-	int udp_a, udp_b;           /* connected to each other, on 127.0.0.3 */
+	int udp_a, udp_b; /* connected to each other, on 127.0.0.3 */
 	uint32_t udp_seq_sent, udp_seq_seen;
-	int reserved;               /* a number of our own for dup2 (/dev/null when idle) */
+	int reserved; /* a number of our own for dup2 (/dev/null when idle) */
 	int devnull;
 	struct priv p;
 	long failures;
@@ -382,7 +382,8 @@ static void udp_send(struct worker *w)
 	fill(buf + 4, seq, sizeof buf - 4);
 	long r = sendto(w->udp_a, buf, sizeof buf, MSG_DONTWAIT, NULL, 0);
 	int err = errno;
-	if (check_io("sendto(udp)", w->udp_a, r, err, sizeof buf, (const int[]){ EAGAIN, EIO, ENOBUFS, ECONNREFUSED, 0 }) &&
+	if (check_io("sendto(udp)", w->udp_a, r, err, sizeof buf,
+		     (const int[]){ EAGAIN, EIO, ENOBUFS, ECONNREFUSED, 0 }) &&
 	    r >= 0) {
 		if (r != (long)sizeof buf)
 			report("sendto(udp) sent %ld of %zu bytes of a datagram", r, sizeof buf);
@@ -526,12 +527,12 @@ static void *work(void *arg)
 
 /* Setup runs under the rules too (socket => error EMFILE, connect =>
  * error ECONNREFUSED ...): try again, a bounded number of times. */
-#define RETRY(expr)                                                                \
-	({                                                                         \
-		int r_ = -1;                                                       \
-		for (int t_ = 0; t_ < 100 && r_ < 0; t_++)                         \
-			r_ = (expr);                                               \
-		r_;                                                                \
+#define RETRY(expr)                                        \
+	({                                                 \
+		int r_ = -1;                               \
+		for (int t_ = 0; t_ < 100 && r_ < 0; t_++) \
+			r_ = (expr);                       \
+		r_;                                        \
 	})
 
 static int retry_pair(const char *ip, int *c, int *s)
@@ -617,7 +618,8 @@ int main(int argc, char **argv)
 			rewrite_ms = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: hstress [-t THREADS] [-n OPS] [-T MS] [-S PCT] [-r RULESFILE -d DIR] [-w MS]\n");
+			fprintf(stderr, "usage: hstress [-t THREADS] [-n OPS] [-T MS] [-S PCT] [-r RULESFILE -d DIR] "
+					"[-w MS]\n");
 			return TN_EXIT_SETUP;
 		}
 	}

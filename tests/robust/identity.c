@@ -68,10 +68,10 @@ static int tcp_pair(int *peer)
 }
 
 /* The call's errno, read after the call. */
-#define SAY(what, call)                                                            \
-	do {                                                                       \
-		long r_ = (call);                                                  \
-		say(what, r_, errno);                                              \
+#define SAY(what, call)               \
+	do {                          \
+		long r_ = (call);     \
+		say(what, r_, errno); \
 	} while (0)
 
 static int reuse_for_file(int old, const char *path, int flags)

@@ -254,11 +254,12 @@ static int cmd_daemon(const char *how, const char *dir)
 	write_str(sv[0], "the program's stream\n");
 	strcat(faults, " "), strcat(faults, fault());
 	char report[1024];
-	int n = snprintf(report, sizeof report, "descriptors: data1=%d data2=%d pair=%d,%d\ndata1: %s\ndata2: %s\n"
-	                 "stream: %s\nfaults: %s\n",
-	                 d1, d2, sv[0], sv[1], file_verdict(d1, "the program's first file\n"),
-	                 file_verdict(d2, "the program's second file\n"),
-	                 stream_verdict(sv[1], "the program's stream\n"), faults);
+	int n = snprintf(report, sizeof report,
+			 "descriptors: data1=%d data2=%d pair=%d,%d\ndata1: %s\ndata2: %s\n"
+			 "stream: %s\nfaults: %s\n",
+			 d1, d2, sv[0], sv[1], file_verdict(d1, "the program's first file\n"),
+			 file_verdict(d2, "the program's second file\n"),
+			 stream_verdict(sv[1], "the program's stream\n"), faults);
 	int r = open_data(dir, "result");
 	if (write(r, report, (size_t)n) != n)
 		setup_fail("result");
@@ -357,7 +358,9 @@ static int cmd_emfile(void)
 		setup_fail("setrlimit");
 	printf("fault with no descriptor left: %s\n", fault());
 	int fd = open("/dev/null", O_RDONLY);
-	printf("the program's open at the limit: %s\n", fd >= 0 ? "opened" : errno == EMFILE ? "EMFILE" : strerror(errno));
+	printf("the program's open at the limit: %s\n", fd >= 0		  ? "opened"
+							: errno == EMFILE ? "EMFILE"
+									  : strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	setrlimit(RLIMIT_NOFILE, &old);
@@ -559,7 +562,8 @@ static int cmd_with_fifo(const char *fifo, const char *how, char **cmd)
 
 static void usage(void)
 {
-	fputs("usage: rlog faults N | daemon HOW DIR | vfork N | vfork-first DIR | spawn N | emfile | xfsz [pending] |\n"
+	fputs("usage: rlog faults N | daemon HOW DIR | vfork N | vfork-first DIR | spawn N | emfile | xfsz [pending] "
+	      "|\n"
 	      "       sigpipe-pending N | reload-bad RULES | idle |\n"
 	      "       with-stderr KIND -- CMD... | with-fifo FIFO reader|full -- CMD...\n",
 	      stderr);

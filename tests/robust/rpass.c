@@ -137,9 +137,11 @@ static int seccomp_case(void)
 	TN_REPORT("process_vm_readv", syscall(SYS_process_vm_readv, getpid(), &l, 1UL, &r, 1UL, 0UL));
 	TN_CHECK("sendto an unreadable destination", sendto(u, "x", 1, 0, (struct sockaddr *)page, a.len), "EFAULT");
 	memcpy(page - 4, &a.ss, 4);
-	TN_CHECK("sendto the last 4 bytes of a mapping", sendto(u, "x", 1, 0, (struct sockaddr *)(page - 4), a.len), "EFAULT");
+	TN_CHECK("sendto the last 4 bytes of a mapping", sendto(u, "x", 1, 0, (struct sockaddr *)(page - 4), a.len),
+		 "EFAULT");
 	*heap = a;
-	TN_CHECK("sendto 127.0.0.2 from the heap", sendto(u, "x", 1, 0, (struct sockaddr *)&heap->ss, heap->len), "EIO");
+	TN_CHECK("sendto 127.0.0.2 from the heap", sendto(u, "x", 1, 0, (struct sockaddr *)&heap->ss, heap->len),
+		 "EIO");
 	*heap = b;
 	TN_CHECK("sendto 127.0.0.3 from the heap", sendto(u, "x", 1, 0, (struct sockaddr *)&heap->ss, heap->len), "ok");
 	free(heap);

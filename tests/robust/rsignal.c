@@ -113,9 +113,9 @@ static int longjmp_case(const char *how)
 		if (sigsetjmp(jump, 1) == 0) {
 			char b[4];
 			if (!strcmp(how, "longjmp-quick"))
-				recv(c, b, sizeof b, 0);          /* blocks: no data */
+				recv(c, b, sizeof b, 0); /* blocks: no data */
 			else
-				send(c, "d", 1, MSG_NOSIGNAL);    /* sleeps 10 s in a delay */
+				send(c, "d", 1, MSG_NOSIGNAL); /* sleeps 10 s in a delay */
 			tn_unexpected("%s: the call returned before the signal", how);
 		}
 		check_after(when[round], c);

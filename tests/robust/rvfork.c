@@ -250,6 +250,8 @@ int main(int argc, char **argv)
 		return rawfork_close();
 	if (!strcmp(mode, "fork-timer") && argc > 2)
 		return fork_timer(atoi(argv[2]));
-	fprintf(stderr, "usage: rvfork vfork-range|vfork-learn|vfork-closefrom|vfork-close|rawfork-dest|rawfork-close|fork-timer N\n");
+	fprintf(stderr,
+		"usage: rvfork "
+		"vfork-range|vfork-learn|vfork-closefrom|vfork-close|rawfork-dest|rawfork-close|fork-timer N\n");
 	return 3;
 }

@@ -265,11 +265,20 @@ static void format_patterns(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{ "10.1.2.3", "10.1.2.3" }, { "10.1.2.3/8", "10.0.0.0/8" }, { "10.1.2.3/32", "10.1.2.3" },
-		{ "10.0.0.1:80", "10.0.0.1:80" }, { "10.0.0.1:80-80", "10.0.0.1:80" },
-		{ "10.0.0.1:1-2", "10.0.0.1:1-2" }, { "[::1]", "[::1]" }, { "[::1]/128", "[::1]" },
-		{ "[2001:DB8::5]/32:1-2", "[2001:db8::]/32:1-2" }, { "*", "*" }, { "*:*", "*" },
-		{ "*:53", "*:53" }, { "unix:/a*", "unix:/a*" }, { "unix:", "unix:" },
+		{ "10.1.2.3", "10.1.2.3" },
+		{ "10.1.2.3/8", "10.0.0.0/8" },
+		{ "10.1.2.3/32", "10.1.2.3" },
+		{ "10.0.0.1:80", "10.0.0.1:80" },
+		{ "10.0.0.1:80-80", "10.0.0.1:80" },
+		{ "10.0.0.1:1-2", "10.0.0.1:1-2" },
+		{ "[::1]", "[::1]" },
+		{ "[::1]/128", "[::1]" },
+		{ "[2001:DB8::5]/32:1-2", "[2001:db8::]/32:1-2" },
+		{ "*", "*" },
+		{ "*:*", "*" },
+		{ "*:53", "*:53" },
+		{ "unix:/a*", "unix:/a*" },
+		{ "unix:", "unix:" },
 		{ "0.0.0.0/0", "0.0.0.0/0" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -310,14 +319,10 @@ static void format_addresses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parse_fields),
-		cmocka_unit_test(parse_errors),
-		cmocka_unit_test(match_ipv4_and_cidr),
-		cmocka_unit_test(match_ipv6),
-		cmocka_unit_test(match_ports),
-		cmocka_unit_test(match_any),
-		cmocka_unit_test(match_unix),
-		cmocka_unit_test(format_patterns),
+		cmocka_unit_test(parse_fields),	       cmocka_unit_test(parse_errors),
+		cmocka_unit_test(match_ipv4_and_cidr), cmocka_unit_test(match_ipv6),
+		cmocka_unit_test(match_ports),	       cmocka_unit_test(match_any),
+		cmocka_unit_test(match_unix),	       cmocka_unit_test(format_patterns),
 		cmocka_unit_test(format_addresses),
 	};
 	return cmocka_run_group_tests_name("addr", tests, NULL, NULL);

@@ -17,14 +17,14 @@
 
 static const char *called;
 
-#define STAND_IN(name)                                                       \
-	void sf_ctl_##name(struct sf_ctl_req *r, struct sf_ctl_out *o)       \
-	{                                                                    \
-		(void)r;                                                     \
-		called = #name;                                              \
-		sf_ctl_begin(o);                                             \
-		sf_ctl_bool(o, "ok", 1);                                     \
-		sf_ctl_end(o);                                               \
+#define STAND_IN(name)                                                 \
+	void sf_ctl_##name(struct sf_ctl_req *r, struct sf_ctl_out *o) \
+	{                                                              \
+		(void)r;                                               \
+		called = #name;                                        \
+		sf_ctl_begin(o);                                       \
+		sf_ctl_bool(o, "ok", 1);                               \
+		sf_ctl_end(o);                                         \
 	}
 STAND_IN(hello)
 STAND_IN(rules)

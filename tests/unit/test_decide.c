@@ -210,8 +210,8 @@ static void jitter_stays_in_range_and_reaches_both_ends(void **state)
 	/* Nanosecond scale: 200ms~50ms. */
 	const uint64_t ms = 1000000;
 	for (uint64_t i = 0; i < 1000; i++)
-		assert_in_range(sf_jittered(200 * ms, 50 * ms, sf_draw(9, 0, 9, 9, 9, i, SF_DRAW_JITTER)),
-		                150 * ms, 250 * ms);
+		assert_in_range(sf_jittered(200 * ms, 50 * ms, sf_draw(9, 0, 9, 9, 9, i, SF_DRAW_JITTER)), 150 * ms,
+				250 * ms);
 }
 
 int main(void)

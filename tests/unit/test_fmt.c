@@ -220,12 +220,8 @@ static void truncation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(integers),
-		cmocka_unit_test(strings_and_memory),
-		cmocka_unit_test(json),
-		cmocka_unit_test(timestamps),
-		cmocka_unit_test(timestamps_every_day),
-		cmocka_unit_test(truncation),
+		cmocka_unit_test(integers),   cmocka_unit_test(strings_and_memory),   cmocka_unit_test(json),
+		cmocka_unit_test(timestamps), cmocka_unit_test(timestamps_every_day), cmocka_unit_test(truncation),
 	};
 	return cmocka_run_group_tests_name("fmt", tests, NULL, NULL);
 }

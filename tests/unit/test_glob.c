@@ -153,12 +153,8 @@ static void check_syntax(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(literals),
-		cmocka_unit_test(star_and_question),
-		cmocka_unit_test(backtracking),
-		cmocka_unit_test(sets),
-		cmocka_unit_test(escapes),
-		cmocka_unit_test(check_syntax),
+		cmocka_unit_test(literals), cmocka_unit_test(star_and_question), cmocka_unit_test(backtracking),
+		cmocka_unit_test(sets),	    cmocka_unit_test(escapes),		 cmocka_unit_test(check_syntax),
 	};
 	return cmocka_run_group_tests_name("glob", tests, NULL, NULL);
 }

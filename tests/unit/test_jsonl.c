@@ -50,7 +50,8 @@ static void surrogates(void **state)
 	assert_string_equal(unesc("\\ud83d\\ude00", 64), "\xf0\x9f\x98\x80");
 	assert_string_equal(unesc("x\\ud800y", 64), "x\xef\xbf\xbdy");
 	assert_string_equal(unesc("x\\udc00y", 64), "x\xef\xbf\xbdy");
-	assert_string_equal(unesc("x\\ud800\\u0041", 64), "x\xef\xbf\xbd" "A");
+	assert_string_equal(unesc("x\\ud800\\u0041", 64), "x\xef\xbf\xbd"
+							  "A");
 }
 
 static void cut_at_a_character_boundary(void **state)
@@ -110,10 +111,17 @@ static void times(void **state)
 	assert_int_equal(t_of("0000-01-01T00:00:00Z"), -62167219200000000ll);
 	assert_int_equal(t_of("9999-12-31T23:59:59.999999Z"), 253402300799999999ll);
 	/* Not times: every field out of its range, signs, short. */
-	const char *bad[] = { "2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z", "2026-01-32T00:00:00Z",
-	                      "2026-01-01T24:00:00Z", "2026-01-01T00:60:00Z", "2026-01-01T00:00:61Z",
-	                      "-001-01-01T00:00:00Z", "2026-+1-01T00:00:00Z", "2026-01-01 00:00:00Z",
-	                      "2026-01-01T00:00:0", "" };
+	const char *bad[] = { "2026-13-01T00:00:00Z",
+			      "2026-00-01T00:00:00Z",
+			      "2026-01-32T00:00:00Z",
+			      "2026-01-01T24:00:00Z",
+			      "2026-01-01T00:60:00Z",
+			      "2026-01-01T00:00:61Z",
+			      "-001-01-01T00:00:00Z",
+			      "2026-+1-01T00:00:00Z",
+			      "2026-01-01 00:00:00Z",
+			      "2026-01-01T00:00:0",
+			      "" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		assert_int_equal(t_of(bad[i]), 12345);
 }
@@ -140,7 +148,7 @@ static void objects(void **state)
 	assert_true(sf_json_object(esc_end, strlen(esc_end), f, 4, &n) >= 0);
 	/* Only JSON's escapes: not \x, not a backslash before a NUL, not a cut \u. */
 	const char *bad_esc[] = { "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"\\uZZZZ\"}", "{\"a\":\"\\u00",
-	                          "{\"a\":\"\\\t\"}" };
+				  "{\"a\":\"\\\t\"}" };
 	for (size_t i = 0; i < sizeof bad_esc / sizeof bad_esc[0]; i++)
 		assert_true(sf_json_object(bad_esc[i], strlen(bad_esc[i]), f, 4, &n) >= 0);
 	const char nul_esc[] = "{\"a\":\"\\\0\"}";

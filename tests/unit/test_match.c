@@ -46,8 +46,8 @@ static void operations(void **state)
 	struct parsed p;
 	const struct sf_rule *r = parse_one(&p, "tx => reset");
 	struct sf_subject s = subject();
-	static const enum sf_op tx[] = { SF_OP_send, SF_OP_sendto, SF_OP_sendmsg, SF_OP_sendmmsg,
-	                                  SF_OP_write, SF_OP_writev };
+	static const enum sf_op tx[] = { SF_OP_send,	 SF_OP_sendto, SF_OP_sendmsg,
+					 SF_OP_sendmmsg, SF_OP_write,  SF_OP_writev };
 	for (int op = 0; op < SF_OP__COUNT; op++) {
 		int want = 0;
 		for (size_t i = 0; i < sizeof tx / sizeof tx[0]; i++)
@@ -324,10 +324,9 @@ static void no_conditions(void **state)
 static void first_matching_rule(void **state)
 {
 	struct parsed p;
-	parse_str(&p,
-	          "a: connect peer=10.0.0.1:6379 => error ECONNREFUSED\n"
-	          "b: tx peer=*:5432 => delay 200ms\n"
-	          "c: tx proto=tcp => reset\n");
+	parse_str(&p, "a: connect peer=10.0.0.1:6379 => error ECONNREFUSED\n"
+		      "b: tx peer=*:5432 => delay 200ms\n"
+		      "c: tx proto=tcp => reset\n");
 	assert_int_equal(p.rs.n, 3);
 	struct sf_subject s = subject();
 	s.peer.port = 5432;
@@ -349,16 +348,11 @@ static void first_matching_rule(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(operations),
-		cmocka_unit_test(protocol),
-		cmocka_unit_test(side),
-		cmocka_unit_test(socket_state),
-		cmocka_unit_test(numbers),
-		cmocka_unit_test(peer_and_local),
-		cmocka_unit_test(exe),
-		cmocka_unit_test(hosts),
-		cmocka_unit_test(no_conditions),
-		cmocka_unit_test(first_matching_rule),
+		cmocka_unit_test(operations),	 cmocka_unit_test(protocol),
+		cmocka_unit_test(side),		 cmocka_unit_test(socket_state),
+		cmocka_unit_test(numbers),	 cmocka_unit_test(peer_and_local),
+		cmocka_unit_test(exe),		 cmocka_unit_test(hosts),
+		cmocka_unit_test(no_conditions), cmocka_unit_test(first_matching_rule),
 	};
 	return cmocka_run_group_tests_name("match", tests, NULL, NULL);
 }

@@ -25,10 +25,10 @@ static void names(void **state)
 {
 	/* sockfault-rules(5)'s calls, each its own operation. */
 	static const char *const spec[] = {
-		"socket", "socketpair", "connect", "accept", "accept4", "bind", "listen", "shutdown",
-		"close", "dup", "dup2", "dup3", "fcntl", "send", "sendto", "sendmsg", "sendmmsg", "recv",
-		"recvfrom", "recvmsg", "recvmmsg", "read", "write", "readv", "writev", "getsockopt",
-		"getpeername",
+		"socket",   "socketpair", "connect",  "accept", "accept4",    "bind",	     "listen",
+		"shutdown", "close",	  "dup",      "dup2",	"dup3",	      "fcntl",	     "send",
+		"sendto",   "sendmsg",	  "sendmmsg", "recv",	"recvfrom",   "recvmsg",     "recvmmsg",
+		"read",	    "write",	  "readv",    "writev", "getsockopt", "getpeername",
 	};
 	assert_int_equal(sizeof spec / sizeof spec[0], SF_OP__COUNT);
 	sf_opmask seen = 0;
@@ -52,10 +52,10 @@ static void names(void **state)
 
 static void groups(void **state)
 {
-	sf_opmask tx = look("send") | look("sendto") | look("sendmsg") | look("sendmmsg") | look("write") |
-	               look("writev");
-	sf_opmask rx = look("recv") | look("recvfrom") | look("recvmsg") | look("recvmmsg") | look("read") |
-	               look("readv");
+	sf_opmask tx =
+		look("send") | look("sendto") | look("sendmsg") | look("sendmmsg") | look("write") | look("writev");
+	sf_opmask rx =
+		look("recv") | look("recvfrom") | look("recvmsg") | look("recvmmsg") | look("read") | look("readv");
 	assert_int_equal(look("tx"), tx);
 	assert_int_equal(look("rx"), rx);
 	assert_int_equal(look("io"), tx | rx);
@@ -84,8 +84,8 @@ static void format(void **state)
 	assert_string_equal(fmt(SF_OPS_TX & ~SF_OPBIT(SF_OP_write)), "send,sendto,sendmsg,sendmmsg,writev");
 	/* All but one: not "*". */
 	assert_string_equal(fmt(SF_OPS_ALL & ~SF_OPBIT(SF_OP_socket)),
-	                    "io,socketpair,connect,accept,accept4,bind,listen,shutdown,close,dup,dup2,dup3,"
-	                    "fcntl,getsockopt,getpeername");
+			    "io,socketpair,connect,accept,accept4,bind,listen,shutdown,close,dup,dup2,dup3,"
+			    "fcntl,getsockopt,getpeername");
 	assert_string_equal(fmt(0), "");
 	/* Cut like snprintf, with the full length returned. */
 	char small[6];

@@ -115,12 +115,12 @@ static void inline_rules_split_at_semicolons(void **state)
 	assert_int_equal(p.rs.n, 1);
 	assert_string_equal(p.rs.rules[0].name, "text-2");
 	assert_string_equal(p.diags.v[0].text, "t.rules:1:4: unknown operation 'bogus' "
-	                    "(operations are the socket calls by name, or tx, rx, io, *)");
+					       "(operations are the socket calls by name, or tx, rx, io, *)");
 	parsed_free(&p);
 
 	/* In a file a semicolon is no separator. */
 	assert_refused("connect => error ECONNREFUSED; tx => reset",
-	               "t.rules:1:18: unknown errno 'ECONNREFUSED;' (did you mean 'ECONNREFUSED'?)");
+		       "t.rules:1:18: unknown errno 'ECONNREFUSED;' (did you mean 'ECONNREFUSED'?)");
 }
 
 static void every_operation_by_name(void **state)
@@ -141,9 +141,9 @@ static void every_operation_by_name(void **state)
 static void operation_groups(void **state)
 {
 	const sf_opmask tx = SF_OPBIT(SF_OP_send) | SF_OPBIT(SF_OP_sendto) | SF_OPBIT(SF_OP_sendmsg) |
-	                     SF_OPBIT(SF_OP_sendmmsg) | SF_OPBIT(SF_OP_write) | SF_OPBIT(SF_OP_writev);
+			     SF_OPBIT(SF_OP_sendmmsg) | SF_OPBIT(SF_OP_write) | SF_OPBIT(SF_OP_writev);
 	const sf_opmask rx = SF_OPBIT(SF_OP_recv) | SF_OPBIT(SF_OP_recvfrom) | SF_OPBIT(SF_OP_recvmsg) |
-	                     SF_OPBIT(SF_OP_recvmmsg) | SF_OPBIT(SF_OP_read) | SF_OPBIT(SF_OP_readv);
+			     SF_OPBIT(SF_OP_recvmmsg) | SF_OPBIT(SF_OP_read) | SF_OPBIT(SF_OP_readv);
 	struct parsed p;
 	const struct sf_rule *r = parse_one(&p, "tx => error EIO");
 	assert_int_equal(r->ops, tx);
@@ -172,7 +172,7 @@ static void operation_lists(void **state)
 	assert_canon("connect,tx => error EIO", "line-1: tx,connect => error EIO");
 	assert_canon("send,sendto,sendmsg,sendmmsg,write,writev => error EIO", "line-1: tx => error EIO");
 	assert_canon("read,readv,recv,recvfrom,recvmsg,recvmmsg,connect => error EIO",
-	             "line-1: rx,connect => error EIO");
+		     "line-1: rx,connect => error EIO");
 	assert_canon("tx,recv => error EIO", "line-1: tx,recv => error EIO");
 	assert_canon("io,* => error EIO", "line-1: * => error EIO");
 }
@@ -220,11 +220,30 @@ static void condition_peer_and_local(void **state)
 static void address_forms(void **state)
 {
 	static const char *const same[] = {
-		"10.1.2.3", "10.0.0.0/8", "10.0.0.1:21", "10.0.0.0/8:21", "10.0.0.1:8000-8080",
-		"0.0.0.0/0", "255.255.255.255:65535", "[::1]", "[::1]:8080", "[2001:db8::]/32",
-		"[2001:db8::]/32:443", "[::]/0", "[::ffff:10.0.0.1]", "*", "*:5432", "*:0", "*:1-1024",
-		"localhost", "localhost:6379", "localhost:1000-2000", "unix:/run/*.sock",
-		"unix:@abstract*", "unix:", "10.0.0.1,[::1]:80,localhost,*:53,unix:/tmp/x",
+		"10.1.2.3",
+		"10.0.0.0/8",
+		"10.0.0.1:21",
+		"10.0.0.0/8:21",
+		"10.0.0.1:8000-8080",
+		"0.0.0.0/0",
+		"255.255.255.255:65535",
+		"[::1]",
+		"[::1]:8080",
+		"[2001:db8::]/32",
+		"[2001:db8::]/32:443",
+		"[::]/0",
+		"[::ffff:10.0.0.1]",
+		"*",
+		"*:5432",
+		"*:0",
+		"*:1-1024",
+		"localhost",
+		"localhost:6379",
+		"localhost:1000-2000",
+		"unix:/run/*.sock",
+		"unix:@abstract*",
+		"unix:",
+		"10.0.0.1,[::1]:80,localhost,*:53,unix:/tmp/x",
 	};
 	for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
 		char text[160], canon[200];
@@ -248,13 +267,12 @@ static void address_forms(void **state)
 static void localhost_is_printed_only_for_itself(void **state)
 {
 	assert_canon("tx peer=127.0.0.0/8,[2001:db8::1] => reset",
-	             "line-1: tx peer=127.0.0.0/8,[2001:db8::1] => reset");
-	assert_canon("tx peer=127.0.0.0/8:80,[::1] => reset",
-	             "line-1: tx peer=127.0.0.0/8:80,[::1] => reset");
+		     "line-1: tx peer=127.0.0.0/8,[2001:db8::1] => reset");
+	assert_canon("tx peer=127.0.0.0/8:80,[::1] => reset", "line-1: tx peer=127.0.0.0/8:80,[::1] => reset");
 	assert_canon("tx peer=127.0.0.1,[::1] => reset", "line-1: tx peer=127.0.0.1,[::1] => reset");
 	assert_canon("tx peer=[::1],127.0.0.0/8 => reset", "line-1: tx peer=[::1],127.0.0.0/8 => reset");
 	assert_canon("tx peer=localhost:80,localhost:81 => reset",
-	             "line-1: tx peer=localhost:80,localhost:81 => reset");
+		     "line-1: tx peer=localhost:80,localhost:81 => reset");
 }
 
 static void condition_proto_side_state(void **state)
@@ -275,18 +293,17 @@ static void condition_proto_side_state(void **state)
 
 	assert_canon("tx side=server => reset", "line-1: tx side=server => reset");
 	assert_canon("tx state=shutdown => error EPIPE", "line-1: tx state=shutdown => error EPIPE");
-	assert_canon("accept state=listening => error EMFILE",
-	             "line-1: accept state=listening => error EMFILE");
+	assert_canon("accept state=listening => error EMFILE", "line-1: accept state=listening => error EMFILE");
 	assert_canon("tx proto=unix => reset", "line-1: tx proto=unix => reset");
 	/* Printed in table order whatever the order written. */
 	assert_canon("tx proto=udp,tcp => error EPIPE", "line-1: tx proto=tcp,udp => error EPIPE");
 	assert_canon("tx state=shutdown,connected => error EPIPE",
-	             "line-1: tx state=connected,shutdown => error EPIPE");
+		     "line-1: tx state=connected,shutdown => error EPIPE");
 	/* Every value is still a condition: side=client,server means "on a connection". */
 	assert_canon("tx side=server,client => reset", "line-1: tx side=client,server => reset");
 	assert_canon("tx proto=unix,udp,tcp => error EPIPE", "line-1: tx proto=tcp,udp,unix => error EPIPE");
 	assert_canon("tx state=unconnected,connecting,connected,listening,shutdown => error EPIPE",
-	             "line-1: tx state=unconnected,connecting,connected,listening,shutdown => error EPIPE");
+		     "line-1: tx state=unconnected,connecting,connected,listening,shutdown => error EPIPE");
 }
 
 static void condition_when_per_p_limit(void **state)
@@ -428,7 +445,7 @@ static void numeric_ranges_narrow(void **state)
 	assert_canon("tx sent>=10 sent<=10 => reset", "line-1: tx sent=10B => reset");
 	assert_canon("tx sent=10 sent>=5 => reset", "line-1: tx sent=10B => reset");
 	assert_canon("tx sent>1KiB received<2KiB idle>1s => reset",
-	             "line-1: tx sent>1KiB received<2KiB idle>1s => reset");
+		     "line-1: tx sent>1KiB received<2KiB idle>1s => reset");
 	/* >=0 is kept: it still needs the number to be known (age: once connected). */
 	assert_canon("tx age>=0s => reset", "line-1: tx age>=0s => reset");
 	assert_canon("tx sent>=0 => reset", "line-1: tx sent>=0B => reset");
@@ -438,13 +455,15 @@ static void numeric_ranges_narrow(void **state)
 static void condition_host_exe(void **state)
 {
 	struct parsed p;
-	const struct sf_rule *r = parse_one(&p, "connect host=db.internal,*.example.com exe=curl* => error ECONNREFUSED");
+	const struct sf_rule *r =
+		parse_one(&p, "connect host=db.internal,*.example.com exe=curl* => error ECONNREFUSED");
 	assert_int_equal(r->has, SF_HAS_HOST | SF_HAS_EXE);
 	assert_int_equal(r->nhosts, 2);
 	assert_string_equal(r->hosts[0], "db.internal");
 	assert_string_equal(r->hosts[1], "*.example.com");
 	assert_string_equal(r->exe, "curl*");
-	assert_string_equal(rule_text(r), "line-1: connect host=db.internal,*.example.com exe=curl* => error ECONNREFUSED");
+	assert_string_equal(rule_text(r),
+			    "line-1: connect host=db.internal,*.example.com exe=curl* => error ECONNREFUSED");
 	parsed_free(&p);
 	assert_canon("connect exe=[a-c]?\\* => error EIO", "line-1: connect exe=[a-c]?\\* => error EIO");
 }
@@ -453,11 +472,11 @@ static void condition_host_exe(void **state)
 static void every_key_in_one_rule(void **state)
 {
 	assert_canon("all: tx limit=2 p=0.5 per=process when=2..8+2 exe=app host=h uptime<1h age>1s "
-	             "idle>2s received<1MiB sent>1KiB state=connected side=client proto=tcp "
-	             "local=*:80 peer=10.0.0.1 => reset sticky log=quiet",
-	             "all: tx peer=10.0.0.1 local=*:80 proto=tcp side=client state=connected sent>1KiB "
-	             "received<1MiB idle>2s age>1s uptime<1h host=h exe=app when=2..8+2 per=process p=0.5 "
-	             "limit=2 => reset sticky log=quiet");
+		     "idle>2s received<1MiB sent>1KiB state=connected side=client proto=tcp "
+		     "local=*:80 peer=10.0.0.1 => reset sticky log=quiet",
+		     "all: tx peer=10.0.0.1 local=*:80 proto=tcp side=client state=connected sent>1KiB "
+		     "received<1MiB idle>2s age>1s uptime<1h host=h exe=app when=2..8+2 per=process p=0.5 "
+		     "limit=2 => reset sticky log=quiet");
 }
 
 static void action_error(void **state)
@@ -616,9 +635,9 @@ static void comments_and_blank_lines(void **state)
 {
 	struct parsed p;
 	const char *text = "# a comment\n\n   \n\t# indented comment\n"
-	                   "connect => error EIO # trailing comment\n"
-	                   "#tx => reset\n"
-	                   "  tx=>reset\n";
+			   "connect => error EIO # trailing comment\n"
+			   "#tx => reset\n"
+			   "  tx=>reset\n";
 	parse_str(&p, text);
 	assert_int_equal(p.errors, 0);
 	assert_int_equal(p.rs.n, 2);
@@ -666,12 +685,11 @@ static void continuation_lines(void **state)
 	assert_canon("tx => reset \\", "line-1: tx => reset");
 
 	/* Errors after a continuation point into the physical line they are on. */
-	assert_refused("tx \\\n  idel>3s => reset",
-	               "t.rules:2:3: unknown condition 'idel' (did you mean 'idle'?)");
+	assert_refused("tx \\\n  idel>3s => reset", "t.rules:2:3: unknown condition 'idel' (did you mean 'idle'?)");
 	assert_refused("tx peer=1.2.3.4 \\\n \\\n\t=> rest",
-	               "t.rules:3:5: unknown action 'rest' (did you mean 'reset'?)");
+		       "t.rules:3:5: unknown action 'rest' (did you mean 'reset'?)");
 	assert_refused("# c\ntx \\\n  => error\n",
-	               "t.rules:3:11: error needs an errno, such as error ECONNRESET or error WSAENOTCONN");
+		       "t.rules:3:11: error needs an errno, such as error ECONNRESET or error WSAENOTCONN");
 }
 
 static void crlf_input(void **state)
@@ -685,26 +703,26 @@ static void crlf_input(void **state)
 	parsed_free(&p);
 
 	assert_refused("# c\r\nconect => error EIO\r\n",
-	               "t.rules:2:1: unknown operation 'conect' (did you mean 'connect'?)");
+		       "t.rules:2:1: unknown operation 'conect' (did you mean 'connect'?)");
 	assert_refused("tx => rest\r\n", "t.rules:1:7: unknown action 'rest' (did you mean 'reset'?)");
 	/* A message about the end of the line points just after its last character, CR or not. */
 	assert_refused("connect => error\r\n",
-	               "t.rules:1:17: error needs an errno, such as error ECONNRESET or error WSAENOTCONN");
+		       "t.rules:1:17: error needs an errno, such as error ECONNRESET or error WSAENOTCONN");
 	assert_refused("connect => error\n",
-	               "t.rules:1:17: error needs an errno, such as error ECONNRESET or error WSAENOTCONN");
+		       "t.rules:1:17: error needs an errno, such as error ECONNRESET or error WSAENOTCONN");
 }
 
 /* Columns count characters, not bytes. */
 static void utf8_columns(void **state)
 {
 	assert_refused("connect exe=\xc3\xa9 bogus=1 => error EIO",
-	               "t.rules:1:15: unknown condition 'bogus' (conditions are peer local proto side state "
-	               "when per p sent received idle age uptime host exe limit once)");
+		       "t.rules:1:15: unknown condition 'bogus' (conditions are peer local proto side state "
+		       "when per p sent received idle age uptime host exe limit once)");
 	assert_refused("connect exe=\xe6\x97\xa5\xe6\x9c\xac bogus=1 => error EIO",
-	               "t.rules:1:16: unknown condition 'bogus' (conditions are peer local proto side state "
-	               "when per p sent received idle age uptime host exe limit once)");
+		       "t.rules:1:16: unknown condition 'bogus' (conditions are peer local proto side state "
+		       "when per p sent received idle age uptime host exe limit once)");
 	assert_refused("connect exe=\xf0\x9f\x98\x80 => error EIOO",
-	               "t.rules:1:24: unknown errno 'EIOO' (did you mean 'EIO'?)");
+		       "t.rules:1:24: unknown errno 'EIOO' (did you mean 'EIO'?)");
 	/* A message about the end of a line that ends in a wide character. */
 	assert_refused("connect exe=\xc3\xa9", "t.rules:1:14: expected '=> ACTION' after the conditions");
 	/* UTF-8 in a name pattern is kept as written. */

@@ -29,11 +29,11 @@ static char *many_rules(const char *prefix, size_t *len)
 	size_t n = 0;
 	for (unsigned i = 0; i < RULES; i++) {
 		if (i % 3 == 2)
-			n += (size_t)snprintf(t + n, cap - n, "send peer=10.%u.%u.%u:%u => error ECONNRESET\n",
-			                      i >> 16, (i >> 8) & 255, i & 255, 1000 + i % 50000);
+			n += (size_t)snprintf(t + n, cap - n, "send peer=10.%u.%u.%u:%u => error ECONNRESET\n", i >> 16,
+					      (i >> 8) & 255, i & 255, 1000 + i % 50000);
 		else
-			n += (size_t)snprintf(t + n, cap - n, "%s%u: connect peer=*:%u when=%u => delay %ums\n", prefix, i,
-			                      1 + i % 65535, 1 + i % 7, i % 1000);
+			n += (size_t)snprintf(t + n, cap - n, "%s%u: connect peer=*:%u when=%u => delay %ums\n", prefix,
+					      i, 1 + i % 65535, 1 + i % 7, i % 1000);
 		assert_true(n < cap);
 	}
 	*len = n;
@@ -78,7 +78,7 @@ static void hundred_thousand_names_taken_across_files(void **state)
 	assert_int_equal(d.n, RULES);
 	assert_string_equal(d.v[0].text, "b.rules:1:1: the rule name 'r0' is already used by the rule on line 1");
 	assert_non_null(strstr(d.v[RULES - 1].text, "b.rules:100000:1: the rule name 'r99999' is already used by "
-	                                            "the rule on line 100000"));
+						    "the rule on line 100000"));
 	assert_non_null(strstr(d.v[2].text, "'line-3' is already used by the rule on line 3"));
 	print_message("# 2 x %d rules (the second file all taken) in %.3f s of CPU\n", RULES, spent);
 	assert_true(spent < 2 * BOUND_S);

@@ -27,10 +27,10 @@ static void edit_distance(void **state)
 	assert_int_equal(dist("abc", ""), 3);
 	assert_int_equal(dist("", "abc"), 3);
 	assert_int_equal(dist("abc", "abc"), 0);
-	assert_int_equal(dist("abc", "abd"), 1);    /* substitution */
-	assert_int_equal(dist("abc", "abcd"), 1);   /* insertion */
-	assert_int_equal(dist("abcd", "abc"), 1);   /* deletion */
-	assert_int_equal(dist("abdc", "abcd"), 1);  /* transposition */
+	assert_int_equal(dist("abc", "abd"), 1);   /* substitution */
+	assert_int_equal(dist("abc", "abcd"), 1);  /* insertion */
+	assert_int_equal(dist("abcd", "abc"), 1);  /* deletion */
+	assert_int_equal(dist("abdc", "abcd"), 1); /* transposition */
 	assert_int_equal(dist("conect", "connect"), 1);
 	assert_int_equal(dist("kitten", "sitting"), 3);
 	assert_int_equal(dist("ECONNRSEET", "ECONNRESET"), 1);
@@ -66,9 +66,9 @@ static void threshold(void **state)
 	assert_null(best("udp", tcp));
 	/* 6 to 8 letters: two edits. */
 	static const char *const connect[] = { "connect", NULL };
-	assert_null(best("cnnct", connect));                        /* 5 letters: 1 allowed, 2 needed */
-	assert_string_equal(best("conxxct", connect), "connect");   /* 7 letters, 2 edits */
-	assert_null(best("coxxxct", connect));                      /* 3 edits */
+	assert_null(best("cnnct", connect));			  /* 5 letters: 1 allowed, 2 needed */
+	assert_string_equal(best("conxxct", connect), "connect"); /* 7 letters, 2 edits */
+	assert_null(best("coxxxct", connect));			  /* 3 edits */
 	assert_null(best("cnnct", one));
 	/* 9 to 11: three; 12 and more: still three. */
 	static const char *const reset[] = { "ECONNRESET", NULL };
@@ -85,7 +85,7 @@ static void closest_wins_ties_go_first(void **state)
 {
 	static const char *const words[] = { "send", "sendto", "sendmsg", "recv", NULL };
 	assert_string_equal(best("sendtp", words), "sendto");
-	assert_string_equal(best("sendt", words), "send");  /* one from both: the first */
+	assert_string_equal(best("sendt", words), "send"); /* one from both: the first */
 	assert_string_equal(best("sendmsh", words), "sendmsg");
 	assert_string_equal(best("recb", words), "recv");
 	/* "sen" is one edit from send only. */

@@ -275,8 +275,8 @@ static void formatting(void **state)
 static void format_round_trips(void **state)
 {
 	static const uint64_t durs[] = {
-		0, SF_NS_PER_US, 999 * SF_NS_PER_US, 1500 * SF_NS_PER_MS, 61 * SF_NS_PER_S, 25 * NS_H,
-		5124095ull * NS_H, 7 * SF_NS_PER_US + 3 * NS_H,
+		0,	   SF_NS_PER_US,      999 * SF_NS_PER_US,	   1500 * SF_NS_PER_MS, 61 * SF_NS_PER_S,
+		25 * NS_H, 5124095ull * NS_H, 7 * SF_NS_PER_US + 3 * NS_H,
 	};
 	for (size_t i = 0; i < sizeof durs / sizeof durs[0]; i++) {
 		char buf[40];

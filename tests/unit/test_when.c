@@ -30,7 +30,7 @@ static const char *picks(const char *s)
 	for (uint64_t n = 1; n <= 40; n++)
 		if (sf_when_hit(&w, n))
 			len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%llu", len ? "," : "",
-			                        (unsigned long long)n);
+						(unsigned long long)n);
 	return buf;
 }
 
@@ -45,7 +45,7 @@ static void forms(void **state)
 	/* N+: from N on. */
 	assert_string_equal(picks("38+"), "38,39,40");
 	assert_string_equal(picks("1+"), "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,"
-	                    "25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40");
+					 "25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40");
 	/* N+S: every S from N. */
 	assert_string_equal(picks("2+10"), "2,12,22,32");
 	assert_string_equal(picks("1+1"), picks("1+"));
@@ -129,9 +129,9 @@ static void format(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{ "1", "1" }, { "3..6", "3..6" }, { "5..5", "5" }, { "2+", "2+" }, { "2+1", "2+" },
-		{ "2+10", "2+10" }, { "3..20+5", "3..20+5" }, { "3..6+", "3..6" }, { "3..6+1", "3..6" },
-		{ "5..5+3", "5" },
+		{ "1", "1" },	      { "3..6", "3..6" }, { "5..5", "5" },	    { "2+", "2+" },
+		{ "2+1", "2+" },      { "2+10", "2+10" }, { "3..20+5", "3..20+5" }, { "3..6+", "3..6" },
+		{ "3..6+1", "3..6" }, { "5..5+3", "5" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char buf[64];

@@ -10,17 +10,17 @@
  * a record of 160 bytes and a one-rule plan of 80 stay under 256 together),
  * then powers of two. Big blocks are rounded to 64 KiB and kept on a list of
  * their own, by size. */
-#define SMALL_STEP   16u
-#define SMALL_MAX    256u
-#define NSMALL       (SMALL_MAX / SMALL_STEP)
-#define NPOW         8u                 /* 512 .. 64 KiB */
-#define NCLASSES     (NSMALL + NPOW)
-#define BIG_UNIT     (64u * 1024u)
-#define ARENA_SIZE   (1u << 20)
+#define SMALL_STEP 16u
+#define SMALL_MAX 256u
+#define NSMALL (SMALL_MAX / SMALL_STEP)
+#define NPOW 8u /* 512 .. 64 KiB */
+#define NCLASSES (NSMALL + NPOW)
+#define BIG_UNIT (64u * 1024u)
+#define ARENA_SIZE (1u << 20)
 
 struct block {
 	struct block *next;
-	size_t size;        /* big blocks only */
+	size_t size; /* big blocks only */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

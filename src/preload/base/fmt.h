@@ -7,7 +7,7 @@
 
 struct sf_buf {
 	char *p;
-	size_t cap, len;    /* len may pass cap: the text was cut */
+	size_t cap, len; /* len may pass cap: the text was cut */
 };
 
 void sf_buf_mem(struct sf_buf *b, const char *s, size_t n);

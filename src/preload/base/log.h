@@ -26,11 +26,11 @@ void sf_log_start(unsigned nrules);
 
 /* A call, as the log names it. */
 struct sf_log_call {
-	const char *op;         /* the operation's name; "-" for a fault fired by hand */
+	const char *op; /* the operation's name; "-" for a fault fired by hand */
 	int fd;
-	const char *peer;       /* formatted addresses ("-" when unknown) */
+	const char *peer; /* formatted addresses ("-" when unknown) */
 	const char *local;
-	int server;             /* about a connection the program accepted */
+	int server; /* about a connection the program accepted */
 };
 
 /* A rule fired on a call: `action` as the rules file writes it (a delay

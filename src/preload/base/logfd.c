@@ -184,7 +184,7 @@ static void put(int fd, mode_t kind, const char *p, size_t n)
 static int open_file(struct stat *st)
 {
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, path,
-	                      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
+			      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
 	if (fd >= 0 && fd < 3) {
 		int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
 		int err = errno;

@@ -35,14 +35,14 @@ void *sf_resolve(const char *name)
 	return p;
 }
 
-#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                         \
-	ret sf_unresolved_##name params                                            \
-	{                                                                          \
-		sf_##name##_fn f = (sf_##name##_fn)sf_resolve(#name);              \
-		if (!f)                                                            \
-			return (ret)(fallback);                                    \
-		SF_STORE(&sf_real.name, f);                                        \
-		return f args;                                                     \
+#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback) \
+	ret sf_unresolved_##name params                                   \
+	{                                                                 \
+		sf_##name##_fn f = (sf_##name##_fn)sf_resolve(#name);     \
+		if (!f)                                                   \
+			return (ret)(fallback);                           \
+		SF_STORE(&sf_real.name, f);                               \
+		return f args;                                            \
 	}
 #define SF_SYM(ret, name, params)
 #include "calls.def"
@@ -51,8 +51,8 @@ void *sf_resolve(const char *name)
 
 void sf_resolve_all(void)
 {
-#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                      \
-	if (!SF_LOAD(&sf_real.name))                                            \
+#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback) \
+	if (!SF_LOAD(&sf_real.name))                                      \
 		SF_STORE(&sf_real.name, (sf_##name##_fn)sf_resolve(#name));
 #define SF_SYM(ret, name, params) SF_CALL(ret, name, params, (), -1, none, NULL, 0, 0)
 #include "calls.def"

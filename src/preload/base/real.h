@@ -38,14 +38,14 @@ void sf_resolve_all(void);
 /* sf_real_NAME(args): the real function. The first call resolves it out of
  * line (and, while it cannot be resolved, makes the raw system call), so
  * the inline path is a load, a test and a tail call. */
-#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                         \
-	__attribute__((noinline, cold)) ret sf_unresolved_##name params;           \
-	static inline ret sf_real_##name params                                    \
-	{                                                                          \
-		sf_##name##_fn f = SF_LOAD(&sf_real.name);                         \
-		if (SF_UNLIKELY(!f))                                               \
-			return sf_unresolved_##name args;                          \
-		return f args;                                                     \
+#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback) \
+	__attribute__((noinline, cold)) ret sf_unresolved_##name params;  \
+	static inline ret sf_real_##name params                           \
+	{                                                                 \
+		sf_##name##_fn f = SF_LOAD(&sf_real.name);                \
+		if (SF_UNLIKELY(!f))                                      \
+			return sf_unresolved_##name args;                 \
+		return f args;                                            \
 	}
 #define SF_SYM(ret, name, params)
 #include "calls.def"
@@ -54,16 +54,16 @@ void sf_resolve_all(void);
 
 /* sf_sym_NAME(): the real function pointer, or NULL while unresolvable. */
 #define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)
-#define SF_SYM(ret, name, params)                                                  \
-	static inline sf_##name##_fn sf_sym_##name(void)                           \
-	{                                                                          \
-		sf_##name##_fn f = SF_LOAD(&sf_real.name);                         \
-		if (SF_UNLIKELY(!f)) {                                             \
-			f = (sf_##name##_fn)sf_resolve(#name);                     \
-			if (f)                                                     \
-				SF_STORE(&sf_real.name, f);                        \
-		}                                                                  \
-		return f;                                                          \
+#define SF_SYM(ret, name, params)                              \
+	static inline sf_##name##_fn sf_sym_##name(void)       \
+	{                                                      \
+		sf_##name##_fn f = SF_LOAD(&sf_real.name);     \
+		if (SF_UNLIKELY(!f)) {                         \
+			f = (sf_##name##_fn)sf_resolve(#name); \
+			if (f)                                 \
+				SF_STORE(&sf_real.name, f);    \
+		}                                              \
+		return f;                                      \
 	}
 #include "calls.def"
 #undef SF_CALL

@@ -18,7 +18,7 @@ static void push_list(struct retired *first, struct retired *last)
 	do
 		last->next = head;
 	while (!__atomic_compare_exchange_n((struct retired **)&sf_retired, &head, first, 1, __ATOMIC_SEQ_CST,
-	                                    __ATOMIC_SEQ_CST));
+					    __ATOMIC_SEQ_CST));
 }
 
 void sf_retire(void *p, size_t size, void (*fn)(void *p, size_t size))

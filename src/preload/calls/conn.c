@@ -179,7 +179,7 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	/* A connect after a failed one never leaves the host (the kernel says
 	 * ECONNABORTED): past the rules, as for a dead connection. */
 	int failed = s->proto == SF_PROTO_TCP && (s->flags & SF_SOCK_HAS_PEER) &&
-	             SF_LOAD(&s->state) != SF_STATE_CONNECTED && !SF_LOAD(&s->pending_err) && sf_connect_failed(fd);
+		     SF_LOAD(&s->state) != SF_STATE_CONNECTED && !SF_LOAD(&s->pending_err) && sf_connect_failed(fd);
 	/* A TCP connection a delay rule can touch is relayed from its connect
 	 * on (relay.h): its delays then hold back its data, not the calls. */
 	int relay = f == SF_FATE_ALIVE && !failed && SF_LOAD(&s->state) == SF_STATE_UNCONNECTED && sf_relay_wanted(s);
@@ -204,7 +204,7 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	err = left;
 	r = (int)sf_fate_after(s, fd, SF_OP_connect, r, &err);
 	int adopted = relay && (r == 0 || err == EINPROGRESS) &&
-	              sf_relay_adopt(fd, s, nonblock ? sf_now() + c.delay_ns : 0, 0);
+		      sf_relay_adopt(fd, s, nonblock ? sf_now() + c.delay_ns : 0, 0);
 	if (adopted && nonblock) {
 		/* Under way until the relay sees it done and its delay over. */
 		r = -1;
@@ -245,8 +245,7 @@ static int accept_needs_peer(struct sf_sock *s)
 	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
 	for (uint32_t i = 0; a && plan && plan->gen == a->gen && i < plan->n; i++) {
 		const struct sf_rule *r = &a->rs.rules[plan->e[i].rule];
-		if ((r->ops & (SF_OPBIT(SF_OP_accept) | SF_OPBIT(SF_OP_accept4))) &&
-		    (r->has & SF_HAS_NEEDS_PEER))
+		if ((r->ops & (SF_OPBIT(SF_OP_accept) | SF_OPBIT(SF_OP_accept4))) && (r->has & SF_HAS_NEEDS_PEER))
 			needs = 1;
 	}
 	sf_read_end();

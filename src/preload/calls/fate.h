@@ -12,13 +12,13 @@
 #include "engine.h"
 
 enum sf_fate {
-	SF_FATE_ALIVE,          /* not dead: the rules are next (sf_fate_rules) */
-	SF_FATE_DEAD,           /* dead, and the kernel answers: the real call runs, no rule is asked */
-	SF_FATE_RUN,            /* the rules let the real call run (shaped as the verdict says) */
-	SF_FATE_ANSWERED,       /* the library answers: *ret and *err */
-	SF_FATE_PRETEND_SENT,   /* the data "went out": the caller knows the call's shape */
-	SF_FATE_FAILED,         /* a rule failed the call with *err */
-	SF_FATE_UNTRACKED,      /* the number is no socket the library tracks any more: libc alone */
+	SF_FATE_ALIVE,	      /* not dead: the rules are next (sf_fate_rules) */
+	SF_FATE_DEAD,	      /* dead, and the kernel answers: the real call runs, no rule is asked */
+	SF_FATE_RUN,	      /* the rules let the real call run (shaped as the verdict says) */
+	SF_FATE_ANSWERED,     /* the library answers: *ret and *err */
+	SF_FATE_PRETEND_SENT, /* the data "went out": the caller knows the call's shape */
+	SF_FATE_FAILED,	      /* a rule failed the call with *err */
+	SF_FATE_UNTRACKED,    /* the number is no socket the library tracks any more: libc alone */
 };
 
 /* Is the call's connection dead (c->s set, `flags` its MSG_ flags)? A

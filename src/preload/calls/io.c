@@ -30,27 +30,27 @@ struct sf_io {
 	struct sf_call c;
 	int tx;
 	sf_run_fn run;
-	const struct iovec *iov;    /* the data as the program gave it */
+	const struct iovec *iov; /* the data as the program gave it */
 	int iovcnt;
-	struct iovec one;           /* single-buffer calls */
+	struct iovec one; /* single-buffer calls */
 	int flags;
 	const struct sockaddr *to;
 	socklen_t tolen;
 	struct sockaddr *from;
 	socklen_t *fromlen;
-	const struct msghdr *msg;   /* sendmsg/recvmsg: the program's header */
+	const struct msghdr *msg; /* sendmsg/recvmsg: the program's header */
 	struct msghdr *rmsg;
-	struct mmsghdr *vec;        /* sendmmsg/recvmmsg */
+	struct mmsghdr *vec; /* sendmmsg/recvmmsg */
 	unsigned vlen;
 	SF_MMSG_TIMEOUT_T timeout;
-	size_t moved;               /* bytes the real call moved */
+	size_t moved; /* bytes the real call moved */
 	/* The library's own copies of what it reads of the program's memory
 	 * (usermem.h): the header of a msghdr call and the iovec array when
 	 * the call is shaped (the destination: io_slow's own). */
 	struct msghdr mcopy;
 	struct iovec *iov_copy;
 	size_t iov_copy_size;
-	size_t total;               /* bytes the program asked to move */
+	size_t total; /* bytes the program asked to move */
 };
 
 static size_t iov_total(const struct iovec *iov, int n)
@@ -180,8 +180,8 @@ static ssize_t run_sendmmsg(struct sf_io *io, const struct iovec *v, int n)
 static ssize_t run_recvmmsg(struct sf_io *io, const struct iovec *v, int n)
 {
 	if (v == io->iov && !io->iov_copy)
-		return mmsg_done(io, sf_real_recvmmsg(io->c.fd, io->vec, io->vlen, (SF_MMSG_FLAGS_T)io->flags,
-		                                      io->timeout));
+		return mmsg_done(
+			io, sf_real_recvmmsg(io->c.fd, io->vec, io->vlen, (SF_MMSG_FLAGS_T)io->flags, io->timeout));
 	struct mmsghdr first = { io->mcopy, 0 };
 	first.msg_hdr.msg_iov = (struct iovec *)v;
 	first.msg_hdr.msg_iovlen = (size_t)n;
@@ -238,7 +238,8 @@ static int send_refused(const struct sf_io *io, const struct msghdr *m, size_t t
 			if (!sf_user_copy(&name, m->msg_name, m->msg_namelen))
 				return EFAULT;
 			if (name.ss_family == AF_INET)
-				memset(((struct sockaddr_in *)&name)->sin_zero, 0, sizeof((struct sockaddr_in *)0)->sin_zero);
+				memset(((struct sockaddr_in *)&name)->sin_zero, 0,
+				       sizeof((struct sockaddr_in *)0)->sin_zero);
 			probe.msg_name = &name;
 		}
 		ssize_t r = sf_real_sendmsg(io->c.fd, &probe, io->flags | SF_MSG_PROBE);
@@ -364,7 +365,8 @@ static ssize_t run_window(struct sf_io *io, size_t off, size_t len)
 	}
 	ssize_t r = io->run(io, cut, n);
 	if (r > 0)
-		sf_corrupt_iov(cut, n, io->vec ? io->vec[0].msg_len : io->moved, io->c.corrupt_bits, io->c.corrupt_draw);
+		sf_corrupt_iov(cut, n, io->vec ? io->vec[0].msg_len : io->moved, io->c.corrupt_bits,
+			       io->c.corrupt_draw);
 	return r;
 }
 
@@ -551,10 +553,9 @@ static ssize_t io_slow(struct sf_io *io)
  * setting each field by hand (callgrind, a unix send under a rule that
  * applies and does not fire: 744 against 704); only the slow path pays it,
  * for one place that says what every call starts from. */
-#define IO_BEGIN(opname, is_tx, runner, ...)                                                \
+#define IO_BEGIN(opname, is_tx, runner, ...) \
 	struct sf_io io = { .c = { .op = SF_OP_##opname, .fd = fd }, .tx = is_tx, .run = runner, __VA_ARGS__ }
-#define IO_ONE(buffer, length)                                                              \
-	.one = { (void *)(buffer), (length) }, .iov = &io.one, .iovcnt = 1, .total = (length)
+#define IO_ONE(buffer, length) .one = { (void *)(buffer), (length) }, .iov = &io.one, .iovcnt = 1, .total = (length)
 
 ssize_t sf_slow_send(int fd, const void *buf, size_t len, int flags)
 {

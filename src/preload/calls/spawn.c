@@ -64,7 +64,7 @@ static size_t env_len(char *const *envp)
  * program that cleared it gets nothing of ours), a value the program chose
  * itself, and in a vfork child one larger than VFORK_ROOM. */
 static char *const *with_entry(char *const *envp, char *entry, char **room, size_t room_n, char ***heap,
-                               size_t *heap_size)
+			       size_t *heap_size)
 {
 	size_t n = 0;
 	int ours = 0;
@@ -99,28 +99,26 @@ static char *const *with_entry(char *const *envp, char *entry, char **room, size
 }
 
 /* Runs `call` with the environment to give the new program in `env`. */
-#define WITH_TREE_ENV(child_id, envp, call)                                        \
-	do {                                                                       \
-		char entry_[VAR_LEN + 1 + SF_TREE_MAX];                            \
-		char *small_[ON_STACK + 2], **room_ = small_, **heap_ = NULL;      \
-		size_t heap_size_ = 0, room_n_ = ON_STACK;                         \
-		char *const *env = (envp);                                         \
-		if (entry_for((child_id), entry_)) {                               \
-			size_t n_ = env_len(env);                                  \
-			if (n_ > ON_STACK && n_ <= VFORK_ROOM &&                   \
-			    syscall(SYS_getpid) != sf_proc_pid) {                \
-				room_ = alloca((n_ + 2) * sizeof *room_);          \
-				room_n_ = n_;                                      \
-			}                                                          \
-			env = with_entry(env, entry_, room_, room_n_, &heap_,      \
-			                 &heap_size_);                             \
-		}                                                                  \
-		call;                                                              \
-		if (heap_) {                                                       \
-			int e_ = errno;                                            \
-			munmap(heap_, heap_size_);                                 \
-			errno = e_;                                                \
-		}                                                                  \
+#define WITH_TREE_ENV(child_id, envp, call)                                                            \
+	do {                                                                                           \
+		char entry_[VAR_LEN + 1 + SF_TREE_MAX];                                                \
+		char *small_[ON_STACK + 2], **room_ = small_, **heap_ = NULL;                          \
+		size_t heap_size_ = 0, room_n_ = ON_STACK;                                             \
+		char *const *env = (envp);                                                             \
+		if (entry_for((child_id), entry_)) {                                                   \
+			size_t n_ = env_len(env);                                                      \
+			if (n_ > ON_STACK && n_ <= VFORK_ROOM && syscall(SYS_getpid) != sf_proc_pid) { \
+				room_ = alloca((n_ + 2) * sizeof *room_);                              \
+				room_n_ = n_;                                                          \
+			}                                                                              \
+			env = with_entry(env, entry_, room_, room_n_, &heap_, &heap_size_);            \
+		}                                                                                      \
+		call;                                                                                  \
+		if (heap_) {                                                                           \
+			int e_ = errno;                                                                \
+			munmap(heap_, heap_size_);                                                     \
+			errno = e_;                                                                    \
+		}                                                                                      \
 	} while (0)
 
 static int real_execve(const char *path, char *const argv[], char *const envp[])
@@ -184,18 +182,18 @@ SF_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 #endif
 
 /* execl, execlp, execle: the arguments as an array. */
-#define GATHER_ARGS(first, ap, argv, envp_out)                                     \
-	size_t argc_ = 1;                                                          \
-	va_start(ap, first);                                                       \
-	while (va_arg(ap, char *))                                                 \
-		argc_++;                                                           \
-	va_end(ap);                                                                \
-	char *argv[argc_ + 1];                                                     \
-	argv[0] = (char *)(first);                                                 \
-	va_start(ap, first);                                                       \
-	for (size_t i_ = 1; i_ <= argc_; i_++)                                     \
-		argv[i_] = va_arg(ap, char *);                                     \
-	envp_out;                                                                  \
+#define GATHER_ARGS(first, ap, argv, envp_out) \
+	size_t argc_ = 1;                      \
+	va_start(ap, first);                   \
+	while (va_arg(ap, char *))             \
+		argc_++;                       \
+	va_end(ap);                            \
+	char *argv[argc_ + 1];                 \
+	argv[0] = (char *)(first);             \
+	va_start(ap, first);                   \
+	for (size_t i_ = 1; i_ <= argc_; i_++) \
+		argv[i_] = va_arg(ap, char *); \
+	envp_out;                              \
 	va_end(ap)
 
 SF_EXPORT int execl(const char *path, const char *arg, ...)
@@ -224,7 +222,7 @@ SF_EXPORT int execlp(const char *file, const char *arg, ...)
 
 /* posix_spawn: the parent numbers the child and hands it its place. */
 static int spawn(sf_posix_spawn_fn f, pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-                 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+		 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	if (!f)
 		return ENOSYS;
@@ -239,13 +237,13 @@ static int spawn(sf_posix_spawn_fn f, pid_t *pid, const char *path, const posix_
 }
 
 SF_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+			  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	return spawn(sf_sym_posix_spawn(), pid, path, fa, attr, argv, envp);
 }
 
 SF_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
-                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+			   const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	return spawn((sf_posix_spawn_fn)sf_sym_posix_spawnp(), pid, file, fa, attr, argv, envp);
 }

@@ -30,9 +30,9 @@
 #include "units.h"
 
 #define MAX_CLIENTS 8
-#define REQUEST_MAX (4u << 20)  /* one request line: a rules file of a few MiB */
-#define POLL_MS 100             /* how soon a descriptor closed under us is noticed */
-#define WRITE_WAIT_MS 2000      /* a client that reads nothing is dropped */
+#define REQUEST_MAX (4u << 20) /* one request line: a rules file of a few MiB */
+#define POLL_MS 100	       /* how soon a descriptor closed under us is noticed */
+#define WRITE_WAIT_MS 2000     /* a client that reads nothing is dropped */
 #define WATCH_TICK_NS (100 * SF_NS_PER_MS)
 
 struct owned {
@@ -46,13 +46,13 @@ struct client {
 	char *in;
 	size_t n, cap;
 	struct sf_ctl_stage stage;
-	struct sf_ctl_watch *watch;     /* watching: events every tick */
+	struct sf_ctl_watch *watch; /* watching: events every tick */
 };
 
 static struct owned listener = { -1, 0, 0 };
 static struct client clients[MAX_CLIENTS] = { [0 ... MAX_CLIENTS - 1] = { .o = { -1, 0, 0 } } };
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-static int path_pid;            /* the process that made sock_path; only it removes it */
+static int path_pid; /* the process that made sock_path; only it removes it */
 static int fd_floor;
 
 /* The descriptor is still the file we opened (not one the program got

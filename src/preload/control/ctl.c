@@ -127,13 +127,13 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "hello", sf_ctl_hello },   { "rules", sf_ctl_rules },     { "load", sf_ctl_load },
+	{ "hello", sf_ctl_hello },   { "rules", sf_ctl_rules },	    { "load", sf_ctl_load },
 	{ "enable", sf_ctl_enable }, { "disable", sf_ctl_disable }, { "stats", sf_ctl_stats },
 	{ "conns", sf_ctl_conns },   { "fire", sf_ctl_fire },
 };
 
 void sf_ctl_handle(const char *line, size_t len, struct sf_ctl_stage *stage, struct sf_ctl_out *o,
-                   struct sf_ctl_watch **watch)
+		   struct sf_ctl_watch **watch)
 {
 	struct sf_ctl_req r = { .stage = stage };
 	long bad = sf_json_object(line, len, r.f, (int)(sizeof r.f / sizeof r.f[0]), &r.n);
@@ -163,6 +163,7 @@ void sf_ctl_handle(const char *line, size_t len, struct sf_ctl_stage *stage, str
 			return;
 		}
 	}
-	sf_ctl_fail(o, "unknown command '%.100s' (hello, rules, load, enable, disable, stats, conns, fire, watch)", cmd);
+	sf_ctl_fail(o, "unknown command '%.100s' (hello, rules, load, enable, disable, stats, conns, fire, watch)",
+		    cmd);
 	free(cmd);
 }

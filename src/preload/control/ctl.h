@@ -26,7 +26,7 @@ void sf_ctl_fail(struct sf_ctl_out *o, const char *fmt, ...) __attribute__((form
 
 /* Rules staged by `load` requests with "more":true, until the last one. */
 struct sf_ctl_stage {
-	char *text;     /* the pieces, each followed by its name: "TEXT\0NAME\0"... */
+	char *text; /* the pieces, each followed by its name: "TEXT\0NAME\0"... */
 	size_t len;
 	unsigned n;
 };
@@ -56,7 +56,7 @@ void sf_ctl_watch_free(struct sf_ctl_watch *w);
 /* One request line in, its answer out. A `watch` request makes *watch
  * (the client gets events from then on). */
 void sf_ctl_handle(const char *line, size_t len, struct sf_ctl_stage *stage, struct sf_ctl_out *o,
-                   struct sf_ctl_watch **watch);
+		   struct sf_ctl_watch **watch);
 
 /* The commands. */
 void sf_ctl_hello(struct sf_ctl_req *r, struct sf_ctl_out *o);

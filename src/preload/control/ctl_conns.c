@@ -31,15 +31,18 @@ extern uint64_t sf_ctl_fire_count;
 static const char *tcp_state_name(unsigned st)
 {
 	static const char *const names[] = {
-		"?",          "ESTAB",     "SYN-SENT",   "SYN-RECV", "FIN-WAIT-1", "FIN-WAIT-2",
-		"TIME-WAIT",  "UNCONN",    "CLOSE-WAIT", "LAST-ACK", "LISTEN",     "CLOSING",
+		"?",	     "ESTAB",  "SYN-SENT",   "SYN-RECV", "FIN-WAIT-1", "FIN-WAIT-2",
+		"TIME-WAIT", "UNCONN", "CLOSE-WAIT", "LAST-ACK", "LISTEN",     "CLOSING",
 	};
 	return st < sizeof names / sizeof names[0] ? names[st] : "?";
 }
 
 static const char *proto_name(uint8_t proto)
 {
-	return proto == SF_PROTO_TCP ? "tcp" : proto == SF_PROTO_UDP ? "udp" : proto == SF_PROTO_UNIX ? "unix" : "other";
+	return proto == SF_PROTO_TCP	? "tcp"
+	       : proto == SF_PROTO_UDP	? "udp"
+	       : proto == SF_PROTO_UNIX ? "unix"
+					: "other";
 }
 
 static const char *side_name(uint8_t side)
@@ -55,7 +58,8 @@ static void addr_text(int fd, const struct sf_sock *s, int peer, char *out, size
 	socklen_t len = sizeof ss;
 	struct sf_sockaddr v;
 	char path[sizeof ss];
-	int r = peer ? sf_real_getpeername(fd, (struct sockaddr *)&ss, &len) : getsockname(fd, (struct sockaddr *)&ss, &len);
+	int r = peer ? sf_real_getpeername(fd, (struct sockaddr *)&ss, &len)
+		     : getsockname(fd, (struct sockaddr *)&ss, &len);
 	if (r == 0 && len > sizeof(sa_family_t))
 		sf_sockaddr_view((struct sockaddr *)&ss, len, &v, path, sizeof path);
 	else
@@ -90,8 +94,9 @@ static void conn_line(struct sf_ctl_out *o, int fd, struct sf_sock *s, const str
 			if (l >= offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof ti.tcpi_bytes_sent)
 				sent = (int64_t)ti.tcpi_bytes_sent;
 			if (t_conn && ti.tcpi_state != 10) {
-				uint32_t last = ti.tcpi_last_data_recv < ti.tcpi_last_data_sent ? ti.tcpi_last_data_recv
-				                                                                 : ti.tcpi_last_data_sent;
+				uint32_t last = ti.tcpi_last_data_recv < ti.tcpi_last_data_sent
+							? ti.tcpi_last_data_recv
+							: ti.tcpi_last_data_sent;
 				uint64_t age_ms = (now - t_conn) / SF_NS_PER_MS;
 				idle_ms = last < age_ms ? last : (int64_t)age_ms;
 			}
@@ -161,10 +166,10 @@ void sf_ctl_conns(struct sf_ctl_req *r, struct sf_ctl_out *o)
 static struct sf_rule ctl_rule = { .name = (char *)"ctl" };
 
 static const enum sf_action fire_actions[] = { SF_ACT_RESET, SF_ACT_HANGUP, SF_ACT_BLACKHOLE, SF_ACT_TIMEOUT,
-	                                       SF_ACT_EOF };
+					       SF_ACT_EOF };
 
 struct target {
-	int fd;                         /* -1: by peer */
+	int fd; /* -1: by peer */
 	struct sf_addrpat pat[2];
 	size_t npat;
 };
@@ -237,7 +242,7 @@ static int parse_fire(struct sf_ctl_req *r, struct sf_verdict *v, struct target 
 			v->action = (uint8_t)fire_actions[i];
 	if (v->action == SF_ACT__COUNT) {
 		sf_ctl_fail(o, "fire: unknown action '%.60s' (reset, hangup, blackhole, timeout D, eof)",
-		            action ? action : "");
+			    action ? action : "");
 		free(action);
 		return 0;
 	}

@@ -25,8 +25,8 @@ struct carry {
 	uint64_t matched, fired;
 };
 static struct carry carried[CARRY_SLOTS];
-static uint64_t carried_fired;  /* every rule's, for the process total */
-uint64_t sf_ctl_fire_count;     /* faults fired by `fire` (ctl_conns.c) */
+static uint64_t carried_fired; /* every rule's, for the process total */
+uint64_t sf_ctl_fire_count;    /* faults fired by `fire` (ctl_conns.c) */
 
 static uint64_t text_key(const char *t)
 {
@@ -48,7 +48,7 @@ static struct carry *carry_of(uint64_t key, int create)
 			return NULL;
 		uint64_t expected = 0;
 		if (__atomic_compare_exchange_n(&carried[k].key, &expected, key, 0, __ATOMIC_ACQ_REL,
-		                                __ATOMIC_ACQUIRE) ||
+						__ATOMIC_ACQUIRE) ||
 		    expected == key)
 			return &carried[k];
 	}
@@ -81,7 +81,7 @@ static void fold_and_free(void *p, size_t size)
 }
 
 struct entry {
-	char *text;     /* canonical */
+	char *text; /* canonical */
 	char *name;
 	int enabled;
 };
@@ -148,8 +148,9 @@ static void sync(void)
 	sf_read_end();
 	if (!source[0])
 		snprintf(source, sizeof source, "%s",
-		         sf_config.rules_path ? sf_config.rules_path
-		                              : sf_config.rules_text ? "SOCKFAULT_RULES_TEXT" : "none");
+			 sf_config.rules_path	? sf_config.rules_path
+			 : sf_config.rules_text ? "SOCKFAULT_RULES_TEXT"
+						: "none");
 }
 
 /* Make `rs` the rules in force, described by the list l. */
@@ -432,7 +433,8 @@ static void load_staged(struct sf_ctl_stage *st, struct sf_ctl_out *o)
 	sf_diags_free(&d);
 	if (errors) {
 		sf_ruleset_free(&rs);
-		sf_ctl_fail(o, "the new rules have %u problem%s; the rules in force stay", errors, errors == 1 ? "" : "s");
+		sf_ctl_fail(o, "the new rules have %u problem%s; the rules in force stay", errors,
+			    errors == 1 ? "" : "s");
 		return;
 	}
 	struct entry *l = entries_of(&rs);

@@ -27,7 +27,7 @@ struct wconn {
 
 struct sf_ctl_watch {
 	uint32_t gen;
-	uint64_t *fired;        /* per rule of the set of generation gen */
+	uint64_t *fired; /* per rule of the set of generation gen */
 	unsigned nrules;
 	uint64_t ctl_fired;
 	struct wconn *c;

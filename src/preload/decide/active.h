@@ -9,21 +9,21 @@
 #include "rules.h"
 
 struct sf_rule_stats {
-	uint64_t matched;       /* counted calls (all conditions but when/p/limit held) */
+	uint64_t matched; /* counted calls (all conditions but when/p/limit held) */
 	uint64_t fired;
-	uint64_t proc_calls;    /* per=process counting */
+	uint64_t proc_calls; /* per=process counting */
 	uint64_t proc_fired;
 };
 
 struct sf_active {
 	struct sf_ruleset rs;
 	uint32_t gen;
-	uint8_t *for_exe;           /* rule i can apply to this program */
+	uint8_t *for_exe; /* rule i can apply to this program */
 	struct sf_rule_stats *stats;
-	sf_opmask rule_ops;         /* union of the ops of this program's rules */
-	sf_opmask track_ops;        /* ops whose bookkeeping some rule reads */
-	uint32_t num_used;          /* bit k: some rule reads num[k] */
-	int has_host;               /* some rule has host= */
+	sf_opmask rule_ops;  /* union of the ops of this program's rules */
+	sf_opmask track_ops; /* ops whose bookkeeping some rule reads */
+	uint32_t num_used;   /* bit k: some rule reads num[k] */
+	int has_host;	     /* some rule has host= */
 	/* Rules for calls with no socket yet (socket, socketpair), in order. */
 	uint32_t *nosock;
 	uint32_t nnosock;

@@ -14,30 +14,30 @@
 /* What the deciding rule said, copied: rules may be replaced (reload) as
  * soon as the decision is made, so nothing outside sf_decide points at one. */
 struct sf_verdict {
-	uint8_t decided;                /* a rule decided the call */
-	uint8_t action;                 /* enum sf_action */
+	uint8_t decided; /* a rule decided the call */
+	uint8_t action;	 /* enum sf_action */
 	uint8_t sticky, now;
-	uint8_t ends;                   /* the call ends the connection (sf_verdict_ends) */
-	uint8_t icmp;                   /* error on connect: from a router's ICMP */
-	int err;                        /* error: the errno */
-	uint64_t dur_ns;                /* timeout: the silence before the end */
+	uint8_t ends;	 /* the call ends the connection (sf_verdict_ends) */
+	uint8_t icmp;	 /* error on connect: from a router's ICMP */
+	int err;	 /* error: the errno */
+	uint64_t dur_ns; /* timeout: the silence before the end */
 };
 
 struct sf_call {
 	enum sf_op op;
 	int fd;
-	struct sf_sock *s;              /* the socket's record; NULL for socket()/socketpair() */
-	const struct sockaddr *addr;    /* the call's own address: connect, sendto, bind */
+	struct sf_sock *s;	     /* the socket's record; NULL for socket()/socketpair() */
+	const struct sockaddr *addr; /* the call's own address: connect, sendto, bind */
 	socklen_t addrlen;
-	uint8_t proto;                  /* for calls without a record: the kind being made */
-	uint8_t timed;                  /* no call: a time trigger's deadline (only timed rules) */
+	uint8_t proto; /* for calls without a record: the kind being made */
+	uint8_t timed; /* no call: a time trigger's deadline (only timed rules) */
 
 	/* The verdict. */
-	struct sf_verdict v;            /* v.decided == 0: the call goes on */
-	uint64_t short_len;             /* a `short` rule's limit (0: none) */
-	uint64_t throttle;              /* bytes per second (0: none); the slowest rule wins */
-	uint64_t corrupt_bits;          /* bits to flip in the data moved (0: none) */
-	uint64_t corrupt_draw;          /* seeds the positions of those bits */
+	struct sf_verdict v;   /* v.decided == 0: the call goes on */
+	uint64_t short_len;    /* a `short` rule's limit (0: none) */
+	uint64_t throttle;     /* bytes per second (0: none); the slowest rule wins */
+	uint64_t corrupt_bits; /* bits to flip in the data moved (0: none) */
+	uint64_t corrupt_draw; /* seeds the positions of those bits */
 	/* delay: set defer_delay and the delays are not slept but left in
 	 * delay_ns (a relayed connection delays its data, not its calls). */
 	uint8_t defer_delay;

@@ -22,19 +22,19 @@
 #include "wine.h"
 
 struct eval {
-	int stale;                      /* the socket's record turned out stale: nothing fires */
+	int stale; /* the socket's record turned out stale: nothing fires */
 	struct sf_call *c;
 	struct sf_active *a;
 	struct sf_subject subj;
-	int have_subject;               /* subj's state, side and numbers are filled in */
-	int have_addrs;                 /* subj's addresses (and hosts) are filled in */
+	int have_subject; /* subj's state, side and numbers are filled in */
+	int have_addrs;	  /* subj's addresses (and hosts) are filled in */
 	int have_peer_hash;
 	uint64_t peer_hash;
 	uint32_t ordinal;
 	uint64_t delay_ns;
-	const char **hosts;             /* room for the host= names, when rules have host= */
-	struct sf_firings firings;      /* logged once the rules are read */
-	char *pathbuf;                  /* room for a call's own unix path */
+	const char **hosts;	   /* room for the host= names, when rules have host= */
+	struct sf_firings firings; /* logged once the rules are read */
+	char *pathbuf;		   /* room for a call's own unix path */
 };
 
 /* What rules with conditions look at: the state, the side, the numbers.
@@ -97,7 +97,7 @@ static void need_addrs(struct eval *ev)
 	}
 	if (c->addr)
 		sf_sockaddr_view(c->addr, c->addrlen, c->op == SF_OP_bind ? &subj->local : &subj->peer, ev->pathbuf,
-		                 SF_UNIX_PATH_ROOM);
+				 SF_UNIX_PATH_ROOM);
 	if (ev->a->has_host) {
 		sf_names_of(&subj->peer, ev->hosts);
 		subj->hosts = ev->hosts;
@@ -116,7 +116,7 @@ static uint64_t peer_hash(struct eval *ev)
 		    (!s || !(s->flags & SF_SOCK_HAS_PEER) || !(s->flags & SF_SOCK_STREAM))) {
 			need_addrs(ev);
 			ev->peer_hash = sf_call_accepted(c) ? sf_accepted_hash(&ev->subj.local, &ev->subj.peer)
-			                                    : sf_peer_hash(&ev->subj.peer);
+							    : sf_peer_hash(&ev->subj.peer);
 		} else {
 			ev->peer_hash = s ? s->peer_hash : 0;
 		}
@@ -168,8 +168,8 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 {
 	struct sf_call *c = ev->c;
 	if (r->action == SF_ACT_DELAY) {
-		uint64_t bits = sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal, nth,
-		                        SF_DRAW_JITTER);
+		uint64_t bits = sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
+					nth, SF_DRAW_JITTER);
 		uint64_t d = sf_jittered(r->dur_ns, r->jitter_ns, bits);
 		ev->delay_ns += d;
 		sf_report_fault_later(&ev->firings, r, d, 0, ev->ordinal, nth);
@@ -183,7 +183,7 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 	}
 	if (r->action == SF_ACT_CORRUPT) {
 		c->corrupt_draw ^= sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
-		                           nth, SF_DRAW_CORRUPT);
+					   nth, SF_DRAW_CORRUPT);
 		c->corrupt_bits += r->count;
 		sf_report_fault_later(&ev->firings, r, 0, 0, ev->ordinal, nth);
 		return 0;
@@ -239,7 +239,7 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e)
 	uint64_t pbits = 0;
 	if (r->p_scaled < SF_P_ONE)
 		pbits = sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
-		                e ? nth_conn : nth_proc, SF_DRAW_P);
+				e ? nth_conn : nth_proc, SF_DRAW_P);
 	uint64_t idx = e ? nth_conn : nth_proc;
 	int due;
 	if (sf_replaying) {
@@ -263,7 +263,7 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e)
  * plan's cache when the destination is the last one seen, else checked one
  * by one (and cached when the answer is short). */
 struct dest_view {
-	int all;                        /* no cache to use: check each entry */
+	int all; /* no cache to use: check each entry */
 	uint16_t n;
 	uint16_t idx[SF_DEST_IDX_MAX];
 };
@@ -274,7 +274,7 @@ struct dest_view {
  * its length, so that it is compared word by word. No destination (the
  * socket's peer): length 0. */
 static int dest_key(const struct sf_sock *s, const struct sockaddr *addr, socklen_t len,
-                    uint64_t words[SF_DEST_KEY_WORDS], uint8_t *klen)
+		    uint64_t words[SF_DEST_KEY_WORDS], uint8_t *klen)
 {
 	unsigned char *key = (unsigned char *)words;
 	memset(words, 0, SF_DEST_KEY_WORDS * sizeof words[0]);
@@ -304,7 +304,8 @@ static int dest_key(const struct sf_sock *s, const struct sockaddr *addr, sockle
 
 /* The cache holds this destination's entries, for the names known now;
  * *n: how many (at most SF_DEST_IDX_MAX). Read under the sequence count. */
-static inline int dest_cached(const struct sf_plan *plan, const uint64_t key[SF_DEST_KEY_WORDS], uint8_t klen, uint16_t *n)
+static inline int dest_cached(const struct sf_plan *plan, const uint64_t key[SF_DEST_KEY_WORDS], uint8_t klen,
+			      uint16_t *n)
 {
 	const struct sf_plan_dgram *dg = plan->dg;
 	/* Loaded once: a writer may change it under the reader, who then
@@ -326,8 +327,7 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 	uint8_t klen;
 	dv->all = 1;
 	dv->n = 0;
-	if (!c->s || !plan->dg ||
-	    !dest_key(c->s, c->op != SF_OP_bind ? c->addr : NULL, c->addrlen, key, &klen))
+	if (!c->s || !plan->dg || !dest_key(c->s, c->op != SF_OP_bind ? c->addr : NULL, c->addrlen, key, &klen))
 		return;
 	uint32_t names = SF_LOAD(&sf_names_gen);
 	uint32_t seq = __atomic_load_n(&plan->dg->dest_seq, __ATOMIC_ACQUIRE);
@@ -356,8 +356,8 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 		dv->idx[n++] = (uint16_t)i;
 	}
 	/* Keep it, if no other thread is writing the cache right now. */
-	if (!(seq & 1) && __atomic_compare_exchange_n(&plan->dg->dest_seq, &seq, seq + 1, 0, __ATOMIC_ACQUIRE,
-	                                              __ATOMIC_RELAXED)) {
+	if (!(seq & 1) &&
+	    __atomic_compare_exchange_n(&plan->dg->dest_seq, &seq, seq + 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 		/* The odd count must be seen before any of what follows (on
 		 * a weakly ordered CPU the stores could overtake it). */
 		__atomic_thread_fence(__ATOMIC_RELEASE);
@@ -381,7 +381,7 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 /* The next entry at or after i to visit: every entry, or with a valid
  * cache only the fixed ones and those the cache says hold, in order. */
 static uint32_t next_entry(const struct sf_plan *plan, const struct dest_view *dv, uint32_t i, uint32_t *fk,
-                           uint32_t *dk)
+			   uint32_t *dk)
 {
 	if (dv->all)
 		return i;
@@ -424,7 +424,7 @@ void sf_decide(struct sf_call *c)
 		 * the program asking for an outcome (connect_attempt): the full
 		 * path tells. */
 		int own_dest = c->addr && c->op != SF_OP_bind &&
-		               (!(c->s->flags & SF_SOCK_HAS_PEER) || !(c->s->flags & SF_SOCK_STREAM));
+			       (!(c->s->flags & SF_SOCK_HAS_PEER) || !(c->s->flags & SF_SOCK_STREAM));
 		for (; i < plan->n && c->op != SF_OP_connect; i++) {
 			struct sf_plan_entry *e = &plan->e[i];
 			if (!(e->ops & SF_OPBIT(c->op)) || (c->timed && !sf_rule_timed(&a->rs.rules[e->rule])))
@@ -489,8 +489,7 @@ out:
  * holds for it (then nothing is counted: a rule whose conditions do not
  * hold does not count), or if one does and its gate settles the call;
  * 0: the full path decides. */
-static inline int dest_quick(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest,
-                             socklen_t destlen)
+static inline int dest_quick(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)
 {
 	int ok = 0;
 	uint64_t key[SF_DEST_KEY_WORDS];
@@ -528,8 +527,7 @@ static inline int dest_quick(struct sf_sock *s, enum sf_op op, const struct sock
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__atomic_load_n(&plan->dg->dest_seq, __ATOMIC_RELAXED) != seq)
 		goto out;
-	ok = named == 0 ||
-	     (named == 1 && (only->flags & SF_PE_GATED) && sf_gate_pass(a, plan, only, s, dest != NULL));
+	ok = named == 0 || (named == 1 && (only->flags & SF_PE_GATED) && sf_gate_pass(a, plan, only, s, dest != NULL));
 out:
 	sf_read_end();
 	return ok;

@@ -19,8 +19,8 @@
 #define SF_OPS_LIFECYCLE (SF_OPS_ALL & ~SF_OPS_IO)
 
 const uint8_t sf_quick_slot[SF_OP__COUNT] = {
-	[SF_OP_send] = 1, [SF_OP_sendto] = 2, [SF_OP_sendmsg] = 3, [SF_OP_write] = 4, [SF_OP_writev] = 5,
-	[SF_OP_recv] = 6, [SF_OP_recvfrom] = 7, [SF_OP_recvmsg] = 8, [SF_OP_read] = 9, [SF_OP_readv] = 10,
+	[SF_OP_send] = 1, [SF_OP_sendto] = 2,	[SF_OP_sendmsg] = 3, [SF_OP_write] = 4, [SF_OP_writev] = 5,
+	[SF_OP_recv] = 6, [SF_OP_recvfrom] = 7, [SF_OP_recvmsg] = 8, [SF_OP_read] = 9,	[SF_OP_readv] = 10,
 };
 
 void sf_sock_subject(const struct sf_sock *s, struct sf_subject *subj)
@@ -28,8 +28,7 @@ void sf_sock_subject(const struct sf_sock *s, struct sf_subject *subj)
 	memset(subj, 0, sizeof *subj);
 	subj->proto = s->proto;
 	subj->side = s->side;
-	subj->side_known = s->side != 0 || (s->flags & SF_SOCK_LEARNED) ||
-	                   s->state == SF_STATE_LISTENING;
+	subj->side_known = s->side != 0 || (s->flags & SF_SOCK_LEARNED) || s->state == SF_STATE_LISTENING;
 	subj->state = s->state;
 	sf_sock_addr_view(s, 1, &subj->peer);
 	sf_sock_addr_view(s, 0, &subj->local);

@@ -111,23 +111,23 @@ __attribute__((used)) void *sf_proctree_vfork(void)
 
 #if defined(__x86_64__)
 __asm__(".text\n"
-        ".globl vfork\n"
-        ".type vfork,@function\n"
-        "vfork:\n"
-        "\tsub $8, %rsp\n"
-        "\tcall sf_proctree_vfork@PLT\n"
-        "\tadd $8, %rsp\n"
-        "\tjmp *%rax\n"
-        ".size vfork, .-vfork\n");
+	".globl vfork\n"
+	".type vfork,@function\n"
+	"vfork:\n"
+	"\tsub $8, %rsp\n"
+	"\tcall sf_proctree_vfork@PLT\n"
+	"\tadd $8, %rsp\n"
+	"\tjmp *%rax\n"
+	".size vfork, .-vfork\n");
 #elif defined(__aarch64__)
 __asm__(".text\n"
-        ".globl vfork\n"
-        ".type vfork,%function\n"
-        "vfork:\n"
-        "\tstp x29, x30, [sp, #-16]!\n"
-        "\tmov x29, sp\n"
-        "\tbl sf_proctree_vfork\n"
-        "\tldp x29, x30, [sp], #16\n"
-        "\tbr x0\n"
-        ".size vfork, .-vfork\n");
+	".globl vfork\n"
+	".type vfork,%function\n"
+	"vfork:\n"
+	"\tstp x29, x30, [sp, #-16]!\n"
+	"\tmov x29, sp\n"
+	"\tbl sf_proctree_vfork\n"
+	"\tldp x29, x30, [sp], #16\n"
+	"\tbr x0\n"
+	".size vfork, .-vfork\n");
 #endif

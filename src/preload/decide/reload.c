@@ -130,9 +130,8 @@ void sf_reload_check(void)
 		errno = e;
 		return;
 	}
-	if (sf_proc_owns_state() &&
-	    __atomic_compare_exchange_n(&sf_reload_next, &due, now + CHECK_EVERY_NS, 0, __ATOMIC_RELAXED,
-	                                __ATOMIC_RELAXED)) {
+	if (sf_proc_owns_state() && __atomic_compare_exchange_n(&sf_reload_next, &due, now + CHECK_EVERY_NS, 0,
+								__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
 		/* The reload runs foreign code (malloc, which a program may
 		 * replace with one that makes calls of its own): it runs well
 		 * below this frame, so that such a call is seen nested. */

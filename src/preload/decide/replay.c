@@ -28,7 +28,8 @@ unsigned sf_replay_load(const char *path, void (*report)(void *ctx, const char *
 	struct sf_read rd;
 	if (sf_read_path(path, SF_REPLAY_MAX_BYTES, &rd) != SF_READ_OK) {
 		char why[300];
-		snprintf(msg, sizeof msg, "SOCKFAULT_REPLAY: %s: %s", path, sf_read_problem(&rd, "the log", why, sizeof why));
+		snprintf(msg, sizeof msg, "SOCKFAULT_REPLAY: %s: %s", path,
+			 sf_read_problem(&rd, "the log", why, sizeof why));
 		report(ctx, msg);
 		return 1;
 	}
@@ -48,19 +49,25 @@ unsigned sf_replay_load(const char *path, void (*report)(void *ctx, const char *
 			long bad = sf_json_object(text + i, end - i, f, 32, &n);
 			const struct sf_json_field *ev = bad < 0 ? sf_json_get(f, n, "event") : NULL;
 			if (bad >= 0) {
-				snprintf(msg, sizeof msg, "SOCKFAULT_REPLAY: %s:%u:%ld: not a JSON log line of sockfault "
-				         "(write the log with SOCKFAULT_LOG_FORMAT=json)", path, lineno, bad + 1);
+				snprintf(msg, sizeof msg,
+					 "SOCKFAULT_REPLAY: %s:%u:%ld: not a JSON log line of sockfault "
+					 "(write the log with SOCKFAULT_LOG_FORMAT=json)",
+					 path, lineno, bad + 1);
 				report(ctx, msg);
 				problems++;
 			} else if (ev && ev->vlen == 5 && memcmp(ev->val, "fault", 5) == 0) {
-				const struct sf_json_field *rule = sf_json_get(f, n, "rule"), *peer = sf_json_get(f, n, "peer");
-				const struct sf_json_field *local = sf_json_get(f, n, "local"), *proc = sf_json_get(f, n, "proc");
+				const struct sf_json_field *rule = sf_json_get(f, n, "rule"),
+							   *peer = sf_json_get(f, n, "peer");
+				const struct sf_json_field *local = sf_json_get(f, n, "local"),
+							   *proc = sf_json_get(f, n, "proc");
 				const struct sf_json_field *side = sf_json_get(f, n, "side");
 				int64_t conn, call;
 				if (!rule || !peer || !sf_json_int(sf_json_get(f, n, "conn"), &conn) ||
 				    !sf_json_int(sf_json_get(f, n, "call"), &call)) {
-					snprintf(msg, sizeof msg, "SOCKFAULT_REPLAY: %s:%u: a fault without rule, peer, conn "
-					         "and call: it cannot be replayed", path, lineno);
+					snprintf(msg, sizeof msg,
+						 "SOCKFAULT_REPLAY: %s:%u: a fault without rule, peer, conn "
+						 "and call: it cannot be replayed",
+						 path, lineno);
 					report(ctx, msg);
 					problems++;
 				} else {
@@ -73,8 +80,9 @@ unsigned sf_replay_load(const char *path, void (*report)(void *ctx, const char *
 					strcpy(l, "-");
 					if (local)
 						sf_json_unescape(local->val, local->vlen, l, sizeof l);
-					sf_replay_conn_text(p, l, side && side->vlen == 6 && memcmp(side->val, "server", 6) == 0, t,
-					          sizeof t);
+					sf_replay_conn_text(
+						p, l, side && side->vlen == 6 && memcmp(side->val, "server", 6) == 0, t,
+						sizeof t);
 					if (nkeys == cap) {
 						uint64_t *nk = realloc(keys, cap * 2 * sizeof *keys);
 						if (!nk)

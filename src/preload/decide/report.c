@@ -10,7 +10,7 @@
 /* The call's operation and addresses, as text ("-" when unknown). The
  * buffers are the caller's. */
 static void name_call(const struct sf_call *c, struct sf_log_call *lc, char *peer, size_t pcap, char *local,
-                      size_t lcap)
+		      size_t lcap)
 {
 	struct sf_sockaddr v;
 	sf_call_peer(c, peer, pcap);
@@ -42,7 +42,7 @@ static void action_text(char action[ACTION_MAX], const struct sf_rule *r, uint64
 }
 
 void sf_report_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t delay_ns, int err, uint64_t conn,
-                     uint64_t call)
+		     uint64_t call)
 {
 	char action[ACTION_MAX], peer[160], local[160];
 	if (r->quiet || sf_logfd_off())
@@ -60,11 +60,11 @@ struct sf_firing_note {
 	struct sf_firing_note *next;
 	size_t size;
 	struct sf_log_firing f;
-	char text[];                    /* the rule's name, then the action */
+	char text[]; /* the rule's name, then the action */
 };
 
-void sf_report_fault_later(struct sf_firings *fs, const struct sf_rule *r, uint64_t delay_ns, int err,
-                           uint64_t conn, uint64_t call)
+void sf_report_fault_later(struct sf_firings *fs, const struct sf_rule *r, uint64_t delay_ns, int err, uint64_t conn,
+			   uint64_t call)
 {
 	char action[ACTION_MAX];
 	if (r->quiet || sf_logfd_off())
@@ -114,6 +114,6 @@ void sf_report_stats(const struct sf_active *a)
 	for (unsigned i = 0; i < a->rs.n; i++) {
 		const struct sf_rule *r = &a->rs.rules[i];
 		sf_log_stats(r->name, r->line, a->for_exe[i] ? NULL : r->exe, SF_LOAD(&a->stats[i].matched),
-		             SF_LOAD(&a->stats[i].fired));
+			     SF_LOAD(&a->stats[i].fired));
 	}
 }

@@ -14,7 +14,7 @@
  * (what replay matches on). A quiet rule, or a log that is off, costs
  * nothing. */
 void sf_report_fault(const struct sf_call *c, const struct sf_rule *r, uint64_t delay_ns, int err, uint64_t conn,
-                     uint64_t call);
+		     uint64_t call);
 /* The firings of one call, noted while the rules are read and written
  * once the reading is over (reclaim.h): nothing that writes waits inside
  * it. A note copies what the line says of the rule, which may be freed as
@@ -30,8 +30,8 @@ static inline void sf_firings_init(struct sf_firings *fs)
 }
 /* As sf_report_fault, later. A note that finds no memory is a line
  * dropped, as the log drops one it cannot write at once. */
-void sf_report_fault_later(struct sf_firings *fs, const struct sf_rule *r, uint64_t delay_ns, int err,
-                           uint64_t conn, uint64_t call);
+void sf_report_fault_later(struct sf_firings *fs, const struct sf_rule *r, uint64_t delay_ns, int err, uint64_t conn,
+			   uint64_t call);
 /* Write the noted firings of the call (at least one), in order, and
  * forget them. */
 void sf_report_firings(struct sf_firings *fs, const struct sf_call *c);

@@ -140,8 +140,7 @@ int sf_init_ready(void)
 	if (SF_LIKELY(st == INIT_DONE))
 		return 1;
 	int expected = INIT_NOT;
-	if (!__atomic_compare_exchange_n(&init_state, &expected, INIT_RUNNING, 0, __ATOMIC_ACQ_REL,
-	                                 __ATOMIC_ACQUIRE))
+	if (!__atomic_compare_exchange_n(&init_state, &expected, INIT_RUNNING, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		/* Another thread is initialising, or this one is (a call made
 		 * from inside init): let this call through untouched. */
 		return expected == INIT_DONE;

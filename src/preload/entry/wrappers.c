@@ -15,7 +15,7 @@
 /* Declared by glibc's headers only when the caller is fortified. */
 ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
 ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags, struct sockaddr *from,
-                       socklen_t *fromlen);
+		       socklen_t *fromlen);
 ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 
 /* recvmsg and recvmmsg can bring descriptors (SCM_RIGHTS) to numbers the
@@ -28,36 +28,36 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 
 /* The entry tests and tail-calls; everything else is out of line, so that
  * the call that goes straight to libc sets up no stack frame. */
-#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                         \
-	static __attribute__((noinline)) ret sf_hot_##name params                  \
-	{                                                                          \
-		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on))) {                         \
-			sf_reload_check();                                         \
-			if (sf_pass_record(SF_OP_##op, fd))                        \
-				return sf_real_##name args;                        \
-		}                                                                  \
+#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                                     \
+	static __attribute__((noinline)) ret sf_hot_##name params                                             \
+	{                                                                                                     \
+		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on))) {                                                    \
+			sf_reload_check();                                                                    \
+			if (sf_pass_record(SF_OP_##op, fd))                                                   \
+				return sf_real_##name args;                                                   \
+		}                                                                                             \
 		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(fd, SF_OP_##op, dest, destlen)) { \
-			/* The call lives in this frame until quick_leave. */      \
-			SF_MARK_FRAME();                                           \
-			return (ret)sf_quick_leave(fd, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0, \
-			                           (long)sf_real_##name args, SF_OP_##op); \
-		}                                                                  \
-		return sf_slow_##name args;                                        \
-	}                                                                          \
-	static inline ret sf_entry_##name params                                   \
-	{                                                                          \
-		if (SF_LIKELY(sf_pass(SF_OP_##op, fd)))                            \
-			return sf_real_##name args;                                \
-		return sf_hot_##name args;                                         \
-	}                                                                          \
-	SF_EXPORT ret name params                                                  \
-	{                                                                          \
-		if (!(SF_OPS_RIGHTS & SF_OPBIT(SF_OP_##op)))                        \
-			return sf_entry_##name args;                               \
-		ret r = sf_entry_##name args;                                      \
-		if (r >= 0 && SF_LOAD(&sf_hot))                                    \
-			sf_rights_received(SF_OP_##op, (long)r, SF_SECOND args);    \
-		return r;                                                          \
+			/* The call lives in this frame until quick_leave. */                                 \
+			SF_MARK_FRAME();                                                                      \
+			return (ret)sf_quick_leave(fd, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0,               \
+						   (long)sf_real_##name args, SF_OP_##op);                    \
+		}                                                                                             \
+		return sf_slow_##name args;                                                                   \
+	}                                                                                                     \
+	static inline ret sf_entry_##name params                                                              \
+	{                                                                                                     \
+		if (SF_LIKELY(sf_pass(SF_OP_##op, fd)))                                                       \
+			return sf_real_##name args;                                                           \
+		return sf_hot_##name args;                                                                    \
+	}                                                                                                     \
+	SF_EXPORT ret name params                                                                             \
+	{                                                                                                     \
+		if (!(SF_OPS_RIGHTS & SF_OPBIT(SF_OP_##op)))                                                  \
+			return sf_entry_##name args;                                                          \
+		ret r = sf_entry_##name args;                                                                 \
+		if (r >= 0 && SF_LOAD(&sf_hot))                                                               \
+			sf_rights_received(SF_OP_##op, (long)r, SF_SECOND args);                              \
+		return r;                                                                                     \
 	}
 #define SF_SYM(ret, name, params)
 #include "calls.def"
@@ -149,7 +149,7 @@ SF_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int f
 
 #ifdef HAVE___RECVFROM_CHK
 SF_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags, struct sockaddr *from,
-                                 socklen_t *fromlen)
+				 socklen_t *fromlen)
 {
 	if (len > buflen) {
 		sf___recvfrom_chk_fn f = sf_sym___recvfrom_chk();

@@ -410,9 +410,9 @@ int sf_dead_fixup(struct sf_sock *s, int fd, enum sf_op op, long ret, int err)
 		take_told(s);
 		return err;
 	}
-	if (d == SF_DEAD_TIMEOUT && ((ret < 0 && s->proto == SF_PROTO_UNIX &&
-	                              (err == ECONNRESET || err == EPIPE || err == ENOTCONN)) ||
-	                             (is_rx(op) && ret == 0 && woken_by_deadline(s, fd)))) {
+	if (d == SF_DEAD_TIMEOUT &&
+	    ((ret < 0 && s->proto == SF_PROTO_UNIX && (err == ECONNRESET || err == EPIPE || err == ENOTCONN)) ||
+	     (is_rx(op) && ret == 0 && woken_by_deadline(s, fd)))) {
 		/* Another process's deadline (a forked child shares the socket). */
 		die(s, SF_DEAD_TIMEDOUT, ETIMEDOUT);
 		return take_told(s) ? ETIMEDOUT : err;
@@ -464,8 +464,9 @@ static int shared(const struct sf_sock *s)
 void sf_dead_closing(int fd, struct sf_sock *s)
 {
 	enum sf_dead d = (enum sf_dead)SF_LOAD(&s->dead);
-	if (!is_tcp(s) || (d != SF_DEAD_BLACKHOLE && d != SF_DEAD_TIMEOUT && d != SF_DEAD_TIMEDOUT &&
-	                   d != SF_DEAD_ERROR) || shared(s))
+	if (!is_tcp(s) ||
+	    (d != SF_DEAD_BLACKHOLE && d != SF_DEAD_TIMEOUT && d != SF_DEAD_TIMEDOUT && d != SF_DEAD_ERROR) ||
+	    shared(s))
 		return;
 	/* The close's FIN (or the RST for unread data) would reach the peer
 	 * where the real dead link loses it. In repair mode the kernel closes

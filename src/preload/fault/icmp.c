@@ -36,7 +36,7 @@ static int closed_port(struct sockaddr_storage *addr, socklen_t len)
 		((struct sockaddr_in6 *)&a)->sin6_port = 0;
 	socklen_t l = len;
 	int ok = sf_real_bind(probe, (struct sockaddr *)&a, len) == 0 &&
-	         getsockname(probe, (struct sockaddr *)&a, &l) == 0;
+		 getsockname(probe, (struct sockaddr *)&a, &l) == 0;
 	sf_real_close(probe);
 	if (ok)
 		*addr = a;
@@ -50,8 +50,8 @@ int sf_icmp_redirect(int fd, struct sf_icmp_save *save)
 	socklen_t selflen = sizeof self;
 	save->peerlen = sizeof save->peer;
 	int ok = sf_real_getpeername(fd, (struct sockaddr *)&save->peer, &save->peerlen) == 0 &&
-	         getsockname(fd, (struct sockaddr *)&self, &selflen) == 0 && closed_port(&self, selflen) &&
-	         sf_real_connect(fd, (struct sockaddr *)&self, selflen) == 0;
+		 getsockname(fd, (struct sockaddr *)&self, &selflen) == 0 && closed_port(&self, selflen) &&
+		 sf_real_connect(fd, (struct sockaddr *)&self, selflen) == 0;
 	errno = saved;
 	return ok;
 }

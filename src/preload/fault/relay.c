@@ -44,34 +44,34 @@ struct dir {
 	unsigned char *buf;
 	size_t head, len;
 	struct {
-		size_t left;       /* bytes of this read not yet written */
+		size_t left; /* bytes of this read not yet written */
 		uint64_t due;
 	} mark[MARKS];
 	unsigned mh, mn;
-	uint64_t delay;            /* for the next bytes read */
-	uint64_t eof_due;          /* the end of stream travels late too */
-	uint8_t src_eof;           /* the source said end of stream */
-	uint8_t eof_passed;        /* the destination was told (shutdown) */
-	uint8_t blocked;           /* the destination's buffer is full */
-	uint8_t broken;            /* the destination refuses: drop what comes */
+	uint64_t delay;	    /* for the next bytes read */
+	uint64_t eof_due;   /* the end of stream travels late too */
+	uint8_t src_eof;    /* the source said end of stream */
+	uint8_t eof_passed; /* the destination was told (shutdown) */
+	uint8_t blocked;    /* the destination's buffer is full */
+	uint8_t broken;	    /* the destination refuses: drop what comes */
 };
 
 struct link {
 	uint8_t state;
 	struct sf_sock *s;
-	uint32_t ino;              /* the program's end (the record's identity) */
-	int real;                  /* the real socket */
-	int end;                   /* the relay's end of the pair */
-	int keep;                  /* the program's end while its connect is under way */
-	size_t filler;             /* bytes that keep the program's end unwritable */
-	uint64_t connect_at;       /* the program sees the connect end no earlier */
-	int err;                   /* the connect's error */
+	uint32_t ino;	     /* the program's end (the record's identity) */
+	int real;	     /* the real socket */
+	int end;	     /* the relay's end of the pair */
+	int keep;	     /* the program's end while its connect is under way */
+	size_t filler;	     /* bytes that keep the program's end unwritable */
+	uint64_t connect_at; /* the program sees the connect end no earlier */
+	int err;	     /* the connect's error */
 	uint8_t err_taken;
-	uint8_t conn_told;         /* a second connect said 0 once */
-	uint8_t prog_gone;         /* the program's end is closed */
-	uint8_t tx_refused;        /* the real socket took no more: told the program */
-	uint8_t reg;               /* watched: 1 the real socket, 2 the end */
-	struct dir tx, rx;         /* tx: program -> real; rx: real -> program */
+	uint8_t conn_told;  /* a second connect said 0 once */
+	uint8_t prog_gone;  /* the program's end is closed */
+	uint8_t tx_refused; /* the real socket took no more: told the program */
+	uint8_t reg;	    /* watched: 1 the real socket, 2 the end */
+	struct dir tx, rx;  /* tx: program -> real; rx: real -> program */
 };
 
 unsigned sf_relay_count;
@@ -310,7 +310,7 @@ static void release_keep(struct link *l)
 	unsigned char sink[512];
 	while (l->filler) {
 		ssize_t n = syscall(SYS_recvfrom, l->end, sink, l->filler < sizeof sink ? l->filler : sizeof sink,
-		                    MSG_DONTWAIT, NULL, NULL);
+				    MSG_DONTWAIT, NULL, NULL);
 		if (n <= 0)
 			break;
 		l->filler -= (size_t)n;
@@ -771,7 +771,7 @@ static void flush_now(struct link *l, uint64_t deadline)
 		if (l->tx.blocked) {
 			struct pollfd p = { .fd = l->real, .events = POLLOUT };
 			struct timespec ts = { (time_t)((deadline - now) / SF_NS_PER_S),
-			                       (long)((deadline - now) % SF_NS_PER_S) };
+					       (long)((deadline - now) % SF_NS_PER_S) };
 			syscall(SYS_ppoll, &p, 1, &ts, NULL, 0);
 		}
 	}

@@ -15,13 +15,13 @@ struct entry {
 	struct sf_sock *s;
 	int fd;
 	uint16_t token;
-	uint8_t trigger;        /* a time trigger's deadline, not a timeout's */
+	uint8_t trigger; /* a time trigger's deadline, not a timeout's */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake;
-static struct entry *pending;     /* sorted by deadline */
-static int running;               /* the thread exists in this process */
+static struct entry *pending; /* sorted by deadline */
+static int running;	      /* the thread exists in this process */
 /* The record the timeout thread is acting on now. Not a flag in the record:
  * a child forked at that moment has no such thread, and forgets it here. */
 static struct sf_sock *expiring;
@@ -93,7 +93,7 @@ static void *timer_main(void *arg)
 			pthread_cond_wait(&wake, &lock);
 		} else {
 			struct timespec ts = { (time_t)(pending->deadline / 1000000000ull),
-			                       (long)(pending->deadline % 1000000000ull) };
+					       (long)(pending->deadline % 1000000000ull) };
 			pthread_cond_timedwait(&wake, &lock, &ts);
 		}
 	}

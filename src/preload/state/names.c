@@ -116,8 +116,7 @@ static void remember_hostent(const char *name, const struct hostent *h)
 	}
 }
 
-SF_EXPORT int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
-                          struct addrinfo **res)
+SF_EXPORT int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res)
 {
 	sf_getaddrinfo_fn f = sf_sym_getaddrinfo();
 	if (!f)
@@ -164,8 +163,8 @@ SF_EXPORT struct hostent *gethostbyname2(const char *name, int af)
 #endif
 
 #ifdef HAVE_GETHOSTBYNAME_R
-SF_EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf, size_t buflen,
-                              struct hostent **result, int *h_errnop)
+SF_EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf, size_t buflen, struct hostent **result,
+			      int *h_errnop)
 {
 	sf_gethostbyname_r_fn f = sf_sym_gethostbyname_r();
 	if (!f)
@@ -179,7 +178,7 @@ SF_EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf, 
 
 #ifdef HAVE_GETHOSTBYNAME2_R
 SF_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf, size_t buflen,
-                               struct hostent **result, int *h_errnop)
+			       struct hostent **result, int *h_errnop)
 {
 	sf_gethostbyname2_r_fn f = sf_sym_gethostbyname2_r();
 	if (!f)

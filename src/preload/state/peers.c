@@ -13,17 +13,17 @@
  * keeps counting; one not met for a whole generation starts again at 1.
  * Which peers are forgotten depends only on the order in which connections
  * are made, so two runs of the same workload still draw alike. */
-#define SLOTS (1u << 15)          /* per table: 16 bytes each, 512 KiB */
+#define SLOTS (1u << 15) /* per table: 16 bytes each, 512 KiB */
 #define ROTATE_AT (SLOTS / 2)
 
 struct slot {
-	uint64_t key;       /* 0: empty (a hash of 0 is stored as 1) */
+	uint64_t key; /* 0: empty (a hash of 0 is stored as 1) */
 	uint32_t count;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct slot *gen[2];       /* current, previous */
-static uint32_t used;             /* in the current table */
+static struct slot *gen[2]; /* current, previous */
+static uint32_t used;	    /* in the current table */
 
 static struct slot *find(struct slot *t, uint64_t key)
 {

@@ -153,7 +153,7 @@ unsigned sf_rules_load(struct sf_ruleset *rs, void (*report)(void *ctx, const ch
 		if (sf_read_path_by(path, SF_RULES_MAX_BYTES, deadline, &r) != SF_READ_OK) {
 			char msg[4400], why[300];
 			snprintf(msg, sizeof msg, "%s: %s (SOCKFAULT_RULES)", path,
-			         sf_read_problem(&r, "the rules file", why, sizeof why));
+				 sf_read_problem(&r, "the rules file", why, sizeof why));
 			report(ctx, msg);
 			errors++;
 			continue;
@@ -218,8 +218,10 @@ unsigned sf_settings_init(struct sf_ruleset *rs)
 	const char *replay = env("SOCKFAULT_REPLAY");
 	if (replay) {
 		if (!path && !text)
-			problem(&p, "SOCKFAULT_REPLAY: replaying %s needs the rules of the recorded run "
-			        "(SOCKFAULT_RULES or SOCKFAULT_RULES_TEXT)", replay);
+			problem(&p,
+				"SOCKFAULT_REPLAY: replaying %s needs the rules of the recorded run "
+				"(SOCKFAULT_RULES or SOCKFAULT_RULES_TEXT)",
+				replay);
 		sf_config.replay_path = strdup(replay);
 	}
 	return p.n;

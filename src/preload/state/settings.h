@@ -7,20 +7,20 @@
 #include "log.h"
 
 struct sf_settings {
-	int inert;              /* secure execution, or nothing to do: pass everything */
+	int inert; /* secure execution, or nothing to do: pass everything */
 	uint64_t seed;
 	enum sf_log_format log_format;
 	int trace;
 	int reload;
-	int control;            /* SOCKFAULT_CONTROL: the control channel (control.h) */
-	int warn_on_error;      /* SOCKFAULT_ON_ERROR=warn */
+	int control;	   /* SOCKFAULT_CONTROL: the control channel (control.h) */
+	int warn_on_error; /* SOCKFAULT_ON_ERROR=warn */
 	int stats;
-	int delay_in_call;      /* SOCKFAULT_DELAY=call: delay sleeps in the call */
+	int delay_in_call; /* SOCKFAULT_DELAY=call: delay sleeps in the call */
 	char *rules_path;
 	char *rules_text;
-	char *replay_path;      /* SOCKFAULT_REPLAY: the run to replay */
-	char exe[64];           /* the program's short name, for exe= */
-	uint64_t t_start;       /* monotonic ns at start, for uptime */
+	char *replay_path; /* SOCKFAULT_REPLAY: the run to replay */
+	char exe[64];	   /* the program's short name, for exe= */
+	uint64_t t_start;  /* monotonic ns at start, for uptime */
 };
 
 extern struct sf_settings sf_config;

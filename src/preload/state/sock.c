@@ -39,7 +39,7 @@ uint8_t sf_sock_kind(int family, int type)
 struct sf_sock sf_notsock = {
 	.refs = 1,
 	.opmask = SF_OPBIT(SF_OP_dup) | SF_OPBIT(SF_OP_dup2) | SF_OPBIT(SF_OP_dup3) | SF_OPBIT(SF_OP_fcntl) |
-	          SF_OPBIT(SF_OP_close),
+		  SF_OPBIT(SF_OP_close),
 };
 
 /* Records are type-stable: they come from a pool of their own and go back
@@ -228,7 +228,7 @@ static void set_addr(struct sf_sock *s, int peer, const struct sockaddr *a, sock
 	sf_caddr_from(c, a, len);
 	s->flags |= peer ? SF_SOCK_HAS_PEER : SF_SOCK_HAS_LOCAL;
 	if (c->family == SF_ADDR_UNIX) {
-		char buf[sizeof ((struct sockaddr_un *)0)->sun_path + 1];
+		char buf[sizeof((struct sockaddr_un *)0)->sun_path + 1];
 		size_t n = unix_path(a, len, buf, sizeof buf);
 		const char *other = s->paths ? (peer ? s->paths + s->peer_path_len + 1 : s->paths) : "";
 		size_t olen = s->paths ? (peer ? s->local_path_len : s->peer_path_len) : 0;
@@ -271,8 +271,7 @@ void sf_sock_addr_view(const struct sf_sock *s, int peer, struct sf_sockaddr *ou
 	}
 }
 
-void sf_sockaddr_view(const struct sockaddr *a, socklen_t len, struct sf_sockaddr *out, char *pathbuf,
-                      size_t pathcap)
+void sf_sockaddr_view(const struct sockaddr *a, socklen_t len, struct sf_sockaddr *out, char *pathbuf, size_t pathcap)
 {
 	struct sf_caddr c;
 	sf_caddr_from(&c, a, len);
@@ -313,7 +312,8 @@ static void ephemeral_range(unsigned *lo, unsigned *hi)
 	if (!SF_LOAD(&cached_hi)) {
 		unsigned l = 32768, h = 60999;
 		char buf[64];
-		int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/sys/net/ipv4/ip_local_port_range", O_RDONLY | O_CLOEXEC);
+		int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/sys/net/ipv4/ip_local_port_range",
+				      O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			long n = syscall(SYS_read, fd, buf, sizeof buf - 1);
 			syscall(SYS_close, fd);

@@ -17,7 +17,7 @@
 
 /* An address as the record keeps it: 20 bytes; unix paths live apart. */
 struct sf_caddr {
-	uint8_t family;     /* SF_ADDR_* (SF_ADDR_ANY: unknown) */
+	uint8_t family; /* SF_ADDR_* (SF_ADDR_ANY: unknown) */
 	uint8_t pad;
 	uint16_t port;
 	uint8_t ip[16];
@@ -27,14 +27,14 @@ struct sf_caddr {
  * stays under 256 bytes in all. Its flags: gate.h SF_PE_*. */
 struct sf_plan_entry {
 	const struct sf_rule *r; /* the rule: rules[rule] of the plan's rule set */
-	uint32_t rule;          /* index in the active rule set */
-	sf_opmask ops;          /* the rule's operations */
-	uint8_t flags;          /* SF_PE_* */
-	uint8_t stuck;          /* a sticky rule has fired on this socket */
+	uint32_t rule;		 /* index in the active rule set */
+	sf_opmask ops;		 /* the rule's operations */
+	uint8_t flags;		 /* SF_PE_* */
+	uint8_t stuck;		 /* a sticky rule has fired on this socket */
 	uint16_t pad;
-	uint64_t draw_key;      /* SF_PE_DRAWS: gate.h sf_gate_due */
-	uint64_t calls;         /* counted calls on this connection (when=, p=) */
-	uint64_t fired;         /* firings on this connection (limit=) */
+	uint64_t draw_key; /* SF_PE_DRAWS: gate.h sf_gate_due */
+	uint64_t calls;	   /* counted calls on this connection (when=, p=) */
+	uint64_t fired;	   /* firings on this connection (limit=) */
 };
 
 /* Datagram sockets only, after the entries: which of the per-destination
@@ -47,14 +47,14 @@ struct sf_plan_entry {
  * +124 247 without; with one rule that applies and does not fire, +440
  * and +1 482. */
 #define SF_DEST_KEY_MAX 23
-#define SF_DEST_KEY_WORDS 3     /* SF_DEST_KEY_MAX bytes, in words */
+#define SF_DEST_KEY_WORDS 3 /* SF_DEST_KEY_MAX bytes, in words */
 #define SF_DEST_IDX_MAX 16
 struct sf_plan_dgram {
 	uint32_t dest_seq;
-	uint16_t dest_n;        /* entries in dest_idx; SF_DEST_MANY: too many to keep */
+	uint16_t dest_n; /* entries in dest_idx; SF_DEST_MANY: too many to keep */
 	uint8_t dest_valid;
-	uint8_t dest_len;       /* the destination's key (engine.c); 0: the socket's peer */
-	uint32_t names_gen;     /* sf_names_gen when the verdict was made */
+	uint8_t dest_len;		  /* the destination's key (engine.c); 0: the socket's peer */
+	uint32_t names_gen;		  /* sf_names_gen when the verdict was made */
 	uint64_t dest[SF_DEST_KEY_WORDS]; /* the key (engine.c dest_key) */
 	uint16_t dest_idx[SF_DEST_IDX_MAX];
 	uint16_t nfixed;
@@ -69,8 +69,8 @@ extern const uint8_t sf_quick_slot[SF_OP__COUNT];
 
 struct sf_plan {
 	uint32_t n;
-	uint32_t size;          /* bytes allocated */
-	uint32_t gen;           /* the rule set its indices refer to */
+	uint32_t size; /* bytes allocated */
+	uint32_t gen;  /* the rule set its indices refer to */
 	/* The draws' inputs the entries' draw keys were made with that may
 	 * change under the plan: a call whose own differ (a forked child, a
 	 * new attempt's ordinal) draws in full. (A new peer always replans,
@@ -87,46 +87,46 @@ struct sf_plan {
 enum {
 	SF_SOCK_HAS_PEER = 1 << 0,
 	SF_SOCK_HAS_LOCAL = 1 << 1,
-	SF_SOCK_STREAM = 1 << 2,      /* SOCK_STREAM or SOCK_SEQPACKET */
-	SF_SOCK_LEARNED = 1 << 3,     /* found in use, not seen created */
+	SF_SOCK_STREAM = 1 << 2,  /* SOCK_STREAM or SOCK_SEQPACKET */
+	SF_SOCK_LEARNED = 1 << 3, /* found in use, not seen created */
 	SF_SOCK_SHUT_RD = 1 << 4,
 	SF_SOCK_SHUT_WR = 1 << 5,
-	SF_SOCK_ERR_TOLD = 1 << 6,    /* SO_ERROR has reported the dead connection's error */
-	SF_SOCK_FIN_HIDDEN = 1 << 7,  /* silenced while the peer's FIN was already queued */
+	SF_SOCK_ERR_TOLD = 1 << 6,   /* SO_ERROR has reported the dead connection's error */
+	SF_SOCK_FIN_HIDDEN = 1 << 7, /* silenced while the peer's FIN was already queued */
 };
 
 /* The fields up to dest_ops may be read by a thread that holds no
  * reference (the fast path, sf_quick_enter): sf_sock_new stores them
  * atomically when a record is reused, and zeroes the rest. */
 struct sf_sock {
-	uint32_t refs;          /* descriptors pointing here, timer entries, calls using it */
-	uint32_t gen;           /* rules generation the plan and opmask belong to */
-	sf_opmask opmask;       /* operations that need the slow path on this socket */
-	sf_opmask quick_ops;    /* operations that at most one rule names, a rule that only counts */
-	sf_opmask dest_ops;     /* datagram: operations only rules about the destination name */
-	uint8_t family;         /* AF_INET, AF_INET6, AF_UNIX, ... */
-	uint8_t proto;          /* SF_PROTO_* bit, 0 for other kinds */
-	uint8_t side;           /* SF_SIDE_* bit, 0 if neither */
-	uint8_t state;          /* enum sf_state */
-	uint8_t flags;          /* SF_SOCK_* */
-	uint8_t dead;           /* enum sf_dead: what a fault did to the connection */
-	uint8_t track_idle;     /* a rule reads idle=: note when data moves */
-	uint8_t closing;        /* the program is closing one of its descriptors */
-	uint16_t pending_err;   /* an injected connect error: SO_ERROR gives it once */
-	uint32_t conn_ordinal;  /* nth connection to this peer in this process */
-	uint32_t ino;           /* the socket's inode (low bits): is the descriptor still it? */
-	uint16_t dead_err;      /* the errno a dead connection answers with */
-	uint16_t timer_token;   /* matches the timeout scheduled for this socket */
+	uint32_t refs;		/* descriptors pointing here, timer entries, calls using it */
+	uint32_t gen;		/* rules generation the plan and opmask belong to */
+	sf_opmask opmask;	/* operations that need the slow path on this socket */
+	sf_opmask quick_ops;	/* operations that at most one rule names, a rule that only counts */
+	sf_opmask dest_ops;	/* datagram: operations only rules about the destination name */
+	uint8_t family;		/* AF_INET, AF_INET6, AF_UNIX, ... */
+	uint8_t proto;		/* SF_PROTO_* bit, 0 for other kinds */
+	uint8_t side;		/* SF_SIDE_* bit, 0 if neither */
+	uint8_t state;		/* enum sf_state */
+	uint8_t flags;		/* SF_SOCK_* */
+	uint8_t dead;		/* enum sf_dead: what a fault did to the connection */
+	uint8_t track_idle;	/* a rule reads idle=: note when data moves */
+	uint8_t closing;	/* the program is closing one of its descriptors */
+	uint16_t pending_err;	/* an injected connect error: SO_ERROR gives it once */
+	uint32_t conn_ordinal;	/* nth connection to this peer in this process */
+	uint32_t ino;		/* the socket's inode (low bits): is the descriptor still it? */
+	uint16_t dead_err;	/* the errno a dead connection answers with */
+	uint16_t timer_token;	/* matches the timeout scheduled for this socket */
 	uint16_t trigger_token; /* matches the time trigger armed for this socket */
 	uint16_t peer_path_len, local_path_len;
 	uint64_t peer_hash;
 	struct sf_caddr peer, local;
-	uint64_t t_connected;   /* monotonic ns; 0 before a connection */
+	uint64_t t_connected; /* monotonic ns; 0 before a connection */
 	uint64_t t_last_io;
 	uint64_t sent, received;
-	uint64_t link_free[2];  /* throttle: when each direction (0 tx, 1 rx) is free again, ns */
+	uint64_t link_free[2]; /* throttle: when each direction (0 tx, 1 rx) is free again, ns */
 	struct sf_plan *plan;
-	char *paths;            /* unix: "PEER\0LOCAL\0", only when either is named */
+	char *paths; /* unix: "PEER\0LOCAL\0", only when either is named */
 	/* A reset at a time: the data that had arrived before it, read first
 	 * (a block of stash_cap bytes from sf_alloc; NULL: none). */
 	char *stash;
@@ -177,8 +177,7 @@ void sf_sock_addr_view(const struct sf_sock *s, int peer, struct sf_sockaddr *ou
  * that ends the copy, rounded up to a multiple of 8. */
 #define SF_UNIX_PATH_ROOM 112
 _Static_assert(SF_UNIX_PATH_ROOM > sizeof(((struct sockaddr_un *)0)->sun_path), "a unix path and its NUL fit");
-void sf_sockaddr_view(const struct sockaddr *a, socklen_t len, struct sf_sockaddr *out, char *pathbuf,
-                      size_t pathcap);
+void sf_sockaddr_view(const struct sockaddr *a, socklen_t len, struct sf_sockaddr *out, char *pathbuf, size_t pathcap);
 
 /* The socket has a peer now (connect succeeded or is under way, or accept):
  * give it its place among the connections to that peer. */

@@ -11,9 +11,9 @@
 #include "rules.h"
 
 enum sf_wine_role {
-	SF_WINE_NONE,           /* not Wine */
-	SF_WINE_PROGRAM,        /* a process started by Wine's loader */
-	SF_WINE_SERVER,         /* wineserver */
+	SF_WINE_NONE,	 /* not Wine */
+	SF_WINE_PROGRAM, /* a process started by Wine's loader */
+	SF_WINE_SERVER,	 /* wineserver */
 };
 
 extern enum sf_wine_role sf_wine_role;
