@@ -35,6 +35,7 @@ SF_PACKAGES=(
 	curl              # integration tests with a real client
 	valgrind
 	clang
+	clang-format      # scripts/check-style: the C sources' format (.clang-format)
 	libclang-rt-dev   # clang's libFuzzer and sanitizer runtimes (only recommended by clang)
 	musl-tools        # musl-gcc: the musl build
 	iproute2          # the oracle: network namespaces, veth, tc tbf; ss for tests/cli/ctl-fire.sh
