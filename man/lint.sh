@@ -15,7 +15,7 @@ for page in "$dir/sockfault.1" "$dir/sockfault-rules.5"; do
 done
 for word in socket socketpair connect accept accept4 bind listen shutdown close dup dup2 dup3 fcntl \
 	send sendto sendmsg sendmmsg write writev recv recvfrom recvmsg recvmmsg read readv getsockopt getpeername \
-	error reset eof hangup blackhole timeout delay short drop corrupt throttle sticky now log=quiet \
+	error reset eof hangup blackhole timeout delay short drop corrupt throttle lossy sticky now log=quiet \
 	peer= local= proto= side= state= when= per= p= sent received idle age uptime host= exe= limit= once; do
 	grep -q -- "$word" "$dir/sockfault-rules.5" || { echo "sockfault-rules.5 does not mention $word"; status=1; }
 done

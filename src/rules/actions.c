@@ -109,6 +109,8 @@ const char *sf_action_placeholder(enum sf_action a)
 		return "N";
 	case SF_ARG_RATE:
 		return "RATE";
+	case SF_ARG_CHANCE:
+		return "P";
 	case SF_ARG_NONE:
 	case SF_ARG_DURATION:
 	case SF_ARG_BITS:

@@ -17,6 +17,7 @@ enum sf_action_arg {
 	SF_ARG_SIZE,	 /* required, 1 or more bytes: short 1 */
 	SF_ARG_BITS,	 /* optional, 1 or more bits: corrupt 3 */
 	SF_ARG_RATE,	 /* required, bytes per second: throttle 64KiB/s */
+	SF_ARG_CHANCE,	 /* required, a probability below 1: lossy 0.1 */
 };
 
 enum sf_action_effect { SF_DECIDES, SF_SHAPES };

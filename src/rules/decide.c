@@ -59,3 +59,13 @@ uint64_t sf_jittered(uint64_t d, uint64_t j, uint64_t bits)
 	uint64_t span = 2 * j + 1;
 	return d - j + bits % span;
 }
+
+uint64_t sf_lossy_wait(uint64_t loss, uint64_t key, uint64_t n)
+{
+	uint64_t wait = 0, rto = SF_LOSSY_RTO_NS;
+	for (uint64_t k = 0; k < SF_LOSSY_TRIES && sf_p_hit(loss, sf_mix64(key ^ (n * SF_LOSSY_TRIES + k))); k++) {
+		wait += rto;
+		rto *= 2;
+	}
+	return wait;
+}

@@ -14,6 +14,7 @@ enum sf_draw {
 	SF_DRAW_P = 1,
 	SF_DRAW_JITTER = 2,
 	SF_DRAW_CORRUPT = 3,
+	SF_DRAW_LOSS = 4,
 };
 
 uint64_t sf_mix64(uint64_t x);
@@ -52,6 +53,15 @@ static inline int sf_rule_due(const struct sf_rule *r, uint64_t nth, uint64_t pb
 		return 0;
 	return r->p_scaled >= SF_P_ONE || sf_p_hit(r->p_scaled, pbits);
 }
+
+/* lossy P (sockfault-rules(5)): the wait of one TCP segment on a noisy
+ * link, sent at 0. Each try is lost with chance `loss` and retransmitted a
+ * timeout later, the timeout doubling from 200 ms as the kernel's does; at
+ * most SF_LOSSY_TRIES tries are lost (12.6 s). The n-th segment's draws
+ * under `key`, a draw key of purpose SF_DRAW_LOSS. */
+#define SF_LOSSY_RTO_NS 200000000ull
+#define SF_LOSSY_TRIES 6
+uint64_t sf_lossy_wait(uint64_t loss, uint64_t key, uint64_t n);
 
 /* A delay of D~J: uniform in [D-J, D+J]. */
 uint64_t sf_jittered(uint64_t d, uint64_t j, uint64_t bits);

@@ -130,6 +130,9 @@ size_t sf_action_format(char *buf, size_t cap, const struct sf_rule *r)
 		sf_format_size(a, sizeof a, r->rate);
 		put(&o, " %s/s", a);
 		break;
+	case SF_ARG_CHANCE:
+		put(&o, " %s", r->loss_text);
+		break;
 	case SF_ARG_NONE:
 		break;
 	}

@@ -737,6 +737,21 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 			i++;
 		}
 		break;
+	case SF_ARG_CHANCE:
+		if (!arg) {
+			report(P, P->ll->len, "%s needs the chance of losing a packet, such as %s 0.1", an, an);
+			return 0;
+		}
+		if (!parse_probability(arg, &r->loss) || r->loss == 0 || r->loss >= SF_P_ONE) {
+			report(P, arg->off,
+			       "%s's chance is a probability above 0 and below 1, such as 0.1 "
+			       "(a link that loses everything is blackhole)",
+			       an);
+			return 0;
+		}
+		r->loss_text = dup_tok(arg->s, arg->len);
+		i++;
+		break;
 	case SF_ARG_RATE: {
 		char what[48];
 		if (!arg) {

@@ -30,6 +30,7 @@ void sf_rule_free(struct sf_rule *r)
 	free(r->hosts);
 	free(r->exe);
 	free(r->p_text);
+	free(r->loss_text);
 	memset(r, 0, sizeof *r);
 }
 

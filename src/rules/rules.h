@@ -86,6 +86,8 @@ struct sf_rule {
 	uint64_t jitter_ns; /* delay D~J */
 	uint64_t count;	    /* short N, corrupt N */
 	uint64_t rate;	    /* throttle, bytes per second */
+	uint64_t loss;	    /* lossy P, scaled as p= (SF_P_ONE) */
+	char *loss_text;    /* lossy's P as written, for printing */
 	uint8_t sticky, now, quiet;
 	uint8_t icmp; /* error on connect: a router's ICMP answered the SYN */
 };

@@ -2,13 +2,14 @@
 # Latency and a noisy link, for real through olink (two tun devices, 100 ms
 # each way; then 20 ms each way with 10 % of the packets lost) and by
 # sockfault on the plain path (`connect => delay 200ms`, `tx`/`rx => delay
-# 100ms`; `tx => corrupt`). Latency delays the data, not the calls, for
+# 100ms`; `tx => lossy 0.1`). Latency delays the data, not the calls, for
 # real and under sockfault alike: a nonblocking connect completes after one
 # round trip (200 ms), a send returns at once, the peer gets the bytes
 # 100 ms later, an answer is readable 100 ms after the peer sent it. Times
 # in classes: ~0 (0-60 ms), ~100 (61-180), ~200 (181-350). A noisy
 # link's checksums drop the damaged packets: the program sees loss and
-# retransmission (slower), never a flipped bit.
+# retransmission (slower), never a flipped bit: so does lossy; its times
+# are compared within a factor of 2 of the real link's.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
@@ -74,8 +75,8 @@ PEER_AT=$OR_LINK_SERVER
 real n $N
 PEER_AT=$OR_SERVER
 # shellcheck disable=SC2086
-fake n 'tx => corrupt 1' $N
-differs n "a noisy link: every byte arrives intact, late (loss and retransmission)" <<'EOF2'
+fake n 'tx => lossy 0.1' $N
+agree n "a noisy link: every byte arrives intact, late (loss and retransmission)" <<'EOF2'
 peer listen = port *
 connect = 0
 peer accept = accepted 1
@@ -83,7 +84,18 @@ sendall = 200000
 rate = *
 peer recvall = got 200000 bits=0 *
 EOF2
-echo "measured: noisy link (20 ms, 10 % lost): real $(ms_of n.real 'peer recvall' ms) ms for 200000 bytes;" \
-	"sockfault corrupt 1: $(ms_of n.fake 'peer recvall' bits) bits flipped in $(ms_of n.fake 'peer recvall' ms) ms"
+real_ms=$(ms_of n.real 'peer recvall' ms)
+fake_ms=$(ms_of n.fake 'peer recvall' ms)
+expect_between "real: the noisy link's transfer was slowed by retransmissions (ms)" 150 5000 "$real_ms"
+expect_between "sockfault: lossy's transfer was slowed by retransmissions (ms)" 150 15000 "$fake_ms"
+echo "measured: noisy link (20 ms, 10 % lost): real $real_ms ms for 200000 bytes, sockfault lossy 0.1 $fake_ms ms"
+# The kernel recovers most losses by fast retransmission (one round trip),
+# lossy waits a retransmission timeout (200 ms) for each: its times are
+# longer (tests/oracle/README).
+if [ "$fake_ms" -le $((real_ms * 2)) ] && [ "$fake_ms" -ge $((real_ms / 2)) ]; then
+	echo "NOTE: sockfault now agrees (the noisy link's time within a factor of 2): move its time to the agreeing cases of tests/oracle/README"
+else
+	echo "known difference (the noisy link's time): real $real_ms ms, sockfault $fake_ms ms (beyond a factor of 2)"
+fi
 
 finish

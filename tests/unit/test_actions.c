@@ -33,6 +33,7 @@ static const struct {
 	{ "drop", SF_ARG_NONE, 0, 0, 1, SF_OPS_IO, 0, 0, 0, SF_DEAD_NONE, 0, "drop" },
 	{ "corrupt", SF_ARG_BITS, 1, 1, 1, SF_OPS_IO, 0, 0, 0, SF_DEAD_NONE, 0, "corrupt 2" },
 	{ "throttle", SF_ARG_RATE, 1, 1, 1, SF_OPS_IO, 0, 0, 0, SF_DEAD_NONE, 0, "throttle 64KiB/s" },
+	{ "lossy", SF_ARG_CHANCE, 1, 1, 1, SF_OPS_IO, 0, 0, 0, SF_DEAD_NONE, 0, "lossy 0.1" },
 };
 
 #define NSPEC (sizeof spec / sizeof spec[0])
@@ -84,11 +85,12 @@ static void hints_name_the_table(void **state)
 	char words[256] = "", syntax[256] = "", msg[512], got[256];
 	for (int i = 0; i < SF_ACT__COUNT; i++) {
 		snprintf(words + strlen(words), sizeof words - strlen(words), "%s%s", i ? " " : "", sf_action_names[i]);
-		const char *ph = spec[i].arg == SF_ARG_ERRNO   ? " E"
-				 : spec[i].arg == SF_ARG_DELAY ? " D"
-				 : spec[i].arg == SF_ARG_SIZE  ? " N"
-				 : spec[i].arg == SF_ARG_RATE  ? " RATE"
-							       : "";
+		const char *ph = spec[i].arg == SF_ARG_ERRNO	? " E"
+				 : spec[i].arg == SF_ARG_DELAY	? " D"
+				 : spec[i].arg == SF_ARG_SIZE	? " N"
+				 : spec[i].arg == SF_ARG_RATE	? " RATE"
+				 : spec[i].arg == SF_ARG_CHANCE ? " P"
+								: "";
 		snprintf(syntax + strlen(syntax), sizeof syntax - strlen(syntax), "%s%s%s", i ? ", " : "",
 			 sf_action_names[i], ph);
 	}
@@ -126,6 +128,32 @@ static void scope_and_fit_messages(void **state)
 	assert_string_equal(buf, "timeout needs a stream socket, and proto=udp has none (silence on UDP is blackhole)");
 }
 
+/* lossy's chance: written as p= is, strictly between 0 and 1, printed as
+ * written; what it can never be is said. */
+static void lossy_chance(void **state)
+{
+	assert_canon("a: tx => lossy .25", "a: tx => lossy .25");
+	assert_canon("b: rx proto=udp => lossy 0.001", "b: rx proto=udp => lossy 0.001");
+	struct parsed p;
+	const struct sf_rule *r = parse_one(&p, "tx => lossy 0.5");
+	assert_int_equal(r->action, SF_ACT_LOSSY);
+	assert_int_equal(r->loss, SF_P_ONE / 2);
+	assert_int_equal(r->p_scaled, SF_P_ONE);
+	parsed_free(&p);
+	r = parse_one(&p, "tx p=0.5 => lossy 0.1");
+	assert_int_equal(r->p_scaled, SF_P_ONE / 2);
+	assert_true(r->loss > SF_P_ONE / 10 - 2 && r->loss < SF_P_ONE / 10 + 2);
+	parsed_free(&p);
+	const char *why = "a probability above 0 and below 1, such as 0.1 (a link that loses everything is blackhole)";
+	char msg[200];
+	snprintf(msg, sizeof msg, "t.rules:1:13: lossy's chance is %s", why);
+	assert_refused("tx => lossy 1", msg);
+	assert_refused("tx => lossy 0", msg);
+	assert_refused("tx => lossy 10%", msg);
+	assert_refused("tx => lossy 1.5", msg);
+	assert_refused("tx => lossy", "t.rules:1:12: lossy needs the chance of losing a packet, such as lossy 0.1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -133,6 +161,7 @@ int main(void)
 		cmocka_unit_test(every_row_parses),
 		cmocka_unit_test(hints_name_the_table),
 		cmocka_unit_test(scope_and_fit_messages),
+		cmocka_unit_test(lossy_chance),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

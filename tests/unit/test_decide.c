@@ -186,6 +186,33 @@ static void probability_over_many_draws(void **state)
 	parsed_free(&p);
 }
 
+/* lossy's segments: most arrive at once; a lost one waits 200 ms, a lost
+ * retransmission 400 ms more, and so on, never past the last try; the
+ * same key loses the same segments. */
+static void lossy_waits_as_retransmissions(void **state)
+{
+	const uint64_t ms = 1000000, tenth = SF_P_ONE / 10;
+	unsigned lost = 0, twice = 0;
+	for (uint64_t n = 0; n < 20000; n++) {
+		uint64_t w = sf_lossy_wait(tenth, 77, n);
+		assert_int_equal(w, sf_lossy_wait(tenth, 77, n));
+		assert_true(w == 0 || w == 200 * ms || w == 600 * ms || w == 1400 * ms || w == 3000 * ms ||
+			    w == 6200 * ms || w == 12600 * ms);
+		lost += w != 0;
+		twice += w >= 600 * ms;
+	}
+	/* 2000 and 200 expected. */
+	assert_in_range(lost, 1800, 2200);
+	assert_in_range(twice, 140, 260);
+	/* Nearly every try lost: the wait stops at the last one. */
+	assert_int_equal(sf_lossy_wait(SF_P_ONE - 1, 5, 3), 12600 * ms);
+	/* Another key loses other segments. */
+	unsigned differ = 0;
+	for (uint64_t n = 0; n < 1000; n++)
+		differ += (sf_lossy_wait(tenth, 77, n) != 0) != (sf_lossy_wait(tenth, 78, n) != 0);
+	assert_in_range(differ, 100, 260);
+}
+
 static void jitter_stays_in_range_and_reaches_both_ends(void **state)
 {
 	uint64_t lo_seen = UINT64_MAX, hi_seen = 0;
@@ -226,6 +253,7 @@ int main(void)
 		cmocka_unit_test(rule_due_follows_when_and_p),
 		cmocka_unit_test(probability_over_many_draws),
 		cmocka_unit_test(jitter_stays_in_range_and_reaches_both_ends),
+		cmocka_unit_test(lossy_waits_as_retransmissions),
 	};
 	return cmocka_run_group_tests_name("decide", tests, NULL, NULL);
 }

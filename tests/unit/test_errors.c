@@ -8,7 +8,7 @@
 #define KEYS                                                                            \
 	"conditions are peer local proto side state when per p sent received idle age " \
 	"uptime host exe limit once"
-#define ACTIONS "actions are error reset eof hangup blackhole timeout delay short drop corrupt throttle"
+#define ACTIONS "actions are error reset eof hangup blackhole timeout delay short drop corrupt throttle lossy"
 #define NO_COUNTERPART                                                          \
 	"has no POSIX counterpart, so no Linux program could see it; pick the " \
 	"errno your program should get (see sockfault errno)"
@@ -192,7 +192,7 @@ static void action_arguments(void **state)
 	assert_refused("tx => corrupt 3x", "t.rules:1:15: corrupt takes the number of bits to flip, 1 or more");
 	assert_refused("tx => throttle 0/s", "t.rules:1:16: a rate of 0 would stop the socket: use blackhole for that");
 	assert_refused("connect =>", "t.rules:1:11: an action is missing after '=>' (error E, reset, eof, hangup, "
-				     "blackhole, timeout, delay D, short N, drop, corrupt, throttle RATE)");
+				     "blackhole, timeout, delay D, short N, drop, corrupt, throttle RATE, lossy P)");
 	assert_refused("connect peer=1.2.3.4", "t.rules:1:21: expected '=> ACTION' after the conditions");
 	assert_refused("connect", "t.rules:1:8: expected '=> ACTION' after the conditions");
 }

@@ -188,8 +188,33 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 		sf_report_fault_later(&ev->firings, r, 0, 0, ev->ordinal, nth);
 		return 0;
 	}
+	enum sf_action act = r->action;
+	if (act == SF_ACT_LOSSY) {
+		/* A stream's data arrives whole, late by its segments'
+		 * retransmissions: a relayed connection's relay holds them back
+		 * (relay.c); another's calls wait as for a delay, a call for a
+		 * segment. A datagram is lost, as drop loses it. */
+		if (c->s && (c->s->flags & SF_SOCK_STREAM)) {
+			uint64_t d =
+				c->defer_delay
+					? 0
+					: sf_lossy_wait(r->loss,
+							sf_draw_key(sf_config.seed, sf_proctree_key(), r->name_hash,
+								    peer_hash(ev), ev->ordinal, SF_DRAW_LOSS),
+							nth);
+			if (d) {
+				ev->delay_ns += d;
+				sf_report_fault_later(&ev->firings, r, d, 0, ev->ordinal, nth);
+			}
+			return 0;
+		}
+		if (!sf_p_hit(r->loss, sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev),
+					       ev->ordinal, nth, SF_DRAW_LOSS)))
+			return 0;
+		act = SF_ACT_DROP;
+	}
 	c->v.decided = 1;
-	c->v.action = (uint8_t)r->action;
+	c->v.action = (uint8_t)act;
 	c->v.sticky = r->sticky;
 	c->v.now = r->now;
 	c->v.icmp = r->icmp;

@@ -17,6 +17,7 @@
 #include "active.h"
 #include "alloc.h"
 #include "clock.h"
+#include "decide.h"
 #include "reclaim.h"
 #include "real.h"
 #include "settings.h"
@@ -35,6 +36,10 @@
 #define LINKS 64
 #define RING (64 * 1024)
 #define MARKS 64
+/* lossy's segment (sockfault-rules(5)): what one TCP segment carries on an
+ * Ethernet link. Segments are counted in the stream's bytes, so a seed
+ * loses the same ones whatever sizes the reads have. */
+#define SEGMENT 1448
 
 enum lstate { L_FREE, L_CONNECTING, L_UP, L_FAILED };
 
@@ -49,6 +54,10 @@ struct dir {
 	} mark[MARKS];
 	unsigned mh, mn;
 	uint64_t delay;	    /* for the next bytes read */
+	uint64_t loss;	    /* lossy: the chance a segment is lost (0: none) */
+	uint64_t loss_key;  /* and its draws' key */
+	uint64_t taken;	    /* bytes read from the source */
+	uint64_t seg;	    /* segments whose losses are drawn */
 	uint64_t eof_due;   /* the end of stream travels late too */
 	uint8_t src_eof;    /* the source said end of stream */
 	uint8_t eof_passed; /* the destination was told (shutdown) */
@@ -128,6 +137,7 @@ static int any_delay_rule(void)
 		if (!a->for_exe[i] || !(r->protos & SF_PROTO_TCP))
 			continue;
 		want |= r->action == SF_ACT_DELAY && (r->ops & (SF_OPS_IO | SF_OPBIT(SF_OP_connect)));
+		want |= r->action == SF_ACT_LOSSY && (r->ops & SF_OPS_IO);
 		kills |= sf_rule_kills(r);
 	}
 	sf_read_end();
@@ -159,6 +169,45 @@ static uint64_t plan_delay(const struct sf_sock *s, sf_opmask ops)
 	return d;
 }
 
+/* The link's noise in one direction: the first lossy rule of that
+ * direction in the socket's plan whose fixed conditions hold (its
+ * conditions that change are not drawn for the relay's segments). */
+static void plan_loss(const struct sf_sock *s, sf_opmask ops, struct dir *d)
+{
+	d->loss = 0;
+	sf_read_begin();
+	struct sf_active *a = sf_active_get();
+	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
+	for (uint32_t i = 0; a && plan && plan->gen == a->gen && i < plan->n && !d->loss; i++) {
+		const struct sf_rule *r = &a->rs.rules[plan->e[i].rule];
+		if (r->action == SF_ACT_LOSSY && (r->ops & ops) && (plan->e[i].flags & SF_PE_STATICS_OK)) {
+			d->loss = r->loss;
+			d->loss_key = sf_draw_key(sf_config.seed, plan->draw_proc, r->name_hash, s->peer_hash,
+						  plan->draw_ord, SF_DRAW_LOSS);
+		}
+	}
+	sf_read_end();
+}
+
+/* The wait of the segments a read of n bytes begins: the longest of
+ * their retransmissions (those after a lost one wait behind it anyway, as
+ * TCP delivers in order). */
+static uint64_t loss_wait(struct dir *d, size_t n)
+{
+	d->taken += n;
+	uint64_t w = 0;
+	if (!d->loss) {
+		d->seg = (d->taken + SEGMENT - 1) / SEGMENT;
+		return 0;
+	}
+	for (; d->seg < (d->taken + SEGMENT - 1) / SEGMENT; d->seg++) {
+		uint64_t s = sf_lossy_wait(d->loss, d->loss_key, d->seg);
+		if (s > w)
+			w = s;
+	}
+	return w;
+}
+
 static struct link *find(const struct sf_sock *s, int fd)
 {
 	(void)fd;
@@ -181,6 +230,11 @@ void sf_relay_replanned(const struct sf_sock *s, int fd)
 	SF_STORE(&l->rx.delay, plan_delay(s, SF_OPS_RX));
 	/* A send's own decision replaces it (sf_relay_tx_delay). */
 	SF_STORE(&l->tx.delay, plan_delay(s, SF_OPS_TX));
+	/* The thread reads the noise under the lock. */
+	pthread_mutex_lock(&lock);
+	plan_loss(s, SF_OPS_TX, &l->tx);
+	plan_loss(s, SF_OPS_RX, &l->rx);
+	pthread_mutex_unlock(&lock);
 }
 
 /* ---- the relay thread ---- */
@@ -215,7 +269,7 @@ static void take_in(struct dir *d, int src, uint64_t now)
 		d->len += (size_t)n;
 		unsigned k = (d->mh + d->mn) % MARKS;
 		d->mark[k].left = (size_t)n;
-		d->mark[k].due = now + SF_LOAD(&d->delay);
+		d->mark[k].due = now + SF_LOAD(&d->delay) + loss_wait(d, (size_t)n);
 		d->mn++;
 	}
 }
@@ -666,6 +720,8 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 	l->rx.buf = rb;
 	l->tx.delay = plan_delay(s, SF_OPS_TX);
 	l->rx.delay = plan_delay(s, SF_OPS_RX);
+	plan_loss(s, SF_OPS_TX, &l->tx);
+	plan_loss(s, SF_OPS_RX, &l->rx);
 	tb = rb = NULL;
 	real = sv[1] = -1;
 	SF_STORE(&sf_relay_count, sf_relay_count + 1);

@@ -1,0 +1,78 @@
+#!/bin/sh
+# shellcheck disable=SC2034 # TREAL_OPTS is read by lib.sh's run
+# lossy P, what the program and the peer see (sockfault-rules(5)): a noisy
+# link. On TCP no byte is ever wrong: a lost segment is sent again a
+# retransmission timeout later (200 ms, doubling), so the transfer arrives
+# whole, only slower; on UDP a datagram is lost with chance P, the same ones
+# for the same seed.
+set -eu
+. "$SF_SRCDIR/tests/lib/lib.sh"
+
+# --- TCP: intact and slower, both ways ---
+run 'tx => lossy 0.1' p:listen connect p:accept sendall=200000 p:recvall,200000,30000
+transcript "tcp lossy on tx: all 200 000 bytes arrive, none flipped" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendall = 200000
+rate = *
+peer recvall = got 200000 bits=0 *
+EOF2
+slow_tx=$(field 'peer recvall' ms)
+# 139 segments of 1448 bytes at 10 %: some are lost, each costs 200 ms or
+# more; most of them are held back together.
+expect_between "tcp lossy on tx: the transfer took retransmissions (ms)" 200 15000 "$slow_tx"
+
+run 'rx => lossy 0.1' p:listen connect p:accept p:send,200000 mark recvall=200000 since
+transcript "tcp lossy on rx: all 200 000 bytes read, none flipped" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+peer send = sent 200000
+recvall = 200000 bits=0
+rate = *
+since = *
+EOF2
+expect_between "tcp lossy on rx: the transfer took retransmissions (ms)" 200 15000 "$(value since)"
+
+run '' p:listen connect p:accept sendall=200000 p:recvall,200000,30000
+expect_out '^peer recvall = got 200000 bits=0 ' "without the rule: all of it"
+fast=$(field 'peer recvall' ms)
+expect_between "without the rule the transfer is quick (ms)" 0 150 "$fast"
+if [ "$slow_tx" -gt "$fast" ]; then pass "lossy: slower than without it ($slow_tx ms, $fast ms)"; else
+	fail "lossy: not slower ($slow_tx ms, $fast ms without)"
+fi
+
+# --- UDP: datagrams lost, the same ones for the same seed ---
+TREAL_OPTS=-D
+sends=
+expects=
+for n in 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29; do
+	sends="$sends send=$n"
+	expects="$expects p:udpexpect,200"
+done
+run '' p:listen
+port=$(value 'peer udp' | sed 's/port //')
+kept=
+for seed in 5 5 6; do
+	# shellcheck disable=SC2086 # the steps are words
+	RUN_ENV="SOCKFAULT_SEED=$seed" run 'send => lossy 0.3' "p:listen,$port" connect $sends $expects
+	expect_out "^peer udp = port $port\$" "the peer is on port $port again"
+	expect_eq "udp lossy, seed $seed: every send says the datagram went" 20 "$(grep -c '^send = ' "$tmp/out")"
+	got=$(sed -n 's/^peer udpexpect = dgram \([0-9]*\) bits=0$/\1/p' "$tmp/out" | tr '\n' ' ')
+	n=$(echo "$got" | wc -w)
+	expect_between "udp lossy 0.3, seed $seed: some of the 20 datagrams arrive, whole" 6 19 "$n"
+	kept="$kept|$got"
+done
+first=$(echo "$kept" | cut -d'|' -f2)
+second=$(echo "$kept" | cut -d'|' -f3)
+third=$(echo "$kept" | cut -d'|' -f4)
+expect_eq "udp lossy: seed 5 twice, the same datagrams lost" "$first" "$second"
+if [ "$second" != "$third" ]; then pass "udp lossy: seed 6 loses others ($third)"; else
+	fail "udp lossy: seeds 5 and 6 lost the same datagrams"
+fi
+# shellcheck disable=SC2086 # the steps are words
+run '' "p:listen,$port" connect $sends $expects
+expect_eq "udp without the rule: all 20 arrive" 20 "$(grep -c '^peer udpexpect = dgram ' "$tmp/out")"
+
+finish
