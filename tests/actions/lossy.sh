@@ -43,6 +43,23 @@ if [ "$slow_tx" -gt "$fast" ]; then pass "lossy: slower than without it ($slow_t
 	fail "lossy: not slower ($slow_tx ms, $fast ms without)"
 fi
 
+# The server's side: an accepted connection is relayed and slowed the same.
+run 'tx => lossy 0.1' listen p:connect accept sendall=200000 p:recvall,200000,30000
+expect_out '^peer recvall = got 200000 bits=0 ' "tcp lossy, accepted: all of it, intact"
+expect_between "tcp lossy, accepted: the transfer took retransmissions (ms)" 200 15000 "$(field 'peer recvall' ms)"
+
+# Not relayed (SOCKFAULT_DELAY=call): each call is a segment and waits.
+steps=
+for n in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30; do
+	steps="$steps send=100"
+done
+# shellcheck disable=SC2086 # the steps are words
+RUN_ENV=SOCKFAULT_DELAY=call run 'tx => lossy 0.25' p:listen connect p:accept mark $steps since p:recvall,3000,5000
+expect_out '^peer recvall = got 3000 bits=0 ' "tcp lossy in the calls: all of it, intact"
+# 30 calls at 25 %: about 3 s of waits; none at all once in 5 000 runs.
+expect_between "tcp lossy in the calls: the sends waited retransmissions (ms)" 200 40000 "$(value since)"
+expect_err 'fired on send .*: lossy 0.25' "tcp lossy in the calls: the waits are logged"
+
 # --- UDP: datagrams lost, the same ones for the same seed ---
 TREAL_OPTS=-D
 sends=
@@ -74,5 +91,19 @@ fi
 # shellcheck disable=SC2086 # the steps are words
 run '' "p:listen,$port" connect $sends $expects
 expect_eq "udp without the rule: all 20 arrive" 20 "$(grep -c '^peer udpexpect = dgram ' "$tmp/out")"
+
+# Receiving: a lost datagram is discarded, the call gets the next one.
+peersends=
+reads=
+for n in 10 11 12 13 14 15 16 17 18 19; do
+	peersends="$peersends p:udpsend,$n"
+	reads="$reads recvnb"
+done
+# shellcheck disable=SC2086 # the steps are words
+run 'recv => lossy 0.3' p:listen connect $peersends sleep=200 $reads
+got=$(grep -c '^recvnb = 1[0-9]$' "$tmp/out")
+expect_between "udp lossy on recv: some of the 10 datagrams read" 1 9 "$got"
+expect_eq "udp lossy on recv: the rest of the reads find nothing" $((10 - got)) \
+	"$(grep -c '^recvnb = -1 EAGAIN$' "$tmp/out")"
 
 finish

@@ -71,7 +71,7 @@ static void no_sleep_in_wineserver(void **state)
 	struct sf_rule r;
 	memset(&r, 0, sizeof r);
 	r.protos = SF_PROTO_TCP;
-	enum sf_action sleeping[] = { SF_ACT_DELAY, SF_ACT_THROTTLE };
+	enum sf_action sleeping[] = { SF_ACT_DELAY, SF_ACT_THROTTLE, SF_ACT_LOSSY };
 	enum sf_action other[] = { SF_ACT_ERROR, SF_ACT_RESET, SF_ACT_TIMEOUT, SF_ACT_BLACKHOLE, SF_ACT_SHORT };
 	for (enum sf_wine_role role = SF_WINE_NONE; role <= SF_WINE_SERVER; role++) {
 		sf_wine_role = role;

@@ -94,8 +94,8 @@ void sf_wine_fit(struct sf_rule *r)
 	if (sf_wine_role == SF_WINE_NONE)
 		return;
 	r->protos &= (uint8_t)~SF_PROTO_UNIX;
-	if (!r->protos ||
-	    (sf_wine_role == SF_WINE_SERVER && (r->action == SF_ACT_DELAY || r->action == SF_ACT_THROTTLE)))
+	if (!r->protos || (sf_wine_role == SF_WINE_SERVER &&
+			   (r->action == SF_ACT_DELAY || r->action == SF_ACT_THROTTLE || r->action == SF_ACT_LOSSY)))
 		r->ops = 0;
 }
 
