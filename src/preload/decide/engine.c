@@ -163,6 +163,31 @@ static int take_limit(uint64_t *fired, uint64_t limit)
 	return 1;
 }
 
+/* lossy P (sockfault-rules(5)): a stream's data arrives whole, late by its
+ * segments' retransmissions: a relayed connection's relay holds them back
+ * (relay.c), another's calls wait as for a delay, a call for a segment.
+ * A datagram is lost as drop loses it: 1 when this one is. */
+static int lost(struct eval *ev, const struct sf_rule *r, uint64_t nth)
+{
+	struct sf_call *c = ev->c;
+	if (!c->s)
+		return 0;
+	if (c->s->flags & SF_SOCK_STREAM) {
+		if (c->defer_delay)
+			return 0;
+		uint64_t key = sf_draw_key(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
+					   SF_DRAW_LOSS);
+		uint64_t d = sf_lossy_wait(r->loss, key, nth);
+		if (d) {
+			ev->delay_ns += d;
+			sf_report_fault_later(&ev->firings, r, d, 0, ev->ordinal, nth);
+		}
+		return 0;
+	}
+	return sf_p_hit(r->loss, sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
+					 nth, SF_DRAW_LOSS));
+}
+
 /* The rule fired: shape the call (returns 0, later rules still run) or decide it (returns 1). */
 static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 {
@@ -190,26 +215,7 @@ static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 	}
 	enum sf_action act = r->action;
 	if (act == SF_ACT_LOSSY) {
-		/* A stream's data arrives whole, late by its segments'
-		 * retransmissions: a relayed connection's relay holds them back
-		 * (relay.c); another's calls wait as for a delay, a call for a
-		 * segment. A datagram is lost, as drop loses it. */
-		if (c->s && (c->s->flags & SF_SOCK_STREAM)) {
-			uint64_t d =
-				c->defer_delay
-					? 0
-					: sf_lossy_wait(r->loss,
-							sf_draw_key(sf_config.seed, sf_proctree_key(), r->name_hash,
-								    peer_hash(ev), ev->ordinal, SF_DRAW_LOSS),
-							nth);
-			if (d) {
-				ev->delay_ns += d;
-				sf_report_fault_later(&ev->firings, r, d, 0, ev->ordinal, nth);
-			}
-			return 0;
-		}
-		if (!sf_p_hit(r->loss, sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev),
-					       ev->ordinal, nth, SF_DRAW_LOSS)))
+		if (!lost(ev, r, nth))
 			return 0;
 		act = SF_ACT_DROP;
 	}
