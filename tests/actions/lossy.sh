@@ -88,6 +88,17 @@ expect_eq "udp lossy: seed 5 twice, the same datagrams lost" "$first" "$second"
 if [ "$second" != "$third" ]; then pass "udp lossy: seed 6 loses others ($third)"; else
 	fail "udp lossy: seeds 5 and 6 lost the same datagrams"
 fi
+# Replayed from a JSON log under another seed: the same datagrams lost.
+# shellcheck disable=SC2086 # the steps are words
+RUN_ENV="SOCKFAULT_SEED=5 SOCKFAULT_LOG_FORMAT=json SOCKFAULT_LOG=$tmp/lossy.jsonl" run 'send => lossy 0.3' \
+	"p:listen,$port" connect $sends $expects
+expect_eq "udp lossy: each datagram lost is logged" "$((20 - $(echo "$first" | wc -w)))" \
+	"$(grep -c '"event":"fault"' "$tmp/lossy.jsonl")"
+# shellcheck disable=SC2086 # the steps are words
+RUN_ENV="SOCKFAULT_SEED=6 SOCKFAULT_REPLAY=$tmp/lossy.jsonl" run 'send => lossy 0.3' "p:listen,$port" connect \
+	$sends $expects
+expect_eq "udp lossy replayed under seed 6: the datagrams of seed 5 lost" "$first" \
+	"$(sed -n 's/^peer udpexpect = dgram \([0-9]*\) bits=0$/\1/p' "$tmp/out" | tr '\n' ' ')"
 # shellcheck disable=SC2086 # the steps are words
 run '' "p:listen,$port" connect $sends $expects
 expect_eq "udp without the rule: all 20 arrive" 20 "$(grep -c '^peer udpexpect = dgram ' "$tmp/out")"

@@ -166,7 +166,8 @@ static int take_limit(uint64_t *fired, uint64_t limit)
 /* lossy P (sockfault-rules(5)): a stream's data arrives whole, late by its
  * segments' retransmissions: a relayed connection's relay holds them back
  * (relay.c), another's calls wait as for a delay, a call for a segment.
- * A datagram is lost as drop loses it: 1 when this one is. */
+ * A datagram is lost as drop loses it: 1 when this one is. Under replay
+ * the rule fires where the log says a loss was, whatever the seed. */
 static int lost(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 {
 	struct sf_call *c = ev->c;
@@ -178,14 +179,16 @@ static int lost(struct eval *ev, const struct sf_rule *r, uint64_t nth)
 		uint64_t key = sf_draw_key(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
 					   SF_DRAW_LOSS);
 		uint64_t d = sf_lossy_wait(r->loss, key, nth);
+		if (!d && sf_replaying)
+			d = SF_LOSSY_RTO_NS;
 		if (d) {
 			ev->delay_ns += d;
 			sf_report_fault_later(&ev->firings, r, d, 0, ev->ordinal, nth);
 		}
 		return 0;
 	}
-	return sf_p_hit(r->loss, sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
-					 nth, SF_DRAW_LOSS));
+	return sf_replaying || sf_p_hit(r->loss, sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev),
+							 ev->ordinal, nth, SF_DRAW_LOSS));
 }
 
 /* The rule fired: shape the call (returns 0, later rules still run) or decide it (returns 1). */
