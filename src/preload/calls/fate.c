@@ -4,6 +4,7 @@
 
 #include "dead.h"
 #include "lookup.h"
+#include "stash.h"
 
 enum sf_fate sf_fate_dead_slow(struct sf_call *c, int flags, long *ret, int *err)
 {
@@ -12,6 +13,8 @@ enum sf_fate sf_fate_dead_slow(struct sf_call *c, int flags, long *ret, int *err
 		c->s = sf_lookup(c->fd);
 		return c->s ? SF_FATE_ALIVE : SF_FATE_UNTRACKED;
 	}
+	if ((SF_OPS_RX & SF_OPBIT(c->op)) && sf_stash_left(c->s))
+		return SF_FATE_STASHED;
 	switch (sf_dead_answer(c, flags, ret, err)) {
 	case 0:
 		return SF_FATE_DEAD;

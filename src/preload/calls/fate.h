@@ -19,12 +19,15 @@ enum sf_fate {
 	SF_FATE_PRETEND_SENT, /* the data "went out": the caller knows the call's shape */
 	SF_FATE_FAILED,	      /* a rule failed the call with *err */
 	SF_FATE_UNTRACKED,    /* the number is no socket the library tracks any more: libc alone */
+	SF_FATE_STASHED,      /* a receive after a reset at a time: the data kept from before it (stash.h) */
 };
 
 /* Is the call's connection dead (c->s set, `flags` its MSG_ flags)? A
  * record whose descriptor turned out to be another file or socket now is
  * learned again: c->s is the record of what the number is now (DEAD is
- * then never the answer), or NULL (UNTRACKED). */
+ * then never the answer), or NULL (UNTRACKED). A receive on a connection
+ * reset at a time, while data that came before the reset is kept, is
+ * STASHED: that data is its answer. */
 enum sf_fate sf_fate_dead_slow(struct sf_call *c, int flags, long *ret, int *err);
 static inline enum sf_fate sf_fate_dead(struct sf_call *c, int flags, long *ret, int *err)
 {

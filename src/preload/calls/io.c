@@ -484,10 +484,9 @@ static ssize_t io_slow(struct sf_io *io)
 	}
 	long ret;
 	int err;
-	/* After a reset at a time, what came before it is read first (stash.h). */
-	if (SF_UNLIKELY(SF_LOAD(&s->dead)) && !io->tx && sf_stash_left(s) && sf_sock_is(s, io->c.fd))
-		return stash_recv(io, errp, e0);
 	enum sf_fate f = sf_fate_dead(&io->c, io->flags, &ret, &err);
+	if (f == SF_FATE_STASHED)
+		return stash_recv(io, errp, e0);
 	if (f == SF_FATE_UNTRACKED) {
 		*errp = e0;
 		ssize_t r = io->run(io, io->iov, io->iovcnt);
