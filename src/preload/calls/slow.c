@@ -4,7 +4,7 @@
 #include "clock.h"
 #include "deadline.h"
 #include "fate.h"
-#include "quick.h"
+#include "lane.h"
 
 long sf_fail(struct sf_call *c, int err)
 {

@@ -55,7 +55,7 @@ static inline void sf_trace(const struct sf_call *c, long ret, int err)
  * complete by a successful call. */
 void sf_account(struct sf_sock *s, int tx, long r, size_t moved);
 
-/* The quick lane (decide/quick.h) is inline in the wrappers. */
+/* The quick lane (lane.h) is inline in the wrappers. */
 
 #define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback) ret sf_slow_##name params;
 #define SF_SYM(ret, name, params)

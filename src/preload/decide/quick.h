@@ -1,9 +1,10 @@
-/* The quick lane: a data call on a live socket whose one rule for the call
- * the gate settles (it does not apply, or counts the call and is not due:
- * gate.h) goes to libc from the wrapper itself, with the socket's record
- * held while the call runs and its bytes accounted after it. Inline in
- * every wrapper of a call whose result is a byte count (wrappers.c), so
- * that the lane costs no call of its own. Neither part touches errno. */
+/* The quick lane's deciding part: a data call on a live socket whose one
+ * rule for the call the gate settles (it does not apply, or counts the
+ * call and is not due: gate.h) goes to libc from the wrapper itself, with
+ * the socket's record held while the call runs and its bytes accounted
+ * after it (calls/lane.h). Inline in every wrapper of a call whose result
+ * is a byte count (wrappers.c), so that the lane costs no call of its own.
+ * Nothing here touches errno. */
 #ifndef SF_QUICK_H
 #define SF_QUICK_H
 
@@ -104,80 +105,6 @@ static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *
 out:
 	sf_read_end();
 	return ok;
-}
-
-/* Count the call and enter the library (1: then the caller runs the real
- * call and sf_quick_leave), or do neither (0). dest: the call's own
- * destination, NULL, or SF_DEST_UNKNOWN. */
-static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest,
-								socklen_t destlen)
-{
-	uintptr_t v = sf_fd_get(fd);
-	struct sf_sock *s = (struct sf_sock *)v;
-	/* quick_ops and dest_ops are empty on a dead socket, one with a
-	 * pending error, and when tracing (plan.c). A record in the table means
-	 * the library is initialised: only a nested call must be let through.
-	 * Until the reference is taken the record may be another thread's to
-	 * free: it is only looked at. */
-	if (!sf_fd_is_sock(v) || sf_self.depth)
-		return 0;
-	if (!(SF_LOAD(&s->quick_ops) & SF_OPBIT(op)))
-		return dest != SF_DEST_UNKNOWN && (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) &&
-		       sf_quick_by_dest(fd, v, op, dest, destlen);
-	if (!sf_sock_try_ref(s))
-		return 0;
-	/* The wrapper notes its frame next (SF_MARK_FRAME): a signal
-	 * handler's call in between finds none and is nested. */
-	sf_self.depth++;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	sf_sock_hold(s);
-	/* A call with its own destination draws by it, unless the socket is
-	 * a connected stream. */
-	int own_dest = dest && !((s->flags & SF_SOCK_STREAM) && (s->flags & SF_SOCK_HAS_PEER));
-	if (SF_LIKELY(sf_fd_get(fd) == v && sf_quick_count(s, op, own_dest)))
-		return 1;
-	/* Released inside the library: freeing the record must not meet a
-	 * signal handler's call that is not known to be nested. */
-	sf_self.nheld = 0;
-	sf_sock_unref(s);
-	sf_self.depth--;
-	return 0;
-}
-
-/* The rare ends of a quick call (slow.c): the connection died while the
- * call was in the kernel; a connect under way seen to complete. */
-long sf_quick_dead(struct sf_sock *s, int fd, long r, enum sf_op op);
-void sf_account_connected(struct sf_sock *s);
-
-/* After a data call: bytes moved, when, and a pending connect seen to
- * complete by a successful call. */
-static inline __attribute__((always_inline)) void sf_account_inline(struct sf_sock *s, int tx, long r, size_t moved)
-{
-	if (r < 0)
-		return;
-	if (tx)
-		SF_ADD(&s->sent, moved);
-	else
-		SF_ADD(&s->received, moved);
-	if (SF_LOAD(&s->track_idle))
-		SF_STORE(&s->t_last_io, sf_now());
-	if (SF_UNLIKELY(SF_LOAD(&s->state) == SF_STATE_CONNECTING))
-		sf_account_connected(s);
-}
-
-/* The real call returned r: account for it and leave, releasing the one
- * record sf_quick_enter held (its caller was at depth 0, holding none). */
-static inline __attribute__((always_inline)) long sf_quick_leave(int fd, int tx, long r, enum sf_op op)
-{
-	struct sf_sock *s = sf_self.held[0];
-	if (SF_UNLIKELY(SF_LOAD(&s->dead)) && r <= 0)
-		r = sf_quick_dead(s, fd, r, op);
-	sf_account_inline(s, tx, r, r > 0 ? (size_t)r : 0);
-	sf_self.nheld = 0;
-	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		sf_sock_free(s);
-	sf_depth_down();
-	return r;
 }
 
 #endif

@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "quick.h"
+#include "lane.h"
 #include "slow.h"
 
 /* Declared by glibc's headers only when the caller is fortified. */
