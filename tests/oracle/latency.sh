@@ -68,7 +68,9 @@ echo "measured: real connect/send/peer/answer $(since real 1)/$(since real 2)/$(
 	"sockfault $(since fake 1)/$(since fake 2)/$(ms_of d.fake.raw 'peer expect' ms)/$(since fake 3) ms"
 link_down
 
-N='p:listen connect p:accept p&:recvall,200000,15000 sendall=200000 pwait'
+# The peer gives the transfer 15 s: treal's bound on each step (pwait)
+# must be above that, where lossy's draws make it long.
+N='-W 30 p:listen connect p:accept p&:recvall,200000,15000 sendall=200000 pwait'
 link_up 20 10
 PEER_AT=$OR_LINK_SERVER
 # shellcheck disable=SC2086
