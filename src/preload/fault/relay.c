@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -18,6 +17,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "decide.h"
+#include "fdfloor.h"
 #include "reclaim.h"
 #include "real.h"
 #include "settings.h"
@@ -92,15 +92,6 @@ static int floor_fd;
 /* The program closed one of the relay's descriptors: the numbers may be
  * the program's now, and the relay never touches them again. */
 static int lost;
-
-static int high_floor(void)
-{
-	struct rlimit rl;
-	long lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long)rl.rlim_cur : 1024;
-	if (lim > 1024)
-		lim = 1024;
-	return (int)(lim * 5 / 8);
-}
 
 /* Move a descriptor of ours above the floor, close-on-exec; -1 if it
  * cannot go there (a low number is the program's to have). */
@@ -488,7 +479,7 @@ static void *relay_main(void *arg)
 static int descriptors(void)
 {
 	if (!floor_fd)
-		floor_fd = high_floor();
+		floor_fd = sf_fd_floor(5);
 	if (epfd < 0)
 		SF_STORE(&epfd, up_high((int)syscall(SYS_epoll_create1, EPOLL_CLOEXEC)));
 	if (wakefd < 0) {
