@@ -243,10 +243,11 @@ static void record_ops_and_quick_lane(void **state)
 	const sf_opmask lifecycle = SF_OPS_ALL & ~SF_OPS_IO;
 	struct sf_subject s = tcp_client();
 	struct made m;
-	make_in(&m, "send when=1000000 => error EPIPE\n"
-		    "write when=9 => error EPIPE\n"
-		    "write when=10 => error EPIPE\n"
-		    "recv per=process when=5 => error EPIPE\n",
+	make_in(&m,
+		"send when=1000000 => error EPIPE\n"
+		"write when=9 => error EPIPE\n"
+		"write when=10 => error EPIPE\n"
+		"recv per=process when=5 => error EPIPE\n",
 		&s, 0);
 	make_plan(&m, NULL);
 	sf_opmask named = SF_OPBIT(SF_OP_send) | SF_OPBIT(SF_OP_write) | SF_OPBIT(SF_OP_recv);
@@ -309,23 +310,28 @@ static void datagram_destinations(void **state)
 	s.proto = SF_PROTO_UDP;
 	s.peer.family = SF_ADDR_ANY;
 	struct made m;
-	make_in(&m, "sendto peer=10.0.0.1:53 => drop\n"
-		    "send => drop\n"
-		    "sendto host=db => drop\n"
-		    "recvfrom => drop\n",
+	make_in(&m,
+		"sendto peer=10.0.0.1:53 => drop\n"
+		"send => drop\n"
+		"sendto host=db => drop\n"
+		"recvfrom => drop\n"
+		"sendmsg peer=10.0.0.1:53 => drop\n"
+		"sendmsg => drop\n",
 		&s, 1);
 	make_plan(&m, NULL);
-	assert_int_equal(m.n, 4);
+	assert_int_equal(m.n, 6);
 	assert_non_null(m.plan->dg);
-	assert_ptr_equal(m.plan->dg, &m.plan->e[4]);
+	assert_ptr_equal(m.plan->dg, &m.plan->e[6]);
 	assert_true(entry_of(&m, 0)->flags & SF_PE_PER_DEST);
 	assert_false(entry_of(&m, 1)->flags & SF_PE_PER_DEST);
 	assert_true(entry_of(&m, 2)->flags & SF_PE_PER_DEST);
-	assert_int_equal(m.plan->dg->nfixed, 2);
+	assert_int_equal(m.plan->dg->nfixed, 3);
 	assert_int_equal(m.plan->dg->fixed[0], 1);
 	assert_int_equal(m.plan->dg->fixed[1], 3);
+	assert_int_equal(m.plan->dg->fixed[2], 5);
 	assert_int_equal(m.plan->dg->dest_valid, 0);
-	/* sendto: two rules, both per destination. */
+	/* sendto: two rules, both per destination; sendmsg: one of each, and
+	 * every sendmsg has a rule to check. */
 	assert_int_equal(m.out.dest_only, SF_OPBIT(SF_OP_sendto));
 	made_free(&m);
 	(void)state;
@@ -372,12 +378,9 @@ static void counters_carry_over(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(peer_and_local_choose_rules),
-		cmocka_unit_test(host_side_and_exe_choose_rules),
-		cmocka_unit_test(stream_or_datagram),
-		cmocka_unit_test(entries_settle_conditions),
-		cmocka_unit_test(record_ops_and_quick_lane),
-		cmocka_unit_test(datagram_destinations),
+		cmocka_unit_test(peer_and_local_choose_rules), cmocka_unit_test(host_side_and_exe_choose_rules),
+		cmocka_unit_test(stream_or_datagram),	       cmocka_unit_test(entries_settle_conditions),
+		cmocka_unit_test(record_ops_and_quick_lane),   cmocka_unit_test(datagram_destinations),
 		cmocka_unit_test(counters_carry_over),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
