@@ -27,10 +27,10 @@ static void conn_open(struct conn *k, const char *text)
 	k->r = parse_one(&k->p, text);
 	k->in.r = k->r;
 	k->in.holds = 1;
-	k->in.seed = 42;
-	k->in.proc_key = 7;
-	k->in.peer_hash = 99;
-	k->in.ordinal = 3;
+	k->in.draw.seed = 42;
+	k->in.draw.proc_key = 7;
+	k->in.draw.peer_hash = 99;
+	k->in.draw.ordinal = 3;
 }
 
 static void conn_close(struct conn *k)
@@ -115,19 +115,19 @@ static void p_is_a_seeded_chance(void **state)
 	assert_int_equal(p_run(&k, b), fa);
 	assert_memory_equal(a, b, sizeof a);
 	/* Another seed, connection, process or peer: other calls. */
-	k.in.seed = 43;
+	k.in.draw.seed = 43;
 	p_run(&k, b);
 	assert_memory_not_equal(a, b, sizeof a);
-	k.in.seed = 42;
-	k.in.ordinal = 4;
+	k.in.draw.seed = 42;
+	k.in.draw.ordinal = 4;
 	p_run(&k, b);
 	assert_memory_not_equal(a, b, sizeof a);
-	k.in.ordinal = 3;
-	k.in.proc_key = 8;
+	k.in.draw.ordinal = 3;
+	k.in.draw.proc_key = 8;
 	p_run(&k, b);
 	assert_memory_not_equal(a, b, sizeof a);
-	k.in.proc_key = 7;
-	k.in.peer_hash = 100;
+	k.in.draw.proc_key = 7;
+	k.in.draw.peer_hash = 100;
 	p_run(&k, b);
 	assert_memory_not_equal(a, b, sizeof a);
 	conn_close(&k);
@@ -141,6 +141,44 @@ static void p_is_a_seeded_chance(void **state)
 	(void)state;
 }
 
+/* The draws' inputs from the caller's hook: asked only by a rule that
+ * draws, and the same draws as given in `draw`. */
+struct gathering {
+	struct sf_judge_draw_in d;
+	unsigned asked;
+};
+
+static const struct sf_judge_draw_in *gather(void *ctx)
+{
+	struct gathering *g = ctx;
+	g->asked++;
+	return &g->d;
+}
+
+static void draws_gathered_on_need(void **state)
+{
+	static uint8_t given[DRAWS], gathered[DRAWS];
+	struct conn k;
+	struct gathering g = { .asked = 0 };
+	conn_open(&k, "send when=2+2 => error EPIPE");
+	g.d = k.in.draw;
+	k.in.gather = gather;
+	k.in.ctx = &g;
+	p_run(&k, gathered);
+	assert_int_equal(g.asked, 0);
+	conn_close(&k);
+	conn_open(&k, "send p=0.3 => error EPIPE");
+	p_run(&k, given);
+	memset(&k.in.draw, 0, sizeof k.in.draw);
+	k.in.gather = gather;
+	k.in.ctx = &g;
+	p_run(&k, gathered);
+	assert_int_equal(g.asked, DRAWS);
+	assert_memory_equal(given, gathered, DRAWS);
+	conn_close(&k);
+	(void)state;
+}
+
 /* Two connections' calls interleaved any way: each connection fires on
  * the same calls as alone. */
 static void p_ignores_interleaving(void **state)
@@ -149,7 +187,7 @@ static void p_ignores_interleaving(void **state)
 	struct conn k[2];
 	for (int i = 0; i < 2; i++) {
 		conn_open(&k[i], "send p=0.3 => error EPIPE");
-		k[i].in.ordinal = 1 + (uint32_t)i;
+		k[i].in.draw.ordinal = 1 + (uint32_t)i;
 		p_run(&k[i], alone[i]);
 		memset(&k[i].e, 0, sizeof k[i].e);
 	}
@@ -483,6 +521,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(when_counts_the_calls_that_hold),
 		cmocka_unit_test(p_is_a_seeded_chance),
+		cmocka_unit_test(draws_gathered_on_need),
 		cmocka_unit_test(p_ignores_interleaving),
 		cmocka_unit_test(threads_share_one_count),
 		cmocka_unit_test(limit_and_once),

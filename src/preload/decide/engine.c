@@ -29,8 +29,8 @@ struct eval {
 	struct sf_subject subj;
 	int have_subject; /* subj's state, side and numbers are filled in */
 	int have_addrs;	  /* subj's addresses (and hosts) are filled in */
-	int have_peer_hash;
-	uint64_t peer_hash;
+	int have_draw;	  /* draw: the draws' inputs are gathered */
+	struct sf_judge_draw_in draw;
 	uint32_t ordinal;
 	uint64_t delay_ns;
 	const char **hosts;	   /* room for the host= names, when rules have host= */
@@ -105,24 +105,29 @@ static void need_addrs(struct eval *ev)
 	}
 }
 
-/* Which peer the seeded draws are about: the connection's, or for a call
- * with its own destination (sendto, connect), that destination. */
-static uint64_t peer_hash(struct eval *ev)
+/* The draws' inputs, gathered for the first rule that draws. Which peer
+ * they are about: the connection's, or for a call with its own
+ * destination (sendto, connect), that destination. */
+static const struct sf_judge_draw_in *gather_draws(void *ctx)
 {
+	struct eval *ev = ctx;
 	struct sf_call *c = ev->c;
 	struct sf_sock *s = c->s;
-	if (!ev->have_peer_hash) {
-		ev->have_peer_hash = 1;
+	if (!ev->have_draw) {
+		ev->have_draw = 1;
+		ev->draw.seed = sf_config.seed;
+		ev->draw.proc_key = sf_proctree_key();
+		ev->draw.ordinal = ev->ordinal;
 		if (c->addr && c->op != SF_OP_bind &&
 		    (!s || !(s->flags & SF_SOCK_HAS_PEER) || !(s->flags & SF_SOCK_STREAM))) {
 			need_addrs(ev);
-			ev->peer_hash = sf_call_accepted(c) ? sf_accepted_hash(&ev->subj.local, &ev->subj.peer)
-							    : sf_peer_hash(&ev->subj.peer);
+			ev->draw.peer_hash = sf_call_accepted(c) ? sf_accepted_hash(&ev->subj.local, &ev->subj.peer)
+								 : sf_peer_hash(&ev->subj.peer);
 		} else {
-			ev->peer_hash = s ? s->peer_hash : 0;
+			ev->draw.peer_hash = s ? s->peer_hash : 0;
 		}
 	}
-	return ev->peer_hash;
+	return &ev->draw;
 }
 
 /* Before a rule fires, the descriptor must still be the socket of the
@@ -175,16 +180,11 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e)
 			  sf_judge_asking(c->op, c->s->flags & SF_SOCK_STREAM, SF_LOAD(&c->s->state)),
 		.holds = 1,
 		.replaying = sf_replaying != 0,
+		.gather = gather_draws,
 		.replayed = replayed,
 		.stale = stale_hook,
 		.ctx = ev,
 	};
-	if (sf_judge_draws(r)) {
-		in.ordinal = ev->ordinal;
-		in.seed = sf_config.seed;
-		in.proc_key = sf_proctree_key();
-		in.peer_hash = peer_hash(ev);
-	}
 	struct sf_judge_counts k = { .st = &ev->a->stats[ri], .e = e };
 	struct sf_judge_out out;
 	enum sf_judged j = sf_judge(&in, &k, c, &out);
@@ -386,7 +386,7 @@ void sf_decide(struct sf_call *c)
 	ev.a = a;
 	ev.have_subject = 0;
 	ev.have_addrs = 0;
-	ev.have_peer_hash = 0;
+	ev.have_draw = 0;
 	ev.delay_ns = 0;
 	ev.hosts = hosts;
 	ev.pathbuf = pathbuf;

@@ -19,18 +19,25 @@
 #include "rules.h"
 #include "sock.h"
 
-/* The facts of one call, for one rule. The draws' inputs are read only
- * for a rule that draws (sf_judge_draws), the hooks only under replay and
- * before a firing. */
+/* The draws' inputs: the run's seed, the process's place in its tree, the
+ * peer and the nth connection to it (decide.h sf_draw). */
+struct sf_judge_draw_in {
+	uint64_t seed, proc_key, peer_hash;
+	uint32_t ordinal;
+};
+
+/* The facts of one call, for one rule. What costs something to gather
+ * may be left to the caller's hooks, asked only on the paths that read
+ * it: the draws' inputs for a rule that draws, the log under replay, the
+ * descriptor before a firing. */
 struct sf_judge_in {
 	const struct sf_rule *r;
-	uint8_t asking;	   /* a connect asking for the outcome of the last (sf_judge_asking) */
-	uint8_t holds;	   /* the rule's conditions hold (not read once the rule is stuck) */
-	uint8_t replaying; /* SOCKFAULT_REPLAY: the log says which calls fire */
-	/* The draws' inputs: the run's seed, the process's place in its tree,
-	 * the peer and the nth connection to it. */
-	uint32_t ordinal;
-	uint64_t seed, proc_key, peer_hash;
+	uint8_t asking;		      /* a connect asking for the outcome of the last (sf_judge_asking) */
+	uint8_t holds;		      /* the rule's conditions hold (not read once the rule is stuck) */
+	uint8_t replaying;	      /* SOCKFAULT_REPLAY: the log says which calls fire */
+	struct sf_judge_draw_in draw; /* the draws' inputs, when `gather` is NULL */
+	/* The draws' inputs, gathered on first need (NULL: `draw`). */
+	const struct sf_judge_draw_in *(*gather)(void *ctx);
 	/* Under replay: did the logged run fire the rule's idx-th call? */
 	int (*replayed)(void *ctx, const struct sf_rule *r, uint64_t idx);
 	/* Asked before a rule fires (NULL: never): the call's descriptor is
@@ -70,13 +77,11 @@ enum sf_judged {
 	SF_JUDGED_STALE,   /* the descriptor is not the record's socket: nothing fires */
 };
 
-/* The rule draws bits for the call (p=, delay's jitter, corrupt, lossy):
- * the caller need only gather the draws' inputs (the peer's hash may take
- * a look at the call's address) for such a rule. */
-static inline int sf_judge_draws(const struct sf_rule *r)
+/* The draws' inputs, from the caller's hook when it has one: a copy, not a
+ * pointer into `in`, so that the caller's `in` can stay in registers. */
+static inline struct sf_judge_draw_in sf_judge_draw_in(const struct sf_judge_in *in)
 {
-	const uint32_t drawing = (1u << SF_ACT_DELAY) | (1u << SF_ACT_CORRUPT) | (1u << SF_ACT_LOSSY);
-	return r->p_scaled < SF_P_ONE || ((1u << r->action) & drawing);
+	return in->gather ? *in->gather(in->ctx) : in->draw;
 }
 
 /* limit=: take one firing if any is left (a compare-and-swap, so two threads
@@ -93,7 +98,8 @@ static inline int sf_judge_take_limit(uint64_t *fired, uint64_t limit)
 
 static inline uint64_t sf_judge_draw(const struct sf_judge_in *in, uint64_t nth, enum sf_draw what)
 {
-	return sf_draw(in->seed, in->proc_key, in->r->name_hash, in->peer_hash, in->ordinal, nth, what);
+	struct sf_judge_draw_in d = sf_judge_draw_in(in);
+	return sf_draw(d.seed, d.proc_key, in->r->name_hash, d.peer_hash, d.ordinal, nth, what);
 }
 
 /* lossy P (sockfault-rules(5)): a stream's data arrives whole, late by its
@@ -110,8 +116,8 @@ static inline __attribute__((always_inline)) int sf_judge_lost(const struct sf_j
 	if (c->s->flags & SF_SOCK_STREAM) {
 		if (c->defer_delay)
 			return 0;
-		uint64_t key =
-			sf_draw_key(in->seed, in->proc_key, r->name_hash, in->peer_hash, in->ordinal, SF_DRAW_LOSS);
+		struct sf_judge_draw_in dr = sf_judge_draw_in(in);
+		uint64_t key = sf_draw_key(dr.seed, dr.proc_key, r->name_hash, dr.peer_hash, dr.ordinal, SF_DRAW_LOSS);
 		uint64_t d = sf_lossy_wait(r->loss, key, nth);
 		if (!d && in->replaying)
 			d = SF_LOSSY_RTO_NS;
