@@ -214,6 +214,7 @@ struct worker {
 	struct conn *k;
 	uint8_t *fired; /* by index */
 	unsigned calls;
+	unsigned bad; /* firings with an index out of range */
 };
 
 static void *work(void *arg)
@@ -223,10 +224,13 @@ static void *work(void *arg)
 	for (unsigned n = 0; n < w->calls; n++) {
 		struct sf_call c = { 0 };
 		struct sf_judge_out out = { 0 };
-		if (sf_judge(&w->k->in, &cnt, &c, &out) == SF_JUDGED_DECIDED) {
-			assert_true(out.nth >= 1 && out.nth <= DRAWS);
+		if (sf_judge(&w->k->in, &cnt, &c, &out) != SF_JUDGED_DECIDED)
+			continue;
+		/* cmocka's checks are for the test's own thread: noted here. */
+		if (out.nth >= 1 && out.nth <= DRAWS)
 			__atomic_store_n(&w->fired[out.nth - 1], 1, __ATOMIC_RELAXED);
-		}
+		else
+			w->bad++;
 	}
 	return NULL;
 }
@@ -242,11 +246,13 @@ static void threads_share_one_count(void **state)
 	pthread_t t[4];
 	struct worker w[4];
 	for (int i = 0; i < 4; i++) {
-		w[i] = (struct worker){ &k, threaded, DRAWS / 4 };
+		w[i] = (struct worker){ &k, threaded, DRAWS / 4, 0 };
 		assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
 	}
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 4; i++) {
 		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].bad, 0);
+	}
 	assert_int_equal(k.e.calls, DRAWS);
 	assert_int_equal(k.st.fired, total);
 	assert_memory_equal(alone, threaded, DRAWS);
@@ -276,11 +282,13 @@ static void limit_and_once(void **state)
 	pthread_t t[4];
 	struct worker w[4];
 	for (int i = 0; i < 4; i++) {
-		w[i] = (struct worker){ &k, fired, 1000 };
+		w[i] = (struct worker){ &k, fired, 1000, 0 };
 		assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
 	}
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 4; i++) {
 		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].bad, 0);
+	}
 	assert_int_equal(k.e.fired, 5);
 	assert_int_equal(k.st.fired, 5);
 	unsigned n = 0;
