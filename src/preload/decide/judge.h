@@ -38,7 +38,7 @@ struct sf_judge_in {
 	struct sf_judge_draw_in draw; /* the draws' inputs, when `gather` is NULL */
 	/* The draws' inputs, gathered on first need (NULL: `draw`). */
 	const struct sf_judge_draw_in *(*gather)(void *ctx);
-	/* Under replay: did the logged run fire the rule's idx-th call? */
+	/* Under replay (needed then): did the logged run fire the idx-th call? */
 	int (*replayed)(void *ctx, const struct sf_rule *r, uint64_t idx);
 	/* Asked before a rule fires (NULL: never): the call's descriptor is
 	 * no longer the record's socket, and nothing may fire. */
