@@ -28,7 +28,7 @@ struct sf_pace {
 	uint64_t last;	   /* when the last segment sent was delivered */
 	uint32_t cwnd;	   /* the window, segments (0: nothing sent yet) */
 	uint32_t ssthresh;
-	uint32_t sent;	   /* segments sent in this round */
+	uint32_t sent; /* segments sent in this round */
 	uint8_t round_lost;
 };
 

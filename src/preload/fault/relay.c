@@ -293,7 +293,7 @@ static uint64_t due_first(const struct dir *d)
 }
 
 /* What a direction holds at most: its ring; a throttled one, the queue of
- * its bottleneck (200 ms of its rate, as a tbf link's with latency 200ms,
+ * its bottleneck (200 ms of its rate, as a tbf link's with latency 200ms;
  * at least four segments). */
 static size_t queue_max(const struct dir *d)
 {
@@ -418,6 +418,25 @@ static void watch(struct link *l)
 	watch_one(l->end, ei, (idx << 1) | 1, &l->reg, 2);
 }
 
+/* A throttled sender's buffer is a TCP socket's on the slow link: its
+ * first send buffer for segments of SEGMENT bytes (2 x 10 segments of
+ * 3456 bytes with the kernel's overhead: 69 120), or the real socket's if
+ * smaller. The program's end of the pair takes at once what such a socket
+ * does (a third over it; measured against a real tbf link, as the bytes a
+ * nonblocking sender gets in at once and a blocking sender's rate). */
+#define FIRST_SNDBUF 69120
+static void size_pair(const struct link *l, int prog)
+{
+	if (!l->tx.rate)
+		return;
+	int snd = FIRST_SNDBUF;
+	socklen_t sl = sizeof snd;
+	if (syscall(SYS_getsockopt, l->real, SOL_SOCKET, SO_SNDBUF, &snd, &sl) < 0 || snd <= 0 || snd > FIRST_SNDBUF)
+		snd = FIRST_SNDBUF;
+	int own = snd / 3 * 2; /* the kernel doubles what it is given */
+	syscall(SYS_setsockopt, prog, SOL_SOCKET, SO_SNDBUF, &own, sizeof own);
+}
+
 /* The connect is over: the program's end becomes writable (its buffer back
  * to the kernel's size, the bytes that filled it read away). */
 static void release_keep(struct link *l)
@@ -429,6 +448,7 @@ static void release_keep(struct link *l)
 	syscall(SYS_getsockopt, l->end, SOL_SOCKET, SO_SNDBUF, &sz, &sl);
 	sz /= 2; /* the kernel doubles what it is given */
 	syscall(SYS_setsockopt, l->keep, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+	size_pair(l, l->keep);
 	unsigned char sink[512];
 	while (l->filler) {
 		ssize_t n = syscall(SYS_recvfrom, l->end, sink, l->filler < sizeof sink ? l->filler : sizeof sink,
@@ -791,6 +811,8 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 	l->rx.delay = plan_delay(s, SF_OPS_RX);
 	plan_shape(s, SF_OPS_TX, &l->tx);
 	plan_shape(s, SF_OPS_RX, &l->rx);
+	if (!connect_at)
+		size_pair(l, fd);
 	tb = rb = NULL;
 	real = sv[1] = -1;
 	SF_STORE(&sf_relay_count, sf_relay_count + 1);
