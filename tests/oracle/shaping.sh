@@ -8,8 +8,8 @@
 # transfer at once): both senders are ahead of the link, at 1.1 times the
 # peer's rate at least, and sockfault's median of RUNS runs is not beyond
 # the real runs' fastest by more than 25 %. The real one's varies from run
-# to run with how far the kernel grows the send buffer (381 000 -
-# 1 627 000 B/s in 11 runs here), sockfault's does not (the program's end
+# to run with how far the kernel grows the send buffer (374 000 -
+# 1 627 000 B/s in 17 runs here), sockfault's does not (the program's end
 # holds what the real socket's first buffer does: 297 000 - 409 000). A
 # nonblocking sender fills the buffers (EAGAIN, POLLOUT cleared) and finds
 # the socket writable again as the link empties them.
