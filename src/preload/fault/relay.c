@@ -116,8 +116,8 @@ static void set_nonblock(int fd)
 		syscall(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* Relay when the rules delay TCP, and nothing can end a connection in
- * another way: the actions that do (reset, eof, hangup, blackhole, timeout,
+/* Relay when the rules delay, throttle or lose TCP, and nothing can end a
+ * connection in another way: the actions that do (reset, eof, hangup, blackhole, timeout,
  * a sticky error; by later rules or through the control channel) act on
  * the kernel's socket under the program's descriptor, so with them a delay
  * stays a wait inside the calls and composes as it always did. */
@@ -327,9 +327,9 @@ static void take_in(struct dir *d, int src, uint64_t now, uint64_t rtt)
 			return;
 		if (n <= 0) {
 			d->src_eof = 1;
-			d->eof_due = (d->pace.last > now ? d->pace.last : now) + SF_LOAD(&d->delay);
-			if (d->free_at > d->eof_due)
-				d->eof_due = d->free_at;
+			/* After the last segment is through the link. */
+			uint64_t t = d->pace.last > now ? d->pace.last : now;
+			d->eof_due = (d->free_at > t ? d->free_at : t) + SF_LOAD(&d->delay);
 			return;
 		}
 		if (d->broken)
