@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "real.h"
 #include "lookup.h"
+#include "mute.h"
 #include "settings.h"
 #include "stash.h"
 #include "timer.h"
@@ -155,14 +156,16 @@ static long hold_rx(struct sf_call *c, int flags, int *err)
 /* From now on nothing arrives; what arrived before (data, the peer's FIN)
  * stays readable, as on a link that goes dead. A TCP socket's sends go to
  * the kernel, which fills its buffer and runs its own timers as on a dead
- * link (nothing is acknowledged); a `timeout` sets those timers to its
- * duration. */
+ * link (nothing is acknowledged) without sending anything new (mute.c); a
+ * `timeout` sets those timers to its duration. */
 static void silence(int fd, struct sf_sock *s, const struct sf_verdict *r)
 {
 	int timeout = r->action == SF_ACT_TIMEOUT;
 	enum sf_dead dead = sf_action_dead(r->action);
 	if (s->proto != SF_PROTO_UNIX)
 		attach_drop_filter(fd);
+	if (is_tcp(s))
+		sf_mute_sends(fd);
 	if (timeout && is_tcp(s))
 		kernel_timeout_after(fd, r->dur_ns);
 	die(s, dead, sf_action_dead_errno(r->action, r->err));
@@ -461,20 +464,23 @@ static int shared(const struct sf_sock *s)
 	return 0;
 }
 
-void sf_dead_closing(int fd, struct sf_sock *s)
+int sf_dead_closing(int fd, struct sf_sock *s, struct sf_ghost_plan *ghost)
 {
 	enum sf_dead d = (enum sf_dead)SF_LOAD(&s->dead);
 	if (!is_tcp(s) ||
 	    (d != SF_DEAD_BLACKHOLE && d != SF_DEAD_TIMEOUT && d != SF_DEAD_TIMEDOUT && d != SF_DEAD_ERROR) ||
 	    shared(s))
-		return;
+		return 0;
 	/* The close's FIN (or the RST for unread data) would reach the peer
 	 * where the real dead link loses it. In repair mode the kernel closes
 	 * a socket without a word (what checkpointing uses); it takes
 	 * CAP_NET_ADMIN: without it, the FIN goes (sockfault-rules(5),
-	 * blackhole). */
+	 * blackhole). Then a ghost stands in for the connection (ghost.h), so
+	 * that what the peer sends later is not answered with an RST. */
 	int on = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof on);
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof on) != 0)
+		return 0;
+	return sf_ghost_plan_of(fd, s, ghost);
 }
 
 void sf_dead_timeout_expired(int fd, struct sf_sock *s)

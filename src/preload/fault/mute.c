@@ -1,0 +1,69 @@
+/* On a dead link the segments a program sends are lost on the way; here
+ * they would leave (the filter that makes the link dead drops only what
+ * comes in), one window of them reaching the peer. So the kernel is told,
+ * in TCP repair mode, that the peer's window ends where what is already
+ * sent ends: it sends nothing new, the send buffer fills as on a dead link
+ * (POLLOUT clears, sends block), and since no ACK can come in to open the
+ * window again, its zero-window probe timer ends the connection with
+ * ETIMEDOUT after tcp_retries2 probes (or TCP_USER_TIMEOUT), as the
+ * retransmission timer would (sockfault-rules(5), blackhole). What leaves
+ * is a probe now and then: no data, with a sequence number the peer has
+ * already acknowledged, which its kernel answers and its program never
+ * sees. Data sent before the fault is retransmitted as it would be. */
+#include "mute.h"
+
+#include <errno.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int getopt_int(int fd, int level, int name)
+{
+	int v = 0;
+	socklen_t l = sizeof v;
+	return syscall(SYS_getsockopt, fd, level, name, &v, &l) == 0 ? v : 0;
+}
+
+static int established(int fd)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof ti;
+	return syscall(SYS_getsockopt, fd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0 &&
+	       (ti.tcpi_state == TCP_ESTABLISHED || ti.tcpi_state == TCP_CLOSE_WAIT);
+}
+
+void sf_mute_sends(int fd)
+{
+	int saved = errno;
+	int queued = 0, unsent = 0;
+	if (!established(fd) || syscall(SYS_ioctl, fd, SIOCOUTQ, &queued) != 0 ||
+	    syscall(SYS_ioctl, fd, SIOCOUTQNSD, &unsent) != 0 || queued < unsent) {
+		errno = saved;
+		return;
+	}
+	/* Turning repair mode off forgets SO_REUSEADDR: it is put back. */
+	int reuse = getopt_int(fd, SOL_SOCKET, SO_REUSEADDR);
+	int on = TCP_REPAIR_ON, off = TCP_REPAIR_OFF_NO_WP;
+	if (syscall(SYS_setsockopt, fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof on) != 0) {
+		errno = saved;
+		return;
+	}
+	struct tcp_repair_window w;
+	socklen_t l = sizeof w;
+	if (syscall(SYS_getsockopt, fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, &l) == 0) {
+		/* The window ends at the last byte already sent. */
+		w.snd_wnd = (uint32_t)(queued - unsent);
+		if (w.max_window < w.snd_wnd)
+			w.max_window = w.snd_wnd;
+		syscall(SYS_setsockopt, fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, sizeof w);
+	}
+	/* Off without the window probe that repair mode sends when it ends. */
+	syscall(SYS_setsockopt, fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof off);
+	if (reuse)
+		syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
+	errno = saved;
+}

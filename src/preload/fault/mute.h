@@ -1,0 +1,12 @@
+/* Sends into a blackhole: the kernel keeps taking them into its buffer and
+ * runs its own timers, but nothing new leaves for the peer. */
+#ifndef SF_MUTE_H
+#define SF_MUTE_H
+
+/* fd, an established TCP socket whose incoming segments are dropped from
+ * now on: what is not yet sent stays unsent. Needs CAP_NET_ADMIN (without
+ * it, nothing changes: the first window of what the program sends reaches
+ * the peer; sockfault-rules(5), blackhole). errno is kept. */
+void sf_mute_sends(int fd);
+
+#endif
