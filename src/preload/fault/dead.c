@@ -165,7 +165,7 @@ static void silence(int fd, struct sf_sock *s, const struct sf_verdict *r)
 	if (s->proto != SF_PROTO_UNIX)
 		attach_drop_filter(fd);
 	if (is_tcp(s))
-		sf_mute_sends(fd);
+		sf_mute_sends(fd, timeout ? r->dur_ns : 0);
 	if (timeout && is_tcp(s))
 		kernel_timeout_after(fd, r->dur_ns);
 	die(s, dead, sf_action_dead_errno(r->action, r->err));

@@ -5,21 +5,26 @@
  * sent ends: it sends nothing new, the send buffer fills as on a dead link
  * (POLLOUT clears, sends block), and since no ACK can come in to open the
  * window again, its zero-window probe timer ends the connection with
- * ETIMEDOUT after tcp_retries2 probes (or TCP_USER_TIMEOUT), as the
- * retransmission timer would (sockfault-rules(5), blackhole). What leaves
- * is a probe now and then: no data, with a sequence number the peer has
+ * ETIMEDOUT after tcp_retries2 probes (or TCP_USER_TIMEOUT). That comes one
+ * backoff step before the retransmission timer would end it, measured from
+ * its first retransmission (sockfault-rules(5), blackhole). What leaves is
+ * a probe now and then: no data, with a sequence number the peer has
  * already acknowledged, which its kernel answers and its program never
  * sees. Data sent before the fault is retransmitted as it would be. */
 #include "mute.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "units.h"
 
 static int getopt_int(int fd, int level, int name)
 {
@@ -36,12 +41,40 @@ static int established(int fd)
 	       (ti.tcpi_state == TCP_ESTABLISHED || ti.tcpi_state == TCP_CLOSE_WAIT);
 }
 
-void sf_mute_sends(int fd)
+/* The kernel's tcp_retries2 (its default if it cannot be read). */
+static int retries2(void)
+{
+	char b[16] = "";
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/sys/net/ipv4/tcp_retries2", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 15;
+	long n = syscall(SYS_read, fd, b, sizeof b - 1);
+	syscall(SYS_close, fd);
+	return n > 0 ? atoi(b) : 15;
+}
+
+/* The soonest the probe timer can end the connection: tcp_retries2
+ * probes, each after twice the wait of the one before (from the
+ * retransmission timeout, at least 200 ms), none more than 120 s apart. */
+static uint64_t probes_end_ns(int fd)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof ti;
+	uint64_t rto = 200 * SF_NS_PER_MS, cap = 120 * SF_NS_PER_S, end = 0;
+	if (syscall(SYS_getsockopt, fd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0 && ti.tcpi_rto * 1000ull > rto)
+		rto = ti.tcpi_rto * 1000ull;
+	for (int k = 0, n = retries2(); k <= n && k < 64; k++, rto *= 2)
+		end += rto < cap ? rto : cap;
+	return end;
+}
+
+void sf_mute_sends(int fd, uint64_t deadline_ns)
 {
 	int saved = errno;
 	int queued = 0, unsent = 0;
-	if (!established(fd) || syscall(SYS_ioctl, fd, SIOCOUTQ, &queued) != 0 ||
-	    syscall(SYS_ioctl, fd, SIOCOUTQNSD, &unsent) != 0 || queued < unsent) {
+	if (!established(fd) || (deadline_ns && probes_end_ns(fd) <= deadline_ns) ||
+	    syscall(SYS_ioctl, fd, SIOCOUTQ, &queued) != 0 || syscall(SYS_ioctl, fd, SIOCOUTQNSD, &unsent) != 0 ||
+	    queued < unsent) {
 		errno = saved;
 		return;
 	}
