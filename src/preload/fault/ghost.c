@@ -166,6 +166,25 @@ static int make(const struct sf_ghost_plan *p)
 	return fd;
 }
 
+/* Keep fd, a descriptor of the library's, in the claimed slot g (with the
+ * identity it is checked against before it is closed); closed if that
+ * cannot be known. */
+static void keep(struct ghost *g, int fd, uint64_t now)
+{
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0) {
+		g->fd = fd;
+		g->ino = (uint64_t)st.st_ino;
+		g->dev = (uint64_t)st.st_dev;
+		g->born_ns = now;
+		release(g, FULL);
+		return;
+	}
+	if (fd >= 0)
+		syscall(SYS_close, fd);
+	release(g, EMPTY);
+}
+
 void sf_ghost_raise(const struct sf_ghost_plan *p)
 {
 	int saved = errno;
@@ -174,25 +193,14 @@ void sf_ghost_raise(const struct sf_ghost_plan *p)
 		errno = saved;
 		return;
 	}
+	/* No room up high (-1): the number would be one the program counts
+	 * on. Without the ghost, the peer's next segment is answered with an
+	 * RST. */
 	int fd = make(p);
 	int high = fd < 0 ? -1 : (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, high_floor());
 	if (fd >= 0)
 		syscall(SYS_close, fd);
-	struct stat st;
-	if (high >= 0 && fstat(high, &st) == 0) {
-		g->fd = high;
-		g->ino = (uint64_t)st.st_ino;
-		g->dev = (uint64_t)st.st_dev;
-		g->born_ns = sf_now();
-		release(g, FULL);
-	} else {
-		/* No room up high: the number would be one the program counts
-		 * on. Without the ghost, the peer's next segment is answered
-		 * with an RST. */
-		if (high >= 0)
-			syscall(SYS_close, high);
-		release(g, EMPTY);
-	}
+	keep(g, high, sf_now());
 	errno = saved;
 }
 
