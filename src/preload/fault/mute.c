@@ -10,7 +10,10 @@
  * its first retransmission (sockfault-rules(5), blackhole). What leaves is
  * a probe now and then: no data, with a sequence number the peer has
  * already acknowledged, which its kernel answers and its program never
- * sees. Data sent before the fault is retransmitted as it would be. */
+ * sees. Data sent before the fault is retransmitted as it would be.
+ * Repair mode lasts three calls: a send or receive of another thread that
+ * starts within them fails (EPIPE, EPERM), as repair mode has it; one
+ * already waiting in the kernel is not disturbed. */
 #include "mute.h"
 
 #include <errno.h>
