@@ -116,6 +116,25 @@ exec'd = 1
 socks = none
 EOF2
 
+# A child that execs does not get it either; the parent keeps it. (The
+# new program plays the rest of the steps, the parent's last one too.)
+run 'tx when=2+ => blackhole' p:listen connect p:accept sendns p:expect,1000 sendns close fork exec socks endchild socks
+transcript "fork and exec: the new program has no ghost, the parent still has" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+sendns = 4
+close = 0
+exec'd = 1
+socks = none
+socks = none
+child exit = 0
+socks = *
+EOF2
+expect_between "the parent's ghost after the child's exec" 40 1023 "$(value socks 3)"
+
 # A program that closes every descriptor closes the ghost too (silently:
 # it is in repair mode); the library forgets it and never touches that
 # number again, which the program's own sockets then take.
