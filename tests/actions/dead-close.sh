@@ -7,6 +7,7 @@
 # number, close-on-exec; both need CAP_NET_ADMIN (sockfault-rules(5),
 # blackhole): as root here. What the program sends into the silence does
 # not reach the peer either (the kernel is told the window is shut).
+# shellcheck disable=SC2154 # name is set by each_tcp_family
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "a silent close needs CAP_NET_ADMIN: run as root"
@@ -27,8 +28,9 @@ EOF2
 # The peer sends after the close: its segments (and its retransmissions)
 # go unanswered, where a socket that is gone would have the kernel answer
 # with an RST (the peer's receive: ECONNRESET).
-run 'tx when=2+ => blackhole' p:listen connect p:accept sendns p:expect,1000 sendns close p:send,100 p:expect,1500 socks
-transcript "blackhole, then close, then the peer sends: no RST comes back" <<'EOF2'
+after_close() {
+	run 'tx when=2+ => blackhole' p:listen connect p:accept sendns p:expect,1000 sendns close p:send,100 p:expect,1500 socks
+	transcript "$name blackhole, then close, then the peer sends: no RST comes back" <<'EOF2'
 peer listen = port *
 connect = 0
 peer accept = accepted 1
@@ -40,8 +42,9 @@ peer send = sent 100
 peer expect = silence
 socks = *
 EOF2
-ghost=$(value socks)
-expect_between "the ghost's descriptor is a high one (5/8 of the limit, at most 1024)" 40 1023 "$ghost"
+	expect_between "$name: the ghost's descriptor is a high one (5/8 of the limit, at most 1024)" 40 1023 "$(value socks)"
+}
+each_tcp_family after_close
 
 # The same on the accepting side: the ghost shares the listener's port.
 run 'rx => blackhole' listen p:connect accept p:send,10 sleep=100 recvnb close p:send,100 p:expect,1500
