@@ -145,6 +145,20 @@ printf '%s\n' "$WR_SEEN" | sed '$s/.*/peer expect = data */' >"$tmp/expect.$$"
 or_check "$tmp/wt.fake" "timeout 6s against the kernel's own end of a blackholed connection (the program's side)"
 expect_between "sockfault: timeout 6s gave ETIMEDOUT after (ms after the buffer filled)" 5000 6800 \
 	"$(sed -n 's/^since = //p' "$tmp/wt.fake")"
+# The peer sends after the kernel has ended the connection (ETIMEDOUT),
+# the program not having closed it: on the dead link that is lost; under
+# sockfault the kernel's socket is gone (its ghost comes only with the
+# program's close), and the peer's segment is answered with an RST.
+# shellcheck disable=SC2086
+real wp $WR p:send,100 p:expect,1500
+fw_clear
+# shellcheck disable=SC2086
+fake wp "$RULE" $WR p:send,100 p:expect,1500
+differs wp "the peer sends after the kernel's ETIMEDOUT, before the program's close: silence" <<EOF2
+$WR_SEEN
+peer send = sent 100
+peer expect = silence
+EOF2
 filled=$(sed -n 's/^sendfill = \([0-9]*\) .*/\1/p' "$tmp/w.real")
 expect_between "real: the send buffer took (bytes)" 16384 4194304 "$filled"
 expect_between "real: the kernel gave up after (ms)" 3000 7500 "$(sed -n 's/^since = //p' "$tmp/w.real")"
