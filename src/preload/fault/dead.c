@@ -164,10 +164,11 @@ static void silence(int fd, struct sf_sock *s, const struct sf_verdict *r)
 	enum sf_dead dead = sf_action_dead(r->action);
 	if (s->proto != SF_PROTO_UNIX)
 		attach_drop_filter(fd);
-	if (is_tcp(s))
-		sf_mute_sends(fd, timeout ? r->dur_ns : 0);
+	/* Sends held back are timed by the window probes, whose clock starts
+	 * at the first probe: the kernel's timeout is shortened by that. */
+	uint64_t late = is_tcp(s) ? sf_mute_sends(fd, timeout ? r->dur_ns : 0) : 0;
 	if (timeout && is_tcp(s))
-		kernel_timeout_after(fd, r->dur_ns);
+		kernel_timeout_after(fd, r->dur_ns > late ? r->dur_ns - late : r->dur_ns);
 	die(s, dead, sf_action_dead_errno(r->action, r->err));
 	if (timeout) {
 		uint16_t token = (uint16_t)(SF_LOAD(&s->timer_token) + 1);

@@ -56,37 +56,46 @@ static int retries2(void)
 	return n > 0 ? atoi(b) : 15;
 }
 
-/* The soonest the probe timer can end the connection: tcp_retries2
- * probes, each after twice the wait of the one before (from the
- * retransmission timeout, at least 200 ms), none more than 120 s apart. */
-static uint64_t probes_end_ns(int fd)
+/* The wait before the first probe: the retransmission timeout, at least
+ * 200 ms. */
+static uint64_t probe_base_ns(int fd)
 {
 	struct tcp_info ti;
 	socklen_t l = sizeof ti;
-	uint64_t rto = 200 * SF_NS_PER_MS, cap = 120 * SF_NS_PER_S, end = 0;
+	uint64_t rto = 200 * SF_NS_PER_MS;
 	if (syscall(SYS_getsockopt, fd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0 && ti.tcpi_rto * 1000ull > rto)
 		rto = ti.tcpi_rto * 1000ull;
-	for (int k = 0, n = retries2(); k <= n && k < 64; k++, rto *= 2)
-		end += rto < cap ? rto : cap;
+	return rto;
+}
+
+/* The soonest the probe timer can end the connection: tcp_retries2
+ * probes, each after twice the wait of the one before, none more than
+ * 120 s apart. */
+static uint64_t probes_end_ns(uint64_t base)
+{
+	uint64_t cap = 120 * SF_NS_PER_S, end = 0;
+	for (int k = 0, n = retries2(); k <= n && k < 64; k++, base *= 2)
+		end += base < cap ? base : cap;
 	return end;
 }
 
-void sf_mute_sends(int fd, uint64_t deadline_ns)
+uint64_t sf_mute_sends(int fd, uint64_t deadline_ns)
 {
 	int saved = errno;
 	int queued = 0, unsent = 0;
-	if (!established(fd) || (deadline_ns && probes_end_ns(fd) <= deadline_ns) ||
+	uint64_t base = probe_base_ns(fd);
+	if (!established(fd) || (deadline_ns && probes_end_ns(base) <= deadline_ns) ||
 	    syscall(SYS_ioctl, fd, SIOCOUTQ, &queued) != 0 || syscall(SYS_ioctl, fd, SIOCOUTQNSD, &unsent) != 0 ||
 	    queued < unsent) {
 		errno = saved;
-		return;
+		return 0;
 	}
 	/* Turning repair mode off forgets SO_REUSEADDR: it is put back. */
 	int reuse = getopt_int(fd, SOL_SOCKET, SO_REUSEADDR);
 	int on = TCP_REPAIR_ON, off = TCP_REPAIR_OFF_NO_WP;
 	if (syscall(SYS_setsockopt, fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof on) != 0) {
 		errno = saved;
-		return;
+		return 0;
 	}
 	struct tcp_repair_window w;
 	socklen_t l = sizeof w;
@@ -102,4 +111,7 @@ void sf_mute_sends(int fd, uint64_t deadline_ns)
 	if (reuse)
 		syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
 	errno = saved;
+	/* With data in flight its retransmissions keep the timer (from the
+	 * first one); else the probes do, from the first probe. */
+	return queued == unsent ? base : 0;
 }
