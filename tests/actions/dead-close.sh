@@ -138,6 +138,30 @@ socks = *
 EOF2
 expect_between "the parent's ghost after the child's exec" 40 1023 "$(value socks 3)"
 
+# A socket that another process holds too (a child forked after the
+# silence, which closes its copy) is closed as it is: repair mode would
+# be the other process's too (its sends failing with EPIPE and SIGPIPE,
+# its receives with EPERM). The parent goes on as on the dead link; its
+# own close is not made silent (the library cannot know it is the last),
+# but its FIN waits behind the window the silence shut, for ever.
+run 'tx when=2+ => blackhole' p:listen connect p:accept sendns p:expect,1000 sendns fork close endchild sendns recvnb \
+	sigpipes close p:expect,500
+transcript "a child closes its copy of a blackholed socket: the parent's is untouched" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+sendns = 4
+child close = 0
+child exit = 0
+sendns = 4
+recvnb = -1 EAGAIN
+sigpipes = 0
+close = 0
+peer expect = silence
+EOF2
+
 # A program that closes every descriptor closes the ghost too (silently:
 # it is in repair mode); the library forgets it and never touches that
 # number again, which the program's own sockets then take.

@@ -470,14 +470,15 @@ int sf_dead_closing(int fd, struct sf_sock *s, struct sf_ghost_plan *ghost)
 	enum sf_dead d = (enum sf_dead)SF_LOAD(&s->dead);
 	if (!is_tcp(s) ||
 	    (d != SF_DEAD_BLACKHOLE && d != SF_DEAD_TIMEOUT && d != SF_DEAD_TIMEDOUT && d != SF_DEAD_ERROR) ||
-	    shared(s))
+	    shared(s) || sf_ghost_may_share(s))
 		return 0;
 	/* The close's FIN (or the RST for unread data) would reach the peer
 	 * where the real dead link loses it. In repair mode the kernel closes
 	 * a socket without a word (what checkpointing uses); it takes
 	 * CAP_NET_ADMIN: without it, the FIN goes (sockfault-rules(5),
-	 * blackhole). Then a ghost stands in for the connection (ghost.h), so
-	 * that what the peer sends later is not answered with an RST. */
+	 * blackhole); nor for a socket another process may hold. Then a ghost
+	 * stands in for the connection (ghost.h), so that what the peer sends
+	 * later is not answered with an RST. */
 	int on = 1;
 	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof on) != 0)
 		return 0;

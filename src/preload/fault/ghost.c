@@ -40,6 +40,10 @@ struct ghost {
 
 static struct ghost ghosts[GHOSTS];
 
+/* When this process last forked, spawned or was born as a child
+ * (monotonic ns). */
+static uint64_t forked_ns;
+
 /* Descriptors of the library's own sit high (as the relay's): the lowest
  * free number, the one a program gets next, is left to it. */
 static int high_floor(void)
@@ -202,6 +206,16 @@ void sf_ghost_raise(const struct sf_ghost_plan *p)
 		syscall(SYS_close, fd);
 	keep(g, high, sf_now());
 	errno = saved;
+}
+
+void sf_ghost_forked(void)
+{
+	SF_STORE(&forked_ns, sf_now());
+}
+
+int sf_ghost_may_share(const struct sf_sock *s)
+{
+	return (s->flags & SF_SOCK_LEARNED) || s->t_connected <= SF_LOAD(&forked_ns);
 }
 
 void sf_ghost_fd_range_lost(unsigned lo, unsigned hi)

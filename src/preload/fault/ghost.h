@@ -29,6 +29,17 @@ int sf_ghost_plan_of(int fd, const struct sf_sock *s, struct sf_ghost_plan *p);
  * errno is kept. */
 void sf_ghost_raise(const struct sf_ghost_plan *p);
 
+/* A fork, vfork or spawn is about to happen in this process, or this
+ * process is a new child: from now on, its sockets may be another
+ * process's too. */
+void sf_ghost_forked(void);
+
+/* s may be open in another process as well (it existed at a fork or spawn,
+ * or came from elsewhere: inherited through exec, received): its silent
+ * close would put the other process's socket in repair mode (its sends
+ * failing with EPIPE, its receives with EPERM), so it is closed as it is. */
+int sf_ghost_may_share(const struct sf_sock *s);
+
 /* The program closed fd (or every descriptor of a range): a ghost there is
  * gone (silently: it was in repair mode), and the number is the program's. */
 void sf_ghost_fd_range_lost(unsigned lo, unsigned hi);
