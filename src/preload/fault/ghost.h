@@ -37,7 +37,7 @@ void sf_ghost_forked(void);
 /* s may be open in another process as well (it existed at a fork or spawn,
  * or came from elsewhere: inherited through exec, received): its silent
  * close would put the other process's socket in repair mode (its sends
- * failing with EPIPE, its receives with EPERM), so it is closed as it is. */
+ * failing with EINVAL, its receives with EPERM), so it is closed as it is. */
 int sf_ghost_may_share(const struct sf_sock *s);
 
 /* The program closed fd (or every descriptor of a range): a ghost there is

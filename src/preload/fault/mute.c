@@ -12,7 +12,7 @@
  * already acknowledged, which its kernel answers and its program never
  * sees. Data sent before the fault is retransmitted as it would be.
  * Repair mode lasts three calls: a send or receive of another thread that
- * starts within them fails (EPIPE, EPERM), as repair mode has it; one
+ * starts within them fails (EINVAL, EPERM), as repair mode has it; one
  * already waiting in the kernel is not disturbed. */
 #include "mute.h"
 
