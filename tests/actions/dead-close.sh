@@ -46,6 +46,26 @@ EOF2
 }
 each_tcp_family after_close
 
+# The kernel ends the silenced connection itself (here the timeout's
+# TCP_USER_TIMEOUT, with a full send buffer): its socket leaves the
+# kernel's tables before the program closes it. Once the program learns it
+# (SO_ERROR, or a call failing with ETIMEDOUT), a ghost stands in for it.
+run 'tx when=2+ => timeout 1s' p:listen connect p:accept sendns p:expect,1000 sendns sendfill pollout=3000 so_error \
+	p:send,100 p:expect,1500
+transcript "the kernel ends the connection, the program learns it: no RST for the peer" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+sendns = 4
+sendfill = * EAGAIN
+pollout = OUT,ERR,HUP
+SO_ERROR = ETIMEDOUT
+peer send = sent 100
+peer expect = silence
+EOF2
+
 # The same on the accepting side: the ghost shares the listener's port.
 run 'rx => blackhole' listen p:connect accept p:send,10 sleep=100 recvnb close p:send,100 p:expect,1500
 transcript "blackhole on an accepted connection, then close, then the peer sends: no RST" <<'EOF2'

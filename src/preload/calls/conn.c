@@ -656,7 +656,7 @@ int sf_slow_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		int *so_error = val;
 		uint16_t pending = SF_LOAD(&s->pending_err);
 		if (SF_LOAD(&s->dead)) {
-			*so_error = sf_dead_so_error(s, *so_error);
+			*so_error = sf_dead_so_error(s, fd, *so_error);
 		} else if (pending && (*so_error == ECONNREFUSED || *so_error == 0)) {
 			*so_error = sf_pending_error(s, ECONNREFUSED);
 		} else if (*so_error == 0) {

@@ -406,6 +406,10 @@ int sf_dead_fixup(struct sf_sock *s, int fd, enum sf_op op, long ret, int err)
 	int data = is_tx(op) || is_rx(op) || op == SF_OP_connect;
 	if (!data)
 		return err;
+	if ((d == SF_DEAD_BLACKHOLE || d == SF_DEAD_TIMEOUT) && ret < 0 && err == ETIMEDOUT && is_tcp(s))
+		/* The kernel ended the silenced connection itself: it is gone
+		 * from the kernel's tables, so a ghost stands in for it. */
+		sf_ghost_for_ended(fd, s);
 	if (d == SF_DEAD_TIMEOUT && ret < 0 && err == ETIMEDOUT) {
 		/* The kernel's own timers ran out first (sent data went
 		 * unacknowledged, or a connect was never answered): its error
@@ -438,9 +442,12 @@ int sf_dead_fixup(struct sf_sock *s, int fd, enum sf_op op, long ret, int err)
 	return err;
 }
 
-int sf_dead_so_error(struct sf_sock *s, int kernel_error)
+int sf_dead_so_error(struct sf_sock *s, int fd, int kernel_error)
 {
 	enum sf_dead d = (enum sf_dead)SF_LOAD(&s->dead);
+	if ((d == SF_DEAD_BLACKHOLE || d == SF_DEAD_TIMEOUT || d == SF_DEAD_TIMEDOUT) && kernel_error == ETIMEDOUT &&
+	    is_tcp(s))
+		sf_ghost_for_ended(fd, s); /* as in sf_dead_fixup */
 	if (d == SF_DEAD_TIMEOUT && kernel_error == ETIMEDOUT) {
 		/* The kernel timed the connection out itself; its error is taken now. */
 		die(s, SF_DEAD_TIMEDOUT, ETIMEDOUT);

@@ -29,7 +29,7 @@ int sf_dead_answer(struct sf_call *c, int flags, long *ret, int *err);
 int sf_dead_fixup(struct sf_sock *s, int fd, enum sf_op op, long ret, int err);
 
 /* For getsockopt(SO_ERROR) on a dead socket: the error to report (0: none). */
-int sf_dead_so_error(struct sf_sock *s, int kernel_error);
+int sf_dead_so_error(struct sf_sock *s, int fd, int kernel_error);
 
 /* A timed rule fired at its time (deadline.h, from the timer thread): the
  * connection changes in the kernel as the real fault would change it, so

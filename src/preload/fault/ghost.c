@@ -208,6 +208,13 @@ void sf_ghost_raise(const struct sf_ghost_plan *p)
 	errno = saved;
 }
 
+void sf_ghost_for_ended(int fd, const struct sf_sock *s)
+{
+	struct sf_ghost_plan p;
+	if (!sf_ghost_may_share(s) && sf_ghost_plan_of(fd, s, &p))
+		sf_ghost_raise(&p);
+}
+
 void sf_ghost_forked(void)
 {
 	SF_STORE(&forked_ns, sf_now());

@@ -29,6 +29,12 @@ int sf_ghost_plan_of(int fd, const struct sf_sock *s, struct sf_ghost_plan *p);
  * errno is kept. */
 void sf_ghost_raise(const struct sf_ghost_plan *p);
 
+/* fd, a TCP socket of s, was ended by the kernel itself (ETIMEDOUT) while
+ * silenced: it has left the kernel's tables, so the peer's next segment
+ * would be answered with an RST. A ghost stands in for it at once, the
+ * program's descriptor staying as it is. errno is kept. */
+void sf_ghost_for_ended(int fd, const struct sf_sock *s);
+
 /* A fork, vfork or spawn is about to happen in this process, or this
  * process is a new child: from now on, its sockets may be another
  * process's too. */
