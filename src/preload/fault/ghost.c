@@ -192,7 +192,8 @@ static void keep(struct ghost *g, int fd, uint64_t now)
 void sf_ghost_raise(const struct sf_ghost_plan *p)
 {
 	int saved = errno;
-	struct ghost *g = find_slot(sf_now());
+	/* A vfork child's table would be the parent's, its descriptor not. */
+	struct ghost *g = sf_proc_owns_state() ? find_slot(sf_now()) : NULL;
 	if (!g) {
 		errno = saved;
 		return;
