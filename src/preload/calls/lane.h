@@ -8,12 +8,12 @@
 #include "quick.h"
 
 /* Count the call and enter the library (1: then the caller runs the real
- * call and sf_quick_leave), or do neither (0). dest: the call's own
- * destination, NULL, or SF_DEST_UNKNOWN. */
-static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest,
-								socklen_t destlen)
+ * call and sf_quick_leave), or do neither: 0, or -1 when the call may take
+ * the destination's lane (sf_quick_by_dest). v: fd's record as the
+ * wrapper found it (sf_pass_v). */
+static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_op op, uintptr_t v,
+								const struct sockaddr *dest)
 {
-	uintptr_t v = sf_fd_get(fd);
 	struct sf_sock *s = (struct sf_sock *)v;
 	/* quick_ops and dest_ops are empty on a dead socket, one with a
 	 * pending error, and when tracing (plan.c). A record in the table means
@@ -23,24 +23,32 @@ static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_
 	if (!sf_fd_is_sock(v) || sf_self.depth)
 		return 0;
 	if (!(SF_LOAD(&s->quick_ops) & SF_OPBIT(op)))
-		return dest != SF_DEST_UNKNOWN && (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) &&
-		       sf_quick_by_dest(fd, v, op, dest, destlen);
+		return dest != SF_DEST_UNKNOWN && (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) ? -1 : 0;
 	if (!sf_sock_try_ref(s))
 		return 0;
 	/* The wrapper notes its frame next (SF_MARK_FRAME): a signal
 	 * handler's call in between finds none and is nested. */
 	sf_self.depth++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	sf_sock_hold(s);
+	/* At depth 0 a thread holds no record (sf_leave, sf_nested release
+	 * them before depth falls back): the first slot is free. */
+	sf_self.held[0] = s;
+	sf_self.nheld = 1;
 	/* A call with its own destination draws by it, unless the socket is
 	 * a connected stream. */
 	int own_dest = dest && !((s->flags & SF_SOCK_STREAM) && (s->flags & SF_SOCK_HAS_PEER));
-	if (SF_LIKELY(sf_fd_get(fd) == v && sf_quick_count(s, op, own_dest)))
+	/* The reference is ours only if fd still points at the record: a close
+	 * racing this call may have freed it, and a new socket reused it, in
+	 * between (4 instructions). */
+	if (SF_LIKELY(sf_fd_get_seen(fd) == v && sf_quick_count(s, op, own_dest)))
 		return 1;
 	/* Released inside the library: freeing the record must not meet a
 	 * signal handler's call that is not known to be nested. */
 	sf_self.nheld = 0;
-	sf_sock_unref(s);
+	if (SF_UNLIKELY(__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0))
+		sf_sock_free(s);
+	if (SF_UNLIKELY(SF_LOAD(&sf_retired)))
+		sf_reclaim();
 	sf_self.depth--;
 	return 0;
 }
@@ -77,6 +85,9 @@ static inline __attribute__((always_inline)) long sf_quick_leave(int fd, int tx,
 	sf_self.nheld = 0;
 	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		sf_sock_free(s);
+	/* What the deciding section left to free (sf_quick_count). */
+	if (SF_UNLIKELY(SF_LOAD(&sf_retired)))
+		sf_reclaim();
 	sf_depth_down();
 	return r;
 }

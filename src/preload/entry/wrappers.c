@@ -27,37 +27,66 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 #define SF_SECOND_(a, b, ...) ((uintptr_t)(b))
 
 /* The entry tests and tail-calls; everything else is out of line, so that
- * the call that goes straight to libc sets up no stack frame. */
-#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                                     \
-	static __attribute__((noinline)) ret sf_hot_##name params                                             \
-	{                                                                                                     \
-		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on))) {                                                    \
-			sf_reload_check();                                                                    \
-			if (sf_pass_record(SF_OP_##op, fd))                                                   \
-				return sf_real_##name args;                                                   \
-		}                                                                                             \
-		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(fd, SF_OP_##op, dest, destlen)) { \
-			/* The call lives in this frame until quick_leave. */                                 \
-			SF_MARK_FRAME();                                                                      \
-			return (ret)sf_quick_leave(fd, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0,               \
-						   (long)sf_real_##name args, SF_OP_##op);                    \
-		}                                                                                             \
-		return sf_slow_##name args;                                                                   \
-	}                                                                                                     \
-	static inline ret sf_entry_##name params                                                              \
-	{                                                                                                     \
-		if (SF_LIKELY(sf_pass(SF_OP_##op, fd)))                                                       \
-			return sf_real_##name args;                                                           \
-		return sf_hot_##name args;                                                                    \
-	}                                                                                                     \
-	SF_EXPORT ret name params                                                                             \
-	{                                                                                                     \
-		if (!(SF_OPS_RIGHTS & SF_OPBIT(SF_OP_##op)))                                                  \
-			return sf_entry_##name args;                                                          \
-		ret r = sf_entry_##name args;                                                                 \
-		if (r >= 0 && SF_LOAD(&sf_hot))                                                               \
-			sf_rights_received(SF_OP_##op, (long)r, SF_SECOND args);                              \
-		return r;                                                                                     \
+ * the call that goes straight to libc sets up no stack frame. The
+ * out-of-line part is given the record the entry found (sf_pass_v); what
+ * calls out of the library before the quick lane (a look at the rules'
+ * files, the destination's lane) is a function of its own, so that the
+ * quick lane keeps its arguments in the registers they came in. */
+#define SF_ARGS(...) __VA_ARGS__
+#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                               \
+	static __attribute__((noinline)) ret sf_dest_##name(SF_ARGS params, uintptr_t sf_v)             \
+	{                                                                                               \
+		if (sf_quick_by_dest(fd, sf_v, SF_OP_##op, dest, destlen)) {                            \
+			SF_MARK_FRAME();                                                                \
+			return (ret)sf_quick_leave(fd, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0,         \
+						   (long)sf_real_##name args, SF_OP_##op);              \
+		}                                                                                       \
+		return sf_slow_##name args;                                                             \
+	}                                                                                               \
+	static inline __attribute__((always_inline)) ret sf_lane_##name(SF_ARGS params, uintptr_t sf_v) \
+	{                                                                                               \
+		if (SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) {                                              \
+			int q = sf_quick_enter(fd, SF_OP_##op, sf_v, dest);                             \
+			if (q > 0) {                                                                    \
+				/* The call lives in this frame until quick_leave. */                   \
+				SF_MARK_FRAME();                                                        \
+				return (ret)sf_quick_leave(fd, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0, \
+							   (long)sf_real_##name args, SF_OP_##op);      \
+			}                                                                               \
+			if (q < 0)                                                                      \
+				return sf_dest_##name(SF_ARGS args, sf_v);                              \
+		}                                                                                       \
+		return sf_slow_##name args;                                                             \
+	}                                                                                               \
+	static __attribute__((noinline, cold)) ret sf_reload_##name params                              \
+	{                                                                                               \
+		sf_reload_check();                                                                      \
+		uintptr_t v = sf_fd_get(fd);                                                            \
+		if (sf_pass_record_v(SF_OP_##op, v, SF_LOAD(&sf_gen)))                                  \
+			return sf_real_##name args;                                                     \
+		return sf_lane_##name(SF_ARGS args, v);                                                 \
+	}                                                                                               \
+	static __attribute__((noinline)) ret sf_hot_##name(SF_ARGS params, uintptr_t sf_v)              \
+	{                                                                                               \
+		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on)))                                                \
+			return sf_reload_##name args;                                                   \
+		return sf_lane_##name(SF_ARGS args, sf_v);                                              \
+	}                                                                                               \
+	static inline ret sf_entry_##name params                                                        \
+	{                                                                                               \
+		uintptr_t v;                                                                            \
+		if (SF_LIKELY(sf_pass_v(SF_OP_##op, fd, &v)))                                           \
+			return sf_real_##name args;                                                     \
+		return sf_hot_##name(SF_ARGS args, v);                                                  \
+	}                                                                                               \
+	SF_EXPORT ret name params                                                                       \
+	{                                                                                               \
+		if (!(SF_OPS_RIGHTS & SF_OPBIT(SF_OP_##op)))                                            \
+			return sf_entry_##name args;                                                    \
+		ret r = sf_entry_##name args;                                                           \
+		if (r >= 0 && SF_LOAD(&sf_hot))                                                         \
+			sf_rights_received(SF_OP_##op, (long)r, SF_SECOND args);                        \
+		return r;                                                                               \
 	}
 #define SF_SYM(ret, name, params)
 #include "calls.def"
