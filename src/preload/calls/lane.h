@@ -12,15 +12,17 @@
  * the destination's lane (sf_quick_by_dest). v: fd's record as the
  * wrapper found it (sf_pass_v). */
 static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_op op, uintptr_t v,
-								const struct sockaddr *dest)
+								const struct sockaddr *dest, int current)
 {
 	struct sf_sock *s = (struct sf_sock *)v;
 	/* quick_ops and dest_ops are empty on a dead socket, one with a
 	 * pending error, and when tracing (plan.c). A record in the table means
 	 * the library is initialised: only a nested call must be let through.
 	 * Until the reference is taken the record may be another thread's to
-	 * free: it is only looked at. */
-	if (!sf_fd_is_sock(v) || sf_self.depth)
+	 * free: it is only looked at. current: v is a current record whose
+	 * opmask names op (sf_pass_v), a socket's: "not a socket" names no
+	 * operation of the quick lane. */
+	if ((!current && !sf_fd_is_sock(v)) || sf_self.depth)
 		return 0;
 	if (!(SF_LOAD(&s->quick_ops) & SF_OPBIT(op)))
 		return dest != SF_DEST_UNKNOWN && (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) ? -1 : 0;

@@ -34,24 +34,27 @@ static inline int sf_pass_record(enum sf_op op, int fd)
 	return sf_pass_record_v(op, sf_fd_get(fd), SF_LOAD(&sf_gen));
 }
 
-/* The fast path's question: can this call go straight to libc? v: the
- * descriptor's record, for the wrapper's out-of-line part (0 when the
- * table was not looked at). While reloading is on no record is current
- * (sf_pass_gen): the out-of-line part looks at the files first
- * (reload.h), then asks the record. */
+/* The fast path's question: can this call go straight to libc? 1: yes;
+ * 0: no, the descriptor's record *v is current and asks for the call; -1:
+ * no, there is no record, or it is not current. While reloading is on no
+ * record is current (sf_pass_gen): the out-of-line part looks at the files
+ * first (reload.h), then asks the record. */
 static inline int sf_pass_v(enum sf_op op, int fd, uintptr_t *v)
 {
 	*v = 0;
 	if (SF_LIKELY(!(SF_LOAD(&sf_hot) & SF_OPBIT(op))))
 		return 1;
 	*v = sf_fd_get(fd);
-	return sf_pass_record_v(op, *v, SF_LOAD(&sf_pass_gen));
+	const struct sf_sock *s = (const struct sf_sock *)*v;
+	if (!s || !sf_sock_current(s, SF_LOAD(&sf_pass_gen)))
+		return -1;
+	return !(SF_LOAD(&s->opmask) & SF_OPBIT(op));
 }
 
 static inline int sf_pass(enum sf_op op, int fd)
 {
 	uintptr_t v;
-	return sf_pass_v(op, fd, &v);
+	return sf_pass_v(op, fd, &v) > 0;
 }
 
 /* Leave after a rule decided the call: -1 with its errno (logged already). */

@@ -57,11 +57,10 @@ static inline int sf_draws_current(const struct sf_plan *plan, const struct sf_s
  * than one number (quick.c). */
 __attribute__((cold)) int sf_lane_holds_full(const struct sf_plan_entry *e, const struct sf_sock *s);
 
-/* sf_gate_holds for entry e on s. A byte count alone is compared here; the
- * rest is out of line, so that the lane, inline in the wrapper, keeps the
- * call's arguments in their registers (a call out in it, or the full
- * snapshot's registers, cost every quick call some 25 instructions of
- * saving and restoring). */
+/* sf_gate_holds for entry e on s. One number alone (the plan's num) is
+ * compared here; the rest is out of line: the full snapshot's registers,
+ * inline in the wrapper, cost every quick call of every rule some 10
+ * instructions of saving and restoring. */
 static inline int sf_lane_holds(const struct sf_plan_entry *e, const struct sf_sock *s)
 {
 	uint64_t v, t;
@@ -100,14 +99,14 @@ static inline __attribute__((always_inline)) int sf_gate_pass(struct sf_active *
 							      struct sf_plan_entry *e, const struct sf_sock *s,
 							      int own_dest)
 {
-	const struct sf_rule *r = e->r;
 	if (SF_LOAD(&e->stuck))
 		return 0;
-	if ((e->flags & SF_PE_DYNAMIC) && !sf_lane_holds(e, s))
+	uint8_t flags = e->flags;
+	if ((flags & SF_PE_DYNAMIC) && !sf_lane_holds(e, s))
 		return 1;
 	uint64_t n = SF_LOAD(&e->calls);
-	const uint64_t *key = (e->flags & SF_PE_DRAWS) && sf_draws_current(plan, s, own_dest) ? &e->draw_key : NULL;
-	if (sf_gate_due(r, n + 1, key) != SF_DUE_NO)
+	const uint64_t *key = (flags & SF_PE_DRAWS) && sf_draws_current(plan, s, own_dest) ? &e->draw_key : NULL;
+	if (sf_gate_due(e->r, n + 1, key) != SF_DUE_NO)
 		return 0;
 	if (!__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return 0;
@@ -123,19 +122,17 @@ int sf_quick_by_dest(int fd, uintptr_t v, enum sf_op op, const struct sockaddr *
  * otherwise 0, and nothing counted. */
 static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *s, enum sf_op op, int own_dest)
 {
-	int ok = 0;
+	const int slot = sf_quick_slot[op] - 1;
+	int ok;
 	sf_read_begin();
 	struct sf_active *a = sf_active_get();
 	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
 	/* quick_ops belongs to the plan: both must be of the rules in force. */
-	if (!a || (plan ? plan->gen != a->gen : !sf_sock_current(s, a->gen)))
-		goto out;
-	int slot = sf_quick_slot[op] - 1;
-	if (plan && slot >= 0 && plan->quick[slot] != 0xff &&
-	    !sf_gate_pass(a, plan, &plan->e[plan->quick[slot]], s, own_dest))
-		goto out;
-	ok = 1;
-out:
+	if (SF_LIKELY(plan && a && plan->gen == a->gen)) {
+		unsigned i = slot >= 0 ? plan->quick[slot] : 0xff;
+		ok = i == 0xff || sf_gate_pass(a, plan, &plan->e[i], s, own_dest);
+	} else
+		ok = !plan && a && sf_sock_current(s, a->gen);
 	/* What the section's end may free is freed when the call leaves
 	 * (sf_quick_leave): a call out here would have the lane save the
 	 * call's arguments on every call. */

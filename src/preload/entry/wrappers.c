@@ -43,10 +43,11 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 		}                                                                                       \
 		return sf_slow_##name args;                                                             \
 	}                                                                                               \
-	static inline __attribute__((always_inline)) ret sf_lane_##name(SF_ARGS params, uintptr_t sf_v) \
+	static inline __attribute__((always_inline))                                                    \
+	ret sf_lane_##name(SF_ARGS params, uintptr_t sf_v, int sf_current)                              \
 	{                                                                                               \
 		if (SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) {                                              \
-			int q = sf_quick_enter(fd, SF_OP_##op, sf_v, dest);                             \
+			int q = sf_quick_enter(fd, SF_OP_##op, sf_v, dest, sf_current);                 \
 			if (q > 0) {                                                                    \
 				/* The call lives in this frame until quick_leave. */                   \
 				SF_MARK_FRAME();                                                        \
@@ -64,20 +65,27 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 		uintptr_t v = sf_fd_get(fd);                                                            \
 		if (sf_pass_record_v(SF_OP_##op, v, SF_LOAD(&sf_gen)))                                  \
 			return sf_real_##name args;                                                     \
-		return sf_lane_##name(SF_ARGS args, v);                                                 \
+		return sf_lane_##name(SF_ARGS args, v, 0);                                              \
 	}                                                                                               \
-	static __attribute__((noinline)) ret sf_hot_##name(SF_ARGS params, uintptr_t sf_v)              \
+	static __attribute__((noinline)) ret sf_stale_##name(SF_ARGS params, uintptr_t sf_v)            \
 	{                                                                                               \
 		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on)))                                                \
 			return sf_reload_##name args;                                                   \
-		return sf_lane_##name(SF_ARGS args, sf_v);                                              \
+		return sf_lane_##name(SF_ARGS args, sf_v, 0);                                           \
+	}                                                                                               \
+	static __attribute__((noinline)) ret sf_hot_##name(SF_ARGS params, uintptr_t sf_v)              \
+	{                                                                                               \
+		return sf_lane_##name(SF_ARGS args, sf_v, 1);                                           \
 	}                                                                                               \
 	static inline ret sf_entry_##name params                                                        \
 	{                                                                                               \
 		uintptr_t v;                                                                            \
-		if (SF_LIKELY(sf_pass_v(SF_OP_##op, fd, &v)))                                           \
+		int p = sf_pass_v(SF_OP_##op, fd, &v);                                                  \
+		if (SF_LIKELY(p > 0))                                                                   \
 			return sf_real_##name args;                                                     \
-		return sf_hot_##name(SF_ARGS args, v);                                                  \
+		if (p == 0)                                                                             \
+			return sf_hot_##name(SF_ARGS args, v);                                          \
+		return sf_stale_##name(SF_ARGS args, v);                                                \
 	}                                                                                               \
 	SF_EXPORT ret name params                                                                       \
 	{                                                                                               \

@@ -145,6 +145,10 @@ void sf_sock_unref(struct sf_sock *s);
  * file, a netlink socket): its op mask sends only the dup calls, which may
  * land on stale entries, and close, which must forget the entry, to the
  * slow path, so "not a socket" needs no test of its own on the fast path. */
+#define SF_NOTSOCK_OPS                                                                               \
+	(SF_OPBIT(SF_OP_dup) | SF_OPBIT(SF_OP_dup2) | SF_OPBIT(SF_OP_dup3) | SF_OPBIT(SF_OP_fcntl) | \
+	 SF_OPBIT(SF_OP_close))
+_Static_assert(!(SF_NOTSOCK_OPS & SF_OPS_IO), "no data call finds \"not a socket\" asking for it");
 extern struct sf_sock sf_notsock;
 #define SF_FD_NOTSOCK ((uintptr_t)&sf_notsock)
 static inline int sf_fd_is_sock(uintptr_t v)
