@@ -8,11 +8,12 @@
 #include "quick.h"
 
 /* Count the call and enter the library (1: then the caller runs the real
- * call and sf_quick_leave), or do neither: 0, or -1 when the call may take
- * the destination's lane (sf_quick_by_dest). v: fd's record as the
- * wrapper found it (sf_pass_v). */
+ * call and sf_quick_leave), or do neither (0). v: fd's record as the
+ * wrapper found it (sf_pass_v); dest: the call's own destination, NULL, or
+ * SF_DEST_UNKNOWN. */
 static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_op op, uintptr_t v,
-								const struct sockaddr *dest, int current)
+								const struct sockaddr *dest, socklen_t destlen,
+								int current)
 {
 	struct sf_sock *s = (struct sf_sock *)v;
 	/* quick_ops and dest_ops are empty on a dead socket, one with a
@@ -25,7 +26,8 @@ static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_
 	if ((!current && !sf_fd_is_sock(v)) || sf_self.depth)
 		return 0;
 	if (!(SF_LOAD(&s->quick_ops) & SF_OPBIT(op)))
-		return dest != SF_DEST_UNKNOWN && (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) ? -1 : 0;
+		return dest != SF_DEST_UNKNOWN && (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) &&
+		       sf_quick_by_dest(fd, v, op, dest, destlen);
 	if (!sf_sock_try_ref(s))
 		return 0;
 	/* The wrapper notes its frame next (SF_MARK_FRAME): a signal

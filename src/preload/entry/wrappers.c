@@ -28,34 +28,22 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 
 /* The entry tests and tail-calls; everything else is out of line, so that
  * the call that goes straight to libc sets up no stack frame. The
- * out-of-line part is given the record the entry found (sf_pass_v); what
- * calls out of the library before the quick lane (a look at the rules'
- * files, the destination's lane) is a function of its own, so that the
- * quick lane keeps its arguments in the registers they came in. */
+ * out-of-line part is given the record the entry found (sf_pass_v): a
+ * current one that asks for the call (sf_hot_NAME), or none or a stale one
+ * (sf_stale_NAME: the look at the rules' files while reloading is on, a
+ * function of its own so that it costs the quick lane no registers). */
 #define SF_ARGS(...) __VA_ARGS__
 #define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                               \
-	static __attribute__((noinline)) ret sf_dest_##name(SF_ARGS params, uintptr_t sf_v)             \
-	{                                                                                               \
-		if (sf_quick_by_dest(fd, sf_v, SF_OP_##op, dest, destlen)) {                            \
-			SF_MARK_FRAME();                                                                \
-			return (ret)sf_quick_leave(fd, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0,         \
-						   (long)sf_real_##name args, SF_OP_##op);              \
-		}                                                                                       \
-		return sf_slow_##name args;                                                             \
-	}                                                                                               \
 	static inline __attribute__((always_inline))                                                    \
 	ret sf_lane_##name(SF_ARGS params, uintptr_t sf_v, int sf_current)                              \
 	{                                                                                               \
 		if (SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) {                                              \
-			int q = sf_quick_enter(fd, SF_OP_##op, sf_v, dest, sf_current);                 \
-			if (q > 0) {                                                                    \
+			if (sf_quick_enter(fd, SF_OP_##op, sf_v, dest, destlen, sf_current)) {          \
 				/* The call lives in this frame until quick_leave. */                   \
 				SF_MARK_FRAME();                                                        \
 				return (ret)sf_quick_leave(fd, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0, \
 							   (long)sf_real_##name args, SF_OP_##op);      \
 			}                                                                               \
-			if (q < 0)                                                                      \
-				return sf_dest_##name(SF_ARGS args, sf_v);                              \
 		}                                                                                       \
 		return sf_slow_##name args;                                                             \
 	}                                                                                               \
