@@ -28,10 +28,15 @@ static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_
 	if (!(SF_LOAD(&s->quick_ops) & SF_OPBIT(op)))
 		return dest != SF_DEST_UNKNOWN && (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) &&
 		       sf_quick_by_dest(fd, v, op, dest, destlen);
+	/* The reference (6 instructions, 2 to drop): a close racing the call
+	 * must not free the record the call accounts to after the kernel. */
 	if (!sf_sock_try_ref(s))
 		return 0;
-	/* The wrapper notes its frame next (SF_MARK_FRAME): a signal
-	 * handler's call in between finds none and is nested. */
+	/* The depth and the held slot (3 instructions, 5 to leave): a signal
+	 * handler's call while this one is in the kernel goes straight to
+	 * libc, and a longjmp out of it leaves no reference behind. The
+	 * wrapper notes its frame next (SF_MARK_FRAME): a signal handler's
+	 * call in between finds none and is nested. */
 	sf_self.depth++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	/* At depth 0 a thread holds no record (sf_leave, sf_nested release
@@ -43,7 +48,7 @@ static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_
 	int own_dest = dest && !((s->flags & SF_SOCK_STREAM) && (s->flags & SF_SOCK_HAS_PEER));
 	/* The reference is ours only if fd still points at the record: a close
 	 * racing this call may have freed it, and a new socket reused it, in
-	 * between (4 instructions). */
+	 * between (6 instructions). */
 	if (SF_LIKELY(sf_fd_get_seen(fd) == v && sf_quick_count(s, op, own_dest)))
 		return 1;
 	/* Released inside the library: freeing the record must not meet a

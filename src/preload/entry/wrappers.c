@@ -33,6 +33,31 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
  * (sf_stale_NAME: the look at the rules' files while reloading is on, a
  * function of its own so that it costs the quick lane no registers). */
 #define SF_ARGS(...) __VA_ARGS__
+/* The record is an argument of its own, unless the call has six: the
+ * registers that carry arguments would be full (x86-64 has six), and a
+ * seventh on the stack costs every call a frame, those that go straight
+ * to libc included. Then the out-of-line part looks at the table again.
+ * SF_WITH_V(N, params or args, v): the list, with v or without. */
+#define SF_NARGS(...) SF_NARGS_(__VA_ARGS__, 6, 5, 4, 3, 2, 1, 0)
+#define SF_NARGS_(a, b, c, d, e, f, n, ...) n
+#define SF_CAT(a, b) SF_CAT_(a, b)
+#define SF_CAT_(a, b) a##b
+#define SF_WITH_V(list, v) SF_CAT(SF_WITH_V_, SF_NARGS list)(list, v)
+#define SF_WITH_V_1(list, v) (SF_ARGS list, v)
+#define SF_WITH_V_2(list, v) (SF_ARGS list, v)
+#define SF_WITH_V_3(list, v) (SF_ARGS list, v)
+#define SF_WITH_V_4(list, v) (SF_ARGS list, v)
+#define SF_WITH_V_5(list, v) (SF_ARGS list, v)
+#define SF_WITH_V_6(list, v) list
+/* Inside the out-of-line part: was the record given, and the record. */
+#define SF_HAS_V(list) (SF_NARGS list < 6)
+#define SF_GIVEN(list) SF_CAT(SF_GIVEN_, SF_NARGS list)
+#define SF_GIVEN_1 sf_given
+#define SF_GIVEN_2 sf_given
+#define SF_GIVEN_3 sf_given
+#define SF_GIVEN_4 sf_given
+#define SF_GIVEN_5 sf_given
+#define SF_GIVEN_6 ((uintptr_t)0)
 #define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                               \
 	static inline __attribute__((always_inline))                                                    \
 	ret sf_lane_##name(SF_ARGS params, uintptr_t sf_v, int sf_current)                              \
@@ -55,15 +80,18 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 			return sf_real_##name args;                                                     \
 		return sf_lane_##name(SF_ARGS args, v, 0);                                              \
 	}                                                                                               \
-	static __attribute__((noinline)) ret sf_stale_##name(SF_ARGS params, uintptr_t sf_v)            \
+	static __attribute__((noinline)) ret sf_stale_##name SF_WITH_V(params, uintptr_t sf_given)      \
 	{                                                                                               \
 		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on)))                                                \
 			return sf_reload_##name args;                                                   \
-		return sf_lane_##name(SF_ARGS args, sf_v, 0);                                           \
+		uintptr_t v = SF_HAS_V(args) ? SF_GIVEN(args) : sf_fd_get(fd);                          \
+		return sf_lane_##name(SF_ARGS args, v, 0);                                              \
 	}                                                                                               \
-	static __attribute__((noinline)) ret sf_hot_##name(SF_ARGS params, uintptr_t sf_v)              \
+	static __attribute__((noinline)) ret sf_hot_##name SF_WITH_V(params, uintptr_t sf_given)        \
 	{                                                                                               \
-		return sf_lane_##name(SF_ARGS args, sf_v, 1);                                           \
+		if (SF_HAS_V(args))                                                                     \
+			return sf_lane_##name(SF_ARGS args, SF_GIVEN(args), 1);                         \
+		return sf_lane_##name(SF_ARGS args, sf_fd_get(fd), 0);                                  \
 	}                                                                                               \
 	static inline ret sf_entry_##name params                                                        \
 	{                                                                                               \
@@ -72,8 +100,8 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 		if (SF_LIKELY(p > 0))                                                                   \
 			return sf_real_##name args;                                                     \
 		if (p == 0)                                                                             \
-			return sf_hot_##name(SF_ARGS args, v);                                          \
-		return sf_stale_##name(SF_ARGS args, v);                                                \
+			return sf_hot_##name SF_WITH_V(args, v);                                        \
+		return sf_stale_##name SF_WITH_V(args, v);                                              \
 	}                                                                                               \
 	SF_EXPORT ret name params                                                                       \
 	{                                                                                               \
