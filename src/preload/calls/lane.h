@@ -56,7 +56,7 @@ static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_
 	sf_self.nheld = 0;
 	if (SF_UNLIKELY(__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0))
 		sf_sock_free(s);
-	if (SF_UNLIKELY(SF_LOAD(&sf_retired)))
+	if (SF_UNLIKELY(SF_LOAD(&sf_retired)) && !SF_LOAD(&sf_readers))
 		sf_reclaim();
 	sf_self.depth--;
 	return 0;
@@ -94,8 +94,9 @@ static inline __attribute__((always_inline)) long sf_quick_leave(int fd, int tx,
 	sf_self.nheld = 0;
 	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		sf_sock_free(s);
-	/* What the deciding section left to free (sf_quick_count). */
-	if (SF_UNLIKELY(SF_LOAD(&sf_retired)))
+	/* What the deciding section left to free (sf_quick_count), when no
+	 * reader is left to keep it. */
+	if (SF_UNLIKELY(SF_LOAD(&sf_retired)) && !SF_LOAD(&sf_readers))
 		sf_reclaim();
 	sf_depth_down();
 	return r;

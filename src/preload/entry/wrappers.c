@@ -37,7 +37,7 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
  * registers that carry arguments would be full (x86-64 has six), and a
  * seventh on the stack costs every call a frame, those that go straight
  * to libc included. Then the out-of-line part looks at the table again.
- * SF_WITH_V(N, params or args, v): the list, with v or without. */
+ * SF_WITH_V(params or args, v): the list, with v or without it. */
 #define SF_NARGS(...) SF_NARGS_(__VA_ARGS__, 6, 5, 4, 3, 2, 1, 0)
 #define SF_NARGS_(a, b, c, d, e, f, n, ...) n
 #define SF_CAT(a, b) SF_CAT_(a, b)
