@@ -94,6 +94,21 @@ void sf_active_child_reset(void)
 	installing = 0; /* the thread that held it is gone */
 }
 
+/* Reloading looks at the files from the wrappers' out-of-line part: while
+ * it is on, no record is current for the fast path's question (slow.h
+ * sf_pass_v), which so has no test of its own for it (4 instructions a
+ * call). */
+static int reloading;
+
+void sf_active_reloading(void)
+{
+	while (__atomic_exchange_n(&installing, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+	reloading = 1;
+	SF_RELEASE(&sf_pass_gen, SF_GEN_NEVER);
+	__atomic_store_n(&installing, 0, __ATOMIC_RELEASE);
+}
+
 struct sf_active *sf_active_install(struct sf_active *a)
 {
 	while (__atomic_exchange_n(&installing, 1, __ATOMIC_ACQUIRE))
@@ -113,10 +128,7 @@ struct sf_active *sf_active_install(struct sf_active *a)
 	/* "Not a socket" is current under every rule set. */
 	SF_STORE(&sf_notsock.gen, a ? a->gen : 0);
 	SF_RELEASE(&sf_gen, a ? a->gen : 0);
-	/* Reloading looks at the files from the wrappers' out-of-line part:
-	 * no record is current for the fast path's question (slow.h sf_pass),
-	 * which so has no test of its own for it (4 instructions a call). */
-	SF_RELEASE(&sf_pass_gen, sf_config.reload && sf_config.rules_path ? SF_GEN_NEVER : a ? a->gen : 0);
+	SF_RELEASE(&sf_pass_gen, reloading ? SF_GEN_NEVER : a ? a->gen : 0);
 	SF_RELEASE(&sf_hot, hot);
 	sf_names_want(a != NULL);
 	__atomic_store_n(&installing, 0, __ATOMIC_RELEASE);

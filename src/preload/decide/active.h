@@ -36,6 +36,8 @@ extern uint32_t sf_gen;
  * while reloading is on (slow.h sf_pass). */
 extern uint32_t sf_pass_gen;
 #define SF_GEN_NEVER UINT32_MAX
+/* Reloading is on from now (reload.c sf_reload_start). */
+void sf_active_reloading(void);
 /* The operations the fast path must not pass straight to libc. */
 extern sf_opmask sf_hot;
 /* Operations that stay hot whatever the rules: once a connection has died,

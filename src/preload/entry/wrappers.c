@@ -30,8 +30,9 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
  * the call that goes straight to libc sets up no stack frame. The
  * out-of-line part is given the record the entry found (sf_pass_v): a
  * current one that asks for the call (sf_hot_NAME), or none or a stale one
- * (sf_stale_NAME: the look at the rules' files while reloading is on, a
- * function of its own so that it costs the quick lane no registers). */
+ * (sf_stale_NAME, which also looks at the rules' files while reloading is
+ * on: a function of its own, so that this costs the quick lane of a
+ * current record no registers). */
 #define SF_ARGS(...) __VA_ARGS__
 /* The record is an argument of its own, unless the call has six: the
  * registers that carry arguments would be full (x86-64 has six), and a
@@ -72,19 +73,15 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 		}                                                                                       \
 		return sf_slow_##name args;                                                             \
 	}                                                                                               \
-	static __attribute__((noinline, cold)) ret sf_reload_##name params                              \
-	{                                                                                               \
-		sf_reload_check();                                                                      \
-		uintptr_t v = sf_fd_get(fd);                                                            \
-		if (sf_pass_record_v(SF_OP_##op, v, SF_LOAD(&sf_gen)))                                  \
-			return sf_real_##name args;                                                     \
-		return sf_lane_##name(SF_ARGS args, v, 0);                                              \
-	}                                                                                               \
 	static __attribute__((noinline)) ret sf_stale_##name SF_WITH_V(params, uintptr_t sf_given)      \
 	{                                                                                               \
-		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on)))                                                \
-			return sf_reload_##name args;                                                   \
 		uintptr_t v = SF_HAS_V(args) ? SF_GIVEN(args) : sf_fd_get(fd);                          \
+		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on))) {                                              \
+			sf_reload_check();                                                              \
+			v = sf_fd_get(fd);                                                              \
+			if (sf_pass_record_v(SF_OP_##op, v, SF_LOAD(&sf_gen)))                          \
+				return sf_real_##name args;                                             \
+		}                                                                                       \
 		return sf_lane_##name(SF_ARGS args, v, 0);                                              \
 	}                                                                                               \
 	static __attribute__((noinline)) ret sf_hot_##name SF_WITH_V(params, uintptr_t sf_given)        \
