@@ -55,12 +55,6 @@ static void usage(void)
 	exit(TN_EXIT_SETUP);
 }
 
-static void parse_target(const char *spec, struct tn_addr *a)
-{
-	if (tn_parse_addr(spec, a) < 0)
-		tn_setup_fail("bad target %s", spec);
-}
-
 /* --- connect, the way the kernel delivers it --- */
 
 static void print_events(const char *what, int r, unsigned ev, unsigned in, unsigned out, unsigned err, unsigned hup)
@@ -134,8 +128,7 @@ static int cmd_connect(int argc, char **argv)
 			usage();
 	if (optind >= argc)
 		usage();
-	struct tn_addr a;
-	parse_target(argv[optind], &a);
+	struct tn_addr a = tn_target(argc, argv, optind);
 	int fd = socket(a.family, type, 0);
 	if (fd < 0)
 		tn_setup_fail("socket");
@@ -155,11 +148,8 @@ static int cmd_connect(int argc, char **argv)
 
 static int cmd_connect_nb(int argc, char **argv)
 {
-	if (argc < 3)
-		usage();
 	const char *method = argv[1];
-	struct tn_addr a;
-	parse_target(argv[2], &a);
+	struct tn_addr a = tn_target(argc, argv, 2);
 	int fd = socket(a.family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		tn_setup_fail("socket");
@@ -174,10 +164,7 @@ static int cmd_connect_nb(int argc, char **argv)
 
 static int cmd_connect_twice(int argc, char **argv)
 {
-	if (argc < 2)
-		usage();
-	struct tn_addr a;
-	parse_target(argv[1], &a);
+	struct tn_addr a = tn_target(argc, argv, 1);
 	int fd = socket(a.family, SOCK_STREAM, 0);
 	TN_REPORT("connect 1", connect(fd, (struct sockaddr *)&a.ss, a.len));
 	TN_REPORT("connect 2", connect(fd, (struct sockaddr *)&a.ss, a.len));
@@ -248,8 +235,7 @@ static int cmd_seq(int argc, char **argv)
 	}
 	if (optind >= argc || calls < 1 || calls > 200 || conns < 1 || conns > 20)
 		usage();
-	struct tn_addr a;
-	parse_target(argv[optind], &a);
+	struct tn_addr a = tn_target(argc, argv, optind);
 	int total_ok = 0;
 	for (int c = 1; c <= conns; c++) {
 		int fd = socket(a.family, type, 0);
@@ -262,7 +248,7 @@ static int cmd_seq(int argc, char **argv)
 				snprintf(spec, sizeof spec, "unix:%s", bind_ip);
 			else
 				snprintf(spec, sizeof spec, a.family == AF_INET6 ? "[%s]:0" : "%s:0", bind_ip);
-			parse_target(spec, &l);
+			l = tn_addr_of(spec);
 			if (bind(fd, (struct sockaddr *)&l.ss, l.len) < 0)
 				tn_setup_fail("bind %s", bind_ip);
 		}
@@ -309,11 +295,8 @@ static int cmd_sendall(int argc, char **argv)
 	const char *op = "send";
 	size_t bytes = 1000;
 	op_bytes_options(argc, argv, &op, &bytes, 1 << 20);
-	struct tn_addr a;
-	parse_target(argv[optind], &a);
-	int fd = tn_connect(&a, SOCK_STREAM);
-	if (fd < 0)
-		tn_setup_fail("connect");
+	struct tn_addr a = tn_target(argc, argv, optind);
+	int fd = tn_must_connect(&a, SOCK_STREAM);
 	unsigned char *data = malloc(bytes);
 	if (!data)
 		tn_setup_fail("malloc");
@@ -380,7 +363,7 @@ static int cmd_udp_send(int argc, char **argv)
 	struct tn_addr a[8];
 	int na = argc - optind;
 	for (int k = 0; k < na; k++)
-		parse_target(argv[optind + k], &a[k]);
+		a[k] = tn_target(argc, argv, optind + k);
 	int fd = socket(a[0].family, SOCK_DGRAM, 0);
 	if (fd < 0)
 		tn_setup_fail("socket");
@@ -423,11 +406,8 @@ static int cmd_udp_recv(int argc, char **argv)
 			usage();
 	if (optind >= argc)
 		usage();
-	struct tn_addr a;
-	parse_target(argv[optind], &a);
-	int fd = tn_connect(&a, SOCK_DGRAM);
-	if (fd < 0)
-		tn_setup_fail("connect");
+	struct tn_addr a = tn_target(argc, argv, optind);
+	int fd = tn_must_connect(&a, SOCK_DGRAM);
 	if (send(fd, "burst", 5, 0) != 5)
 		tn_setup_fail("send burst");
 	/* The peer sends the three back to back: once the first is here, a
@@ -471,11 +451,8 @@ static int cmd_udp_recv(int argc, char **argv)
 
 static int cmd_timed(int argc, char **argv)
 {
-	if (argc < 3)
-		usage();
 	const char *op = argv[1];
-	struct tn_addr a;
-	parse_target(argv[2], &a);
+	struct tn_addr a = tn_target(argc, argv, 2);
 	int fd = -1, r;
 	double t0;
 	char buf[8];
@@ -484,9 +461,7 @@ static int cmd_timed(int argc, char **argv)
 		t0 = tn_now_ms();
 		r = connect(fd, (struct sockaddr *)&a.ss, a.len);
 	} else {
-		fd = tn_connect(&a, SOCK_STREAM);
-		if (fd < 0)
-			tn_setup_fail("connect");
+		fd = tn_must_connect(&a, SOCK_STREAM);
 		if (strcmp(op, "recv") == 0) {
 			tn_send_all(fd, "x", 1);
 			tn_wait(fd, POLLIN, TN_WAIT_MS);
@@ -526,10 +501,7 @@ static int cmd_pair(int argc, char **argv)
 
 static int cmd_states(int argc, char **argv)
 {
-	if (argc < 2)
-		usage();
-	struct tn_addr a;
-	parse_target(argv[1], &a);
+	struct tn_addr a = tn_target(argc, argv, 1);
 	int fd = socket(a.family, SOCK_STREAM, 0);
 	print_so_error("unconnected", fd);
 	if (connect(fd, (struct sockaddr *)&a.ss, a.len) < 0)
@@ -628,8 +600,8 @@ static int cmd_threads(int argc, char **argv)
 	pthread_barrier_t start;
 	pthread_barrier_init(&start, NULL, 2);
 	struct worker w[2] = { { .name = "A", .start = &start }, { .name = "B", .start = &start } };
-	parse_target(argv[1], &w[0].a);
-	parse_target(argv[2], &w[1].a);
+	w[0].a = tn_target(argc, argv, 1);
+	w[1].a = tn_target(argc, argv, 2);
 	pthread_t t[2];
 	for (int i = 0; i < 2; i++)
 		if (pthread_create(&t[i], NULL, worker_main, &w[i]) != 0)
@@ -655,13 +627,8 @@ static void sends(const char *who, int fd, int n)
 
 static int cmd_fork(int argc, char **argv)
 {
-	if (argc < 2)
-		usage();
-	struct tn_addr a;
-	parse_target(argv[1], &a);
-	int fd = tn_connect(&a, SOCK_STREAM);
-	if (fd < 0)
-		tn_setup_fail("connect");
+	struct tn_addr a = tn_target(argc, argv, 1);
+	int fd = tn_must_connect(&a, SOCK_STREAM);
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid < 0)
@@ -675,11 +642,10 @@ static int cmd_fork(int argc, char **argv)
 		fflush(stdout);
 		_exit(0);
 	}
-	int st;
-	waitpid(pid, &st, 0);
+	int st = tn_wait_child(pid);
 	printf("parent pid=%d\n", (int)getpid());
 	sends("parent", fd, 3);
-	printf("child exit = %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	printf("child exit = %d\n", st);
 	return 0;
 }
 
@@ -689,8 +655,7 @@ static int cmd_exec(int argc, char **argv)
 {
 	if (argc < 3)
 		usage();
-	struct tn_addr a;
-	parse_target(argv[1], &a);
+	struct tn_addr a = tn_target(argc, argv, 1);
 	int fd = tn_connect(&a, SOCK_STREAM);
 	TN_REPORT("parent connect", fd < 0 ? -1 : 0);
 	fflush(stdout);
@@ -699,22 +664,15 @@ static int cmd_exec(int argc, char **argv)
 		execv(argv[2], argv + 2);
 		_exit(127);
 	}
-	int st;
-	waitpid(pid, &st, 0);
-	printf("child exit = %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	printf("child exit = %d\n", tn_wait_child(pid));
 	return 0;
 }
 
 /* A connection made before exec: the new program learns it on first use. */
 static int cmd_inherit(int argc, char **argv)
 {
-	if (argc < 2)
-		usage();
-	struct tn_addr a;
-	parse_target(argv[1], &a);
-	int fd = tn_connect(&a, SOCK_STREAM);
-	if (fd < 0)
-		tn_setup_fail("connect");
+	struct tn_addr a = tn_target(argc, argv, 1);
+	int fd = tn_must_connect(&a, SOCK_STREAM);
 	/* Keep it across exec, under a number no fresh socket would get. */
 	if (dup2(fd, 50) < 0)
 		tn_setup_fail("dup2");
@@ -759,10 +717,7 @@ static void pipe_report(const char *what, long r, int err)
 
 static int cmd_sigpipe(int argc, char **argv)
 {
-	if (argc < 2)
-		usage();
-	struct tn_addr a;
-	parse_target(argv[1], &a);
+	struct tn_addr a = tn_target(argc, argv, 1);
 	signal(SIGPIPE, on_sigpipe);
 	int fd = tn_connect(&a, SOCK_STREAM);
 	int u = tn_connect(&a, SOCK_DGRAM);
@@ -785,13 +740,8 @@ static int cmd_sigpipe(int argc, char **argv)
 
 static int cmd_dead(int argc, char **argv)
 {
-	if (argc < 2)
-		usage();
-	struct tn_addr a;
-	parse_target(argv[1], &a);
-	int fd = tn_connect(&a, SOCK_STREAM);
-	if (fd < 0)
-		tn_setup_fail("connect");
+	struct tn_addr a = tn_target(argc, argv, 1);
+	int fd = tn_must_connect(&a, SOCK_STREAM);
 	char buf[8];
 	TN_REPORT("send 1", send(fd, "x", 1, MSG_NOSIGNAL));
 	TN_REPORT("send 2", send(fd, "x", 1, MSG_NOSIGNAL));
@@ -821,15 +771,13 @@ static int cmd_stderr_socket(int argc, char **argv)
 	if (argc < 3)
 		usage();
 	struct tn_addr u, a;
-	parse_target(argv[1], &u);
-	parse_target(argv[2], &a);
+	u = tn_target(argc, argv, 1);
+	a = tn_target(argc, argv, 2);
 	int s = tn_connect(&u, SOCK_STREAM);
 	if (s < 0 || dup2(s, 2) < 0)
 		tn_setup_fail("stderr to %s", argv[1]);
 	close(s);
-	int fd = tn_connect(&a, SOCK_STREAM);
-	if (fd < 0)
-		tn_setup_fail("connect");
+	int fd = tn_must_connect(&a, SOCK_STREAM);
 	TN_REPORT("send", send(fd, "x", 1, MSG_NOSIGNAL));
 	TN_REPORT("stderr write", write(2, "program line\n", 13));
 	return 0;
@@ -840,10 +788,7 @@ static int cmd_stderr_socket(int argc, char **argv)
 
 static int cmd_stderr_closed(int argc, char **argv)
 {
-	if (argc < 2)
-		usage();
-	struct tn_addr a;
-	parse_target(argv[1], &a);
+	struct tn_addr a = tn_target(argc, argv, 1);
 	close(2);
 	int fd = tn_connect(&a, SOCK_STREAM);
 	printf("fd = %d\n", fd);
@@ -1001,10 +946,7 @@ static int cmd_baseline(int argc, char **argv)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} cmds[] = {
+static const struct tn_cmd cmds[] = {
 	{ "connect", cmd_connect },
 	{ "connect-nb", cmd_connect_nb },
 	{ "connect-twice", cmd_connect_twice },
@@ -1041,13 +983,5 @@ int main(int argc, char **argv)
 	if (i >= argc)
 		usage();
 	printf("main: tclient %s\n", argv[i]);
-	for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
-		if (strcmp(cmds[k].name, argv[i]) == 0) {
-			optind = 1;
-			int r = cmds[k].fn(argc - i, argv + i);
-			fflush(stdout);
-			return r ? r : tn_exit_status();
-		}
-	}
-	usage();
+	return TN_RUN_CMD(cmds, argc - i, argv + i, usage);
 }

@@ -48,12 +48,6 @@ static void usage(void)
 	exit(TN_EXIT_SETUP);
 }
 
-static void parse_target(const char *spec, struct tn_addr *a)
-{
-	if (tn_parse_addr(spec, a) < 0)
-		tn_setup_fail("bad target %s", spec);
-}
-
 /* --- watch: the rules file changes under a running program --- */
 
 static char *slurp(const char *path, size_t *len)
@@ -98,11 +92,8 @@ static int cmd_watch(int argc, char **argv)
 {
 	if (argc < 3)
 		usage();
-	struct tn_addr a;
-	parse_target(argv[1], &a);
-	int fd = tn_connect(&a, SOCK_STREAM);
-	if (fd < 0)
-		tn_setup_fail("connect %s", argv[1]);
+	struct tn_addr a = tn_target(argc, argv, 1);
+	int fd = tn_must_connect(&a, SOCK_STREAM);
 	double changed = tn_now_ms();
 	for (int i = 2; i < argc; i++) {
 		char step[4200];
@@ -319,7 +310,7 @@ static int cmd_storm(int argc, char **argv)
 		s[i].id = i;
 		s[i].other_err = -1;
 		s[i].deadline = deadline;
-		parse_target(argv[optind], &s[i].a);
+		s[i].a = tn_target(argc, argv, optind);
 		if (pthread_create(&s[i].t, NULL, storm_main, &s[i]) != 0)
 			tn_setup_fail("pthread_create");
 	}
@@ -412,7 +403,7 @@ static int cmd_threads(int argc, char **argv)
 	pthread_barrier_init(&start, NULL, (unsigned)n);
 	for (int i = 0; i < n; i++) {
 		r[i].id = i;
-		parse_target(argv[optind + i], &r[i].a);
+		r[i].a = tn_target(argc, argv, optind + i);
 		r[i].conns = conns;
 		r[i].calls = calls;
 		r[i].jitter = jitter ? jitter * 7919u + (unsigned)i : 0;
@@ -518,10 +509,7 @@ static int cmd_late_name(int argc, char **argv)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} cmds[] = {
+static const struct tn_cmd cmds[] = {
 	{ "watch", cmd_watch },	    { "storm", cmd_storm },	{ "rewrite", cmd_rewrite },
 	{ "threads", cmd_threads }, { "resolve", cmd_resolve }, { "late-name", cmd_late_name },
 };
@@ -530,15 +518,5 @@ int main(int argc, char **argv)
 {
 	tn_init();
 	signal(SIGPIPE, SIG_IGN);
-	if (argc < 2)
-		usage();
-	for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
-		if (strcmp(cmds[k].name, argv[1]) == 0) {
-			optind = 1;
-			int r = cmds[k].fn(argc - 1, argv + 1);
-			fflush(stdout);
-			return r ? r : tn_exit_status();
-		}
-	}
-	usage();
+	return TN_RUN_CMD(cmds, argc - 1, argv + 1, usage);
 }

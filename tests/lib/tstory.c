@@ -31,20 +31,6 @@ static void usage(void)
 	exit(TN_EXIT_SETUP);
 }
 
-static void parse_target(const char *spec, struct tn_addr *a)
-{
-	if (tn_parse_addr(spec, a) < 0)
-		tn_setup_fail("bad target %s", spec);
-}
-
-static int must_connect(const struct tn_addr *a)
-{
-	int fd = tn_connect(a, SOCK_STREAM);
-	if (fd < 0)
-		tn_setup_fail("connect");
-	return fd;
-}
-
 static ssize_t send1(int fd, const char *s)
 {
 	return send(fd, s, strlen(s), MSG_NOSIGNAL);
@@ -53,10 +39,7 @@ static ssize_t send1(int fd, const char *s)
 /* refused, unreachable: a blocking connect, timed. */
 static int cmd_connect(int argc, char **argv)
 {
-	if (argc < 2)
-		usage();
-	struct tn_addr a;
-	parse_target(argv[1], &a);
+	struct tn_addr a = tn_target(argc, argv, 1);
 	int fd = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		tn_setup_fail("socket");
@@ -79,10 +62,10 @@ static int cmd_idle(int argc, char **argv)
 {
 	if (argc < 3)
 		usage();
-	struct tn_addr a;
-	parse_target(argv[1], &a);
+	struct tn_addr a = tn_target(argc, argv, 1);
 	int wait_ms = atoi(argv[2]);
-	int A = must_connect(&a), B = must_connect(&a), D = must_connect(&a);
+	int A = tn_must_connect(&a, SOCK_STREAM), B = tn_must_connect(&a, SOCK_STREAM),
+	    D = tn_must_connect(&a, SOCK_STREAM);
 	TN_CHECK("A first", send1(A, "A"), "ok");
 	TN_CHECK("B first", send1(B, "B"), "ok");
 	TN_CHECK("D first", send1(D, "D"), "ok");
@@ -108,7 +91,7 @@ static int cmd_idle(int argc, char **argv)
 	TN_REPORT("B write", write(B, "late", 4));
 	TN_REPORT("A still", send1(A, "a"));
 	TN_REPORT("D after half", send1(D, "d"));
-	int C = must_connect(&a);
+	int C = tn_must_connect(&a, SOCK_STREAM);
 	TN_REPORT("C fresh", send1(C, "C"));
 	close(A);
 	close(B);
@@ -122,10 +105,9 @@ static int cmd_serverclose(int argc, char **argv)
 {
 	if (argc < 3)
 		usage();
-	struct tn_addr a;
-	parse_target(argv[1], &a);
+	struct tn_addr a = tn_target(argc, argv, 1);
 	int wait_ms = atoi(argv[2]);
-	int fd = must_connect(&a);
+	int fd = tn_must_connect(&a, SOCK_STREAM);
 	char buf[64];
 	TN_CHECK("send ping", send1(fd, "ping"), "ok");
 	size_t n = tn_recv_exact(fd, buf, 4, TN_WAIT_MS);
@@ -161,10 +143,7 @@ static int cmd_serverclose(int argc, char **argv)
 /* async-connect-race: send while the nonblocking connect is under way. */
 static int cmd_asyncrace(int argc, char **argv)
 {
-	if (argc < 2)
-		usage();
-	struct tn_addr a;
-	parse_target(argv[1], &a);
+	struct tn_addr a = tn_target(argc, argv, 1);
 	int fd = socket(a.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		tn_setup_fail("socket");
@@ -186,10 +165,7 @@ static int cmd_asyncrace(int argc, char **argv)
 /* double-connect: a connected socket, then one whose connect is pending. */
 static int cmd_dblconnect(int argc, char **argv)
 {
-	if (argc < 2)
-		usage();
-	struct tn_addr a;
-	parse_target(argv[1], &a);
+	struct tn_addr a = tn_target(argc, argv, 1);
 	int fd = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	TN_REPORT("blocking connect", connect(fd, (struct sockaddr *)&a.ss, a.len));
 	TN_REPORT("blocking connect again", connect(fd, (struct sockaddr *)&a.ss, a.len));
@@ -221,11 +197,10 @@ static int cmd_handshake(int argc, char **argv)
 			usage();
 	if (optind >= argc || conns < 1 || conns > 10)
 		usage();
-	struct tn_addr a;
-	parse_target(argv[optind], &a);
+	struct tn_addr a = tn_target(argc, argv, optind);
 	for (int c = 1; c <= conns; c++) {
 		char what[64], buf[256];
-		int fd = must_connect(&a);
+		int fd = tn_must_connect(&a, SOCK_STREAM);
 		snprintf(what, sizeof what, "conn %d hello", c);
 		TN_REPORT(what, send1(fd, "hello"));
 		/* Wait a little for the answer (an echoing server sends one, a
@@ -260,10 +235,9 @@ static int cmd_flaky(int argc, char **argv)
 	}
 	if (optind >= argc || conns < 1 || conns > 50 || calls < 1 || calls > 500)
 		usage();
-	struct tn_addr a;
-	parse_target(argv[optind], &a);
+	struct tn_addr a = tn_target(argc, argv, optind);
 	for (int c = 1; c <= conns; c++) {
-		int fd = must_connect(&a);
+		int fd = tn_must_connect(&a, SOCK_STREAM);
 		printf("conn %d:", c);
 		for (int k = 1; k <= calls; k++) {
 			ssize_t r = send1(fd, "x");
@@ -283,15 +257,14 @@ static int cmd_rate(int argc, char **argv)
 	if (argc < 4)
 		usage();
 	const char *dir = argv[1];
-	struct tn_addr a;
-	parse_target(argv[2], &a);
+	struct tn_addr a = tn_target(argc, argv, 2);
 	size_t bytes = (size_t)atol(argv[3]);
 	if (bytes == 0 || bytes > (64u << 20))
 		usage();
 	static char buf[16384];
 	for (size_t i = 0; i < sizeof buf; i++)
 		buf[i] = (char)tn_pattern(i);
-	int fd = must_connect(&a);
+	int fd = tn_must_connect(&a, SOCK_STREAM);
 	size_t done = 0;
 	int calls = 0;
 	double min_call = 1e9, t0 = tn_now_ms();
@@ -375,10 +348,7 @@ static int cmd_blast(int argc, char **argv)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} cmds[] = {
+static const struct tn_cmd cmds[] = {
 	{ "connect", cmd_connect },
 	{ "idle", cmd_idle },
 	{ "serverclose", cmd_serverclose },
@@ -394,15 +364,5 @@ int main(int argc, char **argv)
 {
 	tn_init();
 	signal(SIGPIPE, SIG_IGN);
-	if (argc < 2)
-		usage();
-	for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
-		if (strcmp(cmds[k].name, argv[1]) == 0) {
-			optind = 1;
-			int r = cmds[k].fn(argc - 1, argv + 1);
-			fflush(stdout);
-			return r ? r : tn_exit_status();
-		}
-	}
-	usage();
+	return TN_RUN_CMD(cmds, argc - 1, argv + 1, usage);
 }
