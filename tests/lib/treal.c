@@ -27,7 +27,11 @@
  *                           it took and the most one of them moved
  *   sendfill                nonblocking sends (MSG_NOSIGNAL) until one fails:
  *                           the bytes taken and the error ("none" past 64 MiB)
- *   recv[=N] recvnb[=N] read[=N]    one call (recvnb: MSG_DONTWAIT)
+ *   sendto=N[,K]            one datagram of N bytes by sendto, to the peer's
+ *                           K-th UDP socket (p:listen order; default 1),
+ *                           from the current socket, connected or not
+ *   recv[=N] recvnb[=N] read[=N] recvfrom[=N] recvmsg[=N]
+ *                           one call (recvnb: MSG_DONTWAIT)
  *   recvall=N[,OP]          receive N bytes; prints flipped bits and the rate;
  *                           with OP (recv, read, readv, recvmsg) that call,
  *                           and the calls and the most one of them took
@@ -66,7 +70,8 @@
  *                           printed as "peer CMD = ANSWER"; p&: does not wait
  *                           for the answer, pwait prints it
  * The peer commands listen and connect are completed with the transport
- * and the addresses. */
+ * and the addresses. Each step is a small function in the table steps[]:
+ * a new step is a row and a function. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -90,6 +95,7 @@
 
 #define MAX_CONNS 32
 #define MAX_BG 8
+#define MAX_UDP 4
 
 enum transport { T_TCP, T_UNIX, T_UDP };
 
@@ -119,7 +125,8 @@ static const char *prefix = "";
 static char self[PATH_MAX];
 static int etfd = -1;
 static int step_limit_ms = 10000;
-static struct tn_addr peer_at; /* -A: the peer's address */
+static int udp_ports[MAX_UDP], nudp; /* the peer's UDP sockets, in order */
+static struct tn_addr peer_at;	     /* -A: the peer's address */
 static int peer_at_set;
 
 /* The watchdog: no step may hang the run. The main thread sets the
@@ -301,8 +308,11 @@ static void peer_reply(const char *cmd)
 		tn_setup_fail("the peer is gone (after %s)", cmd);
 	line[strcspn(line, "\n")] = '\0';
 	int port;
-	if (sscanf(line, "port %d", &port) == 1 && port > 0)
+	if (sscanf(line, "port %d", &port) == 1 && port > 0) {
 		peer_port = port;
+		if (strncmp(cmd, "udp ", 4) == 0 && nudp < MAX_UDP)
+			udp_ports[nudp++] = port;
+	}
 	char name[32];
 	sscanf(cmd, "%31s", name);
 	out("peer %s = %s", name, line);
@@ -424,6 +434,36 @@ static void step_send(const char *name, const char *arg, int flags)
 	report(name, r, err);
 }
 
+/* The OP of "N,OP", or NULL. */
+static const char *op_of(const char *arg)
+{
+	const char *c = arg ? strchr(arg, ',') : NULL;
+	return c ? c + 1 : NULL;
+}
+
+/* sendto=N[,K]: one datagram of N pattern bytes (default 4) from the
+ * current socket, connected or not, to the peer's K-th UDP socket (the
+ * order of p:listen; default the first), by sendto with the address. */
+static void step_sendto(const char *arg)
+{
+	size_t n = arg ? (size_t)atol(arg) : 4;
+	const char *k = op_of(arg);
+	int i = k ? atoi(k) : 1;
+	if (i < 1 || i > nudp)
+		tn_setup_fail("sendto: the peer has no UDP socket %d", i);
+	struct tn_addr a;
+	tn_loopback(&a, family, udp_ports[i - 1]);
+	if (peer_at_set) {
+		a = peer_at;
+		tn_set_port(&a, udp_ports[i - 1]);
+	}
+	unsigned char *b = pattern(n, 0);
+	ssize_t r = sendto(C()->fd, b, n, 0, (struct sockaddr *)&a.ss, a.len);
+	int err = errno;
+	free(b);
+	report("sendto", r, err);
+}
+
 /* One sending call of the data family, named by OP (sendall=N,OP): writev
  * and sendmsg give the bytes in two pieces, so that a short count may end
  * inside either. */
@@ -454,13 +494,6 @@ static ssize_t recv_by(const char *op, int fd, unsigned char *b, size_t k)
 	if (strcmp(op, "recvmsg") == 0)
 		return recvmsg(fd, &m, MSG_DONTWAIT);
 	return recv(fd, b, k, MSG_DONTWAIT);
-}
-
-/* The OP of "N,OP", or NULL. */
-static const char *op_of(const char *arg)
-{
-	const char *c = arg ? strchr(arg, ',') : NULL;
-	return c ? c + 1 : NULL;
 }
 
 static void step_sendall(size_t n, const char *op)
@@ -517,6 +550,23 @@ static void step_sendfill(void)
 	out("sendfill = %zu %s", done, r < 0 ? tn_errname(err) : "none");
 }
 
+/* One receiving call, named by the step: read, recvfrom (the sender's
+ * address asked for), recvmsg (one piece), or recv. */
+static ssize_t recv_once(const char *name, int fd, unsigned char *b, size_t n, int flags)
+{
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof from;
+	struct iovec iov = { b, n };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (strcmp(name, "read") == 0)
+		return read(fd, b, n);
+	if (strcmp(name, "recvfrom") == 0)
+		return recvfrom(fd, b, n, flags, (struct sockaddr *)&from, &fl);
+	if (strcmp(name, "recvmsg") == 0)
+		return recvmsg(fd, &m, flags);
+	return recv(fd, b, n, flags);
+}
+
 static void step_recv(const char *name, const char *arg, int flags)
 {
 	size_t n = arg ? (size_t)atol(arg) : 4096;
@@ -524,7 +574,7 @@ static void step_recv(const char *name, const char *arg, int flags)
 	if (!b)
 		tn_setup_fail("malloc");
 	struct stream *st = S();
-	ssize_t r = strcmp(name, "read") == 0 ? read(C()->fd, b, n) : recv(C()->fd, b, n, flags);
+	ssize_t r = recv_once(name, C()->fd, b, n, flags);
 	int err = errno;
 	if (r > 0) {
 		st->rxbits += rc_bitdiff(b, (size_t)r, transport == T_UDP ? 0 : st->rxoff);
@@ -770,19 +820,341 @@ static void step_exec(char **rest)
 	tn_setup_fail("exec %s", self);
 }
 
+/* --- the step table: one small function a step --- */
+
+/* A step's entry: its name, the function that plays it, and what tells
+ * the steps that share a function apart (a flag, an event mask, an option). */
+struct step {
+	const char *name;
+	void (*fn)(const struct step *s, const char *arg);
+	int how;
+};
+
+static int num(const char *arg)
+{
+	return arg ? atoi(arg) : 0;
+}
+
+static void do_pwait(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	peer_reply(pending);
+}
+
+static void do_connect(const struct step *s, const char *arg)
+{
+	(void)arg;
+	step_connect(s->how);
+}
+
+static void do_socket(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	int fd = socket(transport == T_UNIX ? AF_UNIX : family, transport == T_UDP ? SOCK_DGRAM : SOCK_STREAM, 0);
+	int err = errno;
+	if (fd >= 0)
+		add_conn(fd, -1);
+	report("socket", fd < 0 ? -1 : 0, err);
+}
+
+static void do_reconnect(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	struct tn_addr a;
+	peer_addr(&a);
+	int r = connect(C()->fd, (struct sockaddr *)&a.ss, a.len);
+	report("connect", r, errno);
+}
+
+static void do_listen(const struct step *s, const char *arg)
+{
+	(void)s;
+	step_listen(arg);
+}
+
+static void do_accept(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	step_accept();
+}
+
+static void do_send(const struct step *s, const char *arg)
+{
+	step_send(s->name, arg, s->how);
+}
+
+static void do_sendto(const struct step *s, const char *arg)
+{
+	(void)s;
+	step_sendto(arg);
+}
+
+static void do_sendall(const struct step *s, const char *arg)
+{
+	(void)s;
+	step_sendall((size_t)atol(arg ? arg : "0"), op_of(arg));
+}
+
+static void do_sendfill(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	step_sendfill();
+}
+
+static void do_recv(const struct step *s, const char *arg)
+{
+	step_recv(s->name, arg, s->how);
+}
+
+static void do_recvall(const struct step *s, const char *arg)
+{
+	(void)s;
+	step_recvall((size_t)atol(arg ? arg : "0"), op_of(arg));
+}
+
+static void do_bits(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	out("rxbits = %llu fnv=%08x", (unsigned long long)S()->rxbits, (unsigned)S()->rxfnv);
+}
+
+static void do_timeo(const struct step *s, const char *arg)
+{
+	step_sockopt_timeout(s->how, num(arg));
+}
+
+static void do_nonblock(const struct step *s, const char *arg)
+{
+	(void)arg;
+	report(s->name, tn_set_nonblocking(C()->fd, s->how), errno);
+}
+
+static void do_shut(const struct step *s, const char *arg)
+{
+	(void)s;
+	if (!arg)
+		tn_setup_fail("shut= needs rd, wr or rdwr");
+	int how = strcmp(arg, "rd") == 0 ? SHUT_RD : strcmp(arg, "wr") == 0 ? SHUT_WR : SHUT_RDWR;
+	int r = shutdown(C()->fd, how);
+	report("shutdown", r, errno);
+}
+
+static void do_close(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	int r = close(C()->fd);
+	report("close", r, errno);
+}
+
+static void do_dup(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	int fd = dup(C()->fd);
+	int err = errno;
+	if (fd >= 0)
+		add_conn(fd, C()->stream);
+	report("dup", fd < 0 ? -1 : 0, err);
+}
+
+static void do_use(const struct step *s, const char *arg)
+{
+	(void)s;
+	int k = num(arg);
+	if (k < 1 || k > nconns)
+		tn_setup_fail("use=%d: no such connection", k);
+	cur = k - 1;
+}
+
+static void do_poll(const struct step *s, const char *arg)
+{
+	step_poll(s->name, (short)s->how, num(arg));
+}
+
+static void do_epoll(const struct step *s, const char *arg)
+{
+	step_epoll(s->name, (unsigned)s->how, num(arg));
+}
+
+static void do_et_add(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	step_et_add();
+}
+
+static void do_et(const struct step *s, const char *arg)
+{
+	(void)s;
+	step_et(num(arg));
+}
+
+static void do_select(const struct step *s, const char *arg)
+{
+	step_select(s->name, s->how, num(arg));
+}
+
+static void do_so_error(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	step_so_error();
+}
+
+static void do_peername(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof ss;
+	int r = getpeername(C()->fd, (struct sockaddr *)&ss, &l);
+	report("getpeername", r, errno);
+}
+
+/* The process's threads, this program's own included (the main thread and
+ * the watchdog): the library's helpers show here. */
+static void do_threads(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	int n = 0;
+	DIR *d = opendir("/proc/self/task");
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	out("threads = %d", n - nbg);
+}
+
+static void do_sigpipes(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	out("sigpipes = %d", (int)sigpipes);
+}
+
+static void do_sleep(const struct step *s, const char *arg)
+{
+	(void)s;
+	tn_sleep_ms(num(arg));
+}
+
+static void do_at(const struct step *s, const char *arg)
+{
+	(void)s;
+	double left = t_start + num(arg) - tn_now_ms();
+	if (left > 0)
+		tn_sleep_ms((int)left);
+}
+
+static void do_gate(const struct step *s, const char *arg)
+{
+	(void)s;
+	if (!arg)
+		tn_setup_fail("gate= needs a name");
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s.gate.%s", upath, arg);
+	out("gate %s", arg);
+	fflush(stdout);
+	/* Bounded by the watchdog, as every step. */
+	while (access(path, F_OK) != 0)
+		tn_sleep_ms(10);
+}
+
+static void do_closeall(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	step_closeall();
+}
+
+static void do_fdfill(const struct step *s, const char *arg)
+{
+	(void)s;
+	step_fdfill(num(arg));
+}
+
+static void do_mark(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	t_mark = tn_now_ms();
+}
+
+static void do_since(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	out("since = %d", (int)(tn_now_ms() - t_mark));
+}
+
+static void do_took(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	out("took = %d", (int)last_took);
+}
+
+static void do_bg(const struct step *s, const char *arg)
+{
+	(void)s;
+	if (!arg)
+		tn_setup_fail("bg= needs a step");
+	step_bg(arg);
+}
+
+static void do_join(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	step_join();
+}
+
+static const struct step steps[] = {
+	{ "pwait", do_pwait, 0 },
+	{ "connect", do_connect, 0 },
+	{ "connect-nb", do_connect, 1 },
+	{ "socket", do_socket, 0 },
+	{ "reconnect", do_reconnect, 0 },
+	{ "listen", do_listen, 0 },
+	{ "accept", do_accept, 0 },
+	{ "send", do_send, 0 },
+	{ "sendns", do_send, MSG_NOSIGNAL },
+	{ "write", do_send, 0 },
+	{ "sendto", do_sendto, 0 },
+	{ "sendall", do_sendall, 0 },
+	{ "sendfill", do_sendfill, 0 },
+	{ "recv", do_recv, 0 },
+	{ "recvnb", do_recv, MSG_DONTWAIT },
+	{ "read", do_recv, 0 },
+	{ "recvfrom", do_recv, 0 },
+	{ "recvmsg", do_recv, 0 },
+	{ "recvall", do_recvall, 0 },
+	{ "bits", do_bits, 0 },
+	{ "rcvtimeo", do_timeo, SO_RCVTIMEO },
+	{ "sndtimeo", do_timeo, SO_SNDTIMEO },
+	{ "nonblock", do_nonblock, 1 },
+	{ "block", do_nonblock, 0 },
+	{ "shut", do_shut, 0 },
+	{ "close", do_close, 0 },
+	{ "dup", do_dup, 0 },
+	{ "use", do_use, 0 },
+	{ "pollin", do_poll, POLLIN | POLLRDHUP },
+	{ "pollout", do_poll, POLLOUT },
+	{ "epoll", do_epoll, EPOLLIN | EPOLLRDHUP },
+	{ "epollout", do_epoll, EPOLLOUT },
+	{ "et-add", do_et_add, 0 },
+	{ "et", do_et, 0 },
+	{ "select", do_select, 0 },
+	{ "selectw", do_select, 1 },
+	{ "so_error", do_so_error, 0 },
+	{ "peername", do_peername, 0 },
+	{ "threads", do_threads, 0 },
+	{ "sigpipes", do_sigpipes, 0 },
+	{ "sleep", do_sleep, 0 },
+	{ "at", do_at, 0 },
+	{ "gate", do_gate, 0 },
+	{ "closeall", do_closeall, 0 },
+	{ "fdfill", do_fdfill, 0 },
+	{ "mark", do_mark, 0 },
+	{ "since", do_since, 0 },
+	{ "took", do_took, 0 },
+	{ "bg", do_bg, 0 },
+	{ "join", do_join, 0 },
+};
+
+/* A step is NAME or NAME=ARG; p:CMD and p&:CMD go to the peer. */
 static void run_step(const char *step)
 {
-	char name[64];
-	const char *arg = strchr(step, '=');
-	size_t nl = arg ? (size_t)(arg - step) : strlen(step);
-	if (nl >= sizeof name)
-		nl = sizeof name - 1;
-	memcpy(name, step, nl);
-	name[nl] = '\0';
-	if (arg)
-		arg++;
-	int iarg = arg ? atoi(arg) : 0;
-
 	if (strncmp(step, "p:", 2) == 0 || strncmp(step, "p&:", 3) == 0) {
 		int async = step[1] == '&';
 		char cmd[300];
@@ -792,137 +1164,17 @@ static void run_step(const char *step)
 			snprintf(pending, sizeof pending, "%s", cmd);
 		else
 			peer_reply(cmd);
-	} else if (strcmp(name, "pwait") == 0) {
-		peer_reply(pending);
-	} else if (strcmp(name, "connect") == 0) {
-		step_connect(0);
-	} else if (strcmp(name, "connect-nb") == 0) {
-		step_connect(1);
-	} else if (strcmp(name, "socket") == 0) {
-		int fd = socket(transport == T_UNIX ? AF_UNIX : family, transport == T_UDP ? SOCK_DGRAM : SOCK_STREAM,
-				0);
-		int err = errno;
-		if (fd >= 0)
-			add_conn(fd, -1);
-		report("socket", fd < 0 ? -1 : 0, err);
-	} else if (strcmp(name, "reconnect") == 0) {
-		struct tn_addr a;
-		peer_addr(&a);
-		int r = connect(C()->fd, (struct sockaddr *)&a.ss, a.len);
-		report("connect", r, errno);
-	} else if (strcmp(name, "listen") == 0) {
-		step_listen(arg);
-	} else if (strcmp(name, "accept") == 0) {
-		step_accept();
-	} else if (strcmp(name, "send") == 0) {
-		step_send("send", arg, 0);
-	} else if (strcmp(name, "sendns") == 0) {
-		step_send("sendns", arg, MSG_NOSIGNAL);
-	} else if (strcmp(name, "write") == 0) {
-		step_send("write", arg, 0);
-	} else if (strcmp(name, "sendall") == 0) {
-		step_sendall((size_t)atol(arg ? arg : "0"), op_of(arg));
-	} else if (strcmp(name, "sendfill") == 0) {
-		step_sendfill();
-	} else if (strcmp(name, "recv") == 0) {
-		step_recv("recv", arg, 0);
-	} else if (strcmp(name, "recvnb") == 0) {
-		step_recv("recvnb", arg, MSG_DONTWAIT);
-	} else if (strcmp(name, "read") == 0) {
-		step_recv("read", arg, 0);
-	} else if (strcmp(name, "recvall") == 0) {
-		step_recvall((size_t)atol(arg ? arg : "0"), op_of(arg));
-	} else if (strcmp(name, "bits") == 0) {
-		out("rxbits = %llu fnv=%08x", (unsigned long long)S()->rxbits, (unsigned)S()->rxfnv);
-	} else if (strcmp(name, "rcvtimeo") == 0) {
-		step_sockopt_timeout(SO_RCVTIMEO, iarg);
-	} else if (strcmp(name, "sndtimeo") == 0) {
-		step_sockopt_timeout(SO_SNDTIMEO, iarg);
-	} else if (strcmp(name, "nonblock") == 0 || strcmp(name, "block") == 0) {
-		report(name, tn_set_nonblocking(C()->fd, name[0] == 'n'), errno);
-	} else if (strcmp(name, "shut") == 0) {
-		int how = strcmp(arg, "rd") == 0 ? SHUT_RD : strcmp(arg, "wr") == 0 ? SHUT_WR : SHUT_RDWR;
-		int r = shutdown(C()->fd, how);
-		report("shutdown", r, errno);
-	} else if (strcmp(name, "close") == 0) {
-		int r = close(C()->fd);
-		report("close", r, errno);
-	} else if (strcmp(name, "dup") == 0) {
-		int fd = dup(C()->fd);
-		int err = errno;
-		if (fd >= 0)
-			add_conn(fd, C()->stream);
-		report("dup", fd < 0 ? -1 : 0, err);
-	} else if (strcmp(name, "use") == 0) {
-		if (iarg < 1 || iarg > nconns)
-			tn_setup_fail("use=%d: no such connection", iarg);
-		cur = iarg - 1;
-	} else if (strcmp(name, "pollin") == 0) {
-		step_poll("pollin", POLLIN | POLLRDHUP, iarg);
-	} else if (strcmp(name, "pollout") == 0) {
-		step_poll("pollout", POLLOUT, iarg);
-	} else if (strcmp(name, "epoll") == 0) {
-		step_epoll("epoll", EPOLLIN | EPOLLRDHUP, iarg);
-	} else if (strcmp(name, "epollout") == 0) {
-		step_epoll("epollout", EPOLLOUT, iarg);
-	} else if (strcmp(name, "et-add") == 0) {
-		step_et_add();
-	} else if (strcmp(name, "et") == 0) {
-		step_et(iarg);
-	} else if (strcmp(name, "select") == 0) {
-		step_select("select", 0, iarg);
-	} else if (strcmp(name, "selectw") == 0) {
-		step_select("selectw", 1, iarg);
-	} else if (strcmp(name, "so_error") == 0) {
-		step_so_error();
-	} else if (strcmp(name, "peername") == 0) {
-		struct sockaddr_storage ss;
-		socklen_t l = sizeof ss;
-		int r = getpeername(C()->fd, (struct sockaddr *)&ss, &l);
-		report("getpeername", r, errno);
-	} else if (strcmp(name, "threads") == 0) {
-		/* The process's threads, this program's own included (the main
-		 * thread and the watchdog): the library's helpers show here. */
-		int n = 0;
-		DIR *d = opendir("/proc/self/task");
-		for (struct dirent *e; d && (e = readdir(d));)
-			n += e->d_name[0] != '.';
-		if (d)
-			closedir(d);
-		out("threads = %d", n - nbg);
-	} else if (strcmp(name, "sigpipes") == 0) {
-		out("sigpipes = %d", (int)sigpipes);
-	} else if (strcmp(name, "sleep") == 0) {
-		tn_sleep_ms(iarg);
-	} else if (strcmp(name, "at") == 0) {
-		double left = t_start + iarg - tn_now_ms();
-		if (left > 0)
-			tn_sleep_ms((int)left);
-	} else if (strcmp(name, "gate") == 0 && arg) {
-		char path[PATH_MAX];
-		snprintf(path, sizeof path, "%s.gate.%s", upath, arg);
-		out("gate %s", arg);
-		fflush(stdout);
-		/* Bounded by the watchdog, as every step. */
-		while (access(path, F_OK) != 0)
-			tn_sleep_ms(10);
-	} else if (strcmp(name, "closeall") == 0) {
-		step_closeall();
-	} else if (strcmp(name, "fdfill") == 0) {
-		step_fdfill(arg ? atoi(arg) : 0);
-	} else if (strcmp(name, "mark") == 0) {
-		t_mark = tn_now_ms();
-	} else if (strcmp(name, "since") == 0) {
-		out("since = %d", (int)(tn_now_ms() - t_mark));
-	} else if (strcmp(name, "took") == 0) {
-		out("took = %d", (int)last_took);
-	} else if (strcmp(name, "bg") == 0 && arg) {
-		step_bg(arg);
-	} else if (strcmp(name, "join") == 0) {
-		step_join();
-	} else {
-		tn_setup_fail("unknown step %s", step);
+		return;
 	}
+	const char *arg = strchr(step, '=');
+	size_t nl = arg ? (size_t)(arg - step) : strlen(step);
+	for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+		if (strlen(steps[k].name) == nl && strncmp(steps[k].name, step, nl) == 0) {
+			steps[k].fn(&steps[k], arg ? arg + 1 : NULL);
+			return;
+		}
+	}
+	tn_setup_fail("unknown step %s", step);
 }
 
 /* -X TO,FROM,PEERPORT,PEERPID,FD...: what exec handed over. */
@@ -1025,9 +1277,7 @@ int main(int argc, char **argv)
 			int depth = 0;
 			for (i++; i < argc && (depth || strcmp(argv[i], "endchild")); i++)
 				depth += strcmp(argv[i], "fork") == 0;
-			int st;
-			waitpid(pid, &st, 0);
-			out("child exit = %d", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+			out("child exit = %d", tn_wait_child(pid));
 			continue;
 		}
 		if (strcmp(step, "endchild") == 0) {
