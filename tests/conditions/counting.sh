@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2154 # tmp is set by lib.sh
 # Which of the matching calls fire: when= (strace's syntax), per=conn and
 # per=process, limit= and once, p= with a seed (the same faults run after
 # run, others with another seed), sticky, and how rules count when an

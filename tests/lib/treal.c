@@ -37,7 +37,9 @@
  *                           and the calls and the most one of them took
  *   bits                    bits flipped in everything received so far, and
  *                           the checksum of it
+ *   bind=IP                 bind the current socket to IP (any port)
  *   rcvtimeo=MS sndtimeo=MS nonblock block shut=rd|wr|rdwr close dup use=K
+ *   use=listen              the listening socket becomes the current one
  *   pollin=MS pollout=MS    poll (POLLIN|POLLRDHUP, or POLLOUT)
  *   epoll=MS epollout=MS    a level-triggered epoll, registered now
  *   et-add                  an edge-triggered epoll (IN|OUT|RDHUP), its
@@ -857,6 +859,23 @@ static void do_socket(const struct step *s, const char *arg)
 	report("socket", fd < 0 ? -1 : 0, err);
 }
 
+/* bind=IP: the current socket bound to IP, any port (a unix socket: to
+ * the path IP). */
+static void do_bind(const struct step *s, const char *arg)
+{
+	(void)s;
+	if (!arg)
+		tn_setup_fail("bind= needs an address");
+	char spec[300];
+	if (transport == T_UNIX)
+		snprintf(spec, sizeof spec, "unix:%s", arg);
+	else
+		snprintf(spec, sizeof spec, family == AF_INET6 ? "[%s]:0" : "%s:0", arg);
+	struct tn_addr a = tn_addr_of(spec);
+	int r = bind(C()->fd, (struct sockaddr *)&a.ss, a.len);
+	report("bind", r, errno);
+}
+
 static void do_reconnect(const struct step *s, const char *arg)
 {
 	(void)s, (void)arg;
@@ -959,6 +978,12 @@ static void do_dup(const struct step *s, const char *arg)
 static void do_use(const struct step *s, const char *arg)
 {
 	(void)s;
+	if (arg && strcmp(arg, "listen") == 0) {
+		if (lfd < 0)
+			tn_setup_fail("use=listen: no listening socket");
+		add_conn(lfd, -1);
+		return;
+	}
 	int k = num(arg);
 	if (k < 1 || k > nconns)
 		tn_setup_fail("use=%d: no such connection", k);
@@ -1104,6 +1129,7 @@ static const struct step steps[] = {
 	{ "connect", do_connect, 0 },
 	{ "connect-nb", do_connect, 1 },
 	{ "socket", do_socket, 0 },
+	{ "bind", do_bind, 0 },
 	{ "reconnect", do_reconnect, 0 },
 	{ "listen", do_listen, 0 },
 	{ "accept", do_accept, 0 },
