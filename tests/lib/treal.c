@@ -38,6 +38,9 @@
  *   bits                    bits flipped in everything received so far, and
  *                           the checksum of it
  *   bind=IP                 bind the current socket to IP (any port)
+ *   resolve=HOW,NAME        resolve NAME (HOW: gai, ghbn, ghbn2, ghbn_r, or
+ *                           none: a number), print the address; the peer is
+ *                           reached there from then on (IPv4)
  *   rcvtimeo=MS sndtimeo=MS nonblock block shut=rd|wr|rdwr close dup use=K
  *   use=listen              the listening socket becomes the current one
  *   pollin=MS pollout=MS    poll (POLLIN|POLLRDHUP, or POLLOUT)
@@ -78,6 +81,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -859,6 +865,50 @@ static void do_socket(const struct step *s, const char *arg)
 	report("socket", fd < 0 ? -1 : 0, err);
 }
 
+/* resolve=HOW,NAME: NAME resolved by this program, as HOW says (gai:
+ * getaddrinfo, ghbn: gethostbyname, ghbn2: gethostbyname2, ghbn_r:
+ * gethostbyname_r; none: NAME is a number and nothing is resolved); the
+ * peer is reached at that IPv4 address from then on (host=). */
+static void do_resolve(const struct step *s, const char *arg)
+{
+	(void)s;
+	const char *name = op_of(arg);
+	if (!name || family != AF_INET)
+		tn_setup_fail("resolve=HOW,NAME: an IPv4 name");
+	struct in_addr in;
+	if (strncmp(arg, "gai,", 4) == 0) {
+		struct addrinfo hints = { .ai_family = AF_INET }, *res;
+		int r = getaddrinfo(name, NULL, &hints, &res);
+		if (r != 0)
+			tn_setup_fail("getaddrinfo %s: %s", name, gai_strerror(r));
+		in = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+		freeaddrinfo(res);
+	} else if (strncmp(arg, "ghbn,", 5) == 0 || strncmp(arg, "ghbn2,", 6) == 0) {
+		struct hostent *h = arg[4] == '2' ? gethostbyname2(name, AF_INET) : gethostbyname(name);
+		if (!h || h->h_addrtype != AF_INET)
+			tn_setup_fail("gethostbyname %s", name);
+		memcpy(&in, h->h_addr_list[0], sizeof in);
+	} else if (strncmp(arg, "ghbn_r,", 7) == 0) {
+		struct hostent he, *h = NULL;
+		char buf[2048];
+		int herr;
+		if (gethostbyname_r(name, &he, buf, sizeof buf, &h, &herr) != 0 || !h || h->h_addrtype != AF_INET)
+			tn_setup_fail("gethostbyname_r %s", name);
+		memcpy(&in, h->h_addr_list[0], sizeof in);
+	} else if (strncmp(arg, "none,", 5) == 0) {
+		if (inet_pton(AF_INET, name, &in) != 1)
+			tn_setup_fail("resolve=none,%s: not an IPv4 number", name);
+	} else {
+		tn_setup_fail("resolve=%s: gai, ghbn, ghbn2, ghbn_r or none", arg);
+	}
+	char text[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &in, text, sizeof text);
+	out("address = %s", text);
+	tn_loopback(&peer_at, AF_INET, 0);
+	((struct sockaddr_in *)&peer_at.ss)->sin_addr = in;
+	peer_at_set = 1;
+}
+
 /* bind=IP: the current socket bound to IP, any port (a unix socket: to
  * the path IP). */
 static void do_bind(const struct step *s, const char *arg)
@@ -1129,6 +1179,7 @@ static const struct step steps[] = {
 	{ "connect", do_connect, 0 },
 	{ "connect-nb", do_connect, 1 },
 	{ "socket", do_socket, 0 },
+	{ "resolve", do_resolve, 0 },
 	{ "bind", do_bind, 0 },
 	{ "reconnect", do_reconnect, 0 },
 	{ "listen", do_listen, 0 },
