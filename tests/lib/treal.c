@@ -50,6 +50,7 @@
  *   et=MS                   wait on it: only changes since are reported
  *   select=MS selectw=MS    readable (r) / writable (w) / exception (e)
  *   so_error peername sigpipes
+ *   inq                     the bytes waiting in the kernel (FIONREAD)
  *   closeall                close every descriptor but the program's own
  *                           (its connections, listener, epoll, peer pipes)
  *                           one by one, as a daemon does
@@ -92,6 +93,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -1073,6 +1075,19 @@ static void do_so_error(const struct step *s, const char *arg)
 	step_so_error();
 }
 
+/* inq: bytes waiting in the kernel to be read (what the program has not
+ * been given, whatever the calls said). */
+static void do_inq(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	int n = -1;
+	int r = ioctl(C()->fd, FIONREAD, &n);
+	if (r < 0)
+		report("inq", r, errno);
+	else
+		out("inq = %d", n);
+}
+
 static void do_peername(const struct step *s, const char *arg)
 {
 	(void)s, (void)arg;
@@ -1215,6 +1230,7 @@ static const struct step steps[] = {
 	{ "selectw", do_select, 1 },
 	{ "so_error", do_so_error, 0 },
 	{ "peername", do_peername, 0 },
+	{ "inq", do_inq, 0 },
 	{ "threads", do_threads, 0 },
 	{ "sigpipes", do_sigpipes, 0 },
 	{ "sleep", do_sleep, 0 },
