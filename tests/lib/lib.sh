@@ -630,6 +630,33 @@ EOF2
 	expect_out '^peer accept = accepted 1$' "contrast: the server sees that one too"
 }
 
+# idle_story: the client of the idle-firewall stories, as treal steps (the
+# peer listening first). Connection 1 (A) sends a byte every 200 ms, 2 (B)
+# one byte then nothing for 2.6 s, 3 (D) a byte at the start and one
+# halfway; then B sends 4, 4 and writes 4, A and D send a byte, and a
+# fresh connection (C) one byte; the peer then accepts the four.
+idle_story() {
+	_s='p:listen connect sendns=1 connect sendns=1 connect sendns=1 use=1'
+	for _i in 1 2 3 4 5 6 7 8 9 10 11 12 13; do
+		_s="$_s sleep=200 sendns=1"
+		[ "$_i" != 6 ] || _s="$_s use=3 sendns=1 use=1"
+	done
+	echo "$_s use=2 sendns=4 sendns=4 write=4 use=1 sendns=1 use=3 sendns=1 connect sendns=1 p:accept p:accept p:accept p:accept"
+}
+
+# idle_seen B_SENDS B_WRITE: the transcript of idle_story, B's late sends and
+# write answering B_SENDS and B_WRITE.
+idle_seen() {
+	printf '%s\n' 'peer listen = port *' 'connect = 0' 'sendns = 1' 'connect = 0' 'sendns = 1' 'connect = 0' 'sendns = 1'
+	for _i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
+		echo 'sendns = 1'
+	done
+	printf '%s\n' "sendns = $1" "sendns = $1" "write = $2" 'sendns = 1' 'sendns = 1' 'connect = 0' 'sendns = 1'
+	for _i in 1 2 3 4; do
+		echo "peer accept = accepted $_i"
+	done
+}
+
 # --- The control channel. ctl_setup: the channels live in a directory of
 # the test's own (XDG_RUNTIME_DIR, chan_dir); programs under test run in
 # the background with SOCKFAULT_CONTROL=1 (start_ctl), and every wait is
