@@ -40,7 +40,7 @@ hard_error() {
 }
 
 [ -r "$SF_LIB" ] || hard_error "the library is not built: $SF_LIB"
-for _p in tclient tcalls tpeer treal rpeer topr tstory; do
+for _p in tclient tcalls tpeer treal rpeer topr; do
 	[ -x "$T/$_p" ] || hard_error "the test programs are not built in $T ($_p)"
 done
 [ -x "$SF_CLI" ] || hard_error "the sockfault command is not built: $SF_CLI"
