@@ -19,25 +19,23 @@ handshake() {
 	done
 	echo "$_s"
 }
+# seen ANSWERED POLL RECV SEND FIRST SECOND: the lines of the two
+# connections of handshake: POLL before the receive, RECV and SEND what the
+# receive and the send after say, FIRST and SECOND what the server sees.
+seen() {
+	for _c in 1 2; do
+		printf '%s\n' 'connect = 0' 'peer accept = accepted *' 'sendns = 5'
+		[ "$1" = no ] || echo 'peer send = sent 4'
+		printf '%s\n' 'rcvtimeo = 0' "pollin = $2" "recv = $3" "sendns = $4" "peer expect = $5" "peer expect = $6" \
+			'close = 0' 'peer expect = eof ms=*'
+	done
+}
 # shellcheck disable=SC2046 # the steps are words on purpose
 cli_run run -r "$RULES/handshake-drop.rules" -- "$R/treal" -S "$tmp/u" $(handshake p:send,4)
 expect_rc 0
-answered='connect = 0
-peer accept = accepted *
-sendns = 5
-peer send = sent 4
-rcvtimeo = 0
-pollin = IN
-recv = -1 ECONNRESET
-sendns = -1 EPIPE
-peer expect = data 5 bits=0 ms=*
-peer expect = err ECONNRESET ms=*
-close = 0
-peer expect = eof ms=*'
 transcript "an answering server: on each connection the hello goes, the answer is reset, the connection is dead, the server sees the RST" <<EOF2
 peer listen = port *
-$answered
-$answered
+$(seen yes IN '-1 ECONNRESET' '-1 EPIPE' 'data 5 bits=0 ms=*' 'err ECONNRESET ms=*')
 EOF2
 expect_count "the rule fired once a connection" 2 "$tmp/err" 'handshake-drop fired on recv .*reset'
 
@@ -45,39 +43,15 @@ expect_count "the rule fired once a connection" 2 "$tmp/err" 'handshake-drop fir
 # make the server see ECONNRESET (a plain close is a FIN: eof).
 # shellcheck disable=SC2046
 cli_run run -r "$RULES/handshake-drop.rules" -- "$R/treal" -S "$tmp/u" $(handshake '')
-silent='connect = 0
-peer accept = accepted *
-sendns = 5
-rcvtimeo = 0
-pollin = none
-recv = -1 ECONNRESET
-sendns = -1 EPIPE
-peer expect = data 5 bits=0 ms=*
-peer expect = err ECONNRESET ms=*
-close = 0
-peer expect = eof ms=*'
 transcript "a silent server: the receive is reset at once, the server sees an RST on each connection" <<EOF2
 peer listen = port *
-$silent
-$silent
+$(seen no none '-1 ECONNRESET' '-1 EPIPE' 'data 5 bits=0 ms=*' 'err ECONNRESET ms=*')
 EOF2
 # shellcheck disable=SC2046
 sf_run "$R/treal" -S "$tmp/u" $(handshake '')
-plain='connect = 0
-peer accept = accepted *
-sendns = 5
-rcvtimeo = 0
-pollin = none
-recv = -1 EAGAIN
-sendns = 4
-peer expect = data 9 bits=0 ms=*
-peer expect = silence
-close = 0
-peer expect = eof ms=*'
 transcript "contrast: without the rules the receive just times out, the connection lives, the server sees a plain close" <<EOF2
 peer listen = port *
-$plain
-$plain
+$(seen no none '-1 EAGAIN' 4 'data 9 bits=0 ms=*' silence)
 EOF2
 
 # A server under the rules: its receives are not a client's.

@@ -67,14 +67,16 @@ seq_is "send when=2 => error ENOTCONN sticky" "ok ENOTCONN ENOTCONN|ok ENOTCONN 
 
 # A connection a sticky error has killed stays dead for every call, and
 # poll, SO_ERROR (once) and getpeername agree; without sticky it lives on.
-run "send when=2 => error $E sticky" p:listen connect p:accept sendns=1 sendns=1 sendns=1 write=1 pollin=5000 \
-	so_error so_error peername recvnb nonblock read
-transcript "sticky: dead for every call; poll readable (an event loop comes to read), SO_ERROR once, no peer" <<EOF2
-peer listen = port *
+# The first lines of both: one send, the second one failing.
+second_fails="peer listen = port *
 connect = 0
 peer accept = accepted 1
 sendns = 1
-sendns = -1 $E
+sendns = -1 $E"
+run "send when=2 => error $E sticky" p:listen connect p:accept sendns=1 sendns=1 sendns=1 write=1 pollin=5000 \
+	so_error so_error peername recvnb nonblock read
+transcript "sticky: dead for every call; poll readable (an event loop comes to read), SO_ERROR once, no peer" <<EOF2
+$second_fails
 sendns = -1 $E
 write = -1 $E
 pollin = IN*
@@ -88,11 +90,7 @@ EOF2
 run "send when=2 => error $E" p:listen connect p:accept sendns=1 sendns=1 sendns=1 write=1 p:recvall,3 p:send,3 \
 	pollin=5000 so_error peername recvnb
 transcript "not sticky: the connection lives on, both ways" <<EOF2
-peer listen = port *
-connect = 0
-peer accept = accepted 1
-sendns = 1
-sendns = -1 $E
+$second_fails
 sendns = 1
 write = 1
 peer recvall = got 3 bits=0 *

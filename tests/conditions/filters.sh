@@ -107,34 +107,20 @@ expect_eq "local= with a port range that does not" "ok ok ok" "$(outcomes)"
 serve() { # RULE
 	run "$1" listen p:connect p:connect accept accept send=5 p:use,1 p:expect,1000 p:use,2 p:expect,1000
 }
+# served FIRST-ACCEPT ONE TWO: serve's lines, the first accept saying
+# FIRST-ACCEPT, the peer's connections seeing ONE and TWO.
+served() {
+	printf '%s\n' 'listen = 0' 'peer connect = connected 1' 'peer connect = connected 2' "accept = $1" 'accept = 0' \
+		'send = 5' 'peer use = ok' "peer expect = $2" 'peer use = ok' "peer expect = $3"
+}
 serve 'accept local=127.0.0.1 once => error EMFILE'
-transcript "local= on a listening socket; the connection stays queued, is accepted next and served" <<'EOF2'
-listen = 0
-peer connect = connected 1
-peer connect = connected 2
-accept = -1 EMFILE
-accept = 0
-send = 5
-peer use = ok
-peer expect = data 5 bits=0 ms=*
-peer use = ok
-peer expect = silence
-EOF2
+served '-1 EMFILE' 'data 5 bits=0 ms=*' silence >"$tmp/want"
+transcript "local= on a listening socket; the connection stays queued, is accepted next and served" <"$tmp/want"
 # A rule on accept that names the peer is decided once the connection is
 # taken: it is aborted, and the client sees a reset.
 serve 'accept peer=127.0.0.1 once => error ECONNABORTED'
-transcript "accept peer=: the server sees the error, the client a reset; the next is accepted and served" <<'EOF2'
-listen = 0
-peer connect = connected 1
-peer connect = connected 2
-accept = -1 ECONNABORTED
-accept = 0
-send = 5
-peer use = ok
-peer expect = err ECONNRESET ms=*
-peer use = ok
-peer expect = data 5 bits=0 ms=*
-EOF2
+served '-1 ECONNABORTED' 'err ECONNRESET ms=*' 'data 5 bits=0 ms=*' >"$tmp/want"
+transcript "accept peer=: the server sees the error, the client a reset; the next is accepted and served" <"$tmp/want"
 serve 'accept peer=127.0.0.2 => error ECONNABORTED'
 expect_no_out 'ECONNABORTED' "accept peer= for another address"
 expect_out '^peer expect = data 5 bits=0' "accept peer= for another address: the client is served"
