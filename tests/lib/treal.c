@@ -25,6 +25,8 @@
  *                           with OP (send, write, writev, sendmsg: the last
  *                           two in two pieces) that call, and how many calls
  *                           it took and the most one of them moved
+ *   sends=N[,MS]            N sends of one byte, MS apart: their outcomes
+ *                           ("ok" or the errno) on one line
  *   sendfill                nonblocking sends (MSG_NOSIGNAL) until one fails:
  *                           the bytes taken and the error ("none" past 64 MiB)
  *   sendto=N[,K]            one datagram of N bytes by sendto, to the peer's
@@ -59,6 +61,7 @@
  *                           say whether any of them got bytes the program
  *                           did not write ("clean"); then give them back
  *   threads                 the process's threads, bg ones not counted
+ *   pid                     the process's id
  *   sleep=MS at=MS          at: until MS after the start of the program
  *   mark since took         since: ms since mark; took: the previous step's ms
  *   gate=NAME               prints "gate NAME", then waits until the file
@@ -960,6 +963,36 @@ static void do_sendto(const struct step *s, const char *arg)
 	step_sendto(arg);
 }
 
+/* sends=N[,MS]: N sends of one byte (MSG_NOSIGNAL), MS apart, on one
+ * line: "sends = ok ok ECONNRESET ok" (a sequence a rule counts). */
+static void do_sends(const struct step *s, const char *arg)
+{
+	(void)s;
+	int n = num(arg);
+	const char *gap = op_of(arg);
+	char line[400] = "";
+	size_t used = 0;
+	for (int i = 0; i < n && used < sizeof line - 16; i++) {
+		if (i && gap)
+			tn_sleep_ms(atoi(gap));
+		unsigned char *b = pattern(1, S()->txoff);
+		ssize_t r = send(C()->fd, b, 1, MSG_NOSIGNAL);
+		int err = errno;
+		free(b);
+		if (r > 0 && transport != T_UDP)
+			S()->txoff += (uint64_t)r;
+		used += (size_t)snprintf(line + used, sizeof line - used, " %s", tn_outcome(r, err));
+	}
+	out("sends =%s", line);
+}
+
+/* pid: the process's id, for the log lines it must own. */
+static void do_pid(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	out("pid = %d", (int)getpid());
+}
+
 static void do_sendall(const struct step *s, const char *arg)
 {
 	(void)s;
@@ -1203,6 +1236,7 @@ static const struct step steps[] = {
 	{ "sendns", do_send, MSG_NOSIGNAL },
 	{ "write", do_send, 0 },
 	{ "sendto", do_sendto, 0 },
+	{ "sends", do_sends, 0 },
 	{ "sendall", do_sendall, 0 },
 	{ "sendfill", do_sendfill, 0 },
 	{ "recv", do_recv, 0 },
@@ -1232,6 +1266,7 @@ static const struct step steps[] = {
 	{ "peername", do_peername, 0 },
 	{ "inq", do_inq, 0 },
 	{ "threads", do_threads, 0 },
+	{ "pid", do_pid, 0 },
 	{ "sigpipes", do_sigpipes, 0 },
 	{ "sleep", do_sleep, 0 },
 	{ "at", do_at, 0 },
