@@ -4,12 +4,14 @@
  * observation, so that a script can say what the program and the peer must
  * see under a rule, and what they see without it.
  *
- *   treal [-6|-U|-D] [-A ADDR:PORT] [-W SECONDS] [-S PATH] STEP...
+ *   treal [-6|-U|-D] [-A ADDR:PORT] [-N] [-W SECONDS] [-S PATH] STEP...
  *
  * -6 TCP over IPv6 (default TCP over IPv4), -U unix stream sockets, -D UDP.
  * -A: the peer is reached at ADDR (its family is the transport's), on PORT,
  * or on the port the peer listens on if PORT is 0 (the network oracle: the
  * peer runs elsewhere, rpeer's RPEER_* variables say where).
+ * -N: no peer is started (the program talks to the -A address only, and
+ * forks nothing of its own: the process-tree tests count its children).
  * -W bounds every step (default 10 s): a step that hangs prints
  * "WATCHDOG: STEP hung" and the program exits 4. -S PATH: the peer's unix
  * listener is PATH, the program's own PATH.srv (default $TMPDIR/treal.PID).
@@ -141,6 +143,7 @@ static int step_limit_ms = 10000;
 static int udp_ports[MAX_UDP], nudp; /* the peer's UDP sockets, in order */
 static struct tn_addr peer_at;	     /* -A: the peer's address */
 static int peer_at_set;
+static int no_peer; /* -N */
 
 /* The watchdog: no step may hang the run. The main thread sets the
  * deadline (nanoseconds on tn_now_ms()'s clock, 0: no step running) and the
@@ -310,6 +313,8 @@ static void peer_start(void)
 
 static void peer_send(const char *cmd)
 {
+	if (!to_peer)
+		tn_setup_fail("%s: no peer (-N)", cmd);
 	fprintf(to_peer, "%s\n", cmd);
 	fflush(to_peer);
 }
@@ -392,7 +397,7 @@ static void step_connect(int nonblock)
 	int err = errno;
 	add_conn(fd, -1);
 	report("connect", r, err);
-	if (transport == T_UDP && r == 0) {
+	if (transport == T_UDP && r == 0 && to_peer) {
 		char cmd[64];
 		snprintf(cmd, sizeof cmd, "udptarget %d", tn_local_port(fd));
 		peer_send(cmd);
@@ -731,7 +736,7 @@ static int own_fd(int fd)
 	for (int i = 0; i < nconns; i++)
 		if (conns[i].fd == fd)
 			return 1;
-	return fd == lfd || fd == etfd || fd == fileno(to_peer) || fd == fileno(from_peer);
+	return fd == lfd || fd == etfd || (to_peer && (fd == fileno(to_peer) || fd == fileno(from_peer)));
 }
 
 static void step_closeall(void)
@@ -806,6 +811,8 @@ static void step_join(void)
 /* exec: this program again, with the connections and the peer. */
 static void step_exec(char **rest)
 {
+	if (!to_peer)
+		tn_setup_fail("exec: no peer to hand over (-N)");
 	char inherit[512];
 	int n = snprintf(inherit, sizeof inherit, "%d,%d,%d,%d", fileno(to_peer), fileno(from_peer), peer_port,
 			 (int)peer_pid);
@@ -828,7 +835,8 @@ static void step_exec(char **rest)
 		argv[k++] = *rest;
 	argv[k] = NULL;
 	fflush(stdout);
-	fflush(to_peer);
+	if (to_peer)
+		fflush(to_peer);
 	execv(self, argv);
 	tn_setup_fail("exec %s", self);
 }
@@ -1341,7 +1349,7 @@ int main(int argc, char **argv)
 	char *inherited = NULL;
 	const char *base = NULL;
 	int opt;
-	while ((opt = getopt(argc, argv, "+6UDA:W:S:X:")) != -1) {
+	while ((opt = getopt(argc, argv, "+6UDNA:W:S:X:")) != -1) {
 		switch (opt) {
 		case '6':
 			family = AF_INET6;
@@ -1358,6 +1366,9 @@ int main(int argc, char **argv)
 			peer_at_set = 1;
 			family = peer_at.family;
 			break;
+		case 'N':
+			no_peer = 1;
+			break;
 		case 'W':
 			step_limit_ms = atoi(optarg) * 1000;
 			break;
@@ -1368,7 +1379,7 @@ int main(int argc, char **argv)
 			inherited = optarg;
 			break;
 		default:
-			tn_setup_fail("usage: treal [-6|-U|-D] [-A ADDR:PORT] [-W SECONDS] [-S PATH] STEP...");
+			tn_setup_fail("usage: treal [-6|-U|-D] [-A ADDR:PORT] [-N] [-W SECONDS] [-S PATH] STEP...");
 		}
 	}
 	if (base) {
@@ -1383,8 +1394,9 @@ int main(int argc, char **argv)
 	if (inherited) {
 		inherit(inherited);
 		out("exec'd = %d", nconns);
-	} else
+	} else if (!no_peer) {
 		peer_start();
+	}
 	watchdog_start();
 
 	int child = 0;
@@ -1392,7 +1404,8 @@ int main(int argc, char **argv)
 		const char *step = argv[i];
 		if (strcmp(step, "fork") == 0) {
 			fflush(stdout);
-			fflush(to_peer);
+			if (to_peer)
+				fflush(to_peer);
 			pid_t pid = fork();
 			if (pid < 0)
 				tn_setup_fail("fork");
@@ -1411,7 +1424,8 @@ int main(int argc, char **argv)
 		if (strcmp(step, "endchild") == 0) {
 			if (child) {
 				fflush(stdout);
-				fflush(to_peer);
+				if (to_peer)
+					fflush(to_peer);
 				_exit(0);
 			}
 			continue;
