@@ -30,8 +30,8 @@ expect_err "^sockfault\[[0-9]+\]: line-3 fired on send fd=[0-9]+ peer=$ERE_E: er
 # Comments, blank lines and a continued line: the rule is on its first line.
 printf '# comment\n\ncont: send \\\n    when=2 => error ECONNRESET  # why\n' >"$tmp/cont.rules"
 sed 's/^/  cont.rules| /' "$tmp/cont.rules"
-sf_run SOCKFAULT_RULES="$tmp/cont.rules" SOCKFAULT_LOG_FORMAT=json "$T/tclient" seq -n 3 "$E"
-expect_out '^conn 1: ok ECONNRESET ok$' "a continued rule works"
+sf_run SOCKFAULT_RULES="$tmp/cont.rules" SOCKFAULT_LOG_FORMAT=json "$R/treal" -N -A "$E" connect sends=3
+expect_out '^sends = ok ECONNRESET ok$' "a continued rule works"
 expect_err '"rule":"cont","line":3,' "a continued rule is on its first line"
 
 sf_run SOCKFAULT_RULES_TEXT='send => delay 1ms' "$T/tcalls" -e ok send "$E"

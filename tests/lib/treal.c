@@ -9,7 +9,8 @@
  * -6 TCP over IPv6 (default TCP over IPv4), -U unix stream sockets, -D UDP.
  * -A: the peer is reached at ADDR (its family is the transport's), on PORT,
  * or on the port the peer listens on if PORT is 0 (the network oracle: the
- * peer runs elsewhere, rpeer's RPEER_* variables say where).
+ * peer runs elsewhere, rpeer's RPEER_* variables say where); -A unix:PATH
+ * (a leading '@': abstract): a unix stream peer at PATH, whatever its name.
  * -N: no peer is started (the program talks to the -A address only, and
  * forks nothing of its own: the process-tree tests count its children).
  * -W bounds every step (default 10 s): a step that hangs prints
@@ -258,7 +259,9 @@ static int add_conn(int fd, int stream)
 
 static void peer_addr(struct tn_addr *a)
 {
-	if (transport == T_UNIX) {
+	if (peer_at_set && peer_at.family == AF_UNIX) {
+		*a = peer_at;
+	} else if (transport == T_UNIX) {
 		char spec[128];
 		snprintf(spec, sizeof spec, "unix:%s", upath);
 		tn_parse_addr(spec, a);
@@ -1361,10 +1364,13 @@ int main(int argc, char **argv)
 			transport = T_UDP;
 			break;
 		case 'A':
-			if (tn_parse_addr(optarg, &peer_at) < 0 || peer_at.family == AF_UNIX)
-				tn_setup_fail("-A %s: not ADDR:PORT", optarg);
+			if (tn_parse_addr(optarg, &peer_at) < 0)
+				tn_setup_fail("-A %s: not ADDR:PORT nor unix:PATH", optarg);
 			peer_at_set = 1;
-			family = peer_at.family;
+			if (peer_at.family == AF_UNIX)
+				transport = T_UNIX;
+			else
+				family = peer_at.family;
 			break;
 		case 'N':
 			no_peer = 1;
