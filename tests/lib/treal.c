@@ -23,7 +23,8 @@
  *   reconnect               connect() on the current socket (again)
  *   listen[=low] | accept   the program as the server (low: a port below the
  *                           ephemeral range)
- *   send[=N] sendns[=N] write[=N]   N bytes (default 4); sendns: MSG_NOSIGNAL
+ *   send[=N] sendns[=N] write[=N] writev[=N] sendmsg[=N] sendmsgns[=N]
+ *                           one call, N bytes (default 4); ...ns: MSG_NOSIGNAL
  *   sendall=N[,OP]          blocking sends until N bytes went; prints the rate;
  *                           with OP (send, write, writev, sendmsg: the last
  *                           two in two pieces) that call, and how many calls
@@ -442,12 +443,27 @@ static void step_accept(void)
 	report("accept", fd < 0 ? -1 : 0, err);
 }
 
+/* One sending call, named by the step: write, writev, sendmsg[ns] (one
+ * piece each), or send[ns]. */
+static ssize_t send_once(const char *name, int fd, unsigned char *b, size_t n, int flags)
+{
+	struct iovec iov = { b, n };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (strcmp(name, "write") == 0)
+		return write(fd, b, n);
+	if (strcmp(name, "writev") == 0)
+		return writev(fd, &iov, 1);
+	if (strncmp(name, "sendmsg", 7) == 0)
+		return sendmsg(fd, &m, flags);
+	return send(fd, b, n, flags);
+}
+
 static void step_send(const char *name, const char *arg, int flags)
 {
 	size_t n = arg ? (size_t)atol(arg) : 4;
 	struct stream *st = S();
 	unsigned char *b = pattern(n, transport == T_UDP ? 0 : st->txoff);
-	ssize_t r = strcmp(name, "write") == 0 ? write(C()->fd, b, n) : send(C()->fd, b, n, flags);
+	ssize_t r = send_once(name, C()->fd, b, n, flags);
 	int err = errno;
 	if (r > 0 && transport != T_UDP)
 		st->txoff += (uint64_t)r;
@@ -1246,6 +1262,9 @@ static const struct step steps[] = {
 	{ "send", do_send, 0 },
 	{ "sendns", do_send, MSG_NOSIGNAL },
 	{ "write", do_send, 0 },
+	{ "writev", do_send, 0 },
+	{ "sendmsg", do_send, 0 },
+	{ "sendmsgns", do_send, MSG_NOSIGNAL },
 	{ "sendto", do_sendto, 0 },
 	{ "sends", do_sends, 0 },
 	{ "sendall", do_sendall, 0 },
