@@ -72,23 +72,19 @@ EOF2
 	expect_err "^sockfault\[$parent\]: text-1 fired on send" "fork: the parent's fault, under its pid"
 done
 
-# --- exec ---
-peer_start a -n 0 -t 60 echo
-A=127.0.0.1:$a_port
-sf_run SOCKFAULT_RULES_TEXT='connect exe=tcalls => error ECONNREFUSED' \
-	"$T/tclient" exec "$A" "$T/tcalls" -e ECONNREFUSED connect "$A"
-expect_out '^parent connect = 0$' "exec: exe=tcalls leaves tclient alone"
+# --- exec: another program started by the program under test ---
+run 'connect exe=tcalls => error ECONNREFUSED' "p:listen,$pport" connect \
+	"spawn=$T/tcalls,-e,ECONNREFUSED,connect,127.0.0.1:$pport"
+expect_eq "exec: exe=tcalls leaves treal alone" 0 "$(value connect 1)"
 expect_out '^connect = -1 ECONNREFUSED$' "exec: the exec'd program is faulted"
-expect_out '^child exit = 0$'
+expect_out '^spawn exit = 0$'
 expect_err '^sockfault\[[0-9]+\]: started in tcalls: 1 rule' "exec: the child logs as tcalls"
 
-sf_run SOCKFAULT_RULES_TEXT='send => error EPIPE' "$T/tclient" exec "$A" "$T/tcalls" -e EPIPE send "$A"
+run 'send => error EPIPE' "p:listen,$pport" "spawn=$T/tcalls,-e,EPIPE,send,127.0.0.1:$pport"
 expect_out '^send = -1 EPIPE$' "exec: SOCKFAULT_RULES_TEXT reaches the child"
-expect_out '^child exit = 0$'
+expect_out '^spawn exit = 0$'
 
 # --- a connection inherited through exec, learned on first use ---
-kill "$a_pid" 2>/dev/null || :
-peer_wait a
 run "send peer=127.0.0.1:$pport => error ECONNRESET" "p:listen,$pport" connect exec sendns write=4
 transcript "inherited: learned (its peer) and faulted, other calls go through" <<'EOF2'
 peer listen = port *

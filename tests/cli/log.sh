@@ -68,8 +68,8 @@ expect_no_err 'fired on send' "log=quiet: only the quiet rule is silent"
 
 # The log file is opened O_CLOEXEC: a program exec'd after a first event
 # (which opened it) does not inherit it.
-sf_run SOCKFAULT_RULES_TEXT='connect exe=tclient => delay 1ms' SOCKFAULT_LOG="$tmp/cloexec.log" \
-	"$T/tclient" exec "$E" "$(command -v ls)" -l /proc/self/fd/
+sf_run SOCKFAULT_RULES_TEXT='connect exe=treal => delay 1ms' SOCKFAULT_LOG="$tmp/cloexec.log" \
+	"$R/treal" -N -A "$E" connect "spawn=$(command -v ls),-l,/proc/self/fd/"
 expect_in "$tmp/cloexec.log" 'fired on connect' "the parent logged to the file before exec"
 expect_no_out 'cloexec\.log' "the exec'd program does not have the log file open"
 

@@ -1,12 +1,12 @@
 /* What is left of the tests that are not transcripts (treal is the program
  * to extend: tests/README): a datagram whose address has uninitialised
- * padding (valgrind), exec into another program, stderr taken by a socket,
- * and the results that must not change under the library (baseline).
+ * padding (valgrind), stderr taken by a socket, and the results that must
+ * not change under the library (baseline).
  *
- *   tclient [-P] SUBCOMMAND [OPTIONS] [ARGS]
+ *   tclient SUBCOMMAND [OPTIONS] [ARGS]
  *
- * -P prints "pid=N" first. Each subcommand prints one line per observation,
- * e.g. "send = -1 EIO". See usage() for the list. */
+ * Each subcommand prints one line per observation, e.g. "send = -1 EIO".
+ * See usage() for the list. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -17,16 +17,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tnet.h"
 
 static void usage(void)
 {
-	fputs("usage: tclient [-P] SUBCOMMAND ...\n"
+	fputs("usage: tclient SUBCOMMAND ...\n"
 	      "  udp-send [-n N] [-u] TARGET...\n"
-	      "  exec TARGET PROGRAM [ARG...]\n"
 	      "  stderr-socket UNIXTARGET TARGET     stderr is a socket\n"
 	      "  stderr-closed TARGET                close(2), then a socket takes fd 2\n"
 	      "  baseline\n",
@@ -84,25 +82,6 @@ static int cmd_udp_send(int argc, char **argv)
 			tn_setup_fail("END");
 		close(end);
 	}
-	return 0;
-}
-
-/* --- exec: the child runs under the preload too --- */
-
-static int cmd_exec(int argc, char **argv)
-{
-	if (argc < 3)
-		usage();
-	struct tn_addr a = tn_target(argc, argv, 1);
-	int fd = tn_connect(&a, SOCK_STREAM);
-	TN_REPORT("parent connect", fd < 0 ? -1 : 0);
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid == 0) {
-		execv(argv[2], argv + 2);
-		_exit(127);
-	}
-	printf("child exit = %d\n", tn_wait_child(pid));
 	return 0;
 }
 
@@ -291,21 +270,18 @@ static int cmd_baseline(int argc, char **argv)
 }
 
 static const struct tn_cmd cmds[] = {
-	{ "udp-send", cmd_udp_send },		{ "exec", cmd_exec },	      { "stderr-socket", cmd_stderr_socket },
-	{ "stderr-closed", cmd_stderr_closed }, { "baseline", cmd_baseline },
+	{ "udp-send", cmd_udp_send },
+	{ "stderr-socket", cmd_stderr_socket },
+	{ "stderr-closed", cmd_stderr_closed },
+	{ "baseline", cmd_baseline },
 };
 
 int main(int argc, char **argv)
 {
 	tn_init();
 	signal(SIGPIPE, SIG_IGN);
-	int i = 1;
-	if (i < argc && strcmp(argv[i], "-P") == 0) {
-		printf("pid=%d\n", (int)getpid());
-		i++;
-	}
-	if (i >= argc)
+	if (argc < 2)
 		usage();
-	printf("main: tclient %s\n", argv[i]);
-	return TN_RUN_CMD(cmds, argc - i, argv + i, usage);
+	printf("main: tclient %s\n", argv[1]);
+	return TN_RUN_CMD(cmds, argc - 1, argv + 1, usage);
 }

@@ -77,6 +77,7 @@
  *   fork ... endchild       the child plays the steps up to endchild (its lines
  *                           prefixed "child "), the parent waits for it and
  *                           goes on after endchild
+ *   spawn=PATH[,ARG...]     another program, forked and exec'd, waited for
  *   exec                    exec treal itself with the connections and the
  *                           peer: the rest of the steps run in the new program
  *   p:CMD[,ARG...]          a command for the peer (see rpeer.c), its answer
@@ -1013,6 +1014,30 @@ static void do_sends(const struct step *s, const char *arg)
 	out("sends =%s", line);
 }
 
+/* spawn=PATH[,ARG...]: another program, started by fork and execv with the
+ * program's descriptors, its lines among these; waited for. */
+static void do_spawn(const struct step *s, const char *arg)
+{
+	(void)s;
+	if (!arg)
+		tn_setup_fail("spawn= needs a program");
+	char buf[1024], *argv[32];
+	int n = 0;
+	snprintf(buf, sizeof buf, "%s", arg);
+	for (char *t = strtok(buf, ","); t && n < 31; t = strtok(NULL, ","))
+		argv[n++] = t;
+	argv[n] = NULL;
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0)
+		tn_setup_fail("fork");
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	out("spawn exit = %d", tn_wait_child(pid));
+}
+
 /* pid: the process's id, for the log lines it must own. */
 static void do_pid(const struct step *s, const char *arg)
 {
@@ -1297,6 +1322,7 @@ static const struct step steps[] = {
 	{ "inq", do_inq, 0 },
 	{ "threads", do_threads, 0 },
 	{ "pid", do_pid, 0 },
+	{ "spawn", do_spawn, 0 },
 	{ "sigpipes", do_sigpipes, 0 },
 	{ "sleep", do_sleep, 0 },
 	{ "at", do_at, 0 },
