@@ -76,13 +76,22 @@ expect_no_out 'cloexec\.log' "the exec'd program does not have the log file open
 # The program makes a socket its stderr (dup2): the program's own write to
 # it is faulted, and none of the library's lines go there (they go only to
 # the stderr the program started with: tests/robust/log-pipes.sh).
-peer_start s -U "$tmp/stderr.sock" -n 1 -t 20 sink
-sf_run SOCKFAULT_RULES_TEXT='tx => error EIO' "$T/tclient" stderr-socket "unix:$tmp/stderr.sock" "$E"
+# (Connection 1 becomes descriptor 2; connection 3 carries data.)
+sf_run SOCKFAULT_RULES_TEXT='tx => error EIO' "$R/treal" -S "$tmp/u" p:listen connect dup2=2 connect sendns=1 use=2 \
+	write=13 p:accept p:expect,300 p:accept p:expect,300
 expect_rc 0
-expect_out '^send = -1 EIO$'
-expect_out '^stderr write = -1 EIO$' "the program's write to its stderr socket is faulted"
-peer_wait s
-expect_in "$s_out" '^peer: conn 1: 0 bytes' "no log line in the program's new stderr socket"
+transcript "the program's send and its write to its stderr socket are faulted; no log line in that socket" <<'EOF2'
+peer listen = port *
+connect = 0
+dup2 = 0
+connect = 0
+sendns = -1 EIO
+write = -1 EIO
+peer accept = accepted 1
+peer expect = silence
+peer accept = accepted 2
+peer expect = silence
+EOF2
 
 # --- JSON ---
 # Newline-separated, so that the second rule is on line 2.

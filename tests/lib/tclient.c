@@ -1,7 +1,7 @@
 /* What is left of the tests that are not transcripts (treal is the program
  * to extend: tests/README): a datagram whose address has uninitialised
- * padding (valgrind), stderr taken by a socket, and the results that must
- * not change under the library (baseline).
+ * padding (valgrind), and the results that must not change under the
+ * library (baseline).
  *
  *   tclient SUBCOMMAND [OPTIONS] [ARGS]
  *
@@ -25,8 +25,6 @@ static void usage(void)
 {
 	fputs("usage: tclient SUBCOMMAND ...\n"
 	      "  udp-send [-n N] [-u] TARGET...\n"
-	      "  stderr-socket UNIXTARGET TARGET     stderr is a socket\n"
-	      "  stderr-closed TARGET                close(2), then a socket takes fd 2\n"
 	      "  baseline\n",
 	      stdout);
 	exit(TN_EXIT_SETUP);
@@ -82,44 +80,6 @@ static int cmd_udp_send(int argc, char **argv)
 			tn_setup_fail("END");
 		close(end);
 	}
-	return 0;
-}
-
-/* --- stderr is a socket (as under systemd): the library's own log lines
- * still get out, while the program's writes to it are faulted like any
- * write on a socket --- */
-
-static int cmd_stderr_socket(int argc, char **argv)
-{
-	if (argc < 3)
-		usage();
-	struct tn_addr u, a;
-	u = tn_target(argc, argv, 1);
-	a = tn_target(argc, argv, 2);
-	int s = tn_connect(&u, SOCK_STREAM);
-	if (s < 0 || dup2(s, 2) < 0)
-		tn_setup_fail("stderr to %s", argv[1]);
-	close(s);
-	int fd = tn_must_connect(&a, SOCK_STREAM);
-	TN_REPORT("send", send(fd, "x", 1, MSG_NOSIGNAL));
-	TN_REPORT("stderr write", write(2, "program line\n", 13));
-	return 0;
-}
-
-/* --- a daemon closed its stderr, and its next socket took descriptor 2:
- * what goes through that socket is the program's business alone --- */
-
-static int cmd_stderr_closed(int argc, char **argv)
-{
-	struct tn_addr a = tn_target(argc, argv, 1);
-	close(2);
-	int fd = tn_connect(&a, SOCK_STREAM);
-	printf("fd = %d\n", fd);
-	if (fd < 0)
-		tn_setup_fail("connect");
-	TN_REPORT("send", send(fd, "data", 4, MSG_NOSIGNAL));
-	TN_REPORT("send", send(fd, "more", 4, MSG_NOSIGNAL));
-	close(fd);
 	return 0;
 }
 
@@ -271,8 +231,6 @@ static int cmd_baseline(int argc, char **argv)
 
 static const struct tn_cmd cmds[] = {
 	{ "udp-send", cmd_udp_send },
-	{ "stderr-socket", cmd_stderr_socket },
-	{ "stderr-closed", cmd_stderr_closed },
 	{ "baseline", cmd_baseline },
 };
 

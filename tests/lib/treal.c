@@ -49,6 +49,8 @@
  *                           reached there from then on (IPv4)
  *   rcvtimeo=MS sndtimeo=MS nonblock block shut=rd|wr|rdwr close dup use=K
  *   use=listen              the listening socket becomes the current one
+ *   dup2=N closefd=N fd     the current descriptor onto N (then current);
+ *                           close descriptor N; the current one's number
  *   pollin=MS pollout=MS    poll (POLLIN|POLLRDHUP, or POLLOUT)
  *   epoll=MS epollout=MS    a level-triggered epoll, registered now
  *   et-add                  an edge-triggered epoll (IN|OUT|RDHUP), its
@@ -1112,6 +1114,34 @@ static void do_dup(const struct step *s, const char *arg)
 	report("dup", fd < 0 ? -1 : 0, err);
 }
 
+/* dup2=N: the current descriptor duplicated onto N (a socket becomes the
+ * program's stderr), which becomes the current connection, on the same
+ * stream. */
+static void do_dup2(const struct step *s, const char *arg)
+{
+	(void)s;
+	int fd = dup2(C()->fd, num(arg));
+	int err = errno;
+	if (fd >= 0)
+		add_conn(fd, C()->stream);
+	report("dup2", fd < 0 ? -1 : 0, err);
+}
+
+/* closefd=N: close descriptor N, the program's own (a daemon closing its
+ * stderr); fd: the current connection's descriptor. */
+static void do_closefd(const struct step *s, const char *arg)
+{
+	(void)s;
+	int r = close(num(arg));
+	report("closefd", r, errno);
+}
+
+static void do_fd(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	out("fd = %d", C()->fd);
+}
+
 static void do_use(const struct step *s, const char *arg)
 {
 	(void)s;
@@ -1308,6 +1338,9 @@ static const struct step steps[] = {
 	{ "shut", do_shut, 0 },
 	{ "close", do_close, 0 },
 	{ "dup", do_dup, 0 },
+	{ "dup2", do_dup2, 0 },
+	{ "closefd", do_closefd, 0 },
+	{ "fd", do_fd, 0 },
 	{ "use", do_use, 0 },
 	{ "pollin", do_poll, POLLIN | POLLRDHUP },
 	{ "pollout", do_poll, POLLOUT },

@@ -70,15 +70,15 @@ fi
 # log ("stderr") must not be written into that connection. With tracing
 # and no rules, the peer must get exactly what the program sent.
 for settings in "SOCKFAULT_TRACE=1" "SOCKFAULT_RULES_TEXT=send when=2 => error ECONNRESET"; do
-	peer_start c -n 1 -t 20 sink
-	sf_run "$settings" "$T/tclient" stderr-closed "127.0.0.1:$c_port"
+	sf_run "$settings" "$R/treal" -S "$tmp/u" closefd=2 p:listen connect fd sendns=4 sendns=4 p:accept p:expect,1000 \
+		p:expect,300
 	expect_out '^fd = 2$' "$settings: the socket took descriptor 2"
-	peer_wait c
 	case $settings in
-	*TRACE*) want='conn 1: 8 bytes .*first="datamore"' ;;
-	*) want='conn 1: 4 bytes .*first="data"' ;;
+	*TRACE*) want='^peer expect = data 8 bits=0 ' ;;
+	*) want='^peer expect = data 4 bits=0 ' ;;
 	esac
-	expect_in "$c_out" "$want" "$settings: no log line went into the program's socket"
+	expect_out "$want" "$settings: the peer got exactly what the program sent"
+	expect_out '^peer expect = silence$' "$settings: no log line went into the program's socket"
 done
 
 kill "$o_pid" "$l_pid" 2>/dev/null || :
