@@ -1,12 +1,10 @@
-/* What is left of the tests that are not transcripts (treal is the program
- * to extend: tests/README): a datagram whose address has uninitialised
- * padding (valgrind), and the results that must not change under the
- * library (baseline).
+/* The library changes nothing without rules: tclient baseline makes calls
+ * whose results, failures and their errno included, must be the same with
+ * and without the library (tests/calls/transparent.sh compares them). Its
+ * bad pointers are handed to the kernel on purpose: the valgrind and
+ * sanitizer stages recognise them by the function's name, cmd_baseline.
  *
- *   tclient SUBCOMMAND [OPTIONS] [ARGS]
- *
- * Each subcommand prints one line per observation, e.g. "send = -1 EIO".
- * See usage() for the list. */
+ *   tclient baseline */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -23,64 +21,8 @@
 
 static void usage(void)
 {
-	fputs("usage: tclient SUBCOMMAND ...\n"
-	      "  udp-send [-n N] [-u] TARGET...\n"
-	      "  baseline\n",
-	      stdout);
+	fputs("usage: tclient baseline\n", stdout);
 	exit(TN_EXIT_SETUP);
-}
-
-/* --- datagrams --- */
-
-/* One unconnected socket, n datagrams to each target in turn: a datagram
- * socket's peer is the call's own. -u: IPv4 addresses as a careless program
- * builds them, family, port and address set and the padding (sin_zero)
- * never written (valgrind sees it uninitialised). */
-static int cmd_udp_send(int argc, char **argv)
-{
-	int n = 3, opt, sloppy = 0;
-	while ((opt = getopt(argc, argv, "n:u")) != -1)
-		if (opt == 'n')
-			n = atoi(optarg);
-		else if (opt == 'u')
-			sloppy = 1;
-		else
-			usage();
-	if (optind >= argc || n < 1 || n > 100 || argc - optind > 8)
-		usage();
-	struct tn_addr a[8];
-	int na = argc - optind;
-	for (int k = 0; k < na; k++)
-		a[k] = tn_target(argc, argv, optind + k);
-	int fd = socket(a[0].family, SOCK_DGRAM, 0);
-	if (fd < 0)
-		tn_setup_fail("socket");
-	for (int i = 1; i <= n; i++) {
-		for (int k = 0; k < na; k++) {
-			char msg[16];
-			int len = snprintf(msg, sizeof msg, "d%d", i);
-			struct sockaddr_in careless;
-			const struct sockaddr *to = (struct sockaddr *)&a[k].ss;
-			if (sloppy && a[k].family == AF_INET) {
-				const struct sockaddr_in *in = (const struct sockaddr_in *)&a[k].ss;
-				careless.sin_family = AF_INET;
-				careless.sin_port = in->sin_port;
-				careless.sin_addr = in->sin_addr;
-				to = (struct sockaddr *)&careless;
-			}
-			ssize_t r = sendto(fd, msg, (size_t)len, 0, to, a[k].len);
-			TN_REPORT("sendto", r);
-		}
-	}
-	/* What was sent has arrived (loopback keeps order): now stop the
-	 * peers, through a call that the rules do not name. */
-	for (int k = 0; k < na; k++) {
-		int end = tn_connect(&a[k], SOCK_DGRAM);
-		if (end < 0 || write(end, "END", 3) != 3)
-			tn_setup_fail("END");
-		close(end);
-	}
-	return 0;
 }
 
 /* --- without rules, the library changes nothing: every result below,
@@ -230,7 +172,6 @@ static int cmd_baseline(int argc, char **argv)
 }
 
 static const struct tn_cmd cmds[] = {
-	{ "udp-send", cmd_udp_send },
 	{ "baseline", cmd_baseline },
 };
 

@@ -35,7 +35,9 @@
  *                           the bytes taken and the error ("none" past 64 MiB)
  *   sendto=N[,K]            one datagram of N bytes by sendto, to the peer's
  *                           K-th UDP socket (p:listen order; default 1),
- *                           from the current socket, connected or not
+ *                           from the current socket, connected or not;
+ *                           sendtou: the same, the address's padding never
+ *                           written (uninitialised, for valgrind)
  *   recv[=N] recvnb[=N] read[=N] recvfrom[=N] recvmsg[=N]
  *                           one call (recvnb: MSG_DONTWAIT)
  *   recvall=N[,OP]          receive N bytes; prints flipped bits and the rate;
@@ -484,7 +486,7 @@ static const char *op_of(const char *arg)
 /* sendto=N[,K]: one datagram of N pattern bytes (default 4) from the
  * current socket, connected or not, to the peer's K-th UDP socket (the
  * order of p:listen; default the first), by sendto with the address. */
-static void step_sendto(const char *arg)
+static void step_sendto(const char *arg, int careless)
 {
 	size_t n = arg ? (size_t)atol(arg) : 4;
 	const char *k = op_of(arg);
@@ -497,8 +499,20 @@ static void step_sendto(const char *arg)
 		a = peer_at;
 		tn_set_port(&a, udp_ports[i - 1]);
 	}
+	/* careless: an IPv4 address as a careless program builds it, family,
+	 * port and address set and the padding (sin_zero) never written, for
+	 * valgrind to see the library never decides on it. */
+	struct sockaddr_in sloppy;
+	const struct sockaddr *to = (const struct sockaddr *)&a.ss;
+	if (careless && a.family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&a.ss;
+		sloppy.sin_family = AF_INET;
+		sloppy.sin_port = in->sin_port;
+		sloppy.sin_addr = in->sin_addr;
+		to = (const struct sockaddr *)&sloppy;
+	}
 	unsigned char *b = pattern(n, 0);
-	ssize_t r = sendto(C()->fd, b, n, 0, (struct sockaddr *)&a.ss, a.len);
+	ssize_t r = sendto(C()->fd, b, n, 0, to, a.len);
 	int err = errno;
 	free(b);
 	report("sendto", r, err);
@@ -989,8 +1003,7 @@ static void do_send(const struct step *s, const char *arg)
 
 static void do_sendto(const struct step *s, const char *arg)
 {
-	(void)s;
-	step_sendto(arg);
+	step_sendto(arg, s->how);
 }
 
 /* sends=N[,MS]: N sends of one byte (MSG_NOSIGNAL), MS apart, on one
@@ -1321,6 +1334,7 @@ static const struct step steps[] = {
 	{ "sendmsg", do_send, 0 },
 	{ "sendmsgns", do_send, MSG_NOSIGNAL },
 	{ "sendto", do_sendto, 0 },
+	{ "sendtou", do_sendto, 1 },
 	{ "sends", do_sends, 0 },
 	{ "sendall", do_sendall, 0 },
 	{ "sendfill", do_sendfill, 0 },
