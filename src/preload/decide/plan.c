@@ -59,7 +59,7 @@ void sf_sock_replan(struct sf_sock *s)
 	struct sf_active *a = sf_active_get();
 	struct sf_plan *old = SF_ACQUIRE(&s->plan);
 	struct sf_plan *plan = NULL;
-	sf_opmask ops = SF_OPS_LIFECYCLE;
+	sf_opmask ops = SF_OPS_LIFECYCLE, tracked = 0;
 	uint32_t n = 0;
 	uint8_t idle = 0;
 
@@ -117,10 +117,13 @@ void sf_sock_replan(struct sf_sock *s)
 							e->fired = SF_LOAD(&old->e[k].fired);
 							e->stuck = SF_LOAD(&old->e[k].stuck);
 						}
+				tracked |= tracked_by(r);
 				ops |= r->ops | tracked_by(r);
 				if (r->has & SF_HAS_NUM(SF_NUM_IDLE))
 					idle = 1;
 			}
+			if (dgram)
+				plan->dg->tracked = tracked;
 		}
 	}
 	/* The quick lane (sf_quick_enter): ops named by at most one rule of the

@@ -1,0 +1,64 @@
+#!/bin/sh
+# sendto on an unconnected UDP socket, whose rules about peers are decided
+# per destination (sockfault-rules(5), peer=): the verdict kept for the last
+# destination must never answer for another one, however the calls
+# alternate (address, port), from one thread or several at once, and after
+# the rules file is read again (SOCKFAULT_RELOAD); a rule that reads the
+# socket's bytes (sent>) sees the datagrams to every destination.
+set -eu
+. "$SF_SRCDIR/tests/lib/lib.sh"
+
+# Destinations on loopback nobody listens at: an unconnected socket's
+# sendto says yes, unless a rule says otherwise.
+a=127.0.0.1:40001 b=127.0.0.1:40002 c=127.0.0.2:40001
+others() {
+	i=0
+	while [ $i -lt 200 ]; do
+		echo "sendto peer=10.0.$((i / 250)).$((i % 250 + 1)):9 => error ECONNRESET"
+		i=$((i + 1))
+	done
+}
+{
+	others
+	echo "sendto peer=$a => error EPERM"
+} >"$tmp/a.rules"
+{
+	others
+	echo "sendto peer=$b => error EPERM"
+} >"$tmp/b.rules"
+
+n=300
+sf_run SOCKFAULT_RULES="$tmp/a.rules" "$T/tdest" alternate $n $a $b $c $b $a $a $c
+expect_rc 0
+expect_out "^before $a: Operation not permitted=$((3 * n))\$" "every call to the faulted destination fails"
+expect_eq "no call to it goes through" 0 "$(grep -c "^before $a: ok" "$tmp/out" || :)"
+expect_out "^before $b: ok=$((2 * n))\$" "another port of the same address: every call goes"
+expect_out "^before $c: ok=$((2 * n))\$" "the same port of another address: every call goes"
+expect_eq "the others fail nothing" 3 "$(grep -c '^before ' "$tmp/out")"
+
+threads=4
+sf_run SOCKFAULT_RULES="$tmp/a.rules" "$T/tdest" alternate -t $threads $n $a $b $c
+expect_rc 0
+expect_out "^before $a: Operation not permitted=$((threads * n))\$" "$threads threads at once: every call to the faulted destination fails"
+expect_out "^before $b: ok=$((threads * n))\$" "$threads threads: every call to another port goes"
+expect_out "^before $c: ok=$((threads * n))\$" "$threads threads: every call to another address goes"
+expect_eq "$threads threads: nothing else" 3 "$(grep -c '^before ' "$tmp/out")"
+
+cp "$tmp/a.rules" "$tmp/now.rules"
+sf_run SOCKFAULT_RULES="$tmp/now.rules" SOCKFAULT_RELOAD=1 "$T/tdest" alternate -t 2 -r "$tmp/now.rules" \
+	-s "$tmp/b.rules" $n $a $b $c
+expect_rc 0
+expect_out '^reloaded after a change$'
+expect_out "^after $a: ok=$((2 * n))\$" "after the reload: the destination the rule left goes"
+expect_out "^after $b: Operation not permitted=$((2 * n))\$" "after the reload: the one it names now fails"
+expect_out "^after $c: ok=$((2 * n))\$" "after the reload: a third one still goes"
+expect_eq "after the reload: nothing else" 3 "$(grep -c '^after ' "$tmp/out")"
+
+# sent> counts every datagram of the socket: one byte to each of the three
+# a round, so the rule about a holds from its third call (6 bytes sent).
+sf_run SOCKFAULT_RULES_TEXT="sendto peer=$a sent>5 => error EPERM" "$T/tdest" alternate 10 $a $b $c
+expect_rc 0
+expect_out "^before $a: ok=2\$" "sent>5: the calls to the other destinations count"
+expect_out "^before $a: Operation not permitted=8\$" "sent>5: then every call to it fails"
+
+finish
