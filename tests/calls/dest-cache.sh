@@ -1,5 +1,5 @@
 #!/bin/sh
-# sendto on an unconnected UDP socket, whose rules about peers are decided
+# sendto and sendmsg on an unconnected UDP socket, whose rules about peers are decided
 # per destination (sockfault-rules(5), peer=): the verdict kept for the last
 # destination must never answer for another one, however the calls
 # alternate (address, port), from one thread or several at once, and after
@@ -69,5 +69,14 @@ expect_rc 0
 expect_out "^before $a: ok=1\$" "sent>5: the calls to the other destinations count"
 expect_out "^before $a: Operation not permitted=9\$" "sent>5: then every call to it fails"
 expect_out "^before $b: ok=30\$"
+
+# sendmsg: the destination in the header, the same verdicts and counts.
+sed 's/^sendto /sendmsg /' "$tmp/sent.rules" >"$tmp/msg.rules"
+sf_run SOCKFAULT_RULES="$tmp/msg.rules" "$T/tdest" alternate -m 10 $a $b $b $b $c $c $c
+expect_rc 0
+expect_out "^before $a: ok=1\$" "sendmsg, sent>5: the calls to the other destinations count"
+expect_out "^before $a: Operation not permitted=9\$" "sendmsg, sent>5: then every call to it fails"
+expect_out "^before $b: ok=30\$" "sendmsg: another port goes"
+expect_out "^before $c: ok=30\$" "sendmsg: another address goes"
 
 finish

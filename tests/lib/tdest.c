@@ -3,10 +3,11 @@
  * decided per destination): every verdict must be the one for the
  * destination of that very call, however the calls alternate.
  *
- *   tdest alternate [-t THREADS] [-r RULES -s NEWRULES] N DEST...
+ *   tdest alternate [-m] [-t THREADS] [-r RULES -s NEWRULES] N DEST...
  *
  * Each thread sends N rounds of one datagram to each DEST (IPv4 ADDR:PORT)
- * in turn, on one socket shared by all threads. With -r, after the rounds
+ * in turn, on one socket shared by all threads, with sendto (-m: sendmsg,
+ * the destination in the header). With -r, after the rounds
  * the rules file RULES is replaced by a copy of NEWRULES (SOCKFAULT_RELOAD
  * reads it again), the program sends until the first DEST's outcome
  * changes (at most 5 s), and then sends N more rounds. Output: for each
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,10 +37,11 @@ static int slot[MAX_DESTS]; /* the first DEST of the same name: where its outcom
 /* Outcomes per phase and destination: [0] ok, [e] errno e. */
 static unsigned long seen[2][MAX_DESTS][MAX_ERRNO];
 static int phase;
+static int use_msg;
 
 static void usage(void)
 {
-	fputs("usage: tdest alternate [-t THREADS] [-r RULES -s NEWRULES] N ADDR:PORT...\n", stderr);
+	fputs("usage: tdest alternate [-m] [-t THREADS] [-r RULES -s NEWRULES] N ADDR:PORT...\n", stderr);
 	exit(2);
 }
 
@@ -46,7 +49,14 @@ static int one(int d)
 {
 	/* The destination on this frame's stack, as programs keep it. */
 	struct sockaddr_in to = dests[d];
-	ssize_t r = sendto(fd, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof to);
+	ssize_t r;
+	if (use_msg) {
+		struct iovec v = { "x", 1 };
+		struct msghdr m = { .msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &v, .msg_iovlen = 1 };
+		r = sendmsg(fd, &m, MSG_DONTWAIT);
+	} else {
+		r = sendto(fd, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof to);
+	}
 	int e = r < 0 ? errno : 0;
 	return e < MAX_ERRNO ? e : MAX_ERRNO - 1;
 }
@@ -107,8 +117,10 @@ int main(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "alternate") != 0)
 		usage();
 	optind = 2;
-	while ((opt = getopt(argc, argv, "t:r:s:")) != -1) {
-		if (opt == 't')
+	while ((opt = getopt(argc, argv, "mt:r:s:")) != -1) {
+		if (opt == 'm')
+			use_msg = 1;
+		else if (opt == 't')
 			threads = atoi(optarg);
 		else if (opt == 'r')
 			rules = optarg;

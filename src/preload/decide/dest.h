@@ -58,7 +58,7 @@ static inline int sf_dest_key(const struct sockaddr *a, socklen_t len, uint64_t 
 /* The plan's verdict for key k (under the sequence count), for the names
  * known now: 1 when it holds, with the ops it lets through in *pass. */
 static inline __attribute__((always_inline)) int sf_dest_cached(const struct sf_plan_dgram *dg,
-								  const uint64_t k[SF_DEST_KEY_WORDS], sf_opmask *pass)
+								const uint64_t k[SF_DEST_KEY_WORDS], sf_opmask *pass)
 {
 	if (!dg->dest_valid || dg->names_gen != SF_LOAD(&sf_names_gen))
 		return 0;
@@ -68,7 +68,7 @@ static inline __attribute__((always_inline)) int sf_dest_cached(const struct sf_
 	return 1;
 }
 
-/* 1: the call to dest on fd is one no rule applies to and reads nothing
+/* 1: the call to dest on fd (sendmsg: msg's) is one no rule applies to and reads nothing
  * of (no rule names the call on this socket, or the plan's verdict for
  * this destination says so), and may go straight to libc; 0: the
  * wrapper's other lanes decide. Inline in the
@@ -84,7 +84,7 @@ static inline __attribute__((always_inline)) int sf_dest_cached(const struct sf_
  * this frame, which is where a program's own local sockaddr lives
  * (anywhere else, the quick lane copies it: base/usermem.h). */
 static inline __attribute__((always_inline)) int sf_dest_pass(enum sf_op op, int fd, const struct sockaddr *dest,
-								 socklen_t destlen)
+							      socklen_t destlen, const struct msghdr *msg)
 {
 	uintptr_t v = sf_fd_get(fd);
 	const struct sf_sock *s = (const struct sf_sock *)v;
@@ -98,7 +98,17 @@ static inline __attribute__((always_inline)) int sf_dest_pass(enum sf_op op, int
 	/* The frame's own address, where the frame pointer was just pushed:
 	 * no local whose address is taken, so the wrapper can still
 	 * tail-call. */
-	uintptr_t a = (uintptr_t)dest, h = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t h = (uintptr_t)__builtin_frame_address(0);
+	/* sendmsg: the destination is the header's, and the header must
+	 * be as readable as the destination. */
+	if (op == SF_OP_sendmsg) {
+		uintptr_t m = (uintptr_t)msg;
+		if (((m ^ h) | ((m + sizeof *msg - 1) ^ h)) >> 12)
+			return 0;
+		dest = (const struct sockaddr *)msg->msg_name;
+		destlen = msg->msg_namelen;
+	}
+	uintptr_t a = (uintptr_t)dest;
 	if (destlen < (socklen_t)sizeof(struct sockaddr_in) || destlen > (socklen_t)sizeof(struct sockaddr_in6) ||
 	    ((a ^ h) | ((a + destlen - 1) ^ h)) >> 12)
 		return 0;

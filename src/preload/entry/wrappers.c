@@ -27,60 +27,59 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 #define SF_SECOND(...) SF_SECOND_(__VA_ARGS__, 0, 0)
 #define SF_SECOND_(a, b, ...) ((uintptr_t)(b))
 
-/* The call names its own destination (sendto's), which the destination
- * cache may know no rule applies to (decide/dest.h). NULL: none; a
- * msghdr's: SF_DEST_UNKNOWN. */
-#define SF_DEST_GIVEN(dest) ((dest) != NULL && (dest) != SF_DEST_UNKNOWN)
-/* The call has a destination argument at all (sendto's, which may be NULL):
- * the others pass a constant. */
-#define SF_DEST_ARG(dest) (!__builtin_constant_p(dest))
+/* The call may name its own destination, which the destination cache may
+ * know no rule applies to (decide/dest.h): sendto's argument (the others
+ * pass a constant), sendmsg's header's. */
+#define SF_DEST_ARG(op, dest) (!__builtin_constant_p(dest) || SF_OP_##op == SF_OP_sendmsg)
 
 /* The entry tests and tail-calls; everything else is out of line, so that
  * the call that goes straight to libc sets up no stack frame. */
-#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                                     \
-	static __attribute__((noinline)) ret sf_hot_##name params                                             \
-	{                                                                                                     \
-		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on))) {                                                    \
-			sf_reload_check();                                                                    \
-			if (sf_pass_record(SF_OP_##op, fd) ||                                                 \
-			    (SF_DEST_GIVEN(dest) && sf_dest_pass(SF_OP_##op, fd, dest, destlen)))             \
-				return sf_real_##name args;                                                   \
-		}                                                                                             \
-		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(fd, SF_OP_##op, dest, destlen)) { \
-			/* The call lives in this frame until quick_leave. */                                 \
-			SF_MARK_FRAME();                                                                      \
-			return (ret)sf_quick_leave(fd, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0,               \
-						   (long)sf_real_##name args, SF_OP_##op);                    \
-		}                                                                                             \
-		return sf_slow_##name args;                                                                   \
-	}                                                                                                     \
+#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                                         \
+	static __attribute__((noinline)) ret sf_hot_##name params                                                 \
+	{                                                                                                         \
+		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on))) {                                                        \
+			sf_reload_check();                                                                        \
+			if (sf_pass_record(SF_OP_##op, fd) ||                                                     \
+			    (SF_DEST_ARG(op, dest) &&                                                             \
+			     sf_dest_pass(SF_OP_##op, fd, dest, destlen, (const struct msghdr *)SF_SECOND args))) \
+				return sf_real_##name args;                                                       \
+		}                                                                                                 \
+		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(fd, SF_OP_##op, dest, destlen)) {     \
+			/* The call lives in this frame until quick_leave. */                                     \
+			SF_MARK_FRAME();                                                                          \
+			return (ret)sf_quick_leave(fd, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0,                   \
+						   (long)sf_real_##name args, SF_OP_##op);                        \
+		}                                                                                                 \
+		return sf_slow_##name args;                                                                       \
+	}                                                                                                         \
 	/* A call with its own destination, once a rule names its operation:      \
-	 * the first look (sf_pass) and the destination cache's in one. */                           \
-	static __attribute__((noinline)) ret sf_dest_##name params                                            \
-	{                                                                                                     \
-		if (!SF_LOAD(&sf_reload_on) && sf_dest_pass(SF_OP_##op, fd, dest, destlen))                   \
-			return sf_real_##name args;                                                           \
-		return sf_hot_##name args;                                                                    \
-	}                                                                                                     \
-	static inline ret sf_entry_##name params                                                              \
-	{                                                                                                     \
-		if (SF_DEST_ARG(dest)) {                                                                      \
-			if (SF_LIKELY(!(SF_LOAD(&sf_hot) & SF_OPBIT(SF_OP_##op))))                            \
-				return sf_real_##name args;                                                   \
-			return sf_dest_##name args;                                                           \
-		}                                                                                             \
-		if (SF_LIKELY(sf_pass(SF_OP_##op, fd)))                                                       \
-			return sf_real_##name args;                                                           \
-		return sf_hot_##name args;                                                                    \
-	}                                                                                                     \
-	SF_EXPORT ret name params                                                                             \
-	{                                                                                                     \
-		if (!(SF_OPS_RIGHTS & SF_OPBIT(SF_OP_##op)))                                                  \
-			return sf_entry_##name args;                                                          \
-		ret r = sf_entry_##name args;                                                                 \
-		if (r >= 0 && SF_LOAD(&sf_hot))                                                               \
-			sf_rights_received(SF_OP_##op, (long)r, SF_SECOND args);                              \
-		return r;                                                                                     \
+	 * the first look (sf_pass) and the destination cache's in one. */                               \
+	static __attribute__((noinline)) ret sf_dest_##name params                                                \
+	{                                                                                                         \
+		if (!SF_LOAD(&sf_reload_on) &&                                                                    \
+		    sf_dest_pass(SF_OP_##op, fd, dest, destlen, (const struct msghdr *)SF_SECOND args))           \
+			return sf_real_##name args;                                                               \
+		return sf_hot_##name args;                                                                        \
+	}                                                                                                         \
+	static inline ret sf_entry_##name params                                                                  \
+	{                                                                                                         \
+		if (SF_DEST_ARG(op, dest)) {                                                                      \
+			if (SF_LIKELY(!(SF_LOAD(&sf_hot) & SF_OPBIT(SF_OP_##op))))                                \
+				return sf_real_##name args;                                                       \
+			return sf_dest_##name args;                                                               \
+		}                                                                                                 \
+		if (SF_LIKELY(sf_pass(SF_OP_##op, fd)))                                                           \
+			return sf_real_##name args;                                                               \
+		return sf_hot_##name args;                                                                        \
+	}                                                                                                         \
+	SF_EXPORT ret name params                                                                                 \
+	{                                                                                                         \
+		if (!(SF_OPS_RIGHTS & SF_OPBIT(SF_OP_##op)))                                                      \
+			return sf_entry_##name args;                                                              \
+		ret r = sf_entry_##name args;                                                                     \
+		if (r >= 0 && SF_LOAD(&sf_hot))                                                                   \
+			sf_rights_received(SF_OP_##op, (long)r, SF_SECOND args);                                  \
+		return r;                                                                                         \
 	}
 #define SF_SYM(ret, name, params)
 #include "calls.def"
