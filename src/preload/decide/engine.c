@@ -305,8 +305,8 @@ struct dest_view {
 
 /* The cache's key for a call's destination (sf_dest_key); no destination
  * (the socket's peer): all zero, when the socket has one. */
-static int dest_key(const struct sf_sock *s, const struct sockaddr *addr, socklen_t len,
-		    uint64_t words[SF_DEST_KEY_WORDS])
+static inline __attribute__((always_inline)) int dest_key(const struct sf_sock *s, const struct sockaddr *addr,
+							  socklen_t len, uint64_t words[SF_DEST_KEY_WORDS])
 {
 	if (!addr) {
 		memset(words, 0, SF_DEST_KEY_WORDS * sizeof words[0]);
