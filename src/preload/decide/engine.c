@@ -343,7 +343,8 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 	uint32_t seq = __atomic_load_n(&plan->dg->dest_seq, __ATOMIC_ACQUIRE);
 	uint16_t n;
 	if (!(seq & 1) && dest_cached(plan, key, &n)) {
-		memcpy(dv->idx, plan->dg->dest_idx, n * sizeof dv->idx[0]);
+		for (uint16_t k = 0; k < n; k++)
+			dv->idx[k] = SF_LOAD(&plan->dg->dest_idx[k]);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&plan->dg->dest_seq, __ATOMIC_RELAXED) == seq) {
 			dv->all = 0;
@@ -373,17 +374,18 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 		/* The odd count must be seen before any of what follows (on
 		 * a weakly ordered CPU the stores could overtake it). */
 		__atomic_thread_fence(__ATOMIC_RELEASE);
-		memcpy(plan->dg->dest, key, sizeof plan->dg->dest);
+		for (int w = 0; w < SF_DEST_KEY_WORDS; w++)
+			SF_STORE(&plan->dg->dest[w], key[w]);
 		/* What sf_dest_pass lets through: the calls that no rule
 		 * holding here names, and whose bookkeeping no rule reads. */
-		plan->dg->pass = n == SF_DEST_MANY ? 0 : ~(held | plan->dg->tracked);
+		SF_STORE(&plan->dg->pass, n == SF_DEST_MANY ? 0 : ~(held | plan->dg->tracked));
 		__atomic_store_n(&plan->dg->dest_n, n, __ATOMIC_RELAXED);
-		if (n != SF_DEST_MANY)
-			memcpy(plan->dg->dest_idx, dv->idx, n * sizeof dv->idx[0]);
+		for (uint16_t k = 0; n != SF_DEST_MANY && k < n; k++)
+			SF_STORE(&plan->dg->dest_idx[k], dv->idx[k]);
 		/* The names this verdict was made with (host=): a name learned
 		 * later makes it stale. */
-		plan->dg->names_gen = names;
-		plan->dg->dest_valid = 1;
+		SF_STORE(&plan->dg->names_gen, names);
+		SF_STORE(&plan->dg->dest_valid, 1);
 		__atomic_store_n(&plan->dg->dest_seq, seq + 2, __ATOMIC_RELEASE);
 	}
 	if (n != SF_DEST_MANY) {
@@ -536,7 +538,7 @@ static inline int dest_quick(struct sf_sock *s, enum sf_op op, const struct sock
 	unsigned named = 0;
 	struct sf_plan_entry *only = NULL;
 	for (uint16_t k = 0; k < n && named < 2; k++) {
-		struct sf_plan_entry *e = &plan->e[plan->dg->dest_idx[k]];
+		struct sf_plan_entry *e = &plan->e[SF_LOAD(&plan->dg->dest_idx[k])];
 		if (e->ops & SF_OPBIT(op)) {
 			named++;
 			only = e;
