@@ -70,6 +70,23 @@ expect_out "^before $a: ok=1\$" "sent>5: the calls to the other destinations cou
 expect_out "^before $a: Operation not permitted=9\$" "sent>5: then every call to it fails"
 expect_out "^before $b: ok=30\$"
 
+# when= counts the calls to the destination it holds for, and only those,
+# also where the kept verdict lets the count settle a call (twice a in a
+# row): the fourth call to a and every one after it fail.
+{
+	others
+	echo "sendto peer=$a when=4+ => error EPERM"
+} >"$tmp/when.rules"
+sf_run SOCKFAULT_RULES="$tmp/when.rules" "$T/tdest" alternate 5 $a $a $b $b $a $c
+expect_rc 0
+expect_out "^before $a: ok=3\$" "when=4+: three calls to a go"
+expect_out "^before $a: Operation not permitted=12\$" "when=4+: from the fourth on, they fail"
+expect_out "^before $b: ok=10\$" "when=4+: the calls to b neither fail nor count"
+sf_run SOCKFAULT_RULES="$tmp/when.rules" "$T/tdest" alternate -t 4 50 $a $a $b $b $a $c
+expect_rc 0
+expect_out "^before $a: ok=3\$" "when=4+, 4 threads: three calls to a go, whichever thread"
+expect_out "^before $a: Operation not permitted=597\$" "when=4+, 4 threads: the others fail"
+
 # sendmsg: the destination in the header, the same verdicts and counts.
 sed 's/^sendto /sendmsg /' "$tmp/sent.rules" >"$tmp/msg.rules"
 sf_run SOCKFAULT_RULES="$tmp/msg.rules" "$T/tdest" alternate -m 10 $a $b $b $b $c $c $c

@@ -7,12 +7,15 @@
  * When no rule about destinations holds for this one and no rule reads
  * what the call would change (sent>, idle>, a rule that can end the
  * connection), the call is one no rule applies to: it goes straight to
- * libc, as on a socket no rule names the call for.
+ * libc, as on a socket no rule names the call for. When one rule holds
+ * there, names the call and only counts it (when=), its gate counts the
+ * call and, unless it is due, lets it go as well.
  *
  * What it pays for, measured with callgrind on scripts/bench's UDP sendto
- * loop: with 1000 rules for other destinations, +311 extra instructions a
- * call through the quick lane (a counted reference, the destination copied
- * out of the program's memory, the bytes accounted), +89 here. */
+ * loop, extra instructions a call: with 1000 rules for other destinations
+ * +311 through the quick lane (a counted reference, the destination copied
+ * out of the program's memory, the bytes accounted), +106 here; with one
+ * rule that applies and never fires (when=1000000), +356 and +174. */
 #ifndef SF_DEST_H
 #define SF_DEST_H
 
@@ -25,6 +28,7 @@
 #include "active.h"
 #include "fdtab.h"
 #include "names.h"
+#include "quick.h"
 #include "reclaim.h"
 #include "sock.h"
 
@@ -70,6 +74,18 @@ static inline __attribute__((always_inline)) uintptr_t sf_dest_stack_here(void)
 	return sp;
 }
 
+/* The ops with a destination of their own, each with a slot in the
+ * cache's `one`: sendto 0, sendmsg 1, other ops -1. */
+static inline int sf_dest_one_slot(enum sf_op op)
+{
+	return op == SF_OP_sendto ? 0 : op == SF_OP_sendmsg ? 1 : -1;
+}
+
+static inline enum sf_op sf_dest_one_op(int slot)
+{
+	return slot == 0 ? SF_OP_sendto : SF_OP_sendmsg;
+}
+
 /* 8 bytes of a sockaddr, from offset off. */
 static inline uint64_t sf_dest_word(const struct sockaddr *a, size_t off)
 {
@@ -94,21 +110,95 @@ static inline __attribute__((always_inline)) int sf_dest_cached(const struct sf_
 	return 1;
 }
 
-/* 1: the call to dest on fd (sendmsg: msg's) is one no rule applies to and reads nothing
- * of (no rule names the call on this socket, or the plan's verdict for
- * this destination says so), and may go straight to libc; 0: the
- * wrapper's other lanes decide. Inline in the
- * wrappers' out-of-line part (wrappers.c), with no call of its own, so
- * that the wrapper keeps its arguments where they came and tail-calls libc.
+/* The plan's verdict for the destination (valid under sequence count seq)
+ * names rules for op: when one rule holds there, names the call and reads
+ * nothing of the socket's own (a count, not sent> or a state), and no rule
+ * reads the bookkeeping, the gate may settle it (counted, not due): 1.
+ * Otherwise 0, and nothing counted. Under the caller's reader section. */
+static inline __attribute__((always_inline)) int sf_dest_gate(const struct sf_sock *s, const struct sf_plan *plan,
+							      uint32_t seq, enum sf_op op)
+{
+	const struct sf_plan_dgram *dg = plan->dg;
+	int slot = sf_dest_one_slot(op);
+	if (slot < 0 || (dg->tracked & SF_OPBIT(op)))
+		return 0;
+	uint16_t one = SF_LOAD(&dg->one[slot]);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&dg->dest_seq, __ATOMIC_RELAXED) != seq || one >= plan->n)
+		return 0;
+	/* Only the entries' counters change, atomically. */
+	struct sf_plan_entry *e = (struct sf_plan_entry *)&plan->e[one];
+	struct sf_active *a = sf_active_get();
+	if ((e->flags & (SF_PE_GATED | SF_PE_DYNAMIC)) != SF_PE_GATED || !a || plan->gen != a->gen)
+		return 0;
+	return sf_gate_pass(a, plan, e, s, 1);
+}
+
+/* The destination of the call (sendmsg: msg's), where it surely is
+ * readable, and the first word of its key (sf_dest_key) in *k0: the page
+ * of the stack the wrapper runs on, which is where a program's own local
+ * sockaddr and msghdr live (anywhere else, the quick lane copies them:
+ * base/usermem.h). NULL: not there, or not a destination the cache keeps.
+ * An IPv6 address's other two words are compared in place; an IPv4 key
+ * has none: its first word, with the family in it, matches only a key
+ * whose others are 0. */
+static inline __attribute__((always_inline)) const struct sockaddr *sf_dest_read(enum sf_op op,
+										 const struct sockaddr *dest,
+										 socklen_t destlen,
+										 const struct msghdr *msg, uint64_t *k0)
+{
+	uintptr_t h = sf_dest_stack_here();
+	if (op == SF_OP_sendmsg) {
+		uintptr_t m = (uintptr_t)msg;
+		if (((m ^ h) | ((m + sizeof *msg - 1) ^ h)) >> 12)
+			return NULL;
+		dest = (const struct sockaddr *)msg->msg_name;
+		destlen = msg->msg_namelen;
+	}
+	uintptr_t a = (uintptr_t)dest;
+	if (destlen < (socklen_t)sizeof(struct sockaddr_in) || destlen > (socklen_t)sizeof(struct sockaddr_in6) ||
+	    ((a ^ h) | ((a + destlen - 1) ^ h)) >> 12)
+		return NULL;
+	if (dest->sa_family == AF_INET) {
+		memcpy(k0, dest, sizeof *k0);
+	} else if (dest->sa_family == AF_INET6 && destlen == (socklen_t)sizeof(struct sockaddr_in6)) {
+		unsigned char w[sizeof *k0];
+		memcpy(w, dest, 4);
+		memcpy(w + 4, &((const struct sockaddr_in6 *)dest)->sin6_scope_id, 4);
+		memcpy(k0, w, sizeof *k0);
+	} else {
+		return NULL;
+	}
+	return dest;
+}
+
+/* The plan's verdict is for this destination and the names known now;
+ * *seq: its sequence count, even. Under a reader section. */
+static inline __attribute__((always_inline)) int sf_dest_verdict(const struct sf_plan_dgram *dg,
+								 const struct sockaddr *dest, uint64_t k0,
+								 uint32_t *seq)
+{
+	*seq = __atomic_load_n(&dg->dest_seq, __ATOMIC_ACQUIRE);
+	return !(*seq & 1) && SF_LOAD(&dg->dest[0]) == k0 && SF_LOAD(&dg->names_gen) == SF_LOAD(&sf_names_gen) &&
+	       (dest->sa_family != AF_INET6 ||
+		(SF_LOAD(&dg->dest[1]) == sf_dest_word(dest, 8) && SF_LOAD(&dg->dest[2]) == sf_dest_word(dest, 16)));
+}
+
+/* The look the wrappers take (wrappers.c sf_look_NAME): 1, the call to
+ * dest on fd (sendmsg: msg's) goes straight to libc: no rule names the
+ * call on this socket, or the plan's verdict for this destination says
+ * that no rule holds there and none reads what the call changes, or that
+ * one does and its gate settles the call (counted, not due); 0, the
+ * wrapper's other lanes decide. Inline in the wrappers' out-of-line part,
+ * with no call of its own, so that the wrapper keeps its arguments where
+ * they came and tail-calls.
  *
  * No reference is taken: the record and its fields up to dest_ops are
  * type-stable (state/sock.c), and a plan stays readable within a reader
  * section until it is retired (unpublished first, by a replan or the
  * record's end). When the reader section's end finds something to free,
- * the call takes the quick lane, whose own section's end frees it. The
- * destination is read only where it surely is readable: in the page of
- * this frame, which is where a program's own local sockaddr lives
- * (anywhere else, the quick lane copies it: base/usermem.h). */
+ * a call not counted here takes the quick lane, whose own section's end
+ * frees it (one counted leaves it to a later section). */
 static inline __attribute__((always_inline)) int sf_dest_pass(enum sf_op op, int fd, const struct sockaddr *dest,
 							      socklen_t destlen, const struct msghdr *msg)
 {
@@ -123,50 +213,26 @@ static inline __attribute__((always_inline)) int sf_dest_pass(enum sf_op op, int
 	 * no data call. */
 	if (!(SF_LOAD(&s->dest_ops) & SF_OPBIT(op)))
 		return 0;
-	uintptr_t h = sf_dest_stack_here();
-	/* sendmsg: the destination is the header's, and the header must
-	 * be as readable as the destination. */
-	if (op == SF_OP_sendmsg) {
-		uintptr_t m = (uintptr_t)msg;
-		if (((m ^ h) | ((m + sizeof *msg - 1) ^ h)) >> 12)
-			return 0;
-		dest = (const struct sockaddr *)msg->msg_name;
-		destlen = msg->msg_namelen;
-	}
-	uintptr_t a = (uintptr_t)dest;
-	if (destlen < (socklen_t)sizeof(struct sockaddr_in) || destlen > (socklen_t)sizeof(struct sockaddr_in6) ||
-	    ((a ^ h) | ((a + destlen - 1) ^ h)) >> 12)
-		return 0;
-	/* The key's first word (sf_dest_key); an IPv6 address's two are
-	 * compared in place, and an IPv4 key has none: its first word, with
-	 * the family in it, matches only a key whose others are 0. */
 	uint64_t k0;
-	if (dest->sa_family == AF_INET) {
-		memcpy(&k0, dest, sizeof k0);
-	} else if (dest->sa_family == AF_INET6 && destlen == (socklen_t)sizeof(struct sockaddr_in6)) {
-		unsigned char w[sizeof k0];
-		memcpy(w, dest, 4);
-		memcpy(w + 4, &((const struct sockaddr_in6 *)dest)->sin6_scope_id, 4);
-		memcpy(&k0, w, sizeof k0);
-	} else {
+	dest = sf_dest_read(op, dest, destlen, msg, &k0);
+	if (!dest)
 		return 0;
-	}
-	int ok = 0;
+	int ok = 0, counted = 0;
 	__atomic_fetch_add(&sf_readers, 1, __ATOMIC_SEQ_CST);
 	const struct sf_plan *plan = SF_ACQUIRE(&s->plan);
 	const struct sf_plan_dgram *dg = plan ? plan->dg : NULL;
-	if (dg) {
-		/* pass is 0 until a verdict is kept. */
-		uint32_t seq = __atomic_load_n(&dg->dest_seq, __ATOMIC_ACQUIRE);
-		if (!(seq & 1) && (SF_LOAD(&dg->pass) & SF_OPBIT(op)) && SF_LOAD(&dg->dest[0]) == k0 &&
-		    SF_LOAD(&dg->names_gen) == SF_LOAD(&sf_names_gen) &&
-		    (dest->sa_family != AF_INET6 || (SF_LOAD(&dg->dest[1]) == sf_dest_word(dest, 8) &&
-						     SF_LOAD(&dg->dest[2]) == sf_dest_word(dest, 16)))) {
-			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			ok = __atomic_load_n(&dg->dest_seq, __ATOMIC_RELAXED) == seq;
+	uint32_t seq;
+	/* pass is 0 until a verdict is kept. */
+	if (dg && sf_dest_verdict(dg, dest, k0, &seq)) {
+		sf_opmask pass = SF_LOAD(&dg->pass);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&dg->dest_seq, __ATOMIC_RELAXED) == seq) {
+			ok = (pass & SF_OPBIT(op)) != 0;
+			if (!ok)
+				ok = counted = sf_dest_gate(s, plan, seq, op);
 		}
 	}
-	if (__atomic_sub_fetch(&sf_readers, 1, __ATOMIC_SEQ_CST) == 0 && SF_LOAD(&sf_retired))
+	if (__atomic_sub_fetch(&sf_readers, 1, __ATOMIC_SEQ_CST) == 0 && SF_LOAD(&sf_retired) && !counted)
 		ok = 0;
 	return ok;
 }

@@ -379,6 +379,14 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 		/* What sf_dest_pass lets through: the calls that no rule
 		 * holding here names, and whose bookkeeping no rule reads. */
 		SF_STORE(&plan->dg->pass, n == SF_DEST_MANY ? 0 : ~(held | plan->dg->tracked));
+		for (int k = 0; k < 2; k++) {
+			enum sf_op op = sf_dest_one_op(k);
+			uint16_t one = n == SF_DEST_MANY ? SF_DEST_SEVERAL : SF_DEST_NONE;
+			for (uint16_t j = 0; n != SF_DEST_MANY && j < n; j++)
+				if (plan->e[dv->idx[j]].ops & SF_OPBIT(op))
+					one = one == SF_DEST_NONE ? dv->idx[j] : SF_DEST_SEVERAL;
+			SF_STORE(&plan->dg->one[k], one);
+		}
 		__atomic_store_n(&plan->dg->dest_n, n, __ATOMIC_RELAXED);
 		for (uint16_t k = 0; n != SF_DEST_MANY && k < n; k++)
 			SF_STORE(&plan->dg->dest_idx[k], dv->idx[k]);

@@ -54,7 +54,7 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 	}                                                                                                         \
 	/* A call with its own destination, once a rule names its operation:      \
 	 * the first look (sf_pass) and the destination cache's in one. */                               \
-	static __attribute__((noinline)) ret sf_dest_##name params                                                \
+	static __attribute__((noinline)) ret sf_look_##name params                                                \
 	{                                                                                                         \
 		if (!SF_LOAD(&sf_reload_on) &&                                                                    \
 		    sf_dest_pass(SF_OP_##op, fd, dest, destlen, (const struct msghdr *)SF_SECOND args))           \
@@ -66,7 +66,7 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 		if (SF_DEST_ARG(op, dest)) {                                                                      \
 			if (SF_LIKELY(!(SF_LOAD(&sf_hot) & SF_OPBIT(SF_OP_##op))))                                \
 				return sf_real_##name args;                                                       \
-			return sf_dest_##name args;                                                               \
+			return sf_look_##name args;                                                               \
 		}                                                                                                 \
 		if (SF_LIKELY(sf_pass(SF_OP_##op, fd)))                                                           \
 			return sf_real_##name args;                                                               \

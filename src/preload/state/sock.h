@@ -43,9 +43,9 @@ struct sf_plan_entry {
  * the entries that are not per-destination, in order (with the cache a
  * call visits these and the cached ones, not all n). What it pays,
  * measured with callgrind on scripts/bench's UDP sendto loop: with 1000
- * rules for other destinations +89 instructions a call with the cache
+ * rules for other destinations +106 instructions a call with the cache
  * (the wrapper's look, decide/dest.h), +124 247 without; with one rule
- * that applies and does not fire, +356 and +1 482. */
+ * that applies and does not fire, +174 and +1 482. */
 #define SF_DEST_KEY_WORDS 3 /* decide/dest.h sf_dest_key */
 #define SF_DEST_IDX_MAX 16
 struct sf_plan_dgram {
@@ -53,9 +53,12 @@ struct sf_plan_dgram {
 	uint16_t dest_n; /* entries in dest_idx; SF_DEST_MANY: too many to keep */
 	uint8_t dest_valid;
 	uint8_t pad;
-	uint32_t names_gen;		  /* sf_names_gen when the verdict was made */
-	sf_opmask pass;			  /* the ops a call to dest takes straight to libc (decide/dest.h) */
-	sf_opmask tracked;		  /* the ops whose bookkeeping a rule of the plan reads */
+	uint32_t names_gen; /* sf_names_gen when the verdict was made */
+	sf_opmask pass;	    /* the ops a call to dest takes straight to libc (decide/dest.h) */
+	sf_opmask tracked;  /* the ops whose bookkeeping a rule of the plan reads */
+	/* The one entry holding for dest that names sendto, sendmsg (decide/dest.h
+	 * sf_dest_one), SF_DEST_NONE, or SF_DEST_SEVERAL. */
+	uint16_t one[2];
 	uint64_t dest[SF_DEST_KEY_WORDS]; /* the key (decide/dest.h sf_dest_key) */
 	uint16_t dest_idx[SF_DEST_IDX_MAX];
 	uint16_t nfixed;
@@ -84,6 +87,8 @@ struct sf_plan {
 	struct sf_plan_entry e[];
 };
 #define SF_DEST_MANY 0xffff
+#define SF_DEST_NONE 0xffff
+#define SF_DEST_SEVERAL 0xfffe
 
 enum {
 	SF_SOCK_HAS_PEER = 1 << 0,
