@@ -87,6 +87,25 @@ expect_rc 0
 expect_out "^before $a: ok=3\$" "when=4+, 4 threads: three calls to a go, whichever thread"
 expect_out "^before $a: Operation not permitted=597\$" "when=4+, 4 threads: the others fail"
 
+# IPv6: the address's two halves are compared apart (::1 and 1::1 differ in
+# the first, ::1 and ::ffff:127.0.0.1 in the second).
+if ip -6 addr show lo 2>/dev/null | grep -q '::1/128'; then
+	{
+		others
+		echo "sendto peer=[::1]:40001 => error EPERM"
+	} >"$tmp/v6.rules"
+	a6='[::1]:40001' b6='[1::1]:40001' c6='[::ffff:127.0.0.1]:40001'
+	sf_run SOCKFAULT_RULES="$tmp/v6.rules" "$T/tdest" alternate 20 "$a6" "$b6" "$b6" "$a6" "$c6" "$c6" "$a6" "[::1]:40002" "[::1]:40002"
+	expect_rc 0
+	expect_out "^before \[::1\]:40001: Operation not permitted=60\$" "IPv6: every call to the faulted destination fails"
+	expect_out "^before \[1::1\]:40001: ok=40\$" "IPv6: another first half goes"
+	expect_out "^before \[::ffff:127.0.0.1\]:40001: ok=40\$" "IPv6: another second half goes"
+	expect_out "^before \[::1\]:40002: ok=40\$" "IPv6: another port goes"
+	expect_eq "IPv6: nothing else" 4 "$(grep -c '^before ' "$tmp/out")"
+else
+	echo "note: no ::1 on lo: the IPv6 case is not run"
+fi
+
 # sendmsg: the destination in the header, the same verdicts and counts.
 sed 's/^sendto /sendmsg /' "$tmp/sent.rules" >"$tmp/msg.rules"
 sf_run SOCKFAULT_RULES="$tmp/msg.rules" "$T/tdest" alternate -m 10 $a $b $b $b $c $c $c

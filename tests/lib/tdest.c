@@ -5,8 +5,8 @@
  *
  *   tdest alternate [-m] [-t THREADS] [-r RULES -s NEWRULES] N DEST...
  *
- * Each thread sends N rounds of one datagram to each DEST (IPv4 ADDR:PORT)
- * in turn, on one socket shared by all threads, with sendto (-m: sendmsg,
+ * Each thread sends N rounds of one datagram to each DEST (ADDR:PORT, or
+ * [ADDR]:PORT for IPv6; all of one family) in turn, on one socket shared by all threads, with sendto (-m: sendmsg,
  * the destination in the header). With -r, after the rounds
  * the rules file RULES is replaced by a copy of NEWRULES (SOCKFAULT_RELOAD
  * reads it again), the program sends until the first DEST's outcome
@@ -25,13 +25,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_DESTS 8
+#define MAX_DESTS 16
 #define MAX_THREADS 8
 #define MAX_ERRNO 256
 
 static int fd;
 static int ndests, rounds;
-static struct sockaddr_in dests[MAX_DESTS];
+static struct sockaddr_storage dests[MAX_DESTS];
+static socklen_t destlens[MAX_DESTS];
 static const char *names[MAX_DESTS];
 static int slot[MAX_DESTS]; /* the first DEST of the same name: where its outcomes go */
 /* Outcomes per phase and destination: [0] ok, [e] errno e. */
@@ -41,21 +42,21 @@ static int use_msg;
 
 static void usage(void)
 {
-	fputs("usage: tdest alternate [-m] [-t THREADS] [-r RULES -s NEWRULES] N ADDR:PORT...\n", stderr);
+	fputs("usage: tdest alternate [-m] [-t THREADS] [-r RULES -s NEWRULES] N ADDR:PORT|[ADDR6]:PORT...\n", stderr);
 	exit(2);
 }
 
 static int one(int d)
 {
 	/* The destination on this frame's stack, as programs keep it. */
-	struct sockaddr_in to = dests[d];
+	struct sockaddr_storage to = dests[d];
 	ssize_t r;
 	if (use_msg) {
 		struct iovec v = { "x", 1 };
-		struct msghdr m = { .msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &v, .msg_iovlen = 1 };
+		struct msghdr m = { .msg_name = &to, .msg_namelen = destlens[d], .msg_iov = &v, .msg_iovlen = 1 };
 		r = sendmsg(fd, &m, MSG_DONTWAIT);
 	} else {
-		r = sendto(fd, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof to);
+		r = sendto(fd, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&to, destlens[d]);
 	}
 	int e = r < 0 ? errno : 0;
 	return e < MAX_ERRNO ? e : MAX_ERRNO - 1;
@@ -136,14 +137,30 @@ int main(int argc, char **argv)
 		usage();
 	for (; optind < argc && ndests < MAX_DESTS; optind++, ndests++) {
 		char host[64];
-		const char *colon = strrchr(argv[optind], ':');
-		if (!colon || (size_t)(colon - argv[optind]) >= sizeof host)
+		const char *arg = argv[optind], *colon = strrchr(arg, ':');
+		int v6 = arg[0] == '[';
+		if (!colon || colon - arg < 2 + 2 * v6 || (size_t)(colon - arg) >= sizeof host ||
+		    (v6 && colon[-1] != ']'))
 			usage();
-		memcpy(host, argv[optind], (size_t)(colon - argv[optind]));
-		host[colon - argv[optind]] = 0;
-		dests[ndests].sin_family = AF_INET;
-		dests[ndests].sin_port = htons((uint16_t)atoi(colon + 1));
-		if (inet_pton(AF_INET, host, &dests[ndests].sin_addr) != 1)
+		memcpy(host, arg + v6, (size_t)(colon - arg - 2 * v6));
+		host[colon - arg - 2 * v6] = 0;
+		uint16_t port = htons((uint16_t)atoi(colon + 1));
+		if (v6) {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&dests[ndests];
+			in6->sin6_family = AF_INET6;
+			in6->sin6_port = port;
+			if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
+				usage();
+			destlens[ndests] = sizeof *in6;
+		} else {
+			struct sockaddr_in *in = (struct sockaddr_in *)&dests[ndests];
+			in->sin_family = AF_INET;
+			in->sin_port = port;
+			if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
+				usage();
+			destlens[ndests] = sizeof *in;
+		}
+		if (dests[ndests].ss_family != dests[0].ss_family)
 			usage();
 		names[ndests] = argv[optind];
 		slot[ndests] = ndests;
@@ -151,7 +168,9 @@ int main(int argc, char **argv)
 			if (strcmp(names[d], names[ndests]) == 0 && slot[ndests] == ndests)
 				slot[ndests] = d;
 	}
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (optind < argc)
+		usage();
+	fd = socket(dests[0].ss_family, SOCK_DGRAM, 0);
 	if (fd < 0) {
 		perror("socket");
 		return 3;
