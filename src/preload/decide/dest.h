@@ -14,8 +14,8 @@
  * What it pays for, measured with callgrind on scripts/bench's UDP sendto
  * loop, extra instructions a call: with 1000 rules for other destinations
  * +311 through the quick lane (a counted reference, the destination copied
- * out of the program's memory, the bytes accounted), +97 here; with one
- * rule that applies and never fires (when=1000000), +356 and +132. */
+ * out of the program's memory, the bytes accounted), +92 here; with one
+ * rule that applies and never fires (when=1000000), +356 and +118. */
 #ifndef SF_DEST_H
 #define SF_DEST_H
 
@@ -110,25 +110,21 @@ static inline __attribute__((always_inline)) int sf_dest_cached(const struct sf_
 	return 1;
 }
 
-/* The plan's verdict for the destination (valid under sequence count seq)
- * names rules for op: when one rule holds there, names the call and reads
- * nothing of the socket's own (a count, not sent> or a state), and no rule
- * reads the bookkeeping, the gate may settle it (counted, not due): 1.
- * Otherwise 0, and nothing counted. Under the caller's reader section. */
-static inline __attribute__((always_inline)) int sf_dest_gate(const struct sf_plan *plan, uint32_t seq, enum sf_op op)
+/* The plan's verdict for the destination names rules for the call, and `one`
+ * (read with it under the sequence count) is the one entry holding there
+ * that names the call, when the gate may settle the call (engine.c
+ * dest_entries: the entry is gated, reads nothing of the socket's own, a
+ * count, not sent> or a state, and no rule reads the bookkeeping): 1 when
+ * it does (counted, not due), 0 otherwise, and nothing counted. Under the
+ * caller's reader section. */
+static inline __attribute__((always_inline)) int sf_dest_gate(const struct sf_plan *plan, uint16_t one)
 {
-	const struct sf_plan_dgram *dg = plan->dg;
-	int slot = sf_dest_one_slot(op);
-	if (slot < 0 || (dg->tracked & SF_OPBIT(op)))
-		return 0;
-	uint16_t one = SF_LOAD(&dg->one[slot]);
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&dg->dest_seq, __ATOMIC_RELAXED) != seq || one >= plan->n)
+	if (one >= plan->n)
 		return 0;
 	/* Only the entries' counters change, atomically. */
 	struct sf_plan_entry *e = (struct sf_plan_entry *)&plan->e[one];
 	struct sf_active *a = sf_active_get();
-	if ((e->flags & (SF_PE_GATED | SF_PE_DYNAMIC)) != SF_PE_GATED || !a || plan->gen != a->gen)
+	if (!a || plan->gen != a->gen)
 		return 0;
 	/* quick.h sf_gate_pass for an entry with nothing dynamic and a call
 	 * with its own destination, whose draws are not the plan's (gate.h
@@ -220,12 +216,10 @@ static inline __attribute__((always_inline)) int sf_dest_pass(enum sf_op op, int
 	/* First what the wrappers' first look asks (slow.h sf_pass_record). */
 	if (!v || !sf_sock_current(s, SF_LOAD(&sf_gen)))
 		return 0;
-	if (!(SF_LOAD(&s->opmask) & SF_OPBIT(op)))
-		return 1;
-	/* Not a socket (sf_notsock) was answered above: its op mask names
-	 * no data call. */
+	/* The ops only rules about destinations name are among those of
+	 * opmask; not a socket (sf_notsock) names neither. */
 	if (!(SF_LOAD(&s->dest_ops) & SF_OPBIT(op)))
-		return 0;
+		return !(SF_LOAD(&s->opmask) & SF_OPBIT(op));
 	uint64_t k0;
 	dest = sf_dest_read(op, dest, destlen, msg, &k0);
 	if (!dest)
@@ -238,11 +232,13 @@ static inline __attribute__((always_inline)) int sf_dest_pass(enum sf_op op, int
 	/* pass is 0 until a verdict is kept. */
 	if (dg && sf_dest_verdict(dg, dest, k0, &seq)) {
 		sf_opmask pass = SF_LOAD(&dg->pass);
+		int slot = sf_dest_one_slot(op);
+		uint16_t one = slot >= 0 ? SF_LOAD(&dg->one[slot]) : SF_DEST_SEVERAL;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&dg->dest_seq, __ATOMIC_RELAXED) == seq) {
 			ok = (pass & SF_OPBIT(op)) != 0;
 			if (!ok)
-				ok = counted = sf_dest_gate(plan, seq, op);
+				ok = counted = sf_dest_gate(plan, one);
 		}
 	}
 	if (__atomic_sub_fetch(&sf_readers, 1, __ATOMIC_SEQ_CST) == 0 && SF_LOAD(&sf_retired) && !counted)

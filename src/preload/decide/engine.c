@@ -379,12 +379,21 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 		/* What sf_dest_pass lets through: the calls that no rule
 		 * holding here names, and whose bookkeeping no rule reads. */
 		SF_STORE(&plan->dg->pass, n == SF_DEST_MANY ? 0 : ~(held | plan->dg->tracked));
+		/* The one entry holding here that names sendto (sendmsg),
+		 * when the wrapper's look may run its gate (dest.h
+		 * sf_dest_gate): gated, nothing dynamic, and no rule reads
+		 * the call's bookkeeping. */
 		for (int k = 0; k < 2; k++) {
 			enum sf_op op = sf_dest_one_op(k);
-			uint16_t one = n == SF_DEST_MANY ? SF_DEST_SEVERAL : SF_DEST_NONE;
-			for (uint16_t j = 0; n != SF_DEST_MANY && j < n; j++)
-				if (plan->e[dv->idx[j]].ops & SF_OPBIT(op))
-					one = one == SF_DEST_NONE ? dv->idx[j] : SF_DEST_SEVERAL;
+			uint16_t one = n == SF_DEST_MANY || (plan->dg->tracked & SF_OPBIT(op)) ? SF_DEST_SEVERAL
+											       : SF_DEST_NONE;
+			for (uint16_t j = 0; one != SF_DEST_SEVERAL && j < n; j++) {
+				const struct sf_plan_entry *e = &plan->e[dv->idx[j]];
+				if (!(e->ops & SF_OPBIT(op)))
+					continue;
+				int gated = (e->flags & (SF_PE_GATED | SF_PE_DYNAMIC)) == SF_PE_GATED;
+				one = one == SF_DEST_NONE && gated ? dv->idx[j] : SF_DEST_SEVERAL;
+			}
 			SF_STORE(&plan->dg->one[k], one);
 		}
 		__atomic_store_n(&plan->dg->dest_n, n, __ATOMIC_RELAXED);
