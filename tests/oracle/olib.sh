@@ -277,25 +277,72 @@ differs() {
 	fi
 }
 
-# agree_program CASE WHAT: the program's side agrees, the peer's differs in
-# the one way sockfault-rules(5) says for blackhole and timeout: what the
-# program sends into the silence does reach the peer. The real transcript
-# must match the patterns as they are; sockfault's must match them with
-# every "peer expect = silence" after the gate also allowed to be "data".
-agree_program() {
-	cat >"$tmp/expect.$$"
-	or_check "$tmp/$1.real" "real network: $2"
-	awk 'f && $0 == "peer expect = silence" { print "peer expect = [ds][ai][tl]*"; next }
-		/^gate / { f = 1 } { print }' "$tmp/expect.$$" >"$tmp/expect.$$.p"
-	mv "$tmp/expect.$$.p" "$tmp/expect.$$"
-	or_check "$tmp/$1.fake" "sockfault agrees on the program's side: $2"
-	if grep -q '^peer expect = data' "$tmp/$1.fake"; then
-		echo "known difference ($2): the peer received what the program sent into the silence"
-	fi
-}
-
 ms_of() {
 	grep -E "^$2" "$tmp/$1" | head -n 1 | tr ' ' '\n' | sed -n "s/^$3=//p" | head -n 1
+}
+
+# The connect probes: blocking (CONNECT_B) and nonblocking (CONNECT_N), each
+# followed by what the dead socket answers, and whether the server accepted.
+CONNECT_B='p:listen connect took so_error peername sendns send sigpipes p:accept,300'
+CONNECT_N='p:listen connect-nb pollout=4000 took so_error so_error peername pollin=0 sendns send recvnb sigpipes p:accept,300'
+
+# connect_failed ERRNO SO_ERROR: CONNECT_B's transcript when connect fails
+# with ERRNO and SO_ERROR then reads SO_ERROR: a dead socket, its sends EPIPE
+# with SIGPIPE, no connection at the server.
+connect_failed() {
+	cat <<EOF
+peer listen = port *
+connect = -1 $1
+took = *
+SO_ERROR = $2
+getpeername = -1 ENOTCONN
+sendns = -1 EPIPE
+send = -1 EPIPE
+sigpipes = 1
+peer accept = none
+EOF
+}
+
+# connect_failed_later SO_ERROR: CONNECT_N's transcript when the connect in
+# progress fails with SO_ERROR: POLLERR (with OUT and HUP), the error read
+# once, then the dead socket of connect_failed (a receive sees the end).
+connect_failed_later() {
+	cat <<EOF
+peer listen = port *
+connect = -1 EINPROGRESS
+pollout = OUT,ERR,HUP
+took = *
+SO_ERROR = $1
+SO_ERROR = 0
+getpeername = -1 ENOTCONN
+pollin = IN,HUP,RDHUP
+sendns = -1 EPIPE
+send = -1 EPIPE
+recvnb = 0
+sigpipes = 1
+peer accept = none
+EOF
+}
+
+# connect_soft_error SO_ERROR: CONNECT_N's transcript when an ICMP error
+# answers the SYN: the kernel takes it as a soft error, sets SO_ERROR at
+# once and keeps the socket in SYN-SENT (poll: ERR alone, calls EAGAIN).
+connect_soft_error() {
+	cat <<EOF
+peer listen = port *
+connect = -1 EINPROGRESS
+pollout = ERR
+took = *
+SO_ERROR = $1
+SO_ERROR = 0
+getpeername = -1 ENOTCONN
+pollin = ERR
+sendns = -1 EAGAIN
+send = -1 EAGAIN
+recvnb = -1 EAGAIN
+sigpipes = 0
+peer accept = none
+EOF
 }
 
 # fw_clear: the router forwards everything again, at full speed.

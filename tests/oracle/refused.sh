@@ -13,8 +13,8 @@ set -eu
 rig_up
 need_iptables
 
-B='p:listen connect took so_error peername sendns send sigpipes p:accept,300'
-N='p:listen connect-nb pollout=4000 took so_error so_error peername pollin=0 sendns send recvnb sigpipes p:accept,300'
+B=$CONNECT_B
+N=$CONNECT_N
 RULE='connect => error ECONNREFUSED'
 
 # --- blocking ---
@@ -22,17 +22,9 @@ RULE='connect => error ECONNREFUSED'
 fake b "$RULE" $B
 # shellcheck disable=SC2086
 AT=$OR_SERVER:9 real b $B
-agree b "nothing listens: a blocking connect is refused at once" <<'EOF2'
-peer listen = port *
-connect = -1 ECONNREFUSED
-took = *
-SO_ERROR = 0
-getpeername = -1 ENOTCONN
-sendns = -1 EPIPE
-send = -1 EPIPE
-sigpipes = 1
-peer accept = none
-EOF2
+agree b "nothing listens: a blocking connect is refused at once" <<EOF
+$(connect_failed ECONNREFUSED 0)
+EOF
 expect_between "real: refused within" 0 300 "$(sed -n "s/^took = //p" "$tmp/b.real")"
 expect_between "sockfault: refused within" 0 300 "$(sed -n 's/^took = //p' "$tmp/b.fake")"
 
@@ -41,38 +33,18 @@ in_router iptables -A FORWARD -p tcp -j REJECT --reject-with tcp-reset
 real bf $B
 fw_clear
 cp "$tmp/b.fake" "$tmp/bf.fake"
-agree bf "a firewall's tcp-reset: the same as no listener" <<'EOF2'
-peer listen = port *
-connect = -1 ECONNREFUSED
-took = *
-SO_ERROR = 0
-getpeername = -1 ENOTCONN
-sendns = -1 EPIPE
-send = -1 EPIPE
-sigpipes = 1
-peer accept = none
-EOF2
+agree bf "a firewall's tcp-reset: the same as no listener" <<EOF
+$(connect_failed ECONNREFUSED 0)
+EOF
 
 # --- nonblocking ---
 # shellcheck disable=SC2086
 fake n "$RULE" $N
 # shellcheck disable=SC2086
 AT=$OR_SERVER:9 real n $N
-agree n "nothing listens: EINPROGRESS, then POLLERR and SO_ERROR once; the socket is dead" <<'EOF2'
-peer listen = port *
-connect = -1 EINPROGRESS
-pollout = OUT,ERR,HUP
-took = *
-SO_ERROR = ECONNREFUSED
-SO_ERROR = 0
-getpeername = -1 ENOTCONN
-pollin = IN,HUP,RDHUP
-sendns = -1 EPIPE
-send = -1 EPIPE
-recvnb = 0
-sigpipes = 1
-peer accept = none
-EOF2
+agree n "nothing listens: EINPROGRESS, then POLLERR and SO_ERROR once; the socket is dead" <<EOF
+$(connect_failed_later ECONNREFUSED)
+EOF
 expect_between "real: poll woke within" 0 300 "$(sed -n 's/^took = //p' "$tmp/n.real")"
 expect_between "sockfault: poll woke within" 0 300 "$(sed -n 's/^took = //p' "$tmp/n.fake")"
 
@@ -83,21 +55,9 @@ fake n6 "$RULE" $N
 # shellcheck disable=SC2086
 AT=[$OR_SERVER6]:9 real n6 $N
 PEER_AT=$OR_SERVER
-agree n6 "IPv6, nothing listens: as over IPv4" <<'EOF2'
-peer listen = port *
-connect = -1 EINPROGRESS
-pollout = OUT,ERR,HUP
-took = *
-SO_ERROR = ECONNREFUSED
-SO_ERROR = 0
-getpeername = -1 ENOTCONN
-pollin = IN,HUP,RDHUP
-sendns = -1 EPIPE
-send = -1 EPIPE
-recvnb = 0
-sigpipes = 1
-peer accept = none
-EOF2
+agree n6 "IPv6, nothing listens: as over IPv4" <<EOF
+$(connect_failed_later ECONNREFUSED)
+EOF
 
 # --- ICMP port unreachable ---
 # The kernel takes an ICMP error on a SYN as a soft error: SO_ERROR is set
@@ -113,34 +73,14 @@ fw_clear
 fake ib "$RULE icmp" $B
 # shellcheck disable=SC2086
 fake in "$RULE icmp" $N
-agree ib "ICMP port unreachable: a blocking connect fails at the next SYN, with SO_ERROR still set" <<'EOF2'
-peer listen = port *
-connect = -1 ECONNREFUSED
-took = *
-SO_ERROR = ECONNREFUSED
-getpeername = -1 ENOTCONN
-sendns = -1 EPIPE
-send = -1 EPIPE
-sigpipes = 1
-peer accept = none
-EOF2
+agree ib "ICMP port unreachable: a blocking connect fails at the next SYN, with SO_ERROR still set" <<EOF
+$(connect_failed ECONNREFUSED ECONNREFUSED)
+EOF
 for k in real fake; do
 	expect_between "$k: ICMP refusal after the SYN's retransmission" 900 1500 "$(sed -n 's/^took = //p' "$tmp/ib.$k")"
 done
-differs in "ICMP port unreachable, nonblocking: POLLERR alone, the socket still connecting" <<'EOF2'
-peer listen = port *
-connect = -1 EINPROGRESS
-pollout = ERR
-took = *
-SO_ERROR = ECONNREFUSED
-SO_ERROR = 0
-getpeername = -1 ENOTCONN
-pollin = ERR
-sendns = -1 EAGAIN
-send = -1 EAGAIN
-recvnb = -1 EAGAIN
-sigpipes = 0
-peer accept = none
-EOF2
+differs in "ICMP port unreachable, nonblocking: POLLERR alone, the socket still connecting" <<EOF
+$(connect_soft_error ECONNREFUSED)
+EOF
 
 finish

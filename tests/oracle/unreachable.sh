@@ -11,8 +11,8 @@ set -eu
 rig_up
 need_iptables
 
-B='p:listen connect took so_error peername sendns send sigpipes p:accept,300'
-N='p:listen connect-nb pollout=4000 took so_error so_error peername pollin=0 sendns send recvnb sigpipes p:accept,300'
+B=$CONNECT_B
+N=$CONNECT_N
 took_of() { sed -n 's/^took = //p' "$tmp/$1"; }
 
 # --- no route: the kernel refuses the connect itself, even nonblocking ---
@@ -20,17 +20,9 @@ took_of() { sed -n 's/^took = //p' "$tmp/$1"; }
 fake rb 'connect => error ENETUNREACH now' $B
 # shellcheck disable=SC2086
 AT=$OR_NOWHERE:0 real rb $B
-agree rb "no route: a blocking connect fails at once" <<'EOF2'
-peer listen = port *
-connect = -1 ENETUNREACH
-took = *
-SO_ERROR = 0
-getpeername = -1 ENOTCONN
-sendns = -1 EPIPE
-send = -1 EPIPE
-sigpipes = 1
-peer accept = none
-EOF2
+agree rb "no route: a blocking connect fails at once" <<EOF
+$(connect_failed ENETUNREACH 0)
+EOF
 # shellcheck disable=SC2086
 fake rn 'connect => error ENETUNREACH now' $N
 # shellcheck disable=SC2086
@@ -62,35 +54,15 @@ real hb $B
 # shellcheck disable=SC2086
 real hn $N
 fw_clear
-agree hb "host unreachable: a blocking connect fails at the SYN's retransmission, SO_ERROR still set" <<'EOF2'
-peer listen = port *
-connect = -1 EHOSTUNREACH
-took = *
-SO_ERROR = EHOSTUNREACH
-getpeername = -1 ENOTCONN
-sendns = -1 EPIPE
-send = -1 EPIPE
-sigpipes = 1
-peer accept = none
-EOF2
+agree hb "host unreachable: a blocking connect fails at the SYN's retransmission, SO_ERROR still set" <<EOF
+$(connect_failed EHOSTUNREACH EHOSTUNREACH)
+EOF
 for k in real fake; do
 	expect_between "$k: host unreachable after the SYN's retransmission" 900 1500 "$(took_of hb.$k)"
 done
-differs hn "host unreachable, nonblocking: POLLERR alone, the socket still connecting" <<'EOF2'
-peer listen = port *
-connect = -1 EINPROGRESS
-pollout = ERR
-took = *
-SO_ERROR = EHOSTUNREACH
-SO_ERROR = 0
-getpeername = -1 ENOTCONN
-pollin = ERR
-sendns = -1 EAGAIN
-send = -1 EAGAIN
-recvnb = -1 EAGAIN
-sigpipes = 0
-peer accept = none
-EOF2
+differs hn "host unreachable, nonblocking: POLLERR alone, the socket still connecting" <<EOF
+$(connect_soft_error EHOSTUNREACH)
+EOF
 
 # --- the SYN dropped ---
 # shellcheck disable=SC2086
@@ -103,34 +75,14 @@ real sb $B
 # shellcheck disable=SC2086
 real sn $N
 fw_clear
-agree sb "SYN dropped: the kernel gives up (ETIMEDOUT); the dead socket's sends fail" <<'EOF2'
-peer listen = port *
-connect = -1 ETIMEDOUT
-took = *
-SO_ERROR = 0
-getpeername = -1 ENOTCONN
-sendns = -1 EPIPE
-send = -1 EPIPE
-sigpipes = 1
-peer accept = none
-EOF2
+agree sb "SYN dropped: the kernel gives up (ETIMEDOUT); the dead socket's sends fail" <<EOF
+$(connect_failed ETIMEDOUT 0)
+EOF
 expect_between "real: blocking connect gave up within" 3000 3800 "$(took_of sb.real)"
 expect_between "sockfault: blocking connect gave up within" 3000 3800 "$(took_of sb.fake)"
-agree sn "SYN dropped, nonblocking: POLLERR at the kernel's time, SO_ERROR ETIMEDOUT" <<'EOF2'
-peer listen = port *
-connect = -1 EINPROGRESS
-pollout = OUT,ERR,HUP
-took = *
-SO_ERROR = ETIMEDOUT
-SO_ERROR = 0
-getpeername = -1 ENOTCONN
-pollin = IN,HUP,RDHUP
-sendns = -1 EPIPE
-send = -1 EPIPE
-recvnb = 0
-sigpipes = 1
-peer accept = none
-EOF2
+agree sn "SYN dropped, nonblocking: POLLERR at the kernel's time, SO_ERROR ETIMEDOUT" <<EOF
+$(connect_failed_later ETIMEDOUT)
+EOF
 expect_between "real: poll woke within" 3000 3800 "$(took_of sn.real)"
 expect_between "sockfault: poll woke within" 3000 3800 "$(took_of sn.fake)"
 

@@ -13,116 +13,71 @@ reach_tstatic
 # trapped above the threshold.
 rule='write peer=192.0.2.1:9 => error EIO'
 
+# kill_supervisor RULE MODE WHICH PAUSE: tstatic MODE runs under `sockfault
+# run` in the background and writes two ids; PAUSE seconds after that, the
+# supervisor of the WHICH-th (1 or 2) is killed. Sets ID1, ID2 and rc (the
+# run's status), and shows the run's output.
+kill_supervisor() {
+	rm -f "$tmp/ids"
+	(exec $tmo env SOCKFAULT_LIBRARY="$SF_LIB" SOCKFAULT_RULES_TEXT="$1" "$SF_CLI" run -- \
+		"$R/tstatic" "$2" "$tmp/ids") >"$tmp/out" 2>"$tmp/err" &
+	_run=$!
+	wait_file "$tmp/ids"
+	read -r ID1 ID2 <"$tmp/ids"
+	if [ "$3" = 1 ]; then _of=$ID1; else _of=$ID2; fi
+	_sup=$(reach_supervisor "$_of")
+	[ -n "$_sup" ] || hard_error "no supervisor found for $_of"
+	sleep "$4"
+	kill -KILL "$_sup"
+	set +e
+	wait "$_run"
+	rc=$?
+	set -e
+	show_output
+}
+
+# expect_gone PID WHAT: PID has ended (or is a zombie) within 5 s.
+running() { [ -d "/proc/$1" ] && ! grep -q '^[^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
+expect_gone() {
+	_i=0
+	while running "$1" && [ "$_i" -lt 50 ]; do
+		_i=$((_i + 1))
+		sleep 0.1
+	done
+	if running "$1"; then
+		fail "$2: $1 still runs"
+		kill -KILL "$1" 2>/dev/null || :
+	else
+		pass "$2"
+	fi
+}
+
 # --- the supervisor dies: the program is killed, and the run says so ---
-(exec $tmo env SOCKFAULT_LIBRARY="$SF_LIB" SOCKFAULT_RULES_TEXT="$rule" "$SF_CLI" run -- "$R/tstatic" watch "$tmp/ids") \
-	>"$tmp/out" 2>"$tmp/err" &
-run_pid=$!
-wait_file "$tmp/ids"
-read -r _ prog <"$tmp/ids"
-sup=$(reach_supervisor "$prog")
-[ -n "$sup" ] || hard_error "no supervisor found for $prog"
-sleep 0.2
-kill -KILL "$sup"
-set +e
-wait "$run_pid"
-rc=$?
-set -e
-show_output
+kill_supervisor "$rule" watch 2 0.2
 expect_rc 137 "supervisor killed: the run's status is SIGKILL's"
 expect_err 'the supervisor of .*tstatic died: .* was killed, since its socket calls would fail with ENOSYS' \
 	"supervisor killed: the run says what happened"
 expect_no_out 'socket = ' "supervisor killed: the program never ran on with failing socket calls"
-_i=0
-while [ -d "/proc/$prog" ] && ! grep -q '^[^)]*) Z' "/proc/$prog/stat" 2>/dev/null && [ "$_i" -lt 50 ]; do
-	_i=$((_i + 1))
-	sleep 0.1
-done
-if [ -d "/proc/$prog" ] && ! grep -q '^[^)]*) Z' "/proc/$prog/stat" 2>/dev/null; then
-	fail "supervisor killed: the program $prog still runs"
-	kill -KILL "$prog" 2>/dev/null || :
-else
-	pass "supervisor killed: the program is gone"
-fi
+expect_gone "$ID2" "supervisor killed: the program is gone"
 
 # --- the same with a forked child: its context kills it when the supervisor goes ---
-rm -f "$tmp/ids"
-(exec $tmo env SOCKFAULT_LIBRARY="$SF_LIB" SOCKFAULT_RULES_TEXT="$rule" "$SF_CLI" run -- \
-	"$R/tstatic" forkwatch "$tmp/ids") >"$tmp/out" 2>"$tmp/err" &
-run_pid=$!
-wait_file "$tmp/ids"
-read -r parent child <"$tmp/ids"
-sup=$(reach_supervisor "$parent")
-[ -n "$sup" ] || hard_error "no supervisor found for $parent"
-sleep 0.2
-kill -KILL "$sup"
-set +e
-wait "$run_pid"
-rc=$?
-set -e
-show_output
+kill_supervisor "$rule" forkwatch 1 0.2
 expect_rc 137 "supervisor killed, a child running: the run's status is SIGKILL's"
-_i=0
-while [ -d "/proc/$child" ] && ! grep -q '^[^)]*) Z' "/proc/$child/stat" 2>/dev/null && [ "$_i" -lt 50 ]; do
-	_i=$((_i + 1))
-	sleep 0.1
-done
-if [ -d "/proc/$child" ] && ! grep -q '^[^)]*) Z' "/proc/$child/stat" 2>/dev/null; then
-	fail "supervisor killed: the program's child $child still runs"
-	kill -KILL "$child" 2>/dev/null || :
-else
-	pass "supervisor killed: the program's child is gone too"
-fi
+expect_gone "$ID2" "supervisor killed: the program's child is gone too"
 expect_no_out 'socket = ' "supervisor killed: the child never ran on with failing socket calls"
 
 # --- the same with a child that has made no socket call yet (no context of
 # its own to end it): the watchdog kills it with the program ---
-rm -f "$tmp/ids"
-(exec $tmo env SOCKFAULT_LIBRARY="$SF_LIB" SOCKFAULT_RULES_TEXT="$rule" "$SF_CLI" run -- \
-	"$R/tstatic" forklate "$tmp/ids") >"$tmp/out" 2>"$tmp/err" &
-run_pid=$!
-wait_file "$tmp/ids"
-read -r parent child <"$tmp/ids"
-sup=$(reach_supervisor "$parent")
-[ -n "$sup" ] || hard_error "no supervisor found for $parent"
-kill -KILL "$sup"
-set +e
-wait "$run_pid"
-rc=$?
-set -e
-_i=0
-while [ -d "/proc/$child" ] && ! grep -q '^[^)]*) Z' "/proc/$child/stat" 2>/dev/null && [ "$_i" -lt 30 ]; do
-	_i=$((_i + 1))
-	sleep 0.1
-done
-show_output
+kill_supervisor "$rule" forklate 1 0
 expect_rc 137 "supervisor killed, a child with no socket yet: the run's status is SIGKILL's"
-if [ -d "/proc/$child" ] && ! grep -q '^[^)]*) Z' "/proc/$child/stat" 2>/dev/null; then
-	fail "supervisor killed: the program's child $child, with no socket yet, still runs"
-	kill -KILL "$child" 2>/dev/null || :
-else
-	pass "supervisor killed: the program's child with no socket yet is gone too"
-fi
+expect_gone "$ID2" "supervisor killed: the program's child with no socket yet is gone too"
 expect_no_out 'socket = ' "supervisor killed: the child with no socket yet never ran on with failing calls"
 expect_err 'was killed, and with it every process it started \(1\)' "supervisor killed: the run says the child went too"
 
 # --- the supervisor dies while the program waits in a call it makes for
 # it: the call never fails (the watchdog holds the listener), the program
 # is killed ---
-rm -f "$tmp/ids"
-(exec $tmo env SOCKFAULT_LIBRARY="$SF_LIB" SOCKFAULT_RULES_TEXT='recv when=50 => error EIO' "$SF_CLI" run -- \
-	"$R/tstatic" block "$tmp/ids") >"$tmp/out" 2>"$tmp/err" &
-run_pid=$!
-wait_file "$tmp/ids"
-read -r prog _ <"$tmp/ids"
-sup=$(reach_supervisor "$prog")
-[ -n "$sup" ] || hard_error "no supervisor found for $prog"
-sleep 0.3
-kill -KILL "$sup"
-set +e
-wait "$run_pid"
-rc=$?
-set -e
-show_output
+kill_supervisor 'recv when=50 => error EIO' block 1 0.3
 expect_rc 137 "supervisor killed during a waiting call: the program is killed"
 expect_no_out '^recv = ' "supervisor killed during a waiting call: the call never returned an error"
 expect_err 'the supervisor of .*tstatic died' "supervisor killed during a waiting call: the run says so"

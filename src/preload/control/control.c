@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,6 +22,7 @@
 
 #include "clock.h"
 #include "ctl.h"
+#include "fdfloor.h"
 #include "log.h"
 #include "settings.h"
 #include "sf.h"
@@ -61,16 +61,6 @@ static int same(const struct owned *o)
 {
 	struct stat st;
 	return o->fd >= 0 && fstat(o->fd, &st) == 0 && st.st_dev == o->dev && st.st_ino == o->ino;
-}
-
-/* High, so that a program counting on small numbers never meets ours. */
-static int floor_for_process(void)
-{
-	struct rlimit rl;
-	long lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long)rl.rlim_cur : 1024;
-	if (lim > 1024)
-		lim = 1024;
-	return (int)(lim * 3 / 4);
 }
 
 /* Move fd above the floor (close-on-exec) and note its identity. */
@@ -366,7 +356,7 @@ static void *serve(void *arg)
  * to it at once); the thread serves it, and makes it again if lost. */
 static void start(void)
 {
-	fd_floor = floor_for_process();
+	fd_floor = sf_fd_floor(6);
 	if (open_listener() < 0)
 		return;
 	if (!sf_thread_start(serve, 256 * 1024)) {

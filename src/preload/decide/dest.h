@@ -14,8 +14,8 @@
  * What it pays for, measured with callgrind on scripts/bench's UDP sendto
  * loop, extra instructions a call: with 1000 rules for other destinations
  * +311 through the quick lane (a counted reference, the destination copied
- * out of the program's memory, the bytes accounted), +92 here; with one
- * rule that applies and never fires (when=1000000), +356 and +118. */
+ * out of the program's memory, the bytes accounted), +88 here; with one
+ * rule that applies and never fires (when=1000000), +356 and +114. */
 #ifndef SF_DEST_H
 #define SF_DEST_H
 
@@ -209,12 +209,14 @@ static inline __attribute__((always_inline)) int sf_dest_verdict(const struct sf
  * a call not counted here takes the quick lane, whose own section's end
  * frees it (one counted leaves it to a later section). */
 static inline __attribute__((always_inline)) int sf_dest_pass(enum sf_op op, int fd, const struct sockaddr *dest,
-							      socklen_t destlen, const struct msghdr *msg)
+							      socklen_t destlen, const struct msghdr *msg, uint32_t gen)
 {
 	uintptr_t v = sf_fd_get(fd);
 	const struct sf_sock *s = (const struct sf_sock *)v;
-	/* First what the wrappers' first look asks (slow.h sf_pass_record). */
-	if (!v || !sf_sock_current(s, SF_LOAD(&sf_gen)))
+	/* First what the wrappers' first look asks (slow.h sf_pass_v): gen is
+	 * sf_pass_gen there (no record is current while reloading is on),
+	 * sf_gen once the files have been looked at. */
+	if (!v || !sf_sock_current(s, gen))
 		return 0;
 	/* The ops only rules about destinations name are among those of
 	 * opmask; not a socket (sf_notsock) names neither. */
