@@ -8,6 +8,7 @@
 #include "active.h"
 #include "clock.h"
 #include "decide.h"
+#include "dest.h"
 #include "gate.h"
 #include "judge.h"
 #include "quick.h"
@@ -210,53 +211,29 @@ struct dest_view {
 	uint16_t idx[SF_DEST_IDX_MAX];
 };
 
-/* The cache's key for a call's destination: what a rule about the peer
- * can tell apart (family, port, address, IPv6 scope), never the padding a
- * program may leave unset (sin_zero, the flow label), in words zeroed past
- * its length, so that it is compared word by word. No destination (the
- * socket's peer): length 0. */
-static int dest_key(const struct sf_sock *s, const struct sockaddr *addr, socklen_t len,
-		    uint64_t words[SF_DEST_KEY_WORDS], uint8_t *klen)
+/* The cache's key for a call's destination (sf_dest_key); no destination
+ * (the socket's peer): all zero, when the socket has one. */
+static inline __attribute__((always_inline)) int dest_key(const struct sf_sock *s, const struct sockaddr *addr,
+							  socklen_t len, uint64_t words[SF_DEST_KEY_WORDS])
 {
-	unsigned char *key = (unsigned char *)words;
-	memset(words, 0, SF_DEST_KEY_WORDS * sizeof words[0]);
 	if (!addr) {
-		*klen = 0;
+		memset(words, 0, SF_DEST_KEY_WORDS * sizeof words[0]);
 		return (s->flags & SF_SOCK_HAS_PEER) != 0;
 	}
-	if (addr->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
-		key[0] = 4;
-		memcpy(key + 1, &in->sin_port, 2);
-		memcpy(key + 3, &in->sin_addr, 4);
-		*klen = 7;
-		return 1;
-	}
-	if (addr->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
-		key[0] = 6;
-		memcpy(key + 1, &in6->sin6_port, 2);
-		memcpy(key + 3, &in6->sin6_addr, 16);
-		memcpy(key + 19, &in6->sin6_scope_id, 4);
-		*klen = 23;
-		return 1;
-	}
-	return 0;
+	return sf_dest_key(addr, len, words);
 }
 
 /* The cache holds this destination's entries, for the names known now;
  * *n: how many (at most SF_DEST_IDX_MAX). Read under the sequence count. */
-static inline int dest_cached(const struct sf_plan *plan, const uint64_t key[SF_DEST_KEY_WORDS], uint8_t klen,
-			      uint16_t *n)
+static inline int dest_cached(const struct sf_plan *plan, const uint64_t key[SF_DEST_KEY_WORDS], uint16_t *n)
 {
 	const struct sf_plan_dgram *dg = plan->dg;
+	sf_opmask pass;
 	/* Loaded once: a writer may change it under the reader, who then
 	 * throws the result away (the sequence count) but must never index
 	 * past dest_idx before that. */
 	uint16_t dn = __atomic_load_n(&dg->dest_n, __ATOMIC_RELAXED);
-	if (!dg->dest_valid || dn > SF_DEST_IDX_MAX || dg->dest_len != klen || dg->names_gen != SF_LOAD(&sf_names_gen))
-		return 0;
-	if (((dg->dest[0] ^ key[0]) | (dg->dest[1] ^ key[1]) | (dg->dest[2] ^ key[2])) != 0)
+	if (dn > SF_DEST_IDX_MAX || !sf_dest_cached(dg, key, &pass))
 		return 0;
 	*n = dn;
 	return 1;
@@ -266,16 +243,16 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 {
 	struct sf_call *c = ev->c;
 	uint64_t key[SF_DEST_KEY_WORDS];
-	uint8_t klen;
 	dv->all = 1;
 	dv->n = 0;
-	if (!c->s || !plan->dg || !dest_key(c->s, c->op != SF_OP_bind ? c->addr : NULL, c->addrlen, key, &klen))
+	if (!c->s || !plan->dg || !dest_key(c->s, c->op != SF_OP_bind ? c->addr : NULL, c->addrlen, key))
 		return;
 	uint32_t names = SF_LOAD(&sf_names_gen);
 	uint32_t seq = __atomic_load_n(&plan->dg->dest_seq, __ATOMIC_ACQUIRE);
 	uint16_t n;
-	if (!(seq & 1) && dest_cached(plan, key, klen, &n)) {
-		memcpy(dv->idx, plan->dg->dest_idx, n * sizeof dv->idx[0]);
+	if (!(seq & 1) && dest_cached(plan, key, &n)) {
+		for (uint16_t k = 0; k < n; k++)
+			dv->idx[k] = SF_LOAD(&plan->dg->dest_idx[k]);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&plan->dg->dest_seq, __ATOMIC_RELAXED) == seq) {
 			dv->all = 0;
@@ -286,6 +263,7 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 	/* Check every per-destination entry against this destination. */
 	need_addrs(ev);
 	n = 0;
+	sf_opmask held = 0;
 	for (uint32_t i = 0; i < plan->n; i++) {
 		if (!(plan->e[i].flags & SF_PE_PER_DEST))
 			continue;
@@ -295,6 +273,7 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 			n = SF_DEST_MANY;
 			break;
 		}
+		held |= plan->e[i].ops;
 		dv->idx[n++] = (uint16_t)i;
 	}
 	/* Keep it, if no other thread is writing the cache right now. */
@@ -303,15 +282,35 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 		/* The odd count must be seen before any of what follows (on
 		 * a weakly ordered CPU the stores could overtake it). */
 		__atomic_thread_fence(__ATOMIC_RELEASE);
-		memcpy(plan->dg->dest, key, sizeof plan->dg->dest);
-		plan->dg->dest_len = klen;
+		for (int w = 0; w < SF_DEST_KEY_WORDS; w++)
+			SF_STORE(&plan->dg->dest[w], key[w]);
+		/* What sf_dest_pass lets through: the calls that no rule
+		 * holding here names, and whose bookkeeping no rule reads. */
+		SF_STORE(&plan->dg->pass, n == SF_DEST_MANY ? 0 : ~(held | plan->dg->tracked));
+		/* The one entry holding here that names sendto (sendmsg),
+		 * when the wrapper's look may run its gate (dest.h
+		 * sf_dest_gate): gated, nothing dynamic, and no rule reads
+		 * the call's bookkeeping. */
+		for (int k = 0; k < 2; k++) {
+			enum sf_op op = sf_dest_one_op(k);
+			uint16_t one = n == SF_DEST_MANY || (plan->dg->tracked & SF_OPBIT(op)) ? SF_DEST_SEVERAL
+											       : SF_DEST_NONE;
+			for (uint16_t j = 0; one != SF_DEST_SEVERAL && j < n; j++) {
+				const struct sf_plan_entry *e = &plan->e[dv->idx[j]];
+				if (!(e->ops & SF_OPBIT(op)))
+					continue;
+				int gated = (e->flags & (SF_PE_GATED | SF_PE_DYNAMIC)) == SF_PE_GATED;
+				one = one == SF_DEST_NONE && gated ? dv->idx[j] : SF_DEST_SEVERAL;
+			}
+			SF_STORE(&plan->dg->one[k], one);
+		}
 		__atomic_store_n(&plan->dg->dest_n, n, __ATOMIC_RELAXED);
-		if (n != SF_DEST_MANY)
-			memcpy(plan->dg->dest_idx, dv->idx, n * sizeof dv->idx[0]);
+		for (uint16_t k = 0; n != SF_DEST_MANY && k < n; k++)
+			SF_STORE(&plan->dg->dest_idx[k], dv->idx[k]);
 		/* The names this verdict was made with (host=): a name learned
 		 * later makes it stale. */
-		plan->dg->names_gen = names;
-		plan->dg->dest_valid = 1;
+		SF_STORE(&plan->dg->names_gen, names);
+		SF_STORE(&plan->dg->dest_valid, 1);
 		__atomic_store_n(&plan->dg->dest_seq, seq + 2, __ATOMIC_RELEASE);
 	}
 	if (n != SF_DEST_MANY) {
@@ -435,18 +434,22 @@ static inline int dest_quick(struct sf_sock *s, enum sf_op op, const struct sock
 {
 	int ok = 0;
 	uint64_t key[SF_DEST_KEY_WORDS];
-	uint8_t klen;
 	/* The program's destination, copied before it is read (usermem.h).
 	 * The cache keys only IPv4 and IPv6 destinations (dest_key): anything
 	 * longer than a sockaddr_in6 is for the full path. */
 	struct sockaddr_storage copy;
 	if (dest) {
-		if (destlen < (socklen_t)sizeof(sa_family_t) || destlen > (socklen_t)sizeof(struct sockaddr_in6) ||
-		    !sf_user_copy(&copy, dest, destlen))
+		if (destlen < (socklen_t)sizeof(sa_family_t) || destlen > (socklen_t)sizeof(struct sockaddr_in6))
 			return 0;
-		dest = (const struct sockaddr *)&copy;
+		/* In the page of this frame, it is readable as it is (dest.h). */
+		uintptr_t a = (uintptr_t)dest, h = (uintptr_t)__builtin_frame_address(0);
+		if (((a ^ h) | ((a + destlen - 1) ^ h)) >> 12) {
+			if (!sf_user_copy(&copy, dest, destlen))
+				return 0;
+			dest = (const struct sockaddr *)&copy;
+		}
 	}
-	if (!dest_key(s, dest, destlen, key, &klen))
+	if (!dest_key(s, dest, destlen, key))
 		return 0;
 	sf_read_begin();
 	struct sf_active *a = sf_active_get();
@@ -455,12 +458,12 @@ static inline int dest_quick(struct sf_sock *s, enum sf_op op, const struct sock
 		goto out;
 	uint32_t seq = __atomic_load_n(&plan->dg->dest_seq, __ATOMIC_ACQUIRE);
 	uint16_t n;
-	if ((seq & 1) || !dest_cached(plan, key, klen, &n))
+	if ((seq & 1) || !dest_cached(plan, key, &n))
 		goto out;
 	unsigned named = 0;
 	struct sf_plan_entry *only = NULL;
 	for (uint16_t k = 0; k < n && named < 2; k++) {
-		struct sf_plan_entry *e = &plan->e[plan->dg->dest_idx[k]];
+		struct sf_plan_entry *e = &plan->e[SF_LOAD(&plan->dg->dest_idx[k])];
 		if (e->ops & SF_OPBIT(op)) {
 			named++;
 			only = e;

@@ -75,6 +75,10 @@ static void fill(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, 
 				e->stuck = SF_LOAD(&carry->e[k].stuck);
 			}
 		out->ops |= r->ops | tracked_by(r);
+		/* The destination cache lets through no call whose bookkeeping
+		 * a rule reads (decide/dest.h). */
+		if (dgram)
+			plan->dg->tracked |= tracked_by(r);
 		if (r->has & SF_HAS_NUM(SF_NUM_IDLE))
 			out->idle = 1;
 	}

@@ -47,9 +47,10 @@ struct sf_sock sf_notsock = {
  * fast path reads its generation and op mask, sf_sock_get tries to take a
  * reference. It finds a socket record there, live or free, and a free one
  * has no references, so the attempt fails and nothing is written to it.
- * The pool's free list is linked through `plan`, which only a holder of a
- * reference reads. */
-static struct sf_pool pool = { sizeof(struct sf_sock), offsetof(struct sf_sock, plan), NULL };
+ * The destination cache (decide/dest.h) reads `plan` too, in a reader
+ * section: a free record's is NULL. The pool's free list is linked through
+ * `stash`, which only a holder of a reference reads. */
+static struct sf_pool pool = { sizeof(struct sf_sock), offsetof(struct sf_sock, stash), NULL };
 
 struct sf_sock *sf_sock_new(int family, int type)
 {
@@ -85,8 +86,12 @@ void sf_sock_ref(struct sf_sock *s)
 
 void sf_sock_free(struct sf_sock *s)
 {
-	if (s->plan)
-		sf_retire(s->plan, s->plan->size, sf_free);
+	/* Unpublished before it is retired: a reader without a reference
+	 * that finds it afterwards finds none. */
+	struct sf_plan *plan = s->plan;
+	SF_RELEASE(&s->plan, (struct sf_plan *)NULL);
+	if (plan)
+		sf_retire(plan, plan->size, sf_free);
 	if (s->paths)
 		sf_free(s->paths, (size_t)s->peer_path_len + s->local_path_len + 2);
 	s->paths = NULL;

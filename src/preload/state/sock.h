@@ -44,19 +44,24 @@ struct sf_plan_entry {
  * the entries that are not per-destination, in order (with the cache a
  * call visits these and the cached ones, not all n). What it pays,
  * measured with callgrind on scripts/bench's UDP sendto loop: with 1000
- * rules for other destinations +391 instructions a call with the cache,
- * +124 247 without; with one rule that applies and does not fire, +440
- * and +1 482. */
-#define SF_DEST_KEY_MAX 23
-#define SF_DEST_KEY_WORDS 3 /* SF_DEST_KEY_MAX bytes, in words */
+ * rules for other destinations +88 instructions a call with the cache
+ * (the wrapper's look, decide/dest.h), +124 247 without; with one rule
+ * that applies and does not fire, +114 and +1 482. */
+#define SF_DEST_KEY_WORDS 3 /* decide/dest.h sf_dest_key */
 #define SF_DEST_IDX_MAX 16
 struct sf_plan_dgram {
 	uint32_t dest_seq;
 	uint16_t dest_n; /* entries in dest_idx; SF_DEST_MANY: too many to keep */
 	uint8_t dest_valid;
-	uint8_t dest_len;		  /* the destination's key (engine.c); 0: the socket's peer */
-	uint32_t names_gen;		  /* sf_names_gen when the verdict was made */
-	uint64_t dest[SF_DEST_KEY_WORDS]; /* the key (engine.c dest_key) */
+	uint8_t pad;
+	uint32_t names_gen; /* sf_names_gen when the verdict was made */
+	sf_opmask pass;	    /* the ops a call to dest takes straight to libc (decide/dest.h) */
+	sf_opmask tracked;  /* the ops whose bookkeeping a rule of the plan reads */
+	/* The one entry holding for dest that names sendto, sendmsg, whose gate
+	 * the wrapper's look may run (engine.c dest_entries, decide/dest.h
+	 * sf_dest_gate); SF_DEST_NONE, or SF_DEST_SEVERAL: the lanes decide. */
+	uint16_t one[2];
+	uint64_t dest[SF_DEST_KEY_WORDS]; /* the key (decide/dest.h sf_dest_key) */
 	uint16_t dest_idx[SF_DEST_IDX_MAX];
 	uint16_t nfixed;
 	uint16_t fixed[];
@@ -88,6 +93,8 @@ struct sf_plan {
 	struct sf_plan_entry e[];
 };
 #define SF_DEST_MANY 0xffff
+#define SF_DEST_NONE 0xffff
+#define SF_DEST_SEVERAL 0xfffe
 
 enum {
 	SF_SOCK_HAS_PEER = 1 << 0,
