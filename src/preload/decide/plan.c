@@ -157,7 +157,8 @@ void sf_sock_replan(struct sf_sock *s)
 	if (sf_config.trace || SF_LOAD(&s->dead) || SF_LOAD(&s->pending_err))
 		ops = SF_OPS_ALL;
 	/* A relayed connection's calls are answered for its real socket. */
-	if (SF_LOAD(&sf_relay_count) && sf_relay_real_fd(s, -1) >= 0)
+	int relayed = sf_relay_real_fd(s, -1) >= 0;
+	if (relayed)
 		ops = SF_OPS_ALL;
 	/* Two threads may replan one socket at once (after a reload, both see
 	 * it stale): one plan wins, the other was never seen by anyone and is
@@ -176,6 +177,10 @@ void sf_sock_replan(struct sf_sock *s)
 	if (old)
 		sf_retire(old, old->size, sf_free);
 	sf_read_end();
+	/* Its link takes the new plan's delays (none: it carries the bytes at
+	 * once). */
+	if (relayed)
+		sf_relay_replanned(s, -1);
 }
 
 void sf_sock_all_slow(struct sf_sock *s)

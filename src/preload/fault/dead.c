@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "real.h"
 #include "lookup.h"
+#include "relay.h"
 #include "settings.h"
 #include "stash.h"
 #include "timer.h"
@@ -175,6 +176,8 @@ static void silence(int fd, struct sf_sock *s, const struct sf_verdict *r)
 
 void sf_dead_at_time(int fd, struct sf_sock *s, const struct sf_verdict *v)
 {
+	/* A relayed connection is the real socket again first (relay.h). */
+	sf_relay_hand_back(s, fd);
 	switch (v->action) {
 	case SF_ACT_RESET:
 		if (!is_tcp(s)) {
@@ -220,6 +223,7 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 	/* The state each action leaves and its error: actions.def. */
 	enum sf_dead dead = sf_action_dead(r->action);
 	int dead_err = sf_action_dead_errno(r->action, r->err);
+	sf_relay_hand_back(s, c->fd);
 	switch (r->action) {
 	case SF_ACT_RESET:
 		die(s, dead, dead_err);
