@@ -20,9 +20,7 @@ static const char *number(const char *p, int base, unsigned long long *v)
 		p++;
 	*v = 0;
 	for (;; p++) {
-		int d = *p >= '0' && *p <= '9'		     ? *p - '0'
-			: base == 16 && *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
-							       : -1;
+		int d = *p >= '0' && *p <= '9' ? *p - '0' : base == 16 && *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
 		if (d < 0)
 			return p;
 		*v = *v * (unsigned)base + (unsigned)d;
