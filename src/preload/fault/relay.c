@@ -217,17 +217,35 @@ static uint64_t loss_wait(struct dir *d, size_t n)
 	return w;
 }
 
+/* Where each record's link was put, by a hash of the record's address
+ * (the place plus one; 0: none): every call on a relayed connection looks
+ * for its link, and the table may hold a thousand. A hint that is wrong
+ * (another record's, a link since freed) costs one look more. */
+#define HINTS 1024
+static uint16_t hint[HINTS];
+
+static unsigned hint_of(const struct sf_sock *s)
+{
+	return (unsigned)(((uintptr_t)s >> 6) % HINTS);
+}
+
+static int is_link_of(const struct link *l, const struct sf_sock *s, uint32_t ino)
+{
+	return SF_LOAD(&l->state) != L_FREE && SF_LOAD(&l->s) == s && SF_LOAD(&l->ino) == ino;
+}
+
 static struct link *find(const struct sf_sock *s, int fd)
 {
 	(void)fd;
 	if (!SF_LOAD(&sf_relay_count) || SF_LOAD(&lost))
 		return NULL;
 	uint32_t ino = SF_LOAD(&s->ino);
-	for (unsigned i = 0, n = SF_ACQUIRE(&nlinks); i < n; i++) {
-		struct link *l = link_at(i);
-		if (SF_LOAD(&l->state) != L_FREE && SF_LOAD(&l->s) == s && SF_LOAD(&l->ino) == ino)
-			return l;
-	}
+	unsigned n = SF_ACQUIRE(&nlinks), h = SF_LOAD(&hint[hint_of(s)]);
+	if (h && h <= n && is_link_of(link_at(h - 1), s, ino))
+		return link_at(h - 1);
+	for (unsigned i = 0; i < n; i++)
+		if (is_link_of(link_at(i), s, ino))
+			return link_at(i);
 	return NULL;
 }
 
@@ -760,6 +778,7 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 	sf_sock_ref(s);
 	SF_STORE(&l->s, s);
 	SF_STORE(&l->ino, s->ino);
+	SF_STORE(&hint[hint_of(s)], (uint16_t)(l->idx + 1));
 	SF_STORE(&l->real, real);
 	SF_STORE(&l->end, sv[1]);
 	l->connect_at = connect_at;
