@@ -158,6 +158,6 @@ transcript "a receive waiting when a blackhole hands the connection back" <<'EOF
 recv EAGAIN
 waited *
 EOF2
-expect_between "the receive waited for its timeout after the blackhole (ms)" 1250 2300 "$(pv waited)"
+expect_between "the receive waited for its timeout after the blackhole (ms)" 900 2300 "$(pv waited)"
 
 finish
