@@ -718,6 +718,12 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 		errno = e0;
 		return 0;
 	}
+	/* Out of the program's epoll sets before the swap (looked up in /proc
+	 * outside the lock, which the relay's thread needs meanwhile). */
+	if (!fresh && !(out_of_sets = unwatch(&ns))) {
+		errno = e0;
+		return 0;
+	}
 	pthread_mutex_lock(&lock);
 	struct link *l = NULL;
 	unsigned char *tb = NULL, *rb = NULL;
@@ -752,8 +758,6 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 			syscall(SYS_setsockopt, sv[0], SOL_SOCKET, timeouts[i], &tv, tl);
 	}
 	size_t filler = connect_at ? fill(sv[0]) : 0;
-	if (!fresh && !(out_of_sets = unwatch(&ns)))
-		goto out;
 	if (!swap_numbers(&ns, sv[0], real))
 		goto out;
 	rewatch(&ns);
