@@ -1,49 +1,62 @@
 #!/bin/sh
 # delay relays TCP connections (sockfault-rules(5), delay) in the cases that
-# once kept the delay inside the calls: the control channel on (a reset
-# fired at the connection reaches the peer as an RST, after the data that
-# came before it); and from python (tests/actions/delay-reach.py), against
-# a peer without the library: a hundred connections at once; a socket in
-# epoll sets before its connect (its registrations, level- and
-# edge-triggered, follow it); a socket with a second number made before its
-# connect; rules reloaded while it is carried (its delays follow the new
-# rules, to none; a reset rule acts on the real socket, whose RST the peer
-# sees; a receive that was waiting goes on waiting on the real socket after
-# a blackhole). Each send returns at once and the peer has the bytes a delay
-# later. "At once" is 0-60 ms; a delay of 100 ms is 80-180 ms, of 200 ms
-# 150-350 ms.
+# once kept the delay inside the calls: the control channel on (a fault
+# fired at the connection acts on its real socket: a reset reaches the peer
+# as an RST after the data that came before it; a blackhole keeps what came
+# before readable and polled, its close unheard; a timeout's deadline
+# holds); and from python (tests/actions/delay-reach.py), against a peer
+# without the library: a hundred connections at once; a socket in epoll
+# sets before its connect (its registrations, level- and edge-triggered,
+# follow it); a socket with a second number made before its connect; rules
+# reloaded while it is carried (its delays follow the new rules, to none; a
+# reset rule's RST reaches the peer; a receive waiting when the connection
+# ends waits on, or gets the error). Each send returns at once and the peer
+# has the bytes a delay later. "At once" is 0-60 ms; a delay of 100 ms is
+# 80-180 ms, of 200 ms 150-350 ms.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
-# The control channel on: the connection is relayed; a reset fired at it
-# acts on the real socket, after the data that came before it.
+# The control channel on: connections are relayed; a fault fired at one
+# (sockfault ctl fire) acts on it as on any. fire_at_gate ACTION STEP...:
+# treal under delay rules of 100 ms each way, ACTION fired when it reaches
+# its gate r.
 CLI=$SF_CLI
-echo "+ treal under the control channel"
-: >"$tmp/out"
-env LD_PRELOAD="$(sf_preload)" SOCKFAULT_CONTROL=1 SOCKFAULT_RULES_TEXT='tx => delay 100ms
-rx => delay 100ms' "$R/treal" -S "$tmp/u" p:listen connect p:accept mark sendns since p:expect,1000 p:send,1000 \
-	sleep=50 gate=r pollin=0 recv=500 recv=500 recv send so_error sigpipes p:expect,500 >"$tmp/out" 2>"$tmp/err" &
-treal_pid=$!
-bg_pids="${bg_pids:-} $treal_pid"
-_i=0
-until grep -q '^gate r$' "$tmp/out"; do
-	_i=$((_i + 1))
-	[ "$_i" -le 250 ] || hard_error "treal never reached its gate"
-	sleep 0.02
-done
-set +e
-$tmo "$CLI" ctl "$treal_pid" fire reset peer=127.0.0.1 >"$tmp/ctl.out" 2>&1
-rc=$?
-set -e
-cat "$tmp/ctl.out"
-expect_rc 0 "fire reset"
-: >"$tmp/u.gate.r"
-set +e
-wait "$treal_pid"
-rc=$?
-set -e
-show_output
-expect_rc 0 "treal ran"
+fire_at_gate() {
+	_action=$1
+	shift
+	echo "+ treal under the control channel, fire $_action: $*"
+	: >"$tmp/out"
+	rm -f "$tmp/u.gate.r"
+	env LD_PRELOAD="$(sf_preload)" SOCKFAULT_CONTROL=1 SOCKFAULT_RULES_TEXT='tx => delay 100ms
+rx => delay 100ms' "$R/treal" -S "$tmp/u" "$@" >"$tmp/out" 2>"$tmp/err" &
+	treal_pid=$!
+	bg_pids="${bg_pids:-} $treal_pid"
+	_i=0
+	until grep -q '^gate r$' "$tmp/out"; do
+		_i=$((_i + 1))
+		[ "$_i" -le 250 ] || hard_error "treal never reached its gate"
+		sleep 0.02
+	done
+	set +e
+	# shellcheck disable=SC2086 # the action's words
+	$tmo "$CLI" ctl "$treal_pid" fire $_action peer=127.0.0.1 >"$tmp/ctl.out" 2>&1
+	rc=$?
+	set -e
+	cat "$tmp/ctl.out"
+	expect_rc 0 "fire $_action"
+	: >"$tmp/u.gate.r"
+	set +e
+	wait "$treal_pid"
+	rc=$?
+	set -e
+	show_output
+	expect_rc 0 "treal ran"
+}
+
+# A reset: the program's numbers become the real socket, the data that came
+# before it is read first, the peer gets an RST.
+fire_at_gate reset p:listen connect p:accept mark sendns since p:expect,1000 p:send,1000 sleep=50 gate=r pollin=0 \
+	recv=500 recv=500 recv send so_error sigpipes p:expect,500
 transcript "control channel on: relayed; fire reset: the data before it read first, the peer gets an RST" <<'EOF2'
 peer listen = port *
 connect = 0
@@ -65,6 +78,51 @@ EOF2
 expect_between "control channel on: the send returned at once (ms)" 0 60 "$(value since)"
 expect_between "control channel on: the peer had the bytes a delay later (ms)" 80 180 \
 	"$(grep '^peer expect = ' "$tmp/out" | sed -n 1p | sed -n 's/.* ms=\([0-9]*\).*/\1/p')"
+
+# A blackhole keeps the pair: what came before stays readable, and poll says
+# so between reads; nothing comes after it; what the program sends still
+# reaches the peer (as without the relay: see blackhole); its close (in
+# repair mode, as root) goes unheard.
+root=
+[ "$(id -u)" -ne 0 ] || root=1
+# shellcheck disable=SC2086 # the steps are words
+fire_at_gate blackhole p:listen connect p:accept p:send,1000 sleep=300 gate=r pollin=0 recv=500 pollin=0 recv=500 \
+	recvnb sendns p:expect,1000 ${root:+close p:expect,500}
+# (The expected lines from a file: a transcript at the end of a pipeline
+# would count its failure in a subshell.)
+{
+	cat <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+peer send = sent 1000
+gate r
+pollin = IN
+recv = 500
+pollin = IN
+recv = 500
+recvnb = -1 EAGAIN
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+EOF2
+	[ -z "$root" ] || printf '%s\n' 'close = 0' 'peer expect = silence'
+} >"$tmp/blackhole.expect"
+transcript "control channel on: fire blackhole: what came before readable, polled; nothing after" \
+	<"$tmp/blackhole.expect"
+
+# A timeout: a receive waiting for it gets ETIMEDOUT at its deadline.
+fire_at_gate "timeout 300ms" p:listen connect p:accept gate=r rcvtimeo=2000 mark recv since so_error
+transcript "control channel on: fire timeout: ETIMEDOUT at the deadline" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+gate r
+rcvtimeo = 0
+recv = -1 ETIMEDOUT
+since = *
+SO_ERROR = 0
+EOF2
+expect_between "control channel on: the deadline of 300 ms after the fire (ms)" 150 450 "$(value since)"
 
 py=$(sf_python)
 [ -z "$py" ] || foreign_ok "$py" -c pass || py=
@@ -151,13 +209,22 @@ expect_between "no delay rule for it any more: the send returned at once (ms)" 0
 expect_between "no delay rule for it any more: the round trip at once (ms)" 0 60 "$(pv round_trip 3)"
 
 # A receive waiting on the relayed connection when another thread's send
-# fires a blackhole goes on waiting, on the real socket, until its timeout.
+# ends it: a blackhole keeps the pair, and the receive waits its timeout; a
+# sticky error hands the connection back, and the receive, woken by the
+# pair's end, asks again and gets the error.
 printf 'tx => delay 200ms\nrx => delay 200ms\n' >"$tmp/rules"
-py_run SOCKFAULT_RELOAD=1 SOCKFAULT_RULES="$tmp/rules" "$py" "$script" waiting "$tmp/rules"
-transcript "a receive waiting when a blackhole hands the connection back" <<'EOF2'
+py_run SOCKFAULT_RELOAD=1 SOCKFAULT_RULES="$tmp/rules" "$py" "$script" waiting "$tmp/rules" 'tx => blackhole'
+transcript "a receive waiting when a blackhole silences the connection" <<'EOF2'
 recv EAGAIN
 waited *
 EOF2
-expect_between "the receive waited for its timeout after the blackhole (ms)" 900 2300 "$(pv waited)"
+expect_between "the receive waited for its timeout (ms)" 900 1600 "$(pv waited)"
+printf 'tx => delay 200ms\nrx => delay 200ms\n' >"$tmp/rules"
+py_run SOCKFAULT_RELOAD=1 SOCKFAULT_RULES="$tmp/rules" "$py" "$script" waiting "$tmp/rules" \
+	'tx => error ECONNRESET sticky'
+transcript "a receive waiting when a sticky error hands the connection back" <<'EOF2'
+recv ECONNRESET
+waited *
+EOF2
 
 finish

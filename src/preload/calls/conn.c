@@ -624,8 +624,13 @@ int sf_slow_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 			int r = sf_real_getsockopt(rfd, level, name, val, len);
 			int err = errno, e;
 			if (r == 0 && level == SOL_SOCKET && name == SO_ERROR && val && len &&
-			    *len >= (socklen_t)sizeof(int) && sf_relay_connect_state(rs, fd, 1, &e) != SF_RELAY_UP)
-				*(int *)val = e;
+			    *len >= (socklen_t)sizeof(int)) {
+				if (sf_relay_connect_state(rs, fd, 1, &e) != SF_RELAY_UP)
+					*(int *)val = e;
+				else if (SF_LOAD(&rs->dead))
+					/* Silenced in place (a timeout's error once). */
+					*(int *)val = sf_dead_so_error(rs, *(int *)val);
+			}
 			return (int)sf_done(r, err);
 		}
 	}

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "active.h"
 #include "clock.h"
@@ -60,7 +62,7 @@ static void addr_text(int fd, const struct sf_sock *s, int peer, char *out, size
 	struct sf_sockaddr v;
 	char path[sizeof ss];
 	int r = peer ? sf_real_getpeername(fd, (struct sockaddr *)&ss, &len)
-		     : getsockname(fd, (struct sockaddr *)&ss, &len);
+		     : (int)syscall(SYS_getsockname, fd, (struct sockaddr *)&ss, &len);
 	if (r == 0 && len > sizeof(sa_family_t))
 		sf_sockaddr_view((struct sockaddr *)&ss, len, &v, path, sizeof path);
 	else

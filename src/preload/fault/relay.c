@@ -917,6 +917,23 @@ void sf_relay_hand_back(struct sf_sock *s, int fd)
 	errno = e0;
 }
 
+void sf_relay_quiet(const struct sf_sock *s, int fd)
+{
+	if (sf_relay_real_fd(s, fd) < 0)
+		return;
+	pthread_mutex_lock(&lock);
+	struct link *l = find(s, fd);
+	if (l && l->state == L_UP) {
+		/* As if the destination refused: nothing more is written, and
+		 * the end of stream counts as passed. */
+		l->tx.broken = 1;
+		l->tx.len = 0;
+		l->tx.mn = 0;
+		l->tx.eof_passed = 1;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
 static int within(int fd, unsigned lo, unsigned hi)
 {
 	return fd >= 0 && (unsigned)fd >= lo && (unsigned)fd <= hi;

@@ -50,11 +50,17 @@ int sf_relay_connect_state(const struct sf_sock *s, int fd, int take, int *err);
  * its own. */
 void sf_relay_replanned(const struct sf_sock *s, int fd);
 
-/* A fault is about to end the connection of fd (record s): if it is
- * relayed, the program's numbers become the real socket again, for the
- * fault to act on the kernel's socket (what was held back for the peer goes
- * out, what was on its way to the program is kept for its receives). */
+/* A fault other than silence is about to end the connection of fd (record
+ * s): if it is relayed, the program's numbers become the real socket again,
+ * for the fault to act on the kernel's socket (what was held back for the
+ * peer goes out, what was on its way to the program is kept for its
+ * receives). */
 void sf_relay_hand_back(struct sf_sock *s, int fd);
+
+/* The program is closing a silenced relayed connection (its real socket
+ * closes without a word): what it still sends, and its end of stream, do
+ * not go out. */
+void sf_relay_quiet(const struct sf_sock *s, int fd);
 
 /* The delay a send just decided (ns): the bytes it queues leave that late. */
 void sf_relay_tx_delay(const struct sf_sock *s, int fd, uint64_t ns);
