@@ -6,6 +6,11 @@
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
+# What the peer gets of the sends into the silence: nothing, with
+# CAP_NET_ADMIN (sockfault-rules(5), blackhole).
+unheard=silence
+[ "$(id -u)" -eq 0 ] || unheard='data *'
+
 tcp() {
 # --- timeout: silence, then ETIMEDOUT once for the program, nothing for the
 # peer; after it, what the kernel gives on a connection it timed out ---
@@ -34,6 +39,27 @@ select = r*
 connect = -1 EISCONN
 EOF
 expect_between "$name timeout 1s: the recv failed after 0.9..2 s" 900 2000 "$(value took)"
+
+# Sending into the silence until the buffer is full: the kernel's own
+# TCP_USER_TIMEOUT ends the connection at D from the firing, with the sends
+# held back too (their clock then starts at the first window probe, which
+# the library allows for: sockfault-rules(5), timeout).
+run 'tx when=2+ => timeout 1s' p:listen connect p:accept sendns p:expect,1000 mark sendns sendfill pollout=3000 since \
+	sendns p:expect,300
+transcript "$name timeout 1s while sending: the full buffer's wait ends at D" <<EOF
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+sendns = 4
+sendfill = * EAGAIN
+pollout = OUT,ERR,HUP
+since = *
+sendns = -1 ETIMEDOUT
+peer expect = $unheard
+EOF
+expect_between "$name timeout 1s while sending: POLLERR after 0.9..1.15 s" 900 1150 "$(value since)"
 
 # The deadline is the rule's first firing plus D: a program that retries
 # (here every second, with SO_RCVTIMEO) gets ETIMEDOUT once D has passed,

@@ -44,6 +44,8 @@
  *   closeall                close every descriptor but the program's own
  *                           (its connections, listener, epoll, peer pipes)
  *                           one by one, as a daemon does
+ *   socks                   the sockets open beyond the program's own (the
+ *                           library's), by number ("none")
  *   fdfill=MS               take every free descriptor number (pairs of
  *                           unix stream sockets, up to 1024), wait MS, and
  *                           say whether any of them got bytes the program
@@ -81,6 +83,7 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -679,6 +682,23 @@ static void step_closeall(void)
 	out("closeall = done");
 }
 
+static void step_socks(void)
+{
+	char list[400] = "";
+	size_t n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	for (struct dirent *e; d && (e = readdir(d));) {
+		int fd = atoi(e->d_name);
+		struct stat st;
+		if (e->d_name[0] == '.' || fd == dirfd(d) || own_fd(fd) || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		n += (size_t)snprintf(list + n, n < sizeof list ? sizeof list - n : 0, "%s%d", n ? " " : "", fd);
+	}
+	if (d)
+		closedir(d);
+	out("socks = %s", n ? list : d ? "none" : "unknown");
+}
+
 static void step_fdfill(int ms)
 {
 	static int rd[512], wr[512];
@@ -908,6 +928,8 @@ static void run_step(const char *step)
 			tn_sleep_ms(10);
 	} else if (strcmp(name, "closeall") == 0) {
 		step_closeall();
+	} else if (strcmp(name, "socks") == 0) {
+		step_socks();
 	} else if (strcmp(name, "fdfill") == 0) {
 		step_fdfill(arg ? atoi(arg) : 0);
 	} else if (strcmp(name, "mark") == 0) {

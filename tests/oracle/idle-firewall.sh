@@ -39,7 +39,7 @@ expect_eq "the router tracked the connection while it was in use" 1 "$(grep -c "
 expect_eq "the router forgot it after 2 s idle" 0 "$(grep -c "dport=" "$tmp/ct1")"
 # shellcheck disable=SC2086
 fake i "$(grep -v '^#' "$SF_SRCDIR/rules/idle-firewall.rules")" $STEPS
-agree_program i "idle firewall: the send succeeds, silence, then the kernel's ETIMEDOUT and EPIPE" <<'EOF2'
+agree i "idle firewall: the send succeeds, silence, then the kernel's ETIMEDOUT and EPIPE" <<'EOF2'
 peer listen = port *
 connect = 0
 peer accept = accepted 1

@@ -277,23 +277,6 @@ differs() {
 	fi
 }
 
-# agree_program CASE WHAT: the program's side agrees, the peer's differs in
-# the one way sockfault-rules(5) says for blackhole and timeout: what the
-# program sends into the silence does reach the peer. The real transcript
-# must match the patterns as they are; sockfault's must match them with
-# every "peer expect = silence" after the gate also allowed to be "data".
-agree_program() {
-	cat >"$tmp/expect.$$"
-	or_check "$tmp/$1.real" "real network: $2"
-	awk 'f && $0 == "peer expect = silence" { print "peer expect = [ds][ai][tl]*"; next }
-		/^gate / { f = 1 } { print }' "$tmp/expect.$$" >"$tmp/expect.$$.p"
-	mv "$tmp/expect.$$.p" "$tmp/expect.$$"
-	or_check "$tmp/$1.fake" "sockfault agrees on the program's side: $2"
-	if grep -q '^peer expect = data' "$tmp/$1.fake"; then
-		echo "known difference ($2): the peer received what the program sent into the silence"
-	fi
-}
-
 ms_of() {
 	grep -E "^$2" "$tmp/$1" | head -n 1 | tr ' ' '\n' | sed -n "s/^$3=//p" | head -n 1
 }

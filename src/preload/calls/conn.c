@@ -419,11 +419,14 @@ int sf_slow_close(int fd)
 	struct sf_sock *s = sf_sock_get(fd);
 	uintptr_t v = s ? (uintptr_t)s : sf_fd_get(fd);
 	struct sf_call c = { .op = SF_OP_close, .fd = fd, .s = s };
+	struct sf_ghost_plan ghost;
+	int haunt = 0;
 	if (s)
 		sf_decide(&c);
 	sf_log_fd_lost(fd);
 	sf_refuse_fd_lost(fd);
 	sf_relay_fd_range_lost((unsigned)fd, (unsigned)fd);
+	sf_ghost_fd_range_lost((unsigned)fd, (unsigned)fd);
 	/* Forget first: a descriptor number reused by another thread right
 	 * after the real close must not inherit this record (the record itself
 	 * stays held until the call leaves: the trace line still needs it). A
@@ -434,7 +437,7 @@ int sf_slow_close(int fd)
 	if (v)
 		sf_sock_install(fd, 0);
 	if (s && SF_LOAD(&s->dead))
-		sf_dead_closing(fd, s);
+		haunt = sf_dead_closing(fd, s, &ghost);
 	if (s)
 		sf_deadline_closed(s);
 	errno = e0;
@@ -442,6 +445,8 @@ int sf_slow_close(int fd)
 	 * reports, so the real close runs and the rule's errno is its answer. */
 	int r = sf_real_close(fd);
 	int err = errno;
+	if (haunt)
+		sf_ghost_raise(&ghost);
 	if (s)
 		sf_timer_closing(s, 0);
 	if (c.v.decided) {
@@ -493,6 +498,7 @@ static int slow_dup23(enum sf_op op, int fd, int fd2, int flags)
 		if (fd2 != 2)
 			sf_log_fd_lost(fd2);
 		sf_refuse_fd_lost(fd2);
+		sf_ghost_fd_range_lost((unsigned)fd2, (unsigned)fd2);
 	}
 	errno = e0;
 #ifdef HAVE_DUP3
@@ -581,6 +587,7 @@ void sf_forget_range(unsigned lo, unsigned hi)
 	sf_log_fd_range_lost(lo, hi);
 	sf_refuse_fd_range_lost(lo, hi);
 	sf_relay_fd_range_lost(lo, hi);
+	sf_ghost_fd_range_lost(lo, hi);
 	unsigned high = SF_LOAD(&sf_fd_high);
 	if (hi >= high)
 		hi = high ? high - 1 : 0;
@@ -629,7 +636,7 @@ int sf_slow_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 					*(int *)val = e;
 				else if (SF_LOAD(&rs->dead))
 					/* Silenced in place (a timeout's error once). */
-					*(int *)val = sf_dead_so_error(rs, *(int *)val);
+					*(int *)val = sf_dead_so_error(rs, rfd, *(int *)val);
 			}
 			return (int)sf_done(r, err);
 		}
@@ -652,7 +659,7 @@ int sf_slow_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		int *so_error = val;
 		uint16_t pending = SF_LOAD(&s->pending_err);
 		if (SF_LOAD(&s->dead)) {
-			*so_error = sf_dead_so_error(s, *so_error);
+			*so_error = sf_dead_so_error(s, fd, *so_error);
 		} else if (pending && (*so_error == ECONNREFUSED || *so_error == 0)) {
 			*so_error = sf_pending_error(s, ECONNREFUSED);
 		} else if (*so_error == 0) {

@@ -503,6 +503,10 @@ again:;
 		sf_decide(&io->c);
 		if (relayed && io->tx)
 			sf_relay_tx_delay(s, io->c.fd, io->c.delay_ns);
+		/* Its rate is the relay's bottleneck: the call moves what the
+		 * local buffer takes, as on a slow link. */
+		if (relayed)
+			io->c.throttle = 0;
 		/* A later rule's answer comes after the latency, as before. */
 		if (relayed && io->c.v.decided && io->c.delay_ns)
 			sf_sleep_ns(io->c.delay_ns);

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "decide.h"
 #include "gate.h"
+#include "judge.h"
 #include "quick.h"
 #include "names.h"
 #include "proctree.h"
@@ -28,8 +29,8 @@ struct eval {
 	struct sf_subject subj;
 	int have_subject; /* subj's state, side and numbers are filled in */
 	int have_addrs;	  /* subj's addresses (and hosts) are filled in */
-	int have_peer_hash;
-	uint64_t peer_hash;
+	int have_draw;	  /* draw: the draws' inputs are gathered */
+	struct sf_judge_draw_in draw;
 	uint32_t ordinal;
 	uint64_t delay_ns;
 	const char **hosts;	   /* room for the host= names, when rules have host= */
@@ -104,24 +105,29 @@ static void need_addrs(struct eval *ev)
 	}
 }
 
-/* Which peer the seeded draws are about: the connection's, or for a call
- * with its own destination (sendto, connect), that destination. */
-static uint64_t peer_hash(struct eval *ev)
+/* The draws' inputs, gathered for the first rule that draws. Which peer
+ * they are about: the connection's, or for a call with its own
+ * destination (sendto, connect), that destination. */
+static const struct sf_judge_draw_in *gather_draws(void *ctx)
 {
+	struct eval *ev = ctx;
 	struct sf_call *c = ev->c;
 	struct sf_sock *s = c->s;
-	if (!ev->have_peer_hash) {
-		ev->have_peer_hash = 1;
+	if (!ev->have_draw) {
+		ev->have_draw = 1;
+		ev->draw.seed = sf_config.seed;
+		ev->draw.proc_key = sf_proctree_key();
+		ev->draw.ordinal = ev->ordinal;
 		if (c->addr && c->op != SF_OP_bind &&
 		    (!s || !(s->flags & SF_SOCK_HAS_PEER) || !(s->flags & SF_SOCK_STREAM))) {
 			need_addrs(ev);
-			ev->peer_hash = sf_call_accepted(c) ? sf_accepted_hash(&ev->subj.local, &ev->subj.peer)
-							    : sf_peer_hash(&ev->subj.peer);
+			ev->draw.peer_hash = sf_call_accepted(c) ? sf_accepted_hash(&ev->subj.local, &ev->subj.peer)
+								 : sf_peer_hash(&ev->subj.peer);
 		} else {
-			ev->peer_hash = s ? s->peer_hash : 0;
+			ev->draw.peer_hash = s ? s->peer_hash : 0;
 		}
 	}
-	return ev->peer_hash;
+	return &ev->draw;
 }
 
 /* Before a rule fires, the descriptor must still be the socket of the
@@ -136,161 +142,63 @@ static int stale(struct eval *ev)
 	return ev->stale;
 }
 
-/* A connect on a socket whose connect is under way or done is the program
- * asking for the outcome (an event loop's completion check), not a new
- * attempt on a stream socket: the kernel answers it (EALREADY, EISCONN, or
- * the pending error),
- * and only a rule that names the state (state=connecting, state=connected)
- * speaks of it. See sockfault-rules(5), state=. */
-static int connect_attempt(const struct sf_call *c)
+static int replayed(void *ctx, const struct sf_rule *r, uint64_t idx)
 {
-	/* A datagram socket's connect sets a new peer at once: always an attempt. */
-	if (!c->s || !(c->s->flags & SF_SOCK_STREAM))
-		return 1;
-	uint8_t st = SF_LOAD(&c->s->state);
-	return st != SF_STATE_CONNECTING && st != SF_STATE_CONNECTED;
+	struct eval *ev = ctx;
+	return sf_replay_fired(ev->c, r->name, ev->ordinal, idx);
 }
 
-/* limit=: take one firing if any is left (a compare-and-swap, so two threads
- * cannot both take the last one). */
-static int take_limit(uint64_t *fired, uint64_t limit)
+static int stale_hook(void *ctx)
 {
-	uint64_t f = SF_LOAD(fired);
-	do {
-		if (limit && f >= limit)
-			return 0;
-	} while (!__atomic_compare_exchange_n(fired, &f, f + 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-	return 1;
+	return stale(ctx);
 }
 
-/* lossy P (sockfault-rules(5)): a stream's data arrives whole, late by its
- * segments' retransmissions: a relayed connection's relay holds them back
- * (relay.c), another's calls wait as for a delay, a call for a segment.
- * A datagram is lost as drop loses it: 1 when this one is. Under replay
- * the rule fires where the log says a loss was, whatever the seed. */
-static int lost(struct eval *ev, const struct sf_rule *r, uint64_t nth)
-{
-	struct sf_call *c = ev->c;
-	if (!c->s)
-		return 0;
-	if (c->s->flags & SF_SOCK_STREAM) {
-		if (c->defer_delay)
-			return 0;
-		uint64_t key = sf_draw_key(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
-					   SF_DRAW_LOSS);
-		uint64_t d = sf_lossy_wait(r->loss, key, nth);
-		if (!d && sf_replaying)
-			d = SF_LOSSY_RTO_NS;
-		if (d) {
-			ev->delay_ns += d;
-			sf_report_fault_later(&ev->firings, r, d, 0, ev->ordinal, nth);
-		}
-		return 0;
-	}
-	return sf_replaying || sf_p_hit(r->loss, sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev),
-							 ev->ordinal, nth, SF_DRAW_LOSS));
-}
-
-/* The rule fired: shape the call (returns 0, later rules still run) or decide it (returns 1). */
-static int fire(struct eval *ev, const struct sf_rule *r, uint64_t nth)
-{
-	struct sf_call *c = ev->c;
-	if (r->action == SF_ACT_DELAY) {
-		uint64_t bits = sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
-					nth, SF_DRAW_JITTER);
-		uint64_t d = sf_jittered(r->dur_ns, r->jitter_ns, bits);
-		ev->delay_ns += d;
-		sf_report_fault_later(&ev->firings, r, d, 0, ev->ordinal, nth);
-		return 0;
-	}
-	if (r->action == SF_ACT_THROTTLE) {
-		if (!c->throttle || r->rate < c->throttle)
-			c->throttle = r->rate;
-		sf_report_fault_later(&ev->firings, r, 0, 0, ev->ordinal, nth);
-		return 0;
-	}
-	if (r->action == SF_ACT_CORRUPT) {
-		c->corrupt_draw ^= sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
-					   nth, SF_DRAW_CORRUPT);
-		c->corrupt_bits += r->count;
-		sf_report_fault_later(&ev->firings, r, 0, 0, ev->ordinal, nth);
-		return 0;
-	}
-	enum sf_action act = r->action;
-	if (act == SF_ACT_LOSSY) {
-		if (!lost(ev, r, nth))
-			return 0;
-		act = SF_ACT_DROP;
-	}
-	c->v.decided = 1;
-	c->v.action = (uint8_t)act;
-	c->v.sticky = r->sticky;
-	c->v.now = r->now;
-	c->v.icmp = r->icmp;
-	c->v.err = sf_wine_errno(r->err);
-	c->v.dur_ns = r->dur_ns;
-	c->v.ends = (uint8_t)sf_verdict_ends(c);
-	if (r->action == SF_ACT_SHORT)
-		c->short_len = r->count;
-	sf_report_fault_later(&ev->firings, r, 0, sf_verdict_errno(c), ev->ordinal, nth);
-	return 1;
-}
-
-/* One rule against the call. Returns 1 when it decided the call. */
+/* One rule against the call: its conditions checked here, the rest judged
+ * (judge.h); a firing is noted for the log. Returns 1 when it decided the
+ * call. */
 static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e)
 {
 	const struct sf_rule *r = &ev->a->rs.rules[ri];
-	struct sf_rule_stats *st = &ev->a->stats[ri];
-
-	if (ev->c->op == SF_OP_connect && !(r->has & SF_HAS_STATE) && !connect_attempt(ev->c))
-		return 0;
-
-	if (e && SF_LOAD(&e->stuck)) {
-		if (stale(ev))
-			return 1;
-		SF_ADD(&st->fired, 1);
-		return fire(ev, r, SF_LOAD(&e->calls));
-	}
-	if (e && (e->flags & SF_PE_STATICS_OK)) {
-		if (e->flags & SF_PE_DYNAMIC) {
-			need_subject(ev);
-			if (!sf_rule_dynamics_hold(r, &ev->subj))
+	struct sf_call *c = ev->c;
+	/* A stuck rule fires whatever its conditions say now. */
+	if (!(e && SF_LOAD(&e->stuck))) {
+		if (e && (e->flags & SF_PE_STATICS_OK)) {
+			if (e->flags & SF_PE_DYNAMIC) {
+				need_subject(ev);
+				if (!sf_rule_dynamics_hold(r, &ev->subj))
+					return 0;
+			}
+		} else {
+			need_addrs(ev);
+			if (!sf_rule_matches(r, &ev->subj))
 				return 0;
 		}
-	} else {
-		need_addrs(ev);
-		if (!sf_rule_matches(r, &ev->subj))
-			return 0;
 	}
-	SF_ADD(&st->matched, 1);
-	int per_process = r->per == SF_PER_PROCESS || !e;
-	uint64_t nth_conn = e ? SF_ADD(&e->calls, 1) + 1 : 0;
-	uint64_t nth_proc = per_process ? SF_ADD(&st->proc_calls, 1) + 1 : 0;
-	uint64_t nth = per_process ? nth_proc : nth_conn;
-	/* p= draws by the call's place on its connection, so a seed replays the
-	 * same faults whatever the threads do; without a connection, by its
-	 * place in the process. */
-	uint64_t pbits = 0;
-	if (r->p_scaled < SF_P_ONE)
-		pbits = sf_draw(sf_config.seed, sf_proctree_key(), r->name_hash, peer_hash(ev), ev->ordinal,
-				e ? nth_conn : nth_proc, SF_DRAW_P);
-	uint64_t idx = e ? nth_conn : nth_proc;
-	int due;
-	if (sf_replaying) {
-		due = sf_replay_fired(ev->c, r->name, ev->ordinal, idx);
-	} else {
-		due = sf_rule_due(r, nth, pbits);
-	}
-	if (!due)
-		return 0;
-	if (stale(ev))
+	struct sf_judge_in in = {
+		.r = r,
+		.asking = c->op == SF_OP_connect && c->s &&
+			  sf_judge_asking(c->op, c->s->flags & SF_SOCK_STREAM, SF_LOAD(&c->s->state)),
+		.holds = 1,
+		.replaying = sf_replaying != 0,
+		.gather = gather_draws,
+		.replayed = replayed,
+		.stale = stale_hook,
+		.ctx = ev,
+	};
+	struct sf_judge_counts k = { .st = &ev->a->stats[ri], .e = e };
+	struct sf_judge_out out;
+	enum sf_judged j = sf_judge(&in, &k, c, &out);
+	if (j == SF_JUDGED_STALE)
 		return 1;
-	if (!take_limit(per_process ? &st->proc_fired : &e->fired, r->limit))
-		return 0;
-	SF_ADD(&st->fired, 1);
-	if (r->sticky && e)
-		SF_STORE(&e->stuck, 1);
-	return fire(ev, r, idx);
+	if (j == SF_JUDGED_DECIDED) {
+		c->v.err = sf_wine_errno(c->v.err);
+		c->v.ends = (uint8_t)sf_verdict_ends(c);
+	}
+	if (out.fired) {
+		ev->delay_ns += out.delay_ns;
+		sf_report_fault_later(&ev->firings, r, out.delay_ns, sf_verdict_errno(c), ev->ordinal, out.nth);
+	}
+	return j == SF_JUDGED_DECIDED;
 }
 
 /* Which per-destination entries hold for this call's destination: from the
@@ -455,7 +363,7 @@ void sf_decide(struct sf_call *c)
 		/* The common case first: rules the gate settles (they do not
 		 * apply, or count the call and are not due). The full evaluation
 		 * starts at the first rule it does not settle. A connect may be
-		 * the program asking for an outcome (connect_attempt): the full
+		 * the program asking for an outcome (sf_judge_asking): the full
 		 * path tells. */
 		int own_dest = c->addr && c->op != SF_OP_bind &&
 			       (!(c->s->flags & SF_SOCK_HAS_PEER) || !(c->s->flags & SF_SOCK_STREAM));
@@ -478,7 +386,7 @@ void sf_decide(struct sf_call *c)
 	ev.a = a;
 	ev.have_subject = 0;
 	ev.have_addrs = 0;
-	ev.have_peer_hash = 0;
+	ev.have_draw = 0;
 	ev.delay_ns = 0;
 	ev.hosts = hosts;
 	ev.pathbuf = pathbuf;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "enter.h"
+#include "ghost.h"
 #include "proc.h"
 #include "real.h"
 #include "settings.h"
@@ -77,16 +78,19 @@ int sf_proctree_exec_value(char out[SF_TREE_MAX])
 
 void sf_proctree_new_child(char out[SF_TREE_MAX])
 {
+	sf_ghost_forked();
 	sf_tree_child(self_id, SF_ADD(&children, 1) + 1, out);
 }
 
 void sf_proctree_before_fork(void)
 {
+	sf_ghost_forked();
 	fork_n = SF_ADD(&children, 1) + 1;
 }
 
 void sf_proctree_child(void)
 {
+	sf_ghost_forked();
 	char id[SF_TREE_MAX];
 	sf_tree_child(self_id, fork_n, id);
 	strcpy(self_id, id);
@@ -102,6 +106,7 @@ __attribute__((used)) void *sf_proctree_vfork(void);
 __attribute__((used)) void *sf_proctree_vfork(void)
 {
 	if (sf_init_done) {
+		sf_ghost_forked();
 		vfork_n = SF_ADD(&children, 1) + 1;
 		vfork_parent = sf_proc_pid;
 	}

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "real.h"
 #include "lookup.h"
+#include "mute.h"
 #include "relay.h"
 #include "settings.h"
 #include "stash.h"
@@ -185,8 +186,8 @@ static long hold_rx(struct sf_call *c, int flags, int *err)
 /* From now on nothing arrives; what arrived before (data, the peer's FIN)
  * stays readable, as on a link that goes dead. A TCP socket's sends go to
  * the kernel, which fills its buffer and runs its own timers as on a dead
- * link (nothing is acknowledged); a `timeout` sets those timers to its
- * duration. */
+ * link (nothing is acknowledged) without sending anything new (mute.c); a
+ * `timeout` sets those timers to its duration. */
 static void silence(int fd, struct sf_sock *s, const struct sf_verdict *r)
 {
 	int timeout = r->action == SF_ACT_TIMEOUT;
@@ -194,8 +195,11 @@ static void silence(int fd, struct sf_sock *s, const struct sf_verdict *r)
 	int k = kernel_fd(s, fd);
 	if (s->proto != SF_PROTO_UNIX)
 		attach_drop_filter(k);
+	/* Sends held back are timed by the window probes, whose clock starts
+	 * at the first probe: the kernel's timeout is shortened by that. */
+	uint64_t late = is_tcp(s) ? sf_mute_sends(k, timeout ? r->dur_ns : 0) : 0;
 	if (timeout && is_tcp(s))
-		kernel_timeout_after(k, r->dur_ns);
+		kernel_timeout_after(k, r->dur_ns > late ? r->dur_ns - late : r->dur_ns);
 	die(s, dead, sf_action_dead_errno(r->action, r->err));
 	if (timeout) {
 		uint16_t token = (uint16_t)(SF_LOAD(&s->timer_token) + 1);
@@ -438,6 +442,10 @@ int sf_dead_fixup(struct sf_sock *s, int fd, enum sf_op op, long ret, int err)
 	int data = is_tx(op) || is_rx(op) || op == SF_OP_connect;
 	if (!data)
 		return err;
+	if ((d == SF_DEAD_BLACKHOLE || d == SF_DEAD_TIMEOUT) && ret < 0 && err == ETIMEDOUT && is_tcp(s))
+		/* The kernel ended the silenced connection itself: it is gone
+		 * from the kernel's tables, so a ghost stands in for it. */
+		sf_ghost_for_ended(fd, s);
 	if (d == SF_DEAD_TIMEOUT && ret < 0 && err == ETIMEDOUT) {
 		/* The kernel's own timers ran out first (sent data went
 		 * unacknowledged, or a connect was never answered): its error
@@ -470,9 +478,12 @@ int sf_dead_fixup(struct sf_sock *s, int fd, enum sf_op op, long ret, int err)
 	return err;
 }
 
-int sf_dead_so_error(struct sf_sock *s, int kernel_error)
+int sf_dead_so_error(struct sf_sock *s, int fd, int kernel_error)
 {
 	enum sf_dead d = (enum sf_dead)SF_LOAD(&s->dead);
+	if ((d == SF_DEAD_BLACKHOLE || d == SF_DEAD_TIMEOUT || d == SF_DEAD_TIMEDOUT) && kernel_error == ETIMEDOUT &&
+	    is_tcp(s))
+		sf_ghost_for_ended(fd, s); /* as in sf_dead_fixup */
 	if (d == SF_DEAD_TIMEOUT && kernel_error == ETIMEDOUT) {
 		/* The kernel timed the connection out itself; its error is taken now. */
 		die(s, SF_DEAD_TIMEDOUT, ETIMEDOUT);
@@ -497,21 +508,29 @@ static int shared(const struct sf_sock *s)
 	return 0;
 }
 
-void sf_dead_closing(int fd, struct sf_sock *s)
+int sf_dead_closing(int fd, struct sf_sock *s, struct sf_ghost_plan *ghost)
 {
 	enum sf_dead d = (enum sf_dead)SF_LOAD(&s->dead);
 	if (!is_tcp(s) ||
 	    (d != SF_DEAD_BLACKHOLE && d != SF_DEAD_TIMEOUT && d != SF_DEAD_TIMEDOUT && d != SF_DEAD_ERROR) ||
-	    shared(s))
-		return;
+	    shared(s) || sf_ghost_may_share(s))
+		return 0;
 	/* The close's FIN (or the RST for unread data) would reach the peer
 	 * where the real dead link loses it. In repair mode the kernel closes
 	 * a socket without a word (what checkpointing uses); it takes
 	 * CAP_NET_ADMIN: without it, the FIN goes (sockfault-rules(5),
-	 * blackhole). */
+	 * blackhole); nor for a socket another process may hold. Then a ghost
+	 * stands in for the connection (ghost.h), so that what the peer sends
+	 * later is not answered with an RST. */
 	int on = 1;
-	kernel_setsockopt(kernel_fd(s, fd), IPPROTO_TCP, TCP_REPAIR, &on, sizeof on);
+	int k = kernel_fd(s, fd);
+	if (kernel_setsockopt(k, IPPROTO_TCP, TCP_REPAIR, &on, sizeof on) != 0)
+		return 0;
+	int planned = sf_ghost_plan_of(k, s, ghost);
+	/* A relayed connection's real socket goes now, without a word, so
+	 * that the ghost finds its place free (relay.h). */
 	sf_relay_quiet(s, fd);
+	return planned;
 }
 
 void sf_dead_timeout_expired(int fd, struct sf_sock *s)

@@ -6,6 +6,7 @@
 #define SF_DEAD_H
 
 #include "engine.h"
+#include "ghost.h"
 #include "sock.h"
 
 /* The dead states themselves (enum sf_dead) belong to the rules: actions.h. */
@@ -28,7 +29,7 @@ int sf_dead_answer(struct sf_call *c, int flags, long *ret, int *err);
 int sf_dead_fixup(struct sf_sock *s, int fd, enum sf_op op, long ret, int err);
 
 /* For getsockopt(SO_ERROR) on a dead socket: the error to report (0: none). */
-int sf_dead_so_error(struct sf_sock *s, int kernel_error);
+int sf_dead_so_error(struct sf_sock *s, int fd, int kernel_error);
 
 /* A timed rule fired at its time (deadline.h, from the timer thread): the
  * connection changes in the kernel as the real fault would change it, so
@@ -36,8 +37,10 @@ int sf_dead_so_error(struct sf_sock *s, int kernel_error);
 void sf_dead_at_time(int fd, struct sf_sock *s, const struct sf_verdict *v);
 
 /* The program is closing fd, a descriptor of s that the table has already
- * forgotten: on a dead link the close goes unheard like everything else. */
-void sf_dead_closing(int fd, struct sf_sock *s);
+ * forgotten: on a dead link the close goes unheard like everything else.
+ * Returns 1 when the connection's ghost is to be raised after the close
+ * (*ghost filled: sf_ghost_raise). */
+int sf_dead_closing(int fd, struct sf_sock *s, struct sf_ghost_plan *ghost);
 
 /* The timeout's deadline has come (from the timer thread). */
 void sf_dead_timeout_expired(int fd, struct sf_sock *s);

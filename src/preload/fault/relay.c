@@ -2,11 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,6 +26,7 @@
 #include "settings.h"
 #include "enter.h"
 #include "lookup.h"
+#include "pace.h"
 #include "proc.h"
 #include "relay_epoll.h"
 #include "stash.h"
@@ -58,16 +62,17 @@ struct dir {
 		uint64_t due;
 	} mark[MARKS];
 	unsigned mh, mn;
-	uint64_t delay;	    /* for the next bytes read */
-	uint64_t loss;	    /* lossy: the chance a segment is lost (0: none) */
-	uint64_t loss_key;  /* and its draws' key */
-	uint64_t taken;	    /* bytes read from the source */
-	uint64_t seg;	    /* segments whose losses are drawn */
-	uint64_t eof_due;   /* the end of stream travels late too */
-	uint8_t src_eof;    /* the source said end of stream */
-	uint8_t eof_passed; /* the destination was told (shutdown) */
-	uint8_t blocked;    /* the destination's buffer is full */
-	uint8_t broken;	    /* the destination refuses: drop what comes */
+	uint64_t delay;	     /* for the next bytes read */
+	struct sf_pace pace; /* lossy: the noisy link's sender (pace.h) */
+	uint64_t rate;	     /* throttle: the bottleneck's bytes a second (0: none) */
+	uint64_t free_at;    /* and when it is free again */
+	uint64_t taken;	     /* bytes read from the source */
+	uint64_t seg;	     /* segments whose losses are drawn */
+	uint64_t eof_due;    /* the end of stream travels late too */
+	uint8_t src_eof;     /* the source said end of stream */
+	uint8_t eof_passed;  /* the destination was told (shutdown) */
+	uint8_t blocked;     /* the destination's buffer is full */
+	uint8_t broken;	     /* the destination refuses: drop what comes */
 };
 
 struct link {
@@ -127,13 +132,14 @@ static void set_nonblock(int fd)
 		syscall(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* Relay when the rules delay TCP, and none of them can end a connection in
- * another way: the actions that do (reset, eof, hangup, blackhole, timeout,
- * a sticky error) act on the kernel's socket under the program's
- * descriptor, so with them a delay stays a wait inside the calls and
- * composes as it always did. Where such an action comes later (rules
- * reloaded, the control channel), the connection is handed back to the
- * program first (sf_relay_hand_back). */
+/* Relay when the rules delay, throttle or lose TCP, and none of them can
+ * end a connection in another way: the actions that do (reset, eof,
+ * hangup, blackhole, timeout, a sticky error) act on the kernel's socket
+ * under the program's descriptor, so with them a delay stays a wait inside
+ * the calls and composes as it always did. Where such an action comes
+ * later (rules reloaded, the control channel), it acts on the relayed
+ * connection's real socket (dead.c: silence in place, the others after
+ * sf_relay_hand_back). */
 static int any_delay_rule(void)
 {
 	if (sf_config.delay_in_call)
@@ -146,7 +152,7 @@ static int any_delay_rule(void)
 		if (!a->for_exe[i] || !(r->protos & SF_PROTO_TCP))
 			continue;
 		want |= r->action == SF_ACT_DELAY && (r->ops & (SF_OPS_IO | SF_OPBIT(SF_OP_connect)));
-		want |= r->action == SF_ACT_LOSSY && (r->ops & SF_OPS_IO);
+		want |= (r->action == SF_ACT_LOSSY || r->action == SF_ACT_THROTTLE) && (r->ops & SF_OPS_IO);
 		kills |= sf_rule_kills(r);
 	}
 	sf_read_end();
@@ -178,43 +184,93 @@ static uint64_t plan_delay(const struct sf_sock *s, sf_opmask ops)
 	return d;
 }
 
-/* The link's noise in one direction: the first lossy rule of that
- * direction in the socket's plan whose fixed conditions hold (its
- * conditions that change are not drawn for the relay's segments). */
-static void plan_loss(const struct sf_sock *s, sf_opmask ops, struct dir *d)
+/* The link's noise and bottleneck in one direction: the first lossy rule
+ * of that direction in the socket's plan whose fixed conditions hold, and
+ * the slowest such throttle rule (their conditions that change are not
+ * drawn for the relay's segments). */
+static void plan_shape(const struct sf_sock *s, sf_opmask ops, struct dir *d)
 {
-	d->loss = 0;
+	d->pace.loss = 0;
+	d->rate = 0;
 	sf_read_begin();
 	struct sf_active *a = sf_active_get();
 	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
-	for (uint32_t i = 0; a && plan && plan->gen == a->gen && i < plan->n && !d->loss; i++) {
+	for (uint32_t i = 0; a && plan && plan->gen == a->gen && i < plan->n; i++) {
 		const struct sf_rule *r = &a->rs.rules[plan->e[i].rule];
-		if (r->action == SF_ACT_LOSSY && (r->ops & ops) && (plan->e[i].flags & SF_PE_STATICS_OK)) {
-			d->loss = r->loss;
-			d->loss_key = sf_draw_key(sf_config.seed, plan->draw_proc, r->name_hash, s->peer_hash,
+		if (!(r->ops & ops) || !(plan->e[i].flags & SF_PE_STATICS_OK))
+			continue;
+		if (r->action == SF_ACT_LOSSY && !d->pace.loss) {
+			d->pace.loss = r->loss;
+			d->pace.key = sf_draw_key(sf_config.seed, plan->draw_proc, r->name_hash, s->peer_hash,
 						  plan->draw_ord, SF_DRAW_LOSS);
 		}
+		if (r->action == SF_ACT_THROTTLE && r->rate && (!d->rate || r->rate < d->rate))
+			d->rate = r->rate;
 	}
 	sf_read_end();
 }
 
-/* The wait of the segments a read of n bytes begins: the longest of
- * their retransmissions (those after a lost one wait behind it anyway, as
- * TCP delivers in order). */
-static uint64_t loss_wait(struct dir *d, size_t n)
+/* The connection's round trip, as the noisy link's sender sees it: the
+ * real socket's own (TCP_INFO) and the latency the relay adds each way. */
+static uint64_t link_rtt(const struct link *l)
 {
+	struct tcp_info ti;
+	socklen_t tl = sizeof ti;
+	uint64_t rtt = 0;
+	if (syscall(SYS_getsockopt, l->real, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0)
+		rtt = (uint64_t)ti.tcpi_rtt * 1000;
+	return rtt + SF_LOAD(&l->tx.delay) + SF_LOAD(&l->rx.delay);
+}
+
+/* n bytes read, due at `due`: with the last mark if it is due then (or no
+ * mark is left: it then waits for the later), else a mark of their own. */
+static void mark_bytes(struct dir *d, size_t n, uint64_t due)
+{
+	unsigned last = (d->mh + d->mn + MARKS - 1) % MARKS;
+	if (d->mn && (d->mark[last].due == due || d->mn == MARKS)) {
+		d->mark[last].left += n;
+		if (due > d->mark[last].due)
+			d->mark[last].due = due;
+		return;
+	}
+	unsigned k = (d->mh + d->mn) % MARKS;
+	d->mark[k].left = n;
+	d->mark[k].due = due;
+	d->mn++;
+}
+
+/* The bytes of a read, due segment by segment: after their retransmissions
+ * (a lossy link's) and the bottleneck (a throttled one's), then the
+ * latency. Segments are counted in the stream's bytes, so a seed loses the
+ * same ones whatever sizes the reads have. queued: bytes the source holds
+ * already, after these (the segments that follow the read's). */
+static void pace_in(struct dir *d, size_t n, uint64_t now, uint64_t rtt, uint64_t queued)
+{
+	uint64_t delay = SF_LOAD(&d->delay);
+	uint64_t start = d->taken;
 	d->taken += n;
-	uint64_t w = 0;
-	if (!d->loss) {
-		d->seg = (d->taken + SEGMENT - 1) / SEGMENT;
-		return 0;
+	uint64_t nseg = (d->taken + SEGMENT - 1) / SEGMENT;
+	if (!d->pace.loss && !d->rate) {
+		d->seg = nseg;
+		mark_bytes(d, n, now + delay);
+		return;
 	}
-	for (; d->seg < (d->taken + SEGMENT - 1) / SEGMENT; d->seg++) {
-		uint64_t s = sf_lossy_wait(d->loss, d->loss_key, d->seg);
-		if (s > w)
-			w = s;
+	for (uint64_t pos = start; pos < d->taken;) {
+		uint64_t i = pos / SEGMENT;
+		uint64_t hi = (i + 1) * SEGMENT < d->taken ? (i + 1) * SEGMENT : d->taken;
+		uint64_t t = now;
+		if (d->pace.loss && i >= d->seg) {
+			uint64_t after = nseg - 1 - i + (queued + SEGMENT - 1) / SEGMENT;
+			t = sf_pace_segment(&d->pace, i, now, after, rtt);
+			d->seg = i + 1;
+		} else if (d->pace.loss && d->pace.last > now) {
+			t = d->pace.last; /* the rest of a segment already sent */
+		}
+		if (d->rate)
+			t = sf_pace_rate(&d->free_at, d->rate, t, hi - pos);
+		mark_bytes(d, (size_t)(hi - pos), t + delay);
+		pos = hi;
 	}
-	return w;
 }
 
 /* Where each record's link was put, by a hash of the record's address
@@ -259,8 +315,8 @@ void sf_relay_replanned(const struct sf_sock *s, int fd)
 	SF_STORE(&l->tx.delay, plan_delay(s, SF_OPS_TX));
 	/* The thread reads the noise under the lock. */
 	pthread_mutex_lock(&lock);
-	plan_loss(s, SF_OPS_TX, &l->tx);
-	plan_loss(s, SF_OPS_RX, &l->rx);
+	plan_shape(s, SF_OPS_TX, &l->tx);
+	plan_shape(s, SF_OPS_RX, &l->rx);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -273,14 +329,34 @@ static uint64_t due_first(const struct dir *d)
 	return d->src_eof && !d->eof_passed ? d->eof_due : UINT64_MAX;
 }
 
-/* Read what the source has, as room allows; each read is one mark. */
-static void take_in(struct dir *d, int src, uint64_t now)
+/* What a direction holds at most: its ring; a throttled one, the queue of
+ * its bottleneck (200 ms of its rate, as a tbf link's with latency 200ms;
+ * at least four segments). */
+static size_t queue_max(const struct dir *d)
 {
-	while (!d->src_eof && d->len < RING && d->mn < MARKS) {
+	if (!d->rate || d->rate / 5 >= RING)
+		return RING;
+	return d->rate / 5 > 4 * SEGMENT ? (size_t)(d->rate / 5) : 4 * SEGMENT;
+}
+
+/* Can the direction take more from its source? */
+static int has_room(const struct dir *d)
+{
+	return !d->src_eof && d->len < queue_max(d) && d->mn < MARKS;
+}
+
+/* Read what the source has, as room allows; each read is one mark at
+ * least (a paced one, one for each segment due at another time). */
+static void take_in(struct dir *d, int src, uint64_t now, uint64_t rtt)
+{
+	while (has_room(d)) {
 		size_t tail = (d->head + d->len) % RING;
-		size_t room = RING - d->len;
+		size_t room = queue_max(d) - d->len;
 		if (room > RING - tail)
 			room = RING - tail;
+		/* Paced bytes take a mark a segment at most. */
+		if ((d->pace.loss || d->rate) && room > (MARKS - d->mn) * (size_t)SEGMENT)
+			room = (MARKS - d->mn) * (size_t)SEGMENT;
 		ssize_t n = syscall(SYS_recvfrom, src, d->buf + tail, room, MSG_DONTWAIT, NULL, NULL);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -288,16 +364,18 @@ static void take_in(struct dir *d, int src, uint64_t now)
 			return;
 		if (n <= 0) {
 			d->src_eof = 1;
-			d->eof_due = now + SF_LOAD(&d->delay);
+			/* After the last segment is through the link. */
+			uint64_t t = d->pace.last > now ? d->pace.last : now;
+			d->eof_due = (d->free_at > t ? d->free_at : t) + SF_LOAD(&d->delay);
 			return;
 		}
 		if (d->broken)
 			continue;
 		d->len += (size_t)n;
-		unsigned k = (d->mh + d->mn) % MARKS;
-		d->mark[k].left = (size_t)n;
-		d->mark[k].due = now + SF_LOAD(&d->delay) + loss_wait(d, (size_t)n);
-		d->mn++;
+		int q = 0;
+		if (d->pace.loss && (syscall(SYS_ioctl, src, FIONREAD, &q) < 0 || q < 0))
+			q = 0;
+		pace_in(d, (size_t)n, now, rtt, (uint64_t)q);
 	}
 }
 
@@ -359,11 +437,11 @@ static void watch(struct link *l)
 	if (l->state == L_CONNECTING && l->connect_at <= sf_now())
 		ri = EPOLLOUT;
 	if (l->state == L_UP) {
-		if (!l->rx.src_eof && l->rx.len < RING && l->rx.mn < MARKS)
+		if (has_room(&l->rx))
 			ri |= EPOLLIN;
 		if (l->tx.blocked)
 			ri |= EPOLLOUT;
-		if (!l->tx.src_eof && l->tx.len < RING && l->tx.mn < MARKS)
+		if (has_room(&l->tx))
 			ei |= EPOLLIN;
 		if (l->rx.blocked)
 			ei |= EPOLLOUT;
@@ -377,6 +455,25 @@ static void watch(struct link *l)
 	watch_one(l->end, ei, (idx << 1) | 1, &l->reg, 2);
 }
 
+/* A throttled sender's buffer is a TCP socket's on the slow link: its
+ * first send buffer for segments of SEGMENT bytes (2 x 10 segments of
+ * 3456 bytes with the kernel's overhead: 69 120), or the real socket's if
+ * smaller. The program's end of the pair takes at once what such a socket
+ * does (a third over it; measured against a real tbf link, as the bytes a
+ * nonblocking sender gets in at once and a blocking sender's rate). */
+#define FIRST_SNDBUF 69120
+static void size_pair(const struct link *l, int prog)
+{
+	if (!l->tx.rate)
+		return;
+	int snd = FIRST_SNDBUF;
+	socklen_t sl = sizeof snd;
+	if (syscall(SYS_getsockopt, l->real, SOL_SOCKET, SO_SNDBUF, &snd, &sl) < 0 || snd <= 0 || snd > FIRST_SNDBUF)
+		snd = FIRST_SNDBUF;
+	int own = snd / 3 * 2; /* the kernel doubles what it is given */
+	syscall(SYS_setsockopt, prog, SOL_SOCKET, SO_SNDBUF, &own, sizeof own);
+}
+
 /* The connect is over: the program's end becomes writable (its buffer back
  * to the kernel's size, the bytes that filled it read away). */
 static void release_keep(struct link *l)
@@ -388,6 +485,7 @@ static void release_keep(struct link *l)
 	syscall(SYS_getsockopt, l->end, SOL_SOCKET, SO_SNDBUF, &sz, &sl);
 	sz /= 2; /* the kernel doubles what it is given */
 	syscall(SYS_setsockopt, l->keep, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+	size_pair(l, l->keep);
 	unsigned char sink[512];
 	while (l->filler) {
 		ssize_t n = syscall(SYS_recvfrom, l->end, sink, l->filler < sizeof sink ? l->filler : sizeof sink,
@@ -440,8 +538,9 @@ static uint64_t service(struct link *l, uint64_t now)
 		syscall(SYS_shutdown, l->end, SHUT_RDWR);
 	}
 	if (l->state == L_UP) {
-		take_in(&l->tx, l->end, now);
-		take_in(&l->rx, l->real, now);
+		uint64_t rtt = l->tx.pace.loss || l->rx.pace.loss ? link_rtt(l) : 0;
+		take_in(&l->tx, l->end, now, rtt);
+		take_in(&l->rx, l->real, now, rtt);
 		give_out(&l->tx, l->real, now);
 		give_out(&l->rx, l->end, now);
 		/* The connection refuses data (reset, closed): the program's next
@@ -790,8 +889,10 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 	l->rx.buf = rb;
 	l->tx.delay = plan_delay(s, SF_OPS_TX);
 	l->rx.delay = plan_delay(s, SF_OPS_RX);
-	plan_loss(s, SF_OPS_TX, &l->tx);
-	plan_loss(s, SF_OPS_RX, &l->rx);
+	plan_shape(s, SF_OPS_TX, &l->tx);
+	plan_shape(s, SF_OPS_RX, &l->rx);
+	if (!connect_at)
+		size_pair(l, fd);
 	tb = rb = NULL;
 	real = sv[1] = -1;
 	SF_STORE(&sf_relay_count, sf_relay_count + 1);
@@ -964,14 +1065,17 @@ void sf_relay_fd_range_lost(unsigned lo, unsigned hi)
 static void flush_now(struct link *l, uint64_t deadline)
 {
 	for (;;) {
-		size_t before = l->tx.len;
-		take_in(&l->tx, l->end, 0);
+		/* Until a take from an empty ring finds the pair empty too (a
+		 * full ring takes nothing before it is given out). */
+		uint64_t before = l->tx.taken;
+		size_t had = l->tx.len;
+		take_in(&l->tx, l->end, 0, 0);
 		for (unsigned k = 0; k < l->tx.mn; k++)
 			l->tx.mark[(l->tx.mh + k) % MARKS].due = 0;
 		l->tx.eof_due = 0;
 		give_out(&l->tx, l->real, UINT64_MAX);
 		uint64_t now = sf_now();
-		if (l->tx.broken || (!l->tx.mn && l->tx.len == before && !l->tx.blocked) || now >= deadline)
+		if (l->tx.broken || (!had && !l->tx.mn && l->tx.taken == before && !l->tx.blocked) || now >= deadline)
 			break;
 		if (l->tx.blocked) {
 			struct pollfd p = { .fd = l->real, .events = POLLOUT };

@@ -2,7 +2,8 @@
  * (sockfault-rules(5), delay). A socket a delay rule can touch becomes, from
  * its connect (or accept) on, one end of a local stream pair; one library
  * thread carries the bytes between the pair's other end and the real socket,
- * each direction late by its delay. Buffers and readiness the program sees
+ * each direction late by its delay, and paced by throttle and lossy
+ * (pace.h). Buffers and readiness the program sees
  * are the kernel's own; the calls that speak of the connection itself
  * (getpeername, getsockname, getsockopt, setsockopt, SO_ERROR, a second
  * connect) are answered for the real socket. */
@@ -18,7 +19,8 @@
 /* How many connections are relayed now (0: every question below is no). */
 extern unsigned sf_relay_count;
 
-/* Would a delay rule of the rule set touch this TCP socket's connection? */
+/* Would a delay (throttle, lossy) rule of the rule set touch this TCP
+ * socket's connection? */
 int sf_relay_wanted(const struct sf_sock *s);
 
 /* Take the socket fd over for the relay. connect_at: its real connect is

@@ -1,0 +1,128 @@
+#include "plan_make.h"
+
+#include <string.h>
+
+#include "conditions.h"
+#include "match.h"
+
+#define SF_OPS_LIFECYCLE (SF_OPS_ALL & ~SF_OPS_IO)
+
+const uint8_t sf_quick_slot[SF_OP__COUNT] = {
+	[SF_OP_send] = 1, [SF_OP_sendto] = 2,	[SF_OP_sendmsg] = 3, [SF_OP_write] = 4, [SF_OP_writev] = 5,
+	[SF_OP_recv] = 6, [SF_OP_recvfrom] = 7, [SF_OP_recvmsg] = 8, [SF_OP_read] = 9,	[SF_OP_readv] = 10,
+};
+
+/* Rule i can ever apply to the socket: for this program, fit for its kind
+ * (some actions only make sense for one kind of socket; on the other the
+ * rule simply does not apply, and check refused rules that name that
+ * kind), and its fixed conditions could hold. */
+static int enters(const struct sf_plan_in *in, uint32_t i)
+{
+	const struct sf_rule *r = &in->rules[i];
+	return in->for_exe[i] && sf_action_fits(r->action, !in->gate.dgram) &&
+	       sf_rule_statics_hold(r, in->gate.subj, 1);
+}
+
+/* The data calls that must reach the library on a socket the rule applies
+ * to: those whose bookkeeping it reads, and, for a rule that can kill the
+ * connection, every data call (one under way in the kernel when it dies
+ * must be given the dead connection's answer, not the kernel's words for
+ * the abort). */
+static sf_opmask tracked_by(const struct sf_rule *r)
+{
+	return (sf_action_kills(r->action, r->sticky) ? SF_OPS_IO : 0) | sf_conds_track(r->has);
+}
+
+uint32_t sf_plan_count(const struct sf_plan_in *in)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < in->nrules; i++)
+		n += enters(in, i) ? 1 : 0;
+	return n;
+}
+
+size_t sf_plan_size(uint32_t n, int dgram)
+{
+	size_t size = sizeof(struct sf_plan) + n * sizeof(struct sf_plan_entry);
+	if (dgram)
+		size += sizeof(struct sf_plan_dgram) + n * sizeof(uint16_t);
+	return size;
+}
+
+static void fill(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, const struct sf_plan *carry,
+		 struct sf_plan_out *out)
+{
+	int dgram = in->gate.dgram;
+	plan->size = (uint32_t)sf_plan_size(n, dgram);
+	plan->gen = in->gen;
+	plan->draw_proc = in->gate.proc_key;
+	plan->draw_ord = in->gate.ordinal;
+	if (dgram)
+		plan->dg = (struct sf_plan_dgram *)&plan->e[n];
+	for (uint32_t i = 0; i < in->nrules && plan->n < n; i++) {
+		const struct sf_rule *r = &in->rules[i];
+		if (!enters(in, i))
+			continue;
+		struct sf_plan_entry *e = &plan->e[plan->n++];
+		e->r = r;
+		e->rule = i;
+		e->ops = r->ops;
+		struct sf_gate g = sf_gate_make(r, &in->gate);
+		e->flags = g.flags;
+		e->draw_key = g.draw_key;
+		if (dgram && !(e->flags & SF_PE_PER_DEST))
+			plan->dg->fixed[plan->dg->nfixed++] = (uint16_t)(plan->n - 1);
+		for (uint32_t k = 0; carry && k < carry->n; k++)
+			if (carry->e[k].rule == i) {
+				e->calls = SF_LOAD(&carry->e[k].calls);
+				e->fired = SF_LOAD(&carry->e[k].fired);
+				e->stuck = SF_LOAD(&carry->e[k].stuck);
+			}
+		out->ops |= r->ops | tracked_by(r);
+		if (r->has & SF_HAS_NUM(SF_NUM_IDLE))
+			out->idle = 1;
+	}
+}
+
+void sf_plan_make(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, const struct sf_plan *carry,
+		  struct sf_plan_out *out)
+{
+	out->ops = SF_OPS_LIFECYCLE;
+	out->idle = 0;
+	if (plan) {
+		memset(plan, 0, sf_plan_size(n, in->gate.dgram));
+		fill(in, plan, n, carry, out);
+	}
+	/* The quick lane (sf_quick_enter): ops named by at most one rule of the
+	 * plan, one whose fixed conditions hold and whose gate decides it. */
+	sf_opmask quick = SF_OPS_ALL, seen = 0;
+	for (uint32_t i = 0; plan && i < plan->n; i++) {
+		quick &= ~(plan->e[i].ops & seen);
+		if (!(plan->e[i].flags & SF_PE_QUICK) || i >= 0xff)
+			quick &= ~plan->e[i].ops;
+		seen |= plan->e[i].ops;
+	}
+	/* Datagram sockets: the ops that only per-destination rules name; a
+	 * call to a destination none of them holds for takes the quick lane. */
+	sf_opmask dest_only = 0, other = 0;
+	for (uint32_t i = 0; plan && i < plan->n; i++) {
+		if (plan->e[i].flags & SF_PE_PER_DEST)
+			dest_only |= plan->e[i].ops;
+		else
+			other |= plan->e[i].ops;
+	}
+	dest_only &= ~other & ~quick;
+	if (in->all_slow)
+		quick = dest_only = 0;
+	if (plan) {
+		memset(plan->quick, 0xff, sizeof plan->quick);
+		for (uint32_t i = 0; i < plan->n && i < 0xff; i++)
+			for (int op = 0; op < SF_OP__COUNT; op++)
+				if (((quick & plan->e[i].ops) & SF_OPBIT(op)) && sf_quick_slot[op])
+					plan->quick[sf_quick_slot[op] - 1] = (uint8_t)i;
+	}
+	if (in->all_slow || in->relayed)
+		out->ops = SF_OPS_ALL;
+	out->quick = quick;
+	out->dest_only = dest_only;
+}
