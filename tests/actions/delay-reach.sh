@@ -82,12 +82,13 @@ expect_between "control channel on: the peer had the bytes a delay later (ms)" 8
 # A blackhole keeps the pair: what came before stays readable, and poll says
 # so between reads; nothing comes after it; what the program sends goes to
 # the real socket, as without the relay (see blackhole: as root nothing new
-# leaves it, nor does the close; else the first window reaches the peer).
+# leaves it, nor does the close, and what the peer sends after the close is
+# not answered; else the first window reaches the peer).
 root=
 [ "$(id -u)" -ne 0 ] || root=1
 # shellcheck disable=SC2086 # the steps are words
 fire_at_gate blackhole p:listen connect p:accept p:send,1000 sleep=300 gate=r pollin=0 recv=500 pollin=0 recv=500 \
-	recvnb sendns p:expect,1000 ${root:+close p:expect,500}
+	recvnb sendns p:expect,1000 ${root:+close p:expect,500 p:send,4 p:expect,500}
 # (The expected lines from a file: a transcript at the end of a pipeline
 # would count its failure in a subshell.)
 {
@@ -105,7 +106,8 @@ recvnb = -1 EAGAIN
 sendns = 4
 EOF2
 	if [ -n "$root" ]; then
-		printf '%s\n' 'peer expect = silence' 'close = 0' 'peer expect = silence'
+		printf '%s\n' 'peer expect = silence' 'close = 0' 'peer expect = silence' 'peer send = sent 4' \
+			'peer expect = silence'
 	else
 		echo 'peer expect = data 4 bits=0 ms=*'
 	fi

@@ -1024,14 +1024,11 @@ void sf_relay_quiet(const struct sf_sock *s, int fd)
 		return;
 	pthread_mutex_lock(&lock);
 	struct link *l = find(s, fd);
-	if (l && l->state == L_UP) {
-		/* As if the destination refused: nothing more is written, and
-		 * the end of stream counts as passed. */
-		l->tx.broken = 1;
-		l->tx.len = 0;
-		l->tx.mn = 0;
-		l->tx.eof_passed = 1;
-	}
+	/* Closed now: nothing more goes out (the socket is in repair mode),
+	 * and its addresses are free for the ghost (ghost.h) that stands in
+	 * for it once the program's close is done. */
+	if (l && l->state == L_UP)
+		free_link(l);
 	pthread_mutex_unlock(&lock);
 }
 

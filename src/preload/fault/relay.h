@@ -59,9 +59,10 @@ void sf_relay_replanned(const struct sf_sock *s, int fd);
  * receives). */
 void sf_relay_hand_back(struct sf_sock *s, int fd);
 
-/* The program is closing a silenced relayed connection (its real socket
- * closes without a word): what it still sends, and its end of stream, do
- * not go out. */
+/* The program is closing a silenced relayed connection, its real socket
+ * in repair mode: the link ends now, and the real socket closes without a
+ * word (what the program still sends, and its end of stream, do not go
+ * out). */
 void sf_relay_quiet(const struct sf_sock *s, int fd);
 
 /* The delay a send just decided (ns): the bytes it queues leave that late. */
