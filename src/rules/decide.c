@@ -1,14 +1,6 @@
 #include "decide.h"
 
 /* splitmix64's finaliser: every input bit reaches every output bit. */
-uint64_t sf_mix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
 uint64_t sf_peer_hash(const struct sf_sockaddr *a)
 {
 	uint64_t h = sf_mix64(((uint64_t)a->family << 16) | a->port);

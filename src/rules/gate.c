@@ -4,7 +4,7 @@
 
 struct sf_gate sf_gate_make(const struct sf_rule *r, const struct sf_gate_in *in)
 {
-	struct sf_gate g = { 0, 0 };
+	struct sf_gate g = { 0, 0, 0 };
 	/* A datagram socket's peer is each call's destination: a rule about
 	 * the peer is checked per destination (engine.c keeps a cache of the
 	 * last one); its other fixed conditions are settled here like a
@@ -20,6 +20,10 @@ struct sf_gate sf_gate_make(const struct sf_rule *r, const struct sf_gate_in *in
 			    (dynamic ? SF_PE_DYNAMIC : 0) | (gated ? SF_PE_GATED : 0) |
 			    (gated && statics_ok ? SF_PE_QUICK : 0) |
 			    (sf_rule_nums(r) & SF_NUMS_CLOCK ? SF_PE_CLOCK : 0));
+	/* One number alone, in any state: the quick lane compares it. */
+	uint32_t nums = sf_rule_nums(r);
+	if (dynamic && r->states == SF_STATE_ALL && nums && !(nums & (nums - 1)))
+		g.num = (uint8_t)(1 + __builtin_ctz(nums));
 	if (gated && r->p_scaled < SF_P_ONE) {
 		g.flags |= SF_PE_DRAWS;
 		g.draw_key = sf_draw_key(in->seed, in->proc_key, r->name_hash, in->peer_hash, in->ordinal, SF_DRAW_P);

@@ -124,6 +124,7 @@ struct sf_gate_in {
 
 struct sf_gate {
 	uint8_t flags;	   /* SF_PE_* */
+	uint8_t num;	   /* 1 + k: what changes is number k alone (SF_NUM_*); 0: not so */
 	uint64_t draw_key; /* p=: sf_draw_key for the connection (SF_PE_DRAWS) */
 };
 

@@ -5,6 +5,7 @@
 # close, the connection still queued after a failed accept). Each call is
 # also made without a rule, under the preload: it succeeds, so the rule is
 # what made the difference.
+# shellcheck disable=SC2034 # TREAL_OPTS is read by lib.sh's run
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
@@ -135,16 +136,17 @@ peer '^peer: END after 3 datagrams$'
 # An EPIPE from a rule raises SIGPIPE on a stream socket, as the kernel's
 # does, unless the call passed MSG_NOSIGNAL; never on a datagram socket.
 for err in EPIPE WSAESHUTDOWN; do
-	peer_start p -n 1 -t 15 echo
-	sf_run SOCKFAULT_RULES_TEXT="tx => error $err" "$T/tclient" sigpipe "127.0.0.1:$p_port"
-	expect_out '^send = -1 EPIPE sigpipe=1$' "$err: send raises SIGPIPE"
-	expect_out '^send MSG_NOSIGNAL = -1 EPIPE sigpipe=1$' "$err: not with MSG_NOSIGNAL"
-	expect_out '^sendmsg = -1 EPIPE sigpipe=2$' "$err: sendmsg raises SIGPIPE"
-	expect_out '^sendmsg MSG_NOSIGNAL = -1 EPIPE sigpipe=2$'
-	expect_out '^write = -1 EPIPE sigpipe=3$' "$err: write raises SIGPIPE"
-	expect_out '^writev = -1 EPIPE sigpipe=4$' "$err: writev raises SIGPIPE"
-	expect_out '^udp send = -1 EPIPE sigpipe=4$' "$err: not on a UDP socket"
-	peer_wait p
+	run "tx => error $err" p:listen connect send=1 sigpipes sendns=1 sigpipes sendmsg=1 sigpipes sendmsgns=1 sigpipes \
+		write=1 sigpipes writev=1 sigpipes
+	# Each call's name (when it failed with EPIPE) and the SIGPIPEs so far.
+	expect_eq "$err: send, sendmsg, write and writev raise SIGPIPE, not with MSG_NOSIGNAL" \
+		"send 1 sendns 1 sendmsg 2 sendmsgns 2 write 3 writev 4" \
+		"$(awk '/ = -1 EPIPE$/{ c = $1 } /^sigpipes = /{ printf "%s%s %s", sep, c, $3; c = "?"; sep = " " }' "$tmp/out")"
+	TREAL_OPTS=-D
+	run "tx => error $err" p:listen connect send=1 sigpipes
+	TREAL_OPTS=
+	expect_out '^send = -1 EPIPE$' "$err on a UDP socket"
+	expect_out '^sigpipes = 0$' "$err: not on a UDP socket"
 done
 
 # --- receiving: the data the failed call did not take is still there ---

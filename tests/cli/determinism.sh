@@ -92,10 +92,12 @@ expect_err 'SOCKFAULT_REPLAY: .*needs the rules' "replay without the rules: said
 connects() {
 	_seed=$1 _name=$2
 	shift 2
+	# shellcheck disable=SC2046 # twenty connects, as words
 	sf_run SOCKFAULT_RULES_TEXT='connect p=0.5 => error ECONNREFUSED' SOCKFAULT_SEED="$_seed" \
 		SOCKFAULT_LOG_FORMAT=json SOCKFAULT_LOG="$tmp/connects.$_name.jsonl" "$@" \
-		"$T/tclient" seq -c 20 -n 1 "127.0.0.1:$a_port"
-	grep '^conn' "$tmp/out" | sed 's/^conn [0-9]*: //' | tr '\n' ' ' >"$tmp/connects.$_name"
+		"$R/treal" -N -A "127.0.0.1:$a_port" $(printf 'connect %.0s' $(seq 20))
+	sed -n 's/^connect = -1 ECONNREFUSED$/connect ECONNREFUSED/p; s/^connect = 0$/ok/p' "$tmp/out" | tr '\n' ' ' \
+		>"$tmp/connects.$_name"
 	echo >>"$tmp/connects.$_name"
 }
 for s in 1 2 3; do

@@ -58,14 +58,14 @@ staged_run "$cli" run -- "$XSH" preload
 expect_rc 0
 expect_eq "the staged sockfault preloads the staged library" "$(canon "$lib")" "$(preloaded)"
 expect_no_out "$SF_BUILDDIR/src" "not the build tree's library"
-staged_run "$cli" run -e 'connect => error ECONNREFUSED' -- "$T/tclient" connect "$P"
+staged_run "$cli" run -e 'connect => error ECONNREFUSED' -- "$R/treal" -N -A "$P" connect
 expect_out '^connect = -1 ECONNREFUSED$' "the staged library injects"
 
 # Moved as a whole: still found by relative location.
 mv "$stage" "$tmp/moved"
 cli=$tmp/moved${cli#"$stage"}
 lib=$tmp/moved${lib#"$stage"}
-staged_run "$cli" run -e 'connect => error EHOSTUNREACH' -- "$XSH" preload "$T/tclient" connect "$P"
+staged_run "$cli" run -e 'connect => error EHOSTUNREACH' -- "$XSH" preload "$R/treal" -N -A "$P" connect
 expect_eq "the moved tree: its own library" "$(canon "$lib")" "$(preloaded)"
 expect_out '^connect = -1 EHOSTUNREACH$' "the moved tree: the library injects"
 

@@ -30,8 +30,8 @@ expect_err "^sockfault\[[0-9]+\]: line-3 fired on send fd=[0-9]+ peer=$ERE_E: er
 # Comments, blank lines and a continued line: the rule is on its first line.
 printf '# comment\n\ncont: send \\\n    when=2 => error ECONNRESET  # why\n' >"$tmp/cont.rules"
 sed 's/^/  cont.rules| /' "$tmp/cont.rules"
-sf_run SOCKFAULT_RULES="$tmp/cont.rules" SOCKFAULT_LOG_FORMAT=json "$T/tclient" seq -n 3 "$E"
-expect_out '^conn 1: ok ECONNRESET ok$' "a continued rule works"
+sf_run SOCKFAULT_RULES="$tmp/cont.rules" SOCKFAULT_LOG_FORMAT=json "$R/treal" -N -A "$E" connect sends=3
+expect_out '^sends = ok ECONNRESET ok$' "a continued rule works"
 expect_err '"rule":"cont","line":3,' "a continued rule is on its first line"
 
 sf_run SOCKFAULT_RULES_TEXT='send => delay 1ms' "$T/tcalls" -e ok send "$E"
@@ -68,21 +68,30 @@ expect_no_err 'fired on send' "log=quiet: only the quiet rule is silent"
 
 # The log file is opened O_CLOEXEC: a program exec'd after a first event
 # (which opened it) does not inherit it.
-sf_run SOCKFAULT_RULES_TEXT='connect exe=tclient => delay 1ms' SOCKFAULT_LOG="$tmp/cloexec.log" \
-	"$T/tclient" exec "$E" "$(command -v ls)" -l /proc/self/fd/
+sf_run SOCKFAULT_RULES_TEXT='connect exe=treal => delay 1ms' SOCKFAULT_LOG="$tmp/cloexec.log" \
+	"$R/treal" -N -A "$E" connect "spawn=$(command -v ls),-l,/proc/self/fd/"
 expect_in "$tmp/cloexec.log" 'fired on connect' "the parent logged to the file before exec"
 expect_no_out 'cloexec\.log' "the exec'd program does not have the log file open"
 
 # The program makes a socket its stderr (dup2): the program's own write to
 # it is faulted, and none of the library's lines go there (they go only to
 # the stderr the program started with: tests/robust/log-pipes.sh).
-peer_start s -U "$tmp/stderr.sock" -n 1 -t 20 sink
-sf_run SOCKFAULT_RULES_TEXT='tx => error EIO' "$T/tclient" stderr-socket "unix:$tmp/stderr.sock" "$E"
+# (Connection 1 becomes descriptor 2; connection 3 carries data.)
+sf_run SOCKFAULT_RULES_TEXT='tx => error EIO' "$R/treal" -S "$tmp/u" p:listen connect dup2=2 connect sendns=1 use=2 \
+	write=13 p:accept p:expect,300 p:accept p:expect,300
 expect_rc 0
-expect_out '^send = -1 EIO$'
-expect_out '^stderr write = -1 EIO$' "the program's write to its stderr socket is faulted"
-peer_wait s
-expect_in "$s_out" '^peer: conn 1: 0 bytes' "no log line in the program's new stderr socket"
+transcript "the program's send and its write to its stderr socket are faulted; no log line in that socket" <<'EOF2'
+peer listen = port *
+connect = 0
+dup2 = 0
+connect = 0
+sendns = -1 EIO
+write = -1 EIO
+peer accept = accepted 1
+peer expect = silence
+peer accept = accepted 2
+peer expect = silence
+EOF2
 
 # --- JSON ---
 # Newline-separated, so that the second rule is on line 2.

@@ -182,12 +182,12 @@ rules="reset3: send when=3 => error ECONNRESET
 sometimes: send p=0.3 => error EPIPE
 wrong-port: send peer=*:1 => error ETIMEDOUT"
 printf '%s\n' "$rules" >"$tmp/rec.rules"
-cli_run run --json --log "$rec" --stats --seed 1234 -r "$tmp/rec.rules" -- "$T/tclient" seq -c 2 -n 12 "127.0.0.1:$a_port"
+cli_run run --json --log "$rec" --stats --seed 1234 -r "$tmp/rec.rules" -- "$R/treal" -N -A "127.0.0.1:$a_port" connect sends=12 connect sends=12
 cp "$tmp/out" "$tmp/run1.out"
-cli_run run --json --log "$rec" --stats --seed 1234 -r "$tmp/rec.rules" -- "$T/tclient" seq -c 1 -n 12 "127.0.0.1:$b_port"
+cli_run run --json --log "$rec" --stats --seed 1234 -r "$tmp/rec.rules" -- "$R/treal" -N -A "127.0.0.1:$b_port" connect sends=12
 cp "$tmp/out" "$tmp/run2.out"
-epipe=$(cat "$tmp/run1.out" "$tmp/run2.out" | grep '^conn' | tr ' ' '\n' | grep -c '^EPIPE$' || :)
-reset=$(cat "$tmp/run1.out" "$tmp/run2.out" | grep '^conn' | tr ' ' '\n' | grep -c '^ECONNRESET$' || :)
+epipe=$(cat "$tmp/run1.out" "$tmp/run2.out" | grep '^sends' | tr ' ' '\n' | grep -c '^EPIPE$' || :)
+reset=$(cat "$tmp/run1.out" "$tmp/run2.out" | grep '^sends' | tr ' ' '\n' | grep -c '^ECONNRESET$' || :)
 expect_eq "the program saw one ECONNRESET a connection" 3 "$reset"
 expect_ge "p=0.3 with seed 1234 gave some EPIPE" 1 "$epipe"
 cli_run report "$rec"
@@ -203,7 +203,7 @@ for f in "$tmp/run1.out" "$tmp/run2.out"; do
 	n=$((n + 1))
 	port=$a_port
 	[ "$n" = 2 ] && port=$b_port
-	grep '^conn' "$f" | while read -r _ c rest; do
+	grep '^sends' "$f" | awk '{ print "conn", NR ":", substr($0, 9) }' | while read -r _ c rest; do
 		c=${c%:}
 		k=$(printf '%s\n' $rest | grep -c '^EPIPE$' || :)
 		want="reset3 x1"

@@ -15,16 +15,24 @@ expect_out '^partial: tx peer=localhost when=2 per=process => short 5$' "partial
 expect_out '^idle-kill: tx peer=localhost idle>1s => error ENOTCONN sticky$' "idle-kill: WSAENOTCONN shown as ENOTCONN"
 expect_empty "$tmp/err" "no problems reported"
 
-peer_start p -n 3 -t 60 sink
-sf_run SOCKFAULT_RULES="$RULES/demo.rules" "$T/tclient" timed send "127.0.0.1:$p_port"
-expect_out '^send = 1$' "the first send goes through"
-expect_ge "slow-start: the first send is delayed by 200 ms" 200 "$(out_value elapsed_ms)"
-sf_run SOCKFAULT_RULES="$RULES/demo.rules" "$T/tclient" seq -n 4 -S 3:1300 "127.0.0.1:$p_port"
-expect_out '^conn 1: ok ok ENOTCONN ENOTCONN$' "idle-kill: after 1.3 s idle, ENOTCONN, and it sticks"
+sf_run SOCKFAULT_RULES="$RULES/demo.rules" "$R/treal" -S "$tmp/u" p:listen connect sendns=1 took
+expect_out '^sendns = 1$' "the first send goes through"
+expect_ge "slow-start: the first send is delayed by 200 ms" 200 "$(value took)"
+idle='p:listen connect sendns sendns sleep=1300 sendns sendns'
+# shellcheck disable=SC2086 # the steps are words on purpose
+sf_run SOCKFAULT_RULES="$RULES/demo.rules" "$R/treal" -S "$tmp/u" $idle
+transcript "idle-kill: after 1.3 s idle, ENOTCONN, and it sticks" <<'EOF2'
+peer listen = port *
+connect = 0
+sendns = 4
+sendns = 4
+sendns = -1 ENOTCONN
+sendns = -1 ENOTCONN
+EOF2
 expect_err 'partial fired on send' "partial fired on the second send"
 expect_err 'idle-kill fired on send' "idle-kill fired"
-sf_run "$T/tclient" seq -n 4 -S 3:1300 "127.0.0.1:$p_port"
-expect_out '^conn 1: ok ok ok ok$' "contrast: without the rules the idle connection still sends"
-peer_wait p
+# shellcheck disable=SC2086
+sf_run "$R/treal" -S "$tmp/u" $idle
+expect_eq "contrast: without the rules the idle connection still sends" 4 "$(value sendns 4)"
 
 finish

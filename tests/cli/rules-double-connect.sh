@@ -6,25 +6,32 @@
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
-peer_start p -n 0 -t 60 sink
-cli_run run -r "$RULES/double-connect.rules" -- "$T/tstory" dblconnect "127.0.0.1:$p_port"
+# A blocking connect, again, a send; a nonblocking one, again at once,
+# again once poll and SO_ERROR said it is done, a send.
+steps='p:listen connect reconnect sendns=3 connect-nb reconnect pollout=5000 so_error reconnect sendns=3'
+# shellcheck disable=SC2086 # the steps are words on purpose
+cli_run run -r "$RULES/double-connect.rules" -- "$R/treal" -S "$tmp/u" $steps
 expect_rc 0
-expect_out '^blocking connect = 0$'
-expect_out '^blocking connect again = -1 EISCONN$' "connected: the second connect fails with EISCONN (WSAEISCONN)"
-expect_out '^blocking send = 3$' "the connection still works"
-expect_out '^nonblocking connect = -1 EINPROGRESS$'
-expect_out '^nonblocking connect again = -1 EALREADY$' "pending: the second connect fails with EALREADY (WSAEALREADY)"
-expect_out '^poll = OUT$'
-expect_out '^SO_ERROR = 0$'
-expect_out '^nonblocking connect once done = -1 EISCONN$' "once done: EISCONN"
-expect_out '^nonblocking send = 3$' "that connection works too"
+transcript "connected: EISCONN (WSAEISCONN); pending: EALREADY (WSAEALREADY); once done: EISCONN; both connections work" <<'EOF2'
+peer listen = port *
+connect = 0
+connect = -1 EISCONN
+sendns = 3
+connect = -1 EINPROGRESS
+connect = -1 EALREADY
+pollout = OUT
+SO_ERROR = 0
+connect = -1 EISCONN
+sendns = 3
+EOF2
 expect_count "second-connect fired twice" 2 "$tmp/err" 'second-connect fired on connect .*EISCONN'
 expect_count "connect-pending fired once" 1 "$tmp/err" 'connect-pending fired on connect .*EALREADY'
 
 # Without the rules: the kernel's own answers; the pending case does not
 # show as EALREADY on loopback (reported, not required).
-sf_run "$T/tstory" dblconnect "127.0.0.1:$p_port"
-expect_out '^blocking connect again = -1 EISCONN$' "contrast: the kernel gives EISCONN too"
-echo "without the rules: $(out_line '^nonblocking connect again')"
+# shellcheck disable=SC2086
+sf_run "$R/treal" -S "$tmp/u" $steps
+expect_eq "contrast: the kernel gives EISCONN too" "-1 EISCONN" "$(value connect 2)"
+echo "without the rules, the nonblocking connect again: $(value connect 4)"
 
 finish

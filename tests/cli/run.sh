@@ -5,12 +5,21 @@
 # signal are the run's own; 127/126 when it cannot be run; a warning for a
 # static binary (and a Go one); every option reaches the library, shown by
 # its effect on a real program.
+# shellcheck disable=SC2046 # seqs gives the steps as words on purpose
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 PY=$(sf_python)
 
-peer_start p -n 0 -t 90 echo
-P=127.0.0.1:$p_port
+# The program is treal; its peer keeps the port a first run found, for the
+# rules to name it. seqs CONNS CALLS: the steps of CONNS connections one
+# after the other, CALLS one-byte sends each ("sends = ok EPIPE ...").
+run '' p:listen
+port=$(value 'peer listen' | sed 's/port //')
+P=127.0.0.1:$port
+seqs() {
+	printf 'p:listen,%s' "$port"
+	for _c in $(seq "$1"); do printf ' connect sends=%s' "$2"; done
+}
 marker=$tmp/started
 # What a user would run with sh or touch, under the library: $XSH (lib.sh,
 # a shell script, or in a musl build a program linked against musl).
@@ -75,9 +84,9 @@ fi
 cli_run run -- "$XSH" preload
 expect_rc 0
 expect_out "^preload=(.*[: ])?$SF_BUILDDIR/src/\.libs/libsockfault\.so\$" "the library of the build tree is preloaded"
-cli_run run -e 'connect => error ECONNREFUSED' -- "$T/tclient" connect "$P"
+cli_run run -e 'connect => error ECONNREFUSED' -- "$R/treal" -S "$tmp/u" "p:listen,$port" connect
 expect_out '^connect = -1 ECONNREFUSED$' "the preloaded library injects (-e rule reaches the command)"
-cli_run run -- "$T/tclient" connect "$P"
+cli_run run -- "$R/treal" -S "$tmp/u" "p:listen,$port" connect
 expect_out '^connect = 0$' "contrast: without rules the connect succeeds"
 
 # --- exit status and signals pass through ---
@@ -157,9 +166,9 @@ fi
 # C program carrying one is supervised (its sockets at 512 and above) and,
 # dynamic as cgo programs are, not preloaded as well: the rule fires once (a
 # stand-in, not a Go build).
-if command -v objcopy >/dev/null 2>&1 && cp "$T/tclient" "$tmp/fakego" && printf 'go' >"$tmp/buildinfo" &&
+if command -v objcopy >/dev/null 2>&1 && cp "$R/treal" "$tmp/fakego" && cp "$R/rpeer" "$tmp/rpeer" && printf 'go' >"$tmp/buildinfo" &&
 	objcopy --add-section .go.buildinfo="$tmp/buildinfo" "$tmp/fakego" 2>/dev/null; then
-	cli_run run -e 'connect => error ECONNREFUSED' -- "$tmp/fakego" connect "$P"
+	cli_run run -e 'connect => error ECONNREFUSED' -- "$tmp/fakego" -S "$tmp/u" "p:listen,$port" connect
 	expect_err 'fired on connect fd=5[0-9][0-9] ' "a binary with a .go.buildinfo section: supervised as Go"
 	expect_eq "a dynamic Go binary: the rule fired once, not also in a preload" 1 "$(grep -c 'fired on connect' "$tmp/err")"
 else
@@ -177,16 +186,16 @@ cat >"$tmp/second.rules" <<EOF
 send peer=$P when=2 => error ECONNRESET
 EOF
 cli_run run -r "$tmp/first.rules" -r "$tmp/second.rules" -e 'send when=4 => error ETIMEDOUT' \
-	-e 'send when=5 => error ENOTCONN' -- "$T/tclient" seq -n 6 "$P"
+	-e 'send when=5 => error ENOTCONN' -- "$R/treal" -S "$tmp/u" $(seqs 1 6)
 expect_rc 0
 # Files in order, then -e: a rule counts only calls that no earlier rule
 # decided, so text-1 (when=4) meets its fourth call at the sixth send.
-expect_out '^conn 1: ok ECONNRESET EPIPE ok ok ETIMEDOUT$' "-r twice: both files' rules act, in order"
+expect_out '^sends = ok ECONNRESET EPIPE ok ok ETIMEDOUT$' "-r twice: both files' rules act, in order"
 expect_err 'second:line-1 fired on send' "-r twice: an unnamed rule is named after its file"
 expect_err 'first:line-2 fired on send'
 expect_err '2 rules from .*first\.rules:.*second\.rules|[0-9]+ rules from .*first\.rules:.*second\.rules' "the start line names both files"
-cli_run run -e 'send when=2 => error ETIMEDOUT' -e 'send when=4 => error ENOTCONN' -- "$T/tclient" seq -n 5 "$P"
-expect_out '^conn 1: ok ETIMEDOUT ok ok ENOTCONN$' "-e twice: both rules act"
+cli_run run -e 'send when=2 => error ETIMEDOUT' -e 'send when=4 => error ENOTCONN' -- "$R/treal" -S "$tmp/u" $(seqs 1 5)
+expect_out '^sends = ok ETIMEDOUT ok ok ENOTCONN$' "-e twice: both rules act"
 expect_err 'text-1 fired on send'
 expect_err 'text-2 fired on send'
 
@@ -195,9 +204,9 @@ expect_err 'text-2 fired on send'
 # (No command substitution around the checks: they count failures in
 # this shell.)
 seeded() {
-	cli_run run --seed "$1" -e 'send p=0.5 => error ECONNRESET' -- "$T/tclient" seq -n 40 "$P"
+	cli_run run --seed "$1" -e 'send p=0.5 => error ECONNRESET' -- "$R/treal" -S "$tmp/u" $(seqs 1 40)
 	expect_err "seed $3\$" "--seed $1 is the seed logged (as $3)"
-	grep '^conn' "$tmp/out" >"$tmp/seed.$2"
+	grep '^sends' "$tmp/out" >"$tmp/seed.$2"
 }
 seeded 11 a 11
 seeded 11 b 11
@@ -208,17 +217,17 @@ expect_ne "--seed 11 and --seed 0x2a: different faults" "$s1" "$(cat "$tmp/seed.
 case $s1 in *ECONNRESET*ok*|*ok*ECONNRESET*) pass "p=0.5 gives faults and successes" ;; *) fail "p=0.5: $s1" ;; esac
 
 # --log FILE, --log off
-cli_run run --log "$tmp/run.log" -e 'send when=2 => error ECONNRESET' -- "$T/tclient" seq -n 3 "$P"
-expect_out '^conn 1: ok ECONNRESET ok$'
+cli_run run --log "$tmp/run.log" -e 'send when=2 => error ECONNRESET' -- "$R/treal" -S "$tmp/u" $(seqs 1 3)
+expect_out '^sends = ok ECONNRESET ok$'
 expect_no_err 'sockfault\[' "--log FILE: nothing on stderr"
 expect_in "$tmp/run.log" 'text-1 fired on send fd=[0-9]+ peer=127\.0\.0\.1:[0-9]+: error ECONNRESET' "--log FILE: the fault is in the file"
-cli_run run --log "$tmp/run.log" -e 'send when=3 => error EPIPE' -- "$T/tclient" seq -n 3 "$P"
+cli_run run --log "$tmp/run.log" -e 'send when=3 => error EPIPE' -- "$R/treal" -S "$tmp/u" $(seqs 1 3)
 expect_count "--log FILE: appended, not truncated" 2 "$tmp/run.log" 'fired on send'
 # A relative --log names a file where sockfault was run, as -r and --replay
 # do, even if CMD changes directory before it logs (a wrapper script).
 mkdir -p "$tmp/logdir/sub"
-(cd "$tmp/logdir" && cli_run run --log rel.log -e 'send => error EPIPE' -- "$XSH" cd sub "$T/tclient" seq -n 1 "$P")
-expect_out '^conn 1: EPIPE$'
+(cd "$tmp/logdir" && cli_run run --log rel.log -e 'send => error EPIPE' -- "$XSH" cd sub "$R/treal" -S "$tmp/u" $(seqs 1 1))
+expect_out '^sends = EPIPE$'
 if [ -s "$tmp/logdir/rel.log" ]; then
 	pass "--log rel.log: the log is where sockfault ran"
 else
@@ -226,12 +235,12 @@ else
 	[ -s "$tmp/logdir/sub/rel.log" ] && where="sub/rel.log, where CMD had moved"
 	fail "--log rel.log: nothing in ./rel.log; the log went to $where"
 fi
-cli_run run --log off -e 'send when=2 => error ECONNRESET' -- "$T/tclient" seq -n 3 "$P"
-expect_out '^conn 1: ok ECONNRESET ok$' "--log off: the fault still happens"
+cli_run run --log off -e 'send when=2 => error ECONNRESET' -- "$R/treal" -S "$tmp/u" $(seqs 1 3)
+expect_out '^sends = ok ECONNRESET ok$' "--log off: the fault still happens"
 expect_no_err 'sockfault' "--log off: nothing logged"
 
 # --json: every line is a JSON object; a fault carries its fields.
-cli_run run --json --seed 7 -e 'boom: send when=2 => error ECONNRESET' -- "$T/tclient" seq -n 3 "$P"
+cli_run run --json --seed 7 -e 'boom: send when=2 => error ECONNRESET' -- "$R/treal" -S "$tmp/u" $(seqs 1 3)
 expect_err '^\{"ts":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{6}Z","pid":[0-9]+,"tid":[0-9]+,"proc":"[0-9.]+","event":"start","seed":"7"' "--json: a JSON start line with the seed"
 expect_err '"event":"fault","rule":"boom","line":1,"op":"send","fd":[0-9]+,"peer":"127\.0\.0\.1:[0-9]+".*"errno":"ECONNRESET","ret":-1,"conn":1,"call":2\}$' "--json: the fault line"
 expect_no_err '^sockfault\[' "--json: no text lines"
@@ -246,45 +255,48 @@ print("json lines = %d" % n)' "$tmp/json.log"
 fi
 
 # --trace: calls no rule touched are logged too.
-cli_run run --trace -- "$T/tclient" seq -n 2 "$P"
+cli_run run --trace -- "$R/treal" -S "$tmp/u" "p:listen,$port" connect sendns sendns
 expect_err 'trace connect fd=[0-9]+ peer=127\.0\.0\.1:[0-9]+ = 0' "--trace: the connect is logged"
 expect_count "--trace: each send is logged" 2 "$tmp/err" 'trace send fd=[0-9]+ peer=127\.0\.0\.1:[0-9]+ = 4'
-cli_run run -e 'recv => reset' -- "$T/tclient" seq -n 2 "$P"
+cli_run run -e 'recv => reset' -- "$R/treal" -S "$tmp/u" $(seqs 1 2)
 expect_no_err 'trace' "contrast: without --trace, no trace lines"
 
 # --stats
 cli_run run --stats -e 'hit: send when=2..3 => error ECONNRESET' -e 'miss: send peer=*:1 => error EPIPE' \
-	-- "$T/tclient" seq -n 4 "$P"
+	-- "$R/treal" -S "$tmp/u" $(seqs 1 4)
 expect_err 'stats hit \(line 1\): matched 4, fired 2' "--stats: matched and fired"
 expect_err 'stats miss \(line 2\): never matched' "--stats: the rule that never matched is named"
 
-# --reload: the file changes under the running program.
+# --reload: the file changes under the running program (topr, which
+# sends to an echo server all the while).
+peer_start w -n 0 -t 60 echo
+W=127.0.0.1:$w_port
 printf 'send => error EPIPE\n' >"$tmp/reload-a.rules"
 printf 'send => error ECONNRESET\n' >"$tmp/reload-b.rules"
 cp "$tmp/reload-a.rules" "$tmp/live.rules"
-cli_run run --reload -r "$tmp/live.rules" -- "$T/topr" watch "$P" hold:EPIPE:300 \
+cli_run run --reload -r "$tmp/live.rules" -- "$T/topr" watch "$W" hold:EPIPE:300 \
 	"copy:$tmp/reload-b.rules:$tmp/live.rules" until:ECONNRESET:3000
 expect_rc 0 "--reload: the new rules bite"
 expect_err 'reloaded 1 rule from' "--reload: the reload is logged"
-cli_run run -r "$tmp/live.rules" -- "$T/topr" watch "$P" hold:ECONNRESET:200 \
+cli_run run -r "$tmp/live.rules" -- "$T/topr" watch "$W" hold:ECONNRESET:200 \
 	"copy:$tmp/reload-a.rules:$tmp/live.rules" hold:ECONNRESET:1000
 expect_rc 0 "contrast: without --reload the old rules stay"
 
 # --replay: record with one seed, replay under another: the same faults.
-cli_run run --json --log "$tmp/rec.jsonl" --seed 3 -e 'send p=0.3 => error ECONNRESET' -- "$T/tclient" seq -c 3 -n 20 "$P"
-recorded=$(grep '^conn' "$tmp/out")
+cli_run run --json --log "$tmp/rec.jsonl" --seed 3 -e 'send p=0.3 => error ECONNRESET' -- "$R/treal" -S "$tmp/u" $(seqs 3 20)
+recorded=$(grep '^sends' "$tmp/out")
 cli_run run --json --log "$tmp/rep.jsonl" --seed 4 --replay "$tmp/rec.jsonl" -e 'send p=0.3 => error ECONNRESET' \
-	-- "$T/tclient" seq -c 3 -n 20 "$P"
-expect_eq "--replay: the recorded faults, under another seed" "$recorded" "$(grep '^conn' "$tmp/out")"
+	-- "$R/treal" -S "$tmp/u" $(seqs 3 20)
+expect_eq "--replay: the recorded faults, under another seed" "$recorded" "$(grep '^sends' "$tmp/out")"
 expect_eq "--replay: the same fault events" "$(faults_of "$tmp/rec.jsonl")" "$(faults_of "$tmp/rep.jsonl")"
-cli_run run --seed 4 -e 'send p=0.3 => error ECONNRESET' -- "$T/tclient" seq -c 3 -n 20 "$P"
-expect_ne "contrast: seed 4 without --replay gives other faults" "$recorded" "$(grep '^conn' "$tmp/out")"
+cli_run run --seed 4 -e 'send p=0.3 => error ECONNRESET' -- "$R/treal" -S "$tmp/u" $(seqs 3 20)
+expect_ne "contrast: seed 4 without --replay gives other faults" "$recorded" "$(grep '^sends' "$tmp/out")"
 cli_run run --replay "$tmp/no-such.jsonl" -e 'send => reset' -- "$XSH" touch "$marker.2"
 expect_rc 2 "--replay of a missing log: exit 2"
 expect_no_file "$marker.2" "--replay of a missing log: nothing started"
 
 # SOCKFAULT_* set outside and not by an option pass through.
-cli_env_run SOCKFAULT_LOG_FORMAT=json "$SF_CLI" run -e 'send when=2 => error ECONNRESET' -- "$T/tclient" seq -n 2 "$P"
+cli_env_run SOCKFAULT_LOG_FORMAT=json "$SF_CLI" run -e 'send when=2 => error ECONNRESET' -- "$R/treal" -S "$tmp/u" $(seqs 1 2)
 expect_err '"event":"fault"' "SOCKFAULT_LOG_FORMAT from the environment passes through"
 
 finish

@@ -40,11 +40,11 @@ loop_run() {
 	if sf_musl; then
 		cli_run run --json --log "$tmp/$_name.jsonl" "$@" \
 			-e "connect peer=$P p=0.3 => error ECONNREFUSED" -- \
-			"$C/tspawn" "$vforks" "$T/tclient" connect "$P"
+			"$C/tspawn" "$vforks" "$R/treal" -N -A "$P" connect
 	else
 		cli_run run --json --log "$tmp/$_name.jsonl" "$@" \
 			-e "connect peer=$P p=0.3 => error ECONNREFUSED" -- \
-			sh -c "for i in \$(seq 30); do \"$T/tclient\" connect $P; done"
+			sh -c "for i in \$(seq 30); do \"$R/treal\" -N -A $P connect; done"
 	fi
 	expect_rc 0 "$_name: the loop ran"
 	awk '/^connect = /{sub(/^connect = /, ""); print ++n ": " $0}' "$tmp/out" >"$tmp/$_name.lines"

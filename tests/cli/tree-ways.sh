@@ -3,7 +3,7 @@
 # each way a program starts another: fork, vfork then execve with an
 # environment of its own making or execvp, posix_spawn with its own
 # environment, posix_spawnp, fork then execle, and exec in place, which
-# keeps the place and goes on counting. Each grandchild (tclient, started
+# keeps the place and goes on counting. Each grandchild (treal, started
 # by a forked tspawn) names its place in the log. A place the program sets
 # itself is kept, so a run inside a run is a tree of its own; a large
 # environment still carries the place; a cleared one gets nothing.
@@ -23,8 +23,9 @@ places() {
 	sed -n 's/.*"proc":"\([^"]*\)","event":"start".*/\1/p' "$1" | tr '\n' ' ' | sed 's/ $//'
 }
 
+# (treal's options in one word: execle takes a program and 3 or 4 arguments.)
 cli_run run --json --log "$tmp/ways.jsonl" --trace -- \
-	"$C/tspawn" fork,vfork,vforkp,spawn,spawnp,execle,exec "$C/tspawn" fork "$T/tclient" connect "$P"
+	"$C/tspawn" fork,vfork,vforkp,spawn,spawnp,execle,exec "$C/tspawn" fork "$R/treal" "-NA$P" connect
 expect_rc 0 "the ways ran"
 expect_eq "fork, vfork, vfork+execvp, posix_spawn, posix_spawnp, execle, then exec in place" \
 	"1.1.1 1.2.1 1.3.1 1.4.1 1.5.1 1.6.1 1.7" "$(places "$tmp/ways.jsonl")"
@@ -38,21 +39,21 @@ fi
 
 # A place the program sets itself is left as it is.
 cli_run run --json --log "$tmp/given.jsonl" --trace -- \
-	env SOCKFAULT_TREE=1.9 "$C/tspawn" fork "$T/tclient" connect "$P"
+	env SOCKFAULT_TREE=1.9 "$C/tspawn" fork "$R/treal" -N -A "$P" connect
 expect_rc 0 "a place given in the environment"
 expect_eq "a process started with SOCKFAULT_TREE=1.9 numbers its children from it" "1.9.1" \
 	"$(places "$tmp/given.jsonl")"
 # A run inside a run (its sockfault command preloaded by the outer one, a
 # stale place in the environment) starts a tree of its own.
 cli_run run --json --log "$tmp/outer.jsonl" -- env SOCKFAULT_TREE=1.4.4 \
-	"$SF_CLI" run --json --log "$tmp/inner.jsonl" --trace -- "$C/tspawn" fork "$T/tclient" connect "$P"
+	"$SF_CLI" run --json --log "$tmp/inner.jsonl" --trace -- "$C/tspawn" fork "$R/treal" -N -A "$P" connect
 expect_rc 0 "a run inside a run"
 expect_eq "the inner run makes its command the root" "1.1" "$(places "$tmp/inner.jsonl")"
 
 # An environment of 300 variables more: the place is still handed on.
 # shellcheck disable=SC2046
 cli_run run --json --log "$tmp/big.jsonl" --trace -- env $(seq -f 'SF_FILLER_%g=1' 300) \
-	"$C/tspawn" vfork,spawn,fork "$T/tclient" connect "$P"
+	"$C/tspawn" vfork,spawn,fork "$R/treal" -N -A "$P" connect
 expect_rc 0 "a large environment"
 expect_eq "a large environment: vfork, posix_spawn and fork children numbered" "1.1 1.2 1.3" "$(places "$tmp/big.jsonl")"
 

@@ -9,27 +9,47 @@
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
-peer_start p -n 0 -t 90 echo
-P=127.0.0.1:$p_port
-
-# --- fork without exec ---
-for glob in tclient 'tcli*'; do
-	cli_run run -e "send exe=$glob => error ECONNRESET" -- "$T/tclient" fork "$P"
+# --- fork without exec: the child connects and sends, then the parent ---
+fork_steps='p:listen connect fork connect sendns sendns sendns endchild sendns sendns sendns'
+# forked ERRNO WHAT: the output of fork_steps must be that each send
+# failed with ERRNO (or sent its 4 bytes if ERRNO is 4).
+forked() {
+	_e=$1
+	[ "$_e" = 4 ] || _e="-1 $_e"
+	transcript "$2" <<EOF2
+peer listen = port *
+connect = 0
+child connect = 0
+child sendns = $_e
+child sendns = $_e
+child sendns = $_e
+child exit = 0
+sendns = $_e
+sendns = $_e
+sendns = $_e
+EOF2
+}
+for glob in treal 'tre*'; do
+	# shellcheck disable=SC2086 # the steps are words on purpose
+	cli_run run -e "send exe=$glob => error ECONNRESET" -- "$R/treal" $fork_steps
 	expect_rc 0
-	expect_out '^child connect = 0$'
-	expect_out '^parent: ECONNRESET ECONNRESET ECONNRESET$' "fork, exe=$glob: the parent is faulted"
-	expect_out '^child: ECONNRESET ECONNRESET ECONNRESET$' "fork, exe=$glob: the child (same name) is faulted too"
+	forked ECONNRESET "fork, exe=$glob: the parent and the child (same name) are faulted"
 done
-cli_run run -e 'send exe=someone-else => error ECONNRESET' -- "$T/tclient" fork "$P"
-expect_out '^parent: ok ok ok$' "fork, exe=someone-else: the parent is left alone"
-expect_out '^child: ok ok ok$' "fork, exe=someone-else: the child is left alone"
+# shellcheck disable=SC2086
+cli_run run -e 'send exe=someone-else => error ECONNRESET' -- "$R/treal" $fork_steps
+forked 4 "fork, exe=someone-else: the parent and the child are left alone"
 
-# A name longer than the kernel's 15-character comm: the whole name counts.
-cp "$T/tclient" "$tmp/a-client-with-a-long-name"
-cli_run run -e 'send exe=a-client-with-a-long-name => error ECONNRESET' -- "$tmp/a-client-with-a-long-name" fork "$P"
-expect_out '^parent: ECONNRESET ECONNRESET ECONNRESET$' "a long program name: its rule fires"
-cli_run run -e 'send exe=a-client-with-a => error ECONNRESET' -- "$tmp/a-client-with-a-long-name" fork "$P"
-expect_out '^parent: ok ok ok$' "a long program name: a prefix of it does not match"
+# A name longer than the kernel's 15-character comm: the whole name counts
+# (its peer, rpeer, is found next to it).
+mkdir -p "$tmp/bin"
+cp "$R/treal" "$tmp/bin/a-client-with-a-long-name"
+cp "$R/rpeer" "$tmp/bin/rpeer"
+# shellcheck disable=SC2086
+cli_run run -e 'send exe=a-client-with-a-long-name => error ECONNRESET' -- "$tmp/bin/a-client-with-a-long-name" $fork_steps
+forked ECONNRESET "a long program name: its rule fires"
+# shellcheck disable=SC2086
+cli_run run -e 'send exe=a-client-with-a => error ECONNRESET' -- "$tmp/bin/a-client-with-a-long-name" $fork_steps
+forked 4 "a long program name: a prefix of it does not match"
 
 # --- exec: curl in a shell script ---
 # The shell and curl are the system's (glibc) programs: in a musl build they
@@ -45,6 +65,8 @@ if [ -z "$curl" ] || [ ! -x "$curl" ]; then
 	finish
 fi
 shell=$(command -v bash 2>/dev/null || command -v sh)
+# The shell's own socket goes to an echo server, curl's to a web server.
+peer_start p -n 0 -t 90 echo
 peer_start web -n 0 -t 90 http
 # curl itself must work in this build's environment, without sockfault: in
 # an ASan build the ASan runtime comes first in LD_PRELOAD, and some curl
@@ -64,10 +86,10 @@ if [ -n "\${BASH_VERSION:-}" ]; then
 		echo "shell socket: failed"
 	fi
 fi
-"$T/tclient" connect "$P"
+"$R/treal" p:listen connect
 "$curl" -sS -o /dev/null -w 'curl http=%{http_code}\n' "http://127.0.0.1:$web_port/"
 echo "curl exit=\$?"
-"$T/tclient" connect "$P"
+"$R/treal" p:listen connect
 EOF
 script_run() {
 	cli_run run --stats --log "$tmp/$1.log" -e "$2" -- "$shell" "$tmp/script.sh"
@@ -89,13 +111,13 @@ expect_ge "the log: curl's connect fault is there" 1 "$(count_in "$tmp/curl.log"
 expect_in "$tmp/curl.log" "^sockfault\[$curl_pid\]: stats text-1 \(line 1\): matched [1-9][0-9]*, fired [1-9]" "curl's stats: matched and fired"
 expect_in "$tmp/curl.log" '^sockfault\[[0-9]+\]: stats text-1 \(line 1\): not for this program \(exe=curl\)' "the others' stats: not for this program"
 
-# The contrast: the same script, the rule aimed at tclient.
-script_run other 'connect exe=tclient => error ECONNREFUSED'
-expect_out '^curl exit=0$' "exe=tclient: curl goes through"
-expect_out '^curl http=200$' "exe=tclient: curl gets its page"
-expect_count "exe=tclient: both of tclient's connects are refused" 2 "$tmp/out" '^connect = -1 ECONNREFUSED$'
+# The contrast: the same script, the rule aimed at treal.
+script_run other 'connect exe=treal => error ECONNREFUSED'
+expect_out '^curl exit=0$' "exe=treal: curl goes through"
+expect_out '^curl http=200$' "exe=treal: curl gets its page"
+expect_count "exe=treal: both of treal's connects are refused" 2 "$tmp/out" '^connect = -1 ECONNREFUSED$'
 if [ "${shell##*/}" = bash ]; then
-	expect_out '^shell socket: ok$' "exe=tclient: the shell's socket goes through"
+	expect_out '^shell socket: ok$' "exe=treal: the shell's socket goes through"
 	script_run shell 'connect exe=bash => error ECONNREFUSED'
 	expect_out '^shell socket: failed$' "exe=bash: the shell's own socket is refused (the check can fail)"
 	expect_out '^curl exit=0$' "exe=bash: curl goes through"

@@ -40,7 +40,7 @@ hard_error() {
 }
 
 [ -r "$SF_LIB" ] || hard_error "the library is not built: $SF_LIB"
-for _p in tclient tcalls tpeer treal rpeer topr tstory; do
+for _p in tclient tcalls tpeer treal rpeer topr; do
 	[ -x "$T/$_p" ] || hard_error "the test programs are not built in $T ($_p)"
 done
 [ -x "$SF_CLI" ] || hard_error "the sockfault command is not built: $SF_CLI"
@@ -587,38 +587,74 @@ XSH
 # EINPROGRESS, then poll, select and epoll report the socket writable with
 # an error, SO_ERROR gives ERRNO once and getpeername ENOTCONN. The server
 # never sees a connection. Without the rules the same connects succeed.
-# shellcheck disable=SC2154 # peer_start sets p_port and p_out
 refusal_story() {
-	peer_start p -n 0 -t 60 sink
-	P=127.0.0.1:$p_port
-	cli_run run -r "$RULES/$1.rules" -- "$T/tstory" connect "$P"
-	cat "$tmp/err" >"$tmp/all.err"
+	: >"$tmp/all.err"
+	cli_run run -r "$RULES/$1.rules" -- "$R/treal" -S "$tmp/u" p:listen connect took peername p:accept,200
+	cat "$tmp/err" >>"$tmp/all.err"
 	expect_rc 0
-	expect_out "^connect = -1 $2\$" "blocking: $2 (WSA$2)"
+	transcript "blocking: $2 (WSA$2), not connected, the server sees nothing" <<EOF2
+peer listen = port *
+connect = -1 $2
+took = *
+getpeername = -1 ENOTCONN
+peer accept = none
+EOF2
 	# "At once" (a refusal) or at the SYN's retransmission (1 s: ICMP
 	# unreachable): no waiting for a timeout, however loaded the machine.
-	expect_le "blocking: at once, or after the SYN's retransmission" 2000 "$(out_value connect_ms)"
-	expect_out '^getpeername = -1 ENOTCONN$'
-	for how in poll select epoll; do
-		cli_run run -r "$RULES/$1.rules" -- "$T/tclient" connect-nb "$how" "$P"
+	expect_le "blocking: at once, or after the SYN's retransmission" 2000 "$(value took)"
+	for wait in pollout=5000 selectw=5000 epollout=5000; do
+		cli_run run -r "$RULES/$1.rules" -- "$R/treal" -S "$tmp/u" p:listen connect-nb "$wait" so_error so_error \
+			peername p:accept,200
 		cat "$tmp/err" >>"$tmp/all.err"
-		expect_out '^connect = -1 EINPROGRESS$' "nonblocking ($how): EINPROGRESS"
-		case $how in
-		select) expect_out '^select = 1 writable=yes$' "nonblocking (select): writable" ;;
-		*) expect_out "^$how = 1 events=OUT,ERR" "nonblocking ($how): writable, with an error" ;;
+		case $wait in
+		selectw*) ready='selectw = *w*' ;;
+		*) ready="${wait%%=*} = OUT,ERR*" ;;
 		esac
-		expect_out "^SO_ERROR = $2\$" "nonblocking ($how): SO_ERROR gives $2"
-		expect_out '^SO_ERROR again = 0$' "nonblocking ($how): once"
-		expect_out '^getpeername = -1 ENOTCONN$' "nonblocking ($how): not connected"
+		transcript "nonblocking (${wait%%=*}): EINPROGRESS, writable with an error, SO_ERROR $2 once, not connected" <<EOF2
+peer listen = port *
+connect = -1 EINPROGRESS
+$ready
+SO_ERROR = $2
+SO_ERROR = 0
+getpeername = -1 ENOTCONN
+peer accept = none
+EOF2
 	done
 	expect_count "the rule fired on every connect" 4 "$tmp/all.err" "$1 fired on connect .*$2"
-	expect_not_in "$p_out" 'accepted' "the server never saw a connection"
 
-	sf_run "$T/tstory" connect "$P"
+	sf_run "$R/treal" -S "$tmp/u" p:listen connect p:accept,1000
 	expect_out '^connect = 0$' "contrast: without the rules the connect succeeds"
-	sf_run "$T/tclient" connect-nb poll "$P"
+	expect_out '^peer accept = accepted 1$' "contrast: the server sees it"
+	sf_run "$R/treal" -S "$tmp/u" p:listen connect-nb pollout=5000 so_error p:accept,1000
 	expect_out '^SO_ERROR = 0$' "contrast: without the rules the nonblocking connect succeeds"
-	expect_in "$p_out" 'accepted' "contrast: the server sees those"
+	expect_out '^peer accept = accepted 1$' "contrast: the server sees that one too"
+}
+
+# idle_story: the client of the idle-firewall stories, as treal steps (the
+# peer listening first). Connection 1 (A) sends a byte every 200 ms, 2 (B)
+# one byte then nothing for 2.6 s, 3 (D) a byte at the start and one
+# halfway; then B sends 4, 4 and writes 4, A and D send a byte, and a
+# fresh connection (C) one byte; the peer then accepts the four.
+idle_story() {
+	_s='p:listen connect sendns=1 connect sendns=1 connect sendns=1 use=1'
+	for _i in 1 2 3 4 5 6 7 8 9 10 11 12 13; do
+		_s="$_s sleep=200 sendns=1"
+		[ "$_i" != 6 ] || _s="$_s use=3 sendns=1 use=1"
+	done
+	echo "$_s use=2 sendns=4 sendns=4 write=4 use=1 sendns=1 use=3 sendns=1 connect sendns=1 p:accept p:accept p:accept p:accept"
+}
+
+# idle_seen B_SENDS B_WRITE: the transcript of idle_story, B's late sends and
+# write answering B_SENDS and B_WRITE.
+idle_seen() {
+	printf '%s\n' 'peer listen = port *' 'connect = 0' 'sendns = 1' 'connect = 0' 'sendns = 1' 'connect = 0' 'sendns = 1'
+	for _i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
+		echo 'sendns = 1'
+	done
+	printf '%s\n' "sendns = $1" "sendns = $1" "write = $2" 'sendns = 1' 'sendns = 1' 'connect = 0' 'sendns = 1'
+	for _i in 1 2 3 4; do
+		echo "peer accept = accepted $_i"
+	done
 }
 
 # --- The control channel. ctl_setup: the channels live in a directory of

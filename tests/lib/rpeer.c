@@ -7,6 +7,8 @@
  *   listen 4|6 [PORT|low] [BACKLOG]  a TCP listener        -> port N
  *   listenu PATH                     a unix stream one     -> port 0
  *   udp 4|6 [PORT]                   a bound UDP socket    -> port N
+ *                                    (another one each time: the last
+ *                                    one sends, udpexpect names any)
  *   fill                  one connection of its own into its listener's queue
  *   accept MS             accept one connection            -> accepted K | none
  *   connect 4|6 PORT | connectu PATH                       -> connected K | err E
@@ -19,7 +21,8 @@
  *   close | rst | shutwr  FIN, RST (SO_LINGER 0), half close
  *   udptarget PORT        where udpsend goes
  *   udpsend N             one datagram of N pattern bytes  -> sent N
- *   udpexpect MS          dgram N bits=B | silence
+ *   udpexpect MS [K]      dgram N bits=B | silence (on UDP socket K,
+ *                         in the order made; default the last one)
  *   sleep MS
  *   quit
  *
@@ -57,6 +60,7 @@ struct pconn {
 static struct pconn conns[MAX_CONNS];
 static int nconns, cur = -1;
 static int lfd = -1, ufd = -1, family = AF_INET;
+static int ufds[4], nufd; /* every UDP socket made, ufd the last one */
 static struct tn_addr laddr, utarget;
 static char lpath[108];
 static struct tn_addr own_at, target_at; /* RPEER_ADDR, RPEER_TARGET */
@@ -152,11 +156,16 @@ static void cmd_udp(const char *fam, const char *port)
 {
 	family = fam_of(fam);
 	addr_or_loopback(&laddr, &own_at, own_at_set, family, port ? atoi(port) : 0);
-	ufd = tn_bind_listen(&laddr, SOCK_DGRAM);
-	if (ufd < 0) {
+	if (nufd == (int)(sizeof ufds / sizeof ufds[0])) {
+		reply("err too many UDP sockets");
+		return;
+	}
+	int fd = tn_bind_listen(&laddr, SOCK_DGRAM);
+	if (fd < 0) {
 		reply("err %s", tn_errname(errno));
 		return;
 	}
+	ufd = ufds[nufd++] = fd;
 	reply("port %d", tn_addr_port(&laddr));
 }
 
@@ -295,14 +304,19 @@ static void cmd_recvall(size_t n, int ms)
 	      (int)(t_last - t0), (int)span, rate, why);
 }
 
-static void cmd_udpexpect(int ms)
+static void cmd_udpexpect(int ms, int k)
 {
-	if (ufd < 0 || !(tn_wait(ufd, POLLIN, ms) & POLLIN)) {
+	if (k < 0 || k > nufd) {
+		reply("err no UDP socket %d", k);
+		return;
+	}
+	int fd = k ? ufds[k - 1] : ufd;
+	if (fd < 0 || !(tn_wait(fd, POLLIN, ms) & POLLIN)) {
 		reply("silence");
 		return;
 	}
 	unsigned char buf[65536];
-	ssize_t r = recv(ufd, buf, sizeof buf, MSG_DONTWAIT);
+	ssize_t r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
 	if (r < 0)
 		reply("err %s", tn_errname(errno));
 	else
@@ -426,7 +440,7 @@ int main(void)
 		} else if (strcmp(cmd, "udpsend") == 0)
 			cmd_udpsend((size_t)atol(arg[1] ? arg[1] : "4"));
 		else if (strcmp(cmd, "udpexpect") == 0)
-			cmd_udpexpect(arg[1] ? i1 : 1000);
+			cmd_udpexpect(arg[1] ? i1 : 1000, arg[2] ? atoi(arg[2]) : 0);
 		else if (strcmp(cmd, "sleep") == 0) {
 			tn_sleep_ms(i1);
 			reply("ok");

@@ -36,9 +36,7 @@ static void need_target(const char *op)
 
 static int connected(int type)
 {
-	int fd = tn_connect(&target, type);
-	if (fd < 0)
-		tn_setup_fail("cannot connect to the peer");
+	int fd = tn_must_connect(&target, type);
 	printf("fd=%d\n", fd);
 	return fd;
 }

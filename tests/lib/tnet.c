@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -387,4 +388,51 @@ int tn_have_ipv6(void)
 		return 0;
 	close(fd);
 	return 1;
+}
+
+struct tn_addr tn_addr_of(const char *spec)
+{
+	struct tn_addr a;
+	if (tn_parse_addr(spec, &a) < 0)
+		tn_setup_fail("bad address %s", spec);
+	return a;
+}
+
+struct tn_addr tn_target(int argc, char **argv, int i)
+{
+	if (i < 1 || i >= argc)
+		tn_setup_fail("%s: an address is missing (argument %d)", argv[0], i);
+	return tn_addr_of(argv[i]);
+}
+
+int tn_must_connect(const struct tn_addr *a, int type)
+{
+	int fd = tn_connect(a, type);
+	if (fd < 0)
+		tn_setup_fail("connect: %s", tn_errname(errno));
+	return fd;
+}
+
+int tn_wait_child(pid_t pid)
+{
+	int st;
+	if (waitpid(pid, &st, 0) < 0)
+		tn_setup_fail("waitpid: %s", tn_errname(errno));
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int tn_run_cmd(const struct tn_cmd *cmds, size_t n, int argc, char **argv, void (*usage)(void))
+{
+	if (argc < 1)
+		usage();
+	for (size_t k = 0; k < n; k++) {
+		if (strcmp(cmds[k].name, argv[0]) == 0) {
+			optind = 1;
+			int r = cmds[k].fn(argc, argv);
+			fflush(stdout);
+			return r ? r : tn_exit_status();
+		}
+	}
+	usage();
+	return TN_EXIT_SETUP;
 }

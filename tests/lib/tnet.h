@@ -44,6 +44,10 @@ void tn_unexpected(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* "127.0.0.1:PORT", "[::1]:PORT", "unix:/path" (a leading '@' is abstract). */
 int tn_parse_addr(const char *spec, struct tn_addr *a);
+/* The same for an address given on the command line: a bad one means the
+ * test cannot be set up. tn_target: argv[i], which must be there. */
+struct tn_addr tn_addr_of(const char *spec);
+struct tn_addr tn_target(int argc, char **argv, int i);
 /* The loopback address of family (AF_INET, AF_INET6) with port. */
 void tn_loopback(struct tn_addr *a, int family, int port);
 int tn_addr_port(const struct tn_addr *a);
@@ -54,6 +58,8 @@ void tn_set_port(struct tn_addr *a, int port);
 int tn_bind_listen(struct tn_addr *a, int type);
 /* socket + blocking connect; -1 on failure, errno set, nothing leaked. */
 int tn_connect(const struct tn_addr *a, int type);
+/* tn_connect, or the test cannot be set up. */
+int tn_must_connect(const struct tn_addr *a, int type);
 int tn_local_port(int fd);
 
 /* poll one descriptor; returns revents (0: timed out, -1: poll failed). */
@@ -107,5 +113,18 @@ size_t tn_opaque(size_t n);
 
 /* Is there an IPv6 loopback to bind to? */
 int tn_have_ipv6(void);
+
+/* Wait for a child: its exit status, or 128 + the signal that ended it. */
+int tn_wait_child(pid_t pid);
+
+/* A program of subcommands, one function each, "PROG NAME ARGS...": runs
+ * the one named by argv[0] with argc, argv from there (getopt restarted)
+ * and returns the program's exit status; usage() if no name matches. */
+struct tn_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
+int tn_run_cmd(const struct tn_cmd *cmds, size_t n, int argc, char **argv, void (*usage)(void));
+#define TN_RUN_CMD(cmds, argc, argv, usage) tn_run_cmd(cmds, sizeof cmds / sizeof cmds[0], argc, argv, usage)
 
 #endif

@@ -1,23 +1,18 @@
 /* The program under test for the operating features: hot reload (it edits
  * its own rules file and times how soon the new rules bite), a reload storm,
- * threads whose faults must not depend on the scheduling, and name
- * resolution for host=.
+ * and threads whose faults must not depend on the scheduling.
  *
  *   topr watch TARGET STEP...
  *   topr storm [-t THREADS] [-s SECONDS] TARGET
  *   topr rewrite [-n MAX] [-i MS] [-t SECONDS] [-s STOPFILE] [-b BAD [-e MS]] DST SRC...
  *   topr threads [-j JITTER_SEED] [-c CONNS] [-n CALLS] TARGET...
- *   topr resolve gai|ghbn|ghbn2|ghbn_r|none NAME PORT
- *   topr late-name PORT
  *
  * Output is one line per observation, in the style of tclient
  * ("send = -1 ECONNRESET"); exit status as tnet.h says (0, 1 unexpected,
  * 3 setup). */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -41,17 +36,9 @@ static void usage(void)
 	      "  storm [-t THREADS] [-s SECONDS] TARGET   socket calls in a loop, in threads\n"
 	      "  rewrite [-n MAX] [-i MS] [-t SECONDS] [-s STOPFILE] [-b BAD [-e MS]] DST SRC...\n"
 	      "                            rewrite DST with each SRC in turn (and BAD every MS)\n"
-	      "  threads [-j SEED] [-c CONNS] [-n CALLS] TARGET...  a thread per target\n"
-	      "  resolve gai|ghbn|ghbn2|ghbn_r|none NAME PORT      resolve (or not), connect, send\n"
-	      "  late-name PORT                                    UDP to 127.0.0.1, then resolve localhost\n",
+	      "  threads [-j SEED] [-c CONNS] [-n CALLS] TARGET...  a thread per target\n",
 	      stdout);
 	exit(TN_EXIT_SETUP);
-}
-
-static void parse_target(const char *spec, struct tn_addr *a)
-{
-	if (tn_parse_addr(spec, a) < 0)
-		tn_setup_fail("bad target %s", spec);
 }
 
 /* --- watch: the rules file changes under a running program --- */
@@ -98,11 +85,8 @@ static int cmd_watch(int argc, char **argv)
 {
 	if (argc < 3)
 		usage();
-	struct tn_addr a;
-	parse_target(argv[1], &a);
-	int fd = tn_connect(&a, SOCK_STREAM);
-	if (fd < 0)
-		tn_setup_fail("connect %s", argv[1]);
+	struct tn_addr a = tn_target(argc, argv, 1);
+	int fd = tn_must_connect(&a, SOCK_STREAM);
 	double changed = tn_now_ms();
 	for (int i = 2; i < argc; i++) {
 		char step[4200];
@@ -319,7 +303,7 @@ static int cmd_storm(int argc, char **argv)
 		s[i].id = i;
 		s[i].other_err = -1;
 		s[i].deadline = deadline;
-		parse_target(argv[optind], &s[i].a);
+		s[i].a = tn_target(argc, argv, optind);
 		if (pthread_create(&s[i].t, NULL, storm_main, &s[i]) != 0)
 			tn_setup_fail("pthread_create");
 	}
@@ -412,7 +396,7 @@ static int cmd_threads(int argc, char **argv)
 	pthread_barrier_init(&start, NULL, (unsigned)n);
 	for (int i = 0; i < n; i++) {
 		r[i].id = i;
-		parse_target(argv[optind + i], &r[i].a);
+		r[i].a = tn_target(argc, argv, optind + i);
 		r[i].conns = conns;
 		r[i].calls = calls;
 		r[i].jitter = jitter ? jitter * 7919u + (unsigned)i : 0;
@@ -433,112 +417,16 @@ static int cmd_threads(int argc, char **argv)
 	return 0;
 }
 
-/* --- resolve: host= needs the program's own resolution --- */
-
-static int cmd_resolve(int argc, char **argv)
-{
-	if (argc < 4)
-		usage();
-	const char *mode = argv[1], *name = argv[2];
-	int port = atoi(argv[3]);
-	struct tn_addr a;
-	tn_loopback(&a, AF_INET, port);
-	struct sockaddr_in *in = (struct sockaddr_in *)&a.ss;
-	if (strcmp(mode, "gai") == 0) {
-		struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *res;
-		int r = getaddrinfo(name, NULL, &hints, &res);
-		if (r != 0)
-			tn_setup_fail("getaddrinfo %s: %s", name, gai_strerror(r));
-		in->sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
-		freeaddrinfo(res);
-	} else if (strcmp(mode, "ghbn") == 0 || strcmp(mode, "ghbn2") == 0) {
-		struct hostent *h = mode[4] ? gethostbyname2(name, AF_INET) : gethostbyname(name);
-		if (!h || h->h_addrtype != AF_INET)
-			tn_setup_fail("gethostbyname %s", name);
-		memcpy(&in->sin_addr, h->h_addr_list[0], 4);
-	} else if (strcmp(mode, "ghbn_r") == 0) {
-		struct hostent he, *h = NULL;
-		char buf[2048];
-		int herr;
-		if (gethostbyname_r(name, &he, buf, sizeof buf, &h, &herr) != 0 || !h || h->h_addrtype != AF_INET)
-			tn_setup_fail("gethostbyname_r %s", name);
-		memcpy(&in->sin_addr, h->h_addr_list[0], 4);
-	} else if (strcmp(mode, "none") == 0) {
-		/* A number, and nothing resolved anywhere in this process. */
-		if (inet_pton(AF_INET, name, &in->sin_addr) != 1)
-			tn_setup_fail("not an IPv4 number: %s", name);
-	} else {
-		usage();
-	}
-	char text[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
-	printf("address = %s\n", text);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		tn_setup_fail("socket");
-	int r = connect(fd, (struct sockaddr *)&a.ss, a.len);
-	TN_REPORT("connect", r);
-	if (r == 0)
-		TN_REPORT("send", send(fd, "hi", 2, MSG_NOSIGNAL));
-	close(fd);
-	return 0;
-}
-
-/* A name learned after datagrams already went to its address: two to
- * 127.0.0.1:PORT by number, then getaddrinfo("localhost"), then two more;
- * then END through a connected socket (write, which rules about sendto do
- * not name). */
-static int cmd_late_name(int argc, char **argv)
-{
-	if (argc < 2)
-		usage();
-	struct tn_addr a;
-	tn_loopback(&a, AF_INET, atoi(argv[1]));
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		tn_setup_fail("socket");
-	for (int i = 1; i <= 4; i++) {
-		if (i == 3) {
-			struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM }, *res;
-			int r = getaddrinfo("localhost", NULL, &hints, &res);
-			if (r != 0)
-				tn_setup_fail("getaddrinfo localhost: %s", gai_strerror(r));
-			freeaddrinfo(res);
-			puts("resolved localhost");
-		}
-		char msg[4];
-		snprintf(msg, sizeof msg, "d%d", i);
-		TN_REPORT("sendto", sendto(fd, msg, 2, 0, (struct sockaddr *)&a.ss, a.len));
-	}
-	int end = tn_connect(&a, SOCK_DGRAM);
-	if (end < 0 || write(end, "END", 3) != 3)
-		tn_setup_fail("END");
-	close(end);
-	close(fd);
-	return 0;
-}
-
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} cmds[] = {
-	{ "watch", cmd_watch },	    { "storm", cmd_storm },	{ "rewrite", cmd_rewrite },
-	{ "threads", cmd_threads }, { "resolve", cmd_resolve }, { "late-name", cmd_late_name },
+static const struct tn_cmd cmds[] = {
+	{ "watch", cmd_watch },
+	{ "storm", cmd_storm },
+	{ "rewrite", cmd_rewrite },
+	{ "threads", cmd_threads },
 };
 
 int main(int argc, char **argv)
 {
 	tn_init();
 	signal(SIGPIPE, SIG_IGN);
-	if (argc < 2)
-		usage();
-	for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
-		if (strcmp(cmds[k].name, argv[1]) == 0) {
-			optind = 1;
-			int r = cmds[k].fn(argc - 1, argv + 1);
-			fflush(stdout);
-			return r ? r : tn_exit_status();
-		}
-	}
-	usage();
+	return TN_RUN_CMD(cmds, argc - 1, argv + 1, usage);
 }

@@ -4,12 +4,15 @@
  * observation, so that a script can say what the program and the peer must
  * see under a rule, and what they see without it.
  *
- *   treal [-6|-U|-D] [-A ADDR:PORT] [-W SECONDS] [-S PATH] STEP...
+ *   treal [-6|-U|-D] [-A ADDR:PORT] [-N] [-W SECONDS] [-S PATH] STEP...
  *
  * -6 TCP over IPv6 (default TCP over IPv4), -U unix stream sockets, -D UDP.
  * -A: the peer is reached at ADDR (its family is the transport's), on PORT,
  * or on the port the peer listens on if PORT is 0 (the network oracle: the
- * peer runs elsewhere, rpeer's RPEER_* variables say where).
+ * peer runs elsewhere, rpeer's RPEER_* variables say where); -A unix:PATH
+ * (a leading '@': abstract): a unix stream peer at PATH, whatever its name.
+ * -N: no peer is started (the program talks to the -A address only, and
+ * forks nothing of its own: the process-tree tests count its children).
  * -W bounds every step (default 10 s): a step that hangs prints
  * "WATCHDOG: STEP hung" and the program exits 4. -S PATH: the peer's unix
  * listener is PATH, the program's own PATH.srv (default $TMPDIR/treal.PID).
@@ -20,20 +23,36 @@
  *   reconnect               connect() on the current socket (again)
  *   listen[=low] | accept   the program as the server (low: a port below the
  *                           ephemeral range)
- *   send[=N] sendns[=N] write[=N]   N bytes (default 4); sendns: MSG_NOSIGNAL
+ *   send[=N] sendns[=N] write[=N] writev[=N] sendmsg[=N] sendmsgns[=N]
+ *                           one call, N bytes (default 4); ...ns: MSG_NOSIGNAL
  *   sendall=N[,OP]          blocking sends until N bytes went; prints the rate;
  *                           with OP (send, write, writev, sendmsg: the last
  *                           two in two pieces) that call, and how many calls
  *                           it took and the most one of them moved
+ *   sends=N[,MS]            N sends of one byte, MS apart: their outcomes
+ *                           ("ok" or the errno) on one line
  *   sendfill                nonblocking sends (MSG_NOSIGNAL) until one fails:
  *                           the bytes taken and the error ("none" past 64 MiB)
- *   recv[=N] recvnb[=N] read[=N]    one call (recvnb: MSG_DONTWAIT)
+ *   sendto=N[,K]            one datagram of N bytes by sendto, to the peer's
+ *                           K-th UDP socket (p:listen order; default 1),
+ *                           from the current socket, connected or not;
+ *                           sendtou: the same, the address's padding never
+ *                           written (uninitialised, for valgrind)
+ *   recv[=N] recvnb[=N] read[=N] recvfrom[=N] recvmsg[=N]
+ *                           one call (recvnb: MSG_DONTWAIT)
  *   recvall=N[,OP]          receive N bytes; prints flipped bits and the rate;
  *                           with OP (recv, read, readv, recvmsg) that call,
  *                           and the calls and the most one of them took
  *   bits                    bits flipped in everything received so far, and
  *                           the checksum of it
+ *   bind=IP                 bind the current socket to IP (any port)
+ *   resolve=HOW,NAME        resolve NAME (HOW: gai, ghbn, ghbn2, ghbn_r, or
+ *                           none: a number), print the address; the peer is
+ *                           reached there from then on (IPv4)
  *   rcvtimeo=MS sndtimeo=MS nonblock block shut=rd|wr|rdwr close dup use=K
+ *   use=listen              the listening socket becomes the current one
+ *   dup2=N closefd=N fd     the current descriptor onto N (then current);
+ *                           close descriptor N; the current one's number
  *   pollin=MS pollout=MS    poll (POLLIN|POLLRDHUP, or POLLOUT)
  *   epoll=MS epollout=MS    a level-triggered epoll, registered now
  *   et-add                  an edge-triggered epoll (IN|OUT|RDHUP), its
@@ -41,6 +60,7 @@
  *   et=MS                   wait on it: only changes since are reported
  *   select=MS selectw=MS    readable (r) / writable (w) / exception (e)
  *   so_error peername sigpipes
+ *   inq                     the bytes waiting in the kernel (FIONREAD)
  *   closeall                close every descriptor but the program's own
  *                           (its connections, listener, epoll, peer pipes)
  *                           one by one, as a daemon does
@@ -51,6 +71,7 @@
  *                           say whether any of them got bytes the program
  *                           did not write ("clean"); then give them back
  *   threads                 the process's threads, bg ones not counted
+ *   pid                     the process's id
  *   sleep=MS at=MS          at: until MS after the start of the program
  *   mark since took         since: ms since mark; took: the previous step's ms
  *   gate=NAME               prints "gate NAME", then waits until the file
@@ -62,17 +83,22 @@
  *   fork ... endchild       the child plays the steps up to endchild (its lines
  *                           prefixed "child "), the parent waits for it and
  *                           goes on after endchild
+ *   spawn=PATH[,ARG...]     another program, forked and exec'd, waited for
  *   exec                    exec treal itself with the connections and the
  *                           peer: the rest of the steps run in the new program
  *   p:CMD[,ARG...]          a command for the peer (see rpeer.c), its answer
  *                           printed as "peer CMD = ANSWER"; p&: does not wait
  *                           for the answer, pwait prints it
  * The peer commands listen and connect are completed with the transport
- * and the addresses. */
+ * and the addresses. Each step is a small function in the table steps[]:
+ * a new step is a row and a function. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -81,6 +107,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -93,6 +120,7 @@
 
 #define MAX_CONNS 32
 #define MAX_BG 8
+#define MAX_UDP 4
 
 enum transport { T_TCP, T_UNIX, T_UDP };
 
@@ -122,8 +150,10 @@ static const char *prefix = "";
 static char self[PATH_MAX];
 static int etfd = -1;
 static int step_limit_ms = 10000;
-static struct tn_addr peer_at; /* -A: the peer's address */
+static int udp_ports[MAX_UDP], nudp; /* the peer's UDP sockets, in order */
+static struct tn_addr peer_at;	     /* -A: the peer's address */
 static int peer_at_set;
+static int no_peer; /* -N */
 
 /* The watchdog: no step may hang the run. The main thread sets the
  * deadline (nanoseconds on tn_now_ms()'s clock, 0: no step running) and the
@@ -238,7 +268,9 @@ static int add_conn(int fd, int stream)
 
 static void peer_addr(struct tn_addr *a)
 {
-	if (transport == T_UNIX) {
+	if (peer_at_set && peer_at.family == AF_UNIX) {
+		*a = peer_at;
+	} else if (transport == T_UNIX) {
 		char spec[128];
 		snprintf(spec, sizeof spec, "unix:%s", upath);
 		tn_parse_addr(spec, a);
@@ -293,6 +325,8 @@ static void peer_start(void)
 
 static void peer_send(const char *cmd)
 {
+	if (!to_peer)
+		tn_setup_fail("%s: no peer (-N)", cmd);
 	fprintf(to_peer, "%s\n", cmd);
 	fflush(to_peer);
 }
@@ -304,8 +338,11 @@ static void peer_reply(const char *cmd)
 		tn_setup_fail("the peer is gone (after %s)", cmd);
 	line[strcspn(line, "\n")] = '\0';
 	int port;
-	if (sscanf(line, "port %d", &port) == 1 && port > 0)
+	if (sscanf(line, "port %d", &port) == 1 && port > 0) {
 		peer_port = port;
+		if (strncmp(cmd, "udp ", 4) == 0 && nudp < MAX_UDP)
+			udp_ports[nudp++] = port;
+	}
 	char name[32];
 	sscanf(cmd, "%31s", name);
 	out("peer %s = %s", name, line);
@@ -372,7 +409,7 @@ static void step_connect(int nonblock)
 	int err = errno;
 	add_conn(fd, -1);
 	report("connect", r, err);
-	if (transport == T_UDP && r == 0) {
+	if (transport == T_UDP && r == 0 && to_peer) {
 		char cmd[64];
 		snprintf(cmd, sizeof cmd, "udptarget %d", tn_local_port(fd));
 		peer_send(cmd);
@@ -414,17 +451,74 @@ static void step_accept(void)
 	report("accept", fd < 0 ? -1 : 0, err);
 }
 
+/* One sending call, named by the step: write, writev, sendmsg[ns] (one
+ * piece each), or send[ns]. */
+static ssize_t send_once(const char *name, int fd, unsigned char *b, size_t n, int flags)
+{
+	struct iovec iov = { b, n };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (strcmp(name, "write") == 0)
+		return write(fd, b, n);
+	if (strcmp(name, "writev") == 0)
+		return writev(fd, &iov, 1);
+	if (strncmp(name, "sendmsg", 7) == 0)
+		return sendmsg(fd, &m, flags);
+	return send(fd, b, n, flags);
+}
+
 static void step_send(const char *name, const char *arg, int flags)
 {
 	size_t n = arg ? (size_t)atol(arg) : 4;
 	struct stream *st = S();
 	unsigned char *b = pattern(n, transport == T_UDP ? 0 : st->txoff);
-	ssize_t r = strcmp(name, "write") == 0 ? write(C()->fd, b, n) : send(C()->fd, b, n, flags);
+	ssize_t r = send_once(name, C()->fd, b, n, flags);
 	int err = errno;
 	if (r > 0 && transport != T_UDP)
 		st->txoff += (uint64_t)r;
 	free(b);
 	report(name, r, err);
+}
+
+/* The OP of "N,OP", or NULL. */
+static const char *op_of(const char *arg)
+{
+	const char *c = arg ? strchr(arg, ',') : NULL;
+	return c ? c + 1 : NULL;
+}
+
+/* sendto=N[,K]: one datagram of N pattern bytes (default 4) from the
+ * current socket, connected or not, to the peer's K-th UDP socket (the
+ * order of p:listen; default the first), by sendto with the address. */
+static void step_sendto(const char *arg, int careless)
+{
+	size_t n = arg ? (size_t)atol(arg) : 4;
+	const char *k = op_of(arg);
+	int i = k ? atoi(k) : 1;
+	if (i < 1 || i > nudp)
+		tn_setup_fail("sendto: the peer has no UDP socket %d", i);
+	struct tn_addr a;
+	tn_loopback(&a, family, udp_ports[i - 1]);
+	if (peer_at_set) {
+		a = peer_at;
+		tn_set_port(&a, udp_ports[i - 1]);
+	}
+	/* careless: an IPv4 address as a careless program builds it, family,
+	 * port and address set and the padding (sin_zero) never written, for
+	 * valgrind to see the library never decides on it. */
+	struct sockaddr_in sloppy;
+	const struct sockaddr *to = (const struct sockaddr *)&a.ss;
+	if (careless && a.family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&a.ss;
+		sloppy.sin_family = AF_INET;
+		sloppy.sin_port = in->sin_port;
+		sloppy.sin_addr = in->sin_addr;
+		to = (const struct sockaddr *)&sloppy;
+	}
+	unsigned char *b = pattern(n, 0);
+	ssize_t r = sendto(C()->fd, b, n, 0, to, a.len);
+	int err = errno;
+	free(b);
+	report("sendto", r, err);
 }
 
 /* One sending call of the data family, named by OP (sendall=N,OP): writev
@@ -457,13 +551,6 @@ static ssize_t recv_by(const char *op, int fd, unsigned char *b, size_t k)
 	if (strcmp(op, "recvmsg") == 0)
 		return recvmsg(fd, &m, MSG_DONTWAIT);
 	return recv(fd, b, k, MSG_DONTWAIT);
-}
-
-/* The OP of "N,OP", or NULL. */
-static const char *op_of(const char *arg)
-{
-	const char *c = arg ? strchr(arg, ',') : NULL;
-	return c ? c + 1 : NULL;
 }
 
 static void step_sendall(size_t n, const char *op)
@@ -520,6 +607,23 @@ static void step_sendfill(void)
 	out("sendfill = %zu %s", done, r < 0 ? tn_errname(err) : "none");
 }
 
+/* One receiving call, named by the step: read, recvfrom (the sender's
+ * address asked for), recvmsg (one piece), or recv. */
+static ssize_t recv_once(const char *name, int fd, unsigned char *b, size_t n, int flags)
+{
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof from;
+	struct iovec iov = { b, n };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (strcmp(name, "read") == 0)
+		return read(fd, b, n);
+	if (strcmp(name, "recvfrom") == 0)
+		return recvfrom(fd, b, n, flags, (struct sockaddr *)&from, &fl);
+	if (strcmp(name, "recvmsg") == 0)
+		return recvmsg(fd, &m, flags);
+	return recv(fd, b, n, flags);
+}
+
 static void step_recv(const char *name, const char *arg, int flags)
 {
 	size_t n = arg ? (size_t)atol(arg) : 4096;
@@ -527,7 +631,7 @@ static void step_recv(const char *name, const char *arg, int flags)
 	if (!b)
 		tn_setup_fail("malloc");
 	struct stream *st = S();
-	ssize_t r = strcmp(name, "read") == 0 ? read(C()->fd, b, n) : recv(C()->fd, b, n, flags);
+	ssize_t r = recv_once(name, C()->fd, b, n, flags);
 	int err = errno;
 	if (r > 0) {
 		st->rxbits += rc_bitdiff(b, (size_t)r, transport == T_UDP ? 0 : st->rxoff);
@@ -671,7 +775,7 @@ static int own_fd(int fd)
 	for (int i = 0; i < nconns; i++)
 		if (conns[i].fd == fd)
 			return 1;
-	return fd == lfd || fd == etfd || fd == fileno(to_peer) || fd == fileno(from_peer);
+	return fd == lfd || fd == etfd || (to_peer && (fd == fileno(to_peer) || fd == fileno(from_peer)));
 }
 
 static void step_closeall(void)
@@ -763,6 +867,8 @@ static void step_join(void)
 /* exec: this program again, with the connections and the peer. */
 static void step_exec(char **rest)
 {
+	if (!to_peer)
+		tn_setup_fail("exec: no peer to hand over (-N)");
 	char inherit[512];
 	int n = snprintf(inherit, sizeof inherit, "%d,%d,%d,%d", fileno(to_peer), fileno(from_peer), peer_port,
 			 (int)peer_pid);
@@ -785,24 +891,528 @@ static void step_exec(char **rest)
 		argv[k++] = *rest;
 	argv[k] = NULL;
 	fflush(stdout);
-	fflush(to_peer);
+	if (to_peer)
+		fflush(to_peer);
 	execv(self, argv);
 	tn_setup_fail("exec %s", self);
 }
 
+/* --- the step table: one small function a step --- */
+
+/* A step's entry: its name, the function that plays it, and what tells
+ * the steps that share a function apart (a flag, an event mask, an option). */
+struct step {
+	const char *name;
+	void (*fn)(const struct step *s, const char *arg);
+	int how;
+};
+
+static int num(const char *arg)
+{
+	return arg ? atoi(arg) : 0;
+}
+
+static void do_pwait(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	peer_reply(pending);
+}
+
+static void do_connect(const struct step *s, const char *arg)
+{
+	(void)arg;
+	step_connect(s->how);
+}
+
+static void do_socket(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	int fd = socket(transport == T_UNIX ? AF_UNIX : family, transport == T_UDP ? SOCK_DGRAM : SOCK_STREAM, 0);
+	int err = errno;
+	if (fd >= 0)
+		add_conn(fd, -1);
+	report("socket", fd < 0 ? -1 : 0, err);
+}
+
+/* resolve=HOW,NAME: NAME resolved by this program, as HOW says (gai:
+ * getaddrinfo, ghbn: gethostbyname, ghbn2: gethostbyname2, ghbn_r:
+ * gethostbyname_r; none: NAME is a number and nothing is resolved); the
+ * peer is reached at that IPv4 address from then on (host=). */
+static void do_resolve(const struct step *s, const char *arg)
+{
+	(void)s;
+	const char *name = op_of(arg);
+	if (!name || family != AF_INET)
+		tn_setup_fail("resolve=HOW,NAME: an IPv4 name");
+	struct in_addr in;
+	if (strncmp(arg, "gai,", 4) == 0) {
+		struct addrinfo hints = { .ai_family = AF_INET }, *res;
+		int r = getaddrinfo(name, NULL, &hints, &res);
+		if (r != 0)
+			tn_setup_fail("getaddrinfo %s: %s", name, gai_strerror(r));
+		in = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+		freeaddrinfo(res);
+	} else if (strncmp(arg, "ghbn,", 5) == 0 || strncmp(arg, "ghbn2,", 6) == 0) {
+		struct hostent *h = arg[4] == '2' ? gethostbyname2(name, AF_INET) : gethostbyname(name);
+		if (!h || h->h_addrtype != AF_INET)
+			tn_setup_fail("gethostbyname %s", name);
+		memcpy(&in, h->h_addr_list[0], sizeof in);
+	} else if (strncmp(arg, "ghbn_r,", 7) == 0) {
+		struct hostent he, *h = NULL;
+		char buf[2048];
+		int herr;
+		if (gethostbyname_r(name, &he, buf, sizeof buf, &h, &herr) != 0 || !h || h->h_addrtype != AF_INET)
+			tn_setup_fail("gethostbyname_r %s", name);
+		memcpy(&in, h->h_addr_list[0], sizeof in);
+	} else if (strncmp(arg, "none,", 5) == 0) {
+		if (inet_pton(AF_INET, name, &in) != 1)
+			tn_setup_fail("resolve=none,%s: not an IPv4 number", name);
+	} else {
+		tn_setup_fail("resolve=%s: gai, ghbn, ghbn2, ghbn_r or none", arg);
+	}
+	char text[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &in, text, sizeof text);
+	out("address = %s", text);
+	tn_loopback(&peer_at, AF_INET, 0);
+	((struct sockaddr_in *)&peer_at.ss)->sin_addr = in;
+	peer_at_set = 1;
+}
+
+/* bind=IP: the current socket bound to IP, any port (a unix socket: to
+ * the path IP). */
+static void do_bind(const struct step *s, const char *arg)
+{
+	(void)s;
+	if (!arg)
+		tn_setup_fail("bind= needs an address");
+	char spec[300];
+	if (transport == T_UNIX)
+		snprintf(spec, sizeof spec, "unix:%s", arg);
+	else
+		snprintf(spec, sizeof spec, family == AF_INET6 ? "[%s]:0" : "%s:0", arg);
+	struct tn_addr a = tn_addr_of(spec);
+	int r = bind(C()->fd, (struct sockaddr *)&a.ss, a.len);
+	report("bind", r, errno);
+}
+
+static void do_reconnect(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	struct tn_addr a;
+	peer_addr(&a);
+	int r = connect(C()->fd, (struct sockaddr *)&a.ss, a.len);
+	report("connect", r, errno);
+}
+
+static void do_listen(const struct step *s, const char *arg)
+{
+	(void)s;
+	step_listen(arg);
+}
+
+static void do_accept(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	step_accept();
+}
+
+static void do_send(const struct step *s, const char *arg)
+{
+	step_send(s->name, arg, s->how);
+}
+
+static void do_sendto(const struct step *s, const char *arg)
+{
+	step_sendto(arg, s->how);
+}
+
+/* sends=N[,MS]: N sends of one byte (MSG_NOSIGNAL), MS apart, on one
+ * line: "sends = ok ok ECONNRESET ok" (a sequence a rule counts). */
+static void do_sends(const struct step *s, const char *arg)
+{
+	(void)s;
+	int n = num(arg);
+	const char *gap = op_of(arg);
+	char line[400] = "";
+	size_t used = 0;
+	for (int i = 0; i < n && used < sizeof line - 16; i++) {
+		if (i && gap)
+			tn_sleep_ms(atoi(gap));
+		unsigned char *b = pattern(1, S()->txoff);
+		ssize_t r = send(C()->fd, b, 1, MSG_NOSIGNAL);
+		int err = errno;
+		free(b);
+		if (r > 0 && transport != T_UDP)
+			S()->txoff += (uint64_t)r;
+		used += (size_t)snprintf(line + used, sizeof line - used, " %s", tn_outcome(r, err));
+	}
+	out("sends =%s", line);
+}
+
+/* spawn=PATH[,ARG...]: another program, started by fork and execv with the
+ * program's descriptors, its lines among these; waited for. */
+static void do_spawn(const struct step *s, const char *arg)
+{
+	(void)s;
+	if (!arg)
+		tn_setup_fail("spawn= needs a program");
+	char buf[1024], *argv[32];
+	int n = 0;
+	snprintf(buf, sizeof buf, "%s", arg);
+	for (char *t = strtok(buf, ","); t && n < 31; t = strtok(NULL, ","))
+		argv[n++] = t;
+	argv[n] = NULL;
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0)
+		tn_setup_fail("fork");
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	out("spawn exit = %d", tn_wait_child(pid));
+}
+
+/* pid: the process's id, for the log lines it must own. */
+static void do_pid(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	out("pid = %d", (int)getpid());
+}
+
+static void do_sendall(const struct step *s, const char *arg)
+{
+	(void)s;
+	step_sendall((size_t)atol(arg ? arg : "0"), op_of(arg));
+}
+
+static void do_sendfill(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	step_sendfill();
+}
+
+static void do_recv(const struct step *s, const char *arg)
+{
+	step_recv(s->name, arg, s->how);
+}
+
+static void do_recvall(const struct step *s, const char *arg)
+{
+	(void)s;
+	step_recvall((size_t)atol(arg ? arg : "0"), op_of(arg));
+}
+
+static void do_bits(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	out("rxbits = %llu fnv=%08x", (unsigned long long)S()->rxbits, (unsigned)S()->rxfnv);
+}
+
+static void do_timeo(const struct step *s, const char *arg)
+{
+	step_sockopt_timeout(s->how, num(arg));
+}
+
+static void do_nonblock(const struct step *s, const char *arg)
+{
+	(void)arg;
+	report(s->name, tn_set_nonblocking(C()->fd, s->how), errno);
+}
+
+static void do_shut(const struct step *s, const char *arg)
+{
+	(void)s;
+	if (!arg)
+		tn_setup_fail("shut= needs rd, wr or rdwr");
+	int how = strcmp(arg, "rd") == 0 ? SHUT_RD : strcmp(arg, "wr") == 0 ? SHUT_WR : SHUT_RDWR;
+	int r = shutdown(C()->fd, how);
+	report("shutdown", r, errno);
+}
+
+static void do_close(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	int r = close(C()->fd);
+	report("close", r, errno);
+}
+
+static void do_dup(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	int fd = dup(C()->fd);
+	int err = errno;
+	if (fd >= 0)
+		add_conn(fd, C()->stream);
+	report("dup", fd < 0 ? -1 : 0, err);
+}
+
+/* dup2=N: the current descriptor duplicated onto N (a socket becomes the
+ * program's stderr), which becomes the current connection, on the same
+ * stream. */
+static void do_dup2(const struct step *s, const char *arg)
+{
+	(void)s;
+	int fd = dup2(C()->fd, num(arg));
+	int err = errno;
+	if (fd >= 0)
+		add_conn(fd, C()->stream);
+	report("dup2", fd < 0 ? -1 : 0, err);
+}
+
+/* closefd=N: close descriptor N, the program's own (a daemon closing its
+ * stderr); fd: the current connection's descriptor. */
+static void do_closefd(const struct step *s, const char *arg)
+{
+	(void)s;
+	int r = close(num(arg));
+	report("closefd", r, errno);
+}
+
+static void do_fd(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	out("fd = %d", C()->fd);
+}
+
+static void do_use(const struct step *s, const char *arg)
+{
+	(void)s;
+	if (arg && strcmp(arg, "listen") == 0) {
+		if (lfd < 0)
+			tn_setup_fail("use=listen: no listening socket");
+		add_conn(lfd, -1);
+		return;
+	}
+	int k = num(arg);
+	if (k < 1 || k > nconns)
+		tn_setup_fail("use=%d: no such connection", k);
+	cur = k - 1;
+}
+
+static void do_poll(const struct step *s, const char *arg)
+{
+	step_poll(s->name, (short)s->how, num(arg));
+}
+
+static void do_epoll(const struct step *s, const char *arg)
+{
+	step_epoll(s->name, (unsigned)s->how, num(arg));
+}
+
+static void do_et_add(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	step_et_add();
+}
+
+static void do_et(const struct step *s, const char *arg)
+{
+	(void)s;
+	step_et(num(arg));
+}
+
+static void do_select(const struct step *s, const char *arg)
+{
+	step_select(s->name, s->how, num(arg));
+}
+
+static void do_so_error(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	step_so_error();
+}
+
+/* inq: bytes waiting in the kernel to be read (what the program has not
+ * been given, whatever the calls said). */
+static void do_inq(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	int n = -1;
+	int r = ioctl(C()->fd, FIONREAD, &n);
+	if (r < 0)
+		report("inq", r, errno);
+	else
+		out("inq = %d", n);
+}
+
+static void do_peername(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	struct sockaddr_storage ss;
+	socklen_t l = sizeof ss;
+	int r = getpeername(C()->fd, (struct sockaddr *)&ss, &l);
+	report("getpeername", r, errno);
+}
+
+/* The process's threads, this program's own included (the main thread and
+ * the watchdog): the library's helpers show here. */
+static void do_threads(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	int n = 0;
+	DIR *d = opendir("/proc/self/task");
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	out("threads = %d", n - nbg);
+}
+
+static void do_sigpipes(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	out("sigpipes = %d", (int)sigpipes);
+}
+
+static void do_sleep(const struct step *s, const char *arg)
+{
+	(void)s;
+	tn_sleep_ms(num(arg));
+}
+
+static void do_at(const struct step *s, const char *arg)
+{
+	(void)s;
+	double left = t_start + num(arg) - tn_now_ms();
+	if (left > 0)
+		tn_sleep_ms((int)left);
+}
+
+static void do_gate(const struct step *s, const char *arg)
+{
+	(void)s;
+	if (!arg)
+		tn_setup_fail("gate= needs a name");
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s.gate.%s", upath, arg);
+	out("gate %s", arg);
+	fflush(stdout);
+	/* Bounded by the watchdog, as every step. */
+	while (access(path, F_OK) != 0)
+		tn_sleep_ms(10);
+}
+
+static void do_closeall(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	step_closeall();
+}
+
+static void do_socks(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	step_socks();
+}
+
+static void do_fdfill(const struct step *s, const char *arg)
+{
+	(void)s;
+	step_fdfill(num(arg));
+}
+
+static void do_mark(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	t_mark = tn_now_ms();
+}
+
+static void do_since(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	out("since = %d", (int)(tn_now_ms() - t_mark));
+}
+
+static void do_took(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	out("took = %d", (int)last_took);
+}
+
+static void do_bg(const struct step *s, const char *arg)
+{
+	(void)s;
+	if (!arg)
+		tn_setup_fail("bg= needs a step");
+	step_bg(arg);
+}
+
+static void do_join(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	step_join();
+}
+
+static const struct step steps[] = {
+	{ "pwait", do_pwait, 0 },
+	{ "connect", do_connect, 0 },
+	{ "connect-nb", do_connect, 1 },
+	{ "socket", do_socket, 0 },
+	{ "resolve", do_resolve, 0 },
+	{ "bind", do_bind, 0 },
+	{ "reconnect", do_reconnect, 0 },
+	{ "listen", do_listen, 0 },
+	{ "accept", do_accept, 0 },
+	{ "send", do_send, 0 },
+	{ "sendns", do_send, MSG_NOSIGNAL },
+	{ "write", do_send, 0 },
+	{ "writev", do_send, 0 },
+	{ "sendmsg", do_send, 0 },
+	{ "sendmsgns", do_send, MSG_NOSIGNAL },
+	{ "sendto", do_sendto, 0 },
+	{ "sendtou", do_sendto, 1 },
+	{ "sends", do_sends, 0 },
+	{ "sendall", do_sendall, 0 },
+	{ "sendfill", do_sendfill, 0 },
+	{ "recv", do_recv, 0 },
+	{ "recvnb", do_recv, MSG_DONTWAIT },
+	{ "read", do_recv, 0 },
+	{ "recvfrom", do_recv, 0 },
+	{ "recvmsg", do_recv, 0 },
+	{ "recvall", do_recvall, 0 },
+	{ "bits", do_bits, 0 },
+	{ "rcvtimeo", do_timeo, SO_RCVTIMEO },
+	{ "sndtimeo", do_timeo, SO_SNDTIMEO },
+	{ "nonblock", do_nonblock, 1 },
+	{ "block", do_nonblock, 0 },
+	{ "shut", do_shut, 0 },
+	{ "close", do_close, 0 },
+	{ "dup", do_dup, 0 },
+	{ "dup2", do_dup2, 0 },
+	{ "closefd", do_closefd, 0 },
+	{ "fd", do_fd, 0 },
+	{ "use", do_use, 0 },
+	{ "pollin", do_poll, POLLIN | POLLRDHUP },
+	{ "pollout", do_poll, POLLOUT },
+	{ "epoll", do_epoll, EPOLLIN | EPOLLRDHUP },
+	{ "epollout", do_epoll, EPOLLOUT },
+	{ "et-add", do_et_add, 0 },
+	{ "et", do_et, 0 },
+	{ "select", do_select, 0 },
+	{ "selectw", do_select, 1 },
+	{ "so_error", do_so_error, 0 },
+	{ "peername", do_peername, 0 },
+	{ "inq", do_inq, 0 },
+	{ "threads", do_threads, 0 },
+	{ "pid", do_pid, 0 },
+	{ "spawn", do_spawn, 0 },
+	{ "sigpipes", do_sigpipes, 0 },
+	{ "sleep", do_sleep, 0 },
+	{ "at", do_at, 0 },
+	{ "gate", do_gate, 0 },
+	{ "closeall", do_closeall, 0 },
+	{ "socks", do_socks, 0 },
+	{ "fdfill", do_fdfill, 0 },
+	{ "mark", do_mark, 0 },
+	{ "since", do_since, 0 },
+	{ "took", do_took, 0 },
+	{ "bg", do_bg, 0 },
+	{ "join", do_join, 0 },
+};
+
+/* A step is NAME or NAME=ARG; p:CMD and p&:CMD go to the peer. */
 static void run_step(const char *step)
 {
-	char name[64];
-	const char *arg = strchr(step, '=');
-	size_t nl = arg ? (size_t)(arg - step) : strlen(step);
-	if (nl >= sizeof name)
-		nl = sizeof name - 1;
-	memcpy(name, step, nl);
-	name[nl] = '\0';
-	if (arg)
-		arg++;
-	int iarg = arg ? atoi(arg) : 0;
-
 	if (strncmp(step, "p:", 2) == 0 || strncmp(step, "p&:", 3) == 0) {
 		int async = step[1] == '&';
 		char cmd[300];
@@ -812,139 +1422,17 @@ static void run_step(const char *step)
 			snprintf(pending, sizeof pending, "%s", cmd);
 		else
 			peer_reply(cmd);
-	} else if (strcmp(name, "pwait") == 0) {
-		peer_reply(pending);
-	} else if (strcmp(name, "connect") == 0) {
-		step_connect(0);
-	} else if (strcmp(name, "connect-nb") == 0) {
-		step_connect(1);
-	} else if (strcmp(name, "socket") == 0) {
-		int fd = socket(transport == T_UNIX ? AF_UNIX : family, transport == T_UDP ? SOCK_DGRAM : SOCK_STREAM,
-				0);
-		int err = errno;
-		if (fd >= 0)
-			add_conn(fd, -1);
-		report("socket", fd < 0 ? -1 : 0, err);
-	} else if (strcmp(name, "reconnect") == 0) {
-		struct tn_addr a;
-		peer_addr(&a);
-		int r = connect(C()->fd, (struct sockaddr *)&a.ss, a.len);
-		report("connect", r, errno);
-	} else if (strcmp(name, "listen") == 0) {
-		step_listen(arg);
-	} else if (strcmp(name, "accept") == 0) {
-		step_accept();
-	} else if (strcmp(name, "send") == 0) {
-		step_send("send", arg, 0);
-	} else if (strcmp(name, "sendns") == 0) {
-		step_send("sendns", arg, MSG_NOSIGNAL);
-	} else if (strcmp(name, "write") == 0) {
-		step_send("write", arg, 0);
-	} else if (strcmp(name, "sendall") == 0) {
-		step_sendall((size_t)atol(arg ? arg : "0"), op_of(arg));
-	} else if (strcmp(name, "sendfill") == 0) {
-		step_sendfill();
-	} else if (strcmp(name, "recv") == 0) {
-		step_recv("recv", arg, 0);
-	} else if (strcmp(name, "recvnb") == 0) {
-		step_recv("recvnb", arg, MSG_DONTWAIT);
-	} else if (strcmp(name, "read") == 0) {
-		step_recv("read", arg, 0);
-	} else if (strcmp(name, "recvall") == 0) {
-		step_recvall((size_t)atol(arg ? arg : "0"), op_of(arg));
-	} else if (strcmp(name, "bits") == 0) {
-		out("rxbits = %llu fnv=%08x", (unsigned long long)S()->rxbits, (unsigned)S()->rxfnv);
-	} else if (strcmp(name, "rcvtimeo") == 0) {
-		step_sockopt_timeout(SO_RCVTIMEO, iarg);
-	} else if (strcmp(name, "sndtimeo") == 0) {
-		step_sockopt_timeout(SO_SNDTIMEO, iarg);
-	} else if (strcmp(name, "nonblock") == 0 || strcmp(name, "block") == 0) {
-		report(name, tn_set_nonblocking(C()->fd, name[0] == 'n'), errno);
-	} else if (strcmp(name, "shut") == 0) {
-		int how = strcmp(arg, "rd") == 0 ? SHUT_RD : strcmp(arg, "wr") == 0 ? SHUT_WR : SHUT_RDWR;
-		int r = shutdown(C()->fd, how);
-		report("shutdown", r, errno);
-	} else if (strcmp(name, "close") == 0) {
-		int r = close(C()->fd);
-		report("close", r, errno);
-	} else if (strcmp(name, "dup") == 0) {
-		int fd = dup(C()->fd);
-		int err = errno;
-		if (fd >= 0)
-			add_conn(fd, C()->stream);
-		report("dup", fd < 0 ? -1 : 0, err);
-	} else if (strcmp(name, "use") == 0) {
-		if (iarg < 1 || iarg > nconns)
-			tn_setup_fail("use=%d: no such connection", iarg);
-		cur = iarg - 1;
-	} else if (strcmp(name, "pollin") == 0) {
-		step_poll("pollin", POLLIN | POLLRDHUP, iarg);
-	} else if (strcmp(name, "pollout") == 0) {
-		step_poll("pollout", POLLOUT, iarg);
-	} else if (strcmp(name, "epoll") == 0) {
-		step_epoll("epoll", EPOLLIN | EPOLLRDHUP, iarg);
-	} else if (strcmp(name, "epollout") == 0) {
-		step_epoll("epollout", EPOLLOUT, iarg);
-	} else if (strcmp(name, "et-add") == 0) {
-		step_et_add();
-	} else if (strcmp(name, "et") == 0) {
-		step_et(iarg);
-	} else if (strcmp(name, "select") == 0) {
-		step_select("select", 0, iarg);
-	} else if (strcmp(name, "selectw") == 0) {
-		step_select("selectw", 1, iarg);
-	} else if (strcmp(name, "so_error") == 0) {
-		step_so_error();
-	} else if (strcmp(name, "peername") == 0) {
-		struct sockaddr_storage ss;
-		socklen_t l = sizeof ss;
-		int r = getpeername(C()->fd, (struct sockaddr *)&ss, &l);
-		report("getpeername", r, errno);
-	} else if (strcmp(name, "threads") == 0) {
-		/* The process's threads, this program's own included (the main
-		 * thread and the watchdog): the library's helpers show here. */
-		int n = 0;
-		DIR *d = opendir("/proc/self/task");
-		for (struct dirent *e; d && (e = readdir(d));)
-			n += e->d_name[0] != '.';
-		if (d)
-			closedir(d);
-		out("threads = %d", n - nbg);
-	} else if (strcmp(name, "sigpipes") == 0) {
-		out("sigpipes = %d", (int)sigpipes);
-	} else if (strcmp(name, "sleep") == 0) {
-		tn_sleep_ms(iarg);
-	} else if (strcmp(name, "at") == 0) {
-		double left = t_start + iarg - tn_now_ms();
-		if (left > 0)
-			tn_sleep_ms((int)left);
-	} else if (strcmp(name, "gate") == 0 && arg) {
-		char path[PATH_MAX];
-		snprintf(path, sizeof path, "%s.gate.%s", upath, arg);
-		out("gate %s", arg);
-		fflush(stdout);
-		/* Bounded by the watchdog, as every step. */
-		while (access(path, F_OK) != 0)
-			tn_sleep_ms(10);
-	} else if (strcmp(name, "closeall") == 0) {
-		step_closeall();
-	} else if (strcmp(name, "socks") == 0) {
-		step_socks();
-	} else if (strcmp(name, "fdfill") == 0) {
-		step_fdfill(arg ? atoi(arg) : 0);
-	} else if (strcmp(name, "mark") == 0) {
-		t_mark = tn_now_ms();
-	} else if (strcmp(name, "since") == 0) {
-		out("since = %d", (int)(tn_now_ms() - t_mark));
-	} else if (strcmp(name, "took") == 0) {
-		out("took = %d", (int)last_took);
-	} else if (strcmp(name, "bg") == 0 && arg) {
-		step_bg(arg);
-	} else if (strcmp(name, "join") == 0) {
-		step_join();
-	} else {
-		tn_setup_fail("unknown step %s", step);
+		return;
 	}
+	const char *arg = strchr(step, '=');
+	size_t nl = arg ? (size_t)(arg - step) : strlen(step);
+	for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+		if (strlen(steps[k].name) == nl && strncmp(steps[k].name, step, nl) == 0) {
+			steps[k].fn(&steps[k], arg ? arg + 1 : NULL);
+			return;
+		}
+	}
+	tn_setup_fail("unknown step %s", step);
 }
 
 /* -X TO,FROM,PEERPORT,PEERPID,FD...: what exec handed over. */
@@ -983,7 +1471,7 @@ int main(int argc, char **argv)
 	char *inherited = NULL;
 	const char *base = NULL;
 	int opt;
-	while ((opt = getopt(argc, argv, "+6UDA:W:S:X:")) != -1) {
+	while ((opt = getopt(argc, argv, "+6UDNA:W:S:X:")) != -1) {
 		switch (opt) {
 		case '6':
 			family = AF_INET6;
@@ -995,10 +1483,16 @@ int main(int argc, char **argv)
 			transport = T_UDP;
 			break;
 		case 'A':
-			if (tn_parse_addr(optarg, &peer_at) < 0 || peer_at.family == AF_UNIX)
-				tn_setup_fail("-A %s: not ADDR:PORT", optarg);
+			if (tn_parse_addr(optarg, &peer_at) < 0)
+				tn_setup_fail("-A %s: not ADDR:PORT nor unix:PATH", optarg);
 			peer_at_set = 1;
-			family = peer_at.family;
+			if (peer_at.family == AF_UNIX)
+				transport = T_UNIX;
+			else
+				family = peer_at.family;
+			break;
+		case 'N':
+			no_peer = 1;
 			break;
 		case 'W':
 			step_limit_ms = atoi(optarg) * 1000;
@@ -1010,7 +1504,7 @@ int main(int argc, char **argv)
 			inherited = optarg;
 			break;
 		default:
-			tn_setup_fail("usage: treal [-6|-U|-D] [-A ADDR:PORT] [-W SECONDS] [-S PATH] STEP...");
+			tn_setup_fail("usage: treal [-6|-U|-D] [-A ADDR:PORT] [-N] [-W SECONDS] [-S PATH] STEP...");
 		}
 	}
 	if (base) {
@@ -1025,8 +1519,9 @@ int main(int argc, char **argv)
 	if (inherited) {
 		inherit(inherited);
 		out("exec'd = %d", nconns);
-	} else
+	} else if (!no_peer) {
 		peer_start();
+	}
 	watchdog_start();
 
 	int child = 0;
@@ -1034,7 +1529,8 @@ int main(int argc, char **argv)
 		const char *step = argv[i];
 		if (strcmp(step, "fork") == 0) {
 			fflush(stdout);
-			fflush(to_peer);
+			if (to_peer)
+				fflush(to_peer);
 			pid_t pid = fork();
 			if (pid < 0)
 				tn_setup_fail("fork");
@@ -1047,15 +1543,14 @@ int main(int argc, char **argv)
 			int depth = 0;
 			for (i++; i < argc && (depth || strcmp(argv[i], "endchild")); i++)
 				depth += strcmp(argv[i], "fork") == 0;
-			int st;
-			waitpid(pid, &st, 0);
-			out("child exit = %d", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+			out("child exit = %d", tn_wait_child(pid));
 			continue;
 		}
 		if (strcmp(step, "endchild") == 0) {
 			if (child) {
 				fflush(stdout);
-				fflush(to_peer);
+				if (to_peer)
+					fflush(to_peer);
 				_exit(0);
 			}
 			continue;

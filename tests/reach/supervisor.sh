@@ -196,7 +196,7 @@ peer_wait sink
 # --- --seccomp: a dynamic program supervised by choice, not preloaded as well ---
 set +e
 SOCKFAULT_LIBRARY=$SF_LIB $tmo "$SF_CLI" run --seccomp -e 'connect => error ECONNREFUSED' -- \
-	"$T/tclient" connect 127.0.0.1:9 >"$tmp/out" 2>"$tmp/err"
+	"$T/treal" -N -A 127.0.0.1:9 connect >"$tmp/out" 2>"$tmp/err"
 rc=$?
 set -e
 show_output

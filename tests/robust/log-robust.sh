@@ -14,13 +14,14 @@ py=$(sf_python)
 odd=$(printf '@sf"q\\b\nl\001\377x')
 peer_start o -U "$odd" -n 0 -t 30 sink
 
-sf_run SOCKFAULT_RULES_TEXT='send proto=unix => error EIO' "$T/tclient" seq -n 1 "unix:$odd"
-expect_out '^conn 1: EIO$' "the odd name is faulted"
+sf_run SOCKFAULT_RULES_TEXT='send proto=unix => error EIO' "$R/treal" -N -A "unix:$odd" connect sends=1
+expect_out '^sends = EIO$' "the odd name is faulted"
 expect_eq "text: one line per event (start, fault)" 2 "$(wc -l <"$tmp/err" | tr -d ' ')"
 expect_in "$tmp/err" '^sockfault\[[0-9]+\]: text-1 fired on send fd=[0-9]+ peer=unix:.*: error EIO \(EIO\)$' \
 	"text: the fault line is whole"
 
-sf_run SOCKFAULT_RULES_TEXT='send proto=unix => error EIO' SOCKFAULT_LOG_FORMAT=json "$T/tclient" seq -n 1 "unix:$odd"
+sf_run SOCKFAULT_RULES_TEXT='send proto=unix => error EIO' SOCKFAULT_LOG_FORMAT=json "$R/treal" -N -A "unix:$odd" connect \
+	sends=1
 cp "$tmp/err" "$tmp/odd.json"
 expect_eq "JSON: one line per event (start, fault)" 2 "$(wc -l <"$tmp/odd.json" | tr -d ' ')"
 
@@ -30,8 +31,8 @@ long_peer=@$(printf '\001%.0s' $(seq 1 100))
 long_local=@$(printf '\002%.0s' $(seq 1 100))
 peer_start l -U "$long_peer" -n 0 -t 30 sink
 sf_run SOCKFAULT_RULES_TEXT='send proto=unix => error EIO' SOCKFAULT_LOG_FORMAT=json \
-	"$T/tclient" seq -n 1 -b "$long_local" "unix:$long_peer"
-expect_out '^conn 1: EIO$' "the long names are faulted"
+	"$R/treal" -N -A "unix:$long_peer" socket "bind=$long_local" reconnect sends=1
+expect_out '^sends = EIO$' "the long names are faulted"
 cp "$tmp/err" "$tmp/long.json"
 
 if [ -n "$py" ]; then
@@ -69,15 +70,15 @@ fi
 # log ("stderr") must not be written into that connection. With tracing
 # and no rules, the peer must get exactly what the program sent.
 for settings in "SOCKFAULT_TRACE=1" "SOCKFAULT_RULES_TEXT=send when=2 => error ECONNRESET"; do
-	peer_start c -n 1 -t 20 sink
-	sf_run "$settings" "$T/tclient" stderr-closed "127.0.0.1:$c_port"
+	sf_run "$settings" "$R/treal" -S "$tmp/u" closefd=2 p:listen connect fd sendns=4 sendns=4 p:accept p:expect,1000 \
+		p:expect,300
 	expect_out '^fd = 2$' "$settings: the socket took descriptor 2"
-	peer_wait c
 	case $settings in
-	*TRACE*) want='conn 1: 8 bytes .*first="datamore"' ;;
-	*) want='conn 1: 4 bytes .*first="data"' ;;
+	*TRACE*) want='^peer expect = data 8 bits=0 ' ;;
+	*) want='^peer expect = data 4 bits=0 ' ;;
 	esac
-	expect_in "$c_out" "$want" "$settings: no log line went into the program's socket"
+	expect_out "$want" "$settings: the peer got exactly what the program sent"
+	expect_out '^peer expect = silence$' "$settings: no log line went into the program's socket"
 done
 
 kill "$o_pid" "$l_pid" 2>/dev/null || :

@@ -71,6 +71,24 @@ static void plan_settles_each_condition(void **state)
 	assert_int_equal(make("send proto=udp => drop", 1, 0).flags, quick);
 }
 
+/* The one number a rule's changing conditions read, for the quick lane to
+ * compare alone; 0 when there is none, or more than it. */
+static void plan_names_the_one_number(void **state)
+{
+	assert_int_equal(make("send sent>1TiB => error EAGAIN", 0, 0).num, 1 + SF_NUM_SENT);
+	assert_int_equal(make("send sent>1KiB sent<1MiB => error EAGAIN", 0, 0).num, 1 + SF_NUM_SENT);
+	assert_int_equal(make("send received>1TiB => error EAGAIN", 0, 0).num, 1 + SF_NUM_RECEIVED);
+	assert_int_equal(make("send idle>1h => error EAGAIN", 0, 0).num, 1 + SF_NUM_IDLE);
+	assert_int_equal(make("send age>1h => error EAGAIN", 0, 0).num, 1 + SF_NUM_AGE);
+	assert_int_equal(make("send uptime>1h => error EAGAIN", 0, 0).num, 1 + SF_NUM_UPTIME);
+	assert_int_equal(make("send p=0.5 idle>1h => error EAGAIN", 0, 0).num, 1 + SF_NUM_IDLE);
+	assert_int_equal(make("send => error EAGAIN", 0, 0).num, 0);
+	assert_int_equal(make("send when=5 p=0.5 => error EAGAIN", 0, 0).num, 0);
+	assert_int_equal(make("send sent>1 received>1 => error EAGAIN", 0, 0).num, 0);
+	assert_int_equal(make("send state=connected sent>1 => error EAGAIN", 0, 0).num, 0);
+	assert_int_equal(make("send state=connected => error EAGAIN", 0, 0).num, 0);
+}
+
 /* The plan's draw key gives the very draws sf_draw gives, call by call:
  * the same seed fires the same calls as before the key existed. */
 static void draw_key_replays_sf_draw(void **state)
@@ -187,9 +205,13 @@ static void state_is_checked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(plan_settles_each_condition), cmocka_unit_test(draw_key_replays_sf_draw),
-		cmocka_unit_test(when_is_a_call_count),	       cmocka_unit_test(byte_counts_are_thresholds),
-		cmocka_unit_test(times_are_deadlines),	       cmocka_unit_test(state_is_checked),
+		cmocka_unit_test(plan_settles_each_condition),
+		cmocka_unit_test(plan_names_the_one_number),
+		cmocka_unit_test(draw_key_replays_sf_draw),
+		cmocka_unit_test(when_is_a_call_count),
+		cmocka_unit_test(byte_counts_are_thresholds),
+		cmocka_unit_test(times_are_deadlines),
+		cmocka_unit_test(state_is_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,39 +8,56 @@
 #include "quick.h"
 
 /* Count the call and enter the library (1: then the caller runs the real
- * call and sf_quick_leave), or do neither (0). dest: the call's own
- * destination, NULL, or SF_DEST_UNKNOWN. */
-static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_op op, const struct sockaddr *dest,
-								socklen_t destlen)
+ * call and sf_quick_leave), or do neither (0). v: fd's record as the
+ * wrapper found it (sf_pass_v); dest: the call's own destination, NULL, or
+ * SF_DEST_UNKNOWN. */
+static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_op op, uintptr_t v,
+								const struct sockaddr *dest, socklen_t destlen,
+								int current)
 {
-	uintptr_t v = sf_fd_get(fd);
 	struct sf_sock *s = (struct sf_sock *)v;
 	/* quick_ops and dest_ops are empty on a dead socket, one with a
 	 * pending error, and when tracing (plan.c). A record in the table means
 	 * the library is initialised: only a nested call must be let through.
 	 * Until the reference is taken the record may be another thread's to
-	 * free: it is only looked at. */
-	if (!sf_fd_is_sock(v) || sf_self.depth)
+	 * free: it is only looked at. current: v is a current record whose
+	 * opmask names op (sf_pass_v), a socket's: "not a socket" names no
+	 * operation of the quick lane. */
+	if ((!current && !sf_fd_is_sock(v)) || sf_self.depth)
 		return 0;
 	if (!(SF_LOAD(&s->quick_ops) & SF_OPBIT(op)))
 		return dest != SF_DEST_UNKNOWN && (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) &&
 		       sf_quick_by_dest(fd, v, op, dest, destlen);
+	/* The reference (6 instructions, 2 to drop): a close racing the call
+	 * must not free the record the call accounts to after the kernel. */
 	if (!sf_sock_try_ref(s))
 		return 0;
-	/* The wrapper notes its frame next (SF_MARK_FRAME): a signal
-	 * handler's call in between finds none and is nested. */
+	/* The depth and the held slot (3 instructions, 5 to leave): a signal
+	 * handler's call while this one is in the kernel goes straight to
+	 * libc, and a longjmp out of it leaves no reference behind. The
+	 * wrapper notes its frame next (SF_MARK_FRAME): a signal handler's
+	 * call in between finds none and is nested. */
 	sf_self.depth++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	sf_sock_hold(s);
+	/* At depth 0 a thread holds no record (sf_leave, sf_nested release
+	 * them before depth falls back): the first slot is free. */
+	sf_self.held[0] = s;
+	sf_self.nheld = 1;
 	/* A call with its own destination draws by it, unless the socket is
 	 * a connected stream. */
 	int own_dest = dest && !((s->flags & SF_SOCK_STREAM) && (s->flags & SF_SOCK_HAS_PEER));
-	if (SF_LIKELY(sf_fd_get(fd) == v && sf_quick_count(s, op, own_dest)))
+	/* The reference is ours only if fd still points at the record: a close
+	 * racing this call may have freed it, and a new socket reused it, in
+	 * between (6 instructions). */
+	if (SF_LIKELY(sf_fd_get_seen(fd) == v && sf_quick_count(s, op, own_dest)))
 		return 1;
 	/* Released inside the library: freeing the record must not meet a
 	 * signal handler's call that is not known to be nested. */
 	sf_self.nheld = 0;
-	sf_sock_unref(s);
+	if (SF_UNLIKELY(__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0))
+		sf_sock_free(s);
+	if (SF_UNLIKELY(SF_LOAD(&sf_retired)) && !SF_LOAD(&sf_readers))
+		sf_reclaim();
 	sf_self.depth--;
 	return 0;
 }
@@ -77,6 +94,10 @@ static inline __attribute__((always_inline)) long sf_quick_leave(int fd, int tx,
 	sf_self.nheld = 0;
 	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		sf_sock_free(s);
+	/* What the deciding section left to free (sf_quick_count), when no
+	 * reader is left to keep it. */
+	if (SF_UNLIKELY(SF_LOAD(&sf_retired)) && !SF_LOAD(&sf_readers))
+		sf_reclaim();
 	sf_depth_down();
 	return r;
 }

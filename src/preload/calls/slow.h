@@ -19,26 +19,42 @@
 #include "report.h"
 #include "settings.h"
 
-/* Can this call go straight to libc, as far as the socket's record says? */
-static inline int sf_pass_record(enum sf_op op, int fd)
+/* Can this call go straight to libc, as far as the socket's record v
+ * (sf_fd_get) says, under the rules of generation gen? */
+static inline int sf_pass_record_v(enum sf_op op, uintptr_t v, uint32_t gen)
 {
-	uintptr_t v = sf_fd_get(fd);
 	if (v == 0)
 		return 0;
 	const struct sf_sock *s = (const struct sf_sock *)v;
-	return sf_sock_current(s, SF_LOAD(&sf_gen)) && !(SF_LOAD(&s->opmask) & SF_OPBIT(op));
+	return sf_sock_current(s, gen) && !(SF_LOAD(&s->opmask) & SF_OPBIT(op));
 }
 
-/* The fast path's question: can this call go straight to libc? While
- * reloading is on, no: the wrapper's out-of-line part looks at the files
- * first (reload.h), then asks the record. */
-static inline int sf_pass(enum sf_op op, int fd)
+static inline int sf_pass_record(enum sf_op op, int fd)
 {
+	return sf_pass_record_v(op, sf_fd_get(fd), SF_LOAD(&sf_gen));
+}
+
+/* The fast path's question: can this call go straight to libc? 1: yes;
+ * 0: no, the descriptor's record *v is current and asks for the call; -1:
+ * no, there is no record, or it is not current. While reloading is on no
+ * record is current (sf_pass_gen): the out-of-line part looks at the files
+ * first (reload.h), then asks the record. */
+static inline int sf_pass_v(enum sf_op op, int fd, uintptr_t *v)
+{
+	*v = 0;
 	if (SF_LIKELY(!(SF_LOAD(&sf_hot) & SF_OPBIT(op))))
 		return 1;
-	if (SF_UNLIKELY(SF_LOAD(&sf_reload_on)))
-		return 0;
-	return sf_pass_record(op, fd);
+	*v = sf_fd_get(fd);
+	const struct sf_sock *s = (const struct sf_sock *)*v;
+	if (!s || !sf_sock_current(s, SF_LOAD(&sf_pass_gen)))
+		return -1;
+	return !(SF_LOAD(&s->opmask) & SF_OPBIT(op));
+}
+
+static inline int sf_pass(enum sf_op op, int fd)
+{
+	uintptr_t v;
+	return sf_pass_v(op, fd, &v) > 0;
 }
 
 /* Leave after a rule decided the call: -1 with its errno (logged already). */

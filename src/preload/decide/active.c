@@ -12,6 +12,7 @@
 
 struct sf_active *sf_active_now;
 uint32_t sf_gen;
+uint32_t sf_pass_gen;
 /* Until the library has initialised, every call takes the slow path, which
  * initialises it (another library's constructor may call us before ours ran). */
 sf_opmask sf_hot = SF_OPS_ALL;
@@ -38,7 +39,10 @@ struct sf_active *sf_active_build(struct sf_ruleset *rs, const char *exe)
 		return NULL;
 	a->rs = *rs;
 	memset(rs, 0, sizeof *rs);
-	a->gen = __atomic_fetch_add(&next_gen, 1, __ATOMIC_RELAXED);
+	/* Never 0 (no rules) nor SF_GEN_NEVER, even after 2^32 reloads. */
+	do
+		a->gen = __atomic_fetch_add(&next_gen, 1, __ATOMIC_RELAXED);
+	while (a->gen == 0 || a->gen == SF_GEN_NEVER);
 	unsigned n = a->rs.n;
 	a->for_exe = calloc(n ? n : 1, 1);
 	a->stats = calloc(n ? n : 1, sizeof *a->stats);
@@ -90,6 +94,21 @@ void sf_active_child_reset(void)
 	installing = 0; /* the thread that held it is gone */
 }
 
+/* Reloading looks at the files from the wrappers' out-of-line part: while
+ * it is on, no record is current for the fast path's question (slow.h
+ * sf_pass_v), which so has no test of its own for it (4 instructions a
+ * call). */
+static int reloading;
+
+void sf_active_reloading(void)
+{
+	while (__atomic_exchange_n(&installing, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+	reloading = 1;
+	SF_RELEASE(&sf_pass_gen, SF_GEN_NEVER);
+	__atomic_store_n(&installing, 0, __ATOMIC_RELEASE);
+}
+
 struct sf_active *sf_active_install(struct sf_active *a)
 {
 	while (__atomic_exchange_n(&installing, 1, __ATOMIC_ACQUIRE))
@@ -109,6 +128,7 @@ struct sf_active *sf_active_install(struct sf_active *a)
 	/* "Not a socket" is current under every rule set. */
 	SF_STORE(&sf_notsock.gen, a ? a->gen : 0);
 	SF_RELEASE(&sf_gen, a ? a->gen : 0);
+	SF_RELEASE(&sf_pass_gen, reloading ? SF_GEN_NEVER : a ? a->gen : 0);
 	SF_RELEASE(&sf_hot, hot);
 	sf_names_want(a != NULL);
 	__atomic_store_n(&installing, 0, __ATOMIC_RELEASE);

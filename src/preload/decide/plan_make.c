@@ -7,11 +7,6 @@
 
 #define SF_OPS_LIFECYCLE (SF_OPS_ALL & ~SF_OPS_IO)
 
-const uint8_t sf_quick_slot[SF_OP__COUNT] = {
-	[SF_OP_send] = 1, [SF_OP_sendto] = 2,	[SF_OP_sendmsg] = 3, [SF_OP_write] = 4, [SF_OP_writev] = 5,
-	[SF_OP_recv] = 6, [SF_OP_recvfrom] = 7, [SF_OP_recvmsg] = 8, [SF_OP_read] = 9,	[SF_OP_readv] = 10,
-};
-
 /* Rule i can ever apply to the socket: for this program, fit for its kind
  * (some actions only make sense for one kind of socket; on the other the
  * rule simply does not apply, and check refused rules that name that
@@ -70,6 +65,7 @@ static void fill(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, 
 		struct sf_gate g = sf_gate_make(r, &in->gate);
 		e->flags = g.flags;
 		e->draw_key = g.draw_key;
+		e->num = g.num;
 		if (dgram && !(e->flags & SF_PE_PER_DEST))
 			plan->dg->fixed[plan->dg->nfixed++] = (uint16_t)(plan->n - 1);
 		for (uint32_t k = 0; carry && k < carry->n; k++)

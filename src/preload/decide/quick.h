@@ -53,6 +53,42 @@ static inline int sf_draws_current(const struct sf_plan *plan, const struct sf_s
 	return !own_dest && plan->draw_ord == s->conn_ordinal && plan->draw_proc == sf_proctree_key();
 }
 
+/* sf_gate_holds for entry e on s, out of line: the clock, state=, more
+ * than one number (quick.c). */
+__attribute__((cold)) int sf_lane_holds_full(const struct sf_plan_entry *e, const struct sf_sock *s);
+
+/* sf_gate_holds for entry e on s. One number alone (the plan's num) is
+ * compared here; the rest is out of line: the full snapshot's registers,
+ * inline in the wrapper, cost every quick call of every rule 7
+ * instructions of saving and restoring (callgrind). */
+static inline int sf_lane_holds(const struct sf_plan_entry *e, const struct sf_sock *s)
+{
+	uint64_t v, t;
+	switch (e->num) {
+	case 1 + SF_NUM_SENT:
+		v = SF_LOAD(&s->sent);
+		break;
+	case 1 + SF_NUM_RECEIVED:
+		v = SF_LOAD(&s->received);
+		break;
+	case 1 + SF_NUM_AGE:
+	case 1 + SF_NUM_IDLE:
+		/* sf_snap_number's: nothing before a connection; idle since
+		 * the later of the last byte and the connection. */
+		if (!(t = SF_LOAD(&s->t_connected)))
+			return 0;
+		if (e->num == 1 + SF_NUM_IDLE && SF_LOAD(&s->t_last_io) > t)
+			t = SF_LOAD(&s->t_last_io);
+		v = sf_now();
+		v = v > t ? v - t : 0;
+		break;
+	default:
+		return sf_lane_holds_full(e, s);
+	}
+	const struct sf_range *rg = &e->r->num[e->num - 1];
+	return v >= rg->lo && v <= rg->hi;
+}
+
 /* Entry e of s's plan, a GATED one whose fixed conditions hold for the
  * call, on the call: 1 when that settles it (the rule does not apply, or
  * the call is counted and not due), 0 when the full path must decide (then
@@ -63,18 +99,14 @@ static inline __attribute__((always_inline)) int sf_gate_pass(struct sf_active *
 							      struct sf_plan_entry *e, const struct sf_sock *s,
 							      int own_dest)
 {
-	const struct sf_rule *r = e->r;
 	if (SF_LOAD(&e->stuck))
 		return 0;
-	if (e->flags & SF_PE_DYNAMIC) {
-		struct sf_snap sn;
-		sf_sock_snap(s, e->flags & SF_PE_CLOCK, &sn);
-		if (!sf_gate_holds(r, &sn))
-			return 1;
-	}
+	uint8_t flags = e->flags;
+	if ((flags & SF_PE_DYNAMIC) && !sf_lane_holds(e, s))
+		return 1;
 	uint64_t n = SF_LOAD(&e->calls);
-	const uint64_t *key = (e->flags & SF_PE_DRAWS) && sf_draws_current(plan, s, own_dest) ? &e->draw_key : NULL;
-	if (sf_gate_due(r, n + 1, key) != SF_DUE_NO)
+	const uint64_t *key = (flags & SF_PE_DRAWS) && sf_draws_current(plan, s, own_dest) ? &e->draw_key : NULL;
+	if (sf_gate_due(e->r, n + 1, key) != SF_DUE_NO)
 		return 0;
 	if (!__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return 0;
@@ -90,20 +122,24 @@ int sf_quick_by_dest(int fd, uintptr_t v, enum sf_op op, const struct sockaddr *
  * otherwise 0, and nothing counted. */
 static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *s, enum sf_op op, int own_dest)
 {
-	int ok = 0;
+	const int slot = sf_quick_slot[op] - 1;
+	int ok;
+	/* The reader count (3 instructions, and 4 as the call leaves for what
+	 * it left to free): a reload or a replan in another thread may retire
+	 * the plan and the rules this reads. */
 	sf_read_begin();
 	struct sf_active *a = sf_active_get();
 	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
 	/* quick_ops belongs to the plan: both must be of the rules in force. */
-	if (!a || (plan ? plan->gen != a->gen : !sf_sock_current(s, a->gen)))
-		goto out;
-	int slot = sf_quick_slot[op] - 1;
-	if (plan && slot >= 0 && plan->quick[slot] != 0xff &&
-	    !sf_gate_pass(a, plan, &plan->e[plan->quick[slot]], s, own_dest))
-		goto out;
-	ok = 1;
-out:
-	sf_read_end();
+	if (SF_LIKELY(plan && a && plan->gen == a->gen)) {
+		unsigned i = slot >= 0 ? plan->quick[slot] : 0xff;
+		ok = i == 0xff || sf_gate_pass(a, plan, &plan->e[i], s, own_dest);
+	} else
+		ok = !plan && a && sf_sock_current(s, a->gen);
+	/* What the section's end may free is freed when the call leaves
+	 * (sf_quick_leave): a call out here would have the lane save the
+	 * call's arguments on every call. */
+	__atomic_sub_fetch(&sf_readers, 1, __ATOMIC_SEQ_CST);
 	return ok;
 }
 

@@ -104,6 +104,7 @@ void sf_reload_start(void)
 {
 	SF_STORE(&last_seen, fingerprint());
 	SF_STORE(&sf_reload_next, sf_coarse_now() + CHECK_EVERY_NS);
+	sf_active_reloading();
 	SF_RELEASE(&sf_reload_on, 1);
 }
 

@@ -27,37 +27,87 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 #define SF_SECOND_(a, b, ...) ((uintptr_t)(b))
 
 /* The entry tests and tail-calls; everything else is out of line, so that
- * the call that goes straight to libc sets up no stack frame. */
-#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                                     \
-	static __attribute__((noinline)) ret sf_hot_##name params                                             \
-	{                                                                                                     \
-		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on))) {                                                    \
-			sf_reload_check();                                                                    \
-			if (sf_pass_record(SF_OP_##op, fd))                                                   \
-				return sf_real_##name args;                                                   \
-		}                                                                                             \
-		if ((SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) && sf_quick_enter(fd, SF_OP_##op, dest, destlen)) { \
-			/* The call lives in this frame until quick_leave. */                                 \
-			SF_MARK_FRAME();                                                                      \
-			return (ret)sf_quick_leave(fd, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0,               \
-						   (long)sf_real_##name args, SF_OP_##op);                    \
-		}                                                                                             \
-		return sf_slow_##name args;                                                                   \
-	}                                                                                                     \
-	static inline ret sf_entry_##name params                                                              \
-	{                                                                                                     \
-		if (SF_LIKELY(sf_pass(SF_OP_##op, fd)))                                                       \
-			return sf_real_##name args;                                                           \
-		return sf_hot_##name args;                                                                    \
-	}                                                                                                     \
-	SF_EXPORT ret name params                                                                             \
-	{                                                                                                     \
-		if (!(SF_OPS_RIGHTS & SF_OPBIT(SF_OP_##op)))                                                  \
-			return sf_entry_##name args;                                                          \
-		ret r = sf_entry_##name args;                                                                 \
-		if (r >= 0 && SF_LOAD(&sf_hot))                                                               \
-			sf_rights_received(SF_OP_##op, (long)r, SF_SECOND args);                              \
-		return r;                                                                                     \
+ * the call that goes straight to libc sets up no stack frame. The
+ * out-of-line part is given the record the entry found (sf_pass_v): a
+ * current one that asks for the call (sf_hot_NAME), or none or a stale one
+ * (sf_stale_NAME, which also looks at the rules' files while reloading is
+ * on: a function of its own, so that this costs the quick lane of a
+ * current record no registers). */
+#define SF_ARGS(...) __VA_ARGS__
+/* The record is an argument of its own, unless the call has six: the
+ * registers that carry arguments would be full (x86-64 has six), and a
+ * seventh on the stack costs every call a frame, those that go straight
+ * to libc included. Then the out-of-line part looks at the table again.
+ * SF_WITH_V(params or args, v): the list, with v or without it. */
+#define SF_NARGS(...) SF_NARGS_(__VA_ARGS__, 6, 5, 4, 3, 2, 1, 0)
+#define SF_NARGS_(a, b, c, d, e, f, n, ...) n
+#define SF_CAT(a, b) SF_CAT_(a, b)
+#define SF_CAT_(a, b) a##b
+#define SF_WITH_V(list, v) SF_CAT(SF_WITH_V_, SF_NARGS list)(list, v)
+#define SF_WITH_V_1(list, v) (SF_ARGS list, v)
+#define SF_WITH_V_2(list, v) (SF_ARGS list, v)
+#define SF_WITH_V_3(list, v) (SF_ARGS list, v)
+#define SF_WITH_V_4(list, v) (SF_ARGS list, v)
+#define SF_WITH_V_5(list, v) (SF_ARGS list, v)
+#define SF_WITH_V_6(list, v) list
+/* Inside the out-of-line part: was the record given, and the record. */
+#define SF_HAS_V(list) (SF_NARGS list < 6)
+#define SF_GIVEN(list) SF_CAT(SF_GIVEN_, SF_NARGS list)
+#define SF_GIVEN_1 sf_given
+#define SF_GIVEN_2 sf_given
+#define SF_GIVEN_3 sf_given
+#define SF_GIVEN_4 sf_given
+#define SF_GIVEN_5 sf_given
+#define SF_GIVEN_6 ((uintptr_t)0)
+#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                               \
+	static inline __attribute__((always_inline))                                                    \
+	ret sf_lane_##name(SF_ARGS params, uintptr_t sf_v, int sf_current)                              \
+	{                                                                                               \
+		if (SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) {                                              \
+			if (sf_quick_enter(fd, SF_OP_##op, sf_v, dest, destlen, sf_current)) {          \
+				/* The call lives in this frame until quick_leave. */                   \
+				SF_MARK_FRAME();                                                        \
+				return (ret)sf_quick_leave(fd, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0, \
+							   (long)sf_real_##name args, SF_OP_##op);      \
+			}                                                                               \
+		}                                                                                       \
+		return sf_slow_##name args;                                                             \
+	}                                                                                               \
+	static __attribute__((noinline)) ret sf_stale_##name SF_WITH_V(params, uintptr_t sf_given)      \
+	{                                                                                               \
+		uintptr_t v = SF_HAS_V(args) ? SF_GIVEN(args) : sf_fd_get(fd);                          \
+		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on))) {                                              \
+			sf_reload_check();                                                              \
+			v = sf_fd_get(fd);                                                              \
+			if (sf_pass_record_v(SF_OP_##op, v, SF_LOAD(&sf_gen)))                          \
+				return sf_real_##name args;                                             \
+		}                                                                                       \
+		return sf_lane_##name(SF_ARGS args, v, 0);                                              \
+	}                                                                                               \
+	static __attribute__((noinline)) ret sf_hot_##name SF_WITH_V(params, uintptr_t sf_given)        \
+	{                                                                                               \
+		if (SF_HAS_V(args))                                                                     \
+			return sf_lane_##name(SF_ARGS args, SF_GIVEN(args), 1);                         \
+		return sf_lane_##name(SF_ARGS args, sf_fd_get(fd), 0);                                  \
+	}                                                                                               \
+	static inline ret sf_entry_##name params                                                        \
+	{                                                                                               \
+		uintptr_t v;                                                                            \
+		int p = sf_pass_v(SF_OP_##op, fd, &v);                                                  \
+		if (SF_LIKELY(p > 0))                                                                   \
+			return sf_real_##name args;                                                     \
+		if (p == 0)                                                                             \
+			return sf_hot_##name SF_WITH_V(args, v);                                        \
+		return sf_stale_##name SF_WITH_V(args, v);                                              \
+	}                                                                                               \
+	SF_EXPORT ret name params                                                                       \
+	{                                                                                               \
+		if (!(SF_OPS_RIGHTS & SF_OPBIT(SF_OP_##op)))                                            \
+			return sf_entry_##name args;                                                    \
+		ret r = sf_entry_##name args;                                                           \
+		if (r >= 0 && SF_LOAD(&sf_hot))                                                         \
+			sf_rights_received(SF_OP_##op, (long)r, SF_SECOND args);                        \
+		return r;                                                                               \
 	}
 #define SF_SYM(ret, name, params)
 #include "calls.def"

@@ -6,12 +6,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "fdfloor.h"
 #include "proc.h"
 #include "sf.h"
 #include "units.h"
@@ -43,17 +43,6 @@ static struct ghost ghosts[GHOSTS];
 /* When this process last forked, spawned or was born as a child
  * (monotonic ns). */
 static uint64_t forked_ns;
-
-/* Descriptors of the library's own sit high (as the relay's): the lowest
- * free number, the one a program gets next, is left to it. */
-static int high_floor(void)
-{
-	struct rlimit rl;
-	long lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long)rl.rlim_cur : 1024;
-	if (lim > 1024)
-		lim = 1024;
-	return (int)(lim * 5 / 8);
-}
 
 static int claim(struct ghost *g, int from)
 {
@@ -202,7 +191,7 @@ void sf_ghost_raise(const struct sf_ghost_plan *p)
 	 * on. Without the ghost, the peer's next segment is answered with an
 	 * RST. */
 	int fd = make(p);
-	int high = fd < 0 ? -1 : (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, high_floor());
+	int high = fd < 0 ? -1 : (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, sf_fd_floor(5));
 	if (fd >= 0)
 		syscall(SYS_close, fd);
 	keep(g, high, sf_now());

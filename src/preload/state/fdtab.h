@@ -25,6 +25,13 @@ static inline uintptr_t sf_fd_get(int fd)
 	return SF_ACQUIRE(&sf_fdtab[fd]);
 }
 
+/* fd's entry, for a descriptor found in the table a moment ago: the
+ * table never shrinks, so no bound is checked again. */
+static inline uintptr_t sf_fd_get_seen(int fd)
+{
+	return SF_ACQUIRE(&sf_fdtab[fd]);
+}
+
 /* Store v for fd and return what was there. A descriptor beyond the table
  * is not stored: the call returns v itself. */
 uintptr_t sf_fd_swap(int fd, uintptr_t v);

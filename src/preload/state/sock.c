@@ -38,8 +38,7 @@ uint8_t sf_sock_kind(int family, int type)
 
 struct sf_sock sf_notsock = {
 	.refs = 1,
-	.opmask = SF_OPBIT(SF_OP_dup) | SF_OPBIT(SF_OP_dup2) | SF_OPBIT(SF_OP_dup3) | SF_OPBIT(SF_OP_fcntl) |
-		  SF_OPBIT(SF_OP_close),
+	.opmask = SF_NOTSOCK_OPS,
 };
 
 /* Records are type-stable: they come from a pool of their own and go back

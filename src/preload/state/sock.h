@@ -31,7 +31,8 @@ struct sf_plan_entry {
 	sf_opmask ops;		 /* the rule's operations */
 	uint8_t flags;		 /* SF_PE_* */
 	uint8_t stuck;		 /* a sticky rule has fired on this socket */
-	uint16_t pad;
+	uint8_t num;		 /* gate.h sf_gate's num */
+	uint8_t pad;
 	uint64_t draw_key; /* SF_PE_DRAWS: gate.h sf_gate_due */
 	uint64_t calls;	   /* counted calls on this connection (when=, p=) */
 	uint64_t fired;	   /* firings on this connection (limit=) */
@@ -65,7 +66,11 @@ struct sf_plan_dgram {
  * 0 for the ops that have none (a byte a slot, not one for every op: a
  * socket with a rule stays within 256 bytes). */
 #define SF_QUICK_SLOTS 10
-extern const uint8_t sf_quick_slot[SF_OP__COUNT];
+/* Static, so that a wrapper's constant op finds its slot at compile time. */
+static const uint8_t sf_quick_slot[SF_OP__COUNT] = {
+	[SF_OP_send] = 1, [SF_OP_sendto] = 2,	[SF_OP_sendmsg] = 3, [SF_OP_write] = 4, [SF_OP_writev] = 5,
+	[SF_OP_recv] = 6, [SF_OP_recvfrom] = 7, [SF_OP_recvmsg] = 8, [SF_OP_read] = 9,	[SF_OP_readv] = 10,
+};
 
 struct sf_plan {
 	uint32_t n;
@@ -140,6 +145,10 @@ void sf_sock_unref(struct sf_sock *s);
  * file, a netlink socket): its op mask sends only the dup calls, which may
  * land on stale entries, and close, which must forget the entry, to the
  * slow path, so "not a socket" needs no test of its own on the fast path. */
+#define SF_NOTSOCK_OPS                                                                               \
+	(SF_OPBIT(SF_OP_dup) | SF_OPBIT(SF_OP_dup2) | SF_OPBIT(SF_OP_dup3) | SF_OPBIT(SF_OP_fcntl) | \
+	 SF_OPBIT(SF_OP_close))
+_Static_assert(!(SF_NOTSOCK_OPS & SF_OPS_IO), "no data call finds \"not a socket\" asking for it");
 extern struct sf_sock sf_notsock;
 #define SF_FD_NOTSOCK ((uintptr_t)&sf_notsock)
 static inline int sf_fd_is_sock(uintptr_t v)
