@@ -7,9 +7,9 @@
 # - exec: the connection becomes the real socket again under the program's
 #   number, what was held back for the peer sent at once; the new program
 #   uses it (its delays then wait inside the calls).
-# - a socket already in an epoll set when it connects stays unrelayed (the
-#   set would watch the real socket, not the pair): no event is missed; so
-#   does one dup'd before its connect.
+# - a socket already in an epoll set when it connects is relayed, the set
+#   moved to the pair: no event is missed; one dup'd before its connect is
+#   relayed under both numbers.
 # - a program closing every descriptor it does not know (a daemon): the
 #   relay's own descriptors go with them, and the relay never touches those
 #   numbers again: the program takes every number back (socket pairs) and nothing
@@ -56,9 +56,8 @@ recv = 4
 getpeername = 0
 EOF2
 
-# A socket in an epoll set before its connect (nginx does this) is not
-# relayed: the set watches the open socket, and would never see the pair's
-# readiness. Its delays wait inside the calls; the loop sees every event.
+# A socket in an epoll set before its connect (nginx does this): the set is
+# moved to the pair, whose readiness it then sees; the loop sees every event.
 RUN_ENV=SOCKFAULT_LOG=off run "connect => delay 200ms
 $RULES" p:listen socket nonblock et-add reconnect et=3000 p:accept p:send,4 et=1000 recv
 transcript "epoll before connect: every event seen, the data read" <<'EOF2'
@@ -74,9 +73,8 @@ et = IN,OUT
 recv = 4
 EOF2
 
-# A socket dup'd before its connect is not relayed either: the copy would go
-# on naming the real socket. Both numbers carry the data, the delay in the
-# calls.
+# A socket dup'd before its connect: both numbers become the pair, and carry
+# the data in order, the delay in the relay.
 RUN_ENV=SOCKFAULT_LOG=off run "$RULES" p:listen socket dup use=1 reconnect p:accept mark sendns since \
 	p:expect,1000 use=2 sendns p:expect,1000
 transcript "dup before connect: both numbers send, in order" <<'EOF2'
@@ -91,7 +89,9 @@ peer expect = data 4 bits=0 ms=*
 sendns = 4
 peer expect = data 4 bits=0 ms=*
 EOF2
-expect_between "dup before connect: the delay waited in the send (ms)" 80 180 "$(value since)"
+expect_between "dup before connect: the send returned at once (ms)" 0 60 "$(value since)"
+expect_between "dup before connect: the peer had the bytes a delay later (ms)" 80 180 \
+	"$(grep '^peer expect = ' "$tmp/out" | sed -n 1p | sed -n 's/.* ms=\([0-9]*\).*/\1/p')"
 
 RUN_ENV=SOCKFAULT_LOG=off run "$RULES" p:listen connect p:accept sendns closeall fdfill=300 p:expect,1000 sendns \
 	connect p:accept mark sendns since p:expect,1000

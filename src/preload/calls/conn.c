@@ -55,7 +55,7 @@ static void note_local(struct sf_sock *s, int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
-	int rfd = SF_LOAD(&sf_relay_count) ? sf_relay_real_fd(s, fd) : -1;
+	int rfd = sf_relay_real_fd(s, fd);
 	if (getsockname(rfd >= 0 ? rfd : fd, (struct sockaddr *)&ss, &sl) == 0)
 		sf_sock_set_local(s, (struct sockaddr *)&ss, sl);
 }
@@ -230,8 +230,6 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 			note_local(s, fd);
 		sf_sock_replan(s);
 		sf_deadline_arm(fd, s);
-		if (adopted)
-			sf_relay_replanned(s, fd);
 	}
 	return finish(&c, r < 0 ? -1 : r, r < 0 ? err : left);
 }
@@ -633,8 +631,13 @@ int sf_slow_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 			int r = sf_real_getsockopt(rfd, level, name, val, len);
 			int err = errno, e;
 			if (r == 0 && level == SOL_SOCKET && name == SO_ERROR && val && len &&
-			    *len >= (socklen_t)sizeof(int) && sf_relay_connect_state(rs, fd, 1, &e) != SF_RELAY_UP)
-				*(int *)val = e;
+			    *len >= (socklen_t)sizeof(int)) {
+				if (sf_relay_connect_state(rs, fd, 1, &e) != SF_RELAY_UP)
+					*(int *)val = e;
+				else if (SF_LOAD(&rs->dead))
+					/* Silenced in place (a timeout's error once). */
+					*(int *)val = sf_dead_so_error(rs, rfd, *(int *)val);
+			}
 			return (int)sf_done(r, err);
 		}
 	}
@@ -688,7 +691,7 @@ int sf_slow_getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
 	/* A relayed connection: the real socket's peer, once the program may
 	 * know its connect is done. */
-	int rfd = s && SF_LOAD(&sf_relay_count) ? sf_relay_real_fd(s, fd) : -1;
+	int rfd = s ? sf_relay_real_fd(s, fd) : -1;
 	if (rfd >= 0 && sf_relay_connect_state(s, fd, 2, &derr) == SF_RELAY_CONNECTING)
 		return (int)sf_fail(&c, ENOTCONN);
 	errno = e0;

@@ -483,7 +483,8 @@ static ssize_t io_slow(struct sf_io *io)
 		io->c.addrlen = tolen;
 	}
 	long ret;
-	int err;
+	int err, relayed = 0;
+again:;
 	enum sf_fate f = sf_fate_dead(&io->c, io->flags, &ret, &err);
 	if (f == SF_FATE_STASHED)
 		return stash_recv(io, errp, e0);
@@ -497,7 +498,7 @@ static ssize_t io_slow(struct sf_io *io)
 	 * the kernel answers, and no rule fires on it again. */
 	if (f == SF_FATE_ALIVE) {
 		/* A relayed connection's delays hold back its data (relay.h). */
-		int relayed = SF_LOAD(&sf_relay_count) && sf_relay_real_fd(s, io->c.fd) >= 0;
+		relayed = sf_relay_real_fd(s, io->c.fd) >= 0;
 		io->c.defer_delay = (uint8_t)relayed;
 		sf_decide(&io->c);
 		if (relayed && io->tx)
@@ -541,6 +542,18 @@ static ssize_t io_slow(struct sf_io *io)
 		r = io->run(io, io->iov, io->iovcnt);
 	}
 	err = r < 0 ? *errp : e0;
+	if (relayed && !io->tx && r == 0 && sf_relay_real_fd(s, io->c.fd) < 0) {
+		/* It waited on the relay's pair while a fault handed the
+		 * connection back (relay.h), and woke with the pair's end of
+		 * stream: it asks again, of the connection as it is now (the
+		 * fault may not have marked it yet: the kernel then answers). */
+		relayed = 0;
+		io->c.v.decided = 0;
+		io->c.short_len = 0;
+		io->c.throttle = 0;
+		io->c.corrupt_bits = 0;
+		goto again;
+	}
 	r = sf_fate_after(s, io->c.fd, io->c.op, r, &err);
 	account(io, r);
 	sf_trace(&io->c, r, err);

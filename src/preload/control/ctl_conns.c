@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "active.h"
 #include "clock.h"
@@ -18,6 +20,7 @@
 #include "dead.h"
 #include "errnos.h"
 #include "fdtab.h"
+#include "relay.h"
 #include "report.h"
 #include "names.h"
 #include "reclaim.h"
@@ -59,7 +62,7 @@ static void addr_text(int fd, const struct sf_sock *s, int peer, char *out, size
 	struct sf_sockaddr v;
 	char path[sizeof ss];
 	int r = peer ? sf_real_getpeername(fd, (struct sockaddr *)&ss, &len)
-		     : getsockname(fd, (struct sockaddr *)&ss, &len);
+		     : (int)syscall(SYS_getsockname, fd, (struct sockaddr *)&ss, &len);
 	if (r == 0 && len > sizeof(sa_family_t))
 		sf_sockaddr_view((struct sockaddr *)&ss, len, &v, path, sizeof path);
 	else
@@ -72,9 +75,14 @@ static void addr_text(int fd, const struct sf_sock *s, int peer, char *out, size
 
 static void conn_line(struct sf_ctl_out *o, int fd, struct sf_sock *s, const struct sf_active *a, uint64_t now)
 {
+	/* The kernel's view: of the real socket, where the connection is
+	 * relayed (relay.h). */
+	int kfd = sf_relay_real_fd(s, fd);
+	if (kfd < 0)
+		kfd = fd;
 	char local[300], peer[300];
-	addr_text(fd, s, 0, local, sizeof local);
-	addr_text(fd, s, 1, peer, sizeof peer);
+	addr_text(kfd, s, 0, local, sizeof local);
+	addr_text(kfd, s, 1, peer, sizeof peer);
 	unsigned dead = SF_LOAD(&s->dead);
 	uint64_t t_conn = SF_LOAD(&s->t_connected), t_io = SF_LOAD(&s->t_last_io);
 	int64_t sent = (int64_t)SF_LOAD(&s->sent), received = (int64_t)SF_LOAD(&s->received);
@@ -86,7 +94,7 @@ static void conn_line(struct sf_ctl_out *o, int fd, struct sf_sock *s, const str
 		struct tcp_info ti;
 		socklen_t l = sizeof ti;
 		memset(&ti, 0, sizeof ti);
-		if (sf_real_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0) {
+		if (sf_real_getsockopt(kfd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0) {
 			kstate = tcp_state_name(ti.tcpi_state);
 			if (l >= offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
 				received = (int64_t)ti.tcpi_bytes_received;

@@ -51,7 +51,7 @@ void sf_sock_replan(struct sf_sock *s)
 		/* A dead connection, a pending error and tracing all need the
 		 * full path on every call. */
 		.all_slow = sf_config.trace || SF_LOAD(&s->dead) || SF_LOAD(&s->pending_err),
-		.relayed = SF_LOAD(&sf_relay_count) && sf_relay_real_fd(s, -1) >= 0,
+		.relayed = sf_relay_real_fd(s, -1) >= 0,
 	};
 	uint32_t n = 0;
 	if (a) {
@@ -84,6 +84,10 @@ void sf_sock_replan(struct sf_sock *s)
 	if (old)
 		sf_retire(old, old->size, sf_free);
 	sf_read_end();
+	/* Its link takes the new plan's delays (none: it carries the bytes at
+	 * once). */
+	if (in.relayed)
+		sf_relay_replanned(s, -1);
 }
 
 void sf_sock_all_slow(struct sf_sock *s)

@@ -16,6 +16,7 @@
 #include "real.h"
 #include "lookup.h"
 #include "mute.h"
+#include "relay.h"
 #include "settings.h"
 #include "stash.h"
 #include "timer.h"
@@ -25,6 +26,14 @@ static int is_tcp(const struct sf_sock *s)
 	return s->proto == SF_PROTO_TCP;
 }
 
+/* An option of the kernel's socket fd itself (for a relayed connection,
+ * the real socket: kernel_fd), past the library's own setsockopt, which
+ * would take a number of the relay's for one of the program's. */
+static int kernel_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	return (int)syscall(SYS_setsockopt, fd, level, name, val, len);
+}
+
 /* Every segment that arrives for the socket is dropped before TCP or UDP
  * sees it: nothing is acknowledged, nothing becomes readable, and the
  * kernel's own blocking, SO_RCVTIMEO and poll behave as on a dead link. */
@@ -32,7 +41,7 @@ static int attach_drop_filter(int fd)
 {
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog = { 1, &drop };
-	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+	return kernel_setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
 }
 
 /* Abort a TCP connection: connect(AF_UNSPEC) runs the kernel's disconnect,
@@ -41,6 +50,14 @@ static void abort_tcp(int fd)
 {
 	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
 	sf_real_connect(fd, &unspec, sizeof unspec);
+}
+
+/* The kernel's socket of the connection fd names: the real one where it
+ * is relayed (relay.h), else fd itself. */
+static int kernel_fd(const struct sf_sock *s, int fd)
+{
+	int k = sf_relay_real_fd(s, fd);
+	return k >= 0 ? k : fd;
 }
 
 static void consume_kernel_error(int fd)
@@ -55,6 +72,19 @@ static void die(struct sf_sock *s, enum sf_dead how, int err)
 	SF_STORE(&s->dead_err, (uint16_t)err);
 	SF_STORE(&s->dead, (uint8_t)how);
 	sf_sock_all_slow(s);
+}
+
+/* An ending on a relayed connection: silence keeps the pair, so that what
+ * came before stays readable and poll says so, and silences the real socket
+ * under it (silence); every other ending makes the program's numbers the
+ * real socket first (relay.h), the connection marked dead (how, err) before,
+ * for a receive the hand-back wakes asks again and must find it so. */
+static void relay_ending(struct sf_sock *s, int fd, enum sf_action a, enum sf_dead how, int err)
+{
+	if (a == SF_ACT_BLACKHOLE || a == SF_ACT_TIMEOUT || sf_relay_real_fd(s, fd) < 0)
+		return;
+	die(s, how, err);
+	sf_relay_hand_back(s, fd);
 }
 
 /* The first call (or SO_ERROR) to learn a dead connection's error takes
@@ -75,7 +105,7 @@ static int was_told(const struct sf_sock *s)
 static void kernel_timeout_after(int fd, uint64_t ns)
 {
 	unsigned ms = (unsigned)((ns + 999999) / 1000000);
-	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+	kernel_setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
 }
 
 void sf_raise_sigpipe(enum sf_op op, int flags)
@@ -162,13 +192,14 @@ static void silence(int fd, struct sf_sock *s, const struct sf_verdict *r)
 {
 	int timeout = r->action == SF_ACT_TIMEOUT;
 	enum sf_dead dead = sf_action_dead(r->action);
+	int k = kernel_fd(s, fd);
 	if (s->proto != SF_PROTO_UNIX)
-		attach_drop_filter(fd);
+		attach_drop_filter(k);
 	/* Sends held back are timed by the window probes, whose clock starts
 	 * at the first probe: the kernel's timeout is shortened by that. */
-	uint64_t late = is_tcp(s) ? sf_mute_sends(fd, timeout ? r->dur_ns : 0) : 0;
+	uint64_t late = is_tcp(s) ? sf_mute_sends(k, timeout ? r->dur_ns : 0) : 0;
 	if (timeout && is_tcp(s))
-		kernel_timeout_after(fd, r->dur_ns > late ? r->dur_ns - late : r->dur_ns);
+		kernel_timeout_after(k, r->dur_ns > late ? r->dur_ns - late : r->dur_ns);
 	die(s, dead, sf_action_dead_errno(r->action, r->err));
 	if (timeout) {
 		uint16_t token = (uint16_t)(SF_LOAD(&s->timer_token) + 1);
@@ -179,6 +210,9 @@ static void silence(int fd, struct sf_sock *s, const struct sf_verdict *r)
 
 void sf_dead_at_time(int fd, struct sf_sock *s, const struct sf_verdict *v)
 {
+	relay_ending(s, fd, v->action,
+		     v->action == SF_ACT_RESET && is_tcp(s) ? SF_DEAD_ABORTED : sf_action_dead(v->action),
+		     sf_action_dead_errno(v->action, v->err));
 	switch (v->action) {
 	case SF_ACT_RESET:
 		if (!is_tcp(s)) {
@@ -224,6 +258,7 @@ int sf_dead_begin(struct sf_call *c, int flags, long *ret, int *err)
 	/* The state each action leaves and its error: actions.def. */
 	enum sf_dead dead = sf_action_dead(r->action);
 	int dead_err = sf_action_dead_errno(r->action, r->err);
+	relay_ending(s, c->fd, r->action, dead, dead_err);
 	switch (r->action) {
 	case SF_ACT_RESET:
 		die(s, dead, dead_err);
@@ -397,7 +432,8 @@ static int woken_by_deadline(const struct sf_sock *s, int fd)
 		return 1;
 	struct tcp_info ti;
 	socklen_t l = sizeof ti;
-	return sf_real_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0 && ti.tcpi_state == TCP_ESTABLISHED;
+	return sf_real_getsockopt(kernel_fd(s, fd), IPPROTO_TCP, TCP_INFO, &ti, &l) == 0 &&
+	       ti.tcpi_state == TCP_ESTABLISHED;
 }
 
 int sf_dead_fixup(struct sf_sock *s, int fd, enum sf_op op, long ret, int err)
@@ -487,9 +523,14 @@ int sf_dead_closing(int fd, struct sf_sock *s, struct sf_ghost_plan *ghost)
 	 * stands in for the connection (ghost.h), so that what the peer sends
 	 * later is not answered with an RST. */
 	int on = 1;
-	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof on) != 0)
+	int k = kernel_fd(s, fd);
+	if (kernel_setsockopt(k, IPPROTO_TCP, TCP_REPAIR, &on, sizeof on) != 0)
 		return 0;
-	return sf_ghost_plan_of(fd, s, ghost);
+	int planned = sf_ghost_plan_of(k, s, ghost);
+	/* A relayed connection's real socket goes now, without a word, so
+	 * that the ghost finds its place free (relay.h). */
+	sf_relay_quiet(s, fd);
+	return planned;
 }
 
 void sf_dead_timeout_expired(int fd, struct sf_sock *s)

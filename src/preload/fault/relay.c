@@ -6,11 +6,11 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -28,16 +28,21 @@
 #include "lookup.h"
 #include "pace.h"
 #include "proc.h"
+#include "relay_epoll.h"
+#include "stash.h"
 #include "real.h"
 #include "settings.h"
 #include "thread.h"
 #include "units.h"
 
-/* Bounded: at most this many connections are relayed at once (the next ones
- * keep the delay inside the call), each holding at most RING bytes late in
- * each direction (the pair's and the real socket's buffers hold the rest,
- * and a program that sends faster waits as on a slow link). */
-#define LINKS 64
+/* Bounded: at most LINKS_MAX connections are relayed at once, and no more
+ * than the descriptors allow (link_budget); the next ones keep the delay
+ * inside the call. Each holds at most RING bytes late in each direction
+ * (the pair's and the real socket's buffers hold the rest, and a program
+ * that sends faster waits as on a slow link). */
+#define CHUNK 64
+#define CHUNKS 16
+#define LINKS_MAX (CHUNK * CHUNKS)
 #define RING (64 * 1024)
 #define MARKS 64
 /* lossy's segment (sockfault-rules(5)): what one TCP segment carries on an
@@ -85,11 +90,22 @@ struct link {
 	uint8_t prog_gone;  /* the program's end is closed */
 	uint8_t tx_refused; /* the real socket took no more: told the program */
 	uint8_t reg;	    /* watched: 1 the real socket, 2 the end */
+	unsigned idx;	    /* its place in the table: its tag in the epoll set */
 	struct dir tx, rx;  /* tx: program -> real; rx: real -> program */
 };
 
 unsigned sf_relay_count;
-static struct link links[LINKS];
+/* The links, in blocks of CHUNK made as connections come (in a connect or
+ * an accept that relays, never on the fast path) and kept while the process
+ * lives, so that a thread that looks for its link without the lock (find)
+ * never reads freed memory. nlinks: the links in the blocks made so far. */
+static struct link *chunks[CHUNKS];
+static unsigned nlinks;
+
+static struct link *link_at(unsigned i)
+{
+	return &SF_LOAD(&chunks[i / CHUNK])[i % CHUNK];
+}
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int epfd = -1, wakefd = -1;
 static int running;
@@ -116,14 +132,17 @@ static void set_nonblock(int fd)
 		syscall(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* Relay when the rules delay, throttle or lose TCP, and nothing can end a
- * connection in another way: the actions that do (reset, eof, hangup, blackhole, timeout,
- * a sticky error; by later rules or through the control channel) act on
- * the kernel's socket under the program's descriptor, so with them a delay
- * stays a wait inside the calls and composes as it always did. */
+/* Relay when the rules delay, throttle or lose TCP, and none of them can
+ * end a connection in another way: the actions that do (reset, eof,
+ * hangup, blackhole, timeout, a sticky error) act on the kernel's socket
+ * under the program's descriptor, so with them a delay stays a wait inside
+ * the calls and composes as it always did. Where such an action comes
+ * later (rules reloaded, the control channel), it acts on the relayed
+ * connection's real socket (dead.c: silence in place, the others after
+ * sf_relay_hand_back). */
 static int any_delay_rule(void)
 {
-	if (sf_config.delay_in_call || sf_config.reload || sf_config.control)
+	if (sf_config.delay_in_call)
 		return 0;
 	int want = 0, kills = 0;
 	sf_read_begin();
@@ -254,17 +273,35 @@ static void pace_in(struct dir *d, size_t n, uint64_t now, uint64_t rtt, uint64_
 	}
 }
 
+/* Where each record's link was put, by a hash of the record's address
+ * (the place plus one; 0: none): every call on a relayed connection looks
+ * for its link, and the table may hold a thousand. A hint that is wrong
+ * (another record's, a link since freed) costs one look more. */
+#define HINTS 1024
+static uint16_t hint[HINTS];
+
+static unsigned hint_of(const struct sf_sock *s)
+{
+	return (unsigned)(((uintptr_t)s >> 6) % HINTS);
+}
+
+static int is_link_of(const struct link *l, const struct sf_sock *s, uint32_t ino)
+{
+	return SF_LOAD(&l->state) != L_FREE && SF_LOAD(&l->s) == s && SF_LOAD(&l->ino) == ino;
+}
+
 static struct link *find(const struct sf_sock *s, int fd)
 {
 	(void)fd;
 	if (!SF_LOAD(&sf_relay_count) || SF_LOAD(&lost))
 		return NULL;
 	uint32_t ino = SF_LOAD(&s->ino);
-	for (int i = 0; i < LINKS; i++) {
-		struct link *l = &links[i];
-		if (SF_LOAD(&l->state) != L_FREE && SF_LOAD(&l->s) == s && SF_LOAD(&l->ino) == ino)
-			return l;
-	}
+	unsigned n = SF_ACQUIRE(&nlinks), h = SF_LOAD(&hint[hint_of(s)]);
+	if (h && h <= n && is_link_of(link_at(h - 1), s, ino))
+		return link_at(h - 1);
+	for (unsigned i = 0; i < n; i++)
+		if (is_link_of(link_at(i), s, ino))
+			return link_at(i);
 	return NULL;
 }
 
@@ -413,7 +450,7 @@ static void watch(struct link *l)
 		if (l->tx.src_eof && !l->prog_gone)
 			ei |= EPOLLRDHUP;
 	}
-	uint64_t idx = (uint64_t)(l - links);
+	uint64_t idx = l->idx;
 	watch_one(l->real, ri, idx << 1, &l->reg, 1);
 	watch_one(l->end, ei, (idx << 1) | 1, &l->reg, 2);
 }
@@ -537,6 +574,30 @@ static uint64_t service(struct link *l, uint64_t now)
 	return next;
 }
 
+/* The rules replaced (a reload, the control channel): each link's socket
+ * is planned again, and its delays follow (sf_relay_replanned), whether or
+ * not the program calls on it. Outside the lock, which a replan takes. */
+static void follow_rules(void)
+{
+	static uint32_t seen;
+	uint32_t gen = SF_LOAD(&sf_gen);
+	if (!gen || gen == seen)
+		return;
+	seen = gen;
+	for (unsigned i = 0; i < SF_ACQUIRE(&nlinks); i++) {
+		pthread_mutex_lock(&lock);
+		struct link *l = link_at(i);
+		struct sf_sock *s = NULL;
+		if ((l->state == L_UP || l->state == L_CONNECTING) && !sf_sock_current(l->s, gen))
+			sf_sock_ref(s = l->s);
+		pthread_mutex_unlock(&lock);
+		if (s) {
+			sf_sock_replan(s);
+			sf_sock_unref(s);
+		}
+	}
+}
+
 static void *relay_main(void *arg)
 {
 	(void)arg;
@@ -552,6 +613,7 @@ static void *relay_main(void *arg)
 			break;
 		if (SF_LOAD(&lost))
 			break;
+		follow_rules();
 		pthread_mutex_lock(&lock);
 		if (SF_LOAD(&lost)) {
 			pthread_mutex_unlock(&lock);
@@ -561,9 +623,9 @@ static void *relay_main(void *arg)
 		syscall(SYS_read, wakefd, &v, sizeof v);
 		now = sf_now();
 		next = UINT64_MAX;
-		for (int i = 0; i < LINKS; i++)
-			if (links[i].state != L_FREE) {
-				uint64_t t = service(&links[i], now);
+		for (unsigned i = 0; i < nlinks; i++)
+			if (link_at(i)->state != L_FREE) {
+				uint64_t t = service(link_at(i), now);
 				if (t < next)
 					next = t;
 			}
@@ -637,123 +699,139 @@ static size_t fill(int pend)
 	return total;
 }
 
-/* Does one epoll fdinfo (/proc/self/fdinfo/N) list fd among its targets? */
-static int fdinfo_names(int dir, const char *name, int fd)
+/* The program's numbers for the socket s, fd first (a dup made before the
+ * connect names the same socket: every number is swapped, or none); -1 if
+ * there are more than cap. */
+static int numbers(int fd, const struct sf_sock *s, int *nums, int cap)
 {
-	char path[64];
 	int n = 0;
-	for (const char *p = "../fdinfo/"; *p; p++)
-		path[n++] = *p;
-	for (const char *p = name; *p && n < (int)sizeof path - 1; p++)
-		path[n++] = *p;
-	path[n] = 0;
-	int f = (int)syscall(SYS_openat, dir, path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
-		return 1;
-	/* Lines "tfd:     5 events: ...", read in pieces, a line carried over. */
-	char buf[1024 + 1]; /* small: this runs on the program's stack */
-	size_t have = 0;
-	int found = 0;
-	for (;;) {
-		ssize_t r = syscall(SYS_read, f, buf + have, sizeof buf - 1 - have);
-		if (r <= 0)
-			break;
-		have += (size_t)r;
-		buf[have] = 0;
-		char *line = buf, *nl;
-		while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
-			if (strncmp(line, "tfd:", 4) == 0) {
-				long v = 0;
-				const char *q = line + 4;
-				while (*q == ' ' || *q == '\t')
-					q++;
-				while (*q >= '0' && *q <= '9')
-					v = v * 10 + (*q++ - '0');
-				found |= v == fd;
-			}
-			line = nl + 1;
-		}
-		have -= (size_t)(line - buf);
-		memmove(buf, line, have);
-		if (have == sizeof buf - 1)
-			have = 0; /* no line is this long */
-	}
-	syscall(SYS_close, f);
-	return found;
-}
-
-/* Is fd in one of the program's epoll sets already? A set watches the
- * open socket, not the number: after the swap it would go on watching the
- * real socket, and a program waiting there for the pair's readiness would
- * wait for ever. Such a socket keeps its delays inside the calls. (Unsure
- * counts as yes, and so does a process with more descriptors than are
- * worth looking through at each connect.) */
-#define SCAN_MAX 4096
-static int watched_by_epoll(int fd)
-{
-	if (SF_LOAD(&sf_fd_high) > SCAN_MAX)
-		return 1;
-	int dir = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0)
-		return 1;
-	char buf[1024];
-	int found = 0;
-	long n;
-	while (!found && (n = syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0) {
-		for (long off = 0; off < n && !found;) {
-			struct {
-				uint64_t ino;
-				int64_t off;
-				unsigned short reclen;
-				unsigned char type;
-				char name[];
-			} *d = (void *)(buf + off);
-			off += d->reclen;
-			char target[32];
-			long k = syscall(SYS_readlinkat, dir, d->name, target, sizeof target - 1);
-			if (k == 22 && memcmp(target, "anon_inode:[eventpoll]", 22) == 0 && atoi(d->name) != epfd)
-				found = fdinfo_names(dir, d->name, fd);
-		}
-	}
-	syscall(SYS_close, dir);
-	return found || n < 0;
-}
-
-/* Another number of the program's for the same socket (a dup made before
- * the connect) would go on naming the real socket after the swap. */
-static int other_numbers(int fd, const struct sf_sock *s)
-{
+	nums[n++] = fd;
 	unsigned high = SF_LOAD(&sf_fd_high);
 	for (unsigned i = 0; i < high; i++)
-		if ((int)i != fd && sf_fd_get((int)i) == (uintptr_t)s)
-			return 1;
-	return 0;
+		if ((int)i != fd && sf_fd_get((int)i) == (uintptr_t)s) {
+			if (n == cap)
+				return -1;
+			nums[n++] = (int)i;
+		}
+	return n;
+}
+
+/* The program's numbers of one socket and their places in its epoll sets,
+ * taken out of the sets while the socket under the numbers changes. */
+#define NUMS 8
+struct numbers {
+	int n;
+	int fd[NUMS];
+	long fdflags[NUMS];
+	int nregs[NUMS];
+	struct sf_epoll_reg regs[NUMS][SF_EPOLL_REGS];
+};
+
+/* Take every number's registrations out (0 if any cannot be known: then
+ * none is out). */
+static int unwatch(struct numbers *ns)
+{
+	for (int k = 0; k < ns->n; k++) {
+		ns->nregs[k] = sf_epoll_take(ns->fd[k], SF_LOAD(&epfd), ns->regs[k]);
+		if (ns->nregs[k] < 0) {
+			for (int j = 0; j < k; j++)
+				sf_epoll_put(ns->fd[j], ns->regs[j], ns->nregs[j]);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Put them back, for what the numbers name now. */
+static void rewatch(const struct numbers *ns)
+{
+	for (int k = 0; k < ns->n; k++)
+		sf_epoll_put(ns->fd[k], ns->regs[k], ns->nregs[k]);
+}
+
+/* Put sock under every number, each keeping its close-on-exec flag; 0 (and
+ * the numbers as they were, under old, if old is given) if one cannot be. */
+static int swap_numbers(const struct numbers *ns, int sock, int old)
+{
+	for (int k = 0; k < ns->n; k++)
+		if (syscall(SYS_dup3, sock, ns->fd[k], (ns->fdflags[k] & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+			for (int j = 0; j < k && old >= 0; j++)
+				syscall(SYS_dup3, old, ns->fd[j], (ns->fdflags[j] & FD_CLOEXEC) ? O_CLOEXEC : 0);
+			return 0;
+		}
+	return 1;
+}
+
+/* How many links the descriptors allow: each holds two numbers above the
+ * floor (three while its connect is under way), and the relay takes at most
+ * three quarters of the numbers there, the rest staying the program's (144
+ * links under the usual limit of 1024 descriptors). */
+static unsigned link_budget(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur <= (rlim_t)floor_fd)
+		return 0;
+	rlim_t room = (rl.rlim_cur - (rlim_t)floor_fd) * 3 / 8;
+	return room < LINKS_MAX ? (unsigned)room : LINKS_MAX;
+}
+
+/* A free link (under the lock), the table grown by a block if none is
+ * free and the budget allows; NULL if none. */
+static struct link *free_slot(void)
+{
+	unsigned n = nlinks;
+	for (unsigned i = 0; i < n; i++)
+		if (link_at(i)->state == L_FREE)
+			return link_at(i);
+	/* A failed connect's link is kept for its SO_ERROR until the record
+	 * is another socket's. */
+	for (unsigned i = 0; i < n; i++) {
+		struct link *l = link_at(i);
+		if (l->state == L_FAILED && (l->err_taken || SF_LOAD(&l->s->ino) != l->ino)) {
+			free_link(l);
+			return l;
+		}
+	}
+	if (n >= LINKS_MAX || sf_relay_count >= link_budget())
+		return NULL;
+	struct link *block = sf_alloc(CHUNK * sizeof *block);
+	if (!block)
+		return NULL;
+	memset(block, 0, CHUNK * sizeof *block);
+	for (unsigned i = 0; i < CHUNK; i++) {
+		block[i].idx = n + i;
+		block[i].keep = -1;
+	}
+	SF_STORE(&chunks[n / CHUNK], block);
+	SF_RELEASE(&nlinks, n + CHUNK);
+	return &block[0];
 }
 
 int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 {
 	int e0 = errno;
-	int ok = 0;
-	if (!fresh && (other_numbers(fd, s) || watched_by_epoll(fd))) {
+	int ok = 0, out_of_sets = 0;
+	/* An accepted socket has no other number and is in no set yet. */
+	struct numbers ns = { .n = 1, .fd = { fd } };
+	if (!fresh && (ns.n = numbers(fd, s, ns.fd, NUMS)) < 0) {
+		errno = e0;
+		return 0;
+	}
+	/* Out of the program's epoll sets before the swap (looked up in /proc
+	 * outside the lock, which the relay's thread needs meanwhile). */
+	if (!fresh && !(out_of_sets = unwatch(&ns))) {
 		errno = e0;
 		return 0;
 	}
 	pthread_mutex_lock(&lock);
 	struct link *l = NULL;
-	for (int i = 0; i < LINKS && !l; i++)
-		if (links[i].state == L_FREE)
-			l = &links[i];
-	/* A failed connect's link is kept for its SO_ERROR until the record
-	 * is another socket's. */
-	for (int i = 0; i < LINKS && !l; i++)
-		if (links[i].state == L_FAILED && (links[i].err_taken || SF_LOAD(&links[i].s->ino) != links[i].ino)) {
-			free_link(&links[i]);
-			l = &links[i];
-		}
 	unsigned char *tb = NULL, *rb = NULL;
 	int sv[2] = { -1, -1 }, real = -1;
-	if (!l || SF_LOAD(&lost) || !ready())
+	if (SF_LOAD(&lost) || !ready() || !(l = free_slot()))
 		goto out;
+	for (int k = 0; k < ns.n; k++)
+		if ((ns.fdflags[k] = syscall(SYS_fcntl, ns.fd[k], F_GETFD)) < 0)
+			goto out;
 	tb = sf_alloc(RING);
 	rb = sf_alloc(RING);
 	if (!tb || !rb)
@@ -765,9 +843,8 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 	sv[1] = up_high(sv[1]);
 	if (sv[0] < 0 || sv[1] < 0)
 		goto out;
-	long fdflags = syscall(SYS_fcntl, fd, F_GETFD);
 	long flflags = syscall(SYS_fcntl, real, F_GETFL);
-	if (fdflags < 0 || flflags < 0)
+	if (flflags < 0)
 		goto out;
 	if (flflags & O_NONBLOCK)
 		set_nonblock(sv[0]);
@@ -780,8 +857,10 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 			syscall(SYS_setsockopt, sv[0], SOL_SOCKET, timeouts[i], &tv, tl);
 	}
 	size_t filler = connect_at ? fill(sv[0]) : 0;
-	if (syscall(SYS_dup3, sv[0], fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+	if (!swap_numbers(&ns, sv[0], real))
 		goto out;
+	rewatch(&ns);
+	out_of_sets = 0;
 	/* Field by field: other threads read state, s, ino and real (find). */
 	memset(&l->tx, 0, sizeof l->tx);
 	memset(&l->rx, 0, sizeof l->rx);
@@ -802,6 +881,7 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 	sf_sock_ref(s);
 	SF_STORE(&l->s, s);
 	SF_STORE(&l->ino, s->ino);
+	SF_STORE(&hint[hint_of(s)], (uint16_t)(l->idx + 1));
 	SF_STORE(&l->real, real);
 	SF_STORE(&l->end, sv[1]);
 	l->connect_at = connect_at;
@@ -822,6 +902,8 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 	wake();
 	ok = 1;
 out:
+	if (out_of_sets)
+		rewatch(&ns);
 	if (tb)
 		sf_free(tb, RING);
 	if (rb)
@@ -836,7 +918,7 @@ out:
 	return ok;
 }
 
-int sf_relay_real_fd(const struct sf_sock *s, int fd)
+int sf_relay_find_real(const struct sf_sock *s, int fd)
 {
 	struct link *l = find(s, fd);
 	return l ? SF_LOAD(&l->real) : -1;
@@ -876,6 +958,80 @@ void sf_relay_tx_delay(const struct sf_sock *s, int fd, uint64_t ns)
 		SF_STORE(&l->tx.delay, ns);
 }
 
+/* The real socket takes the blocking mode and timeouts the program set on
+ * its end (from). */
+static void same_mode(int from, int to)
+{
+	long fl = syscall(SYS_fcntl, from, F_GETFL);
+	if (fl >= 0)
+		syscall(SYS_fcntl, to, F_SETFL, fl);
+	static const int timeouts[] = { SO_RCVTIMEO, SO_SNDTIMEO };
+	for (int k = 0; k < 2; k++) {
+		struct timeval tv;
+		socklen_t tl = sizeof tv;
+		if (syscall(SYS_getsockopt, from, SOL_SOCKET, timeouts[k], &tv, &tl) == 0)
+			syscall(SYS_setsockopt, to, SOL_SOCKET, timeouts[k], &tv, tl);
+	}
+}
+
+static void flush_now(struct link *l, uint64_t deadline);
+
+/* Under the lock, the numbers out of their epoll sets: they become the real
+ * socket again. What the link holds back for the peer goes out now, as much
+ * as the socket takes at once; what it holds for the program, and what the
+ * program has not read of its end, is kept for its next receives (stash.h),
+ * as data that came before the fault. */
+static void hand_back(struct link *l, const struct numbers *ns)
+{
+	if (l->state == L_UP) {
+		flush_now(l, 0);
+		for (unsigned k = 0; k < l->rx.mn; k++)
+			l->rx.mark[(l->rx.mh + k) % MARKS].due = 0;
+		give_out(&l->rx, l->end, UINT64_MAX);
+		sf_stash_take(ns->fd[0], l->s);
+	}
+	same_mode(ns->fd[0], l->real);
+	swap_numbers(ns, l->real, -1);
+	rewatch(ns);
+	sf_sock_identify(l->s, ns->fd[0]);
+	free_link(l);
+}
+
+void sf_relay_hand_back(struct sf_sock *s, int fd)
+{
+	if (sf_relay_real_fd(s, fd) < 0)
+		return;
+	int e0 = errno;
+	struct numbers ns = { 0 };
+	if ((ns.n = numbers(fd, s, ns.fd, NUMS)) < 0) {
+		errno = e0;
+		return;
+	}
+	pthread_mutex_lock(&lock);
+	struct link *l = find(s, fd);
+	int ok = l && (l->state == L_UP || l->state == L_CONNECTING);
+	for (int k = 0; ok && k < ns.n; k++)
+		ok = (ns.fdflags[k] = syscall(SYS_fcntl, ns.fd[k], F_GETFD)) >= 0;
+	if (ok && unwatch(&ns))
+		hand_back(l, &ns);
+	pthread_mutex_unlock(&lock);
+	errno = e0;
+}
+
+void sf_relay_quiet(const struct sf_sock *s, int fd)
+{
+	if (sf_relay_real_fd(s, fd) < 0)
+		return;
+	pthread_mutex_lock(&lock);
+	struct link *l = find(s, fd);
+	/* Closed now: nothing more goes out (the socket is in repair mode),
+	 * and its addresses are free for the ghost (ghost.h) that stands in
+	 * for it once the program's close is done. */
+	if (l && l->state == L_UP)
+		free_link(l);
+	pthread_mutex_unlock(&lock);
+}
+
 static int within(int fd, unsigned lo, unsigned hi)
 {
 	return fd >= 0 && (unsigned)fd >= lo && (unsigned)fd <= hi;
@@ -886,8 +1042,8 @@ void sf_relay_fd_range_lost(unsigned lo, unsigned hi)
 	if (SF_LOAD(&epfd) < 0 || SF_LOAD(&lost))
 		return;
 	int hit = within(SF_LOAD(&epfd), lo, hi) || within(SF_LOAD(&wakefd), lo, hi);
-	for (int i = 0; i < LINKS && !hit; i++) {
-		struct link *l = &links[i];
+	for (unsigned i = 0, n = SF_ACQUIRE(&nlinks); i < n && !hit; i++) {
+		struct link *l = link_at(i);
 		if (SF_LOAD(&l->state) == L_FREE)
 			continue;
 		hit = within(SF_LOAD(&l->real), lo, hi) || within(SF_LOAD(&l->end), lo, hi) ||
@@ -955,9 +1111,9 @@ __attribute__((destructor)) static void relay_at_exit(void)
 		return;
 	}
 	uint64_t deadline = sf_now() + 2 * SF_NS_PER_S;
-	for (int i = 0; i < LINKS; i++)
-		if (links[i].state == L_UP)
-			flush_now(&links[i], deadline);
+	for (unsigned i = 0; i < nlinks; i++)
+		if (link_at(i)->state == L_UP)
+			flush_now(link_at(i), deadline);
 	pthread_mutex_unlock(&lock);
 	errno = e0;
 }
@@ -988,8 +1144,8 @@ void sf_relay_before_exec(void)
 		return;
 	}
 	uint64_t deadline = sf_now() + 2 * SF_NS_PER_S;
-	for (int i = 0; i < LINKS; i++) {
-		struct link *l = &links[i];
+	for (unsigned i = 0; i < nlinks; i++) {
+		struct link *l = link_at(i);
 		int fds[16];
 		int n = l->state == L_UP || l->state == L_CONNECTING ? inherited(l, fds, 16) : 0;
 		if (!n)
@@ -998,16 +1154,7 @@ void sf_relay_before_exec(void)
 			flush_now(l, deadline);
 		/* The program's numbers become the real socket again, with the
 		 * program's end's blocking mode and timeouts. */
-		long fl = syscall(SYS_fcntl, fds[0], F_GETFL);
-		if (fl >= 0)
-			syscall(SYS_fcntl, l->real, F_SETFL, fl);
-		static const int timeouts[] = { SO_RCVTIMEO, SO_SNDTIMEO };
-		for (int k = 0; k < 2; k++) {
-			struct timeval tv;
-			socklen_t tl = sizeof tv;
-			if (syscall(SYS_getsockopt, fds[0], SOL_SOCKET, timeouts[k], &tv, &tl) == 0)
-				syscall(SYS_setsockopt, l->real, SOL_SOCKET, timeouts[k], &tv, tl);
-		}
+		same_mode(fds[0], l->real);
 		for (int k = 0; k < n; k++)
 			syscall(SYS_dup3, l->real, fds[k], 0);
 		sf_sock_identify(l->s, fds[0]);
@@ -1042,8 +1189,8 @@ void sf_relay_child_reset(void)
 	 * is the same end of the same pair, served by the parent's thread. The
 	 * child's copies of the relay's descriptors would keep the real
 	 * connections open after the parent closed them: closed here. */
-	for (int i = 0; i < LINKS; i++) {
-		struct link *l = &links[i];
+	for (unsigned i = 0; i < nlinks; i++) {
+		struct link *l = link_at(i);
 		if (l->state == L_FREE)
 			continue;
 		if (!lost) {

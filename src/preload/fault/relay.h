@@ -31,8 +31,13 @@ int sf_relay_wanted(const struct sf_sock *s);
  * identity); 0 leaves it as it was. */
 int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh);
 
-/* The real socket behind the program's descriptor fd (record s), or -1. */
-int sf_relay_real_fd(const struct sf_sock *s, int fd);
+/* The real socket behind the program's descriptor fd (record s), or -1;
+ * while nothing is relayed, without a call. */
+int sf_relay_find_real(const struct sf_sock *s, int fd);
+static inline int sf_relay_real_fd(const struct sf_sock *s, int fd)
+{
+	return SF_LOAD(&sf_relay_count) ? sf_relay_find_real(s, fd) : -1;
+}
 
 /* The state of a relayed connect, as connect (take 0) and SO_ERROR (take 1,
  * which takes the error once) tell it: *err EALREADY or 0 (under way), 0
@@ -42,9 +47,23 @@ int sf_relay_real_fd(const struct sf_sock *s, int fd);
 enum { SF_RELAY_CONNECTING = 1, SF_RELAY_UP, SF_RELAY_FAILED };
 int sf_relay_connect_state(const struct sf_sock *s, int fd, int take, int *err);
 
-/* The socket's plan is rebuilt (its connect has named the peer): the
- * delays its rules give each direction, until a send decides its own. */
+/* The socket's plan is rebuilt (its connect has named the peer, the rules
+ * changed): the delays its rules give each direction, until a send decides
+ * its own. */
 void sf_relay_replanned(const struct sf_sock *s, int fd);
+
+/* A fault other than silence is about to end the connection of fd (record
+ * s): if it is relayed, the program's numbers become the real socket again,
+ * for the fault to act on the kernel's socket (what was held back for the
+ * peer goes out, what was on its way to the program is kept for its
+ * receives). */
+void sf_relay_hand_back(struct sf_sock *s, int fd);
+
+/* The program is closing a silenced relayed connection, its real socket
+ * in repair mode: the link ends now, and the real socket closes without a
+ * word (what the program still sends, and its end of stream, do not go
+ * out). */
+void sf_relay_quiet(const struct sf_sock *s, int fd);
 
 /* The delay a send just decided (ns): the bytes it queues leave that late. */
 void sf_relay_tx_delay(const struct sf_sock *s, int fd, uint64_t ns);
