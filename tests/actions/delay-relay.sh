@@ -173,4 +173,26 @@ else
 	echo "no python3 that can load the library here: the python case is left out"
 fi
 
+# A second connect says what the kernel says of the relayed connection:
+# after a blocking connect, EISCONN; after a nonblocking one, 0 once (the
+# connect's outcome) and EISCONN after that.
+RUN_ENV=SOCKFAULT_LOG=off run "$RULES" p:listen connect reconnect reconnect p:accept
+transcript "a second connect after a blocking one: EISCONN" <<'EOF2'
+peer listen = port *
+connect = 0
+connect = -1 EISCONN
+connect = -1 EISCONN
+peer accept = accepted 1
+EOF2
+RUN_ENV=SOCKFAULT_LOG=off run "$RULES" p:listen connect-nb reconnect pollout=3000 reconnect reconnect p:accept
+transcript "a second connect after a nonblocking one: EALREADY, then 0 once, then EISCONN" <<'EOF2'
+peer listen = port *
+connect = -1 EINPROGRESS
+connect = -1 EALREADY
+pollout = OUT
+connect = 0
+connect = -1 EISCONN
+peer accept = accepted 1
+EOF2
+
 finish

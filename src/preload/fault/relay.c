@@ -865,7 +865,11 @@ int sf_relay_adopt(int fd, struct sf_sock *s, uint64_t connect_at, int fresh)
 	memset(&l->tx, 0, sizeof l->tx);
 	memset(&l->rx, 0, sizeof l->rx);
 	l->err = 0;
-	l->err_taken = l->conn_told = l->prog_gone = l->reg = l->tx_refused = 0;
+	l->err_taken = l->prog_gone = l->reg = l->tx_refused = 0;
+	/* A blocking connect's 0, or the accept, has told the program it is
+	 * connected: the kernel's next connect says EISCONN at once. Only a
+	 * connect still under way gets its one 0 from a later connect. */
+	l->conn_told = !connect_at;
 	l->filler = 0;
 	SF_STORE(&l->keep, -1);
 	if (connect_at) {
