@@ -195,4 +195,20 @@ connect = -1 EISCONN
 peer accept = accepted 1
 EOF2
 
+# Only a connection a shaping rule can touch is relayed: one whose peer no
+# delay rule names keeps its own socket (no socket of the library's
+# beside it) and sends as without the rules.
+RUN_ENV=SOCKFAULT_LOG=off run 'tx peer=192.0.2.1 => delay 100ms' p:listen connect p:accept socks sendns p:expect,1000
+transcript "a delay rule for another peer: not relayed, the data at once" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+socks = none
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+EOF2
+expect_between "the peer got the bytes at once (ms)" 0 60 "$(peer_ms 1)"
+RUN_ENV=SOCKFAULT_LOG=off run 'tx peer=127.0.0.1 => delay 100ms' p:listen connect socks
+expect_out '^socks = [0-9]' "a delay rule for this peer: relayed (the library's socket beside the program's)"
+
 finish

@@ -182,7 +182,8 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		     SF_LOAD(&s->state) != SF_STATE_CONNECTED && !SF_LOAD(&s->pending_err) && sf_connect_failed(fd);
 	/* A TCP connection a delay rule can touch is relayed from its connect
 	 * on (relay.h): its delays then hold back its data, not the calls. */
-	int relay = f == SF_FATE_ALIVE && !failed && SF_LOAD(&s->state) == SF_STATE_UNCONNECTED && sf_relay_wanted(s);
+	int relay = f == SF_FATE_ALIVE && !failed && SF_LOAD(&s->state) == SF_STATE_UNCONNECTED &&
+		    sf_relay_wanted(s, &target);
 	int nonblock = relay && sf_fd_nonblocking(fd);
 	c.defer_delay = (uint8_t)relay;
 	/* A dead connection is past the rules. Silence (blackhole,
@@ -322,7 +323,7 @@ static int slow_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *
 			return (int)sf_fail(&c, sf_verdict_errno(&c));
 		}
 	}
-	if (ns && sf_relay_wanted(ns))
+	if (ns && sf_relay_wanted(ns, NULL))
 		sf_relay_adopt(nfd, ns, 0, 1);
 	return finish(&c, nfd, err);
 }

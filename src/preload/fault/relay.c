@@ -26,6 +26,8 @@
 #include "settings.h"
 #include "enter.h"
 #include "lookup.h"
+#include "match.h"
+#include "names.h"
 #include "pace.h"
 #include "proc.h"
 #include "relay_epoll.h"
@@ -132,15 +134,18 @@ static void set_nonblock(int fd)
 		syscall(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* Relay when the rules delay, throttle or lose TCP, and none of them can
- * end a connection in another way: the actions that do (reset, eof,
- * hangup, blackhole, timeout, a sticky error) act on the kernel's socket
- * under the program's descriptor, so with them a delay stays a wait inside
- * the calls and composes as it always did. Where such an action comes
- * later (rules reloaded, the control channel), it acts on the relayed
- * connection's real socket (dead.c: silence in place, the others after
- * sf_relay_hand_back). */
-static int any_delay_rule(void)
+/* Relay when a rule that can touch this connection delays, throttles or
+ * loses TCP, and none that can touch it ends a connection in another way:
+ * the actions that do (reset, eof, hangup, blackhole, timeout, a sticky
+ * error) act on the kernel's socket under the program's descriptor, so
+ * with them a delay stays a wait inside the calls and composes as it
+ * always did. Where such an action comes later (rules reloaded, the
+ * control channel), it acts on the relayed connection's real socket
+ * (dead.c: silence in place, the others after sf_relay_hand_back). "Can
+ * touch": its fixed conditions (peer=, host=, local=, side=, exe=) hold
+ * for the connection or are not known yet; a connection no such rule can
+ * touch keeps its own socket and costs the relay nothing. */
+static int shaping_rule_for(const struct sf_subject *subj)
 {
 	if (sf_config.delay_in_call)
 		return 0;
@@ -149,7 +154,7 @@ static int any_delay_rule(void)
 	struct sf_active *a = sf_active_get();
 	for (unsigned i = 0; a && i < a->rs.n; i++) {
 		const struct sf_rule *r = &a->rs.rules[i];
-		if (!a->for_exe[i] || !(r->protos & SF_PROTO_TCP))
+		if (!a->for_exe[i] || !(r->protos & SF_PROTO_TCP) || !sf_rule_statics_hold(r, subj, 1))
 			continue;
 		want |= r->action == SF_ACT_DELAY && (r->ops & (SF_OPS_IO | SF_OPBIT(SF_OP_connect)));
 		want |= (r->action == SF_ACT_LOSSY || r->action == SF_ACT_THROTTLE) && (r->ops & SF_OPS_IO);
@@ -159,9 +164,22 @@ static int any_delay_rule(void)
 	return want && !kills;
 }
 
-int sf_relay_wanted(const struct sf_sock *s)
+int sf_relay_wanted(const struct sf_sock *s, const struct sf_sockaddr *target)
 {
-	return s->proto == SF_PROTO_TCP && !SF_LOAD(&lost) && any_delay_rule();
+	if (s->proto != SF_PROTO_TCP || SF_LOAD(&lost))
+		return 0;
+	struct sf_subject subj;
+	const char *hosts[SF_NAMES_PER_ADDR + 1];
+	sf_sock_subject(s, &subj);
+	if (target) {
+		/* A connect: the program's side is the client's from now on. */
+		subj.peer = *target;
+		subj.side = SF_SIDE_CLIENT;
+		subj.side_known = 1;
+	}
+	sf_names_of(&subj.peer, hosts);
+	subj.hosts = hosts;
+	return shaping_rule_for(&subj);
 }
 
 /* The latency a direction starts with: the D of the first delay rule of
@@ -667,7 +685,8 @@ void sf_relay_prepare(void)
 	 * other thread to pass a quiescent point (milliseconds, more under
 	 * load); while the program has one thread it costs nothing: the first
 	 * connect would otherwise pay it. */
-	if (!any_delay_rule())
+	struct sf_subject anyone = { .proto = SF_PROTO_TCP, .peer.family = SF_ADDR_ANY, .local.family = SF_ADDR_ANY };
+	if (!shaping_rule_for(&anyone))
 		return;
 	int e0 = errno;
 	pthread_mutex_lock(&lock);

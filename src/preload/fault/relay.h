@@ -20,8 +20,9 @@
 extern unsigned sf_relay_count;
 
 /* Would a delay (throttle, lossy) rule of the rule set touch this TCP
- * socket's connection? */
-int sf_relay_wanted(const struct sf_sock *s);
+ * socket's connection: to target, for a connect; for an accepted socket
+ * (target NULL), the peer in its record? */
+int sf_relay_wanted(const struct sf_sock *s, const struct sf_sockaddr *target);
 
 /* Take the socket fd over for the relay. connect_at: its real connect is
  * under way, and the program's descriptor stays unwritable until it has
