@@ -73,7 +73,7 @@ static struct ghost *find_slot(uint64_t now)
 	struct ghost *oldest = NULL;
 	for (int i = 0; i < GHOSTS; i++) {
 		struct ghost *g = &ghosts[i];
-		if (SF_LOAD(&g->state) != FULL)
+		if (SF_ACQUIRE(&g->state) != FULL)
 			continue;
 		if (now - SF_LOAD(&g->born_ns) >= GHOST_LIFE_NS && claim(g, FULL))
 			let_go(g);
@@ -166,10 +166,12 @@ static void keep(struct ghost *g, int fd, uint64_t now)
 {
 	struct stat st;
 	if (fd >= 0 && fstat(fd, &st) == 0) {
-		g->fd = fd;
-		g->ino = (uint64_t)st.st_ino;
-		g->dev = (uint64_t)st.st_dev;
-		g->born_ns = now;
+		/* Atomic stores: find_slot and sf_ghost_fd_range_lost read
+		 * these before they claim the slot. */
+		SF_STORE(&g->fd, fd);
+		SF_STORE(&g->ino, (uint64_t)st.st_ino);
+		SF_STORE(&g->dev, (uint64_t)st.st_dev);
+		SF_STORE(&g->born_ns, now);
 		release(g, FULL);
 		return;
 	}
@@ -222,10 +224,14 @@ void sf_ghost_fd_range_lost(unsigned lo, unsigned hi)
 		return;
 	for (int i = 0; i < GHOSTS; i++) {
 		struct ghost *g = &ghosts[i];
-		if (SF_LOAD(&g->state) != FULL)
+		if (SF_ACQUIRE(&g->state) != FULL)
 			continue;
 		unsigned fd = (unsigned)SF_LOAD(&g->fd);
-		if (fd >= lo && fd <= hi && claim(g, FULL))
-			release(g, EMPTY);
+		if (fd < lo || fd > hi || !claim(g, FULL))
+			continue;
+		/* Between the look and the claim the slot may have been emptied
+		 * and filled with another ghost: the number is asked again. */
+		fd = (unsigned)SF_LOAD(&g->fd);
+		release(g, fd >= lo && fd <= hi ? EMPTY : FULL);
 	}
 }
