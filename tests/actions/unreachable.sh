@@ -1,22 +1,26 @@
 #!/bin/sh
-# ICMP host or network unreachable answering a blocking TCP connect
-# (`connect => error EHOSTUNREACH`, ENETUNREACH; port unreachable:
-# `error ECONNREFUSED icmp`): the kernel reports it
-# when it retransmits the SYN, after 1 s, and SO_ERROR still gives it once
-# afterwards; the socket is then as after any failed connect (sends EPIPE
-# with SIGPIPE). `now` fails at once, as a missing route does. The peer
-# never sees a connection (sockfault-rules(5), error).
+# ICMP unreachable answering a TCP connect (sockfault-rules(5), icmp).
+# A router on the way (`connect => error EHOSTUNREACH`, ENETUNREACH;
+# port unreachable: `error ECONNREFUSED icmp`): a hard error one round
+# trip after the SYN, the round trip being the connect's delay rule (none:
+# at once): a blocking connect fails then and SO_ERROR is left empty; a
+# nonblocking one says EINPROGRESS, then poll reports POLLOUT|ERR|HUP and
+# SO_ERROR gives the error once. The host's own firewall (`icmp=local`):
+# the kernel reports it when it retransmits the SYN, after 1 s, and SO_ERROR
+# still gives it once afterwards. Either way the socket is then as after any
+# failed connect (sends EPIPE with SIGPIPE), and the peer never sees a
+# connection. `now` fails at once, as a missing route does.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
 for e in EHOSTUNREACH ENETUNREACH 'ECONNREFUSED icmp'; do
-	run "connect => error $e" p:listen mark connect since so_error so_error peername sendns send sigpipes \
-		p:accept
-	transcript "$e on a blocking connect: at the SYN's retransmission, SO_ERROR keeps it" <<EOF2
+	x=${e% icmp}
+	# A router's ICMP, no round trip given: at once.
+	run "connect => error $e" p:listen mark connect since so_error peername sendns send sigpipes p:accept
+	transcript "$e from a router, blocking: a hard error, SO_ERROR taken" <<EOF2
 peer listen = port *
-connect = -1 ${e% icmp}
+connect = -1 $x
 since = *
-SO_ERROR = ${e% icmp}
 SO_ERROR = 0
 getpeername = -1 ENOTCONN
 sendns = -1 EPIPE
@@ -24,7 +28,56 @@ send = -1 EPIPE
 sigpipes = 1
 peer accept = none
 EOF2
-	expect_between "$e: after the SYN's retransmission (ms)" 950 1500 "$(value since)"
+	expect_between "$e from a router without a delay rule: at once (ms)" 0 300 "$(value since)"
+
+	# Its round trip from a delay rule on the connect.
+	run "connect => delay 150ms
+connect => error $e" p:listen mark connect since so_error p:accept
+	transcript "$e from a router 150 ms away, blocking" <<EOF2
+peer listen = port *
+connect = -1 $x
+since = *
+SO_ERROR = 0
+peer accept = none
+EOF2
+	expect_between "$e from a router: after the round trip (ms)" 140 600 "$(value since)"
+
+	run "connect => delay 150ms
+connect => error $e" p:listen mark connect-nb pollout=3000 since so_error so_error peername pollin=0 \
+		sendns send recvnb sigpipes p:accept
+	transcript "$e from a router 150 ms away, nonblocking: POLLOUT|ERR|HUP, SO_ERROR once, a dead socket" <<EOF2
+peer listen = port *
+connect = -1 EINPROGRESS
+pollout = OUT,ERR,HUP
+since = *
+SO_ERROR = $x
+SO_ERROR = 0
+getpeername = -1 ENOTCONN
+pollin = IN,HUP,RDHUP
+sendns = -1 EPIPE
+send = -1 EPIPE
+recvnb = 0
+sigpipes = 1
+peer accept = none
+EOF2
+	expect_between "$e from a router, nonblocking: told after the round trip (ms)" 140 600 "$(value since)"
+
+	# The host's own firewall: a soft error, at the SYN's retransmission.
+	run "connect => error $x icmp=local" p:listen mark connect since so_error so_error peername sendns send \
+		sigpipes p:accept
+	transcript "$x icmp=local on a blocking connect: at the SYN's retransmission, SO_ERROR keeps it" <<EOF2
+peer listen = port *
+connect = -1 $x
+since = *
+SO_ERROR = $x
+SO_ERROR = 0
+getpeername = -1 ENOTCONN
+sendns = -1 EPIPE
+send = -1 EPIPE
+sigpipes = 1
+peer accept = none
+EOF2
+	expect_between "$x icmp=local: after the SYN's retransmission (ms)" 950 1500 "$(value since)"
 done
 
 run 'connect => error EHOSTUNREACH now' p:listen mark connect since so_error

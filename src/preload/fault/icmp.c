@@ -69,7 +69,7 @@ void sf_icmp_restore(int fd, const struct sf_icmp_save *save)
 
 int sf_unreach_blocking(int fd, struct sf_sock *s, int err, int icmp)
 {
-	if ((err != EHOSTUNREACH && err != ENETUNREACH && !(icmp && err == ECONNREFUSED)) || sf_fd_nonblocking(fd))
+	if (icmp != SF_ICMP_LOCAL || sf_fd_nonblocking(fd))
 		return 0;
 	sf_sleep_ns(1000000000ull);
 	SF_STORE(&s->pending_err, (uint16_t)err);

@@ -28,12 +28,15 @@ int sf_icmp_redirect(int fd, struct sf_icmp_save *save);
  * peer. */
 void sf_icmp_restore(int fd, const struct sf_icmp_save *save);
 
-/* A blocking TCP connect answered by a router's ICMP (err EHOSTUNREACH or
- * ENETUNREACH; ECONNREFUSED with the icmp modifier, else an RST): the
- * kernel reports it when the SYN is first retransmitted (its initial RTO,
- * 1 s), and SO_ERROR still holds it after. Waits that long and leaves the
- * error for SO_ERROR: 1; 0 if this is not such a connect (nonblocking: see
- * sockfault-rules(5), error). */
+/* A blocking TCP connect answered by the host's own firewall (the rule's
+ * icmp=local; err ECONNREFUSED, EHOSTUNREACH or ENETUNREACH): its ICMP
+ * comes back while the connect still holds the socket, so the kernel keeps
+ * it as a soft error and reports it when the SYN is first retransmitted
+ * (its initial RTO, 1 s); SO_ERROR still holds it after. Waits that long
+ * and leaves the error for SO_ERROR: 1; 0 if this is not such a connect (a
+ * router's ICMP, the rule's plain icmp, fails the connect as a hard error
+ * after the round trip of the connect's delay rules; nonblocking: see
+ * sockfault-rules(5), icmp). */
 int sf_unreach_blocking(int fd, struct sf_sock *s, int err, int icmp);
 
 #endif
