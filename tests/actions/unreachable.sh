@@ -5,9 +5,10 @@
 # trip after the SYN, the round trip being the connect's delay rule (none:
 # at once): a blocking connect fails then and SO_ERROR is left empty; a
 # nonblocking one says EINPROGRESS, then poll reports POLLOUT|ERR|HUP and
-# SO_ERROR gives the error once. The host's own firewall (`icmp=local`):
-# the kernel reports it when it retransmits the SYN, after 1 s, and SO_ERROR
-# still gives it once afterwards. Either way the socket is then as after any
+# SO_ERROR gives the error once (connect returns at once, poll waits the
+# round trip; until then the socket is connecting). The host's own
+# firewall (`icmp=local`): the kernel reports it when it retransmits the
+# SYN, after 1 s, and SO_ERROR still gives it once afterwards. Either way the socket is then as after any
 # failed connect (sends EPIPE with SIGPIPE), and the peer never sees a
 # connection. `now` fails at once, as a missing route does.
 set -eu
@@ -43,11 +44,12 @@ EOF2
 	expect_between "$e from a router: after the round trip (ms)" 140 600 "$(value since)"
 
 	run "connect => delay 150ms
-connect => error $e" p:listen mark connect-nb pollout=3000 since so_error so_error peername pollin=0 \
+connect => error $e" p:listen mark connect-nb since pollout=3000 since so_error so_error peername pollin=0 \
 		sendns send recvnb sigpipes p:accept
 	transcript "$e from a router 150 ms away, nonblocking: POLLOUT|ERR|HUP, SO_ERROR once, a dead socket" <<EOF2
 peer listen = port *
 connect = -1 EINPROGRESS
+since = *
 pollout = OUT,ERR,HUP
 since = *
 SO_ERROR = $x
@@ -60,7 +62,26 @@ recvnb = 0
 sigpipes = 1
 peer accept = none
 EOF2
-	expect_between "$e from a router, nonblocking: told after the round trip (ms)" 140 600 "$(value since)"
+	expect_between "$e from a router, nonblocking: connect returns at once (ms)" 0 60 "$(value since 1)"
+	expect_between "$e from a router, nonblocking: poll told after the round trip (ms)" 140 600 "$(value since 2)"
+
+	# While the ICMP is on its way the socket is connecting, as the real one.
+	run "connect => delay 300ms
+connect => error $e" p:listen connect-nb pollout=0 so_error peername sendns recvnb reconnect pollout=3000 \
+		so_error p:accept
+	transcript "$e from a router 300 ms away: connecting until the ICMP comes" <<EOF2
+peer listen = port *
+connect = -1 EINPROGRESS
+pollout = none
+SO_ERROR = 0
+getpeername = -1 ENOTCONN
+sendns = -1 EAGAIN
+recvnb = -1 EAGAIN
+connect = -1 EALREADY
+pollout = OUT,ERR,HUP
+SO_ERROR = $x
+peer accept = none
+EOF2
 
 	# The host's own firewall: a soft error, at the SYN's retransmission.
 	run "connect => error $x icmp=local" p:listen mark connect since so_error so_error peername sendns send \

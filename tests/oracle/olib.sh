@@ -325,16 +325,17 @@ peer accept = none
 EOF
 }
 
-# A round trip away (the link of link_up): the nonblocking probe timed from
-# the connect to poll's answer (since), wherever the wait is spent.
-CONNECT_NR='p:listen mark connect-nb pollout=4000 since so_error so_error peername pollin=0 sendns send recvnb sigpipes p:accept,300'
+# A round trip away (the link of link_up): the nonblocking probe, timed when
+# connect returns and when poll answers (since, twice).
+CONNECT_NR='p:listen mark connect-nb since pollout=4000 since so_error so_error peername pollin=0 sendns send recvnb sigpipes p:accept,300'
 
 # connect_failed_rtt SO_ERROR: CONNECT_NR's transcript when the connect in
 # progress fails with SO_ERROR: connect_failed_later's, but for the receive
 # poll, which matches both ways the dead socket is seen there (IPv4 keeps
 # POLLERR after the error is read, IPv6 does not: the callers say which).
 connect_failed_rtt() {
-	connect_failed_later "$1" | sed -e 's/^took = \*$/since = */' -e 's/^pollin = .*/pollin = IN,*HUP,RDHUP/'
+	connect_failed_later "$1" | sed -e 's/^took = \*$/since = */' -e 's/^pollin = .*/pollin = IN,*HUP,RDHUP/' \
+		-e 's/^connect = .*/&\nsince = */'
 }
 
 # in_server CMD...: CMD in the server's namespace (its firewall on the

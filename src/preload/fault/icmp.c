@@ -1,6 +1,7 @@
 #include "icmp.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
@@ -12,7 +13,9 @@
 #include "lookup.h"
 #include "proc.h"
 #include "real.h"
+#include "refuse.h"
 #include "settings.h"
+#include "timer.h"
 
 int sf_icmp_udp(const struct sf_sock *s, const void *dest, int err)
 {
@@ -74,5 +77,49 @@ int sf_unreach_blocking(int fd, struct sf_sock *s, int err, int icmp)
 	sf_sleep_ns(1000000000ull);
 	SF_STORE(&s->pending_err, (uint16_t)err);
 	sf_sock_all_slow(s);
+	return 1;
+}
+
+int sf_icmp_connect_later(int fd, struct sf_sock *s, int err, uint64_t deadline)
+{
+	int saved = errno;
+	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = { 1, &drop };
+	int ok = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0;
+	if (ok && !sf_refuse_connect(fd, s->family)) {
+		int none = 0;
+		setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &none, sizeof none);
+		ok = 0;
+	}
+	if (ok) {
+		SF_STORE(&s->icmp_err, (uint16_t)err);
+		uint16_t token = (uint16_t)(SF_LOAD(&s->timer_token) + 1);
+		SF_STORE(&s->timer_token, token);
+		sf_timer_schedule(fd, s, token, deadline);
+	}
+	errno = saved;
+	return ok;
+}
+
+int sf_icmp_arrives(int fd, struct sf_sock *s)
+{
+	uint16_t err = __atomic_exchange_n(&s->icmp_err, 0, __ATOMIC_ACQ_REL);
+	if (!err)
+		return 0;
+	int saved = errno;
+	SF_STORE(&s->pending_err, err);
+	sf_sock_all_slow(s);
+	int none = 0;
+	setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &none, sizeof none);
+	/* The kernel's own hard error: connect(AF_UNSPEC) leaves SYN-SENT
+	 * with nothing sent, its error set (ECONNRESET, which the record
+	 * turns into err) and its waiters woken, as the ICMP's tcp_done
+	 * does; the shutdown is the rest of tcp_done (poll: IN|OUT|ERR|HUP|
+	 * RDHUP; receives 0, sends EPIPE once the error is read). Nothing
+	 * connects again: a poller never sees it connecting anew. */
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	sf_real_connect(fd, &unspec, sizeof unspec);
+	sf_real_shutdown(fd, SHUT_RDWR);
+	errno = saved;
 	return 1;
 }

@@ -39,4 +39,17 @@ void sf_icmp_restore(int fd, const struct sf_icmp_save *save);
  * sockfault-rules(5), icmp). */
 int sf_unreach_blocking(int fd, struct sf_sock *s, int err, int icmp);
 
+/* A nonblocking TCP connect that a router's ICMP answers one round trip
+ * later (at `deadline`): the socket connects to the refuser (refuse.h)
+ * behind a filter that drops its RST, so it stays connecting as the real
+ * one does (poll: nothing; sends EAGAIN; SO_ERROR 0), and the timer thread
+ * brings the ICMP at the deadline (sf_icmp_arrives). 1 if so under way. */
+int sf_icmp_connect_later(int fd, struct sf_sock *s, int err, uint64_t deadline);
+
+/* From the timer thread, at that deadline: the ICMP arrives, a hard error:
+ * the connect is abandoned and made again to the refuser, whose RST kills
+ * the socket at once (poll: OUT|ERR|HUP), and SO_ERROR gives err once.
+ * 1 if s had an ICMP on its way. */
+int sf_icmp_arrives(int fd, struct sf_sock *s);
+
 #endif
