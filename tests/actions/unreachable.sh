@@ -101,6 +101,20 @@ EOF2
 	expect_between "$x icmp=local: after the SYN's retransmission (ms)" 950 1500 "$(value since)"
 done
 
+# Closed while the ICMP is on its way, the descriptor taken by the next
+# connection: the ICMP's arrival leaves that connection alone.
+run 'connect => delay 100ms
+connect per=process when=1 => error EHOSTUNREACH' p:listen connect-nb close connect p:accept sleep=300 sendns p:expect,4
+transcript "closed before the ICMP came: the next connection on the same descriptor lives on" <<'EOF2'
+peer listen = port *
+connect = -1 EINPROGRESS
+close = 0
+connect = 0
+peer accept = accepted 1
+sendns = 4
+peer expect = data 4 *
+EOF2
+
 run 'connect => error EHOSTUNREACH now' p:listen mark connect since so_error
 transcript "now: at once, nothing left for SO_ERROR" <<'EOF2'
 peer listen = port *
