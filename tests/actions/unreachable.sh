@@ -65,6 +65,18 @@ EOF2
 	expect_between "$e from a router, nonblocking: connect returns at once (ms)" 0 60 "$(value since 1)"
 	expect_between "$e from a router, nonblocking: poll told after the round trip (ms)" 140 600 "$(value since 2)"
 
+	run "connect => delay 150ms
+connect => error $e" p:listen mark connect-nb epollout=3000 since so_error p:accept
+	transcript "$e from a router 150 ms away: epoll wakes when it comes" <<EOF2
+peer listen = port *
+connect = -1 EINPROGRESS
+epollout = OUT,ERR,HUP
+since = *
+SO_ERROR = $x
+peer accept = none
+EOF2
+	expect_between "$e from a router, epoll told after the round trip (ms)" 140 600 "$(value since)"
+
 	# While the ICMP is on its way the socket is connecting, as the real one.
 	run "connect => delay 300ms
 connect => error $e" p:listen connect-nb pollout=0 so_error peername sendns recvnb reconnect pollout=3000 \

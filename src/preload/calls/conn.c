@@ -674,6 +674,7 @@ int sf_slow_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	sf_decide(&c);
 	if (c.v.decided)
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
+	sf_icmp_settle(s);
 	errno = e0;
 	int r = sf_real_getsockopt(fd, level, name, val, len);
 	int err = errno;

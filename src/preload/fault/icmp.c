@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <linux/filter.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
@@ -103,10 +104,12 @@ int sf_icmp_connect_later(int fd, struct sf_sock *s, int err, uint64_t deadline)
 
 int sf_icmp_arrives(int fd, struct sf_sock *s)
 {
-	uint16_t err = __atomic_exchange_n(&s->icmp_err, 0, __ATOMIC_ACQ_REL);
+	uint16_t err = SF_LOAD(&s->icmp_err);
 	if (!err)
 		return 0;
 	int saved = errno;
+	/* From here until icmp_err is cleared the program's SO_ERROR waits
+	 * (sf_icmp_settle): the two steps below are one event to it. */
 	SF_STORE(&s->pending_err, err);
 	sf_sock_all_slow(s);
 	int none = 0;
@@ -120,6 +123,14 @@ int sf_icmp_arrives(int fd, struct sf_sock *s)
 	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
 	sf_real_connect(fd, &unspec, sizeof unspec);
 	sf_real_shutdown(fd, SHUT_RDWR);
+	SF_STORE(&s->icmp_err, 0);
 	errno = saved;
 	return 1;
+}
+
+void sf_icmp_settle(const struct sf_sock *s)
+{
+	/* Bounded: the timer thread is between two system calls. */
+	for (int i = 0; i < 10000 && SF_LOAD(&s->pending_err) && SF_LOAD(&s->icmp_err); i++)
+		sched_yield();
 }

@@ -52,4 +52,9 @@ int sf_icmp_connect_later(int fd, struct sf_sock *s, int err, uint64_t deadline)
  * 1 if s had an ICMP on its way. */
 int sf_icmp_arrives(int fd, struct sf_sock *s);
 
+/* The connect's waiters wake at the first step of the ICMP's arrival, the
+ * socket dead but not yet shut: a woken program's SO_ERROR waits (briefly)
+ * for the second, so that what it reads next is the kernel's dead socket. */
+void sf_icmp_settle(const struct sf_sock *s);
+
 #endif
