@@ -77,11 +77,11 @@ PEER_AT=$OR_LINK_SERVER
 # shellcheck disable=SC2086
 real lb $B
 # shellcheck disable=SC2086
-real ln $CONNECT_NR
+real_settled ln $CONNECT_NR
 if [ -n "$have6" ]; then
 	PEER_AT=[$OR_LINK_SERVER6]
 	# shellcheck disable=SC2086
-	real ln6 $CONNECT_NR
+	real_settled ln6 $CONNECT_NR
 fi
 in_server iptables -F INPUT
 [ -z "$have6" ] || in_server ip6tables -F INPUT

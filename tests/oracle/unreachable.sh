@@ -58,7 +58,7 @@ in_server iptables -A INPUT -i tl -p tcp -j REJECT --reject-with icmp-host-unrea
 # shellcheck disable=SC2086
 real lb $B
 # shellcheck disable=SC2086
-real ln $CONNECT_NR
+real_settled ln $CONNECT_NR
 in_server iptables -F INPUT
 link_down
 PEER_AT=$OR_SERVER
