@@ -140,7 +140,10 @@ unsigned sf_check_rule(struct sf_rule *r, const struct sf_rule_where *w, sf_repo
 	if (r->icmp && (r->action != SF_ACT_ERROR || !(r->ops & OPS_CONNECT) || r->now ||
 			(r->err != ECONNREFUSED && r->err != EHOSTUNREACH && r->err != ENETUNREACH)))
 		fail(&n, w->icmp,
-		     "'icmp' says a router's ICMP answered the connect: error ECONNREFUSED, "
-		     "EHOSTUNREACH or ENETUNREACH, on connect, without now");
+		     r->icmp == SF_ICMP_LOCAL
+			     ? "'icmp=local' says the host's own firewall answered the connect with ICMP: error "
+			       "ECONNREFUSED, EHOSTUNREACH or ENETUNREACH, on connect, without now"
+			     : "'icmp' says a router's ICMP answered the connect: error ECONNREFUSED, "
+			       "EHOSTUNREACH or ENETUNREACH, on connect, without now");
 	return n.errors;
 }

@@ -182,7 +182,7 @@ size_t sf_rule_format(char *buf, size_t cap, const struct sf_rule *r)
 	if (r->now)
 		put(&o, " now");
 	if (r->icmp)
-		put(&o, " icmp");
+		put(&o, r->icmp == SF_ICMP_LOCAL ? " icmp=local" : " icmp");
 	if (r->quiet)
 		put(&o, " log=quiet");
 	return o.len;

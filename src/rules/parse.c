@@ -13,7 +13,7 @@
 #include "suggest.h"
 #include "units.h"
 
-static const char *const modifier_words[] = { "sticky", "now", "icmp", "log=quiet", "once", NULL };
+static const char *const modifier_words[] = { "sticky", "now", "icmp", "icmp=local", "log=quiet", "once", NULL };
 
 #define MAX_TOKENS 64
 
@@ -790,9 +790,14 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 		} else if (tok_is(m, "now")) {
 			r->now = 1;
 			w->now = m->off;
-		} else if (tok_is(m, "icmp")) {
-			r->icmp = 1;
+		} else if (tok_is(m, "icmp") || tok_is(m, "icmp=local")) {
+			r->icmp = m->len == 4 ? SF_ICMP_ROUTER : SF_ICMP_LOCAL;
 			w->icmp = m->off;
+		} else if (m->len >= 5 && memcmp(m->s, "icmp=", 5) == 0) {
+			report(P, m->off + 5,
+			       "icmp= takes only 'local' (icmp=local: the host's own firewall answered the SYN; "
+			       "icmp: a router on the way)");
+			return 0;
 		} else if (tok_is(m, "log=quiet")) {
 			r->quiet = 1;
 		} else if (tok_is(m, "once") || (m->len >= 6 && memcmp(m->s, "limit=", 6) == 0)) {
@@ -809,7 +814,7 @@ static int parse_action(struct parser *P, struct sf_rule *r, struct sf_rule_wher
 				report(P, m->off, "%s takes no argument, found '%.*s'", an, (int)m->len, m->s);
 			else
 				unknown(P, m, m->len, "modifier", &sg,
-					"modifiers are sticky, now, icmp, log=quiet, once");
+					"modifiers are sticky, now, icmp, icmp=local, log=quiet, once");
 			return 0;
 		}
 	}

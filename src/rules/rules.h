@@ -47,6 +47,13 @@ struct sf_range {
 };
 
 enum sf_per { SF_PER_CONN, SF_PER_PROCESS };
+
+/* Which ICMP answered a connect's SYN (sockfault-rules(5), icmp): none
+ * written, a router on the way (icmp: a hard error after the round trip),
+ * or the host's own firewall, answering within the connect call
+ * (icmp=local: the kernel's soft error, reported at the SYN's
+ * retransmission). */
+enum sf_icmp { SF_ICMP_NONE, SF_ICMP_ROUTER, SF_ICMP_LOCAL };
 extern const char *const sf_per_names[3];
 
 /* The has bit of the numeric condition k (SF_HAS_* for the others: conditions.h). */
@@ -89,7 +96,7 @@ struct sf_rule {
 	uint64_t loss;	    /* lossy P, scaled as p= (SF_P_ONE) */
 	char *loss_text;    /* lossy's P as written, for printing */
 	uint8_t sticky, now, quiet;
-	uint8_t icmp; /* error on connect: a router's ICMP answered the SYN */
+	uint8_t icmp; /* error on connect: an ICMP answered the SYN (enum sf_icmp) */
 };
 
 struct sf_ruleset {

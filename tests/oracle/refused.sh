@@ -2,8 +2,9 @@
 # A connect refused, for real and by sockfault's `connect => error
 # ECONNREFUSED`: nothing listens on the server's port (its kernel answers
 # the SYN with an RST), a firewall on the way answers for it (REJECT
-# --reject-with tcp-reset), a firewall answers ICMP port unreachable
-# (`connect => error ECONNREFUSED icmp`).
+# --reject-with tcp-reset), a firewall a round trip away answers ICMP port
+# unreachable (`connect => error ECONNREFUSED icmp` with `connect => delay
+# 40ms`, over olink), the router beside the client does (`icmp=local`).
 # Blocking and nonblocking, IPv4 and IPv6 (poll, SO_ERROR read twice, getpeername, sends
 # and a receive afterwards, SIGPIPE); the server must never see a
 # connection. Times: a refusal by RST comes at once (under 300 ms, both).
@@ -59,10 +60,77 @@ agree n6 "IPv6, nothing listens: as over IPv4" <<EOF
 $(connect_failed_later ECONNREFUSED)
 EOF
 
-# --- ICMP port unreachable ---
-# The kernel takes an ICMP error on a SYN as a soft error: SO_ERROR is set
-# at once, the socket stays in SYN-SENT (poll: ERR alone, sends EAGAIN),
-# a blocking connect returns only at the next retransmission (1 s).
+# --- ICMP port unreachable from a firewall a round trip away ---
+# The server's firewall rejects the SYN at the far end of olink, 20 ms each
+# way, over IPv4 and IPv6: the ICMP comes back after connect has let go of
+# the socket, a hard error one round trip after the SYN (sockfault-rules(5),
+# icmp); sockfault's round trip is the connect's delay rule.
+link_up 20
+link6_up
+in_server iptables -A INPUT -i tl -p tcp -j REJECT --reject-with icmp-port-unreachable
+have6=
+if command -v ip6tables >/dev/null 2>&1 &&
+	in_server ip6tables -A INPUT -i tl -p tcp -j REJECT --reject-with icmp6-port-unreachable 2>/dev/null; then
+	have6=1
+fi
+PEER_AT=$OR_LINK_SERVER
+# shellcheck disable=SC2086
+real lb $B
+# shellcheck disable=SC2086
+real_settled ln $CONNECT_NR
+if [ -n "$have6" ]; then
+	PEER_AT=[$OR_LINK_SERVER6]
+	# shellcheck disable=SC2086
+	real_settled ln6 $CONNECT_NR
+fi
+in_server iptables -F INPUT
+[ -z "$have6" ] || in_server ip6tables -F INPUT
+link_down
+PEER_AT=$OR_SERVER
+LRULE="connect => delay 40ms
+$RULE icmp"
+# shellcheck disable=SC2086
+fake lb "$LRULE" $B
+# shellcheck disable=SC2086
+fake ln "$LRULE" $CONNECT_NR
+agree lb "ICMP port unreachable a round trip away: a blocking connect fails after it, SO_ERROR taken" <<EOF
+$(connect_failed ECONNREFUSED 0)
+EOF
+agree ln "ICMP port unreachable a round trip away, nonblocking: POLLOUT|ERR|HUP, SO_ERROR once, a dead socket" <<EOF
+$(connect_failed_rtt ECONNREFUSED)
+EOF
+expect_in "$tmp/ln.real" '^pollin = IN,ERR,HUP,RDHUP$' "real: IPv4 keeps POLLERR after the error is read"
+expect_in "$tmp/ln.fake" '^pollin = IN,HUP,RDHUP$' "sockfault: POLLERR gone once the error is read (a known difference)"
+# The blocking connect's time; the nonblocking one's when poll answered
+# (its connect having returned at once: ret_at).
+rtt() { sed -n 's/^\(took\|since\) = //p' "$tmp/$1" | tail -n 1; }
+ret_at() { sed -n 's/^since = //p' "$tmp/$1" | head -n 1; }
+for k in real fake; do
+	expect_between "$k: blocking, refused after the round trip (ms)" 35 300 "$(rtt lb.$k)"
+	expect_between "$k: nonblocking, connect returned at once (ms)" 0 30 "$(ret_at ln.$k)"
+	expect_between "$k: nonblocking, refused after the round trip (ms)" 35 300 "$(rtt ln.$k)"
+done
+if [ -n "$have6" ]; then
+	PEER_AT=[$OR_SERVER6]
+	# shellcheck disable=SC2086
+	fake ln6 "$LRULE" $CONNECT_NR
+	PEER_AT=$OR_SERVER
+	agree ln6 "IPv6, ICMPv6 port unreachable a round trip away, nonblocking: as over IPv4, POLLERR gone once read" <<EOF
+$(connect_failed_later ECONNREFUSED | sed -e 's/^took = \*$/since = */' -e 's/^connect = .*/&\nsince = */')
+EOF
+	for k in real fake; do
+		expect_between "$k: IPv6, nonblocking, refused after the round trip (ms)" 35 300 "$(rtt ln6.$k)"
+	done
+fi
+echo "measured: blocking real $(rtt lb.real), sockfault $(rtt lb.fake) ms;" \
+	"nonblocking real $(rtt ln.real), sockfault $(rtt ln.fake) ms"
+
+# --- ICMP port unreachable from the router beside the client ---
+# On this rig's veth the router's ICMP comes back within the connect call,
+# as the host's own firewall's would (`icmp=local`): the kernel takes it as
+# a soft error: SO_ERROR is set at once, the socket stays in SYN-SENT
+# (poll: ERR alone, sends EAGAIN), a blocking connect returns only at the
+# next retransmission (1 s).
 in_router iptables -A FORWARD -p tcp -j REJECT --reject-with icmp-port-unreachable
 # shellcheck disable=SC2086
 real ib $B
@@ -70,9 +138,9 @@ real ib $B
 real in $N
 fw_clear
 # shellcheck disable=SC2086
-fake ib "$RULE icmp" $B
+fake ib "$RULE icmp=local" $B
 # shellcheck disable=SC2086
-fake in "$RULE icmp" $N
+fake in "$RULE icmp=local" $N
 agree ib "ICMP port unreachable: a blocking connect fails at the next SYN, with SO_ERROR still set" <<EOF
 $(connect_failed ECONNREFUSED ECONNREFUSED)
 EOF

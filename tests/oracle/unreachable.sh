@@ -1,6 +1,9 @@
 #!/bin/sh
-# A server out of reach, for real and by sockfault: a router answers ICMP
-# host unreachable (`connect => error EHOSTUNREACH`); the client has no
+# A server out of reach, for real and by sockfault: a router a round trip
+# away answers ICMP host unreachable (`connect => delay 40ms` and `connect
+# => error EHOSTUNREACH`, over olink, 20 ms each way); the router beside
+# the client answers within the connect call (`error EHOSTUNREACH
+# icmp=local`); the client has no
 # route at all (`connect => error ENETUNREACH now`); a firewall drops the
 # SYN (`connect => blackhole`: the kernel's own SYN retries give up, after
 # 3 s with the rig's tcp_syn_retries=1, within 3.0-3.8 s both). Blocking
@@ -43,11 +46,55 @@ sigpipes = 1
 peer accept = none
 EOF2
 
-# --- ICMP host unreachable from the router ---
+# --- ICMP host unreachable from a router a round trip away ---
+# The server's firewall rejects the SYN at the far end of olink, 20 ms each
+# way: the ICMP comes back after connect has let go of the socket, and the
+# kernel takes it as a hard error, one round trip after the SYN
+# (sockfault-rules(5), icmp); sockfault's round trip is the connect's
+# delay rule.
+link_up 20
+PEER_AT=$OR_LINK_SERVER
+in_server iptables -A INPUT -i tl -p tcp -j REJECT --reject-with icmp-host-unreachable
 # shellcheck disable=SC2086
-fake hb 'connect => error EHOSTUNREACH' $B
+real lb $B
 # shellcheck disable=SC2086
-fake hn 'connect => error EHOSTUNREACH' $N
+real_settled ln $CONNECT_NR
+in_server iptables -F INPUT
+link_down
+PEER_AT=$OR_SERVER
+LRULE='connect => delay 40ms
+connect => error EHOSTUNREACH'
+# shellcheck disable=SC2086
+fake lb "$LRULE" $B
+# shellcheck disable=SC2086
+fake ln "$LRULE" $CONNECT_NR
+agree lb "host unreachable a round trip away: a blocking connect fails after it, SO_ERROR taken" <<EOF
+$(connect_failed EHOSTUNREACH 0)
+EOF
+agree ln "host unreachable a round trip away, nonblocking: EINPROGRESS, POLLOUT|ERR|HUP, SO_ERROR once, a dead socket" <<EOF
+$(connect_failed_rtt EHOSTUNREACH)
+EOF
+expect_in "$tmp/ln.real" '^pollin = IN,ERR,HUP,RDHUP$' "real: IPv4 keeps POLLERR after the error is read"
+expect_in "$tmp/ln.fake" '^pollin = IN,HUP,RDHUP$' "sockfault: POLLERR gone once the error is read (a known difference)"
+# The blocking connect's time; the nonblocking one's when poll answered
+# (its connect having returned at once: ret_at).
+rtt() { sed -n 's/^\(took\|since\) = //p' "$tmp/$1" | tail -n 1; }
+ret_at() { sed -n 's/^since = //p' "$tmp/$1" | head -n 1; }
+for k in real fake; do
+	expect_between "$k: blocking, host unreachable after the round trip (ms)" 35 300 "$(rtt lb.$k)"
+	expect_between "$k: nonblocking, connect returned at once (ms)" 0 30 "$(ret_at ln.$k)"
+	expect_between "$k: nonblocking, host unreachable after the round trip (ms)" 35 300 "$(rtt ln.$k)"
+done
+echo "measured: blocking real $(rtt lb.real), sockfault $(rtt lb.fake) ms;" \
+	"nonblocking real $(rtt ln.real), sockfault $(rtt ln.fake) ms"
+
+# --- ICMP host unreachable from the router beside the client ---
+# On this rig's veth the router's ICMP comes back within the connect call,
+# as the host's own firewall's would: the kernel keeps it as a soft error.
+# shellcheck disable=SC2086
+fake hb 'connect => error EHOSTUNREACH icmp=local' $B
+# shellcheck disable=SC2086
+fake hn 'connect => error EHOSTUNREACH icmp=local' $N
 in_router iptables -A FORWARD -p tcp -j REJECT --reject-with icmp-host-unreachable
 # shellcheck disable=SC2086
 real hb $B

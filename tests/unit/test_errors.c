@@ -89,8 +89,8 @@ static void unknown_action_and_modifier(void **state)
 	assert_refused("tx => explode", "t.rules:1:7: unknown action 'explode' (" ACTIONS ")");
 	assert_refused("tx => error EIO stiky", "t.rules:1:17: unknown modifier 'stiky' (did you mean 'sticky'?)");
 	assert_refused("tx => reset sticky nw", "t.rules:1:20: unknown modifier 'nw' (did you mean 'now'?)");
-	assert_refused("tx => error EIO loudly",
-		       "t.rules:1:17: unknown modifier 'loudly' (modifiers are sticky, now, icmp, log=quiet, once)");
+	assert_refused("tx => error EIO loudly", "t.rules:1:17: unknown modifier 'loudly' (modifiers are sticky, now, "
+						 "icmp, icmp=local, log=quiet, once)");
 	assert_refused("tx => error EIO log=loud", "t.rules:1:21: log= takes only 'quiet' (log=quiet)");
 	assert_refused("tx => reset 5", "t.rules:1:13: reset takes no argument, found '5'");
 	assert_refused("rx => eof now?", "t.rules:1:11: eof takes no argument, found 'now?'");
@@ -98,7 +98,7 @@ static void unknown_action_and_modifier(void **state)
 	assert_refused("tx => blackhole 5s", "t.rules:1:17: blackhole takes no argument, found '5s'");
 	assert_refused("sendto => drop 5", "t.rules:1:16: drop takes no argument, found '5'");
 	assert_refused("tx => delay 1s 2s", "t.rules:1:16: unknown modifier '2s' "
-					    "(modifiers are sticky, now, icmp, log=quiet, once)");
+					    "(modifiers are sticky, now, icmp, icmp=local, log=quiet, once)");
 }
 
 static void unknown_errno(void **state)
@@ -476,6 +476,17 @@ static void never_fires(void **state)
 	assert_refused("connect => error EHOSTUNREACH icmp now",
 		       "t.rules:1:31: 'icmp' says a router's ICMP answered "
 		       "the connect: error ECONNREFUSED, EHOSTUNREACH or ENETUNREACH, on connect, without now");
+	assert_refused("tx => error ECONNREFUSED icmp=local",
+		       "t.rules:1:26: 'icmp=local' says the host's own firewall answered the connect with ICMP: "
+		       "error ECONNREFUSED, EHOSTUNREACH or ENETUNREACH, on connect, without now");
+	assert_refused("connect => error EHOSTUNREACH icmp=local now",
+		       "t.rules:1:31: 'icmp=local' says the host's own firewall answered the connect with ICMP: "
+		       "error ECONNREFUSED, EHOSTUNREACH or ENETUNREACH, on connect, without now");
+	assert_refused("connect => error EHOSTUNREACH icmp=near",
+		       "t.rules:1:36: icmp= takes only 'local' (icmp=local: the host's own firewall answered "
+		       "the SYN; icmp: a router on the way)");
+	assert_refused("connect => error EHOSTUNREACH icmp_local",
+		       "t.rules:1:31: unknown modifier 'icmp_local' (did you mean 'icmp=local'?)");
 	assert_refused("tx state=listening => error EPIPE",
 		       "t.rules:1:4: this rule can never fire on tx: it is never called on a socket that is listening");
 	assert_refused("accept state=connected,shutdown => error EMFILE",

@@ -613,9 +613,20 @@ static void modifiers(void **state)
 	parsed_free(&p);
 
 	r = parse_one(&p, "connect => error WSAECONNREFUSED icmp");
-	assert_int_equal(r->icmp, 1);
+	assert_int_equal(r->icmp, SF_ICMP_ROUTER);
 	assert_int_equal(r->now, 0);
 	assert_string_equal(rule_text(r), "line-1: connect => error ECONNREFUSED icmp");
+	parsed_free(&p);
+
+	r = parse_one(&p, "connect => error EHOSTUNREACH icmp=local");
+	assert_int_equal(r->icmp, SF_ICMP_LOCAL);
+	assert_string_equal(rule_text(r), "line-1: connect => error EHOSTUNREACH icmp=local");
+	parsed_free(&p);
+
+	r = parse_one(&p, "connect => error ECONNREFUSED icmp=local log=quiet");
+	assert_int_equal(r->icmp, SF_ICMP_LOCAL);
+	assert_int_equal(r->quiet, 1);
+	assert_string_equal(rule_text(r), "line-1: connect => error ECONNREFUSED icmp=local log=quiet");
 	parsed_free(&p);
 
 	/* once and limit= also come after the action. */

@@ -112,6 +112,18 @@ int sf_slow_socketpair(int domain, int type, int protocol, int sv[2])
 	return finish(&c, r, err);
 }
 
+/* A router's ICMP answering a relayed nonblocking TCP connect: it comes
+ * after the round trip of the connect's delay rule, while the program waits
+ * in poll, not inside the call (sockfault-rules(5), icmp). */
+static int icmp_in_flight(const struct sf_call *c)
+{
+	const struct sf_verdict *v = &c->v;
+	return c->defer_delay && c->delay_ns && v->decided && v->action == SF_ACT_ERROR && !v->now &&
+	       c->s->proto == SF_PROTO_TCP && v->icmp != SF_ICMP_LOCAL &&
+	       (v->err == EHOSTUNREACH || v->err == ENETUNREACH || (v->icmp && v->err == ECONNREFUSED)) &&
+	       sf_fd_nonblocking(c->fd);
+}
+
 /* Deliver an injected connect error the way the kernel delivers a failed
  * connect: a blocking connect, a unix or UDP socket, or `now`, fail at once;
  * a nonblocking TCP connect says EINPROGRESS and fails later, through
@@ -122,6 +134,12 @@ static int connect_error(struct sf_call *c, int err)
 	int tcp_later = c->v.action == SF_ACT_ERROR && !c->v.now && s->proto == SF_PROTO_TCP;
 	if (tcp_later && sf_unreach_blocking(c->fd, s, err, c->v.icmp))
 		return (int)sf_fail(c, err);
+	if (icmp_in_flight(c) && sf_fd_nonblocking(c->fd) &&
+	    sf_icmp_connect_later(c->fd, s, err, sf_now() + c->delay_ns)) {
+		sf_sock_set_peer(s, c->addr, c->addrlen);
+		SF_STORE(&s->state, SF_STATE_CONNECTING);
+		return (int)sf_fail(c, EINPROGRESS);
+	}
 	if (tcp_later && sf_fd_nonblocking(c->fd) && sf_refuse_connect(c->fd, s->family)) {
 		sf_sock_set_peer(s, c->addr, c->addrlen);
 		SF_STORE(&s->pending_err, (uint16_t)err);
@@ -164,6 +182,13 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	s = c.s;
 	if (f == SF_FATE_ANSWERED)
 		return finish(&c, ret, err);
+	/* A connect again while a router's ICMP is on its way: the kernel's
+	 * socket is still connecting (EALREADY). */
+	if (SF_LOAD(&s->icmp_err)) {
+		errno = e0;
+		int r = sf_real_connect(fd, addr, len);
+		return finish(&c, r, errno);
+	}
 	/* A relayed connection's next connect asks how its real one went. */
 	int rerr;
 	if (SF_LOAD(&sf_relay_count) && sf_relay_connect_state(s, fd, 0, &rerr))
@@ -191,8 +216,9 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	 * completes. */
 	if (f == SF_FATE_ALIVE && !failed)
 		f = sf_fate_rules(&c, 0, &ret, &err);
-	/* A blocking connect waits out its round trip, as a failing one does. */
-	if (relay && c.delay_ns && (c.v.decided || !nonblock))
+	/* A blocking connect waits out its round trip, as a failing one does
+	 * (but for a router's ICMP, which comes while the program polls). */
+	if (relay && c.delay_ns && (c.v.decided || !nonblock) && !icmp_in_flight(&c))
 		sf_sleep_ns(c.delay_ns);
 	if (f == SF_FATE_ANSWERED)
 		return finish(&c, ret, err);
@@ -652,6 +678,7 @@ int sf_slow_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	sf_decide(&c);
 	if (c.v.decided)
 		return (int)sf_fail(&c, sf_verdict_errno(&c));
+	sf_icmp_settle(s);
 	errno = e0;
 	int r = sf_real_getsockopt(fd, level, name, val, len);
 	int err = errno;
@@ -661,7 +688,7 @@ int sf_slow_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		uint16_t pending = SF_LOAD(&s->pending_err);
 		if (SF_LOAD(&s->dead)) {
 			*so_error = sf_dead_so_error(s, fd, *so_error);
-		} else if (pending && (*so_error == ECONNREFUSED || *so_error == 0)) {
+		} else if (pending && (sf_pending_kernel_error(s, *so_error) || *so_error == 0)) {
 			*so_error = sf_pending_error(s, ECONNREFUSED);
 		} else if (*so_error == 0) {
 			connect_settled(s, fd);

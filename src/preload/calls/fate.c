@@ -66,10 +66,17 @@ long sf_fate_after_slow(struct sf_sock *s, int fd, enum sf_op op, long r, int *e
 	return r;
 }
 
+int sf_pending_kernel_error(const struct sf_sock *s, int err)
+{
+	/* The refuser's RST (refuse.h), or a router's ICMP arriving (icmp.h:
+	 * the abandoned connect's ECONNRESET). */
+	return err == ECONNREFUSED || (err == ECONNRESET && SF_LOAD(&s->state) == SF_STATE_CONNECTING);
+}
+
 int sf_pending_error(struct sf_sock *s, int err)
 {
 	uint16_t pending = SF_LOAD(&s->pending_err);
-	if (!pending || err != ECONNREFUSED)
+	if (!pending || !sf_pending_kernel_error(s, err))
 		return err;
 	SF_STORE(&s->pending_err, 0);
 	SF_STORE(&s->state, SF_STATE_UNCONNECTED);

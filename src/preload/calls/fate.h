@@ -64,7 +64,11 @@ static inline long sf_fate_after(struct sf_sock *s, int fd, enum sf_op op, long 
 }
 
 /* A connect error injected on a nonblocking socket is pending in the kernel
- * as ECONNREFUSED: give the injected errno in its place, once. */
+ * as ECONNREFUSED (ECONNRESET for a router's ICMP, icmp.h): give the
+ * injected errno in its place, once. */
 int sf_pending_error(struct sf_sock *s, int err);
+
+/* Is err the kernel's stand-in for s's injected connect error? */
+int sf_pending_kernel_error(const struct sf_sock *s, int err);
 
 #endif

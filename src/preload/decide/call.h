@@ -18,7 +18,7 @@ struct sf_verdict {
 	uint8_t action;	 /* enum sf_action */
 	uint8_t sticky, now;
 	uint8_t ends;	 /* the call ends the connection (sf_verdict_ends) */
-	uint8_t icmp;	 /* error on connect: from a router's ICMP */
+	uint8_t icmp;	 /* error on connect: from an ICMP (enum sf_icmp) */
 	int err;	 /* error: the errno */
 	uint64_t dur_ns; /* timeout: the silence before the end */
 };

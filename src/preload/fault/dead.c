@@ -13,6 +13,7 @@
 
 #include "active.h"
 #include "clock.h"
+#include "icmp.h"
 #include "real.h"
 #include "lookup.h"
 #include "mute.h"
@@ -535,6 +536,8 @@ int sf_dead_closing(int fd, struct sf_sock *s, struct sf_ghost_plan *ghost)
 
 void sf_dead_timeout_expired(int fd, struct sf_sock *s)
 {
+	if (sf_icmp_arrives(fd, s))
+		return;
 	if (SF_LOAD(&s->dead) != SF_DEAD_TIMEOUT)
 		return;
 	die(s, SF_DEAD_TIMEDOUT, ETIMEDOUT);

@@ -42,7 +42,8 @@ void sf_dead_at_time(int fd, struct sf_sock *s, const struct sf_verdict *v);
  * (*ghost filled: sf_ghost_raise). */
 int sf_dead_closing(int fd, struct sf_sock *s, struct sf_ghost_plan *ghost);
 
-/* The timeout's deadline has come (from the timer thread). */
+/* The timeout's deadline has come (from the timer thread), or the round
+ * trip of a router's ICMP (icmp.h: sf_icmp_arrives). */
 void sf_dead_timeout_expired(int fd, struct sf_sock *s);
 
 /* An EPIPE the library produces raises SIGPIPE, as the kernel's does, unless

@@ -1,6 +1,8 @@
 #include "icmp.h"
 
 #include <errno.h>
+#include <linux/filter.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
@@ -12,7 +14,9 @@
 #include "lookup.h"
 #include "proc.h"
 #include "real.h"
+#include "refuse.h"
 #include "settings.h"
+#include "timer.h"
 
 int sf_icmp_udp(const struct sf_sock *s, const void *dest, int err)
 {
@@ -69,10 +73,64 @@ void sf_icmp_restore(int fd, const struct sf_icmp_save *save)
 
 int sf_unreach_blocking(int fd, struct sf_sock *s, int err, int icmp)
 {
-	if ((err != EHOSTUNREACH && err != ENETUNREACH && !(icmp && err == ECONNREFUSED)) || sf_fd_nonblocking(fd))
+	if (icmp != SF_ICMP_LOCAL || sf_fd_nonblocking(fd))
 		return 0;
 	sf_sleep_ns(1000000000ull);
 	SF_STORE(&s->pending_err, (uint16_t)err);
 	sf_sock_all_slow(s);
 	return 1;
+}
+
+int sf_icmp_connect_later(int fd, struct sf_sock *s, int err, uint64_t deadline)
+{
+	int saved = errno;
+	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
+	struct sock_fprog prog = { 1, &drop };
+	int ok = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0;
+	if (ok && !sf_refuse_connect(fd, s->family)) {
+		int none = 0;
+		setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &none, sizeof none);
+		ok = 0;
+	}
+	if (ok) {
+		SF_STORE(&s->icmp_err, (uint16_t)err);
+		uint16_t token = (uint16_t)(SF_LOAD(&s->timer_token) + 1);
+		SF_STORE(&s->timer_token, token);
+		sf_timer_schedule(fd, s, token, deadline);
+	}
+	errno = saved;
+	return ok;
+}
+
+int sf_icmp_arrives(int fd, struct sf_sock *s)
+{
+	uint16_t err = SF_LOAD(&s->icmp_err);
+	if (!err)
+		return 0;
+	int saved = errno;
+	/* From here until icmp_err is cleared the program's SO_ERROR waits
+	 * (sf_icmp_settle): the two steps below are one event to it. */
+	SF_STORE(&s->pending_err, err);
+	sf_sock_all_slow(s);
+	int none = 0;
+	setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &none, sizeof none);
+	/* The kernel's own hard error: connect(AF_UNSPEC) leaves SYN-SENT
+	 * with nothing sent, its error set (ECONNRESET, which the record
+	 * turns into err) and its waiters woken, as the ICMP's tcp_done
+	 * does; the shutdown is the rest of tcp_done (poll: IN|OUT|ERR|HUP|
+	 * RDHUP; receives 0, sends EPIPE once the error is read). Nothing
+	 * connects again: a poller never sees it connecting anew. */
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	sf_real_connect(fd, &unspec, sizeof unspec);
+	sf_real_shutdown(fd, SHUT_RDWR);
+	SF_STORE(&s->icmp_err, 0);
+	errno = saved;
+	return 1;
+}
+
+void sf_icmp_settle(const struct sf_sock *s)
+{
+	/* Bounded: the timer thread is between two system calls. */
+	for (int i = 0; i < 10000 && SF_LOAD(&s->pending_err) && SF_LOAD(&s->icmp_err); i++)
+		sched_yield();
 }

@@ -28,12 +28,33 @@ int sf_icmp_redirect(int fd, struct sf_icmp_save *save);
  * peer. */
 void sf_icmp_restore(int fd, const struct sf_icmp_save *save);
 
-/* A blocking TCP connect answered by a router's ICMP (err EHOSTUNREACH or
- * ENETUNREACH; ECONNREFUSED with the icmp modifier, else an RST): the
- * kernel reports it when the SYN is first retransmitted (its initial RTO,
- * 1 s), and SO_ERROR still holds it after. Waits that long and leaves the
- * error for SO_ERROR: 1; 0 if this is not such a connect (nonblocking: see
- * sockfault-rules(5), error). */
+/* A blocking TCP connect answered by the host's own firewall (the rule's
+ * icmp=local; err ECONNREFUSED, EHOSTUNREACH or ENETUNREACH): its ICMP
+ * comes back while the connect still holds the socket, so the kernel keeps
+ * it as a soft error and reports it when the SYN is first retransmitted
+ * (its initial RTO, 1 s); SO_ERROR still holds it after. Waits that long
+ * and leaves the error for SO_ERROR: 1; 0 if this is not such a connect (a
+ * router's ICMP, the rule's plain icmp, fails the connect as a hard error
+ * after the round trip of the connect's delay rules; nonblocking: see
+ * sockfault-rules(5), icmp). */
 int sf_unreach_blocking(int fd, struct sf_sock *s, int err, int icmp);
+
+/* A nonblocking TCP connect that a router's ICMP answers one round trip
+ * later (at `deadline`): the socket connects to the refuser (refuse.h)
+ * behind a filter that drops its RST, so it stays connecting as the real
+ * one does (poll: nothing; sends EAGAIN; SO_ERROR 0), and the timer thread
+ * brings the ICMP at the deadline (sf_icmp_arrives). 1 if so under way. */
+int sf_icmp_connect_later(int fd, struct sf_sock *s, int err, uint64_t deadline);
+
+/* From the timer thread, at that deadline: the ICMP arrives, a hard error:
+ * the connect is abandoned and made again to the refuser, whose RST kills
+ * the socket at once (poll: OUT|ERR|HUP), and SO_ERROR gives err once.
+ * 1 if s had an ICMP on its way. */
+int sf_icmp_arrives(int fd, struct sf_sock *s);
+
+/* The connect's waiters wake at the first step of the ICMP's arrival, the
+ * socket dead but not yet shut: a woken program's SO_ERROR waits (briefly)
+ * for the second, so that what it reads next is the kernel's dead socket. */
+void sf_icmp_settle(const struct sf_sock *s);
 
 #endif

@@ -125,6 +125,7 @@ struct sf_sock {
 	uint8_t track_idle;	/* a rule reads idle=: note when data moves */
 	uint8_t closing;	/* the program is closing one of its descriptors */
 	uint16_t pending_err;	/* an injected connect error: SO_ERROR gives it once */
+	uint16_t icmp_err;	/* a router's ICMP on its way to a connect in progress (icmp.h) */
 	uint32_t conn_ordinal;	/* nth connection to this peer in this process */
 	uint32_t ino;		/* the socket's inode (low bits): is the descriptor still it? */
 	uint16_t dead_err;	/* the errno a dead connection answers with */
