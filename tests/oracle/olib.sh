@@ -393,6 +393,33 @@ peer accept = none
 EOF
 }
 
+# icmp_rtt_agree ERRNO WHAT: the cases lb (CONNECT_B) and ln (CONNECT_NR),
+# played across the latency link for real and by sockfault, agree on a
+# connect failing with ERRNO a round trip after its SYN (WHAT answered it),
+# at the round trip's time; the nonblocking connect returned at once.
+icmp_rtt_agree() {
+	agree lb "$2 a round trip away: a blocking connect fails after it, SO_ERROR taken" <<EOF
+$(connect_failed "$1" 0)
+EOF
+	agree ln "$2 a round trip away, nonblocking: EINPROGRESS, POLLOUT|ERR|HUP, SO_ERROR once, a dead socket" <<EOF
+$(connect_failed_rtt "$1")
+EOF
+	expect_in "$tmp/ln.real" '^pollin = IN,ERR,HUP,RDHUP$' "real: IPv4 keeps POLLERR after the error is read"
+	expect_in "$tmp/ln.fake" '^pollin = IN,HUP,RDHUP$' "sockfault: POLLERR gone once the error is read (a known difference)"
+	for k in real fake; do
+		expect_between "$k: blocking, $1 after the round trip (ms)" 35 300 "$(rtt_ms lb.$k)"
+		expect_between "$k: nonblocking, connect returned at once (ms)" 0 30 "$(returned_ms ln.$k)"
+		expect_between "$k: nonblocking, $1 after the round trip (ms)" 35 300 "$(rtt_ms ln.$k)"
+	done
+	echo "measured: blocking real $(rtt_ms lb.real), sockfault $(rtt_ms lb.fake) ms;" \
+		"nonblocking real $(rtt_ms ln.real), sockfault $(rtt_ms ln.fake) ms"
+}
+
+# rtt_ms CASE: the blocking connect's time, or when the nonblocking one's
+# poll answered; returned_ms CASE: when its connect returned.
+rtt_ms() { sed -n 's/^\(took\|since\) = //p' "$tmp/$1" | tail -n 1; }
+returned_ms() { sed -n 's/^since = //p' "$tmp/$1" | head -n 1; }
+
 # fw_clear: the router forwards everything again, at full speed.
 fw_clear() {
 	in_router iptables -F FORWARD

@@ -93,23 +93,7 @@ $RULE icmp"
 fake lb "$LRULE" $B
 # shellcheck disable=SC2086
 fake ln "$LRULE" $CONNECT_NR
-agree lb "ICMP port unreachable a round trip away: a blocking connect fails after it, SO_ERROR taken" <<EOF
-$(connect_failed ECONNREFUSED 0)
-EOF
-agree ln "ICMP port unreachable a round trip away, nonblocking: POLLOUT|ERR|HUP, SO_ERROR once, a dead socket" <<EOF
-$(connect_failed_rtt ECONNREFUSED)
-EOF
-expect_in "$tmp/ln.real" '^pollin = IN,ERR,HUP,RDHUP$' "real: IPv4 keeps POLLERR after the error is read"
-expect_in "$tmp/ln.fake" '^pollin = IN,HUP,RDHUP$' "sockfault: POLLERR gone once the error is read (a known difference)"
-# The blocking connect's time; the nonblocking one's when poll answered
-# (its connect having returned at once: ret_at).
-rtt() { sed -n 's/^\(took\|since\) = //p' "$tmp/$1" | tail -n 1; }
-ret_at() { sed -n 's/^since = //p' "$tmp/$1" | head -n 1; }
-for k in real fake; do
-	expect_between "$k: blocking, refused after the round trip (ms)" 35 300 "$(rtt lb.$k)"
-	expect_between "$k: nonblocking, connect returned at once (ms)" 0 30 "$(ret_at ln.$k)"
-	expect_between "$k: nonblocking, refused after the round trip (ms)" 35 300 "$(rtt ln.$k)"
-done
+icmp_rtt_agree ECONNREFUSED "ICMP port unreachable"
 if [ -n "$have6" ]; then
 	PEER_AT=[$OR_SERVER6]
 	# shellcheck disable=SC2086
@@ -119,11 +103,9 @@ if [ -n "$have6" ]; then
 $(connect_failed_later ECONNREFUSED | sed -e 's/^took = \*$/since = */' -e 's/^connect = .*/&\nsince = */')
 EOF
 	for k in real fake; do
-		expect_between "$k: IPv6, nonblocking, refused after the round trip (ms)" 35 300 "$(rtt ln6.$k)"
+		expect_between "$k: IPv6, nonblocking, refused after the round trip (ms)" 35 300 "$(rtt_ms ln6.$k)"
 	done
 fi
-echo "measured: blocking real $(rtt lb.real), sockfault $(rtt lb.fake) ms;" \
-	"nonblocking real $(rtt ln.real), sockfault $(rtt ln.fake) ms"
 
 # --- ICMP port unreachable from the router beside the client ---
 # On this rig's veth the router's ICMP comes back within the connect call,
