@@ -88,8 +88,19 @@ fake_all=
 i=0
 while [ "$i" -lt "$RUNS" ]; do
 	PEER_AT=$OR_LINK_SERVER
-	# shellcheck disable=SC2086
-	real n $N
+	# The real link loses the handshake's last ACK and the answers to the
+	# SYN-ACK's repeats now and then (some 0.4 % of the runs): the peer
+	# then accepts nothing in 5 s. That is the link's handshake, which
+	# lossy does not model (sockfault-rules(5)); such a run is played again.
+	for _try in 1 2 3; do
+		# shellcheck disable=SC2086
+		real n $N
+		! grep -q '^peer accept = none$' "$tmp/n.real" || {
+			echo "NOTE: real run $i, try $_try: the link lost the handshake; played again"
+			continue
+		}
+		break
+	done
 	PEER_AT=$OR_SERVER
 	# shellcheck disable=SC2086
 	fake n 'tx => lossy 0.1
