@@ -13,7 +13,6 @@
 #include "enter.h"
 #include "lookup.h"
 #include "proc.h"
-#include "real.h"
 #include "refuse.h"
 #include "settings.h"
 #include "timer.h"

@@ -32,8 +32,6 @@
 #include "proc.h"
 #include "relay_epoll.h"
 #include "stash.h"
-#include "real.h"
-#include "settings.h"
 #include "thread.h"
 #include "units.h"
 
