@@ -60,6 +60,15 @@ static void note_local(struct sf_sock *s, int fd)
 		sf_sock_set_local(s, (struct sockaddr *)&ss, sl);
 }
 
+/* What a connect that went through made of the socket's record. */
+static void note_connect(struct sf_sock *s, const struct sf_call *c, socklen_t len, int fd, uint8_t state)
+{
+	sf_sock_set_peer(s, c->addr, len);
+	sf_sock_connected(s, SF_SIDE_CLIENT, state);
+	if (!(s->flags & SF_SOCK_HAS_LOCAL) || s->local.port == 0)
+		note_local(s, fd);
+}
+
 int sf_slow_socket(int domain, int type, int protocol)
 {
 	if (!sf_enter())
@@ -230,8 +239,13 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	int left = errno;
 	err = left;
 	r = (int)sf_fate_after(s, fd, SF_OP_connect, r, &err);
-	int adopted = relay && (r == 0 || err == EINPROGRESS) &&
-		      sf_relay_adopt(fd, s, nonblock ? sf_now() + c.delay_ns : 0, 0);
+	/* Once adopted, the relay's thread reads the record (a reload replans
+	 * the link): what the connect made of it is written before. */
+	int adopted = 0;
+	if (relay && (r == 0 || err == EINPROGRESS) && own.ss_family != AF_UNSPEC) {
+		note_connect(s, &c, len, fd, r == 0 && !nonblock ? SF_STATE_CONNECTED : SF_STATE_CONNECTING);
+		adopted = sf_relay_adopt(fd, s, nonblock ? sf_now() + c.delay_ns : 0, 0);
+	}
 	if (adopted && nonblock) {
 		/* Under way until the relay sees it done and its delay over. */
 		r = -1;
@@ -251,10 +265,8 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		SF_STORE(&s->state, SF_STATE_UNCONNECTED);
 		sf_sock_replan(s);
 	} else if (r == 0 || err == EINPROGRESS) {
-		sf_sock_set_peer(s, c.addr, len);
-		sf_sock_connected(s, SF_SIDE_CLIENT, r == 0 ? SF_STATE_CONNECTED : SF_STATE_CONNECTING);
-		if (!(s->flags & SF_SOCK_HAS_LOCAL) || s->local.port == 0)
-			note_local(s, fd);
+		if (!adopted)
+			note_connect(s, &c, len, fd, r == 0 ? SF_STATE_CONNECTED : SF_STATE_CONNECTING);
 		sf_sock_replan(s);
 		sf_deadline_arm(fd, s);
 	}

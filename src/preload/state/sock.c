@@ -129,17 +129,25 @@ struct sf_sock *sf_sock_get_slow(int fd)
 	return NULL;
 }
 
+/* Straight to the kernel: the library's own threads (relay, control) look
+ * too, and an interposed fstat (a sanitizer's, another preload's) would
+ * count the look as a use of the program's descriptor. */
+static int stat_fd(int fd, struct stat *st)
+{
+	return (int)syscall(SYS_fstat, fd, st);
+}
+
 void sf_sock_identify(struct sf_sock *s, int fd)
 {
 	struct stat st;
-	if (fstat(fd, &st) == 0)
+	if (stat_fd(fd, &st) == 0)
 		s->ino = (uint32_t)st.st_ino;
 }
 
 int sf_sock_still(const struct sf_sock *s, int fd)
 {
 	struct stat st;
-	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) && (uint32_t)st.st_ino == s->ino;
+	return stat_fd(fd, &st) == 0 && S_ISSOCK(st.st_mode) && (uint32_t)st.st_ino == s->ino;
 }
 
 void sf_sock_install(int fd, uintptr_t v)
