@@ -9,7 +9,7 @@
 #include "sf.h"
 
 /* The pid of the process the library's state belongs to. */
-extern int sf_proc_pid;
+extern SF_HIDDEN int sf_proc_pid;
 
 /* At start: note the pid, and mark a page that every child with memory of
  * its own sees zeroed (MADV_WIPEONFORK). `adopt` is what the fork handler

@@ -27,7 +27,7 @@ struct sf_reals {
 #undef SF_CALL
 #undef SF_SYM
 };
-extern struct sf_reals sf_real;
+extern SF_HIDDEN struct sf_reals sf_real;
 
 /* dlsym(RTLD_NEXT, name), or NULL when called from inside dlsym itself. */
 void *sf_resolve(const char *name);

@@ -10,8 +10,8 @@
 
 #include "sf.h"
 
-extern unsigned long sf_readers;
-extern void *sf_retired;
+extern SF_HIDDEN unsigned long sf_readers;
+extern SF_HIDDEN void *sf_retired;
 
 void sf_reclaim(void);
 

@@ -9,6 +9,10 @@
 #define SF_LIKELY(x) __builtin_expect(!!(x), 1)
 #define SF_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define SF_EXPORT __attribute__((visibility("default")))
+/* On the library's own variables' declarations: the library is built with
+ * -fvisibility=hidden, but a declaration without it is reached through the
+ * global offset table, an instruction more at every use on the fast path. */
+#define SF_HIDDEN __attribute__((visibility("hidden")))
 /* Thread-locals: initial-exec under glibc, whose global-dynamic TLS may
  * call malloc on first use (from inside a wrapper). musl sets up every
  * module's TLS before a thread runs, so its global-dynamic access never

@@ -3,6 +3,8 @@
 #ifndef SF_CTL_H
 #define SF_CTL_H
 
+#include "sf.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,7 +47,7 @@ int sf_ctl_int(const struct sf_ctl_req *r, const char *key, int64_t *out);
 
 /* Events the channel's thread itself makes (`fire`), for every watching
  * client: sent out after the request that made them. */
-extern struct sf_ctl_out sf_ctl_events;
+extern SF_HIDDEN struct sf_ctl_out sf_ctl_events;
 
 /* `watch`: the client's view so far (ctl_watch.c). */
 struct sf_ctl_watch;

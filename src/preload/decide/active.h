@@ -30,19 +30,19 @@ struct sf_active {
 };
 
 /* The rules now in force (NULL: none), and their generation. */
-extern struct sf_active *sf_active_now;
-extern uint32_t sf_gen;
+extern SF_HIDDEN struct sf_active *sf_active_now;
+extern SF_HIDDEN uint32_t sf_gen;
 /* sf_gen for the fast path's question; SF_GEN_NEVER, which no record has,
  * while reloading is on (slow.h sf_pass). */
-extern uint32_t sf_pass_gen;
+extern SF_HIDDEN uint32_t sf_pass_gen;
 #define SF_GEN_NEVER UINT32_MAX
 /* Reloading is on from now (reload.c sf_reload_start). */
 void sf_active_reloading(void);
 /* The operations the fast path must not pass straight to libc. */
-extern sf_opmask sf_hot;
+extern SF_HIDDEN sf_opmask sf_hot;
 /* Operations that stay hot whatever the rules: once a connection has died,
  * all of its calls must reach the library, even after a reload. */
-extern sf_opmask sf_hot_floor;
+extern SF_HIDDEN sf_opmask sf_hot_floor;
 void sf_hot_everything(void);
 
 /* Build the active set from parsed rules (taking them over). */

@@ -4,6 +4,8 @@
 #ifndef SF_PROCTREE_H
 #define SF_PROCTREE_H
 
+#include "sf.h"
+
 #include <stdint.h>
 
 #include "tree.h"
@@ -15,7 +17,7 @@ void sf_proctree_init(void);
 
 /* The draws' key for this process (inline: the quick lane compares it on
  * every call of a p= rule, decide/quick.h). */
-extern uint64_t sf_proctree_self_key;
+extern SF_HIDDEN uint64_t sf_proctree_self_key;
 static inline uint64_t sf_proctree_key(void)
 {
 	return sf_proctree_self_key;

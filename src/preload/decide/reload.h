@@ -12,8 +12,8 @@
 
 /* Nonzero when reloading is on; the coarse monotonic time (ns) at which the
  * files are next looked at. */
-extern int sf_reload_on;
-extern uint64_t sf_reload_next;
+extern SF_HIDDEN int sf_reload_on;
+extern SF_HIDDEN uint64_t sf_reload_next;
 
 /* A coarse clock: the vDSO answers it without a system call, to the tick. */
 static inline uint64_t sf_coarse_now(void)

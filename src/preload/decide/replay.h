@@ -5,13 +5,15 @@
 #ifndef SF_REPLAY_H
 #define SF_REPLAY_H
 
+#include "sf.h"
+
 #include <stdint.h>
 
 /* Read the log. Problems go to report(); returns their number. */
 unsigned sf_replay_load(const char *path, void (*report)(void *ctx, const char *msg), void *ctx);
 
 /* Replaying at all? */
-extern int sf_replaying;
+extern SF_HIDDEN int sf_replaying;
 
 /* Did the recorded run fire this rule at this call (in this process)? */
 struct sf_call;

@@ -10,6 +10,8 @@
 #ifndef SF_RELAY_H
 #define SF_RELAY_H
 
+#include "sf.h"
+
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -17,7 +19,7 @@
 #include "sock.h"
 
 /* How many connections are relayed now (0: every question below is no). */
-extern unsigned sf_relay_count;
+extern SF_HIDDEN unsigned sf_relay_count;
 
 /* Would a delay (throttle, lossy) rule of the rule set touch this TCP
  * socket's connection: to target, for a connect; for an accepted socket

@@ -17,7 +17,7 @@
  * forgets the abandoned call). sf_init_ready is the library's start
  * (entry/init.c), the one function here defined above this layer: a call
  * that finds the library not started starts it. */
-extern int sf_init_done;
+extern SF_HIDDEN int sf_init_done;
 int sf_init_ready(void);
 
 int sf_nested(uintptr_t here);

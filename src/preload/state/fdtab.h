@@ -10,9 +10,9 @@
 
 #define SF_FD_MAX (1u << 22) /* descriptors from here on are never tracked */
 
-extern uintptr_t *sf_fdtab;
-extern unsigned sf_fd_limit; /* entries in the table; 0 until it exists */
-extern unsigned sf_fd_high;  /* one more than the highest descriptor ever stored */
+extern SF_HIDDEN uintptr_t *sf_fdtab;
+extern SF_HIDDEN unsigned sf_fd_limit; /* entries in the table; 0 until it exists */
+extern SF_HIDDEN unsigned sf_fd_high;  /* one more than the highest descriptor ever stored */
 
 /* Reserve the table (at start): as many entries as the process may have
  * descriptors (at most SF_FD_MAX). Pages are only backed once written. */

@@ -3,6 +3,8 @@
 #ifndef SF_NAMES_H
 #define SF_NAMES_H
 
+#include "sf.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,7 +18,7 @@ size_t sf_names_of(const struct sf_sockaddr *a, const char **out);
 
 /* Counts the names learned: a verdict about an address made before the
  * count moved may have missed a host= name. */
-extern uint32_t sf_names_gen;
+extern SF_HIDDEN uint32_t sf_names_gen;
 
 /* Names are learned only while rules are in force (decide/active.c says
  * so whenever it installs a rule set, or none). */

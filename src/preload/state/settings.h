@@ -2,6 +2,8 @@
 #ifndef SF_SETTINGS_H
 #define SF_SETTINGS_H
 
+#include "sf.h"
+
 #include <stdint.h>
 
 #include "log.h"
@@ -23,7 +25,7 @@ struct sf_settings {
 	uint64_t t_start;  /* monotonic ns at start, for uptime */
 };
 
-extern struct sf_settings sf_config;
+extern SF_HIDDEN struct sf_settings sf_config;
 
 /* Parse SOCKFAULT_RULES (one or more files, colon-separated) and
  * SOCKFAULT_RULES_TEXT into rs; each problem goes to report(). Returns the

@@ -157,7 +157,7 @@ void sf_sock_unref(struct sf_sock *s);
 	(SF_OPBIT(SF_OP_dup) | SF_OPBIT(SF_OP_dup2) | SF_OPBIT(SF_OP_dup3) | SF_OPBIT(SF_OP_fcntl) | \
 	 SF_OPBIT(SF_OP_close))
 _Static_assert(!(SF_NOTSOCK_OPS & SF_OPS_IO), "no data call finds \"not a socket\" asking for it");
-extern struct sf_sock sf_notsock;
+extern SF_HIDDEN struct sf_sock sf_notsock;
 #define SF_FD_NOTSOCK ((uintptr_t)&sf_notsock)
 static inline int sf_fd_is_sock(uintptr_t v)
 {

@@ -6,6 +6,8 @@
 #ifndef SF_WINE_H
 #define SF_WINE_H
 
+#include "sf.h"
+
 #include <stddef.h>
 
 #include "rules.h"
@@ -16,12 +18,12 @@ enum sf_wine_role {
 	SF_WINE_SERVER,	 /* wineserver */
 };
 
-extern enum sf_wine_role sf_wine_role;
+extern SF_HIDDEN enum sf_wine_role sf_wine_role;
 
 /* In wineserver: the Windows program whose start started it ("" if
  * unknown). exe= matches it as well as the server's own name, since the
  * program's connects are made there. */
-extern char sf_wine_program[64];
+extern SF_HIDDEN char sf_wine_program[64];
 
 /* Called with the process's short name in name: for Wine's loader, replace
  * it with the Windows program's own name (the basename of the program on
