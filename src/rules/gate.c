@@ -24,6 +24,8 @@ struct sf_gate sf_gate_make(const struct sf_rule *r, const struct sf_gate_in *in
 	uint32_t nums = sf_rule_nums(r);
 	if (dynamic && r->states == SF_STATE_ALL && nums && !(nums & (nums - 1)))
 		g.num = (uint8_t)(1 + __builtin_ctz(nums));
+	if (r->when.first == 1 && r->when.step == 1 && r->when.last == UINT64_MAX)
+		g.flags |= SF_PE_EVERY;
 	if (gated && r->p_scaled < SF_P_ONE) {
 		g.flags |= SF_PE_DRAWS;
 		g.draw_key = sf_draw_key(in->seed, in->proc_key, r->name_hash, in->peer_hash, in->ordinal, SF_DRAW_P);

@@ -23,6 +23,7 @@ enum {
 	SF_PE_GATED = 1 << 4,	   /* counted per connection: sf_gate answers whether it applies and is due */
 	SF_PE_CLOCK = 1 << 5,	   /* it reads the clock (idle=, age=, uptime=) */
 	SF_PE_DRAWS = 1 << 6,	   /* p=: draw_key holds its draws on this connection */
+	SF_PE_EVERY = 1 << 7,	   /* no when=: every counted call may be due (p= draws each) */
 };
 
 /* What the conditions that change from call to call read of a socket

@@ -49,26 +49,29 @@ static struct sf_gate make(const char *text, int dgram, int replaying)
 static void plan_settles_each_condition(void **state)
 {
 	const uint8_t quick = SF_PE_STATICS_OK | SF_PE_GATED | SF_PE_QUICK;
-	assert_int_equal(make("send => error EAGAIN", 0, 0).flags, quick);
+	assert_int_equal(make("send => error EAGAIN", 0, 0).flags, quick | SF_PE_EVERY);
 	assert_int_equal(make("send when=1000000 => error EAGAIN", 0, 0).flags, quick);
-	assert_int_equal(make("send limit=1 => error EAGAIN", 0, 0).flags, quick);
-	assert_int_equal(make("send sent>1TiB => error EAGAIN", 0, 0).flags, quick | SF_PE_DYNAMIC);
-	assert_int_equal(make("send received>1TiB => error EAGAIN", 0, 0).flags, quick | SF_PE_DYNAMIC);
-	assert_int_equal(make("send state=connected => error EAGAIN", 0, 0).flags, quick | SF_PE_DYNAMIC);
-	assert_int_equal(make("send idle>1h => error EAGAIN", 0, 0).flags, quick | SF_PE_DYNAMIC | SF_PE_CLOCK);
-	assert_int_equal(make("send age>1h => error EAGAIN", 0, 0).flags, quick | SF_PE_DYNAMIC | SF_PE_CLOCK);
-	assert_int_equal(make("send uptime>1h => error EAGAIN", 0, 0).flags, quick | SF_PE_DYNAMIC | SF_PE_CLOCK);
-	assert_int_equal(make("send p=0.5 => error EAGAIN", 0, 0).flags, quick | SF_PE_DRAWS);
-	assert_int_equal(make("send p=1 => error EAGAIN", 0, 0).flags, quick);
+	assert_int_equal(make("send limit=1 => error EAGAIN", 0, 0).flags, quick | SF_PE_EVERY);
+	assert_int_equal(make("send sent>1TiB => error EAGAIN", 0, 0).flags, quick | SF_PE_DYNAMIC | SF_PE_EVERY);
+	assert_int_equal(make("send received>1TiB => error EAGAIN", 0, 0).flags, quick | SF_PE_DYNAMIC | SF_PE_EVERY);
+	assert_int_equal(make("send state=connected => error EAGAIN", 0, 0).flags, quick | SF_PE_DYNAMIC | SF_PE_EVERY);
+	assert_int_equal(make("send idle>1h => error EAGAIN", 0, 0).flags,
+			 quick | SF_PE_DYNAMIC | SF_PE_CLOCK | SF_PE_EVERY);
+	assert_int_equal(make("send age>1h => error EAGAIN", 0, 0).flags,
+			 quick | SF_PE_DYNAMIC | SF_PE_CLOCK | SF_PE_EVERY);
+	assert_int_equal(make("send uptime>1h => error EAGAIN", 0, 0).flags,
+			 quick | SF_PE_DYNAMIC | SF_PE_CLOCK | SF_PE_EVERY);
+	assert_int_equal(make("send p=0.5 => error EAGAIN", 0, 0).flags, quick | SF_PE_DRAWS | SF_PE_EVERY);
+	assert_int_equal(make("send p=1 => error EAGAIN", 0, 0).flags, quick | SF_PE_EVERY);
 	/* Counted per process, or replayed from a log: the full path. */
 	assert_int_equal(make("send per=process when=5 => error EAGAIN", 0, 0).flags, SF_PE_STATICS_OK);
-	assert_int_equal(make("send p=0.5 => error EAGAIN", 0, 1).flags, SF_PE_STATICS_OK);
+	assert_int_equal(make("send p=0.5 => error EAGAIN", 0, 1).flags, SF_PE_STATICS_OK | SF_PE_EVERY);
 	/* A fixed condition that does not hold: never quick. */
-	assert_int_equal(make("send proto=tcp => error EAGAIN", 0, 0).flags, SF_PE_GATED);
+	assert_int_equal(make("send proto=tcp => error EAGAIN", 0, 0).flags, SF_PE_GATED | SF_PE_EVERY);
 	/* A datagram socket's peer is each call's destination. */
-	assert_int_equal(make("send peer=10.0.0.1:9 => drop", 1, 0).flags, SF_PE_PER_DEST | SF_PE_GATED);
-	assert_int_equal(make("send host=example.com => drop", 1, 0).flags, SF_PE_PER_DEST | SF_PE_GATED);
-	assert_int_equal(make("send proto=udp => drop", 1, 0).flags, quick);
+	assert_int_equal(make("send peer=10.0.0.1:9 => drop", 1, 0).flags, SF_PE_PER_DEST | SF_PE_GATED | SF_PE_EVERY);
+	assert_int_equal(make("send host=example.com => drop", 1, 0).flags, SF_PE_PER_DEST | SF_PE_GATED | SF_PE_EVERY);
+	assert_int_equal(make("send proto=udp => drop", 1, 0).flags, quick | SF_PE_EVERY);
 }
 
 /* The one number a rule's changing conditions read, for the quick lane to
@@ -117,6 +120,23 @@ static void draw_key_replays_sf_draw(void **state)
 	in.proc_key = 8;
 	assert_int_not_equal(sf_gate_make(r, &in).draw_key, g.draw_key);
 	parsed_free(&p);
+}
+
+/* The first count when= may make due, from a given one on: what the
+ * quick lane counts below without looking at when= again. */
+static void when_names_its_next_call(void **state)
+{
+	(void)state;
+	struct sf_when w = { 5, 20, 5 }, all = SF_WHEN_ALWAYS, open = { 3, UINT64_MAX, UINT64_MAX / 2 };
+	assert_int_equal(sf_when_next(&w, 1), 5);
+	assert_int_equal(sf_when_next(&w, 5), 5);
+	assert_int_equal(sf_when_next(&w, 6), 10);
+	assert_int_equal(sf_when_next(&w, 19), 20);
+	assert_true(sf_when_next(&w, 21) == UINT64_MAX);
+	assert_int_equal(sf_when_next(&all, 7), 7);
+	/* A step past the largest count: none, not a wrapped one. */
+	assert_true(sf_when_next(&open, 4) == 3 + UINT64_MAX / 2);
+	assert_true(sf_when_next(&open, 4 + UINT64_MAX / 2) == UINT64_MAX);
 }
 
 static void when_is_a_call_count(void **state)
@@ -205,13 +225,10 @@ static void state_is_checked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(plan_settles_each_condition),
-		cmocka_unit_test(plan_names_the_one_number),
-		cmocka_unit_test(draw_key_replays_sf_draw),
-		cmocka_unit_test(when_is_a_call_count),
-		cmocka_unit_test(byte_counts_are_thresholds),
-		cmocka_unit_test(times_are_deadlines),
-		cmocka_unit_test(state_is_checked),
+		cmocka_unit_test(plan_settles_each_condition), cmocka_unit_test(plan_names_the_one_number),
+		cmocka_unit_test(draw_key_replays_sf_draw),    cmocka_unit_test(when_names_its_next_call),
+		cmocka_unit_test(when_is_a_call_count),	       cmocka_unit_test(byte_counts_are_thresholds),
+		cmocka_unit_test(times_are_deadlines),	       cmocka_unit_test(state_is_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,7 +92,11 @@ static uint64_t entered(const struct made *m)
 {
 	uint64_t bits = 0;
 	for (uint32_t i = 0; m->plan && i < m->plan->n; i++) {
-		assert_ptr_equal(m->plan->e[i].r, &m->p.rs.rules[m->plan->e[i].rule]);
+		const struct sf_plan_entry *e = &m->plan->e[i];
+		if (e->num) {
+			assert_int_equal(e->lo, m->p.rs.rules[e->rule].num[e->num - 1].lo);
+			assert_true(e->hi == m->p.rs.rules[e->rule].num[e->num - 1].hi);
+		}
 		if (i)
 			assert_true(m->plan->e[i].rule > m->plan->e[i - 1].rule);
 		bits |= 1ull << m->plan->e[i].rule;
@@ -210,17 +214,21 @@ static void entries_settle_conditions(void **state)
 	make_plan(&m, NULL);
 	const uint8_t quick = SF_PE_STATICS_OK | SF_PE_GATED | SF_PE_QUICK;
 	assert_int_equal(entry_of(&m, 0)->flags, quick);
-	assert_int_equal(entry_of(&m, 1)->flags, quick | SF_PE_DYNAMIC | SF_PE_CLOCK);
-	assert_int_equal(entry_of(&m, 2)->flags, quick | SF_PE_DRAWS);
+	assert_int_equal(entry_of(&m, 1)->flags, quick | SF_PE_DYNAMIC | SF_PE_CLOCK | SF_PE_EVERY);
+	assert_int_equal(entry_of(&m, 2)->flags, quick | SF_PE_DRAWS | SF_PE_EVERY);
 	assert_int_equal(entry_of(&m, 2)->draw_key, sf_draw_key(42, 7, m.p.rs.rules[2].name_hash, 99, 3, SF_DRAW_P));
 	assert_int_equal(entry_of(&m, 3)->flags, SF_PE_STATICS_OK);
-	assert_int_equal(entry_of(&m, 4)->flags, quick | SF_PE_DYNAMIC);
+	assert_int_equal(entry_of(&m, 4)->flags, quick | SF_PE_DYNAMIC | SF_PE_EVERY);
 	/* Its peer not known yet: the call checks it. */
-	assert_int_equal(entry_of(&m, 5)->flags, SF_PE_GATED);
+	assert_int_equal(entry_of(&m, 5)->flags, SF_PE_GATED | SF_PE_EVERY);
 	for (uint32_t i = 0; i < m.plan->n; i++) {
 		assert_int_equal(m.plan->e[i].ops, m.p.rs.rules[m.plan->e[i].rule].ops);
 		assert_int_equal(m.plan->e[i].calls, 0);
 	}
+	/* when=: the lane counts up to the millionth call alone; without
+	 * it, every call is one when= may make due. */
+	assert_int_equal(entry_of(&m, 0)->next, 1000000);
+	assert_int_equal(entry_of(&m, 1)->next, 1);
 	assert_int_equal(m.plan->gen, 5);
 	assert_int_equal(m.plan->draw_proc, 7);
 	assert_int_equal(m.plan->draw_ord, 3);
@@ -362,6 +370,8 @@ static void counters_carry_over(void **state)
 	assert_int_equal(entry_of(&after, 0)->calls, 2);
 	assert_int_equal(entry_of(&after, 0)->fired, 1);
 	assert_int_equal(entry_of(&after, 0)->stuck, 0);
+	/* Two calls counted: the third is when='s. */
+	assert_int_equal(entry_of(&after, 0)->next, 3);
 	assert_int_equal(entry_of(&after, 2)->calls, 7);
 	assert_int_equal(entry_of(&after, 2)->stuck, 1);
 	made_free(&after);

@@ -1,6 +1,68 @@
 #include "clock.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Until sf_tsc_start, and for good where there is no counter to use: no
+ * reading ever reaches next_fit. */
+struct sf_tsc sf_tsc = { .next_fit = UINT64_MAX };
+
+/* The first point is 1 ms old before a rate is measured from it: the
+ * clock's own granularity is then a part in 20 000 at worst. */
+#define SF_TSC_FIRST_FIT_NS 1000000ull
+
+/* The kernel keeps CLOCK_MONOTONIC on the counter only when it found the
+ * counter invariant and in step on every CPU (clocksource "tsc"). */
+static int kernel_clock_is_tsc(void)
+{
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+			      O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	char buf[16];
+	long n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+	syscall(SYS_close, fd);
+	return n == 4 && memcmp(buf, "tsc\n", 4) == 0;
+}
+
+void sf_tsc_start(void)
+{
+#if defined(__x86_64__)
+	int e = errno;
+	if (kernel_clock_is_tsc()) {
+		struct timespec ts;
+		uint64_t before = __rdtsc();
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t after = __rdtsc();
+		sf_tsc.tsc0 = before + (after - before) / 2;
+		sf_tsc.ns0 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		SF_RELEASE(&sf_tsc.next_fit, sf_tsc.ns0 + SF_TSC_FIRST_FIT_NS);
+	}
+	errno = e;
+#endif
+}
+
+void sf_tsc_fit(uint64_t now)
+{
+#if defined(__x86_64__)
+	uint64_t due = SF_LOAD(&sf_tsc.next_fit);
+	if (now < due || now <= sf_tsc.ns0)
+		return;
+	/* One thread measures; the others go on with the line they have. */
+	uint64_t span = now - sf_tsc.ns0;
+	if (!__atomic_compare_exchange_n(&sf_tsc.next_fit, &due, sf_tsc.ns0 + 2 * span, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return;
+	uint64_t ticks = __rdtsc() - sf_tsc.tsc0;
+	if (ticks)
+		SF_RELEASE(&sf_tsc.mult, (uint64_t)((double)span / (double)ticks * 4294967296.0));
+#else
+	(void)now;
+#endif
+}
 
 void sf_sleep_ns(uint64_t ns)
 {

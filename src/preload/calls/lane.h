@@ -7,13 +7,27 @@
 
 #include "quick.h"
 
-/* Count the call and enter the library (1: then the caller runs the real
- * call and sf_quick_leave), or do neither (0). v: fd's record as the
- * wrapper found it (sf_pass_v); dest: the call's own destination, NULL, or
- * SF_DEST_UNKNOWN. */
-static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_op op, uintptr_t v,
-								const struct sockaddr *dest, socklen_t destlen,
-								int current)
+/* What sf_quick_enter found. Each answer but SF_LANE_SLOW is held: the
+ * wrapper tail-calls a function of its own for it (entry/wrappers.c), so
+ * that the wrapper's checks run in the registers the call came with, with
+ * no frame and nothing saved. */
+enum sf_lane {
+	SF_LANE_SLOW,	 /* not entered, nothing counted: the slow path */
+	SF_LANE_IN,	 /* entered and counted: run the real call, then sf_quick_leave */
+	SF_LANE_MISS,	 /* entered, not settled: sf_quick_drop, then the slow path */
+	SF_LANE_BY_DEST, /* not entered: the destination's verdict (sf_quick_by_dest) */
+	SF_LANE_MORE	 /* entered, not counted: sf_quick_more settles it, out of line */
+};
+
+/* Leave after SF_LANE_MISS: release the record held, out of line. */
+void sf_quick_drop(void);
+
+/* Count the call and enter the library, or do neither. v: fd's record as
+ * the wrapper found it (sf_pass_v); dest: the call's own destination,
+ * NULL, or SF_DEST_UNKNOWN. */
+static inline __attribute__((always_inline)) enum sf_lane sf_quick_enter(int fd, enum sf_op op, uintptr_t v,
+									 const struct sockaddr *dest, socklen_t destlen,
+									 int current)
 {
 	struct sf_sock *s = (struct sf_sock *)v;
 	/* quick_ops and dest_ops are empty on a dead socket, one with a
@@ -24,14 +38,14 @@ static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_
 	 * opmask names op (sf_pass_v), a socket's: "not a socket" names no
 	 * operation of the quick lane. */
 	if ((!current && !sf_fd_is_sock(v)) || sf_self.depth)
-		return 0;
+		return SF_LANE_SLOW;
 	if (!(SF_LOAD(&s->quick_ops) & SF_OPBIT(op)))
-		return dest != SF_DEST_UNKNOWN && (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) &&
-		       sf_quick_by_dest(fd, v, op, dest, destlen);
+		return dest != SF_DEST_UNKNOWN && (SF_LOAD(&s->dest_ops) & SF_OPBIT(op)) ? SF_LANE_BY_DEST
+											 : SF_LANE_SLOW;
 	/* The reference (6 instructions, 2 to drop): a close racing the call
 	 * must not free the record the call accounts to after the kernel. */
 	if (!sf_sock_try_ref(s))
-		return 0;
+		return SF_LANE_SLOW;
 	/* The depth and the held slot (3 instructions, 5 to leave): a signal
 	 * handler's call while this one is in the kernel goes straight to
 	 * libc, and a longjmp out of it leaves no reference behind. The
@@ -49,17 +63,10 @@ static inline __attribute__((always_inline)) int sf_quick_enter(int fd, enum sf_
 	/* The reference is ours only if fd still points at the record: a close
 	 * racing this call may have freed it, and a new socket reused it, in
 	 * between (6 instructions). */
-	if (SF_LIKELY(sf_fd_get_seen(fd) == v && sf_quick_count(s, op, own_dest)))
-		return 1;
-	/* Released inside the library: freeing the record must not meet a
-	 * signal handler's call that is not known to be nested. */
-	sf_self.nheld = 0;
-	if (SF_UNLIKELY(__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0))
-		sf_sock_free(s);
-	if (SF_UNLIKELY(SF_LOAD(&sf_retired)) && !SF_LOAD(&sf_readers))
-		sf_reclaim();
-	sf_self.depth--;
-	return 0;
+	if (SF_UNLIKELY(sf_fd_get_seen(fd) != v))
+		return SF_LANE_MISS;
+	int q = sf_quick_count(s, op, own_dest, 0);
+	return SF_LIKELY(q > 0) ? SF_LANE_IN : q < 0 ? SF_LANE_MORE : SF_LANE_MISS;
 }
 
 /* The rare ends of a quick call (slow.c): the connection died while the
@@ -78,7 +85,7 @@ static inline __attribute__((always_inline)) void sf_account_inline(struct sf_so
 	else
 		SF_ADD(&s->received, moved);
 	if (SF_LOAD(&s->track_idle))
-		SF_STORE(&s->t_last_io, sf_now());
+		SF_STORE(&s->t_last_io, sf_now_cheap());
 	if (SF_UNLIKELY(SF_LOAD(&s->state) == SF_STATE_CONNECTING))
 		sf_account_connected(s);
 }

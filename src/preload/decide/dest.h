@@ -130,13 +130,13 @@ static inline __attribute__((always_inline)) int sf_dest_gate(const struct sf_pl
 	 * with its own destination, whose draws are not the plan's (gate.h
 	 * sf_gate_due with no draw key: due when when= hits, p= or not): no
 	 * snapshot of the socket, no clock, no call that would cost the look
-	 * a frame. Only a count outside when='s range is settled here (no
-	 * division either); one inside it, the lanes ask the step. */
+	 * a frame. Only a count below the next one when= may make due is
+	 * settled here (the entry's `next`: no division, no draw); from it
+	 * on, the lanes decide. */
 	if (SF_LOAD(&e->stuck))
 		return 0;
 	uint64_t n = SF_LOAD(&e->calls);
-	const struct sf_when *w = &e->r->when;
-	if ((n + 1 >= w->first && n + 1 <= w->last) ||
+	if (n + 1 >= SF_LOAD(&e->next) ||
 	    !__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return 0;
 	SF_ADD(&a->stats[e->rule].matched, 1);

@@ -370,7 +370,7 @@ void sf_decide(struct sf_call *c)
 			struct sf_plan_entry *e = &plan->e[i];
 			if (!(e->ops & SF_OPBIT(c->op)) || (c->timed && !sf_rule_timed(&a->rs.rules[e->rule])))
 				continue;
-			if (!(e->flags & SF_PE_QUICK) || !sf_gate_pass(a, plan, e, c->s, own_dest))
+			if (!(e->flags & SF_PE_QUICK) || !sf_gate_pass(a, plan, e, c->s, own_dest, 1))
 				break;
 		}
 		if (i >= plan->n)
@@ -472,7 +472,8 @@ static inline int dest_quick(struct sf_sock *s, enum sf_op op, const struct sock
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__atomic_load_n(&plan->dg->dest_seq, __ATOMIC_RELAXED) != seq)
 		goto out;
-	ok = named == 0 || (named == 1 && (only->flags & SF_PE_GATED) && sf_gate_pass(a, plan, only, s, dest != NULL));
+	ok = named == 0 ||
+	     (named == 1 && (only->flags & SF_PE_GATED) && sf_gate_pass(a, plan, only, s, dest != NULL, 1));
 out:
 	sf_read_end();
 	return ok;

@@ -205,6 +205,11 @@ static inline __attribute__((always_inline)) enum sf_judged sf_judge(const struc
 	uint64_t nth_conn = e ? SF_ADD(&e->calls, 1) + 1 : 0;
 	uint64_t nth_proc = per_process ? SF_ADD(&k->st->proc_calls, 1) + 1 : 0;
 	uint64_t nth = per_process ? nth_proc : nth_conn;
+	/* The quick lane counts the calls below the next one when= may make
+	 * due; a thread that counted an earlier call and stores after this one
+	 * only sends the lane here sooner. */
+	if (e && !(e->flags & SF_PE_EVERY))
+		SF_STORE(&e->next, sf_when_next(&r->when, nth_conn + 1));
 	/* p= draws by the call's place on its connection, so a seed replays the
 	 * same faults whatever the threads do; without a connection, by its
 	 * place in the process. */

@@ -59,13 +59,16 @@ static void fill(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, 
 		if (!enters(in, i))
 			continue;
 		struct sf_plan_entry *e = &plan->e[plan->n++];
-		e->r = r;
 		e->rule = i;
 		e->ops = r->ops;
 		struct sf_gate g = sf_gate_make(r, &in->gate);
 		e->flags = g.flags;
 		e->draw_key = g.draw_key;
 		e->num = g.num;
+		if (g.num) {
+			e->lo = r->num[g.num - 1].lo;
+			e->hi = r->num[g.num - 1].hi;
+		}
 		if (dgram && !(e->flags & SF_PE_PER_DEST))
 			plan->dg->fixed[plan->dg->nfixed++] = (uint16_t)(plan->n - 1);
 		for (uint32_t k = 0; carry && k < carry->n; k++)
@@ -74,6 +77,7 @@ static void fill(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, 
 				e->fired = SF_LOAD(&carry->e[k].fired);
 				e->stuck = SF_LOAD(&carry->e[k].stuck);
 			}
+		e->next = sf_when_next(&r->when, e->calls + 1);
 		out->ops |= r->ops | tracked_by(r);
 		/* The destination cache lets through no call whose bookkeeping
 		 * a rule reads (decide/dest.h). */

@@ -55,13 +55,15 @@ static inline int sf_draws_current(const struct sf_plan *plan, const struct sf_s
 
 /* sf_gate_holds for entry e on s, out of line: the clock, state=, more
  * than one number (quick.c). */
-__attribute__((cold)) int sf_lane_holds_full(const struct sf_plan_entry *e, const struct sf_sock *s);
+__attribute__((cold)) int sf_lane_holds_full(const struct sf_rule *r, const struct sf_plan_entry *e,
+					     const struct sf_sock *s);
 
-/* sf_gate_holds for entry e on s. One number alone (the plan's num) is
- * compared here; the rest is out of line: the full snapshot's registers,
- * inline in the wrapper, cost every quick call of every rule 7
- * instructions of saving and restoring (callgrind). */
-static inline int sf_lane_holds(const struct sf_plan_entry *e, const struct sf_sock *s)
+/* sf_gate_holds for entry e on s: 1 or 0, or -1 when the answer needs a
+ * call (the clock, the full snapshot) and `full` is 0. One number alone
+ * (the plan's num) but the clock's is compared here: a call would cost the
+ * wrapper a frame, its registers saved on every call (entry/wrappers.c). */
+static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_active *a, const struct sf_plan_entry *e,
+							       const struct sf_sock *s, int full)
 {
 	uint64_t v, t;
 	switch (e->num) {
@@ -73,40 +75,53 @@ static inline int sf_lane_holds(const struct sf_plan_entry *e, const struct sf_s
 		break;
 	case 1 + SF_NUM_AGE:
 	case 1 + SF_NUM_IDLE:
+		/* The counter's clock, or a call to the kernel's. */
+		if (!sf_now_fast(&v)) {
+			if (!full)
+				return -1;
+			v = sf_now();
+		}
 		/* sf_snap_number's: nothing before a connection; idle since
 		 * the later of the last byte and the connection. */
 		if (!(t = SF_LOAD(&s->t_connected)))
 			return 0;
 		if (e->num == 1 + SF_NUM_IDLE && SF_LOAD(&s->t_last_io) > t)
 			t = SF_LOAD(&s->t_last_io);
-		v = sf_now();
 		v = v > t ? v - t : 0;
 		break;
 	default:
-		return sf_lane_holds_full(e, s);
+		return full ? sf_lane_holds_full(&a->rs.rules[e->rule], e, s) : -1;
 	}
-	const struct sf_range *rg = &e->r->num[e->num - 1];
-	return v >= rg->lo && v <= rg->hi;
+	return v >= e->lo && v <= e->hi;
 }
 
 /* Entry e of s's plan, a GATED one whose fixed conditions hold for the
  * call, on the call: 1 when that settles it (the rule does not apply, or
  * the call is counted and not due), 0 when the full path must decide (then
- * nothing is counted). Counted with a compare-and-swap, so that a call
- * another thread counted meanwhile goes the full path and every call is
- * counted exactly once. own_dest: the call has its own destination. */
+ * nothing is counted), -1 as sf_lane_holds. Counted with a
+ * compare-and-swap, so that a call another thread counted meanwhile goes
+ * the full path and every call is counted exactly once. own_dest: the call
+ * has its own destination. */
 static inline __attribute__((always_inline)) int sf_gate_pass(struct sf_active *a, const struct sf_plan *plan,
 							      struct sf_plan_entry *e, const struct sf_sock *s,
-							      int own_dest)
+							      int own_dest, int full)
 {
 	if (SF_LOAD(&e->stuck))
 		return 0;
 	uint8_t flags = e->flags;
-	if ((flags & SF_PE_DYNAMIC) && !sf_lane_holds(e, s))
-		return 1;
+	if (flags & SF_PE_DYNAMIC) {
+		int holds = sf_lane_holds(a, e, s, full);
+		if (holds <= 0)
+			return holds < 0 ? -1 : 1;
+	}
 	uint64_t n = SF_LOAD(&e->calls);
-	const uint64_t *key = (flags & SF_PE_DRAWS) && sf_draws_current(plan, s, own_dest) ? &e->draw_key : NULL;
-	if (sf_gate_due(e->r, n + 1, key) != SF_DUE_NO)
+	/* A count when= may make due (gate.h sf_gate_due): without when=, p=
+	 * draws it here on the connection's key; with when=, or to fire, the
+	 * full path decides. Below `next`, when= leaves the call alone: no
+	 * division, no draw. */
+	if (n + 1 >= SF_LOAD(&e->next) && ((flags & (SF_PE_EVERY | SF_PE_DRAWS)) != (SF_PE_EVERY | SF_PE_DRAWS) ||
+					   !sf_draws_current(plan, s, own_dest) ||
+					   sf_p_hit(a->rs.rules[e->rule].p_scaled, sf_mix64(e->draw_key ^ (n + 1)))))
 		return 0;
 	if (!__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return 0;
@@ -119,8 +134,9 @@ static inline __attribute__((always_inline)) int sf_gate_pass(struct sf_active *
 int sf_quick_by_dest(int fd, uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen);
 
 /* At most one rule names `op` on s, and its gate settles the call: 1;
- * otherwise 0, and nothing counted. */
-static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *s, enum sf_op op, int own_dest)
+ * otherwise 0, and nothing counted; -1 as sf_lane_holds. */
+static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *s, enum sf_op op, int own_dest,
+								int full)
 {
 	const int slot = sf_quick_slot[op] - 1;
 	int ok;
@@ -133,7 +149,7 @@ static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *
 	/* quick_ops belongs to the plan: both must be of the rules in force. */
 	if (SF_LIKELY(plan && a && plan->gen == a->gen)) {
 		unsigned i = slot >= 0 ? plan->quick[slot] : 0xff;
-		ok = i == 0xff || sf_gate_pass(a, plan, &plan->e[i], s, own_dest);
+		ok = i == 0xff ? 1 : sf_gate_pass(a, plan, &plan->e[i], s, own_dest, full);
 	} else
 		ok = !plan && a && sf_sock_current(s, a->gen);
 	/* What the section's end may free is freed when the call leaves
@@ -142,5 +158,10 @@ static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *
 	__atomic_sub_fetch(&sf_readers, 1, __ATOMIC_SEQ_CST);
 	return ok;
 }
+
+/* sf_quick_count where the lane could not settle the call without a call
+ * of its own (-1): with the clock and the full snapshot, out of line. dest:
+ * the call's own destination, as sf_quick_enter's. 1 or 0. */
+int sf_quick_more(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "active.h"
 #include "alloc.h"
+#include "clock.h"
 #include "control.h"
 #include "dead.h"
 #include "deadline.h"
@@ -121,6 +122,7 @@ static void start_rules(void)
 static void init(void)
 {
 	sf_resolve_all();
+	sf_tsc_start();
 	sf_fdtab_init();
 	sf_proc_init(sf_after_fork_child);
 	sf_usermem_init();

@@ -23,20 +23,25 @@ struct sf_caddr {
 	uint8_t ip[16];
 };
 
-/* One rule of a socket's plan: 48 bytes, so that a socket with a rule
- * stays under 256 bytes in all. Its flags: gate.h SF_PE_*. */
+/* One rule of a socket's plan: 64 bytes, what the quick lane compares
+ * (decide/quick.h) without looking at the rule. Its flags: gate.h SF_PE_*. */
 struct sf_plan_entry {
-	const struct sf_rule *r; /* the rule: rules[rule] of the plan's rule set */
-	uint32_t rule;		 /* index in the active rule set */
-	sf_opmask ops;		 /* the rule's operations */
-	uint8_t flags;		 /* SF_PE_* */
-	uint8_t stuck;		 /* a sticky rule has fired on this socket */
-	uint8_t num;		 /* gate.h sf_gate's num */
-	uint8_t pad;
+	uint32_t rule; /* index in the active rule set */
+	sf_opmask ops; /* the rule's operations */
+	uint8_t flags; /* SF_PE_* */
+	uint8_t stuck; /* a sticky rule has fired on this socket */
+	uint8_t num;   /* gate.h sf_gate's num */
+	uint8_t pad[5];
 	uint64_t draw_key; /* SF_PE_DRAWS: gate.h sf_gate_due */
 	uint64_t calls;	   /* counted calls on this connection (when=, p=) */
 	uint64_t fired;	   /* firings on this connection (limit=) */
+	/* The first count when= may make due (sf_when_next): the quick lane
+	 * counts a call below it without looking at when= (quick.h). */
+	uint64_t next;
+	/* num's range, the rule's (lo <= number <= hi). */
+	uint64_t lo, hi;
 };
+_Static_assert(sizeof(struct sf_plan_entry) == 64, "a plan entry is one cache line");
 
 /* Datagram sockets only, after the entries: which of the per-destination
  * entries hold for the last destination seen (a program sends to the same
