@@ -178,6 +178,17 @@ peer_wait() {
 	sed "s/^/  $1| /" "$tmp/$1.out"
 }
 
+# wait_line FILE ERE [SECONDS]: wait until a line of FILE matches ERE, at
+# most SECONDS (5); the check that follows says whether it came.
+wait_line() {
+	_i=0
+	until grep -q -E -e "$2" "$1" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ "$_i" -le $((${3:-5} * 20)) ] || return 0
+		sleep 0.05
+	done
+}
+
 # wait_file FILE: wait (bounded) until FILE is not empty.
 wait_file() {
 	_i=0
@@ -714,12 +725,43 @@ wait_channel() {
 
 # wait_out NAME PATTERN: until the program's output has a line matching.
 wait_out() {
-	_i=0
-	until grep -q -E -e "$2" "$tmp/$1.out" 2>/dev/null; do
-		_i=$((_i + 1))
-		[ "$_i" -le 400 ] || { cat "$tmp/$1.out" "$tmp/$1.err"; hard_error "$1 never said /$2/"; }
-		sleep 0.05
-	done
+	wait_line "$tmp/$1.out" "$2" 20
+	grep -q -E -e "$2" "$tmp/$1.out" 2>/dev/null || {
+		cat "$tmp/$1.out" "$tmp/$1.err" 2>/dev/null
+		hard_error "$1 never said /$2/"
+	}
+}
+
+# fire_at_gate RULES ACTION STEP...: treal under RULES with a control
+# channel, ACTION fired at its connection to 127.0.0.1 (sockfault ctl fire)
+# when it reaches its step gate=r; treal's output left as run leaves it.
+fire_at_gate() {
+	_rules=$1
+	_action=$2
+	shift 2
+	echo "+ treal under the control channel, fire $_action: $*"
+	: >"$tmp/out"
+	rm -f "$tmp/u.gate.r"
+	env LD_PRELOAD="$(sf_preload)" SOCKFAULT_CONTROL=1 SOCKFAULT_RULES_TEXT="$_rules" "$R/treal" -S "$tmp/u" "$@" \
+		>"$tmp/out" 2>"$tmp/err" &
+	treal_pid=$!
+	bg_pids="$bg_pids $treal_pid"
+	wait_line "$tmp/out" '^gate r$'
+	grep -q '^gate r$' "$tmp/out" || hard_error "treal never reached its gate"
+	set +e
+	# shellcheck disable=SC2086 # the action's words
+	$tmo "$SF_CLI" ctl "$treal_pid" fire $_action peer=127.0.0.1 >"$tmp/ctl.out" 2>&1
+	rc=$?
+	set -e
+	cat "$tmp/ctl.out"
+	expect_rc 0 "fire $_action"
+	: >"$tmp/u.gate.r"
+	set +e
+	wait "$treal_pid"
+	rc=$?
+	set -e
+	show_output
+	expect_rc 0 "treal ran"
 }
 
 # ctl ARG...: sockfault ctl, output in $tmp/out and $tmp/err, status in $rc.
