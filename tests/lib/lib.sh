@@ -199,6 +199,22 @@ wait_file() {
 	done
 }
 
+# need_as_user WHY: skip unless this root shell can run commands as the
+# unprivileged user nobody; sets user and as_user (the command prefix that
+# runs as them: setpriv, or runuser).
+need_as_user() {
+	[ "$(id -u)" -eq 0 ] || skip "$1 needs root"
+	user=nobody
+	id -u "$user" >/dev/null 2>&1 || skip "no unprivileged user '$user'"
+	if command -v setpriv >/dev/null 2>&1; then
+		as_user="setpriv --reuid=$user --regid=$(id -gn "$user") --clear-groups --"
+	elif command -v runuser >/dev/null 2>&1; then
+		as_user="runuser -u $user --"
+	else
+		skip "neither setpriv nor runuser to drop privileges"
+	fi
+}
+
 have_ipv6() {
 	"$T/tpeer" probe6
 }

@@ -12,17 +12,7 @@
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "making a setuid-root program needs root"
-user=nobody
-id -u "$user" >/dev/null 2>&1 || skip "no unprivileged user '$user'"
-group=$(id -gn "$user")
-if command -v setpriv >/dev/null 2>&1; then
-	as_user="setpriv --reuid=$user --regid=$group --clear-groups --"
-elif command -v runuser >/dev/null 2>&1; then
-	as_user="runuser -u $user --"
-else
-	skip "neither setpriv nor runuser to drop privileges"
-fi
+need_as_user "making a setuid-root program"
 if command -v findmnt >/dev/null 2>&1; then
 	case ",$(findmnt -n -o OPTIONS --target "$tmp")," in
 	*,nosuid,*) skip "$tmp is on a filesystem mounted nosuid" ;;
