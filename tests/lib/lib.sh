@@ -118,6 +118,19 @@ sf_musl() {
 	return 1
 }
 
+# need_valgrind: skip unless valgrind can run the library here; sets vg,
+# the valgrind that configure found. valgrind is a glibc program, and with
+# --trace-children it runs again, with the client's LD_PRELOAD, for every
+# program it follows.
+need_valgrind() {
+	vg=${SF_VALGRIND:-}
+	[ -n "$vg" ] || skip "valgrind was not found by configure"
+	[ -z "${SF_SANITIZE:-}" ] || skip "a sanitizer build: valgrind cannot run it"
+	if sf_musl; then
+		skip "a musl build: valgrind (a glibc program) cannot load the musl-linked library"
+	fi
+}
+
 show_output() {
 	sed 's/^/  out| /' "$tmp/out"
 	sed 's/^/  err| /' "$tmp/err"
