@@ -264,6 +264,32 @@ expect_no_out() { expect_not_in "$tmp/out" "$@"; }
 expect_err() { expect_in "$tmp/err" "$@"; }
 expect_no_err() { expect_not_in "$tmp/err" "$@"; }
 
+# expect_passes WHAT CMD...: CMD succeeds (a checker that passes a tree);
+# expect_refuses WHAT ERE CMD...: CMD fails and says where in a line
+# matching ERE. Their output in $tmp/check.out.
+expect_passes() {
+	_what=$1
+	shift
+	if "$@" >"$tmp/check.out" 2>&1; then
+		pass "$_what"
+	else
+		fail "$_what: $(cat "$tmp/check.out")"
+	fi
+}
+
+expect_refuses() {
+	_what=$1
+	_ere=$2
+	shift 2
+	if "$@" >"$tmp/check.out" 2>&1; then
+		fail "$_what: let through"
+	elif grep -E -q -e "$_ere" "$tmp/check.out"; then
+		pass "$_what"
+	else
+		fail "$_what, but not said so: $(cat "$tmp/check.out")"
+	fi
+}
+
 # expect_rc N [WHAT]
 expect_rc() {
 	if [ "$rc" -eq "$1" ]; then
