@@ -9,7 +9,6 @@ set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/reach/rlib.sh"
 reach_need_supervisor
-R=$tmp/bin
 reach_tstatic
 
 # The quiet numbers start half way between the threshold (512) and the hard

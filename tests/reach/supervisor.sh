@@ -7,7 +7,6 @@ set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/reach/rlib.sh"
 reach_need_supervisor
-R=$tmp/bin
 reach_tstatic
 # A rule for write that never applies: the supervisor runs, write is
 # trapped above the threshold.
