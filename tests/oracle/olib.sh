@@ -415,6 +415,12 @@ EOF
 rtt_ms() { sed -n 's/^\(took\|since\) = //p' "$tmp/$1" | tail -n 1; }
 returned_ms() { sed -n 's/^since = //p' "$tmp/$1" | head -n 1; }
 
+# median: the median of the numbers on stdin (words; an odd count of them,
+# the runs of a measure).
+median() {
+	tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }'
+}
+
 # fw_clear: the router forwards everything again, at full speed.
 fw_clear() {
 	in_router iptables -F FORWARD
