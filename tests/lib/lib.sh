@@ -299,6 +299,13 @@ expect_rc() {
 	fi
 }
 
+# expect_stopped WHAT: the library stopped the program (tcalls, whose
+# first line is "main: ...") before main, with exit status 2.
+expect_stopped() {
+	expect_rc 2 "$1: exit status 2"
+	expect_no_out '^main:' "$1: main() never ran"
+}
+
 # expect_eq WHAT EXPECTED ACTUAL
 expect_eq() {
 	if [ "$2" = "$3" ]; then
