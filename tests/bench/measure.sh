@@ -10,6 +10,7 @@
 # - the library's code inside a call is counted: the preload costs more
 #   than none, and a rule that applies more than none at all.
 # No count is compared with a target here: that is scripts/bench's report.
+# shellcheck disable=SC2154 # need_valgrind (lib.sh) sets vg
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 

@@ -5,6 +5,7 @@
 # refused by the program (SO_PEERCRED) and nothing changes; a channel
 # directory with looser modes is refused (no channel, said on stderr); a
 # setuid program (secure execution) opens no channel at all.
+# shellcheck disable=SC2154 # need_as_user (lib.sh) sets user and as_user
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 ctl_setup

@@ -215,6 +215,7 @@ wait_file() {
 # need_as_user WHY: skip unless this root shell can run commands as the
 # unprivileged user nobody; sets user and as_user (the command prefix that
 # runs as them: setpriv, or runuser).
+# shellcheck disable=SC2034 # user and as_user are the scripts'
 need_as_user() {
 	[ "$(id -u)" -eq 0 ] || skip "$1 needs root"
 	user=nobody

@@ -9,6 +9,7 @@
 # the program is linked against a copy of the library (an absolute rpath,
 # which the loader does honour): the library is in the process either way,
 # and the program checks it is (library=loaded).
+# shellcheck disable=SC2154 # need_as_user (lib.sh) sets user and as_user
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 

@@ -180,7 +180,7 @@ if [ -n "${SF_REACH:-}" ]; then
 	# shellcheck disable=SC2086 # the steps are words
 	RUN_ENV=SOCKFAULT_LOG_FORMAT=json run 'send when=3 => error EIO' $steps
 	supervised=$(grep -o '"proc":"[^"]*","event":"fault"' "$tmp/err" | sort | tr '\n' ' ')
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086,SC2154 # the steps are words; tmo is lib.sh's
 	$tmo env LD_PRELOAD="$SF_LIB" SOCKFAULT_LOG_FORMAT=json SOCKFAULT_RULES_TEXT='send when=3 => error EIO' \
 		"$SF_BUILDDIR/tests/lib/treal" -S "$tmp/u2" $steps >/dev/null 2>"$tmp/pre.err" || :
 	preloaded=$(grep -o '"proc":"[^"]*","event":"fault"' "$tmp/pre.err" | sort | tr '\n' ' ')

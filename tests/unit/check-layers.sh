@@ -2,6 +2,7 @@
 # scripts/check-layers on copies of src/preload: it passes the tree as it
 # is, and fails, naming the file and line, an include that goes up a rank
 # and a circle of includes within one rank.
+# shellcheck disable=SC2154 # tmp is lib.sh's
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 py=${SF_PYTHON3:-python3}

@@ -2,6 +2,7 @@
 # scripts/check-style on a small tree of its own: a formatted file passes;
 # a file out of format, and a comment that points to a draft or an issue,
 # are named with their file and line.
+# shellcheck disable=SC2154 # tmp is lib.sh's
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 command -v clang-format >/dev/null 2>&1 || skip "no clang-format"
