@@ -53,7 +53,7 @@ done
 # shellcheck disable=SC2086
 set -- $sums
 expect_eq "corrupt: seed 11 twice, the same bytes" "$1" "$2"
-if [ "$2" != "$3" ]; then pass "corrupt: seed 12, other bytes ($3)"; else fail "corrupt: seeds 11 and 12 flipped the same bits"; fi
+expect_ne "corrupt: seed 12, other bytes ($3)" "$2" "$3"
 
 # --- UDP ---
 TREAL_OPTS=-D
@@ -84,6 +84,6 @@ done
 # shellcheck disable=SC2086 # three words
 set -- $sums
 expect_eq "udp corrupt: seed 7 twice, the same datagram" "$1" "$2"
-if [ "$2" != "$3" ]; then pass "udp corrupt: seed 8, another ($3)"; else fail "udp corrupt: seeds 7 and 8 flipped the same bits"; fi
+expect_ne "udp corrupt: seed 8, another ($3)" "$2" "$3"
 
 finish

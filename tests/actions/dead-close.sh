@@ -12,14 +12,25 @@ set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "a silent close needs CAP_NET_ADMIN: run as root"
 
-run 'tx when=2+ => blackhole' p:listen connect p:accept sendns p:expect,1000 sendns p:expect,500 close p:expect,500
-transcript "blackhole, then close: the peer hears neither the send nor the FIN" <<'EOF2'
-peer listen = port *
+# silenced ACTION STEP...: a connection that ACTION (blackhole, timeout)
+# silences after its first send (the peer gets the first 4 bytes, the second
+# 4 never reach it), then STEP...; $silenced_seen is the transcript of that
+# beginning.
+silenced() {
+	_action=$1
+	shift
+	run "tx when=2+ => $_action" p:listen connect p:accept sendns p:expect,1000 sendns "$@"
+}
+silenced_seen='peer listen = port *
 connect = 0
 peer accept = accepted 1
 sendns = 4
 peer expect = data 4 bits=0 ms=*
-sendns = 4
+sendns = 4'
+
+silenced blackhole p:expect,500 close p:expect,500
+transcript "blackhole, then close: the peer hears neither the send nor the FIN" <<EOF2
+$silenced_seen
 peer expect = silence
 close = 0
 peer expect = silence
@@ -29,14 +40,9 @@ EOF2
 # go unanswered, where a socket that is gone would have the kernel answer
 # with an RST (the peer's receive: ECONNRESET).
 after_close() {
-	run 'tx when=2+ => blackhole' p:listen connect p:accept sendns p:expect,1000 sendns close p:send,100 p:expect,1500 socks
-	transcript "$name blackhole, then close, then the peer sends: no RST comes back" <<'EOF2'
-peer listen = port *
-connect = 0
-peer accept = accepted 1
-sendns = 4
-peer expect = data 4 bits=0 ms=*
-sendns = 4
+	silenced blackhole close p:send,100 p:expect,1500 socks
+	transcript "$name blackhole, then close, then the peer sends: no RST comes back" <<EOF2
+$silenced_seen
 close = 0
 peer send = sent 100
 peer expect = silence
@@ -50,15 +56,10 @@ each_tcp_family after_close
 # TCP_USER_TIMEOUT, with a full send buffer): its socket leaves the
 # kernel's tables before the program closes it. Once the program learns it
 # (SO_ERROR, or a call failing with ETIMEDOUT), a ghost stands in for it.
-run 'tx when=2+ => timeout 1s' p:listen connect p:accept sendns p:expect,1000 sendns sendfill pollout=3000 so_error \
+silenced 'timeout 1s' sendfill pollout=3000 so_error \
 	p:send,100 p:expect,1500
-transcript "the kernel ends the connection, the program learns it: no RST for the peer" <<'EOF2'
-peer listen = port *
-connect = 0
-peer accept = accepted 1
-sendns = 4
-peer expect = data 4 bits=0 ms=*
-sendns = 4
+transcript "the kernel ends the connection, the program learns it: no RST for the peer" <<EOF2
+$silenced_seen
 sendfill = * EAGAIN
 pollout = OUT,ERR,HUP
 SO_ERROR = ETIMEDOUT
@@ -126,14 +127,9 @@ EOF2
 
 # The ghost is the library's: a program that execs does not get it (close-
 # on-exec; the peer's next segment is then answered with an RST).
-run 'tx when=2+ => blackhole' p:listen connect p:accept sendns p:expect,1000 sendns close exec socks
-transcript "the ghost does not pass an exec" <<'EOF2'
-peer listen = port *
-connect = 0
-peer accept = accepted 1
-sendns = 4
-peer expect = data 4 bits=0 ms=*
-sendns = 4
+silenced blackhole close exec socks
+transcript "the ghost does not pass an exec" <<EOF2
+$silenced_seen
 close = 0
 exec'd = 1
 socks = none
@@ -141,14 +137,9 @@ EOF2
 
 # A child that execs does not get it either; the parent keeps it. (The
 # new program plays the rest of the steps, the parent's last one too.)
-run 'tx when=2+ => blackhole' p:listen connect p:accept sendns p:expect,1000 sendns close fork exec socks endchild socks
-transcript "fork and exec: the new program has no ghost, the parent still has" <<'EOF2'
-peer listen = port *
-connect = 0
-peer accept = accepted 1
-sendns = 4
-peer expect = data 4 bits=0 ms=*
-sendns = 4
+silenced blackhole close fork exec socks endchild socks
+transcript "fork and exec: the new program has no ghost, the parent still has" <<EOF2
+$silenced_seen
 close = 0
 exec'd = 1
 socks = none
@@ -164,15 +155,10 @@ expect_between "the parent's ghost after the child's exec" 40 1023 "$(value sock
 # its receives with EPERM). The parent goes on as on the dead link; its
 # own close is not made silent (the library cannot know it is the last),
 # but its FIN waits behind the window the silence shut, for ever.
-run 'tx when=2+ => blackhole' p:listen connect p:accept sendns p:expect,1000 sendns fork close endchild sendns recvnb \
+silenced blackhole fork close endchild sendns recvnb \
 	sigpipes close p:expect,500
-transcript "a child closes its copy of a blackholed socket: the parent's is untouched" <<'EOF2'
-peer listen = port *
-connect = 0
-peer accept = accepted 1
-sendns = 4
-peer expect = data 4 bits=0 ms=*
-sendns = 4
+transcript "a child closes its copy of a blackholed socket: the parent's is untouched" <<EOF2
+$silenced_seen
 child close = 0
 child exit = 0
 sendns = 4
@@ -185,15 +171,10 @@ EOF2
 # A program that closes every descriptor closes the ghost too (silently:
 # it is in repair mode); the library forgets it and never touches that
 # number again, which the program's own sockets then take.
-run 'tx when=2+ => blackhole' p:listen connect p:accept sendns p:expect,1000 sendns close closeall socks fdfill=300 \
+silenced blackhole close closeall socks fdfill=300 \
 	connect p:accept sendns p:expect,1000
-transcript "a program that closes every descriptor: the ghost goes, no number of the program's is touched" <<'EOF2'
-peer listen = port *
-connect = 0
-peer accept = accepted 1
-sendns = 4
-peer expect = data 4 bits=0 ms=*
-sendns = 4
+transcript "a program that closes every descriptor: the ghost goes, no number of the program's is touched" <<EOF2
+$silenced_seen
 close = 0
 closeall = done
 socks = none

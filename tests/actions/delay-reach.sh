@@ -17,46 +17,15 @@ set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
 # The control channel on: connections are relayed; a fault fired at one
-# (sockfault ctl fire) acts on it as on any. fire_at_gate ACTION STEP...:
-# treal under delay rules of 100 ms each way, ACTION fired when it reaches
-# its gate r.
-CLI=$SF_CLI
-fire_at_gate() {
-	_action=$1
-	shift
-	echo "+ treal under the control channel, fire $_action: $*"
-	: >"$tmp/out"
-	rm -f "$tmp/u.gate.r"
-	env LD_PRELOAD="$(sf_preload)" SOCKFAULT_CONTROL=1 SOCKFAULT_RULES_TEXT='tx => delay 100ms
-rx => delay 100ms' "$R/treal" -S "$tmp/u" "$@" >"$tmp/out" 2>"$tmp/err" &
-	treal_pid=$!
-	bg_pids="${bg_pids:-} $treal_pid"
-	_i=0
-	until grep -q '^gate r$' "$tmp/out"; do
-		_i=$((_i + 1))
-		[ "$_i" -le 250 ] || hard_error "treal never reached its gate"
-		sleep 0.02
-	done
-	set +e
-	# shellcheck disable=SC2086 # the action's words
-	$tmo "$CLI" ctl "$treal_pid" fire $_action peer=127.0.0.1 >"$tmp/ctl.out" 2>&1
-	rc=$?
-	set -e
-	cat "$tmp/ctl.out"
-	expect_rc 0 "fire $_action"
-	: >"$tmp/u.gate.r"
-	set +e
-	wait "$treal_pid"
-	rc=$?
-	set -e
-	show_output
-	expect_rc 0 "treal ran"
-}
+# (sockfault ctl fire) acts on it as on any: fire_at_gate under delay rules
+# of 100 ms each way.
+delays='tx => delay 100ms
+rx => delay 100ms'
 
 # A reset: the program's numbers become the real socket, the data that came
 # before it is read first, the peer gets an RST.
-fire_at_gate reset p:listen connect p:accept mark sendns since p:expect,1000 p:send,1000 sleep=50 gate=r pollin=0 \
-	recv=500 recv=500 recv send so_error sigpipes p:expect,500
+fire_at_gate "$delays" reset p:listen connect p:accept mark sendns since p:expect,1000 p:send,1000 sleep=50 gate=r \
+	pollin=0 recv=500 recv=500 recv send so_error sigpipes p:expect,500
 transcript "control channel on: relayed; fire reset: the data before it read first, the peer gets an RST" <<'EOF2'
 peer listen = port *
 connect = 0
@@ -87,8 +56,8 @@ expect_between "control channel on: the peer had the bytes a delay later (ms)" 8
 root=
 [ "$(id -u)" -ne 0 ] || root=1
 # shellcheck disable=SC2086 # the steps are words
-fire_at_gate blackhole p:listen connect p:accept p:send,1000 sleep=300 gate=r pollin=0 recv=500 pollin=0 recv=500 \
-	recvnb sendns p:expect,1000 ${root:+close p:expect,500 p:send,4 p:expect,500}
+fire_at_gate "$delays" blackhole p:listen connect p:accept p:send,1000 sleep=300 gate=r pollin=0 recv=500 pollin=0 \
+	recv=500 recvnb sendns p:expect,1000 ${root:+close p:expect,500 p:send,4 p:expect,500}
 # (The expected lines from a file: a transcript at the end of a pipeline
 # would count its failure in a subshell.)
 {
@@ -116,7 +85,7 @@ transcript "control channel on: fire blackhole: what came before readable, polle
 	<"$tmp/blackhole.expect"
 
 # A timeout: a receive waiting for it gets ETIMEDOUT at its deadline.
-fire_at_gate "timeout 300ms" p:listen connect p:accept gate=r rcvtimeo=2000 mark recv since so_error
+fire_at_gate "$delays" "timeout 300ms" p:listen connect p:accept gate=r rcvtimeo=2000 mark recv since so_error
 transcript "control channel on: fire timeout: ETIMEDOUT at the deadline" <<'EOF2'
 peer listen = port *
 connect = 0

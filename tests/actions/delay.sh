@@ -58,21 +58,13 @@ for seed in 1 2; do
 	expect_out "^peer listen = port $port\$" "the peer is on port $port again"
 	expect_ge "delay 300ms~100ms (seed $seed): at least 200 ms" 200 "$(value took)"
 	us=$(logged_us)
-	if [ "$us" -ge 200000 ] && [ "$us" -le 400000 ]; then
-		pass "seed $seed: the jittered delay ($us us) is within 300ms~100ms"
-	else
-		fail "seed $seed: the jittered delay ($us us) is outside 300ms~100ms"
-	fi
+	expect_between "seed $seed: the jittered delay (us) is within 300ms~100ms" 200000 400000 "$us"
 	expect_ge "seed $seed: the call took at least the logged delay" $((us / 1000)) "$(value took)"
 	eval "us_$seed=\$us"
 done
 RUN_ENV="SOCKFAULT_DELAY=call SOCKFAULT_SEED=1"
 run 'send => delay 300ms~100ms' "p:listen,$port" connect p:accept sendns took
 expect_eq "the same seed, the same jitter" "$us_1" "$(logged_us)"
-if [ "$us_1" != "$us_2" ]; then
-	pass "another seed, another jitter ($us_1 / $us_2 us)"
-else
-	fail "seeds 1 and 2 gave the same jittered delay ($us_1 us)"
-fi
+expect_ne "another seed, another jitter ($us_1 / $us_2 us)" "$us_1" "$us_2"
 
 finish

@@ -60,11 +60,11 @@ peer send = sent 4
 recvnb = 4
 EOF
 
-# --- EPIPE made by the library raises SIGPIPE, unless MSG_NOSIGNAL ---
-run 'send => error EPIPE sticky' p:listen connect p:accept send sigpipes sendns sigpipes write sigpipes recvnb \
-	so_error
-transcript "$name sticky EPIPE: SIGPIPE for send and write, none with MSG_NOSIGNAL" <<'EOF'
-peer listen = port *
+# --- EPIPE made by the library raises SIGPIPE, unless MSG_NOSIGNAL; sticky
+# or not, the same way: the steps of $epipe_steps, the lines of
+# $epipe_seen ---
+epipe_steps='p:listen connect p:accept send sigpipes sendns sigpipes write sigpipes'
+epipe_seen='peer listen = port *
 connect = 0
 peer accept = accepted 1
 send = -1 EPIPE
@@ -72,21 +72,18 @@ sigpipes = 1
 sendns = -1 EPIPE
 sigpipes = 1
 write = -1 EPIPE
-sigpipes = 2
+sigpipes = 2'
+# shellcheck disable=SC2086 # the steps are words
+run 'send => error EPIPE sticky' $epipe_steps recvnb so_error
+transcript "$name sticky EPIPE: SIGPIPE for send and write, none with MSG_NOSIGNAL" <<EOF
+$epipe_seen
 recvnb = -1 EPIPE
 SO_ERROR = EPIPE
 EOF
-run 'tx when=1..3 => error EPIPE' p:listen connect p:accept send sigpipes sendns sigpipes write sigpipes sendns
-transcript "$name EPIPE without sticky: SIGPIPE the same way, then the connection goes on" <<'EOF'
-peer listen = port *
-connect = 0
-peer accept = accepted 1
-send = -1 EPIPE
-sigpipes = 1
-sendns = -1 EPIPE
-sigpipes = 1
-write = -1 EPIPE
-sigpipes = 2
+# shellcheck disable=SC2086
+run 'tx when=1..3 => error EPIPE' $epipe_steps sendns
+transcript "$name EPIPE without sticky: SIGPIPE the same way, then the connection goes on" <<EOF
+$epipe_seen
 sendns = 4
 EOF
 }

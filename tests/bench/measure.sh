@@ -10,15 +10,11 @@
 # - the library's code inside a call is counted: the preload costs more
 #   than none, and a rule that applies more than none at all.
 # No count is compared with a target here: that is scripts/bench's report.
+# shellcheck disable=SC2154 # need_valgrind (lib.sh) sets vg
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
-vg=${SF_VALGRIND:-}
-[ -n "$vg" ] || skip "valgrind was not found by configure"
-[ -z "${SF_SANITIZE:-}" ] || skip "a sanitizer build: valgrind cannot run it"
-if sf_musl; then
-	skip "a musl build: valgrind (a glibc program) cannot load the musl-linked library"
-fi
+need_valgrind
 B=$SF_BUILDDIR/tests/bench/sfbench
 [ -x "$B" ] || hard_error "sfbench is not built: $B"
 

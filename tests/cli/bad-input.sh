@@ -6,12 +6,6 @@
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
-# The program prints "main: ..." first thing: nothing of it may appear.
-stopped() { # WHAT
-	expect_rc 2 "$1: exit status 2"
-	expect_no_out '^main:' "$1: main() never ran"
-}
-
 rules=$tmp/bad.rules
 cat >"$rules" <<'RULES'
 # the first two lines are fine
@@ -27,7 +21,7 @@ connect peer=300.1.2.3 => error EIO
 connect => error WSAEPROCLIM
 RULES
 sf_run SOCKFAULT_RULES="$rules" "$T/tcalls" socket
-stopped "a bad rules file"
+expect_stopped "a bad rules file"
 e() { expect_err "^sockfault: $rules:$1$" "${2:-$1}"; }
 e "3:33: unknown errno 'ECONNREFUZED' \(did you mean 'ECONNREFUSED'\?\)" "a misspelt errno, with did-you-mean"
 e "4:1: unknown operation 'sned' \(did you mean 'send'\?\)" "a misspelt operation"
@@ -42,11 +36,11 @@ expect_eq "one message per problem" 9 "$(grep -c '^sockfault: ' "$tmp/err")"
 
 printf 'send => error ECONNRESET\r\nsend when=0 => error EIO\r\n' >"$tmp/crlf.rules"
 sf_run SOCKFAULT_RULES="$tmp/crlf.rules" "$T/tcalls" socket
-stopped "CRLF rules file"
+expect_stopped "CRLF rules file"
 expect_err "^sockfault: $tmp/crlf.rules:2:[0-9]+: " "CRLF: the line number"
 
 sf_run SOCKFAULT_RULES_TEXT='send => error ECONNRESET; recv => error ECONNRESTE' "$T/tcalls" socket
-stopped "bad SOCKFAULT_RULES_TEXT"
+expect_stopped "bad SOCKFAULT_RULES_TEXT"
 expect_err "^sockfault: SOCKFAULT_RULES_TEXT:1:[0-9]+: unknown errno 'ECONNRESTE' \(did you mean 'ECONNRESET'\?\)$" \
 	"SOCKFAULT_RULES_TEXT: named as the file"
 
@@ -68,16 +62,16 @@ expect_rc 0 "warn: an unreadable rules file too"
 
 # --- files that cannot be read ---
 sf_run SOCKFAULT_RULES="$tmp/missing.rules" "$T/tcalls" socket
-stopped "a missing rules file"
+expect_stopped "a missing rules file"
 expect_err "^sockfault: $tmp/missing\.rules: cannot read the rules file: No such file or directory" "a missing rules file: said so"
 sf_run SOCKFAULT_RULES="$tmp" "$T/tcalls" socket
-stopped "a directory as rules file"
+expect_stopped "a directory as rules file"
 expect_err "^sockfault: $tmp: cannot read the rules file"
 if [ "$(id -u)" != 0 ]; then
 	printf 'send => error EIO\n' >"$tmp/secret.rules"
 	chmod 000 "$tmp/secret.rules"
 	sf_run SOCKFAULT_RULES="$tmp/secret.rules" "$T/tcalls" socket
-	stopped "an unreadable rules file"
+	expect_stopped "an unreadable rules file"
 	expect_err "cannot read the rules file: Permission denied"
 else
 	echo "running as root: the permission case is skipped"
@@ -86,7 +80,7 @@ fi
 # --- bad environment values ---
 env_bad() { # VAR=VALUE ERE
 	sf_run "$1" SOCKFAULT_RULES_TEXT='send => error EIO' "$T/tcalls" socket
-	stopped "$1"
+	expect_stopped "$1"
 	expect_err "^sockfault: ${1%%=*}: $2" "$1: said so"
 }
 env_bad SOCKFAULT_SEED=abc "'abc' is not a number"

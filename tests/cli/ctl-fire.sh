@@ -19,12 +19,7 @@ port=$(cat "$tmp/srv.ready")
 wait_channel "$srv_pid"
 $tmo "$C/tctl" clients "$port" 20 >"$tmp/cli.out" 2>&1 &
 bg_pids="$bg_pids $!"
-_i=0
-until grep -q '^clients: connected' "$tmp/cli.out"; do
-	_i=$((_i + 1))
-	[ "$_i" -le 200 ] || hard_error "the clients never connected"
-	sleep 0.05
-done
+wait_out cli '^clients: connected'
 
 # The server's connections, by the library and by the kernel.
 ctl --json "$srv_pid" conns
@@ -61,12 +56,7 @@ expect_out "^fired on fd=[0-9]+ peer=127.0.0.1:$P1\$" "fire: says where"
 ss -tnH state established "( sport = :$P1 )" >"$tmp/ss1"
 expect_empty "$tmp/ss1" "the client's connection is gone when fire returns"
 wait_out srv "^conn [0-9]+: end=ECONNRESET\$"
-_i=0
-until grep -q "port=$P1: end=ECONNRESET" "$tmp/cli.out"; do
-	_i=$((_i + 1))
-	[ "$_i" -le 100 ] || break
-	sleep 0.05
-done
+wait_line "$tmp/cli.out" "port=$P1: end=ECONNRESET"
 expect_in "$tmp/cli.out" "port=$P1: end=ECONNRESET" "the client read ECONNRESET"
 expect_in "$tmp/srv.err" "ctl fired on - fd=[0-9]+ peer=127.0.0.1:$P1: reset" "logged as the rule ctl"
 
@@ -75,12 +65,7 @@ fd2=$(sed -n 's/.*"fd":\([0-9]*\),[^}]*"peer":"127.0.0.1:'"$P2"'".*/\1/p' "$tmp/
 ctl "$srv_pid" fire hangup "fd=$fd2"
 expect_rc 0 "fire hangup fd=$fd2"
 wait_out srv "^conn [0-9]+: end=eof\$"
-_i=0
-until grep -q "port=$P2: end=" "$tmp/cli.out"; do
-	_i=$((_i + 1))
-	[ "$_i" -le 100 ] || break
-	sleep 0.05
-done
+wait_line "$tmp/cli.out" "port=$P2: end="
 expect_in "$tmp/cli.out" "port=$P2: end=eof" "hangup: the client read the end"
 
 # timeout 300ms: nothing, then ETIMEDOUT for the server, and nothing for the
@@ -95,12 +80,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	sleep 0.5
 	expect_not_in "$tmp/cli.out" "port=$P3: end=" "timeout: no RST, and the server's close is silent"
 else
-	_i=0
-	until grep -q "port=$P3: end=" "$tmp/cli.out"; do
-		_i=$((_i + 1))
-		[ "$_i" -le 100 ] || break
-		sleep 0.05
-	done
+	wait_line "$tmp/cli.out" "port=$P3: end="
 	expect_in "$tmp/cli.out" "port=$P3: end=eof" "timeout: no RST; the FIN when the server closes"
 fi
 

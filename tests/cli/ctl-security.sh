@@ -5,21 +5,12 @@
 # refused by the program (SO_PEERCRED) and nothing changes; a channel
 # directory with looser modes is refused (no channel, said on stderr); a
 # setuid program (secure execution) opens no channel at all.
+# shellcheck disable=SC2154 # need_as_user (lib.sh) sets user and as_user
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 ctl_setup
 
-[ "$(id -u)" -eq 0 ] || skip "switching users needs root"
-user=nobody
-id -u "$user" >/dev/null 2>&1 || skip "no unprivileged user '$user'"
-group=$(id -gn "$user")
-if command -v setpriv >/dev/null 2>&1; then
-	as_user="setpriv --reuid=$user --regid=$group --clear-groups --"
-elif command -v runuser >/dev/null 2>&1; then
-	as_user="runuser -u $user --"
-else
-	skip "neither setpriv nor runuser to drop privileges"
-fi
+need_as_user "switching users"
 PY=$(sf_python)
 chmod 755 "$tmp"
 

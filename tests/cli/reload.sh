@@ -60,12 +60,8 @@ expect_err "$live: cannot read the rules file" "the file removed: reported"
 until_within 13 EPIPE
 # (A file copied in place may be looked at between its truncation and its
 # write, and reloaded once more: empty, it is rules too.)
-n=$(grep -cE 'reloaded [0-9]+ rules? from' "$tmp/reload.err" || :)
-if [ "$n" -ge 4 ] && [ "$n" -le 8 ]; then
-	pass "each good change is logged as a reload ($n)"
-else
-	fail "each good change is logged as a reload: $n reloads, expected 4 (up to 8)"
-fi
+expect_between "each good change is logged as a reload (4, up to 8)" 4 8 \
+	"$(grep -cE 'reloaded [0-9]+ rules? from' "$tmp/reload.err" || :)"
 expect_err 'reloaded 0 rules from' "the empty file: 0 rules"
 
 # The contrast: without SOCKFAULT_RELOAD the file is read once.

@@ -12,6 +12,17 @@ set -eu
 C=$SF_BUILDDIR/tests/cli
 [ -x "$C/tforksrv" ] || hard_error "tforksrv is not built in $C"
 
+# listening PID READY: wait (at most 10 s) until the server PID has written
+# its port to READY; false if it ended first (its port was taken).
+listening() {
+	_w=0
+	while kill -0 "$1" 2>/dev/null && [ ! -s "$2" ] && [ "$_w" -lt 200 ]; do
+		_w=$((_w + 1))
+		sleep 0.05
+	done
+	[ -s "$2" ]
+}
+
 # --- a shell loop of clients ---
 # The draws key on the peer, port included: the listener (tforksrv, not
 # preloaded, answering each client) takes the first free port of a fixed
@@ -20,10 +31,7 @@ for port in 29431 29432 29433 29434 29435 29436; do
 	rm -f "$tmp/listener.ready"
 	"$C/tforksrv" -p "$port" -n 0 -t 120 "$tmp/listener.ready" >"$tmp/listener.out" 2>&1 &
 	lpid=$!
-	while kill -0 "$lpid" 2>/dev/null && [ ! -s "$tmp/listener.ready" ]; do
-		sleep 0.05
-	done
-	[ -s "$tmp/listener.ready" ] && break
+	listening "$lpid" "$tmp/listener.ready" && break
 done
 [ -s "$tmp/listener.ready" ] || skip "ports 29431 to 29436 are all in use"
 peer_pids="$peer_pids $lpid"
@@ -90,10 +98,7 @@ srv_run() {
 			-e 'rx side=server p=0.3 => reset' -- \
 			"$C/tforksrv" -p "$_port" -n 16 "$tmp/$_name.ready" >"$tmp/$_name.srv" 2>&1 &
 		_spid=$!
-		while kill -0 "$_spid" 2>/dev/null && [ ! -s "$tmp/$_name.ready" ]; do
-			sleep 0.05
-		done
-		[ -s "$tmp/$_name.ready" ] && break
+		listening "$_spid" "$tmp/$_name.ready" && break
 	done
 	[ -s "$tmp/$_name.ready" ] || skip "ports $srv_ports are all in use"
 	srv_port=$(cat "$tmp/$_name.ready")

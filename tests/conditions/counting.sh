@@ -133,17 +133,8 @@ case $first in
 *ok*$E* | *$E*ok*) pass "p=0.5: some calls fail, some do not" ;;
 *) fail "p=0.5: 80 calls all alike: $first" ;;
 esac
-if [ "$first" != "$other" ]; then
-	pass "p=0.5: another seed gives other faults"
-else
-	fail "p=0.5: seeds 12345 and 0x2a gave the same 80 faults"
-fi
-n=$(printf '%s\n' "$first" | tr ' ' '\n' | grep -c "^$E$" || :)
-if [ "$n" -ge 16 ] && [ "$n" -le 64 ]; then
-	pass "p=0.5: $n of 80 calls failed"
-else
-	fail "p=0.5: $n of 80 calls failed, far from 40"
-fi
+expect_ne "p=0.5: another seed (0x2a, 12345) gives other faults" "$first" "$other"
+expect_between "p=0.5: calls of 80 failed, near 40" 16 64 "$(printf '%s\n' "$first" | tr ' ' '\n' | grep -c "^$E$" || :)"
 seq_is "send p=1 => error $E" "$E $E $E" 3
 seq_is "send p=0.000001 => error $E" "ok ok ok ok ok ok ok ok ok ok" 10
 

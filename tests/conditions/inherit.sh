@@ -74,39 +74,36 @@ sendns = -1 EPIPE
 peer expect = data 4 bits=0 ms=*
 EOF2
 
-if have_ipv6; then
-	TREAL_OPTS=-6
-	run "$sides" p:listen,low connect p:accept listen=low p:connect accept exec use=1 sendns use=2 sendns
-	transcript "exec over IPv6: client and server sockets" <<'EOF2'
-peer listen = port *
+# exec_sides WHAT OPTS: a client socket and a server socket of one program,
+# through exec, over treal's OPTS (-6, -U). The TCP servers listen below
+# the ephemeral range (low); unix sockets are told apart by their named
+# ends, and the peer says "listenu", "connectu" for them.
+exec_sides() {
+	TREAL_OPTS=$2
+	low=,low u=
+	[ "$2" != -U ] || low='' u=u
+	run "$sides" "p:listen$low" connect p:accept "listen${low:+=low}" p:connect accept exec use=1 sendns use=2 sendns
+	transcript "$1" <<EOF2
+peer listen$u = port *
 connect = 0
 peer accept = accepted 1
 listen = 0
-peer connect = connected 2
+peer connect$u = connected 2
 accept = 0
 exec'd = 2
 sendns = -1 EIO
 sendns = -1 EPERM
 EOF2
 	TREAL_OPTS=
+}
+
+if have_ipv6; then
+	exec_sides "exec over IPv6: client and server sockets" -6
 else
 	echo "no IPv6 loopback: the IPv6 exec case is skipped"
 fi
 
 # --- exec, unix ---
-TREAL_OPTS=-U
-run "$sides" p:listen connect p:accept listen p:connect accept exec use=1 sendns use=2 sendns
-transcript "exec: unix sockets, the client (named peer) and the server (named own end)" <<'EOF2'
-peer listenu = port *
-connect = 0
-peer accept = accepted 1
-listen = 0
-peer connectu = connected 2
-accept = 0
-exec'd = 2
-sendns = -1 EIO
-sendns = -1 EPERM
-EOF2
-TREAL_OPTS=
+exec_sides "exec: unix sockets, the client (named peer) and the server (named own end)" -U
 
 finish

@@ -66,26 +66,21 @@ sendns = -1 EIO
 EOF2
 
 # --- bytes: the condition sees the count before the call adds to it ---
-run 'tx sent>=8 => error EIO' p:listen connect p:accept sendns sendns sendns sendns
-transcript "sent>=8: the third 4-byte send (8 sent before it) fails" <<'EOF2'
+# four_sends RULE WHAT R1 R2 R3 R4: four 4-byte sends under RULE answer R1..R4.
+four_sends() {
+	run "$1" p:listen connect p:accept sendns sendns sendns sendns
+	transcript "$2" <<EOF2
 peer listen = port *
 connect = 0
 peer accept = accepted 1
-sendns = 4
-sendns = 4
-sendns = -1 EIO
-sendns = -1 EIO
+sendns = $3
+sendns = $4
+sendns = $5
+sendns = $6
 EOF2
-run 'tx sent>8 => error EIO' p:listen connect p:accept sendns sendns sendns sendns
-transcript "sent>8: the fourth (12 sent before it) fails" <<'EOF2'
-peer listen = port *
-connect = 0
-peer accept = accepted 1
-sendns = 4
-sendns = 4
-sendns = 4
-sendns = -1 EIO
-EOF2
+}
+four_sends 'tx sent>=8 => error EIO' "sent>=8: the third 4-byte send (8 sent before it) fails" 4 4 '-1 EIO' '-1 EIO'
+four_sends 'tx sent>8 => error EIO' "sent>8: the fourth (12 sent before it) fails" 4 4 4 '-1 EIO'
 run 'rx received>=8 => eof' listen p:connect accept p:send,12 pollin=1000 recv=4 recv=4 recv=4 recv=4
 transcript "received>=8 on a server socket: the third receive sees the end" <<'EOF2'
 listen = 0
@@ -163,28 +158,23 @@ done
 TREAL_OPTS=
 
 # --- dup: one connection, one record ---
-run 'tx sent>=8 => error EIO' p:listen connect p:accept sendns dup sendns use=1 sendns use=2 sendns
-transcript "dup: the bytes sent through either descriptor count together" <<'EOF2'
+# dup_sends RULE WHAT R3 R4: a send, a dup, a send through the dup, then one
+# through each descriptor under RULE; the last two answer R3 and R4.
+dup_sends() {
+	run "$1" p:listen connect p:accept sendns dup sendns use=1 sendns use=2 sendns
+	transcript "$2" <<EOF2
 peer listen = port *
 connect = 0
 peer accept = accepted 1
 sendns = 4
 dup = 0
 sendns = 4
-sendns = -1 EIO
-sendns = -1 EIO
+sendns = $3
+sendns = $4
 EOF2
-run 'send when=3 => error EIO' p:listen connect p:accept sendns dup sendns use=1 sendns use=2 sendns
-transcript "dup: when= counts the calls through either descriptor" <<'EOF2'
-peer listen = port *
-connect = 0
-peer accept = accepted 1
-sendns = 4
-dup = 0
-sendns = 4
-sendns = -1 EIO
-sendns = 4
-EOF2
+}
+dup_sends 'tx sent>=8 => error EIO' "dup: the bytes sent through either descriptor count together" '-1 EIO' '-1 EIO'
+dup_sends 'send when=3 => error EIO' "dup: when= counts the calls through either descriptor" '-1 EIO' 4
 run 'tx idle>600ms => error WSAENOTCONN' p:listen connect p:accept dup sleep=400 use=2 sendns sleep=400 use=1 sendns
 transcript "dup: data moved through the dup keeps the original from being idle" <<'EOF2'
 peer listen = port *

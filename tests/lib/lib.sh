@@ -118,6 +118,19 @@ sf_musl() {
 	return 1
 }
 
+# need_valgrind: skip unless valgrind can run the library here; sets vg,
+# the valgrind that configure found. valgrind is a glibc program, and with
+# --trace-children it runs again, with the client's LD_PRELOAD, for every
+# program it follows.
+need_valgrind() {
+	vg=${SF_VALGRIND:-}
+	[ -n "$vg" ] || skip "valgrind was not found by configure"
+	[ -z "${SF_SANITIZE:-}" ] || skip "a sanitizer build: valgrind cannot run it"
+	if sf_musl; then
+		skip "a musl build: valgrind (a glibc program) cannot load the musl-linked library"
+	fi
+}
+
 show_output() {
 	sed 's/^/  out| /' "$tmp/out"
 	sed 's/^/  err| /' "$tmp/err"
@@ -178,6 +191,17 @@ peer_wait() {
 	sed "s/^/  $1| /" "$tmp/$1.out"
 }
 
+# wait_line FILE ERE [SECONDS]: wait until a line of FILE matches ERE, at
+# most SECONDS (5); the check that follows says whether it came.
+wait_line() {
+	_i=0
+	until grep -q -E -e "$2" "$1" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ "$_i" -le $((${3:-5} * 20)) ] || return 0
+		sleep 0.05
+	done
+}
+
 # wait_file FILE: wait (bounded) until FILE is not empty.
 wait_file() {
 	_i=0
@@ -186,6 +210,23 @@ wait_file() {
 		[ "$_i" -le 200 ] || hard_error "$1 never appeared"
 		sleep 0.05
 	done
+}
+
+# need_as_user WHY: skip unless this root shell can run commands as the
+# unprivileged user nobody; sets user and as_user (the command prefix that
+# runs as them: setpriv, or runuser).
+# shellcheck disable=SC2034 # user and as_user are the scripts'
+need_as_user() {
+	[ "$(id -u)" -eq 0 ] || skip "$1 needs root"
+	user=nobody
+	id -u "$user" >/dev/null 2>&1 || skip "no unprivileged user '$user'"
+	if command -v setpriv >/dev/null 2>&1; then
+		as_user="setpriv --reuid=$user --regid=$(id -gn "$user") --clear-groups --"
+	elif command -v runuser >/dev/null 2>&1; then
+		as_user="runuser -u $user --"
+	else
+		skip "neither setpriv nor runuser to drop privileges"
+	fi
 }
 
 have_ipv6() {
@@ -224,6 +265,32 @@ expect_no_out() { expect_not_in "$tmp/out" "$@"; }
 expect_err() { expect_in "$tmp/err" "$@"; }
 expect_no_err() { expect_not_in "$tmp/err" "$@"; }
 
+# expect_passes WHAT CMD...: CMD succeeds (a checker that passes a tree);
+# expect_refuses WHAT ERE CMD...: CMD fails and says where in a line
+# matching ERE. Their output in $tmp/check.out.
+expect_passes() {
+	_what=$1
+	shift
+	if "$@" >"$tmp/check.out" 2>&1; then
+		pass "$_what"
+	else
+		fail "$_what: $(cat "$tmp/check.out")"
+	fi
+}
+
+expect_refuses() {
+	_what=$1
+	_ere=$2
+	shift 2
+	if "$@" >"$tmp/check.out" 2>&1; then
+		fail "$_what: let through"
+	elif grep -E -q -e "$_ere" "$tmp/check.out"; then
+		pass "$_what"
+	else
+		fail "$_what, but not said so: $(cat "$tmp/check.out")"
+	fi
+}
+
 # expect_rc N [WHAT]
 expect_rc() {
 	if [ "$rc" -eq "$1" ]; then
@@ -231,6 +298,13 @@ expect_rc() {
 	else
 		fail "${2:-exit status}: expected $1, got $rc"
 	fi
+}
+
+# expect_stopped WHAT: the library stopped the program (tcalls, whose
+# first line is "main: ...") before main, with exit status 2.
+expect_stopped() {
+	expect_rc 2 "$1: exit status 2"
+	expect_no_out '^main:' "$1: main() never ran"
 }
 
 # expect_eq WHAT EXPECTED ACTUAL
@@ -714,12 +788,43 @@ wait_channel() {
 
 # wait_out NAME PATTERN: until the program's output has a line matching.
 wait_out() {
-	_i=0
-	until grep -q -E -e "$2" "$tmp/$1.out" 2>/dev/null; do
-		_i=$((_i + 1))
-		[ "$_i" -le 400 ] || { cat "$tmp/$1.out" "$tmp/$1.err"; hard_error "$1 never said /$2/"; }
-		sleep 0.05
-	done
+	wait_line "$tmp/$1.out" "$2" 20
+	grep -q -E -e "$2" "$tmp/$1.out" 2>/dev/null || {
+		cat "$tmp/$1.out" "$tmp/$1.err" 2>/dev/null
+		hard_error "$1 never said /$2/"
+	}
+}
+
+# fire_at_gate RULES ACTION STEP...: treal under RULES with a control
+# channel, ACTION fired at its connection to 127.0.0.1 (sockfault ctl fire)
+# when it reaches its step gate=r; treal's output left as run leaves it.
+fire_at_gate() {
+	_rules=$1
+	_action=$2
+	shift 2
+	echo "+ treal under the control channel, fire $_action: $*"
+	: >"$tmp/out"
+	rm -f "$tmp/u.gate.r"
+	env LD_PRELOAD="$(sf_preload)" SOCKFAULT_CONTROL=1 SOCKFAULT_RULES_TEXT="$_rules" "$R/treal" -S "$tmp/u" "$@" \
+		>"$tmp/out" 2>"$tmp/err" &
+	treal_pid=$!
+	bg_pids="$bg_pids $treal_pid"
+	wait_line "$tmp/out" '^gate r$'
+	grep -q '^gate r$' "$tmp/out" || hard_error "treal never reached its gate"
+	set +e
+	# shellcheck disable=SC2086 # the action's words
+	$tmo "$SF_CLI" ctl "$treal_pid" fire $_action peer=127.0.0.1 >"$tmp/ctl.out" 2>&1
+	rc=$?
+	set -e
+	cat "$tmp/ctl.out"
+	expect_rc 0 "fire $_action"
+	: >"$tmp/u.gate.r"
+	set +e
+	wait "$treal_pid"
+	rc=$?
+	set -e
+	show_output
+	expect_rc 0 "treal ran"
 }
 
 # ctl ARG...: sockfault ctl, output in $tmp/out and $tmp/err, status in $rc.

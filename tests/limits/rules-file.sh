@@ -20,10 +20,6 @@ within() {
 		fail "$2: took ${_took} ms (limit $1)"
 	fi
 }
-stopped() { # WHAT
-	expect_rc 2 "$1: exit status 2"
-	expect_no_out '^main:' "$1: main() never ran"
-}
 
 fifo=$tmp/rules.fifo
 mkfifo "$fifo"
@@ -37,7 +33,7 @@ feed() {
 started=$(now_ms)
 sf_run SOCKFAULT_RULES="$fifo" "$T/tcalls" socket
 within 5000 "a FIFO without a writer"
-stopped "a FIFO without a writer"
+expect_stopped "a FIFO without a writer"
 expect_err "^sockfault: $fifo: cannot read the rules file: it did not deliver all of it and close within 2 s \(the limit for a pipe or FIFO; at most 16 MiB\)" \
 	"a FIFO without a writer: the file and the limits named"
 expect_count "a FIFO without a writer: one message" 1 "$tmp/err" 'sockfault:'
@@ -55,7 +51,7 @@ printf 'sock: socket => error EACCES\n' >"$tmp/good.rules"
 started=$(now_ms)
 sf_run SOCKFAULT_RULES="$fifo:$tmp/f2.fifo:$tmp/f3.fifo:$tmp/good.rules" "$T/tcalls" socket
 within 4000 "three FIFOs and a file"
-stopped "three FIFOs and a file"
+expect_stopped "three FIFOs and a file"
 expect_count "three FIFOs and a file: one message per FIFO" 3 "$tmp/err" 'did not deliver all of it'
 expect_no_err 'good\.rules' "three FIFOs and a file: the file itself read"
 
@@ -69,10 +65,10 @@ wait
 started=$(now_ms)
 sf_run SOCKFAULT_RULES=/dev/zero "$T/tcalls" socket
 within 5000 "/dev/zero"
-stopped "/dev/zero"
+expect_stopped "/dev/zero"
 expect_err "^sockfault: /dev/zero: cannot read the rules file: it is a device" "/dev/zero: a device, said so"
 sf_run SOCKFAULT_RULES=/dev/null "$T/tcalls" socket
-stopped "/dev/null (a device too)"
+expect_stopped "/dev/null (a device too)"
 
 # --- the size limit: 16 MiB is read, one byte more is not ---
 # Comment lines up to exactly 16 MiB, the rule last.
@@ -91,7 +87,7 @@ printf '#\n' >>"$big"
 started=$(now_ms)
 sf_run SOCKFAULT_RULES="$big" "$T/tcalls" socket
 within 5000 "16 MiB + 2 bytes"
-stopped "16 MiB + 2 bytes"
+expect_stopped "16 MiB + 2 bytes"
 expect_err "^sockfault: $big: cannot read the rules file: it is larger than 16 MiB, the limit" "too big: the limit named"
 
 # --- 100 000 rules: parsed before main in well under the bound ---

@@ -78,7 +78,6 @@ link_down
 # gives a transfer 15 s: treal's bound on each step (pwait) is above that.
 RUNS=7
 N='-W 30 p:listen connect p:accept p&:recvall,200000,15000 sendall=200000 pwait'
-median() { tr ' ' '\n' | grep . | sort -n | sed -n "$(((RUNS + 1) / 2))p"; }
 # Each connection as the program's first: no metrics (the window's
 # threshold) kept from the last.
 ns_sysctl "$OR_C" net.ipv4.tcp_no_metrics_save 1

@@ -304,38 +304,47 @@ peer accept = none
 EOF
 }
 
+# connect_probed CONNECT POLLOUT SO_ERROR POLLIN SEND RECVNB SIGPIPES:
+# CONNECT_N's transcript, by what each call says: the connect's error, the
+# first poll, the first SO_ERROR (the second is empty), the receive's poll,
+# the errno of both sends, the receive, the SIGPIPEs; the server never
+# accepts.
+connect_probed() {
+	cat <<EOF
+peer listen = port *
+connect = -1 $1
+pollout = $2
+took = *
+SO_ERROR = $3
+SO_ERROR = 0
+getpeername = -1 ENOTCONN
+pollin = $4
+sendns = -1 $5
+send = -1 $5
+recvnb = $6
+sigpipes = $7
+peer accept = none
+EOF
+}
+
 # connect_failed_later SO_ERROR: CONNECT_N's transcript when the connect in
 # progress fails with SO_ERROR: POLLERR (with OUT and HUP), the error read
 # once, then the dead socket of connect_failed (a receive sees the end).
 connect_failed_later() {
-	cat <<EOF
-peer listen = port *
-connect = -1 EINPROGRESS
-pollout = OUT,ERR,HUP
-took = *
-SO_ERROR = $1
-SO_ERROR = 0
-getpeername = -1 ENOTCONN
-pollin = IN,HUP,RDHUP
-sendns = -1 EPIPE
-send = -1 EPIPE
-recvnb = 0
-sigpipes = 1
-peer accept = none
-EOF
+	connect_probed EINPROGRESS OUT,ERR,HUP "$1" IN,HUP,RDHUP EPIPE 0 1
 }
 
 # A round trip away (the link of link_up): the nonblocking probe, timed when
 # connect returns and when poll answers (since, twice).
 CONNECT_NR='p:listen mark connect-nb since pollout=4000 since so_error so_error peername pollin=0 sendns send recvnb sigpipes p:accept,300'
 
-# connect_failed_rtt SO_ERROR: CONNECT_NR's transcript when the connect in
-# progress fails with SO_ERROR: connect_failed_later's, but for the receive
-# poll, which matches both ways the dead socket is seen there (IPv4 keeps
-# POLLERR after the error is read, IPv6 does not: the callers say which).
+# connect_failed_rtt SO_ERROR POLLIN: CONNECT_NR's transcript when the
+# connect in progress fails with SO_ERROR: connect_failed_later's, the
+# receive's poll saying POLLIN (IPv4 keeps POLLERR after the error is read,
+# IPv6 does not: the callers say which).
 connect_failed_rtt() {
-	connect_failed_later "$1" | sed -e 's/^took = \*$/since = */' -e 's/^pollin = .*/pollin = IN,*HUP,RDHUP/' \
-		-e 's/^connect = .*/&\nsince = */'
+	connect_probed EINPROGRESS OUT,ERR,HUP "$1" "$2" EPIPE 0 1 |
+		sed -e 's/^took = \*$/since = */' -e 's/^connect = .*/&\nsince = */'
 }
 
 # real_settled NAME STEP...: real, for a nonblocking connect that an ICMP
@@ -376,21 +385,7 @@ link6_up() {
 # answers the SYN: the kernel takes it as a soft error, sets SO_ERROR at
 # once and keeps the socket in SYN-SENT (poll: ERR alone, calls EAGAIN).
 connect_soft_error() {
-	cat <<EOF
-peer listen = port *
-connect = -1 EINPROGRESS
-pollout = ERR
-took = *
-SO_ERROR = $1
-SO_ERROR = 0
-getpeername = -1 ENOTCONN
-pollin = ERR
-sendns = -1 EAGAIN
-send = -1 EAGAIN
-recvnb = -1 EAGAIN
-sigpipes = 0
-peer accept = none
-EOF
+	connect_probed EINPROGRESS ERR "$1" ERR EAGAIN '-1 EAGAIN' 0
 }
 
 # icmp_rtt_agree ERRNO WHAT: the cases lb (CONNECT_B) and ln (CONNECT_NR),
@@ -402,7 +397,7 @@ icmp_rtt_agree() {
 $(connect_failed "$1" 0)
 EOF
 	agree ln "$2 a round trip away, nonblocking: EINPROGRESS, POLLOUT|ERR|HUP, SO_ERROR once, a dead socket" <<EOF
-$(connect_failed_rtt "$1")
+$(connect_failed_rtt "$1" 'IN,*HUP,RDHUP')
 EOF
 	expect_in "$tmp/ln.real" '^pollin = IN,ERR,HUP,RDHUP$' "real: IPv4 keeps POLLERR after the error is read"
 	expect_in "$tmp/ln.fake" '^pollin = IN,HUP,RDHUP$' "sockfault: POLLERR gone once the error is read (a known difference)"
@@ -419,6 +414,12 @@ EOF
 # poll answered; returned_ms CASE: when its connect returned.
 rtt_ms() { sed -n 's/^\(took\|since\) = //p' "$tmp/$1" | tail -n 1; }
 returned_ms() { sed -n 's/^since = //p' "$tmp/$1" | head -n 1; }
+
+# median: the median of the numbers on stdin (words; an odd count of them,
+# the runs of a measure).
+median() {
+	tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }'
+}
 
 # fw_clear: the router forwards everything again, at full speed.
 fw_clear() {

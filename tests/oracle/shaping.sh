@@ -22,7 +22,6 @@ rig_up
 ns_sysctl "$OR_C" net.ipv4.tcp_no_metrics_save 1
 
 RUNS=3
-median() { tr ' ' '\n' | grep . | sort -n | sed -n "$(((RUNS + 1) / 2))p"; }
 T='p:listen connect p:accept p&:recvall,300000,10000 sendall=300000 pwait'
 F='p:listen connect p:accept sendfill pollout=0 mark pollout=5000 since p:recvall,80000,10000'
 real_all=

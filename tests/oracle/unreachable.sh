@@ -30,21 +30,9 @@ EOF
 fake rn 'connect => error ENETUNREACH now' $N
 # shellcheck disable=SC2086
 AT=$OR_NOWHERE:0 real rn $N
-agree rn "no route: a nonblocking connect fails at once too (no EINPROGRESS)" <<'EOF2'
-peer listen = port *
-connect = -1 ENETUNREACH
-pollout = OUT,HUP
-took = *
-SO_ERROR = 0
-SO_ERROR = 0
-getpeername = -1 ENOTCONN
-pollin = HUP
-sendns = -1 EPIPE
-send = -1 EPIPE
-recvnb = -1 ENOTCONN
-sigpipes = 1
-peer accept = none
-EOF2
+agree rn "no route: a nonblocking connect fails at once too (no EINPROGRESS)" <<EOF
+$(connect_probed ENETUNREACH OUT,HUP 0 HUP EPIPE '-1 ENOTCONN' 1)
+EOF
 
 # --- ICMP host unreachable from a router a round trip away ---
 # The server's firewall rejects the SYN at the far end of olink, 20 ms each

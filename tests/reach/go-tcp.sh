@@ -7,7 +7,6 @@ set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/reach/rlib.sh"
 reach_need_supervisor
-R=$tmp/bin
 reach_gonet
 
 # gorun RULES STEP...: gonet under the supervisor with RULES ('' for none).

@@ -8,7 +8,6 @@ set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/reach/rlib.sh"
 reach_need_supervisor
-R=$tmp/bin
 reach_tstatic
 
 # tstatic launch gives the run a unix socket at fd 5 and prints what its

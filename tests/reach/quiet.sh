@@ -9,7 +9,6 @@ set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/reach/rlib.sh"
 reach_need_supervisor
-R=$tmp/bin
 reach_tstatic
 
 # The quiet numbers start half way between the threshold (512) and the hard
@@ -18,13 +17,6 @@ hard=$(awk '/^Max open files/ { print $5 }' /proc/self/limits)
 [ "$hard" = unlimited ] && hard=1048576
 [ "$hard" -ge 8704 ] || skip "the hard descriptor limit ($hard) leaves no room for quiet numbers"
 accepted() { sed -n 's/^accepted fd = //p' "$tmp/out"; }
-# expect_between WHAT LO HI VALUE
-expect_between() {
-	case $4 in
-	'' | *[!0-9]*) fail "$1: not a number: '$4'" ;;
-	*) if [ "$4" -ge "$2" ] && [ "$4" -le "$3" ]; then pass "$1 ($4)"; else fail "$1: $4 is not in $2..$3"; fi ;;
-	esac
-}
 dupped() { sed -n 's/^dup fd = //p' "$tmp/out"; }
 
 # --- a rule for another peer: the connection is quiet, and works ---

@@ -61,10 +61,11 @@ reach_static_treal() {
 }
 
 # reach_gonet: gonet.go built with Debian's Go (no network, the standard
-# library only) into $R/gonet; skip without go.
+# library only) into $R/gonet, R being $tmp/bin from then on; skip without
+# go.
 reach_gonet() {
 	command -v go >/dev/null 2>&1 || skip "no Go compiler (Debian's golang-go)"
-	R=${R:-$tmp/bin}
+	R=$tmp/bin
 	mkdir -p "$R" "$tmp/gosrc"
 	cp "$SF_SRCDIR/tests/reach/gonet.go" "$tmp/gosrc/"
 	(cd "$tmp/gosrc" && env GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local CGO_ENABLED=0 \
@@ -88,9 +89,10 @@ gonet_server() {
 	eval "${_gn}_port=$(cat "$tmp/$_gn.port")"
 }
 
-# reach_tstatic: tstatic.c linked with musl-gcc -static into $R/tstatic.
+# reach_tstatic: tstatic.c linked with musl-gcc -static into $R/tstatic, R
+# being $tmp/bin from then on.
 reach_tstatic() {
-	R=${R:-$tmp/bin}
+	R=$tmp/bin
 	mkdir -p "$R"
 	musl-gcc -static -O1 -o "$R/tstatic" "$SF_SRCDIR/tests/reach/tstatic.c" ||
 		hard_error "musl-gcc could not build tstatic"

@@ -10,7 +10,6 @@ set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/reach/rlib.sh"
 reach_need_supervisor
-R=$tmp/bin
 reach_tstatic
 
 # A rule that never fires: the recv is made by the supervisor.

@@ -9,20 +9,11 @@
 # the program is linked against a copy of the library (an absolute rpath,
 # which the loader does honour): the library is in the process either way,
 # and the program checks it is (library=loaded).
+# shellcheck disable=SC2154 # need_as_user (lib.sh) sets user and as_user
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "making a setuid-root program needs root"
-user=nobody
-id -u "$user" >/dev/null 2>&1 || skip "no unprivileged user '$user'"
-group=$(id -gn "$user")
-if command -v setpriv >/dev/null 2>&1; then
-	as_user="setpriv --reuid=$user --regid=$group --clear-groups --"
-elif command -v runuser >/dev/null 2>&1; then
-	as_user="runuser -u $user --"
-else
-	skip "neither setpriv nor runuser to drop privileges"
-fi
+need_as_user "making a setuid-root program"
 if command -v findmnt >/dev/null 2>&1; then
 	case ",$(findmnt -n -o OPTIONS --target "$tmp")," in
 	*,nosuid,*) skip "$tmp is on a filesystem mounted nosuid" ;;
@@ -80,10 +71,6 @@ expect_out '^uid=[1-9][0-9]* euid=0$' "setuid copy: run by the user, as root"
 expect_out '^library=loaded$' "setuid copy: the library is loaded"
 expect_out '^send = 1$' "setuid copy: the rule does not fire"
 expect_no_err 'sockfault' "setuid copy: nothing logged"
-if [ ! -e "$tmp/secure.log" ]; then
-	pass "setuid copy: SOCKFAULT_LOG was not opened"
-else
-	fail "setuid copy: the library created $tmp/secure.log"
-fi
+expect_no_file "$tmp/secure.log" "setuid copy: SOCKFAULT_LOG was not opened"
 
 finish

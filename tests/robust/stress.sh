@@ -60,17 +60,8 @@ fi
 expect_rc 0 "the storm: no crash, no unexpected result"
 expect_out '^unexpected=0$' "every result was one the kernel or the rules could give"
 done_ops=$(out_line '^threads=' | sed 's/.* ops=\([0-9]*\).*/\1/')
-if [ "${done_ops:-0}" -ge $((threads * ops)) ]; then
-	pass "$done_ops calls made"
-else
-	fail "only ${done_ops:-0} calls made, $((threads * ops)) expected"
-fi
-resets=$(out_line '^threads=' | sed 's/.* resets=\([0-9]*\).*/\1/')
-if [ "${resets:-0}" -gt 0 ]; then
-	pass "$resets private connections were reset"
-else
-	fail "no reset reached a private connection"
-fi
+expect_ge "every call made" $((threads * ops)) "$done_ops"
+expect_ge "private connections were reset" 1 "$(out_line '^threads=' | sed 's/.* resets=\([0-9]*\).*/\1/')"
 
 # The reloads happened during the storm, not before or after it.
 start=$(out_line '^storm: start' | sed 's/^storm: start //')
@@ -78,11 +69,7 @@ end=$(out_line '^storm: end' | sed 's/^storm: end //')
 during=$(grep '"event":"reload"' "$log" | sed 's/.*"ts":"\([^"]*\)".*/\1/' |
 	awk -v s="$start" -v e="$end" '$0 >= s && $0 <= e' | wc -l | tr -d ' ')
 echo "reloads during the storm: $during ($start .. $end)"
-if [ "$during" -ge 2 ]; then
-	pass "the rules were reloaded $during times during the storm"
-else
-	fail "only $during reload(s) during the storm"
-fi
+expect_ge "the rules were reloaded during the storm" 2 "$during"
 # Refused where the log goes (here the JSON log file), not on stderr.
 expect_in "$log" '"event":"problem","text":"reload: the new rules have problems' \
 	"a bad rules file was refused during the storm"

@@ -5,6 +5,7 @@
 # blackhole wakes nobody. After fork the child's faults and the parent's are
 # their own: counters and sticky states are copied at the fork and go their
 # own ways, and a timeout armed before the fork also ends in the child.
+# tests/reach/static-threads.sh plays it all under the seccomp supervisor.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
@@ -54,12 +55,18 @@ EOF2
 # recv ends as on a reset connection, with 0 or ECONNRESET (the kernel's own
 # EPIPE of an interrupted wait is no answer a reset connection gives).
 run 'send => reset' p:listen connect p:accept bg=recv sleep=200 mark sendns join
+expect_out '^sendns = -1 ECONNRESET$' "the send in the other thread was made (and reset)"
 v=$(value 'bg1 recv')
 case $v in
 0 | '-1 ECONNRESET') pass "a recv blocked in another thread ends with $v" ;;
 *) fail "a recv blocked in another thread when the connection is reset: expected 0 or ECONNRESET, got '$v'" ;;
 esac
 expect_between "the blocked recv woke at once" 0 1000 "$(value 'bg1 woke')"
+
+# A delay in one thread holds up that thread only.
+run 'recv => delay 1500ms' p:listen connect p:accept bg=recv sleep=100 mark sendns p:expect,1000 since p:send join
+expect_out '^sendns = 4$' "a send while another thread's recv is delayed"
+expect_between "the send was not held up by the delayed recv" 0 700 "$(value since)"
 
 # --- timeout: the faulted call blocks in one thread, the waiters of the
 # others wake when the deadline kills the connection ---
@@ -118,11 +125,15 @@ EOF2
 # sends into the void without asking the rules again.)
 # The program's own threads: the main thread and treal's watchdog, and in a
 # TSan build also the runtime's background thread (started with the first
-# thread the program creates); the timer thread is one more.
+# thread the program creates); the timer thread is one more. Under the
+# supervisor (SF_REACH) the library and its timer thread are sockfault's,
+# and the program never has one.
 own=2
 case ",${SF_SANITIZE:-}," in
 *,thread,*) own=3 ;;
 esac
+timer=1
+[ -z "${SF_REACH:-}" ] || timer=0
 run 'recv => blackhole; send => timeout 1s' p:listen connect p:accept threads recvnb threads connect p:accept \
 	threads sendns threads sleep=1100 sendns threads
 transcript "the timer thread is started by the first timeout, and only then" <<EOF2
@@ -136,9 +147,9 @@ connect = 0
 peer accept = accepted 2
 threads = $own
 sendns = 4
-threads = $((own + 1))
+threads = $((own + timer))
 sendns = -1 ETIMEDOUT
-threads = $((own + 1))
+threads = $((own + timer))
 EOF2
 
 # --- fork: the counters are copied, then each process counts its own calls
@@ -160,6 +171,22 @@ sendns = 4
 peer recvall = got 16 *
 EOF2
 expect_eq "fork: each process logged its own firing" 2 "$(grep -c 'text-1 fired on send' "$tmp/err")"
+
+# Under the supervisor, each process has the place in the run's tree
+# (sockfault-rules(5), "Process trees") that the preload gives it: the
+# supervisor's own processes are not counted.
+if [ -n "${SF_REACH:-}" ]; then
+	steps='p:listen connect p:accept sendns sendns fork sendns sendns endchild sendns sendns p:recvall,24,2000'
+	# shellcheck disable=SC2086 # the steps are words
+	RUN_ENV=SOCKFAULT_LOG_FORMAT=json run 'send when=3 => error EIO' $steps
+	supervised=$(grep -o '"proc":"[^"]*","event":"fault"' "$tmp/err" | sort | tr '\n' ' ')
+	# shellcheck disable=SC2086,SC2154 # the steps are words; tmo is lib.sh's
+	$tmo env LD_PRELOAD="$SF_LIB" SOCKFAULT_LOG_FORMAT=json SOCKFAULT_RULES_TEXT='send when=3 => error EIO' \
+		"$SF_BUILDDIR/tests/lib/treal" -S "$tmp/u2" $steps >/dev/null 2>"$tmp/pre.err" || :
+	preloaded=$(grep -o '"proc":"[^"]*","event":"fault"' "$tmp/pre.err" | sort | tr '\n' ' ')
+	echo "supervised: $supervised; preloaded: $preloaded"
+	expect_eq "fork: the run's tree as under the preload" "$preloaded" "$supervised"
+fi
 
 # A connection that died before the fork is dead in the child too.
 run 'send when=2 => error ECONNABORTED sticky' p:listen connect p:accept sendns sendns fork sendns peername \

@@ -6,14 +6,7 @@
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
-vg=${SF_VALGRIND:-}
-[ -n "$vg" ] || skip "valgrind was not found by configure"
-[ -z "${SF_SANITIZE:-}" ] || skip "a sanitizer build: valgrind cannot run it"
-# valgrind is a glibc program, and with --trace-children it runs again, with
-# the client's LD_PRELOAD, for every program it follows.
-if sf_musl; then
-	skip "a musl build: valgrind (a glibc program) cannot load the musl-linked library"
-fi
+need_valgrind
 
 peer_start e -n 0 -t 120 echo
 E=127.0.0.1:$e_port

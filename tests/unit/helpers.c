@@ -1,5 +1,6 @@
 #include "helpers.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -75,4 +76,13 @@ const struct sf_rule *check_one(struct parsed *p, const char *text, const char *
 	_assert_int_equal(p->errors, 0, file, line);
 	_assert_int_equal(p->rs.n, 1, file, line);
 	return &p->rs.rules[0];
+}
+
+struct sf_sockaddr ip4(const char *s, uint16_t port)
+{
+	struct sf_sockaddr a = { 0 };
+	a.family = SF_ADDR_IP4;
+	a.port = port;
+	assert_int_equal(inet_pton(AF_INET, s, a.ip), 1);
+	return a;
 }

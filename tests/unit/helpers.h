@@ -47,4 +47,7 @@ void check_refused(const char *text, size_t len, const char *msg, const char *fi
 const struct sf_rule *check_one(struct parsed *p, const char *text, const char *file, int line);
 #define parse_one(p, text) check_one((p), (text), __FILE__, __LINE__)
 
+/* The socket end at IPv4 address `s` and `port`, as the rules see it. */
+struct sf_sockaddr ip4(const char *s, uint16_t port);
+
 #endif

@@ -1,8 +1,5 @@
 /* Address patterns of peer= and local=: parsing, matching, printing. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+#include "helpers.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -31,15 +28,6 @@ static void pat(struct pats *ps, const char *text)
 	if (!ps->n)
 		print_message("# '%s' refused at %zu: %s\n", text, e.at, e.msg);
 	assert_true(ps->n >= 1);
-}
-
-static struct sf_sockaddr ip4(const char *s, uint16_t port)
-{
-	struct sf_sockaddr a = { 0 };
-	a.family = SF_ADDR_IP4;
-	a.port = port;
-	assert_int_equal(inet_pton(AF_INET, s, a.ip), 1);
-	return a;
 }
 
 static struct sf_sockaddr ip6(const char *s, uint16_t port)

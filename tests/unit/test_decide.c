@@ -1,19 +1,9 @@
 /* p= decisions, jitter and the seeded draws behind them (sockfault-rules(5), DETERMINISM). */
 #include "helpers.h"
 
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "decide.h"
-
-static struct sf_sockaddr ip4(const char *s, uint16_t port)
-{
-	struct sf_sockaddr a = { 0 };
-	a.family = SF_ADDR_IP4;
-	a.port = port;
-	assert_int_equal(inet_pton(AF_INET, s, a.ip), 1);
-	return a;
-}
 
 /* splitmix64's finaliser: pinned, so that a seed gives the same faults on every build. */
 static void mix_is_splitmix64(void **state)

@@ -1,20 +1,10 @@
 /* Rules against calls: which conditions hold for a socket and a call. */
 #include "helpers.h"
 
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "match.h"
 #include "units.h"
-
-static struct sf_sockaddr ip4(const char *s, uint16_t port)
-{
-	struct sf_sockaddr a = { 0 };
-	a.family = SF_ADDR_IP4;
-	a.port = port;
-	assert_int_equal(inet_pton(AF_INET, s, a.ip), 1);
-	return a;
-}
 
 /* A connected TCP client socket to 10.0.0.1:80, sending, everything known. */
 static struct sf_subject subject(void)

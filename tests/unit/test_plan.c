@@ -3,22 +3,12 @@
  * and for the socket's record (the quick lane, the ops of the slow path). */
 #include "helpers.h"
 
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conditions.h"
 #include "decide.h"
 #include "plan_make.h"
-
-static struct sf_sockaddr ip4(const char *s, uint16_t port)
-{
-	struct sf_sockaddr a = { 0 };
-	a.family = SF_ADDR_IP4;
-	a.port = port;
-	assert_int_equal(inet_pton(AF_INET, s, a.ip), 1);
-	return a;
-}
 
 /* A connected TCP client socket 10.0.0.2:5555 -> 10.0.0.1:80 of "app",
  * whose peer this process resolved from "db". */
