@@ -113,6 +113,9 @@ struct link *sf_link_take(void);
 void sf_link_bind(struct link *l, struct sf_sock *s);
 /* Under the lock: its descriptors closed, its buffers and record let go. */
 void sf_link_free(struct link *l);
+/* Its buffers freed, and its descriptors closed if close_fds (a forked
+ * child's copies of them, unless they may be the program's now). */
+void sf_link_let_go(struct link *l, int close_fds);
 
 /* relay_dir.c. Can the direction take more from its source? */
 int sf_dir_has_room(const struct dir *d);

@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
 #include "clock.h"
 #include "fdtab.h"
 #include "proc.h"
@@ -19,12 +18,15 @@
 
 /* The lock, from an exit or an exec that may run in a signal handler which
  * interrupted a holder: tried for at most 100 ms (the relay's thread holds
- * it for microseconds). */
-static int lock_bounded(void)
+ * it for microseconds). Once held, what is held back for the peer has two
+ * seconds to go out (*deadline). */
+static int lock_bounded(uint64_t *deadline)
 {
 	for (int i = 0; i < 100; i++) {
-		if (pthread_mutex_trylock(&sf_relay.lock) == 0)
+		if (pthread_mutex_trylock(&sf_relay.lock) == 0) {
+			*deadline = sf_now() + 2 * SF_NS_PER_S;
 			return 1;
+		}
 		struct timespec ms = { 0, 1000000 };
 		syscall(SYS_nanosleep, &ms, NULL);
 	}
@@ -40,15 +42,13 @@ __attribute__((destructor)) static void relay_at_exit(void)
 	if (!SF_LOAD(&sf_relay_count) || SF_LOAD(&sf_relay.lost))
 		return;
 	int e0 = errno;
-	if (!lock_bounded()) {
-		errno = e0;
-		return;
+	uint64_t deadline;
+	if (lock_bounded(&deadline)) {
+		for (unsigned i = 0; i < sf_relay.nlinks; i++)
+			if (sf_link_at(i)->state == L_UP)
+				sf_link_flush(sf_link_at(i), deadline);
+		pthread_mutex_unlock(&sf_relay.lock);
 	}
-	uint64_t deadline = sf_now() + 2 * SF_NS_PER_S;
-	for (unsigned i = 0; i < sf_relay.nlinks; i++)
-		if (sf_link_at(i)->state == L_UP)
-			sf_link_flush(sf_link_at(i), deadline);
-	pthread_mutex_unlock(&sf_relay.lock);
 	errno = e0;
 }
 
@@ -73,11 +73,11 @@ void sf_relay_before_exec(void)
 	if (!SF_LOAD(&sf_relay_count) || SF_LOAD(&sf_relay.lost) || !sf_proc_owns_state())
 		return;
 	int e0 = errno;
-	if (!lock_bounded()) {
+	uint64_t deadline;
+	if (!lock_bounded(&deadline)) {
 		errno = e0;
 		return;
 	}
-	uint64_t deadline = sf_now() + 2 * SF_NS_PER_S;
 	for (unsigned i = 0; i < sf_relay.nlinks; i++) {
 		struct link *l = sf_link_at(i);
 		int fds[16];
@@ -117,14 +117,7 @@ void sf_relay_child_reset(void)
 		struct link *l = sf_link_at(i);
 		if (l->state == L_FREE)
 			continue;
-		if (!sf_relay.lost) {
-			syscall(SYS_close, l->real);
-			syscall(SYS_close, l->end);
-			if (l->keep >= 0)
-				syscall(SYS_close, l->keep);
-		}
-		sf_free(l->tx.buf, RING);
-		sf_free(l->rx.buf, RING);
+		sf_link_let_go(l, !sf_relay.lost);
 		l->state = L_FREE;
 	}
 	sf_relay_thread_forget();

@@ -98,15 +98,22 @@ void sf_link_bind(struct link *l, struct sf_sock *s)
 	SF_STORE(&hint[hint_of(s)], (uint16_t)(l->idx + 1));
 }
 
+void sf_link_let_go(struct link *l, int close_fds)
+{
+	if (close_fds) {
+		syscall(SYS_close, l->real);
+		syscall(SYS_close, l->end);
+		if (l->keep >= 0)
+			syscall(SYS_close, l->keep);
+	}
+	sf_free(l->tx.buf, RING);
+	sf_free(l->rx.buf, RING);
+}
+
 void sf_link_free(struct link *l)
 {
 	sf_link_unwatch(l);
-	syscall(SYS_close, l->real);
-	syscall(SYS_close, l->end);
-	if (l->keep >= 0)
-		syscall(SYS_close, l->keep);
-	sf_free(l->tx.buf, RING);
-	sf_free(l->rx.buf, RING);
+	sf_link_let_go(l, 1);
 	sf_sock_unref(l->s);
 	SF_STORE(&l->state, L_FREE);
 	if (sf_relay_count)
