@@ -136,12 +136,13 @@ void sf_link_plan(struct link *l, const struct sf_sock *s);
  * replaced since the last look. */
 void sf_links_follow_rules(void);
 
-/* relay_thread.c. Under the lock: the thread started if it was not (0: it
- * cannot be); its epoll set watches what the link waits for now, or
- * nothing of it; it looks again at once. */
+/* relay_thread.c, under the lock. The thread started if it was not (0: it
+ * cannot be). */
 int sf_relay_thread_ready(void);
+/* Its epoll set watches what the link waits for now; or nothing of it. */
 void sf_link_watch(struct link *l);
 void sf_link_unwatch(struct link *l);
+/* It looks at every link again at once. */
 void sf_relay_thread_wake(void);
 /* The thread's descriptors made if they were not (0: they cannot be). */
 int sf_relay_descriptors(void);
