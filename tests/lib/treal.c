@@ -66,6 +66,9 @@
  *                           one by one, as a daemon does
  *   socks                   the sockets open beyond the program's own (the
  *                           library's), by number ("none")
+ *   asksocks                getsockname and setsockopt (SO_KEEPALIVE off) on
+ *                           each of them: how many answered, or the first
+ *                           that failed
  *   fdfill=MS               take every free descriptor number (pairs of
  *                           unix stream sockets, up to 1024), wait MS, and
  *                           say whether any of them got bytes the program
@@ -786,21 +789,60 @@ static void step_closeall(void)
 	out("closeall = done");
 }
 
-static void step_socks(void)
+/* The sockets open beyond the program's own (the library's), up to cap, by
+ * number; -1 if /proc cannot say. */
+static int strangers(int *fds, int cap)
 {
-	char list[400] = "";
-	size_t n = 0;
+	int n = 0;
 	DIR *d = opendir("/proc/self/fd");
-	for (struct dirent *e; d && (e = readdir(d));) {
+	if (!d)
+		return -1;
+	for (struct dirent *e; n < cap && (e = readdir(d));) {
 		int fd = atoi(e->d_name);
 		struct stat st;
 		if (e->d_name[0] == '.' || fd == dirfd(d) || own_fd(fd) || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
 			continue;
-		n += (size_t)snprintf(list + n, n < sizeof list ? sizeof list - n : 0, "%s%d", n ? " " : "", fd);
+		fds[n++] = fd;
 	}
-	if (d)
-		closedir(d);
-	out("socks = %s", n ? list : d ? "none" : "unknown");
+	closedir(d);
+	return n;
+}
+
+static void step_socks(void)
+{
+	int fds[32];
+	int n = strangers(fds, 32);
+	char list[400] = "";
+	size_t len = 0;
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(list + len, len < sizeof list ? sizeof list - len : 0, "%s%d", len ? " " : "",
+					fds[i]);
+	out("socks = %s", n > 0 ? list : n == 0 ? "none" : "unknown");
+}
+
+/* What a program that looks at every socket it has (an inherited listener's
+ * search, sd_is_socket) asks of those it did not make: getsockname, and
+ * setsockopt (SO_KEEPALIVE off, as the library's own sockets have it). The
+ * first call on a number the library never saw learns it: every other
+ * socket is asked setsockopt first. */
+static void step_asksocks(void)
+{
+	int fds[32];
+	int n = strangers(fds, 32), asked = 0;
+	for (int i = 0; i < n; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		int off = 0, ok = 1;
+		for (int k = 0; k < 2 && ok; k++)
+			ok = (k + i) % 2 ? getsockname(fds[i], (struct sockaddr *)&ss, &sl) == 0
+					 : setsockopt(fds[i], SOL_SOCKET, SO_KEEPALIVE, &off, sizeof off) == 0;
+		if (!ok) {
+			out("asksocks = %d: %s", fds[i], tn_errname(errno));
+			return;
+		}
+		asked++;
+	}
+	out("asksocks = %d answered", asked);
 }
 
 static void step_fdfill(int ms)
@@ -1305,6 +1347,12 @@ static void do_socks(const struct step *s, const char *arg)
 	step_socks();
 }
 
+static void do_asksocks(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	step_asksocks();
+}
+
 static void do_fdfill(const struct step *s, const char *arg)
 {
 	(void)s;
@@ -1402,6 +1450,7 @@ static const struct step steps[] = {
 	{ "gate", do_gate, 0 },
 	{ "closeall", do_closeall, 0 },
 	{ "socks", do_socks, 0 },
+	{ "asksocks", do_asksocks, 0 },
 	{ "fdfill", do_fdfill, 0 },
 	{ "mark", do_mark, 0 },
 	{ "since", do_since, 0 },

@@ -10,6 +10,10 @@
 # - a socket already in an epoll set when it connects is relayed, the set
 #   moved to the pair: no event is missed; one dup'd before its connect is
 #   relayed under both numbers.
+# - a program asking every socket it has for its name and setting an option
+#   on it (a search for inherited listeners): the relay's own sockets, which
+#   the library never saw made, answer as any socket does, and the relayed
+#   connection goes on late.
 # - a program closing every descriptor it does not know (a daemon): the
 #   relay's own descriptors go with them, and the relay never touches those
 #   numbers again: the program takes every number back (socket pairs) and nothing
@@ -92,6 +96,18 @@ EOF2
 expect_between "dup before connect: the send returned at once (ms)" 0 60 "$(value since)"
 expect_between "dup before connect: the peer had the bytes a delay later (ms)" 80 180 \
 	"$(grep '^peer expect = ' "$tmp/out" | sed -n 1p | sed -n 's/.* ms=\([0-9]*\).*/\1/p')"
+
+RUN_ENV=SOCKFAULT_LOG=off run "$RULES" p:listen connect p:accept asksocks sendns p:expect,1000
+transcript "getsockname and setsockopt on the relay's own sockets: answered, the delay kept" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+asksocks = 2 answered
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+EOF2
+expect_between "asksocks: the peer had the bytes a delay later (ms)" 80 180 \
+	"$(grep '^peer expect = ' "$tmp/out" | sed -n 's/.* ms=\([0-9]*\).*/\1/p')"
 
 RUN_ENV=SOCKFAULT_LOG=off run "$RULES" p:listen connect p:accept sendns closeall fdfill=300 p:expect,1000 sendns \
 	connect p:accept mark sendns since p:expect,1000

@@ -69,4 +69,21 @@ void sf_resolve_all(void);
 #undef SF_CALL
 #undef SF_SYM
 
+/* The real setsockopt and getsockname. Their wrappers (calls/relayed.c) are
+ * the library's own exported symbols, which a call from inside the library
+ * reaches too: there they would look the descriptor up again, and learning
+ * a socket asks its name (a descriptor of the relay's, never seen by the
+ * table, would learn itself without end). The library calls these. */
+static inline int sf_real_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	sf_setsockopt_fn f = sf_sym_setsockopt();
+	return f ? f(fd, level, name, val, len) : (int)syscall(SYS_setsockopt, fd, level, name, val, len);
+}
+
+static inline int sf_real_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	sf_getsockname_fn f = sf_sym_getsockname();
+	return f ? f(fd, addr, len) : (int)syscall(SYS_getsockname, fd, addr, len);
+}
+
 #endif

@@ -56,7 +56,7 @@ static void note_local(struct sf_sock *s, int fd)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
 	int rfd = sf_relay_real_fd(s, fd);
-	if (getsockname(rfd >= 0 ? rfd : fd, (struct sockaddr *)&ss, &sl) == 0)
+	if (sf_real_getsockname(rfd >= 0 ? rfd : fd, (struct sockaddr *)&ss, &sl) == 0)
 		sf_sock_set_local(s, (struct sockaddr *)&ss, sl);
 }
 
@@ -355,7 +355,7 @@ static int slow_accept(enum sf_op op, int fd, struct sockaddr *addr, socklen_t *
 		sf_decide(&c);
 		if (c.v.decided) {
 			struct linger abort_now = { 1, 0 };
-			setsockopt(nfd, SOL_SOCKET, SO_LINGER, &abort_now, sizeof abort_now);
+			sf_real_setsockopt(nfd, SOL_SOCKET, SO_LINGER, &abort_now, sizeof abort_now);
 			sf_sock_install(nfd, 0);
 			sf_real_close(nfd);
 			return (int)sf_fail(&c, sf_verdict_errno(&c));

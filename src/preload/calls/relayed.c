@@ -4,25 +4,12 @@
  * no address of its own. */
 #include <errno.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "relay.h"
 #include "slow.h"
 
-static int real_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
-{
-	sf_setsockopt_fn f = sf_sym_setsockopt();
-	return f ? f(fd, level, name, val, len) : (int)syscall(SYS_setsockopt, fd, level, name, val, len);
-}
-
-static int real_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
-{
-	sf_getsockname_fn f = sf_sym_getsockname();
-	return f ? f(fd, addr, len) : (int)syscall(SYS_getsockname, fd, addr, len);
-}
-
-/* The real socket behind fd, or -1: inside a call of the library (-1 too). */
+/* The real socket behind fd, or -1 (the guard entered); -2: nothing is
+ * relayed, or the call is the library's own (libc answers). */
 static int relayed(int fd)
 {
 	if (SF_LIKELY(!SF_LOAD(&sf_relay_count)) || !sf_enter())
@@ -36,20 +23,20 @@ SF_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
 	int e0 = errno;
 	int rfd = relayed(fd);
 	if (rfd == -2)
-		return real_setsockopt(fd, level, name, val, len);
+		return sf_real_setsockopt(fd, level, name, val, len);
 	if (rfd < 0) {
 		errno = e0;
-		int r = real_setsockopt(fd, level, name, val, len);
+		int r = sf_real_setsockopt(fd, level, name, val, len);
 		return (int)sf_done(r, errno);
 	}
 	/* The timeouts are the program's calls' own: its end keeps them. */
 	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
 		errno = e0;
-		int r = real_setsockopt(fd, level, name, val, len);
+		int r = sf_real_setsockopt(fd, level, name, val, len);
 		return (int)sf_done(r, errno);
 	}
 	errno = e0;
-	int r = real_setsockopt(rfd, level, name, val, len);
+	int r = sf_real_setsockopt(rfd, level, name, val, len);
 	return (int)sf_done(r, errno);
 }
 
@@ -58,8 +45,8 @@ SF_EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 	int e0 = errno;
 	int rfd = relayed(fd);
 	if (rfd == -2)
-		return real_getsockname(fd, addr, len);
+		return sf_real_getsockname(fd, addr, len);
 	errno = e0;
-	int r = real_getsockname(rfd >= 0 ? rfd : fd, addr, len);
+	int r = sf_real_getsockname(rfd >= 0 ? rfd : fd, addr, len);
 	return (int)sf_done(r, errno);
 }

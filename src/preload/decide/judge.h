@@ -104,7 +104,7 @@ static inline uint64_t sf_judge_draw(const struct sf_judge_in *in, uint64_t nth,
 
 /* lossy P (sockfault-rules(5)): a stream's data arrives whole, late by its
  * segments' retransmissions: a relayed connection's relay holds them back
- * (relay.c), another's calls wait as for a delay, a call for a segment.
+ * (relay_dir.c), another's calls wait as for a delay, a call for a segment.
  * A datagram is lost as drop loses it: 1 when this one is. Under replay
  * the rule fires where the log says a loss was, whatever the seed. */
 static inline __attribute__((always_inline)) int sf_judge_lost(const struct sf_judge_in *in, const struct sf_call *c,

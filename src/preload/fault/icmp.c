@@ -39,7 +39,7 @@ static int closed_port(struct sockaddr_storage *addr, socklen_t len)
 		((struct sockaddr_in6 *)&a)->sin6_port = 0;
 	socklen_t l = len;
 	int ok = sf_real_bind(probe, (struct sockaddr *)&a, len) == 0 &&
-		 getsockname(probe, (struct sockaddr *)&a, &l) == 0;
+		 sf_real_getsockname(probe, (struct sockaddr *)&a, &l) == 0;
 	sf_real_close(probe);
 	if (ok)
 		*addr = a;
@@ -53,7 +53,7 @@ int sf_icmp_redirect(int fd, struct sf_icmp_save *save)
 	socklen_t selflen = sizeof self;
 	save->peerlen = sizeof save->peer;
 	int ok = sf_real_getpeername(fd, (struct sockaddr *)&save->peer, &save->peerlen) == 0 &&
-		 getsockname(fd, (struct sockaddr *)&self, &selflen) == 0 && closed_port(&self, selflen) &&
+		 sf_real_getsockname(fd, (struct sockaddr *)&self, &selflen) == 0 && closed_port(&self, selflen) &&
 		 sf_real_connect(fd, (struct sockaddr *)&self, selflen) == 0;
 	errno = saved;
 	return ok;
@@ -85,10 +85,10 @@ int sf_icmp_connect_later(int fd, struct sf_sock *s, int err, uint64_t deadline)
 	int saved = errno;
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog = { 1, &drop };
-	int ok = setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0;
+	int ok = sf_real_setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0;
 	if (ok && !sf_refuse_connect(fd, s->family)) {
 		int none = 0;
-		setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &none, sizeof none);
+		sf_real_setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &none, sizeof none);
 		ok = 0;
 	}
 	if (ok) {
@@ -112,7 +112,7 @@ int sf_icmp_arrives(int fd, struct sf_sock *s)
 	SF_STORE(&s->pending_err, err);
 	sf_sock_all_slow(s);
 	int none = 0;
-	setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &none, sizeof none);
+	sf_real_setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &none, sizeof none);
 	/* The kernel's own hard error: connect(AF_UNSPEC) leaves SYN-SENT
 	 * with nothing sent, its error set (ECONNRESET, which the record
 	 * turns into err) and its waiters woken, as the ICMP's tcp_done

@@ -385,7 +385,7 @@ uintptr_t sf_sock_learn(int fd)
 	if (sf_real_getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &(socklen_t){ sizeof listening }) == 0 &&
 	    listening)
 		s->state = SF_STATE_LISTENING;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+	if (sf_real_getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		sf_sock_set_local(s, (struct sockaddr *)&ss, sl);
 	sl = sizeof ss;
 	if (sf_real_getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
