@@ -58,6 +58,8 @@
  *   et-add                  an edge-triggered epoll (IN|OUT|RDHUP), its
  *                           first report consumed
  *   et=MS                   wait on it: only changes since are reported
+ *   et-in=MS                wait on it until a change brings IN (at most
+ *                           MS in all): the events that did
  *   select=MS selectw=MS    readable (r) / writable (w) / exception (e)
  *   so_error peername sigpipes
  *   inq                     the bytes waiting in the kernel (FIONREAD)
@@ -738,6 +740,23 @@ static void step_et(int ms)
 	out("et = %s", r > 0 ? rc_events(got.events) : r == 0 ? "none" : "error");
 }
 
+/* An edge-triggered loop may be woken more than once for what it already
+ * knows (the kernel wakes it at every change of the buffers, not only of
+ * readiness): it waits on until the data comes. */
+static void step_et_in(int ms)
+{
+	struct epoll_event got = { 0 };
+	double until = tn_now_ms() + ms;
+	int r = 0;
+	for (int i = 0; i < 16 && etfd >= 0; i++) {
+		double left = until - tn_now_ms();
+		r = epoll_wait(etfd, &got, 1, left > 0 ? (int)left : 0);
+		if (r != 1 || (got.events & EPOLLIN))
+			break;
+	}
+	out("et-in = %s", r > 0 && (got.events & EPOLLIN) ? rc_events(got.events) : r < 0 ? "error" : "none");
+}
+
 static void step_select(const char *name, int write_set, int ms)
 {
 	fd_set rs, ws, es;
@@ -1254,6 +1273,12 @@ static void do_et(const struct step *s, const char *arg)
 	step_et(num(arg));
 }
 
+static void do_et_in(const struct step *s, const char *arg)
+{
+	(void)s;
+	step_et_in(num(arg));
+}
+
 static void do_select(const struct step *s, const char *arg)
 {
 	step_select(s->name, s->how, num(arg));
@@ -1436,6 +1461,7 @@ static const struct step steps[] = {
 	{ "epollout", do_epoll, EPOLLOUT },
 	{ "et-add", do_et_add, 0 },
 	{ "et", do_et, 0 },
+	{ "et-in", do_et_in, 0 },
 	{ "select", do_select, 0 },
 	{ "selectw", do_select, 1 },
 	{ "so_error", do_so_error, 0 },

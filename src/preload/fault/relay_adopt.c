@@ -57,7 +57,11 @@ void sf_link_release_keep(struct link *l)
 	sz /= 2; /* the kernel doubles what it is given */
 	syscall(SYS_setsockopt, l->keep, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
 	size_pair(l, l->keep);
-	unsigned char sink[512];
+	/* The filler goes in one read: each read that frees some of it wakes
+	 * the program's end as writable, and an edge-triggered loop would see
+	 * a second OUT after the one that told it the connect was done. The
+	 * relay's thread alone lets go of a keep. */
+	static unsigned char sink[16384];
 	while (l->filler) {
 		ssize_t n = syscall(SYS_recvfrom, l->end, sink, l->filler < sizeof sink ? l->filler : sizeof sink,
 				    MSG_DONTWAIT, NULL, NULL);
