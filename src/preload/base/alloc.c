@@ -74,6 +74,9 @@ static void *carve(size_t size)
 void *sf_alloc(size_t size)
 {
 	void *p = NULL;
+	/* Memory never handed out before is the system's zeroed pages, and
+	 * stays untouched: a big table (peers.c) costs only the pages used. */
+	int used = 0;
 	pthread_mutex_lock(&lock);
 	if (size > BIG_UNIT) {
 		size_t want = (size + BIG_UNIT - 1) / BIG_UNIT * BIG_UNIT;
@@ -81,6 +84,7 @@ void *sf_alloc(size_t size)
 			if ((*b)->size == want) {
 				p = *b;
 				*b = (*b)->next;
+				used = 1;
 				break;
 			}
 		if (!p)
@@ -92,13 +96,14 @@ void *sf_alloc(size_t size)
 		if (freelist[c]) {
 			p = freelist[c];
 			freelist[c] = freelist[c]->next;
+			used = 1;
 		} else {
 			p = carve(rounded);
 		}
 		size = rounded;
 	}
 	pthread_mutex_unlock(&lock);
-	if (p)
+	if (p && used)
 		memset(p, 0, size);
 	return p;
 }
