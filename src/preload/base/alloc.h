@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-/* Zeroed memory of at least `size` bytes, or NULL. */
+/* Zeroed memory of at least `size` bytes, aligned to 8, or NULL. */
 void *sf_alloc(size_t size);
 /* Give back a block of the size it was allocated with. */
 void sf_free(void *p, size_t size);

@@ -193,7 +193,8 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return finish(&c, ret, err);
 	/* A connect again while a router's ICMP is on its way: the kernel's
 	 * socket is still connecting (EALREADY). */
-	if (SF_LOAD(&s->icmp_err)) {
+	const struct sf_sock_rare *rare = sf_sock_rare_if(s);
+	if (rare && SF_LOAD(&rare->icmp_err)) {
 		errno = e0;
 		int r = sf_real_connect(fd, addr, len);
 		return finish(&c, r, errno);

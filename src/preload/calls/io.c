@@ -370,19 +370,20 @@ static ssize_t run_window(struct sf_io *io, size_t off, size_t len)
 	return r;
 }
 
-/* The real call, shaped by short, throttle and corrupt. */
-static ssize_t perform(struct sf_io *io)
+/* The real call over a link of `rate` bytes a second (throttle), at most
+ * limit bytes. Out of line: the rare block it may make would cost every
+ * other call through io_slow its registers. */
+static __attribute__((noinline)) ssize_t throttled(struct sf_io *io, size_t limit, uint64_t rate)
 {
 	struct sf_sock *s = io->c.s;
-	size_t total = io->total;
-	size_t limit = io->c.short_len && io->c.short_len < total ? io->c.short_len : total;
-	uint64_t rate = io->c.throttle;
-	if (!rate)
-		return run_window(io, 0, limit);
 	/* Datagrams are never split; a stream goes out in slices, and a
 	 * blocking send keeps going until all of it has crossed the slow link. */
 	int split = (s->flags & SF_SOCK_STREAM) && !io->vec;
-	uint64_t *link = &s->link_free[io->tx ? 0 : 1];
+	/* Without memory for the socket's link, this call's own: it waits
+	 * for no call before it. */
+	uint64_t own = 0;
+	struct sf_sock_rare *rare = sf_sock_rare(s);
+	uint64_t *link = rare ? &rare->link_free[io->tx ? 0 : 1] : &own;
 	int keep_going = io->tx && split && !(io->flags & MSG_DONTWAIT) && !sf_fd_nonblocking(io->c.fd);
 	size_t done = 0;
 	ssize_t r;
@@ -402,6 +403,15 @@ static ssize_t perform(struct sf_io *io)
 		return r;
 	io->moved = done;
 	return (ssize_t)done;
+}
+
+/* The real call, shaped by short, throttle and corrupt. */
+static ssize_t perform(struct sf_io *io)
+{
+	size_t total = io->total;
+	size_t limit = io->c.short_len && io->c.short_len < total ? io->c.short_len : total;
+	uint64_t rate = io->c.throttle;
+	return rate ? throttled(io, limit, rate) : run_window(io, 0, limit);
 }
 
 /* A receive after a reset at a time, while data that came before it is

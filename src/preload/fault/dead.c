@@ -202,9 +202,10 @@ static void silence(int fd, struct sf_sock *s, const struct sf_verdict *r)
 	if (timeout && is_tcp(s))
 		kernel_timeout_after(k, r->dur_ns > late ? r->dur_ns - late : r->dur_ns);
 	die(s, dead, sf_action_dead_errno(r->action, r->err));
-	if (timeout) {
-		uint16_t token = (uint16_t)(SF_LOAD(&s->timer_token) + 1);
-		SF_STORE(&s->timer_token, token);
+	struct sf_sock_rare *rare = timeout ? sf_sock_rare(s) : NULL;
+	if (rare) {
+		uint16_t token = (uint16_t)(SF_LOAD(&rare->timer_token) + 1);
+		SF_STORE(&rare->timer_token, token);
 		sf_timer_schedule(fd, s, token, sf_now() + r->dur_ns);
 	}
 }

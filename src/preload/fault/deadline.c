@@ -42,8 +42,11 @@ void sf_deadline_arm(int fd, struct sf_sock *s)
 	sf_read_end();
 	if (next == UINT64_MAX)
 		return;
-	uint16_t token = (uint16_t)(SF_LOAD(&s->trigger_token) + 1);
-	SF_STORE(&s->trigger_token, token);
+	struct sf_sock_rare *rare = sf_sock_rare(s);
+	if (!rare)
+		return;
+	uint16_t token = (uint16_t)(SF_LOAD(&rare->trigger_token) + 1);
+	SF_STORE(&rare->trigger_token, token);
 	sf_timer_schedule_trigger(fd, s, token, next);
 }
 
@@ -64,8 +67,9 @@ void sf_deadline_expired(int fd, struct sf_sock *s)
 
 void sf_deadline_closed(struct sf_sock *s)
 {
-	/* Never armed: nothing to look for (the common case, one load). */
-	if (!SF_LOAD(&s->trigger_token))
+	/* Never armed: nothing to look for (the common case: no rare block). */
+	const struct sf_sock_rare *rare = sf_sock_rare_if(s);
+	if (!rare || !SF_LOAD(&rare->trigger_token))
 		return;
 	unsigned high = SF_LOAD(&sf_fd_high);
 	for (unsigned i = 0; i < high; i++)

@@ -83,6 +83,12 @@ int sf_unreach_blocking(int fd, struct sf_sock *s, int err, int icmp)
 int sf_icmp_connect_later(int fd, struct sf_sock *s, int err, uint64_t deadline)
 {
 	int saved = errno;
+	/* Where the error waits for its deadline. */
+	struct sf_sock_rare *r = sf_sock_rare(s);
+	if (!r) {
+		errno = saved;
+		return 0;
+	}
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog = { 1, &drop };
 	int ok = sf_real_setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) == 0;
@@ -92,9 +98,9 @@ int sf_icmp_connect_later(int fd, struct sf_sock *s, int err, uint64_t deadline)
 		ok = 0;
 	}
 	if (ok) {
-		SF_STORE(&s->icmp_err, (uint16_t)err);
-		uint16_t token = (uint16_t)(SF_LOAD(&s->timer_token) + 1);
-		SF_STORE(&s->timer_token, token);
+		SF_STORE(&r->icmp_err, (uint16_t)err);
+		uint16_t token = (uint16_t)(SF_LOAD(&r->timer_token) + 1);
+		SF_STORE(&r->timer_token, token);
 		sf_timer_schedule(fd, s, token, deadline);
 	}
 	errno = saved;
@@ -103,7 +109,8 @@ int sf_icmp_connect_later(int fd, struct sf_sock *s, int err, uint64_t deadline)
 
 int sf_icmp_arrives(int fd, struct sf_sock *s)
 {
-	uint16_t err = SF_LOAD(&s->icmp_err);
+	struct sf_sock_rare *r = sf_sock_rare_if(s);
+	uint16_t err = r ? SF_LOAD(&r->icmp_err) : 0;
 	if (!err)
 		return 0;
 	int saved = errno;
@@ -122,7 +129,7 @@ int sf_icmp_arrives(int fd, struct sf_sock *s)
 	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
 	sf_real_connect(fd, &unspec, sizeof unspec);
 	sf_real_shutdown(fd, SHUT_RDWR);
-	SF_STORE(&s->icmp_err, 0);
+	SF_STORE(&r->icmp_err, 0);
 	errno = saved;
 	return 1;
 }
@@ -130,6 +137,7 @@ int sf_icmp_arrives(int fd, struct sf_sock *s)
 void sf_icmp_settle(const struct sf_sock *s)
 {
 	/* Bounded: the timer thread is between two system calls. */
-	for (int i = 0; i < 10000 && SF_LOAD(&s->pending_err) && SF_LOAD(&s->icmp_err); i++)
+	const struct sf_sock_rare *r = sf_sock_rare_if(s);
+	for (int i = 0; r && i < 10000 && SF_LOAD(&s->pending_err) && SF_LOAD(&r->icmp_err); i++)
 		sched_yield();
 }

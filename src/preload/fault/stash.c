@@ -17,9 +17,12 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 void sf_stash_take(int fd, struct sf_sock *s)
 {
 	int queued = 0;
-	if (s->stash || ioctl(fd, FIONREAD, &queued) < 0 || queued <= 0)
+	struct sf_sock_rare *rare = sf_sock_rare_if(s);
+	if ((rare && rare->stash) || ioctl(fd, FIONREAD, &queued) < 0 || queued <= 0)
 		return;
 	uint32_t cap = (uint32_t)queued < SF_STASH_MAX ? (uint32_t)queued : SF_STASH_MAX;
+	if (!(rare = sf_sock_rare(s)))
+		return;
 	char *b = sf_alloc(cap);
 	if (!b)
 		return;
@@ -30,11 +33,11 @@ void sf_stash_take(int fd, struct sf_sock *s)
 			break;
 		len += (uint32_t)r;
 	}
-	s->stash = b;
-	s->stash_cap = cap;
-	s->stash_off = 0;
+	rare->stash = b;
+	rare->stash_cap = cap;
+	rare->stash_off = 0;
 	/* Published last: a receive that sees the length sees the bytes. */
-	__atomic_store_n(&s->stash_len, len, __ATOMIC_RELEASE);
+	__atomic_store_n(&rare->stash_len, len, __ATOMIC_RELEASE);
 }
 
 /* process_vm_writev on the process itself: the kernel copies, and a buffer
@@ -58,12 +61,15 @@ int sf_user_put(void *dst, const void *src, size_t len)
 
 long sf_stash_give(struct sf_sock *s, const struct iovec *iov, int iovcnt, int peek)
 {
+	struct sf_sock_rare *rare = sf_sock_rare_if(s);
+	if (!rare)
+		return 0;
 	pthread_mutex_lock(&lock);
-	uint32_t len = __atomic_load_n(&s->stash_len, __ATOMIC_ACQUIRE), off = s->stash_off;
+	uint32_t len = __atomic_load_n(&rare->stash_len, __ATOMIC_ACQUIRE), off = rare->stash_off;
 	long moved = 0;
 	for (int i = 0; i < iovcnt && off < len; i++) {
 		size_t n = iov[i].iov_len < len - off ? iov[i].iov_len : len - off;
-		if (!sf_user_put(iov[i].iov_base, s->stash + off, n)) {
+		if (!sf_user_put(iov[i].iov_base, rare->stash + off, n)) {
 			if (!moved)
 				moved = -1;
 			break;
@@ -72,7 +78,7 @@ long sf_stash_give(struct sf_sock *s, const struct iovec *iov, int iovcnt, int p
 		moved += (long)n;
 	}
 	if (!peek)
-		__atomic_store_n(&s->stash_off, off, __ATOMIC_RELAXED);
+		__atomic_store_n(&rare->stash_off, off, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&lock);
 	if (moved < 0)
 		errno = EFAULT;

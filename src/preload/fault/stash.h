@@ -18,7 +18,9 @@ void sf_stash_take(int fd, struct sf_sock *s);
 /* Bytes left in the stash. */
 static inline uint32_t sf_stash_left(const struct sf_sock *s)
 {
-	return __atomic_load_n(&s->stash_len, __ATOMIC_ACQUIRE) - __atomic_load_n(&s->stash_off, __ATOMIC_RELAXED);
+	const struct sf_sock_rare *r = sf_sock_rare_if(s);
+	return r ? __atomic_load_n(&r->stash_len, __ATOMIC_ACQUIRE) - __atomic_load_n(&r->stash_off, __ATOMIC_RELAXED)
+		 : 0;
 }
 
 /* Copy stashed bytes into the program's buffers (consumed unless peek):

@@ -81,7 +81,10 @@ static void *timer_main(void *arg)
 			struct entry *e = pending;
 			pending = e->next;
 			pthread_mutex_unlock(&lock);
-			uint16_t *token = e->trigger ? &e->s->trigger_token : &e->s->timer_token;
+			/* A token was set before the entry was made: the
+			 * record has its rare block. */
+			struct sf_sock_rare *r = sf_sock_rare_if(e->s);
+			uint16_t *token = e->trigger ? &r->trigger_token : &r->timer_token;
 			if (SF_LOAD(token) == e->token)
 				expire(e->fd, e->s, e->trigger);
 			sf_sock_unref(e->s);

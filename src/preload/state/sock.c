@@ -49,8 +49,8 @@ struct sf_sock sf_notsock = {
  * has no references, so the attempt fails and nothing is written to it.
  * The destination cache (decide/dest.h) reads `plan` too, in a reader
  * section: a free record's is NULL. The pool's free list is linked through
- * `stash`, which only a holder of a reference reads. */
-static struct sf_pool pool = { sizeof(struct sf_sock), offsetof(struct sf_sock, stash), NULL };
+ * `rare`, which only a holder of a reference reads. */
+static struct sf_pool pool = { sizeof(struct sf_sock), offsetof(struct sf_sock, rare), NULL };
 
 struct sf_sock *sf_sock_new(int family, int type)
 {
@@ -66,7 +66,7 @@ struct sf_sock *sf_sock_new(int family, int type)
 	SF_STORE(&s->opmask, 0);
 	SF_STORE(&s->quick_ops, 0);
 	SF_STORE(&s->dest_ops, 0);
-	memset((char *)s + offsetof(struct sf_sock, family), 0, sizeof *s - offsetof(struct sf_sock, family));
+	memset((char *)s + offsetof(struct sf_sock, state), 0, sizeof *s - offsetof(struct sf_sock, state));
 	s->family = (uint8_t)family;
 	s->proto = proto;
 	s->state = SF_STATE_UNCONNECTED;
@@ -77,6 +77,22 @@ struct sf_sock *sf_sock_new(int family, int type)
 	SF_RELEASE(&s->refs, 1);
 	sf_sock_hold(s);
 	return s;
+}
+
+struct sf_sock_rare *sf_sock_rare(struct sf_sock *s)
+{
+	struct sf_sock_rare *r = sf_sock_rare_if(s);
+	if (r)
+		return r;
+	struct sf_sock_rare *made = sf_alloc(sizeof *made);
+	if (!made)
+		return NULL;
+	/* Two holders may need it at once (a timer and a call): one block is
+	 * kept, the other given back unseen. */
+	if (__atomic_compare_exchange_n(&s->rare, &r, made, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return made;
+	sf_free(made, sizeof *made);
+	return r;
 }
 
 void sf_sock_ref(struct sf_sock *s)
@@ -92,12 +108,14 @@ void sf_sock_free(struct sf_sock *s)
 	SF_RELEASE(&s->plan, (struct sf_plan *)NULL);
 	if (plan)
 		sf_retire(plan, plan->size, sf_free);
-	if (s->paths)
-		sf_free(s->paths, (size_t)s->peer_path_len + s->local_path_len + 2);
-	s->paths = NULL;
-	if (s->stash)
-		sf_free(s->stash, s->stash_cap);
-	s->stash = NULL;
+	struct sf_sock_rare *r = s->rare;
+	if (r) {
+		if (r->paths)
+			sf_free(r->paths, (size_t)r->peer_path_len + r->local_path_len + 2);
+		if (r->stash)
+			sf_free(r->stash, r->stash_cap);
+		sf_free(r, sizeof *r);
+	}
 	sf_pool_put(&pool, s);
 }
 
@@ -215,10 +233,24 @@ static size_t unix_path(const struct sockaddr *a, socklen_t len, char *out, size
 	return k + n;
 }
 
+/* The unix paths of s as they are: NULL with both lengths 0 when neither
+ * end is named. */
+static const char *paths_of(const struct sf_sock *s, size_t *plen, size_t *llen)
+{
+	const struct sf_sock_rare *r = sf_sock_rare_if(s);
+	*plen = r && r->paths ? r->peer_path_len : 0;
+	*llen = r && r->paths ? r->local_path_len : 0;
+	return r ? r->paths : NULL;
+}
+
 static void set_paths(struct sf_sock *s, const char *peer, size_t plen, const char *local, size_t llen)
 {
-	char *old = s->paths;
-	size_t oldsize = (size_t)s->peer_path_len + s->local_path_len + 2;
+	/* Two unnamed ends (a socketpair's) need no block at all. */
+	struct sf_sock_rare *r = plen || llen ? sf_sock_rare(s) : sf_sock_rare_if(s);
+	if (!r)
+		return;
+	char *old = r->paths;
+	size_t oldsize = (size_t)r->peer_path_len + r->local_path_len + 2;
 	char *p = NULL;
 	if (plen || llen) {
 		p = sf_alloc(plen + llen + 2);
@@ -227,9 +259,9 @@ static void set_paths(struct sf_sock *s, const char *peer, size_t plen, const ch
 			memcpy(p + plen + 1, local, llen);
 		}
 	}
-	s->paths = p;
-	s->peer_path_len = p ? (uint16_t)plen : 0;
-	s->local_path_len = p ? (uint16_t)llen : 0;
+	r->paths = p;
+	r->peer_path_len = p ? (uint16_t)plen : 0;
+	r->local_path_len = p ? (uint16_t)llen : 0;
 	if (old)
 		sf_free(old, oldsize);
 }
@@ -242,8 +274,10 @@ static void set_addr(struct sf_sock *s, int peer, const struct sockaddr *a, sock
 	if (c->family == SF_ADDR_UNIX) {
 		char buf[sizeof((struct sockaddr_un *)0)->sun_path + 1];
 		size_t n = unix_path(a, len, buf, sizeof buf);
-		const char *other = s->paths ? (peer ? s->paths + s->peer_path_len + 1 : s->paths) : "";
-		size_t olen = s->paths ? (peer ? s->local_path_len : s->peer_path_len) : 0;
+		size_t plen, llen;
+		const char *paths = paths_of(s, &plen, &llen);
+		const char *other = paths ? (peer ? paths + plen + 1 : paths) : "";
+		size_t olen = peer ? llen : plen;
 		char keep[sizeof buf];
 		memcpy(keep, other, olen);
 		if (peer)
@@ -278,8 +312,10 @@ void sf_sock_addr_view(const struct sf_sock *s, int peer, struct sf_sockaddr *ou
 	out->port = c->port;
 	memcpy(out->ip, c->ip, sizeof out->ip);
 	if (c->family == SF_ADDR_UNIX) {
-		out->path = s->paths ? (peer ? s->paths : s->paths + s->peer_path_len + 1) : "";
-		out->path_len = s->paths ? (peer ? s->peer_path_len : s->local_path_len) : 0;
+		size_t plen, llen;
+		const char *paths = paths_of(s, &plen, &llen);
+		out->path = paths ? (peer ? paths : paths + plen + 1) : "";
+		out->path_len = peer ? plen : llen;
 	}
 }
 
@@ -350,7 +386,9 @@ static void ephemeral_range(unsigned *lo, unsigned *hi)
 static uint8_t infer_side(const struct sf_sock *s)
 {
 	if (s->proto == SF_PROTO_UNIX) {
-		int peer_named = s->peer_path_len > 0, local_named = s->local_path_len > 0;
+		size_t plen, llen;
+		paths_of(s, &plen, &llen);
+		int peer_named = plen > 0, local_named = llen > 0;
 		if (peer_named != local_named)
 			return peer_named ? SF_SIDE_CLIENT : SF_SIDE_SERVER;
 		return 0;

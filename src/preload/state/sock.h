@@ -6,6 +6,7 @@
 
 #include "sf.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -112,44 +113,68 @@ enum {
 	SF_SOCK_FIN_HIDDEN = 1 << 7, /* silenced while the peer's FIN was already queued */
 };
 
-/* The fields up to dest_ops may be read by a thread that holds no
- * reference (the fast path, sf_quick_enter): sf_sock_new stores them
- * atomically when a record is reused, and zeroes the rest. */
-struct sf_sock {
-	uint32_t refs;		/* descriptors pointing here, timer entries, calls using it */
-	uint32_t gen;		/* rules generation the plan and opmask belong to */
-	sf_opmask opmask;	/* operations that need the slow path on this socket */
-	sf_opmask quick_ops;	/* operations that at most one rule names, a rule that only counts */
-	sf_opmask dest_ops;	/* datagram: operations only rules about the destination name */
-	uint8_t family;		/* AF_INET, AF_INET6, AF_UNIX, ... */
-	uint8_t proto;		/* SF_PROTO_* bit, 0 for other kinds */
-	uint8_t side;		/* SF_SIDE_* bit, 0 if neither */
-	uint8_t state;		/* enum sf_state */
-	uint8_t flags;		/* SF_SOCK_* */
-	uint8_t dead;		/* enum sf_dead: what a fault did to the connection */
-	uint8_t track_idle;	/* a rule reads idle=: note when data moves */
-	uint8_t closing;	/* the program is closing one of its descriptors */
-	uint16_t pending_err;	/* an injected connect error: SO_ERROR gives it once */
+/* What few sockets need, in a block of its own made on first need
+ * (sf_sock_rare) and freed with the record: a record stays small where it
+ * is not used (100 000 sockets, scripts/bench). Only a holder of a
+ * reference to the record reads it. */
+struct sf_sock_rare {
+	char *paths; /* unix: "PEER\0LOCAL\0", only when either is named */
+	uint16_t peer_path_len, local_path_len;
 	uint16_t icmp_err;	/* a router's ICMP on its way to a connect in progress (icmp.h) */
-	uint32_t conn_ordinal;	/* nth connection to this peer in this process */
-	uint32_t ino;		/* the socket's inode (low bits): is the descriptor still it? */
-	uint16_t dead_err;	/* the errno a dead connection answers with */
 	uint16_t timer_token;	/* matches the timeout scheduled for this socket */
 	uint16_t trigger_token; /* matches the time trigger armed for this socket */
-	uint16_t peer_path_len, local_path_len;
-	uint64_t peer_hash;
-	struct sf_caddr peer, local;
-	uint64_t t_connected; /* monotonic ns; 0 before a connection */
-	uint64_t t_last_io;
-	uint64_t sent, received;
-	uint64_t link_free[2]; /* throttle: when each direction (0 tx, 1 rx) is free again, ns */
-	struct sf_plan *plan;
-	char *paths; /* unix: "PEER\0LOCAL\0", only when either is named */
+	uint64_t link_free[2];	/* throttle: when each direction (0 tx, 1 rx) is free again, ns */
 	/* A reset at a time: the data that had arrived before it, read first
 	 * (a block of stash_cap bytes from sf_alloc; NULL: none). */
 	char *stash;
 	uint32_t stash_cap, stash_len, stash_off;
 };
+
+/* The first 64 bytes are what the quick lane reads and writes on every
+ * data call (decide/quick.h, calls/lane.h), together: one cache line where
+ * the record starts on one. The fields up to dest_ops may be read by a
+ * thread that holds no reference (the fast path, sf_quick_enter):
+ * sf_sock_new stores them atomically when a record is reused, and zeroes
+ * the rest. */
+struct sf_sock {
+	uint32_t refs;	      /* descriptors pointing here, timer entries, calls using it */
+	uint32_t gen;	      /* rules generation the plan and opmask belong to */
+	sf_opmask opmask;     /* operations that need the slow path on this socket */
+	sf_opmask quick_ops;  /* operations that at most one rule names, a rule that only counts */
+	sf_opmask dest_ops;   /* datagram: operations only rules about the destination name */
+	uint8_t state;	      /* enum sf_state */
+	uint8_t flags;	      /* SF_SOCK_* */
+	uint8_t dead;	      /* enum sf_dead: what a fault did to the connection */
+	uint8_t track_idle;   /* a rule reads idle=: note when data moves */
+	uint64_t t_connected; /* monotonic ns; 0 before a connection */
+	uint64_t t_last_io;
+	uint64_t sent, received;
+	struct sf_plan *plan;
+	/* The rest: the socket's identity and what the slow paths keep. */
+	uint8_t family;	       /* AF_INET, AF_INET6, AF_UNIX, ... */
+	uint8_t proto;	       /* SF_PROTO_* bit, 0 for other kinds */
+	uint8_t side;	       /* SF_SIDE_* bit, 0 if neither */
+	uint8_t closing;       /* the program is closing one of its descriptors */
+	uint16_t pending_err;  /* an injected connect error: SO_ERROR gives it once */
+	uint16_t dead_err;     /* the errno a dead connection answers with */
+	uint32_t conn_ordinal; /* nth connection to this peer in this process */
+	uint32_t ino;	       /* the socket's inode (low bits): is the descriptor still it? */
+	uint64_t peer_hash;
+	struct sf_caddr peer, local;
+	struct sf_sock_rare *rare; /* NULL until needed */
+};
+/* A record of 136 bytes and a one-rule plan of 96 stay under 256 with the
+ * descriptor table's 8 (scripts/bench's memory target). */
+_Static_assert(sizeof(struct sf_sock) <= 136, "a socket record stays within 136 bytes");
+_Static_assert(offsetof(struct sf_sock, family) == 64, "what the quick lane touches fills the first 64 bytes");
+
+/* s's rare block, made if it has none yet; NULL when there is no memory. */
+struct sf_sock_rare *sf_sock_rare(struct sf_sock *s);
+/* s's rare block if it has one (NULL: nothing rare ever happened to it). */
+static inline struct sf_sock_rare *sf_sock_rare_if(const struct sf_sock *s)
+{
+	return __atomic_load_n(&s->rare, __ATOMIC_ACQUIRE);
+}
 
 void sf_sock_ref(struct sf_sock *s);
 void sf_sock_unref(struct sf_sock *s);
