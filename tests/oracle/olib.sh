@@ -283,9 +283,12 @@ ms_of() {
 }
 
 # The connect probes: blocking (CONNECT_B) and nonblocking (CONNECT_N), each
-# followed by what the dead socket answers, and whether the server accepted.
+# followed by what the dead socket answers (the nonblocking one's: a second
+# connect too, as an event loop's completion check), and whether the
+# server accepted.
 CONNECT_B='p:listen connect took so_error peername sendns send sigpipes p:accept,300'
-CONNECT_N='p:listen connect-nb pollout=4000 took so_error so_error peername pollin=0 sendns send recvnb sigpipes p:accept,300'
+CONNECT_N='p:listen connect-nb pollout=4000 took so_error so_error peername pollin=0 sendns send recvnb reconnect sigpipes
+p:accept,300'
 
 # connect_failed ERRNO SO_ERROR: CONNECT_B's transcript when connect fails
 # with ERRNO and SO_ERROR then reads SO_ERROR: a dead socket, its sends EPIPE
@@ -306,7 +309,8 @@ EOF
 
 # connect_failed_later SO_ERROR: CONNECT_N's transcript when the connect in
 # progress fails with SO_ERROR: POLLERR (with OUT and HUP), the error read
-# once, then the dead socket of connect_failed (a receive sees the end).
+# once, then the dead socket of connect_failed (a receive sees the end, a
+# second connect ECONNABORTED: the kernel's answer once the error is read).
 connect_failed_later() {
 	cat <<EOF
 peer listen = port *
@@ -320,14 +324,39 @@ pollin = IN,HUP,RDHUP
 sendns = -1 EPIPE
 send = -1 EPIPE
 recvnb = 0
+connect = -1 ECONNABORTED
 sigpipes = 1
+peer accept = none
+EOF
+}
+
+# An event loop's completion check (hiredis): a nonblocking connect asked
+# for its outcome by a second connect, not SO_ERROR, then a connect again.
+CONNECT_C='p:listen connect-nb pollout=4000 reconnect so_error pollin=0 reconnect pollout=4000 so_error p:accept,300'
+
+# connect_checked ERRNO: CONNECT_C's transcript when every attempt fails
+# with ERRNO: the second connect tells it (and takes it: SO_ERROR 0), the
+# socket is unconnected again (poll: HUP; IPv4 keeps the ICMP's ERR), the
+# third connect is a new attempt, which fails the same way.
+connect_checked() {
+	cat <<EOF
+peer listen = port *
+connect = -1 EINPROGRESS
+pollout = OUT,ERR,HUP
+connect = -1 $1
+SO_ERROR = 0
+pollin = *HUP
+connect = -1 EINPROGRESS
+pollout = OUT,ERR,HUP
+SO_ERROR = $1
 peer accept = none
 EOF
 }
 
 # A round trip away (the link of link_up): the nonblocking probe, timed when
 # connect returns and when poll answers (since, twice).
-CONNECT_NR='p:listen mark connect-nb since pollout=4000 since so_error so_error peername pollin=0 sendns send recvnb sigpipes p:accept,300'
+CONNECT_NR='p:listen mark connect-nb since pollout=4000 since so_error so_error peername pollin=0 sendns send recvnb
+reconnect sigpipes p:accept,300'
 
 # connect_failed_rtt SO_ERROR: CONNECT_NR's transcript when the connect in
 # progress fails with SO_ERROR: connect_failed_later's, but for the receive
@@ -335,7 +364,7 @@ CONNECT_NR='p:listen mark connect-nb since pollout=4000 since so_error so_error 
 # POLLERR after the error is read, IPv6 does not: the callers say which).
 connect_failed_rtt() {
 	connect_failed_later "$1" | sed -e 's/^took = \*$/since = */' -e 's/^pollin = .*/pollin = IN,*HUP,RDHUP/' \
-		-e 's/^connect = .*/&\nsince = */'
+		-e 's/^connect = -1 EINPROGRESS$/&\nsince = */'
 }
 
 # real_settled NAME STEP...: real, for a nonblocking connect that an ICMP
@@ -374,7 +403,8 @@ link6_up() {
 
 # connect_soft_error SO_ERROR: CONNECT_N's transcript when an ICMP error
 # answers the SYN: the kernel takes it as a soft error, sets SO_ERROR at
-# once and keeps the socket in SYN-SENT (poll: ERR alone, calls EAGAIN).
+# once and keeps the socket in SYN-SENT (poll: ERR alone, calls EAGAIN, a
+# second connect EALREADY).
 connect_soft_error() {
 	cat <<EOF
 peer listen = port *
@@ -388,6 +418,7 @@ pollin = ERR
 sendns = -1 EAGAIN
 send = -1 EAGAIN
 recvnb = -1 EAGAIN
+connect = -1 EALREADY
 sigpipes = 0
 peer accept = none
 EOF

@@ -49,6 +49,17 @@ EOF
 expect_between "real: poll woke within" 0 300 "$(sed -n 's/^took = //p' "$tmp/n.real")"
 expect_between "sockfault: poll woke within" 0 300 "$(sed -n 's/^took = //p' "$tmp/n.fake")"
 
+# An event loop's completion check: the second connect tells the refusal,
+# the third is a new attempt, refused again; nothing ever connects.
+# shellcheck disable=SC2086
+fake c "$RULE" $CONNECT_C
+# shellcheck disable=SC2086
+AT=$OR_SERVER:9 real c $CONNECT_C
+agree c "nothing listens, nonblocking, asked by connect: the refusal, then a new attempt, refused" <<EOF
+$(connect_checked ECONNREFUSED)
+EOF
+expect_in "$tmp/c.real" '^pollin = HUP$' "real: after a refusal by RST, poll says HUP alone"
+
 # --- the same over IPv6 ---
 PEER_AT=[$OR_SERVER6]
 # shellcheck disable=SC2086
@@ -78,6 +89,8 @@ PEER_AT=$OR_LINK_SERVER
 real lb $B
 # shellcheck disable=SC2086
 real_settled ln $CONNECT_NR
+# shellcheck disable=SC2086
+real_settled lc $CONNECT_C
 if [ -n "$have6" ]; then
 	PEER_AT=[$OR_LINK_SERVER6]
 	# shellcheck disable=SC2086
@@ -94,13 +107,18 @@ fake lb "$LRULE" $B
 # shellcheck disable=SC2086
 fake ln "$LRULE" $CONNECT_NR
 icmp_rtt_agree ECONNREFUSED "ICMP port unreachable"
+# shellcheck disable=SC2086
+fake lc "$LRULE" $CONNECT_C
+agree lc "ICMP port unreachable a round trip away, asked by connect: the error, then a new attempt" <<EOF
+$(connect_checked ECONNREFUSED)
+EOF
 if [ -n "$have6" ]; then
 	PEER_AT=[$OR_SERVER6]
 	# shellcheck disable=SC2086
 	fake ln6 "$LRULE" $CONNECT_NR
 	PEER_AT=$OR_SERVER
 	agree ln6 "IPv6, ICMPv6 port unreachable a round trip away, nonblocking: as over IPv4, POLLERR gone once read" <<EOF
-$(connect_failed_later ECONNREFUSED | sed -e 's/^took = \*$/since = */' -e 's/^connect = .*/&\nsince = */')
+$(connect_failed_later ECONNREFUSED | sed -e 's/^took = \*$/since = */' -e 's/^connect = -1 EINPROGRESS$/&\nsince = */')
 EOF
 	for k in real fake; do
 		expect_between "$k: IPv6, nonblocking, refused after the round trip (ms)" 35 300 "$(rtt_ms ln6.$k)"

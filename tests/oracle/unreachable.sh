@@ -42,6 +42,7 @@ pollin = HUP
 sendns = -1 EPIPE
 send = -1 EPIPE
 recvnb = -1 ENOTCONN
+connect = -1 ENETUNREACH
 sigpipes = 1
 peer accept = none
 EOF2
