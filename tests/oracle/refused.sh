@@ -6,8 +6,9 @@
 # unreachable (`connect => error ECONNREFUSED icmp` with `connect => delay
 # 40ms`, over olink), the router beside the client does (`icmp=local`).
 # Blocking and nonblocking, IPv4 and IPv6 (poll, SO_ERROR read twice, getpeername, sends
-# and a receive afterwards, SIGPIPE); the server must never see a
-# connection. Times: a refusal by RST comes at once (under 300 ms, both).
+# and a receive afterwards, a second connect, SIGPIPE), and a nonblocking
+# connect asked for its outcome by a second connect (an event loop's
+# completion check); the server must never see a connection. Times: a refusal by RST comes at once (under 300 ms, both).
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
