@@ -65,6 +65,27 @@ EOF2
 	expect_between "$e from a router, nonblocking: connect returns at once (ms)" 0 60 "$(value since 1)"
 	expect_between "$e from a router, nonblocking: poll told after the round trip (ms)" 140 600 "$(value since 2)"
 
+	# A second connect after the ICMP came says what the kernel says after
+	# a failed connect: its error if not read yet (an event loop's
+	# completion check), else ECONNABORTED; either way nothing is sent and
+	# the next connect is a new attempt, which the rules answer again.
+	run "connect => delay 150ms
+connect => error $e" p:listen connect-nb pollout=3000 reconnect so_error reconnect pollout=3000 so_error reconnect \
+		reconnect p:accept
+	transcript "$e from a router, then connect again: the error or ECONNABORTED, then a new attempt" <<EOF2
+peer listen = port *
+connect = -1 EINPROGRESS
+pollout = OUT,ERR,HUP
+connect = -1 $x
+SO_ERROR = 0
+connect = -1 EINPROGRESS
+pollout = OUT,ERR,HUP
+SO_ERROR = $x
+connect = -1 ECONNABORTED
+connect = -1 EINPROGRESS
+peer accept = none
+EOF2
+
 	run "connect => delay 150ms
 connect => error $e" p:listen mark connect-nb epollout=3000 since so_error p:accept
 	transcript "$e from a router 150 ms away: epoll wakes when it comes" <<EOF2

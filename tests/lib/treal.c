@@ -50,6 +50,10 @@
  *                           none: a number), print the address; the peer is
  *                           reached there from then on (IPv4)
  *   rcvtimeo=MS sndtimeo=MS nonblock block shut=rd|wr|rdwr close dup use=K
+ *   keepalive=S             SO_KEEPALIVE, the first probe after S seconds
+ *                           idle, then 2 probes 1 s apart
+ *   usertimeout=MS          TCP_USER_TIMEOUT: sent data unacknowledged for
+ *                           MS ends the connection
  *   use=listen              the listening socket becomes the current one
  *   dup2=N closefd=N fd     the current descriptor onto N (then current);
  *                           close descriptor N; the current one's number
@@ -103,6 +107,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <poll.h>
 #include <pthread.h>
@@ -1175,6 +1180,28 @@ static void do_timeo(const struct step *s, const char *arg)
 	step_sockopt_timeout(s->how, num(arg));
 }
 
+/* keepalive=S: the kernel's own keepalive, quick enough to end a dead
+ * connection within a test (S + 2 s). */
+static void do_keepalive(const struct step *s, const char *arg)
+{
+	int on = 1, idle = num(arg), intvl = 1, cnt = 2;
+	int fd = C()->fd;
+	int r = setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+	if (r == 0)
+		r = setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+	if (r == 0)
+		r = setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+	if (r == 0)
+		r = setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+	report(s->name, r, errno);
+}
+
+static void do_usertimeout(const struct step *s, const char *arg)
+{
+	unsigned ms = (unsigned)num(arg);
+	report(s->name, setsockopt(C()->fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms), errno);
+}
+
 static void do_nonblock(const struct step *s, const char *arg)
 {
 	(void)arg;
@@ -1446,6 +1473,8 @@ static const struct step steps[] = {
 	{ "bits", do_bits, 0 },
 	{ "rcvtimeo", do_timeo, SO_RCVTIMEO },
 	{ "sndtimeo", do_timeo, SO_SNDTIMEO },
+	{ "keepalive", do_keepalive, 0 },
+	{ "usertimeout", do_usertimeout, 0 },
 	{ "nonblock", do_nonblock, 1 },
 	{ "block", do_nonblock, 0 },
 	{ "shut", do_shut, 0 },

@@ -6,7 +6,9 @@
 # real and under sockfault alike: a nonblocking connect completes after one
 # round trip (200 ms), a send returns at once, the peer gets the bytes
 # 100 ms later, an answer is readable 100 ms after the peer sent it. Times
-# in classes: ~0 (0-60 ms), ~100 (61-180), ~200 (181-350). A noisy
+# in classes: ~0 (0-60 ms), ~100 (61-180), ~200 (181-350). A download of
+# 500 000 bytes arrives intact, sockfault's within a factor of 2 of the
+# real one's time (faster: no slow start). A noisy
 # link's checksums drop the damaged packets: the program sees loss and
 # retransmission (slower), never a flipped bit: so does lossy (with the
 # link's latency); the medians of its times and the real link's agree
@@ -67,6 +69,37 @@ expect_between "sockfault: the peer got the data after the delay (ms)" 61 180 "$
 expect_between "sockfault: the answer was readable after the delay (ms)" 90 180 "$(since fake 3)"
 echo "measured: real connect/send/peer/answer $(since real 1)/$(since real 2)/$(ms_of d.real.raw 'peer expect' ms)/$(since real 3) ms," \
 	"sockfault $(since fake 1)/$(since fake 2)/$(ms_of d.fake.raw 'peer expect' ms)/$(since fake 3) ms"
+
+# A download of 500 000 bytes over the same link: the real one is paced
+# by TCP's slow start over the 200 ms round trip (1190 ms in every run
+# here), the relay by what it holds back, 64 KiB each way per delay (802
+# ms): faster, within a factor of 2 (sockfault-rules(5), delay). From
+# here on each connection is as the program's first: no metrics (the
+# window's threshold) kept from the last.
+ns_sysctl "$OR_C" net.ipv4.tcp_no_metrics_save 1
+B='-W 30 p:listen connect p:accept mark p&:send,500000 recvall=500000 since pwait'
+PEER_AT=$OR_LINK_SERVER
+# shellcheck disable=SC2086
+real b $B
+PEER_AT=$OR_SERVER
+# shellcheck disable=SC2086
+fake b 'connect => delay 200ms
+tx => delay 100ms
+rx => delay 100ms' $B
+agree b "a download over 100 ms each way: every byte, intact" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+recvall = 500000 bits=0
+rate = *
+since = *
+peer send = sent 500000
+EOF2
+real_ms=$(sed -n 's/^since = //p' "$tmp/b.real")
+fake_ms=$(sed -n 's/^since = //p' "$tmp/b.fake")
+echo "measured: a download of 500000 bytes, 100 ms each way: real $real_ms ms, sockfault $fake_ms ms"
+expect_between "real: the download took slow start's round trips (ms)" 600 5000 "$real_ms"
+expect_between "sockfault: the download within a factor of 2 of the real one (ms)" $((real_ms / 2)) $((real_ms * 2)) "$fake_ms"
 link_down
 
 # The noisy link: 200 000 bytes, RUNS times each way (a run's time is

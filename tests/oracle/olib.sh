@@ -283,9 +283,12 @@ ms_of() {
 }
 
 # The connect probes: blocking (CONNECT_B) and nonblocking (CONNECT_N), each
-# followed by what the dead socket answers, and whether the server accepted.
+# followed by what the dead socket answers (the nonblocking one's: a second
+# connect too, as an event loop's completion check), and whether the
+# server accepted.
 CONNECT_B='p:listen connect took so_error peername sendns send sigpipes p:accept,300'
-CONNECT_N='p:listen connect-nb pollout=4000 took so_error so_error peername pollin=0 sendns send recvnb sigpipes p:accept,300'
+CONNECT_N='p:listen connect-nb pollout=4000 took so_error so_error peername pollin=0 sendns send recvnb reconnect sigpipes
+p:accept,300'
 
 # connect_failed ERRNO SO_ERROR: CONNECT_B's transcript when connect fails
 # with ERRNO and SO_ERROR then reads SO_ERROR: a dead socket, its sends EPIPE
@@ -304,11 +307,11 @@ peer accept = none
 EOF
 }
 
-# connect_probed CONNECT POLLOUT SO_ERROR POLLIN SEND RECVNB SIGPIPES:
+# connect_probed CONNECT POLLOUT SO_ERROR POLLIN SEND RECVNB AGAIN SIGPIPES:
 # CONNECT_N's transcript, by what each call says: the connect's error, the
 # first poll, the first SO_ERROR (the second is empty), the receive's poll,
-# the errno of both sends, the receive, the SIGPIPEs; the server never
-# accepts.
+# the errno of both sends, the receive, a second connect's errno, the
+# SIGPIPEs; the server never accepts.
 connect_probed() {
 	cat <<EOF
 peer listen = port *
@@ -322,29 +325,55 @@ pollin = $4
 sendns = -1 $5
 send = -1 $5
 recvnb = $6
-sigpipes = $7
+connect = -1 $7
+sigpipes = $8
 peer accept = none
 EOF
 }
 
 # connect_failed_later SO_ERROR: CONNECT_N's transcript when the connect in
 # progress fails with SO_ERROR: POLLERR (with OUT and HUP), the error read
-# once, then the dead socket of connect_failed (a receive sees the end).
+# once, then the dead socket of connect_failed (a receive sees the end, a
+# second connect ECONNABORTED: the kernel's answer once the error is read).
 connect_failed_later() {
-	connect_probed EINPROGRESS OUT,ERR,HUP "$1" IN,HUP,RDHUP EPIPE 0 1
+	connect_probed EINPROGRESS OUT,ERR,HUP "$1" IN,HUP,RDHUP EPIPE 0 ECONNABORTED 1
+}
+
+# An event loop's completion check (hiredis): a nonblocking connect asked
+# for its outcome by a second connect, not SO_ERROR, then a connect again.
+CONNECT_C='p:listen connect-nb pollout=4000 reconnect so_error pollin=0 reconnect pollout=4000 so_error p:accept,300'
+
+# connect_checked ERRNO: CONNECT_C's transcript when every attempt fails
+# with ERRNO: the second connect tells it (and takes it: SO_ERROR 0), the
+# socket is unconnected again (poll: HUP; IPv4 keeps the ICMP's ERR), the
+# third connect is a new attempt, which fails the same way.
+connect_checked() {
+	cat <<EOF
+peer listen = port *
+connect = -1 EINPROGRESS
+pollout = OUT,ERR,HUP
+connect = -1 $1
+SO_ERROR = 0
+pollin = *HUP
+connect = -1 EINPROGRESS
+pollout = OUT,ERR,HUP
+SO_ERROR = $1
+peer accept = none
+EOF
 }
 
 # A round trip away (the link of link_up): the nonblocking probe, timed when
 # connect returns and when poll answers (since, twice).
-CONNECT_NR='p:listen mark connect-nb since pollout=4000 since so_error so_error peername pollin=0 sendns send recvnb sigpipes p:accept,300'
+CONNECT_NR='p:listen mark connect-nb since pollout=4000 since so_error so_error peername pollin=0 sendns send recvnb
+reconnect sigpipes p:accept,300'
 
 # connect_failed_rtt SO_ERROR POLLIN: CONNECT_NR's transcript when the
 # connect in progress fails with SO_ERROR: connect_failed_later's, the
 # receive's poll saying POLLIN (IPv4 keeps POLLERR after the error is read,
 # IPv6 does not: the callers say which).
 connect_failed_rtt() {
-	connect_probed EINPROGRESS OUT,ERR,HUP "$1" "$2" EPIPE 0 1 |
-		sed -e 's/^took = \*$/since = */' -e 's/^connect = .*/&\nsince = */'
+	connect_probed EINPROGRESS OUT,ERR,HUP "$1" "$2" EPIPE 0 ECONNABORTED 1 |
+		sed -e 's/^took = \*$/since = */' -e 's/^connect = -1 EINPROGRESS$/&\nsince = */'
 }
 
 # real_settled NAME STEP...: real, for a nonblocking connect that an ICMP
@@ -383,9 +412,10 @@ link6_up() {
 
 # connect_soft_error SO_ERROR: CONNECT_N's transcript when an ICMP error
 # answers the SYN: the kernel takes it as a soft error, sets SO_ERROR at
-# once and keeps the socket in SYN-SENT (poll: ERR alone, calls EAGAIN).
+# once and keeps the socket in SYN-SENT (poll: ERR alone, calls EAGAIN, a
+# second connect EALREADY).
 connect_soft_error() {
-	connect_probed EINPROGRESS ERR "$1" ERR EAGAIN '-1 EAGAIN' 0
+	connect_probed EINPROGRESS ERR "$1" ERR EAGAIN '-1 EAGAIN' EALREADY 0
 }
 
 # icmp_rtt_agree ERRNO WHAT: the cases lb (CONNECT_B) and ln (CONNECT_NR),

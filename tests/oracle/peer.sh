@@ -11,13 +11,13 @@
 # a half-close (eof): readable at once, receive 0, sends go on. After a
 # real reset, the data that came before it is read first, then
 # ECONNRESET; poll says IN,ERR,HUP,RDHUP at once. A reset while the
-# program sends: see below.
+# program sends: see below. Level-triggered epoll says what poll says.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 
-after_close='sleep=100 pollin=0 recv send sleep=100 send peername so_error sigpipes'
+after_close='sleep=100 pollin=0 epoll=0 recv send sleep=100 send peername so_error sigpipes'
 # Closed or half-closed, the program sees the same until its second send.
 end_seen='peer listen = port *
 connect = 0
@@ -26,6 +26,7 @@ sendns = 4
 peer expect = data 4 bits=0 ms=*
 peer * = ok
 pollin = IN,RDHUP
+epoll = IN,RDHUP
 recv = 0
 send = 4'
 # shellcheck disable=SC2086 # the steps are words
@@ -51,7 +52,7 @@ SO_ERROR = 0
 sigpipes = 0
 EOF2
 
-after_rst='sleep=100 pollin=0 recv=500 recv=500 recv send so_error peername sigpipes'
+after_rst='sleep=100 pollin=0 epoll=0 recv=500 recv=500 recv send so_error peername sigpipes'
 # shellcheck disable=SC2086
 real r p:listen connect p:accept p:send,1000 sleep=100 p:rst $after_rst
 # shellcheck disable=SC2086
@@ -63,6 +64,7 @@ peer accept = accepted 1
 peer send = sent 1000
 peer * = ok
 pollin = IN,ERR,HUP,RDHUP
+epoll = IN,ERR,HUP,RDHUP
 recv = 500
 recv = 500
 recv = -1 ECONNRESET
@@ -77,7 +79,7 @@ EOF2
 # MSG_NOSIGNAL); poll says OUT,ERR,HUP as soon as the RST is in. sockfault:
 # a reset when the connection has been idle 80 ms (the program sleeps 100
 # ms after the peer has received everything).
-after_tx='sleep=100 pollout=0 sendns send recvnb so_error peername sigpipes'
+after_tx='sleep=100 pollout=0 epollout=0 sendns send recvnb so_error peername sigpipes'
 # shellcheck disable=SC2086
 real m p:listen connect p:accept sendall=100000 p:recvall,100000,3000 p:rst $after_tx
 # shellcheck disable=SC2086
@@ -91,6 +93,30 @@ rate = *
 peer recvall = got 100000 bits=0 *
 peer * = ok
 pollout = OUT,ERR,HUP
+epollout = OUT,ERR,HUP
+sendns = -1 ECONNRESET
+send = -1 EPIPE
+recvnb = 0
+SO_ERROR = 0
+getpeername = -1 ENOTCONN
+sigpipes = 1
+EOF2
+
+# The peer resets in the middle of a transfer: the program's send buffer
+# full (nonblocking sends until EAGAIN), the peer's receive buffer full
+# and unread. The same as above: the RST ends it, what was queued is gone.
+# shellcheck disable=SC2086
+real b p:listen connect p:accept sendfill p:rst $after_tx
+# shellcheck disable=SC2086
+fake b 'io idle>80ms => reset' p:listen connect p:accept sendfill p:sleep,0 $after_tx
+agree b "the peer reset in the middle of a transfer: ECONNRESET, then EPIPE and SIGPIPE" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendfill = * EAGAIN
+peer * = ok
+pollout = OUT,ERR,HUP
+epollout = OUT,ERR,HUP
 sendns = -1 ECONNRESET
 send = -1 EPIPE
 recvnb = 0

@@ -6,8 +6,9 @@
 # unreachable (`connect => error ECONNREFUSED icmp` with `connect => delay
 # 40ms`, over olink), the router beside the client does (`icmp=local`).
 # Blocking and nonblocking, IPv4 and IPv6 (poll, SO_ERROR read twice, getpeername, sends
-# and a receive afterwards, SIGPIPE); the server must never see a
-# connection. Times: a refusal by RST comes at once (under 300 ms, both).
+# and a receive afterwards, a second connect, SIGPIPE), and a nonblocking
+# connect asked for its outcome by a second connect (an event loop's
+# completion check); the server must never see a connection. Times: a refusal by RST comes at once (under 300 ms, both).
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
@@ -49,6 +50,17 @@ EOF
 expect_between "real: poll woke within" 0 300 "$(sed -n 's/^took = //p' "$tmp/n.real")"
 expect_between "sockfault: poll woke within" 0 300 "$(sed -n 's/^took = //p' "$tmp/n.fake")"
 
+# An event loop's completion check: the second connect tells the refusal,
+# the third is a new attempt, refused again; nothing ever connects.
+# shellcheck disable=SC2086
+fake c "$RULE" $CONNECT_C
+# shellcheck disable=SC2086
+AT=$OR_SERVER:9 real c $CONNECT_C
+agree c "nothing listens, nonblocking, asked by connect: the refusal, then a new attempt, refused" <<EOF
+$(connect_checked ECONNREFUSED)
+EOF
+expect_in "$tmp/c.real" '^pollin = HUP$' "real: after a refusal by RST, poll says HUP alone"
+
 # --- the same over IPv6 ---
 PEER_AT=[$OR_SERVER6]
 # shellcheck disable=SC2086
@@ -78,6 +90,8 @@ PEER_AT=$OR_LINK_SERVER
 real lb $B
 # shellcheck disable=SC2086
 real_settled ln $CONNECT_NR
+# shellcheck disable=SC2086
+real_settled lc $CONNECT_C
 if [ -n "$have6" ]; then
 	PEER_AT=[$OR_LINK_SERVER6]
 	# shellcheck disable=SC2086
@@ -94,6 +108,11 @@ fake lb "$LRULE" $B
 # shellcheck disable=SC2086
 fake ln "$LRULE" $CONNECT_NR
 icmp_rtt_agree ECONNREFUSED "ICMP port unreachable"
+# shellcheck disable=SC2086
+fake lc "$LRULE" $CONNECT_C
+agree lc "ICMP port unreachable a round trip away, asked by connect: the error, then a new attempt" <<EOF
+$(connect_checked ECONNREFUSED)
+EOF
 if [ -n "$have6" ]; then
 	PEER_AT=[$OR_SERVER6]
 	# shellcheck disable=SC2086

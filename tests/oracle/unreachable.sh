@@ -31,7 +31,7 @@ fake rn 'connect => error ENETUNREACH now' $N
 # shellcheck disable=SC2086
 AT=$OR_NOWHERE:0 real rn $N
 agree rn "no route: a nonblocking connect fails at once too (no EINPROGRESS)" <<EOF
-$(connect_probed ENETUNREACH OUT,HUP 0 HUP EPIPE '-1 ENOTCONN' 1)
+$(connect_probed ENETUNREACH OUT,HUP 0 HUP EPIPE '-1 ENOTCONN' ENETUNREACH 1)
 EOF
 
 # --- ICMP host unreachable from a router a round trip away ---

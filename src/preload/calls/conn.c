@@ -192,9 +192,15 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (f == SF_FATE_ANSWERED)
 		return finish(&c, ret, err);
 	/* A connect again while a router's ICMP is on its way: the kernel's
-	 * socket is still connecting (EALREADY). */
+	 * socket is still connecting (EALREADY). Once it has come, the
+	 * kernel's answer after a failed connect (icmp.h), once the timer
+	 * thread has brought it whole: its wake-up may come first. */
+	sf_icmp_settle(s);
 	const struct sf_sock_rare *rare = sf_sock_rare_if(s);
-	if (rare && SF_LOAD(&rare->icmp_err)) {
+	uint16_t icmp = rare ? SF_LOAD(&rare->icmp_err) : 0;
+	if (icmp == SF_ICMP_ARRIVED)
+		return finish(&c, -1, sf_icmp_connect_again(fd, s));
+	if (icmp) {
 		errno = e0;
 		int r = sf_real_connect(fd, addr, len);
 		return finish(&c, r, errno);
@@ -234,6 +240,7 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return finish(&c, ret, err);
 	if (f == SF_FATE_FAILED)
 		return connect_error(&c, err);
+	int was_connecting = s->proto == SF_PROTO_TCP && SF_LOAD(&s->state) == SF_STATE_CONNECTING;
 	errno = e0;
 	int r = sf_real_connect(fd, addr, len);
 	/* A success leaves errno as libc left it. */
@@ -255,9 +262,12 @@ int sf_slow_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		/* Not relayed after all: the delay waits in the call. */
 		sf_sleep_ns(c.delay_ns);
 	}
-	if (failed && r < 0 && err != EINPROGRESS) {
-		/* The kernel has made the socket unconnected again: the next
-		 * connect is a new attempt. */
+	if ((failed || (was_connecting && err != EALREADY && err != EISCONN && err != EINTR)) && r < 0 &&
+	    err != EINPROGRESS) {
+		/* The kernel has made the socket unconnected again (a failed
+		 * connect's error or ECONNABORTED, told to a second connect, an
+		 * event loop's completion check included): the next connect is
+		 * a new attempt, which the rules decide. */
 		s->flags &= (uint8_t)~SF_SOCK_HAS_PEER;
 		SF_STORE(&s->state, SF_STATE_UNCONNECTED);
 	} else if (own.ss_family == AF_UNSPEC && r == 0) {

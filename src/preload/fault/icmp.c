@@ -111,7 +111,7 @@ int sf_icmp_arrives(int fd, struct sf_sock *s)
 {
 	struct sf_sock_rare *r = sf_sock_rare_if(s);
 	uint16_t err = r ? SF_LOAD(&r->icmp_err) : 0;
-	if (!err)
+	if (!err || err == SF_ICMP_ARRIVED)
 		return 0;
 	int saved = errno;
 	/* From here until icmp_err is cleared the program's SO_ERROR waits
@@ -129,15 +129,43 @@ int sf_icmp_arrives(int fd, struct sf_sock *s)
 	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
 	sf_real_connect(fd, &unspec, sizeof unspec);
 	sf_real_shutdown(fd, SHUT_RDWR);
-	SF_STORE(&r->icmp_err, 0);
+	SF_STORE(&r->icmp_err, SF_ICMP_ARRIVED);
 	errno = saved;
 	return 1;
+}
+
+int sf_icmp_connect_again(int fd, struct sf_sock *s)
+{
+	int saved = errno;
+	/* The kernel's own error (the abandoned connect's ECONNRESET) goes
+	 * with the ICMP's, as one: sock_error() then the disconnect that the
+	 * kernel's connect makes of a failed one (its shutdown undone). */
+	int kerr = 0;
+	socklen_t klen = sizeof kerr;
+	sf_real_getsockopt(fd, SOL_SOCKET, SO_ERROR, &kerr, &klen);
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	sf_real_connect(fd, &unspec, sizeof unspec);
+	uint16_t pending = __atomic_exchange_n(&s->pending_err, 0, __ATOMIC_RELAXED);
+	struct sf_sock_rare *r = sf_sock_rare_if(s);
+	if (r)
+		SF_STORE(&r->icmp_err, 0);
+	s->flags &= (uint8_t)~SF_SOCK_HAS_PEER;
+	SF_STORE(&s->state, SF_STATE_UNCONNECTED);
+	sf_sock_replan(s);
+	errno = saved;
+	return pending ? pending : ECONNABORTED;
+}
+
+static int icmp_on_its_way(const struct sf_sock *s)
+{
+	const struct sf_sock_rare *r = sf_sock_rare_if(s);
+	uint16_t err = r ? SF_LOAD(&r->icmp_err) : 0;
+	return err && err != SF_ICMP_ARRIVED;
 }
 
 void sf_icmp_settle(const struct sf_sock *s)
 {
 	/* Bounded: the timer thread is between two system calls. */
-	const struct sf_sock_rare *r = sf_sock_rare_if(s);
-	for (int i = 0; r && i < 10000 && SF_LOAD(&s->pending_err) && SF_LOAD(&r->icmp_err); i++)
+	for (int i = 0; i < 10000 && SF_LOAD(&s->pending_err) && icmp_on_its_way(s); i++)
 		sched_yield();
 }

@@ -47,10 +47,22 @@ int sf_unreach_blocking(int fd, struct sf_sock *s, int err, int icmp);
 int sf_icmp_connect_later(int fd, struct sf_sock *s, int err, uint64_t deadline);
 
 /* From the timer thread, at that deadline: the ICMP arrives, a hard error:
- * the connect is abandoned and made again to the refuser, whose RST kills
- * the socket at once (poll: OUT|ERR|HUP), and SO_ERROR gives err once.
+ * the connect is abandoned (connect(AF_UNSPEC), nothing sent) and the
+ * socket shut, so that it is dead at once (poll: IN|OUT|ERR|HUP|RDHUP),
+ * and SO_ERROR gives err once. icmp_err is then SF_ICMP_ARRIVED.
  * 1 if s had an ICMP on its way. */
 int sf_icmp_arrives(int fd, struct sf_sock *s);
+
+/* icmp_err once the ICMP has come: the kernel's socket is unconnected (the
+ * abandoned connect), where a real one failed by the ICMP is still a
+ * failed connect, which a second connect would not make anew. */
+#define SF_ICMP_ARRIVED 0x8000u
+
+/* A connect on fd after its ICMP came: the kernel's answer to a second
+ * connect after a failed one (the error, if the program has not read it,
+ * else ECONNABORTED; nothing sent), which leaves the socket unconnected:
+ * the next connect is a new attempt. Returns that errno. */
+int sf_icmp_connect_again(int fd, struct sf_sock *s);
 
 /* The connect's waiters wake at the first step of the ICMP's arrival, the
  * socket dead but not yet shut: a woken program's SO_ERROR waits (briefly)
