@@ -44,9 +44,9 @@ struct sf_plan_entry {
  * the entries that are not per-destination, in order (with the cache a
  * call visits these and the cached ones, not all n). What it pays,
  * measured with callgrind on scripts/bench's UDP sendto loop: with 1000
- * rules for other destinations +88 instructions a call with the cache
- * (the wrapper's look, decide/dest.h), +124 247 without; with one rule
- * that applies and does not fire, +114 and +1 482. */
+ * rules for other destinations +55 instructions a call with the cache
+ * (the wrapper's look at the record's copy of it, decide/dest.h), +124 247
+ * without; with one rule that applies and does not fire, +106 and +1 482. */
 #define SF_DEST_KEY_WORDS 3 /* decide/dest.h sf_dest_key */
 #define SF_DEST_IDX_MAX 16
 struct sf_plan_dgram {
@@ -107,9 +107,34 @@ enum {
 	SF_SOCK_FIN_HIDDEN = 1 << 7, /* silenced while the peer's FIN was already queued */
 };
 
-/* The fields up to dest_ops may be read by a thread that holds no
- * reference (the fast path, sf_quick_enter): sf_sock_new stores them
- * atomically when a record is reused, and zeroes the rest. */
+/* The record's own copy of its plan's verdict for the last destination
+ * (struct sf_plan_dgram), which the wrappers' look reads with no plan and
+ * no reader section (decide/dest.h sf_dest_look); decide/dest.h writes it
+ * and owns its fields. Under its own sequence count: seq is even but while
+ * the copy is written, and every replan and the record's end add 2 to it
+ * (sf_sock_dest_forget), so that the copy holds only while made == seq. A
+ * record has one once a plan of it has ops only rules about destinations
+ * name (sf_sock_dest_need), and keeps it for good, as the pool keeps the
+ * record: the memory a reader with no reference finds is a copy still;
+ * the others share sf_dest_none, which never holds and is never written. */
+struct sf_dest_copy {
+	uint32_t seq;
+	uint32_t made;
+	uint32_t names_gen; /* the plan's verdict's */
+	uint32_t scope;	    /* IPv6: the destination's sin6_scope_id */
+	uint8_t pass;	    /* decide/dest.h SF_DEST_COPY_* */
+	uint8_t pad;
+	uint16_t one[2];	    /* the plan's one[] */
+	const struct sf_plan *plan; /* the plan the copy is of */
+	/* The destination's first 8 bytes as they are (IPv6: its flow label
+	 * too), and IPv6's address. */
+	uint64_t key[SF_DEST_KEY_WORDS];
+};
+extern struct sf_dest_copy sf_dest_none;
+
+/* The fields up to dest_ops, and dest, may be read by a thread that holds
+ * no reference (the fast path, sf_quick_enter, decide/dest.h): sf_sock_new
+ * stores them atomically when a record is reused, and zeroes the rest. */
 struct sf_sock {
 	uint32_t refs;		/* descriptors pointing here, timer entries, calls using it */
 	uint32_t gen;		/* rules generation the plan and opmask belong to */
@@ -132,6 +157,7 @@ struct sf_sock {
 	uint16_t timer_token;	/* matches the timeout scheduled for this socket */
 	uint16_t trigger_token; /* matches the time trigger armed for this socket */
 	uint16_t peer_path_len, local_path_len;
+	uint32_t stash_off; /* the stash's (below), here where there was padding */
 	uint64_t peer_hash;
 	struct sf_caddr peer, local;
 	uint64_t t_connected; /* monotonic ns; 0 before a connection */
@@ -143,7 +169,10 @@ struct sf_sock {
 	/* A reset at a time: the data that had arrived before it, read first
 	 * (a block of stash_cap bytes from sf_alloc; NULL: none). */
 	char *stash;
-	uint32_t stash_cap, stash_len, stash_off;
+	uint32_t stash_cap, stash_len;
+	/* Last, apart from the fields sf_sock_new zeroes: never NULL once
+	 * the record was made (sf_dest_none). 192 bytes in all. */
+	struct sf_dest_copy *dest;
 };
 
 void sf_sock_ref(struct sf_sock *s);
@@ -207,6 +236,20 @@ static inline int sf_sock_current(const struct sf_sock *s, uint32_t gen)
 }
 /* The matcher's view of the socket, without a call (op and numbers unset). */
 void sf_sock_subject(const struct sf_sock *s, struct sf_subject *subj);
+
+/* The record's destination copy no longer holds: its plan was replaced or
+ * unpublished (a replan, the record's end). After the plan's store, so
+ * that a writer of the copy that read the old plan finds the count moved
+ * (decide/dest.h sf_dest_keep). */
+static inline void sf_sock_dest_forget(struct sf_sock *s)
+{
+	struct sf_dest_copy *d = SF_LOAD(&s->dest);
+	if (d != &sf_dest_none)
+		__atomic_fetch_add(&d->seq, 2, __ATOMIC_RELEASE);
+}
+
+/* Give the record a destination copy of its own, if it has none yet. */
+void sf_sock_dest_need(struct sf_sock *s);
 
 /* Rebuild the plan and opmask for the current rules and what is fixed now. */
 void sf_sock_replan(struct sf_sock *s);
