@@ -115,4 +115,25 @@ expect_out "^before $a: Operation not permitted=9\$" "sendmsg, sent>5: then ever
 expect_out "^before $b: ok=30\$" "sendmsg: another port goes"
 expect_out "^before $c: ok=30\$" "sendmsg: another address goes"
 
+# A socket made anew keeps no verdict of its old plan: side=client holds
+# once the socket has connected (connect names a rule, so the library sees
+# it), and still once connect(2)'s AF_UNSPEC has made it unconnected again.
+# The last call before is to a, as is the first after.
+{
+	others
+	echo "connect peer=192.0.2.1:9 => error ECONNREFUSED"
+	echo "sendto peer=$a side=client => error EPERM"
+} >"$tmp/side.rules"
+sed 's/^sendto /sendmsg /' "$tmp/side.rules" >"$tmp/side-msg.rules"
+for how in sendto sendmsg; do
+	rules=$tmp/side.rules m=
+	[ $how = sendto ] || rules=$tmp/side-msg.rules m=-m
+	sf_run SOCKFAULT_RULES="$rules" "$T/tdest" alternate $m -c 127.0.0.3:40009 -d 10 $a $c $a
+	expect_rc 0
+	expect_out "^before $a: ok=20\$" "$how, side=client: not before the socket connects"
+	expect_out "^after $a: Operation not permitted=20\$" "$how, side=client: every call after, the first too"
+	expect_out "^after $c: ok=10\$" "$how: another address goes"
+	expect_eq "$how, side=client: nothing else" 4 "$(grep -c '^before \|^after ' "$tmp/out")"
+done
+
 finish

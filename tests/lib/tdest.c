@@ -3,14 +3,18 @@
  * decided per destination): every verdict must be the one for the
  * destination of that very call, however the calls alternate.
  *
- *   tdest alternate [-m] [-t THREADS] [-r RULES -s NEWRULES] N DEST...
+ *   tdest alternate [-m] [-t THREADS] [-r RULES -s NEWRULES | -c DEST [-d]] N DEST...
  *
  * Each thread sends N rounds of one datagram to each DEST (ADDR:PORT, or
  * [ADDR]:PORT for IPv6; all of one family) in turn, on one socket shared by all threads, with sendto (-m: sendmsg,
  * the destination in the header). With -r, after the rounds
  * the rules file RULES is replaced by a copy of NEWRULES (SOCKFAULT_RELOAD
  * reads it again), the program sends until the first DEST's outcome
- * changes (at most 5 s), and then sends N more rounds. Output: for each
+ * changes (at most 5 s), and then sends N more rounds. With -c, after the
+ * rounds the socket is connected to that DEST (which makes its plan
+ * again: side=client holds from then on; -d: and then unconnected again,
+ * with connect(2)'s AF_UNSPEC), and N more rounds are sent, to the same
+ * destinations as before. Output: for each
  * phase and DEST (a DEST named twice counts once), "PHASE DEST: OUTCOME=N",
  * one line per outcome seen (ok, or the errno's strerror). */
 #include <arpa/inet.h>
@@ -42,7 +46,9 @@ static int use_msg;
 
 static void usage(void)
 {
-	fputs("usage: tdest alternate [-m] [-t THREADS] [-r RULES -s NEWRULES] N ADDR:PORT|[ADDR6]:PORT...\n", stderr);
+	fputs("usage: tdest alternate [-m] [-t THREADS] [-r RULES -s NEWRULES | -c DEST [-d]] N "
+	      "ADDR:PORT|[ADDR6]:PORT...\n",
+	      stderr);
 	exit(2);
 }
 
@@ -111,14 +117,39 @@ static void report(const char *title, int p)
 				printf("%s %s: %s=%lu\n", title, names[d], e ? strerror(e) : "ok", seen[p][d][e]);
 }
 
+/* ADDR:PORT or [ADDR6]:PORT into *ss: 0, not one. */
+static int parse_dest(const char *arg, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[64];
+	const char *colon = strrchr(arg, ':');
+	int v6 = arg[0] == '[';
+	if (!colon || colon - arg < 2 + 2 * v6 || (size_t)(colon - arg) >= sizeof host || (v6 && colon[-1] != ']'))
+		return 0;
+	memcpy(host, arg + v6, (size_t)(colon - arg - 2 * v6));
+	host[colon - arg - 2 * v6] = 0;
+	uint16_t port = htons((uint16_t)atoi(colon + 1));
+	if (v6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = port;
+		*len = sizeof *in6;
+		return inet_pton(AF_INET6, host, &in6->sin6_addr) == 1;
+	}
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	in->sin_family = AF_INET;
+	in->sin_port = port;
+	*len = sizeof *in;
+	return inet_pton(AF_INET, host, &in->sin_addr) == 1;
+}
+
 int main(int argc, char **argv)
 {
-	int threads = 1, opt;
-	const char *rules = NULL, *newrules = NULL;
+	int threads = 1, opt, dissolve = 0;
+	const char *rules = NULL, *newrules = NULL, *conn = NULL;
 	if (argc < 2 || strcmp(argv[1], "alternate") != 0)
 		usage();
 	optind = 2;
-	while ((opt = getopt(argc, argv, "mt:r:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "mt:r:s:c:d")) != -1) {
 		if (opt == 'm')
 			use_msg = 1;
 		else if (opt == 't')
@@ -127,39 +158,22 @@ int main(int argc, char **argv)
 			rules = optarg;
 		else if (opt == 's')
 			newrules = optarg;
+		else if (opt == 'c')
+			conn = optarg;
+		else if (opt == 'd')
+			dissolve = 1;
 		else
 			usage();
 	}
-	if (argc - optind < 2 || threads < 1 || threads > MAX_THREADS || !rules != !newrules)
+	if (argc - optind < 2 || threads < 1 || threads > MAX_THREADS || !rules != !newrules || (rules && conn) ||
+	    (dissolve && !conn))
 		usage();
 	rounds = atoi(argv[optind++]);
 	if (rounds < 1 || rounds > 100000)
 		usage();
 	for (; optind < argc && ndests < MAX_DESTS; optind++, ndests++) {
-		char host[64];
-		const char *arg = argv[optind], *colon = strrchr(arg, ':');
-		int v6 = arg[0] == '[';
-		if (!colon || colon - arg < 2 + 2 * v6 || (size_t)(colon - arg) >= sizeof host ||
-		    (v6 && colon[-1] != ']'))
+		if (!parse_dest(argv[optind], &dests[ndests], &destlens[ndests]))
 			usage();
-		memcpy(host, arg + v6, (size_t)(colon - arg - 2 * v6));
-		host[colon - arg - 2 * v6] = 0;
-		uint16_t port = htons((uint16_t)atoi(colon + 1));
-		if (v6) {
-			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&dests[ndests];
-			in6->sin6_family = AF_INET6;
-			in6->sin6_port = port;
-			if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
-				usage();
-			destlens[ndests] = sizeof *in6;
-		} else {
-			struct sockaddr_in *in = (struct sockaddr_in *)&dests[ndests];
-			in->sin_family = AF_INET;
-			in->sin_port = port;
-			if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
-				usage();
-			destlens[ndests] = sizeof *in;
-		}
 		if (dests[ndests].ss_family != dests[0].ss_family)
 			usage();
 		names[ndests] = argv[optind];
@@ -186,6 +200,24 @@ int main(int argc, char **argv)
 		while (one(0) == first && ++tries < 500)
 			nanosleep(&tick, NULL);
 		printf("reloaded after %s\n", tries < 500 ? "a change" : "no change");
+	}
+	if (conn) {
+		struct sockaddr_storage to = { 0 };
+		socklen_t len;
+		if (!parse_dest(conn, &to, &len))
+			usage();
+		if (connect(fd, (struct sockaddr *)&to, len) != 0) {
+			perror("connect");
+			return 3;
+		}
+		/* -d: unconnected again (connect(2)'s AF_UNSPEC). */
+		struct sockaddr none = { .sa_family = AF_UNSPEC };
+		if (dissolve && connect(fd, &none, sizeof none) != 0) {
+			perror("connect AF_UNSPEC");
+			return 3;
+		}
+	}
+	if (rules || conn) {
 		phase = 1;
 		run_phase(threads);
 		report("after", 1);

@@ -222,7 +222,7 @@ static void entries_settle_conditions(void **state)
 	assert_int_equal(m.plan->gen, 5);
 	assert_int_equal(m.plan->draw_proc, 7);
 	assert_int_equal(m.plan->draw_ord, 3);
-	assert_null(m.plan->dg);
+	assert_null(sf_plan_dg(m.plan));
 	/* idle= makes the record note when data moves. */
 	assert_int_equal(m.out.idle, 1);
 	made_free(&m);
@@ -318,16 +318,16 @@ static void datagram_destinations(void **state)
 		&s, 1);
 	make_plan(&m, NULL);
 	assert_int_equal(m.n, 6);
-	assert_non_null(m.plan->dg);
-	assert_ptr_equal(m.plan->dg, &m.plan->e[6]);
+	assert_non_null(sf_plan_dg(m.plan));
+	assert_ptr_equal(sf_plan_dg(m.plan), &m.plan->e[6]);
 	assert_true(entry_of(&m, 0)->flags & SF_PE_PER_DEST);
 	assert_false(entry_of(&m, 1)->flags & SF_PE_PER_DEST);
 	assert_true(entry_of(&m, 2)->flags & SF_PE_PER_DEST);
-	assert_int_equal(m.plan->dg->nfixed, 3);
-	assert_int_equal(m.plan->dg->fixed[0], 1);
-	assert_int_equal(m.plan->dg->fixed[1], 3);
-	assert_int_equal(m.plan->dg->fixed[2], 5);
-	assert_int_equal(m.plan->dg->dest_valid, 0);
+	assert_int_equal(sf_plan_dg(m.plan)->nfixed, 3);
+	assert_int_equal(sf_plan_dg(m.plan)->fixed[0], 1);
+	assert_int_equal(sf_plan_dg(m.plan)->fixed[1], 3);
+	assert_int_equal(sf_plan_dg(m.plan)->fixed[2], 5);
+	assert_int_equal(sf_plan_dg(m.plan)->dest_valid, 0);
 	/* sendto: two rules, both per destination; sendmsg: one of each, and
 	 * every sendmsg has a rule to check. */
 	assert_int_equal(m.out.dest_only, SF_OPBIT(SF_OP_sendto));

@@ -9,13 +9,19 @@
  * connection), the call is one no rule applies to: it goes straight to
  * libc, as on a socket no rule names the call for. When one rule holds
  * there, names the call and only counts it (when=), its gate counts the
- * call and, unless it is due, lets it go as well.
+ * call and, unless it is due, lets it go as well. The socket's record
+ * keeps a copy of that verdict (state/sock.h struct sf_dest_copy), which
+ * the wrappers read first (sf_dest_look): no plan, no reader section; the
+ * look at the plan (sf_dest_pass) answers when the copy does not, and
+ * copies what it found.
  *
  * What it pays for, measured with callgrind on scripts/bench's UDP sendto
  * loop, extra instructions a call: with 1000 rules for other destinations
  * +311 through the quick lane (a counted reference, the destination copied
- * out of the program's memory, the bytes accounted), +88 here; with one
- * rule that applies and never fires (when=1000000), +356 and +114. */
+ * out of the program's memory, the bytes accounted), +88 reading the
+ * plan's verdict under the reader count, +55 reading the record's copy;
+ * with one rule that applies and never fires (when=1000000), +356, +114
+ * and +106. */
 #ifndef SF_DEST_H
 #define SF_DEST_H
 
@@ -143,42 +149,46 @@ static inline __attribute__((always_inline)) int sf_dest_gate(const struct sf_pl
 	return 1;
 }
 
-/* The destination of the call (sendmsg: msg's), where it surely is
- * readable, and the first word of its key (sf_dest_key) in *k0: the page
- * of the stack the wrapper runs on, which is where a program's own local
- * sockaddr and msghdr live (anywhere else, the quick lane copies them:
- * base/usermem.h). NULL: not there, or not a destination the cache keeps.
- * An IPv6 address's other two words are compared in place; an IPv4 key
- * has none: its first word, with the family in it, matches only a key
- * whose others are 0. */
-static inline __attribute__((always_inline)) const struct sockaddr *sf_dest_read(enum sf_op op,
-										 const struct sockaddr *dest,
-										 socklen_t destlen,
-										 const struct msghdr *msg, uint64_t *k0)
+/* The destination of the call (sendmsg: msg's, its length in *len) in
+ * *dest, where it surely is readable: all of the largest destination the
+ * cache keys (a sockaddr_in6) lies in the page of the stack the wrapper
+ * runs on, which is where a program's own local sockaddr and msghdr live
+ * (anywhere else, the quick lane copies them: base/usermem.h). One
+ * compare of the distance from the page's start: the destination's own
+ * length is not in it, a longer sockaddr_in is read no further than its
+ * first 8 bytes. 0: not there, or shorter than a sockaddr_in. */
+static inline __attribute__((always_inline)) int sf_dest_where(enum sf_op op, const struct sockaddr **dest,
+							       socklen_t *len, const struct msghdr *msg)
 {
-	uintptr_t h = sf_dest_stack_here();
+	uintptr_t page = sf_dest_stack_here() & ~(uintptr_t)4095;
 	if (op == SF_OP_sendmsg) {
-		uintptr_t m = (uintptr_t)msg;
-		if (((m ^ h) | ((m + sizeof *msg - 1) ^ h)) >> 12)
-			return NULL;
-		dest = (const struct sockaddr *)msg->msg_name;
-		destlen = msg->msg_namelen;
+		if ((uintptr_t)msg - page > 4096 - sizeof *msg)
+			return 0;
+		*dest = (const struct sockaddr *)msg->msg_name;
+		*len = msg->msg_namelen;
 	}
-	uintptr_t a = (uintptr_t)dest;
-	if (destlen < (socklen_t)sizeof(struct sockaddr_in) || destlen > (socklen_t)sizeof(struct sockaddr_in6) ||
-	    ((a ^ h) | ((a + destlen - 1) ^ h)) >> 12)
-		return NULL;
+	return *len >= (socklen_t)sizeof(struct sockaddr_in) &&
+	       (uintptr_t)*dest - page <= 4096 - sizeof(struct sockaddr_in6);
+}
+
+/* The first word of the key of a readable destination (sf_dest_key) in
+ * *k0: 0, not a destination the cache keeps. An IPv6 address's other two
+ * words are compared in place; an IPv4 key has none: its first word, with
+ * the family in it, matches only a key whose others are 0. */
+static inline __attribute__((always_inline)) int sf_dest_first(const struct sockaddr *dest, socklen_t len, uint64_t *k0)
+{
 	if (dest->sa_family == AF_INET) {
 		memcpy(k0, dest, sizeof *k0);
-	} else if (dest->sa_family == AF_INET6 && destlen == (socklen_t)sizeof(struct sockaddr_in6)) {
+		return 1;
+	}
+	if (dest->sa_family == AF_INET6 && len == (socklen_t)sizeof(struct sockaddr_in6)) {
 		unsigned char w[sizeof *k0];
 		memcpy(w, dest, 4);
 		memcpy(w + 4, &((const struct sockaddr_in6 *)dest)->sin6_scope_id, 4);
 		memcpy(k0, w, sizeof *k0);
-	} else {
-		return NULL;
+		return 1;
 	}
-	return dest;
+	return 0;
 }
 
 /* The plan's verdict is for this destination and the names known now;
@@ -193,16 +203,81 @@ static inline __attribute__((always_inline)) int sf_dest_verdict(const struct sf
 		(SF_LOAD(&dg->dest[1]) == sf_dest_word(dest, 8) && SF_LOAD(&dg->dest[2]) == sf_dest_word(dest, 16)));
 }
 
-/* The look the wrappers take (wrappers.c sf_look_NAME): 1, the call to
- * dest on fd (sendmsg: msg's) goes straight to libc: no rule names the
- * call on this socket, or the plan's verdict for this destination says
- * that no rule holds there and none reads what the call changes, or that
- * one does and its gate settles the call (counted, not due); 0, the
- * wrapper's other lanes decide. Inline in the wrappers' out-of-line part,
- * with no call of its own, so that the wrapper keeps its arguments where
- * they came and tail-calls.
+/* The record's copy's pass (struct sf_dest_copy): the op of slot goes
+ * straight to libc, for an IPv4 destination, for an IPv6 one; the copy is
+ * of an IPv6 destination, whose address and scope are compared too. An
+ * IPv4 copy's pass is all the look reads after its first word. */
+#define SF_DEST_COPY_PASS4(slot) (1u << (slot))
+#define SF_DEST_COPY_PASS6(slot) (4u << (slot))
+#define SF_DEST_COPY_V6 0x10u
+
+/* The plan's verdict for a destination, for the record's copy of it. */
+struct sf_dest_seen {
+	uint64_t key[SF_DEST_KEY_WORDS];
+	uint32_t names_gen, scope;
+	uint8_t pass;
+	uint16_t one[2];
+};
+
+/* Copy the plan's verdict into the record (struct sf_dest_copy), unless
+ * another thread is writing it or the plan was replaced since seq was
+ * read, before the plan: a replan stores the new plan, then moves the
+ * count (sf_sock_dest_forget), so that a writer that read the old plan
+ * either fails here or leaves a copy whose made is behind the count. */
+static inline void sf_dest_keep(struct sf_dest_copy *d, uint32_t seq, const struct sf_plan *plan,
+				const struct sf_dest_seen *v)
+{
+	if (d == &sf_dest_none || (seq & 1) ||
+	    !__atomic_compare_exchange_n(&d->seq, &seq, seq + 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;
+	/* The odd count is seen before what follows (sf_dest_look). */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (int w = 0; w < SF_DEST_KEY_WORDS; w++)
+		SF_STORE(&d->key[w], v->key[w]);
+	SF_STORE(&d->names_gen, v->names_gen);
+	SF_STORE(&d->scope, v->scope);
+	SF_STORE(&d->pass, v->pass);
+	SF_STORE(&d->one[0], v->one[0]);
+	SF_STORE(&d->one[1], v->one[1]);
+	SF_STORE(&d->plan, plan);
+	/* What the count will be when this is done: a replan meanwhile adds
+	 * 2 to it, and the copy never holds. */
+	SF_STORE(&d->made, seq + 2);
+	__atomic_fetch_add(&d->seq, 1, __ATOMIC_RELEASE);
+}
+
+/* The plan's verdict for the record's copy (sf_dest_keep): read under the
+ * plan's count, for a readable destination it is for. */
+static inline __attribute__((always_inline)) void sf_dest_saw(struct sf_dest_seen *v, const struct sf_plan_dgram *dg,
+							      const struct sockaddr *dest, sf_opmask pass)
+{
+	int v6 = dest->sa_family == AF_INET6;
+	v->key[0] = sf_dest_word(dest, 0);
+	v->key[1] = v6 ? sf_dest_word(dest, 8) : 0;
+	v->key[2] = v6 ? sf_dest_word(dest, 16) : 0;
+	v->scope = v6 ? ((const struct sockaddr_in6 *)dest)->sin6_scope_id : 0;
+	v->names_gen = SF_LOAD(&dg->names_gen);
+	v->one[0] = SF_LOAD(&dg->one[0]);
+	v->one[1] = SF_LOAD(&dg->one[1]);
+	v->pass = 0;
+	for (int slot = 0; slot < 2; slot++)
+		if (pass & SF_OPBIT(sf_dest_one_op(slot)))
+			v->pass |= (uint8_t)(v6 ? SF_DEST_COPY_PASS6(slot) : SF_DEST_COPY_PASS4(slot));
+	if (v6)
+		v->pass |= SF_DEST_COPY_V6;
+}
+
+/* The look at the plan, when the record's copy of its verdict does not
+ * answer (sf_dest_look): 1, the call to dest on fd (sendmsg: msg's) goes
+ * straight to libc: no rule names the call on this socket, or the plan's
+ * verdict for this destination says that no rule holds there and none
+ * reads what the call changes, or that one does and its gate settles the
+ * call (counted, not due); 0, the wrapper's other lanes decide. A verdict
+ * for this destination is copied into the record, for the calls after.
+ * Inline in the wrappers' out-of-line part, with no call of its own, so
+ * that the wrapper keeps its arguments where they came and tail-calls.
  *
- * No reference is taken: the record and its fields up to dest_ops are
+ * No reference is taken: the record and its fields up to dest are
  * type-stable (state/sock.c), and a plan stays readable within a reader
  * section until it is retired (unpublished first, by a replan or the
  * record's end). When the reader section's end finds something to free,
@@ -212,7 +287,7 @@ static inline __attribute__((always_inline)) int sf_dest_pass(enum sf_op op, int
 							      socklen_t destlen, const struct msghdr *msg, uint32_t gen)
 {
 	uintptr_t v = sf_fd_get(fd);
-	const struct sf_sock *s = (const struct sf_sock *)v;
+	struct sf_sock *s = (struct sf_sock *)v;
 	/* First what the wrappers' first look asks (slow.h sf_pass_v): gen is
 	 * sf_pass_gen there (no record is current while reloading is on),
 	 * sf_gen once the files have been looked at. */
@@ -223,29 +298,145 @@ static inline __attribute__((always_inline)) int sf_dest_pass(enum sf_op op, int
 	if (!(SF_LOAD(&s->dest_ops) & SF_OPBIT(op)))
 		return !(SF_LOAD(&s->opmask) & SF_OPBIT(op));
 	uint64_t k0;
-	dest = sf_dest_read(op, dest, destlen, msg, &k0);
-	if (!dest)
+	if (!sf_dest_where(op, &dest, &destlen, msg) || !sf_dest_first(dest, destlen, &k0))
 		return 0;
 	int ok = 0, counted = 0;
+	/* Before the plan: sf_dest_keep. */
+	struct sf_dest_copy *copy = SF_ACQUIRE(&s->dest);
+	uint32_t copy_seq = __atomic_load_n(&copy->seq, __ATOMIC_ACQUIRE);
 	__atomic_fetch_add(&sf_readers, 1, __ATOMIC_SEQ_CST);
 	const struct sf_plan *plan = SF_ACQUIRE(&s->plan);
-	const struct sf_plan_dgram *dg = plan ? plan->dg : NULL;
+	const struct sf_plan_dgram *dg = plan ? sf_plan_dg(plan) : NULL;
 	uint32_t seq;
 	/* pass is 0 until a verdict is kept. */
 	if (dg && sf_dest_verdict(dg, dest, k0, &seq)) {
 		sf_opmask pass = SF_LOAD(&dg->pass);
-		int slot = sf_dest_one_slot(op);
-		uint16_t one = slot >= 0 ? SF_LOAD(&dg->one[slot]) : SF_DEST_SEVERAL;
+		struct sf_dest_seen seen;
+		sf_dest_saw(&seen, dg, dest, pass);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&dg->dest_seq, __ATOMIC_RELAXED) == seq) {
+			sf_dest_keep(copy, copy_seq, plan, &seen);
 			ok = (pass & SF_OPBIT(op)) != 0;
 			if (!ok)
-				ok = counted = sf_dest_gate(plan, one);
+				ok = counted = sf_dest_gate(plan, seen.one[sf_dest_one_slot(op)]);
 		}
 	}
 	if (__atomic_sub_fetch(&sf_readers, 1, __ATOMIC_SEQ_CST) == 0 && SF_LOAD(&sf_retired) && !counted)
 		ok = 0;
 	return ok;
+}
+
+/* The copy's first word is the destination's: 1, its verdict lets the op
+ * of slot through; 0, it does not; -1, an IPv6 copy for another address
+ * or scope. pass is read again rather than held: no register is left. */
+static inline __attribute__((always_inline)) int sf_dest_copy_pass(const struct sf_dest_copy *d, int slot,
+								   const struct sockaddr *dest, socklen_t destlen)
+{
+	if (SF_LOAD(&d->pass) & SF_DEST_COPY_PASS4(slot))
+		return 1;
+	if (!(SF_LOAD(&d->pass) & SF_DEST_COPY_V6))
+		return 0;
+	if (destlen != (socklen_t)sizeof(struct sockaddr_in6) || SF_LOAD(&d->key[1]) != sf_dest_word(dest, 8) ||
+	    SF_LOAD(&d->key[2]) != sf_dest_word(dest, 16) ||
+	    SF_LOAD(&d->scope) != ((const struct sockaddr_in6 *)dest)->sin6_scope_id)
+		return -1;
+	return (SF_LOAD(&d->pass) & SF_DEST_COPY_PASS6(slot)) != 0;
+}
+
+/* What the wrappers' first look answers (sf_dest_look). */
+enum sf_dest_answer {
+	SF_DEST_ASK_PLAN = -1, /* the record's copy does not answer */
+	SF_DEST_LANES = 0,     /* the wrapper's other lanes decide */
+	SF_DEST_LIBC = 1,      /* straight to libc */
+	/* The copy's gate ran (sf_dest_copy_gate): it counted the call,
+	 * which goes to libc; it did not, and the lanes decide. Answers of
+	 * their own, for ways out of the wrapper of their own: the registers
+	 * the gate needs are saved and restored on its way only. */
+	SF_DEST_COUNTED = 2,
+	SF_DEST_UNCOUNTED = 3,
+};
+
+/* The copy holds for the destination (its count was seq) but does not let
+ * the call through: its one entry that names the call, whose gate may
+ * settle it (sf_dest_gate), under a reader section, on the copy's plan.
+ * A replan stores its plan, moves the count, then retires the plan it
+ * replaced: with the count as it was once the section has begun, the
+ * copy's plan is readable until the section ends (and, were a newer one
+ * published meanwhile, the call counts as made just before it). */
+static inline __attribute__((always_inline)) enum sf_dest_answer sf_dest_copy_gate(const struct sf_dest_copy *d,
+										   uint32_t seq, int slot)
+{
+	uint16_t one = SF_LOAD(&d->one[slot]);
+	if (one >= SF_DEST_SEVERAL)
+		return SF_DEST_LANES;
+	const struct sf_plan *plan = SF_LOAD(&d->plan);
+	uint32_t names = SF_LOAD(&d->names_gen);
+	int ok = 0;
+	__atomic_fetch_add(&sf_readers, 1, __ATOMIC_SEQ_CST);
+	if (SF_LOAD(&d->seq) == seq && names == SF_LOAD(&sf_names_gen))
+		ok = sf_dest_gate(plan, one);
+	/* See sf_dest_pass. */
+	if (__atomic_sub_fetch(&sf_readers, 1, __ATOMIC_SEQ_CST) == 0 && SF_LOAD(&sf_retired) && !ok)
+		return SF_DEST_UNCOUNTED;
+	return ok ? SF_DEST_COUNTED : SF_DEST_UNCOUNTED;
+}
+
+/* The look the wrappers take first (wrappers.c sf_look_NAME), at the
+ * record's copy of its plan's verdict for the last destination, for the
+ * call to dest on fd (sendmsg: msg's): SF_DEST_LIBC when the plan's
+ * verdict would be (sf_dest_pass).
+ *
+ * It runs on the registers the wrapper's arguments leave free: with one
+ * more, the wrapper would save and restore it (a push and a pop each);
+ * an atomic load is never folded into a compare, so no two atomic values
+ * are held at once but the count. What each step costs is what the call
+ * pays over no preload, in instructions (scripts/bench's UDP sendto loop,
+ * an IPv4 destination no rule holds for: 55 in all, 10 of them the
+ * wrapper's bit test before and its jump to libc after):
+ *   the descriptor's record, current (15): as sf_pass_v;
+ *   a rule about destinations names the call (3): as sf_pass_v's opmask;
+ *   the destination readable (8; sendmsg: the header too): the wrapper
+ *     reads it where the kernel would fail with EFAULT, and must not fault;
+ *   the copy holds and is for this destination (8): where the record
+ *     keeps it, its count, and the sockaddr's first word as it is (family,
+ *     port, IPv4 address);
+ *   the verdict (3), the count again (4), which a writer moved if the
+ *     copy was written or replaced meanwhile, and the names known now (4;
+ *     a new name may make a host= rule hold).
+ * No plan is read and no reader section entered but for a rule whose gate
+ * counts the call (when= not due): its entry is the plan's, which stays
+ * readable within the section only. Inline in the wrappers' out-of-line
+ * part, which then tail-calls. */
+static inline __attribute__((always_inline)) enum sf_dest_answer sf_dest_look(enum sf_op op, int fd,
+									      const struct sockaddr *dest,
+									      socklen_t destlen,
+									      const struct msghdr *msg, uint32_t gen)
+{
+	uintptr_t v = sf_fd_get(fd);
+	const struct sf_sock *s = (const struct sf_sock *)v;
+	if (!v || !sf_sock_current(s, gen))
+		return SF_DEST_LANES;
+	if (!(SF_LOAD(&s->dest_ops) & SF_OPBIT(op)))
+		return SF_LOAD(&s->opmask) & SF_OPBIT(op) ? SF_DEST_LANES : SF_DEST_LIBC;
+	if (!sf_dest_where(op, &dest, &destlen, msg))
+		return SF_DEST_LANES;
+	const struct sf_dest_copy *d = SF_ACQUIRE(&s->dest);
+	uint32_t seq = __atomic_load_n(&d->seq, __ATOMIC_ACQUIRE);
+	/* The first word carries the family: an IPv4 copy's matches only an
+	 * AF_INET destination, an IPv6 copy's an AF_INET6 one. */
+	if (SF_LOAD(&d->made) != seq || SF_LOAD(&d->key[0]) != sf_dest_word(dest, 0))
+		return SF_DEST_ASK_PLAN;
+	int pass = sf_dest_copy_pass(d, sf_dest_one_slot(op), dest, destlen);
+	if (pass < 0)
+		return SF_DEST_ASK_PLAN;
+	/* One place that runs the gate (SF_DEST_COUNTED). */
+	if (!pass)
+		return sf_dest_copy_gate(d, seq, sf_dest_one_slot(op));
+	uint32_t names = SF_LOAD(&d->names_gen);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (SF_LOAD(&d->seq) != seq || names != SF_LOAD(&sf_names_gen))
+		return SF_DEST_ASK_PLAN;
+	return SF_DEST_LIBC;
 }
 
 #endif

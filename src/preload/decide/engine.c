@@ -227,7 +227,7 @@ static inline __attribute__((always_inline)) int dest_key(const struct sf_sock *
  * *n: how many (at most SF_DEST_IDX_MAX). Read under the sequence count. */
 static inline int dest_cached(const struct sf_plan *plan, const uint64_t key[SF_DEST_KEY_WORDS], uint16_t *n)
 {
-	const struct sf_plan_dgram *dg = plan->dg;
+	const struct sf_plan_dgram *dg = sf_plan_dg(plan);
 	sf_opmask pass;
 	/* Loaded once: a writer may change it under the reader, who then
 	 * throws the result away (the sequence count) but must never index
@@ -245,16 +245,16 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 	uint64_t key[SF_DEST_KEY_WORDS];
 	dv->all = 1;
 	dv->n = 0;
-	if (!c->s || !plan->dg || !dest_key(c->s, c->op != SF_OP_bind ? c->addr : NULL, c->addrlen, key))
+	if (!c->s || !sf_plan_dg(plan) || !dest_key(c->s, c->op != SF_OP_bind ? c->addr : NULL, c->addrlen, key))
 		return;
 	uint32_t names = SF_LOAD(&sf_names_gen);
-	uint32_t seq = __atomic_load_n(&plan->dg->dest_seq, __ATOMIC_ACQUIRE);
+	uint32_t seq = __atomic_load_n(&sf_plan_dg(plan)->dest_seq, __ATOMIC_ACQUIRE);
 	uint16_t n;
 	if (!(seq & 1) && dest_cached(plan, key, &n)) {
 		for (uint16_t k = 0; k < n; k++)
-			dv->idx[k] = SF_LOAD(&plan->dg->dest_idx[k]);
+			dv->idx[k] = SF_LOAD(&sf_plan_dg(plan)->dest_idx[k]);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&plan->dg->dest_seq, __ATOMIC_RELAXED) == seq) {
+		if (__atomic_load_n(&sf_plan_dg(plan)->dest_seq, __ATOMIC_RELAXED) == seq) {
 			dv->all = 0;
 			dv->n = n;
 			return;
@@ -277,24 +277,24 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 		dv->idx[n++] = (uint16_t)i;
 	}
 	/* Keep it, if no other thread is writing the cache right now. */
-	if (!(seq & 1) &&
-	    __atomic_compare_exchange_n(&plan->dg->dest_seq, &seq, seq + 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+	if (!(seq & 1) && __atomic_compare_exchange_n(&sf_plan_dg(plan)->dest_seq, &seq, seq + 1, 0, __ATOMIC_ACQUIRE,
+						      __ATOMIC_RELAXED)) {
 		/* The odd count must be seen before any of what follows (on
 		 * a weakly ordered CPU the stores could overtake it). */
 		__atomic_thread_fence(__ATOMIC_RELEASE);
 		for (int w = 0; w < SF_DEST_KEY_WORDS; w++)
-			SF_STORE(&plan->dg->dest[w], key[w]);
+			SF_STORE(&sf_plan_dg(plan)->dest[w], key[w]);
 		/* What sf_dest_pass lets through: the calls that no rule
 		 * holding here names, and whose bookkeeping no rule reads. */
-		SF_STORE(&plan->dg->pass, n == SF_DEST_MANY ? 0 : ~(held | plan->dg->tracked));
+		SF_STORE(&sf_plan_dg(plan)->pass, n == SF_DEST_MANY ? 0 : ~(held | sf_plan_dg(plan)->tracked));
 		/* The one entry holding here that names sendto (sendmsg),
 		 * when the wrapper's look may run its gate (dest.h
 		 * sf_dest_gate): gated, nothing dynamic, and no rule reads
 		 * the call's bookkeeping. */
 		for (int k = 0; k < 2; k++) {
 			enum sf_op op = sf_dest_one_op(k);
-			uint16_t one = n == SF_DEST_MANY || (plan->dg->tracked & SF_OPBIT(op)) ? SF_DEST_SEVERAL
-											       : SF_DEST_NONE;
+			uint16_t one = n == SF_DEST_MANY || (sf_plan_dg(plan)->tracked & SF_OPBIT(op)) ? SF_DEST_SEVERAL
+												       : SF_DEST_NONE;
 			for (uint16_t j = 0; one != SF_DEST_SEVERAL && j < n; j++) {
 				const struct sf_plan_entry *e = &plan->e[dv->idx[j]];
 				if (!(e->ops & SF_OPBIT(op)))
@@ -302,16 +302,16 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 				int gated = (e->flags & (SF_PE_GATED | SF_PE_DYNAMIC)) == SF_PE_GATED;
 				one = one == SF_DEST_NONE && gated ? dv->idx[j] : SF_DEST_SEVERAL;
 			}
-			SF_STORE(&plan->dg->one[k], one);
+			SF_STORE(&sf_plan_dg(plan)->one[k], one);
 		}
-		__atomic_store_n(&plan->dg->dest_n, n, __ATOMIC_RELAXED);
+		__atomic_store_n(&sf_plan_dg(plan)->dest_n, n, __ATOMIC_RELAXED);
 		for (uint16_t k = 0; n != SF_DEST_MANY && k < n; k++)
-			SF_STORE(&plan->dg->dest_idx[k], dv->idx[k]);
+			SF_STORE(&sf_plan_dg(plan)->dest_idx[k], dv->idx[k]);
 		/* The names this verdict was made with (host=): a name learned
 		 * later makes it stale. */
-		SF_STORE(&plan->dg->names_gen, names);
-		SF_STORE(&plan->dg->dest_valid, 1);
-		__atomic_store_n(&plan->dg->dest_seq, seq + 2, __ATOMIC_RELEASE);
+		SF_STORE(&sf_plan_dg(plan)->names_gen, names);
+		SF_STORE(&sf_plan_dg(plan)->dest_valid, 1);
+		__atomic_store_n(&sf_plan_dg(plan)->dest_seq, seq + 2, __ATOMIC_RELEASE);
 	}
 	if (n != SF_DEST_MANY) {
 		dv->all = 0;
@@ -326,11 +326,11 @@ static uint32_t next_entry(const struct sf_plan *plan, const struct dest_view *d
 {
 	if (dv->all)
 		return i;
-	while (*fk < plan->dg->nfixed && plan->dg->fixed[*fk] < i)
+	while (*fk < sf_plan_dg(plan)->nfixed && sf_plan_dg(plan)->fixed[*fk] < i)
 		(*fk)++;
 	while (*dk < dv->n && dv->idx[*dk] < i)
 		(*dk)++;
-	uint32_t a = *fk < plan->dg->nfixed ? plan->dg->fixed[*fk] : plan->n;
+	uint32_t a = *fk < sf_plan_dg(plan)->nfixed ? sf_plan_dg(plan)->fixed[*fk] : plan->n;
 	uint32_t b = *dk < dv->n ? dv->idx[*dk] : plan->n;
 	return a < b ? a : b;
 }
@@ -454,23 +454,23 @@ static inline int dest_quick(struct sf_sock *s, enum sf_op op, const struct sock
 	sf_read_begin();
 	struct sf_active *a = sf_active_get();
 	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
-	if (!a || !plan || !plan->dg || plan->gen != a->gen)
+	if (!a || !plan || !sf_plan_dg(plan) || plan->gen != a->gen)
 		goto out;
-	uint32_t seq = __atomic_load_n(&plan->dg->dest_seq, __ATOMIC_ACQUIRE);
+	uint32_t seq = __atomic_load_n(&sf_plan_dg(plan)->dest_seq, __ATOMIC_ACQUIRE);
 	uint16_t n;
 	if ((seq & 1) || !dest_cached(plan, key, &n))
 		goto out;
 	unsigned named = 0;
 	struct sf_plan_entry *only = NULL;
 	for (uint16_t k = 0; k < n && named < 2; k++) {
-		struct sf_plan_entry *e = &plan->e[SF_LOAD(&plan->dg->dest_idx[k])];
+		struct sf_plan_entry *e = &plan->e[SF_LOAD(&sf_plan_dg(plan)->dest_idx[k])];
 		if (e->ops & SF_OPBIT(op)) {
 			named++;
 			only = e;
 		}
 	}
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&plan->dg->dest_seq, __ATOMIC_RELAXED) != seq)
+	if (__atomic_load_n(&sf_plan_dg(plan)->dest_seq, __ATOMIC_RELAXED) != seq)
 		goto out;
 	ok = named == 0 ||
 	     (named == 1 && (only->flags & SF_PE_GATED) && sf_gate_pass(a, plan, only, s, dest != NULL, 1));

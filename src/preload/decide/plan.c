@@ -76,6 +76,9 @@ void sf_sock_replan(struct sf_sock *s)
 		sf_read_end();
 		return;
 	}
+	if (out.dest_only)
+		sf_sock_dest_need(s);
+	sf_sock_dest_forget(s);
 	SF_STORE(&s->dest_ops, out.dest_only);
 	SF_STORE(&s->quick_ops, out.quick);
 	SF_STORE(&s->track_idle, out.idle);

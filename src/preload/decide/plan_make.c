@@ -52,8 +52,10 @@ static void fill(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, 
 	plan->gen = in->gen;
 	plan->draw_proc = in->gate.proc_key;
 	plan->draw_ord = in->gate.ordinal;
-	if (dgram)
-		plan->dg = (struct sf_plan_dgram *)&plan->e[n];
+	/* The entries are counted in as they are made: the cache's place is
+	 * after all n (sf_plan_dg once they are). */
+	plan->dgram = (uint8_t)(dgram != 0);
+	struct sf_plan_dgram *dg = dgram ? (struct sf_plan_dgram *)&plan->e[n] : NULL;
 	for (uint32_t i = 0; i < in->nrules && plan->n < n; i++) {
 		const struct sf_rule *r = &in->rules[i];
 		if (!enters(in, i))
@@ -70,7 +72,7 @@ static void fill(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, 
 			e->hi = r->num[g.num - 1].hi;
 		}
 		if (dgram && !(e->flags & SF_PE_PER_DEST))
-			plan->dg->fixed[plan->dg->nfixed++] = (uint16_t)(plan->n - 1);
+			dg->fixed[dg->nfixed++] = (uint16_t)(plan->n - 1);
 		for (uint32_t k = 0; carry && k < carry->n; k++)
 			if (carry->e[k].rule == i) {
 				e->calls = SF_LOAD(&carry->e[k].calls);
@@ -82,7 +84,7 @@ static void fill(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, 
 		/* The destination cache lets through no call whose bookkeeping
 		 * a rule reads (decide/dest.h). */
 		if (dgram)
-			plan->dg->tracked |= tracked_by(r);
+			dg->tracked |= tracked_by(r);
 		if (r->has & SF_HAS_NUM(SF_NUM_IDLE))
 			out->idle = 1;
 	}

@@ -131,13 +131,42 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 			return sf_lane_##name(SF_ARGS args, SF_GIVEN(args), 1);                                    \
 		return sf_lane_##name(SF_ARGS args, sf_fd_get(fd), 0);                                             \
 	}                                                                                                          \
-	/* A call with its own destination, once a rule names its operation:    \
-	 * the first look (sf_pass_v) and the destination cache's in one. */                                  \
-	static __attribute__((noinline)) ret sf_look_##name params                                                 \
+	/* The plan's verdict, when the record's copy of it did not answer. */                                     \
+	static __attribute__((noinline)) ret sf_look_plan_##name params                                            \
 	{                                                                                                          \
 		if (sf_dest_pass(SF_OP_##op, fd, dest, destlen, (const struct msghdr *)SF_SECOND args,             \
 				 SF_LOAD(&sf_pass_gen)))                                                           \
 			return sf_real_##name args;                                                                \
+		return sf_stale_##name SF_WITH_V(args, sf_fd_get(fd));                                             \
+	}                                                                                                          \
+	/* After the copy's gate (decide/dest.h SF_DEST_COUNTED), ways out of   \
+	 * their own, so that only the gate's way saves registers. */                                  \
+	static __attribute__((noinline)) ret sf_gated_##name params                                                \
+	{                                                                                                          \
+		return sf_real_##name args;                                                                        \
+	}                                                                                                          \
+	static __attribute__((noinline)) ret sf_ungated_##name params                                              \
+	{                                                                                                          \
+		return sf_stale_##name SF_WITH_V(args, sf_fd_get(fd));                                             \
+	}                                                                                                          \
+	/* A call with its own destination, once a rule names its operation:    \
+	 * the first look (sf_pass_v) and the destination cache's in one: the  \
+	 * record's copy of the plan's verdict (decide/dest.h sf_dest_look). */                                  \
+	static __attribute__((noinline)) ret sf_look_##name params                                                 \
+	{                                                                                                          \
+		switch (sf_dest_look(SF_OP_##op, fd, dest, destlen, (const struct msghdr *)SF_SECOND args,         \
+				     SF_LOAD(&sf_pass_gen))) {                                                     \
+		case SF_DEST_LIBC:                                                                                 \
+			return sf_real_##name args;                                                                \
+		case SF_DEST_ASK_PLAN:                                                                             \
+			return sf_look_plan_##name args;                                                           \
+		case SF_DEST_COUNTED:                                                                              \
+			return sf_gated_##name args;                                                               \
+		case SF_DEST_UNCOUNTED:                                                                            \
+			return sf_ungated_##name args;                                                             \
+		case SF_DEST_LANES:                                                                                \
+			break;                                                                                     \
+		}                                                                                                  \
 		return sf_stale_##name SF_WITH_V(args, sf_fd_get(fd));                                             \
 	}                                                                                                          \
 	static inline ret sf_entry_##name params                                                                   \

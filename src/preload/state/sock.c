@@ -39,7 +39,11 @@ uint8_t sf_sock_kind(int family, int type)
 struct sf_sock sf_notsock = {
 	.refs = 1,
 	.opmask = SF_NOTSOCK_OPS,
+	.dest = &sf_dest_none,
 };
+
+/* made is odd, the count even: it never holds. */
+struct sf_dest_copy sf_dest_none = { .made = 1 };
 
 /* Records are type-stable: they come from a pool of their own and go back
  * to it, never to the allocator. A thread that read a descriptor's entry
@@ -48,7 +52,10 @@ struct sf_sock sf_notsock = {
  * reference. It finds a socket record there, live or free, and a free one
  * has no references, so the attempt fails and nothing is written to it.
  * The destination cache (decide/dest.h) reads `plan` too, in a reader
- * section: a free record's is NULL. The pool's free list is linked through
+ * section (a free record's is NULL), and reads and writes the record's
+ * copy of its verdict (`dest`, the record's for good) under the copy's own
+ * count, which the record's end and its reuse move: a free or reused
+ * record's copy never holds. The pool's free list is linked through
  * `rare`, which only a holder of a reference reads. */
 static struct sf_pool pool = { sizeof(struct sf_sock), offsetof(struct sf_sock, rare), NULL };
 
@@ -66,7 +73,12 @@ struct sf_sock *sf_sock_new(int family, int type)
 	SF_STORE(&s->opmask, 0);
 	SF_STORE(&s->quick_ops, 0);
 	SF_STORE(&s->dest_ops, 0);
-	memset((char *)s + offsetof(struct sf_sock, state), 0, sizeof *s - offsetof(struct sf_sock, state));
+	/* A new record (zeroed) has no copy; a reused one keeps its own. */
+	if (!SF_LOAD(&s->dest))
+		SF_RELEASE(&s->dest, &sf_dest_none);
+	sf_sock_dest_forget(s);
+	memset((char *)s + offsetof(struct sf_sock, state), 0,
+	       offsetof(struct sf_sock, dest) - offsetof(struct sf_sock, state));
 	s->family = (uint8_t)family;
 	s->proto = proto;
 	s->state = SF_STATE_UNCONNECTED;
@@ -95,6 +107,20 @@ struct sf_sock_rare *sf_sock_rare(struct sf_sock *s)
 	return r;
 }
 
+void sf_sock_dest_need(struct sf_sock *s)
+{
+	struct sf_dest_copy *none = &sf_dest_none;
+	if (SF_LOAD(&s->dest) != none)
+		return;
+	struct sf_dest_copy *d = sf_alloc(sizeof *d);
+	if (!d)
+		return;
+	d->made = 1;
+	/* Two threads may make the record's plan at once: one copy wins. */
+	if (!__atomic_compare_exchange_n(&s->dest, &none, d, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		sf_free(d, sizeof *d);
+}
+
 void sf_sock_ref(struct sf_sock *s)
 {
 	SF_ADD(&s->refs, 1);
@@ -106,6 +132,7 @@ void sf_sock_free(struct sf_sock *s)
 	 * that finds it afterwards finds none. */
 	struct sf_plan *plan = s->plan;
 	SF_RELEASE(&s->plan, (struct sf_plan *)NULL);
+	sf_sock_dest_forget(s);
 	if (plan)
 		sf_retire(plan, plan->size, sf_free);
 	struct sf_sock_rare *r = s->rare;

@@ -50,9 +50,9 @@ _Static_assert(sizeof(struct sf_plan_entry) == 64, "a plan entry is one cache li
  * the entries that are not per-destination, in order (with the cache a
  * call visits these and the cached ones, not all n). What it pays,
  * measured with callgrind on scripts/bench's UDP sendto loop: with 1000
- * rules for other destinations +88 instructions a call with the cache
- * (the wrapper's look, decide/dest.h), +124 247 without; with one rule
- * that applies and does not fire, +114 and +1 482. */
+ * rules for other destinations +55 instructions a call with the cache
+ * (the wrapper's look at the record's copy of it, decide/dest.h), +124 247
+ * without; with one rule that applies and does not fire, +106 and +1 482. */
 #define SF_DEST_KEY_WORDS 3 /* decide/dest.h sf_dest_key */
 #define SF_DEST_IDX_MAX 16
 struct sf_plan_dgram {
@@ -95,9 +95,17 @@ struct sf_plan {
 	uint64_t draw_proc;
 	/* For each quick-lane op: its one entry, or 0xff when no entry names it. */
 	uint8_t quick[SF_QUICK_SLOTS];
-	struct sf_plan_dgram *dg;
+	uint8_t dgram; /* a datagram socket's: sf_plan_dg follows the entries */
 	struct sf_plan_entry e[];
 };
+_Static_assert(sizeof(struct sf_plan) == 40, "a one-rule plan is 104 bytes");
+
+/* A datagram socket's plan: its destination cache, after its n entries
+ * (sf_plan_count made it for exactly those); NULL for a stream's. */
+static inline struct sf_plan_dgram *sf_plan_dg(const struct sf_plan *p)
+{
+	return p->dgram ? (struct sf_plan_dgram *)(uintptr_t)&p->e[p->n] : NULL;
+}
 #define SF_DEST_MANY 0xffff
 #define SF_DEST_NONE 0xffff
 #define SF_DEST_SEVERAL 0xfffe
@@ -129,6 +137,31 @@ struct sf_sock_rare {
 	char *stash;
 	uint32_t stash_cap, stash_len, stash_off;
 };
+
+/* The record's own copy of its plan's verdict for the last destination
+ * (struct sf_plan_dgram), which the wrappers' look reads with no plan and
+ * no reader section (decide/dest.h sf_dest_look); decide/dest.h writes it
+ * and owns its fields. Under its own sequence count: seq is even but while
+ * the copy is written, and every replan and the record's end add 2 to it
+ * (sf_sock_dest_forget), so that the copy holds only while made == seq. A
+ * record has one once a plan of it has ops only rules about destinations
+ * name (sf_sock_dest_need), and keeps it for good, as the pool keeps the
+ * record: the memory a reader with no reference finds is a copy still;
+ * the others share sf_dest_none, which never holds and is never written. */
+struct sf_dest_copy {
+	uint32_t seq;
+	uint32_t made;
+	uint32_t names_gen; /* the plan's verdict's */
+	uint32_t scope;	    /* IPv6: the destination's sin6_scope_id */
+	uint8_t pass;	    /* decide/dest.h SF_DEST_COPY_* */
+	uint8_t pad;
+	uint16_t one[2];	    /* the plan's one[] */
+	const struct sf_plan *plan; /* the plan the copy is of */
+	/* The destination's first 8 bytes as they are (IPv6: its flow label
+	 * too), and IPv6's address. */
+	uint64_t key[SF_DEST_KEY_WORDS];
+};
+extern SF_HIDDEN struct sf_dest_copy sf_dest_none;
 
 /* The first 64 bytes are what the quick lane reads and writes on every
  * data call (decide/quick.h, calls/lane.h), together: one cache line where
@@ -162,11 +195,15 @@ struct sf_sock {
 	uint64_t peer_hash;
 	struct sf_caddr peer, local;
 	struct sf_sock_rare *rare; /* NULL until needed */
+	/* Last, apart from the fields sf_sock_new zeroes, and read, as those
+	 * up to dest_ops, by a thread that holds no reference (decide/dest.h):
+	 * never NULL once the record was made (sf_dest_none). */
+	struct sf_dest_copy *dest;
 };
-/* A record of 136 bytes and a one-rule plan of 112 (the plan's 48 and an
+/* A record of 144 bytes and a one-rule plan of 104 (the plan's 40 and an
  * entry's 64) stay within 256 with the descriptor table's 8 (scripts/bench's
  * memory target). */
-_Static_assert(sizeof(struct sf_sock) <= 136, "a socket record stays within 136 bytes");
+_Static_assert(sizeof(struct sf_sock) <= 144, "a socket record stays within 144 bytes");
 _Static_assert(offsetof(struct sf_sock, family) == 64, "what the quick lane touches fills the first 64 bytes");
 
 /* s's rare block, made if it has none yet; NULL when there is no memory. */
@@ -238,6 +275,20 @@ static inline int sf_sock_current(const struct sf_sock *s, uint32_t gen)
 }
 /* The matcher's view of the socket, without a call (op and numbers unset). */
 void sf_sock_subject(const struct sf_sock *s, struct sf_subject *subj);
+
+/* The record's destination copy no longer holds: its plan was replaced or
+ * unpublished (a replan, the record's end). After the plan's store, so
+ * that a writer of the copy that read the old plan finds the count moved
+ * (decide/dest.h sf_dest_keep). */
+static inline void sf_sock_dest_forget(struct sf_sock *s)
+{
+	struct sf_dest_copy *d = SF_LOAD(&s->dest);
+	if (d != &sf_dest_none)
+		__atomic_fetch_add(&d->seq, 2, __ATOMIC_RELEASE);
+}
+
+/* Give the record a destination copy of its own, if it has none yet. */
+void sf_sock_dest_need(struct sf_sock *s);
 
 /* Rebuild the plan and opmask for the current rules and what is fixed now. */
 void sf_sock_replan(struct sf_sock *s);
