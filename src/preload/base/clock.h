@@ -47,6 +47,10 @@ static inline __attribute__((always_inline)) int sf_now_fast(uint64_t *ns)
 	if (!mult)
 		return 0;
 	uint64_t ticks = __rdtsc() - sf_tsc.tsc0;
+	/* A counter behind its start (one a resume from sleep set back) has
+	 * no place on the line: the kernel's clock answers. */
+	if (SF_UNLIKELY(ticks >> 62))
+		return 0;
 	*ns = sf_tsc.ns0 + (uint64_t)(((unsigned __int128)ticks * mult) >> 32);
 	return 1;
 #else
