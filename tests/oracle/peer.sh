@@ -80,18 +80,8 @@ EOF2
 # a reset when the connection has been idle 80 ms (the program sleeps 100
 # ms after the peer has received everything).
 after_tx='sleep=100 pollout=0 epollout=0 sendns send recvnb so_error peername sigpipes'
-# shellcheck disable=SC2086
-real m p:listen connect p:accept sendall=100000 p:recvall,100000,3000 p:rst $after_tx
-# shellcheck disable=SC2086
-fake m 'io idle>80ms => reset' p:listen connect p:accept sendall=100000 p:recvall,100000,3000 p:sleep,0 $after_tx
-agree m "the peer reset while the program sends: ECONNRESET, then EPIPE and SIGPIPE" <<'EOF2'
-peer listen = port *
-connect = 0
-peer accept = accepted 1
-sendall = 100000
-rate = *
-peer recvall = got 100000 bits=0 *
-peer * = ok
+# What the program sees once the peer's RST is in, while it sends.
+reset_seen='peer * = ok
 pollout = OUT,ERR,HUP
 epollout = OUT,ERR,HUP
 sendns = -1 ECONNRESET
@@ -99,7 +89,19 @@ send = -1 EPIPE
 recvnb = 0
 SO_ERROR = 0
 getpeername = -1 ENOTCONN
-sigpipes = 1
+sigpipes = 1'
+# shellcheck disable=SC2086
+real m p:listen connect p:accept sendall=100000 p:recvall,100000,3000 p:rst $after_tx
+# shellcheck disable=SC2086
+fake m 'io idle>80ms => reset' p:listen connect p:accept sendall=100000 p:recvall,100000,3000 p:sleep,0 $after_tx
+agree m "the peer reset while the program sends: ECONNRESET, then EPIPE and SIGPIPE" <<EOF2
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendall = 100000
+rate = *
+peer recvall = got 100000 bits=0 *
+$reset_seen
 EOF2
 
 # The peer resets in the middle of a transfer: the program's send buffer
@@ -109,20 +111,12 @@ EOF2
 real b p:listen connect p:accept sendfill p:rst $after_tx
 # shellcheck disable=SC2086
 fake b 'io idle>80ms => reset' p:listen connect p:accept sendfill p:sleep,0 $after_tx
-agree b "the peer reset in the middle of a transfer: ECONNRESET, then EPIPE and SIGPIPE" <<'EOF2'
+agree b "the peer reset in the middle of a transfer: ECONNRESET, then EPIPE and SIGPIPE" <<EOF2
 peer listen = port *
 connect = 0
 peer accept = accepted 1
 sendfill = * EAGAIN
-peer * = ok
-pollout = OUT,ERR,HUP
-epollout = OUT,ERR,HUP
-sendns = -1 ECONNRESET
-send = -1 EPIPE
-recvnb = 0
-SO_ERROR = 0
-getpeername = -1 ENOTCONN
-sigpipes = 1
+$reset_seen
 EOF2
 
 finish
