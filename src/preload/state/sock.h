@@ -32,7 +32,11 @@ struct sf_plan_entry {
 	uint8_t flags; /* SF_PE_* */
 	uint8_t stuck; /* a sticky rule has fired on this socket */
 	uint8_t num;   /* gate.h sf_gate's num */
-	uint8_t pad[5];
+	/* Datagram: the rule's peer=/host= do not hold for the socket's
+	 * connected peer, but may for a call's own destination (sendto,
+	 * sendmsg's msg_name): it applies to such a call only. */
+	uint8_t away;
+	uint8_t pad[4];
 	uint64_t draw_key; /* SF_PE_DRAWS: gate.h sf_gate_due */
 	uint64_t calls;	   /* counted calls on this connection (when=, p=) */
 	uint64_t fired;	   /* firings on this connection (limit=) */
