@@ -370,6 +370,10 @@ static void connected_datagram_destinations(void **state)
 	assert_false(m.out.ops & SF_OPBIT(SF_OP_write));
 	assert_false(m.out.ops & SF_OPBIT(SF_OP_recvfrom));
 	assert_int_equal(m.out.dest_only, SF_OPBIT(SF_OP_sendto) | SF_OPBIT(SF_OP_sendmsg) | SF_OPBIT(SF_OP_sendmmsg));
+	/* Without an address of its own, a sendmsg meets only the away
+	 * rules: it goes to libc; a sendto meets the connected peer's. */
+	assert_true(sf_plan_dg(m.plan)->peer_pass & SF_OPBIT(SF_OP_sendmsg));
+	assert_false(sf_plan_dg(m.plan)->peer_pass & SF_OPBIT(SF_OP_sendto));
 	made_free(&m);
 	/* Unconnected, every rule about peers could hold: none is away. */
 	s.peer.family = SF_ADDR_ANY;

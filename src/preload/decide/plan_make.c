@@ -75,6 +75,9 @@ static void fill(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, 
 	 * after all n (sf_plan_dg once they are). */
 	plan->dgram = (uint8_t)(dgram != 0);
 	struct sf_plan_dgram *dg = dgram ? (struct sf_plan_dgram *)&plan->e[n] : NULL;
+	/* The ops the entries a call without a destination of its own may
+	 * meet name (all but the away ones). */
+	sf_opmask peer_named = 0;
 	for (uint32_t i = 0; i < in->nrules && plan->n < n; i++) {
 		const struct sf_rule *r = &in->rules[i];
 		int how = enters(in, i);
@@ -106,11 +109,16 @@ static void fill(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, 
 		out->ops |= e->ops | tracked_by(r);
 		/* The destination cache lets through no call whose bookkeeping
 		 * a rule reads (decide/dest.h). */
-		if (dgram)
+		if (dgram) {
 			dg->tracked |= tracked_by(r);
+			if (!e->away)
+				peer_named |= e->ops;
+		}
 		if (r->has & SF_HAS_NUM(SF_NUM_IDLE))
 			out->idle = 1;
 	}
+	if (dgram)
+		dg->peer_pass = ~(peer_named | dg->tracked);
 }
 
 void sf_plan_make(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, const struct sf_plan *carry,

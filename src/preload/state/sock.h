@@ -73,6 +73,11 @@ struct sf_plan_dgram {
 	uint16_t one[2];
 	uint64_t dest[SF_DEST_KEY_WORDS]; /* the key (decide/dest.h sf_dest_key) */
 	uint16_t dest_idx[SF_DEST_IDX_MAX];
+	/* The ops a call without a destination of its own (send, a sendmsg
+	 * with no msg_name) takes straight to libc: no entry but the away
+	 * ones names them, and no rule reads their bookkeeping. Set with the
+	 * plan, never written after it. */
+	sf_opmask peer_pass;
 	uint16_t nfixed;
 	uint16_t fixed[];
 };
