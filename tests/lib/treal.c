@@ -37,7 +37,8 @@
  *                           K-th UDP socket (p:listen order; default 1),
  *                           from the current socket, connected or not;
  *                           sendtou: the same, the address's padding never
- *                           written (uninitialised, for valgrind)
+ *                           written (uninitialised, for valgrind);
+ *                           sendmsgto: by sendmsg, the address its msg_name
  *   recv[=N] recvnb[=N] read[=N] recvfrom[=N] recvmsg[=N]
  *                           one call (recvnb: MSG_DONTWAIT)
  *   recvall=N[,OP]          receive N bytes; prints flipped bits and the rate;
@@ -498,9 +499,11 @@ static const char *op_of(const char *arg)
 
 /* sendto=N[,K]: one datagram of N pattern bytes (default 4) from the
  * current socket, connected or not, to the peer's K-th UDP socket (the
- * order of p:listen; default the first), by sendto with the address. */
-static void step_sendto(const char *arg, int careless)
+ * order of p:listen; default the first), by sendto with the address (how:
+ * 1 careless, 2 by sendmsg with it as msg_name). */
+static void step_sendto(const char *arg, int how)
 {
+	int careless = how == 1;
 	size_t n = arg ? (size_t)atol(arg) : 4;
 	const char *k = op_of(arg);
 	int i = k ? atoi(k) : 1;
@@ -525,10 +528,12 @@ static void step_sendto(const char *arg, int careless)
 		to = (const struct sockaddr *)&sloppy;
 	}
 	unsigned char *b = pattern(n, 0);
-	ssize_t r = sendto(C()->fd, b, n, 0, to, a.len);
+	struct iovec v = { b, n };
+	struct msghdr m = { .msg_name = (void *)to, .msg_namelen = a.len, .msg_iov = &v, .msg_iovlen = 1 };
+	ssize_t r = how == 2 ? sendmsg(C()->fd, &m, 0) : sendto(C()->fd, b, n, 0, to, a.len);
 	int err = errno;
 	free(b);
-	report("sendto", r, err);
+	report(how == 2 ? "sendmsgto" : "sendto", r, err);
 }
 
 /* One sending call of the data family, named by OP (sendall=N,OP): writev
@@ -1461,6 +1466,7 @@ static const struct step steps[] = {
 	{ "sendmsgns", do_send, MSG_NOSIGNAL },
 	{ "sendto", do_sendto, 0 },
 	{ "sendtou", do_sendto, 1 },
+	{ "sendmsgto", do_sendto, 2 },
 	{ "sends", do_sends, 0 },
 	{ "sendall", do_sendall, 0 },
 	{ "sendfill", do_sendfill, 0 },

@@ -335,6 +335,60 @@ static void datagram_destinations(void **state)
 	(void)state;
 }
 
+/* A connected datagram socket (UDP, 10.0.0.2:5555 -> 10.0.0.1:80): a
+ * sendto or sendmsg with a destination of its own sends there, and the
+ * rules about peers read that destination. A rule for another peer enters
+ * the plan for the ops that can name one, and only those (away); the calls
+ * without one keep the connected peer, whose rules are set aside as ever. */
+static void connected_datagram_destinations(void **state)
+{
+	struct sf_subject s = tcp_client();
+	s.proto = SF_PROTO_UDP;
+	struct made m;
+	make_in(&m,
+		"sendto peer=10.0.0.9:53 => drop\n"
+		"tx peer=10.0.0.9 => drop\n"
+		"send peer=10.0.0.9 => drop\n"
+		"sendto host=web => drop\n"
+		"sendto peer=10.0.0.1:80 => drop\n"
+		"sendto peer=10.0.0.9 local=10.0.0.3 => drop\n"
+		"recvfrom peer=10.0.0.9 => drop\n",
+		&s, 1);
+	make_plan(&m, NULL);
+	assert_int_equal(entered(&m), 0x1b);
+	assert_int_equal(entry_of(&m, 0)->away, 1);
+	assert_int_equal(entry_of(&m, 0)->ops, SF_OPBIT(SF_OP_sendto));
+	assert_int_equal(entry_of(&m, 1)->away, 1);
+	assert_int_equal(entry_of(&m, 1)->ops,
+			 SF_OPBIT(SF_OP_sendto) | SF_OPBIT(SF_OP_sendmsg) | SF_OPBIT(SF_OP_sendmmsg));
+	assert_int_equal(entry_of(&m, 3)->away, 1);
+	assert_int_equal(entry_of(&m, 4)->away, 0);
+	for (uint32_t i = 0; i < m.n; i++)
+		assert_true(m.plan->e[i].flags & SF_PE_PER_DEST);
+	/* send, write and the receiving calls still go straight to libc. */
+	assert_false(m.out.ops & SF_OPBIT(SF_OP_send));
+	assert_false(m.out.ops & SF_OPBIT(SF_OP_write));
+	assert_false(m.out.ops & SF_OPBIT(SF_OP_recvfrom));
+	assert_int_equal(m.out.dest_only, SF_OPBIT(SF_OP_sendto) | SF_OPBIT(SF_OP_sendmsg) | SF_OPBIT(SF_OP_sendmmsg));
+	/* Without an address of its own, a sendmsg meets only the away
+	 * rules: it goes to libc; a sendto meets the connected peer's. */
+	assert_true(sf_plan_dg(m.plan)->peer_pass & SF_OPBIT(SF_OP_sendmsg));
+	assert_false(sf_plan_dg(m.plan)->peer_pass & SF_OPBIT(SF_OP_sendto));
+	made_free(&m);
+	/* Unconnected, every rule about peers could hold: none is away. */
+	s.peer.family = SF_ADDR_ANY;
+	make_in(&m, "sendto peer=10.0.0.9:53 => drop\nsend peer=10.0.0.9 => drop\n", &s, 1);
+	make_plan(&m, NULL);
+	assert_int_equal(entered(&m), 0x3);
+	assert_int_equal(entry_of(&m, 0)->away, 0);
+	assert_int_equal(entry_of(&m, 1)->ops, SF_OPBIT(SF_OP_send));
+	made_free(&m);
+	/* A stream's peer is its connection's, whatever the call names. */
+	s = tcp_client();
+	assert_int_equal(plan_of("sendto peer=10.0.0.9:53 => drop\n", &s, 0), 0);
+	(void)state;
+}
+
 /* Planned again for the same rules (a connect fixed the peer), a rule
  * keeps its counts, its firings and whether it is stuck. */
 static void counters_carry_over(void **state)
@@ -378,9 +432,13 @@ static void counters_carry_over(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(peer_and_local_choose_rules), cmocka_unit_test(host_side_and_exe_choose_rules),
-		cmocka_unit_test(stream_or_datagram),	       cmocka_unit_test(entries_settle_conditions),
-		cmocka_unit_test(record_ops_and_quick_lane),   cmocka_unit_test(datagram_destinations),
+		cmocka_unit_test(peer_and_local_choose_rules),
+		cmocka_unit_test(host_side_and_exe_choose_rules),
+		cmocka_unit_test(stream_or_datagram),
+		cmocka_unit_test(entries_settle_conditions),
+		cmocka_unit_test(record_ops_and_quick_lane),
+		cmocka_unit_test(datagram_destinations),
+		cmocka_unit_test(connected_datagram_destinations),
 		cmocka_unit_test(counters_carry_over),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

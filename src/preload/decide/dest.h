@@ -267,6 +267,29 @@ static inline __attribute__((always_inline)) void sf_dest_saw(struct sf_dest_see
 		v->pass |= SF_DEST_COPY_V6;
 }
 
+/* A call with no destination of its own (sendto's NULL, sendmsg's
+ * msg_name NULL) on fd, once the wrappers' look found its record current
+ * and a rule about destinations naming the op (sf_dest_look's
+ * SF_DEST_UNNAMED): 1, it goes straight to libc, as the plan says for the
+ * connected peer (struct sf_plan_dgram peer_pass: only rules for other
+ * peers name the op); 0, the wrapper's other lanes decide. The record is
+ * looked at again: it may have been replaced since. */
+static inline __attribute__((always_inline)) int sf_dest_unnamed_pass(enum sf_op op, int fd, uint32_t gen)
+{
+	uintptr_t v = sf_fd_get(fd);
+	const struct sf_sock *s = (const struct sf_sock *)v;
+	if (!v || !sf_sock_current(s, gen))
+		return 0;
+	__atomic_fetch_add(&sf_readers, 1, __ATOMIC_SEQ_CST);
+	const struct sf_plan *plan = SF_ACQUIRE(&s->plan);
+	const struct sf_plan_dgram *dg = plan ? sf_plan_dg(plan) : NULL;
+	int ok = dg && (dg->peer_pass & SF_OPBIT(op));
+	/* See sf_dest_pass. */
+	if (__atomic_sub_fetch(&sf_readers, 1, __ATOMIC_SEQ_CST) == 0 && SF_LOAD(&sf_retired))
+		ok = 0;
+	return ok;
+}
+
 /* The look at the plan, when the record's copy of its verdict does not
  * answer (sf_dest_look): 1, the call to dest on fd (sendmsg: msg's) goes
  * straight to libc: no rule names the call on this socket, or the plan's
@@ -354,6 +377,9 @@ enum sf_dest_answer {
 	 * the gate needs are saved and restored on its way only. */
 	SF_DEST_COUNTED = 2,
 	SF_DEST_UNCOUNTED = 3,
+	/* The call names no destination: the plan's verdict for the
+	 * connected peer (sf_dest_unnamed_pass), out of line. */
+	SF_DEST_UNNAMED = 4,
 };
 
 /* The copy holds for the destination (its count was seq) but does not let
@@ -419,7 +445,7 @@ static inline __attribute__((always_inline)) enum sf_dest_answer sf_dest_look(en
 	if (!(SF_LOAD(&s->dest_ops) & SF_OPBIT(op)))
 		return SF_LOAD(&s->opmask) & SF_OPBIT(op) ? SF_DEST_LANES : SF_DEST_LIBC;
 	if (!sf_dest_where(op, &dest, &destlen, msg))
-		return SF_DEST_LANES;
+		return dest ? SF_DEST_LANES : SF_DEST_UNNAMED;
 	const struct sf_dest_copy *d = SF_ACQUIRE(&s->dest);
 	uint32_t seq = __atomic_load_n(&d->seq, __ATOMIC_ACQUIRE);
 	/* The first word carries the family: an IPv4 copy's matches only an

@@ -108,7 +108,9 @@ static void need_addrs(struct eval *ev)
 
 /* The draws' inputs, gathered for the first rule that draws. Which peer
  * they are about: the connection's, or for a call with its own
- * destination (sendto, connect), that destination. */
+ * destination (sendto, connect), that destination; a datagram sent to
+ * another than the connected peer draws as an unconnected socket's does,
+ * on no connection (sockfault-rules(5), DETERMINISM). */
 static const struct sf_judge_draw_in *gather_draws(void *ctx)
 {
 	struct eval *ev = ctx;
@@ -124,6 +126,9 @@ static const struct sf_judge_draw_in *gather_draws(void *ctx)
 			need_addrs(ev);
 			ev->draw.peer_hash = sf_call_accepted(c) ? sf_accepted_hash(&ev->subj.local, &ev->subj.peer)
 								 : sf_peer_hash(&ev->subj.peer);
+			if (s && !(s->flags & SF_SOCK_STREAM) && (SF_OPS_TX & SF_OPBIT(c->op)) &&
+			    (!(s->flags & SF_SOCK_HAS_PEER) || ev->draw.peer_hash != s->peer_hash))
+				ev->draw.ordinal = 0;
 		} else {
 			ev->draw.peer_hash = s ? s->peer_hash : 0;
 		}
@@ -161,6 +166,10 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e)
 {
 	const struct sf_rule *r = &ev->a->rs.rules[ri];
 	struct sf_call *c = ev->c;
+	/* A rule for other peers than the connected one's (the entry's away)
+	 * reads only a call's own destination. */
+	if (e && e->away && !(c->addr && c->op != SF_OP_bind))
+		return 0;
 	/* A stuck rule fires whatever its conditions say now. */
 	if (!(e && SF_LOAD(&e->stuck))) {
 		if (e && (e->flags & SF_PE_STATICS_OK)) {
@@ -243,9 +252,10 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 {
 	struct sf_call *c = ev->c;
 	uint64_t key[SF_DEST_KEY_WORDS];
+	const struct sockaddr *addr = c->op != SF_OP_bind ? c->addr : NULL;
 	dv->all = 1;
 	dv->n = 0;
-	if (!c->s || !sf_plan_dg(plan) || !dest_key(c->s, c->op != SF_OP_bind ? c->addr : NULL, c->addrlen, key))
+	if (!c->s || !sf_plan_dg(plan) || !dest_key(c->s, addr, c->addrlen, key))
 		return;
 	uint32_t names = SF_LOAD(&sf_names_gen);
 	uint32_t seq = __atomic_load_n(&sf_plan_dg(plan)->dest_seq, __ATOMIC_ACQUIRE);
@@ -265,7 +275,7 @@ static void dest_entries(struct eval *ev, struct sf_plan *plan, struct dest_view
 	n = 0;
 	sf_opmask held = 0;
 	for (uint32_t i = 0; i < plan->n; i++) {
-		if (!(plan->e[i].flags & SF_PE_PER_DEST))
+		if (!(plan->e[i].flags & SF_PE_PER_DEST) || (plan->e[i].away && !addr))
 			continue;
 		if (!sf_rule_statics_hold(&ev->a->rs.rules[plan->e[i].rule], &ev->subj, 0))
 			continue;

@@ -7,15 +7,34 @@
 
 #define SF_OPS_LIFECYCLE (SF_OPS_ALL & ~SF_OPS_IO)
 
+/* The operations whose call may name a peer of its own: on a datagram
+ * socket, connected or not, the rules about peers read that one
+ * (sockfault-rules(5), peer=), for a connected UDP socket's datagram goes
+ * there. */
+#define SF_OPS_OWN_DEST \
+	(SF_OPBIT(SF_OP_connect) | SF_OPBIT(SF_OP_sendto) | SF_OPBIT(SF_OP_sendmsg) | SF_OPBIT(SF_OP_sendmmsg))
+
 /* Rule i can ever apply to the socket: for this program, fit for its kind
  * (some actions only make sense for one kind of socket; on the other the
  * rule simply does not apply, and check refused rules that name that
- * kind), and its fixed conditions could hold. */
+ * kind), and its fixed conditions could hold: 1. 2: on a connected
+ * datagram socket, they hold for another peer than the socket's, which
+ * only a call with a destination of its own can name (the entry's away);
+ * 0: never. */
 static int enters(const struct sf_plan_in *in, uint32_t i)
 {
 	const struct sf_rule *r = &in->rules[i];
-	return in->for_exe[i] && sf_action_fits(r->action, !in->gate.dgram) &&
-	       sf_rule_statics_hold(r, in->gate.subj, 1);
+	if (!in->for_exe[i] || !sf_action_fits(r->action, !in->gate.dgram))
+		return 0;
+	if (sf_rule_statics_hold(r, in->gate.subj, 1))
+		return 1;
+	if (!in->gate.dgram || !(r->ops & SF_OPS_OWN_DEST) || !(r->has & SF_HAS_PER_DEST) ||
+	    in->gate.subj->peer.family == SF_ADDR_ANY)
+		return 0;
+	struct sf_subject elsewhere = *in->gate.subj;
+	memset(&elsewhere.peer, 0, sizeof elsewhere.peer);
+	elsewhere.hosts = NULL;
+	return sf_rule_statics_hold(r, &elsewhere, 1) ? 2 : 0;
 }
 
 /* The data calls that must reach the library on a socket the rule applies
@@ -32,7 +51,7 @@ uint32_t sf_plan_count(const struct sf_plan_in *in)
 {
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < in->nrules; i++)
-		n += enters(in, i) ? 1 : 0;
+		n += enters(in, i) != 0;
 	return n;
 }
 
@@ -56,13 +75,20 @@ static void fill(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, 
 	 * after all n (sf_plan_dg once they are). */
 	plan->dgram = (uint8_t)(dgram != 0);
 	struct sf_plan_dgram *dg = dgram ? (struct sf_plan_dgram *)&plan->e[n] : NULL;
+	/* The ops the entries a call without a destination of its own may
+	 * meet name (all but the away ones). */
+	sf_opmask peer_named = 0;
 	for (uint32_t i = 0; i < in->nrules && plan->n < n; i++) {
 		const struct sf_rule *r = &in->rules[i];
-		if (!enters(in, i))
+		int how = enters(in, i);
+		if (!how)
 			continue;
 		struct sf_plan_entry *e = &plan->e[plan->n++];
 		e->rule = i;
-		e->ops = r->ops;
+		/* A rule for other peers than the connected one's names no
+		 * call without a destination of its own. */
+		e->away = how == 2;
+		e->ops = e->away ? r->ops & SF_OPS_OWN_DEST : r->ops;
 		struct sf_gate g = sf_gate_make(r, &in->gate);
 		e->flags = g.flags;
 		e->draw_key = g.draw_key;
@@ -80,14 +106,19 @@ static void fill(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, 
 				e->stuck = SF_LOAD(&carry->e[k].stuck);
 			}
 		e->next = sf_when_next(&r->when, e->calls + 1);
-		out->ops |= r->ops | tracked_by(r);
+		out->ops |= e->ops | tracked_by(r);
 		/* The destination cache lets through no call whose bookkeeping
 		 * a rule reads (decide/dest.h). */
-		if (dgram)
+		if (dgram) {
 			dg->tracked |= tracked_by(r);
+			if (!e->away)
+				peer_named |= e->ops;
+		}
 		if (r->has & SF_HAS_NUM(SF_NUM_IDLE))
 			out->idle = 1;
 	}
+	if (dgram)
+		dg->peer_pass = ~(peer_named | dg->tracked);
 }
 
 void sf_plan_make(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, const struct sf_plan *carry,

@@ -139,6 +139,13 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 			return sf_real_##name args;                                                                \
 		return sf_stale_##name SF_WITH_V(args, sf_fd_get(fd));                                             \
 	}                                                                                                          \
+	/* No destination named (decide/dest.h SF_DEST_UNNAMED). */                                                \
+	static __attribute__((noinline)) ret sf_look_unnamed_##name params                                         \
+	{                                                                                                          \
+		if (sf_dest_unnamed_pass(SF_OP_##op, fd, SF_LOAD(&sf_pass_gen)))                                   \
+			return sf_real_##name args;                                                                \
+		return sf_stale_##name SF_WITH_V(args, sf_fd_get(fd));                                             \
+	}                                                                                                          \
 	/* After the copy's gate (decide/dest.h SF_DEST_COUNTED), ways out of   \
 	 * their own, so that only the gate's way saves registers. */                                  \
 	static __attribute__((noinline)) ret sf_gated_##name params                                                \
@@ -164,6 +171,8 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 			return sf_gated_##name args;                                                               \
 		case SF_DEST_UNCOUNTED:                                                                            \
 			return sf_ungated_##name args;                                                             \
+		case SF_DEST_UNNAMED:                                                                              \
+			return sf_look_unnamed_##name args;                                                        \
 		case SF_DEST_LANES:                                                                                \
 			break;                                                                                     \
 		}                                                                                                  \

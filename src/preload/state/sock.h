@@ -32,7 +32,11 @@ struct sf_plan_entry {
 	uint8_t flags; /* SF_PE_* */
 	uint8_t stuck; /* a sticky rule has fired on this socket */
 	uint8_t num;   /* gate.h sf_gate's num */
-	uint8_t pad[5];
+	/* Datagram: the rule's peer=/host= do not hold for the socket's
+	 * connected peer, but may for a call's own destination (sendto,
+	 * sendmsg's msg_name): it applies to such a call only. */
+	uint8_t away;
+	uint8_t pad[4];
 	uint64_t draw_key; /* SF_PE_DRAWS: gate.h sf_gate_due */
 	uint64_t calls;	   /* counted calls on this connection (when=, p=) */
 	uint64_t fired;	   /* firings on this connection (limit=) */
@@ -69,6 +73,11 @@ struct sf_plan_dgram {
 	uint16_t one[2];
 	uint64_t dest[SF_DEST_KEY_WORDS]; /* the key (decide/dest.h sf_dest_key) */
 	uint16_t dest_idx[SF_DEST_IDX_MAX];
+	/* The ops a call without a destination of its own (send, a sendmsg
+	 * with no msg_name) takes straight to libc: no entry but the away
+	 * ones names them, and no rule reads their bookkeeping. Set with the
+	 * plan, never written after it. */
+	sf_opmask peer_pass;
 	uint16_t nfixed;
 	uint16_t fixed[];
 };
