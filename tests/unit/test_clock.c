@@ -34,7 +34,7 @@ static int kernel_on_tsc(void)
 static void the_line_follows_the_kernel(void **state)
 {
 	(void)state;
-	uint64_t ns;
+	uint64_t ns = 0;
 	assert_false(sf_now_fast(&ns));
 	sf_tsc_start();
 	if (!kernel_on_tsc()) {
@@ -59,10 +59,35 @@ static void the_line_follows_the_kernel(void **state)
 	assert_true(sf_now_cheap() + 50000 >= sf_now());
 }
 
+/* A counter that went back (a resume from sleep that reset it) ends the
+ * line at the next fit: the kernel's clock for good; a reading far ahead
+ * of the line is not taken for time that passed. */
+static void a_counter_set_back_ends_the_line(void **state)
+{
+	(void)state;
+	uint64_t ns = 0;
+	sf_tsc_start();
+	if (!kernel_on_tsc())
+		skip();
+	pause_ms(2);
+	sf_now();
+	assert_true(sf_now_fast(&ns));
+	assert_true(sf_now_sane(ns));
+	assert_false(sf_now_sane(sf_tsc.ns0 + (1ull << 61)));
+	/* The counter's start moved past where it is now: as if it went back. */
+	sf_tsc.tsc0 = __rdtsc() + (1ull << 40);
+	SF_STORE(&sf_tsc.next_fit, 0);
+	sf_tsc_fit(sf_now() + 1);
+	assert_false(sf_now_fast(&ns));
+	assert_true(SF_LOAD(&sf_tsc.next_fit) == UINT64_MAX);
+	assert_true(sf_now_cheap() > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_line_follows_the_kernel),
+		cmocka_unit_test(a_counter_set_back_ends_the_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,8 +57,14 @@ void sf_tsc_fit(uint64_t now)
 					 __ATOMIC_RELAXED))
 		return;
 	uint64_t ticks = __rdtsc() - sf_tsc.tsc0;
-	if (ticks)
-		SF_RELEASE(&sf_tsc.mult, (uint64_t)((double)span / (double)ticks * 4294967296.0));
+	if (!ticks || (int64_t)ticks < 0) {
+		/* The counter went back (a resume from sleep): no line any
+		 * more, the kernel's clock for good. */
+		SF_STORE(&sf_tsc.next_fit, UINT64_MAX);
+		SF_RELEASE(&sf_tsc.mult, 0);
+		return;
+	}
+	SF_RELEASE(&sf_tsc.mult, (uint64_t)((double)span / (double)ticks * 4294967296.0));
 #else
 	(void)now;
 #endif

@@ -38,7 +38,10 @@ static inline uint64_t sf_now(void)
 }
 
 /* sf_now from the counter, with no call: 1, or 0 when there is no line
- * (yet). A few instructions where clock_gettime costs a call, which would
+ * (yet, or any more: a counter found behind the line's start, set back by
+ * a resume from sleep, ends it at the next fit; until then a reading may
+ * be far ahead, which the rules' thresholds must not take for time that
+ * passed: sf_now_sane). A few instructions where clock_gettime costs a call, which would
  * cost the quick lane's wrapper a frame (entry/wrappers.c). */
 static inline __attribute__((always_inline)) int sf_now_fast(uint64_t *ns)
 {
@@ -47,10 +50,6 @@ static inline __attribute__((always_inline)) int sf_now_fast(uint64_t *ns)
 	if (!mult)
 		return 0;
 	uint64_t ticks = __rdtsc() - sf_tsc.tsc0;
-	/* A counter behind its start (one a resume from sleep set back) has
-	 * no place on the line: the kernel's clock answers. */
-	if (SF_UNLIKELY(ticks >> 62))
-		return 0;
 	*ns = sf_tsc.ns0 + (uint64_t)(((unsigned __int128)ticks * mult) >> 32);
 	return 1;
 #else
@@ -59,10 +58,17 @@ static inline __attribute__((always_inline)) int sf_now_fast(uint64_t *ns)
 #endif
 }
 
+/* A reading of sf_now_fast that lies within a few years of the line's
+ * start. */
+static inline int sf_now_sane(uint64_t ns)
+{
+	return ns - sf_tsc.ns0 < (1ull << 60);
+}
+
 /* The fast reading where there is one, else sf_now. */
 static inline uint64_t sf_now_cheap(void)
 {
-	uint64_t ns;
+	uint64_t ns = 0;
 	return sf_now_fast(&ns) ? ns : sf_now();
 }
 

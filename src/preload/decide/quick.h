@@ -76,7 +76,7 @@ static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_a
 	case 1 + SF_NUM_AGE:
 	case 1 + SF_NUM_IDLE:
 		/* The counter's clock, or a call to the kernel's. */
-		if (!sf_now_fast(&v)) {
+		if (!sf_now_fast(&v) || !sf_now_sane(v)) {
 			if (!full)
 				return -1;
 			v = sf_now();
