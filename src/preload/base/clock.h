@@ -41,8 +41,9 @@ static inline uint64_t sf_now(void)
  * (yet, or any more: a counter found behind the line's start, set back by
  * a resume from sleep, ends it at the next fit; until then a reading may
  * be far ahead, which the rules' thresholds must not take for time that
- * passed: sf_now_sane). A few instructions where clock_gettime costs a call, which would
- * cost the quick lane's wrapper a frame (entry/wrappers.c). */
+ * passed: sf_now_sane). A few instructions where clock_gettime costs a
+ * call, which would cost the quick lane's wrapper a frame
+ * (entry/wrappers.c). */
 static inline __attribute__((always_inline)) int sf_now_fast(uint64_t *ns)
 {
 #if defined(__x86_64__)
