@@ -85,7 +85,7 @@ static uint64_t entered(const struct made *m)
 		const struct sf_plan_entry *e = &m->plan->e[i];
 		if (e->num) {
 			assert_int_equal(e->lo, m->p.rs.rules[e->rule].num[e->num - 1].lo);
-			assert_true(e->hi == m->p.rs.rules[e->rule].num[e->num - 1].hi);
+			assert_true(e->lo + e->span == m->p.rs.rules[e->rule].num[e->num - 1].hi);
 		}
 		if (i)
 			assert_true(m->plan->e[i].rule > m->plan->e[i - 1].rule);

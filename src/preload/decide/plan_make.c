@@ -94,8 +94,11 @@ static void fill(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, 
 		e->draw_key = g.draw_key;
 		e->num = g.num;
 		if (g.num) {
-			e->lo = r->num[g.num - 1].lo;
-			e->hi = r->num[g.num - 1].hi;
+			/* An empty range holds for no number the lane can see
+			 * (none reaches UINT64_MAX). */
+			const struct sf_range *rg = &r->num[g.num - 1];
+			e->lo = rg->lo <= rg->hi ? rg->lo : UINT64_MAX;
+			e->span = rg->lo <= rg->hi ? rg->hi - rg->lo : 0;
 		}
 		if (dgram && !(e->flags & SF_PE_PER_DEST))
 			dg->fixed[dg->nfixed++] = (uint16_t)(plan->n - 1);

@@ -92,7 +92,8 @@ static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_a
 	default:
 		return full ? sf_lane_holds_full(&a->rs.rules[e->rule], e, s) : -1;
 	}
-	return v >= e->lo && v <= e->hi;
+	/* lo <= v <= hi in one compare. */
+	return v - e->lo <= e->span;
 }
 
 /* Entry e of s's plan, a GATED one whose fixed conditions hold for the

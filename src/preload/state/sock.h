@@ -43,8 +43,8 @@ struct sf_plan_entry {
 	/* The first count when= may make due (sf_when_next): the quick lane
 	 * counts a call below it without looking at when= (quick.h). */
 	uint64_t next;
-	/* num's range, the rule's (lo <= number <= hi). */
-	uint64_t lo, hi;
+	/* num's range, the rule's: lo <= number <= lo + span. */
+	uint64_t lo, span;
 };
 _Static_assert(sizeof(struct sf_plan_entry) == 64, "a plan entry is one cache line");
 
