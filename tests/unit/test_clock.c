@@ -59,10 +59,10 @@ static void the_line_follows_the_kernel(void **state)
 	assert_true(sf_now_cheap() + 50000 >= sf_now());
 }
 
-/* A counter that went back (a resume from sleep that reset it) ends the
- * line at the next fit: the kernel's clock for good; a reading far ahead
- * of the line is not taken for time that passed. */
-static void a_counter_set_back_ends_the_line(void **state)
+/* A reading past the next fit is not given (the kernel's clock answers,
+ * and refits); a counter off the line at a fit (set back by a resume from
+ * sleep, or gone astray) ends the line for good. */
+static void a_counter_off_the_line_ends_it(void **state)
 {
 	(void)state;
 	uint64_t ns = 0;
@@ -72,22 +72,32 @@ static void a_counter_set_back_ends_the_line(void **state)
 	pause_ms(2);
 	sf_now();
 	assert_true(sf_now_fast(&ns));
-	assert_true(sf_now_sane(ns));
-	assert_false(sf_now_sane(sf_tsc.ns0 + (1ull << 61)));
-	/* The counter's start moved past where it is now: as if it went back. */
-	sf_tsc.tsc0 = __rdtsc() + (1ull << 40);
+	SF_STORE(&sf_tsc.next_fit, sf_tsc.ns0 + 1);
+	assert_false(sf_now_fast(&ns));
+	sf_now();
+	assert_true(sf_now_fast(&ns));
+	/* 10 ms of the counter's ticks more than the line expects. */
+	uint64_t ten_ms = (uint64_t)((10000000.0 * 4294967296.0) / (double)sf_tsc.mult);
+	sf_tsc.tsc0 -= ten_ms;
 	SF_STORE(&sf_tsc.next_fit, 0);
-	sf_tsc_fit(sf_now() + 1);
+	sf_now();
 	assert_false(sf_now_fast(&ns));
 	assert_true(SF_LOAD(&sf_tsc.next_fit) == UINT64_MAX);
 	assert_true(sf_now_cheap() > 0);
+	/* Set back behind the start: no line from the first fit on. */
+	sf_tsc_start();
+	pause_ms(2);
+	sf_tsc.tsc0 = __rdtsc() + (1ull << 40);
+	sf_now();
+	assert_false(sf_now_fast(&ns));
+	assert_true(SF_LOAD(&sf_tsc.next_fit) == UINT64_MAX);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_line_follows_the_kernel),
-		cmocka_unit_test(a_counter_set_back_ends_the_line),
+		cmocka_unit_test(a_counter_off_the_line_ends_it),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

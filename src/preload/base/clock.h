@@ -18,14 +18,17 @@
 struct sf_tsc {
 	uint64_t tsc0, ns0;
 	uint64_t mult;
-	uint64_t next_fit; /* the clock reading (ns) at which to measure again */
+	/* The kernel's clock is read again, and the line checked and
+	 * refitted, once this time (ns) has come: at most a second after the
+	 * last fit, so that the line follows the kernel's clock as NTP trims
+	 * it, and a counter set back (a resume from sleep) is seen. */
+	uint64_t next_fit;
 };
 extern SF_HIDDEN struct sf_tsc sf_tsc;
 
-/* Measure the counter's rate from its start to now (sf_now's): each time
- * the time since the start has doubled, so that the line stays within a
- * few parts per million of the kernel's clock, whose rate NTP trims. */
-void sf_tsc_fit(uint64_t now);
+/* Refit the line from a fresh reading of both clocks (sf_now, once the
+ * next fit is due); a counter found off the line ends it for good. */
+void sf_tsc_fit(void);
 
 static inline uint64_t sf_now(void)
 {
@@ -33,17 +36,15 @@ static inline uint64_t sf_now(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	if (SF_UNLIKELY(now >= SF_LOAD(&sf_tsc.next_fit)))
-		sf_tsc_fit(now);
+		sf_tsc_fit();
 	return now;
 }
 
 /* sf_now from the counter, with no call: 1, or 0 when there is no line
- * (yet, or any more: a counter found behind the line's start, set back by
- * a resume from sleep, ends it at the next fit; until then a reading may
- * be far ahead, which the rules' thresholds must not take for time that
- * passed: sf_now_sane). A few instructions where clock_gettime costs a
- * call, which would cost the quick lane's wrapper a frame
- * (entry/wrappers.c). */
+ * (yet, or any more) or the reading is past the next fit (then the
+ * kernel's clock answers, and refits). A few instructions where
+ * clock_gettime costs a call, which would cost the quick lane's wrapper a
+ * frame (entry/wrappers.c). */
 static inline __attribute__((always_inline)) int sf_now_fast(uint64_t *ns)
 {
 #if defined(__x86_64__)
@@ -51,19 +52,16 @@ static inline __attribute__((always_inline)) int sf_now_fast(uint64_t *ns)
 	if (!mult)
 		return 0;
 	uint64_t ticks = __rdtsc() - sf_tsc.tsc0;
-	*ns = sf_tsc.ns0 + (uint64_t)(((unsigned __int128)ticks * mult) >> 32);
+	uint64_t at = sf_tsc.ns0 + (uint64_t)(((unsigned __int128)ticks * mult) >> 32);
+	/* A counter behind the line's start reads as far ahead. */
+	if (SF_UNLIKELY(at >= SF_LOAD(&sf_tsc.next_fit)))
+		return 0;
+	*ns = at;
 	return 1;
 #else
 	(void)ns;
 	return 0;
 #endif
-}
-
-/* A reading of sf_now_fast that lies within a few years of the line's
- * start. */
-static inline int sf_now_sane(uint64_t ns)
-{
-	return ns - sf_tsc.ns0 < (1ull << 60);
 }
 
 /* The fast reading where there is one, else sf_now. */

@@ -76,7 +76,7 @@ static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_a
 	case 1 + SF_NUM_AGE:
 	case 1 + SF_NUM_IDLE:
 		/* The counter's clock, or a call to the kernel's. */
-		if (!sf_now_fast(&v) || !sf_now_sane(v)) {
+		if (!sf_now_fast(&v)) {
 			if (!full)
 				return -1;
 			v = sf_now();
@@ -131,8 +131,11 @@ static inline __attribute__((always_inline)) int sf_gate_pass(struct sf_active *
 }
 
 /* The lane of a datagram socket's call to its own destination (engine.c):
- * 1 entered, as sf_quick_enter. */
-int sf_quick_by_dest(int fd, uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen);
+ * 1 entered and counted (the record held, depth raised, the frame noted:
+ * `frame` and `ret`, the wrapper's, where its real call's frame will be:
+ * sf_run_NAME takes its place), 0 neither. */
+int sf_quick_by_dest(int fd, uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen,
+		     uintptr_t frame, uintptr_t ret);
 
 /* At most one rule names `op` on s, and its gate settles the call: 1;
  * otherwise 0, and nothing counted; -1 as sf_lane_holds. */
