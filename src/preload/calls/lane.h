@@ -7,10 +7,11 @@
 
 #include "quick.h"
 
-/* What sf_quick_enter found. Each answer but SF_LANE_SLOW is held: the
- * wrapper tail-calls a function of its own for it (entry/wrappers.c), so
- * that the wrapper's checks run in the registers the call came with, with
- * no frame and nothing saved. */
+/* What sf_quick_enter found. For each answer but SF_LANE_SLOW the wrapper
+ * tail-calls a function of its own (entry/wrappers.c), so that its checks
+ * run in the registers the call came with, with no frame and nothing
+ * saved; after SF_LANE_IN, SF_LANE_MISS and SF_LANE_MORE the record is
+ * held and depth raised. */
 enum sf_lane {
 	SF_LANE_SLOW,	 /* not entered, nothing counted: the slow path */
 	SF_LANE_IN,	 /* entered and counted: run the real call, then sf_quick_leave */

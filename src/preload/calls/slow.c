@@ -48,5 +48,5 @@ void sf_quick_drop(void)
 		sf_sock_free(s);
 	if (SF_UNLIKELY(SF_LOAD(&sf_retired)) && !SF_LOAD(&sf_readers))
 		sf_reclaim();
-	sf_self.depth--;
+	sf_depth_down();
 }

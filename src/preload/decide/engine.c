@@ -496,18 +496,24 @@ int sf_verdict_errno(const struct sf_call *c)
 	return sf_action_errno(c->v.action, c->v.err);
 }
 
-int sf_quick_by_dest(int fd, uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen)
+int sf_quick_by_dest(int fd, uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen,
+		     uintptr_t frame, uintptr_t ret)
 {
 	struct sf_sock *s = (struct sf_sock *)v;
 	if (!sf_sock_try_ref(s))
 		return 0;
 	sf_self.depth++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	/* The wrapper's frame, not this one's, which is gone before the real
+	 * call: a signal handler's longjmp out of what follows (a read of the
+	 * program's memory through the kernel) leaves nothing behind. */
+	sf_self.sp = frame;
+	sf_self.ret = ret;
 	sf_sock_hold(s);
 	if (sf_fd_get(fd) == v && dest_quick(s, op, dest, destlen))
 		return 1;
 	sf_self.nheld = 0;
 	sf_sock_unref(s);
-	sf_self.depth--;
+	sf_depth_down();
 	return 0;
 }

@@ -80,6 +80,8 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 	}                                                                                                          \
 	static __attribute__((noinline)) ret sf_more_##name params                                                 \
 	{                                                                                                          \
+		/* Calls of its own come before the real one's frame. */                                           \
+		SF_MARK_FRAME();                                                                                   \
 		if (sf_quick_more(sf_self.held[0], SF_OP_##op, dest))                                              \
 			return sf_run_##name args;                                                                 \
 		return sf_miss_##name args;                                                                        \
@@ -87,7 +89,9 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 	static __attribute__((noinline)) ret sf_by_dest_##name SF_WITH_V(params, uintptr_t sf_given)               \
 	{                                                                                                          \
 		uintptr_t v = SF_HAS_V(args) ? SF_GIVEN(args) : sf_fd_get(fd);                                     \
-		if (sf_fd_is_sock(v) && sf_quick_by_dest(fd, v, SF_OP_##op, dest, destlen))                        \
+		if (sf_fd_is_sock(v) &&                                                                            \
+		    sf_quick_by_dest(fd, v, SF_OP_##op, dest, destlen, (uintptr_t)__builtin_frame_address(0),      \
+				     (uintptr_t)__builtin_return_address(0)))                                      \
 			return sf_run_##name args;                                                                 \
 		return sf_slow_##name args;                                                                        \
 	}                                                                                                          \
