@@ -340,7 +340,9 @@ static inline __attribute__((always_inline)) int sf_dest_pass(enum sf_op op, int
 		if (__atomic_load_n(&dg->dest_seq, __ATOMIC_RELAXED) == seq) {
 			sf_dest_keep(copy, copy_seq, plan, &seen);
 			ok = (pass & SF_OPBIT(op)) != 0;
-			if (!ok)
+			/* A nested call (a signal handler's, a vfork
+			 * child's) is not counted: the lanes let it pass. */
+			if (!ok && !sf_self.depth)
 				ok = counted = sf_dest_gate(plan, seen.one[sf_dest_one_slot(op)]);
 		}
 	}
@@ -401,9 +403,10 @@ static inline __attribute__((always_inline)) enum sf_dest_answer sf_dest_copy_ga
 	__atomic_fetch_add(&sf_readers, 1, __ATOMIC_SEQ_CST);
 	if (SF_LOAD(&d->seq) == seq && names == SF_LOAD(&sf_names_gen))
 		ok = sf_dest_gate(plan, one);
-	/* See sf_dest_pass. */
-	if (__atomic_sub_fetch(&sf_readers, 1, __ATOMIC_SEQ_CST) == 0 && SF_LOAD(&sf_retired) && !ok)
-		return SF_DEST_UNCOUNTED;
+	/* What the section's end leaves to free is freed by the slow path
+	 * an uncounted call takes; a counted one goes to libc (counting it
+	 * again is not an option), and leaves it to the next (sf_dest_pass). */
+	__atomic_sub_fetch(&sf_readers, 1, __ATOMIC_SEQ_CST);
 	return ok ? SF_DEST_COUNTED : SF_DEST_UNCOUNTED;
 }
 
@@ -455,9 +458,11 @@ static inline __attribute__((always_inline)) enum sf_dest_answer sf_dest_look(en
 	int pass = sf_dest_copy_pass(d, sf_dest_one_slot(op), dest, destlen);
 	if (pass < 0)
 		return SF_DEST_ASK_PLAN;
-	/* One place that runs the gate (SF_DEST_COUNTED). */
+	/* One place that runs the gate (SF_DEST_COUNTED), but for a nested
+	 * call (a signal handler's, a vfork child's), which the lanes let
+	 * pass uncounted. */
 	if (!pass)
-		return sf_dest_copy_gate(d, seq, sf_dest_one_slot(op));
+		return sf_self.depth ? SF_DEST_LANES : sf_dest_copy_gate(d, seq, sf_dest_one_slot(op));
 	uint32_t names = SF_LOAD(&d->names_gen);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (SF_LOAD(&d->seq) != seq || names != SF_LOAD(&sf_names_gen))
