@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "icmp.h"
 #include "real.h"
+#include "log.h"
 #include "lookup.h"
 #include "mute.h"
 #include "relay.h"
@@ -37,12 +38,24 @@ static int kernel_setsockopt(int fd, int level, int name, const void *val, sockl
 
 /* Every segment that arrives for the socket is dropped before TCP or UDP
  * sees it: nothing is acknowledged, nothing becomes readable, and the
- * kernel's own blocking, SO_RCVTIMEO and poll behave as on a dead link. */
+ * kernel's own blocking, SO_RCVTIMEO and poll behave as on a dead link.
+ * A kernel may refuse a filter to a process without privileges (some
+ * refuse it on TCP sockets): then what the peer sends still arrives, which
+ * the log says once (sockfault-rules(5), blackhole). */
 static int attach_drop_filter(int fd)
 {
+	static int told;
+	int e = errno;
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog = { 1, &drop };
-	return kernel_setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+	int r = kernel_setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+	if (r < 0 && !__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+		sf_log_problem(errno == EPERM ? "the kernel refuses this process a socket filter (EPERM): on a "
+						"silenced connection what the peer sends still arrives"
+					      : "the kernel refused a socket filter: on a silenced connection what "
+						"the peer sends still arrives");
+	errno = e;
+	return r;
 }
 
 /* Abort a TCP connection: connect(AF_UNSPEC) runs the kernel's disconnect,
