@@ -136,6 +136,18 @@ struct sf_sock_rare {
 	 * (a block of stash_cap bytes from sf_alloc; NULL: none). */
 	char *stash;
 	uint32_t stash_cap, stash_len, stash_off;
+	/* A silenced connection's keepalive, which the library keeps in the
+	 * kernel's place (fault/keepalive.h), under the timer's lock: the
+	 * kernel's timer as tcp_keepalive_timer runs it. */
+	uint16_t ka_token;			    /* matches the keepalive's end scheduled for this socket */
+	uint8_t ka_held;			    /* the kernel's keepalive is off, the library's on */
+	uint8_t ka_on;				    /* SO_KEEPALIVE as the program set it */
+	uint8_t ka_sent;			    /* probes the kernel would have sent before ka_next */
+	uint8_t ka_cnt;				    /* TCP_KEEPCNT */
+	uint8_t ka_ending;			    /* the kernel's socket is being ended (dead.c) */
+	uint32_t ka_idle_ms, ka_intvl_ms, ka_ut_ms; /* TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_USER_TIMEOUT */
+	uint64_t ka_last_rx;			    /* the last segment received (monotonic ns) */
+	uint64_t ka_next;			    /* the kernel timer's next firing */
 };
 
 /* The record's own copy of its plan's verdict for the last destination
