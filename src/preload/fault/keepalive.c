@@ -10,6 +10,7 @@
 #include "actions.h"
 #include "clock.h"
 #include "ghost.h"
+#include "katimer.h"
 #include "timer.h"
 #include "units.h"
 
@@ -53,84 +54,57 @@ static int can_keep(int fd, const struct sf_sock *s, struct tcp_info *ti)
 	return 1;
 }
 
-/* When the kernel's timer would end the connection, from its next firing
- * ka_next with ka_sent probes sent before it: at each firing it ends it if
- * TCP_KEEPCNT probes are out (with TCP_USER_TIMEOUT: if that long has
- * passed since the last segment received and a probe is out), else it
- * sends one more and fires again TCP_KEEPINTVL later. */
-static uint64_t end_at(const struct sf_sock_rare *r)
+/* Which option of the timer a setsockopt sets (0: none). */
+static int timer_option(int level, int name, enum sf_katimer_opt *opt)
 {
-	uint64_t idle = r->ka_idle_ms * SF_NS_PER_MS, intvl = r->ka_intvl_ms * SF_NS_PER_MS;
-	uint64_t t = r->ka_next, ut = r->ka_ut_ms * SF_NS_PER_MS, j;
-	/* A firing before the idle time has passed only sets the timer again. */
-	if (t < r->ka_last_rx + idle)
-		t = r->ka_last_rx + idle;
-	if (!ut) {
-		j = r->ka_sent < r->ka_cnt ? (uint64_t)(r->ka_cnt - r->ka_sent) : 0;
-	} else {
-		uint64_t since = t - r->ka_last_rx;
-		j = since >= ut ? 0 : (ut - since + intvl - 1) / intvl;
-		if (!j && !r->ka_sent)
-			j = 1;
-	}
-	return t + j * intvl;
+	if (level == SOL_SOCKET && name == SO_KEEPALIVE)
+		*opt = SF_KA_ON;
+	else if (level == IPPROTO_TCP && name == TCP_KEEPIDLE)
+		*opt = SF_KA_IDLE;
+	else if (level == IPPROTO_TCP && name == TCP_KEEPINTVL)
+		*opt = SF_KA_INTVL;
+	else if (level == IPPROTO_TCP && name == TCP_KEEPCNT)
+		*opt = SF_KA_CNT;
+	else if (level == IPPROTO_TCP && name == TCP_USER_TIMEOUT)
+		*opt = SF_KA_UT;
+	else
+		return 0;
+	return 1;
 }
 
-/* The model brought to now, before an option changes: the firings up to
- * now that did not end the connection sent their probes. */
-static void advance(struct sf_sock_rare *r, uint64_t now)
-{
-	if (!r->ka_on)
-		return;
-	uint64_t idle = r->ka_idle_ms * SF_NS_PER_MS, intvl = r->ka_intvl_ms * SF_NS_PER_MS;
-	uint64_t t = r->ka_next, end = end_at(r);
-	if (t < r->ka_last_rx + idle)
-		t = r->ka_last_rx + idle;
-	if (now < t)
-		return;
-	uint64_t k = (now - t) / intvl + 1, before_end = (end - t) / intvl;
-	if (k > before_end)
-		k = before_end;
-	uint64_t sent = r->ka_sent + k;
-	r->ka_sent = (uint8_t)(sent > 255 ? 255 : sent);
-	r->ka_next = t + k * intvl;
-}
-
-/* Read the option name from the kernel into the model. */
-static void take_option(int fd, struct sf_sock_rare *r, int name)
+/* The option as the kernel took it, in the timer's units (seconds become
+ * ms). */
+static uint32_t kernel_value(int fd, int level, int name)
 {
 	int v;
-	if (name == TCP_KEEPIDLE && get_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v))
-		r->ka_idle_ms = (uint32_t)v * 1000u;
-	else if (name == TCP_KEEPINTVL && get_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v))
-		r->ka_intvl_ms = (uint32_t)v * 1000u;
-	else if (name == TCP_KEEPCNT && get_int(fd, IPPROTO_TCP, TCP_KEEPCNT, &v))
-		r->ka_cnt = (uint8_t)v;
-	else if (name == TCP_USER_TIMEOUT && get_int(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &v))
-		r->ka_ut_ms = (uint32_t)v;
+	if (!get_int(fd, level, name, &v) || v < 0)
+		return 0;
+	return level == IPPROTO_TCP && (name == TCP_KEEPIDLE || name == TCP_KEEPINTVL) ? (uint32_t)v * 1000u
+										       : (uint32_t)v;
 }
 
-/* Start keeping the keepalive of fd, which the kernel has on: the model
+/* Start keeping the keepalive of fd, which the kernel has on: the timer
  * takes the kernel's state, then the kernel's keepalive goes off. */
 static void start(int fd, struct sf_sock_rare *r, const struct tcp_info *ti, uint64_t now)
 {
-	take_option(fd, r, TCP_KEEPIDLE);
-	take_option(fd, r, TCP_KEEPINTVL);
-	take_option(fd, r, TCP_KEEPCNT);
-	take_option(fd, r, TCP_USER_TIMEOUT);
+	struct sf_katimer *k = &r->ka;
+	k->idle_ms = kernel_value(fd, IPPROTO_TCP, TCP_KEEPIDLE);
+	k->intvl_ms = kernel_value(fd, IPPROTO_TCP, TCP_KEEPINTVL);
+	k->cnt = (uint8_t)kernel_value(fd, IPPROTO_TCP, TCP_KEEPCNT);
+	k->ut_ms = kernel_value(fd, IPPROTO_TCP, TCP_USER_TIMEOUT);
 	/* The kernel counts from the later of the last segment and the last
 	 * acknowledgement received. */
 	uint64_t since =
 		ti->tcpi_last_data_recv < ti->tcpi_last_ack_recv ? ti->tcpi_last_data_recv : ti->tcpi_last_ack_recv;
 	since *= SF_NS_PER_MS;
-	r->ka_last_rx = now > since ? now - since : 0;
+	k->last_rx = now > since ? now - since : 0;
 	/* Probes out unanswered: the next firing comes an interval after the
 	 * last of them. */
-	r->ka_sent = ti->tcpi_probes;
-	r->ka_next = r->ka_last_rx + (r->ka_idle_ms + (uint64_t)r->ka_sent * r->ka_intvl_ms) * SF_NS_PER_MS;
-	if (r->ka_next < now)
-		r->ka_next = now;
-	r->ka_on = 1;
+	k->sent = ti->tcpi_probes;
+	k->next = k->last_rx + (k->idle_ms + (uint64_t)k->sent * k->intvl_ms) * SF_NS_PER_MS;
+	if (k->next < now)
+		k->next = now;
+	k->on = 1;
 	SF_STORE(&r->ka_held, 1);
 	set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 0);
 }
@@ -143,8 +117,8 @@ static uint16_t next_token(struct sf_sock_rare *r, uint64_t *at)
 	if (!token)
 		token = 1; /* 0 says "never scheduled" (deadline.c) */
 	SF_STORE(&r->ka_token, token);
-	*at = end_at(r);
-	return r->ka_on ? token : 0;
+	*at = sf_katimer_end(&r->ka);
+	return r->ka.on ? token : 0;
 }
 
 void sf_keepalive_silenced(int fd, struct sf_sock *s)
@@ -170,16 +144,17 @@ void sf_keepalive_silenced(int fd, struct sf_sock *s)
 int sf_keepalive_setsockopt(int fd, struct sf_sock *s, int level, int name, const void *val, socklen_t len)
 {
 	int ret = (int)syscall(SYS_setsockopt, fd, level, name, val, len);
-	if (ret != 0 || !silenced(s))
+	enum sf_katimer_opt opt;
+	if (ret != 0 || !silenced(s) || !timer_option(level, name, &opt))
 		return ret;
-	int saved = errno, on = 0;
+	int saved = errno;
 	struct sf_sock_rare *r = sf_sock_rare_if(s);
 	int held = r && SF_LOAD(&r->ka_held);
-	int keepalive = level == SOL_SOCKET && name == SO_KEEPALIVE;
 	struct tcp_info ti;
+	/* The value the kernel took, the one the program gets back. */
+	uint32_t value = kernel_value(fd, level, name);
 	/* A keepalive not kept: the kernel's own, unless it comes on now. */
-	if (!held && (!keepalive || !get_int(fd, SOL_SOCKET, SO_KEEPALIVE, &on) || !on || !can_keep(fd, s, &ti) ||
-		      !(r = sf_sock_rare(s)))) {
+	if (!held && (opt != SF_KA_ON || !value || !can_keep(fd, s, &ti) || !(r = sf_sock_rare(s)))) {
 		errno = saved;
 		return ret;
 	}
@@ -188,24 +163,12 @@ int sf_keepalive_setsockopt(int fd, struct sf_sock *s, int level, int name, cons
 	if (!held) {
 		/* Turned on: the kernel's timer fires TCP_KEEPIDLE from now. */
 		start(fd, r, &ti, now);
-		r->ka_next = now + r->ka_idle_ms * SF_NS_PER_MS;
-		r->ka_sent = 0;
-	} else if (keepalive) {
-		get_int(fd, SOL_SOCKET, SO_KEEPALIVE, &on);
+		r->ka.on = 0;
+		r->ka.sent = 0;
+	} else if (opt == SF_KA_ON) {
 		set_int(fd, SOL_SOCKET, SO_KEEPALIVE, 0);
-		advance(r, now);
-		if (on && !r->ka_on)
-			r->ka_next = now + r->ka_idle_ms * SF_NS_PER_MS;
-		r->ka_on = (uint8_t)(on != 0);
-	} else {
-		advance(r, now);
-		take_option(fd, r, name);
-		/* A new idle time sets the timer again from the last segment. */
-		if (name == TCP_KEEPIDLE) {
-			uint64_t t = r->ka_last_rx + r->ka_idle_ms * SF_NS_PER_MS;
-			r->ka_next = t > now ? t : now;
-		}
 	}
+	sf_katimer_change(&r->ka, opt, value, now);
 	uint16_t token = next_token(r, &at);
 	sf_timer_unlock();
 	if (token)
@@ -220,7 +183,7 @@ int sf_keepalive_kept_on(const struct sf_sock *s)
 	if (!r || !SF_LOAD(&r->ka_held))
 		return 0;
 	sf_timer_lock();
-	int on = r->ka_on;
+	int on = r->ka.on;
 	sf_timer_unlock();
 	return on;
 }
@@ -234,7 +197,7 @@ int sf_keepalive_due(int fd, struct sf_sock *s)
 	if (!r || !silenced(s))
 		return 0;
 	sf_timer_lock();
-	int due = r->ka_held && r->ka_on && end_at(r) <= sf_now();
+	int due = r->ka_held && r->ka.on && sf_katimer_end(&r->ka) <= sf_now();
 	sf_timer_unlock();
 	/* Data in flight or waiting to go: "alive without keepalive", the
 	 * kernel's own timers end the connection (without an RST). */

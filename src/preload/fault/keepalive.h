@@ -3,9 +3,9 @@
  * with ETIMEDOUT, as on a dead link, but its last act is an RST, which the
  * dead link loses and which here would reach the peer. So while the
  * connection is silenced the library turns the kernel's keepalive off and
- * keeps it itself: it times the probes as the kernel's timer would (the
- * first TCP_KEEPIDLE after the last segment received, then one every
- * TCP_KEEPINTVL; the end after TCP_KEEPCNT of them, or once
+ * keeps it itself: it times the probes as the kernel's timer would
+ * (katimer.h: the first TCP_KEEPIDLE after the last segment received,
+ * then one every TCP_KEEPINTVL; the end after TCP_KEEPCNT of them, or once
  * TCP_USER_TIMEOUT has passed since that segment), follows the program's
  * setsockopt of those options and of SO_KEEPALIVE (getsockopt reports what
  * the program set), and at the end's time the connection is ended without
