@@ -7,9 +7,12 @@
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
-# What the peer gets of a send into the silence.
+# What the peer gets of a send into the silence, and of the end the
+# program's keepalive gives the connection: nothing, with CAP_NET_ADMIN;
+# without it the first window of the sends, and the keepalive's RST.
 unheard=silence
-[ "$(id -u)" -eq 0 ] || unheard='data 4 bits=0 ms=*'
+kaend=silence
+[ "$(id -u)" -eq 0 ] || { unheard='data 4 bits=0 ms=*' && kaend='err ECONNRESET ms=*'; }
 
 tcp() {
 # --- blackhole: from now on nothing arrives and nothing is acknowledged;
@@ -117,6 +120,85 @@ took = *
 getpeername = -1 ENOTCONN
 EOF
 expect_between "$name blackhole: the blocking connect waited for SO_SNDTIMEO (500 ms)" 480 1800 "$(value took)"
+
+# --- the program's keepalive (the first probe after 1 s idle, 2 probes 1 s
+# apart) ends the silent connection 3 s after the last segment received:
+# ETIMEDOUT, then what the kernel gives a connection it timed out; its
+# RST is kept from the peer (the library keeps the keepalive in the
+# kernel's place, sockfault-rules(5)), and getsockopt still says it is on ---
+run 'recv => blackhole' p:listen connect p:accept keepalive=1 rcvtimeo=8000 recv took kaopt pollin=0 recv send so_error \
+	peername sigpipes p:expect,1000
+transcript "$name blackhole, the keepalive on: ETIMEDOUT at its end, nothing for the peer" <<EOF
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+keepalive = 0
+rcvtimeo = 0
+recv = -1 ETIMEDOUT
+took = *
+SO_KEEPALIVE = 1
+pollin = IN,HUP,RDHUP
+recv = 0
+send = -1 EPIPE
+SO_ERROR = 0
+getpeername = -1 ENOTCONN
+sigpipes = 1
+peer expect = $kaend
+EOF
+expect_between "$name blackhole: the keepalive ended the connection after 3 s" 2700 4500 "$(value took)"
+# Then closed, and the peer sends: its kernel's socket gone, a ghost of
+# the connection keeps that from being answered with an RST (as root).
+if [ "$(id -u)" -eq 0 ]; then
+	run 'recv => blackhole' p:listen connect p:accept keepalive=1 rcvtimeo=8000 recv close p:send,100 p:expect,1000
+	transcript "$name blackhole, the keepalive's end, the close: what the peer sends goes unanswered" <<'EOF'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+keepalive = 0
+rcvtimeo = 0
+recv = -1 ETIMEDOUT
+close = 0
+peer send = sent 100
+peer expect = silence
+EOF
+fi
+# Turned on in the silence, 0.7 s after the last segment received (the
+# handshake's): the kernel's timer counts from that segment, here too.
+run 'recv => blackhole' p:listen connect mark p:accept rcvtimeo=200 recv sleep=500 keepalive=1 kaopt rcvtimeo=8000 recv \
+	since pollin=0 p:expect,1000
+transcript "$name blackhole, the keepalive turned on in the silence: its end 3 s after the last segment" <<EOF
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+rcvtimeo = 0
+recv = -1 EAGAIN
+keepalive = 0
+SO_KEEPALIVE = 1
+rcvtimeo = 0
+recv = -1 ETIMEDOUT
+since = *
+pollin = IN,HUP,RDHUP
+peer expect = $kaend
+EOF
+expect_between "$name blackhole: the keepalive turned on in the silence ended it 3 s after the last segment" 2700 4500 \
+	"$(value since)"
+# Turned off in the silence: no end, the receive waits for SO_RCVTIMEO.
+run 'recv => blackhole' p:listen connect p:accept keepalive=1 rcvtimeo=200 recv keepalive=off kaopt rcvtimeo=3800 \
+	recv took so_error
+transcript "$name blackhole, the keepalive turned off in the silence: no end" <<'EOF'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+keepalive = 0
+rcvtimeo = 0
+recv = -1 EAGAIN
+keepalive = 0
+SO_KEEPALIVE = 0
+rcvtimeo = 0
+recv = -1 EAGAIN
+took = *
+SO_ERROR = 0
+EOF
 }
 each_tcp_family tcp
 

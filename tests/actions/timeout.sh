@@ -6,10 +6,12 @@
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
-# What the peer gets of the sends into the silence: nothing, with
-# CAP_NET_ADMIN (sockfault-rules(5), blackhole).
+# What the peer gets of the sends into the silence, and of the end the
+# program's keepalive gives it: nothing, with CAP_NET_ADMIN (without it,
+# the sends and the keepalive's RST: sockfault-rules(5), blackhole).
 unheard=silence
-[ "$(id -u)" -eq 0 ] || unheard='data *'
+kaend=silence
+[ "$(id -u)" -eq 0 ] || { unheard='data *' && kaend='err ECONNRESET ms=*'; }
 
 tcp() {
 # --- timeout: silence, then ETIMEDOUT once for the program, nothing for the
@@ -39,6 +41,24 @@ select = r*
 connect = -1 EISCONN
 EOF
 expect_between "$name timeout 1s: the recv failed after 0.9..2 s" 900 2000 "$(value took)"
+
+# The program's keepalive (the first probe after 1 s idle, 2 probes 1 s
+# apart) ends the silent connection before D, as the blackhole's does:
+# ETIMEDOUT after 3 s, and nothing for the peer (sockfault-rules(5),
+# blackhole).
+run 'recv => timeout 10s' p:listen connect p:accept keepalive=1 recv took pollin=0 recv p:expect,1000
+transcript "$name timeout 10s, the keepalive on: its end first" <<EOF
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+keepalive = 0
+recv = -1 ETIMEDOUT
+took = *
+pollin = IN,HUP,RDHUP
+recv = 0
+peer expect = $kaend
+EOF
+expect_between "$name timeout 10s, the keepalive on: ETIMEDOUT after 3 s" 2700 4500 "$(value took)"
 
 # Sending into the silence until the buffer is full: the kernel's own
 # TCP_USER_TIMEOUT ends the connection at D from the firing, with the sends

@@ -52,7 +52,9 @@
  *                           reached there from then on (IPv4)
  *   rcvtimeo=MS sndtimeo=MS nonblock block shut=rd|wr|rdwr close dup use=K
  *   keepalive=S             SO_KEEPALIVE, the first probe after S seconds
- *                           idle, then 2 probes 1 s apart
+ *                           idle, then 2 probes 1 s apart; keepalive=off:
+ *                           SO_KEEPALIVE off
+ *   kaopt                   what getsockopt(SO_KEEPALIVE) says
  *   usertimeout=MS          TCP_USER_TIMEOUT: sent data unacknowledged for
  *                           MS ends the connection
  *   use=listen              the listening socket becomes the current one
@@ -1189,9 +1191,13 @@ static void do_timeo(const struct step *s, const char *arg)
  * connection within a test (S + 2 s). */
 static void do_keepalive(const struct step *s, const char *arg)
 {
-	int on = 1, idle = num(arg), intvl = 1, cnt = 2;
+	int on = !arg || strcmp(arg, "off") != 0, idle = on ? num(arg) : 0, intvl = 1, cnt = 2;
 	int fd = C()->fd;
 	int r = setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+	if (!on) {
+		report(s->name, r, errno);
+		return;
+	}
 	if (r == 0)
 		r = setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
 	if (r == 0)
@@ -1199,6 +1205,18 @@ static void do_keepalive(const struct step *s, const char *arg)
 	if (r == 0)
 		r = setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
 	report(s->name, r, errno);
+}
+
+static void do_kaopt(const struct step *s, const char *arg)
+{
+	(void)s, (void)arg;
+	int on = -1;
+	socklen_t l = sizeof on;
+	int r = getsockopt(C()->fd, SOL_SOCKET, SO_KEEPALIVE, &on, &l);
+	if (r < 0)
+		report("SO_KEEPALIVE", r, errno);
+	else
+		out("SO_KEEPALIVE = %d", on);
 }
 
 static void do_usertimeout(const struct step *s, const char *arg)
@@ -1480,6 +1498,7 @@ static const struct step steps[] = {
 	{ "rcvtimeo", do_timeo, SO_RCVTIMEO },
 	{ "sndtimeo", do_timeo, SO_SNDTIMEO },
 	{ "keepalive", do_keepalive, 0 },
+	{ "kaopt", do_kaopt, 0 },
 	{ "usertimeout", do_usertimeout, 0 },
 	{ "nonblock", do_nonblock, 1 },
 	{ "block", do_nonblock, 0 },

@@ -8,10 +8,11 @@
 # the send buffer, then POLLOUT clears, and its retransmission timer
 # (tcp_retries2=3 in the rig) kills the connection: ETIMEDOUT once, then
 # EPIPE with SIGPIPE; the peer hears nothing, not even the end (nor the
-# program's close, nor an answer to what it sends after). `timeout 6s` is
-# compared with the same real run. sockfault agrees, the peer's side too
-# (as root: the kernel is told the peer's window is shut, and a closed
-# connection leaves a ghost behind; sockfault-rules(5), blackhole).
+# program's close, nor an answer to what it sends after, nor the RST of
+# the kernel's keepalive). `timeout 6s` is compared with the same real run.
+# sockfault agrees, the peer's side too (as root: the kernel is told the
+# peer's window is shut, a closed connection leaves a ghost behind, and the
+# library keeps the program's keepalive; sockfault-rules(5), blackhole).
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 . "$SF_SRCDIR/tests/oracle/olib.sh"
@@ -228,9 +229,10 @@ echo "measured: real sendfill $filled bytes, ETIMEDOUT after $(sed -n 's/^since 
 # The kernel's keepalive ends a silent idle connection (SO_KEEPALIVE: the
 # first probe after 1 s idle, 2 probes 1 s apart): the receive waiting in
 # it gets ETIMEDOUT after 3 s, then the dead socket's answers, both. The
-# kernel's last act is an RST: the dead link loses it; under sockfault
-# (`recv => blackhole`, fired by that receive) it reaches the peer, whose
-# next receive fails with ECONNRESET (sockfault-rules(5), blackhole).
+# kernel's last act is an RST, which the dead link loses; under sockfault
+# (`recv => blackhole`, fired by that receive) the library keeps the
+# keepalive in the kernel's place and ends the connection without it
+# (sockfault-rules(5), blackhole): the peer hears nothing either.
 KA='p:listen connect p:accept keepalive=1 sendns p:expect,1000 gate=x rcvtimeo=8000 recv took pollin=0 recv sendns send
 peername sigpipes p:expect,1000'
 # shellcheck disable=SC2086
@@ -238,7 +240,7 @@ real k $KA
 fw_clear
 # shellcheck disable=SC2086
 fake k 'recv => blackhole' $KA
-agree k "the kernel's keepalive ends the silent connection: ETIMEDOUT, then EPIPE" <<'EOF2'
+agree k "the kernel's keepalive ends the silent connection: ETIMEDOUT, then EPIPE, and the peer hears nothing" <<'EOF2'
 peer listen = port *
 connect = 0
 peer accept = accepted 1
@@ -255,17 +257,44 @@ sendns = -1 EPIPE
 send = -1 EPIPE
 getpeername = -1 ENOTCONN
 sigpipes = 1
-peer expect = *
+peer expect = silence
 EOF2
 for k in real fake; do
 	expect_between "$k: the keepalive gave up after (ms)" 2500 4500 "$(sed -n 's/^took = //p' "$tmp/k.$k")"
 done
-expect_in "$tmp/k.real" '^peer expect = silence$' "real network: the keepalive's RST is lost on the dead link"
-if grep -q '^peer expect = silence$' "$tmp/k.fake"; then
-	echo "NOTE: sockfault now agrees (the keepalive's RST): move k to the agreeing cases of tests/oracle/README"
-else
-	echo "known difference (the keepalive's RST reaches the peer), see tests/oracle/README:" \
-		"$(grep '^peer expect' "$tmp/k.fake" | tail -n 1)"
-fi
+# SO_KEEPALIVE turned on once the link is dead (under sockfault, once the
+# blackhole has fired), then TCP_KEEPIDLE: the kernel times the first
+# probe from the last segment received (the acknowledgement of the send,
+# 0.3 s before), the end 2 s after it, its RST lost again; getsockopt says
+# the keepalive is on.
+KL='p:listen connect p:accept sendns p:expect,1000 gate=x rcvtimeo=300 recv mark keepalive=1 kaopt rcvtimeo=8000 recv
+since pollin=0 recv p:expect,1000'
+# shellcheck disable=SC2086
+real kl $KL
+fw_clear
+# shellcheck disable=SC2086
+fake kl 'recv => blackhole' $KL
+agree kl "SO_KEEPALIVE turned on in the silence: its end 3 s after the last segment, the peer hears nothing" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+peer expect = data 4 bits=0 ms=*
+gate x
+rcvtimeo = 0
+recv = -1 EAGAIN
+keepalive = 0
+SO_KEEPALIVE = 1
+rcvtimeo = 0
+recv = -1 ETIMEDOUT
+since = *
+pollin = IN,HUP,RDHUP
+recv = 0
+peer expect = silence
+EOF2
+for k in real fake; do
+	expect_between "$k: the keepalive turned on in the silence gave up after (ms)" 2500 4500 \
+		"$(sed -n 's/^since = //p' "$tmp/kl.$k")"
+done
 
 finish

@@ -11,6 +11,7 @@
 #include "deadline.h"
 #include "fate.h"
 #include "icmp.h"
+#include "keepalive.h"
 #include "log.h"
 #include "decide.h"
 #include "peers.h"
@@ -690,6 +691,17 @@ int sf_slow_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 			}
 			return (int)sf_done(r, err);
 		}
+	}
+	if (level == SOL_SOCKET && name == SO_KEEPALIVE) {
+		/* A silenced connection's keepalive kept by the library
+		 * (keepalive.h): what the program set, not the kernel's off. */
+		struct sf_sock *ks = sf_lookup(fd);
+		errno = e0;
+		int r = sf_real_getsockopt(fd, level, name, val, len);
+		int err = errno;
+		if (r == 0 && ks && val && len && *len >= (socklen_t)sizeof(int) && sf_keepalive_kept_on(ks))
+			*(int *)val = 1;
+		return (int)sf_done(r, err);
 	}
 	struct sf_sock *s = level == SOL_SOCKET && name == SO_ERROR ? sf_lookup(fd) : NULL;
 	if (!s) {

@@ -14,6 +14,7 @@
 #include "active.h"
 #include "clock.h"
 #include "icmp.h"
+#include "keepalive.h"
 #include "real.h"
 #include "log.h"
 #include "lookup.h"
@@ -111,6 +112,19 @@ static int take_told(struct sf_sock *s)
 static int was_told(const struct sf_sock *s)
 {
 	return (SF_LOAD(&s->flags) & SF_SOCK_ERR_TOLD) != 0;
+}
+
+/* A call tells the program its connection has timed out (take_told):
+ * after the keepalive's end (sf_dead_keepalive_expired), once the kernel's
+ * socket has its final state, and the kernel's own pending error from it
+ * taken, as the kernel's ETIMEDOUT would be. */
+static int tell_timedout(struct sf_sock *s, int fd)
+{
+	if (is_tcp(s)) {
+		sf_keepalive_settle(s);
+		consume_kernel_error(kernel_fd(s, fd));
+	}
+	return ETIMEDOUT;
 }
 
 /* TCP_USER_TIMEOUT: how long sent data may stay unacknowledged before the
@@ -212,6 +226,11 @@ static void silence(int fd, struct sf_sock *s, const struct sf_verdict *r)
 	/* Sends held back are timed by the window probes, whose clock starts
 	 * at the first probe: the kernel's timeout is shortened by that. */
 	uint64_t late = is_tcp(s) ? sf_mute_sends(k, timeout ? r->dur_ns : 0) : 0;
+	/* The program's keepalive would end the connection with an RST that
+	 * the dead link loses: the library keeps it (keepalive.h), with the
+	 * program's TCP_USER_TIMEOUT, before the timeout's own replaces it. */
+	if (is_tcp(s) && k == fd)
+		sf_keepalive_silenced(k, s);
 	if (timeout && is_tcp(s))
 		kernel_timeout_after(k, r->dur_ns > late ? r->dur_ns - late : r->dur_ns);
 	die(s, dead, sf_action_dead_errno(r->action, r->err));
@@ -406,7 +425,7 @@ int sf_dead_answer(struct sf_call *c, int flags, long *ret, int *err)
 		/* ETIMEDOUT once (a call or SO_ERROR takes it), then what the
 		 * kernel gives on a connection it has timed out. */
 		if ((tx || rx || connect) && take_told(s))
-			return answer(-1, ETIMEDOUT, ret, err);
+			return answer(-1, tell_timedout(s, c->fd), ret, err);
 		if (peername)
 			return answer(-1, ENOTCONN, ret, err);
 		if (tx)
@@ -477,9 +496,9 @@ int sf_dead_fixup(struct sf_sock *s, int fd, enum sf_op op, long ret, int err)
 		return take_told(s) ? ETIMEDOUT : err;
 	}
 	if (d == SF_DEAD_TIMEDOUT && is_rx(op) && ret == 0 && take_told(s))
-		return ETIMEDOUT; /* woken by the deadline (sf_dead_timeout_expired) */
+		return tell_timedout(s, fd); /* woken by a deadline (sf_dead_timeout_expired, the keepalive's) */
 	if (d == SF_DEAD_TIMEDOUT && ret < 0 && err != EAGAIN && err != EINTR && take_told(s))
-		return ETIMEDOUT;
+		return tell_timedout(s, fd);
 	if (d == SF_DEAD_ABORTED && ret < 0 && is_rx(op) && err == EPIPE) {
 		/* A receive that was waiting when the reset came: the kernel
 		 * tells a waiter woken by a disconnect EPIPE and keeps its
@@ -566,4 +585,44 @@ void sf_dead_timeout_expired(int fd, struct sf_sock *s)
 		sf_real_shutdown(fd, SHUT_RDWR);
 	}
 	SF_STORE(&s->state, SF_STATE_UNCONNECTED);
+}
+
+/* Ends a TCP connection as the kernel's keepalive would, without its RST:
+ * in repair mode the kernel's disconnect sends nothing and wakes every
+ * waiter (its pending error is ECONNABORTED, which tell_timedout takes);
+ * then both directions shut, so that the socket polls as one the kernel
+ * timed out (IN|OUT|ERR|HUP|RDHUP, ERR until the error is taken). Without
+ * repair mode, as the timeout's deadline does (SHUT_RD, sends nothing). */
+static void quiet_end(int fd)
+{
+	int on = TCP_REPAIR_ON, off = TCP_REPAIR_OFF_NO_WP, reuse = 0;
+	socklen_t l = sizeof reuse;
+	sf_real_getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, &l);
+	if (kernel_setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof on) != 0) {
+		sf_real_shutdown(fd, SHUT_RD);
+		return;
+	}
+	abort_tcp(fd);
+	sf_real_shutdown(fd, SHUT_RDWR);
+	kernel_setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof off);
+	if (reuse)
+		kernel_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
+}
+
+void sf_dead_keepalive_expired(int fd, struct sf_sock *s)
+{
+	if (!sf_keepalive_due(fd, s))
+		return;
+	/* The kernel's socket leaves its tables: a ghost stands in for it at
+	 * once (ghost.h), on the addresses taken before. */
+	struct sf_ghost_plan ghost;
+	int haunt = !sf_ghost_may_share(s) && sf_ghost_plan_of(fd, s, &ghost);
+	/* The data that came before is read first, as after the kernel's end. */
+	sf_stash_take(fd, s);
+	die(s, SF_DEAD_TIMEDOUT, ETIMEDOUT);
+	SF_STORE(&s->state, SF_STATE_UNCONNECTED);
+	quiet_end(fd);
+	sf_keepalive_ended(s);
+	if (haunt)
+		sf_ghost_raise(&ghost);
 }

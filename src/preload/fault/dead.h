@@ -46,6 +46,11 @@ int sf_dead_closing(int fd, struct sf_sock *s, struct sf_ghost_plan *ghost);
  * trip of a router's ICMP (icmp.h: sf_icmp_arrives). */
 void sf_dead_timeout_expired(int fd, struct sf_sock *s);
 
+/* The end the program's keepalive gives a silenced connection has come
+ * (keepalive.h, from the timer thread): ETIMEDOUT for the program, as the
+ * kernel's keepalive gives it, and nothing for the peer. */
+void sf_dead_keepalive_expired(int fd, struct sf_sock *s);
+
 /* An EPIPE the library produces raises SIGPIPE, as the kernel's does, unless
  * the call passed MSG_NOSIGNAL. */
 void sf_raise_sigpipe(enum sf_op op, int flags);

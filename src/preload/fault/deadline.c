@@ -69,11 +69,11 @@ void sf_deadline_closed(struct sf_sock *s)
 {
 	/* Never armed: nothing to look for (the common case: no rare block). */
 	const struct sf_sock_rare *rare = sf_sock_rare_if(s);
-	if (!rare || !SF_LOAD(&rare->trigger_token))
+	if (!rare || (!SF_LOAD(&rare->trigger_token) && !SF_LOAD(&rare->ka_token)))
 		return;
 	unsigned high = SF_LOAD(&sf_fd_high);
 	for (unsigned i = 0; i < high; i++)
 		if (sf_fd_get((int)i) == (uintptr_t)s)
 			return;
-	sf_timer_forget_triggers(s);
+	sf_timer_forget_closed(s);
 }

@@ -19,7 +19,8 @@ void sf_deadline_arm(int fd, struct sf_sock *s);
 void sf_deadline_expired(int fd, struct sf_sock *s);
 
 /* The program closed a descriptor of s (already forgotten by the table):
- * if it was the last, its deadline goes. */
+ * if it was the last, its deadline goes, and its keepalive's end
+ * (keepalive.h). */
 void sf_deadline_closed(struct sf_sock *s);
 
 #endif

@@ -95,7 +95,7 @@ static int sockaddr_from_record(const struct sf_sock *s, int family, struct sock
 {
 	const struct sf_caddr *c = &s->peer;
 	memset(a, 0, sizeof *a);
-	if (!(s->flags & SF_SOCK_HAS_PEER))
+	if (!(SF_LOAD(&s->flags) & SF_SOCK_HAS_PEER))
 		return 0;
 	if (family == AF_INET && c->family == SF_ADDR_IP4) {
 		struct sockaddr_in *in = (void *)a;
@@ -214,7 +214,8 @@ void sf_ghost_forked(void)
 
 int sf_ghost_may_share(const struct sf_sock *s)
 {
-	return (s->flags & SF_SOCK_LEARNED) || s->t_connected <= SF_LOAD(&forked_ns);
+	/* Atomic: the timer thread asks while a call marks the error told. */
+	return (SF_LOAD(&s->flags) & SF_SOCK_LEARNED) || s->t_connected <= SF_LOAD(&forked_ns);
 }
 
 void sf_ghost_fd_range_lost(unsigned lo, unsigned hi)

@@ -15,7 +15,7 @@ struct entry {
 	struct sf_sock *s;
 	int fd;
 	uint16_t token;
-	uint8_t trigger; /* a time trigger's deadline, not a timeout's */
+	uint8_t kind; /* SF_TIMER_* */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -25,21 +25,30 @@ static int running;	      /* the thread exists in this process */
 /* The record the timeout thread is acting on now. Not a flag in the record:
  * a child forked at that moment has no such thread, and forgets it here. */
 static struct sf_sock *expiring;
-/* What a deadline does (sf_timer_init). */
-static void (*on_expiry)(int fd, struct sf_sock *s);
-static void (*on_trigger)(int fd, struct sf_sock *s);
+/* What a deadline does (sf_timer_init), by kind. */
+static void (*on[SF_TIMER_KINDS])(int fd, struct sf_sock *s);
 
-void sf_timer_init(void (*expired)(int fd, struct sf_sock *s), void (*triggered)(int fd, struct sf_sock *s))
+void sf_timer_init(void (*expired)(int fd, struct sf_sock *s), void (*triggered)(int fd, struct sf_sock *s),
+		   void (*keepalive)(int fd, struct sf_sock *s))
 {
-	on_expiry = expired;
-	on_trigger = triggered;
+	on[SF_TIMER_TIMEOUT] = expired;
+	on[SF_TIMER_TRIGGER] = triggered;
+	on[SF_TIMER_KEEPALIVE] = keepalive;
+}
+
+/* The record's token for a deadline of this kind. */
+static uint16_t *token_of(struct sf_sock_rare *r, int kind)
+{
+	return kind == SF_TIMER_TRIGGER	    ? &r->trigger_token
+	       : kind == SF_TIMER_KEEPALIVE ? &r->ka_token
+					    : &r->timer_token;
 }
 
 /* The deadline acts on a descriptor of the socket. The program may be
  * closing that descriptor right now, and its number be reused at once: a
  * handshake with the close path (sf_timer_closing) makes sure the abort
  * reaches this socket or nothing. */
-static void expire(int fd, struct sf_sock *s, int trigger)
+static void expire(int fd, struct sf_sock *s, int kind)
 {
 	__atomic_store_n(&expiring, s, __ATOMIC_SEQ_CST);
 	if (!__atomic_load_n(&s->closing, __ATOMIC_SEQ_CST)) {
@@ -52,7 +61,7 @@ static void expire(int fd, struct sf_sock *s, int trigger)
 					fd = (int)i;
 		}
 		if (fd >= 0)
-			(trigger ? on_trigger : on_expiry)(fd, s);
+			on[kind](fd, s);
 	}
 	__atomic_store_n(&expiring, NULL, __ATOMIC_RELEASE);
 }
@@ -84,9 +93,8 @@ static void *timer_main(void *arg)
 			/* A token was set before the entry was made: the
 			 * record has its rare block. */
 			struct sf_sock_rare *r = sf_sock_rare_if(e->s);
-			uint16_t *token = e->trigger ? &r->trigger_token : &r->timer_token;
-			if (SF_LOAD(token) == e->token)
-				expire(e->fd, e->s, e->trigger);
+			if (SF_LOAD(token_of(r, e->kind)) == e->token)
+				expire(e->fd, e->s, e->kind);
 			sf_sock_unref(e->s);
 			sf_free(e, sizeof *e);
 			pthread_mutex_lock(&lock);
@@ -113,7 +121,7 @@ static void start_thread(void)
 	running = sf_thread_start(timer_main, 64 * 1024);
 }
 
-static void schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline, int trigger)
+static void schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline, int kind)
 {
 	struct entry *e = sf_alloc(sizeof *e);
 	if (!e)
@@ -125,7 +133,7 @@ static void schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadlin
 	e->s = s;
 	e->fd = fd;
 	e->token = token;
-	e->trigger = (uint8_t)trigger;
+	e->kind = (uint8_t)kind;
 	pthread_mutex_lock(&lock);
 	if (!running)
 		start_thread();
@@ -140,21 +148,26 @@ static void schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadlin
 
 void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline)
 {
-	schedule(fd, s, token, deadline, 0);
+	schedule(fd, s, token, deadline, SF_TIMER_TIMEOUT);
 }
 
 void sf_timer_schedule_trigger(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline)
 {
-	schedule(fd, s, token, deadline, 1);
+	schedule(fd, s, token, deadline, SF_TIMER_TRIGGER);
 }
 
-void sf_timer_forget_triggers(struct sf_sock *s)
+void sf_timer_schedule_keepalive(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline)
+{
+	schedule(fd, s, token, deadline, SF_TIMER_KEEPALIVE);
+}
+
+void sf_timer_forget_closed(struct sf_sock *s)
 {
 	struct entry *gone = NULL;
 	pthread_mutex_lock(&lock);
 	for (struct entry **p = &pending; *p;) {
 		struct entry *e = *p;
-		if (e->trigger && e->s == s) {
+		if (e->kind != SF_TIMER_TIMEOUT && e->s == s) {
 			*p = e->next;
 			e->next = gone;
 			gone = e;

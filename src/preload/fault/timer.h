@@ -8,11 +8,17 @@
 
 #include "sock.h"
 
+/* The kinds of deadline, each with its token in the record's rare block. */
+enum { SF_TIMER_TIMEOUT, SF_TIMER_TRIGGER, SF_TIMER_KEEPALIVE, SF_TIMER_KINDS };
+
 /* At start: what a deadline that comes does, from the timer thread:
  * expired(fd, s) for a timeout (the dead states' end of it, dead.h),
- * triggered(fd, s) for a time trigger (deadline.h); registered by the
- * library's start, so that the timer knows nothing of what it times. */
-void sf_timer_init(void (*expired)(int fd, struct sf_sock *s), void (*triggered)(int fd, struct sf_sock *s));
+ * triggered(fd, s) for a time trigger (deadline.h), keepalive(fd, s) for
+ * the end a silenced connection's keepalive gives (keepalive.h);
+ * registered by the library's start, so that the timer knows nothing of
+ * what it times. */
+void sf_timer_init(void (*expired)(int fd, struct sf_sock *s), void (*triggered)(int fd, struct sf_sock *s),
+		   void (*keepalive)(int fd, struct sf_sock *s));
 
 /* At monotonic time `deadline`, if fd still refers to s and the timeout has
  * not been replaced, call the expiry function with (fd, s). */
@@ -22,9 +28,13 @@ void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadl
  * `token` is still the socket's, call the trigger function with (fd, s). */
 void sf_timer_schedule_trigger(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline);
 
-/* Drop the time triggers scheduled for s (its last descriptor is closed):
- * their references would keep the record until the deadline. */
-void sf_timer_forget_triggers(struct sf_sock *s);
+/* The same for a keepalive's end (keepalive.h), with its token ka_token. */
+void sf_timer_schedule_keepalive(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline);
+
+/* Drop the time triggers and keepalive ends scheduled for s (its last
+ * descriptor is closed): their references would keep the record until the
+ * deadline, hours away for a keepalive. */
+void sf_timer_forget_closed(struct sf_sock *s);
 
 /* The close path of a socket brackets its close with these (begin 1, then
  * 0): while it closes, a deadline does not touch its descriptors. */

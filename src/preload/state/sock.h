@@ -130,6 +130,18 @@ enum {
 	SF_SOCK_FIN_HIDDEN = 1 << 7, /* silenced while the peer's FIN was already queued */
 };
 
+/* The kernel's keepalive timer of a connection, as the library keeps it
+ * in the kernel's place: its state and the program's options
+ * (fault/katimer.h). */
+struct sf_katimer {
+	uint64_t last_rx;		   /* the last segment received (monotonic ns) */
+	uint64_t next;			   /* the timer's next firing */
+	uint32_t idle_ms, intvl_ms, ut_ms; /* TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_USER_TIMEOUT */
+	uint8_t sent;			   /* probes sent before next */
+	uint8_t cnt;			   /* TCP_KEEPCNT */
+	uint8_t on;			   /* SO_KEEPALIVE as the program set it */
+};
+
 /* What few sockets need, in a block of its own made on first need
  * (sf_sock_rare) and freed with the record: a record stays small where it
  * is not used (100 000 sockets, scripts/bench). Only a holder of a
@@ -145,6 +157,12 @@ struct sf_sock_rare {
 	 * (a block of stash_cap bytes from sf_alloc; NULL: none). */
 	char *stash;
 	uint32_t stash_cap, stash_len, stash_off;
+	/* A silenced connection's keepalive, which the library keeps in the
+	 * kernel's place (fault/keepalive.h), under the timer's lock. */
+	struct sf_katimer ka;
+	uint16_t ka_token; /* matches the keepalive's end scheduled for this socket */
+	uint8_t ka_held;   /* the kernel's keepalive is off, the library's on */
+	uint8_t ka_ending; /* the kernel's socket is being ended (dead.c) */
 };
 
 /* The record's own copy of its plan's verdict for the last destination
