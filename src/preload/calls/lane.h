@@ -91,22 +91,28 @@ static inline __attribute__((always_inline)) void sf_account_inline(struct sf_so
 		sf_account_connected(s);
 }
 
-/* The real call returned r: account for it and leave, releasing the one
- * record sf_quick_enter held (its caller was at depth 0, holding none). */
+/* Release the one record sf_quick_enter held (its caller was at depth 0,
+ * holding none), free what a reload left if no reader is left to keep it,
+ * and leave. Released inside the library: freeing the record must not
+ * meet a signal handler's call that is not known to be nested. */
+static inline __attribute__((always_inline)) void sf_quick_release(struct sf_sock *s)
+{
+	sf_self.nheld = 0;
+	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		sf_sock_free(s);
+	if (SF_UNLIKELY(SF_LOAD(&sf_retired)) && !SF_LOAD(&sf_readers))
+		sf_reclaim();
+	sf_depth_down();
+}
+
+/* The real call returned r: account for it and leave. */
 static inline __attribute__((always_inline)) long sf_quick_leave(int fd, int tx, long r, enum sf_op op)
 {
 	struct sf_sock *s = sf_self.held[0];
 	if (SF_UNLIKELY(SF_LOAD(&s->dead)) && r <= 0)
 		r = sf_quick_dead(s, fd, r, op);
 	sf_account_inline(s, tx, r, r > 0 ? (size_t)r : 0);
-	sf_self.nheld = 0;
-	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		sf_sock_free(s);
-	/* What the deciding section left to free (sf_quick_count), when no
-	 * reader is left to keep it. */
-	if (SF_UNLIKELY(SF_LOAD(&sf_retired)) && !SF_LOAD(&sf_readers))
-		sf_reclaim();
-	sf_depth_down();
+	sf_quick_release(s);
 	return r;
 }
 

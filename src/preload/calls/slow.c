@@ -40,13 +40,5 @@ long sf_quick_dead(struct sf_sock *s, int fd, long r, enum sf_op op)
 
 void sf_quick_drop(void)
 {
-	struct sf_sock *s = sf_self.held[0];
-	/* Released inside the library: freeing the record must not meet a
-	 * signal handler's call that is not known to be nested. */
-	sf_self.nheld = 0;
-	if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		sf_sock_free(s);
-	if (SF_UNLIKELY(SF_LOAD(&sf_retired)) && !SF_LOAD(&sf_readers))
-		sf_reclaim();
-	sf_depth_down();
+	sf_quick_release(sf_self.held[0]);
 }
