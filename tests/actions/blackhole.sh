@@ -162,11 +162,16 @@ peer send = sent 100
 peer expect = silence
 EOF
 fi
-# Turned on in the silence, 0.7 s after the last segment received (the
-# handshake's): the kernel's timer counts from that segment, here too.
-run 'recv => blackhole' p:listen connect mark p:accept rcvtimeo=200 recv sleep=500 keepalive=1 kaopt rcvtimeo=8000 recv \
-	since pollin=0 p:expect,1000
-transcript "$name blackhole, the keepalive turned on in the silence: its end 3 s after the last segment" <<EOF
+# The program's setsockopt in the silence: the library follows it. Under
+# the seccomp supervisor (SF_REACH) a setsockopt is not trapped: it reaches
+# the kernel, whose keepalive (and its RST) it turns back on
+# (sockfault-rules(5), blackhole).
+if [ -z "${SF_REACH:-}" ]; then
+	# Turned on in the silence, 0.7 s after the last segment received (the
+	# handshake's): the kernel's timer counts from that segment, here too.
+	run 'recv => blackhole' p:listen connect mark p:accept rcvtimeo=200 recv sleep=500 keepalive=1 kaopt rcvtimeo=8000 recv \
+		since pollin=0 p:expect,1000
+	transcript "$name blackhole, the keepalive turned on in the silence: its end 3 s after the last segment" <<EOF
 peer listen = port *
 connect = 0
 peer accept = accepted 1
@@ -180,12 +185,12 @@ since = *
 pollin = IN,HUP,RDHUP
 peer expect = $kaend
 EOF
-expect_between "$name blackhole: the keepalive turned on in the silence ended it 3 s after the last segment" 2700 4500 \
-	"$(value since)"
-# Turned off in the silence: no end, the receive waits for SO_RCVTIMEO.
-run 'recv => blackhole' p:listen connect p:accept keepalive=1 rcvtimeo=200 recv keepalive=off kaopt rcvtimeo=3800 \
-	recv took so_error
-transcript "$name blackhole, the keepalive turned off in the silence: no end" <<'EOF'
+	expect_between "$name blackhole: the keepalive turned on in the silence ended it 3 s after the last segment" 2700 4500 \
+		"$(value since)"
+	# Turned off in the silence: no end, the receive waits for SO_RCVTIMEO.
+	run 'recv => blackhole' p:listen connect p:accept keepalive=1 rcvtimeo=200 recv keepalive=off kaopt rcvtimeo=3800 \
+		recv took so_error
+	transcript "$name blackhole, the keepalive turned off in the silence: no end" <<'EOF'
 peer listen = port *
 connect = 0
 peer accept = accepted 1
@@ -199,6 +204,7 @@ recv = -1 EAGAIN
 took = *
 SO_ERROR = 0
 EOF
+fi
 }
 each_tcp_family tcp
 
