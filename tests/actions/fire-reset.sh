@@ -9,20 +9,11 @@ set -eu
 # A rule, any: without one the library keeps no record of the sockets.
 fire_at_gate 'accept => delay 0ms' reset p:listen connect p:accept p:send,1000 sleep=100 gate=r sleep=100 pollin=0 \
 	recv=500 recv=500 recv send so_error sigpipes p:expect,500
-transcript "fire reset: an RST come in, the data before it read first" <<'EOF2'
+transcript "fire reset: an RST come in, the data before it read first" <<EOF2
 peer listen = port *
 connect = 0
 peer accept = accepted 1
-peer send = sent 1000
-gate r
-pollin = IN,ERR,HUP,RDHUP
-recv = 500
-recv = 500
-recv = -1 ECONNRESET
-send = -1 EPIPE
-SO_ERROR = 0
-sigpipes = 1
-peer expect = err ECONNRESET ms=*
+$(fired_reset_seen)
 EOF2
 
 finish

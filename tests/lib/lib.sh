@@ -795,6 +795,25 @@ wait_out() {
 	}
 }
 
+# fired_reset_seen: the transcript's end when the peer has sent 1000 bytes
+# and `fire reset` came at gate=r, the steps pollin=0 recv=500 recv=500 recv
+# send so_error sigpipes p:expect,500 after it: the data first, then the RST
+# the program sees and the peer's.
+fired_reset_seen() {
+	cat <<'EOF'
+peer send = sent 1000
+gate r
+pollin = IN,ERR,HUP,RDHUP
+recv = 500
+recv = 500
+recv = -1 ECONNRESET
+send = -1 EPIPE
+SO_ERROR = 0
+sigpipes = 1
+peer expect = err ECONNRESET ms=*
+EOF
+}
+
 # fire_at_gate RULES ACTION STEP...: treal under RULES with a control
 # channel, ACTION fired at its connection to 127.0.0.1 (sockfault ctl fire)
 # when it reaches its step gate=r; treal's output left as run leaves it.
