@@ -93,24 +93,14 @@ static inline int sf_gate_holds(const struct sf_rule *r, const struct sf_snap *s
 	return 1;
 }
 
-enum sf_due {
-	SF_DUE_NO,  /* not this call: counted, and nothing else */
-	SF_DUE_YES, /* by when= and p=: limit= and the full path decide */
-	SF_DUE_ASK, /* p= with no draw key for this call: sf_draw answers */
-};
-
-/* Is the n-th counted call due? draw_key: the rule's draws on this
- * connection (sf_draw_key), NULL when the call's draws are not the
- * connection's (a datagram's own destination, a forked child's socket). */
-static inline enum sf_due sf_gate_due(const struct sf_rule *r, uint64_t n, const uint64_t *draw_key)
+/* The gate's draw for the n-th counted call of a rule with p= and no
+ * when=, on its connection's key (sf_draw_key): 1 when p= fires, the very
+ * draw the full path makes (decide.h sf_draw). A rule with when=
+ * is due only at the counts sf_when_next names, which the plan's entry
+ * keeps (state/sock.h `next`): the quick lane counts a call below it. */
+static inline __attribute__((always_inline)) int sf_gate_draw_hits(uint64_t p_scaled, uint64_t draw_key, uint64_t n)
 {
-	if (!sf_when_hit(&r->when, n))
-		return SF_DUE_NO;
-	if (r->p_scaled >= SF_P_ONE)
-		return SF_DUE_YES;
-	if (!draw_key)
-		return SF_DUE_ASK;
-	return sf_p_hit(r->p_scaled, sf_mix64(*draw_key ^ n)) ? SF_DUE_YES : SF_DUE_NO;
+	return sf_p_hit(p_scaled, sf_mix64(draw_key ^ n));
 }
 
 /* What the plan settles for one rule on one socket. */

@@ -134,7 +134,7 @@ static inline __attribute__((always_inline)) int sf_dest_gate(const struct sf_pl
 		return 0;
 	/* quick.h sf_gate_pass for an entry with nothing dynamic and a call
 	 * with its own destination, whose draws are not the plan's (gate.h
-	 * sf_gate_due with no draw key: due when when= hits, p= or not): no
+	 * with no draw key: due when when= may make it, p= or not): no
 	 * snapshot of the socket, no clock, no call that would cost the look
 	 * a frame. Only a count below the next one when= may make due is
 	 * settled here (the entry's `next`: no division, no draw); from it

@@ -37,7 +37,7 @@ struct sf_plan_entry {
 	 * sendmsg's msg_name): it applies to such a call only. */
 	uint8_t away;
 	uint8_t pad[4];
-	uint64_t draw_key; /* SF_PE_DRAWS: gate.h sf_gate_due */
+	uint64_t draw_key; /* SF_PE_DRAWS: gate.h sf_gate_draw_hits */
 	uint64_t calls;	   /* counted calls on this connection (when=, p=) */
 	uint64_t fired;	   /* firings on this connection (limit=) */
 	/* The first count when= may make due (sf_when_next): the quick lane
