@@ -8,6 +8,11 @@
  *       rule fails) and its closes tracked (a file on the socket's number
  *       is not the socket). Then the same from a signal handler running on
  *       an alternate stack, and a handler that makes a nested call.
+ *   rsignal nested-sendto
+ *       An unconnected UDP socket sends to a receiver; a signal handler
+ *       sends to it again while the program's recv waits in the library
+ *       (a nested call); then the program sends twice more: prints each
+ *       send's result (the nested send is not the program's to count).
  *   rsignal itimer N
  *       A 50 us interval timer runs while N sends are each delayed 100 ms;
  *       prints "elapsed: MS".
@@ -142,6 +147,40 @@ static int longjmp_case(const char *how)
 	return tn_exit_status();
 }
 
+static volatile sig_atomic_t nested_udp = -1;
+static struct tn_addr nested_to;
+
+static void nested_sendto(int sig)
+{
+	(void)sig;
+	int e = errno;
+	/* The address on the stack, where programs keep theirs. */
+	struct sockaddr_storage to = nested_to.ss;
+	nested_r = sendto(nested_udp, "n", 1, 0, (struct sockaddr *)&to, nested_to.len);
+	nested_e = errno;
+	errno = e;
+}
+
+static int nested_sendto_case(void)
+{
+	int rx = hu_bind_on("127.0.0.1", SOCK_DGRAM, &nested_to);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	int c, s;
+	if (rx < 0 || u < 0 || hu_tcp_pair("127.0.0.1", &c, &s) != 0)
+		tn_setup_fail("sockets");
+	struct sockaddr_storage to = nested_to.ss;
+	TN_REPORT("sendto", sendto(u, "a", 1, 0, (struct sockaddr *)&to, nested_to.len));
+	nested_udp = u;
+	nested_r = -2;
+	arm(nested_sendto, 0, 100);
+	char b[4];
+	recv(c, b, sizeof b, 0); /* waits in the library until the signal */
+	tn_report("nested: sendto", nested_r, nested_e);
+	TN_REPORT("sendto", sendto(u, "b", 1, 0, (struct sockaddr *)&to, nested_to.len));
+	TN_REPORT("sendto", sendto(u, "c", 1, 0, (struct sockaddr *)&to, nested_to.len));
+	return tn_exit_status();
+}
+
 static void tick(int sig)
 {
 	(void)sig;
@@ -192,10 +231,12 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "";
 	if (!strncmp(mode, "longjmp-", 8))
 		return longjmp_case(mode);
+	if (!strcmp(mode, "nested-sendto"))
+		return nested_sendto_case();
 	if (!strcmp(mode, "itimer") && argc > 2)
 		return itimer_case(atoi(argv[2]));
 	if (!strcmp(mode, "unshare"))
 		return unshare_case();
-	fprintf(stderr, "usage: rsignal longjmp-quick|longjmp-slow|itimer N|unshare\n");
+	fprintf(stderr, "usage: rsignal longjmp-quick|longjmp-slow|nested-sendto|itimer N|unshare\n");
 	return 3;
 }

@@ -23,6 +23,20 @@ expect_out '^after a jump from the alternate stack: send = -1 EIO$' "quick lane:
 expect_out '^after a jump: write to a file on its number = 1$' "quick lane: the close was tracked"
 expect_out '^nested: send = 1$' "quick lane: a handler's send while recv waits passes untouched"
 
+# A signal handler's sendto while the program's recv waits in the library
+# is nested: it goes to libc and is not the program's to count, through
+# the destination's gate too (the address on the handler's stack): the
+# program's third sendto is when=3's.
+sf_run SOCKFAULT_RULES_TEXT='sendto peer=127.0.0.1 when=3 => error EIO
+recv when=1000 => error EIO' "$S" nested-sendto
+expect_rc 0 "nested sendto: the program runs"
+transcript "nested sendto: not counted" <<'EOF'
+sendto = 1
+nested: sendto = 1
+sendto = 1
+sendto = -1 EIO
+EOF
+
 # (SOCKFAULT_DELAY=call: the delay is a wait inside the call, the path under
 # test; by default a TCP delay holds back the data instead.)
 sf_run SOCKFAULT_DELAY=call SOCKFAULT_RULES_TEXT='send side=client when=1 => delay 1s
