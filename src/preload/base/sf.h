@@ -51,6 +51,7 @@ struct sf_thread {
 	                 * while depth is 0, while a call is on its way in, and
 	                 * where depth is raised for good (the library's threads) */
 	uintptr_t ret; /* that frame's return address, as saved in it */
+	int lane_fd;   /* the quick lane's call's descriptor (calls/lane.h) */
 };
 
 extern SF_TLS struct sf_thread sf_self;

@@ -105,14 +105,43 @@ static inline __attribute__((always_inline)) void sf_quick_release(struct sf_soc
 	sf_depth_down();
 }
 
-/* The real call returned r: account for it and leave. */
-static inline __attribute__((always_inline)) long sf_quick_leave(int fd, int tx, long r, enum sf_op op)
+/* The ways out of sf_quick_leave that call something (slow.c): each does
+ * the rest of the leave itself, so that the leave's own way calls nothing
+ * and saves no register. */
+long sf_quick_leave_rare(long r, int tx, enum sf_op op);
+long sf_quick_leave_clock(long r);
+long sf_quick_leave_free(long r);
+long sf_quick_leave_reclaim(long r);
+
+/* The real call returned r: account for it and leave (the call's
+ * descriptor is sf_self.lane_fd, for a connection that died meanwhile). */
+static inline __attribute__((always_inline)) long sf_quick_leave(long r, int tx, enum sf_op op)
 {
 	struct sf_sock *s = sf_self.held[0];
-	if (SF_UNLIKELY(SF_LOAD(&s->dead)) && r <= 0)
-		r = sf_quick_dead(s, fd, r, op);
-	sf_account_inline(s, tx, r, r > 0 ? (size_t)r : 0);
-	sf_quick_release(s);
+	if (SF_UNLIKELY((SF_LOAD(&s->dead) && r <= 0) || SF_LOAD(&s->state) == SF_STATE_CONNECTING))
+		return sf_quick_leave_rare(r, tx, op);
+	if (r >= 0) {
+		if (tx)
+			SF_ADD(&s->sent, (size_t)r);
+		else
+			SF_ADD(&s->received, (size_t)r);
+		if (SF_LOAD(&s->track_idle)) {
+			uint64_t now;
+			if (!sf_now_fast(&now))
+				return sf_quick_leave_clock(r);
+			SF_STORE(&s->t_last_io, now);
+		}
+	}
+	sf_self.nheld = 0;
+	if (SF_UNLIKELY(__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0))
+		return sf_quick_leave_free(r);
+	if (SF_UNLIKELY(SF_LOAD(&sf_retired)))
+		return sf_quick_leave_reclaim(r);
+	/* The lane entered at depth 0 (sf_quick_enter), and a nested call
+	 * gives back what it raised: depth is 1 here. */
+	sf_self.depth = 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	sf_self.sp = 0;
 	return r;
 }
 

@@ -64,147 +64,152 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 #define SF_GIVEN_4 sf_given
 #define SF_GIVEN_5 sf_given
 #define SF_GIVEN_6 ((uintptr_t)0)
-#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                                          \
-	/* The quick lane's real call, in a frame of its own (lane.h). */                                          \
-	static __attribute__((noinline)) ret sf_run_##name params                                                  \
-	{                                                                                                          \
-		/* The call lives in this frame until quick_leave. */                                              \
-		SF_MARK_FRAME();                                                                                   \
-		return (ret)sf_quick_leave(fd, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0, (long)sf_real_##name args, \
-					   SF_OP_##op);                                                            \
-	}                                                                                                          \
-	static __attribute__((noinline, cold)) ret sf_miss_##name params                                           \
-	{                                                                                                          \
-		sf_quick_drop();                                                                                   \
-		return sf_slow_##name args;                                                                        \
-	}                                                                                                          \
-	static __attribute__((noinline)) ret sf_more_##name params                                                 \
-	{                                                                                                          \
-		/* Calls of its own come before the real one's frame. */                                           \
-		SF_MARK_FRAME();                                                                                   \
-		if (sf_quick_more(sf_self.held[0], SF_OP_##op, dest))                                              \
-			return sf_run_##name args;                                                                 \
-		return sf_miss_##name args;                                                                        \
-	}                                                                                                          \
-	static __attribute__((noinline)) ret sf_by_dest_##name SF_WITH_V(params, uintptr_t sf_given)               \
-	{                                                                                                          \
-		uintptr_t v = SF_HAS_V(args) ? SF_GIVEN(args) : sf_fd_get(fd);                                     \
-		if (sf_fd_is_sock(v) &&                                                                            \
-		    sf_quick_by_dest(fd, v, SF_OP_##op, dest, destlen, (uintptr_t)__builtin_frame_address(0),      \
-				     (uintptr_t)__builtin_return_address(0)))                                      \
-			return sf_run_##name args;                                                                 \
-		return sf_slow_##name args;                                                                        \
-	}                                                                                                          \
-	/* Every way out a tail call: the lane's checks save no register. */                                       \
-	static inline __attribute__((always_inline))                                                               \
-	ret sf_lane_##name(SF_ARGS params, uintptr_t sf_v, int sf_current)                                         \
-	{                                                                                                          \
-		if (SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) {                                                         \
-			switch (sf_quick_enter(fd, SF_OP_##op, sf_v, dest, destlen, sf_current)) {                 \
-			case SF_LANE_IN:                                                                           \
-				return sf_run_##name args;                                                         \
-			case SF_LANE_MISS:                                                                         \
-				return sf_miss_##name args;                                                        \
-			case SF_LANE_MORE:                                                                         \
-				return sf_more_##name args;                                                        \
-			case SF_LANE_BY_DEST:                                                                      \
-				return sf_by_dest_##name SF_WITH_V(args, sf_v);                                    \
-			case SF_LANE_SLOW:                                                                         \
-				break;                                                                             \
-			}                                                                                          \
-		}                                                                                                  \
-		return sf_slow_##name args;                                                                        \
-	}                                                                                                          \
-	static __attribute__((noinline)) ret sf_stale_##name SF_WITH_V(params, uintptr_t sf_given)                 \
-	{                                                                                                          \
-		uintptr_t v = SF_HAS_V(args) ? SF_GIVEN(args) : sf_fd_get(fd);                                     \
-		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on))) {                                                         \
-			sf_reload_check();                                                                         \
-			v = sf_fd_get(fd);                                                                         \
-			if (sf_pass_record_v(SF_OP_##op, v, SF_LOAD(&sf_gen)) ||                                   \
-			    (SF_DEST_ARG(op, dest) &&                                                              \
-			     sf_dest_pass(SF_OP_##op, fd, dest, destlen, (const struct msghdr *)SF_SECOND args,    \
-					  SF_LOAD(&sf_gen))))                                                      \
-				return sf_real_##name args;                                                        \
-		}                                                                                                  \
-		return sf_lane_##name(SF_ARGS args, v, 0);                                                         \
-	}                                                                                                          \
-	static __attribute__((noinline)) ret sf_hot_##name SF_WITH_V(params, uintptr_t sf_given)                   \
-	{                                                                                                          \
-		if (SF_HAS_V(args))                                                                                \
-			return sf_lane_##name(SF_ARGS args, SF_GIVEN(args), 1);                                    \
-		return sf_lane_##name(SF_ARGS args, sf_fd_get(fd), 0);                                             \
-	}                                                                                                          \
-	/* The plan's verdict, when the record's copy of it did not answer. */                                     \
-	static __attribute__((noinline)) ret sf_look_plan_##name params                                            \
-	{                                                                                                          \
-		if (sf_dest_pass(SF_OP_##op, fd, dest, destlen, (const struct msghdr *)SF_SECOND args,             \
-				 SF_LOAD(&sf_pass_gen)))                                                           \
-			return sf_real_##name args;                                                                \
-		return sf_stale_##name SF_WITH_V(args, sf_fd_get(fd));                                             \
-	}                                                                                                          \
-	/* No destination named (decide/dest.h SF_DEST_UNNAMED). */                                                \
-	static __attribute__((noinline)) ret sf_look_unnamed_##name params                                         \
-	{                                                                                                          \
-		if (sf_dest_unnamed_pass(SF_OP_##op, fd, SF_LOAD(&sf_pass_gen)))                                   \
-			return sf_real_##name args;                                                                \
-		return sf_stale_##name SF_WITH_V(args, sf_fd_get(fd));                                             \
-	}                                                                                                          \
+#define SF_CALL(ret, name, params, args, fd, op, dest, destlen, fallback)                                       \
+	static __attribute__((noinline)) long sf_leave_##name(long r)                                           \
+	{                                                                                                       \
+		return sf_quick_leave(r, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0, SF_OP_##op);                  \
+	}                                                                                                       \
+	/* The quick lane's real call, in a frame of its own (lane.h), which    \
+	 * the leave, a tail call, takes over: the frame's return address stays \
+	 * where the mark says until the call leaves. */                               \
+	static __attribute__((noinline)) ret sf_run_##name params                                               \
+	{                                                                                                       \
+		SF_MARK_FRAME();                                                                                \
+		sf_self.lane_fd = fd;                                                                           \
+		return (ret)sf_leave_##name((long)sf_real_##name args);                                         \
+	}                                                                                                       \
+	static __attribute__((noinline, cold)) ret sf_miss_##name params                                        \
+	{                                                                                                       \
+		sf_quick_drop();                                                                                \
+		return sf_slow_##name args;                                                                     \
+	}                                                                                                       \
+	static __attribute__((noinline)) ret sf_more_##name params                                              \
+	{                                                                                                       \
+		/* Calls of its own come before the real one's frame. */                                        \
+		SF_MARK_FRAME();                                                                                \
+		if (sf_quick_more(sf_self.held[0], SF_OP_##op, dest))                                           \
+			return sf_run_##name args;                                                              \
+		return sf_miss_##name args;                                                                     \
+	}                                                                                                       \
+	static __attribute__((noinline)) ret sf_by_dest_##name SF_WITH_V(params, uintptr_t sf_given)            \
+	{                                                                                                       \
+		uintptr_t v = SF_HAS_V(args) ? SF_GIVEN(args) : sf_fd_get(fd);                                  \
+		if (sf_fd_is_sock(v) &&                                                                         \
+		    sf_quick_by_dest(fd, v, SF_OP_##op, dest, destlen, (uintptr_t)__builtin_frame_address(0),   \
+				     (uintptr_t)__builtin_return_address(0)))                                   \
+			return sf_run_##name args;                                                              \
+		return sf_slow_##name args;                                                                     \
+	}                                                                                                       \
+	/* Every way out a tail call: the lane's checks save no register. */                                    \
+	static inline __attribute__((always_inline))                                                            \
+	ret sf_lane_##name(SF_ARGS params, uintptr_t sf_v, int sf_current)                                      \
+	{                                                                                                       \
+		if (SF_OPS_QUICK & SF_OPBIT(SF_OP_##op)) {                                                      \
+			switch (sf_quick_enter(fd, SF_OP_##op, sf_v, dest, destlen, sf_current)) {              \
+			case SF_LANE_IN:                                                                        \
+				return sf_run_##name args;                                                      \
+			case SF_LANE_MISS:                                                                      \
+				return sf_miss_##name args;                                                     \
+			case SF_LANE_MORE:                                                                      \
+				return sf_more_##name args;                                                     \
+			case SF_LANE_BY_DEST:                                                                   \
+				return sf_by_dest_##name SF_WITH_V(args, sf_v);                                 \
+			case SF_LANE_SLOW:                                                                      \
+				break;                                                                          \
+			}                                                                                       \
+		}                                                                                               \
+		return sf_slow_##name args;                                                                     \
+	}                                                                                                       \
+	static __attribute__((noinline)) ret sf_stale_##name SF_WITH_V(params, uintptr_t sf_given)              \
+	{                                                                                                       \
+		uintptr_t v = SF_HAS_V(args) ? SF_GIVEN(args) : sf_fd_get(fd);                                  \
+		if (SF_UNLIKELY(SF_LOAD(&sf_reload_on))) {                                                      \
+			sf_reload_check();                                                                      \
+			v = sf_fd_get(fd);                                                                      \
+			if (sf_pass_record_v(SF_OP_##op, v, SF_LOAD(&sf_gen)) ||                                \
+			    (SF_DEST_ARG(op, dest) &&                                                           \
+			     sf_dest_pass(SF_OP_##op, fd, dest, destlen, (const struct msghdr *)SF_SECOND args, \
+					  SF_LOAD(&sf_gen))))                                                   \
+				return sf_real_##name args;                                                     \
+		}                                                                                               \
+		return sf_lane_##name(SF_ARGS args, v, 0);                                                      \
+	}                                                                                                       \
+	static __attribute__((noinline)) ret sf_hot_##name SF_WITH_V(params, uintptr_t sf_given)                \
+	{                                                                                                       \
+		if (SF_HAS_V(args))                                                                             \
+			return sf_lane_##name(SF_ARGS args, SF_GIVEN(args), 1);                                 \
+		return sf_lane_##name(SF_ARGS args, sf_fd_get(fd), 0);                                          \
+	}                                                                                                       \
+	/* The plan's verdict, when the record's copy of it did not answer. */                                  \
+	static __attribute__((noinline)) ret sf_look_plan_##name params                                         \
+	{                                                                                                       \
+		if (sf_dest_pass(SF_OP_##op, fd, dest, destlen, (const struct msghdr *)SF_SECOND args,          \
+				 SF_LOAD(&sf_pass_gen)))                                                        \
+			return sf_real_##name args;                                                             \
+		return sf_stale_##name SF_WITH_V(args, sf_fd_get(fd));                                          \
+	}                                                                                                       \
+	/* No destination named (decide/dest.h SF_DEST_UNNAMED). */                                             \
+	static __attribute__((noinline)) ret sf_look_unnamed_##name params                                      \
+	{                                                                                                       \
+		if (sf_dest_unnamed_pass(SF_OP_##op, fd, SF_LOAD(&sf_pass_gen)))                                \
+			return sf_real_##name args;                                                             \
+		return sf_stale_##name SF_WITH_V(args, sf_fd_get(fd));                                          \
+	}                                                                                                       \
 	/* After the copy's gate (decide/dest.h SF_DEST_COUNTED), ways out of   \
-	 * their own, so that only the gate's way saves registers. */                                  \
-	static __attribute__((noinline)) ret sf_gated_##name params                                                \
-	{                                                                                                          \
-		return sf_real_##name args;                                                                        \
-	}                                                                                                          \
-	static __attribute__((noinline)) ret sf_ungated_##name params                                              \
-	{                                                                                                          \
-		return sf_stale_##name SF_WITH_V(args, sf_fd_get(fd));                                             \
-	}                                                                                                          \
+	 * their own, so that only the gate's way saves registers. */                               \
+	static __attribute__((noinline)) ret sf_gated_##name params                                             \
+	{                                                                                                       \
+		return sf_real_##name args;                                                                     \
+	}                                                                                                       \
+	static __attribute__((noinline)) ret sf_ungated_##name params                                           \
+	{                                                                                                       \
+		return sf_stale_##name SF_WITH_V(args, sf_fd_get(fd));                                          \
+	}                                                                                                       \
 	/* A call with its own destination, once a rule names its operation:    \
 	 * the first look (sf_pass_v) and the destination cache's in one: the  \
-	 * record's copy of the plan's verdict (decide/dest.h sf_dest_look). */                                  \
-	static __attribute__((noinline)) ret sf_look_##name params                                                 \
-	{                                                                                                          \
-		switch (sf_dest_look(SF_OP_##op, fd, dest, destlen, (const struct msghdr *)SF_SECOND args,         \
-				     SF_LOAD(&sf_pass_gen))) {                                                     \
-		case SF_DEST_LIBC:                                                                                 \
-			return sf_real_##name args;                                                                \
-		case SF_DEST_ASK_PLAN:                                                                             \
-			return sf_look_plan_##name args;                                                           \
-		case SF_DEST_COUNTED:                                                                              \
-			return sf_gated_##name args;                                                               \
-		case SF_DEST_UNCOUNTED:                                                                            \
-			return sf_ungated_##name args;                                                             \
-		case SF_DEST_UNNAMED:                                                                              \
-			return sf_look_unnamed_##name args;                                                        \
-		case SF_DEST_LANES:                                                                                \
-			break;                                                                                     \
-		}                                                                                                  \
-		return sf_stale_##name SF_WITH_V(args, sf_fd_get(fd));                                             \
-	}                                                                                                          \
-	static inline ret sf_entry_##name params                                                                   \
-	{                                                                                                          \
-		if (SF_DEST_ARG(op, dest)) {                                                                       \
-			if (SF_LIKELY(!(SF_LOAD(&sf_hot) & SF_OPBIT(SF_OP_##op))))                                 \
-				return sf_real_##name args;                                                        \
-			return sf_look_##name args;                                                                \
-		}                                                                                                  \
-		uintptr_t v;                                                                                       \
-		int p = sf_pass_v(SF_OP_##op, fd, &v);                                                             \
-		if (SF_LIKELY(p > 0))                                                                              \
-			return sf_real_##name args;                                                                \
-		if (p == 0)                                                                                        \
-			return sf_hot_##name SF_WITH_V(args, v);                                                   \
-		return sf_stale_##name SF_WITH_V(args, v);                                                         \
-	}                                                                                                          \
-	SF_EXPORT ret name params                                                                                  \
-	{                                                                                                          \
-		if (!(SF_OPS_RIGHTS & SF_OPBIT(SF_OP_##op)))                                                       \
-			return sf_entry_##name args;                                                               \
-		ret r = sf_entry_##name args;                                                                      \
-		if (r >= 0 && SF_LOAD(&sf_hot))                                                                    \
-			sf_rights_received(SF_OP_##op, (long)r, SF_SECOND args);                                   \
-		return r;                                                                                          \
+	 * record's copy of the plan's verdict (decide/dest.h sf_dest_look). */                               \
+	static __attribute__((noinline)) ret sf_look_##name params                                              \
+	{                                                                                                       \
+		switch (sf_dest_look(SF_OP_##op, fd, dest, destlen, (const struct msghdr *)SF_SECOND args,      \
+				     SF_LOAD(&sf_pass_gen))) {                                                  \
+		case SF_DEST_LIBC:                                                                              \
+			return sf_real_##name args;                                                             \
+		case SF_DEST_ASK_PLAN:                                                                          \
+			return sf_look_plan_##name args;                                                        \
+		case SF_DEST_COUNTED:                                                                           \
+			return sf_gated_##name args;                                                            \
+		case SF_DEST_UNCOUNTED:                                                                         \
+			return sf_ungated_##name args;                                                          \
+		case SF_DEST_UNNAMED:                                                                           \
+			return sf_look_unnamed_##name args;                                                     \
+		case SF_DEST_LANES:                                                                             \
+			break;                                                                                  \
+		}                                                                                               \
+		return sf_stale_##name SF_WITH_V(args, sf_fd_get(fd));                                          \
+	}                                                                                                       \
+	static inline ret sf_entry_##name params                                                                \
+	{                                                                                                       \
+		if (SF_DEST_ARG(op, dest)) {                                                                    \
+			if (SF_LIKELY(!(SF_LOAD(&sf_hot) & SF_OPBIT(SF_OP_##op))))                              \
+				return sf_real_##name args;                                                     \
+			return sf_look_##name args;                                                             \
+		}                                                                                               \
+		uintptr_t v;                                                                                    \
+		int p = sf_pass_v(SF_OP_##op, fd, &v);                                                          \
+		if (SF_LIKELY(p > 0))                                                                           \
+			return sf_real_##name args;                                                             \
+		if (p == 0)                                                                                     \
+			return sf_hot_##name SF_WITH_V(args, v);                                                \
+		return sf_stale_##name SF_WITH_V(args, v);                                                      \
+	}                                                                                                       \
+	SF_EXPORT ret name params                                                                               \
+	{                                                                                                       \
+		if (!(SF_OPS_RIGHTS & SF_OPBIT(SF_OP_##op)))                                                    \
+			return sf_entry_##name args;                                                            \
+		ret r = sf_entry_##name args;                                                                   \
+		if (r >= 0 && SF_LOAD(&sf_hot))                                                                 \
+			sf_rights_received(SF_OP_##op, (long)r, SF_SECOND args);                                \
+		return r;                                                                                       \
 	}
 #define SF_SYM(ret, name, params)
 #include "calls.def"
