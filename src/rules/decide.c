@@ -61,3 +61,47 @@ uint64_t sf_lossy_wait(uint64_t loss, uint64_t key, uint64_t n)
 	}
 	return wait;
 }
+
+/* The natural logarithm of x > 0, from its binary exponent and
+ * 2 atanh((m-1)/(m+1)) for its mantissa m in [sqrt(1/2), sqrt(2)), to
+ * about one part in 10^16. The rules library links no libm; the build
+ * keeps the compiler from fusing multiplies and adds (-ffp-contract=off),
+ * so that a seed draws alike on every machine. */
+static double ln(double x)
+{
+	union {
+		double d;
+		uint64_t u;
+	} v = { x };
+	int e = (int)((v.u >> 52) & 0x7ff) - 1023;
+	v.u = (v.u & ~(0x7ffull << 52)) | (1023ull << 52);
+	double m = v.d;
+	if (m > 1.4142135623730951) {
+		m *= 0.5;
+		e++;
+	}
+	double s = (m - 1) / (m + 1), s2 = s * s, term = s, sum = 0;
+	for (int k = 1; k <= 25; k += 2) {
+		sum += term / k;
+		term *= s2;
+	}
+	return e * 0.6931471805599453 + 2 * sum;
+}
+
+uint64_t sf_gap_next(uint64_t p_scaled, uint64_t key, uint64_t m)
+{
+	uint64_t gap = 0;
+	if (p_scaled < SF_P_ONE) {
+		/* u in (0, 1], and 1-p, both exact in a double. */
+		double u = (double)((sf_mix64(key ^ m) >> 11) + 1) / (double)SF_P_ONE;
+		double q = (double)(SF_P_ONE - p_scaled) / (double)SF_P_ONE;
+		double g = p_scaled ? ln(u) / ln(q) : 1e300;
+		if (!(g < 1.8e19))
+			return UINT64_MAX;
+		gap = (uint64_t)g;
+	}
+	uint64_t next;
+	if (__builtin_add_overflow(m, 1 + gap, &next))
+		return UINT64_MAX;
+	return next;
+}

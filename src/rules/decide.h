@@ -53,6 +53,16 @@ static inline int sf_p_hit(uint64_t p_scaled, uint64_t bits)
 	return (bits >> 11) < p_scaled;
 }
 
+/* p= on a connection with no when= (the plan's entry draws it, gate.h):
+ * the calls that fire are a sequence, each drawn from the one before as a
+ * gap, so that the calls in between cost no draw. From m (a call that
+ * fired, or where the count started), the next call to fire is m + 1 +
+ * G, G geometric (the calls that do not fire before one that does, each
+ * firing with chance p: the chance that G >= k is (1-p)^k) from the draw
+ * sf_mix64(key ^ m); UINT64_MAX when that is past every count. A pure
+ * function of its arguments: the same seed fires the same calls. */
+uint64_t sf_gap_next(uint64_t p_scaled, uint64_t key, uint64_t m);
+
 /* Given that the rule's other conditions hold, is the n-th counted call due
  * by when= and p=? (limit= is taken separately: it needs an atomic counter.) */
 static inline int sf_rule_due(const struct sf_rule *r, uint64_t nth, uint64_t pbits)

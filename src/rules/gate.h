@@ -93,14 +93,41 @@ static inline int sf_gate_holds(const struct sf_rule *r, const struct sf_snap *s
 	return 1;
 }
 
-/* The gate's draw for the n-th counted call of a rule with p= and no
- * when=, on its connection's key (sf_draw_key): 1 when p= fires, the very
- * draw the full path makes (decide.h sf_draw). A rule with when=
- * is due only at the counts sf_when_next names, which the plan's entry
- * keeps (state/sock.h `next`): the quick lane counts a call below it. */
-static inline __attribute__((always_inline)) int sf_gate_draw_hits(uint64_t p_scaled, uint64_t draw_key, uint64_t n)
+/* Count a call of an entry that draws p= alone (SF_PE_GAPS) on its
+ * connection's key: its count in *nth, and 1 when it is a call of the
+ * sequence sf_gap_next draws. *next (the plan's entry's) is the first call
+ * of the sequence not yet counted, so *calls <= *next: the quick lane
+ * counts a call below it with no draw (decide/quick.h), and a call that
+ * reaches it moves it on. Lock-free: a thread that finds *next counted but
+ * not yet moved (its counter stopped in between, or a count that is not
+ * the sequence's, as a datagram's to another destination) moves it on
+ * itself, to the same place. */
+static inline int sf_gate_gap_count(uint64_t p_scaled, uint64_t key, uint64_t *calls, uint64_t *next, uint64_t *nth)
 {
-	return sf_p_hit(p_scaled, sf_mix64(draw_key ^ n));
+	for (;;) {
+		uint64_t n = __atomic_load_n(calls, __ATOMIC_ACQUIRE), m = __atomic_load_n(next, __ATOMIC_ACQUIRE);
+		if (n >= m) {
+			__atomic_compare_exchange_n(next, &m, sf_gap_next(p_scaled, key, m), 0, __ATOMIC_RELEASE,
+						    __ATOMIC_RELAXED);
+			continue;
+		}
+		if (!__atomic_compare_exchange_n(calls, &n, n + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			continue;
+		*nth = n + 1;
+		if (n + 1 < m)
+			return 0;
+		__atomic_compare_exchange_n(next, &m, sf_gap_next(p_scaled, key, m), 0, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED);
+		return 1;
+	}
+}
+
+/* The entry draws p= by gaps (sf_gate_gap_count): p= with no when=,
+ * counted on its connection. */
+#define SF_PE_GAPS (SF_PE_EVERY | SF_PE_DRAWS)
+static inline int sf_gate_gaps(uint8_t flags)
+{
+	return (flags & SF_PE_GAPS) == SF_PE_GAPS;
 }
 
 /* What the plan settles for one rule on one socket. */

@@ -92,9 +92,10 @@ static void plan_names_the_one_number(void **state)
 	assert_int_equal(make("send state=connected => error EAGAIN", 0, 0).num, 0);
 }
 
-/* The plan's draw key gives the very draws sf_draw gives, call by call:
- * the same seed fires the same calls as before the key existed. */
-static void draw_key_replays_sf_draw(void **state)
+/* The plan's draw key is sf_draw's for the connection: the same seed,
+ * process, rule, peer and connection give the same key, and another of
+ * any of them another. */
+static void draw_key_is_the_connections(void **state)
 {
 	struct parsed p;
 	const struct sf_rule *r = parse_one(&p, "send p=0.3 => error EAGAIN");
@@ -102,22 +103,102 @@ static void draw_key_replays_sf_draw(void **state)
 	struct sf_gate_in in = gate_in(&subj);
 	struct sf_gate g = sf_gate_make(r, &in);
 	assert_int_equal(g.draw_key, sf_draw_key(42, 7, r->name_hash, 99, 3, SF_DRAW_P));
-	unsigned fired = 0;
-	for (uint64_t n = 1; n <= 10000; n++) {
-		uint64_t bits = sf_draw(42, 7, r->name_hash, 99, 3, n, SF_DRAW_P);
-		assert_int_equal(sf_mix64(g.draw_key ^ n), bits);
-		int due = sf_gate_draw_hits(r->p_scaled, g.draw_key, n);
-		assert_int_equal(due, sf_rule_due(r, n, bits));
-		fired += due;
-	}
-	assert_in_range(fired, 2700, 3300);
-	/* Another connection (ordinal), process or peer draws apart. */
+	for (uint64_t n = 1; n <= 100; n++)
+		assert_int_equal(sf_mix64(g.draw_key ^ n), sf_draw(42, 7, r->name_hash, 99, 3, n, SF_DRAW_P));
 	in.ordinal = 4;
 	assert_int_not_equal(sf_gate_make(r, &in).draw_key, g.draw_key);
 	in.ordinal = 3;
 	in.proc_key = 8;
 	assert_int_not_equal(sf_gate_make(r, &in).draw_key, g.draw_key);
 	parsed_free(&p);
+}
+
+/* The calls p= alone fires on a connection, counted one at a time as the
+ * full path counts them (sf_gate_gap_count). */
+static unsigned gap_fired(uint64_t p_scaled, uint64_t key, uint64_t calls, uint8_t *fired)
+{
+	uint64_t count = 0, next = sf_gap_next(p_scaled, key, 0), nth;
+	unsigned n_fired = 0;
+	for (uint64_t n = 1; n <= calls; n++) {
+		int due = sf_gate_gap_count(p_scaled, key, &count, &next, &nth);
+		assert_int_equal(nth, n);
+		/* What the lane reads: the count stays at or below `next`, and
+		 * past a firing `next` has moved on. */
+		assert_true(count < next);
+		fired[n] = (uint8_t)due;
+		n_fired += (unsigned)due;
+	}
+	return n_fired;
+}
+
+/* p= alone fires each call with chance p, independently: the counts of
+ * firings and of firings in a row are those of p, the same key fires the
+ * same calls, and another key others. */
+static void p_alone_fires_by_gaps(void **state)
+{
+	enum { CALLS = 100000 };
+	static uint8_t a[CALLS + 1], b[CALLS + 1];
+	const uint64_t p3 = (uint64_t)(0.3 * (double)SF_P_ONE);
+	unsigned na = gap_fired(p3, 12345, CALLS, a);
+	/* 30 000 expected, sd 145. */
+	assert_in_range(na, 29400, 30600);
+	assert_int_equal(gap_fired(p3, 12345, CALLS, b), na);
+	assert_memory_equal(a, b, sizeof a);
+	unsigned nb = gap_fired(p3, 54321, CALLS, b);
+	assert_in_range(nb, 29400, 30600);
+	assert_memory_not_equal(a, b, sizeof a);
+	/* A firing followed by another: chance p. */
+	unsigned runs = 0;
+	for (unsigned n = 1; n < CALLS; n++)
+		runs += a[n] && a[n + 1];
+	assert_in_range(runs, (unsigned)(0.3 * na) - 450, (unsigned)(0.3 * na) + 450);
+	/* A small p: about one call in a million. */
+	const uint64_t tiny = SF_P_ONE / 1000000;
+	unsigned long total = 0;
+	for (uint64_t key = 1; key <= 200; key++)
+		total += sf_gap_next(tiny, key, 0);
+	/* The mean of 200 first firings: 1 000 000, sd 70 700. */
+	assert_in_range(total / 200, 750000, 1250000);
+	/* p=1 fires every call; a gap past every count is UINT64_MAX. */
+	assert_int_equal(sf_gap_next(SF_P_ONE, 9, 41), 42);
+	assert_true(sf_gap_next(tiny, 9, UINT64_MAX - 1) == UINT64_MAX);
+}
+
+/* A thread stopped between counting the call at `next` and moving it on,
+ * and counts that are not the sequence's (a datagram's to another
+ * destination counts on the entry too): the calls after them get the
+ * answers they would have got. */
+static void p_alone_gaps_survive_a_stopped_thread(void **state)
+{
+	enum { CALLS = 3000 };
+	static uint8_t in_order[CALLS + 1];
+	const uint64_t p = SF_P_ONE / 4;
+	gap_fired(p, 777, CALLS, in_order);
+	uint64_t count = 0, next = sf_gap_next(p, 777, 0), nth;
+	unsigned stopped = 0;
+	for (uint64_t n = 1; n <= CALLS; n++) {
+		if (in_order[n] && n % 3 == 0) {
+			/* Counted, and stopped before `next` moved. */
+			assert_int_equal(next, n);
+			count = n;
+			stopped++;
+			continue;
+		}
+		assert_int_equal(sf_gate_gap_count(p, 777, &count, &next, &nth), in_order[n]);
+		assert_int_equal(nth, n);
+	}
+	assert_true(stopped > 50);
+	/* A count past `next` by another draw's call: the sequence goes on
+	 * from it. */
+	count = next = sf_gap_next(p, 777, 0);
+	count += 2;
+	uint64_t want = next;
+	while (want <= count)
+		want = sf_gap_next(p, 777, want);
+	for (uint64_t n = count + 1; n < want; n++)
+		assert_int_equal(sf_gate_gap_count(p, 777, &count, &next, &nth), 0);
+	assert_int_equal(sf_gate_gap_count(p, 777, &count, &next, &nth), 1);
+	assert_int_equal(nth, want);
 }
 
 /* The first count when= may make due, from a given one on: what the
@@ -230,10 +311,16 @@ static void state_is_checked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(plan_settles_each_condition), cmocka_unit_test(plan_names_the_one_number),
-		cmocka_unit_test(draw_key_replays_sf_draw),    cmocka_unit_test(when_names_its_next_call),
-		cmocka_unit_test(when_is_a_call_count),	       cmocka_unit_test(byte_counts_are_thresholds),
-		cmocka_unit_test(times_are_deadlines),	       cmocka_unit_test(state_is_checked),
+		cmocka_unit_test(plan_settles_each_condition),
+		cmocka_unit_test(plan_names_the_one_number),
+		cmocka_unit_test(draw_key_is_the_connections),
+		cmocka_unit_test(p_alone_fires_by_gaps),
+		cmocka_unit_test(p_alone_gaps_survive_a_stopped_thread),
+		cmocka_unit_test(when_names_its_next_call),
+		cmocka_unit_test(when_is_a_call_count),
+		cmocka_unit_test(byte_counts_are_thresholds),
+		cmocka_unit_test(times_are_deadlines),
+		cmocka_unit_test(state_is_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -139,7 +139,7 @@ static inline __attribute__((always_inline)) int sf_dest_gate(const struct sf_pl
 	 * a frame. Only a count below the next one when= may make due is
 	 * settled here (the entry's `next`: no division, no draw); from it
 	 * on, the lanes decide. */
-	if (SF_LOAD(&e->stuck))
+	if (SF_LOAD(&e->stuck) || sf_gate_gaps(e->flags))
 		return 0;
 	uint64_t n = SF_LOAD(&e->calls);
 	if (n + 1 >= SF_LOAD(&e->next) ||

@@ -102,6 +102,18 @@ static inline uint64_t sf_judge_draw(const struct sf_judge_in *in, uint64_t nth,
 	return sf_draw(d.seed, d.proc_key, in->r->name_hash, d.peer_hash, d.ordinal, nth, what);
 }
 
+/* p= alone on this call's connection draws by gaps (gate.h
+ * sf_gate_gap_count): the entry's key is the call's own (not a forked
+ * child's call on its parent's plan, nor a datagram's to another
+ * destination, which draw call by call). */
+static inline int sf_judge_gaps(const struct sf_judge_in *in, const struct sf_plan_entry *e)
+{
+	if (!sf_gate_gaps(e->flags))
+		return 0;
+	struct sf_judge_draw_in d = sf_judge_draw_in(in);
+	return sf_draw_key(d.seed, d.proc_key, in->r->name_hash, d.peer_hash, d.ordinal, SF_DRAW_P) == e->draw_key;
+}
+
 /* lossy P (sockfault-rules(5)): a stream's data arrives whole, late by its
  * segments' retransmissions: a relayed connection's relay holds them back
  * (relay_dir.c), another's calls wait as for a delay, a call for a segment.
@@ -202,7 +214,13 @@ static inline __attribute__((always_inline)) enum sf_judged sf_judge(const struc
 		return SF_JUDGED_ON;
 	SF_ADD(&k->st->matched, 1);
 	int per_process = r->per == SF_PER_PROCESS || !e;
-	uint64_t nth_conn = e ? SF_ADD(&e->calls, 1) + 1 : 0;
+	/* p= alone on the connection counts and draws at once (gate.h). */
+	int gaps = e && !in->replaying && sf_judge_gaps(in, e), gap_due = 0;
+	uint64_t nth_conn = 0;
+	if (gaps)
+		gap_due = sf_gate_gap_count(r->p_scaled, e->draw_key, &e->calls, &e->next, &nth_conn);
+	else if (e)
+		nth_conn = SF_ADD(&e->calls, 1) + 1;
 	uint64_t nth_proc = per_process ? SF_ADD(&k->st->proc_calls, 1) + 1 : 0;
 	uint64_t nth = per_process ? nth_proc : nth_conn;
 	/* The quick lane counts the calls below the next one when= may make
@@ -214,8 +232,13 @@ static inline __attribute__((always_inline)) enum sf_judged sf_judge(const struc
 	 * same faults whatever the threads do; without a connection, by its
 	 * place in the process. */
 	uint64_t idx = e ? nth_conn : nth_proc;
-	uint64_t pbits = r->p_scaled < SF_P_ONE ? sf_judge_draw(in, idx, SF_DRAW_P) : 0;
-	int due = in->replaying ? in->replayed(in->ctx, r, idx) : sf_rule_due(r, nth, pbits);
+	int due;
+	if (in->replaying)
+		due = in->replayed(in->ctx, r, idx);
+	else if (gaps)
+		due = gap_due;
+	else
+		due = sf_rule_due(r, nth, r->p_scaled < SF_P_ONE ? sf_judge_draw(in, idx, SF_DRAW_P) : 0);
 	if (!due)
 		return SF_JUDGED_ON;
 	if (in->stale && in->stale(in->ctx))

@@ -102,13 +102,23 @@ static void fill(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, 
 		}
 		if (dgram && !(e->flags & SF_PE_PER_DEST))
 			dg->fixed[dg->nfixed++] = (uint16_t)(plan->n - 1);
+		const struct sf_plan_entry *was = NULL;
 		for (uint32_t k = 0; carry && k < carry->n; k++)
 			if (carry->e[k].rule == i) {
-				e->calls = SF_LOAD(&carry->e[k].calls);
-				e->fired = SF_LOAD(&carry->e[k].fired);
-				e->stuck = SF_LOAD(&carry->e[k].stuck);
+				was = &carry->e[k];
+				e->calls = SF_LOAD(&was->calls);
+				e->fired = SF_LOAD(&was->fired);
+				e->stuck = SF_LOAD(&was->stuck);
 			}
-		e->next = sf_when_next(&r->when, e->calls + 1);
+		/* p= alone goes on with its sequence where its draws do
+		 * (gate.h sf_gate_gap_count); where they are new, one starts
+		 * at the count. */
+		if (!sf_gate_gaps(e->flags))
+			e->next = sf_when_next(&r->when, e->calls + 1);
+		else if (was && sf_gate_gaps(was->flags) && was->draw_key == e->draw_key)
+			e->next = SF_LOAD(&was->next);
+		else
+			e->next = sf_gap_next(r->p_scaled, e->draw_key, e->calls);
 		out->ops |= e->ops | tracked_by(r);
 		/* The destination cache lets through no call whose bookkeeping
 		 * a rule reads (decide/dest.h). */

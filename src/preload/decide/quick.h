@@ -116,13 +116,11 @@ static inline __attribute__((always_inline)) int sf_gate_pass(struct sf_active *
 			return holds < 0 ? -1 : 1;
 	}
 	uint64_t n = SF_LOAD(&e->calls);
-	/* A count when= may make due (gate.h): without when=, p= draws it
-	 * here on the connection's key; with when=, or to fire, the full path
-	 * decides. Below `next`, when= leaves the call alone: no division, no
-	 * draw. */
-	if (n + 1 >= SF_LOAD(&e->next) && ((flags & (SF_PE_EVERY | SF_PE_DRAWS)) != (SF_PE_EVERY | SF_PE_DRAWS) ||
-					   !sf_draws_current(plan, s, own_dest) ||
-					   sf_gate_draw_hits(a->rs.rules[e->rule].p_scaled, e->draw_key, n + 1)))
+	/* Below `next`, the call is not due: when= does not name it, or p=
+	 * alone does not fire it (its gaps, gate.h, drawn on the connection's
+	 * key: only for a call whose draws are the plan's). From it on, the
+	 * full path decides: no division, no draw here. */
+	if (n + 1 >= SF_LOAD(&e->next) || (sf_gate_gaps(flags) && !sf_draws_current(plan, s, own_dest)))
 		return 0;
 	if (!__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return 0;
