@@ -1,6 +1,7 @@
 /* The quick lane's clock (base/clock.h): the CPU's counter on a line fitted
  * against CLOCK_MONOTONIC, which it must follow; and none at all where the
- * kernel does not keep its own clock on the counter. */
+ * counter is not known to run in step on every CPU (sf_tsc_trusted). */
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,15 +18,48 @@ static void pause_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+static void slurp(const char *path, char *buf, size_t max)
+{
+	buf[0] = 0;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	size_t n = fread(buf, 1, max - 1, f);
+	buf[n] = 0;
+	fclose(f);
+}
+
+/* The library's own question, of this machine. */
 static int kernel_on_tsc(void)
 {
-	char buf[16] = "";
-	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
-	if (!f)
-		return 0;
-	int ok = fgets(buf, sizeof buf, f) && strcmp(buf, "tsc\n") == 0;
-	fclose(f);
-	return ok;
+	static char source[32], cpuinfo[8192];
+	slurp("/sys/devices/system/clocksource/clocksource0/current_clocksource", source, sizeof source);
+	cpuinfo[0] = '\n';
+	slurp("/proc/cpuinfo", cpuinfo + 1, sizeof cpuinfo - 1);
+	return sf_tsc_trusted(source, cpuinfo);
+}
+
+/* Which kernels' clocks vouch for the counter. */
+static void the_counter_is_trusted_where_the_kernel_reads_it(void **state)
+{
+	(void)state;
+	static const char steady[] = "\nprocessor\t: 0\nflags\t\t: fpu tsc constant_tsc nonstop_tsc rdtscp\n"
+				     "processor\t: 1\n";
+	static const char drifts[] = "\nprocessor\t: 0\nflags\t\t: fpu tsc constant_tsc rdtscp\n"
+				     "flags\t\t: nonstop_tsc\n";
+	static const char last[] = "\nflags\t\t: nonstop_tsc constant_tsc";
+	assert_true(sf_tsc_trusted("tsc\n", ""));
+	assert_true(sf_tsc_trusted("kvm-clock\n", steady));
+	assert_true(sf_tsc_trusted("kvm-clock\n", last));
+	/* Only the first CPU's flags, whole words. */
+	assert_false(sf_tsc_trusted("kvm-clock\n", drifts));
+	assert_false(sf_tsc_trusted("kvm-clock\n", "\nflags\t\t: xconstant_tsc nonstop_tsc\n"));
+	assert_false(sf_tsc_trusted("kvm-clock\n", "\nflags\t\t: constant_tscx nonstop_tsc\n"));
+	assert_false(sf_tsc_trusted("kvm-clock\n", ""));
+	assert_false(sf_tsc_trusted("hpet\n", steady));
+	assert_false(sf_tsc_trusted("acpi_pm\n", steady));
+	assert_false(sf_tsc_trusted("tsc", ""));
+	assert_false(sf_tsc_trusted("", steady));
 }
 
 /* Before the first fit the lane has no counter's clock; once the kernel's
@@ -57,6 +91,23 @@ static void the_line_follows_the_kernel(void **state)
 		assert_true(ns <= after + 50000);
 	}
 	assert_true(sf_now_cheap() + 50000 >= sf_now());
+	/* The line was drawn on one CPU and holds on each: their counters
+	 * run in step. */
+	cpu_set_t all, one;
+	assert_int_equal(sched_getaffinity(0, sizeof all, &all), 0);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &all))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+		uint64_t before = sf_now();
+		assert_true(sf_now_fast(&ns));
+		uint64_t after = sf_now();
+		assert_true(ns + 50000 >= before);
+		assert_true(ns <= after + 50000);
+	}
+	assert_int_equal(sched_setaffinity(0, sizeof all, &all), 0);
 }
 
 /* A reading past the next fit is not given (the kernel's clock answers,
@@ -96,6 +147,7 @@ static void a_counter_off_the_line_ends_it(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(the_counter_is_trusted_where_the_kernel_reads_it),
 		cmocka_unit_test(the_line_follows_the_kernel),
 		cmocka_unit_test(a_counter_off_the_line_ends_it),
 	};

@@ -20,30 +20,84 @@ struct sf_tsc sf_tsc = { .next_fit = UINT64_MAX };
  * line was drawn for (set back by a resume from sleep, or stopped). */
 #define SF_TSC_OFF_NS 1000000ull
 
-/* The kernel keeps CLOCK_MONOTONIC on the counter only when it found the
- * counter invariant and in step on every CPU (clocksource "tsc"). */
-static int kernel_clock_is_tsc(void)
+/* The first `max` bytes of a file of the kernel's, read with raw system
+ * calls (the library's start runs before libc's stdio may), NUL-ended;
+ * 0 when it cannot be read. */
+static size_t read_kernel_file(const char *path, char *buf, size_t max)
 {
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/sys/devices/system/clocksource/clocksource0/current_clocksource",
-			      O_RDONLY | O_CLOEXEC);
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	char buf[16];
-	long n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+	size_t n = 0;
+	while (n + 1 < max) {
+		long r = syscall(SYS_read, fd, buf + n, max - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
 	syscall(SYS_close, fd);
-	return n == 4 && memcmp(buf, "tsc\n", 4) == 0;
+	buf[n] = 0;
+	return n;
+}
+
+/* `word` is one of the words of `line` (up to its end or a newline). */
+static int has_word(const char *line, const char *word)
+{
+	size_t len = strlen(word);
+	for (const char *p = line; *p && *p != '\n'; p++)
+		if ((p == line || p[-1] == ' ' || p[-1] == '\t') && strncmp(p, word, len) == 0 &&
+		    (p[len] == ' ' || p[len] == '\n' || p[len] == 0))
+			return 1;
+	return 0;
+}
+
+int sf_tsc_trusted(const char *clocksource, const char *cpuinfo)
+{
+	if (strcmp(clocksource, "tsc\n") == 0)
+		return 1;
+	if (strcmp(clocksource, "kvm-clock\n") != 0)
+		return 0;
+	const char *flags = strstr(cpuinfo, "\nflags");
+	if (!flags || !(flags = strchr(flags + 1, ':')))
+		return 0;
+	return has_word(flags + 1, "constant_tsc") && has_word(flags + 1, "nonstop_tsc");
+}
+
+static int kernel_clock_on_tsc(void)
+{
+	char source[32], cpuinfo[8192];
+	if (!read_kernel_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", source,
+			      sizeof source))
+		return 0;
+	/* The first CPU's lines hold its flags: they are the same on all. */
+	cpuinfo[0] = '\n';
+	read_kernel_file("/proc/cpuinfo", cpuinfo + 1, sizeof cpuinfo - 1);
+	return sf_tsc_trusted(source, cpuinfo);
 }
 
 #if defined(__x86_64__)
-/* Both clocks at one moment: the kernel's, between two counter readings. */
-static void read_both(uint64_t *tsc, uint64_t *ns)
+/* Both clocks at one moment: the kernel's, between two counter readings.
+ * A pair whose counter readings lie further apart than SF_TSC_PAIR_TICKS
+ * (the thread was preempted between them, or runs under valgrind on a
+ * loaded machine) says too little of the moment: read again, a few
+ * times; 0 if no pair was close enough. At most 50 us at 1 GHz: a line
+ * through two such pairs is off by at most that much a span later, well
+ * within SF_TSC_OFF_NS. */
+#define SF_TSC_PAIR_TICKS 50000ull
+#define SF_TSC_PAIR_TRIES 4
+static int read_both(uint64_t *tsc, uint64_t *ns)
 {
-	struct timespec ts;
-	uint64_t before = __rdtsc();
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t after = __rdtsc();
-	*tsc = before + (after - before) / 2;
-	*ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	for (int i = 0; i < SF_TSC_PAIR_TRIES; i++) {
+		struct timespec ts;
+		uint64_t before = __rdtsc();
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t after = __rdtsc();
+		*tsc = before + (after - before) / 2;
+		*ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		if (after - before <= SF_TSC_PAIR_TICKS)
+			return 1;
+	}
+	return 0;
 }
 #endif
 
@@ -51,8 +105,7 @@ void sf_tsc_start(void)
 {
 #if defined(__x86_64__)
 	int e = errno;
-	if (kernel_clock_is_tsc()) {
-		read_both(&sf_tsc.tsc0, &sf_tsc.ns0);
+	if (kernel_clock_on_tsc() && read_both(&sf_tsc.tsc0, &sf_tsc.ns0)) {
 		SF_RELEASE(&sf_tsc.next_fit, sf_tsc.ns0 + SF_TSC_FIRST_FIT_NS);
 	}
 	errno = e;
@@ -76,8 +129,13 @@ void sf_tsc_fit(void)
 		return;
 	int e = errno;
 	uint64_t tsc, now;
-	read_both(&tsc, &now);
+	int paired = read_both(&tsc, &now);
 	errno = e;
+	if (!paired) {
+		/* The line holds as it is until a pair can be read. */
+		SF_RELEASE(&sf_tsc.next_fit, now + SF_TSC_FIRST_FIT_NS);
+		return;
+	}
 	uint64_t ticks = tsc - sf_tsc.tsc0, span = now - sf_tsc.ns0;
 	if ((int64_t)ticks <= 0 || (int64_t)span <= 0) {
 		end_line();

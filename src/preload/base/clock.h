@@ -13,8 +13,7 @@
 
 /* The counter's line against CLOCK_MONOTONIC: ns = ns0 + (tsc - tsc0) *
  * mult / 2^32. mult is 0 until measured (clock.c), and stays 0 where the
- * kernel does not keep its own clock on the counter: then the counter is
- * not known to run at one rate on every CPU. */
+ * counter is not known to run at one rate on every CPU (sf_tsc_trusted). */
 struct sf_tsc {
 	uint64_t tsc0, ns0;
 	uint64_t mult;
@@ -71,8 +70,16 @@ static inline uint64_t sf_now_cheap(void)
 	return sf_now_fast(&ns) ? ns : sf_now();
 }
 
-/* At start: where the kernel's clock runs on the counter, take the line's
- * first point (sf_tsc_fit measures its rate later). */
+/* The counter runs at one rate on every CPU, in step, as the kernel's own
+ * clock needs it to: the kernel's clock is the counter ("tsc"), or a
+ * hypervisor's clock that reads it in the guest's user space ("kvm-clock")
+ * on a CPU whose counter neither changes rate nor stops (the flags
+ * constant_tsc and nonstop_tsc). clocksource: the kernel's current
+ * clocksource file, cpuinfo: /proc/cpuinfo's start, after a newline. */
+int sf_tsc_trusted(const char *clocksource, const char *cpuinfo);
+
+/* At start: where the counter is trusted, take the line's first point
+ * (sf_tsc_fit measures its rate later). */
 void sf_tsc_start(void);
 
 /* Sleep the whole of ns, resuming after signal handlers run, until the
