@@ -26,7 +26,9 @@ struct sf_gate sf_gate_make(const struct sf_rule *r, const struct sf_gate_in *in
 		g.num = (uint8_t)(1 + __builtin_ctz(nums));
 	if (r->when.first == 1 && r->when.step == 1 && r->when.last == UINT64_MAX)
 		g.flags |= SF_PE_EVERY;
-	if (gated && r->p_scaled < SF_P_ONE) {
+	/* p= alone draws by gaps on the connection's key (sf_gate_gap_count);
+	 * with when=, the full path draws at the counts when= names. */
+	if (gated && r->p_scaled < SF_P_ONE && (g.flags & SF_PE_EVERY)) {
 		g.flags |= SF_PE_DRAWS;
 		g.draw_key = sf_draw_key(in->seed, in->proc_key, r->name_hash, in->peer_hash, in->ordinal, SF_DRAW_P);
 	}

@@ -22,7 +22,7 @@ enum {
 	SF_PE_PER_DEST = 1 << 3,   /* datagram socket, peer=/host=: decided per destination */
 	SF_PE_GATED = 1 << 4,	   /* counted per connection: sf_gate answers whether it applies and is due */
 	SF_PE_CLOCK = 1 << 5,	   /* it reads the clock (idle=, age=, uptime=) */
-	SF_PE_DRAWS = 1 << 6,	   /* p=: draw_key holds its draws on this connection */
+	SF_PE_DRAWS = 1 << 6,	   /* p= alone: draws by gaps on draw_key, this connection's key */
 	SF_PE_EVERY = 1 << 7,	   /* no when=: every counted call may be due (p= draws each) */
 };
 
@@ -93,7 +93,7 @@ static inline int sf_gate_holds(const struct sf_rule *r, const struct sf_snap *s
 	return 1;
 }
 
-/* Count a call of an entry that draws p= alone (SF_PE_GAPS) on its
+/* Count a call of an entry that draws p= alone (SF_PE_DRAWS) on its
  * connection's key: its count in *nth, and 1 when it is a call of the
  * sequence sf_gap_next draws. *next (the plan's entry's) is the first call
  * of the sequence not yet counted, so *calls <= *next: the quick lane
@@ -124,10 +124,9 @@ static inline int sf_gate_gap_count(uint64_t p_scaled, uint64_t key, uint64_t *c
 
 /* The entry draws p= by gaps (sf_gate_gap_count): p= with no when=,
  * counted on its connection. */
-#define SF_PE_GAPS (SF_PE_EVERY | SF_PE_DRAWS)
 static inline int sf_gate_gaps(uint8_t flags)
 {
-	return (flags & SF_PE_GAPS) == SF_PE_GAPS;
+	return (flags & SF_PE_DRAWS) != 0;
 }
 
 /* What the plan settles for one rule on one socket. */

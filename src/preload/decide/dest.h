@@ -129,8 +129,7 @@ static inline __attribute__((always_inline)) int sf_dest_gate(const struct sf_pl
 		return 0;
 	/* Only the entries' counters change, atomically. */
 	struct sf_plan_entry *e = (struct sf_plan_entry *)&plan->e[one];
-	struct sf_active *a = sf_active_get();
-	if (!a || plan->gen != a->gen)
+	if (plan->gen != SF_LOAD(&sf_gen))
 		return 0;
 	/* quick.h sf_gate_pass for an entry with nothing dynamic and a call
 	 * with its own destination, whose draws are not the plan's (gate.h
@@ -145,7 +144,7 @@ static inline __attribute__((always_inline)) int sf_dest_gate(const struct sf_pl
 	if (n + 1 >= SF_LOAD(&e->next) ||
 	    !__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return 0;
-	SF_ADD(&a->stats[e->rule].matched, 1);
+	SF_ADD(&plan->stats[e->rule].matched, 1);
 	return 1;
 }
 

@@ -55,22 +55,14 @@ uint32_t sf_plan_count(const struct sf_plan_in *in)
 	return n;
 }
 
-size_t sf_plan_size(uint32_t n, int dgram)
-{
-	size_t size = sizeof(struct sf_plan) + n * sizeof(struct sf_plan_entry);
-	if (dgram)
-		size += sizeof(struct sf_plan_dgram) + n * sizeof(uint16_t);
-	return size;
-}
-
 static void fill(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, const struct sf_plan *carry,
 		 struct sf_plan_out *out)
 {
 	int dgram = in->gate.dgram;
-	plan->size = (uint32_t)sf_plan_size(n, dgram);
 	plan->gen = in->gen;
-	plan->draw_proc = in->gate.proc_key;
+	plan->stats = in->stats;
 	plan->draw_ord = in->gate.ordinal;
+	plan->draw_id = sf_plan_draws_for(in->gate.proc_key, in->gate.ordinal);
 	/* The entries are counted in as they are made: the cache's place is
 	 * after all n (sf_plan_dg once they are). */
 	plan->dgram = (uint8_t)(dgram != 0);

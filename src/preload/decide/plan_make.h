@@ -18,8 +18,9 @@
 struct sf_plan_in {
 	const struct sf_rule *rules; /* the rule set in force */
 	uint32_t nrules;
-	const uint8_t *for_exe; /* rule i can apply to this program (exe=) */
-	uint32_t gen;		/* the rule set's generation */
+	const uint8_t *for_exe;	     /* rule i can apply to this program (exe=) */
+	uint32_t gen;		     /* the rule set's generation */
+	struct sf_rule_stats *stats; /* the rule set's statistics (the plan keeps them for the quick lane) */
 	/* The socket as the rules see it (subj, with its host names), stream
 	 * or datagram, replay, and the draws' inputs fixed for the socket. */
 	struct sf_gate_in gate;
@@ -40,9 +41,6 @@ struct sf_plan_out {
 
 /* How many rules enter the plan. */
 uint32_t sf_plan_count(const struct sf_plan_in *in);
-
-/* The bytes a plan of n entries takes. */
-size_t sf_plan_size(uint32_t n, int dgram);
 
 /* Fill `plan` (room for sf_plan_size(n, dgram) bytes, n = sf_plan_count(in);
  * NULL: no plan, none of the rules apply or there was no room) and say

@@ -50,12 +50,12 @@ static inline void sf_sock_snap(const struct sf_sock *s, int clock, struct sf_sn
  * and on the connection the keys were made for. */
 static inline int sf_draws_current(const struct sf_plan *plan, const struct sf_sock *s, int own_dest)
 {
-	return !own_dest && plan->draw_ord == s->conn_ordinal && plan->draw_proc == sf_proctree_key();
+	return !own_dest && plan->draw_id == sf_plan_draws_for(sf_proctree_key(), s->conn_ordinal);
 }
 
-/* sf_gate_holds for entry e on s, out of line: the clock, state=, more
- * than one number (quick.c). */
-__attribute__((cold)) int sf_lane_holds_full(const struct sf_rule *r, const struct sf_plan_entry *e,
+/* sf_gate_holds for entry e of rule set a on s, out of line: the clock,
+ * state=, more than one number (quick.c). */
+__attribute__((cold)) int sf_lane_holds_full(const struct sf_active *a, const struct sf_plan_entry *e,
 					     const struct sf_sock *s);
 
 /* sf_gate_holds for entry e on s: 1 or 0, or -1 when the answer needs a
@@ -90,7 +90,7 @@ static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_a
 		v = v > t ? v - t : 0;
 		break;
 	default:
-		return full ? sf_lane_holds_full(&a->rs.rules[e->rule], e, s) : -1;
+		return full ? sf_lane_holds_full(a, e, s) : -1;
 	}
 	/* lo <= v <= hi in one compare. */
 	return v - e->lo <= e->span;
@@ -103,7 +103,7 @@ static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_a
  * compare-and-swap, so that a call another thread counted meanwhile goes
  * the full path and every call is counted exactly once. own_dest: the call
  * has its own destination. */
-static inline __attribute__((always_inline)) int sf_gate_pass(struct sf_active *a, const struct sf_plan *plan,
+static inline __attribute__((always_inline)) int sf_gate_pass(const struct sf_active *a, const struct sf_plan *plan,
 							      struct sf_plan_entry *e, const struct sf_sock *s,
 							      int own_dest, int full)
 {
@@ -115,16 +115,20 @@ static inline __attribute__((always_inline)) int sf_gate_pass(struct sf_active *
 		if (holds <= 0)
 			return holds < 0 ? -1 : 1;
 	}
-	uint64_t n = SF_LOAD(&e->calls);
+	/* p= alone fires at the calls its gaps draw (gate.h), on the
+	 * connection's key: only a call whose draws are the plan's is
+	 * counted by them. */
+	if (sf_gate_gaps(flags) && !sf_draws_current(plan, s, own_dest))
+		return 0;
 	/* Below `next`, the call is not due: when= does not name it, or p=
-	 * alone does not fire it (its gaps, gate.h, drawn on the connection's
-	 * key: only for a call whose draws are the plan's). From it on, the
-	 * full path decides: no division, no draw here. */
-	if (n + 1 >= SF_LOAD(&e->next) || (sf_gate_gaps(flags) && !sf_draws_current(plan, s, own_dest)))
+	 * alone does not fire it. From it on, the full path decides: no
+	 * division, no draw here. */
+	uint64_t n = SF_LOAD(&e->calls);
+	if (n + 1 >= SF_LOAD(&e->next))
 		return 0;
 	if (!__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return 0;
-	SF_ADD(&a->stats[e->rule].matched, 1);
+	SF_ADD(&plan->stats[e->rule].matched, 1);
 	return 1;
 }
 
@@ -146,14 +150,27 @@ static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *
 	 * it left to free): a reload or a replan in another thread may retire
 	 * the plan and the rules this reads. */
 	sf_read_begin();
-	struct sf_active *a = sf_active_get();
+	/* The rule set is looked at only to check what the plan cannot say
+	 * (sf_lane_holds_full); the lane compares generations. */
+	const struct sf_active *a = full ? sf_active_get() : NULL;
+	uint32_t gen = full ? (a ? a->gen : 0) : SF_LOAD(&sf_gen);
 	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
 	/* quick_ops belongs to the plan: both must be of the rules in force. */
-	if (SF_LIKELY(plan && a && plan->gen == a->gen)) {
+	if (SF_LIKELY(plan != NULL)) {
 		unsigned i = slot >= 0 ? plan->quick[slot] : 0xff;
-		ok = i == 0xff ? 1 : sf_gate_pass(a, plan, &plan->e[i], s, own_dest, full);
+		if (plan->gen != gen)
+			ok = 0;
+		else if (i == 0xff)
+			ok = 1;
+		else {
+			/* One register for the entry: GCC would otherwise keep
+			 * its index and the plan, and rebuild the address. */
+			struct sf_plan_entry *e = &plan->e[i];
+			__asm__("" : "+r"(e));
+			ok = sf_gate_pass(a, plan, e, s, own_dest, full);
+		}
 	} else
-		ok = !plan && a && sf_sock_current(s, a->gen);
+		ok = gen && sf_sock_current(s, gen);
 	/* What the section's end may free is freed when the call leaves
 	 * (sf_quick_leave): a call out here would have the lane save the
 	 * call's arguments on every call. */

@@ -99,7 +99,7 @@ static void plan_shape(const struct sf_sock *s, sf_opmask ops, struct dir *d)
 			continue;
 		if (r->action == SF_ACT_LOSSY && !d->pace.loss) {
 			d->pace.loss = r->loss;
-			d->pace.key = sf_draw_key(sf_config.seed, plan->draw_proc, r->name_hash, s->peer_hash,
+			d->pace.key = sf_draw_key(sf_config.seed, sf_plan_draw_proc(plan), r->name_hash, s->peer_hash,
 						  plan->draw_ord, SF_DRAW_LOSS);
 		}
 		if (r->action == SF_ACT_THROTTLE && r->rate && (!d->rate || r->rate < d->rate))

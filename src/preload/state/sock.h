@@ -37,7 +37,7 @@ struct sf_plan_entry {
 	 * sendmsg's msg_name): it applies to such a call only. */
 	uint8_t away;
 	uint8_t pad[4];
-	uint64_t draw_key; /* SF_PE_DRAWS: gate.h sf_gate_draw_hits */
+	uint64_t draw_key; /* SF_PE_DRAWS: gate.h sf_gate_gap_count */
 	uint64_t calls;	   /* counted calls on this connection (when=, p=) */
 	uint64_t fired;	   /* firings on this connection (limit=) */
 	/* The first count when= may make due (sf_when_next): the quick lane
@@ -92,22 +92,51 @@ static const uint8_t sf_quick_slot[SF_OP__COUNT] = {
 	[SF_OP_recv] = 6, [SF_OP_recvfrom] = 7, [SF_OP_recvmsg] = 8, [SF_OP_read] = 9,	[SF_OP_readv] = 10,
 };
 
+struct sf_rule_stats;
 struct sf_plan {
 	uint32_t n;
-	uint32_t size; /* bytes allocated */
-	uint32_t gen;  /* the rule set its indices refer to */
+	uint32_t gen; /* the rule set its indices refer to */
 	/* The draws' inputs the entries' draw keys were made with that may
 	 * change under the plan: a call whose own differ (a forked child, a
 	 * new attempt's ordinal) draws in full. (A new peer always replans,
-	 * or sends every call the full path.) */
+	 * or sends every call the full path.) The ordinal, and the process's
+	 * key with the ordinal in its low bits (sf_plan_draws_for): the quick
+	 * lane checks both in one compare. */
 	uint32_t draw_ord;
-	uint64_t draw_proc;
 	/* For each quick-lane op: its one entry, or 0xff when no entry names it. */
 	uint8_t quick[SF_QUICK_SLOTS];
 	uint8_t dgram; /* a datagram socket's: sf_plan_dg follows the entries */
+	uint64_t draw_id;
+	/* The rule set's statistics (decide/active.h), indexed as the rules:
+	 * the quick lane counts into them with no look at the rule set. */
+	struct sf_rule_stats *stats;
 	struct sf_plan_entry e[];
 };
 _Static_assert(sizeof(struct sf_plan) == 40, "a one-rule plan is 104 bytes");
+
+/* The draws of a process (its key in the run's tree) on a connection (its
+ * ordinal) as one word. Two processes' keys are 64-bit hashes, so that
+ * two pairs of them give one word only by a chance of 2^-64. */
+static inline uint64_t sf_plan_draws_for(uint64_t proc_key, uint32_t ordinal)
+{
+	return proc_key ^ ordinal;
+}
+
+/* The process key the plan's draws were made with. */
+static inline uint64_t sf_plan_draw_proc(const struct sf_plan *p)
+{
+	return p->draw_id ^ p->draw_ord;
+}
+
+/* The bytes a plan of n entries takes: its entries, and a datagram
+ * socket's destination cache after them. */
+static inline size_t sf_plan_size(uint32_t n, int dgram)
+{
+	size_t size = sizeof(struct sf_plan) + n * sizeof(struct sf_plan_entry);
+	if (dgram)
+		size += sizeof(struct sf_plan_dgram) + n * sizeof(uint16_t);
+	return size;
+}
 
 /* A datagram socket's plan: its destination cache, after its n entries
  * (sf_plan_count made it for exactly those); NULL for a stream's. */
