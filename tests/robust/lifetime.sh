@@ -3,8 +3,11 @@
 # and ask for the peer on shared UDP sockets while others replace them
 # (socket, connect, close the old one), dup2 /dev/null over them, dup and
 # close numbers other threads hold. A rule that names the calls but applies
-# to another peer is enough to make every call look at the records. The
-# program must run to its end.
+# to another peer is enough to make every call look at the records; one
+# that applies and never fires takes them through the quick lane, whose
+# calls hold a record while another thread closes its last descriptor
+# (when=), note when bytes moved (idle>) and count p='s gaps from several
+# threads at once. The program must run to its end.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
@@ -21,7 +24,8 @@ esac
 
 for rules in 'send peer=10.9.9.9:9 => error EIO' 'connect peer=10.9.9.9:9 => error EIO' \
 	'io peer=10.9.9.9:9 => reset
-connect peer=10.9.9.9:9 => error EIO'; do
+connect peer=10.9.9.9:9 => error EIO' 'io when=1000000000 => error EIO' 'io idle>1h => error EIO' \
+	'io p=0.000000001 => error EIO'; do
 	# shellcheck disable=SC2086 # empty, or one word
 	sf_run $env_tsan SOCKFAULT_RULES_TEXT="$rules" "$C" "$secs" 9
 	expect_rc 0 "churn under '$(echo "$rules" | head -n 1)'"
