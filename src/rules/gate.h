@@ -96,12 +96,13 @@ static inline int sf_gate_holds(const struct sf_rule *r, const struct sf_snap *s
 /* Count a call of an entry that draws p= alone (SF_PE_DRAWS) on its
  * connection's key: its count in *nth, and 1 when it is a call of the
  * sequence sf_gap_next draws. *next (the plan's entry's) is the first call
- * of the sequence not yet counted, so *calls <= *next: the quick lane
- * counts a call below it with no draw (decide/quick.h), and a call that
- * reaches it moves it on. Lock-free: a thread that finds *next counted but
- * not yet moved (its counter stopped in between, or a count that is not
- * the sequence's, as a datagram's to another destination) moves it on
- * itself, to the same place. */
+ * of the sequence not yet counted: the quick lane counts a call below it
+ * with no draw (decide/quick.h), and a call that reaches it moves it on.
+ * Lock-free: a thread that finds *calls at or past *next (the thread that
+ * counted *next stopped before it moved it on, or counts that are not the
+ * sequence's went past it: a datagram's to another destination, a forked
+ * child's on its parent's plan) moves it on itself, along the sequence,
+ * to the same place any other thread would. */
 static inline int sf_gate_gap_count(uint64_t p_scaled, uint64_t key, uint64_t *calls, uint64_t *next, uint64_t *nth)
 {
 	for (;;) {

@@ -51,11 +51,11 @@ static int has_word(const char *line, const char *word)
 	return 0;
 }
 
-int sf_tsc_trusted(const char *clocksource, const char *cpuinfo)
+int sf_tsc_trusted(const char *clocksource, const char *available, const char *cpuinfo)
 {
 	if (strcmp(clocksource, "tsc\n") == 0)
 		return 1;
-	if (strcmp(clocksource, "kvm-clock\n") != 0)
+	if (strcmp(clocksource, "kvm-clock\n") != 0 || !has_word(available, "tsc"))
 		return 0;
 	const char *flags = strstr(cpuinfo, "\nflags");
 	if (!flags || !(flags = strchr(flags + 1, ':')))
@@ -63,16 +63,21 @@ int sf_tsc_trusted(const char *clocksource, const char *cpuinfo)
 	return has_word(flags + 1, "constant_tsc") && has_word(flags + 1, "nonstop_tsc");
 }
 
+/* Read once, at the library's start (not on a thread's stack: 8 KiB). */
+static char cpuinfo[8192];
+
 static int kernel_clock_on_tsc(void)
 {
-	char source[32], cpuinfo[8192];
+	char source[32], available[256];
 	if (!read_kernel_file("/sys/devices/system/clocksource/clocksource0/current_clocksource", source,
-			      sizeof source))
+			      sizeof source) ||
+	    !read_kernel_file("/sys/devices/system/clocksource/clocksource0/available_clocksource", available,
+			      sizeof available))
 		return 0;
 	/* The first CPU's lines hold its flags: they are the same on all. */
 	cpuinfo[0] = '\n';
 	read_kernel_file("/proc/cpuinfo", cpuinfo + 1, sizeof cpuinfo - 1);
-	return sf_tsc_trusted(source, cpuinfo);
+	return sf_tsc_trusted(source, available, cpuinfo);
 }
 
 #if defined(__x86_64__)
@@ -80,9 +85,9 @@ static int kernel_clock_on_tsc(void)
  * A pair whose counter readings lie further apart than SF_TSC_PAIR_TICKS
  * (the thread was preempted between them, or runs under valgrind on a
  * loaded machine) says too little of the moment: read again, a few
- * times; 0 if no pair was close enough. At most 50 us at 1 GHz: a line
- * through two such pairs is off by at most that much a span later, well
- * within SF_TSC_OFF_NS. */
+ * times; 0 if no pair was close enough. At most 50 us at 1 GHz: each
+ * pair is then within 25 us of the moment, and a line through two of them
+ * off by about 75 us a span later, well within SF_TSC_OFF_NS. */
 #define SF_TSC_PAIR_TICKS 50000ull
 #define SF_TSC_PAIR_TRIES 4
 static int read_both(uint64_t *tsc, uint64_t *ns)
@@ -101,15 +106,25 @@ static int read_both(uint64_t *tsc, uint64_t *ns)
 }
 #endif
 
-void sf_tsc_start(void)
+int sf_tsc_begin(void)
 {
 #if defined(__x86_64__)
-	int e = errno;
-	if (kernel_clock_on_tsc() && read_both(&sf_tsc.tsc0, &sf_tsc.ns0)) {
-		SF_RELEASE(&sf_tsc.next_fit, sf_tsc.ns0 + SF_TSC_FIRST_FIT_NS);
-	}
+	int e = errno, ok = read_both(&sf_tsc.tsc0, &sf_tsc.ns0);
 	errno = e;
+	SF_RELEASE(&sf_tsc.mult, 0);
+	SF_RELEASE(&sf_tsc.next_fit, ok ? sf_tsc.ns0 + SF_TSC_FIRST_FIT_NS : UINT64_MAX);
+	return ok;
+#else
+	return 0;
 #endif
+}
+
+void sf_tsc_start(void)
+{
+	int e = errno;
+	if (kernel_clock_on_tsc())
+		sf_tsc_begin();
+	errno = e;
 }
 
 /* No line any more: the kernel's clock for good. */
@@ -132,8 +147,9 @@ void sf_tsc_fit(void)
 	int paired = read_both(&tsc, &now);
 	errno = e;
 	if (!paired) {
-		/* The line holds as it is until a pair can be read. */
-		SF_RELEASE(&sf_tsc.next_fit, now + SF_TSC_FIRST_FIT_NS);
+		/* Unchecked, the line is not used: the kernel's clock answers,
+		 * and the next reading tries again. */
+		SF_RELEASE(&sf_tsc.next_fit, due);
 		return;
 	}
 	uint64_t ticks = tsc - sf_tsc.tsc0, span = now - sf_tsc.ns0;

@@ -73,13 +73,19 @@ static inline uint64_t sf_now_cheap(void)
 /* The counter runs at one rate on every CPU, in step, as the kernel's own
  * clock needs it to: the kernel's clock is the counter ("tsc"), or a
  * hypervisor's clock that reads it in the guest's user space ("kvm-clock")
- * on a CPU whose counter neither changes rate nor stops (the flags
- * constant_tsc and nonstop_tsc). clocksource: the kernel's current
- * clocksource file, cpuinfo: /proc/cpuinfo's start, after a newline. */
-int sf_tsc_trusted(const char *clocksource, const char *cpuinfo);
+ * where the kernel still holds the counter fit to be its clock (it found
+ * it in step on every CPU and has not marked it unstable: "tsc" is among
+ * the available clocksources) on a CPU whose counter neither changes rate
+ * nor stops (the flags constant_tsc and nonstop_tsc). clocksource and
+ * available: the kernel's current_clocksource and available_clocksource
+ * files; cpuinfo: /proc/cpuinfo's start, after a newline. */
+int sf_tsc_trusted(const char *clocksource, const char *available, const char *cpuinfo);
 
-/* At start: where the counter is trusted, take the line's first point
- * (sf_tsc_fit measures its rate later). */
+/* Take the line's first point (sf_tsc_fit measures its rate later): 1,
+ * or 0 when no pair of readings was close enough (then no line). */
+int sf_tsc_begin(void);
+
+/* At start: where the counter is trusted, sf_tsc_begin. */
 void sf_tsc_start(void);
 
 /* Sleep the whole of ns, resuming after signal handlers run, until the

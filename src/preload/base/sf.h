@@ -64,6 +64,18 @@ extern SF_TLS struct sf_thread sf_self;
 		sf_self.ret = (uintptr_t)__builtin_return_address(0); \
 	} while (0)
 
+/* After a call that must end while the marked frame is still the call's
+ * (the quick lane's leave). On x86-64 the frame's return address lies in
+ * its caller's part of the stack, where a tail call that takes the frame
+ * over leaves it: the mark holds (state/enter.c sf_nested), and the call
+ * may be a tail call. Elsewhere (aarch64) a function keeps it in its own
+ * frame, which a tail call gives up: the call must return into it. */
+#if defined(__x86_64__)
+#define SF_KEEP_FRAME() ((void)0)
+#else
+#define SF_KEEP_FRAME() __asm__ volatile("")
+#endif
+
 /* Raise depth for a call entering the library from the program, then note
  * its frame: a signal handler's call in between finds sp 0 and is nested. */
 #define SF_ENTER_MARK()                                  \

@@ -129,7 +129,8 @@ static inline __attribute__((always_inline)) int sf_dest_gate(const struct sf_pl
 		return 0;
 	/* Only the entries' counters change, atomically. */
 	struct sf_plan_entry *e = (struct sf_plan_entry *)&plan->e[one];
-	if (plan->gen != SF_LOAD(&sf_gen))
+	/* Ordered after the caller's reader count (quick.h sf_quick_count). */
+	if (plan->gen != __atomic_load_n(&sf_gen, __ATOMIC_SEQ_CST))
 		return 0;
 	/* quick.h sf_gate_pass for an entry with nothing dynamic and a call
 	 * with its own destination, whose draws are not the plan's (gate.h

@@ -153,7 +153,10 @@ static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *
 	/* The rule set is looked at only to check what the plan cannot say
 	 * (sf_lane_holds_full); the lane compares generations. */
 	const struct sf_active *a = full ? sf_active_get() : NULL;
-	uint32_t gen = full ? (a ? a->gen : 0) : SF_LOAD(&sf_gen);
+	/* Ordered after the reader count's increment, as the reclaimer's
+	 * look at the count is after a reload's new generation (a plain
+	 * load on x86, not on arm64). */
+	uint32_t gen = full ? (a ? a->gen : 0) : __atomic_load_n(&sf_gen, __ATOMIC_SEQ_CST);
 	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
 	/* quick_ops belongs to the plan: both must be of the rules in force. */
 	if (SF_LIKELY(plan != NULL)) {

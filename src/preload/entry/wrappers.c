@@ -69,14 +69,15 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 	{                                                                                                       \
 		return sf_quick_leave(r, (SF_OPS_TX & SF_OPBIT(SF_OP_##op)) != 0, SF_OP_##op);                  \
 	}                                                                                                       \
-	/* The quick lane's real call, in a frame of its own (lane.h), which    \
-	 * the leave, a tail call, takes over: the frame's return address stays \
-	 * where the mark says until the call leaves. */                               \
+	/* The quick lane's real call, in a frame of its own (lane.h), which \
+	 * the leave takes over (base/sf.h SF_KEEP_FRAME). */                                  \
 	static __attribute__((noinline)) ret sf_run_##name params                                               \
 	{                                                                                                       \
 		SF_MARK_FRAME();                                                                                \
 		sf_self.lane_fd = fd;                                                                           \
-		return (ret)sf_leave_##name((long)sf_real_##name args);                                         \
+		long sf_r = sf_leave_##name((long)sf_real_##name args);                                         \
+		SF_KEEP_FRAME();                                                                                \
+		return (ret)sf_r;                                                                               \
 	}                                                                                                       \
 	static __attribute__((noinline, cold)) ret sf_miss_##name params                                        \
 	{                                                                                                       \

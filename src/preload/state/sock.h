@@ -40,8 +40,9 @@ struct sf_plan_entry {
 	uint64_t draw_key; /* SF_PE_DRAWS: gate.h sf_gate_gap_count */
 	uint64_t calls;	   /* counted calls on this connection (when=, p=) */
 	uint64_t fired;	   /* firings on this connection (limit=) */
-	/* The first count when= may make due (sf_when_next): the quick lane
-	 * counts a call below it without looking at when= (quick.h). */
+	/* The first count when= may make due (sf_when_next), or the next
+	 * call p= alone fires (gate.h sf_gate_gap_count): the quick lane
+	 * counts a call below it with no division and no draw (quick.h). */
 	uint64_t next;
 	/* num's range, the rule's: lo <= number <= lo + span. */
 	uint64_t lo, span;
