@@ -182,8 +182,15 @@ static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *
 }
 
 /* sf_quick_count where the lane could not settle the call without a call
- * of its own (-1): with the clock and the full snapshot, out of line. dest:
- * the call's own destination, as sf_quick_enter's. 1 or 0. */
-int sf_quick_more(struct sf_sock *s, enum sf_op op, const struct sockaddr *dest);
+ * of its own (-1): with the clock and the full snapshot, in the wrapper's
+ * out-of-line part (entry/wrappers.c sf_more_NAME), whose constant op
+ * picks its slot at compile time. dest: the call's own destination, as
+ * sf_quick_enter's. 1 or 0. */
+static inline __attribute__((always_inline)) int sf_quick_more(struct sf_sock *s, enum sf_op op,
+							       const struct sockaddr *dest)
+{
+	int own_dest = dest && !((s->flags & SF_SOCK_STREAM) && (s->flags & SF_SOCK_HAS_PEER));
+	return sf_quick_count(s, op, own_dest, 1) > 0;
+}
 
 #endif
