@@ -17,7 +17,7 @@ set -eu
 for e in EHOSTUNREACH ENETUNREACH 'ECONNREFUSED icmp'; do
 	x=${e% icmp}
 	# A router's ICMP, no round trip given: at once.
-	run "connect => error $e" p:listen mark connect since so_error peername sendns send sigpipes p:accept
+	run "connect => error $e" p:listen mark connect since so_error peername sendns send sigpipes p:accept,300
 	transcript "$e from a router, blocking: a hard error, SO_ERROR taken" <<EOF2
 peer listen = port *
 connect = -1 $x
@@ -33,7 +33,7 @@ EOF2
 
 	# Its round trip from a delay rule on the connect.
 	run "connect => delay 150ms
-connect => error $e" p:listen mark connect since so_error p:accept
+connect => error $e" p:listen mark connect since so_error p:accept,300
 	transcript "$e from a router 150 ms away, blocking" <<EOF2
 peer listen = port *
 connect = -1 $x
@@ -45,7 +45,7 @@ EOF2
 
 	run "connect => delay 150ms
 connect => error $e" p:listen mark connect-nb since pollout=3000 since so_error so_error peername pollin=0 \
-		sendns send recvnb sigpipes p:accept
+		sendns send recvnb sigpipes p:accept,300
 	transcript "$e from a router 150 ms away, nonblocking: POLLOUT|ERR|HUP, SO_ERROR once, a dead socket" <<EOF2
 peer listen = port *
 connect = -1 EINPROGRESS
@@ -71,7 +71,7 @@ EOF2
 	# the next connect is a new attempt, which the rules answer again.
 	run "connect => delay 150ms
 connect => error $e" p:listen connect-nb pollout=3000 reconnect so_error reconnect pollout=3000 so_error reconnect \
-		reconnect p:accept
+		reconnect p:accept,300
 	transcript "$e from a router, then connect again: the error or ECONNABORTED, then a new attempt" <<EOF2
 peer listen = port *
 connect = -1 EINPROGRESS
@@ -87,7 +87,7 @@ peer accept = none
 EOF2
 
 	run "connect => delay 150ms
-connect => error $e" p:listen mark connect-nb epollout=3000 since so_error p:accept
+connect => error $e" p:listen mark connect-nb epollout=3000 since so_error p:accept,300
 	transcript "$e from a router 150 ms away: epoll wakes when it comes" <<EOF2
 peer listen = port *
 connect = -1 EINPROGRESS
@@ -101,7 +101,7 @@ EOF2
 	# While the ICMP is on its way the socket is connecting, as the real one.
 	run "connect => delay 300ms
 connect => error $e" p:listen connect-nb pollout=0 so_error peername sendns recvnb reconnect pollout=3000 \
-		so_error p:accept
+		so_error p:accept,300
 	transcript "$e from a router 300 ms away: connecting until the ICMP comes" <<EOF2
 peer listen = port *
 connect = -1 EINPROGRESS
@@ -118,7 +118,7 @@ EOF2
 
 	# The host's own firewall: a soft error, at the SYN's retransmission.
 	run "connect => error $x icmp=local" p:listen mark connect since so_error so_error peername sendns send \
-		sigpipes p:accept
+		sigpipes p:accept,300
 	transcript "$x icmp=local on a blocking connect: at the SYN's retransmission, SO_ERROR keeps it" <<EOF2
 peer listen = port *
 connect = -1 $x
