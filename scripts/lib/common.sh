@@ -194,6 +194,13 @@ sf_check() {
 	SF_JOBS=$SF_CHECK_JOBS sf_make "$@"
 }
 
+# sf_tests_but DIR PATTERN: the tests of make check in DIR (its TESTS), but
+# those whose name matches the extended regular expression PATTERN.
+sf_tests_but() {
+	make -C "$1" -s --no-print-directory -f Makefile -f <(printf 'sf-print-tests:\n\t@echo $(TESTS)\n') \
+		sf-print-tests | tr ' ' '\n' | grep -Ev "$2" | grep . | tr '\n' ' '
+}
+
 # sf_build [DIR [CONFIGURE_ARG...]]: everything from a bare checkout to
 # built binaries: autoreconf when needed, configure when needed, make.
 # Without arguments: SF_BUILD_DIR with SF_CONFIGURE_FLAGS; with a DIR, exactly
