@@ -30,7 +30,6 @@ static void put_addrs(struct out *o, const char *key, const struct sf_addrpat *a
 	static const uint8_t loopback6[16] = { [15] = 1 };
 	put(o, " %s=", key);
 	for (unsigned i = 0; i < n; i++) {
-		char buf[300];
 		if (i + 1 < n && a[i].kind == SF_ADDR_IP4 && a[i].prefix == 8 && a[i].ip[0] == 127 &&
 		    a[i + 1].kind == SF_ADDR_IP6 && a[i + 1].prefix == 128 &&
 		    memcmp(a[i + 1].ip, loopback6, sizeof loopback6) == 0 && a[i].has_port == a[i + 1].has_port &&
@@ -44,8 +43,12 @@ static void put_addrs(struct out *o, const char *key, const struct sf_addrpat *a
 			i++;
 			continue;
 		}
-		sf_addrpat_format(buf, sizeof buf, &a[i]);
-		put(o, "%s%s", i ? "," : "", buf);
+		/* Straight into the output: a unix: glob is as long as it was
+		 * written, and a cut one would print another rule. */
+		if (i)
+			put(o, ",");
+		size_t room = o->len < o->cap ? o->cap - o->len : 0;
+		o->len += sf_addrpat_format(room ? o->buf + o->len : NULL, room, &a[i]);
 	}
 }
 

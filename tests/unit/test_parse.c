@@ -769,6 +769,22 @@ static void canonical_text_round_trips(void **state)
 	}
 }
 
+/* A peer= or local= pattern prints whole, however long: a unix: glob is
+ * bounded only by the line, and one cut short would print another rule
+ * (or none, cut after a backslash or inside a [set]). */
+static void long_unix_glob_prints_whole(void **state)
+{
+	static const char *const tails[] = { "Z", "\\x", "[ab]" };
+	for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
+		char glob[408], text[1024], canon[1024];
+		memset(glob, 'a', 400);
+		snprintf(glob + 400, sizeof glob - 400, "%s", tails[i]);
+		snprintf(text, sizeof text, "rx peer=unix:%s local=unix:%s => eof", glob, glob);
+		snprintf(canon, sizeof canon, "line-1: rx peer=unix:%s local=unix:%s => eof", glob, glob);
+		assert_canon(text, canon);
+	}
+}
+
 /* sf_rule_format behaves like snprintf: the length needed, the text cut to fit. */
 static void format_truncates_like_snprintf(void **state)
 {
@@ -827,6 +843,7 @@ int main(void)
 		cmocka_unit_test(crlf_input),
 		cmocka_unit_test(utf8_columns),
 		cmocka_unit_test(canonical_text_round_trips),
+		cmocka_unit_test(long_unix_glob_prints_whole),
 		cmocka_unit_test(format_truncates_like_snprintf),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
