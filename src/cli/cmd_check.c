@@ -1,5 +1,6 @@
 /* sockfault check FILE...: parse, print each rule normalised, exit 1 on any error. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -47,10 +48,18 @@ int sf_cmd_check(int argc, char **argv)
 		if (!quiet && errors >= 0) {
 			printf("# %s: %u rule%s%s\n", argv[i], rs.n, rs.n == 1 ? "" : "s",
 			       errors ? " (and the problems above)" : "");
+			/* Whole, however long the rule (a list of hosts or
+			 * peers): a cut rule would read as another one. */
 			for (unsigned k = 0; k < rs.n; k++) {
-				char buf[2048];
-				sf_rule_format(buf, sizeof buf, &rs.rules[k]);
+				size_t need = sf_rule_format(NULL, 0, &rs.rules[k]) + 1;
+				char *buf = malloc(need);
+				if (!buf) {
+					sf_cli_error("check: out of memory");
+					return SF_EXIT_BAD;
+				}
+				sf_rule_format(buf, need, &rs.rules[k]);
 				printf("%s\n", buf);
+				free(buf);
 			}
 		}
 		sf_ruleset_free(&rs);

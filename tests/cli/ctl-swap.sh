@@ -3,13 +3,16 @@
 # sockfault ctl replaces the rules again and again (a, then b, then a...,
 # each counting every send and firing on none). Every send is counted
 # once, by the set in force when it was made: at the end the counters of
-# a and b add up to the sends made, exactly (none lost, none twice).
+# a and b add up to the sends made, exactly (none lost, none twice). A
+# rule keeps its counters by its whole text: a and b are one name and
+# over 2 KB alike, and differ only at the end.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 ctl_setup
 
-A='a: send when=100000000 => error EPIPE'
-B='b: send when=100000000 => error EPIPE'
+long=/run/$(printf 'x%.0s' $(seq 1 2100))
+A="ab: send peer=unix:$long/a,* when=100000000 => error EPIPE"
+B="ab: send peer=unix:$long/b,* when=100000000 => error EPIPE"
 peer_start p -n 4 -t 60 sink
 start_ctl prog SOCKFAULT_RULES_TEXT="$A" "$C/tctl" sender "$p_port" 4 1500
 wait_channel "$prog_pid"
@@ -25,11 +28,15 @@ sent=$(sed -n 's/^sent //p' "$tmp/prog.out")
 expect_eq "every send was made" 6000 "$sent"
 expect_ge "the rules were swapped during the sends" 10 "$swaps"
 
-# Both rules in force (the sender is idle now): each shows all it counted.
-ctl "$prog_pid" load -e "$A" "$B"
-ctl --json "$prog_pid" rules
-ma=$(sed -n 's/.*"rule":"a".*"matched":\([0-9]*\).*/\1/p' "$tmp/out")
-mb=$(sed -n 's/.*"rule":"b".*"matched":\([0-9]*\).*/\1/p' "$tmp/out")
+# Each rule in force again (the sender is idle now): it shows all it
+# counted.
+matched() {
+	ctl "$prog_pid" load -e "$1" >&2
+	ctl --json "$prog_pid" rules >&2
+	sed -n 's/.*"rule":"ab".*"matched":\([0-9]*\).*/\1/p' "$tmp/out"
+}
+ma=$(matched "$A")
+mb=$(matched "$B")
 echo "a counted $ma, b counted $mb, over $swaps swaps"
 expect_ge "a counted some" 1 "$ma"
 expect_ge "b counted some" 1 "$mb"

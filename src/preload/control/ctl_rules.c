@@ -55,11 +55,21 @@ static struct carry *carry_of(uint64_t key, int create)
 	return NULL;
 }
 
+/* The key of the rule's whole text: two long rules that differ only past
+ * a buffer's end are two rules. 0 (no counters carried) if out of memory. */
 static uint64_t rule_key(const struct sf_rule *r)
 {
 	char text[2048];
-	sf_rule_format(text, sizeof text, r);
-	return text_key(text);
+	size_t n = sf_rule_format(text, sizeof text, r);
+	if (n < sizeof text)
+		return text_key(text);
+	char *big = malloc(n + 1);
+	if (!big)
+		return 0;
+	sf_rule_format(big, n + 1, r);
+	uint64_t key = text_key(big);
+	free(big);
+	return key;
 }
 
 /* Runs when no thread can still count into the old set (reclaim.h): its
@@ -71,7 +81,8 @@ static void fold_and_free(void *p, size_t size)
 	for (unsigned i = 0; i < a->rs.n; i++) {
 		uint64_t m = SF_LOAD(&a->stats[i].matched), f = SF_LOAD(&a->stats[i].fired);
 		SF_ADD(&carried_fired, f);
-		struct carry *c = carry_of(rule_key(&a->rs.rules[i]), 1);
+		uint64_t key = rule_key(&a->rs.rules[i]);
+		struct carry *c = key ? carry_of(key, 1) : NULL;
 		if (c) {
 			SF_ADD(&c->matched, m);
 			SF_ADD(&c->fired, f);
