@@ -35,8 +35,6 @@
 #define SF_HELD_MAX 4
 
 struct sf_sock;
-struct sf_plan;
-struct sf_plan_entry;
 
 /* Per thread: initial-exec TLS never allocates (global-dynamic TLS may call
  * malloc on first use, from inside a wrapper). */
@@ -54,11 +52,6 @@ struct sf_thread {
 	                 * where depth is raised for good (the library's threads) */
 	uintptr_t ret; /* that frame's return address, as saved in it */
 	int lane_fd;   /* the quick lane's call's descriptor (calls/lane.h) */
-	/* The plan and entry whose gate the quick lane left to its
-	 * out-of-line part (decide/quick.h sf_quick_more); lane_plan is set
-	 * while the reader section it left open is (base/reclaim.h). */
-	const struct sf_plan *lane_plan;
-	struct sf_plan_entry *lane_e;
 };
 
 extern SF_TLS struct sf_thread sf_self;

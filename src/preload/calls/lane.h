@@ -17,7 +17,7 @@ enum sf_lane {
 	SF_LANE_IN,	 /* entered and counted: run the real call, then sf_quick_leave */
 	SF_LANE_MISS,	 /* entered, not settled: sf_quick_drop, then the slow path */
 	SF_LANE_BY_DEST, /* not entered: the destination's verdict (sf_quick_by_dest) */
-	SF_LANE_MORE	 /* entered, not counted, the reader section open: sf_quick_more settles it */
+	SF_LANE_MORE	 /* entered, not counted: sf_quick_more settles it, out of line */
 };
 
 /* Leave after SF_LANE_MISS: release the record held, out of line. */
@@ -66,7 +66,7 @@ static inline __attribute__((always_inline)) enum sf_lane sf_quick_enter(int fd,
 	 * between (6 instructions). */
 	if (SF_UNLIKELY(sf_fd_get_seen(fd) != v))
 		return SF_LANE_MISS;
-	int q = sf_quick_count(s, op, own_dest);
+	int q = sf_quick_count(s, op, own_dest, 0);
 	return SF_LIKELY(q > 0) ? SF_LANE_IN : q < 0 ? SF_LANE_MORE : SF_LANE_MISS;
 }
 

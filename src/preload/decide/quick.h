@@ -19,7 +19,6 @@
 #include "reclaim.h"
 #include "settings.h"
 #include "sock.h"
-#include "take.h"
 
 #define SF_OPS_QUICK (SF_OPS_IO & ~(SF_OPBIT(SF_OP_sendmmsg) | SF_OPBIT(SF_OP_recvmmsg)))
 /* The call has a destination the wrapper cannot see (a msghdr's). */
@@ -97,34 +96,40 @@ static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_a
 	return v - e->lo <= e->span;
 }
 
-/* After an entry's dynamic conditions hold: p= alone fires at the calls
- * its gaps draw (gate.h), on the connection's key: only a call whose draws
- * are the plan's is counted by them; then the count (take.h). */
-static inline __attribute__((always_inline)) int sf_gate_count(const struct sf_plan *plan, struct sf_plan_entry *e,
-							       const struct sf_sock *s, int own_dest)
-{
-	if (sf_gate_gaps(e->flags) && !sf_draws_current(plan, s, own_dest))
-		return 0;
-	return sf_gate_take(plan, e);
-}
-
 /* Entry e of s's plan, a GATED one whose fixed conditions hold for the
  * call, on the call: 1 when that settles it (the rule does not apply, or
  * the call is counted and not due), 0 when the full path must decide (then
- * nothing is counted), -1 as sf_lane_holds. own_dest: the call has its
- * own destination. */
+ * nothing is counted), -1 as sf_lane_holds. Counted with a
+ * compare-and-swap, so that a call another thread counted meanwhile goes
+ * the full path and every call is counted exactly once. own_dest: the call
+ * has its own destination. */
 static inline __attribute__((always_inline)) int sf_gate_pass(const struct sf_active *a, const struct sf_plan *plan,
 							      struct sf_plan_entry *e, const struct sf_sock *s,
 							      int own_dest, int full)
 {
 	if (SF_LOAD(&e->stuck))
 		return 0;
-	if (e->flags & SF_PE_DYNAMIC) {
+	uint8_t flags = e->flags;
+	if (flags & SF_PE_DYNAMIC) {
 		int holds = sf_lane_holds(a, e, s, full);
 		if (holds <= 0)
 			return holds < 0 ? -1 : 1;
 	}
-	return sf_gate_count(plan, e, s, own_dest);
+	/* p= alone fires at the calls its gaps draw (gate.h), on the
+	 * connection's key: only a call whose draws are the plan's is
+	 * counted by them. */
+	if (sf_gate_gaps(flags) && !sf_draws_current(plan, s, own_dest))
+		return 0;
+	/* Below `next`, the call is not due: when= does not name it, or p=
+	 * alone does not fire it. From it on, the full path decides: no
+	 * division, no draw here. */
+	uint64_t n = SF_LOAD(&e->calls);
+	if (n + 1 >= SF_LOAD(&e->next))
+		return 0;
+	if (!__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return 0;
+	SF_ADD(&plan->stats[e->rule].matched, 1);
+	return 1;
 }
 
 /* The lane of a datagram socket's call to its own destination (engine.c):
@@ -135,11 +140,9 @@ int sf_quick_by_dest(int fd, uintptr_t v, enum sf_op op, const struct sockaddr *
 		     uintptr_t frame, uintptr_t ret);
 
 /* At most one rule names `op` on s, and its gate settles the call: 1;
- * otherwise 0, and nothing counted; -1 when the gate needs a call of its
- * own (sf_lane_holds): then the reader section stays open and the entry
- * is noted (sf_self.lane_plan, lane_e) for sf_quick_more, which must
- * follow. */
-static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *s, enum sf_op op, int own_dest)
+ * otherwise 0, and nothing counted; -1 as sf_lane_holds. */
+static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *s, enum sf_op op, int own_dest,
+								int full)
 {
 	const int slot = sf_quick_slot[op] - 1;
 	int ok;
@@ -147,10 +150,13 @@ static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *
 	 * it left to free): a reload or a replan in another thread may retire
 	 * the plan and the rules this reads. */
 	sf_read_begin();
+	/* The rule set is looked at only to check what the plan cannot say
+	 * (sf_lane_holds_full); the lane compares generations. */
+	const struct sf_active *a = full ? sf_active_get() : NULL;
 	/* Ordered after the reader count's increment, as the reclaimer's
 	 * look at the count is after a reload's new generation (a plain
-	 * load on x86, not on arm64). The lane reads no rule set. */
-	uint32_t gen = __atomic_load_n(&sf_gen, __ATOMIC_SEQ_CST);
+	 * load on x86, not on arm64). */
+	uint32_t gen = full ? (a ? a->gen : 0) : __atomic_load_n(&sf_gen, __ATOMIC_SEQ_CST);
 	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
 	/* quick_ops belongs to the plan: both must be of the rules in force. */
 	if (SF_LIKELY(plan != NULL)) {
@@ -164,15 +170,7 @@ static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *
 			 * its index and the plan, and rebuild the address. */
 			struct sf_plan_entry *e = &plan->e[i];
 			__asm__("" : "+r"(e));
-			ok = sf_gate_pass(NULL, plan, e, s, own_dest, 0);
-			if (SF_UNLIKELY(ok < 0)) {
-				/* What was looked up stays valid while the
-				 * section is open: the rest needs no second
-				 * look. */
-				sf_self.lane_plan = plan;
-				sf_self.lane_e = e;
-				return -1;
-			}
+			ok = sf_gate_pass(a, plan, e, s, own_dest, full);
 		}
 	} else
 		ok = gen && sf_sock_current(s, gen);
@@ -183,28 +181,16 @@ static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *
 	return ok;
 }
 
-/* The rest of the gate after sf_quick_count's -1, in the wrapper's
- * out-of-line part (entry/wrappers.c sf_more_NAME): with the kernel's
- * clock, or the rule and the full snapshot (state=, several numbers), on
- * the entry noted, in the reader section left open. dest: the call's own
- * destination, as sf_quick_enter's. 1 counted, or 0 and nothing counted. */
-static inline __attribute__((always_inline)) int sf_quick_more(struct sf_sock *s, const struct sockaddr *dest)
+/* sf_quick_count where the lane could not settle the call without a call
+ * of its own (-1): with the clock and the full snapshot, in the wrapper's
+ * out-of-line part (entry/wrappers.c sf_more_NAME), whose constant op
+ * picks its slot at compile time. dest: the call's own destination, as
+ * sf_quick_enter's. 1 or 0. */
+static inline __attribute__((always_inline)) int sf_quick_more(struct sf_sock *s, enum sf_op op,
+							       const struct sockaddr *dest)
 {
 	int own_dest = dest && !((s->flags & SF_SOCK_STREAM) && (s->flags & SF_SOCK_HAS_PEER));
-	const struct sf_plan *plan = sf_self.lane_plan;
-	struct sf_plan_entry *e = sf_self.lane_e;
-	/* The rule set is read only if it is the plan's (a reload since the
-	 * lane's look is the full path's to see). */
-	const struct sf_active *a = sf_active_get();
-	int ok = 0;
-	if (a && a->gen == plan->gen) {
-		int holds = sf_lane_holds(a, e, s, 1);
-		ok = holds == 0 || sf_gate_count(plan, e, s, own_dest);
-	}
-	/* As sf_quick_count's end: what it may free, the leave frees. */
-	sf_self.lane_plan = NULL;
-	__atomic_sub_fetch(&sf_readers, 1, __ATOMIC_SEQ_CST);
-	return ok;
+	return sf_quick_count(s, op, own_dest, 1) > 0;
 }
 
 #endif

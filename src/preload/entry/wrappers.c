@@ -88,7 +88,7 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 	{                                                                                                       \
 		/* Calls of its own come before the real one's frame. */                                        \
 		SF_MARK_FRAME();                                                                                \
-		if (sf_quick_more(sf_self.held[0], dest))                                                       \
+		if (sf_quick_more(sf_self.held[0], SF_OP_##op, dest))                                           \
 			return sf_run_##name args;                                                              \
 		return sf_miss_##name args;                                                                     \
 	}                                                                                                       \

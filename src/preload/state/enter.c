@@ -2,7 +2,6 @@
 
 #include <signal.h>
 
-#include "reclaim.h"
 #include "usermem.h"
 
 /* A call that finds depth raised is nested in the call under way (a signal
@@ -54,16 +53,9 @@ int sf_nested(uintptr_t here)
 			return 1;
 	}
 	/* The call that raised depth will never return: a signal handler
-	 * longjmp'ed out of it. The records it held are no one's now, and a
-	 * reader section the quick lane left open is over (decide/quick.h
-	 * sf_quick_count): what it kept from being freed, the next reader's
-	 * end frees. */
+	 * longjmp'ed out of it. The records it held are no one's now. */
 	sf_self.depth = 0;
 	sf_self.sp = 0;
-	if (sf_self.lane_plan) {
-		sf_self.lane_plan = NULL;
-		__atomic_sub_fetch(&sf_readers, 1, __ATOMIC_SEQ_CST);
-	}
 	if (sf_self.nheld)
 		sf_sock_release_held();
 	return 0;
