@@ -37,6 +37,7 @@
 #include "names.h"
 #include "reclaim.h"
 #include "sock.h"
+#include "take.h"
 
 /* The key of a destination: what a rule about the peer can tell apart
  * (family, port, address, IPv6 scope), never the padding a program may
@@ -141,12 +142,7 @@ static inline __attribute__((always_inline)) int sf_dest_gate(const struct sf_pl
 	 * on, the lanes decide. */
 	if (SF_LOAD(&e->stuck) || sf_gate_gaps(e->flags))
 		return 0;
-	uint64_t n = SF_LOAD(&e->calls);
-	if (n + 1 >= SF_LOAD(&e->next) ||
-	    !__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		return 0;
-	SF_ADD(&plan->stats[e->rule].matched, 1);
-	return 1;
+	return sf_gate_take(plan, e);
 }
 
 /* The destination of the call (sendmsg: msg's, its length in *len) in

@@ -19,6 +19,7 @@
 #include "reclaim.h"
 #include "settings.h"
 #include "sock.h"
+#include "take.h"
 
 #define SF_OPS_QUICK (SF_OPS_IO & ~(SF_OPBIT(SF_OP_sendmmsg) | SF_OPBIT(SF_OP_recvmmsg)))
 /* The call has a destination the wrapper cannot see (a msghdr's). */
@@ -99,10 +100,8 @@ static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_a
 /* Entry e of s's plan, a GATED one whose fixed conditions hold for the
  * call, on the call: 1 when that settles it (the rule does not apply, or
  * the call is counted and not due), 0 when the full path must decide (then
- * nothing is counted), -1 as sf_lane_holds. Counted with a
- * compare-and-swap, so that a call another thread counted meanwhile goes
- * the full path and every call is counted exactly once. own_dest: the call
- * has its own destination. */
+ * nothing is counted), -1 as sf_lane_holds; counted by sf_gate_take
+ * (take.h). own_dest: the call has its own destination. */
 static inline __attribute__((always_inline)) int sf_gate_pass(const struct sf_active *a, const struct sf_plan *plan,
 							      struct sf_plan_entry *e, const struct sf_sock *s,
 							      int own_dest, int full)
@@ -120,16 +119,7 @@ static inline __attribute__((always_inline)) int sf_gate_pass(const struct sf_ac
 	 * counted by them. */
 	if (sf_gate_gaps(flags) && !sf_draws_current(plan, s, own_dest))
 		return 0;
-	/* Below `next`, the call is not due: when= does not name it, or p=
-	 * alone does not fire it. From it on, the full path decides: no
-	 * division, no draw here. */
-	uint64_t n = SF_LOAD(&e->calls);
-	if (n + 1 >= SF_LOAD(&e->next))
-		return 0;
-	if (!__atomic_compare_exchange_n(&e->calls, &n, n + 1, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		return 0;
-	SF_ADD(&plan->stats[e->rule].matched, 1);
-	return 1;
+	return sf_gate_take(plan, e);
 }
 
 /* The lane of a datagram socket's call to its own destination (engine.c):
