@@ -7,7 +7,9 @@
 # that applies and never fires takes them through the quick lane, whose
 # calls hold a record while another thread closes its last descriptor
 # (when=), note when bytes moved (idle>) and count p='s gaps from several
-# threads at once. The program must run to its end.
+# threads at once; a rule of several numbers takes the lane's out-of-line
+# part (sf_more_NAME) while other threads replan and close. The program
+# must run to its end.
 set -eu
 . "$SF_SRCDIR/tests/lib/lib.sh"
 
@@ -25,7 +27,7 @@ esac
 for rules in 'send peer=10.9.9.9:9 => error EIO' 'connect peer=10.9.9.9:9 => error EIO' \
 	'io peer=10.9.9.9:9 => reset
 connect peer=10.9.9.9:9 => error EIO' 'io when=1000000000 => error EIO' 'io idle>1h => error EIO' \
-	'io p=0.000000001 => error EIO'; do
+	'io p=0.000000001 => error EIO' 'io sent<1TiB received<1TiB when=1000000000 => error EIO'; do
 	# shellcheck disable=SC2086 # empty, or one word
 	sf_run $env_tsan SOCKFAULT_RULES_TEXT="$rules" "$C" "$secs" 9
 	expect_rc 0 "churn under '$(echo "$rules" | head -n 1)'"
