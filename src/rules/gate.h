@@ -93,6 +93,13 @@ static inline int sf_gate_holds(const struct sf_rule *r, const struct sf_snap *s
 	return 1;
 }
 
+/* Move an entry's `next` (sf_gate_gap_count) from m to the next call of
+ * its sequence, unless another thread moved it first (to the same place). */
+static inline void sf_gate_gap_move(uint64_t p_scaled, uint64_t key, uint64_t *next, uint64_t m)
+{
+	__atomic_compare_exchange_n(next, &m, sf_gap_next(p_scaled, key, m), 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
 /* Count a call of an entry that draws p= alone (SF_PE_DRAWS) on its
  * connection's key: its count in *nth, and 1 when it is a call of the
  * sequence sf_gap_next draws. *next (the plan's entry's) is the first call
@@ -108,8 +115,7 @@ static inline int sf_gate_gap_count(uint64_t p_scaled, uint64_t key, uint64_t *c
 	for (;;) {
 		uint64_t n = __atomic_load_n(calls, __ATOMIC_ACQUIRE), m = __atomic_load_n(next, __ATOMIC_ACQUIRE);
 		if (n >= m) {
-			__atomic_compare_exchange_n(next, &m, sf_gap_next(p_scaled, key, m), 0, __ATOMIC_RELEASE,
-						    __ATOMIC_RELAXED);
+			sf_gate_gap_move(p_scaled, key, next, m);
 			continue;
 		}
 		if (!__atomic_compare_exchange_n(calls, &n, n + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
@@ -117,8 +123,7 @@ static inline int sf_gate_gap_count(uint64_t p_scaled, uint64_t key, uint64_t *c
 		*nth = n + 1;
 		if (n + 1 < m)
 			return 0;
-		__atomic_compare_exchange_n(next, &m, sf_gap_next(p_scaled, key, m), 0, __ATOMIC_RELEASE,
-					    __ATOMIC_RELAXED);
+		sf_gate_gap_move(p_scaled, key, next, m);
 		return 1;
 	}
 }

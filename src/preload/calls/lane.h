@@ -75,16 +75,22 @@ static inline __attribute__((always_inline)) enum sf_lane sf_quick_enter(int fd,
 long sf_quick_dead(struct sf_sock *s, int fd, long r, enum sf_op op);
 void sf_account_connected(struct sf_sock *s);
 
+/* The bytes a data call moved, in its direction. */
+static inline __attribute__((always_inline)) void sf_account_bytes(struct sf_sock *s, int tx, size_t moved)
+{
+	if (tx)
+		SF_ADD(&s->sent, moved);
+	else
+		SF_ADD(&s->received, moved);
+}
+
 /* After a data call: bytes moved, when, and a pending connect seen to
  * complete by a successful call. */
 static inline __attribute__((always_inline)) void sf_account_inline(struct sf_sock *s, int tx, long r, size_t moved)
 {
 	if (r < 0)
 		return;
-	if (tx)
-		SF_ADD(&s->sent, moved);
-	else
-		SF_ADD(&s->received, moved);
+	sf_account_bytes(s, tx, moved);
 	if (SF_LOAD(&s->track_idle))
 		SF_STORE(&s->t_last_io, sf_now_cheap());
 	if (SF_UNLIKELY(SF_LOAD(&s->state) == SF_STATE_CONNECTING))
@@ -121,10 +127,7 @@ static inline __attribute__((always_inline)) long sf_quick_leave(long r, int tx,
 	if (SF_UNLIKELY((SF_LOAD(&s->dead) && r <= 0) || SF_LOAD(&s->state) == SF_STATE_CONNECTING))
 		return sf_quick_leave_rare(r, tx, op);
 	if (r >= 0) {
-		if (tx)
-			SF_ADD(&s->sent, (size_t)r);
-		else
-			SF_ADD(&s->received, (size_t)r);
+		sf_account_bytes(s, tx, (size_t)r);
 		if (SF_LOAD(&s->track_idle)) {
 			uint64_t now;
 			if (!sf_now_fast(&now))

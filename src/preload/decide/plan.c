@@ -73,7 +73,7 @@ void sf_sock_replan(struct sf_sock *s)
 	 * freed at once, and the old one is retired exactly once. */
 	if (!__atomic_compare_exchange_n(&s->plan, &old, plan, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		if (plan)
-			sf_free(plan, sf_plan_size(plan->n, plan->dgram));
+			sf_free(plan, sf_plan_bytes(plan));
 		sf_read_end();
 		return;
 	}
@@ -86,7 +86,7 @@ void sf_sock_replan(struct sf_sock *s)
 	SF_STORE(&s->opmask, out.ops);
 	SF_RELEASE(&s->gen, a ? a->gen : 0);
 	if (old)
-		sf_retire(old, sf_plan_size(old->n, old->dgram), sf_free);
+		sf_retire(old, sf_plan_bytes(old), sf_free);
 	sf_read_end();
 	/* Its link takes the new plan's delays (none: it carries the bytes at
 	 * once). */

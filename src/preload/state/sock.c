@@ -134,7 +134,7 @@ void sf_sock_free(struct sf_sock *s)
 	SF_RELEASE(&s->plan, (struct sf_plan *)NULL);
 	sf_sock_dest_forget(s);
 	if (plan)
-		sf_retire(plan, sf_plan_size(plan->n, plan->dgram), sf_free);
+		sf_retire(plan, sf_plan_bytes(plan), sf_free);
 	struct sf_sock_rare *r = s->rare;
 	if (r) {
 		if (r->paths)

@@ -139,6 +139,12 @@ static inline size_t sf_plan_size(uint32_t n, int dgram)
 	return size;
 }
 
+/* The bytes plan p was made in (sf_plan_count gave its n). */
+static inline size_t sf_plan_bytes(const struct sf_plan *p)
+{
+	return sf_plan_size(p->n, p->dgram);
+}
+
 /* A datagram socket's plan: its destination cache, after its n entries
  * (sf_plan_count made it for exactly those); NULL for a stream's. */
 static inline struct sf_plan_dgram *sf_plan_dg(const struct sf_plan *p)
