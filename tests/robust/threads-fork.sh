@@ -242,7 +242,10 @@ for k in 1 2 3 4 5 6 7 8; do
 done
 
 # The parent's timer thread is running; a child's first timeout of its own
-# must start one in the child.
+# must start one in the child. The fork comes right after the call that
+# started the parent's thread: a thread still starting up may hold the
+# allocator's locks, which an ASan runtime does not take around fork, and
+# the child would hang on them.
 run 'recv => timeout 1s' p:listen connect p:accept recvnb fork connect p:accept mark recv since endchild
 transcript "fork: a timeout the child arms on its own connection ends in time" <<'EOF2'
 peer listen = port *
