@@ -23,8 +23,8 @@ peer_ms() { grep '^peer expect = ' "$tmp/out" | sed -n "$1p" | sed -n 's/.* ms=\
 
 # shellcheck disable=SC2086
 RUN_ENV=SOCKFAULT_LOG=off run "$RULES" p:listen connect-nb took sendns recvnb peername so_error mark pollout=3000 \
-	since so_error peername p:accept mark sendns took p:expect,1000 p:send,4 mark pollin=1000 since recv=4 \
-	shut=wr p:expect,1000 p:close mark pollin=1000 since recv
+	since so_error peername p:accept mark sendns took p:expect,1000 mark p:send,4 pollin=1000 since recv=4 \
+	shut=wr p:expect,1000 mark p:close pollin=1000 since recv
 transcript "a nonblocking client: the connect, the data and each FIN late, never the calls" <<'EOF2'
 peer listen = port *
 connect = -1 EINPROGRESS
@@ -75,7 +75,7 @@ expect_between "the blocking connect took its delay (ms)" 150 350 "$(nth since 1
 expect_between "epoll: writable after the delay (ms)" 150 350 "$(nth since 2)"
 
 # The server side: an accepted connection is late both ways too.
-RUN_ENV=SOCKFAULT_LOG=off run "$RULES" listen p:connect accept p:send,4 mark pollin=1000 since recv=4 \
+RUN_ENV=SOCKFAULT_LOG=off run "$RULES" listen p:connect accept mark p:send,4 pollin=1000 since recv=4 \
 	sendns took p:expect,1000 close p:expect,1000
 transcript "an accepted connection: the data late both ways, the close after the data" <<'EOF2'
 listen = 0
@@ -97,7 +97,7 @@ expect_between "accepted: the peer got the bytes a delay later (ms)" 80 180 "$(p
 
 # The receive delay is that of the rule whose peer is this connection's.
 RUN_ENV=SOCKFAULT_LOG=off run 'rx peer=192.0.2.1 => delay 300ms
-rx peer=127.0.0.1 => delay 50ms' p:listen connect p:accept p:send,4 mark pollin=1000 since recv=4
+rx peer=127.0.0.1 => delay 50ms' p:listen connect p:accept mark p:send,4 pollin=1000 since recv=4
 transcript "the rule of this peer delays what it sends" <<'EOF2'
 peer listen = port *
 connect = 0

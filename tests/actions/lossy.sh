@@ -18,8 +18,9 @@ LINK='tx => delay 20ms
 rx => delay 20ms'
 
 # --- TCP: intact and slower, both ways ---
+# (The peer waits from before the first byte: its time is the transfer's.)
 run "tx => lossy 0.1
-$LINK" p:listen connect p:accept sendall=200000 p:recvall,200000,30000
+$LINK" p:listen connect p:accept p\&:recvall,200000,30000 sendall=200000 pwait
 transcript "tcp lossy on tx: all 200 000 bytes arrive, none flipped" <<'EOF2'
 peer listen = port *
 connect = 0
@@ -35,7 +36,7 @@ slow_tx=$(field 'peer recvall' ms)
 expect_between "tcp lossy on tx: the transfer took rounds and retransmissions (ms)" 150 15000 "$slow_tx"
 
 run "rx => lossy 0.1
-$LINK" p:listen connect p:accept p:send,200000 mark recvall=200000 since
+$LINK" p:listen connect p:accept mark p:send,200000 recvall=200000 since
 transcript "tcp lossy on rx: all 200 000 bytes read, none flipped" <<'EOF2'
 peer listen = port *
 connect = 0
@@ -57,7 +58,7 @@ fi
 
 # The server's side: an accepted connection is relayed and slowed the same.
 run "tx => lossy 0.1
-$LINK" listen p:connect accept sendall=200000 p:recvall,200000,30000
+$LINK" listen p:connect accept p\&:recvall,200000,30000 sendall=200000 pwait
 expect_out '^peer recvall = got 200000 bits=0 ' "tcp lossy, accepted: all of it, intact"
 expect_between "tcp lossy, accepted: the transfer took rounds and retransmissions (ms)" 150 15000 \
 	"$(field 'peer recvall' ms)"

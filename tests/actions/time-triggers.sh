@@ -44,7 +44,7 @@ sigpipes = 1
 EOF2
 expect_between "the hangup came at idle>200ms (ms)" 150 1000 "$(value since)"
 
-run 'rx age>200ms => reset' p:listen connect p:accept mark recv since so_error
+run 'rx age>200ms => reset' p:listen connect mark p:accept recv since so_error
 transcript "a reset at its time wakes a blocking receive" <<'EOF2'
 peer listen = port *
 connect = 0

@@ -18,7 +18,7 @@ set -eu
 . "$SF_SRCDIR/tests/oracle/olib.sh"
 rig_up
 
-S='p:listen connect-nb mark pollout=3000 since p:accept mark sendns since p:expect,1000 p:send,4 mark pollin=1000
+S='p:listen connect-nb mark pollout=3000 since p:accept mark sendns since p:expect,1000 mark p:send,4 pollin=1000
 since recv'
 link_up 100
 PEER_AT=$OR_LINK_SERVER
