@@ -174,6 +174,9 @@ static int no_peer; /* -N */
  * __atomic builtins, so that they are not a data race (TSan). */
 static long long wd_deadline_ns;
 static const char *wd_step;
+/* The child a fork step waits for: killed with the run when it hangs, so
+ * that it holds no pipe of the test's open. */
+static pid_t wd_child;
 
 /* What a background step says, kept until join. */
 struct bg {
@@ -227,6 +230,9 @@ static void *watchdog_main(void *arg)
 			const char *step = __atomic_load_n(&wd_step, __ATOMIC_ACQUIRE);
 			printf("%sWATCHDOG: %s hung\n", prefix, step ? step : "?");
 			fflush(stdout);
+			pid_t child = __atomic_load_n(&wd_child, __ATOMIC_ACQUIRE);
+			if (child > 0)
+				kill(child, SIGKILL);
 			_exit(4);
 		}
 	}
@@ -1669,10 +1675,20 @@ int main(int argc, char **argv)
 				watchdog_start();
 				continue;
 			}
-			int depth = 0;
-			for (i++; i < argc && (depth || strcmp(argv[i], "endchild")); i++)
+			int depth = 0, nsteps = 0;
+			for (i++; i < argc && (depth || strcmp(argv[i], "endchild")); i++, nsteps++)
 				depth += strcmp(argv[i], "fork") == 0;
-			out("child exit = %d", tn_wait_child(pid));
+			/* Each of the child's steps has its own limit, but a child
+			 * that hangs before its watchdog runs has none. */
+			__atomic_store_n(&wd_step, "fork", __ATOMIC_RELEASE);
+			__atomic_store_n(&wd_child, pid, __ATOMIC_RELEASE);
+			__atomic_store_n(&wd_deadline_ns,
+					 (long long)((tn_now_ms() + (double)step_limit_ms * (nsteps + 1)) * 1e6),
+					 __ATOMIC_RELEASE);
+			int status = tn_wait_child(pid);
+			__atomic_store_n(&wd_deadline_ns, 0, __ATOMIC_RELEASE);
+			__atomic_store_n(&wd_child, 0, __ATOMIC_RELEASE);
+			out("child exit = %d", status);
 			continue;
 		}
 		if (strcmp(step, "endchild") == 0) {

@@ -260,4 +260,21 @@ child exit = 0
 EOF2
 expect_between "fork: the child's own timeout fired after 0.9..2 s" 900 2000 "$(value 'child since')"
 
+# That hang came one run in two, so one case alone would let it back half
+# the time: the same fork right after the first fire, eight times over with
+# a short timeout. A child that hangs is killed by treal's watchdog.
+hung=0
+for i in 1 2 3 4 5 6 7 8; do
+	run 'recv => timeout 50ms' p:listen connect p:accept recvnb fork connect p:accept recv endchild
+	if [ "$(value 'child recv')" != '-1 ETIMEDOUT' ] || [ "$(value 'child exit')" != 0 ]; then
+		hung=$((hung + 1))
+		sed 's/^/  /' "$tmp/out"
+	fi
+done
+if [ "$hung" = 0 ]; then
+	pass "fork right after the timer thread's start, 8 times: each child's own timeout fired"
+else
+	fail "fork right after the timer thread's start: $hung of 8 children did not time out and exit"
+fi
+
 finish
