@@ -94,14 +94,18 @@ recv = 0
 recv = 0
 EOF2
 
-# --- uptime: a window of the process's life ---
-run 'tx uptime>600ms uptime<1400ms => error EIO' p:listen connect p:accept at=200 sendns at=1000 sendns at=1800 \
-	sendns
-transcript "uptime>600ms uptime<1400ms: only the send in the window fails" <<'EOF2'
+# --- uptime: a window of the process's life, from the library's start
+# (treal's at= counts from its constructor, a moment later). The connection
+# comes 450 ms in, so that a window counted from the connect or from the
+# first call would not fail the same sends; each send is 100 ms from an edge.
+run 'tx uptime>600ms uptime<1400ms => error EIO' p:listen at=450 connect p:accept at=500 sendns at=700 sendns \
+	at=1300 sendns at=1500 sendns
+transcript "uptime>600ms uptime<1400ms: only the sends in the window fail" <<'EOF2'
 peer listen = port *
 connect = 0
 peer accept = accepted 1
 sendns = 4
+sendns = -1 EIO
 sendns = -1 EIO
 sendns = 4
 EOF2

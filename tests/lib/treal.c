@@ -84,7 +84,7 @@
  *                           did not write ("clean"); then give them back
  *   threads                 the process's threads, bg ones not counted
  *   pid                     the process's id
- *   sleep=MS at=MS          at: until MS after the start of the program
+ *   sleep=MS at=MS          at: until MS after the program started
  *   mark since took         since: ms since mark; took: the previous step's ms
  *   gate=NAME               prints "gate NAME", then waits until the file
  *                           PATH.gate.NAME exists (PATH: -S): the script
@@ -1588,10 +1588,16 @@ static void inherit(char *spec)
 		add_conn(v[i], -1);
 }
 
+/* at= counts from here: as close to the library's own start (the origin
+ * of uptime, sockfault-rules(5)) as the program can come. */
+__attribute__((constructor)) static void start_clock(void)
+{
+	t_start = tn_now_ms();
+}
+
 int main(int argc, char **argv)
 {
 	tn_init();
-	t_start = tn_now_ms();
 	t_mark = t_start;
 	ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (sl <= 0)
