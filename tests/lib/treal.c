@@ -14,7 +14,9 @@
  * -N: no peer is started (the program talks to the -A address only, and
  * forks nothing of its own: the process-tree tests count its children).
  * -W bounds every step (default 10 s): a step that hangs prints
- * "WATCHDOG: STEP hung" and the program exits 4. -S PATH: the peer's unix
+ * "WATCHDOG: STEP hung" and the program exits 4; -W 0: no watchdog, and
+ * so no thread of the program's own (the script's timeout bounds it).
+ * -S PATH: the peer's unix
  * listener is PATH, the program's own PATH.srv (default $TMPDIR/treal.PID).
  *
  * Steps on the current connection (the last one made, or use=K):
@@ -241,6 +243,8 @@ static void *watchdog_main(void *arg)
 
 static void watchdog_start(void)
 {
+	if (!step_limit_ms)
+		return;
 	pthread_t t;
 	if (pthread_create(&t, NULL, watchdog_main, NULL) != 0)
 		tn_setup_fail("pthread_create");

@@ -66,7 +66,7 @@ static inline __attribute__((always_inline)) enum sf_lane sf_quick_enter(int fd,
 	 * between (6 instructions). */
 	if (SF_UNLIKELY(sf_fd_get_seen(fd) != v))
 		return SF_LANE_MISS;
-	int q = sf_quick_count(s, op, own_dest, 0);
+	int q = sf_quick_count(s, op, own_dest, SF_GATE_INLINE);
 	return SF_LIKELY(q > 0) ? SF_LANE_IN : q < 0 ? SF_LANE_MORE : SF_LANE_MISS;
 }
 

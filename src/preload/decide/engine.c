@@ -380,7 +380,7 @@ void sf_decide(struct sf_call *c)
 			struct sf_plan_entry *e = &plan->e[i];
 			if (!(e->ops & SF_OPBIT(c->op)) || (c->timed && !sf_rule_timed(&a->rs.rules[e->rule])))
 				continue;
-			if (!(e->flags & SF_PE_QUICK) || !sf_gate_pass(a, plan, e, c->s, own_dest, 1))
+			if (!(e->flags & SF_PE_QUICK) || !sf_gate_pass(a, plan, e, c->s, own_dest, SF_GATE_ENGINE))
 				break;
 		}
 		if (i >= plan->n)
@@ -482,8 +482,8 @@ static inline int dest_quick(struct sf_sock *s, enum sf_op op, const struct sock
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__atomic_load_n(&sf_plan_dg(plan)->dest_seq, __ATOMIC_RELAXED) != seq)
 		goto out;
-	ok = named == 0 ||
-	     (named == 1 && (only->flags & SF_PE_GATED) && sf_gate_pass(a, plan, only, s, dest != NULL, 1));
+	ok = named == 0 || (named == 1 && (only->flags & SF_PE_GATED) &&
+			    sf_gate_pass(a, plan, only, s, dest != NULL, SF_GATE_ENGINE));
 out:
 	sf_read_end();
 	return ok;

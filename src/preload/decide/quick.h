@@ -59,10 +59,25 @@ static inline int sf_draws_current(const struct sf_plan *plan, const struct sf_s
 __attribute__((cold)) int sf_lane_holds_full(const struct sf_active *a, const struct sf_plan_entry *e,
 					     const struct sf_sock *s);
 
-/* sf_gate_holds for entry e on s: 1 or 0, or -1 when the answer needs a
- * call (the clock, the full snapshot) and `full` is 0. One number alone
- * (the plan's num) but the clock's is compared here: a call would cost the
- * wrapper a frame, its registers saved on every call (entry/wrappers.c). */
+/* Who asks sf_lane_holds, sf_gate_pass and sf_quick_count (their `full`):
+ * the lane's inline part, which may call nothing; its out-of-line part
+ * (entry/wrappers.c sf_more_NAME), after the inline part found no mark;
+ * the engine's first look (engine.c). Nonzero: it may call. */
+enum { SF_GATE_INLINE, SF_GATE_MORE, SF_GATE_ENGINE };
+
+/* What sf_lane_holds and sf_gate_pass answer besides 1 and 0 (-1: the
+ * answer needs a call, and `full` is SF_GATE_INLINE). */
+#define SF_HOLDS_ASK (-1)
+/* It does not hold: a lower bound on idle or age is not reached yet, and
+ * the timer may be set for when it is (fault/deadline.h sf_deadline_arm;
+ * the entry is SF_ARM_TRY). Not to SF_GATE_INLINE; to sf_gate_pass's
+ * caller, settled as 1 is. */
+#define SF_HOLDS_LATER 2
+
+/* sf_gate_holds for entry e on s: 1 or 0, SF_HOLDS_LATER, or SF_HOLDS_ASK.
+ * One number alone (the plan's num) but the clock's is compared here: a
+ * call would cost the wrapper a frame, its registers saved on every call
+ * (entry/wrappers.c). */
 static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_active *a, const struct sf_plan_entry *e,
 							       const struct sf_sock *s, int full)
 {
@@ -76,10 +91,14 @@ static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_a
 		break;
 	case 1 + SF_NUM_AGE:
 	case 1 + SF_NUM_IDLE:
+		/* Its lower bound is not reached: the timer comes when it is
+		 * (SF_GATE_MORE comes after the inline part found no mark). */
+		if (full != SF_GATE_MORE && SF_LOAD(&e->armed) == SF_ARM_ON)
+			return 0;
 		/* The counter's clock, or a call to the kernel's. */
 		if (!sf_now_fast(&v)) {
 			if (!full)
-				return -1;
+				return SF_HOLDS_ASK;
 			v = sf_now();
 		}
 		/* sf_snap_number's: nothing before a connection; idle since
@@ -89,6 +108,8 @@ static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_a
 		if (e->num == 1 + SF_NUM_IDLE && SF_LOAD(&s->t_last_io) > t)
 			t = SF_LOAD(&s->t_last_io);
 		v = v > t ? v - t : 0;
+		if (full && v < e->lo && SF_LOAD(&e->armed) == SF_ARM_TRY)
+			return SF_HOLDS_LATER;
 		break;
 	default:
 		return full ? sf_lane_holds_full(a, e, s) : -1;
@@ -100,8 +121,9 @@ static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_a
 /* Entry e of s's plan, a GATED one whose fixed conditions hold for the
  * call, on the call: 1 when that settles it (the rule does not apply, or
  * the call is counted and not due), 0 when the full path must decide (then
- * nothing is counted), -1 as sf_lane_holds; counted by sf_gate_take
- * (take.h). own_dest: the call has its own destination. */
+ * nothing is counted), SF_HOLDS_ASK and SF_HOLDS_LATER as sf_lane_holds
+ * (LATER settles the call too); counted by sf_gate_take (take.h).
+ * own_dest: the call has its own destination. */
 static inline __attribute__((always_inline)) int sf_gate_pass(const struct sf_active *a, const struct sf_plan *plan,
 							      struct sf_plan_entry *e, const struct sf_sock *s,
 							      int own_dest, int full)
@@ -111,8 +133,8 @@ static inline __attribute__((always_inline)) int sf_gate_pass(const struct sf_ac
 	uint8_t flags = e->flags;
 	if (flags & SF_PE_DYNAMIC) {
 		int holds = sf_lane_holds(a, e, s, full);
-		if (holds <= 0)
-			return holds < 0 ? -1 : 1;
+		if (holds != 1)
+			return holds ? holds : 1;
 	}
 	/* p= alone fires at the calls its gaps draw (gate.h), on the
 	 * connection's key: only a call whose draws are the plan's is
@@ -129,8 +151,9 @@ static inline __attribute__((always_inline)) int sf_gate_pass(const struct sf_ac
 int sf_quick_by_dest(int fd, uintptr_t v, enum sf_op op, const struct sockaddr *dest, socklen_t destlen,
 		     uintptr_t frame, uintptr_t ret);
 
-/* At most one rule names `op` on s, and its gate settles the call: 1;
- * otherwise 0, and nothing counted; -1 as sf_lane_holds. */
+/* At most one rule names `op` on s, and its gate settles the call: 1 (or
+ * SF_HOLDS_LATER); otherwise 0, and nothing counted; SF_HOLDS_ASK as
+ * sf_lane_holds. */
 static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *s, enum sf_op op, int own_dest,
 								int full)
 {
@@ -172,15 +195,16 @@ static inline __attribute__((always_inline)) int sf_quick_count(struct sf_sock *
 }
 
 /* sf_quick_count where the lane could not settle the call without a call
- * of its own (-1): with the clock and the full snapshot, in the wrapper's
- * out-of-line part (entry/wrappers.c sf_more_NAME), whose constant op
- * picks its slot at compile time. dest: the call's own destination, as
- * sf_quick_enter's. 1 or 0. */
+ * of its own (SF_HOLDS_ASK): with the clock and the full snapshot, in the
+ * wrapper's out-of-line part (entry/wrappers.c sf_more_NAME), whose
+ * constant op picks its slot at compile time. dest: the call's own
+ * destination, as sf_quick_enter's. 1, SF_HOLDS_LATER (settled, and the
+ * timer would spare the next calls the clock), or 0. */
 static inline __attribute__((always_inline)) int sf_quick_more(struct sf_sock *s, enum sf_op op,
 							       const struct sockaddr *dest)
 {
 	int own_dest = dest && !((s->flags & SF_SOCK_STREAM) && (s->flags & SF_SOCK_HAS_PEER));
-	return sf_quick_count(s, op, own_dest, 1) > 0;
+	return sf_quick_count(s, op, own_dest, SF_GATE_MORE);
 }
 
 #endif

@@ -38,6 +38,7 @@ static void before_fork(void)
 	/* Resolve now so that no child ever calls dlsym after fork. */
 	sf_resolve_all();
 	sf_proctree_before_fork();
+	sf_deadline_lock();
 	sf_timer_lock();
 	sf_relay_lock();
 	sf_names_lock();
@@ -52,6 +53,7 @@ static void after_fork_parent(void)
 	sf_names_unlock();
 	sf_relay_unlock();
 	sf_timer_unlock();
+	sf_deadline_unlock();
 }
 
 /* Also run by proc.c in a child made without fork handlers. */
@@ -63,6 +65,7 @@ static void sf_after_fork_child(void)
 	sf_active_child_reset();
 	sf_peers_child_reset();
 	sf_names_child_reset();
+	sf_deadline_child_reset();
 	sf_timer_child_reset();
 	sf_relay_child_reset();
 	sf_proctree_child();

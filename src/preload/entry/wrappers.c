@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "dest.h"
 #include "lane.h"
 #include "slow.h"
@@ -88,7 +89,11 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
 	{                                                                                                       \
 		/* Calls of its own come before the real one's frame. */                                        \
 		SF_MARK_FRAME();                                                                                \
-		if (sf_quick_more(sf_self.held[0], SF_OP_##op, dest))                                           \
+		int sf_q = sf_quick_more(sf_self.held[0], SF_OP_##op, dest);                                    \
+		/* A bound not reached: the timer may spare the next calls the clock. */                        \
+		if (SF_UNLIKELY(sf_q == SF_HOLDS_LATER))                                                        \
+			sf_deadline_arm(fd, sf_self.held[0]);                                                   \
+		if (sf_q)                                                                                       \
 			return sf_run_##name args;                                                              \
 		return sf_miss_##name args;                                                                     \
 	}                                                                                                       \

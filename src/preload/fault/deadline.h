@@ -9,14 +9,24 @@
 #include "sock.h"
 
 /* The connection of s (fd one of its descriptors, or -1 if the caller has
- * none at hand) is made or has moved: set its next deadline, if a timed
- * rule of its plan has one. */
+ * none at hand) is made or has moved, or a call found a lower bound of the
+ * quick lane not reached (decide/quick.h SF_HOLDS_LATER): set its next
+ * deadline, the earliest of its timed rules' and of those bounds', and
+ * mark the bounds to come (the entries' `armed`), so that the lane's calls
+ * read no clock until then. errno is kept. */
 void sf_deadline_arm(int fd, struct sf_sock *s);
 
-/* From the timer thread: the deadline has come. The rules are asked as for
- * a receive, only the timed ones; one that fires changes the connection in
- * the kernel (sf_dead_at_time). Otherwise the next deadline is set. */
+/* From the timer thread: the deadline has come. The marks are cleared; the
+ * rules are asked as for a receive, only the timed ones; one that fires
+ * changes the connection in the kernel (sf_dead_at_time). Otherwise the
+ * next deadline is set. */
 void sf_deadline_expired(int fd, struct sf_sock *s);
+
+/* Around fork (before the timer's lock): no arming is half done in the
+ * child, whose marks would then outlive their deadline. */
+void sf_deadline_lock(void);
+void sf_deadline_unlock(void);
+void sf_deadline_child_reset(void);
 
 /* The program closed a descriptor of s (already forgotten by the table):
  * if it was the last, its deadline goes, and its keepalive's end

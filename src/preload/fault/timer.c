@@ -21,10 +21,14 @@ struct entry {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake;
 static struct entry *pending; /* sorted by deadline */
-static int running;	      /* the thread exists in this process */
+int sf_timer_running;	      /* the thread exists in this process (written under the lock) */
 /* The record the timeout thread is acting on now. Not a flag in the record:
  * a child forked at that moment has no such thread, and forgets it here. */
 static struct sf_sock *expiring;
+/* The entry the thread took off the list and is acting on (under the
+ * lock): a child forked meanwhile has no thread to finish it, and puts it
+ * back on its own list. */
+static struct entry *inhand;
 /* What a deadline does (sf_timer_init), by kind. */
 static void (*on[SF_TIMER_KINDS])(int fd, struct sf_sock *s);
 
@@ -89,12 +93,16 @@ static void *timer_main(void *arg)
 		if (pending && pending->deadline <= now) {
 			struct entry *e = pending;
 			pending = e->next;
+			inhand = e;
 			pthread_mutex_unlock(&lock);
 			/* A token was set before the entry was made: the
 			 * record has its rare block. */
 			struct sf_sock_rare *r = sf_sock_rare_if(e->s);
 			if (SF_LOAD(token_of(r, e->kind)) == e->token)
 				expire(e->fd, e->s, e->kind);
+			pthread_mutex_lock(&lock);
+			inhand = NULL;
+			pthread_mutex_unlock(&lock);
 			sf_sock_unref(e->s);
 			sf_free(e, sizeof *e);
 			pthread_mutex_lock(&lock);
@@ -118,14 +126,24 @@ static void start_thread(void)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&wake, &ca);
 	pthread_condattr_destroy(&ca);
-	running = sf_thread_start(timer_main, 64 * 1024);
+	SF_STORE(&sf_timer_running, sf_thread_start(timer_main, 64 * 1024));
 }
 
-static void schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline, int kind)
+/* Put e on the list, in deadline order (under the lock). */
+static void insert(struct entry *e)
+{
+	struct entry **p = &pending;
+	while (*p && (*p)->deadline <= e->deadline)
+		p = &(*p)->next;
+	e->next = *p;
+	*p = e;
+}
+
+static int schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline, int kind)
 {
 	struct entry *e = sf_alloc(sizeof *e);
 	if (!e)
-		return;
+		return 0;
 	e->deadline = deadline;
 	/* The entry holds the record: it cannot be freed, and reused by the
 	 * next socket with this number, before the deadline. */
@@ -135,15 +153,12 @@ static void schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadlin
 	e->token = token;
 	e->kind = (uint8_t)kind;
 	pthread_mutex_lock(&lock);
-	if (!running)
+	if (!sf_timer_running)
 		start_thread();
-	struct entry **p = &pending;
-	while (*p && (*p)->deadline <= deadline)
-		p = &(*p)->next;
-	e->next = *p;
-	*p = e;
+	insert(e);
 	pthread_cond_signal(&wake);
 	pthread_mutex_unlock(&lock);
+	return 1;
 }
 
 void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline)
@@ -151,9 +166,9 @@ void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadl
 	schedule(fd, s, token, deadline, SF_TIMER_TIMEOUT);
 }
 
-void sf_timer_schedule_trigger(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline)
+int sf_timer_schedule_trigger(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline)
 {
-	schedule(fd, s, token, deadline, SF_TIMER_TRIGGER);
+	return schedule(fd, s, token, deadline, SF_TIMER_TRIGGER);
 }
 
 void sf_timer_schedule_keepalive(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline)
@@ -204,12 +219,19 @@ void sf_timer_child_reset(void)
 	/* The parent's thread may have been expiring a deadline at the fork:
 	 * the child's close must not wait for a thread it does not have. */
 	expiring = NULL;
-	if (running && pending) {
-		running = 0;
+	/* Its expiry may be under way in the parent, or done: done again
+	 * here, it finds the connection as the parent left it at the fork
+	 * (each kind's function looks before it acts). */
+	if (inhand) {
+		insert(inhand);
+		inhand = NULL;
+	}
+	if (sf_timer_running && pending) {
+		sf_timer_running = 0;
 		pthread_mutex_lock(&lock);
 		start_thread();
 		pthread_mutex_unlock(&lock);
 	} else {
-		running = 0;
+		sf_timer_running = 0;
 	}
 }

@@ -8,6 +8,10 @@
 
 #include "sock.h"
 
+/* The thread runs in this process: 1 once a deadline was set (a look
+ * without the lock may be a moment late). */
+extern SF_HIDDEN int sf_timer_running;
+
 /* The kinds of deadline, each with its token in the record's rare block. */
 enum { SF_TIMER_TIMEOUT, SF_TIMER_TRIGGER, SF_TIMER_KEEPALIVE, SF_TIMER_KINDS };
 
@@ -25,8 +29,9 @@ void sf_timer_init(void (*expired)(int fd, struct sf_sock *s), void (*triggered)
 void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline);
 
 /* The same for a time trigger (deadline.h): if the trigger armed with
- * `token` is still the socket's, call the trigger function with (fd, s). */
-void sf_timer_schedule_trigger(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline);
+ * `token` is still the socket's, call the trigger function with (fd, s).
+ * 0: not scheduled (no memory). */
+int sf_timer_schedule_trigger(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline);
 
 /* The same for a keepalive's end (keepalive.h), with its token ka_token. */
 void sf_timer_schedule_keepalive(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline);

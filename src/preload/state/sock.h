@@ -36,7 +36,8 @@ struct sf_plan_entry {
 	 * connected peer, but may for a call's own destination (sendto,
 	 * sendmsg's msg_name): it applies to such a call only. */
 	uint8_t away;
-	uint8_t pad[4];
+	uint8_t armed; /* SF_ARM_*: num's lower bound and the timer */
+	uint8_t pad[3];
 	uint64_t draw_key; /* SF_PE_DRAWS: gate.h sf_gate_gap_count */
 	uint64_t calls;	   /* counted calls on this connection (when=, p=) */
 	uint64_t fired;	   /* firings on this connection (limit=) */
@@ -48,6 +49,15 @@ struct sf_plan_entry {
 	uint64_t lo, span;
 };
 _Static_assert(sizeof(struct sf_plan_entry) == 64, "a plan entry is one cache line");
+/* An entry whose num is idle or age with a lower bound (fault/deadline.c
+ * sf_deadline_arm sets `armed`): */
+enum {
+	SF_ARM_TRY,   /* the bound may be armed: the lane asks the clock, and arms */
+	SF_ARM_ON,    /* not reached, and the timer comes when it is: the
+		       * lane answers "does not hold" with no clock */
+	SF_ARM_NEVER, /* the timer is not to be started for it (a single-
+		       * threaded program): the lane asks the clock */
+};
 
 /* Datagram sockets only, after the entries: which of the per-destination
  * entries hold for the last destination seen (a program sends to the same

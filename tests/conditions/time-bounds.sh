@@ -1,0 +1,139 @@
+#!/bin/sh
+# idle> and age> on calls stay exact while the library spares the calls the
+# clock: in a program with threads of its own, the timer is set for the
+# time a lower bound is reached, and until then the calls ask no clock
+# (sockfault-rules(5), idle). Data that moves after the bound was reached
+# puts it off again; rules replaced on a live connection start afresh; a
+# forked child keeps the parent's time; and a single-threaded program gets
+# no thread for it, and the same answers.
+set -eu
+. "$SF_SRCDIR/tests/lib/lib.sh"
+
+# Reached, then put off by a receive, then reached again.
+run 'tx idle>300ms => error EIO' p:listen connect p:accept sendns sleep=150 sendns sleep=400 sendns \
+	p:send,4 pollin=1000 recv sendns sleep=150 sendns sleep=400 sendns
+transcript "idle>300ms: reached, put off by data received, reached again" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+sendns = 4
+sendns = -1 EIO
+peer send = sent 4
+pollin = IN
+recv = 4
+sendns = 4
+sendns = 4
+sendns = -1 EIO
+EOF2
+
+# age> is reached once for good, whatever moves.
+run 'tx age>300ms => error EIO' p:listen connect p:accept sendns sleep=400 sendns p:send,4 pollin=1000 recv \
+	sendns
+transcript "age>300ms: reached for good" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+sendns = -1 EIO
+peer send = sent 4
+pollin = IN
+recv = 4
+sendns = -1 EIO
+EOF2
+
+# Rules replaced on a live connection (the control channel's load): the new
+# bound is the one asked, not the time the old one was set for.
+# load_at_gate RULES NEW STEP...: treal under RULES until its gate r, then
+# the rules NEW in their place, then the rest of the steps.
+load_at_gate() {
+	_rules=$1
+	_new=$2
+	shift 2
+	echo "+ treal under the control channel, then: $_new"
+	: >"$tmp/out"
+	rm -f "$tmp/u.gate.r"
+	env LD_PRELOAD="$(sf_preload)" SOCKFAULT_CONTROL=1 SOCKFAULT_RULES_TEXT="$_rules" "$R/treal" -S "$tmp/u" \
+		"$@" >"$tmp/out" 2>"$tmp/err" &
+	treal_pid=$!
+	bg_pids="$bg_pids $treal_pid"
+	wait_line "$tmp/out" '^gate r$'
+	grep -q '^gate r$' "$tmp/out" || hard_error "treal never reached its gate"
+	$tmo "$SF_CLI" ctl "$treal_pid" load -e "$_new" >"$tmp/ctl.out" 2>&1 || fail "ctl load: $(cat "$tmp/ctl.out")"
+	: >"$tmp/u.gate.r"
+	set +e
+	wait "$treal_pid"
+	rc=$?
+	set -e
+	show_output
+	expect_rc 0 "treal ran"
+}
+load_at_gate 'tx idle>10s => error EIO' 'tx idle>200ms => error EPIPE' p:listen connect p:accept sendns gate=r \
+	sleep=300 sendns
+transcript "new rules on a live connection: their own bound, not the old one's time" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+gate r
+sendns = -1 EPIPE
+EOF2
+load_at_gate 'tx idle>200ms => error EIO' 'tx idle>10s => error EPIPE' p:listen connect p:accept sendns gate=r \
+	sleep=300 sendns
+transcript "new rules on a live connection: the old bound is gone" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+gate r
+sendns = 4
+EOF2
+
+# A child forked while the bound waits for its time reaches it all the same.
+run 'tx idle>300ms => error EIO' p:listen connect p:accept sendns fork sleep=400 sendns endchild
+transcript "fork: the child reaches the parent's bound" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+child sendns = -1 EIO
+child exit = 0
+EOF2
+
+# A single-threaded program (treal -W 0: no watchdog thread) gets no thread
+# for the bound: the calls read the clock, with the same answers. Under the
+# TSan runtime, a program that starts no thread has none of the runtime's.
+run 'tx idle>300ms => error EIO' -W 0 p:listen connect p:accept sendns threads sleep=150 sendns sleep=400 sendns \
+	threads
+transcript "single-threaded: no thread of the library's, the same answers" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+threads = 1
+sendns = 4
+sendns = -1 EIO
+threads = 1
+EOF2
+
+# With threads of its own (treal's watchdog), the library's timer thread
+# keeps the bound (one more thread from the connection on). musl does not
+# say whether a program has threads: there the timer is started only for
+# what needs it anyway (a timeout, a time trigger).
+own=2
+case ",${SF_SANITIZE:-}," in
+*,thread,*) own=3 ;;
+esac
+timer=1
+! sf_musl || timer=0
+run 'tx idle>300ms => error EIO' threads p:listen connect p:accept sendns threads
+transcript "with threads of its own: the timer's thread keeps the bound" <<EOF2
+threads = $own
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+threads = $((own + timer))
+EOF2
+
+finish
