@@ -32,6 +32,10 @@ declare -A TROW_RULE=(
 # The ping-pong's rule, on both ends: every data call applies, none fires.
 TROW_PINGPONG_RULE="io idle>1h => error ECONNRESET"
 TROW_PINGPONG_TRIPS=2000
+# The rows measured again in a program with a thread of its own
+# (SFBENCH_THREADED=1, with and without the library): there the library's
+# timer keeps idle> and age>, and their calls read no clock.
+TROW_THREADED=(idle age shaping)
 
 declare -A TIR # TIR[id]: extra instructions per call (or per round trip)
 
@@ -72,6 +76,17 @@ bench_target_rows() {
 	pp=$(callgrind_trips idle env LD_PRELOAD="$LIB" SOCKFAULT_SEED=1 SOCKFAULT_LOG=off SOCKFAULT_RULES="$f")
 	TIR[pingpong]=$(delta "$pp" "$base")
 	printf '  %-9s %-10s %s per round trip (%s without the library)\n' pingpong send/recv "${TIR[pingpong]}" "$base"
+	base=$(callgrind_trips tbase env SFBENCH_THREADED=1)
+	pp=$(callgrind_trips tidle env SFBENCH_THREADED=1 LD_PRELOAD="$LIB" SOCKFAULT_SEED=1 SOCKFAULT_LOG=off \
+		SOCKFAULT_RULES="$f")
+	TIR[pingpong.threaded]=$(delta "$pp" "$base")
+	printf '  %-9s %-10s %s per round trip, threaded (%s without the library)\n' pingpong send/recv \
+		"${TIR[pingpong.threaded]}" "$base"
+	base=$(SFBENCH_THREADED=1 callgrind_run tbase unix-send "$CALLS")
+	for id in "${TROW_THREADED[@]}"; do
+		TIR[$id.threaded]=$(delta "$(SFBENCH_THREADED=1 callgrind_run "row-$id" unix-send "$CALLS")" "$base")
+		printf '  %-9s %-10s %s, threaded\n' "$id" unix-send "${TIR[$id.threaded]}"
+	done
 }
 
 # target_verdict VALUE TARGET: "ok" or "over" (TARGET: an operator and a
@@ -111,12 +126,17 @@ report_targets() {
 	for id in "${TROW_IDS[@]}"; do
 		target_row "1 rule that applies, never fires: \`${TROW_RULE[$id]}\` (${TROW_LOOP[$id]})" "${TIR[$id]}" "<=120"
 	done
+	for id in "${TROW_THREADED[@]}"; do
+		target_row "the same, \`${TROW_RULE[$id]}\`, in a program with a thread of its own (${TROW_LOOP[$id]})" \
+			"${TIR[$id.threaded]}" "<=120"
+	done
 	target_row "unconnected UDP \`sendto\`, 1000 rules for other destinations" \
 		"$(delta "${IR[udp-sendto.peers]}" "${IR[udp-sendto.base]}")" "<=60"
 	target_row "connected socket (unix \`send\`), 1000 rules for other peers" \
 		"$(delta "${IR[unix-send.peers]}" "${IR[unix-send.base]}")" "<30"
 	target_row "TCP ping-pong, the client's \`send\` + \`recv\` of a round trip, \`$TROW_PINGPONG_RULE\` on both ends" \
 		"${TIR[pingpong]}" "<=240"
+	target_row "the same ping-pong, both ends with a thread of their own" "${TIR[pingpong.threaded]}" "<=240"
 	report_wall_targets
 	report_memory_targets
 	report_supervisor_targets

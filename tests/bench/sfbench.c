@@ -31,12 +31,18 @@
  *   unix-send    send(MSG_DONTWAIT) of 1 byte on a full AF_UNIX stream
  *                socketpair: EAGAIN at once
  *   unix-write   write() of 1 byte on the same, O_NONBLOCK: EAGAIN
- *   file-write   write() of 1 byte to /dev/null: not a socket */
+ *   file-write   write() of 1 byte to /dev/null: not a socket
+ *
+ * SFBENCH_THREADED=1: the program starts a thread of its own first, which
+ * waits for ever: a threaded server's case (the C library's calls then take
+ * their threaded paths, with or without the preload; the library keeps
+ * idle> and age> with its timer: sockfault-rules(5), idle). */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -500,10 +506,27 @@ static int sockets_main(int argc, char **argv)
 	return ok ? 0 : 1;
 }
 
+static void *wait_for_ever(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	/* A fault on a send must not kill the benchmark. */
 	signal(SIGPIPE, SIG_IGN);
+	const char *threaded = getenv("SFBENCH_THREADED");
+	if (threaded && strcmp(threaded, "1") == 0) {
+		pthread_t t;
+		int err = pthread_create(&t, NULL, wait_for_ever, NULL);
+		if (err) {
+			errno = err;
+			die("pthread_create");
+		}
+	}
 	if (argc < 2)
 		usage();
 	if (strcmp(argv[1], "loop") == 0)
