@@ -47,26 +47,12 @@ EOF2
 # load_at_gate RULES NEW STEP...: treal under RULES until its gate r, then
 # the rules NEW in their place, then the rest of the steps.
 load_at_gate() {
-	_rules=$1
 	_new=$2
+	# shellcheck disable=SC2317 # called by treal_at_gate
+	at_gate() { $tmo "$SF_CLI" ctl "$treal_pid" load -e "$_new"; }
+	_r=$1
 	shift 2
-	echo "+ treal under the control channel, then: $_new"
-	: >"$tmp/out"
-	rm -f "$tmp/u.gate.r"
-	env LD_PRELOAD="$(sf_preload)" SOCKFAULT_CONTROL=1 SOCKFAULT_RULES_TEXT="$_rules" "$R/treal" -S "$tmp/u" \
-		"$@" >"$tmp/out" 2>"$tmp/err" &
-	treal_pid=$!
-	bg_pids="$bg_pids $treal_pid"
-	wait_line "$tmp/out" '^gate r$'
-	grep -q '^gate r$' "$tmp/out" || hard_error "treal never reached its gate"
-	$tmo "$SF_CLI" ctl "$treal_pid" load -e "$_new" >"$tmp/ctl.out" 2>&1 || fail "ctl load: $(cat "$tmp/ctl.out")"
-	: >"$tmp/u.gate.r"
-	set +e
-	wait "$treal_pid"
-	rc=$?
-	set -e
-	show_output
-	expect_rc 0 "treal ran"
+	treal_at_gate "$_r" "load $_new" "$@"
 }
 load_at_gate 'tx idle>10s => error EIO' 'tx idle>200ms => error EPIPE' p:listen connect p:accept sendns gate=r \
 	sleep=300 sendns

@@ -814,14 +814,15 @@ peer expect = err ECONNRESET ms=*
 EOF
 }
 
-# fire_at_gate RULES ACTION STEP...: treal under RULES with a control
-# channel, ACTION fired at its connection to 127.0.0.1 (sockfault ctl fire)
-# when it reaches its step gate=r; treal's output left as run leaves it.
-fire_at_gate() {
+# treal_at_gate RULES WHAT STEP...: treal under RULES with a control
+# channel; when it reaches its step gate=r, the caller's function at_gate
+# runs (treal's pid in $treal_pid; WHAT names it), then the rest of the
+# steps; treal's output left as run leaves it.
+treal_at_gate() {
 	_rules=$1
-	_action=$2
+	_what=$2
 	shift 2
-	echo "+ treal under the control channel, fire $_action: $*"
+	echo "+ treal under the control channel, $_what: $*"
 	: >"$tmp/out"
 	rm -f "$tmp/u.gate.r"
 	env LD_PRELOAD="$(sf_preload)" SOCKFAULT_CONTROL=1 SOCKFAULT_RULES_TEXT="$_rules" "$R/treal" -S "$tmp/u" "$@" \
@@ -831,12 +832,11 @@ fire_at_gate() {
 	wait_line "$tmp/out" '^gate r$'
 	grep -q '^gate r$' "$tmp/out" || hard_error "treal never reached its gate"
 	set +e
-	# shellcheck disable=SC2086 # the action's words
-	$tmo "$SF_CLI" ctl "$treal_pid" fire $_action peer=127.0.0.1 >"$tmp/ctl.out" 2>&1
+	at_gate >"$tmp/ctl.out" 2>&1
 	rc=$?
 	set -e
 	cat "$tmp/ctl.out"
-	expect_rc 0 "fire $_action"
+	expect_rc 0 "$_what"
 	: >"$tmp/u.gate.r"
 	set +e
 	wait "$treal_pid"
@@ -844,6 +844,20 @@ fire_at_gate() {
 	set -e
 	show_output
 	expect_rc 0 "treal ran"
+}
+
+# fire_at_gate RULES ACTION STEP...: treal_at_gate, ACTION fired at its
+# connection to 127.0.0.1 (sockfault ctl fire) at the gate.
+fire_at_gate() {
+	_action=$2
+	# shellcheck disable=SC2317 # called by treal_at_gate
+	at_gate() {
+		# shellcheck disable=SC2086 # the action's words
+		$tmo "$SF_CLI" ctl "$treal_pid" fire $_action peer=127.0.0.1
+	}
+	_r=$1
+	shift 2
+	treal_at_gate "$_r" "fire $_action" "$@"
 }
 
 # ctl ARG...: sockfault ctl, output in $tmp/out and $tmp/err, status in $rc.
