@@ -108,7 +108,7 @@ static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_a
 		if (e->num == 1 + SF_NUM_IDLE && SF_LOAD(&s->t_last_io) > t)
 			t = SF_LOAD(&s->t_last_io);
 		v = v > t ? v - t : 0;
-		if (full && v < e->lo && SF_LOAD(&e->armed) == SF_ARM_TRY)
+		if (full && SF_LOAD(&e->armed) == SF_ARM_TRY && v < e->lo)
 			return SF_HOLDS_LATER;
 		break;
 	default:
