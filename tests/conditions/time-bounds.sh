@@ -75,16 +75,46 @@ gate r
 sendns = 4
 EOF2
 
-# A child forked while the bound waits for its time reaches it all the same.
-run 'tx idle>300ms => error EIO' p:listen connect p:accept sendns fork sleep=400 sendns endchild
+# A child forked while the bound waits for its time reaches it all the
+# same, on the clock: a child is taken for single-threaded, and gets no
+# thread of the library's for it.
+run 'tx idle>300ms => error EIO' p:listen connect p:accept sendns threads fork threads sleep=400 sendns threads \
+	endchild
 transcript "fork: the child reaches the parent's bound" <<'EOF2'
 peer listen = port *
 connect = 0
 peer accept = accepted 1
 sendns = 4
+threads = *
+child threads = *
 child sendns = -1 EIO
+child threads = *
 child exit = 0
 EOF2
+# The parent's count has the timer's thread; the child's never does.
+expect_eq "fork: no thread of the library's in the child, then or later" "$(value 'child threads' 1)" \
+	"$(value 'child threads' 2)"
+if [ "$(value 'child threads' 1)" -lt "$(value threads)" ]; then
+	pass "fork: the child has fewer threads than the parent, whose timer it has not"
+else
+	fail "fork: the child has $(value 'child threads' 1) threads, the parent $(value threads)"
+fi
+
+# A time trigger and a bound on one connection share its one deadline:
+# the bound's comes first, the trigger's after it.
+run 'rx idle>1s => eof; tx idle>300ms => error EIO' p:listen connect p:accept sendns sleep=400 sendns mark \
+	pollin=3000 since recv
+transcript "a bound and a time trigger on one connection: each at its time" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+sendns = -1 EIO
+pollin = IN,RDHUP
+since = *
+recv = 0
+EOF2
+expect_between "the eof came at idle>1s (ms after the bound's 400)" 450 1100 "$(value since)"
 
 # A single-threaded program (treal -W 0: no watchdog thread) gets no thread
 # for the bound: the calls read the clock, with the same answers. Under the

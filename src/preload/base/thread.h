@@ -5,7 +5,8 @@
 #include <stddef.h>
 
 /* Start fn on a detached thread with every signal blocked (signals are for
- * the program's threads), and return once it runs. Returns 1 if it started. */
+ * the program's threads), and return once it runs (or after 100 ms, if its
+ * start-up cannot finish). Returns 1 if it started. */
 int sf_thread_start(void *(*fn)(void *), size_t stack);
 
 #endif

@@ -131,7 +131,7 @@ static void init(void)
 	sf_usermem_init();
 	sf_proctree_init();
 	sf_log_proc_source(sf_proctree_text);
-	sf_timer_init(sf_dead_timeout_expired, sf_deadline_expired, sf_dead_keepalive_expired);
+	sf_timer_init(sf_dead_timeout_expired, sf_deadline_expired, sf_dead_keepalive_expired, sf_deadline_lost);
 	start_rules();
 	if (sf_config.inert)
 		sf_active_install(NULL);

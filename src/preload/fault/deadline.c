@@ -19,13 +19,16 @@
  * them: another thread would make each system call of a single-threaded
  * program dearer (glibc's cancellation points then take their atomic
  * path), and sockfault(1) lets a program without timeouts or time
- * triggers stay single-threaded. */
+ * triggers stay single-threaded. glibc says whether the program ever ran
+ * another thread, and a forked child's flag is its parent's: a child
+ * (one thread, whatever its parent ran) is taken for single-threaded. */
+static int forked;
 static int may_mark(void)
 {
 	if (SF_LOAD(&sf_timer_running))
 		return 1;
 #ifdef HAVE_SYS_SINGLE_THREADED_H
-	return !__atomic_load_n(&__libc_single_threaded, __ATOMIC_RELAXED);
+	return !forked && !__atomic_load_n(&__libc_single_threaded, __ATOMIC_RELAXED);
 #else
 	return 0;
 #endif
@@ -63,22 +66,43 @@ static int lane_bound(const struct sf_plan_entry *e, const struct sf_sock *s, ui
 /* One arming at a time: the entries' marks and the deadline set with them
  * must be of one look, or a mark could outlive the deadline that keeps it. */
 static pthread_mutex_t arm_lock = PTHREAD_MUTEX_INITIALIZER;
+/* A mark was ever set in this process (a forked child clears them). */
+static int marked_ever;
+
+static void disarm_plan(struct sf_plan *plan)
+{
+	for (uint32_t i = 0; plan && i < plan->n; i++)
+		SF_STORE(&plan->e[i].armed, SF_ARM_TRY);
+}
 
 /* Clear the lane's marks on s: its calls read the clock again. */
 static void disarm(struct sf_sock *s)
 {
 	pthread_mutex_lock(&arm_lock);
 	sf_read_begin();
-	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
-	for (uint32_t i = 0; plan && i < plan->n; i++)
-		SF_STORE(&plan->e[i].armed, SF_ARM_TRY);
+	disarm_plan(SF_ACQUIRE(&s->plan));
 	sf_read_end();
 	pthread_mutex_unlock(&arm_lock);
 }
 
+/* s's plan has a timed rule or a bound of the lane: a look with no lock,
+ * so that the connections of other rules pay none. */
+static int has_times(struct sf_sock *s)
+{
+	int any = 0;
+	uint64_t at;
+	sf_read_begin();
+	struct sf_active *a = sf_active_get();
+	struct sf_plan *plan = SF_ACQUIRE(&s->plan);
+	for (uint32_t i = 0; a && plan && plan->gen == a->gen && i < plan->n && !any; i++)
+		any = sf_rule_timed(&a->rs.rules[plan->e[i].rule]) || lane_bound(&plan->e[i], s, &at);
+	sf_read_end();
+	return any;
+}
+
 void sf_deadline_arm(int fd, struct sf_sock *s)
 {
-	if (SF_LOAD(&s->dead) || !s->t_connected)
+	if (SF_LOAD(&s->dead) || !s->t_connected || !has_times(s))
 		return;
 	int saved = errno;
 	pthread_mutex_lock(&arm_lock);
@@ -99,8 +123,10 @@ void sf_deadline_arm(int fd, struct sf_sock *s)
 		if (lane_bound(&plan->e[i], s, &at) && at > now && at < next_mark)
 			next_mark = at;
 	}
-	/* A deadline of a timed rule starts the thread all the same. */
+	/* A deadline of a timed rule starts the thread all the same; without
+	 * one, the deadline is only the marks' (optional to the timer). */
 	int marks = next_mark != UINT64_MAX && (next != UINT64_MAX || may_mark());
+	int optional = next == UINT64_MAX;
 	if (marks && next_mark < next)
 		next = next_mark;
 	/* The token lives in the record's rare block, made only now: most
@@ -109,7 +135,7 @@ void sf_deadline_arm(int fd, struct sf_sock *s)
 	if (rare) {
 		uint16_t token = (uint16_t)(SF_LOAD(&rare->trigger_token) + 1);
 		SF_STORE(&rare->trigger_token, token);
-		marks &= sf_timer_schedule_trigger(fd, s, token, next);
+		marks &= sf_timer_schedule_trigger(fd, s, token, next, optional);
 	} else {
 		marks = 0;
 	}
@@ -119,6 +145,8 @@ void sf_deadline_arm(int fd, struct sf_sock *s)
 	for (uint32_t i = 0; plan && i < plan->n; i++)
 		if (lane_bound(&plan->e[i], s, &at))
 			SF_STORE(&plan->e[i].armed, at <= now ? SF_ARM_TRY : marks ? SF_ARM_ON : SF_ARM_NEVER);
+	if (marks)
+		SF_STORE(&marked_ever, 1);
 	sf_read_end();
 	pthread_mutex_unlock(&arm_lock);
 	errno = saved;
@@ -152,9 +180,26 @@ void sf_deadline_unlock(void)
 	pthread_mutex_unlock(&arm_lock);
 }
 
+void sf_deadline_lost(struct sf_sock *s)
+{
+	disarm(s);
+}
+
 void sf_deadline_child_reset(void)
 {
 	pthread_mutex_init(&arm_lock, NULL);
+	forked = 1;
+	if (!marked_ever)
+		return;
+	/* The timer drops the deadlines only the marks needed (timer.h): no
+	 * mark may outlive them. The child runs one thread now. */
+	unsigned high = SF_LOAD(&sf_fd_high);
+	for (unsigned i = 0; i < high; i++) {
+		uintptr_t v = sf_fd_get((int)i);
+		if (sf_fd_is_sock(v))
+			disarm_plan(((struct sf_sock *)v)->plan);
+	}
+	marked_ever = 0;
 }
 
 void sf_deadline_closed(struct sf_sock *s)

@@ -22,8 +22,13 @@ void sf_deadline_arm(int fd, struct sf_sock *s);
  * next deadline is set. */
 void sf_deadline_expired(int fd, struct sf_sock *s);
 
+/* A time trigger of s came while one of its descriptors was being
+ * closed (timer.h): its marks are cleared, for the descriptors left. */
+void sf_deadline_lost(struct sf_sock *s);
+
 /* Around fork (before the timer's lock): no arming is half done in the
- * child, whose marks would then outlive their deadline. */
+ * child. The child's marks are cleared (its timer keeps no deadline only
+ * they needed), before sf_timer_child_reset. */
 void sf_deadline_lock(void);
 void sf_deadline_unlock(void);
 void sf_deadline_child_reset(void);

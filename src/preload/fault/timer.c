@@ -16,6 +16,9 @@ struct entry {
 	int fd;
 	uint16_t token;
 	uint8_t kind; /* SF_TIMER_* */
+	/* A time trigger only the calls' marks need (sf_timer_schedule_trigger):
+	 * a forked child drops it rather than start a thread for it. */
+	uint8_t optional;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -25,19 +28,18 @@ int sf_timer_running;	      /* the thread exists in this process (written under 
 /* The record the timeout thread is acting on now. Not a flag in the record:
  * a child forked at that moment has no such thread, and forgets it here. */
 static struct sf_sock *expiring;
-/* The entry the thread took off the list and is acting on (under the
- * lock): a child forked meanwhile has no thread to finish it, and puts it
- * back on its own list. */
-static struct entry *inhand;
-/* What a deadline does (sf_timer_init), by kind. */
+/* What a deadline does (sf_timer_init), by kind; and what a time trigger
+ * that could not act (its socket being closed) does instead. */
 static void (*on[SF_TIMER_KINDS])(int fd, struct sf_sock *s);
+static void (*on_lost)(struct sf_sock *s);
 
 void sf_timer_init(void (*expired)(int fd, struct sf_sock *s), void (*triggered)(int fd, struct sf_sock *s),
-		   void (*keepalive)(int fd, struct sf_sock *s))
+		   void (*keepalive)(int fd, struct sf_sock *s), void (*trigger_lost)(struct sf_sock *s))
 {
 	on[SF_TIMER_TIMEOUT] = expired;
 	on[SF_TIMER_TRIGGER] = triggered;
 	on[SF_TIMER_KEEPALIVE] = keepalive;
+	on_lost = trigger_lost;
 }
 
 /* The record's token for a deadline of this kind. */
@@ -66,6 +68,10 @@ static void expire(int fd, struct sf_sock *s, int kind)
 		}
 		if (fd >= 0)
 			on[kind](fd, s);
+	} else if (kind == SF_TIMER_TRIGGER) {
+		/* A dup of the descriptor being closed may live on, with what
+		 * this deadline kept. */
+		on_lost(s);
 	}
 	__atomic_store_n(&expiring, NULL, __ATOMIC_RELEASE);
 }
@@ -93,16 +99,12 @@ static void *timer_main(void *arg)
 		if (pending && pending->deadline <= now) {
 			struct entry *e = pending;
 			pending = e->next;
-			inhand = e;
 			pthread_mutex_unlock(&lock);
 			/* A token was set before the entry was made: the
 			 * record has its rare block. */
 			struct sf_sock_rare *r = sf_sock_rare_if(e->s);
 			if (SF_LOAD(token_of(r, e->kind)) == e->token)
 				expire(e->fd, e->s, e->kind);
-			pthread_mutex_lock(&lock);
-			inhand = NULL;
-			pthread_mutex_unlock(&lock);
 			sf_sock_unref(e->s);
 			sf_free(e, sizeof *e);
 			pthread_mutex_lock(&lock);
@@ -139,7 +141,7 @@ static void insert(struct entry *e)
 	*p = e;
 }
 
-static int schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline, int kind)
+static int schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline, int kind, int optional)
 {
 	struct entry *e = sf_alloc(sizeof *e);
 	if (!e)
@@ -152,28 +154,39 @@ static int schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline
 	e->fd = fd;
 	e->token = token;
 	e->kind = (uint8_t)kind;
+	e->optional = (uint8_t)optional;
 	pthread_mutex_lock(&lock);
 	if (!sf_timer_running)
 		start_thread();
-	insert(e);
-	pthread_cond_signal(&wake);
+	int running = sf_timer_running;
+	/* With no thread (it could not start: a limit on processes), an
+	 * optional deadline would never come: its caller must know. */
+	if (running || !optional) {
+		insert(e);
+		pthread_cond_signal(&wake);
+		e = NULL;
+	}
 	pthread_mutex_unlock(&lock);
-	return 1;
+	if (e) {
+		sf_sock_unref(s);
+		sf_free(e, sizeof *e);
+	}
+	return running;
 }
 
 void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline)
 {
-	schedule(fd, s, token, deadline, SF_TIMER_TIMEOUT);
+	schedule(fd, s, token, deadline, SF_TIMER_TIMEOUT, 0);
 }
 
-int sf_timer_schedule_trigger(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline)
+int sf_timer_schedule_trigger(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline, int optional)
 {
-	return schedule(fd, s, token, deadline, SF_TIMER_TRIGGER);
+	return schedule(fd, s, token, deadline, SF_TIMER_TRIGGER, optional);
 }
 
 void sf_timer_schedule_keepalive(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline)
 {
-	schedule(fd, s, token, deadline, SF_TIMER_KEEPALIVE);
+	schedule(fd, s, token, deadline, SF_TIMER_KEEPALIVE, 0);
 }
 
 void sf_timer_forget_closed(struct sf_sock *s)
@@ -219,12 +232,17 @@ void sf_timer_child_reset(void)
 	/* The parent's thread may have been expiring a deadline at the fork:
 	 * the child's close must not wait for a thread it does not have. */
 	expiring = NULL;
-	/* Its expiry may be under way in the parent, or done: done again
-	 * here, it finds the connection as the parent left it at the fork
-	 * (each kind's function looks before it acts). */
-	if (inhand) {
-		insert(inhand);
-		inhand = NULL;
+	/* No thread for what only spared the parent's calls the clock (the
+	 * child's marks are cleared: deadline.h sf_deadline_child_reset). */
+	for (struct entry **p = &pending; *p;) {
+		struct entry *e = *p;
+		if (e->optional) {
+			*p = e->next;
+			sf_sock_unref(e->s);
+			sf_free(e, sizeof *e);
+		} else {
+			p = &e->next;
+		}
 	}
 	if (sf_timer_running && pending) {
 		sf_timer_running = 0;

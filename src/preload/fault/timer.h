@@ -19,10 +19,11 @@ enum { SF_TIMER_TIMEOUT, SF_TIMER_TRIGGER, SF_TIMER_KEEPALIVE, SF_TIMER_KINDS };
  * expired(fd, s) for a timeout (the dead states' end of it, dead.h),
  * triggered(fd, s) for a time trigger (deadline.h), keepalive(fd, s) for
  * the end a silenced connection's keepalive gives (keepalive.h);
- * registered by the library's start, so that the timer knows nothing of
- * what it times. */
+ * trigger_lost(s) for a time trigger that came while one of the socket's
+ * descriptors was being closed; registered by the library's start, so
+ * that the timer knows nothing of what it times. */
 void sf_timer_init(void (*expired)(int fd, struct sf_sock *s), void (*triggered)(int fd, struct sf_sock *s),
-		   void (*keepalive)(int fd, struct sf_sock *s));
+		   void (*keepalive)(int fd, struct sf_sock *s), void (*trigger_lost)(struct sf_sock *s));
 
 /* At monotonic time `deadline`, if fd still refers to s and the timeout has
  * not been replaced, call the expiry function with (fd, s). */
@@ -30,8 +31,10 @@ void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadl
 
 /* The same for a time trigger (deadline.h): if the trigger armed with
  * `token` is still the socket's, call the trigger function with (fd, s).
- * 0: not scheduled (no memory). */
-int sf_timer_schedule_trigger(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline);
+ * optional: only the calls' marks need it (a forked child drops it). 1
+ * when the thread will call, 0 when it cannot (no memory, or no thread:
+ * then an optional trigger is not kept). */
+int sf_timer_schedule_trigger(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline, int optional);
 
 /* The same for a keepalive's end (keepalive.h), with its token ka_token. */
 void sf_timer_schedule_keepalive(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline);
