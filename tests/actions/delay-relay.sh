@@ -19,8 +19,9 @@ rx => delay 100ms'
 
 # The n-th "NAME = N" of the output, and the ms= of the n-th peer expect.
 # The peer's wait is sent before the program's send or shutdown (p&:), so
-# its ms= is the delay or more, unless the peer reads it late (seen: 99
-# for 100, under load): 85 is the lower bound.
+# its ms= is about the delay: the peer may read it a moment late, and the
+# relay takes a read's due time from its wake-up, which may be a little
+# older than the bytes (97 for 100 seen under load): 85 is the lower bound.
 nth() { value "$1" "$2"; }
 peer_ms() { grep '^peer expect = ' "$tmp/out" | sed -n "$1p" | sed -n 's/.* ms=\([0-9]*\).*/\1/p'; }
 
