@@ -137,7 +137,7 @@ done
 # Closed while the ICMP is on its way, the descriptor taken by the next
 # connection: the ICMP's arrival leaves that connection alone.
 run 'connect => delay 100ms
-connect per=process when=1 => error EHOSTUNREACH' p:listen connect-nb close connect p:accept sleep=300 sendns p:expect,4
+connect per=process when=1 => error EHOSTUNREACH' p:listen connect-nb close connect p:accept sleep=300 sendns p:expect,1000
 transcript "closed before the ICMP came: the next connection on the same descriptor lives on" <<'EOF2'
 peer listen = port *
 connect = -1 EINPROGRESS
