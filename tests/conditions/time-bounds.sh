@@ -44,36 +44,25 @@ EOF2
 
 # Rules replaced on a live connection (the control channel's load): the new
 # bound is the one asked, not the time the old one was set for.
-# load_at_gate RULES NEW STEP...: treal under RULES until its gate r, then
-# the rules NEW in their place, then the rest of the steps.
-load_at_gate() {
+# swap_at_gate OLD NEW WHAT LAST: treal under OLD sends, the rules NEW
+# take their place at its gate, and 300 ms later its send answers LAST.
+swap_at_gate() {
 	_new=$2
 	# shellcheck disable=SC2317 # called by treal_at_gate
 	at_gate() { $tmo "$SF_CLI" ctl "$treal_pid" load -e "$_new"; }
-	_r=$1
-	shift 2
-	treal_at_gate "$_r" "load $_new" "$@"
+	treal_at_gate "$1" "load $_new" p:listen connect p:accept sendns gate=r sleep=300 sendns
+	transcript "new rules on a live connection: $3" <<EOF2
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+gate r
+sendns = $4
+EOF2
 }
-load_at_gate 'tx idle>10s => error EIO' 'tx idle>200ms => error EPIPE' p:listen connect p:accept sendns gate=r \
-	sleep=300 sendns
-transcript "new rules on a live connection: their own bound, not the old one's time" <<'EOF2'
-peer listen = port *
-connect = 0
-peer accept = accepted 1
-sendns = 4
-gate r
-sendns = -1 EPIPE
-EOF2
-load_at_gate 'tx idle>200ms => error EIO' 'tx idle>10s => error EPIPE' p:listen connect p:accept sendns gate=r \
-	sleep=300 sendns
-transcript "new rules on a live connection: the old bound is gone" <<'EOF2'
-peer listen = port *
-connect = 0
-peer accept = accepted 1
-sendns = 4
-gate r
-sendns = 4
-EOF2
+swap_at_gate 'tx idle>10s => error EIO' 'tx idle>200ms => error EPIPE' "their own bound, not the old one's time" \
+	'-1 EPIPE'
+swap_at_gate 'tx idle>200ms => error EIO' 'tx idle>10s => error EPIPE' "the old bound is gone" 4
 
 # The library's timer thread keeps bounds in a program with threads of its
 # own, where the C library says so: glibc does, musl does not (there the

@@ -34,13 +34,19 @@ static int may_mark(void)
 #endif
 }
 
+/* Where idle counts from: the later of the last data moved and the
+ * connection (sockfault-rules(5), idle). */
+static uint64_t idle_since(const struct sf_sock *s)
+{
+	uint64_t last = SF_LOAD(&s->t_last_io);
+	return last > s->t_connected ? last : s->t_connected;
+}
+
 /* When the timed rule r could first hold: both its bounds (age from the
  * connection, idle from the last data moved), the later of the two. */
 static uint64_t rule_deadline(const struct sf_rule *r, const struct sf_sock *s)
 {
-	uint64_t connected = s->t_connected, last = SF_LOAD(&s->t_last_io), at = 0;
-	if (last < connected)
-		last = connected;
+	uint64_t connected = s->t_connected, last = idle_since(s), at = 0;
 	if (r->num[SF_NUM_AGE].lo)
 		at = connected + r->num[SF_NUM_AGE].lo;
 	if (r->num[SF_NUM_IDLE].lo && last + r->num[SF_NUM_IDLE].lo > at)
@@ -56,9 +62,7 @@ static int lane_bound(const struct sf_plan_entry *e, const struct sf_sock *s, ui
 {
 	if (!(e->flags & SF_PE_QUICK) || (e->num != 1 + SF_NUM_IDLE && e->num != 1 + SF_NUM_AGE) || !e->lo)
 		return 0;
-	uint64_t t = s->t_connected, last = SF_LOAD(&s->t_last_io);
-	if (e->num == 1 + SF_NUM_IDLE && last > t)
-		t = last;
+	uint64_t t = e->num == 1 + SF_NUM_IDLE ? idle_since(s) : s->t_connected;
 	*at = t + e->lo < t ? UINT64_MAX : t + e->lo;
 	return 1;
 }
