@@ -36,7 +36,7 @@ peer expect = data 4 bits=0 ms=*
 $(fired_reset_seen)
 EOF2
 expect_between "control channel on: the send returned at once (ms)" 0 60 "$(value since)"
-expect_between "control channel on: the peer had the bytes a delay later (ms)" 85 200 \
+expect_between "control channel on: the peer had the bytes a delay later (ms)" 90 200 \
 	"$(grep '^peer expect = ' "$tmp/out" | sed -n 1p | sed -n 's/.* ms=\([0-9]*\).*/\1/p')"
 
 # A blackhole keeps the pair: what came before stays readable, and poll says

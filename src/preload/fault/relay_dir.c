@@ -104,6 +104,10 @@ void sf_dir_take_in(struct dir *d, int src, uint64_t now, uint64_t rtt)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
+		/* What was read came by now: the wake-up's own time may be
+		 * older than the bytes (or the end), which would then be due a
+		 * little before their delay is over. */
+		now = sf_now();
 		if (n <= 0) {
 			d->src_eof = 1;
 			/* After the last segment is through the link. */
