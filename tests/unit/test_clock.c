@@ -32,12 +32,13 @@ static void slurp(const char *path, char *buf, size_t max)
 /* The library's own question, of this machine. */
 static int kernel_on_tsc(void)
 {
-	static char source[32], available[256], cpuinfo[8192];
+	static char source[32], available[256], cmdline[4096], cpuinfo[8192];
 	slurp("/sys/devices/system/clocksource/clocksource0/current_clocksource", source, sizeof source);
 	slurp("/sys/devices/system/clocksource/clocksource0/available_clocksource", available, sizeof available);
+	slurp("/proc/cmdline", cmdline, sizeof cmdline);
 	cpuinfo[0] = '\n';
 	slurp("/proc/cpuinfo", cpuinfo + 1, sizeof cpuinfo - 1);
-	return sf_tsc_trusted(source, available, cpuinfo);
+	return sf_tsc_trusted(source, available, cmdline, cpuinfo);
 }
 
 /* Which kernels' clocks vouch for the counter. */
@@ -50,23 +51,35 @@ static void the_counter_is_trusted_where_the_kernel_reads_it(void **state)
 				     "flags\t\t: nonstop_tsc\n";
 	static const char last[] = "\nflags\t\t: nonstop_tsc constant_tsc";
 	static const char kvm_tsc[] = "kvm-clock tsc acpi_pm \n";
-	assert_true(sf_tsc_trusted("tsc\n", "", ""));
-	assert_true(sf_tsc_trusted("kvm-clock\n", kvm_tsc, steady));
-	assert_true(sf_tsc_trusted("kvm-clock\n", kvm_tsc, last));
-	assert_true(sf_tsc_trusted("kvm-clock\n", "tsc kvm-clock\n", steady));
-	/* The kernel marked the counter unstable (or never found it in step):
-	 * it is no clocksource of its any more. */
-	assert_false(sf_tsc_trusted("kvm-clock\n", "kvm-clock \n", steady));
-	assert_false(sf_tsc_trusted("kvm-clock\n", "kvm-clock tsc_early\n", steady));
+	static const char booted[] = "console=ttyS0 quiet\n";
+	static const char told[] = "console=ttyS0 tsc=unstable quiet\n";
+	assert_true(sf_tsc_trusted("tsc\n", "", "", ""));
+	assert_true(sf_tsc_trusted("kvm-clock\n", kvm_tsc, booted, steady));
+	assert_true(sf_tsc_trusted("kvm-clock\n", kvm_tsc, booted, last));
+	assert_true(sf_tsc_trusted("kvm-clock\n", "tsc kvm-clock\n", booted, steady));
+	/* The kernel marked the counter unstable by a check of its own (or
+	 * never found it in step): it is no clocksource of its any more. */
+	assert_false(sf_tsc_trusted("kvm-clock\n", "kvm-clock \n", booted, steady));
+	assert_false(sf_tsc_trusted("kvm-clock\n", "kvm-clock tsc_early\n", booted, steady));
+	/* It was told to: it never checked, the line's refits do. */
+	assert_true(sf_tsc_trusted("kvm-clock\n", "kvm-clock \n", told, steady));
+	assert_true(sf_tsc_trusted("kvm-clock\n", "kvm-clock \n", "tsc=unstable\n", steady));
+	assert_true(sf_tsc_trusted("kvm-clock\n", "kvm-clock \n", "quiet tsc=reliable tsc=unstable", steady));
+	assert_false(sf_tsc_trusted("kvm-clock\n", "kvm-clock \n", told, drifts));
+	assert_false(sf_tsc_trusted("hpet\n", "hpet \n", told, steady));
+	/* Whole parameters, the kernel's: those after "--" are init's. */
+	assert_false(sf_tsc_trusted("kvm-clock\n", "kvm-clock \n", "quiet xtsc=unstable\n", steady));
+	assert_false(sf_tsc_trusted("kvm-clock\n", "kvm-clock \n", "quiet tsc=unstable2\n", steady));
+	assert_false(sf_tsc_trusted("kvm-clock\n", "kvm-clock \n", "quiet -- tsc=unstable\n", steady));
 	/* Only the first CPU's flags, whole words. */
-	assert_false(sf_tsc_trusted("kvm-clock\n", kvm_tsc, drifts));
-	assert_false(sf_tsc_trusted("kvm-clock\n", kvm_tsc, "\nflags\t\t: xconstant_tsc nonstop_tsc\n"));
-	assert_false(sf_tsc_trusted("kvm-clock\n", kvm_tsc, "\nflags\t\t: constant_tscx nonstop_tsc\n"));
-	assert_false(sf_tsc_trusted("kvm-clock\n", kvm_tsc, ""));
-	assert_false(sf_tsc_trusted("hpet\n", kvm_tsc, steady));
-	assert_false(sf_tsc_trusted("acpi_pm\n", kvm_tsc, steady));
-	assert_false(sf_tsc_trusted("tsc", kvm_tsc, ""));
-	assert_false(sf_tsc_trusted("", kvm_tsc, steady));
+	assert_false(sf_tsc_trusted("kvm-clock\n", kvm_tsc, booted, drifts));
+	assert_false(sf_tsc_trusted("kvm-clock\n", kvm_tsc, booted, "\nflags\t\t: xconstant_tsc nonstop_tsc\n"));
+	assert_false(sf_tsc_trusted("kvm-clock\n", kvm_tsc, booted, "\nflags\t\t: constant_tscx nonstop_tsc\n"));
+	assert_false(sf_tsc_trusted("kvm-clock\n", kvm_tsc, booted, ""));
+	assert_false(sf_tsc_trusted("hpet\n", kvm_tsc, booted, steady));
+	assert_false(sf_tsc_trusted("acpi_pm\n", kvm_tsc, booted, steady));
+	assert_false(sf_tsc_trusted("tsc", kvm_tsc, booted, ""));
+	assert_false(sf_tsc_trusted("", kvm_tsc, booted, steady));
 }
 
 /* Before the first fit the lane has no counter's clock; once the kernel's

@@ -51,11 +51,28 @@ static int has_word(const char *line, const char *word)
 	return 0;
 }
 
-int sf_tsc_trusted(const char *clocksource, const char *available, const char *cpuinfo)
+/* `param` is one of the kernel's parameters on its command line (those
+ * after a "--" are init's). */
+static int kernel_param(const char *cmdline, const char *param)
+{
+	const char *init = strstr(cmdline, " -- ");
+	size_t len = strlen(param);
+	for (const char *p = cmdline; (p = strstr(p, param)) != NULL; p += len)
+		if ((!init || p < init) && (p == cmdline || p[-1] == ' ') &&
+		    (p[len] == ' ' || p[len] == '\n' || p[len] == 0))
+			return 1;
+	return 0;
+}
+
+int sf_tsc_trusted(const char *clocksource, const char *available, const char *cmdline, const char *cpuinfo)
 {
 	if (strcmp(clocksource, "tsc\n") == 0)
 		return 1;
-	if (strcmp(clocksource, "kvm-clock\n") != 0 || !has_word(available, "tsc"))
+	/* A counter the kernel found out of step is no clocksource of its any
+	 * more; one it was told not to use (tsc=unstable) it never checked,
+	 * and the line's own checks stand in for the kernel's (sf_tsc_fit). */
+	if (strcmp(clocksource, "kvm-clock\n") != 0 ||
+	    (!has_word(available, "tsc") && !kernel_param(cmdline, "tsc=unstable")))
 		return 0;
 	const char *flags = strstr(cpuinfo, "\nflags");
 	if (!flags || !(flags = strchr(flags + 1, ':')))
@@ -63,8 +80,8 @@ int sf_tsc_trusted(const char *clocksource, const char *available, const char *c
 	return has_word(flags + 1, "constant_tsc") && has_word(flags + 1, "nonstop_tsc");
 }
 
-/* Read once, at the library's start (not on a thread's stack: 8 KiB). */
-static char cpuinfo[8192];
+/* Read once, at the library's start (not on a thread's stack: 12 KiB). */
+static char cpuinfo[8192], cmdline[4096];
 
 static int kernel_clock_on_tsc(void)
 {
@@ -74,10 +91,11 @@ static int kernel_clock_on_tsc(void)
 	    !read_kernel_file("/sys/devices/system/clocksource/clocksource0/available_clocksource", available,
 			      sizeof available))
 		return 0;
+	read_kernel_file("/proc/cmdline", cmdline, sizeof cmdline);
 	/* The first CPU's lines hold its flags: they are the same on all. */
 	cpuinfo[0] = '\n';
 	read_kernel_file("/proc/cpuinfo", cpuinfo + 1, sizeof cpuinfo - 1);
-	return sf_tsc_trusted(source, available, cpuinfo);
+	return sf_tsc_trusted(source, available, cmdline, cpuinfo);
 }
 
 #if defined(__x86_64__)

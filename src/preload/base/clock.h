@@ -72,14 +72,18 @@ static inline uint64_t sf_now_cheap(void)
 
 /* The counter runs at one rate on every CPU, in step, as the kernel's own
  * clock needs it to: the kernel's clock is the counter ("tsc"), or a
- * hypervisor's clock that reads it in the guest's user space ("kvm-clock")
- * where the kernel still holds the counter fit to be its clock (it found
- * it in step on every CPU and has not marked it unstable: "tsc" is among
- * the available clocksources) on a CPU whose counter neither changes rate
- * nor stops (the flags constant_tsc and nonstop_tsc). clocksource and
- * available: the kernel's current_clocksource and available_clocksource
- * files; cpuinfo: /proc/cpuinfo's start, after a newline. */
-int sf_tsc_trusted(const char *clocksource, const char *available, const char *cpuinfo);
+ * hypervisor's clock that reads it in the guest's user space ("kvm-clock"),
+ * on a CPU whose counter neither changes rate nor stops (the flags
+ * constant_tsc and nonstop_tsc: the kernel's own test of whether a guest
+ * may take the counter for its clock). Under kvm-clock the counter must
+ * also be one the kernel did not find out of step: "tsc" is among the
+ * available clocksources, or the kernel was told not to use it
+ * ("tsc=unstable" on its command line) and so never checked it. The
+ * line's refits check it then (sf_tsc_fit): a counter found off the line
+ * ends it for good. clocksource and available: the kernel's
+ * current_clocksource and available_clocksource files; cmdline:
+ * /proc/cmdline; cpuinfo: /proc/cpuinfo's start, after a newline. */
+int sf_tsc_trusted(const char *clocksource, const char *available, const char *cmdline, const char *cpuinfo);
 
 /* Take the line's first point (sf_tsc_fit measures its rate later): 1,
  * or 0 when no pair of readings was close enough (then no line). */
