@@ -112,6 +112,33 @@ recv = 0
 EOF2
 expect_between "the eof came at idle>1s (ms after the bound's 400)" 450 1100 "$(value since)"
 
+# A timer thread that cannot start leaves no bound marked: the calls read
+# the clock, with the same answers. At the gate treal is held to the tasks
+# it has (a pids cgroup; root is not bound by RLIMIT_NPROC), so the thread
+# its connection's bound would start fails.
+cg=/sys/fs/cgroup/pids/sf-time-bounds.$$
+if [ "$timer" = 1 ] && mkdir "$cg" 2>/dev/null; then
+	# shellcheck disable=SC2317 # called by treal_at_gate
+	at_gate() { echo "$treal_pid" >"$cg/cgroup.procs" && cat "$cg/pids.current" >"$cg/pids.max"; }
+	treal_at_gate 'tx idle>300ms => error EIO' "treal held to its tasks" threads gate=r p:listen connect p:accept \
+		sendns sleep=150 sendns sleep=400 sendns threads
+	rmdir "$cg"
+	transcript "no thread for the timer: the same answers" <<'EOF2'
+threads = *
+gate r
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+sendns = 4
+sendns = -1 EIO
+threads = *
+EOF2
+	expect_eq "no thread for the timer: none started" "$(value threads 1)" "$(value threads 2)"
+else
+	echo "not run: no timer thread here to fail (musl), or no pids cgroup to hold treal to its tasks"
+fi
+
 # A single-threaded program (treal -W 0: no watchdog thread) gets no thread
 # for the bound: the calls read the clock, with the same answers. Under the
 # TSan runtime, a program that starts no thread has none of the runtime's.
