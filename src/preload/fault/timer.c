@@ -7,11 +7,14 @@
 #include "alloc.h"
 #include "clock.h"
 #include "fdtab.h"
+#include "heap.h"
 #include "thread.h"
 
-struct entry {
-	struct entry *next;
-	uint64_t deadline;
+/* A deadline: one per socket and kind at most (the record's rare block
+ * points to it), moved when the socket's deadline of that kind is set
+ * again, taken out when the socket closes. */
+struct sf_timer_entry {
+	struct sf_heap_node node; /* its key: the deadline */
 	struct sf_sock *s;
 	int fd;
 	uint16_t token;
@@ -20,11 +23,16 @@ struct entry {
 	 * a forked child drops it rather than start a thread for it. */
 	uint8_t optional;
 };
+_Static_assert(SF_TIMER_KINDS ==
+		       sizeof((struct sf_sock_rare *)0)->timer_entry / sizeof((struct sf_sock_rare *)0)->timer_entry[0],
+	       "a pending deadline of each kind in the rare block");
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake;
-static struct entry *pending; /* sorted by deadline */
-int sf_timer_running;	      /* the thread exists in this process (written under the lock) */
+/* By deadline: a program with thousands of connections under a bound on
+ * idle keeps one each (deadline.c), set again as data moves. */
+static struct sf_heap pending;
+int sf_timer_running; /* the thread exists in this process (written under the lock) */
 /* The record the timeout thread is acting on now. Not a flag in the record:
  * a child forked at that moment has no such thread, and forgets it here. */
 static struct sf_sock *expiring;
@@ -96,13 +104,15 @@ static void *timer_main(void *arg)
 	pthread_mutex_lock(&lock);
 	for (;;) {
 		uint64_t now = sf_now();
-		if (pending && pending->deadline <= now) {
-			struct entry *e = pending;
-			pending = e->next;
-			pthread_mutex_unlock(&lock);
+		struct sf_heap_node *first = sf_heap_min(&pending);
+		if (first && first->key <= now) {
+			struct sf_timer_entry *e = (struct sf_timer_entry *)first;
+			sf_heap_remove(&pending, first);
 			/* A token was set before the entry was made: the
 			 * record has its rare block. */
 			struct sf_sock_rare *r = sf_sock_rare_if(e->s);
+			r->timer_entry[e->kind] = NULL;
+			pthread_mutex_unlock(&lock);
 			if (SF_LOAD(token_of(r, e->kind)) == e->token)
 				expire(e->fd, e->s, e->kind);
 			sf_sock_unref(e->s);
@@ -110,11 +120,11 @@ static void *timer_main(void *arg)
 			pthread_mutex_lock(&lock);
 			continue;
 		}
-		if (!pending) {
+		if (!first) {
 			pthread_cond_wait(&wake, &lock);
 		} else {
-			struct timespec ts = { (time_t)(pending->deadline / 1000000000ull),
-					       (long)(pending->deadline % 1000000000ull) };
+			struct timespec ts = { (time_t)(first->key / 1000000000ull),
+					       (long)(first->key % 1000000000ull) };
 			pthread_cond_timedwait(&wake, &lock, &ts);
 		}
 	}
@@ -131,47 +141,55 @@ static void start_thread(void)
 	SF_STORE(&sf_timer_running, sf_thread_start(timer_main, 64 * 1024));
 }
 
-/* Put e on the list, in deadline order (under the lock). */
-static void insert(struct entry *e)
+/* The socket's deadline of this kind is now `deadline` (under the lock):
+ * its entry moved, or a new one. 0 with no memory. */
+static int place(struct sf_sock_rare *r, int fd, struct sf_sock *s, uint16_t token, uint64_t deadline, int kind,
+		 int optional)
 {
-	struct entry **p = &pending;
-	while (*p && (*p)->deadline <= e->deadline)
-		p = &(*p)->next;
-	e->next = *p;
-	*p = e;
+	struct sf_timer_entry *e = r->timer_entry[kind];
+	if (!e) {
+		if (!(e = sf_alloc(sizeof *e)))
+			return 0;
+		e->node.key = deadline;
+		if (!sf_heap_push(&pending, &e->node)) {
+			sf_free(e, sizeof *e);
+			return 0;
+		}
+		/* The entry holds the record: it cannot be freed, and reused
+		 * by the next socket with this number, before the deadline. */
+		sf_sock_ref(s);
+		e->s = s;
+		e->kind = (uint8_t)kind;
+		r->timer_entry[kind] = e;
+	} else {
+		/* The one it had is no more the socket's (its token is
+		 * older): the entry takes the new one's place. */
+		sf_heap_rekey(&pending, &e->node, deadline);
+	}
+	e->fd = fd;
+	e->token = token;
+	e->optional = (uint8_t)optional;
+	return 1;
 }
 
 static int schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline, int kind, int optional)
 {
-	struct entry *e = sf_alloc(sizeof *e);
-	if (!e)
+	/* The caller set the token in the rare block. */
+	struct sf_sock_rare *r = sf_sock_rare_if(s);
+	if (!r)
 		return 0;
-	e->deadline = deadline;
-	/* The entry holds the record: it cannot be freed, and reused by the
-	 * next socket with this number, before the deadline. */
-	sf_sock_ref(s);
-	e->s = s;
-	e->fd = fd;
-	e->token = token;
-	e->kind = (uint8_t)kind;
-	e->optional = (uint8_t)optional;
 	pthread_mutex_lock(&lock);
 	if (!sf_timer_running)
 		start_thread();
-	int running = sf_timer_running;
+	int running = sf_timer_running, placed = 0;
 	/* With no thread (it could not start: a limit on processes), an
 	 * optional deadline would never come: its caller must know. */
 	if (running || !optional) {
-		insert(e);
+		placed = place(r, fd, s, token, deadline, kind, optional);
 		pthread_cond_signal(&wake);
-		e = NULL;
 	}
 	pthread_mutex_unlock(&lock);
-	if (e) {
-		sf_sock_unref(s);
-		sf_free(e, sizeof *e);
-	}
-	return running;
+	return running && placed;
 }
 
 void sf_timer_schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline)
@@ -191,23 +209,24 @@ void sf_timer_schedule_keepalive(int fd, struct sf_sock *s, uint16_t token, uint
 
 void sf_timer_forget_closed(struct sf_sock *s)
 {
-	struct entry *gone = NULL;
+	struct sf_sock_rare *r = sf_sock_rare_if(s);
+	struct sf_timer_entry *gone[SF_TIMER_KINDS];
+	int n = 0;
+	if (!r)
+		return;
 	pthread_mutex_lock(&lock);
-	for (struct entry **p = &pending; *p;) {
-		struct entry *e = *p;
-		if (e->kind != SF_TIMER_TIMEOUT && e->s == s) {
-			*p = e->next;
-			e->next = gone;
-			gone = e;
-		} else {
-			p = &e->next;
+	for (int kind = 0; kind < SF_TIMER_KINDS; kind++) {
+		struct sf_timer_entry *e = r->timer_entry[kind];
+		if (e && kind != SF_TIMER_TIMEOUT) {
+			sf_heap_remove(&pending, &e->node);
+			r->timer_entry[kind] = NULL;
+			gone[n++] = e;
 		}
 	}
 	pthread_mutex_unlock(&lock);
 	/* Released outside the lock: the last reference frees the record. */
-	while (gone) {
-		struct entry *e = gone;
-		gone = e->next;
+	while (n > 0) {
+		struct sf_timer_entry *e = gone[--n];
 		sf_sock_unref(e->s);
 		sf_free(e, sizeof *e);
 	}
@@ -223,6 +242,18 @@ void sf_timer_unlock(void)
 	pthread_mutex_unlock(&lock);
 }
 
+static int kept_in_child(struct sf_heap_node *x, void *arg)
+{
+	(void)arg;
+	struct sf_timer_entry *e = (struct sf_timer_entry *)x;
+	if (!e->optional)
+		return 1;
+	sf_sock_rare_if(e->s)->timer_entry[e->kind] = NULL;
+	sf_sock_unref(e->s);
+	sf_free(e, sizeof *e);
+	return 0;
+}
+
 void sf_timer_child_reset(void)
 {
 	/* The thread did not survive fork, but the deadlines did, and the
@@ -234,17 +265,8 @@ void sf_timer_child_reset(void)
 	expiring = NULL;
 	/* No thread for what only spared the parent's calls the clock (the
 	 * child's marks are cleared: deadline.h sf_deadline_child_reset). */
-	for (struct entry **p = &pending; *p;) {
-		struct entry *e = *p;
-		if (e->optional) {
-			*p = e->next;
-			sf_sock_unref(e->s);
-			sf_free(e, sizeof *e);
-		} else {
-			p = &e->next;
-		}
-	}
-	if (sf_timer_running && pending) {
+	sf_heap_filter(&pending, kept_in_child, NULL);
+	if (sf_timer_running && pending.n) {
 		sf_timer_running = 0;
 		pthread_mutex_lock(&lock);
 		start_thread();

@@ -209,6 +209,9 @@ struct sf_sock_rare {
 	uint16_t ka_token; /* matches the keepalive's end scheduled for this socket */
 	uint8_t ka_held;   /* the kernel's keepalive is off, the library's on */
 	uint8_t ka_ending; /* the kernel's socket is being ended (dead.c) */
+	/* The timer's pending deadline of each kind (fault/timer.c), under
+	 * its lock. */
+	struct sf_timer_entry *timer_entry[3];
 };
 
 /* The record's own copy of its plan's verdict for the last destination
