@@ -21,6 +21,11 @@
  *                                 the second send on the first and last pair
  *                                 must fail with ERRNO (a rule's doing, which
  *                                 proves the library tracks them)
+ *   sfbench timers COUNT          COUNT/2 TCP connections over loopback to
+ *                                 a listener of its own, a byte sent on each
+ *                                 (under a time trigger, each connection
+ *                                 sets the library's timer), then all
+ *                                 closed: ms for it all
  *
  * Loop KINDs, chosen to make the kernel's share of a call small so that the
  * library's own cost shows:
@@ -89,7 +94,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: sfbench loop udp-sendto|unix-send|unix-write|file-write -n CALLS|-t SECONDS\n"
 			"       sfbench pingpong send|rw -t SECONDS|-n TRIPS [-s SIZE]\n"
-			"       sfbench sockets COUNT [-e ERRNO]\n");
+			"       sfbench sockets COUNT [-e ERRNO]\n"
+			"       sfbench timers COUNT\n");
 	exit(2);
 }
 
@@ -506,6 +512,45 @@ static int sockets_main(int argc, char **argv)
 	return ok ? 0 : 1;
 }
 
+static int timers_main(int argc, char **argv)
+{
+	if (argc != 2)
+		usage();
+	long conns = parse_long(argv[1], 4, 4000000) / 2;
+	raise_nofile((rlim_t)conns * 2 + 64);
+	int *fds = calloc((size_t)conns * 2, sizeof *fds);
+	struct sockaddr_in at = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof at;
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	if (!fds || l < 0 || bind(l, (struct sockaddr *)&at, sizeof at) < 0 || listen(l, 64) < 0 ||
+	    getsockname(l, (struct sockaddr *)&at, &len) < 0)
+		die("listener");
+	double start = now_s();
+	for (long i = 0; i < conns; i++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		if (c < 0 || connect(c, (struct sockaddr *)&at, sizeof at) < 0)
+			die("connect");
+		int a = accept(l, NULL, NULL);
+		if (a < 0)
+			die("accept");
+		if (send(c, "x", 1, 0) != 1)
+			die("send");
+		fds[2 * i] = c;
+		fds[2 * i + 1] = a;
+	}
+	/* Ended by an RST, with no TIME_WAIT to hold the ports: the next run
+	 * needs as many. */
+	struct linger now = { 1, 0 };
+	for (long i = 0; i < 2 * conns; i++) {
+		setsockopt(fds[i], SOL_SOCKET, SO_LINGER, &now, sizeof now);
+		close(fds[i]);
+	}
+	printf("sockets=%ld ms=%.1f\n", conns * 2, (now_s() - start) * 1e3);
+	free(fds);
+	close(l);
+	return 0;
+}
+
 static void *wait_for_ever(void *arg)
 {
 	(void)arg;
@@ -535,5 +580,7 @@ int main(int argc, char **argv)
 		return pingpong_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "sockets") == 0)
 		return sockets_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "timers") == 0)
+		return timers_main(argc - 1, argv + 1);
 	usage();
 }
