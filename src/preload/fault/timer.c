@@ -146,6 +146,11 @@ static void start_thread(void)
 static int place(struct sf_sock_rare *r, int fd, struct sf_sock *s, uint16_t token, uint64_t deadline, int kind,
 		 int optional)
 {
+	/* A newer deadline of this kind was set meanwhile (its token bumped
+	 * after ours, outside this lock): it is placed, or on its way, and
+	 * must not be put back to ours. */
+	if (SF_LOAD(token_of(r, kind)) != token)
+		return 1;
 	struct sf_timer_entry *e = r->timer_entry[kind];
 	if (!e) {
 		if (!(e = sf_alloc(sizeof *e)))
