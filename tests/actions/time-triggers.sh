@@ -82,4 +82,19 @@ sendns = 4
 getpeername = 0
 EOF2
 
+# A dup outlives the descriptor closed first: the connection's trigger is
+# kept for it, and comes through it.
+run 'rx idle>300ms => eof' p:listen connect p:accept dup use=1 close use=2 mark pollin=2000 since recv
+transcript "a dup left after a close: the trigger comes through it" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+dup = 0
+close = 0
+pollin = IN,RDHUP
+since = *
+recv = 0
+EOF2
+expect_between "the dup's trigger at idle>300ms (ms after the close)" 150 1000 "$(value since)"
+
 finish

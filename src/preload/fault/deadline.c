@@ -212,9 +212,16 @@ void sf_deadline_closed(struct sf_sock *s)
 	const struct sf_sock_rare *rare = sf_sock_rare_if(s);
 	if (!rare || (!SF_LOAD(&rare->trigger_token) && !SF_LOAD(&rare->ka_token)))
 		return;
-	unsigned high = SF_LOAD(&sf_fd_high);
-	for (unsigned i = 0; i < high; i++)
-		if (sf_fd_get((int)i) == (uintptr_t)s)
-			return;
+	/* A dup may still hold the record. Each descriptor holds a reference,
+	 * as do the timer's entries and the calls using it (this close's
+	 * among them): with none besides, there is no dup to look for, and no
+	 * walk of the whole table at every close of a program with thousands
+	 * of connections. */
+	if (sf_timer_held_elsewhere(s, 1)) {
+		unsigned high = SF_LOAD(&sf_fd_high);
+		for (unsigned i = 0; i < high; i++)
+			if (sf_fd_get((int)i) == (uintptr_t)s)
+				return;
+	}
 	sf_timer_forget_closed(s);
 }

@@ -190,8 +190,14 @@ static int schedule(int fd, struct sf_sock *s, uint16_t token, uint64_t deadline
 	/* With no thread (it could not start: a limit on processes), an
 	 * optional deadline would never come: its caller must know. */
 	if (running || !optional) {
+		const struct sf_heap_node *first = sf_heap_min(&pending);
+		uint64_t waits_for = first ? first->key : UINT64_MAX;
 		placed = place(r, fd, s, token, deadline, kind, optional);
-		pthread_cond_signal(&wake);
+		/* The thread sleeps until the first deadline: woken only when
+		 * one comes sooner (each wake-up costs a context switch, and a
+		 * program may set thousands a second). */
+		if ((first = sf_heap_min(&pending)) != NULL && first->key < waits_for)
+			pthread_cond_signal(&wake);
 	}
 	pthread_mutex_unlock(&lock);
 	return running && placed;
@@ -235,6 +241,20 @@ void sf_timer_forget_closed(struct sf_sock *s)
 		sf_sock_unref(e->s);
 		sf_free(e, sizeof *e);
 	}
+}
+
+int sf_timer_held_elsewhere(const struct sf_sock *s, uint32_t own)
+{
+	const struct sf_sock_rare *r = sf_sock_rare_if(s);
+	uint32_t held = own;
+	/* Under the lock: the entries counted are those that hold one (an
+	 * entry the thread is acting on holds one too, uncounted: "yes"). */
+	pthread_mutex_lock(&lock);
+	for (int kind = 0; r && kind < SF_TIMER_KINDS; kind++)
+		held += r->timer_entry[kind] != NULL;
+	int more = __atomic_load_n(&s->refs, __ATOMIC_ACQUIRE) > held;
+	pthread_mutex_unlock(&lock);
+	return more;
 }
 
 void sf_timer_lock(void)

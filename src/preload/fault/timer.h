@@ -44,6 +44,10 @@ void sf_timer_schedule_keepalive(int fd, struct sf_sock *s, uint16_t token, uint
  * deadline, hours away for a keepalive. */
 void sf_timer_forget_closed(struct sf_sock *s);
 
+/* A reference to s is held besides `own` of the caller's and those of the
+ * timer's entries: another descriptor's (a dup), or a call's. */
+int sf_timer_held_elsewhere(const struct sf_sock *s, uint32_t own);
+
 /* The close path of a socket brackets its close with these (begin 1, then
  * 0): while it closes, a deadline does not touch its descriptors. */
 void sf_timer_closing(struct sf_sock *s, int begin);
