@@ -97,4 +97,22 @@ recv = 0
 EOF2
 expect_between "the dup's trigger at idle>300ms (ms after the close)" 150 1000 "$(value since)"
 
+# A deadline sooner than the one the timer waits for wakes it: the client's
+# trigger is set first (1.5 s away), the accepted connection's after it
+# (300 ms away), and comes at its own time.
+run 'rx side=client idle>1500ms => eof; rx side=server idle>300ms => eof' p:listen connect p:accept listen p:connect \
+	accept mark pollin=1200 since recv
+transcript "a sooner deadline set after a later one: it comes at its time" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+listen = 0
+peer connect = connected 2
+accept = 0
+pollin = IN,RDHUP
+since = *
+recv = 0
+EOF2
+expect_between "the accepted connection's trigger at idle>300ms (ms after the accept)" 150 1000 "$(value since)"
+
 finish
