@@ -166,12 +166,54 @@ static void a_counter_off_the_line_ends_it(void **state)
 	assert_true(SF_LOAD(&sf_tsc.next_fit) == UINT64_MAX);
 }
 
+/* A bound the lane marks with the counter (sf_tsc_until) comes no later
+ * than the span it was given on the kernel's clock, and looks no further
+ * ahead than a 32-bit compare can see; the line ended, no span is made. The
+ * line is begun by hand, as above. */
+static void a_span_on_the_counter_ends_in_time(void **state)
+{
+	(void)state;
+	uint64_t ns = 0, tsc = 0;
+	assert_true(sf_tsc_begin());
+	pause_ms(2);
+	sf_now();
+	assert_true(sf_now_fast_at(&ns, &tsc));
+	assert_true(SF_LOAD(&sf_tsc.tpn) > 0);
+	uint32_t until = sf_tsc_until(tsc, 30000000);
+	assert_true(sf_tsc_ahead(&until));
+	/* On the kernel's clock the span has ended: so has the mark. Each
+	 * look is bounded (300 of 1 ms). */
+	for (int i = 0; i < 300 && sf_now() < ns + 30000000; i++)
+		pause_ms(1);
+	assert_true(sf_now() >= ns + 30000000);
+	assert_false(sf_tsc_ahead(&until));
+	/* The span's end on the counter, from the line's rate: within a part
+	 * in 1024 (and a tick) before it. */
+	assert_true(sf_now_fast_at(&ns, &tsc));
+	uint64_t ticks = (uint64_t)((1000000.0 * 4294967296.0) / (double)sf_tsc.mult);
+	uint32_t ms = sf_tsc_until(tsc, 1000000) - (uint32_t)tsc;
+	assert_true(ms <= ticks + 1);
+	assert_true(ms + ticks / 1000 + 1 >= ticks);
+	/* Never more than the compare sees, and nothing for no span. */
+	assert_int_equal((uint32_t)(sf_tsc_until(tsc, UINT64_MAX) - (uint32_t)tsc), SF_TSC_AHEAD_MAX);
+	until = sf_tsc_until(tsc, 0);
+	assert_false(sf_tsc_ahead(&until));
+	/* The line ended: no rate, so no span. */
+	SF_STORE(&sf_tsc.next_fit, 0);
+	sf_tsc.tsc0 = __rdtsc() + (1ull << 40);
+	sf_now();
+	assert_int_equal(SF_LOAD(&sf_tsc.tpn), 0);
+	until = sf_tsc_until(__rdtsc(), 30000000);
+	assert_false(sf_tsc_ahead(&until));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_counter_is_trusted_where_the_kernel_reads_it),
 		cmocka_unit_test(the_line_follows_the_kernel),
 		cmocka_unit_test(a_counter_off_the_line_ends_it),
+		cmocka_unit_test(a_span_on_the_counter_ends_in_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -310,9 +310,9 @@ static void sticky_stays(void **state)
 	conn_open(&k, "send when=3 => error EPIPE sticky");
 	assert_false(decided(&k));
 	assert_false(decided(&k));
-	assert_int_equal(k.e.stuck, 0);
+	assert_false(sf_entry_stuck(&k.e));
 	assert_true(decided(&k));
-	assert_int_equal(k.e.stuck, 1);
+	assert_true(sf_entry_stuck(&k.e));
 	k.in.holds = 0;
 	for (unsigned n = 0; n < 5; n++) {
 		struct sf_call c;
@@ -328,7 +328,7 @@ static void sticky_stays(void **state)
 	conn_open(&k, "send when=3 => error EPIPE");
 	for (unsigned n = 0; n < 8; n++)
 		assert_int_equal(decided(&k), n == 2);
-	assert_int_equal(k.e.stuck, 0);
+	assert_false(sf_entry_stuck(&k.e));
 	conn_close(&k);
 	(void)state;
 }

@@ -150,6 +150,7 @@ static void end_line(void)
 {
 	SF_STORE(&sf_tsc.next_fit, UINT64_MAX);
 	SF_RELEASE(&sf_tsc.mult, 0);
+	SF_STORE(&sf_tsc.tpn, 0);
 }
 
 void sf_tsc_fit(void)
@@ -183,6 +184,7 @@ void sf_tsc_fit(void)
 			return;
 		}
 	}
+	SF_STORE(&sf_tsc.tpn, (uint64_t)((double)ticks / (double)span * 4294967296.0 * (1.0 - 1.0 / 1024)));
 	SF_RELEASE(&sf_tsc.mult, (uint64_t)((double)span / (double)ticks * 4294967296.0));
 	SF_RELEASE(&sf_tsc.next_fit, now + (span < SF_TSC_FIT_EVERY_NS ? span : SF_TSC_FIT_EVERY_NS));
 #endif

@@ -22,6 +22,10 @@ struct sf_tsc {
 	 * last fit, so that the line follows the kernel's clock as NTP trims
 	 * it, and a counter set back (a resume from sleep) is seen. */
 	uint64_t next_fit;
+	/* The counter's ticks a ns, times 2^32, a part in 1024 low: what
+	 * sf_tsc_until makes of a span comes before the span's end. 0
+	 * without a line. */
+	uint64_t tpn;
 };
 extern SF_HIDDEN struct sf_tsc sf_tsc;
 
@@ -44,21 +48,57 @@ static inline uint64_t sf_now(void)
  * kernel's clock answers, and refits). A few instructions where
  * clock_gettime costs a call, which would cost the quick lane's wrapper a
  * frame (entry/wrappers.c). */
-static inline __attribute__((always_inline)) int sf_now_fast(uint64_t *ns)
+static inline __attribute__((always_inline)) int sf_now_fast_at(uint64_t *ns, uint64_t *tsc)
 {
 #if defined(__x86_64__)
 	uint64_t mult = SF_ACQUIRE(&sf_tsc.mult);
 	if (!mult)
 		return 0;
-	uint64_t ticks = __rdtsc() - sf_tsc.tsc0;
-	uint64_t at = sf_tsc.ns0 + (uint64_t)(((unsigned __int128)ticks * mult) >> 32);
+	*tsc = __rdtsc();
+	uint64_t at = sf_tsc.ns0 + (uint64_t)(((unsigned __int128)(*tsc - sf_tsc.tsc0) * mult) >> 32);
 	/* A counter behind the line's start reads as far ahead. */
 	if (SF_UNLIKELY(at >= SF_LOAD(&sf_tsc.next_fit)))
 		return 0;
 	*ns = at;
 	return 1;
 #else
-	(void)ns;
+	(void)ns, (void)tsc;
+	return 0;
+#endif
+}
+
+/* sf_now_fast_at, without the counter's reading. */
+static inline __attribute__((always_inline)) int sf_now_fast(uint64_t *ns)
+{
+	uint64_t tsc;
+	return sf_now_fast_at(ns, &tsc);
+}
+
+/* How far ahead sf_tsc_until looks at most, in ticks: its 32 bits compare
+ * in a signed difference (sf_tsc_ahead). A counter set back meanwhile (the
+ * line then ends at its next fit) can hold a bound off by no more: a
+ * second at 2 GHz. */
+#define SF_TSC_AHEAD_MAX 0x7fffffffull
+
+/* The counter's low 32 bits ns after its reading tsc (sf_now_fast_at), or
+ * sooner: never later, and never more than SF_TSC_AHEAD_MAX ticks on. */
+static inline uint32_t sf_tsc_until(uint64_t tsc, uint64_t ns)
+{
+	unsigned __int128 t = ((unsigned __int128)ns * SF_LOAD(&sf_tsc.tpn)) >> 32;
+	return (uint32_t)(tsc + (t < SF_TSC_AHEAD_MAX ? (uint64_t)t : SF_TSC_AHEAD_MAX));
+}
+
+/* The counter has not reached `until` (sf_tsc_until) yet: one reading and
+ * a 32-bit compare, where the clock costs a conversion and its checks. */
+static inline __attribute__((always_inline)) int sf_tsc_ahead(const uint32_t *until)
+{
+#if defined(__x86_64__)
+	/* Read after the counter: the compare then needs no register of its
+	 * own (the counter's are spent anyway). */
+	uint32_t now = (uint32_t)__rdtsc();
+	return (int32_t)(now - SF_LOAD(until)) < 0;
+#else
+	(void)until;
 	return 0;
 #endif
 }

@@ -140,7 +140,7 @@ static inline __attribute__((always_inline)) int sf_dest_gate(const struct sf_pl
 	 * a frame. Only a count below the next one when= may make due is
 	 * settled here (the entry's `next`: no division, no draw); from it
 	 * on, the lanes decide. */
-	if (SF_LOAD(&e->stuck) || sf_gate_gaps(e->flags))
+	if (sf_entry_stuck(e) || sf_gate_gaps(e->flags))
 		return 0;
 	return sf_gate_take(plan, e);
 }

@@ -171,7 +171,7 @@ static int consider(struct eval *ev, uint32_t ri, struct sf_plan_entry *e)
 	if (e && e->away && !(c->addr && c->op != SF_OP_bind))
 		return 0;
 	/* A stuck rule fires whatever its conditions say now. */
-	if (!(e && SF_LOAD(&e->stuck))) {
+	if (!(e && sf_entry_stuck(e))) {
 		if (e && (e->flags & SF_PE_STATICS_OK)) {
 			if (e->flags & SF_PE_DYNAMIC) {
 				need_subject(ev);

@@ -204,7 +204,7 @@ static inline __attribute__((always_inline)) enum sf_judged sf_judge(const struc
 	out->delay_ns = 0;
 	if (in->asking && !(r->has & SF_HAS_STATE))
 		return SF_JUDGED_ON;
-	if (e && SF_LOAD(&e->stuck)) {
+	if (e && sf_entry_stuck(e)) {
 		if (in->stale && in->stale(in->ctx))
 			return SF_JUDGED_STALE;
 		SF_ADD(&k->st->fired, 1);
@@ -247,7 +247,7 @@ static inline __attribute__((always_inline)) enum sf_judged sf_judge(const struc
 		return SF_JUDGED_ON;
 	SF_ADD(&k->st->fired, 1);
 	if (r->sticky && e)
-		SF_STORE(&e->stuck, 1);
+		sf_entry_stick(e);
 	return sf_judge_fire(in, c, idx, out);
 }
 

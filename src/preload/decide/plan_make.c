@@ -100,7 +100,7 @@ static void fill(const struct sf_plan_in *in, struct sf_plan *plan, uint32_t n, 
 				was = &carry->e[k];
 				e->calls = SF_LOAD(&was->calls);
 				e->fired = SF_LOAD(&was->fired);
-				e->stuck = SF_LOAD(&was->stuck);
+				e->mark = SF_LOAD(&was->mark) & SF_MARK_STUCK;
 			}
 		/* p= alone goes on with its sequence where its draws do
 		 * (gate.h sf_gate_gap_count); where they are new, one starts

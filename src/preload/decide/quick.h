@@ -74,32 +74,50 @@ enum { SF_GATE_INLINE, SF_GATE_MORE, SF_GATE_ENGINE };
  * caller, settled as 1 is. */
 #define SF_HOLDS_LATER 2
 
+/* e's lower bound, not reached for ns more, is not looked at with the clock
+ * again before then (SF_ARM_UNTIL): for a mark the timer does not keep
+ * (SF_ARM_NEVER, or an UNTIL that has come), and unless the mark changed
+ * meanwhile (fault/deadline.c). Every time noted is one the bound cannot
+ * come before: idle counts from a later byte, never an earlier one. */
+static inline void sf_lane_until(struct sf_plan_entry *e, uint8_t mark, uint64_t tsc, uint64_t ns)
+{
+	SF_STORE(&e->until, sf_tsc_until(tsc, ns));
+	__atomic_compare_exchange_n(&e->mark, &mark, (uint8_t)((mark & ~SF_ARM_MASK) | SF_ARM_UNTIL), 0,
+				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
 /* sf_gate_holds for entry e on s: 1 or 0, SF_HOLDS_LATER, or SF_HOLDS_ASK.
  * One number alone (the plan's num) but the clock's is compared here: a
  * call would cost the wrapper a frame, its registers saved on every call
  * (entry/wrappers.c). */
-static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_active *a, const struct sf_plan_entry *e,
+static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_active *a, struct sf_plan_entry *e,
 							       const struct sf_sock *s, int full)
 {
-	uint64_t v, t;
-	switch (e->num) {
-	case 1 + SF_NUM_SENT:
-		v = SF_LOAD(&s->sent);
-		break;
-	case 1 + SF_NUM_RECEIVED:
-		v = SF_LOAD(&s->received);
-		break;
-	case 1 + SF_NUM_AGE:
-	case 1 + SF_NUM_IDLE:
-		/* Its lower bound is not reached: the timer comes when it is
-		 * (SF_GATE_MORE comes after the inline part found no mark). */
-		if (full != SF_GATE_MORE && SF_LOAD(&e->armed) == SF_ARM_ON)
+	uint64_t v, t, tsc;
+	uint8_t mark;
+	/* idle and age first: a single-threaded program's mark is then a
+	 * few instructions in (the counts' compare is as short either way). */
+	unsigned num = e->num;
+	_Static_assert(SF_NUM_AGE == SF_NUM_IDLE + 1, "idle and age are tested as one range");
+	if (SF_LIKELY(num - (1 + SF_NUM_IDLE) < 2)) {
+		/* Read again: kept from sf_gate_pass, it would hold a
+		 * register that every call would pay to save. A mark that
+		 * became stuck meanwhile is as if this call came first. */
+		mark = SF_ACQUIRE(&e->mark);
+		/* Its lower bound is not reached yet: the counter has not
+		 * reached `until`, or the timer comes when it is (SF_GATE_MORE
+		 * comes after the inline part found no such mark). */
+		if (mark == SF_ARM_UNTIL ? sf_tsc_ahead(&e->until) : mark == SF_ARM_ON && full != SF_GATE_MORE)
 			return 0;
-		/* The counter's clock, or a call to the kernel's. */
-		if (!sf_now_fast(&v)) {
-			if (!full)
+		/* The counter's clock, or a call to the kernel's. The inline
+		 * part keeps no reading of the counter: it would hold a
+		 * register that every call would pay to save. */
+		if (!full) {
+			if (!sf_now_fast(&v))
 				return SF_HOLDS_ASK;
+		} else if (!sf_now_fast_at(&v, &tsc)) {
 			v = sf_now();
+			tsc = 0;
 		}
 		/* sf_snap_number's: nothing before a connection; idle since
 		 * the later of the last byte and the connection. */
@@ -108,10 +126,26 @@ static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_a
 		if (e->num == 1 + SF_NUM_IDLE && SF_LOAD(&s->t_last_io) > t)
 			t = SF_LOAD(&s->t_last_io);
 		v = v > t ? v - t : 0;
-		if (full && SF_LOAD(&e->armed) == SF_ARM_TRY && v < e->lo)
-			return SF_HOLDS_LATER;
-		break;
-	default:
+		if (v < e->lo) {
+			/* The mark read again, for the register as above. */
+			mark = SF_ACQUIRE(&e->mark);
+			if (full && mark == SF_ARM_TRY)
+				return SF_HOLDS_LATER;
+			/* NEVER or UNTIL: the out-of-line part sets `until`
+			 * (the inline part has no registers to spare for it). */
+			if (mark & 1) {
+				if (!full)
+					return SF_HOLDS_ASK;
+				if (tsc)
+					sf_lane_until(e, mark, tsc, e->lo - v);
+			}
+			return 0;
+		}
+	} else if (num == 1 + SF_NUM_SENT) {
+		v = SF_LOAD(&s->sent);
+	} else if (num == 1 + SF_NUM_RECEIVED) {
+		v = SF_LOAD(&s->received);
+	} else {
 		return full ? sf_lane_holds_full(a, e, s) : -1;
 	}
 	/* lo <= v <= hi in one compare. */
@@ -128,7 +162,7 @@ static inline __attribute__((always_inline)) int sf_gate_pass(const struct sf_ac
 							      struct sf_plan_entry *e, const struct sf_sock *s,
 							      int own_dest, int full)
 {
-	if (SF_LOAD(&e->stuck))
+	if (sf_entry_stuck(e))
 		return 0;
 	uint8_t flags = e->flags;
 	if (flags & SF_PE_DYNAMIC) {

@@ -76,7 +76,7 @@ static int marked_ever;
 static void disarm_plan(struct sf_plan *plan)
 {
 	for (uint32_t i = 0; plan && i < plan->n; i++)
-		SF_STORE(&plan->e[i].armed, SF_ARM_TRY);
+		sf_entry_arm(&plan->e[i], SF_ARM_TRY);
 }
 
 /* Clear the lane's marks on s: its calls read the clock again. */
@@ -148,7 +148,7 @@ void sf_deadline_arm(int fd, struct sf_sock *s)
 	 * is told not to try again (until the next disarm, or a new plan). */
 	for (uint32_t i = 0; plan && i < plan->n; i++)
 		if (lane_bound(&plan->e[i], s, &at))
-			SF_STORE(&plan->e[i].armed, at <= now ? SF_ARM_TRY : marks ? SF_ARM_ON : SF_ARM_NEVER);
+			sf_entry_arm(&plan->e[i], at <= now ? SF_ARM_TRY : marks ? SF_ARM_ON : SF_ARM_NEVER);
 	if (marks)
 		SF_STORE(&marked_ever, 1);
 	sf_read_end();

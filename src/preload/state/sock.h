@@ -30,14 +30,18 @@ struct sf_plan_entry {
 	uint32_t rule; /* index in the active rule set */
 	sf_opmask ops; /* the rule's operations */
 	uint8_t flags; /* SF_PE_* */
-	uint8_t stuck; /* a sticky rule has fired on this socket */
 	uint8_t num;   /* gate.h sf_gate's num */
 	/* Datagram: the rule's peer=/host= do not hold for the socket's
 	 * connected peer, but may for a call's own destination (sendto,
 	 * sendmsg's msg_name): it applies to such a call only. */
 	uint8_t away;
-	uint8_t armed; /* SF_ARM_*: num's lower bound and the timer */
-	uint8_t pad[3];
+	/* SF_MARK_STUCK (a sticky rule has fired on this socket) and one of
+	 * SF_ARM_* (num's lower bound: the timer, or `until`), in one byte
+	 * that the lane reads once. */
+	uint8_t mark;
+	/* SF_ARM_UNTIL: the counter's low 32 bits (clock.h sf_tsc_ahead)
+	 * before which num's lower bound is surely not reached. */
+	uint32_t until;
 	uint64_t draw_key; /* SF_PE_DRAWS: gate.h sf_gate_gap_count */
 	uint64_t calls;	   /* counted calls on this connection (when=, p=) */
 	uint64_t fired;	   /* firings on this connection (limit=) */
@@ -49,15 +53,42 @@ struct sf_plan_entry {
 	uint64_t lo, span;
 };
 _Static_assert(sizeof(struct sf_plan_entry) == 64, "a plan entry is one cache line");
-/* An entry whose num is idle or age with a lower bound (fault/deadline.c
- * sf_deadline_arm sets `armed`): */
+/* An entry whose num is idle or age with a lower bound: its mark's low
+ * bits (fault/deadline.c sf_deadline_arm sets them; decide/quick.h
+ * sf_lane_holds sets SF_ARM_UNTIL). A mark of SF_ARM_ON or more spares the
+ * lane the clock. */
 enum {
-	SF_ARM_TRY,   /* the bound may be armed: the lane asks the clock, and arms */
-	SF_ARM_ON,    /* not reached, and the timer comes when it is: the
-		       * lane answers "does not hold" with no clock */
-	SF_ARM_NEVER, /* the timer is not to be started for it (a single-
+	SF_ARM_TRY,	 /* the bound may be armed: the lane asks the clock, and arms */
+	SF_ARM_NEVER,	 /* the timer is not to be started for it (a single-
 		       * threaded program): the lane asks the clock */
+	SF_ARM_ON,	 /* not reached, and the timer comes when it is: the
+		       * lane answers "does not hold" with no clock */
+	SF_ARM_UNTIL,	 /* not reached before `until`, which the lane compares
+		       * with the counter: a program the timer does not serve */
+	SF_ARM_MASK = 3, /* NEVER and UNTIL, the marks the lane may set, are odd */
+	SF_MARK_STUCK = 0x80,
 };
+
+/* A sticky rule has fired on this socket: its entry fires whatever its
+ * conditions say now. */
+static inline int sf_entry_stuck(const struct sf_plan_entry *e)
+{
+	return (SF_LOAD(&e->mark) & SF_MARK_STUCK) != 0;
+}
+
+static inline void sf_entry_stick(struct sf_plan_entry *e)
+{
+	__atomic_fetch_or(&e->mark, SF_MARK_STUCK, __ATOMIC_RELAXED);
+}
+
+/* Set e's SF_ARM_* to arm, keeping whether it is stuck. */
+static inline void sf_entry_arm(struct sf_plan_entry *e, uint8_t arm)
+{
+	uint8_t m = SF_LOAD(&e->mark);
+	while (!__atomic_compare_exchange_n(&e->mark, &m, (uint8_t)((m & ~SF_ARM_MASK) | arm), 0, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED))
+		;
+}
 
 /* Datagram sockets only, after the entries: which of the per-destination
  * entries hold for the last destination seen (a program sends to the same
