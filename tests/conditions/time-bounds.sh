@@ -42,6 +42,24 @@ recv = 4
 sendns = -1 EIO
 EOF2
 
+# Not reached at a call, then the program silent past the bound: reached at
+# its next call, however long it waited. In a single-threaded program (treal
+# -W 0: no watchdog thread) the lane marks the bound with the counter at the
+# first call, 300 ms ahead; the mark is long past by the next, and stays so:
+# one compared in 32 bits would come round again 2^31 ticks after its time,
+# for 2^31 ticks, and let calls through there. Three waits put the call in
+# that window for any counter of 1 to 4.3 GHz.
+for wait in 1000 1600 2600; do
+	run 'tx idle>300ms => error EIO' -W 0 p:listen connect p:accept sendns sleep=$wait sendns
+	transcript "idle>300ms: silent for $wait ms after the first call, reached at the next" <<'EOF2'
+peer listen = port *
+connect = 0
+peer accept = accepted 1
+sendns = 4
+sendns = -1 EIO
+EOF2
+done
+
 # Rules replaced on a live connection (the control channel's load): the new
 # bound is the one asked, not the time the old one was set for.
 # swap_at_gate OLD NEW WHAT LAST: treal under OLD sends, the rules NEW

@@ -74,29 +74,30 @@ static inline __attribute__((always_inline)) int sf_now_fast(uint64_t *ns)
 	return sf_now_fast_at(ns, &tsc);
 }
 
-/* How far ahead sf_tsc_until looks at most, in ticks: its 32 bits compare
- * in a signed difference (sf_tsc_ahead). A counter set back meanwhile (the
- * line then ends at its next fit) can hold a bound off by no more: a
- * second at 2 GHz. */
+/* How far ahead of the counter a mark of sf_tsc_until may be, in ticks (a
+ * second at 2 GHz): a counter set back (a resume from sleep; the line ends
+ * at its next fit) or one whose line ended can hold a bound off by no more.
+ * A constant a compare takes whole. */
 #define SF_TSC_AHEAD_MAX 0x7fffffffull
 
-/* The counter's low 32 bits ns after its reading tsc (sf_now_fast_at), or
- * sooner: never later, and never more than SF_TSC_AHEAD_MAX ticks on. */
-static inline uint32_t sf_tsc_until(uint64_t tsc, uint64_t ns)
+/* The counter's last reading before ns have passed since its reading tsc
+ * (sf_now_fast_at), or an earlier one: a part in 1024 early, and never
+ * more than SF_TSC_AHEAD_MAX ticks on. */
+static inline uint64_t sf_tsc_until(uint64_t tsc, uint64_t ns)
 {
 	unsigned __int128 t = ((unsigned __int128)ns * SF_LOAD(&sf_tsc.tpn)) >> 32;
-	return (uint32_t)(tsc + (t < SF_TSC_AHEAD_MAX ? (uint64_t)t : SF_TSC_AHEAD_MAX));
+	return tsc + (t < SF_TSC_AHEAD_MAX ? (uint64_t)t : SF_TSC_AHEAD_MAX) - 1;
 }
 
-/* The counter has not reached `until` (sf_tsc_until) yet: one reading and
- * a 32-bit compare, where the clock costs a conversion and its checks. */
-static inline __attribute__((always_inline)) int sf_tsc_ahead(const uint32_t *until)
+/* The counter is at most `until` (sf_tsc_until), and not further behind
+ * it than a mark can be: one reading and a compare, where the clock costs
+ * a conversion and its checks. A mark long past stays past: the counter
+ * moves on. */
+static inline __attribute__((always_inline)) int sf_tsc_ahead(const uint64_t *until)
 {
 #if defined(__x86_64__)
-	/* Read after the counter: the compare then needs no register of its
-	 * own (the counter's are spent anyway). */
-	uint32_t now = (uint32_t)__rdtsc();
-	return (int32_t)(now - SF_LOAD(until)) < 0;
+	uint64_t now = __rdtsc();
+	return SF_LOAD(until) - now <= SF_TSC_AHEAD_MAX;
 #else
 	(void)until;
 	return 0;

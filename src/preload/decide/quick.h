@@ -78,7 +78,14 @@ enum { SF_GATE_INLINE, SF_GATE_MORE, SF_GATE_ENGINE };
  * again before then (SF_ARM_UNTIL): for a mark the timer does not keep
  * (SF_ARM_NEVER, or an UNTIL that has come), and unless the mark changed
  * meanwhile (fault/deadline.c). Every time noted is one the bound cannot
- * come before: idle counts from a later byte, never an earlier one. */
+ * come before: idle counts from a later byte, never an earlier one. The
+ * mark's time takes the place of the draw key, which only p= alone has
+ * (sf_lane_markable). */
+static inline int sf_lane_markable(const struct sf_plan_entry *e)
+{
+	return !sf_gate_gaps(e->flags);
+}
+
 static inline void sf_lane_until(struct sf_plan_entry *e, uint8_t mark, uint64_t tsc, uint64_t ns)
 {
 	SF_STORE(&e->until, sf_tsc_until(tsc, ns));
@@ -107,7 +114,8 @@ static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_a
 		/* Its lower bound is not reached yet: the counter has not
 		 * reached `until`, or the timer comes when it is (SF_GATE_MORE
 		 * comes after the inline part found no such mark). */
-		if (mark == SF_ARM_UNTIL ? sf_tsc_ahead(&e->until) : mark == SF_ARM_ON && full != SF_GATE_MORE)
+		if (SF_LIKELY(mark == SF_ARM_UNTIL ? sf_tsc_ahead(&e->until)
+						   : mark == SF_ARM_ON && full != SF_GATE_MORE))
 			return 0;
 		/* The counter's clock, or a call to the kernel's. The inline
 		 * part keeps no reading of the counter: it would hold a
@@ -127,15 +135,18 @@ static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_a
 			t = SF_LOAD(&s->t_last_io);
 		v = v > t ? v - t : 0;
 		if (v < e->lo) {
-			/* The mark read again, for the register as above. */
+			/* The mark read again, for the register as above. Not
+			 * reached: the timer may be set for when it is (TRY:
+			 * the caller arms, fault/deadline.h), or the counter
+			 * marked (NEVER or UNTIL), out of line (the inline part
+			 * has no registers to spare for it), and once: the calls
+			 * that follow read no clock. */
 			mark = SF_ACQUIRE(&e->mark);
-			if (full && mark == SF_ARM_TRY)
-				return SF_HOLDS_LATER;
-			/* NEVER or UNTIL: the out-of-line part sets `until`
-			 * (the inline part has no registers to spare for it). */
-			if (mark & 1) {
+			if (mark == SF_ARM_TRY || ((mark & 1) && sf_lane_markable(e))) {
 				if (!full)
 					return SF_HOLDS_ASK;
+				if (mark == SF_ARM_TRY)
+					return SF_HOLDS_LATER;
 				if (tsc)
 					sf_lane_until(e, mark, tsc, e->lo - v);
 			}
@@ -165,7 +176,7 @@ static inline __attribute__((always_inline)) int sf_gate_pass(const struct sf_ac
 	if (sf_entry_stuck(e))
 		return 0;
 	uint8_t flags = e->flags;
-	if (flags & SF_PE_DYNAMIC) {
+	if (SF_UNLIKELY(flags & SF_PE_DYNAMIC)) {
 		int holds = sf_lane_holds(a, e, s, full);
 		if (holds != 1)
 			return holds ? holds : 1;

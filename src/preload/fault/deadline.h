@@ -12,8 +12,9 @@
  * none at hand) is made or has moved, or a call found a lower bound of the
  * quick lane not reached (decide/quick.h SF_HOLDS_LATER): set its next
  * deadline, the earliest of its timed rules' and of those bounds', and
- * mark the bounds to come (the entries' `armed`), so that the lane's calls
- * read no clock until then. errno is kept. */
+ * mark the bounds to come (the entries' mark: SF_ARM_ON where the timer
+ * runs for them, else SF_ARM_NEVER, which the lane makes SF_ARM_UNTIL), so
+ * that the lane's calls read no clock until then. errno is kept. */
 void sf_deadline_arm(int fd, struct sf_sock *s);
 
 /* From the timer thread: the deadline has come. The marks are cleared; the

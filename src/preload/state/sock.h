@@ -36,15 +36,18 @@ struct sf_plan_entry {
 	 * sendmsg's msg_name): it applies to such a call only. */
 	uint8_t away;
 	/* SF_MARK_STUCK (a sticky rule has fired on this socket) and one of
-	 * SF_ARM_* (num's lower bound: the timer, or `until`), in one byte
-	 * that the lane reads once. */
+	 * SF_ARM_* (num's lower bound: the timer, or `until`). */
 	uint8_t mark;
-	/* SF_ARM_UNTIL: the counter's low 32 bits (clock.h sf_tsc_ahead)
-	 * before which num's lower bound is surely not reached. */
-	uint32_t until;
-	uint64_t draw_key; /* SF_PE_DRAWS: gate.h sf_gate_gap_count */
-	uint64_t calls;	   /* counted calls on this connection (when=, p=) */
-	uint64_t fired;	   /* firings on this connection (limit=) */
+	uint8_t pad[4];
+	union {
+		uint64_t draw_key; /* SF_PE_DRAWS: gate.h sf_gate_gap_count */
+		/* Not SF_PE_DRAWS, marked SF_ARM_UNTIL: the counter's last
+		 * reading at which num's lower bound is surely not reached
+		 * (clock.h sf_tsc_until). */
+		uint64_t until;
+	};
+	uint64_t calls; /* counted calls on this connection (when=, p=) */
+	uint64_t fired; /* firings on this connection (limit=) */
 	/* The first count when= may make due (sf_when_next), or the next
 	 * call p= alone fires (gate.h sf_gate_gap_count): the quick lane
 	 * counts a call below it with no division and no draw (quick.h). */
@@ -54,17 +57,17 @@ struct sf_plan_entry {
 };
 _Static_assert(sizeof(struct sf_plan_entry) == 64, "a plan entry is one cache line");
 /* An entry whose num is idle or age with a lower bound: its mark's low
- * bits (fault/deadline.c sf_deadline_arm sets them; decide/quick.h
- * sf_lane_holds sets SF_ARM_UNTIL). A mark of SF_ARM_ON or more spares the
- * lane the clock. */
+ * bits (fault/deadline.c sf_deadline_arm sets TRY, ON and NEVER;
+ * decide/quick.h sf_lane_holds sets UNTIL). */
 enum {
 	SF_ARM_TRY,	 /* the bound may be armed: the lane asks the clock, and arms */
 	SF_ARM_NEVER,	 /* the timer is not to be started for it (a single-
-		       * threaded program): the lane asks the clock */
+		       * threaded program): the lane asks the clock, and
+		       * marks UNTIL where it can */
 	SF_ARM_ON,	 /* not reached, and the timer comes when it is: the
 		       * lane answers "does not hold" with no clock */
-	SF_ARM_UNTIL,	 /* not reached before `until`, which the lane compares
-		       * with the counter: a program the timer does not serve */
+	SF_ARM_UNTIL,	 /* not reached while the counter is at most `until`:
+		       * the lane compares the counter, not the clock */
 	SF_ARM_MASK = 3, /* NEVER and UNTIL, the marks the lane may set, are odd */
 	SF_MARK_STUCK = 0x80,
 };
