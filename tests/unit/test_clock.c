@@ -167,11 +167,12 @@ static void a_counter_off_the_line_ends_it(void **state)
 }
 
 /* A bound the lane marks with the counter (sf_tsc_until) comes no later
- * than the span it was given on the kernel's clock, and looks no further
- * ahead than SF_TSC_AHEAD_MAX; a mark long past stays past, however long
- * the program was silent, and one further ahead than a mark can be (a
- * counter set back) is not taken; the line ended, no span is made. The
- * line is begun by hand, as above. */
+ * than the span it was given on the kernel's clock, nor past the line's next
+ * fit, and looks no further ahead than SF_TSC_AHEAD_MAX; a mark long past
+ * stays past, however long the program was silent, and one further ahead
+ * than a mark can be (a counter set back) is not taken; once the line has
+ * ended, no mark holds and none is made. The line is begun by hand, as
+ * above, and fitted over 60 ms: its next fit is as far again. */
 static void a_span_on_the_counter_ends_in_time(void **state)
 {
 	(void)state;
@@ -179,9 +180,12 @@ static void a_span_on_the_counter_ends_in_time(void **state)
 	assert_true(sf_tsc_begin());
 	pause_ms(2);
 	sf_now();
+	pause_ms(60);
+	sf_now();
 	assert_true(sf_now_fast_at(&ns, &tsc));
 	assert_true(SF_LOAD(&sf_tsc.tpn) > 0);
-	uint64_t until = sf_tsc_until(tsc, 30000000);
+	assert_true(SF_LOAD(&sf_tsc.next_fit) >= ns + 40000000);
+	uint64_t until = sf_tsc_until(tsc, ns, 30000000);
 	assert_true(sf_tsc_ahead(&until));
 	/* On the kernel's clock the span has ended: so has the mark. Each
 	 * look is bounded (300 of 1 ms). */
@@ -193,29 +197,39 @@ static void a_span_on_the_counter_ends_in_time(void **state)
 	 * in 1024 (and a tick) before it. */
 	assert_true(sf_now_fast_at(&ns, &tsc));
 	uint64_t ticks = (uint64_t)((1000000.0 * 4294967296.0) / (double)sf_tsc.mult);
-	uint64_t ms = sf_tsc_until(tsc, 1000000) + 1 - tsc;
+	uint64_t ms = sf_tsc_until(tsc, ns, 1000000) + 1 - tsc;
 	assert_true(ms <= ticks + 1);
 	assert_true(ms + ticks / 1000 + 1 >= ticks);
-	/* Never more than a mark may be ahead, and nothing for no span. */
-	assert_int_equal(sf_tsc_until(tsc, UINT64_MAX) + 1 - tsc, SF_TSC_AHEAD_MAX);
-	until = sf_tsc_until(tsc, 0);
+	/* No further than the next fit, nor than a mark may be ahead; and
+	 * nothing for no span. */
+	uint64_t fit = SF_LOAD(&sf_tsc.next_fit);
+	uint64_t far = sf_tsc_until(tsc, ns, UINT64_MAX) + 1 - tsc;
+	assert_true(far <= SF_TSC_AHEAD_MAX);
+	assert_true(far <= (uint64_t)((double)(fit - ns) * 4294967296.0 / (double)sf_tsc.mult) + 1);
+	assert_true(sf_tsc_until(tsc, fit, 1000000) + 1 == tsc);
+	until = sf_tsc_until(tsc, ns, 0);
 	assert_false(sf_tsc_ahead(&until));
 	/* Marks made from one to eight of the furthest look ago, each as
 	 * long as can be: all past (a compare of 32 bits would take half of
 	 * them for marks to come). */
 	for (uint64_t k = 4; k <= 32; k++) {
-		until = sf_tsc_until(__rdtsc() - k * (SF_TSC_AHEAD_MAX / 4), 1000000000);
+		until = __rdtsc() - k * (SF_TSC_AHEAD_MAX / 4) + SF_TSC_AHEAD_MAX - 1;
 		assert_false(sf_tsc_ahead(&until));
 	}
 	/* A mark further ahead than one is made: the counter was set back. */
-	until = sf_tsc_until(__rdtsc() + 2 * SF_TSC_AHEAD_MAX, 1000000);
+	until = __rdtsc() + 2 * SF_TSC_AHEAD_MAX;
 	assert_false(sf_tsc_ahead(&until));
-	/* The line ended: no rate, so no span. */
+	/* The line ended: a mark that held holds no more, and no rate makes
+	 * no span. */
+	assert_true(sf_now_fast_at(&ns, &tsc));
+	until = sf_tsc_until(tsc, ns, 30000000);
+	assert_true(sf_tsc_ahead(&until));
 	SF_STORE(&sf_tsc.next_fit, 0);
 	sf_tsc.tsc0 = __rdtsc() + (1ull << 40);
 	sf_now();
+	assert_false(sf_tsc_ahead(&until));
 	assert_int_equal(SF_LOAD(&sf_tsc.tpn), 0);
-	until = sf_tsc_until(__rdtsc(), 30000000);
+	until = sf_tsc_until(__rdtsc(), ns, 30000000);
 	assert_false(sf_tsc_ahead(&until));
 }
 

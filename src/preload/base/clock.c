@@ -130,6 +130,8 @@ int sf_tsc_begin(void)
 	int e = errno, ok = read_both(&sf_tsc.tsc0, &sf_tsc.ns0);
 	errno = e;
 	SF_RELEASE(&sf_tsc.mult, 0);
+	/* A line begun anew: no mark was made with it. */
+	SF_STORE(&sf_tsc.mark_skew, 0);
 	SF_RELEASE(&sf_tsc.next_fit, ok ? sf_tsc.ns0 + SF_TSC_FIRST_FIT_NS : UINT64_MAX);
 	return ok;
 #else
@@ -151,6 +153,7 @@ static void end_line(void)
 	SF_STORE(&sf_tsc.next_fit, UINT64_MAX);
 	SF_RELEASE(&sf_tsc.mult, 0);
 	SF_STORE(&sf_tsc.tpn, 0);
+	SF_STORE(&sf_tsc.mark_skew, 1ull << 63);
 }
 
 void sf_tsc_fit(void)

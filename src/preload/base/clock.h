@@ -23,9 +23,14 @@ struct sf_tsc {
 	 * it, and a counter set back (a resume from sleep) is seen. */
 	uint64_t next_fit;
 	/* The counter's ticks a ns, times 2^32, a part in 1024 low: what
-	 * sf_tsc_until makes of a span comes before the span's end. 0
-	 * without a line. */
+	 * sf_tsc_until makes of a span comes before the span's end, within
+	 * the line's next fit. 0 without a line. */
 	uint64_t tpn;
+	/* Added to the counter where a mark is compared (sf_tsc_ahead): 0
+	 * while the line lives; once it ends, half the counter's range, so
+	 * that every mark made with it reads as long past, whatever the
+	 * counter does next. */
+	uint64_t mark_skew;
 };
 extern SF_HIDDEN struct sf_tsc sf_tsc;
 
@@ -75,16 +80,21 @@ static inline __attribute__((always_inline)) int sf_now_fast(uint64_t *ns)
 }
 
 /* How far ahead of the counter a mark of sf_tsc_until may be, in ticks (a
- * second at 2 GHz): a counter set back (a resume from sleep; the line ends
- * at its next fit) or one whose line ended can hold a bound off by no more.
- * A constant a compare takes whole. */
+ * second at 2 GHz): a counter set back by less (a resume from sleep, before
+ * the next fit ends the line: then sf_tsc.mark_skew) can hold a bound off
+ * by no more. A constant a compare takes whole. */
 #define SF_TSC_AHEAD_MAX 0x7fffffffull
 
 /* The counter's last reading before ns have passed since its reading tsc
- * (sf_now_fast_at), or an earlier one: a part in 1024 early, and never
- * more than SF_TSC_AHEAD_MAX ticks on. */
-static inline uint64_t sf_tsc_until(uint64_t tsc, uint64_t ns)
+ * (sf_now_fast_at, which read the line's at), or an earlier one: a part in
+ * 1024 early, no further than the line's next fit (the line is trusted no
+ * further: a young line's rate is the least sure), and never more than
+ * SF_TSC_AHEAD_MAX ticks on. */
+static inline uint64_t sf_tsc_until(uint64_t tsc, uint64_t at, uint64_t ns)
 {
+	uint64_t fit = SF_LOAD(&sf_tsc.next_fit);
+	if (ns > (fit > at ? fit - at : 0))
+		ns = fit > at ? fit - at : 0;
 	unsigned __int128 t = ((unsigned __int128)ns * SF_LOAD(&sf_tsc.tpn)) >> 32;
 	return tsc + (t < SF_TSC_AHEAD_MAX ? (uint64_t)t : SF_TSC_AHEAD_MAX) - 1;
 }
@@ -92,11 +102,11 @@ static inline uint64_t sf_tsc_until(uint64_t tsc, uint64_t ns)
 /* The counter is at most `until` (sf_tsc_until), and not further behind
  * it than a mark can be: one reading and a compare, where the clock costs
  * a conversion and its checks. A mark long past stays past: the counter
- * moves on. */
+ * moves on; once the line has ended, every mark is past. */
 static inline __attribute__((always_inline)) int sf_tsc_ahead(const uint64_t *until)
 {
 #if defined(__x86_64__)
-	uint64_t now = __rdtsc();
+	uint64_t now = __rdtsc() + SF_LOAD(&sf_tsc.mark_skew);
 	return SF_LOAD(until) - now <= SF_TSC_AHEAD_MAX;
 #else
 	(void)until;

@@ -86,9 +86,9 @@ static inline int sf_lane_markable(const struct sf_plan_entry *e)
 	return !sf_gate_gaps(e->flags);
 }
 
-static inline void sf_lane_until(struct sf_plan_entry *e, uint8_t mark, uint64_t tsc, uint64_t ns)
+static inline void sf_lane_until(struct sf_plan_entry *e, uint8_t mark, uint64_t tsc, uint64_t at, uint64_t ns)
 {
-	SF_STORE(&e->until, sf_tsc_until(tsc, ns));
+	SF_STORE(&e->until, sf_tsc_until(tsc, at, ns));
 	__atomic_compare_exchange_n(&e->mark, &mark, (uint8_t)((mark & ~SF_ARM_MASK) | SF_ARM_UNTIL), 0,
 				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
@@ -100,7 +100,7 @@ static inline void sf_lane_until(struct sf_plan_entry *e, uint8_t mark, uint64_t
 static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_active *a, struct sf_plan_entry *e,
 							       const struct sf_sock *s, int full)
 {
-	uint64_t v, t, tsc;
+	uint64_t v, t, tsc, at;
 	uint8_t mark;
 	/* idle and age first: a single-threaded program's mark is then a
 	 * few instructions in (the counts' compare is as short either way). */
@@ -127,6 +127,7 @@ static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_a
 			v = sf_now();
 			tsc = 0;
 		}
+		at = v;
 		/* sf_snap_number's: nothing before a connection; idle since
 		 * the later of the last byte and the connection. */
 		if (!(t = SF_LOAD(&s->t_connected)))
@@ -148,7 +149,7 @@ static inline __attribute__((always_inline)) int sf_lane_holds(const struct sf_a
 				if (mark == SF_ARM_TRY)
 					return SF_HOLDS_LATER;
 				if (tsc)
-					sf_lane_until(e, mark, tsc, e->lo - v);
+					sf_lane_until(e, mark, tsc, at, e->lo - v);
 			}
 			return 0;
 		}
