@@ -1,7 +1,7 @@
 /* A min-heap of nodes by a 64-bit key, each node knowing its place, so
- * that one is taken out or given a new key in O(log n): the timer's
- * deadlines (fault/timer.c), of which a program with many connections
- * keeps one or more each. Keys that tie come out in the order they were
+ * that one is taken out or given a new key in O(log n): the deadlines of
+ * the library's timer, of which a program with many connections keeps one
+ * or more each. Keys that tie come out in the order they were
  * set. Not locked: the caller's lock keeps it. */
 #ifndef SF_HEAP_H
 #define SF_HEAP_H

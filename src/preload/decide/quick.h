@@ -61,7 +61,8 @@ __attribute__((cold)) int sf_lane_holds_full(const struct sf_active *a, const st
 
 /* Who asks sf_lane_holds, sf_gate_pass and sf_quick_count (their `full`):
  * the lane's inline part, which may call nothing; its out-of-line part
- * (entry/wrappers.c sf_more_NAME), after the inline part found no mark;
+ * (entry/wrappers.c sf_more_NAME), where the inline part asked for it
+ * (SF_HOLDS_ASK: no clock without a call, or a bound's mark to make);
  * the engine's first look (engine.c). Nonzero: it may call. */
 enum { SF_GATE_INLINE, SF_GATE_MORE, SF_GATE_ENGINE };
 

@@ -1,6 +1,7 @@
-/* The deadlines of the timeout action and of time triggers: one helper
- * thread, started the first time one is set (never for rule sets without
- * either), restarted lazily in a forked child. */
+/* The deadlines of the timeout action, of time triggers and of the
+ * library's keepalive on silenced connections: one helper thread, started
+ * the first time one is set (never for rule sets without any), restarted
+ * lazily in a forked child. */
 #ifndef SF_TIMER_H
 #define SF_TIMER_H
 
