@@ -92,9 +92,9 @@ static inline __attribute__((always_inline)) int sf_now_fast(uint64_t *ns)
  * SF_TSC_AHEAD_MAX ticks on. */
 static inline uint64_t sf_tsc_until(uint64_t tsc, uint64_t at, uint64_t ns)
 {
-	uint64_t fit = SF_LOAD(&sf_tsc.next_fit);
-	if (ns > (fit > at ? fit - at : 0))
-		ns = fit > at ? fit - at : 0;
+	uint64_t fit = SF_LOAD(&sf_tsc.next_fit), trusted = fit > at ? fit - at : 0;
+	if (ns > trusted)
+		ns = trusted;
 	unsigned __int128 t = ((unsigned __int128)ns * SF_LOAD(&sf_tsc.tpn)) >> 32;
 	return tsc + (t < SF_TSC_AHEAD_MAX ? (uint64_t)t : SF_TSC_AHEAD_MAX) - 1;
 }

@@ -60,15 +60,19 @@ _Static_assert(sizeof(struct sf_plan_entry) == 64, "a plan entry is one cache li
  * bits (fault/deadline.c sf_deadline_arm sets TRY, ON and NEVER;
  * decide/quick.h sf_lane_holds sets UNTIL). */
 enum {
-	SF_ARM_TRY,	 /* the bound may be armed: the lane asks the clock, and arms */
-	SF_ARM_NEVER,	 /* the timer is not to be started for it (a single-
-		       * threaded program): the lane asks the clock, and
-		       * marks UNTIL where it can */
-	SF_ARM_ON,	 /* not reached, and the timer comes when it is: the
-		       * lane answers "does not hold" with no clock */
-	SF_ARM_UNTIL,	 /* not reached while the counter is at most `until`:
-		       * the lane compares the counter, not the clock */
-	SF_ARM_MASK = 3, /* NEVER and UNTIL, the marks the lane may set, are odd */
+	/* The bound may be armed: the lane asks the clock, and arms. */
+	SF_ARM_TRY,
+	/* The timer is not to be started for it (a single-threaded
+	 * program): the lane asks the clock, and marks UNTIL where it can. */
+	SF_ARM_NEVER,
+	/* Not reached, and the timer comes when it is: the lane answers
+	 * "does not hold" with no clock. */
+	SF_ARM_ON,
+	/* Not reached while the counter is at most `until`: the lane
+	 * compares the counter, not the clock. */
+	SF_ARM_UNTIL,
+	/* NEVER and UNTIL, the marks the lane may set, are odd. */
+	SF_ARM_MASK = 3,
 	SF_MARK_STUCK = 0x80,
 };
 
